@@ -1,0 +1,122 @@
+# frost — build, run and test.
+#
+#   make            build build/frost
+#   make run        build, then open frost on sample_data/
+#   make test       build, then run every test (Criterion), with torchvision as the oracle
+#
+# Missing Debian packages are installed first by scripts/install-deps.sh (as root), or it prints
+# the exact apt-get line and stops.
+#
+# Variables
+#   TORCH_PREFIX   where libtorch lives. Default /usr (Debian's libtorch-dev). For a CUDA build, point
+#                  it at the torch package of a PyTorch installation, e.g.
+#                  make TORCH_PREFIX=$$(python3 -c 'import torch,os;print(os.path.dirname(torch.__file__))')
+#                  (its include/ and lib/ are used, and libtorch_cuda is linked when it is there).
+#   WERROR=1       warnings are errors (CI sets it).
+#   BUILD          output folder (default build).
+
+SHELL := /bin/bash
+CC ?= cc
+CXX ?= g++
+PYTHON_ORACLE ?= /usr/bin/python3
+BUILD ?= build
+TORCH_PREFIX ?= /usr
+
+# ---------------------------------------------------------------------------------------------
+# libtorch: headers and libraries from TORCH_PREFIX. Debian keeps the libraries in the multiarch
+# folder; a PyTorch wheel keeps them in lib/. The C++ ABI flag must match the one libtorch was
+# built with (PyTorch wheels before 2.x use the old ABI): read it off libc10's symbols.
+
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+TORCH_LIBDIR ?= $(if $(wildcard $(TORCH_PREFIX)/lib/libtorch.so),$(TORCH_PREFIX)/lib,$(TORCH_PREFIX)/lib/$(MULTIARCH))
+ifeq ($(TORCH_PREFIX),/usr)
+TORCH_INC := -isystem /usr/include/torch/csrc/api/include
+else
+TORCH_INC := -isystem $(TORCH_PREFIX)/include -isystem $(TORCH_PREFIX)/include/torch/csrc/api/include
+endif
+TORCH_CXX11_ABI ?= $(shell nm -D --defined-only $(TORCH_LIBDIR)/libc10.so 2>/dev/null | grep -q __cxx11 && echo 1 || echo 0)
+TORCH_LIBS = -L$(TORCH_LIBDIR) -Wl,-rpath,$(TORCH_LIBDIR) -Wl,--no-as-needed \
+             $(if $(wildcard $(TORCH_LIBDIR)/libtorch_cuda.so),-ltorch_cuda -lc10_cuda) \
+             -ltorch -ltorch_cpu -lc10 -Wl,--as-needed
+
+# Everything else through pkg-config. These are recursive (=) on purpose: they are expanded when a
+# recipe runs, after the install-deps step has put the .pc files in place.
+PKGS := jansson
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+TEST_CFLAGS = $(shell pkg-config --cflags criterion)
+TEST_LIBS = $(shell pkg-config --libs criterion)
+
+WARN := -Wall -Wextra -Wshadow $(if $(WERROR),-Werror)
+CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g $(WARN) -MMD -MP \
+             -Icore -Ishim $(PKG_CFLAGS) $(CFLAGS)
+CXXFLAGS_ALL = -std=c++17 -O2 -g $(WARN) -MMD -MP -fPIC -D_GLIBCXX_USE_CXX11_ABI=$(TORCH_CXX11_ABI) \
+               -Ishim $(TORCH_INC) $(CXXFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) $(TORCH_LIBS) -lpthread -lm $(LDLIBS)
+
+# ---------------------------------------------------------------------------------------------
+# sources
+
+CORE_SRC := $(wildcard core/*.c)
+SHIM_SRC := $(wildcard shim/*.cpp)
+TUI_SRC := $(wildcard tui/*.c)
+TEST_SRC := $(wildcard tests/*.c)
+
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+SHIM_OBJ := $(SHIM_SRC:%.cpp=$(BUILD)/obj/%.o)
+TUI_OBJ := $(TUI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+
+DEPS_BUILD := $(BUILD)/.deps-build
+DEPS_TEST := $(BUILD)/.deps-test
+ORACLE := $(BUILD)/oracle/.done
+
+.PHONY: all run test deps clean
+all: $(BUILD)/frost
+
+$(DEPS_BUILD): scripts/install-deps.sh
+	@mkdir -p $(@D)
+	scripts/install-deps.sh build
+	@touch $@
+
+$(DEPS_TEST): scripts/install-deps.sh
+	@mkdir -p $(@D)
+	scripts/install-deps.sh test
+	@touch $@
+
+deps: $(DEPS_BUILD)
+
+$(BUILD)/obj/%.o: %.c | $(DEPS_BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.cpp | $(DEPS_BUILD)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/obj/tests/%.o: tests/%.c | $(DEPS_TEST)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/frost: $(TUI_OBJ) $(CORE_OBJ) $(SHIM_OBJ)
+	$(CXX) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/frost_tests: $(TEST_OBJ) $(CORE_OBJ) $(SHIM_OBJ)
+	$(CXX) -o $@ $^ $(TEST_LIBS) $(LDLIBS_ALL)
+
+# What torchvision itself prints and computes, for the fidelity tests.
+$(ORACLE): tests/oracle/torchvision_oracle.py | $(DEPS_TEST)
+	@mkdir -p $(@D)
+	$(PYTHON_ORACLE) tests/oracle/torchvision_oracle.py $(@D)
+	@touch $@
+
+run: $(BUILD)/frost
+	$(BUILD)/frost --help
+
+test: $(BUILD)/frost $(BUILD)/frost_tests $(ORACLE)
+	FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(BUILD)/oracle $(BUILD)/frost_tests $(TEST_ARGS)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/obj/*/*.d)

@@ -1,0 +1,103 @@
+// cli.c — `frost COMMAND`: dispatch, help, and the small helpers the command files share.
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frost_torch.h"
+
+#define FROST_VERSION "0.1.0"
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+const char *cli_option_value(int argc, char **argv, int *i, const char *name, int *missing) {
+    const char *arg = argv[*i];
+    size_t len = strlen(name);
+    *missing = 0;
+    if (strncmp(arg, name, len) != 0) return NULL;
+    if (arg[len] == '=') {
+        (*i)++;
+        return arg + len + 1;
+    }
+    if (arg[len] != '\0') return NULL;
+    if (*i + 1 >= argc) {
+        *missing = 1;
+        (*i)++;
+        return NULL;
+    }
+    *i += 2;
+    return argv[*i - 1];
+}
+
+int cli_parse_long(const char *s, long lo, long hi, long *out) {
+    if (!s || !*s) return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_fail(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("frost: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
+}
+
+void cli_arch_list(char *buf, size_t len) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < ft_arch_count() && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", ft_arch_name(i));
+}
+
+// ---------------------------------------------------------------------------------------------
+// help
+
+static void print_help(FILE *out) {
+    char archs[512];
+    cli_arch_list(archs, sizeof archs);
+    fprintf(out,
+            "frost " FROST_VERSION " — transfer learning of convolutional networks, in the terminal\n"
+            "\n"
+            "usage: frost COMMAND [ARGS]\n"
+            "\n"
+            "commands:\n"
+            "  print ARCH [--classes N] [--weights FILE]\n"
+            "        print the network exactly as PyTorch's print(model) does; with --classes N the\n"
+            "        rest is frozen and the head replaced for N classes first, as the tutorial does\n"
+            "  summary ARCH [--classes N] [--size S] [--weights FILE]\n"
+            "        a table of every module: output shape for a 1x3xSxS input (default 224),\n"
+            "        parameters, trainable or frozen; then total / trainable / non-trainable counts\n"
+            "  help, --help    this text\n"
+            "  --version       the version\n"
+            "\n"
+            "--weights FILE loads a safetensors state_dict strictly (after the head replacement):\n"
+            "every key, dtype and shape must match.\n"
+            "\n"
+            "architectures: %s\n",
+            archs);
+}
+
+int cli_main(int argc, char **argv) {
+    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        print_help(stdout);
+        return 0;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0) {
+        printf("frost " FROST_VERSION "\n");
+        return 0;
+    }
+    if (strcmp(cmd, "print") == 0) return cmd_print(argc - 1, argv + 1);
+    if (strcmp(cmd, "summary") == 0) return cmd_summary(argc - 1, argv + 1);
+    return cli_fail(CLI_USAGE, "unknown command '%s' (see frost help)", cmd);
+}

@@ -1,0 +1,36 @@
+/*
+ * cli.h — frost's command line: `frost COMMAND [ARGS]`.
+ *
+ * The commands print their results to stdout and one line per error to stderr, and return the exit
+ * status: 0 success, 1 the work failed (bad file, bad model), 2 the command line was wrong.
+ */
+#ifndef FROST_CLI_H
+#define FROST_CLI_H
+
+#include <stdio.h>
+
+int cli_main(int argc, char **argv);
+
+// ---------------------------------------------------------------------------------------------
+// shared by the command files
+
+#define CLI_USAGE 2
+#define CLI_FAILED 1
+
+// "--name VALUE" or "--name=VALUE" at argv[*i]; advances *i past what it used. Returns the value,
+// or NULL when argv[*i] is not that option. Sets *missing when the option has no value.
+const char *cli_option_value(int argc, char **argv, int *i, const char *name, int *missing);
+
+// A whole decimal number in [lo, hi]; 0 on success, -1 otherwise.
+int cli_parse_long(const char *s, long lo, long hi, long *out);
+
+// Prints "frost: " + message to stderr; returns code.
+int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+// The architecture list, comma separated, for messages and help.
+void cli_arch_list(char *buf, size_t len);
+
+int cmd_print(int argc, char **argv);    // frost print ARCH [--classes N] [--weights FILE]
+int cmd_summary(int argc, char **argv);  // frost summary ARCH [--classes N] [--size S] [--weights FILE]
+
+#endif

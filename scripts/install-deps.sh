@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# install-deps.sh — makes sure the Debian packages frost needs are installed.
+#
+#   scripts/install-deps.sh build   what `make` needs to build frost
+#   scripts/install-deps.sh test    that, plus what `make test` needs (Criterion, tmux, and
+#                                   python3-torchvision as the test oracle)
+#
+# Installs what is missing with apt-get when run as root; otherwise prints the exact apt-get line
+# and exits 1. Checking is quick (one dpkg-query), so make may call it on every fresh build folder.
+set -euo pipefail
+
+BUILD_PKGS=(gcc g++ make pkg-config binutils libtorch-dev libjansson-dev libturbojpeg0-dev
+            libpng-dev libncurses-dev libcurl4-openssl-dev)
+TEST_PKGS=(libcriterion-dev tmux python3-torchvision)
+
+case "${1:-build}" in
+build) want=("${BUILD_PKGS[@]}") ;;
+test) want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}") ;;
+*) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [[ $status == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+line="apt-get install -y --no-install-recommends ${missing[*]}"
+if [[ $(id -u) -ne 0 ]]; then
+    echo "frost needs these Debian packages: ${missing[*]}" >&2
+    echo "install them with:  sudo $line" >&2
+    exit 1
+fi
+echo "installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends ${missing[*]}

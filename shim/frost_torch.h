@@ -1,0 +1,160 @@
+/*
+ * frost_torch.h — the C face of frost's libtorch shim.
+ *
+ * This is the only door between frost's C code and libtorch. It compiles as plain C11 (a test proves
+ * it) and as C++17. Everything behind it is C++ that builds torchvision's VGG and ResNet families
+ * module for module, so parameter names, shapes, printed form and numbers match PyTorch 1.13 /
+ * torchvision 0.14.
+ *
+ * Rules of the API
+ * - Handles are opaque. The caller owns what a *_create returns and gives it back with *_free.
+ *   Every *_free accepts NULL.
+ * - Every function that can fail returns an ft_status*: NULL means success. A non-NULL status is owned
+ *   by the caller (ft_status_free). Nothing here throws, aborts, prints or exits: C++ exceptions
+ *   (c10::Error, std::exception, std::bad_alloc) are caught at the boundary and become a status.
+ * - Strings returned by the shim (names, paths, messages) are owned by the object they come from and
+ *   stay valid until that object is freed or changed as the function's comment says.
+ * - Not thread-safe per model: one thread at a time may use a given ft_model.
+ */
+#ifndef FROST_TORCH_H
+#define FROST_TORCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+#define FT_NOEXCEPT noexcept
+extern "C" {
+#else
+#define FT_NOEXCEPT
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// status
+
+typedef enum {
+    FT_OK = 0,
+    FT_EINVAL = 1,    // a bad argument: unknown name, bad size, wrong shape
+    FT_ENOMEM = 2,    // an allocation failed (host or device memory)
+    FT_EDEVICE = 3,   // the device asked for is not available
+    FT_ETORCH = 4     // libtorch reported an error (its message, without backtrace)
+} ft_code;
+
+typedef struct ft_status ft_status;
+
+ft_code ft_status_code(const ft_status *s) FT_NOEXCEPT;        // FT_OK for NULL
+const char *ft_status_message(const ft_status *s) FT_NOEXCEPT; // "" for NULL; owned by s
+void ft_status_free(ft_status *s) FT_NOEXCEPT;
+
+// ---------------------------------------------------------------------------------------------
+// architectures
+
+typedef enum { FT_FAMILY_NONE = 0, FT_FAMILY_VGG = 1, FT_FAMILY_RESNET = 2 } ft_family;
+
+size_t ft_arch_count(void) FT_NOEXCEPT;
+const char *ft_arch_name(size_t i) FT_NOEXCEPT;           // static string; NULL past the end
+ft_family ft_arch_family(const char *arch) FT_NOEXCEPT;   // FT_FAMILY_NONE for an unknown name
+
+// ---------------------------------------------------------------------------------------------
+// models
+
+typedef struct ft_model ft_model;
+
+// Builds `arch` (see ft_arch_name) with 1000 classes and torchvision's default initialisation,
+// on the CPU, in training mode, every parameter trainable. *out is set only on success.
+ft_status *ft_model_create(const char *arch, ft_model **out) FT_NOEXCEPT;
+void ft_model_free(ft_model *m) FT_NOEXCEPT;
+
+const char *ft_model_arch(const ft_model *m) FT_NOEXCEPT;
+int64_t ft_model_num_classes(const ft_model *m) FT_NOEXCEPT;
+// The module that head replacement swaps: "classifier" (VGG) or "fc" (ResNet).
+const char *ft_model_head_path(const ft_model *m) FT_NOEXCEPT;
+
+// Replaces the head as the seed does, for n_classes >= 1. VGG: classifier becomes
+// Linear(25088,4096), ReLU(), Dropout(p=0.5), Linear(4096,4096), ReLU(), Dropout(p=0.5),
+// Linear(4096,n). ResNet: fc becomes Linear(in_features, n). The new layers are trainable and
+// freshly initialised (PyTorch's Linear defaults); the rest keeps its requires_grad flags.
+// Invalidates the node and state tables (call ft_model_nodes / ft_model_state_count again).
+ft_status *ft_model_replace_head(ft_model *m, int64_t n_classes) FT_NOEXCEPT;
+
+// Sets requires_grad on every parameter of the module at `path` and below. "" is the whole model.
+ft_status *ft_model_set_trainable(ft_model *m, const char *path, int trainable) FT_NOEXCEPT;
+
+// Train (1) or eval (0) mode for the whole model, as module.train(mode) in PyTorch.
+void ft_model_set_training(ft_model *m, int training) FT_NOEXCEPT;
+
+// ---------------------------------------------------------------------------------------------
+// the module tree, in PyTorch's order (pre-order, children in registration order)
+
+#define FT_MAX_DIMS 8
+
+typedef struct {
+    const char *path;    // "features.0"; "" for the root
+    const char *key;     // the last part of the path ("0"); "" for the root
+    const char *type;    // PyTorch's class name: "VGG", "Sequential", "Conv2d", "Bottleneck", ...
+    const char *extra;   // extra_repr() as PyTorch writes it, one line, "" if none
+    int depth;           // 0 for the root
+    int n_children;
+    int64_t params;      // parameters of this module and below (numel)
+    int64_t trainable;   // of those, the ones with requires_grad
+    int out_ndim;        // output shape from the last ft_model_trace; 0 when not traced
+    int64_t out_shape[FT_MAX_DIMS];
+} ft_node;
+
+// Returns the node table, refreshed (parameter counts, trainable flags). The array and its strings
+// belong to the model and stay valid until the next ft_model_nodes, ft_model_replace_head,
+// ft_model_trace or ft_model_free.
+ft_status *ft_model_nodes(ft_model *m, const ft_node **nodes, size_t *n) FT_NOEXCEPT;
+
+// Runs a zero input of shape 1x3xSxS through the model in eval mode without gradients (the mode is
+// restored afterwards) and records each module's output shape in the node table.
+ft_status *ft_model_trace(ft_model *m, int64_t size) FT_NOEXCEPT;
+
+// ---------------------------------------------------------------------------------------------
+// devices
+
+int ft_cuda_available(void) FT_NOEXCEPT;   // 1 when this libtorch has CUDA and a GPU is present
+int ft_cuda_device_count(void) FT_NOEXCEPT;
+void ft_set_num_threads(int n) FT_NOEXCEPT;  // libtorch's intra-op threads
+int ft_get_num_threads(void) FT_NOEXCEPT;
+
+// Moves parameters and buffers to "cpu", "cuda" or "cuda:N". Invalidates nothing.
+ft_status *ft_model_to_device(ft_model *m, const char *device) FT_NOEXCEPT;
+// The current device as text ("cpu", "cuda:0"); owned by the model, valid until the next move.
+const char *ft_model_device(const ft_model *m) FT_NOEXCEPT;
+
+// ---------------------------------------------------------------------------------------------
+// forward
+
+// Runs the model on a float32 NCHW batch (contiguous, host memory; read, never written or kept)
+// without gradients, in the current mode, and writes n * num_classes logits to out (host memory,
+// out_len floats at least).
+ft_status *ft_model_forward(ft_model *m, const float *input, int64_t n, int64_t c, int64_t h,
+                            int64_t w, float *out, size_t out_len) FT_NOEXCEPT;
+
+// ---------------------------------------------------------------------------------------------
+// state_dict: parameters and buffers, in PyTorch's state_dict order and with its names
+
+typedef enum { FT_F32 = 0, FT_I64 = 1 } ft_dtype;
+
+typedef struct {
+    const char *name;    // "features.0.weight"; owned by the model
+    ft_dtype dtype;
+    int ndim;            // 0 for a scalar (num_batches_tracked)
+    int64_t shape[FT_MAX_DIMS];
+    size_t nbytes;
+    int is_parameter;    // 0 for buffers (running_mean, running_var, num_batches_tracked)
+} ft_tensor_info;
+
+// The table is rebuilt after ft_model_replace_head; indices are valid until then.
+size_t ft_model_state_count(const ft_model *m) FT_NOEXCEPT;
+ft_status *ft_model_state_info(const ft_model *m, size_t i, ft_tensor_info *out) FT_NOEXCEPT;
+// Copies entry i to host memory dst (exactly nbytes, which must equal the entry's nbytes).
+ft_status *ft_model_state_get(const ft_model *m, size_t i, void *dst, size_t nbytes) FT_NOEXCEPT;
+// Copies nbytes from host memory src (any alignment) into entry i, on whatever device it lives.
+ft_status *ft_model_state_set(ft_model *m, size_t i, const void *src, size_t nbytes) FT_NOEXCEPT;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,82 @@
+// shim_internal.hpp — what the shim's C++ files share: the model object behind the opaque handle,
+// the per-module description that printing and the forward interpreter read, and the boundary guard
+// that turns C++ exceptions into ft_status. Never included from C.
+#pragma once
+
+#include "frost_torch.h"
+
+#include <torch/nn.h>
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace frost {
+
+// What a module is, for the forward interpreter (one switch instead of virtual forward methods, so
+// that containers can be plain torch::nn::Module and every call can be traced).
+enum class Kind {
+    Sequential, VGG, ResNet, Bottleneck, BasicBlock,
+    Conv2d, BatchNorm2d, ReLU, MaxPool2d, AdaptiveAvgPool2d, Linear, Dropout
+};
+
+struct ModuleInfo {
+    Kind kind;
+    std::string type;    // PyTorch class name
+    std::string extra;   // PyTorch extra_repr()
+};
+
+// A container with a PyTorch class name ("VGG", "Sequential", "Bottleneck"): its children are
+// registered in torchvision's order, so named_parameters() yields torchvision's names.
+struct BoxImpl : torch::nn::Module {
+    explicit BoxImpl(std::string cls) : torch::nn::Module(std::move(cls)) {}
+};
+
+} // namespace frost
+
+struct ft_model {
+    std::string arch;
+    ft_family family = FT_FAMILY_NONE;
+    int64_t num_classes = 0;
+    std::shared_ptr<torch::nn::Module> root;
+    std::unordered_map<const torch::nn::Module *, frost::ModuleInfo> info;
+    torch::Device device{torch::kCPU};
+    std::string device_name = "cpu";
+
+    // node table (ft_model_nodes): strings live in node_strings, 4 per node
+    std::vector<std::shared_ptr<torch::nn::Module>> node_modules;
+    std::vector<std::string> node_strings;
+    std::vector<ft_node> nodes;
+    std::unordered_map<const torch::nn::Module *, std::vector<int64_t>> traced;
+
+    // state_dict table
+    std::vector<std::string> state_names;
+    std::vector<torch::Tensor> state_tensors;
+    std::vector<int> state_is_param;
+};
+
+namespace frost {
+
+// model_build.cpp
+void build_model(ft_model &m, const std::string &arch);     // throws std::invalid_argument
+void replace_head(ft_model &m, int64_t n_classes);
+const char *arch_name(size_t i);
+size_t arch_count();
+ft_family arch_family(const std::string &arch);
+
+// model_tree.cpp
+void rebuild_tables(ft_model &m);
+torch::Tensor run_module(ft_model &m, torch::nn::Module &mod, torch::Tensor x, bool trace);
+std::shared_ptr<torch::nn::Module> find_module(ft_model &m, const std::string &path);
+
+// status.cpp
+ft_status *make_status(ft_code code, const std::string &msg) noexcept;
+ft_status *status_from_current_exception() noexcept;
+
+} // namespace frost
+
+// Every exported function body goes inside FT_GUARD_BEGIN / FT_GUARD_END: exceptions become a status.
+#define FT_GUARD_BEGIN try {
+#define FT_GUARD_END \
+    } catch (...) { return frost::status_from_current_exception(); }

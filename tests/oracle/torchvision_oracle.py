@@ -1,0 +1,279 @@
+#!/usr/bin/python3
+# torchvision_oracle.py -- the test oracle for frost's fidelity tests.
+#
+# It records what torchvision 0.14 / PyTorch 1.13 print and hold for the VGG
+# and ResNet families, so frost's libtorch C++ rebuild can be checked against
+# the real thing: the print(model) text, the state_dict keys/dtypes/shapes,
+# parameter counts, per-module output shapes, and forward-pass fixtures
+# (weights + input + logits) as safetensors files.
+#
+# It is only run by `make test`, as:
+#     /usr/bin/python3 tests/oracle/torchvision_oracle.py OUTDIR
+# (Debian's /usr/bin/python3 is the interpreter that has torch/torchvision.)
+# It never downloads anything: every model is built with weights=None.
+#
+# Outputs under OUTDIR:
+#   print/<arch>.txt, print/<arch>_head2.txt, print/{resnet18,vgg11_bn}_head7.txt
+#       str(model) + "\n", plain (1000 classes) and after the seed-style head
+#       replacement (all params frozen, new classifier / fc with N outputs).
+#   state/<arch>.tsv, state/<arch>_head2.tsv
+#       key<TAB>dtype(F32|I64)<TAB>shape (comma-separated, empty for 0-dim),
+#       one line per state_dict entry, in order.
+#   counts.tsv
+#       arch<TAB>variant(plain|head2)<TAB>total params<TAB>trainable params
+#   summary/<arch>_<S>.tsv
+#       path<TAB>ClassName<TAB>outshape for the root (path "") and then every
+#       module in named_modules() order; output shape of that module for a
+#       zero 1x3xSxS input in eval mode ("-" if never called). A module called
+#       more than once (e.g. the shared ReLU in a ResNet block) reports the
+#       shape of its LAST call.
+#   fwd/<arch>.safetensors, fwd/<arch>_io.safetensors
+#       full state_dict and {"input", "logits"} for resnet18, resnet50, vgg11,
+#       vgg16, vgg11_bn. Recipe: torch.manual_seed(0); build model (real
+#       torchvision init); [vgg11_bn only: for each BatchNorm2d in module
+#       order: running_mean = randn*0.1, running_var = U(0.5,1.5),
+#       weight = U(0.5,1.5), bias = randn*0.1]; model.eval();
+#       input = torch.randn(2,3,S,S) (S=64 resnets, 32 VGGs);
+#       logits = model(input) under no_grad.
+
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+import torchvision
+from torchvision import models
+
+ARCHS = [
+    "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn",
+    "vgg19", "vgg19_bn",
+    "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
+]
+HEAD7 = ["resnet18", "vgg11_bn"]
+SUMMARIES = [("resnet18", 224), ("resnet50", 224), ("vgg16", 224),
+             ("vgg11_bn", 64), ("resnet152", 64)]
+FWD = ["resnet18", "resnet50", "vgg11", "vgg16", "vgg11_bn"]
+
+DTYPES = {torch.float32: ("F32", "<f4"), torch.int64: ("I64", "<i8")}
+
+_written = []
+
+
+# ---------------------------------------------------------------- helpers
+
+def _atomic_write_bytes(path, chunks):
+    """Write an iterable of bytes-like chunks to path via a temp file."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        for c in chunks:
+            f.write(c)
+    os.replace(tmp, path)
+    _written.append(path)
+
+
+def write_text(path, text):
+    _atomic_write_bytes(path, [text.encode("utf-8")])
+
+
+class NoInit:
+    """Make the torch.nn.init functions used during construction no-ops."""
+    NAMES = ["kaiming_normal_", "kaiming_uniform_", "normal_", "constant_",
+             "uniform_", "zeros_", "ones_"]
+
+    def __enter__(self):
+        self.saved = {n: getattr(torch.nn.init, n) for n in self.NAMES}
+        for n in self.NAMES:
+            setattr(torch.nn.init, n, lambda tensor, *a, **k: tensor)
+        return self
+
+    def __exit__(self, *exc):
+        for n, fn in self.saved.items():
+            setattr(torch.nn.init, n, fn)
+        return False
+
+
+def build(arch):
+    return getattr(models, arch)(weights=None)
+
+
+def replace_head(model, arch, n):
+    """The seed's head replacement: freeze everything, then a new head."""
+    for p in model.parameters():
+        p.requires_grad = False
+    if arch.startswith("vgg"):
+        model.classifier = torch.nn.Sequential(
+            torch.nn.Linear(25088, 4096),
+            torch.nn.ReLU(),
+            torch.nn.Dropout(p=0.5),
+            torch.nn.Linear(4096, 4096),
+            torch.nn.ReLU(),
+            torch.nn.Dropout(p=0.5),
+            torch.nn.Linear(4096, n))
+    else:
+        model.fc = torch.nn.Linear(model.fc.in_features, n)
+    return model
+
+
+def shape_str(shape):
+    return ",".join(str(int(d)) for d in shape)
+
+
+def state_tsv(model):
+    lines = []
+    for k, t in model.state_dict().items():
+        dt = DTYPES[t.dtype][0]
+        lines.append("%s\t%s\t%s\n" % (k, dt, shape_str(t.shape)))
+    return "".join(lines)
+
+
+def counts(model):
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return total, trainable
+
+
+def write_safetensors(path, tensors):
+    """tensors: ordered dict name -> torch tensor (F32 or I64)."""
+    header = {"__metadata__": {"format": "pt"}}
+    arrays = []
+    off = 0
+    for name, t in tensors.items():
+        dt, npdt = DTYPES[t.dtype]
+        # (np.ascontiguousarray would turn a 0-dim tensor into shape [1])
+        a = t.detach().cpu().contiguous().numpy().astype(npdt, copy=False)
+        assert a.flags["C_CONTIGUOUS"] and a.shape == tuple(t.shape), name
+        n = a.nbytes
+        header[name] = {"dtype": dt, "shape": [int(d) for d in t.shape],
+                        "data_offsets": [off, off + n]}
+        arrays.append(a)
+        off += n
+    hjson = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    pad = (-(8 + len(hjson))) % 8
+    hjson += b" " * pad
+    chunks = [np.uint64(len(hjson)).astype("<u8").tobytes(), hjson]
+    chunks += [memoryview(a).cast("B") for a in arrays]
+    _atomic_write_bytes(path, chunks)
+
+
+def read_safetensors(path):
+    """Minimal reader, used to self-check the writer."""
+    with open(path, "rb") as f:
+        buf = f.read()
+    n = int(np.frombuffer(buf[:8], dtype="<u8")[0])
+    header = json.loads(buf[8:8 + n].decode("utf-8"))
+    data = memoryview(buf)[8 + n:]
+    out = {}
+    np_of = {"F32": "<f4", "I64": "<i8"}
+    for k, v in header.items():
+        if k == "__metadata__":
+            continue
+        b, e = v["data_offsets"]
+        out[k] = np.frombuffer(data[b:e], dtype=np_of[v["dtype"]]).reshape(v["shape"])
+    return header, out
+
+
+# ---------------------------------------------------------------- sections
+
+def do_text(outdir):
+    count_lines = []
+    with NoInit():
+        for arch in ARCHS:
+            m = build(arch)
+            write_text(os.path.join(outdir, "print", arch + ".txt"), str(m) + "\n")
+            write_text(os.path.join(outdir, "state", arch + ".tsv"), state_tsv(m))
+            count_lines.append("%s\tplain\t%d\t%d\n" % ((arch,) + counts(m)))
+            replace_head(m, arch, 2)
+            write_text(os.path.join(outdir, "print", arch + "_head2.txt"), str(m) + "\n")
+            write_text(os.path.join(outdir, "state", arch + "_head2.tsv"), state_tsv(m))
+            count_lines.append("%s\thead2\t%d\t%d\n" % ((arch,) + counts(m)))
+            del m
+        for arch in HEAD7:
+            m = replace_head(build(arch), arch, 7)
+            write_text(os.path.join(outdir, "print", arch + "_head7.txt"), str(m) + "\n")
+            del m
+    write_text(os.path.join(outdir, "counts.tsv"), "".join(count_lines))
+
+
+def do_summaries(outdir):
+    for arch, s in SUMMARIES:
+        with NoInit():
+            m = build(arch)
+        with torch.no_grad():
+            # weights are uninitialised memory: zero them so the forward is
+            # cheap and NaN/denormal-free (only shapes are recorded).
+            for t in list(m.parameters()) + list(m.buffers()):
+                if t.is_floating_point():
+                    t.zero_()
+        m.eval()
+        named = list(m.named_modules())  # root first, path ""
+        shapes = {}
+        hooks = []
+        for path, mod in named:
+            def hook(mod, inp, out, path=path):
+                shapes[path] = shape_str(out.shape)
+            hooks.append(mod.register_forward_hook(hook))
+        with torch.no_grad():
+            m(torch.zeros(1, 3, s, s))
+        for h in hooks:
+            h.remove()
+        lines = ["%s\t%s\t%s\n" % (path, type(mod).__name__, shapes.get(path, "-"))
+                 for path, mod in named]
+        write_text(os.path.join(outdir, "summary", "%s_%d.tsv" % (arch, s)), "".join(lines))
+        del m
+
+
+def do_forward(outdir):
+    for arch in FWD:
+        torch.manual_seed(0)
+        m = build(arch)
+        if arch == "vgg11_bn":
+            with torch.no_grad():
+                for mod in m.modules():
+                    if isinstance(mod, torch.nn.BatchNorm2d):
+                        mod.running_mean.copy_(torch.randn_like(mod.running_mean) * 0.1)
+                        mod.running_var.copy_(torch.rand_like(mod.running_var) + 0.5)
+                        mod.weight.copy_(torch.rand_like(mod.weight) + 0.5)
+                        mod.bias.copy_(torch.randn_like(mod.bias) * 0.1)
+        m.eval()
+        s = 64 if arch.startswith("resnet") else 32
+        x = torch.randn(2, 3, s, s)
+        with torch.no_grad():
+            logits = m(x)
+        sd = m.state_dict()
+        path = os.path.join(outdir, "fwd", arch + ".safetensors")
+        write_safetensors(path, sd)
+        write_safetensors(os.path.join(outdir, "fwd", arch + "_io.safetensors"),
+                          {"input": x, "logits": logits.contiguous()})
+        if arch == "resnet18":
+            # self-check of the writer: read back and compare bit for bit.
+            header, back = read_safetensors(path)
+            keys = [k for k in header if k != "__metadata__"]
+            assert keys == list(sd.keys()), "safetensors key order mismatch"
+            for k, t in sd.items():
+                a = back[k]
+                assert a.dtype == np.dtype(DTYPES[t.dtype][1]), k
+                assert list(a.shape) == list(t.shape), k
+                assert np.array_equal(a, t.numpy()), k
+        del m, sd
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.stderr.write("usage: /usr/bin/python3 %s OUTDIR\n" % sys.argv[0])
+        return 2
+    outdir = sys.argv[1]
+    torch.set_num_threads(2)
+    assert torch.__version__.startswith("1.13"), torch.__version__
+    assert torchvision.__version__.startswith("0.14"), torchvision.__version__
+    os.makedirs(outdir, exist_ok=True)
+    do_text(outdir)
+    do_summaries(outdir)
+    do_forward(outdir)
+    print("oracle: wrote %d files to %s" % (len(_written), outdir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
