@@ -1,0 +1,132 @@
+// test_cli.c — the frost binary as a user runs it: the seed's printed networks reproduced byte for
+// byte, the summary's totals, and bad arguments answered with one line on stderr and a non-zero
+// exit, never a crash or a C++ backtrace.
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frost_torch.h"
+#include "testutil.h"
+#include "weights.h"
+
+// The n-th block of the seed that starts with a line `first` and ends at the next line ")".
+static char *seed_block(const char *seed, const char *first, int nth) {
+    size_t flen = strlen(first);
+    const char *p = seed;
+    for (int k = 0; p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        if (strncmp(p, first, flen) == 0 && p[flen] == '\n' && k++ == nth) {
+            const char *end = strstr(p, "\n)\n");
+            if (!end) return NULL;
+            return strndup(p, (size_t)(end - p) + 3);
+        }
+    }
+    return NULL;
+}
+
+static void expect_seed_print(int nth_vgg_or_resnet, const char *first, const char *const *args) {
+    const char *path = tu_shared("seed/000_242abea8521abdbb.txt");
+    if (!path) cr_skip_test("../shared is absent: cannot compare with the seed's printed networks");
+    char *seed = tu_read_file(path, NULL);
+    cr_assert_not_null(seed, "cannot read %s", path);
+    char *want = seed_block(seed, first, nth_vgg_or_resnet);
+    cr_assert_not_null(want, "no block %d starting '%s' in the seed", nth_vgg_or_resnet, first);
+    tu_run_result r;
+    tu_run_frost(&r, args);
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    cr_expect_str_eq(r.out, want);
+    tu_run_free(&r);
+    free(want);
+    free(seed);
+}
+
+Test(cli, print_vgg16_is_the_seeds) { expect_seed_print(0, "VGG(", (const char *[]){"print", "vgg16", NULL}); }
+
+Test(cli, print_vgg16_head_is_the_seeds) {
+    expect_seed_print(1, "VGG(", (const char *[]){"print", "vgg16", "--classes", "2", NULL});
+}
+
+Test(cli, print_resnet50_is_the_seeds) { expect_seed_print(0, "ResNet(", (const char *[]){"print", "resnet50", NULL}); }
+
+Test(cli, summary_totals_equal_torchvision) {
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"summary", "resnet50", "--classes", "2", "--size", "64", NULL});
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    // torchvision: sum(p.numel()) 23,512,130; trainable (the new fc) 4,098
+    cr_expect(strstr(r.out, "Total params: 23,512,130\n") != NULL, "%s", r.out);
+    cr_expect(strstr(r.out, "Trainable params: 4,098\n") != NULL);
+    cr_expect(strstr(r.out, "Non-trainable params: 23,508,032\n") != NULL);
+    cr_expect(strstr(r.out, "(fc) Linear") != NULL);
+    cr_expect(strstr(r.out, "[1, 2048, 2, 2]") != NULL, "layer4's output at 64x64");
+    tu_run_free(&r);
+}
+
+Test(cli, help) {
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"--help", NULL});
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "print ARCH") && strstr(r.out, "resnet152"));
+    tu_run_free(&r);
+}
+
+// ---------------------------------------------------------------------------------------------
+// bad input: one line on stderr, the given exit status, nothing on stdout, no backtrace
+
+static void expect_one_line_error(const char *const *args, int status, const char *word) {
+    tu_run_result r;
+    tu_run_frost(&r, args);
+    cr_expect_eq(r.status, status, "exit %d (want %d) for %s %s: %s", r.status, status, args[0], args[1] ? args[1] : "",
+                 r.err);
+    cr_expect_eq(tu_count_lines(r.err), 1, "one line on stderr, got: %s", r.err);
+    cr_expect(strstr(r.err, word) != NULL, "stderr lacks '%s': %s", word, r.err);
+    cr_expect(strstr(r.err, "terminate") == NULL && strstr(r.err, "frame #") == NULL &&
+                  strstr(r.err, "Exception raised") == NULL,
+              "no C++ backtrace: %s", r.err);
+    cr_expect_str_eq(r.out, "");
+    tu_run_free(&r);
+}
+
+Test(cli, bad_arguments) {
+    expect_one_line_error((const char *[]){"print", "vgg17", NULL}, 2, "unknown architecture 'vgg17'");
+    expect_one_line_error((const char *[]){"print", "vgg16", "--classes", "0", NULL}, 2, "--classes");
+    expect_one_line_error((const char *[]){"print", "vgg16", "--classes", "two", NULL}, 2, "--classes");
+    expect_one_line_error((const char *[]){"print", "vgg16", "--classes", NULL}, 2, "--classes");
+    expect_one_line_error((const char *[]){"print", NULL}, 2, "which architecture");
+    expect_one_line_error((const char *[]){"print", "vgg16", "--colour", NULL}, 2, "unknown option '--colour'");
+    expect_one_line_error((const char *[]){"print", "vgg16", "resnet50", NULL}, 2, "unexpected argument");
+    expect_one_line_error((const char *[]){"summary", "resnet18", "--size", "7", NULL}, 2, "--size");
+    expect_one_line_error((const char *[]){"frobnicate", NULL}, 2, "unknown command");
+}
+
+Test(cli, bad_weights_files) {
+    char *dir = tu_tmpdir();
+    char good[512], trunc[512], text[512], other[512];
+    snprintf(good, sizeof good, "%s/resnet18.safetensors", dir);
+    snprintf(trunc, sizeof trunc, "%s/truncated.safetensors", dir);
+    snprintf(text, sizeof text, "%s/notes.safetensors", dir);
+    snprintf(other, sizeof other, "%s/missing.safetensors", dir);
+    ft_model *m = NULL;
+    cr_assert_null(ft_model_create("resnet18", &m));
+    char err[1024];
+    cr_assert_eq(weights_save(m, good, err, sizeof err), 0, "%s", err);
+    ft_model_free(m);
+    size_t len;
+    char *bytes = tu_read_file(good, &len);
+    cr_assert_eq(tu_write_file(trunc, bytes, len - 100), 0);
+    cr_assert_eq(tu_write_file(text, "just some text\n", 15), 0);
+    free(bytes);
+
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"print", "resnet18", "--weights", good, NULL});
+    cr_expect_eq(r.status, 0, "the right weights load: %s", r.err);
+    tu_run_free(&r);
+
+    expect_one_line_error((const char *[]){"print", "resnet18", "--weights", trunc, NULL}, 1, "truncated.safetensors");
+    expect_one_line_error((const char *[]){"print", "resnet18", "--weights", text, NULL}, 1, "not a safetensors file");
+    expect_one_line_error((const char *[]){"print", "resnet50", "--weights", good, NULL}, 1, "does not fit resnet50");
+    expect_one_line_error((const char *[]){"print", "resnet18", "--classes", "2", "--weights", good, NULL}, 1,
+                          "fc.weight");
+    expect_one_line_error((const char *[]){"summary", "resnet18", "--weights", other, NULL}, 1, "missing.safetensors");
+    tu_rmtree(dir);
+    free(dir);
+}

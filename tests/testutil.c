@@ -1,0 +1,121 @@
+// testutil.c — helpers shared by the tests: files, temporary folders, running the frost binary.
+#define _XOPEN_SOURCE 700  // nftw
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+char *tu_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            cap *= 2;
+            char *bigger = realloc(buf, cap + 1);
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = bigger;
+        }
+    }
+    fclose(f);
+    if (!buf) return NULL;
+    buf[n] = '\0';
+    if (len) *len = n;
+    return buf;
+}
+
+int tu_write_file(const char *path, const void *data, size_t len) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    size_t put = fwrite(data, 1, len, f);
+    return (fclose(f) == 0 && put == len) ? 0 : -1;
+}
+
+char *tu_tmpdir(void) {
+    char *dir = strdup("/tmp/frost-test-XXXXXX");
+    if (!dir || !mkdtemp(dir)) {
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void tu_rmtree(const char *dir) {
+    if (dir) nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void tu_run_frost(tu_run_result *r, const char *const *args) {
+    const char *bin = getenv("FROST_BIN");
+    if (!bin) bin = "build/frost";
+    char out_path[] = "/tmp/frost-out-XXXXXX", err_path[] = "/tmp/frost-err-XXXXXX";
+    int out_fd = mkstemp(out_path), err_fd = mkstemp(err_path);
+    size_t n = 0;
+    while (args[n]) n++;
+    const char **argv = calloc(n + 2, sizeof *argv);
+    argv[0] = bin;
+    for (size_t i = 0; i < n; i++) argv[i + 1] = args[i];
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(out_fd, 1);
+        dup2(err_fd, 2);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    close(out_fd);
+    close(err_fd);
+    r->out = tu_read_file(out_path, NULL);
+    r->err = tu_read_file(err_path, NULL);
+    unlink(out_path);
+    unlink(err_path);
+    free(argv);
+}
+
+void tu_run_free(tu_run_result *r) {
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+}
+
+const char *tu_oracle(const char *rel) {
+    static char path[4096];
+    const char *dir = getenv("FROST_ORACLE");
+    snprintf(path, sizeof path, "%s/%s", dir ? dir : "build/oracle", rel);
+    return path;
+}
+
+const char *tu_shared(const char *rel) {
+    static char path[4096];
+    struct stat st;
+    if (stat("../shared", &st) != 0 || !S_ISDIR(st.st_mode)) return NULL;
+    snprintf(path, sizeof path, "../shared/%s", rel);
+    return path;
+}
+
+size_t tu_count_lines(const char *s) {
+    size_t n = 0;
+    for (; s && *s; s++)
+        if (*s == '\n') n++;
+    return n;
+}

@@ -1,0 +1,39 @@
+/*
+ * testutil.h — what several test files need: reading files, running the frost binary, finding the
+ * oracle's output and the shared folder.
+ */
+#ifndef FROST_TESTUTIL_H
+#define FROST_TESTUTIL_H
+
+#include <stddef.h>
+
+// The whole file, NUL-terminated (binary safe: *len gets the size). NULL when unreadable.
+char *tu_read_file(const char *path, size_t *len);
+
+// Writes len bytes to path; 0 on success.
+int tu_write_file(const char *path, const void *data, size_t len);
+
+// A fresh directory under /tmp, removed by tu_rmtree.
+char *tu_tmpdir(void);
+void tu_rmtree(const char *dir);
+
+typedef struct {
+    int status;    // exit status, or 128 + signal number when killed by a signal
+    char *out;     // stdout, NUL-terminated
+    char *err;     // stderr, NUL-terminated
+} tu_run_result;
+
+// Runs $FROST_BIN (default build/frost) with the given arguments (NULL-terminated).
+void tu_run_frost(tu_run_result *r, const char *const *args);
+void tu_run_free(tu_run_result *r);
+
+// $FROST_ORACLE/<rel>, in a static buffer. The oracle's output must exist (make test makes it).
+const char *tu_oracle(const char *rel);
+
+// ../shared/<rel> when that folder exists, else NULL (the caller skips and says why).
+const char *tu_shared(const char *rel);
+
+// Number of lines in s.
+size_t tu_count_lines(const char *s);
+
+#endif
