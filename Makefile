@@ -79,7 +79,7 @@ $(DEPS_BUILD): scripts/install-deps.sh
 	scripts/install-deps.sh build
 	@touch $@
 
-$(DEPS_TEST): scripts/install-deps.sh
+$(DEPS_TEST): scripts/install-deps.sh | $(DEPS_BUILD)
 	@mkdir -p $(@D)
 	scripts/install-deps.sh test
 	@touch $@
