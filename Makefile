@@ -41,7 +41,7 @@ TORCH_LIBS = -L$(TORCH_LIBDIR) -Wl,-rpath,$(TORCH_LIBDIR) -Wl,--no-as-needed \
 
 # Everything else through pkg-config. These are recursive (=) on purpose: they are expanded when a
 # recipe runs, after the install-deps step has put the .pc files in place.
-PKGS := jansson
+PKGS := jansson libturbojpeg libpng
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 TEST_CFLAGS = $(shell pkg-config --cflags criterion)
@@ -69,7 +69,8 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 
 DEPS_BUILD := $(BUILD)/.deps-build
 DEPS_TEST := $(BUILD)/.deps-test
-ORACLE := $(BUILD)/oracle/.done
+ORACLE_SRC := $(wildcard tests/oracle/*.py)
+ORACLE := $(ORACLE_SRC:tests/oracle/%.py=$(BUILD)/oracle/%.done)
 
 .PHONY: all run test deps clean
 all: $(BUILD)/frost
@@ -104,10 +105,11 @@ $(BUILD)/frost: $(TUI_OBJ) $(CORE_OBJ) $(SHIM_OBJ)
 $(BUILD)/frost_tests: $(TEST_OBJ) $(CORE_OBJ) $(SHIM_OBJ)
 	$(CXX) -o $@ $^ $(TEST_LIBS) $(LDLIBS_ALL)
 
-# What torchvision itself prints and computes, for the fidelity tests.
-$(ORACLE): tests/oracle/torchvision_oracle.py | $(DEPS_TEST)
+# What torchvision and PIL themselves print and compute, for the fidelity tests: each script in
+# tests/oracle/ writes into $(BUILD)/oracle/ (the tests read it through $$FROST_ORACLE).
+$(BUILD)/oracle/%.done: tests/oracle/%.py | $(DEPS_TEST)
 	@mkdir -p $(@D)
-	$(PYTHON_ORACLE) tests/oracle/torchvision_oracle.py $(@D)
+	$(PYTHON_ORACLE) $< $(@D)
 	@touch $@
 
 run: $(BUILD)/frost
