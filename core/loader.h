@@ -1,0 +1,73 @@
+/*
+ * loader.h — worker threads that turn a dataset split into ready batches.
+ *
+ * Workers take the split's items in a shuffled order (deterministic from seed and epoch), load each
+ * into a sample slot through a loader_source (decode + transform: see pipeline.h), and the samples
+ * are committed in order into batch buffers: float32 NCHW, contiguous and 64-byte aligned, so the
+ * shim can wrap them without copying. Batch k of an epoch is always the same images for the same
+ * seed, whatever the timing: a file that fails to load is skipped, recorded in the bad-file list,
+ * and its place taken by the next good file. The last batch may be partial (drop_last off).
+ *
+ * Back-pressure: at most `prefetch` batches wait ready, and workers run at most a few samples ahead
+ * of the oldest unfinished one. Stop is an atomic flag, a broadcast and a join; it may be called
+ * from any thread at any moment.
+ */
+#ifndef FROST_LOADER_H
+#define FROST_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "badfiles.h"
+#include "dataset.h"
+
+typedef struct {
+    // Creates one worker's private state (called on the worker's own thread); NULL on failure.
+    void *(*worker_new)(void *user);
+    void (*worker_free)(void *state);
+    // Fills dst (sample_floats floats) from the file; 0, or -1 with one line in err.
+    int (*load)(void *state, const char *path, float *dst, char *err, size_t errlen);
+    void *user;
+} loader_source;
+
+typedef struct {
+    int batch_size;       // default 16
+    int shuffle;          // default 1
+    uint64_t seed;        // default 0
+    int workers;          // 0: the cores available to this process
+    int prefetch;         // ready batches kept ahead; 0: 2
+    size_t sample_floats; // floats per sample (3 * S * S); required
+} loader_opts;
+
+typedef struct {
+    float *data;       // n * sample_floats floats, NCHW
+    int64_t *labels;   // n labels (int64, as cross-entropy wants)
+    size_t *items;     // n indices into the split's items
+    int n;             // samples in this batch: batch_size, or fewer for the last
+    size_t index;      // batch number within the epoch
+} loader_batch;
+
+typedef struct loader loader;
+
+void loader_opts_default(loader_opts *o);
+int loader_default_workers(void);
+
+// The split, the source and the bad-file list must outlive the loader.
+loader *loader_new(const dataset_split *split, const loader_opts *o, const loader_source *src, badfile_list *bad,
+                   char *err, size_t errlen);
+// Begins an epoch (stopping any unfinished one). Batches still held from an earlier epoch become
+// invalid. 0, or -1 with err.
+int loader_start_epoch(loader *l, int epoch, char *err, size_t errlen);
+// Waits for the next batch. 1: *out is a batch (give it back with loader_release); 0: the epoch is
+// over; -1: stopped, or an error (err says which: "stopped", or e.g. no readable image at all).
+int loader_next(loader *l, loader_batch **out, char *err, size_t errlen);
+void loader_release(loader *l, loader_batch *b);
+// Stops the workers and joins them. Any thread, any moment, any number of times.
+void loader_stop(loader *l);
+void loader_free(loader *l);
+
+int loader_workers(const loader *l);
+size_t loader_batches_per_epoch(const loader *l);   // assuming no file is skipped
+size_t loader_skipped(loader *l);                   // files skipped so far in this epoch
+
+#endif
