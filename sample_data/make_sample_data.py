@@ -6,11 +6,12 @@
 # (Debian's /usr/bin/python3 with PIL/Pillow; no other dependency.)
 #
 # Layout is torchvision ImageFolder style:
-#     sample_data/{train,valid}/{circles,squares}/{circle,square}_NNN.jpg
-# 12 train + 4 valid images per class, each a 96x96 RGB JPEG (quality 85).
+#     sample_data/{train,valid}/{circles,squares,triangles}/{circle,square,triangle}_NNN.jpg
+# 40 train + 12 valid images per class, each a 112x112 RGB JPEG (quality 85):
+# enough for a short training run to visibly learn, small enough to commit.
 # Every image is drawn synthetically: a random two-colour gradient
 # background, a few faint distractor strokes, one filled shape (a circle or
-# an axis-aligned / slightly rotated square) of random colour, size and
+# an axis-aligned / slightly rotated square, or a triangle) of random colour, size and
 # position with an outline, then per-pixel noise and a light blur so it looks
 # more like a photo than clip art. Output is deterministic: a fixed seed
 # (SEED below) drives Python's `random`, so re-running rewrites identical
@@ -23,10 +24,10 @@ import random
 from PIL import Image, ImageDraw, ImageFilter
 
 SEED = 20240613
-SIZE = 96
+SIZE = 112
 QUALITY = 85
-COUNTS = {"train": 12, "valid": 4}
-CLASSES = [("circles", "circle"), ("squares", "square")]
+COUNTS = {"train": 40, "valid": 12}
+CLASSES = [("circles", "circle"), ("squares", "square"), ("triangles", "triangle")]
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -86,6 +87,11 @@ def draw_image(kind, rng):
     if kind == "circle":
         d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=fill, outline=outline,
                   width=rng.randint(1, 3))
+    elif kind == "triangle":
+        ang = rng.uniform(0, 2 * math.pi)
+        corners = [(cx + r * math.cos(ang + k * 2 * math.pi / 3),
+                    cy + r * math.sin(ang + k * 2 * math.pi / 3)) for k in range(3)]
+        d.polygon(corners, fill=fill, outline=outline)
     else:
         ang = math.radians(rng.choice([0, 0, rng.uniform(-20, 20)]))
         corners = []
