@@ -77,8 +77,22 @@ static void print_help(FILE *out) {
             "  summary ARCH [--classes N] [--size S] [--weights FILE]\n"
             "        a table of every module: output shape for a 1x3xSxS input (default 224),\n"
             "        parameters, trainable or frozen; then total / trainable / non-trainable counts\n"
+            "  doctor DATASET [--workers N]\n"
+            "        check a dataset before training: classes and images per split, sizes, formats,\n"
+            "        colour modes, every unreadable file and why, classes missing from a split,\n"
+            "        imbalance; exits 1 when training could not run\n"
+            "  bench-data DATASET [--workers N] [--batch N] [--size S] [--crop] [--resize exact|fast]\n"
+            "             [--norm seed|imagenet]\n"
+            "        read every image of the dataset through the loader, as training does, and\n"
+            "        report images per second\n"
             "  help, --help    this text\n"
             "  --version       the version\n"
+            "\n"
+            "Input pipeline: --size S (default 224) resizes to SxS as Resize([S,S]); --crop resizes\n"
+            "the short side to S, then takes the centre SxS (Resize(S) + CenterCrop(S)); --resize exact\n"
+            "(default) gives the same pixels as torchvision on PIL, --resize fast lets libjpeg-turbo\n"
+            "shrink large JPEGs while decoding (pixels differ by a few levels); --norm seed (mean and\n"
+            "std 0.5, the default) or imagenet (0.485,0.456,0.406 / 0.229,0.224,0.225).\n"
             "\n"
             "--weights FILE loads a safetensors state_dict strictly (after the head replacement):\n"
             "every key, dtype and shape must match.\n"
@@ -99,5 +113,7 @@ int cli_main(int argc, char **argv) {
     }
     if (strcmp(cmd, "print") == 0) return cmd_print(argc - 1, argv + 1);
     if (strcmp(cmd, "summary") == 0) return cmd_summary(argc - 1, argv + 1);
+    if (strcmp(cmd, "doctor") == 0) return cmd_doctor(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench-data") == 0) return cmd_bench_data(argc - 1, argv + 1);
     return cli_fail(CLI_USAGE, "unknown command '%s' (see frost help)", cmd);
 }

@@ -9,6 +9,8 @@
 
 #include <stdio.h>
 
+#include "pipeline.h"
+
 int cli_main(int argc, char **argv);
 
 // ---------------------------------------------------------------------------------------------
@@ -32,5 +34,11 @@ void cli_arch_list(char *buf, size_t len);
 
 int cmd_print(int argc, char **argv);    // frost print ARCH [--classes N] [--weights FILE]
 int cmd_summary(int argc, char **argv);  // frost summary ARCH [--classes N] [--size S] [--weights FILE]
+int cmd_doctor(int argc, char **argv);   // frost doctor DATASET [--workers N]
+int cmd_bench_data(int argc, char **argv);  // frost bench-data DATASET [pipeline options]
+
+// --size S, --crop, --resize exact|fast, --norm seed|imagenet at argv[*i]: returns 1 when it was one
+// of them (advancing *i; *rc is 0, or an exit code after printing the error), 0 otherwise.
+int cli_pipeline_option(const char *cmd, int argc, char **argv, int *i, pipeline_opts *o, int *rc);
 
 #endif

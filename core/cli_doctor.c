@@ -1,0 +1,108 @@
+// cli_doctor.c — `frost doctor DATASET`: the pre-flight report of a dataset, printed.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "dataset.h"
+#include "doctor.h"
+
+#define BAR_WIDTH 40
+
+static void bar(FILE *out, size_t v, size_t max) {
+    int n = max ? (int)((v * BAR_WIDTH + max - 1) / max) : 0;
+    for (int i = 0; i < n; i++) fputs("\u2588", out);   // full block
+}
+
+static void print_kinds(FILE *out, const char *title, const doctor_kind *k, size_t n) {
+    fprintf(out, "%s:", title);
+    for (size_t i = 0; i < n; i++) fprintf(out, "%s %s %zu", i ? "," : "", k[i].name, k[i].count);
+    fputc('\n', out);
+}
+
+int cmd_doctor(int argc, char **argv) {
+    const char *root = NULL;
+    long workers = 0;
+    for (int i = 1; i < argc;) {
+        int missing = 0;
+        const char *v;
+        if ((v = cli_option_value(argc, argv, &i, "--workers", &missing)) || missing) {
+            if (missing || cli_parse_long(v, 1, 256, &workers) != 0)
+                return cli_fail(CLI_USAGE, "doctor: --workers needs a whole number from 1 to 256");
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cli_fail(CLI_USAGE, "doctor: unknown option '%s' (see frost help)", argv[i]);
+        } else if (!root) {
+            root = argv[i++];
+        } else {
+            return cli_fail(CLI_USAGE, "doctor: unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (!root) return cli_fail(CLI_USAGE, "doctor: which dataset? (frost doctor DATASET)");
+
+    dataset_opts o;
+    dataset_opts_default(&o);
+    o.lenient = 1;
+    dataset d;
+    char err[1024];
+    if (dataset_scan(&d, root, &o, err, sizeof err) != 0) {
+        dataset_free(&d);
+        return cli_fail(CLI_FAILED, "%s", err);
+    }
+    doctor_report r;
+    if (doctor_run(&d, (int)workers, &r, err, sizeof err) != 0) {
+        doctor_report_free(&r, d.n_classes);
+        dataset_free(&d);
+        return cli_fail(CLI_FAILED, "%s", err);
+    }
+
+    FILE *out = stdout;
+    fprintf(out, "Dataset %s: %zu classes, %zu training and %zu validation files%s\n\n", d.root, d.n_classes,
+            d.train.n_items, d.valid.n_items, d.split_by_fraction ? " (split by fraction)" : "");
+    size_t name_w = 5, max = 1;
+    for (size_t c = 0; c < d.n_classes; c++) {
+        if (strlen(d.classes[c]) > name_w) name_w = strlen(d.classes[c]);
+        if (d.train.class_counts[c] > max) max = d.train.class_counts[c];
+        if (d.valid.class_counts[c] > max) max = d.valid.class_counts[c];
+    }
+    const dataset_split *splits[2] = {&d.train, &d.valid};
+    fprintf(out, "%-5s  %-*s  %7s  %8s\n", "split", (int)name_w, "class", "images", "readable");
+    for (int s = 0; s < 2; s++) {
+        if (splits[s]->n_items == 0 && s == 1) continue;
+        for (size_t c = 0; c < d.n_classes; c++) {
+            fprintf(out, "%-5s  %-*s  %7zu  %8zu  ", c == 0 ? splits[s]->name : "", (int)name_w, d.classes[c],
+                    splits[s]->class_counts[c], r.readable_per_class[s][c]);
+            bar(out, splits[s]->class_counts[c], max);
+            fputc('\n', out);
+        }
+    }
+    fprintf(out, "\nImages: %zu checked, %zu readable, %zu bad\n", r.checked, r.readable, r.checked - r.readable);
+    if (r.readable > 0) {
+        fprintf(out, "Sizes (w x h): smallest %dx%d, median %dx%d, largest %dx%d\n", r.min_w, r.min_h, r.median_w, r.median_h,
+                r.max_w, r.max_h);
+        print_kinds(out, "Formats", r.formats, r.n_formats);
+        print_kinds(out, "Colour modes", r.modes, r.n_modes);
+    }
+    size_t nbad = badfiles_count(&r.bad);
+    if (nbad > 0) {
+        fprintf(out, "\nBad files (%zu):\n", nbad);
+        for (size_t i = 0; i < nbad; i++) {
+            char path[4096], reason[256];
+            if (badfiles_get(&r.bad, i, path, sizeof path, reason, sizeof reason) == 0)
+                fprintf(out, "  %s: %s\n", path, reason);
+        }
+    }
+    if (r.n_warnings > 0) {
+        fprintf(out, "\nWarnings:\n");
+        for (size_t i = 0; i < r.n_warnings; i++) fprintf(out, "  %s\n", r.warnings[i]);
+    }
+    if (r.n_problems > 0) {
+        fprintf(out, "\nProblems (training cannot run):\n");
+        for (size_t i = 0; i < r.n_problems; i++) fprintf(out, "  %s\n", r.problems[i]);
+    }
+    int ok = doctor_can_train(&r);
+    fprintf(out, "\n%s\n", ok ? "Ready to train." : "Training cannot run on this dataset as it is.");
+    fflush(out);
+    doctor_report_free(&r, d.n_classes);
+    dataset_free(&d);
+    return ok ? 0 : CLI_FAILED;
+}
