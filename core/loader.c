@@ -234,6 +234,15 @@ oom:
     return NULL;
 }
 
+void loader_epoch_order(uint64_t seed, int epoch, int shuffle, size_t *order, size_t n) {
+    for (size_t i = 0; i < n; i++) order[i] = i;
+    if (shuffle) {
+        rng r;
+        rng_seed(&r, seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(epoch + 1)));
+        rng_shuffle(&r, order, n);
+    }
+}
+
 static void join_workers(loader *l) {
     pthread_mutex_lock(&l->join_mu);
     if (l->running) {
@@ -247,12 +256,7 @@ static void join_workers(loader *l) {
 int loader_start_epoch(loader *l, int epoch, char *err, size_t errlen) {
     loader_stop(l);
     atomic_store(&l->stop, 0);
-    for (size_t i = 0; i < l->n; i++) l->order[i] = i;
-    if (l->o.shuffle) {
-        rng r;
-        rng_seed(&r, l->o.seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(epoch + 1)));
-        rng_shuffle(&r, l->order, l->n);
-    }
+    loader_epoch_order(l->o.seed, epoch, l->o.shuffle, l->order, l->n);
     for (size_t i = 0; i < l->n_slots; i++) l->slots[i].state = SLOT_FREE;
     l->next_claim = l->next_commit = 0;
     l->committing = 0;

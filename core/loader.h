@@ -66,6 +66,10 @@ void loader_release(loader *l, loader_batch *b);
 void loader_stop(loader *l);
 void loader_free(loader *l);
 
+// The order in which an epoch visits the split's items (what loader_start_epoch uses), for code that
+// must replay an epoch without the loader: the trainer's feature cache.
+void loader_epoch_order(uint64_t seed, int epoch, int shuffle, size_t *order, size_t n);
+
 int loader_workers(const loader *l);
 size_t loader_batches_per_epoch(const loader *l);   // assuming no file is skipped
 size_t loader_skipped(loader *l);                   // files skipped so far in this epoch

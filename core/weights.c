@@ -98,15 +98,9 @@ static size_t check_fit(const ft_model *m, const safet_file *f, name_list *missi
     return missing->count + unexpected->count + mismatched->count;
 }
 
-int weights_load(ft_model *m, const char *path, char *err, size_t errlen) {
-    safet_file f;
-    char why[512];
-    if (safet_open(&f, path, why, sizeof why) != 0) {
-        snprintf(err, errlen, "%s", why);
-        return -1;
-    }
+int weights_load_file(ft_model *m, const safet_file *f, const char *path, char *err, size_t errlen) {
     name_list missing = {{0}, 0}, unexpected = {{0}, 0}, mismatched = {{0}, 0};
-    if (check_fit(m, &f, &missing, &unexpected, &mismatched) > 0) {
+    if (check_fit(m, f, &missing, &unexpected, &mismatched) > 0) {
         list_finish(&missing);
         list_finish(&unexpected);
         list_finish(&mismatched);
@@ -118,7 +112,6 @@ int weights_load(ft_model *m, const char *path, char *err, size_t errlen) {
                  mismatched.text);
         snprintf(err, errlen, "%s does not fit %s (%lld classes)%s%s%s", path, ft_model_arch(m),
                  (long long)ft_model_num_classes(m), parts[0], parts[1], parts[2]);
-        safet_close(&f);
         return -1;
     }
     size_t n = ft_model_state_count(m);
@@ -126,18 +119,28 @@ int weights_load(ft_model *m, const char *path, char *err, size_t errlen) {
         ft_tensor_info info;
         ft_status *s = ft_model_state_info(m, i, &info);
         if (!s) {
-            const safet_tensor *t = safet_find(&f, info.name);
+            const safet_tensor *t = safet_find(f, info.name);
             s = ft_model_state_set(m, i, t->data, t->nbytes);
         }
         if (s) {
             snprintf(err, errlen, "%s: %s", path, ft_status_message(s));
             ft_status_free(s);
-            safet_close(&f);
             return -1;
         }
     }
-    safet_close(&f);
     return 0;
+}
+
+int weights_load(ft_model *m, const char *path, char *err, size_t errlen) {
+    safet_file f;
+    char why[512];
+    if (safet_open(&f, path, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s", why);
+        return -1;
+    }
+    int rc = weights_load_file(m, &f, path, err, errlen);
+    safet_close(&f);
+    return rc;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,13 +154,18 @@ static int fill_from_model(void *user, size_t index, void *dst, size_t nbytes, c
     return -1;
 }
 
-int weights_save(ft_model *m, const char *path, char *err, size_t errlen) {
+int weights_save_meta(ft_model *m, const char *path, const char *const *keys, const char *const *values,
+                      size_t n_extra, char *err, size_t errlen) {
     size_t n = ft_model_state_count(m);
     safet_entry *entries = calloc(n ? n : 1, sizeof *entries);
     ft_tensor_info *infos = calloc(n ? n : 1, sizeof *infos);
-    if (!entries || !infos) {
+    const char **all_keys = calloc(3 + n_extra, sizeof *all_keys);
+    const char **all_values = calloc(3 + n_extra, sizeof *all_values);
+    if (!entries || !infos || !all_keys || !all_values) {
         free(entries);
         free(infos);
+        free(all_keys);
+        free(all_values);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -175,11 +183,22 @@ int weights_save(ft_model *m, const char *path, char *err, size_t errlen) {
     if (rc == 0) {
         char classes[32];
         snprintf(classes, sizeof classes, "%lld", (long long)ft_model_num_classes(m));
-        const char *keys[] = {"format", "frost.arch", "frost.classes"};
-        const char *values[] = {"pt", ft_model_arch(m), classes};
-        rc = safet_write(path, entries, n, keys, values, 3, fill_from_model, m, err, errlen);
+        all_keys[0] = "format", all_values[0] = "pt";
+        all_keys[1] = "frost.arch", all_values[1] = ft_model_arch(m);
+        all_keys[2] = "frost.classes", all_values[2] = classes;
+        for (size_t k = 0; k < n_extra; k++) {
+            all_keys[3 + k] = keys[k];
+            all_values[3 + k] = values[k];
+        }
+        rc = safet_write(path, entries, n, all_keys, all_values, 3 + n_extra, fill_from_model, m, err, errlen);
     }
     free(entries);
     free(infos);
+    free(all_keys);
+    free(all_values);
     return rc;
+}
+
+int weights_save(ft_model *m, const char *path, char *err, size_t errlen) {
+    return weights_save_meta(m, path, NULL, NULL, 0, err, errlen);
 }

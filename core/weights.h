@@ -12,9 +12,19 @@
 #include <stddef.h>
 
 #include "frost_torch.h"
+#include "safetensors.h"
 
 // Both return 0 on success, -1 with one line in err.
 int weights_load(ft_model *m, const char *path, char *err, size_t errlen);
 int weights_save(ft_model *m, const char *path, char *err, size_t errlen);
+
+// weights_load on a file already open (the checkpoint reader checks its metadata first, so both
+// come from the same version of the file). `path` only names the file in messages.
+int weights_load_file(ft_model *m, const safet_file *f, const char *path, char *err, size_t errlen);
+
+// weights_save with n_extra more metadata pairs (string -> string) after the three it always writes
+// ("format": "pt", "frost.arch", "frost.classes"); a key repeated is an error.
+int weights_save_meta(ft_model *m, const char *path, const char *const *keys, const char *const *values,
+                      size_t n_extra, char *err, size_t errlen);
 
 #endif

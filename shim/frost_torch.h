@@ -154,6 +154,75 @@ ft_status *ft_model_state_get(const ft_model *m, size_t i, void *dst, size_t nby
 // Copies nbytes from host memory src (any alignment) into entry i, on whatever device it lives.
 ft_status *ft_model_state_set(ft_model *m, size_t i, const void *src, size_t nbytes) FT_NOEXCEPT;
 
+// ---------------------------------------------------------------------------------------------
+// training
+
+// Train (1) or eval (0) mode, with the BatchNorm rule for frozen layers: when frozen_bn_eval is 1 and
+// training is 1, every BatchNorm2d whose parameters are all frozen stays in eval mode (running
+// statistics used and left unchanged, as Keras does). frozen_bn_eval 0 is PyTorch's (and the seed's)
+// model.train(True): batch statistics, running statistics updated even when frozen.
+void ft_model_set_mode(ft_model *m, int training, int frozen_bn_eval) FT_NOEXCEPT;
+
+// 1 when no parameter outside the head is trainable.
+int ft_model_backbone_frozen(const ft_model *m) FT_NOEXCEPT;
+// Width of what the head reads: 25088 for VGG, 512 or 2048 for ResNet.
+int64_t ft_model_feature_size(const ft_model *m) FT_NOEXCEPT;
+
+// Seeds libtorch's random generators (dropout masks, new head initialisation).
+void ft_manual_seed(uint64_t seed) FT_NOEXCEPT;
+
+typedef enum { FT_OPT_ADAM = 0, FT_OPT_SGD = 1 } ft_opt_kind;
+
+typedef struct {
+    ft_opt_kind kind;
+    double lr;            // Adam default 1e-5 (the seed's)
+    double weight_decay;  // 0
+    double momentum;      // SGD only; 0.9 by default
+    double beta1, beta2, eps;   // Adam only: 0.9, 0.999, 1e-8
+} ft_opt_params;
+
+typedef struct ft_optimizer ft_optimizer;
+
+void ft_opt_params_default(ft_opt_params *p) FT_NOEXCEPT;
+// An optimizer over the parameters that are trainable now (the seed: the new head's).
+ft_status *ft_optimizer_create(ft_model *m, const ft_opt_params *p, ft_optimizer **out) FT_NOEXCEPT;
+void ft_optimizer_free(ft_optimizer *o) FT_NOEXCEPT;
+
+typedef struct {
+    double loss;       // mean cross-entropy over the batch
+    int64_t correct;   // samples whose arg-max logit is the label
+    int64_t n;
+} ft_step_result;
+
+// One training step: forward in the current mode, cross-entropy (mean), backward, optimizer step.
+// x: n x c x h x w floats in host memory (wrapped, not copied, on the CPU); labels: n int64 in [0,
+// num_classes).
+ft_status *ft_train_step(ft_model *m, ft_optimizer *o, const float *x, const int64_t *labels, int64_t n, int64_t c,
+                         int64_t h, int64_t w, ft_step_result *r) FT_NOEXCEPT;
+// Forward without gradients in the current mode: loss and correct count.
+ft_status *ft_eval_step(ft_model *m, const float *x, const int64_t *labels, int64_t n, int64_t c, int64_t h,
+                        int64_t w, ft_step_result *r) FT_NOEXCEPT;
+
+// The feature cache: the backbone's output (n x ft_model_feature_size floats into out), without
+// gradients, in the current mode; then steps that run the head alone on such features.
+ft_status *ft_model_features(ft_model *m, const float *x, int64_t n, int64_t c, int64_t h, int64_t w, float *out,
+                             size_t out_len) FT_NOEXCEPT;
+ft_status *ft_head_train_step(ft_model *m, ft_optimizer *o, const float *features, const int64_t *labels, int64_t n,
+                              ft_step_result *r) FT_NOEXCEPT;
+ft_status *ft_head_eval_step(ft_model *m, const float *features, const int64_t *labels, int64_t n,
+                             ft_step_result *r) FT_NOEXCEPT;
+
+// Optimizer state (Adam: step, exp_avg, exp_avg_sq; SGD: momentum_buffer), named
+// "<parameter name>.<field>", so a resumed run finds it by parameter name whatever else changed.
+// The table is rebuilt by ft_optimizer_state_count; entries exist once a step has run.
+size_t ft_optimizer_state_count(ft_optimizer *o) FT_NOEXCEPT;
+ft_status *ft_optimizer_state_info(ft_optimizer *o, size_t i, ft_tensor_info *out) FT_NOEXCEPT;
+ft_status *ft_optimizer_state_get(ft_optimizer *o, size_t i, void *dst, size_t nbytes) FT_NOEXCEPT;
+// Sets one named entry (creating the parameter's state when missing). Unknown parameter names and
+// parameters the optimizer does not hold are ignored (returns NULL and sets *used to 0).
+ft_status *ft_optimizer_state_set(ft_optimizer *o, const char *name, ft_dtype dtype, int ndim, const int64_t *shape,
+                                  const void *src, size_t nbytes, int *used) FT_NOEXCEPT;
+
 #ifdef __cplusplus
 }
 #endif

@@ -124,6 +124,22 @@ torch::Tensor run_module(ft_model &m, nn::Module &mod, torch::Tensor x, bool tra
     return run(m, mod, std::move(x), trace);
 }
 
+torch::Tensor run_backbone(ft_model &m, torch::Tensor x) {
+    nn::Module &root = *m.root;
+    if (m.family == FT_FAMILY_VGG) {
+        x = run_child(m, root, "features", x, false);
+        x = run_child(m, root, "avgpool", x, false);
+    } else {
+        for (const char *name : {"conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool"})
+            x = run_child(m, root, name, x, false);
+    }
+    return torch::flatten(x, 1);
+}
+
+torch::Tensor run_head(ft_model &m, torch::Tensor features) {
+    return run_child(m, *m.root, m.family == FT_FAMILY_VGG ? "classifier" : "fc", std::move(features), false);
+}
+
 std::shared_ptr<nn::Module> find_module(ft_model &m, const std::string &path) {
     ModulePtr cur = m.root;
     size_t start = 0;

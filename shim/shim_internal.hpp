@@ -69,6 +69,10 @@ ft_family arch_family(const std::string &arch);
 void rebuild_tables(ft_model &m);
 torch::Tensor run_module(ft_model &m, torch::nn::Module &mod, torch::Tensor x, bool trace);
 std::shared_ptr<torch::nn::Module> find_module(ft_model &m, const std::string &path);
+// Everything before the head, flattened (what the head reads), and the head alone. Together they
+// compute the same as run_module on the root.
+torch::Tensor run_backbone(ft_model &m, torch::Tensor x);
+torch::Tensor run_head(ft_model &m, torch::Tensor features);
 
 // status.cpp
 ft_status *make_status(ft_code code, const std::string &msg) noexcept;

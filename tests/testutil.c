@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <turbojpeg.h>
 #include <unistd.h>
 
 char *tu_read_file(const char *path, size_t *len) {
@@ -118,4 +119,26 @@ size_t tu_count_lines(const char *s) {
     for (; s && *s; s++)
         if (*s == '\n') n++;
     return n;
+}
+
+int tu_write_jpeg(const char *path, int w, int h, const unsigned char *rgb) {
+    tjhandle tj = tjInitCompress();
+    unsigned char *jpg = NULL;
+    unsigned long len = 0;
+    int rc = tj && tjCompress2(tj, rgb, w, 0, h, TJPF_RGB, &jpg, &len, TJSAMP_420, 90, 0) == 0 ? 0 : -1;
+    if (rc == 0) rc = tu_write_file(path, jpg, len);
+    tjFree(jpg);
+    if (tj) tjDestroy(tj);
+    return rc;
+}
+
+void tu_mkdirs_for(const char *path) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(buf, 0755);
+            *p = '/';
+        }
 }

@@ -33,6 +33,12 @@ const char *tu_oracle(const char *rel);
 // ../shared/<rel> when that folder exists, else NULL (the caller skips and says why).
 const char *tu_shared(const char *rel);
 
+// Writes a w x h RGB image (3*w*h bytes) as a JPEG (quality 90, 4:2:0); 0 on success.
+int tu_write_jpeg(const char *path, int w, int h, const unsigned char *rgb);
+
+// Creates the folders of path (everything before its last '/'), like mkdir -p.
+void tu_mkdirs_for(const char *path);
+
 // Number of lines in s.
 size_t tu_count_lines(const char *s);
 

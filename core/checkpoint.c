@@ -1,0 +1,625 @@
+// checkpoint.c — checkpoints: a model's state_dict in safetensors with the metadata frost needs to
+// rebuild and use it, and the optimizer state in a sidecar file. The layout is in checkpoint.h;
+// the tensor side is weights.c's, the file format safetensors.c's, the JSON jansson's.
+#include "checkpoint.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "safetensors.h"
+#include "weights.h"
+
+// ---------------------------------------------------------------------------------------------
+// meta
+
+void checkpoint_meta_init(checkpoint_meta *meta) {
+    memset(meta, 0, sizeof *meta);
+    transform_params_seed(&meta->tf);
+    meta->train_loss = meta->train_acc = meta->valid_loss = meta->valid_acc = NAN;
+}
+
+static void free_strings(char **v, size_t n) {
+    if (!v) return;
+    for (size_t i = 0; i < n; i++) free(v[i]);
+    free(v);
+}
+
+void checkpoint_meta_free(checkpoint_meta *meta) {
+    if (!meta) return;
+    free_strings(meta->class_names, meta->class_names ? (size_t)meta->num_classes : 0);
+    free_strings(meta->trainable, meta->n_trainable);
+    free(meta->train_config);
+    checkpoint_meta_init(meta);
+}
+
+static int valid_utf8(const char *s) {
+    json_t *j = json_string(s);   // jansson refuses invalid UTF-8
+    json_decref(j);
+    return j != NULL;
+}
+
+int checkpoint_meta_check(const checkpoint_meta *meta, char *err, size_t errlen) {
+    if (meta->num_classes < 1) {
+        snprintf(err, errlen, "checkpoint: %lld classes (need at least 1)", (long long)meta->num_classes);
+        return -1;
+    }
+    if (!meta->class_names) {
+        snprintf(err, errlen, "checkpoint: no class names given");
+        return -1;
+    }
+    for (int64_t i = 0; i < meta->num_classes; i++) {
+        const char *name = meta->class_names[i];
+        if (!name || !*name) {
+            snprintf(err, errlen, "checkpoint: class %lld has no name", (long long)i);
+            return -1;
+        }
+        if (!valid_utf8(name)) {
+            snprintf(err, errlen, "checkpoint: the name of class %lld is not valid UTF-8 (rename its folder)",
+                     (long long)i);
+            return -1;
+        }
+    }
+    if (transform_params_check(&meta->tf, err, errlen) != 0) return -1;
+    if (meta->train_config) {
+        json_error_t je;
+        json_t *j = json_loads(meta->train_config, JSON_DECODE_ANY, &je);
+        json_decref(j);
+        if (!j) {
+            snprintf(err, errlen, "checkpoint: train_config is not JSON: %s", je.text);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// small text helpers
+
+// The shortest decimal text that reads back as the same float ("0.485", not "0.48500001430511475").
+static void float_text(char *buf, size_t len, float v) {
+    for (int digits = 1; digits <= 9; digits++) {
+        snprintf(buf, len, "%.*g", digits, (double)v);
+        if ((float)strtod(buf, NULL) == v) return;
+    }
+}
+
+static void float3_json(char *buf, size_t len, const float v[3]) {
+    char a[32], b[32], c[32];
+    float_text(a, sizeof a, v[0]);
+    float_text(b, sizeof b, v[1]);
+    float_text(c, sizeof c, v[2]);
+    snprintf(buf, len, "[%s, %s, %s]", a, b, c);
+}
+
+// A dynamically built JSON text (caller frees), or NULL when out of memory.
+static char *dump(json_t *j) {
+    char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(j);
+    return s;
+}
+
+static json_t *number_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+static char *sidecar_path(const char *path) {
+    size_t n = strlen(path);
+    char *p = malloc(n + sizeof CHECKPOINT_OPTIM_SUFFIX);
+    if (p) {
+        memcpy(p, path, n);
+        memcpy(p + n, CHECKPOINT_OPTIM_SUFFIX, sizeof CHECKPOINT_OPTIM_SUFFIX);
+    }
+    return p;
+}
+
+// Unique enough to tell two saves apart: the clock, the process and a counter.
+static void make_save_id(char *buf, size_t len) {
+    static unsigned counter;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned long long ns = (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+    snprintf(buf, len, "%llx-%ld-%u", ns, (long)getpid(), ++counter);
+}
+
+// ---------------------------------------------------------------------------------------------
+// trainable parameters: frost sets requires_grad per module subtree, and in torchvision's VGG and
+// ResNet only leaf modules hold parameters, so a parameter is trainable when its module's
+// parameters all are (the node table counts them).
+
+static int module_of(const char *param, char *buf, size_t len) {
+    const char *dot = strrchr(param, '.');
+    size_t n = dot ? (size_t)(dot - param) : 0;
+    if (n >= len) return -1;
+    memcpy(buf, param, n);
+    buf[n] = '\0';
+    return 0;
+}
+
+// The trainable parameter names as a JSON array (in state_dict order), and their count.
+static json_t *trainable_list(ft_model *m, char *err, size_t errlen) {
+    const ft_node *nodes;
+    size_t n_nodes;
+    ft_status *s = ft_model_nodes(m, &nodes, &n_nodes);
+    if (s) {
+        snprintf(err, errlen, "%s", ft_status_message(s));
+        ft_status_free(s);
+        return NULL;
+    }
+    json_t *list = json_array();
+    size_t hint = 0;
+    for (size_t i = 0; list && i < ft_model_state_count(m); i++) {
+        ft_tensor_info info;
+        s = ft_model_state_info(m, i, &info);
+        if (s) {
+            snprintf(err, errlen, "%s", ft_status_message(s));
+            ft_status_free(s);
+            json_decref(list);
+            return NULL;
+        }
+        if (!info.is_parameter) continue;
+        char mod[512];
+        if (module_of(info.name, mod, sizeof mod) != 0) continue;
+        // the node table and the state_dict share PyTorch's order, so search on from the last hit
+        size_t k = hint, found = n_nodes;
+        for (size_t step = 0; step < n_nodes; step++, k = (k + 1) % n_nodes)
+            if (strcmp(nodes[k].path, mod) == 0) {
+                found = k;
+                break;
+            }
+        if (found == n_nodes) continue;
+        hint = found;
+        if (nodes[found].params > 0 && nodes[found].trainable == nodes[found].params &&
+            json_array_append_new(list, json_string(info.name)) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    if (!list) snprintf(err, errlen, "out of memory");
+    return list;
+}
+
+// ---------------------------------------------------------------------------------------------
+// save
+
+typedef struct {
+    ft_optimizer *opt;
+} optim_fill;
+
+static int fill_from_optimizer(void *user, size_t index, void *dst, size_t nbytes, char *err, size_t errlen) {
+    ft_status *s = ft_optimizer_state_get(((optim_fill *)user)->opt, index, dst, nbytes);
+    if (!s) return 0;
+    snprintf(err, errlen, "%s", ft_status_message(s));
+    ft_status_free(s);
+    return -1;
+}
+
+// Writes opt's state to spath; *wrote is 0 when the optimizer holds none (nothing written).
+static int save_optimizer(const char *spath, ft_optimizer *opt, const char *save_id, int *wrote, char *err,
+                          size_t errlen) {
+    *wrote = 0;
+    size_t n = ft_optimizer_state_count(opt);
+    if (n == 0) return 0;
+    safet_entry *entries = calloc(n, sizeof *entries);
+    ft_tensor_info *infos = calloc(n, sizeof *infos);
+    int rc = (entries && infos) ? 0 : -1;
+    if (rc != 0) snprintf(err, errlen, "out of memory");
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        ft_status *s = ft_optimizer_state_info(opt, i, &infos[i]);
+        if (s) {
+            snprintf(err, errlen, "optimizer state: %s", ft_status_message(s));
+            ft_status_free(s);
+            rc = -1;
+            break;
+        }
+        entries[i] = (safet_entry){infos[i].name, infos[i].dtype == FT_I64 ? SAFET_I64 : SAFET_F32, infos[i].ndim,
+                                   infos[i].shape};
+    }
+    if (rc == 0) {
+        char version[16];
+        snprintf(version, sizeof version, "%d", CHECKPOINT_VERSION);
+        const char *keys[] = {"frost.optimizer_state", "frost.save_id"};
+        const char *values[] = {version, save_id};
+        optim_fill fill = {opt};
+        rc = safet_write(spath, entries, n, keys, values, 2, fill_from_optimizer, &fill, err, errlen);
+        if (rc == 0) *wrote = 1;
+    }
+    free(entries);
+    free(infos);
+    return rc;
+}
+
+int checkpoint_save(const char *path, ft_model *m, ft_optimizer *opt, const checkpoint_meta *meta, char *err,
+                    size_t errlen) {
+    if (!path || !m || !meta) {
+        snprintf(err, errlen, "checkpoint_save: NULL argument");
+        return -1;
+    }
+    if (checkpoint_meta_check(meta, err, errlen) != 0) return -1;
+    if (meta->num_classes != ft_model_num_classes(m)) {
+        snprintf(err, errlen, "checkpoint: %lld class names for a model with %lld outputs", (long long)meta->num_classes,
+                 (long long)ft_model_num_classes(m));
+        return -1;
+    }
+
+    json_t *trainable = trainable_list(m, err, errlen);
+    if (!trainable) return -1;
+    char *trainable_text = dump(trainable);
+
+    json_t *names = json_array();
+    for (int64_t i = 0; names && i < meta->num_classes; i++)
+        if (json_array_append_new(names, json_string(meta->class_names[i])) != 0) {
+            json_decref(names);
+            names = NULL;
+        }
+    char *names_text = dump(names);
+
+    json_t *metrics = json_object();
+    if (metrics) {
+        json_object_set_new(metrics, "train_loss", number_or_null(meta->train_loss));
+        json_object_set_new(metrics, "train_acc", number_or_null(meta->train_acc));
+        json_object_set_new(metrics, "valid_loss", number_or_null(meta->valid_loss));
+        json_object_set_new(metrics, "valid_acc", number_or_null(meta->valid_acc));
+    }
+    char *metrics_text = dump(metrics);
+
+    char version[16], size[16], epoch[16], mean[128], std[128], save_id[64];
+    snprintf(version, sizeof version, "%d", CHECKPOINT_VERSION);
+    snprintf(size, sizeof size, "%d", meta->tf.size);
+    snprintf(epoch, sizeof epoch, "%d", meta->epoch);
+    float3_json(mean, sizeof mean, meta->tf.mean);
+    float3_json(std, sizeof std, meta->tf.std);
+    make_save_id(save_id, sizeof save_id);
+    int replaced = meta->head_replaced || meta->num_classes != 1000;
+
+    char *spath = sidecar_path(path);
+    int rc = 0;
+    if (!trainable_text || !names_text || !metrics_text || !spath) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
+
+    // the sidecar first: were the process killed between the two, the ids would tell
+    int wrote_optim = 0;
+    if (rc == 0 && opt) rc = save_optimizer(spath, opt, save_id, &wrote_optim, err, errlen);
+    if (rc == 0) {
+        const char *keys[] = {"frost.checkpoint", "frost.class_names", "frost.head_replaced", "frost.input_size",
+                              "frost.resize",     "frost.mean",        "frost.std",           "frost.trainable",
+                              "frost.epoch",      "frost.metrics",     "frost.save_id",       "frost.train"};
+        const char *values[] = {version,
+                                names_text,
+                                replaced ? "1" : "0",
+                                size,
+                                meta->tf.fit == TRANSFORM_SHORT_CROP ? "crop" : "square",
+                                mean,
+                                std,
+                                trainable_text,
+                                epoch,
+                                metrics_text,
+                                save_id,
+                                meta->train_config};
+        size_t n_keys = sizeof keys / sizeof *keys - (meta->train_config ? 0 : 1);
+        rc = weights_save_meta(m, path, keys, values, n_keys, err, errlen);
+    }
+    if (rc == 0 && !wrote_optim && unlink(spath) != 0 && errno != ENOENT) {
+        snprintf(err, errlen, "%s: saved, but the old %s could not be removed: %s", path, spath, strerror(errno));
+        rc = -1;
+    }
+    free(spath);
+    free(trainable_text);
+    free(names_text);
+    free(metrics_text);
+    return rc;
+}
+
+// ---------------------------------------------------------------------------------------------
+// load
+
+// Parses a whole decimal integer in [lo, hi].
+static int parse_int(const char *s, long long lo, long long hi, long long *out) {
+    if (!s || !*s) return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_float3(const char *text, float out[3]) {
+    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+    int ok = json_is_array(j) && json_array_size(j) == 3;
+    for (size_t i = 0; ok && i < 3; i++) {
+        json_t *v = json_array_get(j, i);
+        ok = json_is_number(v);
+        if (ok) out[i] = (float)json_number_value(v);
+    }
+    json_decref(j);
+    return ok ? 0 : -1;
+}
+
+// A JSON array of strings into a fresh char** (*n entries). -1 when it is not one.
+static int parse_strings(const char *text, char ***out, size_t *n) {
+    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+    if (!json_is_array(j)) {
+        json_decref(j);
+        return -1;
+    }
+    size_t count = json_array_size(j);
+    char **v = calloc(count ? count : 1, sizeof *v);
+    int ok = v != NULL;
+    for (size_t i = 0; ok && i < count; i++) {
+        json_t *s = json_array_get(j, i);
+        ok = json_is_string(s) && (v[i] = strdup(json_string_value(s))) != NULL;
+    }
+    json_decref(j);
+    if (!ok) {
+        free_strings(v, count);
+        return -1;
+    }
+    *out = v;
+    *n = count;
+    return 0;
+}
+
+static double metric(json_t *obj, const char *key) {
+    json_t *v = json_object_get(obj, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+// Reads the metadata of an open checkpoint into meta (already init'ed). `path` names it in messages.
+static int read_meta(const safet_file *f, const char *path, checkpoint_meta *meta, char *err, size_t errlen) {
+    const char *version = safet_meta(f, "frost.checkpoint");
+    if (!version) {
+        if (safet_meta(f, "frost.arch"))
+            snprintf(err, errlen,
+                     "%s: frost weights, not a checkpoint (no class names or preprocessing); "
+                     "load it with frost print %s --weights %s",
+                     path, safet_meta(f, "frost.arch"), path);
+        else
+            snprintf(err, errlen,
+                     "%s: not a frost checkpoint (no frost.arch metadata); for a plain state_dict use "
+                     "frost print ARCH --weights %s",
+                     path, path);
+        return -1;
+    }
+    long long v;
+    if (parse_int(version, 1, 1000000, &v) != 0) {
+        snprintf(err, errlen, "%s: frost.checkpoint is '%.20s', not a version number", path, version);
+        return -1;
+    }
+    if (v > CHECKPOINT_VERSION) {
+        snprintf(err, errlen, "%s: checkpoint format %lld is newer than this frost reads (%d)", path, v,
+                 CHECKPOINT_VERSION);
+        return -1;
+    }
+
+    const char *arch = safet_meta(f, "frost.arch");
+    if (!arch || ft_arch_family(arch) == FT_FAMILY_NONE) {
+        char known[512] = "";
+        size_t used = 0;
+        for (size_t i = 0; i < ft_arch_count() && used < sizeof known; i++)
+            used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "", ft_arch_name(i));
+        snprintf(err, errlen, "%s: unknown architecture '%.40s' (this frost knows %s)", path, arch ? arch : "",
+                 known);
+        return -1;
+    }
+    snprintf(meta->arch, sizeof meta->arch, "%s", arch);
+
+    long long classes;
+    if (parse_int(safet_meta(f, "frost.classes"), 1, 1000000, &classes) != 0) {
+        snprintf(err, errlen, "%s: frost.classes is missing or not a number from 1 to 1000000", path);
+        return -1;
+    }
+    char **names = NULL;
+    size_t n_names = 0;
+    if (parse_strings(safet_meta(f, "frost.class_names"), &names, &n_names) != 0) {
+        snprintf(err, errlen, "%s: frost.class_names is missing or not a JSON list of strings", path);
+        return -1;
+    }
+    if ((long long)n_names != classes) {
+        snprintf(err, errlen, "%s: %zu class names but frost.classes says %lld", path, n_names, classes);
+        free_strings(names, n_names);
+        return -1;
+    }
+    meta->class_names = names;
+    meta->num_classes = classes;
+
+    const char *head = safet_meta(f, "frost.head_replaced");
+    meta->head_replaced = head && strcmp(head, "1") == 0;
+
+    long long size;
+    const char *resize = safet_meta(f, "frost.resize");
+    if (parse_int(safet_meta(f, "frost.input_size"), 1, TRANSFORM_MAX_SIZE, &size) != 0) {
+        snprintf(err, errlen, "%s: frost.input_size is missing or not a number from 1 to %d", path,
+                 TRANSFORM_MAX_SIZE);
+        return -1;
+    }
+    if (!resize || (strcmp(resize, "square") != 0 && strcmp(resize, "crop") != 0)) {
+        snprintf(err, errlen, "%s: frost.resize is missing or neither \"square\" nor \"crop\"", path);
+        return -1;
+    }
+    meta->tf.size = (int)size;
+    meta->tf.fit = strcmp(resize, "crop") == 0 ? TRANSFORM_SHORT_CROP : TRANSFORM_SQUARE;
+    meta->tf.fast = 0;
+    if (parse_float3(safet_meta(f, "frost.mean"), meta->tf.mean) != 0 ||
+        parse_float3(safet_meta(f, "frost.std"), meta->tf.std) != 0) {
+        snprintf(err, errlen, "%s: frost.mean and frost.std must each be a JSON list of 3 numbers", path);
+        return -1;
+    }
+    char why[256];
+    if (transform_params_check(&meta->tf, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        return -1;
+    }
+
+    if (parse_strings(safet_meta(f, "frost.trainable"), &meta->trainable, &meta->n_trainable) != 0) {
+        snprintf(err, errlen, "%s: frost.trainable is missing or not a JSON list of parameter names", path);
+        return -1;
+    }
+    long long epoch = 0;
+    const char *epoch_text = safet_meta(f, "frost.epoch");
+    if (epoch_text && parse_int(epoch_text, 0, 1000000000, &epoch) != 0) {
+        snprintf(err, errlen, "%s: frost.epoch is not a number", path);
+        return -1;
+    }
+    meta->epoch = (int)epoch;
+    json_t *metrics = json_loads(safet_meta(f, "frost.metrics") ? safet_meta(f, "frost.metrics") : "{}", 0, NULL);
+    meta->train_loss = metric(metrics, "train_loss");
+    meta->train_acc = metric(metrics, "train_acc");
+    meta->valid_loss = metric(metrics, "valid_loss");
+    meta->valid_acc = metric(metrics, "valid_acc");
+    json_decref(metrics);
+    const char *train = safet_meta(f, "frost.train");
+    if (train && !(meta->train_config = strdup(train))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+// Sets the flags recorded in meta->trainable, then checks the model reads them back the same.
+static int restore_trainable(ft_model *m, const checkpoint_meta *meta, const char *path, char *err, size_t errlen) {
+    ft_status *s = ft_model_set_trainable(m, "", 0);
+    char last[512] = "\x01";
+    for (size_t i = 0; !s && i < meta->n_trainable; i++) {
+        char mod[512];
+        if (module_of(meta->trainable[i], mod, sizeof mod) != 0 || strcmp(mod, last) == 0) continue;
+        s = ft_model_set_trainable(m, mod, 1);
+        snprintf(last, sizeof last, "%s", mod);
+    }
+    if (s) {
+        snprintf(err, errlen, "%s: frost.trainable: %s", path, ft_status_message(s));
+        ft_status_free(s);
+        return -1;
+    }
+    json_t *now = trainable_list(m, err, errlen);
+    if (!now) return -1;
+    int same = json_array_size(now) == meta->n_trainable;
+    for (size_t i = 0; same && i < meta->n_trainable; i++)
+        same = strcmp(json_string_value(json_array_get(now, i)), meta->trainable[i]) == 0;
+    json_decref(now);
+    if (!same) {
+        snprintf(err, errlen, "%s: frost.trainable names parameters that %s does not have (or not in its order)", path,
+                 meta->arch);
+        return -1;
+    }
+    return 0;
+}
+
+// The head's outputs as the file's tensors say: the first dimension of the model's last state entry
+// (the head's final bias, "fc.bias" / "classifier.6.bias").
+static int check_head(const ft_model *m, const safet_file *f, const char *path, int64_t classes, char *err,
+                      size_t errlen) {
+    size_t n = ft_model_state_count(m);
+    ft_tensor_info info;
+    ft_status *s = n ? ft_model_state_info(m, n - 1, &info) : NULL;
+    if (s || n == 0) {
+        snprintf(err, errlen, "%s: %s", path, s ? ft_status_message(s) : "model has no state");
+        ft_status_free(s);
+        return -1;
+    }
+    const safet_tensor *t = safet_find(f, info.name);
+    if (t && t->ndim == 1 && t->shape[0] != classes) {
+        snprintf(err, errlen, "%s: %lld class names but the head (%s) has %lld outputs", path, (long long)classes,
+                 info.name, (long long)t->shape[0]);
+        return -1;
+    }
+    return 0;   // anything else is for the strict load to report
+}
+
+int checkpoint_load(const char *path, ft_model **out, checkpoint_meta *meta, char *err, size_t errlen) {
+    checkpoint_meta_init(meta);
+    safet_file f;
+    if (safet_open(&f, path, err, errlen) != 0) return -1;
+    checkpoint_meta got;
+    checkpoint_meta_init(&got);
+    ft_model *m = NULL;
+    int rc = read_meta(&f, path, &got, err, errlen);
+    if (rc == 0) {
+        ft_status *s = ft_model_create(got.arch, &m);
+        if (!s && (got.head_replaced || got.num_classes != ft_model_num_classes(m)))
+            s = ft_model_replace_head(m, got.num_classes);
+        if (s) {
+            snprintf(err, errlen, "%s: %s", path, ft_status_message(s));
+            ft_status_free(s);
+            rc = -1;
+        }
+    }
+    if (rc == 0) rc = check_head(m, &f, path, got.num_classes, err, errlen);
+    if (rc == 0) rc = weights_load_file(m, &f, path, err, errlen);
+    if (rc == 0) rc = restore_trainable(m, &got, path, err, errlen);
+    safet_close(&f);
+    if (rc != 0) {
+        ft_model_free(m);
+        checkpoint_meta_free(&got);
+        return -1;
+    }
+    ft_model_set_training(m, 0);
+    *meta = got;
+    *out = m;
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// optimizer state
+
+int checkpoint_load_optimizer(const char *path, ft_optimizer *opt, size_t *restored, char *err, size_t errlen) {
+    *restored = 0;
+    char *spath = sidecar_path(path);
+    if (!spath) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (access(spath, F_OK) != 0 && errno == ENOENT) {
+        free(spath);
+        return 0;
+    }
+    safet_file main_file, side;
+    if (safet_open(&main_file, path, err, errlen) != 0) {
+        free(spath);
+        return -1;
+    }
+    if (safet_open(&side, spath, err, errlen) != 0) {
+        safet_close(&main_file);
+        free(spath);
+        return -1;
+    }
+    int rc = 0;
+    const char *id_main = safet_meta(&main_file, "frost.save_id"), *id_side = safet_meta(&side, "frost.save_id");
+    if (!safet_meta(&side, "frost.optimizer_state")) {
+        snprintf(err, errlen, "%s: not a frost optimizer state file", spath);
+        rc = -1;
+    } else if (!id_main || !id_side || strcmp(id_main, id_side) != 0) {
+        snprintf(err, errlen,
+                 "%s is from another save than %s (a save was interrupted?); delete it to resume with a fresh "
+                 "optimizer",
+                 spath, path);
+        rc = -1;
+    }
+    for (size_t i = 0; rc == 0 && i < side.n_tensors; i++) {
+        const safet_tensor *t = &side.tensors[i];
+        if (t->dtype != SAFET_F32 && t->dtype != SAFET_I64) {
+            snprintf(err, errlen, "%s: '%s' is %s (optimizer state is F32 or I64)", spath, t->name,
+                     safet_dtype_name(t->dtype));
+            rc = -1;
+            break;
+        }
+        int used = 0;
+        ft_status *s = ft_optimizer_state_set(opt, t->name, t->dtype == SAFET_I64 ? FT_I64 : FT_F32, t->ndim,
+                                              t->shape, t->data, t->nbytes, &used);
+        if (s) {
+            snprintf(err, errlen, "%s: %s", spath, ft_status_message(s));
+            ft_status_free(s);
+            rc = -1;
+        }
+        *restored += (size_t)used;
+    }
+    safet_close(&side);
+    safet_close(&main_file);
+    free(spath);
+    return rc;
+}

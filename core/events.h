@@ -1,0 +1,53 @@
+/*
+ * events.h — what the trainer thread tells the UI or the CLI, through a thread-safe queue.
+ *
+ * The trainer posts; the UI drains the queue once per tick without waiting (events_poll), the CLI
+ * may wait with a timeout (events_wait). Posting takes a mutex only, never waits for a reader: the
+ * queue grows instead (events are small, and a reader drains them many times a second).
+ */
+#ifndef FROST_EVENTS_H
+#define FROST_EVENTS_H
+
+#include <stddef.h>
+
+typedef enum {
+    EV_INFO,          // text: a line worth showing (device, threads, cache decision)
+    EV_PHASE_START,   // epoch, phase, batches
+    EV_BATCH,         // epoch, phase, batch, batches, loss, running_loss, running_acc, images_per_s, eta_s
+    EV_PHASE_END,     // epoch, phase, running_loss, running_acc (the phase's mean loss and accuracy), seconds
+    EV_EPOCH,         // epoch, train_loss, train_acc, valid_loss, valid_acc, seconds
+    EV_SKIPPED,       // text: "path: reason" of a file the loader skipped
+    EV_SAVED,         // text: the checkpoint written
+    EV_ERROR,         // text: what went wrong (the run stops)
+    EV_FINISHED       // status: 0 done, 1 stopped, -1 failed; seconds: the whole run
+} event_kind;
+
+enum { PHASE_TRAIN = 0, PHASE_VALID = 1 };
+
+typedef struct {
+    event_kind kind;
+    int epoch, epochs;      // 1-based
+    int phase;              // PHASE_TRAIN or PHASE_VALID
+    size_t batch, batches;  // 1-based batch number, batches in the phase
+    double loss;            // this batch's mean loss
+    double running_loss;    // mean per-sample loss so far in the phase
+    double running_acc;     // percent correct so far in the phase
+    double images_per_s, eta_s;
+    double train_loss, train_acc, valid_loss, valid_acc;
+    double seconds;
+    int status;
+    char text[1024];
+} train_event;
+
+typedef struct event_queue event_queue;
+
+event_queue *events_new(void);   // NULL when out of memory
+void events_free(event_queue *q);
+// Appends a copy of *e. Returns 0, or -1 when out of memory (the event is dropped).
+int events_post(event_queue *q, const train_event *e);
+// Takes the oldest event without waiting: 1, or 0 when the queue is empty.
+int events_poll(event_queue *q, train_event *out);
+// Waits up to timeout_ms for an event: 1, or 0 on timeout.
+int events_wait(event_queue *q, train_event *out, int timeout_ms);
+
+#endif

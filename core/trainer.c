@@ -1,0 +1,525 @@
+// trainer.c — the training thread (see trainer.h for what a run does).
+//
+// Structure: trainer_main builds the model and the loaders, then runs epochs; run_phase runs one
+// phase from the loader (decoding images) or, once the feature cache is filled, from the cache,
+// replaying the loader's order for that epoch so batches are the same either way. Controls are
+// atomics read at batch boundaries; pausing waits on a condition variable.
+#define _GNU_SOURCE   // sysconf(_SC_PHYS_PAGES)
+#include "trainer.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "loader.h"
+#include "weights.h"
+
+enum { RUN_DONE = 0, RUN_STOPPED = 1, RUN_FAILED = -1 };
+
+struct trainer {
+    trainer_config cfg;
+    dataset *d;
+    event_queue *q;
+    pthread_t thread;
+    atomic_int stop, paused;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+
+    // the run (trainer thread only)
+    ft_model *m;
+    ft_optimizer *opt;
+    pipeline_opts prep;
+    loader *loaders[2];
+    badfile_list bad;
+    size_t bad_reported;
+    int cache_on;
+    int64_t feat;               // floats per cached sample
+    float *cache[2];            // n_items x feat per split
+    unsigned char *cached[2];   // which items hold features
+    int cache_filled[2];
+    float *gather;              // batch_size x feat, for replayed batches
+    int64_t *gather_labels;
+    size_t *order;
+    double run_start, last_epoch_seconds;
+    int epoch, start_epoch;
+};
+
+typedef struct {
+    double loss_sum;
+    int64_t correct, seen;
+    double seconds;
+} phase_stats;
+
+// ---------------------------------------------------------------------------------------------
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void post(trainer *t, train_event *e) {
+    e->epochs = t->cfg.epochs;
+    events_post(t->q, e);
+}
+
+static void post_text(trainer *t, event_kind kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void post_text(trainer *t, event_kind kind, const char *fmt, ...) {
+    train_event e = {.kind = kind, .epoch = t->epoch};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e.text, sizeof e.text, fmt, ap);
+    va_end(ap);
+    post(t, &e);
+}
+
+// Fails the run with a shim status (freed here).
+static int fail_status(trainer *t, const char *what, ft_status *s) {
+    post_text(t, EV_ERROR, "%s: %s%s", what, ft_status_message(s),
+              ft_status_code(s) == FT_ENOMEM ? " (try a smaller --batch)" : "");
+    ft_status_free(s);
+    return RUN_FAILED;
+}
+
+static void report_skipped(trainer *t) {
+    size_t n = badfiles_count(&t->bad);
+    for (; t->bad_reported < n; t->bad_reported++) {
+        char path[900], reason[256];
+        if (badfiles_get(&t->bad, t->bad_reported, path, sizeof path, reason, sizeof reason) == 0)
+            post_text(t, EV_SKIPPED, "%s: %s", path, reason);
+    }
+}
+
+// At a batch boundary: 1 when the run must stop. Waits here while paused.
+static int should_stop(trainer *t) {
+    if (atomic_load(&t->paused)) {
+        pthread_mutex_lock(&t->mu);
+        while (atomic_load(&t->paused) && !atomic_load(&t->stop)) pthread_cond_wait(&t->cv, &t->mu);
+        pthread_mutex_unlock(&t->mu);
+    }
+    return atomic_load(&t->stop);
+}
+
+// ---------------------------------------------------------------------------------------------
+// one phase
+
+static double eta(trainer *t, int phase, size_t done, size_t total, double phase_elapsed) {
+    double rest_of_phase = done ? phase_elapsed / (double)done * (double)(total - done) : 0;
+    int epochs_left = t->cfg.epochs - t->epoch;
+    double per_epoch = t->last_epoch_seconds;
+    if (per_epoch <= 0 && done) {   // first epoch: guess from this phase's pace
+        size_t n_all = t->d->train.n_items + t->d->valid.n_items;
+        per_epoch = phase_elapsed / (double)done * (double)n_all;
+    }
+    double rest_of_epoch = rest_of_phase;
+    if (phase == PHASE_TRAIN && t->d->valid.n_items && done)
+        rest_of_epoch += phase_elapsed / (double)done * (double)t->d->valid.n_items;
+    return rest_of_epoch + per_epoch * epochs_left;
+}
+
+// A step on x (images, or cached features when features is 1).
+static ft_status *step(trainer *t, int phase, int features, const float *x, const int64_t *labels, int n,
+                       ft_step_result *r) {
+    const int64_t S = t->prep.tf.size;
+    if (features)
+        return phase == PHASE_TRAIN ? ft_head_train_step(t->m, t->opt, x, labels, n, r)
+                                    : ft_head_eval_step(t->m, x, labels, n, r);
+    return phase == PHASE_TRAIN ? ft_train_step(t->m, t->opt, x, labels, n, 3, S, S, r)
+                                : ft_eval_step(t->m, x, labels, n, 3, S, S, r);
+}
+
+static void batch_event(trainer *t, int phase, size_t batch, size_t batches, const ft_step_result *r,
+                        const phase_stats *st, double start) {
+    double elapsed = now() - start;
+    train_event e = {.kind = EV_BATCH, .epoch = t->epoch, .phase = phase, .batch = batch, .batches = batches};
+    e.loss = r->loss;
+    e.running_loss = st->loss_sum / (double)st->seen;
+    e.running_acc = 100.0 * (double)st->correct / (double)st->seen;
+    e.images_per_s = elapsed > 0 ? (double)st->seen / elapsed : 0;
+    e.eta_s = eta(t, phase, batch, batches, elapsed);
+    post(t, &e);
+}
+
+static int run_phase(trainer *t, int phase, phase_stats *st) {
+    const dataset_split *split = phase == PHASE_TRAIN ? &t->d->train : &t->d->valid;
+    const int B = t->cfg.batch_size;
+    memset(st, 0, sizeof *st);
+    ft_model_set_mode(t->m, phase == PHASE_TRAIN, t->cfg.bn_eval);
+    int from_cache = t->cache_on && t->cache_filled[phase];
+    size_t n_good = split->n_items;
+    if (from_cache) {
+        loader_epoch_order(t->cfg.seed + (uint64_t)phase, t->epoch - 1, 1, t->order, split->n_items);
+        n_good = 0;
+        for (size_t i = 0; i < split->n_items; i++)
+            if (t->cached[phase][t->order[i]]) t->order[n_good++] = t->order[i];
+    }
+    size_t batches = (n_good + (size_t)B - 1) / (size_t)B;
+    train_event e = {.kind = EV_PHASE_START, .epoch = t->epoch, .phase = phase, .batches = batches};
+    post(t, &e);
+    double start = now();
+    char err[1024];
+    ft_step_result r;
+    int status = RUN_DONE;
+
+    if (from_cache) {
+        for (size_t b = 0; b < batches && status == RUN_DONE; b++) {
+            if (should_stop(t)) {
+                status = RUN_STOPPED;
+                break;
+            }
+            int n = (int)((b + 1) * (size_t)B <= n_good ? (size_t)B : n_good - b * (size_t)B);
+            for (int k = 0; k < n; k++) {
+                size_t item = t->order[b * (size_t)B + (size_t)k];
+                memcpy(t->gather + (size_t)k * (size_t)t->feat, t->cache[phase] + item * (size_t)t->feat,
+                       (size_t)t->feat * sizeof(float));
+                t->gather_labels[k] = split->items[item].label;
+            }
+            ft_status *s = step(t, phase, 1, t->gather, t->gather_labels, n, &r);
+            if (s) return fail_status(t, phase == PHASE_TRAIN ? "training step" : "validation step", s);
+            st->loss_sum += r.loss * (double)r.n;
+            st->correct += r.correct;
+            st->seen += r.n;
+            batch_event(t, phase, b + 1, batches, &r, st, start);
+        }
+    } else {
+        loader *l = t->loaders[phase];
+        if (loader_start_epoch(l, t->epoch - 1, err, sizeof err) != 0) {
+            post_text(t, EV_ERROR, "%s", err);
+            return RUN_FAILED;
+        }
+        loader_batch *lb;
+        int got;
+        size_t b = 0;
+        while ((got = loader_next(l, &lb, err, sizeof err)) == 1) {
+            ft_status *s = NULL;
+            if (t->cache_on) {
+                // compute the backbone once, keep it, and run the head on it: the same numbers as a
+                // whole forward pass, since nothing before the head is trainable or random
+                float *dst = t->gather;
+                const int64_t S = t->prep.tf.size;
+                s = ft_model_features(t->m, lb->data, lb->n, 3, S, S, dst, (size_t)B * (size_t)t->feat);
+                for (int k = 0; !s && k < lb->n; k++) {
+                    memcpy(t->cache[phase] + lb->items[k] * (size_t)t->feat, dst + (size_t)k * (size_t)t->feat,
+                           (size_t)t->feat * sizeof(float));
+                    t->cached[phase][lb->items[k]] = 1;
+                }
+                if (!s) s = step(t, phase, 1, dst, lb->labels, lb->n, &r);
+            } else {
+                s = step(t, phase, 0, lb->data, lb->labels, lb->n, &r);
+            }
+            loader_release(l, lb);
+            if (s) {
+                loader_stop(l);
+                return fail_status(t, phase == PHASE_TRAIN ? "training step" : "validation step", s);
+            }
+            st->loss_sum += r.loss * (double)r.n;
+            st->correct += r.correct;
+            st->seen += r.n;
+            batch_event(t, phase, ++b, batches, &r, st, start);
+            report_skipped(t);
+            if (should_stop(t)) {
+                status = RUN_STOPPED;
+                break;
+            }
+        }
+        loader_stop(l);
+        report_skipped(t);
+        if (got < 0 && status == RUN_DONE) {
+            post_text(t, EV_ERROR, "%s", err);
+            return RUN_FAILED;
+        }
+        if (status == RUN_DONE && t->cache_on) t->cache_filled[phase] = 1;
+    }
+    st->seconds = now() - start;
+    if (status == RUN_DONE) {
+        train_event end = {.kind = EV_PHASE_END, .epoch = t->epoch, .phase = phase, .batches = batches};
+        end.running_loss = st->seen ? st->loss_sum / (double)st->seen : NAN;
+        end.running_acc = st->seen ? 100.0 * (double)st->correct / (double)st->seen : NAN;
+        end.seconds = st->seconds;
+        post(t, &end);
+    }
+    return status;
+}
+
+// ---------------------------------------------------------------------------------------------
+// setting up
+
+static int model_has_batchnorm(ft_model *m) {
+    const ft_node *nodes;
+    size_t n;
+    ft_status *s = ft_model_nodes(m, &nodes, &n);
+    int found = 0;
+    for (size_t i = 0; !s && i < n && !found; i++) found = strcmp(nodes[i].type, "BatchNorm2d") == 0;
+    ft_status_free(s);
+    return found;
+}
+
+static int build_model(trainer *t) {
+    char err[1024];
+    ft_status *s;
+    if (t->cfg.resume) {
+        checkpoint_meta meta;
+        if (checkpoint_load(t->cfg.resume, &t->m, &meta, err, sizeof err) != 0) {
+            post_text(t, EV_ERROR, "%s", err);
+            return RUN_FAILED;
+        }
+        int fits = (size_t)meta.num_classes == t->d->n_classes && strcmp(meta.arch, t->cfg.arch) == 0;
+        for (size_t c = 0; fits && c < t->d->n_classes; c++) fits = strcmp(meta.class_names[c], t->d->classes[c]) == 0;
+        t->start_epoch = meta.epoch;
+        char arch[32];
+        snprintf(arch, sizeof arch, "%s", meta.arch);
+        checkpoint_meta_free(&meta);
+        if (!fits) {
+            post_text(t, EV_ERROR, "%s: a %s checkpoint for other classes than %s has (%zu classes)", t->cfg.resume, arch,
+                      t->d->root, t->d->n_classes);
+            return RUN_FAILED;
+        }
+    } else {
+        if ((s = ft_model_create(t->cfg.arch, &t->m))) return fail_status(t, t->cfg.arch, s);
+        if (t->cfg.weights && weights_load(t->m, t->cfg.weights, err, sizeof err) != 0) {
+            post_text(t, EV_ERROR, "%s", err);
+            return RUN_FAILED;
+        }
+        // the seed: freeze everything, then a new head for our classes (trainable)
+        if ((s = ft_model_set_trainable(t->m, "", 0))) return fail_status(t, "freeze", s);
+        if ((s = ft_model_replace_head(t->m, (int64_t)t->d->n_classes))) return fail_status(t, "new head", s);
+    }
+    const char *dev = t->cfg.device;
+    if (strcmp(dev, "auto") == 0) dev = ft_cuda_available() ? "cuda" : "cpu";
+    if ((s = ft_model_to_device(t->m, dev))) return fail_status(t, "device", s);
+    if ((s = ft_optimizer_create(t->m, &t->cfg.opt, &t->opt))) return fail_status(t, "optimizer", s);
+    if (t->cfg.resume) {
+        size_t restored = 0;
+        if (checkpoint_load_optimizer(t->cfg.resume, t->opt, &restored, err, sizeof err) != 0) {
+            post_text(t, EV_ERROR, "%s", err);
+            return RUN_FAILED;
+        }
+        post_text(t, EV_INFO, "resuming %s after epoch %d (%zu optimizer tensors restored)", t->cfg.resume,
+                  t->start_epoch, restored);
+    }
+    post_text(t, EV_INFO, "%s on %s, %d libtorch threads, %d loader workers; BatchNorm %s", t->cfg.arch,
+              ft_model_device(t->m), ft_get_num_threads(), t->cfg.workers,
+              t->cfg.bn_eval ? "in eval mode where frozen (running statistics fixed)"
+                             : "in train mode (batch statistics; running statistics updated, as the seed)");
+    return RUN_DONE;
+}
+
+static int decide_cache(trainer *t) {
+    int exact = ft_model_backbone_frozen(t->m) && (t->cfg.bn_eval || !model_has_batchnorm(t->m));
+    if (t->cfg.cache == 1 && !exact) {
+        post_text(t, EV_ERROR, "--cache on needs a frozen backbone with BatchNorm in eval mode (--bn eval)");
+        return RUN_FAILED;
+    }
+    t->cache_on = t->cfg.cache != 0 && exact;
+    if (!t->cache_on) {
+        post_text(t, EV_INFO, "feature cache off: %s", t->cfg.cache == 0 ? "asked" : "the backbone is not fixed");
+        return RUN_DONE;
+    }
+    t->feat = ft_model_feature_size(t->m);
+    size_t items[2] = {t->d->train.n_items, t->d->valid.n_items};
+    double bytes = (double)(items[0] + items[1]) * (double)t->feat * sizeof(float);
+    double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    if (phys > 0 && bytes > phys / 4) {
+        if (t->cfg.cache == 1) {
+            post_text(t, EV_ERROR, "the feature cache would need %.0f MB, more than a quarter of memory", bytes / 1e6);
+            return RUN_FAILED;
+        }
+        t->cache_on = 0;
+        post_text(t, EV_INFO, "feature cache off: it would need %.0f MB", bytes / 1e6);
+        return RUN_DONE;
+    }
+    for (int p = 0; p < 2; p++) {
+        t->cache[p] = malloc((items[p] ? items[p] : 1) * (size_t)t->feat * sizeof(float));
+        t->cached[p] = calloc(items[p] ? items[p] : 1, 1);
+        if (!t->cache[p] || !t->cached[p]) {
+            post_text(t, EV_ERROR, "out of memory for the feature cache (%.0f MB)", bytes / 1e6);
+            return RUN_FAILED;
+        }
+    }
+    post_text(t, EV_INFO, "feature cache on: the backbone runs once per image (%.1f MB of features)", bytes / 1e6);
+    return RUN_DONE;
+}
+
+static int make_loaders(trainer *t) {
+    loader_opts lo;
+    loader_opts_default(&lo);
+    lo.batch_size = t->cfg.batch_size;
+    lo.workers = t->cfg.workers;
+    lo.sample_floats = pipeline_sample_floats(&t->prep);
+    loader_source src = pipeline_source(&t->prep);
+    char err[1024];
+    const dataset_split *splits[2] = {&t->d->train, &t->d->valid};
+    for (int p = 0; p < 2; p++) {
+        lo.seed = t->cfg.seed + (uint64_t)p;
+        t->loaders[p] = loader_new(splits[p], &lo, &src, &t->bad, err, sizeof err);
+        if (!t->loaders[p]) {
+            post_text(t, EV_ERROR, "%s", err);
+            return RUN_FAILED;
+        }
+    }
+    size_t most = t->d->train.n_items > t->d->valid.n_items ? t->d->train.n_items : t->d->valid.n_items;
+    t->order = malloc((most ? most : 1) * sizeof *t->order);
+    size_t width = (size_t)(t->feat > 0 ? t->feat : 1);
+    t->gather = malloc((size_t)t->cfg.batch_size * width * sizeof(float));
+    t->gather_labels = malloc((size_t)t->cfg.batch_size * sizeof *t->gather_labels);
+    if (!t->order || !t->gather || !t->gather_labels) {
+        post_text(t, EV_ERROR, "out of memory");
+        return RUN_FAILED;
+    }
+    return RUN_DONE;
+}
+
+static void save(trainer *t, const phase_stats *tr, const phase_stats *va, int epoch_done) {
+    if (!t->cfg.save) return;
+    checkpoint_meta meta;
+    checkpoint_meta_init(&meta);
+    snprintf(meta.arch, sizeof meta.arch, "%s", t->cfg.arch);
+    meta.num_classes = (int64_t)t->d->n_classes;
+    meta.class_names = t->d->classes;
+    meta.head_replaced = 1;
+    meta.tf = t->prep.tf;
+    meta.epoch = epoch_done;
+    if (tr && tr->seen) {
+        meta.train_loss = tr->loss_sum / (double)tr->seen;
+        meta.train_acc = (double)tr->correct / (double)tr->seen;
+    }
+    if (va && va->seen) {
+        meta.valid_loss = va->loss_sum / (double)va->seen;
+        meta.valid_acc = (double)va->correct / (double)va->seen;
+    }
+    char err[1024];
+    if (checkpoint_save(t->cfg.save, t->m, t->opt, &meta, err, sizeof err) != 0)
+        post_text(t, EV_ERROR, "saving %s: %s", t->cfg.save, err);
+    else
+        post_text(t, EV_SAVED, "%s", t->cfg.save);
+}
+
+static int run(trainer *t) {
+    int threads = t->cfg.threads > 0 ? t->cfg.threads : loader_default_workers();
+    ft_set_num_threads(threads);
+    ft_manual_seed(t->cfg.seed);
+    if (t->cfg.workers <= 0) t->cfg.workers = loader_default_workers();
+    int rc = build_model(t);
+    if (rc == RUN_DONE) rc = decide_cache(t);
+    if (rc == RUN_DONE) rc = make_loaders(t);
+    phase_stats tr = {0}, va = {0};
+    for (t->epoch = t->start_epoch + 1; rc == RUN_DONE && t->epoch <= t->cfg.epochs; t->epoch++) {
+        double epoch_start = now();
+        rc = run_phase(t, PHASE_TRAIN, &tr);
+        memset(&va, 0, sizeof va);
+        if (rc == RUN_DONE && t->d->valid.n_items > 0) rc = run_phase(t, PHASE_VALID, &va);
+        if (rc != RUN_DONE) break;
+        t->last_epoch_seconds = now() - epoch_start;
+        train_event e = {.kind = EV_EPOCH, .epoch = t->epoch, .seconds = t->last_epoch_seconds};
+        e.train_loss = tr.seen ? tr.loss_sum / (double)tr.seen : NAN;
+        e.train_acc = tr.seen ? 100.0 * (double)tr.correct / (double)tr.seen : NAN;
+        e.valid_loss = va.seen ? va.loss_sum / (double)va.seen : NAN;
+        e.valid_acc = va.seen ? 100.0 * (double)va.correct / (double)va.seen : NAN;
+        post(t, &e);
+        save(t, &tr, &va, t->epoch);
+    }
+    if (rc == RUN_STOPPED) save(t, NULL, NULL, t->epoch - 1);
+    return rc;
+}
+
+static void *trainer_main(void *arg) {
+    trainer *t = arg;
+    t->run_start = now();
+    int rc = run(t);
+    for (int p = 0; p < 2; p++) {
+        loader_free(t->loaders[p]);
+        free(t->cache[p]);
+        free(t->cached[p]);
+    }
+    free(t->order);
+    free(t->gather);
+    free(t->gather_labels);
+    ft_optimizer_free(t->opt);
+    ft_model_free(t->m);
+    t->m = NULL;
+    t->opt = NULL;
+    report_skipped(t);
+    train_event e = {.kind = EV_FINISHED, .epoch = t->epoch, .status = rc, .seconds = now() - t->run_start};
+    post(t, &e);
+    return (void *)(intptr_t)rc;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+void trainer_config_default(trainer_config *c) {
+    memset(c, 0, sizeof *c);
+    snprintf(c->arch, sizeof c->arch, "vgg16");
+    c->epochs = 5;
+    c->batch_size = 16;
+    ft_opt_params_default(&c->opt);
+    snprintf(c->device, sizeof c->device, "auto");
+    c->bn_eval = 1;
+    c->cache = -1;
+    pipeline_opts_default(&c->prep);
+}
+
+trainer *trainer_start(const trainer_config *c, dataset *d, event_queue *q, char *err, size_t errlen) {
+    if (c->epochs < 1 || c->batch_size < 1) {
+        snprintf(err, errlen, "epochs and batch size must be at least 1");
+        return NULL;
+    }
+    trainer *t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    t->cfg = *c;
+    t->prep = c->prep;
+    t->d = d;
+    t->q = q;
+    badfiles_init(&t->bad);
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->cv, NULL);
+    int rc = pthread_create(&t->thread, NULL, trainer_main, t);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the trainer thread: %s", strerror(rc));
+        badfiles_free(&t->bad);
+        pthread_mutex_destroy(&t->mu);
+        pthread_cond_destroy(&t->cv);
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void trainer_pause(trainer *t) { atomic_store(&t->paused, 1); }
+
+void trainer_resume(trainer *t) {
+    pthread_mutex_lock(&t->mu);
+    atomic_store(&t->paused, 0);
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
+void trainer_stop(trainer *t) {
+    pthread_mutex_lock(&t->mu);
+    atomic_store(&t->stop, 1);
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
+int trainer_paused(trainer *t) { return atomic_load(&t->paused); }
+
+int trainer_join(trainer *t) {
+    if (!t) return RUN_FAILED;
+    void *ret = NULL;
+    pthread_join(t->thread, &ret);
+    badfiles_free(&t->bad);
+    pthread_mutex_destroy(&t->mu);
+    pthread_cond_destroy(&t->cv);
+    free(t);
+    return (int)(intptr_t)ret;
+}

@@ -1,0 +1,966 @@
+// test_checkpoint.c — checkpoints and `frost predict`, on models and images the test makes: exact
+// round trips (weights, metadata, trainable flags, head), PyTorch loading the file strictly and
+// computing the same logits, optimizer state by parameter name, saves killed mid-write, one-line
+// refusals, and predict's per-image, JSON and labelled-folder output.
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "frost_torch.h"
+#include "model_print.h"
+#include "pipeline.h"
+#include "safetensors.h"
+#include "testutil.h"
+#include "weights.h"
+
+static char *dir;
+static void setup(void) { dir = tu_tmpdir(); }
+static void teardown(void) {
+    tu_rmtree(dir);
+    free(dir);
+}
+TestSuite(checkpoint, .init = setup, .fini = teardown);
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+static const char *path_in(const char *name) {
+    static char p[8][1024];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
+    return p[k];
+}
+
+static ft_model *make(const char *arch, long classes) {
+    ft_model *m = NULL;
+    cr_assert_null(ft_model_create(arch, &m));
+    if (classes) {
+        cr_assert_null(ft_model_set_trainable(m, "", 0));
+        cr_assert_null(ft_model_replace_head(m, classes));
+    }
+    return m;
+}
+
+static unsigned char *state_bytes(ft_model *m, size_t *len) {
+    size_t total = 0, n = ft_model_state_count(m);
+    for (size_t i = 0; i < n; i++) {
+        ft_tensor_info info;
+        cr_assert_null(ft_model_state_info(m, i, &info));
+        total += info.nbytes;
+    }
+    unsigned char *buf = malloc(total), *p = buf;
+    for (size_t i = 0; i < n; i++) {
+        ft_tensor_info info;
+        cr_assert_null(ft_model_state_info(m, i, &info));
+        cr_assert_null(ft_model_state_get(m, i, p, info.nbytes));
+        p += info.nbytes;
+    }
+    *len = total;
+    return buf;
+}
+
+static int same_state(ft_model *a, ft_model *b) {
+    size_t la, lb;
+    unsigned char *x = state_bytes(a, &la), *y = state_bytes(b, &lb);
+    int same = la == lb && memcmp(x, y, la) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+static char *repr(ft_model *m) {
+    const ft_node *nodes;
+    size_t n, len;
+    char *text = NULL;
+    cr_assert_null(ft_model_nodes(m, &nodes, &n));
+    FILE *f = open_memstream(&text, &len);
+    model_print_repr(f, nodes, n);
+    fclose(f);
+    return text;
+}
+
+static char *names3[] = {"chat \"noir\"", "\xc3\xa9meu", "\xe7\x8b\x97 \\ dog"};   // quotes, é, 狗 and a backslash
+
+static void meta_for(checkpoint_meta *meta, char **names, int64_t n) {
+    checkpoint_meta_init(meta);
+    meta->num_classes = n;
+    meta->class_names = names;
+    meta->head_replaced = 1;
+}
+
+static void save_ok(const char *path, ft_model *m, ft_optimizer *opt, const checkpoint_meta *meta) {
+    char err[1024] = "";
+    cr_assert_eq(checkpoint_save(path, m, opt, meta, err, sizeof err), 0, "%s", err);
+}
+
+static ft_model *load_ok(const char *path, checkpoint_meta *meta) {
+    char err[1024] = "";
+    ft_model *m = NULL;
+    cr_assert_eq(checkpoint_load(path, &m, meta, err, sizeof err), 0, "%s", err);
+    cr_assert_not_null(m);
+    return m;
+}
+
+// Loading must fail with one line that contains every word given.
+static void expect_load_error(const char *path, const char *w1, const char *w2) {
+    char err[1024] = "";
+    ft_model *m = NULL;
+    checkpoint_meta meta;
+    cr_expect_eq(checkpoint_load(path, &m, &meta, err, sizeof err), -1);
+    cr_expect_null(m);
+    cr_expect(err[0] && strchr(err, '\n') == NULL, "one line: '%s'", err);
+    cr_expect(strstr(err, w1) != NULL, "'%s' lacks '%s'", err, w1);
+    if (w2) cr_expect(strstr(err, w2) != NULL, "'%s' lacks '%s'", err, w2);
+}
+
+static void fill_random(float *x, size_t n, unsigned seed) {
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        x[i] = (float)((seed >> 8) & 0xffff) / 32768.0f - 1.0f;
+    }
+}
+
+// Copies src to dst with one metadata value replaced (or added).
+typedef struct {
+    const safet_file *f;
+} copy_fill;
+
+static int fill_copy(void *user, size_t i, void *dst, size_t nbytes, char *err, size_t errlen) {
+    (void)err, (void)errlen;
+    memcpy(dst, ((copy_fill *)user)->f->tensors[i].data, nbytes);
+    return 0;
+}
+
+static void rewrite_meta(const char *src, const char *dst, const char *key, const char *value) {
+    safet_file f;
+    char err[512];
+    cr_assert_eq(safet_open(&f, src, err, sizeof err), 0, "%s", err);
+    safet_entry *e = calloc(f.n_tensors, sizeof *e);
+    for (size_t i = 0; i < f.n_tensors; i++) e[i] = (safet_entry){f.tensors[i].name, f.tensors[i].dtype, f.tensors[i].ndim, f.tensors[i].shape};
+    const char **keys = calloc(f.n_meta + 1, sizeof *keys), **values = calloc(f.n_meta + 1, sizeof *values);
+    size_t n = 0;
+    int replaced = 0;
+    for (size_t i = 0; i < f.n_meta; i++) {
+        keys[n] = f.meta_keys[i];
+        values[n] = strcmp(f.meta_keys[i], key) == 0 ? (replaced = 1, value) : f.meta_values[i];
+        n++;
+    }
+    if (!replaced) keys[n] = key, values[n++] = value;
+    copy_fill cf = {&f};
+    cr_assert_eq(safet_write(dst, e, f.n_tensors, keys, values, n, fill_copy, &cf, err, sizeof err), 0, "%s", err);
+    free(e);
+    free(keys);
+    free(values);
+    safet_close(&f);
+}
+
+// ---------------------------------------------------------------------------------------------
+// round trips
+
+Test(checkpoint, round_trip_weights_metadata_flags_head) {
+    ft_model *a = make("resnet18", 3);
+    cr_assert_null(ft_model_set_trainable(a, "layer4.1", 1));
+    // non-trivial BatchNorm statistics: one forward in training mode
+    float x[2 * 3 * 32 * 32];
+    fill_random(x, sizeof x / sizeof *x, 7);
+    float logits[6];
+    ft_model_set_training(a, 1);
+    cr_assert_null(ft_model_forward(a, x, 2, 3, 32, 32, logits, 6));
+
+    checkpoint_meta meta;
+    meta_for(&meta, names3, 3);
+    transform_params_imagenet(&meta.tf);
+    meta.tf.size = 160;
+    meta.tf.fit = TRANSFORM_SHORT_CROP;
+    meta.epoch = 7;
+    meta.train_loss = 0.25;
+    meta.train_acc = 0.875;
+    meta.valid_acc = 0.5;   // valid_loss stays NAN
+    meta.train_config = "{\"lr\": 1e-05, \"optimizer\": \"adam\"}";
+    const char *path = path_in("a.safetensors");
+    save_ok(path, a, NULL, &meta);
+
+    checkpoint_meta got;
+    ft_model *b = load_ok(path, &got);
+    cr_expect(same_state(a, b), "state bytes differ after the round trip");
+    cr_expect_str_eq(got.arch, "resnet18");
+    cr_assert_eq(got.num_classes, 3);
+    for (int i = 0; i < 3; i++) cr_expect_str_eq(got.class_names[i], names3[i]);
+    cr_expect_eq(got.head_replaced, 1);
+    cr_expect_eq(got.tf.size, 160);
+    cr_expect_eq(got.tf.fit, TRANSFORM_SHORT_CROP);
+    cr_expect(memcmp(got.tf.mean, meta.tf.mean, sizeof got.tf.mean) == 0, "mean %g", got.tf.mean[0]);
+    cr_expect(memcmp(got.tf.std, meta.tf.std, sizeof got.tf.std) == 0, "std %g", got.tf.std[0]);
+    cr_expect_eq(got.epoch, 7);
+    cr_expect_eq(got.train_loss, 0.25);
+    cr_expect_eq(got.train_acc, 0.875);
+    cr_expect(isnan(got.valid_loss));
+    cr_expect_eq(got.valid_acc, 0.5);
+    cr_assert_not_null(got.train_config);
+    json_t *cfg = json_loads(got.train_config, 0, NULL);
+    cr_expect_str_eq(json_string_value(json_object_get(cfg, "optimizer")), "adam");
+    json_decref(cfg);
+
+    // trainable: layer4.1 (two convs, two BatchNorms) and the new fc, nothing else
+    cr_expect_eq(got.n_trainable, 8, "%zu trainable parameters", got.n_trainable);
+    cr_expect_str_eq(got.trainable[got.n_trainable - 1], "fc.bias");
+    const ft_node *na, *nb;
+    size_t ca, cb;
+    cr_assert_null(ft_model_nodes(a, &na, &ca));
+    int64_t ta = na[0].trainable;
+    cr_assert_null(ft_model_nodes(b, &nb, &cb));
+    cr_assert_eq(ca, cb);
+    cr_expect_eq(nb[0].trainable, ta);
+    for (size_t i = 0; i < cb; i++) {
+        cr_assert_null(ft_model_nodes(a, &na, &ca));
+        int64_t want = na[i].trainable;
+        char pathbuf[256];
+        snprintf(pathbuf, sizeof pathbuf, "%s", na[i].path);
+        cr_assert_null(ft_model_nodes(b, &nb, &cb));
+        cr_expect_eq(nb[i].trainable, want, "module '%s'", pathbuf);
+    }
+    char *ra = repr(a), *rb = repr(b);
+    cr_expect_str_eq(rb, ra);
+    cr_expect(strstr(rb, "(fc): Linear(in_features=512, out_features=3, bias=True)") != NULL);
+    free(ra);
+    free(rb);
+
+    // the loaded model is in eval mode: the same input gives the same logits twice, and they match
+    // the original's in eval mode
+    float la[6], lb[6], lb2[6];
+    ft_model_set_training(a, 0);
+    cr_assert_null(ft_model_forward(a, x, 2, 3, 32, 32, la, 6));
+    cr_assert_null(ft_model_forward(b, x, 2, 3, 32, 32, lb, 6));
+    cr_assert_null(ft_model_forward(b, x, 2, 3, 32, 32, lb2, 6));
+    cr_expect(memcmp(la, lb, sizeof la) == 0 && memcmp(lb, lb2, sizeof lb) == 0, "eval logits differ");
+
+    // what PyTorch tooling sees in the header
+    safet_file f;
+    char err[512];
+    cr_assert_eq(safet_open(&f, path, err, sizeof err), 0, "%s", err);
+    cr_expect_str_eq(safet_meta(&f, "format"), "pt");
+    cr_expect_str_eq(safet_meta(&f, "frost.resize"), "crop");
+    cr_expect_str_eq(safet_meta(&f, "frost.mean"), "[0.485, 0.456, 0.406]");
+    cr_expect_eq(f.n_tensors, ft_model_state_count(a));
+    json_t *names = json_loads(safet_meta(&f, "frost.class_names"), 0, NULL);
+    cr_expect_str_eq(json_string_value(json_array_get(names, 0)), "chat \"noir\"");
+    json_decref(names);
+    safet_close(&f);
+
+    checkpoint_meta_free(&got);
+    checkpoint_meta_free(NULL);
+    ft_model_free(a);
+    ft_model_free(b);
+}
+
+Test(checkpoint, torchvision_head_kept_and_all_trainable) {
+    ft_model *a = make("resnet18", 0);   // 1000 classes, every parameter trainable
+    char **names = calloc(1000, sizeof *names);
+    for (int i = 0; i < 1000; i++) {
+        names[i] = malloc(16);
+        snprintf(names[i], 16, "n%04d", i);
+    }
+    checkpoint_meta meta;
+    meta_for(&meta, names, 1000);
+    meta.head_replaced = 0;
+    const char *path = path_in("full.safetensors");
+    save_ok(path, a, NULL, &meta);
+    checkpoint_meta got;
+    ft_model *b = load_ok(path, &got);
+    cr_expect_eq(got.head_replaced, 0);
+    cr_expect_eq(got.num_classes, 1000);
+    cr_expect_str_eq(got.class_names[999], "n0999");
+    cr_expect_eq(got.n_trainable, 62, "%zu", got.n_trainable);   // resnet18's parameters
+    cr_expect_eq(ft_model_backbone_frozen(b), 0);
+    cr_expect(same_state(a, b));
+    checkpoint_meta_free(&got);
+    for (int i = 0; i < 1000; i++) free(names[i]);
+    free(names);
+    ft_model_free(a);
+    ft_model_free(b);
+}
+
+Test(checkpoint, save_refuses_bad_meta) {
+    ft_model *m = make("resnet18", 3);
+    char err[512] = "";
+    checkpoint_meta meta;
+    meta_for(&meta, names3, 2);   // the model has 3 outputs
+    cr_expect_eq(checkpoint_save(path_in("x.safetensors"), m, NULL, &meta, err, sizeof err), -1);
+    cr_expect(strstr(err, "3 outputs") != NULL, "%s", err);
+    char *bad[] = {"ok", "\xff\xfe", "fine"};
+    meta_for(&meta, bad, 3);
+    cr_expect_eq(checkpoint_save(path_in("x.safetensors"), m, NULL, &meta, err, sizeof err), -1);
+    cr_expect(strstr(err, "UTF-8") != NULL, "%s", err);
+    cr_expect_eq(checkpoint_meta_check(&meta, err, sizeof err), -1);
+    cr_expect_eq(access(path_in("x.safetensors"), F_OK), -1, "nothing written");
+    ft_model_free(m);
+}
+
+// ---------------------------------------------------------------------------------------------
+// PyTorch reads the file: torchvision's model, the seed's head, load_state_dict(strict=True)
+
+static const char *torch_script =
+    "import json, sys\n"
+    "import numpy as np, torch, torchvision\n"
+    "from torch import nn\n"
+    "def read(path):\n"
+    "    raw = open(path, 'rb').read()\n"
+    "    n = int.from_bytes(raw[:8], 'little')\n"
+    "    head = json.loads(raw[8:8 + n])\n"
+    "    meta = head.pop('__metadata__')\n"
+    "    data = raw[8 + n:]\n"
+    "    kinds = {'F32': np.float32, 'I64': np.int64}\n"
+    "    sd = {}\n"
+    "    for k, v in head.items():\n"
+    "        a, b = v['data_offsets']\n"
+    "        arr = np.frombuffer(data[a:b], dtype=kinds[v['dtype']]).reshape(v['shape'])\n"
+    "        sd[k] = torch.from_numpy(arr.copy())\n"
+    "    return meta, sd\n"
+    "for arch, ckpt, inp, out in zip(*[iter(sys.argv[1:])] * 4):\n"
+    "    meta, sd = read(ckpt)\n"
+    "    assert meta['format'] == 'pt' and meta['frost.arch'] == arch\n"
+    "    n = len(json.loads(meta['frost.class_names']))\n"
+    "    model = getattr(torchvision.models, arch)()\n"
+    "    if arch.startswith('vgg'):\n"
+    "        model.classifier = nn.Sequential(nn.Linear(25088, 4096), nn.ReLU(True), nn.Dropout(p=0.5),\n"
+    "                                         nn.Linear(4096, 4096), nn.ReLU(True), nn.Dropout(p=0.5),\n"
+    "                                         nn.Linear(4096, n))\n"
+    "    else:\n"
+    "        model.fc = nn.Linear(model.fc.in_features, n)\n"
+    "    model.load_state_dict(sd, strict=True)\n"
+    "    model.eval()\n"
+    "    size = int(meta['frost.input_size'])\n"
+    "    x = torch.from_numpy(np.fromfile(inp, dtype=np.float32).reshape(-1, 3, size, size))\n"
+    "    with torch.no_grad():\n"
+    "        model(x).numpy().astype(np.float32).tofile(out)\n";
+
+static double rel_error(const float *a, const float *b, size_t n) {
+    double diff = 0, scale = 0;
+    for (size_t i = 0; i < n; i++) {
+        diff = fmax(diff, fabs((double)a[i] - (double)b[i]));
+        scale = fmax(scale, fabs((double)b[i]));
+    }
+    return diff / scale;
+}
+
+Test(checkpoint, pytorch_loads_strict_same_logits, .timeout = 120) {
+    const char *archs[] = {"resnet18", "vgg11"};
+    enum { N = 2, S = 32, K = 3 };
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s", path_in("check.py"));
+    cr_assert_eq(tu_write_file(path_in("check.py"), torch_script, strlen(torch_script)), 0);
+    static float x[N * 3 * S * S];
+    fill_random(x, sizeof x / sizeof *x, 11);
+    cr_assert_eq(tu_write_file(path_in("x.bin"), x, sizeof x), 0);
+    for (int a = 0; a < 2; a++) {
+        ft_model *m = make(archs[a], K);
+        // move BatchNorm statistics away from 0/1 so eval mode uses real numbers
+        float warm[K * N];
+        ft_model_set_training(m, 1);
+        cr_assert_null(ft_model_forward(m, x, N, 3, S, S, warm, K * N));
+        checkpoint_meta meta;
+        meta_for(&meta, names3, K);
+        meta.tf.size = S;
+        char name[64];
+        snprintf(name, sizeof name, "%s.safetensors", archs[a]);
+        save_ok(path_in(name), m, NULL, &meta);
+        ft_model_free(m);
+        size_t used = strlen(cmd);
+        snprintf(cmd + used, sizeof cmd - used, " %s %s %s %s/%s.out", archs[a], path_in(name), path_in("x.bin"), dir,
+                 archs[a]);
+    }
+    snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " 2>%s", path_in("py.err"));
+    int rc = system(cmd);
+    char *perr = tu_read_file(path_in("py.err"), NULL);
+    cr_assert_eq(rc, 0, "python failed: %s", perr ? perr : "");
+    free(perr);
+    for (int a = 0; a < 2; a++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s.safetensors", archs[a]);
+        checkpoint_meta meta;
+        ft_model *m = load_ok(path_in(name), &meta);
+        float ours[N * K];
+        cr_assert_null(ft_model_forward(m, x, N, 3, S, S, ours, N * K));
+        snprintf(name, sizeof name, "%s.out", archs[a]);
+        size_t len = 0;
+        float *theirs = (float *)tu_read_file(path_in(name), &len);
+        cr_assert_not_null(theirs);
+        cr_assert_eq(len, sizeof ours);
+        double e = rel_error(ours, theirs, N * K);
+        cr_expect(e < 1e-4, "%s: relative error %g (ours %g, torch %g)", archs[a], e, ours[0], theirs[0]);
+        free(theirs);
+        checkpoint_meta_free(&meta);
+        ft_model_free(m);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// optimizer state
+
+typedef struct {
+    char name[256];
+    size_t nbytes;
+    unsigned char *data;
+} state_entry;
+
+static size_t optimizer_entries(ft_optimizer *o, state_entry **out) {
+    size_t n = ft_optimizer_state_count(o);
+    state_entry *v = calloc(n ? n : 1, sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        ft_tensor_info info;
+        cr_assert_null(ft_optimizer_state_info(o, i, &info));
+        snprintf(v[i].name, sizeof v[i].name, "%s", info.name);
+        v[i].nbytes = info.nbytes;
+        v[i].data = malloc(info.nbytes ? info.nbytes : 1);
+        cr_assert_null(ft_optimizer_state_get(o, i, v[i].data, info.nbytes));
+    }
+    *out = v;
+    return n;
+}
+
+static void entries_free(state_entry *v, size_t n) {
+    for (size_t i = 0; i < n; i++) free(v[i].data);
+    free(v);
+}
+
+static const state_entry *find_entry(const state_entry *v, size_t n, const char *name) {
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].name, name) == 0) return &v[i];
+    return NULL;
+}
+
+// Loads path's model, sets layer4 trainable or not, makes an Adam over what is trainable and
+// restores the sidecar into it.
+static ft_optimizer *resume(const char *path, ft_model **m, const char *also_trainable, int layer4, size_t *restored) {
+    checkpoint_meta meta;
+    *m = load_ok(path, &meta);
+    checkpoint_meta_free(&meta);
+    if (!layer4) cr_assert_null(ft_model_set_trainable(*m, "layer4", 0));
+    if (also_trainable) cr_assert_null(ft_model_set_trainable(*m, also_trainable, 1));
+    ft_opt_params p;
+    ft_opt_params_default(&p);
+    ft_optimizer *o = NULL;
+    cr_assert_null(ft_optimizer_create(*m, &p, &o));
+    char err[1024] = "";
+    cr_assert_eq(checkpoint_load_optimizer(path, o, restored, err, sizeof err), 0, "%s", err);
+    return o;
+}
+
+Test(checkpoint, optimizer_sidecar_by_parameter_name, .timeout = 60) {
+    ft_model *m = make("resnet18", 3);
+    cr_assert_null(ft_model_set_trainable(m, "layer4", 1));
+    ft_opt_params p;
+    ft_opt_params_default(&p);
+    p.lr = 1e-3;
+    ft_optimizer *o = NULL;
+    cr_assert_null(ft_optimizer_create(m, &p, &o));
+    enum { N = 4, S = 32 };
+    static float x[N * 3 * S * S];
+    int64_t y[N] = {0, 1, 2, 1};
+    ft_model_set_training(m, 1);
+    for (int step = 0; step < 2; step++) {
+        fill_random(x, sizeof x / sizeof *x, 100u + (unsigned)step);
+        ft_step_result r;
+        cr_assert_null(ft_train_step(m, o, x, y, N, 3, S, S, &r));
+    }
+    state_entry *want;
+    size_t n_want = optimizer_entries(o, &want);
+    cr_assert_gt(n_want, 6);
+    cr_assert_not_null(find_entry(want, n_want, "fc.weight.exp_avg_sq"));
+    cr_assert_not_null(find_entry(want, n_want, "layer4.0.conv1.weight.exp_avg"));
+
+    checkpoint_meta meta;
+    meta_for(&meta, names3, 3);
+    const char *path = path_in("opt.safetensors");
+    save_ok(path, m, o, &meta);
+    cr_assert_eq(access(path_in("opt.safetensors.optim"), F_OK), 0, "no sidecar");
+
+    // the same trainable set: every entry back, byte for byte
+    ft_model *m2;
+    size_t restored = 0;
+    ft_optimizer *o2 = resume(path, &m2, NULL, 1, &restored);
+    cr_expect_eq(restored, n_want);
+    state_entry *got;
+    size_t n_got = optimizer_entries(o2, &got);
+    cr_assert_eq(n_got, n_want);
+    for (size_t i = 0; i < n_want; i++) {
+        const state_entry *g = find_entry(got, n_got, want[i].name);
+        cr_assert_not_null(g, "missing %s", want[i].name);
+        cr_expect(g->nbytes == want[i].nbytes && memcmp(g->data, want[i].data, g->nbytes) == 0, "%s differs",
+                  want[i].name);
+    }
+    entries_free(got, n_got);
+    ft_optimizer_free(o2);
+    ft_model_free(m2);
+
+    // layer4 frozen now, layer3 trained instead: fc's entries come back, the rest is ignored
+    ft_model *m3;
+    ft_optimizer *o3 = resume(path, &m3, "layer3", 0, &restored);
+    cr_expect_eq(restored, 6, "restored %zu", restored);   // fc.weight and fc.bias: step, exp_avg, exp_avg_sq
+    n_got = optimizer_entries(o3, &got);
+    cr_expect_eq(n_got, 6);
+    for (size_t i = 0; i < n_got; i++) {
+        const state_entry *w = find_entry(want, n_want, got[i].name);
+        cr_assert_not_null(w, "unexpected %s", got[i].name);
+        cr_expect(memcmp(w->data, got[i].data, w->nbytes) == 0, "%s differs", got[i].name);
+    }
+    // and the resumed optimizer trains
+    ft_step_result r;
+    ft_model_set_training(m3, 1);
+    cr_expect_null(ft_train_step(m3, o3, x, y, N, 3, S, S, &r));
+    entries_free(got, n_got);
+    ft_optimizer_free(o3);
+    ft_model_free(m3);
+
+    // a sidecar from another save is refused; saving without an optimizer removes it
+    char *old = tu_read_file(path_in("opt.safetensors.optim"), &restored);
+    size_t old_len = restored;
+    save_ok(path, m, o, &meta);
+    cr_assert_eq(tu_write_file(path_in("opt.safetensors.optim"), old, old_len), 0);
+    free(old);
+    ft_opt_params_default(&p);
+    cr_assert_null(ft_optimizer_create(m, &p, &o2));
+    char err[1024] = "";
+    cr_expect_eq(checkpoint_load_optimizer(path, o2, &restored, err, sizeof err), -1);
+    cr_expect(strstr(err, "another save") != NULL && !strchr(err, '\n'), "%s", err);
+    save_ok(path, m, NULL, &meta);
+    cr_expect_eq(access(path_in("opt.safetensors.optim"), F_OK), -1, "stale sidecar kept");
+    restored = 99;
+    cr_expect_eq(checkpoint_load_optimizer(path, o2, &restored, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(restored, 0);
+    ft_optimizer_free(o2);
+
+    entries_free(want, n_want);
+    ft_optimizer_free(o);
+    ft_model_free(m);
+}
+
+// ---------------------------------------------------------------------------------------------
+// a save killed at any moment leaves the previous file whole
+
+static int only_temp_files_besides(const char *keep, char *odd, size_t oddlen) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int ok = 1;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2]))) continue;
+        if (strcmp(e->d_name, keep) == 0) continue;
+        if (strncmp(e->d_name, keep, strlen(keep)) == 0 && strncmp(e->d_name + strlen(keep), ".tmp.", 5) == 0) continue;
+        snprintf(odd, oddlen, "%s", e->d_name);
+        ok = 0;
+    }
+    closedir(d);
+    return ok;
+}
+
+Test(checkpoint, killed_save_leaves_a_whole_file, .timeout = 120) {
+    ft_model *ver[2] = {make("resnet18", 3), make("resnet18", 3)};
+    cr_assert(!same_state(ver[0], ver[1]));
+    checkpoint_meta meta[2];
+    for (int v = 0; v < 2; v++) {
+        meta_for(&meta[v], names3, 3);
+        meta[v].epoch = v + 1;   // tells which version a file is
+    }
+    const char *path = path_in("k.safetensors");
+    save_ok(path, ver[0], NULL, &meta[0]);
+
+    // how long one save takes, to aim the kills inside saves
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    save_ok(path, ver[0], NULL, &meta[0]);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long save_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
+    if (save_us < 1000) save_us = 1000;
+
+    long *done = mmap(NULL, sizeof *done, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(done, MAP_FAILED);
+    *done = 0;
+    unsigned seed = 12345;
+    int seen[2] = {0, 0};
+    for (int kill_no = 0; kill_no < 10; kill_no++) {
+        pid_t pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+            char err[1024];
+            for (int k = 1;; k++) {
+                if (checkpoint_save(path, ver[k % 2], NULL, &meta[k % 2], err, sizeof err) != 0) _exit(3);
+                __atomic_add_fetch(done, 1, __ATOMIC_SEQ_CST);
+            }
+        }
+        seed = seed * 1103515245u + 12345u;
+        long wait_us = (long)((seed >> 8) % (unsigned)(3 * save_us)) + save_us / 4;
+        struct timespec w = {wait_us / 1000000, (wait_us % 1000000) * 1000};
+        nanosleep(&w, NULL);
+        kill(pid, SIGKILL);
+        int st;
+        cr_assert_eq(waitpid(pid, &st, 0), pid);
+        cr_assert(WIFSIGNALED(st), "the writer ended by itself (status %d)", WEXITSTATUS(st));
+
+        checkpoint_meta got;
+        ft_model *m = load_ok(path, &got);
+        cr_assert(got.epoch == 1 || got.epoch == 2, "epoch %d", got.epoch);
+        int v = got.epoch - 1;
+        seen[v]++;
+        cr_expect(same_state(m, ver[v]), "kill %d: weights are not those of version %d", kill_no, v + 1);
+        checkpoint_meta_free(&got);
+        ft_model_free(m);
+        char odd[256] = "";
+        cr_expect(only_temp_files_besides("k.safetensors", odd, sizeof odd), "unexpected file %s", odd);
+    }
+    cr_expect_gt(*done, 0, "the writer never finished a save");
+    cr_expect(seen[0] + seen[1] == 10);
+    munmap(done, sizeof *done);
+    ft_model_free(ver[0]);
+    ft_model_free(ver[1]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// refusals
+
+Test(checkpoint, load_errors_are_one_line) {
+    ft_model *m = make("resnet18", 3);
+    checkpoint_meta meta;
+    meta_for(&meta, names3, 3);
+    const char *good = path_in("good.safetensors");
+    save_ok(good, m, NULL, &meta);
+
+    expect_load_error(path_in("missing.safetensors"), "missing.safetensors", "No such file");
+
+    // truncated: the header promises more data than there is
+    size_t len;
+    char *bytes = tu_read_file(good, &len);
+    cr_assert_eq(tu_write_file(path_in("cut.safetensors"), bytes, len / 2), 0);
+    free(bytes);
+    expect_load_error(path_in("cut.safetensors"), "cut.safetensors", NULL);
+
+    cr_assert_eq(tu_write_file(path_in("text.txt"), "hello, world\nnot a model\n", 25), 0);
+    expect_load_error(path_in("text.txt"), "not a safetensors file", NULL);
+
+    // a frost weights file and a plain state_dict: both point at --weights
+    char err[512];
+    cr_assert_eq(weights_save(m, path_in("w.safetensors"), err, sizeof err), 0, "%s", err);
+    expect_load_error(path_in("w.safetensors"), "not a checkpoint", "frost print resnet18 --weights");
+    safet_file f;
+    cr_assert_eq(safet_open(&f, good, err, sizeof err), 0);
+    safet_entry *e = calloc(f.n_tensors, sizeof *e);
+    for (size_t i = 0; i < f.n_tensors; i++) e[i] = (safet_entry){f.tensors[i].name, f.tensors[i].dtype, f.tensors[i].ndim, f.tensors[i].shape};
+    copy_fill cf = {&f};
+    cr_assert_eq(safet_write(path_in("plain.safetensors"), e, f.n_tensors, NULL, NULL, 0, fill_copy, &cf, err, sizeof err), 0);
+    free(e);
+    safet_close(&f);
+    expect_load_error(path_in("plain.safetensors"), "not a frost checkpoint", "--weights");
+
+    // metadata that contradicts itself or the tensors
+    rewrite_meta(good, path_in("c5.safetensors"), "frost.classes", "5");
+    expect_load_error(path_in("c5.safetensors"), "3 class names", "frost.classes says 5");
+    ft_model *five = make("resnet18", 5);
+    char *names5[] = {"a", "b", "c", "d", "e"};
+    meta_for(&meta, names5, 5);
+    save_ok(path_in("five.safetensors"), five, NULL, &meta);
+    rewrite_meta(path_in("five.safetensors"), path_in("h.safetensors"), "frost.classes", "3");
+    rewrite_meta(path_in("h.safetensors"), path_in("h.safetensors"), "frost.class_names", "[\"a\", \"b\", \"c\"]");
+    expect_load_error(path_in("h.safetensors"), "fc.bias", "5 outputs");
+    rewrite_meta(good, path_in("arch.safetensors"), "frost.arch", "resnet19");
+    expect_load_error(path_in("arch.safetensors"), "unknown architecture 'resnet19'", "resnet18");
+    rewrite_meta(good, path_in("new.safetensors"), "frost.checkpoint", "99");
+    expect_load_error(path_in("new.safetensors"), "newer", NULL);
+    rewrite_meta(good, path_in("tr.safetensors"), "frost.trainable", "[\"fc.weight\", \"nope.weight\"]");
+    expect_load_error(path_in("tr.safetensors"), "frost.trainable", NULL);
+    ft_model_free(five);
+    ft_model_free(m);
+}
+
+static void expect_cli_error(const char *const *args, int status, const char *word) {
+    tu_run_result r;
+    tu_run_frost(&r, args);
+    cr_expect_eq(r.status, status, "status %d, stderr: %s", r.status, r.err);
+    cr_expect_eq(tu_count_lines(r.err), 1, "stderr: %s", r.err);
+    cr_expect(strncmp(r.err, "frost: ", 7) == 0, "stderr: %s", r.err);
+    cr_expect(strstr(r.err, word) != NULL, "stderr lacks '%s': %s", word, r.err);
+    cr_expect(!strstr(r.err, "Exception") && !strstr(r.err, "frame #"), "a backtrace: %s", r.err);
+    cr_expect_str_empty(r.out);
+    tu_run_free(&r);
+}
+
+Test(checkpoint, predict_errors, .timeout = 60) {
+    cr_assert_eq(tu_write_file(path_in("img.txt"), "x", 1), 0);
+    cr_assert_eq(tu_write_file(path_in("notes.txt"), "just some text, not a checkpoint at all\n", 41), 0);
+    expect_cli_error((const char *[]){"predict", path_in("none.safetensors"), path_in("img.txt"), NULL}, 1,
+                     "none.safetensors");
+    expect_cli_error((const char *[]){"predict", path_in("notes.txt"), path_in("img.txt"), NULL}, 1,
+                     "not a safetensors file");
+    expect_cli_error((const char *[]){"predict", path_in("notes.txt"), path_in("img.txt"), "--top", "0", NULL}, 2,
+                     "--top");
+    expect_cli_error((const char *[]){"predict", path_in("notes.txt"), NULL}, 2, "which images");
+    expect_cli_error((const char *[]){"predict", NULL}, 2, "which checkpoint");
+    expect_cli_error((const char *[]){"predict", path_in("notes.txt"), "x.jpg", "--bogus", NULL}, 2, "--bogus");
+}
+
+// ---------------------------------------------------------------------------------------------
+// frost predict end to end
+
+static const char *class_rgb[] = {"red", "green", "blue"};
+
+// A 40x30 picture mostly of one colour, with a little texture.
+static void write_image(const char *path, int cls, int k) {
+    unsigned char rgb[40 * 30 * 3];
+    for (int i = 0; i < 40 * 30; i++) {
+        for (int c = 0; c < 3; c++) rgb[i * 3 + c] = (unsigned char)(c == cls ? 200 : 30 + ((i * (k + 3)) % 40));
+    }
+    tu_mkdirs_for(path);
+    cr_assert_eq(tu_write_jpeg(path, 40, 30, rgb), 0);
+}
+
+static const char *make_predict_checkpoint(void) {
+    ft_model *m = make("resnet18", 3);
+    float x[3 * 3 * 32 * 32], out[9];
+    fill_random(x, sizeof x / sizeof *x, 3);
+    ft_model_set_training(m, 1);
+    cr_assert_null(ft_model_forward(m, x, 3, 3, 32, 32, out, 9));
+    checkpoint_meta meta;
+    meta_for(&meta, (char **)class_rgb, 3);
+    meta.tf.size = 32;
+    meta.tf.fit = TRANSFORM_SHORT_CROP;
+    const char *path = path_in("p.safetensors");
+    save_ok(path, m, NULL, &meta);
+    ft_model_free(m);
+    return path;
+}
+
+// The labelled folder: 3 images per class, an unknown class folder, and a broken JPEG.
+static void make_labelled(const char *root) {
+    char p[1024];
+    for (int c = 0; c < 3; c++)
+        for (int k = 0; k < 3; k++) {
+            snprintf(p, sizeof p, "%s/%s/%d.jpg", root, class_rgb[c], k);
+            write_image(p, c, k);
+        }
+    snprintf(p, sizeof p, "%s/purple/0.jpg", root);
+    write_image(p, 0, 9);
+    snprintf(p, sizeof p, "%s/red/broken.jpg", root);
+    cr_assert_eq(tu_write_file(p, "\xff\xd8\xff\xe0 not really", 15), 0);
+}
+
+// Sums the cells of the confusion matrix printed in out; *rows gets its row count.
+static long matrix_sum(const char *out, int *rows, long *diagonal) {
+    const char *m = strstr(out, "confusion matrix");
+    cr_assert_not_null(m, "no confusion matrix in:\n%s", out);
+    m = strchr(m, '\n') + 1;   // header line
+    const char *header_end = strchr(m, '\n');
+    for (int c = 0; c < 3; c++) {
+        const char *at = strstr(m, class_rgb[c]);
+        cr_expect(at && at < header_end, "header lacks %s", class_rgb[c]);
+    }
+    m = header_end + 1;
+    long sum = 0;
+    *rows = 0;
+    *diagonal = 0;
+    while (*m && *m != '\n') {
+        char name[64];
+        int used = 0;
+        cr_assert_eq(sscanf(m, " %63s%n", name, &used), 1);
+        const char *p = m + used;
+        const char *eol = strchr(m, '\n');
+        for (int col = 0; p < eol; col++) {
+            long v;
+            int n2 = 0;
+            if (sscanf(p, " %ld%n", &v, &n2) != 1) break;
+            sum += v;
+            if (col == *rows) *diagonal += v;
+            p += n2;
+        }
+        (*rows)++;
+        m = eol + 1;
+    }
+    return sum;
+}
+
+Test(checkpoint, predict_labelled_folder, .timeout = 60) {
+    const char *ckpt = make_predict_checkpoint();
+    char root[1024];
+    snprintf(root, sizeof root, "%s/labelled", dir);
+    make_labelled(root);
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"predict", ckpt, root, NULL});
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    long correct = -1, images = -1;
+    const char *acc = strstr(r.out, "accuracy ");
+    cr_assert_not_null(acc, "%s", r.out);
+    cr_assert_eq(sscanf(strchr(acc, '(') + 1, "%ld of %ld images", &correct, &images), 2, "%s", acc);
+    cr_expect_eq(images, 9);
+    int rows;
+    long diagonal;
+    cr_expect_eq(matrix_sum(r.out, &rows, &diagonal), 9, "%s", r.out);
+    cr_expect_eq(diagonal, correct);
+    cr_expect_leq(rows, 3);
+    cr_expect(strstr(r.out, "per class:") != NULL);
+    cr_expect((correct == 9) == (strstr(r.out, "most confidently wrong") == NULL), "%s", r.out);
+    cr_expect(strstr(r.err, "skipped") && strstr(r.err, "broken.jpg"), "stderr: %s", r.err);
+    cr_expect(strstr(r.err, "purple") && strstr(r.err, "not a class"), "stderr: %s", r.err);
+    tu_run_free(&r);
+
+    // a dataset root: its valid/ split is scored
+    char p[1024];
+    for (int c = 0; c < 3; c++) {
+        snprintf(p, sizeof p, "%s/data/train/%s/0.jpg", dir, class_rgb[c]);
+        write_image(p, c, 0);
+        snprintf(p, sizeof p, "%s/data/valid/%s/0.jpg", dir, class_rgb[c]);
+        write_image(p, c, 1);
+    }
+    snprintf(p, sizeof p, "%s/data", dir);
+    tu_run_frost(&r, (const char *[]){"predict", ckpt, p, NULL});
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    cr_expect(strstr(r.out, "data/valid: accuracy") != NULL, "%s", r.out);
+    cr_expect_eq(matrix_sum(r.out, &rows, &diagonal), 3, "%s", r.out);
+    tu_run_free(&r);
+}
+
+Test(checkpoint, predict_json_matches_the_model, .timeout = 60) {
+    const char *ckpt = make_predict_checkpoint();
+    char root[1024];
+    snprintf(root, sizeof root, "%s/labelled", dir);
+    make_labelled(root);
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"predict", ckpt, root, "--json", "--batch", "4", NULL});
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    int per_image = 0, summaries = 0;
+    char *save = NULL, *text = strdup(r.out);
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        json_error_t je;
+        json_t *o = json_loads(line, 0, &je);
+        cr_assert_not_null(o, "not JSON (%s): %s", je.text, line);
+        if (json_object_get(o, "summary")) {
+            json_t *s = json_object_get(o, "summary");
+            cr_expect_eq(json_integer_value(json_object_get(s, "images")), 9);
+            json_t *cm = json_object_get(s, "confusion");
+            long sum = 0;
+            for (size_t i = 0; i < json_array_size(cm); i++)
+                for (size_t j = 0; j < json_array_size(json_array_get(cm, i)); j++)
+                    sum += (long)json_integer_value(json_array_get(json_array_get(cm, i), j));
+            cr_expect_eq(sum, 9);
+            summaries++;
+        } else {
+            json_t *top = json_object_get(o, "top");
+            cr_assert_eq(json_array_size(top), 3, "%s", line);
+            double sum = 0, prev = 2;
+            for (size_t k = 0; k < 3; k++) {
+                json_t *e = json_array_get(top, k);
+                double pr = json_real_value(json_object_get(e, "prob"));
+                cr_expect_leq(pr, prev, "not sorted: %s", line);
+                prev = pr;
+                sum += pr;
+                int idx = (int)json_integer_value(json_object_get(e, "index"));
+                cr_expect_str_eq(json_string_value(json_object_get(e, "class")), class_rgb[idx]);
+            }
+            cr_expect(fabs(sum - 1.0) < 1e-5, "probabilities sum to %.9f", sum);
+            cr_expect_not_null(json_string_value(json_object_get(o, "label")));
+            per_image++;
+        }
+        json_decref(o);
+    }
+    free(text);
+    cr_expect_eq(per_image, 9);
+    cr_expect_eq(summaries, 1);
+    tu_run_free(&r);
+
+    // one image: the probabilities are the softmax of the model's logits on the checkpoint's
+    // preprocessing (crop, 32x32), computed here through the same pipeline
+    char img[1100];
+    snprintf(img, sizeof img, "%s/green/1.jpg", root);
+    tu_run_frost(&r, (const char *[]){"predict", ckpt, img, "--json", NULL});
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    cr_assert_eq(tu_count_lines(r.out), 1, "%s", r.out);
+    json_t *o = json_loads(r.out, 0, NULL);
+    cr_assert_not_null(o);
+    cr_expect_str_eq(json_string_value(json_object_get(o, "path")), img);
+    checkpoint_meta meta;
+    ft_model *m = load_ok(ckpt, &meta);
+    pipeline_opts po;
+    pipeline_opts_default(&po);
+    po.tf = meta.tf;
+    loader_source src = pipeline_source(&po);
+    void *w = src.worker_new(src.user);
+    float x[3 * 32 * 32], logits[3];
+    char err[512];
+    cr_assert_eq(src.load(w, img, x, err, sizeof err), 0, "%s", err);
+    src.worker_free(w);
+    cr_assert_null(ft_model_forward(m, x, 1, 3, 32, 32, logits, 3));
+    double mx = fmax(logits[0], fmax(logits[1], logits[2])), z = 0;
+    for (int c = 0; c < 3; c++) z += exp(logits[c] - mx);
+    json_t *top = json_object_get(o, "top");
+    for (size_t k = 0; k < 3; k++) {
+        json_t *e = json_array_get(top, k);
+        int idx = (int)json_integer_value(json_object_get(e, "index"));
+        double want = exp(logits[idx] - mx) / z;
+        cr_expect(fabs(json_real_value(json_object_get(e, "prob")) - want) < 1e-6, "class %d: %g vs %g", idx,
+                  json_real_value(json_object_get(e, "prob")), want);
+    }
+    json_decref(o);
+    checkpoint_meta_free(&meta);
+    ft_model_free(m);
+    tu_run_free(&r);
+}
+
+Test(checkpoint, predict_plain_images, .timeout = 60) {
+    const char *ckpt = make_predict_checkpoint();
+    char p[1024];
+    const char *files[] = {"pics/b.jpg", "pics/a.jpg", "pics/sub/c.jpg", "pics/sub/deeper/d.jpg"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        write_image(p, i % 3, i);
+    }
+    snprintf(p, sizeof p, "%s/pics/readme.txt", dir);
+    cr_assert_eq(tu_write_file(p, "not an image", 12), 0);
+    snprintf(p, sizeof p, "%s/pics", dir);
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"predict", ckpt, p, NULL});
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    cr_expect_eq(tu_count_lines(r.out), 4, "%s", r.out);
+    cr_expect_str_empty(r.err);
+    // sorted paths, each "path: class P%, class P%, class P%"
+    const char *order[] = {"pics/a.jpg:", "pics/b.jpg:", "pics/sub/c.jpg:", "pics/sub/deeper/d.jpg:"};
+    const char *at = r.out;
+    for (int i = 0; i < 4; i++) {
+        const char *hit = strstr(at, order[i]);
+        cr_assert_not_null(hit, "%s not in order in:\n%s", order[i], r.out);
+        const char *eol = strchr(hit, '\n');
+        int pct = 0;
+        for (const char *q = hit; q < eol; q++) pct += *q == '%';
+        cr_expect_eq(pct, 3, "top 3 (all classes): %.*s", (int)(eol - hit), hit);
+        at = eol;
+    }
+    cr_expect(strstr(r.out, "accuracy") == NULL);
+    tu_run_free(&r);
+
+    // two files, one broken, --top 1: one line each, the broken one skipped on stderr
+    char good[1024], bad[1024];
+    snprintf(good, sizeof good, "%s/pics/a.jpg", dir);
+    snprintf(bad, sizeof bad, "%s/pics/readme.txt", dir);
+    tu_run_frost(&r, (const char *[]){"predict", ckpt, bad, good, "--top", "1", NULL});
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    cr_expect_eq(tu_count_lines(r.out), 1, "%s", r.out);
+    cr_expect(strstr(r.out, "a.jpg: ") == r.out + strlen(good) - 5, "%s", r.out);
+    cr_expect_eq(strchr(r.out, '%') - strrchr(r.out, '%'), 0, "one class: %s", r.out);
+    cr_expect_eq(tu_count_lines(r.err), 1, "%s", r.err);
+    cr_expect(strstr(r.err, "frost: skipped ") && strstr(r.err, "readme.txt"), "%s", r.err);
+    tu_run_free(&r);
+
+    // nothing readable: exit 1
+    tu_run_frost(&r, (const char *[]){"predict", ckpt, bad, NULL});
+    cr_expect_eq(r.status, 1);
+    cr_expect_str_empty(r.out);
+    cr_expect(strstr(r.err, "no image could be predicted") != NULL, "%s", r.err);
+    tu_run_free(&r);
+}

@@ -1,0 +1,293 @@
+// test_trainer.c — the training thread on a generated two-class dataset: it learns, pause /
+// resume / stop act at batch boundaries from another thread, the feature cache gives the same
+// losses as the full model, --bn eval leaves BatchNorm statistics untouched and --bn train changes
+// them, and `frost train` prints the seed's log.
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dataset.h"
+#include "events.h"
+#include "safetensors.h"
+#include "testutil.h"
+#include "trainer.h"
+
+static char *root;
+static void setup(void) { root = tu_tmpdir(); }
+static void teardown(void) {
+    tu_rmtree(root);
+    free(root);
+}
+TestSuite(trainer, .init = setup, .fini = teardown);
+
+// Class 0: warm images, bright at the top; class 1: cold images, bright at the bottom; with noise
+// so no two images are alike.
+static void make_dataset(int per_class_train, int per_class_valid, int side) {
+    unsigned seed = 1;
+    unsigned char *rgb = malloc((size_t)side * side * 3);
+    const char *splits[2] = {"train", "valid"};
+    const int counts[2] = {per_class_train, per_class_valid};
+    for (int s = 0; s < 2; s++)
+        for (int c = 0; c < 2; c++)
+            for (int i = 0; i < counts[s]; i++) {
+                for (int y = 0; y < side; y++)
+                    for (int x = 0; x < side; x++) {
+                        unsigned char *p = rgb + ((size_t)y * side + x) * 3;
+                        int light = (c == 0 ? side - y : y) * 200 / side;
+                        int noise = (int)(rand_r(&seed) % 60);
+                        p[0] = (unsigned char)(c == 0 ? 40 + light / 2 + noise : noise);
+                        p[1] = (unsigned char)(light / 3 + noise);
+                        p[2] = (unsigned char)(c == 1 ? 40 + light / 2 + noise : noise);
+                    }
+                char path[1024];
+                snprintf(path, sizeof path, "%s/%s/%s/%03d.jpg", root, splits[s], c == 0 ? "warm" : "cold", i);
+                tu_mkdirs_for(path);
+                cr_assert_eq(tu_write_jpeg(path, side, side, rgb), 0);
+            }
+    free(rgb);
+}
+
+static dataset scan(void) {
+    dataset d;
+    char err[1024];
+    cr_assert_eq(dataset_scan(&d, root, NULL, err, sizeof err), 0, "%s", err);
+    return d;
+}
+
+static trainer_config small_config(const char *arch) {
+    trainer_config c;
+    trainer_config_default(&c);
+    snprintf(c.arch, sizeof c.arch, "%s", arch);
+    snprintf(c.device, sizeof c.device, "cpu");
+    c.prep.tf.size = 32;
+    c.epochs = 3;
+    c.batch_size = 8;
+    c.opt.lr = 1e-3;
+    c.seed = 5;
+    c.threads = 2;
+    c.workers = 2;
+    return c;
+}
+
+typedef struct {
+    double batch_loss[4096];
+    int n_batch;
+    train_event epochs[16];
+    int n_epochs;
+    int status;
+    char error[1024];
+} run_log;
+
+// Runs to the end, collecting events.
+static void run_all(trainer_config *c, dataset *d, run_log *log) {
+    memset(log, 0, sizeof *log);
+    event_queue *q = events_new();
+    char err[512];
+    trainer *t = trainer_start(c, d, q, err, sizeof err);
+    cr_assert_not_null(t, "%s", err);
+    train_event e;
+    for (;;) {
+        if (!events_wait(q, &e, 1000)) continue;
+        if (e.kind == EV_BATCH && log->n_batch < 4096) log->batch_loss[log->n_batch++] = e.loss;
+        if (e.kind == EV_EPOCH && log->n_epochs < 16) log->epochs[log->n_epochs++] = e;
+        if (e.kind == EV_ERROR) snprintf(log->error, sizeof log->error, "%s", e.text);
+        if (e.kind == EV_FINISHED) {
+            log->status = e.status;
+            break;
+        }
+    }
+    cr_assert_eq(trainer_join(t), log->status);
+    events_free(q);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Test(trainer, learns_two_classes, .timeout = 120) {
+    make_dataset(24, 12, 40);
+    dataset d = scan();
+    trainer_config c = small_config("resnet18");
+    run_log log;
+    run_all(&c, &d, &log);
+    cr_assert_eq(log.status, 0, "run failed: %s", log.error);
+    cr_assert_eq(log.n_epochs, 3);
+    cr_expect_eq(log.n_batch, 3 * (6 + 3), "48 train / 8 = 6 batches, 24 valid / 8 = 3, per epoch");
+    double acc = log.epochs[2].valid_acc;
+    cr_expect_gt(acc, 85.0, "valid accuracy %.1f%% should be far above chance (50%%)", acc);
+    cr_expect_lt(log.epochs[2].train_loss, log.epochs[0].train_loss, "training loss goes down");
+    dataset_free(&d);
+}
+
+Test(trainer, cache_on_and_off_give_the_same_losses, .timeout = 120) {
+    make_dataset(12, 6, 32);
+    dataset d = scan();
+    const char *archs[] = {"resnet18", "vgg11"};
+    for (int k = 0; k < 2; k++) {
+        trainer_config c = small_config(archs[k]);
+        c.epochs = 2;
+        run_log *on = malloc(sizeof *on), *off = malloc(sizeof *off);
+        c.cache = 1;
+        run_all(&c, &d, on);
+        c.cache = 0;
+        run_all(&c, &d, off);
+        cr_assert_eq(on->status, 0, "%s: %s", archs[k], on->error);
+        cr_assert_eq(off->status, 0, "%s: %s", archs[k], off->error);
+        cr_assert_eq(on->n_batch, off->n_batch);
+        for (int i = 0; i < on->n_batch; i++)
+            cr_expect(fabs(on->batch_loss[i] - off->batch_loss[i]) <= 1e-4 * fmax(1.0, fabs(off->batch_loss[i])),
+                      "%s batch %d: %.8f with the cache, %.8f without", archs[k], i, on->batch_loss[i], off->batch_loss[i]);
+        free(on);
+        free(off);
+    }
+    dataset_free(&d);
+}
+
+// The bytes of one tensor of a safetensors file (caller frees).
+static float *tensor_of(const char *path, const char *name, size_t *n) {
+    safet_file f;
+    char err[512];
+    cr_assert_eq(safet_open(&f, path, err, sizeof err), 0, "%s", err);
+    const safet_tensor *t = safet_find(&f, name);
+    cr_assert_not_null(t, "%s has no %s", path, name);
+    float *v = malloc(t->nbytes);
+    memcpy(v, t->data, t->nbytes);
+    *n = t->nbytes / sizeof(float);
+    safet_close(&f);
+    return v;
+}
+
+Test(trainer, bn_eval_keeps_running_stats_bn_train_changes_them, .timeout = 120) {
+    make_dataset(8, 4, 32);
+    dataset d = scan();
+    char ckpt[1024];
+    snprintf(ckpt, sizeof ckpt, "%s/run.safetensors", root);
+    for (int bn_eval = 1; bn_eval >= 0; bn_eval--) {
+        trainer_config c = small_config("resnet18");
+        c.epochs = 1;
+        c.bn_eval = bn_eval;
+        c.save = ckpt;
+        run_log log;
+        run_all(&c, &d, &log);
+        cr_assert_eq(log.status, 0, "%s", log.error);
+        // torchvision's initial statistics are mean 0, variance 1
+        size_t n;
+        float *mean = tensor_of(ckpt, "layer1.0.bn1.running_mean", &n), *var = tensor_of(ckpt, "layer1.0.bn1.running_var", &n);
+        int untouched = 1;
+        for (size_t i = 0; i < n; i++) untouched &= mean[i] == 0.0f && var[i] == 1.0f;
+        if (bn_eval)
+            cr_expect(untouched, "--bn eval: running statistics bit-identical to the initial ones");
+        else
+            cr_expect(!untouched, "--bn train: running statistics updated although frozen (the seed's behaviour)");
+        free(mean);
+        free(var);
+    }
+    dataset_free(&d);
+}
+
+typedef struct {
+    event_queue *q;
+    trainer *t;
+} control_ctx;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+Test(trainer, pause_resume_stop_at_batch_boundaries, .timeout = 120) {
+    make_dataset(40, 4, 32);
+    dataset d = scan();
+    trainer_config c = small_config("resnet18");
+    c.batch_size = 2;
+    c.cache = 0;
+    c.epochs = 50;
+    event_queue *q = events_new();
+    char err[512];
+    trainer *t = trainer_start(&c, &d, q, err, sizeof err);
+    cr_assert_not_null(t);
+    train_event e;
+    int batches = 0;
+    while (batches < 2) {
+        cr_assert(events_wait(q, &e, 20000), "no events");
+        cr_assert_neq(e.kind, EV_ERROR, "%s", e.text);
+        if (e.kind == EV_BATCH) batches++;
+    }
+    trainer_pause(t);
+    cr_expect(trainer_paused(t));
+    // at most the batch in flight finishes, then nothing while paused
+    double until = now_s() + 1.0;
+    int after_pause = 0;
+    while (now_s() < until)
+        if (events_wait(q, &e, 50) && e.kind == EV_BATCH) after_pause++;
+    cr_expect_leq(after_pause, 1, "%d batches ran while paused", after_pause);
+    trainer_resume(t);
+    int resumed = 0;
+    until = now_s() + 20;
+    while (resumed < 2 && now_s() < until)
+        if (events_wait(q, &e, 50) && e.kind == EV_BATCH) resumed++;
+    cr_expect_eq(resumed, 2, "batches flow again after resume");
+    trainer_stop(t);
+    int after_stop = 0, finished = 0;
+    while (!finished) {
+        cr_assert(events_wait(q, &e, 20000), "the run did not stop");
+        if (e.kind == EV_BATCH) after_stop++;
+        if (e.kind == EV_FINISHED) {
+            finished = 1;
+            cr_expect_eq(e.status, 1, "status: stopped");
+        }
+    }
+    cr_expect_leq(after_stop, 1, "stop acts at the next batch boundary");
+    cr_expect_eq(trainer_join(t), 1);
+    events_free(q);
+
+    // stopping while paused ends the run too
+    q = events_new();
+    t = trainer_start(&c, &d, q, err, sizeof err);
+    trainer_pause(t);
+    trainer_stop(t);
+    cr_expect_eq(trainer_join(t), 1);
+    events_free(q);
+    dataset_free(&d);
+}
+
+Test(trainer, cli_prints_the_seeds_log, .timeout = 120) {
+    make_dataset(8, 4, 32);
+    char json[1024];
+    snprintf(json, sizeof json, "%s/events.jsonl", root);
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--epochs", "2", "--size", "32", "--batch", "4",
+                                      "--log-every", "2", "--json", json, "--device", "cpu", NULL});
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    const char *shape[] = {"Epoch 1/2\n----------------------------------------\nTraining...\nBatch 2,Train Loss:",
+                           "\ntrain Loss:", " ACC:", "\nValiding...\nvalid Loss:", "Epoch 2/2\n", "Training complete in "};
+    const char *at = r.out;
+    for (size_t k = 0; k < sizeof shape / sizeof shape[0]; k++) {
+        const char *hit = strstr(at, shape[k]);
+        cr_expect_not_null(hit, "log lacks '%s' in order:\n%s", shape[k], r.out);
+        if (hit) at = hit;
+    }
+    cr_expect(strchr(r.out, '\r') == NULL, "no progress bar when stdout is not a terminal");
+    char *events = tu_read_file(json, NULL);
+    cr_assert_not_null(events);
+    cr_expect(strstr(events, "\"event\":\"batch\"") && strstr(events, "\"event\":\"finished\""), "%s", events);
+    // 2 info lines; per epoch: 2 phase starts, 4 + 2 batches, 2 phase ends, 1 epoch; then finished
+    cr_expect_eq(tu_count_lines(events), 2 + 2 * (2 + 6 + 2 + 1) + 1, "one line per event:\n%s", events);
+    free(events);
+    tu_run_free(&r);
+
+    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet17", NULL});
+    cr_expect_eq(r.status, 2);
+    cr_expect_eq(tu_count_lines(r.err), 1);
+    tu_run_free(&r);
+    tu_run_frost(&r, (const char *[]){"train", root, "--bn", "frozen", NULL});
+    cr_expect_eq(r.status, 2);
+    tu_run_free(&r);
+    tu_run_frost(&r, (const char *[]){"train", "/nonexistent", NULL});
+    cr_expect_eq(r.status, 1);
+    cr_expect_eq(tu_count_lines(r.err), 1);
+    tu_run_free(&r);
+}
