@@ -20,6 +20,8 @@
 
 #include "image_decode.h"
 
+#include "errmsg.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <png.h>
@@ -54,19 +56,6 @@ struct image_decoder {
 // ---------------------------------------------------------------------------------------------
 // Errors
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-// One line: control bytes (a libjpeg/libpng message could carry any) become spaces.
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    for (char *p = err; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = ' ';
-}
-
 // Thread-safe strerror (the XSI strerror_r: _GNU_SOURCE is not defined).
 static const char *errno_text(int e, char *buf, size_t len) {
     if (strerror_r(e, buf, len) != 0) snprintf(buf, len, "error %d", e);
@@ -78,7 +67,7 @@ static int check_limit(const char *format, long long w, long long h, const image
     long long max = (o && o->max_pixels > 0) ? o->max_pixels : IMAGE_MAX_PIXELS_DEFAULT;
     if (max > IMAGE_ABSOLUTE_MAX_PIXELS) max = IMAGE_ABSOLUTE_MAX_PIXELS;
     if (w * h > max) {
-        set_err(err, errlen, "%s image %lldx%lld exceeds the pixel limit (%lld)", format, w, h, max);
+        errmsg_set(err, errlen, "%s image %lldx%lld exceeds the pixel limit (%lld)", format, w, h, max);
         return -1;
     }
     return 0;
@@ -192,24 +181,24 @@ static int jpeg_parse_header(const uint8_t *d, size_t n, jpeg_header *h, char *e
         int m = jpeg_next_marker(d, n, &pos);
         if (m < 0) goto truncated;
         if (m == 0xD9) {
-            set_err(err, errlen, "corrupt JPEG data: no image before the end marker");
+            errmsg_set(err, errlen, "corrupt JPEG data: no image before the end marker");
             return -1;
         }
         if (m == 0xD8) {
-            set_err(err, errlen, "corrupt JPEG data: a second start-of-image marker");
+            errmsg_set(err, errlen, "corrupt JPEG data: a second start-of-image marker");
             return -1;
         }
         if (jpeg_standalone(m)) continue;
         if (n - pos < 2) goto truncated;
         size_t len = be16(d + pos);
         if (len < 2) {
-            set_err(err, errlen, "corrupt JPEG data: marker 0x%02X has a bad length", m);
+            errmsg_set(err, errlen, "corrupt JPEG data: marker 0x%02X has a bad length", m);
             return -1;
         }
         if (len > n - pos) goto truncated;
         if (jpeg_is_sof(m)) {
             if (len < 8) {
-                set_err(err, errlen, "corrupt JPEG data: frame header too short");
+                errmsg_set(err, errlen, "corrupt JPEG data: frame header too short");
                 return -1;
             }
             h->precision = d[pos + 2];
@@ -222,24 +211,24 @@ static int jpeg_parse_header(const uint8_t *d, size_t n, jpeg_header *h, char *e
         pos += len;
     }
     if (!have_sof) {
-        set_err(err, errlen, "corrupt JPEG data: scan before the frame header");
+        errmsg_set(err, errlen, "corrupt JPEG data: scan before the frame header");
         return -1;
     }
     if (h->precision != 8) {
-        set_err(err, errlen, "unsupported JPEG: %d-bit samples (only 8-bit)", h->precision);
+        errmsg_set(err, errlen, "unsupported JPEG: %d-bit samples (only 8-bit)", h->precision);
         return -1;
     }
     if (h->comps != 1 && h->comps != 3 && h->comps != 4) {
-        set_err(err, errlen, "unsupported JPEG: %d colour components", h->comps);
+        errmsg_set(err, errlen, "unsupported JPEG: %d colour components", h->comps);
         return -1;
     }
     if (h->width == 0 || h->height == 0) {
-        set_err(err, errlen, "corrupt JPEG data: image size %dx%d", h->width, h->height);
+        errmsg_set(err, errlen, "corrupt JPEG data: image size %dx%d", h->width, h->height);
         return -1;
     }
     return 0;
 truncated:
-    set_err(err, errlen, "truncated JPEG data (the headers end early)");
+    errmsg_set(err, errlen, "truncated JPEG data (the headers end early)");
     return -1;
 }
 
@@ -252,7 +241,7 @@ static int jpeg_init(image_decoder *dec, char *err, size_t errlen) {
     if (dec->tj) return 0;
     dec->tj = tjInitDecompress();
     if (!dec->tj) {
-        set_err(err, errlen, "cannot start the JPEG decoder: %s", tjGetErrorStr2(NULL));
+        errmsg_set(err, errlen, "cannot start the JPEG decoder: %s", tjGetErrorStr2(NULL));
         return -1;
     }
     int n = 0;
@@ -316,7 +305,7 @@ static int jpeg_decode(image_decoder *dec, const uint8_t *d, size_t n, const jpe
     int tw, th, tsamp, tcs;
     if (tjDecompressHeader3(dec->tj, d, (unsigned long)n, &tw, &th, &tsamp, &tcs) == 0 &&
         (tw != h->width || th != h->height)) {
-        set_err(err, errlen, "corrupt JPEG data: frame headers disagree (%dx%d vs %dx%d)", h->width, h->height, tw, th);
+        errmsg_set(err, errlen, "corrupt JPEG data: frame headers disagree (%dx%d vs %dx%d)", h->width, h->height, tw, th);
         return -1;
     }
 
@@ -336,13 +325,13 @@ static int jpeg_decode(image_decoder *dec, const uint8_t *d, size_t n, const jpe
     if (tjDecompress2(dec->tj, d, (unsigned long)n, dst, ow, pitch, oh, pf, flags) != 0) {
         // Truncation first: cut data can also surface as a fatal error (a table read past the end).
         if (jpeg_runs_out(d, n)) {
-            set_err(err, errlen, "truncated JPEG data");
+            errmsg_set(err, errlen, "truncated JPEG data");
             return -1;
         }
         const char *msg = tjGetErrorStr2(dec->tj);
         if (tjGetErrorCode(dec->tj) != TJERR_WARNING || !jpeg_is_warning(msg)) {
             const char *api = strstr(msg, "(): ");  // "tjDecompress2(): ..." -> "..."
-            set_err(err, errlen, "corrupt JPEG data: %s", api ? api + 4 : msg);
+            errmsg_set(err, errlen, "corrupt JPEG data: %s", api ? api + 4 : msg);
             return -1;
         }
         // Only warnings, and the data complete: libjpeg recovered (corrupt entropy data, junk before
@@ -353,7 +342,7 @@ static int jpeg_decode(image_decoder *dec, const uint8_t *d, size_t n, const jpe
     out->height = oh;
     return 0;
 oom:
-    set_err(err, errlen, "out of memory for a %dx%d JPEG image", ow, oh);
+    errmsg_set(err, errlen, "out of memory for a %dx%d JPEG image", ow, oh);
     return -1;
 }
 
@@ -389,15 +378,15 @@ static const char *png_mode(int depth, int ctype) {
 static int png_parse_header(const uint8_t *d, size_t n, png_header *h, char *err, size_t errlen) {
     memset(h, 0, sizeof *h);
     if (n < 33) {
-        set_err(err, errlen, "truncated PNG data (no complete IHDR chunk)");
+        errmsg_set(err, errlen, "truncated PNG data (no complete IHDR chunk)");
         return -1;
     }
     if (be32(d + 8) != 13 || memcmp(d + 12, "IHDR", 4) != 0) {
-        set_err(err, errlen, "corrupt PNG data: the first chunk is not a 13-byte IHDR");
+        errmsg_set(err, errlen, "corrupt PNG data: the first chunk is not a 13-byte IHDR");
         return -1;
     }
     if (crc32_bytes(d + 12, 17) != be32(d + 29)) {  // Pillow checks it too
-        set_err(err, errlen, "corrupt PNG data: IHDR: CRC error");
+        errmsg_set(err, errlen, "corrupt PNG data: IHDR: CRC error");
         return -1;
     }
     h->width = be32(d + 16);
@@ -406,11 +395,11 @@ static int png_parse_header(const uint8_t *d, size_t n, png_header *h, char *err
     h->ctype = d[25];
     h->interlace = d[28];
     if (h->width == 0 || h->height == 0 || h->width > 0x7FFFFFFFu || h->height > 0x7FFFFFFFu) {
-        set_err(err, errlen, "corrupt PNG data: image size %ux%u", (unsigned)h->width, (unsigned)h->height);
+        errmsg_set(err, errlen, "corrupt PNG data: image size %ux%u", (unsigned)h->width, (unsigned)h->height);
         return -1;
     }
     if (!png_mode(h->depth, h->ctype)) {
-        set_err(err, errlen, "corrupt PNG data: bit depth %d with colour type %d", h->depth, h->ctype);
+        errmsg_set(err, errlen, "corrupt PNG data: bit depth %d with colour type %d", h->depth, h->ctype);
         return -1;
     }
     return 0;
@@ -485,7 +474,7 @@ static int png_decode(image_decoder *dec, const uint8_t *d, size_t n, const png_
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!info) {
         png_destroy_read_struct(&png, NULL, NULL);
-        set_err(err, errlen, "out of memory for the PNG decoder");
+        errmsg_set(err, errlen, "out of memory for the PNG decoder");
         return -1;
     }
     dec->png_msg[0] = '\0';
@@ -494,9 +483,9 @@ static int png_decode(image_decoder *dec, const uint8_t *d, size_t n, const png_
         png_destroy_read_struct(&png, &info, NULL);
         out->width = out->height = 0;
         if (strcmp(dec->png_msg, "truncated PNG data") == 0 || strncasecmp(dec->png_msg, "out of memory", 13) == 0)
-            set_err(err, errlen, "%s", dec->png_msg);
+            errmsg_set(err, errlen, "%s", dec->png_msg);
         else
-            set_err(err, errlen, "corrupt PNG data: %s", dec->png_msg);
+            errmsg_set(err, errlen, "corrupt PNG data: %s", dec->png_msg);
         return -1;
     }
     png_set_read_fn(png, &src, png_read_cb);
@@ -597,17 +586,17 @@ static int pnm_token(const uint8_t *d, size_t n, size_t *pos, long long *value, 
     }
     *pos = i;
     if (len == 0) {
-        set_err(err, errlen, "truncated PPM header");
+        errmsg_set(err, errlen, "truncated PPM header");
         return -1;
     }
     if (len > 10) {
-        set_err(err, errlen, "corrupt PPM header: a token longer than 10 characters");
+        errmsg_set(err, errlen, "corrupt PPM header: a token longer than 10 characters");
         return -1;
     }
     long long v = 0;
     for (size_t k = 0; k < len; k++) {
         if (tok[k] < '0' || tok[k] > '9') {
-            set_err(err, errlen, "corrupt PPM header: not a number");
+            errmsg_set(err, errlen, "corrupt PPM header: not a number");
             return -1;
         }
         v = v * 10 + (tok[k] - '0');
@@ -620,7 +609,7 @@ static int pnm_parse_header(const uint8_t *d, size_t n, pnm_header *h, char *err
     memset(h, 0, sizeof *h);
     h->kind = d[1] - '0';
     if (h->kind < 4) {
-        set_err(err, errlen, "unsupported image format PPM (plain-text P%d)", h->kind);
+        errmsg_set(err, errlen, "unsupported image format PPM (plain-text P%d)", h->kind);
         return -1;
     }
     size_t pos = 3;  // "Pn" and one whitespace byte (detect_format checked them)
@@ -629,11 +618,11 @@ static int pnm_parse_header(const uint8_t *d, size_t n, pnm_header *h, char *err
         return -1;
     if (h->kind != 4 && pnm_token(d, n, &pos, &maxval, err, errlen) != 0) return -1;
     if (maxval < 1 || maxval > 65535) {
-        set_err(err, errlen, "corrupt PPM header: maxval %lld (must be 1..65535)", maxval);
+        errmsg_set(err, errlen, "corrupt PPM header: maxval %lld (must be 1..65535)", maxval);
         return -1;
     }
     if (h->width < 1 || h->height < 1 || h->width > 0x7FFFFFFF || h->height > 0x7FFFFFFF) {
-        set_err(err, errlen, "corrupt PPM header: image size %lldx%lld", h->width, h->height);
+        errmsg_set(err, errlen, "corrupt PPM header: image size %lldx%lld", h->width, h->height);
         return -1;
     }
     h->maxval = (int)maxval;
@@ -659,11 +648,11 @@ static int pnm_decode(const uint8_t *d, size_t n, const pnm_header *h, image_rgb
     int bands = h->kind == 6 ? 3 : 1, in_bytes = h->maxval > 255 ? 2 : 1;
     size_t need = h->kind == 4 ? (w + 7) / 8 * hh : npx * (size_t)bands * (size_t)in_bytes;
     if (n - h->data < need) {
-        set_err(err, errlen, "truncated PPM data");
+        errmsg_set(err, errlen, "truncated PPM data");
         return -1;
     }
     if (out_reserve(out, npx * 3) != 0) {
-        set_err(err, errlen, "out of memory for a %zux%zu PPM image", w, hh);
+        errmsg_set(err, errlen, "out of memory for a %zux%zu PPM image", w, hh);
         return -1;
     }
     const uint8_t *s = d + h->data;
@@ -732,7 +721,7 @@ static void set_info(image_info *info, image_format fmt, const char *mode, long 
 static int probe_any(const uint8_t *data, size_t len, header_any *hd, image_info *info, char *err, size_t errlen) {
     if (info) memset(info, 0, sizeof *info);
     if (!data || len == 0) {
-        set_err(err, errlen, "empty file (0 bytes)");
+        errmsg_set(err, errlen, "empty file (0 bytes)");
         return -1;
     }
     hd->fmt = detect_format(data, len);
@@ -751,10 +740,10 @@ static int probe_any(const uint8_t *data, size_t len, header_any *hd, image_info
         set_info(info, hd->fmt, pnm_mode(&hd->pnm), hd->pnm.width, hd->pnm.height);
         return 0;
     case FMT_UNKNOWN:
-        set_err(err, errlen, "not an image (unknown format)");
+        errmsg_set(err, errlen, "not an image (unknown format)");
         return -1;
     default:
-        set_err(err, errlen, "unsupported image format %s", format_names[hd->fmt]);
+        errmsg_set(err, errlen, "unsupported image format %s", format_names[hd->fmt]);
         return -1;
     }
 }
@@ -768,7 +757,7 @@ int image_decoder_decode(image_decoder *dec, const uint8_t *data, size_t len, co
                          image_rgb8 *out, image_info *info, char *err, size_t errlen) {
     if (info) memset(info, 0, sizeof *info);
     if (!dec || !out) {
-        set_err(err, errlen, "image decode: no decoder or no output");
+        errmsg_set(err, errlen, "image decode: no decoder or no output");
         return -1;
     }
     out->width = out->height = 0;
@@ -807,20 +796,20 @@ static int read_file(image_decoder *dec, const char *path, size_t *len, char *er
         int e = errno;
         struct stat lst;
         if (e == ELOOP)
-            set_err(err, errlen, "symbolic link loop (too many levels of symbolic links)");
+            errmsg_set(err, errlen, "symbolic link loop (too many levels of symbolic links)");
         else if (e == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
-            set_err(err, errlen, "dangling symbolic link (its target does not exist)");
+            errmsg_set(err, errlen, "dangling symbolic link (its target does not exist)");
         else if (e == ENOENT)
-            set_err(err, errlen, "no such file");
+            errmsg_set(err, errlen, "no such file");
         else if (e == EACCES)
-            set_err(err, errlen, "unreadable file (permission denied)");
+            errmsg_set(err, errlen, "unreadable file (permission denied)");
         else
-            set_err(err, errlen, "cannot open the file: %s", errno_text(e, ebuf, sizeof ebuf));
+            errmsg_set(err, errlen, "cannot open the file: %s", errno_text(e, ebuf, sizeof ebuf));
         return -1;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        set_err(err, errlen, "cannot stat the file: %s", errno_text(errno, ebuf, sizeof ebuf));
+        errmsg_set(err, errlen, "cannot stat the file: %s", errno_text(errno, ebuf, sizeof ebuf));
         close(fd);
         return -1;
     }
@@ -830,23 +819,23 @@ static int read_file(image_decoder *dec, const char *path, size_t *len, char *er
                            : S_ISSOCK(st.st_mode) ? "a socket"
                            : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
                                                                          : "a special file";
-        set_err(err, errlen, "not a regular file (%s)", what);
+        errmsg_set(err, errlen, "not a regular file (%s)", what);
         close(fd);
         return -1;
     }
     if (st.st_size == 0) {
-        set_err(err, errlen, "empty file (0 bytes)");
+        errmsg_set(err, errlen, "empty file (0 bytes)");
         close(fd);
         return -1;
     }
     if ((long long)st.st_size > IMAGE_MAX_FILE_BYTES) {
-        set_err(err, errlen, "file too large for an image (%lld bytes)", (long long)st.st_size);
+        errmsg_set(err, errlen, "file too large for an image (%lld bytes)", (long long)st.st_size);
         close(fd);
         return -1;
     }
     size_t size = (size_t)st.st_size, got = 0;
     if (buf_reserve(&dec->file, &dec->file_cap, size) != 0) {
-        set_err(err, errlen, "out of memory for a %zu-byte file", size);
+        errmsg_set(err, errlen, "out of memory for a %zu-byte file", size);
         close(fd);
         return -1;
     }
@@ -854,7 +843,7 @@ static int read_file(image_decoder *dec, const char *path, size_t *len, char *er
         ssize_t r = read(fd, dec->file + got, size - got);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) {
-            set_err(err, errlen, "cannot read the file: %s", errno_text(errno, ebuf, sizeof ebuf));
+            errmsg_set(err, errlen, "cannot read the file: %s", errno_text(errno, ebuf, sizeof ebuf));
             close(fd);
             return -1;
         }
@@ -863,7 +852,7 @@ static int read_file(image_decoder *dec, const char *path, size_t *len, char *er
     }
     close(fd);
     if (got == 0) {
-        set_err(err, errlen, "empty file (0 bytes)");
+        errmsg_set(err, errlen, "empty file (0 bytes)");
         return -1;
     }
     *len = got;
@@ -875,7 +864,7 @@ int image_decoder_load_file(image_decoder *dec, const char *path, const image_de
     if (info) memset(info, 0, sizeof *info);
     if (out) out->width = out->height = 0;
     if (!dec || !out || !path) {
-        set_err(err, errlen, "image load: no decoder, output or path");
+        errmsg_set(err, errlen, "image load: no decoder, output or path");
         return -1;
     }
     size_t len = 0;

@@ -26,27 +26,13 @@
 
 #include "image_resize.h"
 
+#include "errmsg.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-// ---------------------------------------------------------------------------
-// Errors
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 // ---------------------------------------------------------------------------
 // Coefficient tables
@@ -417,22 +403,22 @@ int resize_rgb8(const uint8_t *src, int w, int h, size_t src_stride, int out_w, 
 {
     (void)fast;  // exact either way: see image_resize.h
     if (!src || !dst || !s) {
-        set_err(err, errlen, "resize: NULL image, output or scratch");
+        errmsg_set(err, errlen, "resize: NULL image, output or scratch");
         return -1;
     }
     if (w < 1 || h < 1 || w > RESIZE_MAX_SIDE || h > RESIZE_MAX_SIDE) {
-        set_err(err, errlen, "resize: input size %dx%d outside 1..%d", w, h, RESIZE_MAX_SIDE);
+        errmsg_set(err, errlen, "resize: input size %dx%d outside 1..%d", w, h, RESIZE_MAX_SIDE);
         return -1;
     }
     if (out_w < 1 || out_h < 1 || out_w > RESIZE_MAX_OUT || out_h > RESIZE_MAX_OUT) {
-        set_err(err, errlen, "resize: output size %dx%d outside 1..%d", out_w, out_h,
+        errmsg_set(err, errlen, "resize: output size %dx%d outside 1..%d", out_w, out_h,
                 RESIZE_MAX_OUT);
         return -1;
     }
     resize_rect all = {0, 0, out_w, out_h};
     const resize_rect r = win ? *win : all;
     if (r.w < 1 || r.h < 1 || r.x < 0 || r.y < 0 || r.x > out_w - r.w || r.y > out_h - r.h) {
-        set_err(err, errlen, "resize: window %dx%d at (%d,%d) not inside the %dx%d output", r.w,
+        errmsg_set(err, errlen, "resize: window %dx%d at (%d,%d) not inside the %dx%d output", r.w,
                 r.h, r.x, r.y, out_w, out_h);
         return -1;
     }
@@ -441,7 +427,7 @@ int resize_rgb8(const uint8_t *src, int w, int h, size_t src_stride, int out_w, 
     if (dst_stride == 0)
         dst_stride = (size_t)r.w * 3;
     if (src_stride < (size_t)w * 3 || dst_stride < (size_t)r.w * 3) {
-        set_err(err, errlen, "resize: row stride shorter than a row");
+        errmsg_set(err, errlen, "resize: row stride shorter than a row");
         return -1;
     }
 
@@ -449,7 +435,7 @@ int resize_rgb8(const uint8_t *src, int w, int h, size_t src_stride, int out_w, 
     const resize_axis *ax = need_h ? axis_get(s, w, out_w) : NULL;
     const resize_axis *ay = need_v ? axis_get(s, h, out_h) : NULL;
     if ((need_h && !ax) || (need_v && !ay)) {
-        set_err(err, errlen, "resize: out of memory for coefficient tables");
+        errmsg_set(err, errlen, "resize: out of memory for coefficient tables");
         return -1;
     }
 
@@ -473,14 +459,14 @@ int resize_rgb8(const uint8_t *src, int w, int h, size_t src_stride, int out_w, 
         int c0 = ax->start[r.x], c1 = ax->start[r.x + r.w - 1] + ax->taps;
         size_t rows = need_v ? (size_t)(row1 - row0) : 0;
         if (rows && (size_t)r.w * 3 > SIZE_MAX / rows) {
-            set_err(err, errlen, "resize: a %dx%d intermediate does not fit in memory", r.w,
+            errmsg_set(err, errlen, "resize: a %dx%d intermediate does not fit in memory", r.w,
                     row1 - row0);
             return -1;
         }
         size_t tmp_need = (size_t)r.w * 3 * rows;
         if (grow(&s->tmp, &s->tmp_cap, tmp_need) ||
             grow(&s->group, &s->group_cap, (size_t)(c1 - c0) * HLANES)) {
-            set_err(err, errlen, "resize: out of memory for a %dx%d intermediate", r.w,
+            errmsg_set(err, errlen, "resize: out of memory for a %dx%d intermediate", r.w,
                     row1 - row0);
             return -1;
         }

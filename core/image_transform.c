@@ -12,6 +12,8 @@
 
 #include "image_transform.h"
 
+#include "errmsg.h"
+
 #include <float.h>
 #include <math.h>
 #include <stdarg.h>
@@ -22,22 +24,6 @@
 #if !defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD != 0
 #error "image_transform.c needs float arithmetic evaluated in float (FLT_EVAL_METHOD 0)"
 #endif
-
-// ---------------------------------------------------------------------------
-// Errors
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 // ---------------------------------------------------------------------------
 // Parameters
@@ -65,25 +51,25 @@ void transform_params_imagenet(transform_params *p)
 int transform_params_check(const transform_params *p, char *err, size_t errlen)
 {
     if (!p) {
-        set_err(err, errlen, "transform: no parameters");
+        errmsg_set(err, errlen, "transform: no parameters");
         return -1;
     }
     if (p->size < 1 || p->size > TRANSFORM_MAX_SIZE) {
-        set_err(err, errlen, "transform: size %d outside 1..%d", p->size, TRANSFORM_MAX_SIZE);
+        errmsg_set(err, errlen, "transform: size %d outside 1..%d", p->size, TRANSFORM_MAX_SIZE);
         return -1;
     }
     if (p->fit != TRANSFORM_SQUARE && p->fit != TRANSFORM_SHORT_CROP) {
-        set_err(err, errlen, "transform: unknown fit %d", (int)p->fit);
+        errmsg_set(err, errlen, "transform: unknown fit %d", (int)p->fit);
         return -1;
     }
     for (int c = 0; c < 3; c++) {
         if (!isfinite(p->mean[c]) || !isfinite(p->std[c])) {
-            set_err(err, errlen, "transform: mean/std of channel %d is not a finite number", c);
+            errmsg_set(err, errlen, "transform: mean/std of channel %d is not a finite number", c);
             return -1;
         }
         // torchvision's Normalize refuses a zero std the same way.
         if (p->std[c] == 0.0f) {
-            set_err(err, errlen, "transform: std of channel %d is 0 (division by zero)", c);
+            errmsg_set(err, errlen, "transform: std of channel %d is 0 (division by zero)", c);
             return -1;
         }
     }
@@ -137,7 +123,7 @@ int transform_plan_make(const transform_params *p, int w, int h, transform_plan 
     if (transform_params_check(p, err, errlen))
         return -1;
     if (w < 1 || h < 1 || w > RESIZE_MAX_SIDE || h > RESIZE_MAX_SIDE) {
-        set_err(err, errlen, "transform: image size %dx%d outside 1..%d", w, h, RESIZE_MAX_SIDE);
+        errmsg_set(err, errlen, "transform: image size %dx%d outside 1..%d", w, h, RESIZE_MAX_SIDE);
         return -1;
     }
     int s = p->size;
@@ -152,7 +138,7 @@ int transform_plan_make(const transform_params *p, int w, int h, transform_plan 
     int shorter = w <= h ? w : h, longer = w <= h ? h : w;
     double l = (double)((long long)s * longer) / (double)shorter;
     if (l > RESIZE_MAX_OUT) {
-        set_err(err, errlen, "transform: a %dx%d image resized to short side %d is too long",
+        errmsg_set(err, errlen, "transform: a %dx%d image resized to short side %d is too long",
                 w, h, s);
         return -1;
     }
@@ -179,12 +165,12 @@ int transform_render_u8(const transform_plan *plan, int fast, const uint8_t *rgb
                         uint8_t *dst, transform_scratch *s, char *err, size_t errlen)
 {
     if (!plan || !rgb || !dst || !s) {
-        set_err(err, errlen, "transform: NULL plan, image, output or scratch");
+        errmsg_set(err, errlen, "transform: NULL plan, image, output or scratch");
         return -1;
     }
     int n = plan->size;
     if (n < 1 || n > TRANSFORM_MAX_SIZE) {
-        set_err(err, errlen, "transform: size %d outside 1..%d", n, TRANSFORM_MAX_SIZE);
+        errmsg_set(err, errlen, "transform: size %d outside 1..%d", n, TRANSFORM_MAX_SIZE);
         return -1;
     }
     // The part of the crop that lies on the resized image; the rest is padding.
@@ -260,7 +246,7 @@ int transform_apply(const transform_params *p, const uint8_t *rgb, int w, int h,
                     transform_scratch *s, char *err, size_t errlen)
 {
     if (!s || !dst) {
-        set_err(err, errlen, "transform: NULL output or scratch");
+        errmsg_set(err, errlen, "transform: NULL output or scratch");
         return -1;
     }
     transform_plan plan;
@@ -268,7 +254,7 @@ int transform_apply(const transform_params *p, const uint8_t *rgb, int w, int h,
         return -1;
     size_t n = (size_t)plan.size * plan.size * 3;
     if (grow(&s->img, &s->img_cap, n)) {
-        set_err(err, errlen, "transform: out of memory for a %dx%d image", plan.size, plan.size);
+        errmsg_set(err, errlen, "transform: out of memory for a %dx%d image", plan.size, plan.size);
         return -1;
     }
     if (transform_render_u8(&plan, p->fast, rgb, w, h, s->img, s, err, errlen))

@@ -11,6 +11,8 @@
 
 #include "safetensors.h"
 
+#include "errmsg.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -24,44 +26,6 @@
 
 // ---------------------------------------------------------------------------
 // Error messages
-
-// Formats one line into err. Hostile names can carry newlines or terminal
-// escapes, so control bytes become '?'; a truncated message is cut back to a
-// whole UTF-8 character so the caller never sees a broken sequence.
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        snprintf(err, errlen, "safetensors: could not format error message");
-        return;
-    }
-    size_t len = strlen(err);
-    if ((size_t)n >= errlen && len > 0) {
-        size_t start = len;
-        while (start > 0 && len - start < 4 && ((unsigned char)err[start - 1] & 0xC0) == 0x80)
-            start--;
-        if (start > 0) {
-            unsigned char lead = (unsigned char)err[start - 1];
-            size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-            if (want > len - (start - 1))
-                len = start - 1;
-        }
-        err[len] = '\0';
-    }
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)err[i];
-        if (c < 0x20 || c == 0x7F)
-            err[i] = '?';
-    }
-}
 
 // Copies s into out (for quoting in a message), cut to a whole UTF-8
 // character and marked with "..." when longer than the buffer allows.
@@ -188,36 +152,36 @@ static int parse_tensor(const char *path, const char *name, json_t *val, const c
     show(name, nm);
 
     if (!json_is_object(val)) {
-        set_err(err, errlen, "%s: tensor '%s': entry is a JSON %s, not an object", path, nm,
+        errmsg_set(err, errlen, "%s: tensor '%s': entry is a JSON %s, not an object", path, nm,
                 json_kind(val));
         return -1;
     }
 
     json_t *jd = json_object_get(val, "dtype");
     if (!jd) {
-        set_err(err, errlen, "%s: tensor '%s': no dtype given", path, nm);
+        errmsg_set(err, errlen, "%s: tensor '%s': no dtype given", path, nm);
         return -1;
     }
     if (!json_is_string(jd)) {
-        set_err(err, errlen, "%s: tensor '%s': dtype is a JSON %s, not a string", path, nm,
+        errmsg_set(err, errlen, "%s: tensor '%s': dtype is a JSON %s, not a string", path, nm,
                 json_kind(jd));
         return -1;
     }
     if (safet_dtype_parse(json_string_value(jd), &t->dtype) != 0) {
-        set_err(err, errlen, "%s: tensor '%s': unknown dtype '%s'", path, nm,
+        errmsg_set(err, errlen, "%s: tensor '%s': unknown dtype '%s'", path, nm,
                 show(json_string_value(jd), tmp));
         return -1;
     }
 
     json_t *js = json_object_get(val, "shape");
     if (!json_is_array(js)) {
-        set_err(err, errlen, "%s: tensor '%s': shape is %s, not a list of integers", path, nm,
+        errmsg_set(err, errlen, "%s: tensor '%s': shape is %s, not a list of integers", path, nm,
                 js ? json_kind(js) : "missing");
         return -1;
     }
     size_t nd = json_array_size(js);
     if (nd > SAFET_MAX_DIMS) {
-        set_err(err, errlen, "%s: tensor '%s': shape has %zu dims, at most %d are supported",
+        errmsg_set(err, errlen, "%s: tensor '%s': shape has %zu dims, at most %d are supported",
                 path, nm, nd, SAFET_MAX_DIMS);
         return -1;
     }
@@ -225,13 +189,13 @@ static int parse_tensor(const char *path, const char *name, json_t *val, const c
     for (size_t i = 0; i < nd; i++) {
         json_t *e = json_array_get(js, i);
         if (!json_is_integer(e)) {
-            set_err(err, errlen, "%s: tensor '%s': shape[%zu] is a JSON %s, not an integer",
+            errmsg_set(err, errlen, "%s: tensor '%s': shape[%zu] is a JSON %s, not an integer",
                     path, nm, i, json_kind(e));
             return -1;
         }
         json_int_t v = json_integer_value(e);
         if (v < 0) {
-            set_err(err, errlen, "%s: tensor '%s': shape[%zu] is negative (%lld)", path, nm, i,
+            errmsg_set(err, errlen, "%s: tensor '%s': shape[%zu] is negative (%lld)", path, nm, i,
                     (long long)v);
             return -1;
         }
@@ -239,7 +203,7 @@ static int parse_tensor(const char *path, const char *name, json_t *val, const c
     }
     uint64_t numel, need;
     if (shape_size(t->shape, t->ndim, t->dtype, &numel, &need) != 0) {
-        set_err(err, errlen, "%s: tensor '%s': shape has too many elements (size overflows)",
+        errmsg_set(err, errlen, "%s: tensor '%s': shape has too many elements (size overflows)",
                 path, nm);
         return -1;
     }
@@ -247,26 +211,26 @@ static int parse_tensor(const char *path, const char *name, json_t *val, const c
     json_t *jo = json_object_get(val, "data_offsets");
     if (!json_is_array(jo) || json_array_size(jo) != 2 ||
         !json_is_integer(json_array_get(jo, 0)) || !json_is_integer(json_array_get(jo, 1))) {
-        set_err(err, errlen, "%s: tensor '%s': data_offsets must be a list of two integers", path,
+        errmsg_set(err, errlen, "%s: tensor '%s': data_offsets must be a list of two integers", path,
                 nm);
         return -1;
     }
     json_int_t b = json_integer_value(json_array_get(jo, 0));
     json_int_t e = json_integer_value(json_array_get(jo, 1));
     if (b < 0 || e < b) {
-        set_err(err, errlen, "%s: tensor '%s': data_offsets [%lld, %lld] are not 0 <= begin <= end",
+        errmsg_set(err, errlen, "%s: tensor '%s': data_offsets [%lld, %lld] are not 0 <= begin <= end",
                 path, nm, (long long)b, (long long)e);
         return -1;
     }
     if ((uint64_t)e > data_len) {
-        set_err(err, errlen,
+        errmsg_set(err, errlen,
                 "%s: tensor '%s': data_offsets [%lld, %lld] run past the end of the data buffer "
                 "(%zu bytes)",
                 path, nm, (long long)b, (long long)e, data_len);
         return -1;
     }
     if ((uint64_t)(e - b) != need) {
-        set_err(err, errlen,
+        errmsg_set(err, errlen,
                 "%s: tensor '%s': data_offsets span %lld bytes but %llu %s elements need %llu",
                 path, nm, (long long)(e - b), (unsigned long long)numel,
                 safet_dtype_name(t->dtype), (unsigned long long)need);
@@ -286,14 +250,14 @@ static int parse_tensor(const char *path, const char *name, json_t *val, const c
 static int parse_meta(safet_file *f, const char *path, json_t *val, char *err, size_t errlen)
 {
     if (!json_is_object(val)) {
-        set_err(err, errlen, "%s: __metadata__ is a JSON %s, not an object", path, json_kind(val));
+        errmsg_set(err, errlen, "%s: __metadata__ is a JSON %s, not an object", path, json_kind(val));
         return -1;
     }
     size_t n = json_object_size(val);
     f->meta_keys = calloc(n ? n : 1, sizeof *f->meta_keys);
     f->meta_values = calloc(n ? n : 1, sizeof *f->meta_values);
     if (!f->meta_keys || !f->meta_values) {
-        set_err(err, errlen, "%s: out of memory reading metadata", path);
+        errmsg_set(err, errlen, "%s: out of memory reading metadata", path);
         return -1;
     }
     const char *key;
@@ -301,7 +265,7 @@ static int parse_meta(safet_file *f, const char *path, json_t *val, char *err, s
     json_object_foreach(val, key, v) {
         char k[SHOW_LEN];
         if (!json_is_string(v)) {
-            set_err(err, errlen, "%s: __metadata__ value for '%s' is a JSON %s, not a string",
+            errmsg_set(err, errlen, "%s: __metadata__ value for '%s' is a JSON %s, not a string",
                     path, show(key, k), json_kind(v));
             return -1;
         }
@@ -310,7 +274,7 @@ static int parse_meta(safet_file *f, const char *path, json_t *val, char *err, s
         if (!ks || !vs) {
             free(ks);
             free(vs);
-            set_err(err, errlen, "%s: out of memory reading metadata", path);
+            errmsg_set(err, errlen, "%s: out of memory reading metadata", path);
             return -1;
         }
         f->meta_keys[f->n_meta] = ks;
@@ -348,13 +312,13 @@ static int check_coverage(const safet_file *f, const char *path, span *sp, size_
     for (size_t i = 0; i < f->n_tensors; i++) {
         if (sp[i].begin < cursor) {
             char a[SHOW_LEN], b[SHOW_LEN];
-            set_err(err, errlen, "%s: tensors '%s' and '%s' overlap in the data buffer at byte %llu",
+            errmsg_set(err, errlen, "%s: tensors '%s' and '%s' overlap in the data buffer at byte %llu",
                     path, show(have_prev ? f->tensors[prev].name : "?", a),
                     show(f->tensors[sp[i].idx].name, b), (unsigned long long)sp[i].begin);
             return -1;
         }
         if (sp[i].begin > cursor) {
-            set_err(err, errlen,
+            errmsg_set(err, errlen,
                     "%s: hole in the data buffer: bytes [%llu, %llu) belong to no tensor", path,
                     (unsigned long long)cursor, (unsigned long long)sp[i].begin);
             return -1;
@@ -366,7 +330,7 @@ static int check_coverage(const safet_file *f, const char *path, span *sp, size_
         }
     }
     if (cursor != data_len) {
-        set_err(err, errlen,
+        errmsg_set(err, errlen,
                 "%s: hole in the data buffer: bytes [%llu, %zu) after the last tensor belong to "
                 "no tensor",
                 path, (unsigned long long)cursor, data_len);
@@ -388,29 +352,29 @@ static int parse_file(safet_file *f, const char *path, char *err, size_t errlen)
         hlen |= (uint64_t)p[i] << (8 * i);
 
     if (hlen == 0) {
-        set_err(err, errlen, "%s: not a safetensors file (header length is 0)", path);
+        errmsg_set(err, errlen, "%s: not a safetensors file (header length is 0)", path);
         return -1;
     }
     if (hlen > SAFET_MAX_HEADER) {
-        set_err(err, errlen,
+        errmsg_set(err, errlen,
                 "%s: not a safetensors file (header length %llu is implausible, limit %u)", path,
                 (unsigned long long)hlen, SAFET_MAX_HEADER);
         return -1;
     }
     if (hlen > f->map_len - 8) {
-        set_err(err, errlen, "%s: header length %llu runs past the end of the file (%zu bytes)",
+        errmsg_set(err, errlen, "%s: header length %llu runs past the end of the file (%zu bytes)",
                 path, (unsigned long long)hlen, f->map_len);
         return -1;
     }
     const char *hdr = (const char *)p + 8;
     if (hdr[0] != '{') {
-        set_err(err, errlen, "%s: not a safetensors file (header does not start with '{')", path);
+        errmsg_set(err, errlen, "%s: not a safetensors file (header does not start with '{')", path);
         return -1;
     }
     // jansson would report a NUL (a common wrong padding byte) confusingly.
     const char *nul = memchr(hdr, '\0', (size_t)hlen);
     if (nul) {
-        set_err(err, errlen, "%s: header has a NUL byte at offset %zu (padding must be spaces)",
+        errmsg_set(err, errlen, "%s: header has a NUL byte at offset %zu (padding must be spaces)",
                 path, (size_t)(nul - hdr));
         return -1;
     }
@@ -422,14 +386,14 @@ static int parse_file(safet_file *f, const char *path, char *err, size_t errlen)
     json_t *root = json_loadb(hdr, (size_t)hlen, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         if (strstr(je.text, "duplicate"))
-            set_err(err, errlen, "%s: header names the same key twice: %s", path, je.text);
+            errmsg_set(err, errlen, "%s: header names the same key twice: %s", path, je.text);
         else
-            set_err(err, errlen, "%s: header is not valid JSON: %s (line %d, column %d)", path,
+            errmsg_set(err, errlen, "%s: header is not valid JSON: %s (line %d, column %d)", path,
                     je.text, je.line, je.column);
         return -1;
     }
     if (!json_is_object(root)) { // unreachable after the '{' check; kept for safety
-        set_err(err, errlen, "%s: not a safetensors file (header is a JSON %s, not an object)",
+        errmsg_set(err, errlen, "%s: not a safetensors file (header is a JSON %s, not an object)",
                 path, json_kind(root));
         json_decref(root);
         return -1;
@@ -440,7 +404,7 @@ static int parse_file(safet_file *f, const char *path, char *err, size_t errlen)
     span *sp = calloc(n_obj ? n_obj : 1, sizeof *sp);
     f->tensors = calloc(n_obj ? n_obj : 1, sizeof *f->tensors);
     if (!sp || !f->tensors) {
-        set_err(err, errlen, "%s: out of memory reading header (%zu entries)", path, n_obj);
+        errmsg_set(err, errlen, "%s: out of memory reading header (%zu entries)", path, n_obj);
         goto out;
     }
 
@@ -455,7 +419,7 @@ static int parse_file(safet_file *f, const char *path, char *err, size_t errlen)
         safet_tensor *t = &f->tensors[f->n_tensors];
         t->name = strdup(key);
         if (!t->name) {
-            set_err(err, errlen, "%s: out of memory reading header", path);
+            errmsg_set(err, errlen, "%s: out of memory reading header", path);
             goto out;
         }
         size_t idx = f->n_tensors++;
@@ -478,40 +442,40 @@ int safet_open(safet_file *f, const char *path, char *err, size_t errlen)
     if (err && errlen)
         err[0] = '\0';
     if (!f) {
-        set_err(err, errlen, "safet_open: no file struct given");
+        errmsg_set(err, errlen, "safet_open: no file struct given");
         return -1;
     }
     memset(f, 0, sizeof *f);
     if (!path) {
-        set_err(err, errlen, "safet_open: no path given");
+        errmsg_set(err, errlen, "safet_open: no path given");
         return -1;
     }
 
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        errmsg_set(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        set_err(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+        errmsg_set(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
         close(fd);
         return -1;
     }
     if (!S_ISREG(st.st_mode)) {
-        set_err(err, errlen, "%s: not a regular file", path);
+        errmsg_set(err, errlen, "%s: not a regular file", path);
         close(fd);
         return -1;
     }
     if (st.st_size < 8) {
-        set_err(err, errlen,
+        errmsg_set(err, errlen,
                 "%s: file is too short to be a safetensors file (%lld bytes, need at least 8)",
                 path, (long long)st.st_size);
         close(fd);
         return -1;
     }
     if ((uintmax_t)st.st_size > SIZE_MAX) {
-        set_err(err, errlen, "%s: file is too large to map (%lld bytes)", path,
+        errmsg_set(err, errlen, "%s: file is too large to map (%lld bytes)", path,
                 (long long)st.st_size);
         close(fd);
         return -1;
@@ -521,7 +485,7 @@ int safet_open(safet_file *f, const char *path, char *err, size_t errlen)
     int map_errno = errno;
     close(fd); // the mapping keeps the file alive
     if (map == MAP_FAILED) {
-        set_err(err, errlen, "%s: cannot mmap: %s", path, strerror(map_errno));
+        errmsg_set(err, errlen, "%s: cannot mmap: %s", path, strerror(map_errno));
         return -1;
     }
     f->map = map;
@@ -597,17 +561,17 @@ static unsigned char *build_header(const char *path, const safet_entry *entries,
             goto oom;
         for (size_t i = 0; i < n_meta; i++) {
             if (!meta_keys[i] || !meta_values[i]) {
-                set_err(err, errlen, "%s: metadata entry %zu has no key or value", path, i);
+                errmsg_set(err, errlen, "%s: metadata entry %zu has no key or value", path, i);
                 goto fail;
             }
             if (json_object_get(m, meta_keys[i])) {
-                set_err(err, errlen, "%s: duplicate metadata key '%s'", path,
+                errmsg_set(err, errlen, "%s: duplicate metadata key '%s'", path,
                         show(meta_keys[i], nm));
                 goto fail;
             }
             json_t *s = json_string(meta_values[i]);
             if (!s || json_object_set_new(m, meta_keys[i], s) != 0) {
-                set_err(err, errlen, "%s: metadata '%s': key or value is not valid UTF-8", path,
+                errmsg_set(err, errlen, "%s: metadata '%s': key or value is not valid UTF-8", path,
                         show(meta_keys[i], nm));
                 goto fail;
             }
@@ -618,31 +582,31 @@ static unsigned char *build_header(const char *path, const safet_entry *entries,
     for (size_t i = 0; i < n; i++) {
         const safet_entry *e = &entries[i];
         if (!e->name) {
-            set_err(err, errlen, "%s: tensor %zu has no name", path, i);
+            errmsg_set(err, errlen, "%s: tensor %zu has no name", path, i);
             goto fail;
         }
         show(e->name, nm);
         if (strcmp(e->name, "__metadata__") == 0) {
-            set_err(err, errlen, "%s: '__metadata__' is reserved and cannot name a tensor", path);
+            errmsg_set(err, errlen, "%s: '__metadata__' is reserved and cannot name a tensor", path);
             goto fail;
         }
         if (json_object_get(root, e->name)) {
-            set_err(err, errlen, "%s: duplicate tensor name '%s'", path, nm);
+            errmsg_set(err, errlen, "%s: duplicate tensor name '%s'", path, nm);
             goto fail;
         }
         if (!dtype_valid(e->dtype)) {
-            set_err(err, errlen, "%s: tensor '%s': invalid dtype %d", path, nm, (int)e->dtype);
+            errmsg_set(err, errlen, "%s: tensor '%s': invalid dtype %d", path, nm, (int)e->dtype);
             goto fail;
         }
         if (e->ndim < 0 || e->ndim > SAFET_MAX_DIMS || (e->ndim > 0 && !e->shape)) {
-            set_err(err, errlen, "%s: tensor '%s': ndim %d is not 0..%d with a shape", path, nm,
+            errmsg_set(err, errlen, "%s: tensor '%s': ndim %d is not 0..%d with a shape", path, nm,
                     e->ndim, SAFET_MAX_DIMS);
             goto fail;
         }
         uint64_t numel, nbytes;
         if (shape_size(e->shape, e->ndim, e->dtype, &numel, &nbytes) != 0 ||
             nbytes > SIZE_MAX || off > (uint64_t)INT64_MAX - nbytes) {
-            set_err(err, errlen, "%s: tensor '%s': shape has a negative dim or is too large",
+            errmsg_set(err, errlen, "%s: tensor '%s': shape has a negative dim or is too large",
                     path, nm);
             goto fail;
         }
@@ -652,7 +616,7 @@ static unsigned char *build_header(const char *path, const safet_entry *entries,
         // so distinctly from running out of memory.
         json_t *probe = json_string(e->name);
         if (!probe) {
-            set_err(err, errlen, "%s: tensor name '%s' is not valid UTF-8", path, nm);
+            errmsg_set(err, errlen, "%s: tensor name '%s' is not valid UTF-8", path, nm);
             goto fail;
         }
         json_decref(probe);
@@ -682,7 +646,7 @@ static unsigned char *build_header(const char *path, const safet_entry *entries,
     size_t tlen = strlen(text);
     size_t hlen = (tlen + 7) & ~(size_t)7;
     if (hlen > SAFET_MAX_HEADER) {
-        set_err(err, errlen, "%s: header would be %zu bytes, over the %u byte limit", path, hlen,
+        errmsg_set(err, errlen, "%s: header would be %zu bytes, over the %u byte limit", path, hlen,
                 SAFET_MAX_HEADER);
         goto fail;
     }
@@ -699,7 +663,7 @@ static unsigned char *build_header(const char *path, const safet_entry *entries,
     return buf;
 
 oom:
-    set_err(err, errlen, "%s: out of memory building the header", path);
+    errmsg_set(err, errlen, "%s: out of memory building the header", path);
 fail:
     free(text);
     json_decref(root);
@@ -766,11 +730,11 @@ int safet_write(const char *path, const safet_entry *entries, size_t n,
     if (err && errlen)
         err[0] = '\0';
     if (!path || !*path) {
-        set_err(err, errlen, "safet_write: no path given");
+        errmsg_set(err, errlen, "safet_write: no path given");
         return -1;
     }
     if ((n > 0 && (!entries || !fill)) || (n_meta > 0 && (!meta_keys || !meta_values))) {
-        set_err(err, errlen, "%s: safet_write called without entries, fill or metadata arrays",
+        errmsg_set(err, errlen, "%s: safet_write called without entries, fill or metadata arrays",
                 path);
         return -1;
     }
@@ -781,7 +745,7 @@ int safet_write(const char *path, const safet_entry *entries, size_t n,
     unsigned char *hdr = NULL;
     uint64_t *sizes = calloc(n ? n : 1, sizeof *sizes);
     if (!sizes) {
-        set_err(err, errlen, "%s: out of memory", path);
+        errmsg_set(err, errlen, "%s: out of memory", path);
         return -1;
     }
     size_t hdr_len = 0;
@@ -793,14 +757,14 @@ int safet_write(const char *path, const safet_entry *entries, size_t n,
     size_t plen = strlen(path);
     tmp = malloc(plen + sizeof ".tmp.XXXXXX");
     if (!tmp) {
-        set_err(err, errlen, "%s: out of memory", path);
+        errmsg_set(err, errlen, "%s: out of memory", path);
         goto out;
     }
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
     fd = mkstemp(tmp);
     if (fd < 0) {
-        set_err(err, errlen, "%s: cannot create a temporary file next to it: %s", path,
+        errmsg_set(err, errlen, "%s: cannot create a temporary file next to it: %s", path,
                 strerror(errno));
         free(tmp);
         tmp = NULL; // nothing was created, so nothing to unlink
@@ -815,12 +779,12 @@ int safet_write(const char *path, const safet_entry *entries, size_t n,
     if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
         mode = st.st_mode & 0777;
     if (fchmod(fd, mode) != 0) {
-        set_err(err, errlen, "%s: cannot set mode of temporary file: %s", path, strerror(errno));
+        errmsg_set(err, errlen, "%s: cannot set mode of temporary file: %s", path, strerror(errno));
         goto out;
     }
 
     if (write_all(fd, hdr, hdr_len) != 0) {
-        set_err(err, errlen, "%s: write failed: %s", path, strerror(errno));
+        errmsg_set(err, errlen, "%s: write failed: %s", path, strerror(errno));
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
@@ -829,7 +793,7 @@ int safet_write(const char *path, const safet_entry *entries, size_t n,
         void *buf = calloc(nb ? nb : 1, 1);
         if (!buf) {
             char nm[SHOW_LEN];
-            set_err(err, errlen, "%s: out of memory for %zu bytes of tensor '%s'", path, nb,
+            errmsg_set(err, errlen, "%s: out of memory for %zu bytes of tensor '%s'", path, nb,
                     show(entries[i].name, nm));
             goto out;
         }
@@ -839,7 +803,7 @@ int safet_write(const char *path, const safet_entry *entries, size_t n,
             free(buf);
             if (err && errlen && err[0] == '\0') {
                 char nm[SHOW_LEN];
-                set_err(err, errlen, "%s: filling tensor '%s' failed", path,
+                errmsg_set(err, errlen, "%s: filling tensor '%s' failed", path,
                         show(entries[i].name, nm));
             }
             goto out;
@@ -848,29 +812,29 @@ int safet_write(const char *path, const safet_entry *entries, size_t n,
         int e = errno;
         free(buf);
         if (w != 0) {
-            set_err(err, errlen, "%s: write failed: %s", path, strerror(e));
+            errmsg_set(err, errlen, "%s: write failed: %s", path, strerror(e));
             goto out;
         }
     }
     if (fsync(fd) != 0) {
-        set_err(err, errlen, "%s: fsync failed: %s", path, strerror(errno));
+        errmsg_set(err, errlen, "%s: fsync failed: %s", path, strerror(errno));
         goto out;
     }
     int c = close(fd);
     fd = -1;
     if (c != 0) {
-        set_err(err, errlen, "%s: close failed: %s", path, strerror(errno));
+        errmsg_set(err, errlen, "%s: close failed: %s", path, strerror(errno));
         goto out;
     }
     if (rename(tmp, path) != 0) {
-        set_err(err, errlen, "%s: cannot rename temporary file into place: %s", path,
+        errmsg_set(err, errlen, "%s: cannot rename temporary file into place: %s", path,
                 strerror(errno));
         goto out;
     }
     free(tmp);
     tmp = NULL; // renamed: it is the real file now, never unlink it
     if (sync_dir(path) != 0) {
-        set_err(err, errlen, "%s: written, but syncing its directory failed: %s", path,
+        errmsg_set(err, errlen, "%s: written, but syncing its directory failed: %s", path,
                 strerror(errno));
         goto out;
     }

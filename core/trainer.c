@@ -271,7 +271,9 @@ static int build_model(trainer *t) {
             post_text(t, EV_ERROR, "%s", err);
             return RUN_FAILED;
         }
-        int fits = (size_t)meta.num_classes == t->d->n_classes && strcmp(meta.arch, t->cfg.arch) == 0;
+        // the checkpoint decides the architecture; the classes must be the dataset's
+        snprintf(t->cfg.arch, sizeof t->cfg.arch, "%s", meta.arch);
+        int fits = (size_t)meta.num_classes == t->d->n_classes;
         for (size_t c = 0; fits && c < t->d->n_classes; c++) fits = strcmp(meta.class_names[c], t->d->classes[c]) == 0;
         t->start_epoch = meta.epoch;
         char arch[32];

@@ -39,7 +39,7 @@ typedef struct {
     int threads;           // libtorch intra-op threads; 0: the cores available
     pipeline_opts prep;    // the seed's: 224x224, exact, mean/std 0.5
     const char *save;      // checkpoint written after every epoch, and when stopped; NULL: none
-    const char *resume;    // checkpoint (and its .optim) to continue from; NULL: none
+    const char *resume;    // checkpoint (and its .optim) to continue from, with its architecture; NULL: none
 } trainer_config;
 
 void trainer_config_default(trainer_config *c);

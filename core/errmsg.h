@@ -1,0 +1,14 @@
+/*
+ * errmsg.h — the one-line error messages that core/ functions hand back in a caller's buffer.
+ */
+#ifndef FROST_ERRMSG_H
+#define FROST_ERRMSG_H
+
+#include <stddef.h>
+
+// printf into err (errlen bytes; nothing when err is NULL or errlen 0), kept to one printable line:
+// control bytes (a newline or a terminal escape in a hostile file name) become '?', and a message
+// cut short by the buffer ends on a whole UTF-8 character.
+void errmsg_set(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif
