@@ -73,7 +73,8 @@ int checkpoint_meta_check(const checkpoint_meta *meta, char *err, size_t errlen)
 
 // Writes m's weights and *meta to path, and opt's state (when opt is not NULL and holds any) to
 // path + ".optim"; with no optimizer state an old path.optim is removed, so a stale one is never
-// paired with the new file. The model is only read.
+// paired with the new file. The model's weights and flags are only read, but its node table is
+// refreshed (ft_model_nodes, to read the trainable flags): node pointers held from before are stale.
 int checkpoint_save(const char *path, ft_model *m, ft_optimizer *opt, const checkpoint_meta *meta, char *err,
                     size_t errlen);
 

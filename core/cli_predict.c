@@ -446,28 +446,34 @@ static void print_score(const score *s, const checkpoint_meta *meta, const input
     if (n_shown > MATRIX_MAX_CLASSES) {
         printf("\nconfusion matrix: %zu classes are too many to show here (--json has it)\n", n_shown);
     } else {
-        size_t cell = 1;
-        for (size_t k = 0; k < n_shown; k++) {
-            size_t w = utf8_width(meta->class_names[shown[k]]);
-            if (w > cell) cell = w > NAME_MAX_WIDTH ? NAME_MAX_WIDTH : w;
-        }
+        // each column as wide as its (cut) name or the largest count, whichever is wider
         char digits[32];
         size_t dw = (size_t)snprintf(digits, sizeof digits, "%zu", s->images);
-        if (dw > cell) cell = dw;
+        size_t *cell = malloc(n_shown * sizeof *cell);
+        if (!cell) {
+            free(shown);
+            return;
+        }
+        for (size_t k = 0; k < n_shown; k++) {
+            size_t w = utf8_width(meta->class_names[shown[k]]);
+            cell[k] = w > NAME_MAX_WIDTH ? NAME_MAX_WIDTH : w;
+            if (dw > cell[k]) cell[k] = dw;
+        }
         printf("\nconfusion matrix (rows: true class, columns: predicted):\n");
         printf("  %*s", (int)width, "");
         for (size_t k = 0; k < n_shown; k++) {
             fputs("  ", stdout);
-            put_name(stdout, meta->class_names[shown[k]], cell, NAME_MAX_WIDTH, 1);
+            put_name(stdout, meta->class_names[shown[k]], cell[k], NAME_MAX_WIDTH, 1);
         }
         fputc('\n', stdout);
         for (size_t t = 0; t < n_shown; t++) {
             fputs("  ", stdout);
             put_name(stdout, meta->class_names[shown[t]], width, NAME_MAX_WIDTH, 0);
             for (size_t p = 0; p < n_shown; p++)
-                printf("  %*lld", (int)cell, s->confusion[(size_t)shown[t] * (size_t)C + (size_t)shown[p]]);
+                printf("  %*lld", (int)cell[p], s->confusion[(size_t)shown[t] * (size_t)C + (size_t)shown[p]]);
             fputc('\n', stdout);
         }
+        free(cell);
     }
     free(shown);
 
@@ -477,7 +483,7 @@ static void print_score(const score *s, const checkpoint_meta *meta, const input
             const wrong_pred *w = &s->wrong[k];
             fputs("  ", stdout);
             put_text(stdout, in->split.items[w->item].path);
-            fputs(": ", stdout);
+            fputs(": true ", stdout);
             put_text(stdout, meta->class_names[w->truth]);
             fputs(", predicted ", stdout);
             put_text(stdout, meta->class_names[w->pred]);

@@ -276,6 +276,10 @@ static int build_model(trainer *t) {
         int fits = (size_t)meta.num_classes == t->d->n_classes;
         for (size_t c = 0; fits && c < t->d->n_classes; c++) fits = strcmp(meta.class_names[c], t->d->classes[c]) == 0;
         t->start_epoch = meta.epoch;
+        // preprocess as the run that wrote the checkpoint did (the fast flag stays this run's)
+        int fast = t->prep.tf.fast;
+        t->prep.tf = meta.tf;
+        t->prep.tf.fast = fast;
         char arch[32];
         snprintf(arch, sizeof arch, "%s", meta.arch);
         checkpoint_meta_free(&meta);
@@ -293,6 +297,18 @@ static int build_model(trainer *t) {
         // the seed: freeze everything, then a new head for our classes (trainable)
         if ((s = ft_model_set_trainable(t->m, "", 0))) return fail_status(t, "freeze", s);
         if ((s = ft_model_replace_head(t->m, (int64_t)t->d->n_classes))) return fail_status(t, "new head", s);
+    }
+    if (t->cfg.save) {   // find now what the first save would refuse (a class name that is not UTF-8)
+        checkpoint_meta meta;
+        checkpoint_meta_init(&meta);
+        meta.num_classes = (int64_t)t->d->n_classes;
+        meta.class_names = t->d->classes;
+        meta.head_replaced = 1;
+        meta.tf = t->prep.tf;
+        if (checkpoint_meta_check(&meta, err, sizeof err) != 0) {
+            post_text(t, EV_ERROR, "cannot save to %s: %s", t->cfg.save, err);
+            return RUN_FAILED;
+        }
     }
     const char *dev = t->cfg.device;
     if (strcmp(dev, "auto") == 0) dev = ft_cuda_available() ? "cuda" : "cpu";

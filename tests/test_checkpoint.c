@@ -35,6 +35,7 @@ TestSuite(checkpoint, .init = setup, .fini = teardown);
 // ---------------------------------------------------------------------------------------------
 // helpers
 
+// dir/name in one of 8 rotating buffers: copy it to keep it longer.
 static const char *path_in(const char *name) {
     static char p[8][1024];
     static int k;
@@ -316,18 +317,21 @@ static const char *torch_script =
     "import numpy as np, torch, torchvision\n"
     "from torch import nn\n"
     "def read(path):\n"
-    "    raw = open(path, 'rb').read()\n"
-    "    n = int.from_bytes(raw[:8], 'little')\n"
-    "    head = json.loads(raw[8:8 + n])\n"
+    "    mm = np.memmap(path, dtype=np.uint8, mode='c')\n"
+    "    n = int.from_bytes(bytes(mm[:8]), 'little')\n"
+    "    head = json.loads(bytes(mm[8:8 + n]))\n"
     "    meta = head.pop('__metadata__')\n"
-    "    data = raw[8 + n:]\n"
     "    kinds = {'F32': np.float32, 'I64': np.int64}\n"
     "    sd = {}\n"
     "    for k, v in head.items():\n"
     "        a, b = v['data_offsets']\n"
-    "        arr = np.frombuffer(data[a:b], dtype=kinds[v['dtype']]).reshape(v['shape'])\n"
-    "        sd[k] = torch.from_numpy(arr.copy())\n"
+    "        dt = np.dtype(kinds[v['dtype']])\n"
+    "        arr = np.frombuffer(mm, dtype=dt, count=(b - a) // dt.itemsize, offset=8 + n + a)\n"
+    "        sd[k] = torch.from_numpy(arr.reshape(v['shape']))\n"
     "    return meta, sd\n"
+    "# the weights come from the file: skip torchvision's random initialisation (seconds for VGG)\n"
+    "for f in ('kaiming_normal_', 'kaiming_uniform_', 'normal_', 'uniform_', 'constant_'):\n"
+    "    setattr(nn.init, f, lambda t, *a, **k: t)\n"
     "for arch, ckpt, inp, out in zip(*[iter(sys.argv[1:])] * 4):\n"
     "    meta, sd = read(ckpt)\n"
     "    assert meta['format'] == 'pt' and meta['frost.arch'] == arch\n"
@@ -355,9 +359,14 @@ static double rel_error(const float *a, const float *b, size_t n) {
     return diff / scale;
 }
 
+// resnet18 with a 3-class fc and vgg11 with the seed's 3-class classifier, at 32x32: PyTorch loads
+// each file strictly into torchvision's model and its eval logits match ours (the resnet18 file's
+// after our own checkpoint_load, the vgg11 one's from the model that was saved: building VGG twice
+// costs seconds).
 Test(checkpoint, pytorch_loads_strict_same_logits, .timeout = 120) {
     const char *archs[] = {"resnet18", "vgg11"};
     enum { N = 2, S = 32, K = 3 };
+    ft_model *models[2];
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s", path_in("check.py"));
     cr_assert_eq(tu_write_file(path_in("check.py"), torch_script, strlen(torch_script)), 0);
@@ -365,18 +374,18 @@ Test(checkpoint, pytorch_loads_strict_same_logits, .timeout = 120) {
     fill_random(x, sizeof x / sizeof *x, 11);
     cr_assert_eq(tu_write_file(path_in("x.bin"), x, sizeof x), 0);
     for (int a = 0; a < 2; a++) {
-        ft_model *m = make(archs[a], K);
-        // move BatchNorm statistics away from 0/1 so eval mode uses real numbers
-        float warm[K * N];
-        ft_model_set_training(m, 1);
-        cr_assert_null(ft_model_forward(m, x, N, 3, S, S, warm, K * N));
+        ft_model *m = models[a] = make(archs[a], K);
+        if (a == 0) {   // move resnet's BatchNorm statistics away from 0/1 (vgg11 has none)
+            float warm[K * N];
+            ft_model_set_training(m, 1);
+            cr_assert_null(ft_model_forward(m, x, N, 3, S, S, warm, K * N));
+        }
         checkpoint_meta meta;
         meta_for(&meta, names3, K);
         meta.tf.size = S;
         char name[64];
         snprintf(name, sizeof name, "%s.safetensors", archs[a]);
         save_ok(path_in(name), m, NULL, &meta);
-        ft_model_free(m);
         size_t used = strlen(cmd);
         snprintf(cmd + used, sizeof cmd - used, " %s %s %s %s/%s.out", archs[a], path_in(name), path_in("x.bin"), dir,
                  archs[a]);
@@ -386,13 +395,17 @@ Test(checkpoint, pytorch_loads_strict_same_logits, .timeout = 120) {
     char *perr = tu_read_file(path_in("py.err"), NULL);
     cr_assert_eq(rc, 0, "python failed: %s", perr ? perr : "");
     free(perr);
+
+    checkpoint_meta meta;
+    ft_model *loaded = load_ok(path_in("resnet18.safetensors"), &meta);
+    checkpoint_meta_free(&meta);
+    ft_model_free(models[0]);
+    models[0] = loaded;
+    ft_model_set_training(models[1], 0);
     for (int a = 0; a < 2; a++) {
-        char name[64];
-        snprintf(name, sizeof name, "%s.safetensors", archs[a]);
-        checkpoint_meta meta;
-        ft_model *m = load_ok(path_in(name), &meta);
         float ours[N * K];
-        cr_assert_null(ft_model_forward(m, x, N, 3, S, S, ours, N * K));
+        cr_assert_null(ft_model_forward(models[a], x, N, 3, S, S, ours, N * K));
+        char name[64];
         snprintf(name, sizeof name, "%s.out", archs[a]);
         size_t len = 0;
         float *theirs = (float *)tu_read_file(path_in(name), &len);
@@ -401,8 +414,7 @@ Test(checkpoint, pytorch_loads_strict_same_logits, .timeout = 120) {
         double e = rel_error(ours, theirs, N * K);
         cr_expect(e < 1e-4, "%s: relative error %g (ours %g, torch %g)", archs[a], e, ours[0], theirs[0]);
         free(theirs);
-        checkpoint_meta_free(&meta);
-        ft_model_free(m);
+        ft_model_free(models[a]);
     }
 }
 
@@ -483,7 +495,8 @@ Test(checkpoint, optimizer_sidecar_by_parameter_name, .timeout = 60) {
 
     checkpoint_meta meta;
     meta_for(&meta, names3, 3);
-    const char *path = path_in("opt.safetensors");
+    char path[1024];
+    snprintf(path, sizeof path, "%s", path_in("opt.safetensors"));
     save_ok(path, m, o, &meta);
     cr_assert_eq(access(path_in("opt.safetensors.optim"), F_OK), 0, "no sidecar");
 
@@ -550,78 +563,120 @@ Test(checkpoint, optimizer_sidecar_by_parameter_name, .timeout = 60) {
 // ---------------------------------------------------------------------------------------------
 // a save killed at any moment leaves the previous file whole
 
-static int only_temp_files_besides(const char *keep, char *odd, size_t oddlen) {
+// Removes the writer's leftovers ("k.safetensors.tmp.*"); returns how many there were, or -1 when
+// the folder holds anything else (named in odd).
+static int remove_temp_files(const char *keep, char *odd, size_t oddlen) {
     DIR *d = opendir(dir);
     struct dirent *e;
-    int ok = 1;
+    int n = 0;
     while ((e = readdir(d))) {
-        if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2]))) continue;
-        if (strcmp(e->d_name, keep) == 0) continue;
-        if (strncmp(e->d_name, keep, strlen(keep)) == 0 && strncmp(e->d_name + strlen(keep), ".tmp.", 5) == 0) continue;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || strcmp(e->d_name, keep) == 0) continue;
+        if (strncmp(e->d_name, keep, strlen(keep)) == 0 && strncmp(e->d_name + strlen(keep), ".tmp.", 5) == 0) {
+            unlink(path_in(e->d_name));
+            n++;
+            continue;
+        }
         snprintf(odd, oddlen, "%s", e->d_name);
-        ok = 0;
+        n = -1;
+        break;
     }
     closedir(d);
-    return ok;
+    return n;
 }
 
+static long elapsed_us(const struct timespec *t0) {
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0->tv_sec) * 1000000L + (t1.tv_nsec - t0->tv_nsec) / 1000;
+}
+
+// Waits (polling) until *counter reaches target; 0 on time, -1 after 30 s.
+static int wait_for(const long *counter, long target) {
+    struct timespec t0, nap = {0, 500000};
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (__atomic_load_n(counter, __ATOMIC_SEQ_CST) < target)
+        if (elapsed_us(&t0) > 30000000L) return -1;
+        else nanosleep(&nap, NULL);
+    return 0;
+}
+
+// A child saves two versions in turn to one path; it is killed 10 times at pseudo-random moments
+// (half of the times only after it finished a save, so the file does change). After each kill the
+// file loads, and its weights are those of the version its metadata names.
 Test(checkpoint, killed_save_leaves_a_whole_file, .timeout = 120) {
     ft_model *ver[2] = {make("resnet18", 3), make("resnet18", 3)};
-    cr_assert(!same_state(ver[0], ver[1]));
+    size_t ver_len[2];
+    unsigned char *ver_bytes[2] = {state_bytes(ver[0], &ver_len[0]), state_bytes(ver[1], &ver_len[1])};
+    cr_assert(ver_len[0] == ver_len[1] && memcmp(ver_bytes[0], ver_bytes[1], ver_len[0]) != 0);
     checkpoint_meta meta[2];
     for (int v = 0; v < 2; v++) {
         meta_for(&meta[v], names3, 3);
         meta[v].epoch = v + 1;   // tells which version a file is
     }
-    const char *path = path_in("k.safetensors");
+    char path[1024];
+    snprintf(path, sizeof path, "%s", path_in("k.safetensors"));
     save_ok(path, ver[0], NULL, &meta[0]);
 
     // how long one save takes, to aim the kills inside saves
-    struct timespec t0, t1;
+    struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     save_ok(path, ver[0], NULL, &meta[0]);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    long save_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
+    long save_us = elapsed_us(&t0);
     if (save_us < 1000) save_us = 1000;
 
-    long *done = mmap(NULL, sizeof *done, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    cr_assert_neq(done, MAP_FAILED);
-    *done = 0;
+    long *counters = mmap(NULL, 2 * sizeof(long), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(counters, MAP_FAILED);
+    long *started = &counters[0], *done = &counters[1];
     unsigned seed = 12345;
-    int seen[2] = {0, 0};
+    int seen[2] = {0, 0}, leftovers = 0;
+    long done_total = 0;
     for (int kill_no = 0; kill_no < 10; kill_no++) {
+        *started = *done = 0;
         pid_t pid = fork();
         cr_assert_geq(pid, 0);
         if (pid == 0) {
             char err[1024];
             for (int k = 1;; k++) {
+                __atomic_add_fetch(started, 1, __ATOMIC_SEQ_CST);
                 if (checkpoint_save(path, ver[k % 2], NULL, &meta[k % 2], err, sizeof err) != 0) _exit(3);
                 __atomic_add_fetch(done, 1, __ATOMIC_SEQ_CST);
             }
         }
+        int waited = wait_for(kill_no % 2 ? started : done, 1);
         seed = seed * 1103515245u + 12345u;
-        long wait_us = (long)((seed >> 8) % (unsigned)(3 * save_us)) + save_us / 4;
+        long wait_us = (long)((seed >> 8) % (unsigned)(3 * save_us / 2));
         struct timespec w = {wait_us / 1000000, (wait_us % 1000000) * 1000};
         nanosleep(&w, NULL);
         kill(pid, SIGKILL);
         int st;
         cr_assert_eq(waitpid(pid, &st, 0), pid);
+        cr_assert_eq(waited, 0, "the writer made no progress in 30 s");
         cr_assert(WIFSIGNALED(st), "the writer ended by itself (status %d)", WEXITSTATUS(st));
+        done_total += *done;
 
         checkpoint_meta got;
         ft_model *m = load_ok(path, &got);
         cr_assert(got.epoch == 1 || got.epoch == 2, "epoch %d", got.epoch);
         int v = got.epoch - 1;
         seen[v]++;
-        cr_expect(same_state(m, ver[v]), "kill %d: weights are not those of version %d", kill_no, v + 1);
+        size_t len;
+        unsigned char *bytes = state_bytes(m, &len);
+        cr_expect(len == ver_len[v] && memcmp(bytes, ver_bytes[v], len) == 0,
+                  "kill %d: weights are not those of version %d", kill_no, v + 1);
+        free(bytes);
         checkpoint_meta_free(&got);
         ft_model_free(m);
         char odd[256] = "";
-        cr_expect(only_temp_files_besides("k.safetensors", odd, sizeof odd), "unexpected file %s", odd);
+        int tmp = remove_temp_files("k.safetensors", odd, sizeof odd);
+        cr_assert_geq(tmp, 0, "unexpected file %s", odd);
+        leftovers += tmp;
     }
-    cr_expect_gt(*done, 0, "the writer never finished a save");
-    cr_expect(seen[0] + seen[1] == 10);
-    munmap(done, sizeof *done);
+    cr_expect_geq(done_total, 5, "the writer finished %ld saves", done_total);
+    cr_expect_gt(seen[1], 0, "the file never changed");
+    cr_expect_gt(leftovers, 0, "no kill landed inside a save");
+    munmap(counters, 2 * sizeof(long));
+    free(ver_bytes[0]);
+    free(ver_bytes[1]);
     ft_model_free(ver[0]);
     ft_model_free(ver[1]);
 }
@@ -633,7 +688,8 @@ Test(checkpoint, load_errors_are_one_line) {
     ft_model *m = make("resnet18", 3);
     checkpoint_meta meta;
     meta_for(&meta, names3, 3);
-    const char *good = path_in("good.safetensors");
+    char good[1024];
+    snprintf(good, sizeof good, "%s", path_in("good.safetensors"));
     save_ok(good, m, NULL, &meta);
 
     expect_load_error(path_in("missing.safetensors"), "missing.safetensors", "No such file");
@@ -704,7 +760,6 @@ Test(checkpoint, predict_errors, .timeout = 60) {
     expect_cli_error((const char *[]){"predict", path_in("notes.txt"), path_in("img.txt"), "--top", "0", NULL}, 2,
                      "--top");
     expect_cli_error((const char *[]){"predict", path_in("notes.txt"), NULL}, 2, "which images");
-    expect_cli_error((const char *[]){"predict", NULL}, 2, "which checkpoint");
     expect_cli_error((const char *[]){"predict", path_in("notes.txt"), "x.jpg", "--bogus", NULL}, 2, "--bogus");
 }
 
