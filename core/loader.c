@@ -60,6 +60,13 @@ struct loader {
 
     pthread_t *threads;
     int n_threads, running;
+    // one per worker, made on the worker's first epoch and kept for the next ones, so decoder
+    // buffers and resize tables stay warm across epochs
+    void **states;
+    struct worker_arg {
+        loader *l;
+        int index;
+    } *args;
     pthread_mutex_t join_mu;   // serialises joins between concurrent stoppers
 };
 
@@ -153,8 +160,10 @@ static void fail(loader *l, const char *msg) {
 }
 
 static void *worker_main(void *arg) {
-    loader *l = arg;
-    void *state = l->src.worker_new ? l->src.worker_new(l->src.user) : NULL;
+    loader *l = ((struct worker_arg *)arg)->l;
+    void **slot_state = &l->states[((struct worker_arg *)arg)->index];
+    if (!*slot_state && l->src.worker_new) *slot_state = l->src.worker_new(l->src.user);
+    void *state = *slot_state;
     pthread_mutex_lock(&l->mu);
     if (l->src.worker_new && !state) {
         fail(l, "a loader worker could not start (out of memory)");
@@ -180,7 +189,6 @@ static void *worker_main(void *arg) {
         commit_ready(l);
     }
     pthread_mutex_unlock(&l->mu);
-    if (l->src.worker_free) l->src.worker_free(state);
     return NULL;
 }
 
@@ -217,7 +225,10 @@ loader *loader_new(const dataset_split *split, const loader_opts *o, const loade
     l->spare = calloc((size_t)l->n_batches, sizeof *l->spare);
     l->ready = calloc((size_t)l->n_batches, sizeof *l->ready);
     l->threads = calloc((size_t)l->o.workers, sizeof *l->threads);
-    if (!l->order || !l->slots || !l->batches || !l->spare || !l->ready || !l->threads) goto oom;
+    l->states = calloc((size_t)l->o.workers, sizeof *l->states);
+    l->args = calloc((size_t)l->o.workers, sizeof *l->args);
+    if (!l->order || !l->slots || !l->batches || !l->spare || !l->ready || !l->threads || !l->states || !l->args) goto oom;
+    for (int i = 0; i < l->o.workers; i++) l->args[i] = (struct worker_arg){l, i};
     for (size_t i = 0; i < l->n_slots; i++)
         if (!(l->slots[i].data = aligned(F * sizeof(float)))) goto oom;
     for (int i = 0; i < l->n_batches; i++) {
@@ -271,7 +282,7 @@ int loader_start_epoch(loader *l, int epoch, char *err, size_t errlen) {
     pthread_mutex_lock(&l->join_mu);
     l->running = 1;
     for (int i = 0; i < l->o.workers; i++) {
-        int rc = pthread_create(&l->threads[i], NULL, worker_main, l);
+        int rc = pthread_create(&l->threads[i], NULL, worker_main, &l->args[i]);
         if (rc != 0) {
             pthread_mutex_unlock(&l->join_mu);
             snprintf(err, errlen, "cannot start loader threads: %s", strerror(rc));
@@ -344,6 +355,10 @@ void loader_free(loader *l) {
     free(l->batches);
     free(l->spare);
     free(l->ready);
+    if (l->states && l->src.worker_free)
+        for (int i = 0; i < l->o.workers; i++) l->src.worker_free(l->states[i]);
+    free(l->states);
+    free(l->args);
     free(l->threads);
     free(l->order);
     pthread_mutex_destroy(&l->mu);
