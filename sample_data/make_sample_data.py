@@ -13,10 +13,12 @@
 # background, a few faint distractor strokes, one filled shape (a circle or
 # an axis-aligned / slightly rotated square, or a triangle) of random colour, size and
 # position with an outline, then per-pixel noise and a light blur so it looks
-# more like a photo than clip art. Output is deterministic: a fixed seed
+# more like a photo than clip art. The shape's hue leans towards its class
+# (see HUES). Output is deterministic: a fixed seed
 # (SEED below) drives Python's `random`, so re-running rewrites identical
 # files (given the same Pillow version / libjpeg).
 
+import colorsys
 import math
 import os
 import random
@@ -62,12 +64,28 @@ def add_noise(img, rng, amp):
                         min(255, max(0, b + n + rng.randint(-3, 3))))
 
 
-def contrasting(rng, bg_mean):
-    """A random colour that stands out against the background mean."""
-    while True:
-        c = rand_colour(rng)
-        if sum(abs(a - b) for a, b in zip(c, bg_mean)) > 180:
+# Each class draws its shape's hue from its own third of the colour wheel, so that even a network with random, frozen weights, which sees colour far better than
+# shape, visibly learns in a few epochs; with pretrained weights the shapes themselves are learnable.
+HUES = {"circle": 0.0, "square": 1.0 / 3.0, "triangle": 2.0 / 3.0}
+
+
+def class_colour(rng, kind):
+    hue = (HUES[kind] + rng.uniform(-0.12, 0.12)) % 1.0
+    r, g, b = colorsys.hsv_to_rgb(hue, rng.uniform(0.55, 1.0), rng.uniform(0.6, 1.0))
+    return (int(r * 255), int(g * 255), int(b * 255))
+
+
+def contrasting(rng, bg_mean, kind):
+    """A colour of the class's hues that stands out against the background mean."""
+    best = None
+    for _ in range(200):
+        c = class_colour(rng, kind)
+        d = sum(abs(a - b) for a, b in zip(c, bg_mean))
+        if d > 180:
             return c
+        if best is None or d > best[0]:
+            best = (d, c)
+    return best[1]
 
 
 def draw_image(kind, rng):
@@ -79,7 +97,7 @@ def draw_image(kind, rng):
         col = tuple(min(255, max(0, v + rng.randint(-40, 40))) for v in bg_mean)
         pts = [(rng.randint(0, SIZE), rng.randint(0, SIZE)) for _ in range(2)]
         d.line(pts, fill=col, width=rng.randint(1, 3))
-    fill = contrasting(rng, bg_mean)
+    fill = contrasting(rng, bg_mean, kind)
     outline = tuple(max(0, v - 70) for v in fill)
     r = rng.randint(14, 36)                       # half-size of the shape
     cx = rng.randint(r + 4, SIZE - r - 4)
