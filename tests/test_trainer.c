@@ -4,10 +4,12 @@
 // them, and `frost train` prints the seed's log.
 #include <criterion/criterion.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dataset.h"
@@ -289,5 +291,64 @@ Test(trainer, cli_prints_the_seeds_log, .timeout = 120) {
     tu_run_frost(&r, (const char *[]){"train", "/nonexistent", NULL});
     cr_expect_eq(r.status, 1);
     cr_expect_eq(tu_count_lines(r.err), 1);
+    tu_run_free(&r);
+}
+
+// Runs frost with stdout and stderr into `out`; returns the child's pid.
+static pid_t spawn_frost(const char *out, const char *const *args) {
+    const char *bin = getenv("FROST_BIN");
+    if (!bin) bin = "build/frost";
+    pid_t pid = fork();
+    if (pid == 0) {
+        FILE *f = freopen(out, "w", stdout);
+        if (!f || dup2(fileno(stdout), 2) < 0) _exit(127);
+        const char *argv[32] = {bin};
+        for (int i = 0; args[i] && i < 30; i++) argv[i + 1] = args[i];
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+Test(trainer, ctrl_c_stops_saves_and_resume_continues, .timeout = 120) {
+    make_dataset(40, 4, 32);
+    char out[1024], ckpt[1024];
+    snprintf(out, sizeof out, "%s/log.txt", root);
+    snprintf(ckpt, sizeof ckpt, "%s/ckpt.safetensors", root);
+    pid_t pid = spawn_frost(out, (const char *[]){"train", root, "--arch", "resnet18", "--size", "32", "--batch", "2",
+                                                  "--cache", "off", "--epochs", "20", "--device", "cpu", "--save", ckpt,
+                                                  "--log-every", "1", NULL});
+    // wait for the first batch line, then Ctrl-C
+    char *log = NULL;
+    for (int tries = 0; tries < 600; tries++) {
+        free(log);
+        log = tu_read_file(out, NULL);
+        if (log && strstr(log, "Batch 1,")) break;
+        usleep(100000);
+    }
+    cr_assert(log && strstr(log, "Batch 1,"), "training never started:\n%s", log ? log : "");
+    kill(pid, SIGINT);
+    int st;
+    waitpid(pid, &st, 0);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 130, "Ctrl-C exits 130");
+    free(log);
+    log = tu_read_file(out, NULL);
+    cr_expect(strstr(log, "stopping at the end of this batch") && strstr(log, "Stopped after"), "%s", log);
+    cr_expect(strstr(log, "saved ") != NULL, "the checkpoint is saved when stopping:\n%s", log);
+    cr_expect(strstr(log, "Epoch 2/20") == NULL, "stopped within the first epoch");
+    free(log);
+
+    // a finished epoch, saved, then resumed for a second one
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--size", "32", "--batch", "8", "--epochs", "1",
+                                      "--device", "cpu", "--save", ckpt, NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    tu_run_free(&r);
+    tu_run_frost(&r, (const char *[]){"train", root, "--size", "32", "--batch", "8", "--epochs", "2", "--device", "cpu",
+                                      "--resume", ckpt, NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "resuming") && strstr(r.out, "after epoch 1"), "%s", r.out);
+    cr_expect(strstr(r.out, "Epoch 2/2") && !strstr(r.out, "Epoch 1/2"), "continues with epoch 2:\n%s", r.out);
+    cr_expect(strstr(r.out, "resnet18 on cpu") != NULL, "the checkpoint's architecture, not the default vgg16");
     tu_run_free(&r);
 }
