@@ -1,13 +1,20 @@
 // loader.c — the loader's threads (see loader.h for what it promises).
 //
-// Shape: a reorder buffer of R sample slots sits between the workers and the batches. Workers claim
-// positions of the epoch's order (position p uses slot p % R, so they may run at most R - 1 ahead of
-// the oldest unfinished sample) and fill them without holding the lock. Whichever thread finishes
-// the sample at the commit position becomes the committer: it copies finished samples, in order,
-// into the batch being filled, skipping the bad ones, and queues full batches. Committing in order is
-// what keeps batches deterministic while files take different times to decode. One mutex guards the
-// shared counters; condition variables: work (a slot is free), ready (a batch is queued), spare (a
-// batch buffer came back).
+// Shape: one ring of K batch windows of B samples each (R = K*B sample slots), float32 NCHW, every
+// window 64-byte aligned (the ring on 2 MB pages where the kernel allows). Final sample f (the f-th good sample of the epoch) lives in slot f % R, so
+// batch t is window t % K, contiguous: the consumer gets it without a copy. Workers claim positions
+// of the epoch's order and decode straight into their slot, without the lock; position p goes to
+// slot (p - off) % R, where off is the number of skipped files when nothing was last in flight. With
+// no bad file off stays equal to the skips, every sample lands where it belongs and nothing is
+// copied; after a skip, the committer moves later samples down to their final slot until the next
+// quiet moment re-bases off.
+//
+// Whichever thread finishes the sample at the commit position becomes the committer: it takes
+// finished samples in order (moving them when needed, skipping bad ones) and queues full batches.
+// Committing in order keeps batches deterministic whatever the decode timing. Workers may claim
+// while (p - off) < released + R: the slots between the oldest batch not yet given back and the
+// newest claim never overlap. One mutex guards the counters; condition variables: work (room to
+// claim, or progress) and ready (a batch is queued).
 #define _GNU_SOURCE   // sched_getaffinity, CPU_COUNT
 #include "loader.h"
 
@@ -18,17 +25,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "rng.h"
 
 enum { SLOT_FREE, SLOT_BUSY, SLOT_OK, SLOT_BAD };
-
-typedef struct {
-    float *data;
-    int state;
-    char reason[256];
-} slot;
 
 struct loader {
     const dataset_split *split;
@@ -39,22 +41,23 @@ struct loader {
     size_t *order;
 
     pthread_mutex_t mu;
-    pthread_cond_t cv_work, cv_ready, cv_spare;
+    pthread_cond_t cv_work, cv_ready;
     atomic_int stop;
 
-    slot *slots;
-    size_t n_slots;
-    size_t next_claim, next_commit;
-    int committing;
+    // the ring
+    size_t B, K, R, F;        // batch size, windows, slots, floats per sample
+    size_t stride;            // floats per window (B*F rounded up to 64 bytes)
+    float *ring;
+    unsigned char *state;     // R: SLOT_* of the position decoding into that slot
+    char (*reason)[256];      // R: why that position failed
+    loader_batch *batches;    // K descriptors: batch t is batches[t % K]
+    unsigned char *returned;  // K: given back by the consumer, not yet counted in released
+    size_t *ready;            // FIFO of window numbers
+    size_t ready_head, ready_len;
 
-    loader_batch *batches;   // the pool
-    int n_batches;
-    loader_batch **spare;    // stack of free buffers
-    int n_spare;
-    loader_batch **ready;    // FIFO ring
-    int ready_head, ready_len;
-    loader_batch *filling;
-    size_t batch_counter, good, skipped;
+    size_t next_claim, next_commit, good, skipped, off, released;
+    int committing;
+    size_t batch_counter;
     int finished;
     char error[256];
 
@@ -86,17 +89,20 @@ int loader_default_workers(void) {
     return n > 0 ? (int)n : 1;
 }
 
-static void *aligned(size_t bytes) {
-    void *p = NULL;
-    return posix_memalign(&p, 64, bytes ? bytes : 64) == 0 ? p : NULL;
+// Slot x (a final index, or a position minus off) in the ring.
+static float *slot_data(const loader *l, size_t x) {
+    return l->ring + ((x / l->B) % l->K) * l->stride + (x % l->B) * l->F;
 }
 
 // ---------------------------------------------------------------------------------------------
 // committing (called with mu held)
 
-static void push_ready(loader *l, loader_batch *b) {
+// Queues final batch t with n samples.
+static void push_ready(loader *l, size_t t, int n) {
+    loader_batch *b = &l->batches[t % l->K];
+    b->n = n;
     b->index = l->batch_counter++;
-    l->ready[(l->ready_head + l->ready_len) % l->n_batches] = b;
+    l->ready[(l->ready_head + l->ready_len) % l->K] = t % l->K;
     l->ready_len++;
     pthread_cond_broadcast(&l->cv_ready);
 }
@@ -104,43 +110,34 @@ static void push_ready(loader *l, loader_batch *b) {
 static void commit_ready(loader *l) {
     if (l->committing) return;
     l->committing = 1;
-    const size_t F = l->o.sample_floats;
     while (!atomic_load(&l->stop) && l->next_commit < l->n) {
-        slot *s = &l->slots[l->next_commit % l->n_slots];
-        if (s->state != SLOT_OK && s->state != SLOT_BAD) break;
-        size_t item = l->order[l->next_commit];
-        if (s->state == SLOT_BAD) {
+        size_t p = l->next_commit, tent = p - l->off, ts = tent % l->R;
+        if (l->state[ts] != SLOT_OK && l->state[ts] != SLOT_BAD) break;
+        size_t item = l->order[p];
+        if (l->state[ts] == SLOT_BAD) {
             l->skipped++;
-            badfiles_add(l->bad, l->split->items[item].path, s->reason);
+            badfiles_add(l->bad, l->split->items[item].path, l->reason[ts]);
         } else {
-            while (!l->filling && l->n_spare == 0 && !atomic_load(&l->stop)) pthread_cond_wait(&l->cv_spare, &l->mu);
-            if (atomic_load(&l->stop)) break;
-            if (!l->filling) {
-                l->filling = l->spare[--l->n_spare];
-                l->filling->n = 0;
+            size_t f = l->good;
+            if (f != tent) {
+                // a file before this one was skipped: move the sample down to its final slot (free:
+                // every position that used it is committed, and no claim reaches it yet)
+                pthread_mutex_unlock(&l->mu);
+                memcpy(slot_data(l, f), slot_data(l, tent), l->F * sizeof(float));
+                pthread_mutex_lock(&l->mu);
             }
-            loader_batch *b = l->filling;
-            int k = b->n;
-            // the slot cannot be reused until next_commit moves, and only the committer fills b
-            pthread_mutex_unlock(&l->mu);
-            memcpy(b->data + (size_t)k * F, s->data, F * sizeof(float));
-            pthread_mutex_lock(&l->mu);
-            b->labels[k] = l->split->items[item].label;
-            b->items[k] = item;
-            b->n = k + 1;
+            loader_batch *b = &l->batches[(f / l->B) % l->K];
+            b->labels[f % l->B] = l->split->items[item].label;
+            b->items[f % l->B] = item;
             l->good++;
-            if (b->n == l->o.batch_size) {
-                push_ready(l, b);
-                l->filling = NULL;
-            }
+            if (l->good % l->B == 0) push_ready(l, f / l->B, (int)l->B);
         }
-        s->state = SLOT_FREE;
+        l->state[ts] = SLOT_FREE;
         l->next_commit++;
         pthread_cond_broadcast(&l->cv_work);
     }
     if (l->next_commit == l->n && !l->finished && !atomic_load(&l->stop)) {
-        if (l->filling && l->filling->n > 0) push_ready(l, l->filling);
-        l->filling = NULL;
+        if (l->good % l->B) push_ready(l, l->good / l->B, (int)(l->good % l->B));
         l->finished = 1;
         pthread_cond_broadcast(&l->cv_ready);
     }
@@ -156,7 +153,6 @@ static void fail(loader *l, const char *msg) {
     atomic_store(&l->stop, 1);
     pthread_cond_broadcast(&l->cv_work);
     pthread_cond_broadcast(&l->cv_ready);
-    pthread_cond_broadcast(&l->cv_spare);
 }
 
 static void *worker_main(void *arg) {
@@ -171,21 +167,25 @@ static void *worker_main(void *arg) {
         return NULL;
     }
     for (;;) {
-        while (!atomic_load(&l->stop) && l->next_claim < l->n && l->next_claim >= l->next_commit + l->n_slots)
-            pthread_cond_wait(&l->cv_work, &l->mu);
         if (atomic_load(&l->stop) || l->next_claim >= l->n) break;
-        size_t p = l->next_claim++;
-        slot *s = &l->slots[p % l->n_slots];
-        s->state = SLOT_BUSY;
+        if (l->next_claim == l->next_commit) l->off = l->next_commit - l->good;   // quiet: re-base
+        if (l->next_claim - l->off >= l->released + l->R) {
+            pthread_cond_wait(&l->cv_work, &l->mu);
+            continue;
+        }
+        size_t p = l->next_claim++, ts = (p - l->off) % l->R;
+        float *dst = slot_data(l, p - l->off);
+        l->state[ts] = SLOT_BUSY;
         const char *path = l->split->items[l->order[p]].path;
+        char *reason = l->reason[ts];
         pthread_mutex_unlock(&l->mu);
 
-        s->reason[0] = '\0';
-        int rc = l->src.load(state, path, s->data, s->reason, sizeof s->reason);
-        if (rc != 0 && !s->reason[0]) snprintf(s->reason, sizeof s->reason, "could not be loaded");
+        reason[0] = '\0';
+        int rc = l->src.load(state, path, dst, reason, sizeof l->reason[0]);
+        if (rc != 0 && !reason[0]) snprintf(reason, sizeof l->reason[0], "could not be loaded");
 
         pthread_mutex_lock(&l->mu);
-        s->state = rc == 0 ? SLOT_OK : SLOT_BAD;
+        l->state[ts] = rc == 0 ? SLOT_OK : SLOT_BAD;
         commit_ready(l);
     }
     pthread_mutex_unlock(&l->mu);
@@ -213,30 +213,40 @@ loader *loader_new(const dataset_split *split, const loader_opts *o, const loade
     pthread_mutex_init(&l->join_mu, NULL);
     pthread_cond_init(&l->cv_work, NULL);
     pthread_cond_init(&l->cv_ready, NULL);
-    pthread_cond_init(&l->cv_spare, NULL);
 
-    const size_t F = o->sample_floats, B = (size_t)o->batch_size;
+    l->B = (size_t)o->batch_size;
+    l->F = o->sample_floats;
+    // prefetch ready + one with the consumer + one being filled; and room for every worker
+    l->K = (size_t)l->o.prefetch + 2;
+    while (l->K * l->B < 2 * (size_t)l->o.workers + l->B) l->K++;
+    l->R = l->K * l->B;
+    l->stride = (l->B * l->F + 15) / 16 * 16;
     l->order = malloc((l->n ? l->n : 1) * sizeof *l->order);
-    l->n_slots = 4 * (size_t)l->o.workers;
-    l->slots = calloc(l->n_slots, sizeof *l->slots);
-    // prefetch ready + one with the consumer + one being filled
-    l->n_batches = l->o.prefetch + 2;
-    l->batches = calloc((size_t)l->n_batches, sizeof *l->batches);
-    l->spare = calloc((size_t)l->n_batches, sizeof *l->spare);
-    l->ready = calloc((size_t)l->n_batches, sizeof *l->ready);
+    // the ring is tens of MB written once per sample: on 2 MB pages it costs a few page faults
+    // instead of thousands
+    size_t ring_bytes = (l->K * l->stride * sizeof(float) + (2u << 20) - 1) & ~(size_t)((2u << 20) - 1);
+    if (posix_memalign((void **)&l->ring, 2u << 20, ring_bytes) != 0) l->ring = NULL;
+#ifdef MADV_HUGEPAGE
+    if (l->ring) madvise(l->ring, ring_bytes, MADV_HUGEPAGE);
+#endif
+    l->state = calloc(l->R, 1);
+    l->reason = calloc(l->R, sizeof *l->reason);
+    l->batches = calloc(l->K, sizeof *l->batches);
+    l->returned = calloc(l->K, 1);
+    l->ready = calloc(l->K, sizeof *l->ready);
     l->threads = calloc((size_t)l->o.workers, sizeof *l->threads);
     l->states = calloc((size_t)l->o.workers, sizeof *l->states);
     l->args = calloc((size_t)l->o.workers, sizeof *l->args);
-    if (!l->order || !l->slots || !l->batches || !l->spare || !l->ready || !l->threads || !l->states || !l->args) goto oom;
+    if (!l->order || !l->ring || !l->state || !l->reason || !l->batches || !l->returned || !l->ready || !l->threads ||
+        !l->states || !l->args)
+        goto oom;
     for (int i = 0; i < l->o.workers; i++) l->args[i] = (struct worker_arg){l, i};
-    for (size_t i = 0; i < l->n_slots; i++)
-        if (!(l->slots[i].data = aligned(F * sizeof(float)))) goto oom;
-    for (int i = 0; i < l->n_batches; i++) {
-        loader_batch *b = &l->batches[i];
-        b->data = aligned(B * F * sizeof(float));
-        b->labels = malloc(B * sizeof *b->labels);
-        b->items = malloc(B * sizeof *b->items);
-        if (!b->data || !b->labels || !b->items) goto oom;
+    for (size_t w = 0; w < l->K; w++) {
+        loader_batch *b = &l->batches[w];
+        b->data = l->ring + w * l->stride;
+        b->labels = malloc(l->B * sizeof *b->labels);
+        b->items = malloc(l->B * sizeof *b->items);
+        if (!b->labels || !b->items) goto oom;
     }
     return l;
 oom:
@@ -268,14 +278,12 @@ int loader_start_epoch(loader *l, int epoch, char *err, size_t errlen) {
     loader_stop(l);
     atomic_store(&l->stop, 0);
     loader_epoch_order(l->o.seed, epoch, l->o.shuffle, l->order, l->n);
-    for (size_t i = 0; i < l->n_slots; i++) l->slots[i].state = SLOT_FREE;
-    l->next_claim = l->next_commit = 0;
+    memset(l->state, SLOT_FREE, l->R);
+    memset(l->returned, 0, l->K);
+    l->next_claim = l->next_commit = l->good = l->skipped = l->off = l->released = 0;
     l->committing = 0;
-    l->n_spare = 0;
-    for (int i = 0; i < l->n_batches; i++) l->spare[l->n_spare++] = &l->batches[i];
     l->ready_head = l->ready_len = 0;
-    l->filling = NULL;
-    l->batch_counter = l->good = l->skipped = 0;
+    l->batch_counter = 0;
     l->finished = l->n == 0;
     l->error[0] = '\0';
 
@@ -306,8 +314,8 @@ int loader_next(loader *l, loader_batch **out, char *err, size_t errlen) {
         snprintf(err, errlen, "stopped");
         rc = -1;
     } else if (l->ready_len > 0) {
-        *out = l->ready[l->ready_head];
-        l->ready_head = (l->ready_head + 1) % l->n_batches;
+        *out = &l->batches[l->ready[l->ready_head]];
+        l->ready_head = (l->ready_head + 1) % l->K;
         l->ready_len--;
         rc = 1;
     } else if (l->good == 0 && l->n > 0) {
@@ -324,8 +332,13 @@ int loader_next(loader *l, loader_batch **out, char *err, size_t errlen) {
 void loader_release(loader *l, loader_batch *b) {
     if (!b) return;
     pthread_mutex_lock(&l->mu);
-    l->spare[l->n_spare++] = b;
-    pthread_cond_broadcast(&l->cv_spare);
+    l->returned[(size_t)(b - l->batches)] = 1;
+    // the slots free up in order: up to the oldest batch still out
+    while (l->returned[(l->released / l->B) % l->K]) {
+        l->returned[(l->released / l->B) % l->K] = 0;
+        l->released += l->B;
+    }
+    pthread_cond_broadcast(&l->cv_work);
     pthread_mutex_unlock(&l->mu);
 }
 
@@ -335,7 +348,6 @@ void loader_stop(loader *l) {
     pthread_mutex_lock(&l->mu);
     pthread_cond_broadcast(&l->cv_work);
     pthread_cond_broadcast(&l->cv_ready);
-    pthread_cond_broadcast(&l->cv_spare);
     pthread_mutex_unlock(&l->mu);
     join_workers(l);
 }
@@ -343,17 +355,16 @@ void loader_stop(loader *l) {
 void loader_free(loader *l) {
     if (!l) return;
     if (l->threads) loader_stop(l);
-    if (l->slots)
-        for (size_t i = 0; i < l->n_slots; i++) free(l->slots[i].data);
     if (l->batches)
-        for (int i = 0; i < l->n_batches; i++) {
-            free(l->batches[i].data);
-            free(l->batches[i].labels);
-            free(l->batches[i].items);
+        for (size_t w = 0; w < l->K; w++) {
+            free(l->batches[w].labels);
+            free(l->batches[w].items);
         }
-    free(l->slots);
     free(l->batches);
-    free(l->spare);
+    free(l->ring);
+    free(l->state);
+    free(l->reason);
+    free(l->returned);
     free(l->ready);
     if (l->states && l->src.worker_free)
         for (int i = 0; i < l->o.workers; i++) l->src.worker_free(l->states[i]);
@@ -365,7 +376,6 @@ void loader_free(loader *l) {
     pthread_mutex_destroy(&l->join_mu);
     pthread_cond_destroy(&l->cv_work);
     pthread_cond_destroy(&l->cv_ready);
-    pthread_cond_destroy(&l->cv_spare);
     free(l);
 }
 

@@ -243,3 +243,32 @@ Test(loader, defaults) {
     cr_expect_geq(loader_default_workers(), 1);
     cr_expect_eq(loader_default_workers(), (int)sysconf(_SC_NPROCESSORS_ONLN));
 }
+
+Test(loader, long_runs_of_bad_files_do_not_stall, .timeout = 30) {
+    // 70 bad files in a row: more than the loader's ring holds (4 batches of 16)
+    int bad_ids[80], n_bad = 0;
+    for (int i = 10; i < 80; i++) bad_ids[n_bad++] = i;
+    bad_ids[n_bad++] = 95;
+    dataset_split s = make_split(100, bad_ids, n_bad);
+    badfile_list bad;
+    badfiles_init(&bad);
+    int one[100], many[100];
+    loader *l1 = make_loader(&s, &bad, 1, 11, 0), *l3 = make_loader(&s, &bad, 3, 11, 0);
+    size_t n1 = run_epoch(l1, 0, one, 100, NULL, NULL), n3 = run_epoch(l3, 0, many, 100, NULL, NULL);
+    cr_expect_eq(n1, 29);
+    cr_expect_eq(n3, 29);
+    cr_expect(memcmp(one, many, n1 * sizeof *one) == 0, "same batches with 1 and 3 workers");
+    cr_expect_eq(one[9], 9);
+    cr_expect_eq(one[10], 80, "the next good file after the run of bad ones");
+    // shuffled, with scattered bad files, still the same for any number of workers
+    loader *a = make_loader(&s, &bad, 1, 12, 1), *b = make_loader(&s, &bad, 4, 12, 1);
+    n1 = run_epoch(a, 3, one, 100, NULL, NULL);
+    n3 = run_epoch(b, 3, many, 100, NULL, NULL);
+    cr_expect(n1 == 29 && n3 == 29 && memcmp(one, many, n1 * sizeof *one) == 0);
+    loader_free(l1);
+    loader_free(l3);
+    loader_free(a);
+    loader_free(b);
+    badfiles_free(&bad);
+    free_split(&s);
+}

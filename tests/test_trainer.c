@@ -108,7 +108,7 @@ static void run_all(trainer_config *c, dataset *d, run_log *log) {
 
 // ---------------------------------------------------------------------------------------------
 
-Test(trainer, learns_two_classes, .timeout = 120) {
+Test(trainer, learns_two_classes, .timeout = 300) {
     make_dataset(24, 12, 40);
     dataset d = scan();
     trainer_config c = small_config("resnet18");
@@ -123,7 +123,7 @@ Test(trainer, learns_two_classes, .timeout = 120) {
     dataset_free(&d);
 }
 
-Test(trainer, cache_on_and_off_give_the_same_losses, .timeout = 120) {
+Test(trainer, cache_on_and_off_give_the_same_losses, .timeout = 300) {
     make_dataset(12, 6, 32);
     dataset d = scan();
     const char *archs[] = {"resnet18", "vgg11"};
@@ -161,7 +161,7 @@ static float *tensor_of(const char *path, const char *name, size_t *n) {
     return v;
 }
 
-Test(trainer, bn_eval_keeps_running_stats_bn_train_changes_them, .timeout = 120) {
+Test(trainer, bn_eval_keeps_running_stats_bn_train_changes_them, .timeout = 300) {
     make_dataset(8, 4, 32);
     dataset d = scan();
     char ckpt[1024];
@@ -200,7 +200,7 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-Test(trainer, pause_resume_stop_at_batch_boundaries, .timeout = 120) {
+Test(trainer, pause_resume_stop_at_batch_boundaries, .timeout = 300) {
     make_dataset(40, 4, 32);
     dataset d = scan();
     trainer_config c = small_config("resnet18");
@@ -256,7 +256,7 @@ Test(trainer, pause_resume_stop_at_batch_boundaries, .timeout = 120) {
     dataset_free(&d);
 }
 
-Test(trainer, cli_prints_the_seeds_log, .timeout = 120) {
+Test(trainer, cli_prints_the_seeds_log, .timeout = 300) {
     make_dataset(8, 4, 32);
     char json[1024];
     snprintf(json, sizeof json, "%s/events.jsonl", root);
@@ -310,7 +310,7 @@ static pid_t spawn_frost(const char *out, const char *const *args) {
     return pid;
 }
 
-Test(trainer, ctrl_c_stops_saves_and_resume_continues, .timeout = 120) {
+Test(trainer, ctrl_c_stops_saves_and_resume_continues, .timeout = 300) {
     make_dataset(40, 4, 32);
     char out[1024], ckpt[1024];
     snprintf(out, sizeof out, "%s/log.txt", root);
