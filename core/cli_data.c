@@ -138,27 +138,33 @@ int cmd_bench_data(int argc, char **argv) {
     loader_source src = pipeline_source(&po);
     badfile_list bad;
     badfiles_init(&bad);
+    // one pass over every image, train and valid together, as one loader sees them
+    dataset_split all = {.name = "dataset", .n_items = d.train.n_items + d.valid.n_items};
+    all.items = malloc((all.n_items ? all.n_items : 1) * sizeof *all.items);
+    if (!all.items) {
+        badfiles_free(&bad);
+        dataset_free(&d);
+        return cli_fail(CLI_FAILED, "out of memory");
+    }
+    memcpy(all.items, d.train.items, d.train.n_items * sizeof *all.items);
+    memcpy(all.items + d.train.n_items, d.valid.items, d.valid.n_items * sizeof *all.items);
     size_t images = 0;
     int rc = 0;
     double start = now();
-    const dataset_split *splits[2] = {&d.train, &d.valid};
-    for (int s = 0; s < 2 && rc == 0; s++) {
-        if (splits[s]->n_items == 0) continue;
-        loader *l = loader_new(splits[s], &lo, &src, &bad, err, sizeof err);
-        if (!l || loader_start_epoch(l, 0, err, sizeof err) != 0) {
-            rc = cli_fail(CLI_FAILED, "%s", err);
-        } else {
-            loader_batch *b;
-            int got;
-            while ((got = loader_next(l, &b, err, sizeof err)) == 1) {
-                images += (size_t)b->n;
-                loader_release(l, b);
-            }
-            if (got < 0) rc = cli_fail(CLI_FAILED, "%s", err);
+    loader *l = loader_new(&all, &lo, &src, &bad, err, sizeof err);
+    if (!l || loader_start_epoch(l, 0, err, sizeof err) != 0) {
+        rc = cli_fail(CLI_FAILED, "%s", err);
+    } else {
+        loader_batch *b;
+        int got;
+        while ((got = loader_next(l, &b, err, sizeof err)) == 1) {
+            images += (size_t)b->n;
+            loader_release(l, b);
         }
-        if (l) lo.workers = loader_workers(l);
-        loader_free(l);
+        if (got < 0) rc = cli_fail(CLI_FAILED, "%s", err);
+        lo.workers = loader_workers(l);
     }
+    loader_free(l);
     double secs = now() - start;
     if (rc == 0) {
         printf("frost resize=%s size=%d%s workers=%d images=%zu skipped=%zu seconds=%.3f images_per_s=%.1f\n",
@@ -170,6 +176,7 @@ int cmd_bench_data(int argc, char **argv) {
                 fprintf(stderr, "frost: skipped %s: %s\n", path, reason);
         }
     }
+    free(all.items);
     badfiles_free(&bad);
     dataset_free(&d);
     return rc;
