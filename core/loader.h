@@ -1,16 +1,16 @@
 /*
  * loader.h — worker threads that turn a dataset split into ready batches.
  *
- * Workers take the split's items in a shuffled order (deterministic from seed and epoch), load each
- * into a sample slot through a loader_source (decode + transform: see pipeline.h), and the samples
- * are committed in order into batch buffers: float32 NCHW, contiguous and 64-byte aligned, so the
- * shim can wrap them without copying. Batch k of an epoch is always the same images for the same
+ * Workers take the split's items in a shuffled order (deterministic from seed and epoch) and load
+ * each through a loader_source (decode + transform: see pipeline.h) straight into its place in a
+ * batch: float32 NCHW, contiguous and 64-byte aligned, so the shim can wrap it without copying.
+ * Samples are committed in order, so batch k of an epoch is always the same images for the same
  * seed, whatever the timing: a file that fails to load is skipped, recorded in the bad-file list,
  * and its place taken by the next good file. The last batch may be partial (drop_last off).
  *
- * Back-pressure: at most `prefetch` batches wait ready, and workers run at most a few samples ahead
- * of the oldest unfinished one. Stop is an atomic flag, a broadcast and a join; it may be called
- * from any thread at any moment.
+ * Back-pressure: the batches live in a ring of prefetch + 2 (or more, for many workers); workers
+ * stop claiming when the ring is full up to the oldest batch not yet given back. Stop is an atomic
+ * flag, a broadcast and a join; it may be called from any thread at any moment.
  */
 #ifndef FROST_LOADER_H
 #define FROST_LOADER_H
