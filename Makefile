@@ -44,6 +44,9 @@ TORCH_LIBS = -L$(TORCH_LIBDIR) -Wl,-rpath,$(TORCH_LIBDIR) -Wl,--no-as-needed \
 PKGS := jansson libturbojpeg libpng
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+# curses only for tui/ (its cflags set _XOPEN_SOURCE, which core/ must not get)
+TUI_CFLAGS = $(shell pkg-config --cflags ncursesw)
+TUI_LIBS = $(shell pkg-config --libs ncursesw)
 TEST_CFLAGS = $(shell pkg-config --cflags criterion)
 TEST_LIBS = $(shell pkg-config --libs criterion)
 
@@ -95,12 +98,16 @@ $(BUILD)/obj/%.o: %.cpp | $(DEPS_BUILD)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS_ALL) -c $< -o $@
 
+$(BUILD)/obj/tui/%.o: tui/%.c | $(DEPS_BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(TUI_CFLAGS) -c $< -o $@
+
 $(BUILD)/obj/tests/%.o: tests/%.c | $(DEPS_TEST)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -c $< -o $@
 
 $(BUILD)/frost: $(TUI_OBJ) $(CORE_OBJ) $(SHIM_OBJ)
-	$(CXX) -o $@ $^ $(LDLIBS_ALL)
+	$(CXX) -o $@ $^ $(TUI_LIBS) $(LDLIBS_ALL)
 
 $(BUILD)/frost_tests: $(TEST_OBJ) $(CORE_OBJ) $(SHIM_OBJ)
 	$(CXX) -o $@ $^ $(TEST_LIBS) $(LDLIBS_ALL)
@@ -113,7 +120,7 @@ $(BUILD)/oracle/%.done: tests/oracle/%.py | $(DEPS_TEST)
 	@touch $@
 
 run: $(BUILD)/frost
-	$(BUILD)/frost --help
+	$(BUILD)/frost sample_data
 
 test: $(BUILD)/frost $(BUILD)/frost_tests $(ORACLE)
 	FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(BUILD)/oracle $(BUILD)/frost_tests $(TEST_ARGS)

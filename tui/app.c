@@ -1,0 +1,152 @@
+// app.c — the interface's main loop, its key table (the help screen and the key bar are made from
+// it), and the frame: title line, the screen in front, key bar, status line.
+#include "app.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "term.h"
+
+typedef struct {
+    int ch;           // the key
+    int screen;       // -1: every screen
+    const char *key;  // as shown
+    const char *what;
+    app_action act;
+    int in_bar;       // shown in the bottom bar
+} binding;
+
+static const binding KEYS[] = {
+    {'1', -1, "1", "Data: classes, counts and files", ACT_SCREEN_DATA, 1},
+    {'2', -1, "2", "Model: the network as PyTorch prints it", ACT_SCREEN_MODEL, 1},
+    {'?', -1, "?", "help", ACT_HELP, 1},
+    {'q', -1, "q", "quit", ACT_QUIT, 1},
+    {KEY_UP, -1, "Up", "move up", ACT_UP, 0},
+    {'k', -1, "k", "move up", ACT_UP, 0},
+    {KEY_DOWN, -1, "Down", "move down", ACT_DOWN, 0},
+    {'j', -1, "j", "move down", ACT_DOWN, 0},
+    {KEY_PPAGE, -1, "PgUp", "page up", ACT_PAGE_UP, 0},
+    {KEY_NPAGE, -1, "PgDn", "page down", ACT_PAGE_DOWN, 0},
+    {KEY_HOME, -1, "Home", "first line", ACT_HOME, 0},
+    {KEY_END, -1, "End", "last line", ACT_END, 0},
+    {'a', SCREEN_MODEL, "a/A", "next / previous architecture", ACT_NEXT_ARCH, 1},
+    {'A', SCREEN_MODEL, "A", "previous architecture", ACT_PREV_ARCH, 0},
+    {'h', SCREEN_MODEL, "h", "before / after head replacement", ACT_TOGGLE_HEAD, 1},
+    {' ', SCREEN_MODEL, "space", "freeze / thaw the selected module", ACT_TOGGLE_FREEZE, 1},
+    {'f', SCREEN_MODEL, "f", "freeze all but the head", ACT_FREEZE_BACKBONE, 1},
+    {'u', SCREEN_MODEL, "u", "unfreeze all", ACT_UNFREEZE_ALL, 1},
+    {'\n', SCREEN_MODEL, "Enter", "fold / unfold the selected block", ACT_FOLD, 1},
+};
+#define N_KEYS (sizeof KEYS / sizeof KEYS[0])
+
+static app_action lookup(const app *a, int ch) {
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (KEYS[i].ch == ch && (KEYS[i].screen < 0 || KEYS[i].screen == a->screen)) return KEYS[i].act;
+    return ACT_NONE;
+}
+
+static void draw_keybar(const app *a, int row, int cols) {
+    move(row, 0);
+    clrtoeol();
+    attron(A_REVERSE);
+    int x = 0;
+    for (size_t i = 0; i < N_KEYS && x < cols; i++) {
+        if (!KEYS[i].in_bar || (KEYS[i].screen >= 0 && KEYS[i].screen != a->screen)) continue;
+        char item[96];
+        const char *what = KEYS[i].act == ACT_SCREEN_DATA ? "Data" : KEYS[i].act == ACT_SCREEN_MODEL ? "Model" : KEYS[i].what;
+        int n = snprintf(item, sizeof item, " %s %s ", KEYS[i].key, what);
+        if (x + n > cols) break;
+        mvaddstr(row, x, item);
+        x += n;
+    }
+    for (; x < cols; x++) mvaddch(row, x, ' ');
+    attroff(A_REVERSE);
+}
+
+static void draw_help(int top, int rows, int cols) {
+    int r = top;
+    mvaddnstr(r++, 2, "Keys (any key closes this help)", cols - 2);
+    r++;
+    for (size_t i = 0; i < N_KEYS && r < top + rows; i++) {
+        const char *where = KEYS[i].screen == SCREEN_MODEL ? "[Model] " : KEYS[i].screen == SCREEN_DATA ? "[Data] " : "";
+        mvprintw(r++, 2, "%-7s %s%s", KEYS[i].key, where, KEYS[i].what);
+    }
+}
+
+static void draw(app *a) {
+    int rows, cols;
+    getmaxyx(stdscr, rows, cols);
+    erase();
+    if (rows < 10 || cols < 40) {
+        mvaddnstr(0, 0, "frost: the window is too small (40x10 at least)", cols);
+        refresh();
+        return;
+    }
+    attron(A_BOLD);
+    mvprintw(0, 0, "frost  %s  [%s]", a->root, a->screen == SCREEN_DATA ? "1 Data" : "2 Model");
+    attroff(A_BOLD);
+    int top = 2, body = rows - 4;
+    if (a->help)
+        draw_help(top, body, cols);
+    else if (a->screen == SCREEN_DATA)
+        data_draw(a, top, body, cols);
+    else
+        model_draw(a, top, body, cols);
+    mvaddnstr(rows - 2, 0, a->status, cols);
+    draw_keybar(a, rows - 1, cols);
+    refresh();
+}
+
+int app_run(const char *dataset_root) {
+    static app a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.root, sizeof a.root, "%s", dataset_root);
+    dataset_opts o;
+    dataset_opts_default(&o);
+    o.lenient = 1;
+    a.have_dataset = dataset_scan(&a.d, dataset_root, &o, a.dataset_error, sizeof a.dataset_error) == 0;
+    for (size_t i = 0; i < ft_arch_count(); i++)
+        if (strcmp(ft_arch_name(i), "resnet18") == 0) a.arch_index = i;
+    char err[512];
+    if (term_start(err, sizeof err) != 0) {
+        dataset_free(&a.d);
+        fprintf(stderr, "frost: %s\n", err);
+        return 1;
+    }
+    snprintf(a.status, sizeof a.status, "%s", a.have_dataset ? "1, 2: screens   ?: help   q: quit" : a.dataset_error);
+    while (!a.quit && !term_quit_requested()) {
+        draw(&a);
+        int ch = getch();
+        if (ch == ERR || ch == KEY_RESIZE) continue;
+        if (a.help) {
+            a.help = 0;
+            continue;
+        }
+        app_action act = lookup(&a, ch == KEY_ENTER || ch == '\r' ? '\n' : ch);
+        int rows = LINES - 4;
+        switch (act) {
+        case ACT_QUIT: a.quit = 1; break;
+        case ACT_HELP: a.help = 1; break;
+        case ACT_SCREEN_DATA: a.screen = SCREEN_DATA; break;
+        case ACT_SCREEN_MODEL:
+            a.screen = SCREEN_MODEL;
+            if (!a.model) {
+                snprintf(a.status, sizeof a.status, "building %s...", ft_arch_name(a.arch_index));
+                draw(&a);
+                model_rebuild(&a);
+            }
+            break;
+        case ACT_NONE: break;
+        default:
+            if (a.screen == SCREEN_DATA)
+                data_act(&a, act, rows);
+            else
+                model_act(&a, act, rows);
+        }
+    }
+    term_stop();
+    model_free(&a);
+    dataset_free(&a.d);
+    return 0;
+}

@@ -1,0 +1,63 @@
+/*
+ * app.h — the full-screen interface's state and the pieces its screens share.
+ *
+ * One main loop (app.c) reads a key with a timeout, finds it in the key table, and hands the action
+ * to the screen in front; screens draw from the state here and from core/ and the shim, nothing else.
+ */
+#ifndef FROST_TUI_APP_H
+#define FROST_TUI_APP_H
+
+#include <stddef.h>
+
+#include "dataset.h"
+#include "frost_torch.h"
+
+typedef enum {
+    ACT_NONE, ACT_QUIT, ACT_HELP, ACT_SCREEN_DATA, ACT_SCREEN_MODEL,
+    ACT_UP, ACT_DOWN, ACT_PAGE_UP, ACT_PAGE_DOWN, ACT_HOME, ACT_END,
+    ACT_NEXT_ARCH, ACT_PREV_ARCH, ACT_TOGGLE_HEAD, ACT_TOGGLE_FREEZE, ACT_FREEZE_BACKBONE, ACT_UNFREEZE_ALL,
+    ACT_FOLD
+} app_action;
+
+enum { SCREEN_DATA = 0, SCREEN_MODEL = 1, N_SCREENS = 2 };
+
+typedef struct {
+    char *text;
+    size_t node;
+    int closing;
+} model_line;
+
+typedef struct {
+    // data
+    char root[1024];
+    dataset d;
+    int have_dataset;
+    char dataset_error[512];
+    int data_sel;               // selected class row: split * n_classes + class
+    // model
+    size_t arch_index;
+    int head_replaced;
+    ft_model *model;
+    model_line *lines;
+    size_t n_lines;
+    unsigned char *folded;      // per node
+    int model_sel, model_top;   // in visible lines
+    // the loop
+    int screen;
+    int help;
+    int quit;
+    char status[512];
+} app;
+
+int app_run(const char *dataset_root);
+
+// screen_data.c
+void data_draw(app *a, int top, int rows, int cols);
+void data_act(app *a, app_action act, int rows);
+// screen_model.c
+void model_draw(app *a, int top, int rows, int cols);
+void model_act(app *a, app_action act, int rows);
+void model_rebuild(app *a);   // (re)builds the selected architecture and its lines
+void model_free(app *a);
+
+#endif
