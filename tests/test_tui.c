@@ -78,3 +78,19 @@ Test(tui, data_model_freeze_and_quit) {
     tmux("send-keys -t ui %s", "q");
     cr_expect(wait_for("EXITED 0"), "quit ends the program cleanly:\n%s", screen());
 }
+
+Test(tui, train_screen_runs_to_completion) {
+    cr_assert(wait_for("3 classes"), "%s", screen());
+    tmux("send-keys -t ui %s", "3");
+    cr_assert(wait_for("learning rate  1e-05"), "the seed's values prefilled:\n%s", screen());
+    // 3 epochs, 64x64 input: a short run
+    tmux("send-keys -t ui %s", "Down Left Down Down Down Down Left Left Left");
+    cr_assert(wait_for("input size     64x64"), "%s", screen());
+    tmux("send-keys -t ui %s", "Enter");
+    cr_assert(wait_for("Training complete after"), "the run finishes:\n%s", screen());
+    const char *s = screen();
+    cr_expect(strstr(s, "epoch 3/3") && strstr(s, "valid 3/3"), "progress bars at the end:\n%s", s);
+    cr_expect(strstr(s, "valid Loss:") && strstr(s, "valid acc"), "%s", s);
+    tmux("send-keys -t ui %s", "q");
+    cr_expect(wait_for("EXITED 0"), "%s", screen());
+}

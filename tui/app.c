@@ -20,6 +20,7 @@ typedef struct {
 static const binding KEYS[] = {
     {'1', -1, "1", "Data: classes, counts and files", ACT_SCREEN_DATA, 1},
     {'2', -1, "2", "Model: the network as PyTorch prints it", ACT_SCREEN_MODEL, 1},
+    {'3', -1, "3", "Train: options, then live progress", ACT_SCREEN_TRAIN, 1},
     {'?', -1, "?", "help", ACT_HELP, 1},
     {'q', -1, "q", "quit", ACT_QUIT, 1},
     {KEY_UP, -1, "Up", "move up", ACT_UP, 0},
@@ -37,6 +38,11 @@ static const binding KEYS[] = {
     {'f', SCREEN_MODEL, "f", "freeze all but the head", ACT_FREEZE_BACKBONE, 1},
     {'u', SCREEN_MODEL, "u", "unfreeze all", ACT_UNFREEZE_ALL, 1},
     {'\n', SCREEN_MODEL, "Enter", "fold / unfold the selected block", ACT_FOLD, 1},
+    {KEY_LEFT, SCREEN_TRAIN, "Left", "previous value of the selected option", ACT_LEFT, 0},
+    {KEY_RIGHT, SCREEN_TRAIN, "Left/Right", "change the selected option", ACT_RIGHT, 1},
+    {'\n', SCREEN_TRAIN, "Enter", "start training", ACT_START, 1},
+    {'p', SCREEN_TRAIN, "p", "pause / resume", ACT_PAUSE, 1},
+    {'s', SCREEN_TRAIN, "s", "stop at the end of the batch", ACT_STOP, 1},
 };
 #define N_KEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -54,7 +60,10 @@ static void draw_keybar(const app *a, int row, int cols) {
     for (size_t i = 0; i < N_KEYS && x < cols; i++) {
         if (!KEYS[i].in_bar || (KEYS[i].screen >= 0 && KEYS[i].screen != a->screen)) continue;
         char item[96];
-        const char *what = KEYS[i].act == ACT_SCREEN_DATA ? "Data" : KEYS[i].act == ACT_SCREEN_MODEL ? "Model" : KEYS[i].what;
+        const char *what = KEYS[i].act == ACT_SCREEN_DATA    ? "Data"
+                           : KEYS[i].act == ACT_SCREEN_MODEL ? "Model"
+                           : KEYS[i].act == ACT_SCREEN_TRAIN ? "Train"
+                                                             : KEYS[i].what;
         int n = snprintf(item, sizeof item, " %s %s ", KEYS[i].key, what);
         if (x + n > cols) break;
         mvaddstr(row, x, item);
@@ -69,7 +78,10 @@ static void draw_help(int top, int rows, int cols) {
     mvaddnstr(r++, 2, "Keys (any key closes this help)", cols - 2);
     r++;
     for (size_t i = 0; i < N_KEYS && r < top + rows; i++) {
-        const char *where = KEYS[i].screen == SCREEN_MODEL ? "[Model] " : KEYS[i].screen == SCREEN_DATA ? "[Data] " : "";
+        const char *where = KEYS[i].screen == SCREEN_MODEL  ? "[Model] "
+                            : KEYS[i].screen == SCREEN_DATA ? "[Data] "
+                            : KEYS[i].screen == SCREEN_TRAIN ? "[Train] "
+                                                             : "";
         mvprintw(r++, 2, "%-7s %s%s", KEYS[i].key, where, KEYS[i].what);
     }
 }
@@ -84,15 +96,18 @@ static void draw(app *a) {
         return;
     }
     attron(A_BOLD);
-    mvprintw(0, 0, "frost  %s  [%s]", a->root, a->screen == SCREEN_DATA ? "1 Data" : "2 Model");
+    static const char *const names[N_SCREENS] = {"1 Data", "2 Model", "3 Train"};
+    mvprintw(0, 0, "frost  %s  [%s]", a->root, names[a->screen]);
     attroff(A_BOLD);
     int top = 2, body = rows - 4;
     if (a->help)
         draw_help(top, body, cols);
     else if (a->screen == SCREEN_DATA)
         data_draw(a, top, body, cols);
-    else
+    else if (a->screen == SCREEN_MODEL)
         model_draw(a, top, body, cols);
+    else
+        train_draw(a, top, body, cols);
     mvaddnstr(rows - 2, 0, a->status, cols);
     draw_keybar(a, rows - 1, cols);
     refresh();
@@ -108,6 +123,7 @@ int app_run(const char *dataset_root) {
     a.have_dataset = dataset_scan(&a.d, dataset_root, &o, a.dataset_error, sizeof a.dataset_error) == 0;
     for (size_t i = 0; i < ft_arch_count(); i++)
         if (strcmp(ft_arch_name(i), "resnet18") == 0) a.arch_index = i;
+    train_defaults(&a);
     char err[512];
     if (term_start(err, sizeof err) != 0) {
         dataset_free(&a.d);
@@ -116,6 +132,7 @@ int app_run(const char *dataset_root) {
     }
     snprintf(a.status, sizeof a.status, "%s", a.have_dataset ? "1, 2: screens   ?: help   q: quit" : a.dataset_error);
     while (!a.quit && !term_quit_requested()) {
+        train_poll(&a);
         draw(&a);
         int ch = getch();
         if (ch == ERR || ch == KEY_RESIZE) continue;
@@ -137,14 +154,23 @@ int app_run(const char *dataset_root) {
                 model_rebuild(&a);
             }
             break;
+        case ACT_SCREEN_TRAIN: a.screen = SCREEN_TRAIN; break;
         case ACT_NONE: break;
         default:
             if (a.screen == SCREEN_DATA)
                 data_act(&a, act, rows);
-            else
+            else if (a.screen == SCREEN_MODEL)
                 model_act(&a, act, rows);
+            else
+                train_act(&a, act);
         }
     }
+    // leaving stops the trainer cleanly first (at its next batch boundary)
+    if (a.tr) {
+        snprintf(a.status, sizeof a.status, "stopping the training run...");
+        draw(&a);
+    }
+    train_stop_and_join(&a);
     term_stop();
     model_free(&a);
     dataset_free(&a.d);

@@ -10,16 +10,21 @@
 #include <stddef.h>
 
 #include "dataset.h"
+#include "events.h"
 #include "frost_torch.h"
+#include "trainer.h"
 
 typedef enum {
     ACT_NONE, ACT_QUIT, ACT_HELP, ACT_SCREEN_DATA, ACT_SCREEN_MODEL,
     ACT_UP, ACT_DOWN, ACT_PAGE_UP, ACT_PAGE_DOWN, ACT_HOME, ACT_END,
     ACT_NEXT_ARCH, ACT_PREV_ARCH, ACT_TOGGLE_HEAD, ACT_TOGGLE_FREEZE, ACT_FREEZE_BACKBONE, ACT_UNFREEZE_ALL,
-    ACT_FOLD
+    ACT_FOLD, ACT_SCREEN_TRAIN, ACT_LEFT, ACT_RIGHT, ACT_START, ACT_PAUSE, ACT_STOP
 } app_action;
 
-enum { SCREEN_DATA = 0, SCREEN_MODEL = 1, N_SCREENS = 2 };
+enum { SCREEN_DATA = 0, SCREEN_MODEL = 1, SCREEN_TRAIN = 2, N_SCREENS = 3 };
+
+#define TR_LOG_LINES 12
+#define TR_MAX_EPOCH_ROWS 64
 
 typedef struct {
     char *text;
@@ -42,6 +47,15 @@ typedef struct {
     size_t n_lines;
     unsigned char *folded;      // per node
     int model_sel, model_top;   // in visible lines
+    // train: the form (indices into each field's choices) and the run
+    int tr_field, tr_epochs, tr_batch, tr_lr, tr_opt, tr_size, tr_bn, tr_cache, tr_device;
+    trainer *tr;
+    event_queue *tr_events;
+    int tr_running, tr_epochs_total;
+    train_event tr_last, tr_phase_end[2];
+    train_event tr_epoch_rows[TR_MAX_EPOCH_ROWS];
+    int tr_n_epoch_rows;
+    char tr_log[TR_LOG_LINES][160];
     // the loop
     int screen;
     int help;
@@ -59,5 +73,11 @@ void model_draw(app *a, int top, int rows, int cols);
 void model_act(app *a, app_action act, int rows);
 void model_rebuild(app *a);   // (re)builds the selected architecture and its lines
 void model_free(app *a);
+// screen_train.c
+void train_defaults(app *a);
+void train_draw(app *a, int top, int rows, int cols);
+void train_act(app *a, app_action act);
+void train_poll(app *a);            // drains the trainer's events; every tick
+void train_stop_and_join(app *a);   // on the way out
 
 #endif

@@ -1,0 +1,251 @@
+// screen_train.c — screen 3: the options of `frost train` as a form (prefilled with the seed's
+// values), then the run itself, fed by the trainer thread's events: batch and epoch progress bars,
+// running loss and accuracy bars for train and valid, images/s, ETA, a table of epochs and a log
+// pane with the seed's lines. The trainer owns the model while it runs; this screen only reads events.
+#include <curses.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+
+// ---------------------------------------------------------------------------------------------
+// the form
+
+static const int EPOCHS[] = {1, 2, 3, 5, 10, 20};
+static const int BATCHES[] = {4, 8, 16, 32, 64};
+static const double LRS[] = {1e-5, 1e-4, 1e-3, 1e-2};
+static const int SIZES[] = {64, 112, 160, 224};
+#define COUNT(a) (int)(sizeof a / sizeof a[0])
+
+enum { F_ARCH, F_EPOCHS, F_BATCH, F_LR, F_OPT, F_SIZE, F_BN, F_CACHE, F_DEVICE, N_FIELDS };
+
+void train_defaults(app *a) {
+    a->tr_epochs = 3;   // the seed's 5 is long on a CPU; 5 is one key press away
+    a->tr_batch = 2;    // 16
+    a->tr_lr = 0;       // 1e-5, the seed's
+    a->tr_size = 3;     // 224
+    a->tr_opt = 0;
+    a->tr_bn = 0;
+    a->tr_cache = 0;
+    a->tr_device = 0;
+}
+
+static void field_text(const app *a, int f, char *buf, size_t len) {
+    switch (f) {
+    case F_ARCH: snprintf(buf, len, "%s", ft_arch_name(a->arch_index)); break;
+    case F_EPOCHS: snprintf(buf, len, "%d", EPOCHS[a->tr_epochs]); break;
+    case F_BATCH: snprintf(buf, len, "%d", BATCHES[a->tr_batch]); break;
+    case F_LR: snprintf(buf, len, "%g", LRS[a->tr_lr]); break;
+    case F_OPT: snprintf(buf, len, "%s", a->tr_opt ? "sgd (momentum 0.9)" : "adam"); break;
+    case F_SIZE: snprintf(buf, len, "%dx%d", SIZES[a->tr_size], SIZES[a->tr_size]); break;
+    case F_BN:
+        snprintf(buf, len, "%s", a->tr_bn ? "train  (the seed: batch statistics, running statistics drift)"
+                                          : "eval   (frozen BatchNorm keeps its running statistics)");
+        break;
+    case F_CACHE:
+        snprintf(buf, len, "%s", a->tr_cache ? "off" : "auto   (backbone computed once per image when exact)");
+        break;
+    default: snprintf(buf, len, "%s", a->tr_device ? "cpu" : "auto (CUDA when there is a GPU)"); break;
+    }
+}
+
+static const char *const FIELD_NAMES[N_FIELDS] = {"architecture", "epochs", "batch", "learning rate", "optimizer",
+                                                  "input size", "BatchNorm", "feature cache", "device"};
+
+static void change(app *a, int f, int dir) {
+#define CYCLE(v, n) (v) = ((v) + (dir) + (n)) % (n)
+    switch (f) {
+    case F_ARCH: a->arch_index = (a->arch_index + (size_t)(dir > 0 ? 1 : ft_arch_count() - 1)) % ft_arch_count(); break;
+    case F_EPOCHS: CYCLE(a->tr_epochs, COUNT(EPOCHS)); break;
+    case F_BATCH: CYCLE(a->tr_batch, COUNT(BATCHES)); break;
+    case F_LR: CYCLE(a->tr_lr, COUNT(LRS)); break;
+    case F_OPT: CYCLE(a->tr_opt, 2); break;
+    case F_SIZE: CYCLE(a->tr_size, COUNT(SIZES)); break;
+    case F_BN: CYCLE(a->tr_bn, 2); break;
+    case F_CACHE: CYCLE(a->tr_cache, 2); break;
+    default: CYCLE(a->tr_device, 2); break;
+    }
+#undef CYCLE
+}
+
+// ---------------------------------------------------------------------------------------------
+// the run
+
+static void log_line(app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_line(app *a, const char *fmt, ...) {
+    memmove(a->tr_log[0], a->tr_log[1], sizeof a->tr_log - sizeof a->tr_log[0]);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->tr_log[TR_LOG_LINES - 1], sizeof a->tr_log[0], fmt, ap);
+    va_end(ap);
+}
+
+static void start_run(app *a) {
+    if (!a->have_dataset || a->d.n_problems > 0) {
+        snprintf(a->status, sizeof a->status, "no usable dataset: %.400s", a->have_dataset ? a->d.problems[0] : a->dataset_error);
+        return;
+    }
+    trainer_config c;
+    trainer_config_default(&c);
+    snprintf(c.arch, sizeof c.arch, "%s", ft_arch_name(a->arch_index));
+    c.epochs = EPOCHS[a->tr_epochs];
+    c.batch_size = BATCHES[a->tr_batch];
+    c.opt.lr = LRS[a->tr_lr];
+    c.opt.kind = a->tr_opt ? FT_OPT_SGD : FT_OPT_ADAM;
+    c.prep.tf.size = SIZES[a->tr_size];
+    c.bn_eval = !a->tr_bn;
+    c.cache = a->tr_cache ? 0 : -1;
+    snprintf(c.device, sizeof c.device, "%s", a->tr_device ? "cpu" : "auto");
+    if (!a->tr_events) a->tr_events = events_new();
+    char err[512];
+    a->tr = a->tr_events ? trainer_start(&c, &a->d, a->tr_events, err, sizeof err) : NULL;
+    if (!a->tr) {
+        snprintf(a->status, sizeof a->status, "cannot start: %.400s", a->tr_events ? err : "out of memory");
+        return;
+    }
+    memset(a->tr_log, 0, sizeof a->tr_log);
+    memset(a->tr_epoch_rows, 0, sizeof a->tr_epoch_rows);
+    a->tr_n_epoch_rows = 0;
+    a->tr_last = (train_event){0};
+    a->tr_phase_end[0] = a->tr_phase_end[1] = (train_event){0};
+    a->tr_running = 1;
+    a->tr_epochs_total = c.epochs;
+    snprintf(a->status, sizeof a->status, "training %s: p pauses, s stops", c.arch);
+}
+
+void train_poll(app *a) {
+    if (!a->tr_events) return;
+    train_event e;
+    while (events_poll(a->tr_events, &e)) {
+        switch (e.kind) {
+        case EV_INFO: log_line(a, "%s", e.text); break;
+        case EV_PHASE_START:
+            if (e.phase == PHASE_TRAIN) log_line(a, "Epoch %d/%d", e.epoch, e.epochs);
+            log_line(a, "%s", e.phase == PHASE_TRAIN ? "Training..." : "Validing...");
+            break;
+        case EV_BATCH: a->tr_last = e; break;
+        case EV_PHASE_END:
+            a->tr_phase_end[e.phase] = e;
+            log_line(a, "%s Loss:%.6f ACC:%.4f", e.phase == PHASE_TRAIN ? "train" : "valid", e.running_loss, e.running_acc);
+            break;
+        case EV_EPOCH:
+            if (a->tr_n_epoch_rows < TR_MAX_EPOCH_ROWS) a->tr_epoch_rows[a->tr_n_epoch_rows++] = e;
+            break;
+        case EV_SKIPPED: log_line(a, "skipped %s", e.text); break;
+        case EV_SAVED: log_line(a, "saved %s", e.text); break;
+        case EV_ERROR: log_line(a, "error: %s", e.text); break;
+        case EV_FINISHED:
+            log_line(a, "%s after %.1f s", e.status == 0 ? "Training complete" : e.status == 1 ? "Stopped" : "Failed",
+                     e.seconds);
+            trainer_join(a->tr);
+            a->tr = NULL;
+            a->tr_running = 0;
+            snprintf(a->status, sizeof a->status, "%s", e.status == 0 ? "training complete" : "training ended");
+            break;
+        }
+    }
+}
+
+void train_stop_and_join(app *a) {
+    if (a->tr) {
+        trainer_stop(a->tr);
+        trainer_join(a->tr);
+        a->tr = NULL;
+    }
+    events_free(a->tr_events);
+    a->tr_events = NULL;
+}
+
+// ---------------------------------------------------------------------------------------------
+// drawing
+
+static void bar(int row, int col, int width, double fraction, const char *label) {
+    if (fraction < 0 || !isfinite(fraction)) fraction = 0;
+    if (fraction > 1) fraction = 1;
+    int filled = (int)(fraction * width + 0.5);
+    mvprintw(row, col, "%-14s ", label);
+    for (int k = 0; k < width; k++) addstr(k < filled ? "\u2588" : "\u00b7");
+}
+
+void train_draw(app *a, int top, int rows, int cols) {
+    int r = top;
+    for (int f = 0; f < N_FIELDS; f++, r++) {
+        char value[160];
+        field_text(a, f, value, sizeof value);
+        if (!a->tr_running && f == a->tr_field) attron(A_REVERSE);
+        mvprintw(r, 0, "%-14s %s", FIELD_NAMES[f], value);
+        if (!a->tr_running && f == a->tr_field) attroff(A_REVERSE);
+    }
+    r++;
+    const train_event *b = &a->tr_last;
+    int width = cols - 40 > 10 ? cols - 40 : 10;
+    char label[64];
+    snprintf(label, sizeof label, "epoch %d/%d", b->epoch, a->tr_epochs_total);
+    bar(r++, 0, width, a->tr_epochs_total ? (double)(b->epoch - (b->batch < b->batches)) / a->tr_epochs_total : 0, label);
+    snprintf(label, sizeof label, "%s %zu/%zu", b->phase == PHASE_TRAIN ? "train" : "valid", b->batch, b->batches);
+    bar(r++, 0, width, b->batches ? (double)b->batch / (double)b->batches : 0, label);
+    // a loss bar is full at twice the loss of a uniform guess, ln(classes)
+    double loss_scale = 2 * log((double)(a->have_dataset && a->d.n_classes > 1 ? a->d.n_classes : 2));
+    for (int p = 0; p < 2; p++) {
+        const train_event *live = b->phase == p && b->batch ? b : &a->tr_phase_end[p];
+        double acc = live->running_acc, loss = live->running_loss;
+        snprintf(label, sizeof label, "%s acc", p ? "valid" : "train");
+        bar(r, 0, width, acc / 100.0, label);
+        printw(" %6.2f%%", isfinite(acc) ? acc : 0.0);
+        r++;
+        snprintf(label, sizeof label, "%s loss", p ? "valid" : "train");
+        bar(r, 0, width, isfinite(loss) ? loss / loss_scale : 0, label);
+        printw(" %.4f", isfinite(loss) ? loss : 0.0);
+        r++;
+    }
+    int eta = (int)(b->eta_s + 0.5);
+    mvprintw(r++, 0, "%.1f images/s   ETA %d:%02d   %s", b->images_per_s, eta / 60, eta % 60,
+             a->tr_running ? (a->tr && trainer_paused(a->tr) ? "PAUSED" : "running") : "idle");
+    // epochs so far: valid accuracy as a bar each
+    for (int i = 0; i < a->tr_n_epoch_rows && r < top + rows - 6; i++, r++) {
+        const train_event *e = &a->tr_epoch_rows[i];
+        snprintf(label, sizeof label, "epoch %d", e->epoch);
+        bar(r, 0, width / 2, isfinite(e->valid_acc) ? e->valid_acc / 100.0 : 0, label);
+        printw(" train %.4f / %.2f%%  valid %.4f / %.2f%%", e->train_loss, e->train_acc, e->valid_loss, e->valid_acc);
+    }
+    r++;
+    for (int i = 0; i < TR_LOG_LINES && r < top + rows; i++)
+        if (a->tr_log[i][0]) mvaddnstr(r++, 0, a->tr_log[i], cols - 1);
+}
+
+void train_act(app *a, app_action act) {
+    switch (act) {
+    case ACT_UP:
+        if (!a->tr_running && a->tr_field > 0) a->tr_field--;
+        break;
+    case ACT_DOWN:
+        if (!a->tr_running && a->tr_field < N_FIELDS - 1) a->tr_field++;
+        break;
+    case ACT_LEFT:
+    case ACT_RIGHT:
+        if (!a->tr_running) change(a, a->tr_field, act == ACT_RIGHT ? 1 : -1);
+        break;
+    case ACT_START:
+        if (!a->tr_running) start_run(a);
+        break;
+    case ACT_PAUSE:
+        if (a->tr) {
+            if (trainer_paused(a->tr))
+                trainer_resume(a->tr);
+            else
+                trainer_pause(a->tr);
+            snprintf(a->status, sizeof a->status, "%s", trainer_paused(a->tr) ? "paused (p resumes)" : "running");
+        }
+        break;
+    case ACT_STOP:
+        if (a->tr) {
+            trainer_stop(a->tr);
+            snprintf(a->status, sizeof a->status, "stopping at the end of this batch...");
+        }
+        break;
+    default: break;
+    }
+}
