@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "style.h"
 #include "term.h"
 
 typedef struct {
@@ -21,6 +22,8 @@ static const binding KEYS[] = {
     {'1', -1, "1", "Data: classes, counts and files", ACT_SCREEN_DATA, 1},
     {'2', -1, "2", "Model: the network as PyTorch prints it", ACT_SCREEN_MODEL, 1},
     {'3', -1, "3", "Train: options, then live progress", ACT_SCREEN_TRAIN, 1},
+    {'4', -1, "4", "Predict: top-k, confusion matrix, worst images", ACT_SCREEN_PREDICT, 1},
+    {'c', -1, "c", "colours: the next theme", ACT_THEME, 0},
     {'?', -1, "?", "help", ACT_HELP, 1},
     {'q', -1, "q", "quit", ACT_QUIT, 1},
     {KEY_UP, -1, "Up", "move up", ACT_UP, 0},
@@ -38,11 +41,19 @@ static const binding KEYS[] = {
     {'f', SCREEN_MODEL, "f", "freeze all but the head", ACT_FREEZE_BACKBONE, 1},
     {'u', SCREEN_MODEL, "u", "unfreeze all", ACT_UNFREEZE_ALL, 1},
     {'\n', SCREEN_MODEL, "Enter", "fold / unfold the selected block", ACT_FOLD, 1},
+    {'d', SCREEN_MODEL, "d", "side by side: before and after head replacement", ACT_DIFF, 1},
+    {'[', SCREEN_MODEL, "[", "freeze one more block (from the input)", ACT_BLOCK_FREEZE, 1},
+    {']', SCREEN_MODEL, "]", "thaw one more block (from the head)", ACT_BLOCK_THAW, 1},
+    {'b', SCREEN_MODEL, "b", "BatchNorm of frozen layers: eval / train", ACT_BN_MODE, 1},
+    {'\t', SCREEN_DATA, "Tab", "classes / files", ACT_SWITCH_PANE, 1},
     {KEY_LEFT, SCREEN_TRAIN, "Left", "previous value of the selected option", ACT_LEFT, 0},
     {KEY_RIGHT, SCREEN_TRAIN, "Left/Right", "change the selected option", ACT_RIGHT, 1},
     {'\n', SCREEN_TRAIN, "Enter", "start training", ACT_START, 1},
     {'p', SCREEN_TRAIN, "p", "pause / resume", ACT_PAUSE, 1},
     {'s', SCREEN_TRAIN, "s", "stop at the end of the batch", ACT_STOP, 1},
+    {'o', SCREEN_PREDICT, "o", "open a checkpoint", ACT_OPEN, 1},
+    {'e', SCREEN_PREDICT, "e", "evaluate the valid split", ACT_EVALUATE, 1},
+    {'\t', SCREEN_PREDICT, "Tab", "images / results", ACT_SWITCH_PANE, 1},
 };
 #define N_KEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -63,6 +74,7 @@ static void draw_keybar(const app *a, int row, int cols) {
         const char *what = KEYS[i].act == ACT_SCREEN_DATA    ? "Data"
                            : KEYS[i].act == ACT_SCREEN_MODEL ? "Model"
                            : KEYS[i].act == ACT_SCREEN_TRAIN ? "Train"
+                           : KEYS[i].act == ACT_SCREEN_PREDICT ? "Predict"
                                                              : KEYS[i].what;
         int n = snprintf(item, sizeof item, " %s %s ", KEYS[i].key, what);
         if (x + n > cols) break;
@@ -81,6 +93,7 @@ static void draw_help(int top, int rows, int cols) {
         const char *where = KEYS[i].screen == SCREEN_MODEL  ? "[Model] "
                             : KEYS[i].screen == SCREEN_DATA ? "[Data] "
                             : KEYS[i].screen == SCREEN_TRAIN ? "[Train] "
+                            : KEYS[i].screen == SCREEN_PREDICT ? "[Predict] "
                                                              : "";
         mvprintw(r++, 2, "%-7s %s%s", KEYS[i].key, where, KEYS[i].what);
     }
@@ -96,7 +109,7 @@ static void draw(app *a) {
         return;
     }
     attron(A_BOLD);
-    static const char *const names[N_SCREENS] = {"1 Data", "2 Model", "3 Train"};
+    static const char *const names[N_SCREENS] = {"1 Data", "2 Model", "3 Train", "4 Predict"};
     mvprintw(0, 0, "frost  %s  [%s]", a->root, names[a->screen]);
     attroff(A_BOLD);
     int top = 2, body = rows - 4;
@@ -106,16 +119,20 @@ static void draw(app *a) {
         data_draw(a, top, body, cols);
     else if (a->screen == SCREEN_MODEL)
         model_draw(a, top, body, cols);
-    else
+    else if (a->screen == SCREEN_TRAIN)
         train_draw(a, top, body, cols);
+    else
+        predict_draw(a, top, body, cols);
     mvaddnstr(rows - 2, 0, a->status, cols);
     draw_keybar(a, rows - 1, cols);
     refresh();
 }
 
-int app_run(const char *dataset_root) {
+int app_run(const app_options *opts) {
     static app a;
     memset(&a, 0, sizeof a);
+    a.opts = opts;
+    const char *dataset_root = opts->dataset ? opts->dataset : "sample_data";
     snprintf(a.root, sizeof a.root, "%s", dataset_root);
     dataset_opts o;
     dataset_opts_default(&o);
@@ -130,9 +147,14 @@ int app_run(const char *dataset_root) {
         fprintf(stderr, "frost: %s\n", err);
         return 1;
     }
-    snprintf(a.status, sizeof a.status, "%s", a.have_dataset ? "1, 2: screens   ?: help   q: quit" : a.dataset_error);
+    char theme_msg[512] = "";
+    style_start(opts->theme, theme_msg, sizeof theme_msg);
+    snprintf(a.status, sizeof a.status, "%s",
+             !a.have_dataset ? a.dataset_error : theme_msg[0] ? theme_msg : "1-4: screens   ?: help   q: quit");
     while (!a.quit && !term_quit_requested()) {
         train_poll(&a);
+        data_poll(&a);
+        predict_poll(&a);
         draw(&a);
         int ch = getch();
         if (ch == ERR || ch == KEY_RESIZE) continue;
@@ -155,14 +177,21 @@ int app_run(const char *dataset_root) {
             }
             break;
         case ACT_SCREEN_TRAIN: a.screen = SCREEN_TRAIN; break;
+        case ACT_SCREEN_PREDICT: a.screen = SCREEN_PREDICT; break;
+        case ACT_THEME:
+            if (style_cycle(a.status, sizeof a.status) == 0)
+                snprintf(a.status, sizeof a.status, "theme: %s", style_theme_name());
+            break;
         case ACT_NONE: break;
         default:
             if (a.screen == SCREEN_DATA)
                 data_act(&a, act, rows);
             else if (a.screen == SCREEN_MODEL)
                 model_act(&a, act, rows);
-            else
+            else if (a.screen == SCREEN_TRAIN)
                 train_act(&a, act);
+            else
+                predict_act(&a, act, rows);
         }
     }
     // leaving stops the trainer cleanly first (at its next batch boundary)
@@ -172,6 +201,9 @@ int app_run(const char *dataset_root) {
     }
     train_stop_and_join(&a);
     term_stop();
+    predict_free(&a);
+    data_free(&a);
+    ft_model_free(a.pr_model);
     model_free(&a);
     dataset_free(&a.d);
     return 0;

@@ -18,10 +18,21 @@ typedef enum {
     ACT_NONE, ACT_QUIT, ACT_HELP, ACT_SCREEN_DATA, ACT_SCREEN_MODEL,
     ACT_UP, ACT_DOWN, ACT_PAGE_UP, ACT_PAGE_DOWN, ACT_HOME, ACT_END,
     ACT_NEXT_ARCH, ACT_PREV_ARCH, ACT_TOGGLE_HEAD, ACT_TOGGLE_FREEZE, ACT_FREEZE_BACKBONE, ACT_UNFREEZE_ALL,
-    ACT_FOLD, ACT_SCREEN_TRAIN, ACT_LEFT, ACT_RIGHT, ACT_START, ACT_PAUSE, ACT_STOP
+    ACT_FOLD, ACT_SCREEN_TRAIN, ACT_LEFT, ACT_RIGHT, ACT_START, ACT_PAUSE, ACT_STOP,
+    ACT_SCREEN_PREDICT, ACT_THEME,                 // every screen
+    ACT_DIFF, ACT_BLOCK_FREEZE, ACT_BLOCK_THAW, ACT_BN_MODE,   // model
+    ACT_OPEN, ACT_EVALUATE, ACT_SWITCH_PANE,       // predict (and data: ACT_SWITCH_PANE moves class list / files)
+    ACT_MOUSE                                      // a mouse event (read with getmouse)
 } app_action;
 
-enum { SCREEN_DATA = 0, SCREEN_MODEL = 1, SCREEN_TRAIN = 2, N_SCREENS = 3 };
+enum { SCREEN_DATA = 0, SCREEN_MODEL = 1, SCREEN_TRAIN = 2, SCREEN_PREDICT = 3, N_SCREENS = 4 };
+
+// What the command line gives the interface: `frost [DATASET] [--theme NAME] [--checkpoint FILE]`.
+typedef struct {
+    const char *dataset;      // default "sample_data"
+    const char *theme;        // NULL: $FROST_THEME, else "dark"
+    const char *checkpoint;   // NULL: none; else opened in the Predict screen
+} app_options;
 
 #define TR_LOG_LINES 12
 #define TR_MAX_EPOCH_ROWS 64
@@ -56,6 +67,14 @@ typedef struct {
     train_event tr_epoch_rows[TR_MAX_EPOCH_ROWS];
     int tr_n_epoch_rows;
     char tr_log[TR_LOG_LINES][160];
+    int tr_bn_user;             // the Model screen's BatchNorm choice for frozen layers: 1 eval, 0 train
+    // predict: the model to predict with (from the last training run, or a checkpoint), owned here
+    ft_model *pr_model;
+    char pr_source[1024];       // where it came from, as shown
+    struct predict_view *pr;    // screen_predict.c's own state
+    struct data_view *dv;       // screen_data.c's own state (preview, doctor findings)
+    const app_options *opts;
+    int mouse_y, mouse_x;       // the last click, for ACT_MOUSE (screen coordinates)
     // the loop
     int screen;
     int help;
@@ -63,7 +82,7 @@ typedef struct {
     char status[512];
 } app;
 
-int app_run(const char *dataset_root);
+int app_run(const app_options *opts);
 
 // screen_data.c
 void data_draw(app *a, int top, int rows, int cols);
@@ -79,5 +98,13 @@ void train_draw(app *a, int top, int rows, int cols);
 void train_act(app *a, app_action act);
 void train_poll(app *a);            // drains the trainer's events; every tick
 void train_stop_and_join(app *a);   // on the way out
+// screen_predict.c
+void predict_draw(app *a, int top, int rows, int cols);
+void predict_act(app *a, app_action act, int rows);
+void predict_poll(app *a);          // every tick (a background job's progress)
+void predict_free(app *a);
+// screen_data.c
+void data_poll(app *a);             // every tick
+void data_free(app *a);
 
 #endif

@@ -62,3 +62,6 @@ void data_act(app *a, app_action act, int rows) {
     if (a->data_sel < 0) a->data_sel = 0;
     if (a->data_sel >= n) a->data_sel = n - 1;
 }
+
+void data_poll(app *a) { (void)a; }
+void data_free(app *a) { (void)a; }

@@ -1,0 +1,78 @@
+// tmux_util.c — see tmux_util.h.
+#include "tmux_util.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char sock[64];
+
+static void tmux_cmd(const char *inner) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "tmux -L %s %s", sock, inner);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+void tmux_start(const char *args, int cols, int rows, const char *env) {
+    static int serial;
+    snprintf(sock, sizeof sock, "frost-test-%d-%d", (int)getpid(), serial++);
+    const char *bin = getenv("FROST_BIN");
+    char cmd[3072];
+    snprintf(cmd, sizeof cmd, "new-session -d -s ui -x %d -y %d 'env %s %s %s; echo \"EXITED $?\"; sleep 120'", cols,
+             rows, env ? env : "", bin ? bin : "build/frost", args ? args : "");
+    tmux_cmd(cmd);
+}
+
+void tmux_stop(void) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "tmux -L %s kill-server 2>/dev/null", sock);
+    if (system(cmd) != 0) { /* already gone */
+    }
+}
+
+void tmux_keys(const char *keys) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "send-keys -t ui %s", keys);
+    tmux_cmd(cmd);
+}
+
+void tmux_text(const char *text) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "send-keys -t ui -l '%s'", text);
+    tmux_cmd(cmd);
+}
+
+void tmux_resize(int cols, int rows) {
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "resize-window -t ui -x %d -y %d", cols, rows);
+    tmux_cmd(cmd);
+}
+
+const char *tmux_screen(int escapes) {
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "tmux -L %s capture-pane -p %s -t ui", sock, escapes ? "-e" : "");
+    FILE *p = popen(cmd, "r");
+    static char buf[1 << 20];
+    size_t n = p ? fread(buf, 1, sizeof buf - 1, p) : 0;
+    buf[n] = '\0';
+    if (p) pclose(p);
+    return buf;
+}
+
+int tmux_wait_for(const char *text, int seconds) {
+    for (int i = 0; i < seconds * 10; i++) {
+        if (strstr(tmux_screen(0), text)) return 1;
+        usleep(100000);
+    }
+    return 0;
+}
+
+int tmux_wait_gone(const char *text, int seconds) {
+    for (int i = 0; i < seconds * 10; i++) {
+        if (!strstr(tmux_screen(0), text)) return 1;
+        usleep(100000);
+    }
+    return 0;
+}

@@ -1,0 +1,27 @@
+/*
+ * tmux_util.h — driving the real frost binary inside a private tmux server for end-to-end tests of
+ * the interface: start it with arguments and a window size, send keys, read the screen (as text, or
+ * with its colour escapes), wait for text to appear.
+ */
+#ifndef FROST_TESTS_TMUX_UTIL_H
+#define FROST_TESTS_TMUX_UTIL_H
+
+// Starts `frost ARGS` (FROST_BIN, else build/frost) in a detached session of cols x rows with the
+// extra environment `env` ("NAME=value NAME2=value", may be NULL or ""). After frost exits the pane
+// shows "EXITED <status>".
+void tmux_start(const char *args, int cols, int rows, const char *env);
+void tmux_stop(void);
+// Sends tmux key names (send-keys syntax: "Down Down Enter", "q").
+void tmux_keys(const char *keys);
+// Sends literal text (each byte a key).
+void tmux_text(const char *text);
+void tmux_resize(int cols, int rows);
+// The visible screen as text; with escapes: with colour/attribute escape sequences (capture-pane -e).
+// The buffer is static, overwritten by the next call.
+const char *tmux_screen(int escapes);
+// Waits up to `seconds` for text to be on the screen: 1, else 0.
+int tmux_wait_for(const char *text, int seconds);
+// Waits up to `seconds` for text to be gone from the screen: 1, else 0.
+int tmux_wait_gone(const char *text, int seconds);
+
+#endif
