@@ -121,5 +121,6 @@ int cli_main(int argc, char **argv) {
     if (strcmp(cmd, "bench-data") == 0) return cmd_bench_data(argc - 1, argv + 1);
     if (strcmp(cmd, "train") == 0) return cmd_train(argc - 1, argv + 1);
     if (strcmp(cmd, "predict") == 0) return cmd_predict(argc - 1, argv + 1);
+    if (strcmp(cmd, "weights") == 0) return cmd_weights(argc - 1, argv + 1);
     return cli_fail(CLI_USAGE, "unknown command '%s' (see frost help)", cmd);
 }
