@@ -1,0 +1,18 @@
+/*
+ * preview.h — an image file drawn in the terminal with half-block characters: each cell shows two
+ * pixels (upper half in the foreground colour, lower in the background), in true colour where the
+ * terminal has it, else the 256-colour cube, else 8/16 colours; with colours off, only the info line.
+ * The last decoded picture is kept, so drawing the same file again costs no decoding.
+ */
+#ifndef FROST_TUI_PREVIEW_H
+#define FROST_TUI_PREVIEW_H
+
+#include <stddef.h>
+
+// Draws `path` fitted (aspect kept) into the box at (top, left) of rows x cols cells. Fills `info`
+// with one line: "JPEG 500x374 RGB, 23.1 KB", or why the file cannot be shown. Returns the rows used.
+int preview_draw(const char *path, int top, int left, int rows, int cols, char *info, size_t infolen);
+// Forgets the kept picture and its colour pairs (on theme change or exit).
+void preview_reset(void);
+
+#endif
