@@ -111,6 +111,9 @@ static int parse_args(int argc, char **argv, train_args *a) {
         } else if (OPT("--resume")) {
             NEED(*v, "train: --resume needs a checkpoint");
             a->cfg.resume = v;
+        } else if (OPT("--trainable")) {
+            NEED(*v, "train: --trainable needs module paths (e.g. layer4,fc)");
+            a->cfg.trainable = v;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return cli_fail(CLI_USAGE, "train: unknown option '%s' (see frost help)", argv[i]);
         } else if (!a->root) {

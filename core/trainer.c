@@ -297,6 +297,16 @@ static int build_model(trainer *t) {
         // the seed: freeze everything, then a new head for our classes (trainable)
         if ((s = ft_model_set_trainable(t->m, "", 0))) return fail_status(t, "freeze", s);
         if ((s = ft_model_replace_head(t->m, (int64_t)t->d->n_classes))) return fail_status(t, "new head", s);
+        if (t->cfg.weights)
+            post_text(t, EV_INFO, "weights %s loaded; their 1000-class head replaced by a new %zu-class one",
+                      t->cfg.weights, t->d->n_classes);
+    }
+    if (t->cfg.trainable) {
+        if (trainer_apply_trainable(t->m, t->cfg.trainable, err, sizeof err) != 0) {
+            post_text(t, EV_ERROR, "%s", err);
+            return RUN_FAILED;
+        }
+        post_text(t, EV_INFO, "trainable: %s; everything else frozen", t->cfg.trainable);
     }
     if (t->cfg.save) {   // find now what the first save would refuse (a class name that is not UTF-8)
         checkpoint_meta meta;
@@ -461,9 +471,11 @@ static void *trainer_main(void *arg) {
     free(t->gather);
     free(t->gather_labels);
     ft_optimizer_free(t->opt);
-    ft_model_free(t->m);
-    t->m = NULL;
     t->opt = NULL;
+    if (!t->cfg.keep_model) {
+        ft_model_free(t->m);
+        t->m = NULL;
+    }
     report_skipped(t);
     train_event e = {.kind = EV_FINISHED, .epoch = t->epoch, .status = rc, .seconds = now() - t->run_start};
     post(t, &e);
@@ -531,10 +543,37 @@ void trainer_stop(trainer *t) {
 
 int trainer_paused(trainer *t) { return atomic_load(&t->paused); }
 
-int trainer_join(trainer *t) {
+int trainer_apply_trainable(ft_model *m, const char *spec, char *err, size_t errlen) {
+    ft_status *s = ft_model_set_trainable(m, "", 0);
+    char path[256];
+    for (const char *p = spec; !s && *p;) {
+        size_t n = strcspn(p, ",");
+        if (n >= sizeof path) n = sizeof path - 1;
+        memcpy(path, p, n);
+        path[n] = '\0';
+        p += n + (p[n] == ',');
+        if (n == 0) continue;
+        s = ft_model_set_trainable(m, strcmp(path, "all") == 0 ? "" : path, 1);
+    }
+    if (s) {
+        snprintf(err, errlen, "--trainable: %s", ft_status_message(s));
+        ft_status_free(s);
+        return -1;
+    }
+    return 0;
+}
+
+int trainer_join(trainer *t) { return trainer_join_model(t, NULL); }
+
+int trainer_join_model(trainer *t, ft_model **model) {
+    if (model) *model = NULL;
     if (!t) return RUN_FAILED;
     void *ret = NULL;
     pthread_join(t->thread, &ret);
+    if (model)
+        *model = t->m;
+    else
+        ft_model_free(t->m);
     badfiles_free(&t->bad);
     pthread_mutex_destroy(&t->mu);
     pthread_cond_destroy(&t->cv);

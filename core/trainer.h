@@ -40,6 +40,9 @@ typedef struct {
     pipeline_opts prep;    // the seed's: 224x224, exact, mean/std 0.5
     const char *save;      // checkpoint written after every epoch, and when stopped; NULL: none
     const char *resume;    // checkpoint (and its .optim) to continue from, with its architecture; NULL: none
+    const char *trainable; // NULL: the seed (only the new head trains); else comma-separated module paths
+                           // ("layer4,fc"; "all": every parameter) that train, everything else frozen
+    int keep_model;        // 1: trainer_join_model hands the trained model over instead of freeing it
 } trainer_config;
 
 void trainer_config_default(trainer_config *c);
@@ -56,5 +59,12 @@ void trainer_stop(trainer *t);
 int trainer_paused(trainer *t);
 // Waits for the thread and frees t. Returns 0 finished, 1 stopped, -1 failed.
 int trainer_join(trainer *t);
+// trainer_join that also hands over the trained model (with keep_model set and a model built; else
+// *model is NULL). The caller frees it with ft_model_free.
+int trainer_join_model(trainer *t, ft_model **model);
+
+// Applies a `trainable` spec (see trainer_config) to m: everything frozen, then each listed module
+// thawed. Returns 0, or -1 with the unknown module named in err.
+int trainer_apply_trainable(ft_model *m, const char *spec, char *err, size_t errlen);
 
 #endif
