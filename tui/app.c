@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "style.h"
 #include "term.h"
 
@@ -138,8 +139,17 @@ int app_run(const app_options *opts) {
     dataset_opts_default(&o);
     o.lenient = 1;
     a.have_dataset = dataset_scan(&a.d, dataset_root, &o, a.dataset_error, sizeof a.dataset_error) == 0;
+    const char *arch = opts->arch ? opts->arch : "resnet18";
+    int arch_found = 0;
     for (size_t i = 0; i < ft_arch_count(); i++)
-        if (strcmp(ft_arch_name(i), "resnet18") == 0) a.arch_index = i;
+        if (strcmp(ft_arch_name(i), arch) == 0) a.arch_index = i, arch_found = 1;
+    if (!arch_found) {
+        char archs[512];
+        cli_arch_list(archs, sizeof archs);
+        fprintf(stderr, "frost: unknown architecture '%s' (one of %s)\n", arch, archs);
+        dataset_free(&a.d);
+        return 2;
+    }
     train_defaults(&a);
     char err[512];
     if (term_start(err, sizeof err) != 0) {

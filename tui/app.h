@@ -32,6 +32,7 @@ typedef struct {
     const char *dataset;      // default "sample_data"
     const char *theme;        // NULL: $FROST_THEME, else "dark"
     const char *checkpoint;   // NULL: none; else opened in the Predict screen
+    const char *arch;         // NULL: resnet18; the architecture the Model and Train screens start with
 } app_options;
 
 #define TR_LOG_LINES 12
@@ -67,7 +68,11 @@ typedef struct {
     train_event tr_epoch_rows[TR_MAX_EPOCH_ROWS];
     int tr_n_epoch_rows;
     char tr_log[TR_LOG_LINES][160];
-    int tr_bn_user;             // the Model screen's BatchNorm choice for frozen layers: 1 eval, 0 train
+    // model: the side-by-side view (before / after head replacement) and the blocks
+    int diff;                   // 1: side by side
+    model_line *before;         // lines of the architecture as torchvision builds it (for the diff)
+    size_t n_before;
+    size_t before_arch;         // which architecture `before` was made for
     // predict: the model to predict with (from the last training run, or a checkpoint), owned here
     ft_model *pr_model;
     char pr_source[1024];       // where it came from, as shown
@@ -92,6 +97,9 @@ void model_draw(app *a, int top, int rows, int cols);
 void model_act(app *a, app_action act, int rows);
 void model_rebuild(app *a);   // (re)builds the selected architecture and its lines
 void model_free(app *a);
+// The Model screen's freeze choices as a trainer `trainable` spec ("layer4,fc"), or "" when they are
+// the seed's (only the new head) or there is no head-replaced model of the selected architecture.
+void model_trainable_spec(app *a, char *buf, size_t len);
 // screen_train.c
 void train_defaults(app *a);
 void train_draw(app *a, int top, int rows, int cols);

@@ -1,6 +1,6 @@
 // main.c — frost's entry point. `frost COMMAND ...` runs the command line (core/cli.c); `frost` alone
 // or `frost DATASET` (a folder) opens the full-screen interface on it (default: sample_data), with
-// `--theme NAME` and `--checkpoint FILE` for it.
+// `--theme NAME`, `--checkpoint FILE` and `--arch ARCH` for it.
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,7 +20,7 @@ static int ui_args(int argc, char **argv, app_options *o) {
     if (argc > 1 && argv[1][0] != '-' && !is_folder(argv[1])) return 0;   // a command
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
-        if (strcmp(argv[i], "--theme") == 0 || strcmp(argv[i], "--checkpoint") == 0) {
+        if (strcmp(argv[i], "--theme") == 0 || strcmp(argv[i], "--checkpoint") == 0 || strcmp(argv[i], "--arch") == 0) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "frost: %s needs a value\n", argv[i]);
                 return -1;
@@ -28,9 +28,13 @@ static int ui_args(int argc, char **argv, app_options *o) {
             v = argv[i + 1];
             if (argv[i][2] == 't')
                 o->theme = v;
-            else
+            else if (argv[i][2] == 'c')
                 o->checkpoint = v;
+            else
+                o->arch = v;
             i++;
+        } else if (strncmp(argv[i], "--arch=", 7) == 0) {
+            o->arch = argv[i] + 7;
         } else if (strncmp(argv[i], "--theme=", 8) == 0) {
             o->theme = argv[i] + 8;
         } else if (strncmp(argv[i], "--checkpoint=", 13) == 0) {
