@@ -1,11 +1,16 @@
 // test_tui.c — the full-screen interface, end to end: the real binary inside tmux (send-keys,
 // capture-pane), on sample_data/. What the screen shows is what is checked.
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "testutil.h"
 #include "tmux_util.h"
 
 static void start(void) { tmux_start("sample_data", 140, 45, NULL); }
+static void no_start(void) {}
 
 TestSuite(tui, .init = start, .fini = tmux_stop, .timeout = 180);
 
@@ -46,6 +51,107 @@ Test(tui, train_screen_runs_to_completion) {
     const char *s = tmux_screen(0);
     cr_expect(strstr(s, "epoch 3/3") && strstr(s, "valid 3/3"), "progress bars at the end:\n%s", s);
     cr_expect(strstr(s, "valid Loss:") && strstr(s, "valid acc"), "%s", s);
+    tmux_keys("q");
+    cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
+}
+
+Test(tui, blocks_and_batchnorm_on_the_model_screen) {
+    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
+    tmux_keys("2");
+    cr_assert(tmux_wait_for("blocks: conv1 bn1 layer1 layer2 layer3 layer4 fc", 60), "%s", tmux_screen(0));
+    cr_expect(strstr(tmux_screen(0), "BatchNorm in frozen layers: eval"), "%s", tmux_screen(0));
+    tmux_keys("h");
+    cr_assert(tmux_wait_for("trainable 1,539", 60), "%s", tmux_screen(0));
+    // ] thaws the last frozen block from the head: layer4 (8,393,728 parameters) with the new fc
+    tmux_keys("]");
+    cr_expect(tmux_wait_for("trainable 8,395,267", 30), "%s", tmux_screen(0));
+    cr_expect(strstr(tmux_screen(0), "thawed layer4"), "%s", tmux_screen(0));
+    // [ freezes the first block that trains: layer4 again
+    tmux_keys("[");
+    cr_expect(tmux_wait_for("trainable 1,539 ", 30), "%s", tmux_screen(0));
+    tmux_keys("b");
+    cr_expect(tmux_wait_for("BatchNorm in frozen layers: train", 30), "%s", tmux_screen(0));
+    tmux_keys("q");
+    cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
+}
+
+// The seed's own case: VGG16 for two classes, before and after, side by side.
+Test(tui, vgg16_before_and_after_side_by_side, .init = no_start) {
+    char *dir = tu_tmpdir();
+    const char *files[] = {"train/cat/a.jpg", "train/cat/b.jpg", "train/dog/a.jpg", "valid/cat/a.jpg", "valid/dog/a.jpg"};
+    unsigned char rgb[32 * 24 * 3];
+    for (int i = 0; i < 5; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        memset(rgb, 40 + 40 * i, sizeof rgb);
+        tu_mkdirs_for(path);
+        cr_assert_eq(tu_write_jpeg(path, 32, 24, rgb), 0);
+    }
+    char args[1100];
+    snprintf(args, sizeof args, "%s --arch vgg16", dir);
+    tmux_start(args, 160, 50, NULL);
+    cr_assert(tmux_wait_for("2 classes", 60), "%s", tmux_screen(0));
+    tmux_keys("2");
+    cr_assert(tmux_wait_for("VGG(", 120), "%s", tmux_screen(0));
+    tmux_keys("d");
+    cr_assert(tmux_wait_for("before: as torchvision builds it", 120), "%s", tmux_screen(0));
+    cr_expect(tmux_wait_for("Linear(in_features=4096, out_features=2, bias=True)", 30), "after:\n%s", tmux_screen(0));
+    tmux_keys("End");
+    const char *s = tmux_screen(0);
+    cr_expect(tmux_wait_for("Linear(in_features=4096, out_features=1000, bias=True)", 30), "before:\n%s", s);
+    cr_expect(strstr(tmux_screen(0), "\u2260") != NULL, "changed lines are marked:\n%s", tmux_screen(0));
+    tmux_keys("q");
+    cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
+    tmux_stop();
+    tu_rmtree(dir);
+    free(dir);
+}
+
+// The batch number in "train N/M" on the screen; -1 when absent.
+static int batch_number(void) {
+    const char *s = strstr(tmux_screen(0), "\ntrain ");
+    int n = -1, m;
+    if (s && sscanf(s, "\ntrain %d/%d", &n, &m) == 2) return n;
+    return -1;
+}
+
+Test(tui, custom_freeze_pause_resize_and_stop) {
+    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
+    // layer4 and the head train: the Train screen takes that from the Model screen
+    tmux_keys("2");
+    cr_assert(tmux_wait_for("ResNet(", 60), "%s", tmux_screen(0));
+    tmux_keys("h");
+    cr_assert(tmux_wait_for("trainable 1,539", 60), "%s", tmux_screen(0));
+    tmux_keys("]");
+    cr_assert(tmux_wait_for("trainable 8,395,267", 30), "%s", tmux_screen(0));
+    tmux_keys("3");
+    cr_assert(tmux_wait_for("layer4,fc  (from the Model screen)", 30), "%s", tmux_screen(0));
+    // 20 epochs of batch 4 at 64x64: long enough to pause, resize and stop
+    tmux_keys("Down Right Right Right Right Down Left Left Down Down Down Left Left Left");
+    cr_assert(tmux_wait_for("input size     64x64", 30), "%s", tmux_screen(0));
+    cr_assert(tmux_wait_for("batch          4", 30), "%s", tmux_screen(0));
+    tmux_keys("Enter");
+    cr_assert(tmux_wait_for("trainable: layer4,fc; everything else frozen", 60), "%s", tmux_screen(0));
+    for (int i = 0; i < 300 && batch_number() < 2; i++) usleep(100000);
+    tmux_keys("p");
+    cr_assert(tmux_wait_for("PAUSED", 30), "%s", tmux_screen(0));
+    usleep(1500000);   // a batch in flight when p was pressed may still finish
+    int at = batch_number();
+    sleep(3);
+    cr_expect_eq(batch_number(), at, "the batch counter stands still while paused:\n%s", tmux_screen(0));
+    // resizing while training: smaller, too small, and back
+    tmux_resize(90, 30);
+    cr_expect(tmux_wait_for("train acc", 30), "redrawn at 90x30:\n%s", tmux_screen(0));
+    tmux_resize(50, 12);
+    cr_expect(tmux_wait_for("needs 60x16 at least", 30), "too small:\n%s", tmux_screen(0));
+    tmux_resize(140, 45);
+    cr_expect(tmux_wait_for("PAUSED", 30), "%s", tmux_screen(0));
+    tmux_keys("p");
+    cr_expect(tmux_wait_for("running", 30), "%s", tmux_screen(0));
+    for (int i = 0; i < 300 && batch_number() <= at; i++) usleep(100000);
+    cr_expect_gt(batch_number(), at, "resumed:\n%s", tmux_screen(0));
+    tmux_keys("s");
+    cr_expect(tmux_wait_for("Stopped after", 60), "%s", tmux_screen(0));
     tmux_keys("q");
     cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
 }

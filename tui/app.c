@@ -64,7 +64,15 @@ static app_action lookup(const app *a, int ch) {
     return ACT_NONE;
 }
 
+// where each key bar item was drawn, for mouse clicks
+static struct {
+    int x0, x1;
+    size_t key;
+} g_bar[64];
+static int g_n_bar;
+
 static void draw_keybar(const app *a, int row, int cols) {
+    g_n_bar = 0;
     move(row, 0);
     clrtoeol();
     attron(A_REVERSE);
@@ -80,6 +88,7 @@ static void draw_keybar(const app *a, int row, int cols) {
         int n = snprintf(item, sizeof item, " %s %s ", KEYS[i].key, what);
         if (x + n > cols) break;
         mvaddstr(row, x, item);
+        if (g_n_bar < 64) g_bar[g_n_bar].x0 = x, g_bar[g_n_bar].x1 = x + n, g_bar[g_n_bar++].key = i;
         x += n;
     }
     for (; x < cols; x++) mvaddch(row, x, ' ');
@@ -100,12 +109,19 @@ static void draw_help(int top, int rows, int cols) {
     }
 }
 
+enum { MIN_COLS = 60, MIN_ROWS = 16 };
+
 static void draw(app *a) {
     int rows, cols;
     getmaxyx(stdscr, rows, cols);
     erase();
-    if (rows < 10 || cols < 40) {
-        mvaddnstr(0, 0, "frost: the window is too small (40x10 at least)", cols);
+    if (rows < MIN_ROWS || cols < MIN_COLS) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "The window is %dx%d; frost needs %dx%d at least. Enlarge it, or press q to quit.", cols,
+                 rows, MIN_COLS, MIN_ROWS);
+        // wrapped over as many lines as it takes
+        int len = (int)strlen(msg);
+        for (int r = 0, off = 0; off < len && r < rows; r++, off += cols) mvaddnstr(r, 0, msg + off, cols);
         refresh();
         return;
     }
@@ -127,6 +143,33 @@ static void draw(app *a) {
     mvaddnstr(rows - 2, 0, a->status, cols);
     draw_keybar(a, rows - 1, cols);
     refresh();
+}
+
+// A mouse event as an action: the wheel scrolls, a click on the key bar presses that key, a click in
+// the body goes to the screen (ACT_MOUSE, with the position in a->mouse_y/x).
+static app_action mouse_action(app *a, int *repeat) {
+    MEVENT ev;
+    *repeat = 1;
+    if (getmouse(&ev) != OK) return ACT_NONE;
+    if (ev.bstate & BUTTON4_PRESSED) {
+        *repeat = 3;
+        return ACT_UP;
+    }
+#ifdef BUTTON5_PRESSED
+    if (ev.bstate & BUTTON5_PRESSED) {
+        *repeat = 3;
+        return ACT_DOWN;
+    }
+#endif
+    if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED))) return ACT_NONE;
+    if (ev.y == LINES - 1) {
+        for (int k = 0; k < g_n_bar; k++)
+            if (ev.x >= g_bar[k].x0 && ev.x < g_bar[k].x1) return KEYS[g_bar[k].key].act;
+        return ACT_NONE;
+    }
+    a->mouse_y = ev.y;
+    a->mouse_x = ev.x;
+    return ACT_MOUSE;
 }
 
 int app_run(const app_options *opts) {
@@ -157,6 +200,13 @@ int app_run(const app_options *opts) {
         fprintf(stderr, "frost: %s\n", err);
         return 1;
     }
+    mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED
+#ifdef BUTTON5_PRESSED
+                  | BUTTON5_PRESSED
+#endif
+              ,
+              NULL);
+    mouseinterval(0);
     char theme_msg[512] = "";
     style_start(opts->theme, theme_msg, sizeof theme_msg);
     snprintf(a.status, sizeof a.status, "%s",
@@ -172,8 +222,21 @@ int app_run(const app_options *opts) {
             a.help = 0;
             continue;
         }
-        app_action act = lookup(&a, ch == KEY_ENTER || ch == '\r' ? '\n' : ch);
+        int repeat = 1;
+        app_action act = ch == KEY_MOUSE ? mouse_action(&a, &repeat) : lookup(&a, ch == KEY_ENTER || ch == '\r' ? '\n' : ch);
         int rows = LINES - 4;
+        if (LINES < MIN_ROWS || COLS < MIN_COLS) {   // only quitting works in a window too small to draw
+            if (act == ACT_QUIT) a.quit = 1;
+            continue;
+        }
+        for (int k = 1; k < repeat; k++) {
+            if (a.screen == SCREEN_DATA)
+                data_act(&a, act, rows);
+            else if (a.screen == SCREEN_MODEL)
+                model_act(&a, act, rows);
+            else if (a.screen == SCREEN_PREDICT)
+                predict_act(&a, act, rows);
+        }
         switch (act) {
         case ACT_QUIT: a.quit = 1; break;
         case ACT_HELP: a.help = 1; break;

@@ -68,6 +68,9 @@ typedef struct {
     train_event tr_epoch_rows[TR_MAX_EPOCH_ROWS];
     int tr_n_epoch_rows;
     char tr_log[TR_LOG_LINES][160];
+    char tr_trainable[1024];    // the Model screen's choice, as given to the trainer ("" = the seed's)
+    char tr_device_name[32];
+    pipeline_opts tr_prep;      // the run's preprocessing (for predicting with its model)
     // model: the side-by-side view (before / after head replacement) and the blocks
     int diff;                   // 1: side by side
     model_line *before;         // lines of the architecture as torchvision builds it (for the diff)
@@ -111,6 +114,9 @@ void predict_draw(app *a, int top, int rows, int cols);
 void predict_act(app *a, app_action act, int rows);
 void predict_poll(app *a);          // every tick (a background job's progress)
 void predict_free(app *a);
+// Hands a trained model (ownership passes) and its preprocessing to the Predict screen; the class
+// names are the dataset's.
+void predict_set_model(app *a, ft_model *m, const char *source, const pipeline_opts *prep);
 // screen_data.c
 void data_poll(app *a);             // every tick
 void data_free(app *a);

@@ -1,5 +1,6 @@
 // screen_predict.c — screen 4: predictions of a trained model (placeholder until the full screen).
 #include <curses.h>
+#include <stdio.h>
 
 #include "app.h"
 
@@ -14,3 +15,9 @@ void predict_act(app *a, app_action act, int rows) {
 }
 void predict_poll(app *a) { (void)a; }
 void predict_free(app *a) { (void)a; }
+void predict_set_model(app *a, ft_model *m, const char *source, const pipeline_opts *prep) {
+    (void)prep;
+    ft_model_free(a->pr_model);
+    a->pr_model = m;
+    snprintf(a->pr_source, sizeof a->pr_source, "%s", source);
+}

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "app.h"
+#include "chart.h"
+#include "style.h"
 
 // ---------------------------------------------------------------------------------------------
 // the form
@@ -99,6 +101,9 @@ static void start_run(app *a) {
     c.bn_eval = !a->tr_bn;
     c.cache = a->tr_cache ? 0 : -1;
     snprintf(c.device, sizeof c.device, "%s", a->tr_device ? "cpu" : "auto");
+    model_trainable_spec(a, a->tr_trainable, sizeof a->tr_trainable);
+    c.trainable = a->tr_trainable[0] ? a->tr_trainable : NULL;
+    c.keep_model = 1;   // handed to the Predict screen when the run ends
     if (!a->tr_events) a->tr_events = events_new();
     char err[512];
     a->tr = a->tr_events ? trainer_start(&c, &a->d, a->tr_events, err, sizeof err) : NULL;
@@ -113,6 +118,9 @@ static void start_run(app *a) {
     a->tr_phase_end[0] = a->tr_phase_end[1] = (train_event){0};
     a->tr_running = 1;
     a->tr_epochs_total = c.epochs;
+    a->tr_prep = c.prep;
+    snprintf(a->tr_device_name, sizeof a->tr_device_name, "%s",
+             strcmp(c.device, "auto") == 0 ? (ft_cuda_available() ? "cuda" : "cpu") : c.device);
     snprintf(a->status, sizeof a->status, "training %s: p pauses, s stops", c.arch);
 }
 
@@ -137,14 +145,25 @@ void train_poll(app *a) {
         case EV_SKIPPED: log_line(a, "skipped %s", e.text); break;
         case EV_SAVED: log_line(a, "saved %s", e.text); break;
         case EV_ERROR: log_line(a, "error: %s", e.text); break;
-        case EV_FINISHED:
+        case EV_FINISHED: {
             log_line(a, "%s after %.1f s", e.status == 0 ? "Training complete" : e.status == 1 ? "Stopped" : "Failed",
                      e.seconds);
-            trainer_join(a->tr);
+            ft_model *m = NULL;
+            trainer_join_model(a->tr, &m);
             a->tr = NULL;
             a->tr_running = 0;
-            snprintf(a->status, sizeof a->status, "%s", e.status == 0 ? "training complete" : "training ended");
+            if (m && e.status >= 0 && a->tr_n_epoch_rows > 0) {
+                char source[256];
+                snprintf(source, sizeof source, "%s trained here, %d epoch%s", ft_model_arch(m), a->tr_n_epoch_rows,
+                         a->tr_n_epoch_rows == 1 ? "" : "s");
+                predict_set_model(a, m, source, &a->tr_prep);
+                m = NULL;
+            }
+            ft_model_free(m);
+            snprintf(a->status, sizeof a->status, "%s",
+                     e.status == 0 ? "training complete: 4 shows predictions" : "training ended");
             break;
+        }
         }
     }
 }
@@ -162,12 +181,56 @@ void train_stop_and_join(app *a) {
 // ---------------------------------------------------------------------------------------------
 // drawing
 
-static void bar(int row, int col, int width, double fraction, const char *label) {
+static void bar(int row, int col, int width, double fraction, const char *label, ui_role role) {
     if (fraction < 0 || !isfinite(fraction)) fraction = 0;
-    if (fraction > 1) fraction = 1;
-    int filled = (int)(fraction * width + 0.5);
     mvprintw(row, col, "%-14s ", label);
-    for (int k = 0; k < width; k++) addstr(k < filled ? "\u2588" : "\u00b7");
+    style_bar(row, col + 15, width, fraction, role);
+}
+
+// Loss and accuracy per epoch, train and valid, with the running values of the epoch in progress.
+static void draw_charts(app *a, int top, int rows, int cols) {
+    enum { MAXP = TR_MAX_EPOCH_ROWS + 1 };
+    double tl[MAXP], vl[MAXP], ta[MAXP], va[MAXP];
+    int n = 0;
+    for (int i = 0; i < a->tr_n_epoch_rows && n < MAXP; i++, n++) {
+        const train_event *e = &a->tr_epoch_rows[i];
+        tl[n] = e->train_loss, vl[n] = e->valid_loss, ta[n] = e->train_acc, va[n] = e->valid_acc;
+    }
+    const train_event *b = &a->tr_last;
+    if (a->tr_running && b->epoch > a->tr_n_epoch_rows && n < MAXP) {   // the epoch in progress
+        int valid = b->phase == PHASE_VALID;
+        tl[n] = valid ? a->tr_phase_end[PHASE_TRAIN].running_loss : b->running_loss;
+        ta[n] = valid ? a->tr_phase_end[PHASE_TRAIN].running_acc : b->running_acc;
+        vl[n] = valid ? b->running_loss : NAN;
+        va[n] = valid ? b->running_acc : NAN;
+        n++;
+    }
+    // the loss axis spans the values seen (with a margin), so small changes show
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        if (isfinite(tl[i])) lo = fmin(lo, tl[i]), hi = fmax(hi, tl[i]);
+        if (isfinite(vl[i])) lo = fmin(lo, vl[i]), hi = fmax(hi, vl[i]);
+    }
+    if (!(hi >= lo)) lo = 0, hi = 1;
+    double margin = hi > lo ? 0.1 * (hi - lo) : 0.01 * fabs(hi) + 1e-3;
+    lo = fmax(0, lo - margin);
+    hi += margin;
+    int half = cols / 2;
+    int x_max = a->tr_epochs_total > 1 ? a->tr_epochs_total - 1 : 1;
+    mvprintw(top, 0, "loss per epoch (");
+    attron(style(ROLE_TRAIN));
+    addstr(style_unicode() ? "train" : "train *");
+    attroff(style(ROLE_TRAIN));
+    addstr(", ");
+    attron(style(ROLE_VALID));
+    addstr(style_unicode() ? "valid" : "valid o");
+    attroff(style(ROLE_VALID));
+    addstr(")");
+    mvprintw(top, half, "accuracy %% per epoch");
+    chart_series loss[2] = {{tl, n, ROLE_TRAIN, '*'}, {vl, n, ROLE_VALID, 'o'}};
+    chart_series acc[2] = {{ta, n, ROLE_TRAIN, '*'}, {va, n, ROLE_VALID, 'o'}};
+    chart_draw(top + 1, 0, rows - 1, half - 2, 7, loss, 2, x_max, lo, hi);
+    chart_draw(top + 1, half, rows - 1, cols - half - 1, 7, acc, 2, x_max, 0, 100);
 }
 
 void train_draw(app *a, int top, int rows, int cols) {
@@ -175,44 +238,63 @@ void train_draw(app *a, int top, int rows, int cols) {
     for (int f = 0; f < N_FIELDS; f++, r++) {
         char value[160];
         field_text(a, f, value, sizeof value);
-        if (!a->tr_running && f == a->tr_field) attron(A_REVERSE);
+        attr_t at = a->tr_running ? style(ROLE_DIM) : f == a->tr_field ? style(ROLE_SELECTED) : A_NORMAL;
+        attron(at);
         mvprintw(r, 0, "%-14s %s", FIELD_NAMES[f], value);
-        if (!a->tr_running && f == a->tr_field) attroff(A_REVERSE);
+        attroff(at);
     }
+    char spec[1024];
+    if (a->tr_running)
+        snprintf(spec, sizeof spec, "%s", a->tr_trainable);
+    else
+        model_trainable_spec(a, spec, sizeof spec);
+    mvprintw(r++, 0, "%-14s ", "trainable");
+    if (spec[0])
+        printw("%.*s  (from the Model screen)", cols > 60 ? cols - 45 : 15, spec);
+    else
+        printw("the new head only, the rest frozen (the seed; change it on the Model screen)");
     r++;
     const train_event *b = &a->tr_last;
     int width = cols - 40 > 10 ? cols - 40 : 10;
     char label[64];
     snprintf(label, sizeof label, "epoch %d/%d", b->epoch, a->tr_epochs_total);
-    bar(r++, 0, width, a->tr_epochs_total ? (double)(b->epoch - (b->batch < b->batches)) / a->tr_epochs_total : 0, label);
+    bar(r++, 0, width, a->tr_epochs_total ? (double)(b->epoch - (b->batch < b->batches)) / a->tr_epochs_total : 0, label,
+        ROLE_BAR);
     snprintf(label, sizeof label, "%s %zu/%zu", b->phase == PHASE_TRAIN ? "train" : "valid", b->batch, b->batches);
-    bar(r++, 0, width, b->batches ? (double)b->batch / (double)b->batches : 0, label);
+    bar(r++, 0, width, b->batches ? (double)b->batch / (double)b->batches : 0, label, ROLE_BAR);
     // a loss bar is full at twice the loss of a uniform guess, ln(classes)
     double loss_scale = 2 * log((double)(a->have_dataset && a->d.n_classes > 1 ? a->d.n_classes : 2));
     for (int p = 0; p < 2; p++) {
         const train_event *live = b->phase == p && b->batch ? b : &a->tr_phase_end[p];
         double acc = live->running_acc, loss = live->running_loss;
+        ui_role role = p ? ROLE_VALID : ROLE_TRAIN;
         snprintf(label, sizeof label, "%s acc", p ? "valid" : "train");
-        bar(r, 0, width, acc / 100.0, label);
+        bar(r, 0, width, acc / 100.0, label, role);
         printw(" %6.2f%%", isfinite(acc) ? acc : 0.0);
         r++;
         snprintf(label, sizeof label, "%s loss", p ? "valid" : "train");
-        bar(r, 0, width, isfinite(loss) ? loss / loss_scale : 0, label);
+        bar(r, 0, width, isfinite(loss) ? loss / loss_scale : 0, label, role);
         printw(" %.4f", isfinite(loss) ? loss : 0.0);
         r++;
     }
     int eta = (int)(b->eta_s + 0.5);
-    mvprintw(r++, 0, "%.1f images/s   ETA %d:%02d   %s", b->images_per_s, eta / 60, eta % 60,
-             a->tr_running ? (a->tr && trainer_paused(a->tr) ? "PAUSED" : "running") : "idle");
-    // epochs so far: valid accuracy as a bar each
-    for (int i = 0; i < a->tr_n_epoch_rows && r < top + rows - 6; i++, r++) {
-        const train_event *e = &a->tr_epoch_rows[i];
-        snprintf(label, sizeof label, "epoch %d", e->epoch);
-        bar(r, 0, width / 2, isfinite(e->valid_acc) ? e->valid_acc / 100.0 : 0, label);
-        printw(" train %.4f / %.2f%%  valid %.4f / %.2f%%", e->train_loss, e->train_acc, e->valid_loss, e->valid_acc);
-    }
+    const char *state = a->tr_running ? (a->tr && trainer_paused(a->tr) ? "PAUSED" : "running") : "idle";
+    mvprintw(r++, 0, "%.1f images/s   ETA %d:%02d   device %s   ", b->images_per_s, eta / 60, eta % 60,
+             a->tr_device_name[0] ? a->tr_device_name : "-");
+    attron(style(a->tr_running && a->tr && trainer_paused(a->tr) ? ROLE_WARNING : ROLE_TEXT));
+    addstr(state);
+    attroff(style(a->tr_running && a->tr && trainer_paused(a->tr) ? ROLE_WARNING : ROLE_TEXT));
     r++;
-    for (int i = 0; i < TR_LOG_LINES && r < top + rows; i++)
+    // the charts when there is room for them and a log of 4 lines
+    int left = top + rows - r;
+    if (left >= 9 + 4 && cols >= 60) {
+        int h = left - 4 > 10 ? 10 : left - 4 - 1;
+        draw_charts(a, r, h, cols);
+        r += h + 1;
+    }
+    // the log: its newest lines that fit
+    int avail = top + rows - r, first = TR_LOG_LINES - avail;
+    for (int i = first > 0 ? first : 0; i < TR_LOG_LINES && r < top + rows; i++)
         if (a->tr_log[i][0]) mvaddnstr(r++, 0, a->tr_log[i], cols - 1);
 }
 
