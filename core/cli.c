@@ -119,6 +119,7 @@ int cli_main(int argc, char **argv) {
     if (strcmp(cmd, "summary") == 0) return cmd_summary(argc - 1, argv + 1);
     if (strcmp(cmd, "doctor") == 0) return cmd_doctor(argc - 1, argv + 1);
     if (strcmp(cmd, "bench-data") == 0) return cmd_bench_data(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench-forward") == 0) return cmd_bench_forward(argc - 1, argv + 1);
     if (strcmp(cmd, "train") == 0) return cmd_train(argc - 1, argv + 1);
     if (strcmp(cmd, "predict") == 0) return cmd_predict(argc - 1, argv + 1);
     if (strcmp(cmd, "weights") == 0) return cmd_weights(argc - 1, argv + 1);

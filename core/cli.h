@@ -38,6 +38,7 @@ int cmd_doctor(int argc, char **argv);   // frost doctor DATASET [--workers N]
 int cmd_bench_data(int argc, char **argv);  // frost bench-data DATASET [pipeline options]
 int cmd_train(int argc, char **argv);    // frost train DATASET --arch ARCH [options] (cli_train.c)
 int cmd_predict(int argc, char **argv);  // frost predict CKPT IMAGE...|DIR [--top K] [--json] (cli_predict.c)
+int cmd_bench_forward(int argc, char **argv);  // frost bench-forward ARCH [...] (cli_bench.c)
 int cmd_weights(int argc, char **argv);  // frost weights list|fetch ARCH|path ARCH|check FILE (cli_weights.c)
 int cmd_weights_check(int argc, char **argv);  // frost weights check FILE [--arch ARCH] (cli_weights_check.c)
 

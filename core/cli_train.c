@@ -111,6 +111,9 @@ static int parse_args(int argc, char **argv, train_args *a) {
         } else if (OPT("--resume")) {
             NEED(*v, "train: --resume needs a checkpoint");
             a->cfg.resume = v;
+        } else if (strcmp(argv[i], "--profile") == 0) {
+            a->cfg.profile = 1;
+            i++;
         } else if (OPT("--trainable")) {
             NEED(*v, "train: --trainable needs module paths (e.g. layer4,fc)");
             a->cfg.trainable = v;

@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,7 @@ struct loader {
     size_t next_claim, next_commit, good, skipped, off, released;
     int committing;
     size_t batch_counter;
+    double busy_s;            // time the workers spent loading files (decode + transform), all epochs
     int finished;
     char error[256];
 
@@ -181,10 +183,14 @@ static void *worker_main(void *arg) {
         pthread_mutex_unlock(&l->mu);
 
         reason[0] = '\0';
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         int rc = l->src.load(state, path, dst, reason, sizeof l->reason[0]);
         if (rc != 0 && !reason[0]) snprintf(reason, sizeof l->reason[0], "could not be loaded");
+        clock_gettime(CLOCK_MONOTONIC, &t1);
 
         pthread_mutex_lock(&l->mu);
+        l->busy_s += (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
         l->state[ts] = rc == 0 ? SLOT_OK : SLOT_BAD;
         commit_ready(l);
     }
@@ -390,4 +396,11 @@ size_t loader_skipped(loader *l) {
     size_t n = l->skipped;
     pthread_mutex_unlock(&l->mu);
     return n;
+}
+
+double loader_busy_seconds(loader *l) {
+    pthread_mutex_lock(&l->mu);
+    double s = l->busy_s;
+    pthread_mutex_unlock(&l->mu);
+    return s;
 }

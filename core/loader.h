@@ -73,5 +73,6 @@ void loader_epoch_order(uint64_t seed, int epoch, int shuffle, size_t *order, si
 int loader_workers(const loader *l);
 size_t loader_batches_per_epoch(const loader *l);   // assuming no file is skipped
 size_t loader_skipped(loader *l);                   // files skipped so far in this epoch
+double loader_busy_seconds(loader *l);              // worker time spent loading files, all epochs (profiling)
 
 #endif

@@ -48,6 +48,9 @@ struct trainer {
     float *gather;              // batch_size x feat, for replayed batches
     int64_t *gather_labels;
     size_t *order;
+    // --profile: where the run's time went (trainer thread, seconds)
+    double p_wait, p_features, p_forward, p_backward, p_optimizer, p_copy, p_events;
+    size_t p_loaded;   // images that came through the loaders
     double run_start, last_epoch_seconds;
     int epoch, start_epoch;
 };
@@ -129,16 +132,24 @@ static double eta(trainer *t, int phase, size_t done, size_t total, double phase
 static ft_status *step(trainer *t, int phase, int features, const float *x, const int64_t *labels, int n,
                        ft_step_result *r) {
     const int64_t S = t->prep.tf.size;
+    ft_status *s;
     if (features)
-        return phase == PHASE_TRAIN ? ft_head_train_step(t->m, t->opt, x, labels, n, r)
-                                    : ft_head_eval_step(t->m, x, labels, n, r);
-    return phase == PHASE_TRAIN ? ft_train_step(t->m, t->opt, x, labels, n, 3, S, S, r)
-                                : ft_eval_step(t->m, x, labels, n, 3, S, S, r);
+        s = phase == PHASE_TRAIN ? ft_head_train_step(t->m, t->opt, x, labels, n, r)
+                                 : ft_head_eval_step(t->m, x, labels, n, r);
+    else
+        s = phase == PHASE_TRAIN ? ft_train_step(t->m, t->opt, x, labels, n, 3, S, S, r)
+                                 : ft_eval_step(t->m, x, labels, n, 3, S, S, r);
+    if (!s) {
+        t->p_forward += r->forward_s;
+        t->p_backward += r->backward_s;
+        t->p_optimizer += r->optimizer_s;
+    }
+    return s;
 }
 
 static void batch_event(trainer *t, int phase, size_t batch, size_t batches, const ft_step_result *r,
                         const phase_stats *st, double start) {
-    double elapsed = now() - start;
+    double t0 = now(), elapsed = t0 - start;
     train_event e = {.kind = EV_BATCH, .epoch = t->epoch, .phase = phase, .batch = batch, .batches = batches};
     e.loss = r->loss;
     e.running_loss = st->loss_sum / (double)st->seen;
@@ -146,6 +157,7 @@ static void batch_event(trainer *t, int phase, size_t batch, size_t batches, con
     e.images_per_s = elapsed > 0 ? (double)st->seen / elapsed : 0;
     e.eta_s = eta(t, phase, batch, batches, elapsed);
     post(t, &e);
+    t->p_events += now() - t0;
 }
 
 static int run_phase(trainer *t, int phase, phase_stats *st) {
@@ -176,12 +188,14 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
                 break;
             }
             int n = (int)((b + 1) * (size_t)B <= n_good ? (size_t)B : n_good - b * (size_t)B);
+            double c0 = now();
             for (int k = 0; k < n; k++) {
                 size_t item = t->order[b * (size_t)B + (size_t)k];
                 memcpy(t->gather + (size_t)k * (size_t)t->feat, t->cache[phase] + item * (size_t)t->feat,
                        (size_t)t->feat * sizeof(float));
                 t->gather_labels[k] = split->items[item].label;
             }
+            t->p_copy += now() - c0;
             ft_status *s = step(t, phase, 1, t->gather, t->gather_labels, n, &r);
             if (s) return fail_status(t, phase == PHASE_TRAIN ? "training step" : "validation step", s);
             st->loss_sum += r.loss * (double)r.n;
@@ -198,19 +212,26 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
         loader_batch *lb;
         int got;
         size_t b = 0;
+        double w0 = now();
         while ((got = loader_next(l, &lb, err, sizeof err)) == 1) {
+            t->p_wait += now() - w0;
+            t->p_loaded += (size_t)lb->n;
             ft_status *s = NULL;
             if (t->cache_on) {
                 // compute the backbone once, keep it, and run the head on it: the same numbers as a
                 // whole forward pass, since nothing before the head is trainable or random
                 float *dst = t->gather;
                 const int64_t S = t->prep.tf.size;
+                double f0 = now();
                 s = ft_model_features(t->m, lb->data, lb->n, 3, S, S, dst, (size_t)B * (size_t)t->feat);
+                double f1 = now();
+                t->p_features += f1 - f0;
                 for (int k = 0; !s && k < lb->n; k++) {
                     memcpy(t->cache[phase] + lb->items[k] * (size_t)t->feat, dst + (size_t)k * (size_t)t->feat,
                            (size_t)t->feat * sizeof(float));
                     t->cached[phase][lb->items[k]] = 1;
                 }
+                t->p_copy += now() - f1;
                 if (!s) s = step(t, phase, 1, dst, lb->labels, lb->n, &r);
             } else {
                 s = step(t, phase, 0, lb->data, lb->labels, lb->n, &r);
@@ -229,6 +250,7 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
                 status = RUN_STOPPED;
                 break;
             }
+            w0 = now();
         }
         loader_stop(l);
         report_skipped(t);
@@ -430,11 +452,42 @@ static void save(trainer *t, const phase_stats *tr, const phase_stats *va, int e
         post_text(t, EV_SAVED, "%s", t->cfg.save);
 }
 
+// --profile: the breakdown of the run's wall time, as EV_INFO lines.
+static void post_profile(trainer *t) {
+    double busy = 0;
+    for (int p = 0; p < 2; p++)
+        if (t->loaders[p]) busy += loader_busy_seconds(t->loaders[p]);
+    double wall = now() - t->run_start;
+    double known = t->p_wait + t->p_features + t->p_forward + t->p_backward + t->p_optimizer + t->p_copy + t->p_events;
+    post_text(t, EV_INFO, "profile: where the %.2f s of the run went (trainer thread)", wall);
+    post_text(t, EV_INFO, "profile:   waiting for batches      %8.2f s  (decode + resize ran on %d worker%s: %.2f s of "
+              "their time, %.1f ms per image)", t->p_wait, t->cfg.workers, t->cfg.workers == 1 ? "" : "s", busy,
+              t->p_loaded ? 1e3 * busy / (double)t->p_loaded : 0.0);
+    post_text(t, EV_INFO, "profile:   backbone (cache fill)    %8.2f s", t->p_features);
+    post_text(t, EV_INFO, "profile:   forward                  %8.2f s", t->p_forward);
+    post_text(t, EV_INFO, "profile:   backward                 %8.2f s", t->p_backward);
+    post_text(t, EV_INFO, "profile:   optimizer                %8.2f s", t->p_optimizer);
+    post_text(t, EV_INFO, "profile:   copies (feature cache)   %8.2f s", t->p_copy);
+    post_text(t, EV_INFO, "profile:   events (UI, log)         %8.2f s", t->p_events);
+    post_text(t, EV_INFO, "profile:   model build, other       %8.2f s", wall - known > 0 ? wall - known : 0.0);
+}
+
 static int run(trainer *t) {
-    int threads = t->cfg.threads > 0 ? t->cfg.threads : loader_default_workers();
+    // The split of the cores. On the CPU the network's arithmetic is most of the work (a ResNet50
+    // forward pass costs ~40x decoding and resizing a photo), so libtorch gets every core and the
+    // loader a quarter of them (at least one): its workers sleep most of the time and never hold a
+    // core from libtorch for long. On a GPU the CPU's job is decoding: the loader gets all cores but
+    // one. --threads and --workers override it.
+    int cores = loader_default_workers();
+    int gpu = strcmp(t->cfg.device, "cpu") != 0 && ft_cuda_available();
+    int threads = t->cfg.threads > 0 ? t->cfg.threads : gpu ? 1 : cores;
+    int auto_workers = t->cfg.workers <= 0;
+    if (auto_workers) t->cfg.workers = gpu ? (cores > 2 ? cores - 1 : 1) : cores / 4 > 1 ? cores / 4 : 1;
     ft_set_num_threads(threads);
+    post_text(t, EV_INFO, "threads: %d for libtorch%s, %d loader worker%s%s (%d cores)", threads,
+              t->cfg.threads > 0 ? " (--threads)" : "", t->cfg.workers, t->cfg.workers == 1 ? "" : "s",
+              auto_workers ? "" : " (--workers)", cores);
     ft_manual_seed(t->cfg.seed);
-    if (t->cfg.workers <= 0) t->cfg.workers = loader_default_workers();
     int rc = build_model(t);
     if (rc == RUN_DONE) rc = decide_cache(t);
     if (rc == RUN_DONE) rc = make_loaders(t);
@@ -455,6 +508,7 @@ static int run(trainer *t) {
         save(t, &tr, &va, t->epoch);
     }
     if (rc == RUN_STOPPED) save(t, NULL, NULL, t->epoch - 1);
+    if (t->cfg.profile) post_profile(t);
     return rc;
 }
 

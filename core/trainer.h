@@ -35,7 +35,7 @@ typedef struct {
     char device[16];       // "auto", "cpu", "cuda", "cuda:N"
     int bn_eval;           // 1
     int cache;             // -1: on when exact; 0 off; 1 on (an error when it cannot be exact)
-    int workers;           // loader threads; 0: the cores available
+    int workers;           // loader threads; 0: a quarter of the cores, at least 1
     int threads;           // libtorch intra-op threads; 0: the cores available
     pipeline_opts prep;    // the seed's: 224x224, exact, mean/std 0.5
     const char *save;      // checkpoint written after every epoch, and when stopped; NULL: none
@@ -43,6 +43,7 @@ typedef struct {
     const char *trainable; // NULL: the seed (only the new head trains); else comma-separated module paths
                            // ("layer4,fc"; "all": every parameter) that train, everything else frozen
     int keep_model;        // 1: trainer_join_model hands the trained model over instead of freeing it
+    int profile;           // 1: at the end, EV_INFO lines "profile: ..." with where the time went
 } trainer_config;
 
 void trainer_config_default(trainer_config *c);

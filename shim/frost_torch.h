@@ -192,6 +192,9 @@ typedef struct {
     double loss;       // mean cross-entropy over the batch
     int64_t correct;   // samples whose arg-max logit is the label
     int64_t n;
+    // where the step's time went, in seconds (wall clock on the calling thread; on a GPU the work is
+    // asynchronous, so the time shows up where the result is read: forward_s)
+    double forward_s, backward_s, optimizer_s;
 } ft_step_result;
 
 // One training step: forward in the current mode, cross-entropy (mean), backward, optimizer step.

@@ -1,6 +1,7 @@
 // train_api.cpp — the exported C functions for training: modes with the frozen-BatchNorm rule,
 // optimizers (libtorch's Adam and SGD), train and eval steps with cross-entropy, the feature-cache
 // steps that run the backbone or the head alone, and optimizer state by parameter name.
+#include <chrono>
 #include "shim_internal.hpp"
 
 #include <torch/optim.h>
@@ -52,6 +53,7 @@ void fill_result(const torch::Tensor &logits, const torch::Tensor &loss, const t
 
 ft_status *check_batch(const ft_model *m, const void *x, const int64_t *labels, int64_t n, ft_step_result *r) {
     if (!valid_model(m) || !x || !labels || !r) return bad_arg("NULL argument");
+    r->forward_s = r->backward_s = r->optimizer_s = 0;
     if (n < 1) return bad_arg("empty batch");
     for (int64_t i = 0; i < n; i++)
         if (labels[i] < 0 || labels[i] >= m->num_classes)
@@ -59,11 +61,22 @@ ft_status *check_batch(const ft_model *m, const void *x, const int64_t *labels, 
     return nullptr;
 }
 
-torch::Tensor train_on(ft_optimizer &o, const torch::Tensor &logits, const torch::Tensor &labels) {
+// Seconds since *t, and *t moved to now: one lap of a step's stopwatch.
+double lap(std::chrono::steady_clock::time_point *t) {
+    auto now = std::chrono::steady_clock::now();
+    double s = std::chrono::duration<double>(now - *t).count();
+    *t = now;
+    return s;
+}
+
+torch::Tensor train_on(ft_optimizer &o, const torch::Tensor &logits, const torch::Tensor &labels, ft_step_result *r,
+                       std::chrono::steady_clock::time_point *t) {
     auto loss = nn::functional::cross_entropy(logits, labels);
     o.opt->zero_grad();
     loss.backward();
+    r->backward_s = lap(t);
     o.opt->step();
+    r->optimizer_s = lap(t);
     return loss;
 }
 
@@ -169,11 +182,14 @@ ft_status *ft_train_step(ft_model *m, ft_optimizer *o, const float *x, const int
     if (ft_status *s = check_batch(m, x, labels, n, r)) return s;
     if (!o || o->model != m) return bad_arg("the optimizer belongs to another model");
     FT_GUARD_BEGIN
+    auto t = std::chrono::steady_clock::now();
     auto xt = wrap_input(*m, x, n, c, h, w);
     auto yt = wrap_labels(*m, labels, n);
     auto logits = frost::run_module(*m, *m->root, xt, false);
-    auto loss = train_on(*o, logits, yt);
+    r->forward_s = lap(&t);
+    auto loss = train_on(*o, logits, yt, r, &t);
     fill_result(logits.detach(), loss.detach(), yt, r);
+    r->forward_s += lap(&t);
     return nullptr;
     FT_GUARD_END
 }
@@ -183,9 +199,11 @@ ft_status *ft_eval_step(ft_model *m, const float *x, const int64_t *labels, int6
     if (ft_status *s = check_batch(m, x, labels, n, r)) return s;
     FT_GUARD_BEGIN
     torch::NoGradGuard no_grad;
+    auto t = std::chrono::steady_clock::now();
     auto yt = wrap_labels(*m, labels, n);
     auto logits = frost::run_module(*m, *m->root, wrap_input(*m, x, n, c, h, w), false);
     fill_result(logits, nn::functional::cross_entropy(logits, yt), yt, r);
+    r->forward_s = lap(&t);
     return nullptr;
     FT_GUARD_END
 }
@@ -207,12 +225,15 @@ ft_status *ft_head_train_step(ft_model *m, ft_optimizer *o, const float *feature
     if (ft_status *s = check_batch(m, features, labels, n, r)) return s;
     if (!o || o->model != m) return bad_arg("the optimizer belongs to another model");
     FT_GUARD_BEGIN
+    auto t = std::chrono::steady_clock::now();
     auto f = torch::from_blob(const_cast<float *>(features), {n, ft_model_feature_size(m)}, torch::kFloat32);
     if (!m->device.is_cpu()) f = f.to(m->device);
     auto yt = wrap_labels(*m, labels, n);
     auto logits = frost::run_head(*m, f);
-    auto loss = train_on(*o, logits, yt);
+    r->forward_s = lap(&t);
+    auto loss = train_on(*o, logits, yt, r, &t);
     fill_result(logits.detach(), loss.detach(), yt, r);
+    r->forward_s += lap(&t);
     return nullptr;
     FT_GUARD_END
 }
@@ -222,11 +243,13 @@ ft_status *ft_head_eval_step(ft_model *m, const float *features, const int64_t *
     if (ft_status *s = check_batch(m, features, labels, n, r)) return s;
     FT_GUARD_BEGIN
     torch::NoGradGuard no_grad;
+    auto t = std::chrono::steady_clock::now();
     auto f = torch::from_blob(const_cast<float *>(features), {n, ft_model_feature_size(m)}, torch::kFloat32);
     if (!m->device.is_cpu()) f = f.to(m->device);
     auto yt = wrap_labels(*m, labels, n);
     auto logits = frost::run_head(*m, f);
     fill_result(logits, nn::functional::cross_entropy(logits, yt), yt, r);
+    r->forward_s = lap(&t);
     return nullptr;
     FT_GUARD_END
 }

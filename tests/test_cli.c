@@ -130,3 +130,40 @@ Test(cli, bad_weights_files) {
     tu_rmtree(dir);
     free(dir);
 }
+
+// --profile says where the time went; its parts add up to no more than the run
+Test(cli, train_profile_and_bench_forward, .timeout = 300) {
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"train", "sample_data", "--arch", "resnet18", "--epochs", "2", "--size", "32",
+                                      "--profile", NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "threads: ") != NULL, "the thread split is in the log:\n%s", r.out);
+    const char *p = strstr(r.out, "profile: where the ");
+    cr_assert_not_null(p, "%s", r.out);
+    double wall = 0, sum = 0;
+    cr_assert_eq(sscanf(p, "profile: where the %lf s", &wall), 1);
+    const char *parts[] = {"waiting for batches", "backbone (cache fill)", "forward ", "backward", "optimizer",
+                           "copies", "events", "model build, other"};
+    for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+        const char *q = strstr(p, parts[k]);
+        cr_assert_not_null(q, "profile line '%s' missing:\n%s", parts[k], p);
+        double v = -1;
+        cr_assert_eq(sscanf(q + strlen(parts[k]), " %lf", &v), 1, "%s", q);
+        cr_expect_geq(v, 0);
+        sum += v;
+    }
+    cr_expect_leq(sum, wall * 1.01 + 0.01, "the parts (%.3f s) fit in the run (%.3f s)", sum, wall);
+    cr_expect(strstr(strstr(p, "backbone (cache fill)"), " 0.00 s") == NULL ||
+                  strstr(r.out, "feature cache off") != NULL,
+              "with the cache on, the backbone's time is counted:\n%s", p);
+    tu_run_free(&r);
+
+    tu_run_frost(&r, (const char *[]){"bench-forward", "resnet18", "--images", "8", "--size", "32", "--batch", "4", NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "resnet18 backbone forward: 8 images in ") != NULL, "%s", r.out);
+    tu_run_free(&r);
+    tu_run_frost(&r, (const char *[]){"bench-forward", "resnet18", "--images", "zero", NULL});
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "--images") != NULL, "%s", r.err);
+    tu_run_free(&r);
+}
