@@ -246,5 +246,29 @@ int theme_color_fit(theme_color c, int colors) {
     int n = colors >= 16 ? 16 : 8;
     if (c.kind == THEME_COLOR_INDEX && c.value < n) return c.value;
     if (c.kind == THEME_COLOR_INDEX && c.value < 16) return c.value - 8;   // bright -> its plain colour
+    int r = rgb >> 16 & 255, g = rgb >> 8 & 255, b = rgb & 255;
+    int hi = r > g ? (r > b ? r : b) : (g > b ? g : b), lo = r < g ? (r < b ? r : b) : (g < b ? g : b);
+    if (hi - lo < 32) {   // a grey: black or white (and the two greys in 16), never a hue
+        if (n == 8) return (r + g + b) / 3 < 128 ? 0 : 7;
+        static const int greys[4] = {0, 8, 7, 15};
+        int best = 0;
+        for (int i = 1; i < 4; i++)
+            if (dist2(rgb, theme_index_rgb(greys[i])) < dist2(rgb, theme_index_rgb(greys[best]))) best = i;
+        return greys[best];
+    }
     return nearest_of(rgb, 0, n);
+}
+
+void theme_fit_pair(theme_color fg, theme_color bg, int colors, int *fg_out, int *bg_out) {
+    *fg_out = theme_color_fit(fg, colors);
+    *bg_out = theme_color_fit(bg, colors);
+    if (*fg_out < 0 || *fg_out != *bg_out) return;
+    int want_fg = fg.kind == THEME_COLOR_RGB ? fg.value : theme_index_rgb(fg.value);
+    int want_bg = bg.kind == THEME_COLOR_RGB ? bg.value : theme_index_rgb(bg.value);
+    if (want_fg == want_bg) return;   // the theme asked for it
+    // text would vanish: black or white, whichever stands out more from the background
+    int black = theme_color_fit((theme_color){THEME_COLOR_INDEX, 0}, colors);
+    int white = theme_color_fit((theme_color){THEME_COLOR_INDEX, 15}, colors);
+    int bg_rgb = colors >= 0x1000000 && *bg_out >= 8 ? *bg_out : theme_index_rgb(*bg_out);
+    *fg_out = dist2(bg_rgb, 0x000000) > dist2(bg_rgb, 0xffffff) ? black : white;
 }

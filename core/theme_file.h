@@ -63,9 +63,15 @@ int theme_load(theme *t, const char *path, char *err, size_t errlen);
 
 // A colour as a curses colour number for a terminal with `colors` colours (0, 8, 16, 88, 256, or
 // 16777216 for direct colour): -1 for the default colour (and always when colors < 8); else
-// 0..colors-1: the nearest the terminal has (xterm's palette values are assumed for indices). In
+// 0..colors-1: the nearest the terminal has (xterm's palette values are assumed for indices; in 16
+// and 8 colours a grey becomes black, white or one of the two palette greys, never a hue). In
 // direct colour, indices 0-7 stay palette colours and everything else becomes 0xRRGGBB (at least 8).
 int theme_color_fit(theme_color c, int colors);
+
+// Both colours of a role fitted (as theme_color_fit); when they came out the same though the theme
+// gave different colours (text that would vanish), the foreground becomes black or white, whichever
+// stands out more from the background.
+void theme_fit_pair(theme_color fg, theme_color bg, int colors, int *fg_out, int *bg_out);
 
 // The RGB value xterm gives palette index i (0..255), as 0xRRGGBB.
 int theme_index_rgb(int i);

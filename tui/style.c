@@ -125,7 +125,8 @@ static void apply(const theme *t) {
             // "default" in a role other than text: the colour of text (the theme's background)
             theme_color fgc = e->fg.kind == THEME_COLOR_DEFAULT ? text->fg : e->fg;
             theme_color bgc = e->bg.kind == THEME_COLOR_DEFAULT ? text->bg : e->bg;
-            int fg = theme_color_fit(fgc, g_colors), bg = theme_color_fit(bgc, g_colors);
+            int fg, bg;
+            theme_fit_pair(fgc, bgc, g_colors, &fg, &bg);
             if (!g_default_ok) {
                 if (fg < 0) fg = COLOR_WHITE;
                 if (bg < 0) bg = COLOR_BLACK;
