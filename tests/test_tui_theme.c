@@ -136,3 +136,23 @@ Test(tui_theme, eight_colour_terminal_draws) {
     tmux_keys("q");
     cr_expect(tmux_wait_for("EXITED 0", 30), "%s", tmux_screen(0));
 }
+
+// COLORTERM=truecolor with a -direct terminfo entry (tmux-direct, from ncurses-term): #rrggbb drawn
+// exactly, as 38;2;R;G;B.
+Test(tui_theme, truecolor_terminal_gets_exact_colours) {
+    tmux_start("sample_data --theme dark", 120, 30, "TERM=tmux-256color COLORTERM=truecolor");
+    cr_assert(tmux_wait_for(READY, 60), "%s", tmux_screen(0));
+    const char *s = tmux_screen(1);
+    cr_expect(strstr(s, "38;2;135;215;255") != NULL, "dark's title #87d7ff exactly:\n%s", s);
+    cr_expect(strstr(s, "38;5;") == NULL, "no palette colours then:\n%s", s);
+    tmux_keys("q");
+    cr_expect(tmux_wait_for("EXITED 0", 30), "%s", tmux_screen(0));
+}
+
+// Inside tmux a COLORTERM inherited from outside does not switch another TERM to its -direct entry
+// (tmux draws nothing for xterm-direct): the 256-colour palette is used, and the screen is drawn.
+Test(tui_theme, inherited_colorterm_inside_tmux_keeps_256_colours) {
+    tmux_start("sample_data --theme dark", 120, 30, "TERM=xterm-256color COLORTERM=truecolor");
+    cr_assert(tmux_wait_for(READY, 60), "%s", tmux_screen(0));
+    cr_expect(strstr(tmux_screen(1), "38;5;117") != NULL, "%s", tmux_screen(1));
+}
