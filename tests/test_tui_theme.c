@@ -156,3 +156,20 @@ Test(tui_theme, inherited_colorterm_inside_tmux_keeps_256_colours) {
     cr_assert(tmux_wait_for(READY, 60), "%s", tmux_screen(0));
     cr_expect(strstr(tmux_screen(1), "38;5;117") != NULL, "%s", tmux_screen(1));
 }
+
+// --theme PATH: a theme file of one's own, outside the folder.
+Test(tui_theme, theme_given_by_path) {
+    char *dir = tu_tmpdir();
+    char path[512], args[600];
+    snprintf(path, sizeof path, "%s/mine.theme", dir);
+    const char *mine = "text = default\nstatus = #00ff00 underline\n";
+    cr_assert_eq(tu_write_file(path, mine, strlen(mine)), 0);
+    snprintf(args, sizeof args, "sample_data --theme %s", path);
+    tmux_start(args, 120, 30, "TERM=screen-256color");
+    cr_assert(tmux_wait_for(READY, 60), "%s", tmux_screen(0));
+    cr_expect(strstr(tmux_screen(1), "38;5;46") != NULL, "mine's green status line (46):\n%s", tmux_screen(1));
+    tmux_keys("c");
+    cr_expect(tmux_wait_for("theme: dark", 10), "c goes on with the folder's first theme:\n%s", tmux_screen(0));
+    tu_rmtree(dir);
+    free(dir);
+}

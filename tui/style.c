@@ -152,15 +152,29 @@ static void use_builtin_dark(const char *cycle_name) {
     snprintf(g_shown, sizeof g_shown, "dark (built-in)");
 }
 
-// Loads the theme `name`: the folder's NAME.theme, else a built-in of that name. Returns 0, or -1
-// with msg (then the built-in dark is in use).
+// Loads the theme `name`: a file when it has a '/', else the folder's NAME.theme, else a built-in of
+// that name. Returns 0, or -1 with msg (then the built-in dark is in use).
 static int load(const char *name, char *msg, size_t msglen) {
-    if (!name[0] || strlen(name) >= sizeof g_name || strchr(name, '/') || name[0] == '.') {
+    theme t;
+    if (strchr(name, '/')) {   // a file of one's own, given by its path
+        char err[PATH_MAX + 200];
+        if (theme_load(&t, name, err, sizeof err) != 0) {
+            snprintf(msg, msglen, "%s; using the built-in dark theme", err);
+            use_builtin_dark("dark");
+            return -1;
+        }
+        apply(&t);
+        const char *base = strrchr(name, '/') + 1;
+        size_t n = strcspn(base, ".");
+        snprintf(g_name, sizeof g_name, "%.*s", (int)(n < 60 ? n : 60), base);
+        snprintf(g_shown, sizeof g_shown, "%s", g_name);
+        return 0;
+    }
+    if (!name[0] || strlen(name) >= sizeof g_name || name[0] == '.') {
         snprintf(msg, msglen, "theme '%.60s': not a theme name; using the built-in dark theme", name);
         use_builtin_dark("dark");
         return -1;
     }
-    theme t;
     char path[PATH_MAX + 80];
     snprintf(path, sizeof path, "%s/%s.theme", g_dir, name);
     if (g_dir[0] && access(path, F_OK) == 0) {
