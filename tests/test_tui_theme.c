@@ -1,6 +1,7 @@
 // test_tui_theme.c — themes in the running interface, end to end (the real binary in tmux, the
 // screen read back with its colour escapes): --theme, the c key cycling, a malformed theme file
-// reported by file and line while the app goes on, NO_COLOR, ASCII glyphs, an 8-colour terminal.
+// reported by file and line while the app goes on, NO_COLOR, ASCII glyphs, 8- and 16-colour terminals,
+// true colour, a theme given by its path.
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,4 +173,12 @@ Test(tui_theme, theme_given_by_path) {
     cr_expect(tmux_wait_for("theme: dark", 10), "c goes on with the folder's first theme:\n%s", tmux_screen(0));
     tu_rmtree(dir);
     free(dir);
+}
+
+Test(tui_theme, sixteen_colour_terminal_draws) {
+    tmux_start("sample_data --theme dark", 120, 30, "TERM=xterm-16color");
+    cr_assert(tmux_wait_for(READY, 60), "%s", tmux_screen(0));
+    const char *s = tmux_screen(1);
+    cr_expect(strstr(s, "38;5;") == NULL && strstr(s, "48;5;") == NULL, "only 16 colours are used:\n%s", s);
+    cr_expect(strstr(s, "\033[90m") != NULL, "dark's grey rule (245) as bright black (90):\n%s", s);
 }
