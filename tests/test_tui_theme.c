@@ -182,3 +182,21 @@ Test(tui_theme, sixteen_colour_terminal_draws) {
     cr_expect(strstr(s, "38;5;") == NULL && strstr(s, "48;5;") == NULL, "only 16 colours are used:\n%s", s);
     cr_expect(strstr(s, "\033[90m") != NULL, "dark's grey rule (245) as bright black (90):\n%s", s);
 }
+
+// The built-in dark (used without a themes folder) draws exactly what themes/dark.theme draws.
+Test(tui_theme, built_in_dark_matches_the_file) {
+    tmux_start("sample_data --theme dark", 120, 30, "TERM=screen-256color");
+    cr_assert(tmux_wait_for(READY, 60), "%s", tmux_screen(0));
+    char *from_file = strdup(tmux_screen(1));
+    tmux_stop();
+    char *empty = tu_tmpdir();
+    char env[600];
+    snprintf(env, sizeof env, "TERM=screen-256color FROST_THEMES_DIR=%s", empty);
+    tmux_start("sample_data --theme dark", 120, 30, env);
+    cr_assert(tmux_wait_for(READY, 60), "%s", tmux_screen(0));
+    cr_expect_str_eq(tmux_screen(1), from_file, "built-in and file differ");
+    cr_expect(strstr(from_file, "38;5;117") != NULL, "%s", from_file);
+    free(from_file);
+    tu_rmtree(empty);
+    free(empty);
+}
