@@ -75,7 +75,7 @@ static void draw_keybar(const app *a, int row, int cols) {
     g_n_bar = 0;
     move(row, 0);
     clrtoeol();
-    attron(A_REVERSE);
+    attron(style(ROLE_KEYBAR));
     int x = 0;
     for (size_t i = 0; i < N_KEYS && x < cols; i++) {
         if (!KEYS[i].in_bar || (KEYS[i].screen >= 0 && KEYS[i].screen != a->screen)) continue;
@@ -92,12 +92,14 @@ static void draw_keybar(const app *a, int row, int cols) {
         x += n;
     }
     for (; x < cols; x++) mvaddch(row, x, ' ');
-    attroff(A_REVERSE);
+    attroff(style(ROLE_KEYBAR));
 }
 
 static void draw_help(int top, int rows, int cols) {
     int r = top;
+    attron(style(ROLE_TITLE));
     mvaddnstr(r++, 2, "Keys (any key closes this help)", cols - 2);
+    attroff(style(ROLE_TITLE));
     r++;
     for (size_t i = 0; i < N_KEYS && r < top + rows; i++) {
         const char *where = KEYS[i].screen == SCREEN_MODEL  ? "[Model] "
@@ -105,7 +107,14 @@ static void draw_help(int top, int rows, int cols) {
                             : KEYS[i].screen == SCREEN_TRAIN ? "[Train] "
                             : KEYS[i].screen == SCREEN_PREDICT ? "[Predict] "
                                                              : "";
-        mvprintw(r++, 2, "%-7s %s%s", KEYS[i].key, where, KEYS[i].what);
+        attron(style(ROLE_TITLE));
+        mvprintw(r, 2, "%-7s ", KEYS[i].key);
+        attroff(style(ROLE_TITLE));
+        attron(style(ROLE_DIM));
+        addstr(where);
+        attroff(style(ROLE_DIM));
+        addstr(KEYS[i].what);
+        r++;
     }
 }
 
@@ -125,10 +134,15 @@ static void draw(app *a) {
         refresh();
         return;
     }
-    attron(A_BOLD);
+    attron(style(ROLE_TITLE));
     static const char *const names[N_SCREENS] = {"1 Data", "2 Model", "3 Train", "4 Predict"};
     mvprintw(0, 0, "frost  %s  [%s]", a->root, names[a->screen]);
-    attroff(A_BOLD);
+    attroff(style(ROLE_TITLE));
+    // a rule under the title (box-drawing, or '-' in ASCII)
+    attron(style(ROLE_DIM));
+    move(1, 0);
+    for (int x = 0; x < cols; x++) addstr(glyph(GL_HLINE));
+    attroff(style(ROLE_DIM));
     int top = 2, body = rows - 4;
     if (a->help)
         draw_help(top, body, cols);
@@ -140,7 +154,9 @@ static void draw(app *a) {
         train_draw(a, top, body, cols);
     else
         predict_draw(a, top, body, cols);
+    attron(style(ROLE_STATUS));
     mvaddnstr(rows - 2, 0, a->status, cols);
+    attroff(style(ROLE_STATUS));
     draw_keybar(a, rows - 1, cols);
     refresh();
 }

@@ -36,7 +36,8 @@ typedef enum {
 #define STYLE_LAST_PAIR 63
 
 // After initscr: colours on where the terminal has them and NO_COLOR is unset, the theme `name`
-// (NULL: $FROST_THEME, else "dark") loaded from the themes folder. Returns 0, or -1 when the theme
+// (NULL: $FROST_THEME, else "dark") loaded from the themes folder (a name with a '/' is a file's
+// path). Returns 0, or -1 when the theme
 // could not be used: msg says why in one line (the file and line of a malformed theme) and the
 // built-in default theme is in use.
 int style_start(const char *name, char *msg, size_t msglen);

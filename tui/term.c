@@ -2,9 +2,12 @@
 // signal handler only sets a flag for SIGINT/SIGTERM (the main loop then stops cleanly); for crash
 // signals it calls endwin(), which is not async-signal-safe but is what leaves a usable terminal,
 // then re-raises the signal with the default action.
+// With COLORTERM=truecolor and a "-direct" terminfo entry for the terminal, curses runs on that entry
+// (24-bit colours); anything wrong with it falls back to TERM as it is.
 #include "term.h"
 
 #include <curses.h>
+#include <term.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +31,29 @@ static void on_crash(int sig) {
     raise(sig);
 }
 
+// The terminal's "-direct" terminfo entry (xterm-256color -> xterm-direct) when COLORTERM says it
+// has 24-bit colour and NO_COLOR is unset, so themes' #rrggbb colours are drawn exactly; else (no
+// such entry, or it fails) TERM as it is, like initscr. Inside tmux only tmux's own entry is
+// upgraded: COLORTERM is inherited from the outer terminal there, and tmux 3.3 draws nothing for a
+// program running on xterm-direct.
+static int start_screen(void) {
+    const char *ct = getenv("COLORTERM"), *term = getenv("TERM");
+    if (ct && term && (strcmp(ct, "truecolor") == 0 || strcmp(ct, "24bit") == 0) && !getenv("NO_COLOR") &&
+        !strstr(term, "-direct") && (!getenv("TMUX") || strncmp(term, "tmux", 4) == 0) && !getenv("STY")) {
+        char name[128];
+        size_t base = strcspn(term, "-");
+        if (base > 0 && base < sizeof name - 8) {
+            snprintf(name, sizeof name, "%.*s-direct", (int)base, term);
+            int status;
+            if (setupterm(name, STDOUT_FILENO, &status) == OK) {   // the entry exists
+                del_curterm(cur_term);
+                if (newterm(name, stdout, stdin)) return 1;
+            }
+        }
+    }
+    return initscr() != NULL;
+}
+
 int term_start(char *err, unsigned long errlen) {
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
         snprintf(err, errlen, "the interface needs a terminal (use a frost command, see frost help)");
@@ -41,7 +67,7 @@ int term_start(char *err, unsigned long errlen) {
         g_saved_stderr = dup(STDERR_FILENO);
         dup2(fileno(g_captured), STDERR_FILENO);
     }
-    if (!initscr()) {
+    if (!start_screen()) {
         term_stop();
         snprintf(err, errlen, "cannot start the terminal interface (TERM=%s)", getenv("TERM") ? getenv("TERM") : "");
         return -1;
