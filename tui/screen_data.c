@@ -175,8 +175,8 @@ static void draw_tree(app *a, struct data_view *v, int top, int rows, int width)
     }
 }
 
-// The selected class's files, from (top, x), rows x width; the last two rows say why the selected
-// file is bad, when it is.
+// The selected class's files, from (top, x), rows x width; the last two rows are left for
+// draw_reason.
 static void draw_files(app *a, struct data_view *v, int top, int x, int rows, int width) {
     int s, c;
     sel_split_class(a, &s, &c);
@@ -204,17 +204,28 @@ static void draw_files(app *a, struct data_view *v, int top, int x, int rows, in
         addnstr(base_name(sp->items[item].path), width - 3);
         attroff(at);
     }
-    if (v->n_files == 0) return;
-    const char *why = v->job ? doctor_job_reason(v->job, s, v->files[v->file_sel]) : NULL;
-    if (why) {
-        char line[600];
-        snprintf(line, sizeof line, "%s %s: %s", glyph(GL_BAD), base_name(sp->items[v->files[v->file_sel]].path), why);
-        attron(style(ROLE_WARNING));
-        mvaddnstr(top + rows - 2, x, line, width);
-        int len = (int)strlen(line);
-        if (len > width) mvaddnstr(top + rows - 1, x, line + width, width);   // a second line, then cut
-        attroff(style(ROLE_WARNING));
+}
+
+// Why the selected file is bad, when it is, on the last two rows of the box (word-wrapped, cut).
+static void draw_reason(app *a, struct data_view *v, int top, int x, int rows, int width) {
+    if (v->n_files == 0 || !v->job || rows < 2 || width < 8) return;
+    int s, c;
+    sel_split_class(a, &s, &c);
+    size_t item = v->files[v->file_sel];
+    const char *why = doctor_job_reason(v->job, s, item);
+    if (!why) return;
+    char line[700];
+    snprintf(line, sizeof line, "%s %s: %s", glyph(GL_BAD), base_name(split_of(a, s)->items[item].path), why);
+    attron(style(ROLE_WARNING));
+    int len = (int)strlen(line), cut = len;
+    if (len > width) {   // break at the last space that fits
+        for (cut = width; cut > width / 2 && line[cut] != ' '; cut--) {
+        }
+        if (line[cut] != ' ') cut = width;
     }
+    mvaddnstr(top + rows - 2, x, line, cut);
+    if (cut < len) mvaddnstr(top + rows - 1, x, line + cut + (line[cut] == ' '), width);
+    attroff(style(ROLE_WARNING));
 }
 
 static void draw_preview(app *a, struct data_view *v, int top, int x, int rows, int width) {
@@ -255,11 +266,13 @@ void data_draw(app *a, int top, int rows, int cols) {
     if (fw > 40) fw = 40;
     if (rw - fw - 2 >= 16) {   // files and picture side by side
         draw_files(a, v, body, rx, body_rows, fw);
-        draw_preview(a, v, body, rx + fw + 2, body_rows, rw - fw - 2);
+        draw_preview(a, v, body, rx + fw + 2, body_rows - 2, rw - fw - 2);
+        draw_reason(a, v, body, rx, body_rows, rw);
     } else {                   // a narrow window: the picture under the files
         int fr = body_rows / 2;
         draw_files(a, v, body, rx, fr, rw);
-        draw_preview(a, v, body + fr, rx, body_rows - fr, rw);
+        draw_preview(a, v, body + fr, rx, body_rows - fr - 2, rw);
+        draw_reason(a, v, body, rx, body_rows, rw);
     }
 }
 
