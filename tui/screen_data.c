@@ -261,8 +261,14 @@ void data_draw(app *a, int top, int rows, int cols) {
     if (left > cols - 20) left = cols - 20;
     draw_tree(a, v, body, body_rows, left - 1);
     int rx = left + 1, rw = cols - rx;
-    int fw = rw * 2 / 5;
-    if (fw < 24) fw = 24;
+    // the file column as wide as its longest name (16..40 cells), the picture gets the rest
+    int s, c, fw = 16;
+    sel_split_class(a, &s, &c);
+    for (size_t i = 0; i < v->n_files; i++) {
+        int w = (int)strlen(base_name(split_of(a, s)->items[v->files[i]].path)) + 3;
+        if (w > fw) fw = w;
+    }
+    if (fw < (int)strlen(a->d.classes[c]) + 20) fw = (int)strlen(a->d.classes[c]) + 20;   // its heading
     if (fw > 40) fw = 40;
     if (rw - fw - 2 >= 16) {   // files and picture side by side
         draw_files(a, v, body, rx, body_rows, fw);
