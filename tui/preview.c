@@ -8,43 +8,105 @@
 // all given back when a picture would not fit in what is left. Terminals with too few pairs (an
 // 8-colour xterm has 64, all the theme's) show the info line only.
 //
-// Decoding runs on the UI thread, once per file and box size (the result is kept): DCT-scaled
-// JPEG decoding keeps that to milliseconds even for large photos.
+// Decoding runs once per file and box size (the result is kept), on a worker thread so that a
+// big PNG never stalls the keys: the UI waits up to 40 ms for it (most images are ready by then),
+// else shows "reading NAME..." and takes the picture on a later tick. One decode at a time; the
+// worker touches no curses.
 #include "preview.h"
 
 #include <curses.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "image_thumb.h"
 #include "style.h"
 
 // ---------------------------------------------------------------------------------------------
-// The kept picture
+// The kept picture, and the one being decoded
 
-static struct {
+typedef struct {
     char path[4096];
     int box_w, box_h;   // in pixels
     int ok;
     image_thumb t;
     thumb_info info;
     char err[256];
-    unsigned gen;       // counts decodes: a new picture may need pairs given back first
-} g_pic;
+} decoded;
+
+static decoded g_pic;          // what is shown (UI thread only)
+static unsigned g_pic_gen;     // counts pictures taken: a new one may need pairs given back first
 static unsigned g_drawn_gen;   // the picture the pairs were last made for
 
-static const image_thumb *picture(const char *path, int box_w, int box_h) {
-    if (g_pic.path[0] && strcmp(g_pic.path, path) == 0 && g_pic.box_w == box_w && g_pic.box_h == box_h) return &g_pic.t;
+// One decode at a time on a thread of its own: `out` belongs to the worker until `done` is set
+// (release), then to the UI thread again after it reads `done` (acquire) and joins.
+static struct {
+    pthread_t thread;
+    int running;               // UI thread only
+    atomic_int done;
+    decoded out;
+} g_job;
+
+static int same(const decoded *d, const char *path, int box_w, int box_h) {
+    return d->path[0] && strcmp(d->path, path) == 0 && d->box_w == box_w && d->box_h == box_h;
+}
+
+static void decode(decoded *d) {
+    d->err[0] = '\0';
+    d->ok = image_thumb_load(d->path, d->box_w, d->box_h, &d->t, &d->info, d->err, sizeof d->err) == 0;
+}
+
+static void *job_main(void *arg) {
+    (void)arg;
+    decode(&g_job.out);
+    atomic_store_explicit(&g_job.done, 1, memory_order_release);
+    return NULL;
+}
+
+// Takes the finished decode as the shown picture (the worker is joined first).
+static void job_take(void) {
+    pthread_join(g_job.thread, NULL);
+    g_job.running = 0;
     image_thumb_free(&g_pic.t);
-    snprintf(g_pic.path, sizeof g_pic.path, "%s", path);
-    g_pic.box_w = box_w;
-    g_pic.box_h = box_h;
-    g_pic.err[0] = '\0';
-    g_pic.gen++;
-    g_pic.ok = image_thumb_load(path, box_w, box_h, &g_pic.t, &g_pic.info, g_pic.err, sizeof g_pic.err) == 0;
-    return &g_pic.t;
+    g_pic = g_job.out;
+    memset(&g_job.out, 0, sizeof g_job.out);
+    g_pic_gen++;
+}
+
+static int job_finished(void) { return g_job.running && atomic_load_explicit(&g_job.done, memory_order_acquire); }
+
+// The picture of path fitted into box_w x box_h, or NULL while it is being decoded. A small image
+// is ready within the short wait below, so it shows without a "loading" frame; a big one is
+// picked up by a later tick (the main loop redraws every 100 ms).
+static const decoded *picture(const char *path, int box_w, int box_h) {
+    if (same(&g_pic, path, box_w, box_h)) return &g_pic;
+    if (job_finished()) {
+        job_take();
+        if (same(&g_pic, path, box_w, box_h)) return &g_pic;
+    }
+    if (g_job.running) return NULL;   // an older request still decoding: asked again next tick
+    memset(&g_job.out, 0, sizeof g_job.out);
+    snprintf(g_job.out.path, sizeof g_job.out.path, "%s", path);
+    g_job.out.box_w = box_w;
+    g_job.out.box_h = box_h;
+    atomic_store(&g_job.done, 0);
+    if (pthread_create(&g_job.thread, NULL, job_main, NULL) != 0) {   // no thread: decode here
+        image_thumb_free(&g_pic.t);
+        g_pic = g_job.out;
+        memset(&g_job.out, 0, sizeof g_job.out);
+        decode(&g_pic);
+        g_pic_gen++;
+        return &g_pic;
+    }
+    g_job.running = 1;
+    for (int i = 0; i < 40 && !job_finished(); i++) usleep(1000);
+    if (!job_finished()) return NULL;
+    job_take();
+    return same(&g_pic, path, box_w, box_h) ? &g_pic : NULL;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -138,21 +200,27 @@ int preview_draw(const char *path, int top, int left, int rows, int cols, char *
         snprintf(info, infolen, "%s", path ? "no room for a preview" : "no image selected");
         return 0;
     }
-    const image_thumb *t = picture(path, cols, 2 * rows);
-    if (!g_pic.ok) {
-        snprintf(info, infolen, "cannot show it: %s", g_pic.err);
+    const decoded *pic = picture(path, cols, 2 * rows);
+    if (!pic) {
+        const char *slash = strrchr(path, '/');
+        snprintf(info, infolen, "reading %s...", slash ? slash + 1 : path);
         return 0;
     }
-    image_thumb_describe(&g_pic.info, info, infolen);
+    if (!pic->ok) {
+        snprintf(info, infolen, "cannot show it: %s", pic->err);
+        return 0;
+    }
+    const image_thumb *t = &pic->t;
+    image_thumb_describe(&pic->info, info, infolen);
     int colors = style_colors();
     if (colors < 8 || pair_capacity() == 0) return 0;
 
     int used_rows = (t->height + 1) / 2, x0 = left + (cols - t->width) / 2;
     // the screen is redrawn whole every tick, so pairs of an earlier picture are free once another
     // one is drawn; the same picture again finds its pairs in the cache
-    if (g_pairs.next == 0 || (g_drawn_gen != g_pic.gen && g_pairs.used + used_rows * t->width > pair_capacity()))
+    if (g_pairs.next == 0 || (g_drawn_gen != g_pic_gen && g_pairs.used + used_rows * t->width > pair_capacity()))
         pairs_forget();
-    g_drawn_gen = g_pic.gen;
+    g_drawn_gen = g_pic_gen;
     int unicode = style_unicode();
     for (int cy = 0; cy < used_rows; cy++) {
         move(top + cy, x0);
@@ -178,10 +246,10 @@ int preview_draw(const char *path, int top, int left, int rows, int cols, char *
 }
 
 void preview_reset(void) {
+    if (g_job.running) job_take();   // waits for the one decode in flight
     image_thumb_free(&g_pic.t);
-    unsigned gen = g_pic.gen;
     memset(&g_pic, 0, sizeof g_pic);
-    g_pic.gen = gen + 1;
+    g_pic_gen++;
     pairs_forget();
     g_pairs.next = 0;   // nothing made yet: the next draw starts from the first free pair
 }
