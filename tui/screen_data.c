@@ -119,13 +119,12 @@ static void draw_check_line(app *a, struct data_view *v, int y, int cols) {
                      v->n_bad == 1 ? "" : "s");
             role = ROLE_WARNING;
         }
-        if (r->n_problems > 0) {
+        if (r->n_problems > 0 && a->d.n_classes > 0) {
             size_t len = strlen(line);
             snprintf(line + len, sizeof line - len, "; %s", r->problems[0]);
             role = ROLE_ERROR;
         }
     }
-    (void)a;
     attron(style(role));
     mvaddnstr(y, 0, line, cols);
     attroff(style(role));
@@ -253,6 +252,12 @@ void data_draw(app *a, int top, int rows, int cols) {
     mvprintw(top, 0, "%zu classes, %zu training and %zu validation images", d->n_classes, d->train.n_items,
              d->valid.n_items);
     draw_check_line(a, v, top + 1, cols);
+    if (d->n_classes == 0) {
+        attron(style(ROLE_ERROR));
+        mvaddnstr(top + 3, 2, d->n_problems ? d->problems[0] : "no class folders here", cols - 4);
+        attroff(style(ROLE_ERROR));
+        return;
+    }
     int body = top + 3, body_rows = rows - 3;
     if (body_rows < 3) return;
     int left = cols * 2 / 5;
