@@ -25,6 +25,8 @@ typedef struct {
     item_result *results;
     size_t n;
     atomic_size_t next;
+    atomic_size_t *progress;   // NULL: not counted
+    atomic_int *cancel;        // NULL: never cancelled
 } job;
 
 static void *doctor_worker(void *arg) {
@@ -32,6 +34,7 @@ static void *doctor_worker(void *arg) {
     image_decoder *dec = image_decoder_new();
     image_rgb8 img = {0};
     for (;;) {
+        if (j->cancel && atomic_load(j->cancel)) break;
         size_t i = atomic_fetch_add(&j->next, 1);
         if (i >= j->n) break;
         item_result *r = &j->results[i];
@@ -45,6 +48,7 @@ static void *doctor_worker(void *arg) {
         r->h = info.height;
         snprintf(r->format, sizeof r->format, "%s", info.format);
         snprintf(r->mode, sizeof r->mode, "%s", info.mode);
+        if (j->progress) atomic_fetch_add(j->progress, 1);
     }
     image_free(&img);
     image_decoder_free(dec);
@@ -78,10 +82,14 @@ static int cmp_int(const void *a, const void *b) {
 }
 
 int doctor_run(dataset *d, int workers, doctor_report *r, char *err, size_t errlen) {
+    return doctor_run_hooked(d, workers, NULL, r, err, errlen);
+}
+
+int doctor_run_hooked(dataset *d, int workers, const doctor_hooks *h, doctor_report *r, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
     badfiles_init(&r->bad);
     const size_t n = d->train.n_items + d->valid.n_items, nc = d->n_classes ? d->n_classes : 1;
-    job j = {.n = n};
+    job j = {.n = n, .progress = h ? h->progress : NULL, .cancel = h ? h->cancel : NULL};
     j.items = malloc((n ? n : 1) * sizeof *j.items);
     j.results = calloc(n ? n : 1, sizeof *j.results);
     r->readable_per_class[0] = calloc(nc, sizeof(size_t));
@@ -103,6 +111,11 @@ int doctor_run(dataset *d, int workers, doctor_report *r, char *err, size_t errl
     if (started == 0) doctor_worker(&j);   // no thread could start: do it here
     for (int t = 0; t < started; t++) pthread_join(threads[t], NULL);
     free(threads);
+    if (j.cancel && atomic_load(j.cancel)) {
+        free(ws), free(hs), free(j.items), free(j.results);
+        snprintf(err, errlen, "cancelled");
+        return -1;
+    }
 
     // ---- summary, in dataset order
     size_t nr = 0;

@@ -6,6 +6,7 @@
 #ifndef FROST_DOCTOR_H
 #define FROST_DOCTOR_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "badfiles.h"
@@ -37,6 +38,15 @@ typedef struct {
 // Decodes every image of d with `workers` threads (0: the cores available) and fills r.
 // Returns 0, or -1 with err on lack of memory or threads. Call doctor_report_free in every case.
 int doctor_run(dataset *d, int workers, doctor_report *r, char *err, size_t errlen);
+
+// For a run on a background thread (doctor_job.h): a counter of the files checked so far, and a
+// flag that, once set, makes the workers stop taking files; the run then returns -1 "cancelled".
+// Either may be NULL.
+typedef struct {
+    atomic_size_t *progress;
+    atomic_int *cancel;
+} doctor_hooks;
+int doctor_run_hooked(dataset *d, int workers, const doctor_hooks *h, doctor_report *r, char *err, size_t errlen);
 void doctor_report_free(doctor_report *r, size_t n_classes);
 // 1 when nothing in r stops training.
 int doctor_can_train(const doctor_report *r);
