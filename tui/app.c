@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "preview.h"
 #include "style.h"
 #include "term.h"
 
@@ -268,6 +269,7 @@ int app_run(const app_options *opts) {
         case ACT_SCREEN_TRAIN: a.screen = SCREEN_TRAIN; break;
         case ACT_SCREEN_PREDICT: a.screen = SCREEN_PREDICT; break;
         case ACT_THEME:
+            preview_reset();   // its colour pairs were made for the old theme
             if (style_cycle(a.status, sizeof a.status) == 0)
                 snprintf(a.status, sizeof a.status, "theme: %s", style_theme_name());
             break;
