@@ -469,7 +469,7 @@ static void draw_results(app *a, struct predict_view *v, int top, int rows, int 
     y++;
     if (y > last) return;
     attron(style(ROLE_TITLE));
-    mvprintw(y++, 0, "most confidently wrong (%zu shown)", s->n_wrong);
+    mvprintw(y++, 0, "most confidently wrong: confidence, true -> predicted, image (%zu)", s->n_wrong);
     attroff(style(ROLE_TITLE));
     if (s->n_wrong == 0) {
         if (y <= last) mvaddstr(y, 2, "none: every image is right");
@@ -483,7 +483,7 @@ static void draw_results(app *a, struct predict_view *v, int top, int rows, int 
         size_t k = (size_t)(v->wrong_top + r);
         const predict_wrong *w = &s->wrong[k];
         char line[1024];
-        snprintf(line, sizeof line, "%6.2f%%  true %s, predicted %s  %s", 100.0 * w->prob, class_name(v, w->truth),
+        snprintf(line, sizeof line, "%6.2f%%  %s -> %s  %s", 100.0 * w->prob, class_name(v, w->truth),
                  class_name(v, w->pred), shown_path(a, v->items[v->wrong_image[k]]->path));
         attr_t at = (int)k == v->wrong_sel && v->focus == FOCUS_RESULTS ? style(ROLE_SELECTED) : 0;
         attron(at);
