@@ -36,7 +36,7 @@ typedef struct {
     pipeline_opts popts;    // decode + transform as trained
     int batch;              // images per forward (default PREDICT_DEFAULT_BATCH)
     int workers;            // loader threads; 0: the loader's default (never more than the images)
-    char source[256];       // where the model came from, to prefix the model's errors ("m.safetensors")
+    char source[1024];       // where the model came from, to prefix the model's errors ("m.safetensors")
 } predictor;
 
 // Checks that the model's head has n_classes outputs and tf is usable. 0, or -1 with err.

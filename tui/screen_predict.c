@@ -121,6 +121,7 @@ static void model_drop(app *a, struct predict_view *v) {
 // Takes m (owned by the app from now on) with its class names and preprocessing.
 static int model_take(app *a, struct predict_view *v, ft_model *m, const char *const *names, int64_t n,
                       const transform_params *tf, const char *source) {
+    if (a->pr_model == m) a->pr_model = NULL;   // handed the model in use again: keep it
     model_drop(a, v);
     a->pr_model = m;
     snprintf(a->pr_source, sizeof a->pr_source, "%s", source ? source : "");
