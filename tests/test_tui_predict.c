@@ -163,3 +163,33 @@ Test(tui_predict, no_model_hint) {
     tmux_keys("q");
     cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
 }
+
+// A checkpoint trained on two of the three classes: refused, with the reason, and nothing breaks.
+Test(tui_predict, checkpoint_of_other_classes_does_not_fit) {
+    char cmd[8192], data[1100], other[1200];
+    snprintf(data, sizeof data, "%s/two", dir);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s/train' '%s/valid' && cp -r sample_data/train/circles sample_data/train/squares '%s/train/' && "
+             "cp -r sample_data/valid/circles sample_data/valid/squares '%s/valid/'",
+             data, data, data, data);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    snprintf(other, sizeof other, "%s/two.safetensors", dir);
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"train", data, "--arch", "resnet18", "--epochs", "1", "--size", "32", "--save",
+                                      other, NULL});
+    cr_assert_eq(r.status, 0, "frost train: %s", r.err);
+    tu_run_free(&r);
+
+    char args[1300];
+    snprintf(args, sizeof args, "sample_data --checkpoint %s", other);
+    tmux_start(args, 160, 40, NULL);
+    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
+    tmux_keys("4");
+    cr_assert(tmux_wait_for("does not fit this dataset", 30), "%s", tmux_screen(0));
+    const char *s = tmux_screen(0);
+    cr_expect(strstr(s, "its 2 classes are not the dataset's 3") != NULL, "%s", s);
+    cr_expect(strstr(s, "No model to predict with yet") != NULL, "%s", s);
+    cr_expect(strstr(s, "top ") == NULL, "no predictions with it:\n%s", s);
+    tmux_keys("q");
+    cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
+}
