@@ -8,6 +8,7 @@
 // polls and draws them, and keeps each image's result (the model does not change under it: a new
 // model clears the results). Only one job runs at a time, so the model is never used by two threads.
 #include <curses.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,14 +316,35 @@ void predict_free(app *a) {
 // ---------------------------------------------------------------------------------------------
 // drawing
 
-// Text with control bytes shown as '?', at most n bytes.
+// Text with control bytes shown as '?', cut to n characters (a UTF-8 sequence is never split;
+// every character is taken as one column wide).
 static void put_clean(int y, int x, const char *s, int n) {
-    if (n <= 0) return;
+    if (n <= 0 || x < 0) return;
     char buf[1024];
-    int k = 0;
-    for (; s[k] && k < n && k < (int)sizeof buf - 1; k++) buf[k] = ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) ? '?' : s[k];
+    int k = 0, chars = 0;
+    for (; s[k] && k < (int)sizeof buf - 5; k++) {
+        unsigned char ch = (unsigned char)s[k];
+        if ((ch & 0xC0) != 0x80 && chars++ == n) break;
+        buf[k] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+    }
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;   // the buffer ended mid-character
     buf[k] = '\0';
-    mvaddnstr(y, x, buf, n);
+    mvaddstr(y, x, buf);
+}
+
+// The column where the pane being drawn ends (exclusive): put_fmt cuts its text there, so nothing
+// wraps into the next line or the other pane. UI thread only, set by each pane before it draws.
+static int g_right;
+
+static void put_fmt(int y, int x, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void put_fmt(int y, int x, const char *fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    int right = g_right < COLS ? g_right : COLS;
+    put_clean(y, x, buf, right - x);
 }
 
 // The image's path as shown: below the dataset root.
@@ -337,13 +359,16 @@ static const char *class_name(const struct predict_view *v, int c) {
 }
 
 static void draw_list(app *a, struct predict_view *v, int top, int rows, int width) {
+    g_right = width;
     attron(style(ROLE_TITLE));
-    mvprintw(top, 0, "images: valid %zu, train %zu", v->n_valid, v->n_images - v->n_valid);
+    put_fmt(top, 0, "images: valid %zu, train %zu", v->n_valid, v->n_images - v->n_valid);
     attroff(style(ROLE_TITLE));
     int shown = rows - 1;
     if (shown < 1) return;
     if (v->sel < v->list_top) v->list_top = v->sel;
     if (v->sel >= v->list_top + shown) v->list_top = v->sel - shown + 1;
+    if ((size_t)v->list_top + (size_t)shown > v->n_images)   // a taller window: fill it
+        v->list_top = v->n_images > (size_t)shown ? (int)(v->n_images - (size_t)shown) : 0;
     for (int r = 0; r < shown && (size_t)(v->list_top + r) < v->n_images; r++) {
         size_t i = (size_t)(v->list_top + r);
         int y = top + 1 + r;
@@ -380,17 +405,17 @@ static int draw_topk(struct predict_view *v, const predict_outcome *o, int truth
     int bar_w = width - name_w - 14;
     if (bar_w > 40) bar_w = 40;
     attron(style(ROLE_TITLE));
-    mvprintw(y++, x, "top %d", k_max);
+    put_fmt(y++, x, "top %d", k_max);
     attroff(style(ROLE_TITLE));
     for (int k = 0; k < k_max && y <= last; k++, y++) {
         int c = o->order[k];
         double p = o->probs[c];
         attr_t at = c == truth ? style(ROLE_GOOD) | A_BOLD : 0;
         attron(at);
-        mvprintw(y, x, "%-*.*s", name_w, name_w, class_name(v, c));
+        put_fmt(y, x, "%-*.*s", name_w, name_w, class_name(v, c));
         attroff(at);
         if (bar_w >= 4) style_bar(y, x + name_w + 1, bar_w, p, k == 0 ? ROLE_BAR : ROLE_DIM);
-        mvprintw(y, x + name_w + 2 + (bar_w >= 4 ? bar_w : 0), "%6.2f%%", 100.0 * p);
+        put_fmt(y, x + name_w + 2 + (bar_w >= 4 ? bar_w : 0), "%6.2f%%", 100.0 * p);
     }
     return y;
 }
@@ -398,6 +423,7 @@ static int draw_topk(struct predict_view *v, const predict_outcome *o, int truth
 // The preview of image i and what the model says about it, in the box (top, left, rows, width).
 static void draw_image(app *a, struct predict_view *v, size_t i, int top, int left, int rows, int width) {
     const dataset_item *it = v->items[i];
+    g_right = left + width;
     int k_rows = (v->pred.n_classes < TOP_K ? (int)v->pred.n_classes : TOP_K) + 3;
     int box = rows - k_rows - 2;
     char info[512] = "";
@@ -411,7 +437,7 @@ static void draw_image(app *a, struct predict_view *v, size_t i, int top, int le
     put_clean(y++, left, shown_path(a, it->path), width);
     if (it->label >= 0) {
         attron(style(ROLE_DIM));
-        mvprintw(y++, left, "true class: %.*s", width - 12 > 0 ? width - 12 : 0, class_name(v, it->label));
+        put_fmt(y++, left, "true class: %.*s", width - 12 > 0 ? width - 12 : 0, class_name(v, it->label));
         attroff(style(ROLE_DIM));
     }
     const predict_outcome *o = &v->cache[i];
@@ -419,7 +445,7 @@ static void draw_image(app *a, struct predict_view *v, size_t i, int top, int le
         draw_topk(v, o, it->label, y, left, width, top + rows - 1);
     } else if (o->error) {
         attron(style(ROLE_WARNING));
-        mvprintw(y, left, "cannot predict: ");
+        put_fmt(y, left, "cannot predict: ");
         put_clean(y, left + 16, o->error, width - 16);
         attroff(style(ROLE_WARNING));
     } else {
@@ -432,8 +458,9 @@ static void draw_image(app *a, struct predict_view *v, size_t i, int top, int le
 static void draw_results(app *a, struct predict_view *v, int top, int rows, int width) {
     const predict_score *s = &v->score;
     int y = top, last = top + rows - 1;
+    g_right = width;
     attron(style(ROLE_TITLE));
-    mvprintw(y++, 0, "valid split: accuracy %.2f%% (%zu of %zu images)",
+    put_fmt(y++, 0, "valid split: accuracy %.2f%% (%zu of %zu images)",
              s->images ? 100.0 * (double)s->correct / (double)s->images : 0.0, s->correct, s->images);
     attroff(style(ROLE_TITLE));
     y++;
@@ -451,26 +478,26 @@ static void draw_results(app *a, struct predict_view *v, int top, int rows, int 
     int fit = (width - name_w - 2) / (cell + 1);
     if (fit < 1) fit = 1;
     int64_t cols_shown = C < fit ? C : fit;
-    mvprintw(y++, 0, "confusion matrix (rows: true class, columns: predicted)%s",
+    put_fmt(y++, 0, "confusion matrix (rows: true class, columns: predicted)%s",
              cols_shown < C ? "; wider window for every column" : "");
     if (y > last) return;
     for (int64_t p = 0; p < cols_shown; p++)
-        mvprintw(y, name_w + 2 + (int)p * (cell + 1), "%*.*s", cell, CELL_NAME, class_name(v, (int)p));
+        put_fmt(y, name_w + 2 + (int)p * (cell + 1), "%*.*s", cell, CELL_NAME, class_name(v, (int)p));
     y++;
     for (int64_t t = 0; t < C && y <= last - 2; t++, y++) {
-        mvprintw(y, 0, "%-*.*s", name_w, name_w, class_name(v, (int)t));
+        put_fmt(y, 0, "%-*.*s", name_w, name_w, class_name(v, (int)t));
         for (int64_t p = 0; p < cols_shown; p++) {
             long long n = s->confusion[t * C + p];
             attr_t at = t == p ? style(ROLE_GOOD) | A_BOLD : n ? style(ROLE_WARNING) : style(ROLE_DIM);
             attron(at);
-            mvprintw(y, name_w + 2 + (int)p * (cell + 1), "%*lld", cell, n);
+            put_fmt(y, name_w + 2 + (int)p * (cell + 1), "%*lld", cell, n);
             attroff(at);
         }
     }
     y++;
     if (y > last) return;
     attron(style(ROLE_TITLE));
-    mvprintw(y++, 0, "most confidently wrong: confidence, true -> predicted, image (%zu)", s->n_wrong);
+    put_fmt(y++, 0, "most confidently wrong: confidence, true -> predicted, image (%zu)", s->n_wrong);
     attroff(style(ROLE_TITLE));
     if (s->n_wrong == 0) {
         if (y <= last) mvaddstr(y, 2, "none: every image is right");
@@ -480,6 +507,8 @@ static void draw_results(app *a, struct predict_view *v, int top, int rows, int 
     if (shown < 1) return;
     if (v->wrong_sel < v->wrong_top) v->wrong_top = v->wrong_sel;
     if (v->wrong_sel >= v->wrong_top + shown) v->wrong_top = v->wrong_sel - shown + 1;
+    if ((size_t)v->wrong_top + (size_t)shown > s->n_wrong)
+        v->wrong_top = s->n_wrong > (size_t)shown ? (int)(s->n_wrong - (size_t)shown) : 0;
     for (int r = 0; r < shown && (size_t)(v->wrong_top + r) < s->n_wrong; r++, y++) {
         size_t k = (size_t)(v->wrong_top + r);
         const predict_wrong *w = &s->wrong[k];
@@ -496,8 +525,9 @@ static void draw_results(app *a, struct predict_view *v, int top, int rows, int 
 void predict_draw(app *a, int top, int rows, int cols) {
     struct predict_view *v = view(a);
     if (!v) return;
+    g_right = cols;
     if (v->open_path[0] || (!v->checkpoint_tried && a->opts && a->opts->checkpoint && !a->pr_model)) {
-        mvprintw(top, 2, "opening %.*s ...", cols - 16 > 0 ? cols - 16 : 0,
+        put_fmt(top, 2, "opening %.*s ...", cols - 16 > 0 ? cols - 16 : 0,
                  v->open_path[0] ? v->open_path : a->opts->checkpoint);
         return;
     }
@@ -516,16 +546,16 @@ void predict_draw(app *a, int top, int rows, int cols) {
     }
     // the header: the model, and the evaluation's progress
     attron(style(ROLE_DIM));
-    mvprintw(top, 0, "model: ");
+    put_fmt(top, 0, "model: ");
     attroff(style(ROLE_DIM));
     put_clean(top, 7, a->pr_source, cols / 2 - 8);
     if (v->job_kind == JOB_EVAL) {
         size_t done = predict_job_done(v->job), total = predict_job_total(v->job);
         int x = cols / 2;
-        mvprintw(top, x, "evaluating %zu/%zu ", done, total);
+        put_fmt(top, x, "evaluating %zu/%zu ", done, total);
         style_bar(top, x + 22, cols - x - 24, total ? (double)done / (double)total : 0, ROLE_BAR);
     } else if (v->have_eval) {
-        mvprintw(top, cols / 2, "valid accuracy %.2f%%   Tab: %s", 
+        put_fmt(top, cols / 2, "valid accuracy %.2f%%   Tab: %s", 
                  v->score.images ? 100.0 * (double)v->score.correct / (double)v->score.images : 0.0,
                  v->focus == FOCUS_LIST ? "results" : "images");
     }
