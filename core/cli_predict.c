@@ -1,14 +1,13 @@
 // cli_predict.c — `frost predict CKPT IMAGE...|DIR`: a checkpoint's classes for images.
 //
-// The images go through the loader (worker threads, the checkpoint's own exact preprocessing,
-// unreadable files skipped and listed), the model runs in eval mode, and the softmax and top-K are
-// done here in double precision. A DIR whose sub-folders are named after the checkpoint's classes
+// The images go through core/predict (the loader's worker threads, the checkpoint's own exact
+// preprocessing, unreadable files skipped and listed; the model in eval mode; softmax and ranking in
+// double precision); this file collects the inputs and prints. A DIR whose sub-folders are named after the checkpoint's classes
 // (or a dataset root whose valid/ split is) is scored instead: accuracy, per-class accuracy, a
 // confusion matrix and the most confidently wrong images.
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,8 +15,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "dataset.h"
-#include "loader.h"
-#include "pipeline.h"
+#include "predict.h"
 
 #define DEFAULT_TOP 5
 #define DEFAULT_BATCH 16
@@ -40,12 +38,6 @@ typedef struct {
     size_t cap;
     const char *label_dir; // the folder scored (labelled mode), NULL otherwise
 } input_list;
-
-typedef struct {
-    size_t item;
-    int truth, pred;
-    double prob;
-} wrong_pred;
 
 // ---------------------------------------------------------------------------------------------
 // printing names safely: control bytes become '?', padding counts characters, not bytes
@@ -292,53 +284,26 @@ static int collect_inputs(const predict_args *a, const checkpoint_meta *meta, in
 }
 
 // ---------------------------------------------------------------------------------------------
-// softmax and top-K
-
-typedef struct {
-    double prob;
-    int index;
-} ranked;
-
-// Numerically stable: the largest logit is subtracted before exp.
-static void softmax(const float *logits, int64_t n, double *probs) {
-    double max = logits[0], sum = 0;
-    for (int64_t i = 1; i < n; i++)
-        if (logits[i] > max) max = logits[i];
-    for (int64_t i = 0; i < n; i++) sum += probs[i] = exp((double)logits[i] - max);
-    for (int64_t i = 0; i < n; i++) probs[i] /= sum;
-}
-
-static int cmp_ranked(const void *a, const void *b) {
-    const ranked *x = a, *y = b;
-    if (x->prob != y->prob) return x->prob > y->prob ? -1 : 1;
-    return x->index - y->index;
-}
-
-static void rank(const double *probs, int64_t n, ranked *out) {
-    for (int64_t i = 0; i < n; i++) out[i] = (ranked){probs[i], (int)i};
-    qsort(out, (size_t)n, sizeof *out, cmp_ranked);
-}
-
-// ---------------------------------------------------------------------------------------------
 // output
 
-static void print_prediction(const char *path, const ranked *r, long top, int truth, const checkpoint_meta *meta,
+static void print_prediction(const char *path, const predict_image *r, long top, const checkpoint_meta *meta,
                              int json) {
+    const int truth = r->truth;
     if (json) {
         json_t *o = json_object(), *list = json_array();
         json_object_set_new(o, "path", json_text(path));
         for (long k = 0; k < top; k++) {
             json_t *e = json_object();
-            json_object_set_new(e, "class", json_string(meta->class_names[r[k].index]));
-            json_object_set_new(e, "index", json_integer(r[k].index));
-            json_object_set_new(e, "prob", json_real(r[k].prob));
+            json_object_set_new(e, "class", json_string(meta->class_names[r->order[k]]));
+            json_object_set_new(e, "index", json_integer(r->order[k]));
+            json_object_set_new(e, "prob", json_real(r->probs[r->order[k]]));
             json_array_append_new(list, e);
         }
         json_object_set_new(o, "top", list);
         if (truth >= 0) {
             json_object_set_new(o, "label", json_string(meta->class_names[truth]));
             json_object_set_new(o, "label_index", json_integer(truth));
-            json_object_set_new(o, "correct", json_boolean(r[0].index == truth));
+            json_object_set_new(o, "correct", json_boolean(r->order[0] == truth));
         }
         char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
         if (s) puts(s);
@@ -350,52 +315,13 @@ static void print_prediction(const char *path, const ranked *r, long top, int tr
     fputs(":", stdout);
     for (long k = 0; k < top; k++) {
         fputs(k ? ", " : " ", stdout);
-        put_text(stdout, meta->class_names[r[k].index]);
-        printf(" %.2f%%", 100.0 * r[k].prob);
+        put_text(stdout, meta->class_names[r->order[k]]);
+        printf(" %.2f%%", 100.0 * r->probs[r->order[k]]);
     }
     fputc('\n', stdout);
 }
 
-typedef struct {
-    int64_t classes;
-    long long *confusion;   // classes x classes, rows true
-    size_t images, correct;
-    wrong_pred wrong[WRONG_SHOWN];
-    size_t n_wrong;
-} score;
-
-static void score_add(score *s, size_t item, int truth, const ranked *r) {
-    int pred = r[0].index;
-    s->confusion[(size_t)truth * (size_t)s->classes + (size_t)pred]++;
-    s->images++;
-    if (pred == truth) {
-        s->correct++;
-        return;
-    }
-    // keep the WRONG_SHOWN most confident mistakes, most confident first
-    wrong_pred w = {item, truth, pred, r[0].prob};
-    size_t at = s->n_wrong;
-    while (at > 0 && s->wrong[at - 1].prob < w.prob) at--;
-    if (at >= WRONG_SHOWN) return;
-    size_t last = s->n_wrong < WRONG_SHOWN ? s->n_wrong : WRONG_SHOWN - 1;
-    memmove(&s->wrong[at + 1], &s->wrong[at], (last - at) * sizeof *s->wrong);
-    s->wrong[at] = w;
-    if (s->n_wrong < WRONG_SHOWN) s->n_wrong++;
-}
-
-static long long row_sum(const score *s, int64_t c) {
-    long long n = 0;
-    for (int64_t p = 0; p < s->classes; p++) n += s->confusion[c * s->classes + p];
-    return n;
-}
-
-static long long col_sum(const score *s, int64_t c) {
-    long long n = 0;
-    for (int64_t t = 0; t < s->classes; t++) n += s->confusion[t * s->classes + c];
-    return n;
-}
-
-static void print_score_json(const score *s, const checkpoint_meta *meta, const char *dir) {
+static void print_score_json(const predict_score *s, const checkpoint_meta *meta, const char *dir) {
     json_t *o = json_object(), *names = json_array(), *matrix = json_array();
     for (int64_t c = 0; c < s->classes; c++) {
         json_array_append_new(names, json_string(meta->class_names[c]));
@@ -417,7 +343,7 @@ static void print_score_json(const score *s, const checkpoint_meta *meta, const 
     json_decref(wrap);
 }
 
-static void print_score(const score *s, const checkpoint_meta *meta, const input_list *in) {
+static void print_score(const predict_score *s, const checkpoint_meta *meta, const input_list *in) {
     printf("%s: accuracy %.2f%% (%zu of %zu images)\n", in->label_dir,
            s->images ? 100.0 * (double)s->correct / (double)s->images : 0.0, s->correct, s->images);
 
@@ -427,7 +353,7 @@ static void print_score(const score *s, const checkpoint_meta *meta, const input
     size_t n_shown = 0, width = 5;
     if (!shown) return;
     for (int64_t c = 0; c < C; c++)
-        if (row_sum(s, c) || col_sum(s, c)) {
+        if (predict_score_row(s, c) || predict_score_col(s, c)) {
             shown[n_shown++] = (int)c;
             size_t w = utf8_width(meta->class_names[c]);
             if (w > width) width = w > NAME_MAX_WIDTH ? NAME_MAX_WIDTH : w;
@@ -436,7 +362,7 @@ static void print_score(const score *s, const checkpoint_meta *meta, const input
     printf("\nper class:\n");
     for (size_t k = 0; k < n_shown; k++) {
         int c = shown[k];
-        long long n = row_sum(s, c), ok = s->confusion[(size_t)c * (size_t)C + (size_t)c];
+        long long n = predict_score_row(s, c), ok = s->confusion[(size_t)c * (size_t)C + (size_t)c];
         if (n == 0) continue;
         fputs("  ", stdout);
         put_name(stdout, meta->class_names[c], width, NAME_MAX_WIDTH, 0);
@@ -480,7 +406,7 @@ static void print_score(const score *s, const checkpoint_meta *meta, const input
     if (s->n_wrong) {
         printf("\nmost confidently wrong:\n");
         for (size_t k = 0; k < s->n_wrong; k++) {
-            const wrong_pred *w = &s->wrong[k];
+            const predict_wrong *w = &s->wrong[k];
             fputs("  ", stdout);
             put_text(stdout, in->split.items[w->item].path);
             fputs(": true ", stdout);
@@ -499,60 +425,30 @@ typedef struct {
     ft_model *model;
     checkpoint_meta meta;
     input_list in;
-    pipeline_opts popts;
+    predictor pred;
     badfile_list bad;
-    loader *l;
-    float *logits;
-    double *probs;
-    ranked *ranks;
-    score sc;
+    predict_score sc;
+    const predict_args *a;
+    long top;
+    size_t predicted;
 } predict_run;
 
 static void run_free(predict_run *r) {
-    loader_free(r->l);
     badfiles_free(&r->bad);
     input_list_free(&r->in);
+    predictor_free(&r->pred);
     ft_model_free(r->model);
     checkpoint_meta_free(&r->meta);
-    free(r->logits);
-    free(r->probs);
-    free(r->ranks);
-    free(r->sc.confusion);
+    predict_score_free(&r->sc);
 }
 
-// Runs every batch; returns 0 or an exit code. *predicted counts the images done.
-static int run_batches(predict_run *r, const predict_args *a, long top, size_t *predicted) {
-    const int64_t C = r->meta.num_classes, S = r->meta.tf.size;
-    char err[1024];
-    if (loader_start_epoch(r->l, 0, err, sizeof err) != 0) return cli_fail(CLI_FAILED, "%s", err);
-    for (;;) {
-        loader_batch *b = NULL;
-        int got = loader_next(r->l, &b, err, sizeof err);
-        if (got == 0) break;
-        if (got < 0) {
-            // every file unreadable: reported below as skipped files, then "nothing predicted"
-            if (badfiles_count(&r->bad) == r->in.split.n_items) break;
-            return cli_fail(CLI_FAILED, "%s", err);
-        }
-        ft_status *s = ft_model_forward(r->model, b->data, b->n, 3, S, S, r->logits, (size_t)a->batch * (size_t)C);
-        if (s) {
-            int rc = cli_fail(CLI_FAILED, "%s: %s", a->ckpt, ft_status_message(s));
-            ft_status_free(s);
-            loader_release(r->l, b);
-            return rc;
-        }
-        for (int k = 0; k < b->n; k++) {
-            size_t item = b->items[k];
-            int truth = r->in.split.items[item].label;
-            softmax(r->logits + (size_t)k * (size_t)C, C, r->probs);
-            rank(r->probs, C, r->ranks);
-            if (truth >= 0) score_add(&r->sc, item, truth, r->ranks);
-            if (a->json || truth < 0) print_prediction(r->in.split.items[item].path, r->ranks, top, truth, &r->meta, a->json);
-            (*predicted)++;
-        }
-        loader_release(r->l, b);
-    }
-    return 0;
+// Each image as it is predicted: scored when labelled, printed when unlabelled or with --json.
+static void take_image(void *user, const predict_image *img) {
+    predict_run *r = user;
+    if (img->truth >= 0) predict_score_add(&r->sc, img);
+    if (r->a->json || img->truth < 0)
+        print_prediction(r->in.split.items[img->item].path, img, r->top, &r->meta, r->a->json);
+    r->predicted++;
 }
 
 int cmd_predict(int argc, char **argv) {
@@ -564,6 +460,7 @@ int cmd_predict(int argc, char **argv) {
     }
     predict_run r;
     memset(&r, 0, sizeof r);
+    r.a = &a;
     badfiles_init(&r.bad);
     char err[1024];
     if (checkpoint_load(a.ckpt, &r.model, &r.meta, err, sizeof err) != 0) {
@@ -572,33 +469,20 @@ int cmd_predict(int argc, char **argv) {
         return cli_fail(CLI_FAILED, "%s", err);
     }
     const int64_t C = r.meta.num_classes;
-    long top = a.top ? a.top : DEFAULT_TOP;
-    if (top > C) top = (long)C;
+    r.top = a.top ? a.top : DEFAULT_TOP;
+    if (r.top > C) r.top = (long)C;
 
     rc = collect_inputs(&a, &r.meta, &r.in);
-    pipeline_opts_default(&r.popts);
-    r.popts.tf = r.meta.tf;   // the checkpoint's preprocessing, exact
-    loader_source src = pipeline_source(&r.popts);
     if (rc == 0 && r.in.split.n_items > 0) {
-        loader_opts lo;
-        loader_opts_default(&lo);
-        lo.batch_size = (int)a.batch;
-        lo.shuffle = 0;
-        lo.sample_floats = pipeline_sample_floats(&r.popts);
-        if (lo.workers == 0) lo.workers = loader_default_workers();
-        if ((size_t)lo.workers > r.in.split.n_items) lo.workers = (int)r.in.split.n_items;
-        r.logits = malloc((size_t)a.batch * (size_t)C * sizeof *r.logits);
-        r.probs = malloc((size_t)C * sizeof *r.probs);
-        r.ranks = malloc((size_t)C * sizeof *r.ranks);
-        r.sc.classes = C;
-        r.sc.confusion = calloc((size_t)C * (size_t)C, sizeof *r.sc.confusion);
-        if (!r.logits || !r.probs || !r.ranks || !r.sc.confusion) rc = cli_fail(CLI_FAILED, "out of memory");
-        if (rc == 0 && !(r.l = loader_new(&r.in.split, &lo, &src, &r.bad, err, sizeof err)))
+        // the checkpoint's preprocessing, exact
+        if (predictor_init(&r.pred, r.model, (const char *const *)r.meta.class_names, C, &r.meta.tf, a.ckpt, err,
+                           sizeof err) != 0)
+            rc = cli_fail(CLI_FAILED, "%s", err);
+        r.pred.batch = (int)a.batch;
+        if (rc == 0 && predict_score_init(&r.sc, C, WRONG_SHOWN) != 0) rc = cli_fail(CLI_FAILED, "out of memory");
+        if (rc == 0 && predictor_run(&r.pred, &r.in.split, &r.bad, take_image, &r, NULL, NULL, err, sizeof err) != 0)
             rc = cli_fail(CLI_FAILED, "%s", err);
     }
-    size_t predicted = 0;
-    if (rc == 0 && r.l) rc = run_batches(&r, &a, top, &predicted);
-    if (r.l) loader_stop(r.l);
     for (size_t i = 0; i < badfiles_count(&r.bad); i++) {
         char path[4096], reason[512];
         if (badfiles_get(&r.bad, i, path, sizeof path, reason, sizeof reason) == 0)
@@ -610,7 +494,7 @@ int cmd_predict(int argc, char **argv) {
         else
             print_score(&r.sc, &r.meta, &r.in);
     }
-    if (rc == 0 && predicted == 0) rc = cli_fail(CLI_FAILED, "predict: no image could be predicted");
+    if (rc == 0 && r.predicted == 0) rc = cli_fail(CLI_FAILED, "predict: no image could be predicted");
     if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout))) rc = cli_fail(CLI_FAILED, "could not write the output");
     run_free(&r);
     free(a.inputs);

@@ -114,9 +114,10 @@ void predict_draw(app *a, int top, int rows, int cols);
 void predict_act(app *a, app_action act, int rows);
 void predict_poll(app *a);          // every tick (a background job's progress)
 void predict_free(app *a);
-// Hands a trained model (ownership passes) and its preprocessing to the Predict screen; the class
-// names are the dataset's.
-void predict_set_model(app *a, ft_model *m, const char *source, const pipeline_opts *prep);
+// The Train screen hands over its trained model after a run: the app owns m from then on (any
+// earlier pr_model is freed); its class names are a->d.classes, its preprocessing *tf (the trainer's
+// config.prep.tf). source is what the screen shows ("trained resnet18, 3 epochs").
+void predict_set_model(app *a, ft_model *m, const char *source, const transform_params *tf);
 // screen_data.c
 void data_poll(app *a);             // every tick
 void data_free(app *a);

@@ -156,7 +156,7 @@ void train_poll(app *a) {
                 char source[256];
                 snprintf(source, sizeof source, "%s trained here, %d epoch%s", ft_model_arch(m), a->tr_n_epoch_rows,
                          a->tr_n_epoch_rows == 1 ? "" : "s");
-                predict_set_model(a, m, source, &a->tr_prep);
+                predict_set_model(a, m, source, &a->tr_prep.tf);
                 m = NULL;
             }
             ft_model_free(m);
