@@ -314,7 +314,11 @@ static int transfer_once(const fetch_request *r, const char *url, const char *pa
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    if (t->offset > 0) curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)t->offset);
+    // CURLOPT_RANGE rather than RESUME_FROM: a server that ignores it answers 200 with the whole
+    // file, which on_data takes from the start instead of failing
+    char range[32];
+    snprintf(range, sizeof range, "%llu-", (unsigned long long)t->offset);
+    if (t->offset > 0) curl_easy_setopt(c, CURLOPT_RANGE, range);
     CURLcode rc = curl_easy_perform(c);
     long code = 0;
     curl_off_t clen = -1;
