@@ -51,6 +51,7 @@ int cli_pipeline_option(const char *cmd, int argc, char **argv, int *i, pipeline
 typedef struct {
     const char *name;
     int shown, last_tenth;
+    long long last_step;   // the last redrawn 0.1 MB step, so the bar is not redrawn for every chunk
 } cli_progress;
 void cli_fetch_progress(void *user, uint64_t done, uint64_t total);
 void cli_fetch_progress_end(cli_progress *p);

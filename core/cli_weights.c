@@ -18,6 +18,9 @@ void cli_fetch_progress(void *user, uint64_t done, uint64_t total) {
     cli_progress *p = user;
     int tty = isatty(STDERR_FILENO);
     if (tty) {
+        long long step = (long long)(done / 100000);
+        if (p->shown && step == p->last_step && done != total) return;
+        p->last_step = step;
         const int width = 30;
         int filled = total ? (int)((double)done / (double)total * width) : 0;
         if (filled > width) filled = width;
