@@ -300,6 +300,10 @@ static int transfer_once(const fetch_request *r, const char *url, const char *pa
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+    // the hub redirects to its CDN; a redirect may not lead to anything but HTTP(S). file:// is
+    // allowed as the mirror itself (FROST_WEIGHTS_MIRROR=file:///srv/weights: a local folder).
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);            // safe on a background thread
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
@@ -342,6 +346,10 @@ static int transfer_once(const fetch_request *r, const char *url, const char *pa
             errmsg_set(err, errlen, "%s has no such file (HTTP 404 Not Found): %s", host, url);
         else
             errmsg_set(err, errlen, "%s answered HTTP %ld for %s", host, code, url);
+        return -1;
+    }
+    if (rc == CURLE_FILE_COULDNT_READ_FILE) {
+        errmsg_set(err, errlen, "the mirror has no such file: %s", url);
         return -1;
     }
     if (rc == CURLE_WRITE_ERROR || t->write_errno) {

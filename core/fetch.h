@@ -17,7 +17,8 @@
  * never holds a partial or unverified-but-wrong file.
  *
  * FROST_WEIGHTS_MIRROR=http://host:port[/prefix] replaces the scheme and host of every weights URL
- * (for a local mirror, and for the tests). Proxies follow libcurl's usual variables (https_proxy...).
+ * (for a local mirror, and for the tests); file:///folder makes a local folder the mirror. Proxies
+ * follow libcurl's usual variables (https_proxy, no_proxy).
  *
  * Threads: fetch_* may run on any thread (the UI runs it on a background one); the progress callback
  * is called on that thread; cancel is read there. Nothing here prints. The sha256 comes from

@@ -406,6 +406,26 @@ Test(fetch, server_ignoring_the_range_still_gives_the_right_file) {
     free(data);
 }
 
+Test(fetch, a_local_folder_can_be_the_mirror) {
+    unsigned char *data = make_bytes(N_BYTES, 13);
+    char hex[65], src[4096], mirror[4200];
+    sha256_hex(data, N_BYTES, hex);
+    snprintf(src, sizeof src, "%s/mirror/models/m.pth", tmp);
+    tu_mkdirs_for(src);
+    cr_assert_eq(tu_write_file(src, data, N_BYTES), 0);
+    snprintf(mirror, sizeof mirror, "file://%s/mirror", tmp);
+    setenv("FROST_WEIGHTS_MIRROR", mirror, 1);
+    fetch_request r = {.url = "https://download.pytorch.org/models/m.pth", .file = "m.pth", .sha256 = hex};
+    fetch_result res;
+    char err[1024] = "";
+    cr_assert_eq(fetch_download(&r, &res, err, sizeof err), 0, "%s", err);
+    expect_file_is(res.path, data, N_BYTES);
+    fetch_request missing = {.url = "https://download.pytorch.org/models/gone.pth", .file = "gone.pth", .sha256 = hex};
+    cr_expect_eq(fetch_download(&missing, &res, err, sizeof err), -1);
+    cr_expect(strstr(err, "no such file") && strstr(err, "/mirror/models/gone.pth"), "%s", err);
+    free(data);
+}
+
 Test(fetch, sha256_mismatch_leaves_no_file) {
     unsigned char *data = make_bytes(N_BYTES, 5), *wrong = make_bytes(N_BYTES, 6);
     char hex[65], final[4096], part[4200];
