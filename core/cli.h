@@ -7,6 +7,7 @@
 #ifndef FROST_CLI_H
 #define FROST_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "pipeline.h"
@@ -45,5 +46,15 @@ int cmd_weights_check(int argc, char **argv);  // frost weights check FILE [--ar
 // --size S, --crop, --resize exact|fast, --norm seed|imagenet at argv[*i]: returns 1 when it was one
 // of them (advancing *i; *rc is 0, or an exit code after printing the error), 0 otherwise.
 int cli_pipeline_option(const char *cmd, int argc, char **argv, int *i, pipeline_opts *o, int *rc);
+
+// A download's progress on stderr (cli_weights.c): a bar on a terminal, a line per 10% otherwise.
+// Used as fetch_progress_fn with a cli_progress as user data; _end finishes the bar's line.
+typedef struct {
+    const char *name;
+    int shown, last_tenth;
+    long long last_step;   // the last redrawn 0.1 MB step, so the bar is not redrawn for every chunk
+} cli_progress;
+void cli_fetch_progress(void *user, uint64_t done, uint64_t total);
+void cli_fetch_progress_end(cli_progress *p);
 
 #endif

@@ -2,6 +2,8 @@
 // the seed's log (Epoch i/n, dashes, Training..., Batch N lines, train/valid Loss and ACC), a live
 // progress bar when stdout is a terminal, and every event as a JSON line with --json.
 // Ctrl-C stops at the next batch boundary (saving when --save was given) and exits 130.
+// --pretrained takes the architecture's default ImageNet weights from a cache or downloads them
+// (fetch.h), and makes ImageNet's mean/std the default normalisation.
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
@@ -13,7 +15,9 @@
 #include "cli.h"
 #include "dataset.h"
 #include "events.h"
+#include "fetch.h"
 #include "trainer.h"
+#include "weights_table.h"
 
 static volatile sig_atomic_t g_interrupted;   // written by the signal handler only
 
@@ -29,6 +33,8 @@ typedef struct {
     trainer_config cfg;
     const char *root, *json;
     long log_every;
+    int pretrained, norm_given;
+    char weights_path[4096];   // --pretrained: the resolved file
 } train_args;
 
 static int parse_double(const char *s, double lo, double hi, double *out) {
@@ -54,6 +60,7 @@ static int parse_args(int argc, char **argv, train_args *a) {
     do { \
         if (missing || !(ok)) return cli_fail(CLI_USAGE, __VA_ARGS__); \
     } while (0)
+        if (strncmp(argv[i], "--norm", 6) == 0) a->norm_given = 1;
         if (cli_pipeline_option("train", argc, argv, &i, &a->cfg.prep, &rc)) {
             if (rc) return rc;
         } else if (OPT("--arch")) {
@@ -62,6 +69,9 @@ static int parse_args(int argc, char **argv, train_args *a) {
         } else if (OPT("--weights")) {
             NEED(*v, "train: --weights needs a file");
             a->cfg.weights = v;
+        } else if (strcmp(argv[i], "--pretrained") == 0) {
+            a->pretrained = 1;
+            i++;
         } else if (OPT("--epochs")) {
             NEED(cli_parse_long(v, 1, 100000, &n) == 0, "train: --epochs needs a whole number from 1");
             a->cfg.epochs = (int)n;
@@ -128,6 +138,8 @@ static int parse_args(int argc, char **argv, train_args *a) {
 #undef NEED
     }
     if (!a->root) return cli_fail(CLI_USAGE, "train: which dataset? (frost train DATASET --arch ARCH)");
+    if (a->pretrained && a->cfg.weights) return cli_fail(CLI_USAGE, "train: --pretrained or --weights FILE, not both");
+    if (a->pretrained && a->cfg.resume) return cli_fail(CLI_USAGE, "train: --resume continues a checkpoint; --pretrained is for a new run");
     char err[512];
     if (pipeline_opts_check(&a->cfg.prep, err, sizeof err) != 0) return cli_fail(CLI_USAGE, "train: %s", err);
     return 0;
@@ -262,6 +274,35 @@ static int print_event(const train_event *e, long log_every, int tty, int *bar_s
 }
 
 // ---------------------------------------------------------------------------------------------
+// --pretrained: the architecture's default ImageNet weights, from a cache or downloaded, and the
+// normalisation that goes with them (ImageNet's unless --norm was given).
+
+static int resolve_pretrained(train_args *a) {
+    const weights_entry *e = weights_table_find(a->cfg.arch, NULL);
+    if (!e) return cli_fail(CLI_FAILED, "train: no known pretrained weights for %s (frost weights list)", a->cfg.arch);
+    cli_progress p = {.name = e->file};
+    fetch_result res;
+    char err[1024];
+    int rc = fetch_weights(e, cli_fetch_progress, &p, NULL, &res, err, sizeof err);
+    cli_fetch_progress_end(&p);
+    if (rc) return cli_fail(CLI_FAILED, "train: --pretrained: %s", err);
+    snprintf(a->weights_path, sizeof a->weights_path, "%s", res.path);
+    a->cfg.weights = a->weights_path;
+    printf("pretrained weights: %s %s (%s)%s\n", e->source, e->tag, res.path, res.downloaded ? ", downloaded now" : "");
+    if (!a->norm_given) {
+        transform_params t;
+        transform_params_imagenet(&t);
+        memcpy(a->cfg.prep.tf.mean, t.mean, sizeof t.mean);
+        memcpy(a->cfg.prep.tf.std, t.std, sizeof t.std);
+    }
+    const float *m = a->cfg.prep.tf.mean, *s = a->cfg.prep.tf.std;
+    printf("normalisation: mean %.3f,%.3f,%.3f std %.3f,%.3f,%.3f (%s)\n", m[0], m[1], m[2], s[0], s[1], s[2],
+           a->norm_given ? "as --norm says" : "ImageNet's, which the pretrained weights expect; --norm seed for 0.5");
+    fflush(stdout);
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 int cmd_train(int argc, char **argv) {
     train_args a;
@@ -272,6 +313,10 @@ int cmd_train(int argc, char **argv) {
     if (dataset_scan(&d, a.root, NULL, err, sizeof err) != 0) {
         dataset_free(&d);
         return cli_fail(CLI_FAILED, "%s", err);
+    }
+    if (a.pretrained && (rc = resolve_pretrained(&a)) != 0) {   // after the scan: no download for a bad dataset
+        dataset_free(&d);
+        return rc;
     }
     FILE *json = NULL;
     if (a.json && !(json = fopen(a.json, "w"))) {

@@ -1,0 +1,839 @@
+// test_fetch.c — downloading pretrained weights (core/fetch.c) and `frost weights list|fetch|path`,
+// against a small HTTP/1.1 server that the test runs itself on 127.0.0.1 (a pthread; GET with
+// Range -> 206, 404, a connection dropped midway, wrong bytes, X-Linked-Etag as the Hugging Face
+// hub sends it). FROST_WEIGHTS_MIRROR points every download at it; nothing leaves the machine.
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fetch.h"
+#include "frost_torch.h"
+#include "testutil.h"
+#include "weights.h"
+#include "weights_table.h"
+
+// ---------------------------------------------------------------------------------------------
+// the server
+
+typedef struct {
+    const char *path;             // URL path
+    const unsigned char *data;    // what is served
+    size_t len;
+    int drop_once;                // the first GET sends the headers and half the body, then closes
+    int ignore_range;             // answers 200 with the whole file even to a Range request
+    const char *linked_etag;      // sent as X-Linked-Etag when set
+} srv_file;
+
+typedef struct {
+    int fd, port;
+    pthread_t th;
+    srv_file files[4];
+    int nfiles;
+    atomic_int requests, dropped;
+    pthread_mutex_t mu;
+    char last_range[64];          // the last request's Range header value ("" without one)
+} server;
+
+static void send_all(int fd, const void *p, size_t n) {
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
+        if (w <= 0) return;
+        c += w;
+        n -= (size_t)w;
+    }
+}
+
+static void serve_one(server *s, int c) {
+    char req[8192] = "";
+    size_t got = 0;
+    while (got < sizeof req - 1 && !strstr(req, "\r\n\r\n")) {
+        ssize_t n = recv(c, req + got, sizeof req - 1 - got, 0);
+        if (n <= 0) return;
+        got += (size_t)n;
+        req[got] = '\0';
+    }
+    atomic_fetch_add(&s->requests, 1);
+    char path[1024] = "";
+    sscanf(req, "GET %1023s", path);
+    long from = -1;
+    const char *rg = strstr(req, "\r\nRange: bytes=");
+    pthread_mutex_lock(&s->mu);
+    s->last_range[0] = '\0';
+    if (rg) {
+        from = strtol(rg + 15, NULL, 10);
+        snprintf(s->last_range, sizeof s->last_range, "bytes=%ld-", from);
+    }
+    pthread_mutex_unlock(&s->mu);
+    srv_file *f = NULL;
+    for (int i = 0; i < s->nfiles; i++)
+        if (strcmp(s->files[i].path, path) == 0) f = &s->files[i];
+    char head[1024];
+    if (!f) {
+        const char *body = "not found";
+        snprintf(head, sizeof head, "HTTP/1.1 404 Not Found\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", strlen(body));
+        send_all(c, head, strlen(head));
+        send_all(c, body, strlen(body));
+        return;
+    }
+    char etag[128] = "";
+    if (f->linked_etag) snprintf(etag, sizeof etag, "X-Linked-Etag: \"%s\"\r\n", f->linked_etag);
+    size_t start = 0;
+    if (from >= 0 && !f->ignore_range) {
+        if ((size_t)from >= f->len) {
+            snprintf(head, sizeof head, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            send_all(c, head, strlen(head));
+            return;
+        }
+        start = (size_t)from;
+        snprintf(head, sizeof head,
+                 "HTTP/1.1 206 Partial Content\r\nContent-Length: %zu\r\nContent-Range: bytes %zu-%zu/%zu\r\n%sConnection: close\r\n\r\n",
+                 f->len - start, start, f->len - 1, f->len, etag);
+    } else {
+        snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n%sConnection: close\r\n\r\n", f->len, etag);
+    }
+    send_all(c, head, strlen(head));
+    size_t n = f->len - start;
+    if (f->drop_once && atomic_fetch_add(&s->dropped, 1) == 0) n /= 2;
+    send_all(c, f->data + start, n);
+}
+
+static void *server_main(void *arg) {
+    server *s = arg;
+    for (;;) {
+        int c = accept(s->fd, NULL, NULL);
+        if (c < 0) return NULL;   // the listening socket was shut down
+        serve_one(s, c);
+        shutdown(c, SHUT_WR);
+        close(c);
+    }
+}
+
+static void server_start(server *s) {
+    s->fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(s->fd, 0);
+    int one = 1;
+    setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    cr_assert_eq(bind(s->fd, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(listen(s->fd, 16), 0);
+    getsockname(s->fd, (struct sockaddr *)&a, &alen);
+    s->port = ntohs(a.sin_port);
+    pthread_mutex_init(&s->mu, NULL);
+    cr_assert_eq(pthread_create(&s->th, NULL, server_main, s), 0);
+    char mirror[64];
+    snprintf(mirror, sizeof mirror, "http://127.0.0.1:%d", s->port);
+    setenv("FROST_WEIGHTS_MIRROR", mirror, 1);
+}
+
+static void server_stop(server *s) {
+    shutdown(s->fd, SHUT_RDWR);
+    close(s->fd);
+    pthread_join(s->th, NULL);
+}
+
+static void last_range(server *s, char *out, size_t len) {
+    pthread_mutex_lock(&s->mu);
+    snprintf(out, len, "%s", s->last_range);
+    pthread_mutex_unlock(&s->mu);
+}
+
+// ---------------------------------------------------------------------------------------------
+// fixtures: a temporary home for the caches, and bytes with a known digest
+
+static char *tmp;
+static char cache[1024];   // frost's cache folder under tmp
+
+static void setup(void) {
+    tmp = tu_tmpdir();
+    char p[4096];
+    snprintf(p, sizeof p, "%s/xdg", tmp);
+    setenv("XDG_CACHE_HOME", p, 1);
+    snprintf(p, sizeof p, "%s/torch", tmp);
+    setenv("TORCH_HOME", p, 1);
+    snprintf(p, sizeof p, "%s/hf", tmp);
+    setenv("HF_HOME", p, 1);
+    unsetenv("HF_HUB_CACHE");
+    unsetenv("FROST_WEIGHTS_MIRROR");
+    setenv("no_proxy", "*", 1);   // never send 127.0.0.1 to a proxy from the environment
+    snprintf(cache, sizeof cache, "%s/xdg/frost", tmp);
+}
+
+static void teardown(void) {
+    tu_rmtree(tmp);
+    free(tmp);
+}
+
+TestSuite(fetch, .init = setup, .fini = teardown, .timeout = 60);
+
+static unsigned char *make_bytes(size_t n, unsigned seed) {
+    unsigned char *b = malloc(n);
+    for (size_t i = 0; i < n; i++) b[i] = (unsigned char)(rand_r(&seed) >> 7);
+    return b;
+}
+
+static void sha256_hex(const unsigned char *p, size_t n, char hex[65]) {
+    unsigned char md[32];
+    unsigned mdlen = 0;
+    EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL);
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+static int exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static long file_size(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+static void expect_file_is(const char *path, const unsigned char *data, size_t len) {
+    size_t got = 0;
+    char *b = tu_read_file(path, &got);
+    cr_assert_not_null(b, "%s is missing", path);
+    cr_expect_eq(got, len, "%s holds %zu bytes, not %zu", path, got, len);
+    cr_expect(got == len && memcmp(b, data, len) == 0, "%s does not hold the served bytes", path);
+    free(b);
+}
+
+typedef struct {
+    uint64_t last_done, last_total;
+    int calls;
+    atomic_int *cancel_at_first;   // set it once some bytes arrived
+} progress_log;
+
+static void on_progress(void *user, uint64_t done, uint64_t total) {
+    progress_log *p = user;
+    p->calls++;
+    p->last_done = done;
+    p->last_total = total;
+    if (p->cancel_at_first && done > 0) atomic_store(p->cancel_at_first, 1);
+}
+
+#define N_BYTES 300000
+
+// ---------------------------------------------------------------------------------------------
+// the pieces
+
+Test(fetch, sha256_of_a_known_vector) {
+    char path[4096], hex[65], err[256];
+    snprintf(path, sizeof path, "%s/abc", tmp);
+    cr_assert_eq(tu_write_file(path, "abc", 3), 0);
+    cr_assert_eq(fetch_sha256_file(path, hex, err, sizeof err), 0, "%s", err);
+    cr_expect_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    snprintf(path, sizeof path, "%s/none", tmp);
+    cr_expect_eq(fetch_sha256_file(path, hex, err, sizeof err), -1);
+    cr_expect(strstr(err, "none") != NULL, "%s", err);
+}
+
+Test(fetch, mirror_replaces_scheme_and_host) {
+    char out[512];
+    cr_assert_eq(fetch_mirror_url("https://download.pytorch.org/models/vgg16-397923af.pth", out, sizeof out), 0);
+    cr_expect_str_eq(out, "https://download.pytorch.org/models/vgg16-397923af.pth");
+    setenv("FROST_WEIGHTS_MIRROR", "http://10.1.2.3:8080/pub/", 1);
+    cr_assert_eq(fetch_mirror_url("https://download.pytorch.org/models/vgg16-397923af.pth", out, sizeof out), 0);
+    cr_expect_str_eq(out, "http://10.1.2.3:8080/pub/models/vgg16-397923af.pth");
+    cr_assert_eq(fetch_mirror_url("https://huggingface.co/timm/vgg16.tv_in1k/resolve/main/model.safetensors", out, sizeof out), 0);
+    cr_expect_str_eq(out, "http://10.1.2.3:8080/pub/timm/vgg16.tv_in1k/resolve/main/model.safetensors");
+    cr_expect_eq(fetch_mirror_url("https://download.pytorch.org/models/vgg16-397923af.pth", out, 10), -1);
+}
+
+Test(fetch, cache_folders_follow_the_environment) {
+    char dir[4096], err[256];
+    cr_assert_eq(fetch_cache_dir(dir, sizeof dir, err, sizeof err), 0);
+    cr_expect_str_eq(dir, cache);
+    char want[4096];
+    snprintf(want, sizeof want, "%s/torch/hub/checkpoints", tmp);
+    cr_assert_eq(fetch_torch_cache_dir(dir, sizeof dir, err, sizeof err), 0);
+    cr_expect_str_eq(dir, want);
+    unsetenv("TORCH_HOME");   // torch.hub's default: $XDG_CACHE_HOME/torch
+    snprintf(want, sizeof want, "%s/xdg/torch/hub/checkpoints", tmp);
+    cr_assert_eq(fetch_torch_cache_dir(dir, sizeof dir, err, sizeof err), 0);
+    cr_expect_str_eq(dir, want);
+    unsetenv("XDG_CACHE_HOME");
+    setenv("HOME", tmp, 1);
+    snprintf(want, sizeof want, "%s/.cache/frost", tmp);
+    cr_assert_eq(fetch_cache_dir(dir, sizeof dir, err, sizeof err), 0);
+    cr_expect_str_eq(dir, want);
+    unsetenv("HOME");
+    cr_expect_eq(fetch_cache_dir(dir, sizeof dir, err, sizeof err), -1);
+    cr_expect(strstr(err, "HOME") != NULL, "%s", err);
+}
+
+Test(fetch, table_has_a_default_for_every_architecture) {
+    cr_assert_gt(ft_arch_count(), 0);
+    for (size_t i = 0; i < ft_arch_count(); i++) {
+        const char *arch = ft_arch_name(i);
+        const weights_entry *e = weights_table_find(arch, NULL);
+        cr_assert_not_null(e, "%s has no default weights", arch);
+        cr_expect_str_eq(e->source, "torchvision", "%s: the default is torchvision's V1 (pretrained=True)", arch);
+        cr_expect_str_eq(e->tag, "IMAGENET1K_V1");
+        // torchvision's names: <arch>-<sha256 prefix>.pth, served under /models/
+        char name[128], url[256];
+        snprintf(name, sizeof name, "%s-%s.pth", arch, e->sha256_prefix ? e->sha256_prefix : "?");
+        cr_expect_str_eq(e->file, name);
+        snprintf(url, sizeof url, "https://download.pytorch.org/models/%s", e->file);
+        cr_expect_str_eq(e->url, url);
+        cr_expect_eq(strlen(e->sha256_prefix), 8);
+        cr_expect(e->acc1 > 60 && e->acc1 < 90, "%s: acc@1 %.3f", arch, e->acc1);
+        const weights_entry *t = weights_table_find(arch, "timm");
+        cr_assert_not_null(t, "%s has no timm entry", arch);
+        snprintf(url, sizeof url, "https://huggingface.co/timm/%s.tv_in1k/resolve/main/model.safetensors", arch);
+        cr_expect_str_eq(t->url, url);
+        cr_expect(!t->is_default);
+    }
+    int defaults = 0;
+    for (size_t i = 0; i < weights_table_count(); i++) defaults += weights_table_get(i)->is_default;
+    cr_expect_eq((size_t)defaults, ft_arch_count(), "one default per architecture");
+    cr_expect_str_eq(weights_table_find("resnet50", "torchvision-v2")->file, "resnet50-11ad3fa6.pth");
+    cr_expect_null(weights_table_find("vgg16", "torchvision-v2"));
+    cr_expect_null(weights_table_find("resnet17", NULL));
+}
+
+// ---------------------------------------------------------------------------------------------
+// downloads
+
+Test(fetch, good_download_lands_in_the_cache) {
+    unsigned char *data = make_bytes(N_BYTES, 1);
+    char hex[65];
+    sha256_hex(data, N_BYTES, hex);
+    server s = {.nfiles = 1, .files = {{.path = "/models/good.pth", .data = data, .len = N_BYTES}}};
+    server_start(&s);
+    progress_log pl = {0};
+    fetch_request r = {.url = "https://download.pytorch.org/models/good.pth", .file = "good.pth", .sha256 = hex,
+                       .progress = on_progress, .user = &pl};
+    fetch_result res;
+    char err[1024] = "", want[4096], part[4200];
+    int rc = fetch_download(&r, &res, err, sizeof err);
+    server_stop(&s);
+    cr_assert_eq(rc, 0, "%s", err);
+    snprintf(want, sizeof want, "%s/good.pth", cache);
+    cr_expect_str_eq(res.path, want);
+    cr_expect_eq(res.downloaded, 1);
+    cr_expect_eq(res.resumed, 0);
+    cr_expect_eq(res.check, FETCH_FULL);
+    cr_expect_str_eq(res.sha256, hex);
+    expect_file_is(want, data, N_BYTES);
+    snprintf(part, sizeof part, "%s.part", want);
+    cr_expect(!exists(part), "the .part is gone");
+    cr_expect_gt(pl.calls, 0, "progress was reported");
+    cr_expect_eq(pl.last_done, N_BYTES);
+    cr_expect_eq(pl.last_total, N_BYTES);
+    cr_expect_str_eq(s.last_range, "", "a fresh download asks for the whole file");
+    free(data);
+}
+
+Test(fetch, prefix_of_the_name_is_checked_like_torchvision) {
+    unsigned char *data = make_bytes(N_BYTES, 2);
+    char hex[65], prefix[9];
+    sha256_hex(data, N_BYTES, hex);
+    snprintf(prefix, sizeof prefix, "%.8s", hex);
+    server s = {.nfiles = 1, .files = {{.path = "/models/p.pth", .data = data, .len = N_BYTES}}};
+    server_start(&s);
+    fetch_request r = {.url = "https://download.pytorch.org/models/p.pth", .file = "p.pth", .sha256_prefix = prefix};
+    fetch_result res;
+    char err[1024] = "";
+    int rc = fetch_download(&r, &res, err, sizeof err);
+    server_stop(&s);
+    cr_assert_eq(rc, 0, "%s", err);
+    cr_expect_eq(res.check, FETCH_PREFIX);
+    expect_file_is(res.path, data, N_BYTES);
+    free(data);
+}
+
+Test(fetch, partial_file_is_resumed_with_a_range_request) {
+    unsigned char *data = make_bytes(N_BYTES, 3);
+    char hex[65], part[4200], final[4096], range[64];
+    sha256_hex(data, N_BYTES, hex);
+    snprintf(final, sizeof final, "%s/r.pth", cache);
+    snprintf(part, sizeof part, "%s.part", final);
+    tu_mkdirs_for(part);
+    cr_assert_eq(tu_write_file(part, data, N_BYTES / 2), 0);
+    server s = {.nfiles = 1, .files = {{.path = "/models/r.pth", .data = data, .len = N_BYTES}}};
+    server_start(&s);
+    progress_log pl = {0};
+    fetch_request r = {.url = "https://download.pytorch.org/models/r.pth", .file = "r.pth", .sha256 = hex,
+                       .progress = on_progress, .user = &pl};
+    fetch_result res;
+    char err[1024] = "";
+    int rc = fetch_download(&r, &res, err, sizeof err);
+    server_stop(&s);
+    cr_assert_eq(rc, 0, "%s", err);
+    last_range(&s, range, sizeof range);
+    char want_range[64];
+    snprintf(want_range, sizeof want_range, "bytes=%d-", N_BYTES / 2);
+    cr_expect_str_eq(range, want_range, "asked only for the rest");
+    cr_expect_eq(res.resumed, 1);
+    cr_expect_eq(pl.last_done, N_BYTES, "progress counts the whole file");
+    cr_expect_eq(pl.last_total, N_BYTES);
+    expect_file_is(final, data, N_BYTES);
+    cr_expect(!exists(part));
+    free(data);
+}
+
+Test(fetch, server_ignoring_the_range_still_gives_the_right_file) {
+    unsigned char *data = make_bytes(N_BYTES, 4);
+    char hex[65], part[4200], final[4096];
+    sha256_hex(data, N_BYTES, hex);
+    snprintf(final, sizeof final, "%s/n.pth", cache);
+    snprintf(part, sizeof part, "%s.part", final);
+    tu_mkdirs_for(part);
+    cr_assert_eq(tu_write_file(part, data, 1000), 0);
+    server s = {.nfiles = 1, .files = {{.path = "/models/n.pth", .data = data, .len = N_BYTES, .ignore_range = 1}}};
+    server_start(&s);
+    fetch_request r = {.url = "https://download.pytorch.org/models/n.pth", .file = "n.pth", .sha256 = hex};
+    fetch_result res;
+    char err[1024] = "";
+    int rc = fetch_download(&r, &res, err, sizeof err);
+    server_stop(&s);
+    cr_assert_eq(rc, 0, "%s", err);
+    expect_file_is(final, data, N_BYTES);
+    free(data);
+}
+
+Test(fetch, a_local_folder_can_be_the_mirror) {
+    unsigned char *data = make_bytes(N_BYTES, 13);
+    char hex[65], src[4096], mirror[4200];
+    sha256_hex(data, N_BYTES, hex);
+    snprintf(src, sizeof src, "%s/mirror/models/m.pth", tmp);
+    tu_mkdirs_for(src);
+    cr_assert_eq(tu_write_file(src, data, N_BYTES), 0);
+    snprintf(mirror, sizeof mirror, "file://%s/mirror", tmp);
+    setenv("FROST_WEIGHTS_MIRROR", mirror, 1);
+    fetch_request r = {.url = "https://download.pytorch.org/models/m.pth", .file = "m.pth", .sha256 = hex};
+    fetch_result res;
+    char err[1024] = "";
+    cr_assert_eq(fetch_download(&r, &res, err, sizeof err), 0, "%s", err);
+    expect_file_is(res.path, data, N_BYTES);
+    fetch_request missing = {.url = "https://download.pytorch.org/models/gone.pth", .file = "gone.pth", .sha256 = hex};
+    cr_expect_eq(fetch_download(&missing, &res, err, sizeof err), -1);
+    cr_expect(strstr(err, "no such file") && strstr(err, "/mirror/models/gone.pth"), "%s", err);
+    free(data);
+}
+
+Test(fetch, sha256_mismatch_leaves_no_file) {
+    unsigned char *data = make_bytes(N_BYTES, 5), *wrong = make_bytes(N_BYTES, 6);
+    char hex[65], final[4096], part[4200];
+    sha256_hex(data, N_BYTES, hex);
+    server s = {.nfiles = 1, .files = {{.path = "/models/w.pth", .data = wrong, .len = N_BYTES}}};
+    server_start(&s);
+    fetch_request r = {.url = "https://download.pytorch.org/models/w.pth", .file = "w.pth", .sha256 = hex};
+    fetch_result res;
+    char err[1024] = "";
+    int rc = fetch_download(&r, &res, err, sizeof err);
+    server_stop(&s);
+    cr_assert_eq(rc, -1);
+    cr_expect(strstr(err, "sha256") && strstr(err, "w.pth"), "%s", err);
+    cr_expect(strchr(err, '\n') == NULL);
+    snprintf(final, sizeof final, "%s/w.pth", cache);
+    snprintf(part, sizeof part, "%s.part", final);
+    cr_expect(!exists(final), "no file under the final name");
+    cr_expect(!exists(part), "the bad download was removed");
+    free(data);
+    free(wrong);
+}
+
+Test(fetch, missing_file_says_404) {
+    server s = {.nfiles = 0};
+    server_start(&s);
+    fetch_request r = {.url = "https://download.pytorch.org/models/nope.pth", .file = "nope.pth", .sha256_prefix = "00"};
+    fetch_result res;
+    char err[1024] = "", final[4096], part[4200];
+    int rc = fetch_download(&r, &res, err, sizeof err);
+    server_stop(&s);
+    cr_assert_eq(rc, -1);
+    cr_expect(strstr(err, "404") && strstr(err, "/models/nope.pth"), "%s", err);
+    snprintf(final, sizeof final, "%s/nope.pth", cache);
+    snprintf(part, sizeof part, "%s.part", final);
+    cr_expect(!exists(final) && !exists(part), "nothing left in the cache");
+    cr_expect_eq(atomic_load(&s.requests), 1);
+}
+
+Test(fetch, dropped_connection_keeps_the_part_and_the_next_fetch_resumes) {
+    unsigned char *data = make_bytes(N_BYTES, 7);
+    char hex[65], final[4096], part[4200], range[64], want_range[64];
+    sha256_hex(data, N_BYTES, hex);
+    server s = {.nfiles = 1, .files = {{.path = "/models/d.pth", .data = data, .len = N_BYTES, .drop_once = 1}}};
+    server_start(&s);
+    fetch_request r = {.url = "https://download.pytorch.org/models/d.pth", .file = "d.pth", .sha256 = hex};
+    fetch_result res;
+    char err[1024] = "";
+    snprintf(final, sizeof final, "%s/d.pth", cache);
+    snprintf(part, sizeof part, "%s.part", final);
+    int rc = fetch_download(&r, &res, err, sizeof err);
+    cr_expect_eq(rc, -1, "a dropped connection is an error");
+    cr_expect(strstr(err, "dropped") && strstr(err, "resume"), "%s", err);
+    cr_expect(strchr(err, '\n') == NULL);
+    cr_expect(!exists(final), "no file under the final name");
+    long kept = file_size(part);
+    cr_expect(kept > 0 && kept < N_BYTES, "the .part holds what arrived (%ld bytes)", kept);
+
+    rc = fetch_download(&r, &res, err, sizeof err);
+    server_stop(&s);
+    cr_assert_eq(rc, 0, "%s", err);
+    cr_expect_eq(res.resumed, 1);
+    last_range(&s, range, sizeof range);
+    snprintf(want_range, sizeof want_range, "bytes=%ld-", kept);
+    cr_expect_str_eq(range, want_range);
+    expect_file_is(final, data, N_BYTES);
+    cr_expect(!exists(part));
+    free(data);
+}
+
+Test(fetch, cancel_keeps_the_part) {
+    const size_t n = 8u << 20;
+    unsigned char *data = make_bytes(n, 8);
+    server s = {.nfiles = 1, .files = {{.path = "/models/c.pth", .data = data, .len = n}}};
+    server_start(&s);
+    atomic_int cancel = 0;
+    progress_log pl = {.cancel_at_first = &cancel};
+    fetch_request r = {.url = "https://download.pytorch.org/models/c.pth", .file = "c.pth", .progress = on_progress,
+                       .user = &pl, .cancel = &cancel};
+    fetch_result res;
+    char err[1024] = "", final[4096], part[4200];
+    int rc = fetch_download(&r, &res, err, sizeof err);
+    server_stop(&s);
+    cr_assert_eq(rc, -1, "cancelled (the transfer must not finish in one callback)");
+    cr_expect(strstr(err, "cancelled"), "%s", err);
+    snprintf(final, sizeof final, "%s/c.pth", cache);
+    snprintf(part, sizeof part, "%s.part", final);
+    cr_expect(!exists(final));
+    cr_expect(file_size(part) > 0, "what arrived is kept for a resume");
+    free(data);
+}
+
+Test(fetch, disk_full_leaves_no_file) {
+    unsigned char *data = make_bytes(N_BYTES, 9);
+    char hex[65], final[4096], part[4200];
+    sha256_hex(data, N_BYTES, hex);
+    server s = {.nfiles = 1, .files = {{.path = "/models/f.pth", .data = data, .len = N_BYTES}}};
+    server_start(&s);
+    int pipefd[2];
+    cr_assert_eq(pipe(pipefd), 0);
+    pid_t pid = fork();
+    if (pid == 0) {   // a file size limit stands in for a full disk: writes past it fail with EFBIG
+        close(pipefd[0]);
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {.rlim_cur = 64 * 1024, .rlim_max = 64 * 1024};
+        setrlimit(RLIMIT_FSIZE, &rl);
+        fetch_request r = {.url = "https://download.pytorch.org/models/f.pth", .file = "f.pth", .sha256 = hex};
+        fetch_result res;
+        char err[1024] = "";
+        int rc = fetch_download(&r, &res, err, sizeof err);
+        if (write(pipefd[1], err, strlen(err)) < 0) _exit(3);
+        _exit(rc == -1 ? 0 : 1);
+    }
+    close(pipefd[1]);
+    char err[1024] = "";
+    size_t got = 0;
+    ssize_t n;
+    while ((n = read(pipefd[0], err + got, sizeof err - 1 - got)) > 0) got += (size_t)n;
+    err[got] = '\0';
+    close(pipefd[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    server_stop(&s);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the download must fail under the limit (%s)", err);
+    cr_expect(strstr(err, "disk full") && strstr(err, "f.pth.part"), "%s", err);
+    snprintf(final, sizeof final, "%s/f.pth", cache);
+    snprintf(part, sizeof part, "%s.part", final);
+    cr_expect(!exists(final), "no file under the final name");
+    cr_expect(!exists(part), "the partial file was removed");
+    free(data);
+}
+
+Test(fetch, no_server_says_cannot_reach_and_how_to_copy_by_hand) {
+    // a port that nobody listens on: bind one, then close it
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    getsockname(fd, (struct sockaddr *)&a, &alen);
+    close(fd);
+    char mirror[64], want[128];
+    snprintf(mirror, sizeof mirror, "http://127.0.0.1:%d", ntohs(a.sin_port));
+    setenv("FROST_WEIGHTS_MIRROR", mirror, 1);
+    const weights_entry *e = weights_table_find("resnet18", NULL);
+    fetch_result res;
+    char err[1024] = "", part[4200];
+    int rc = fetch_weights(e, NULL, NULL, NULL, &res, err, sizeof err);
+    cr_assert_eq(rc, -1);
+    snprintf(want, sizeof want, "cannot reach 127.0.0.1:%d: ", ntohs(a.sin_port));
+    cr_expect(strncmp(err, want, strlen(want)) == 0, "%s", err);
+    cr_expect(strstr(err, "copy resnet18-f37072fd.pth into ") && strstr(err, cache) && strstr(err, "by hand"), "%s", err);
+    cr_expect(strchr(err, '\n') == NULL, "one line");
+    snprintf(part, sizeof part, "%s/resnet18-f37072fd.pth.part", cache);
+    cr_expect(!exists(part), "no empty .part left behind");
+}
+
+Test(fetch, file_in_torchvisions_cache_is_used_without_a_request) {
+    server s = {.nfiles = 0};
+    server_start(&s);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/torch/hub/checkpoints/resnet18-f37072fd.pth", tmp);
+    tu_mkdirs_for(path);
+    cr_assert_eq(tu_write_file(path, "weights", 7), 0);
+    fetch_result res;
+    char err[1024] = "";
+    int rc = fetch_weights(weights_table_find("resnet18", NULL), NULL, NULL, NULL, &res, err, sizeof err);
+    server_stop(&s);
+    cr_assert_eq(rc, 0, "%s", err);
+    cr_expect_str_eq(res.path, path);
+    cr_expect_eq(res.downloaded, 0);
+    cr_expect_eq(atomic_load(&s.requests), 0, "nothing was asked of the server");
+}
+
+Test(fetch, file_in_frosts_cache_comes_first) {
+    char mine[4096], theirs[4096], found[4096];
+    snprintf(mine, sizeof mine, "%s/vgg16-397923af.pth", cache);
+    snprintf(theirs, sizeof theirs, "%s/torch/hub/checkpoints/vgg16-397923af.pth", tmp);
+    tu_mkdirs_for(theirs);
+    cr_assert_eq(tu_write_file(theirs, "x", 1), 0);
+    const weights_entry *e = weights_table_find("vgg16", NULL);
+    cr_assert_eq(fetch_find_cached(e, found, sizeof found), 1);
+    cr_expect_str_eq(found, theirs);
+    tu_mkdirs_for(mine);
+    cr_assert_eq(tu_write_file(mine, "x", 1), 0);
+    cr_assert_eq(fetch_find_cached(e, found, sizeof found), 1);
+    cr_expect_str_eq(found, mine);
+    cr_expect_eq(fetch_find_cached(weights_table_find("vgg19", NULL), found, sizeof found), 0);
+}
+
+Test(fetch, timm_file_in_hugging_faces_cache_is_found) {
+    char path[4096], found[4096];
+    snprintf(path, sizeof path, "%s/hf/hub/models--timm--resnet34.tv_in1k/snapshots/0123abc/model.safetensors", tmp);
+    tu_mkdirs_for(path);
+    cr_assert_eq(tu_write_file(path, "x", 1), 0);
+    cr_assert_eq(fetch_find_cached(weights_table_find("resnet34", "timm"), found, sizeof found), 1);
+    cr_expect_str_eq(found, path);
+    cr_expect_eq(fetch_find_cached(weights_table_find("resnet50", "timm"), found, sizeof found), 0);
+}
+
+Test(fetch, hub_digest_header_verifies_timm_files) {
+    unsigned char *data = make_bytes(N_BYTES, 10);
+    char hex[65], bad[65];
+    sha256_hex(data, N_BYTES, hex);
+    memcpy(bad, hex, 65);
+    bad[0] = bad[0] == '0' ? '1' : '0';
+    server s = {.nfiles = 2,
+                .files = {{.path = "/timm/resnet18.tv_in1k/resolve/main/model.safetensors", .data = data, .len = N_BYTES,
+                           .linked_etag = hex},
+                          {.path = "/timm/resnet34.tv_in1k/resolve/main/model.safetensors", .data = data, .len = N_BYTES,
+                           .linked_etag = bad}}};
+    server_start(&s);
+    fetch_result res;
+    char err[1024] = "";
+    int rc = fetch_weights(weights_table_find("resnet18", "timm"), NULL, NULL, NULL, &res, err, sizeof err);
+    cr_assert_eq(rc, 0, "%s", err);
+    cr_expect_eq(res.check, FETCH_FULL);
+    expect_file_is(res.path, data, N_BYTES);
+    rc = fetch_weights(weights_table_find("resnet34", "timm"), NULL, NULL, NULL, &res, err, sizeof err);
+    server_stop(&s);
+    cr_expect_eq(rc, -1);
+    cr_expect(strstr(err, "sha256"), "%s", err);
+    char final[4096];
+    snprintf(final, sizeof final, "%s/resnet34.tv_in1k.safetensors", cache);
+    cr_expect(!exists(final));
+    free(data);
+}
+
+// ---------------------------------------------------------------------------------------------
+// the command line
+
+Test(fetch, cli_list_shows_every_architecture_and_the_caches) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/torch/hub/checkpoints/vgg16-397923af.pth", tmp);
+    tu_mkdirs_for(path);
+    cr_assert_eq(tu_write_file(path, "x", 1), 0);
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"weights", "list", NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    for (size_t i = 0; i < ft_arch_count(); i++) {
+        const weights_entry *e = weights_table_find(ft_arch_name(i), NULL);
+        const char *line = strstr(r.out, e->file);
+        cr_assert_not_null(line, "%s missing:\n%s", e->file, r.out);
+        const char *eol = strchr(line, '\n');
+        int cached = strncmp(eol - strlen(path), path, strlen(path)) == 0;
+        cr_expect_eq(cached, strcmp(e->arch, "vgg16") == 0, "%.*s", (int)(eol - line), line);
+    }
+    cr_expect_eq(tu_count_lines(r.out), 1 + weights_table_count() + 2, "%s", r.out);
+    cr_expect(strstr(r.out, cache), "names frost's cache:\n%s", r.out);
+    tu_run_free(&r);
+}
+
+Test(fetch, cli_path_prints_the_file_or_how_to_get_it) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/torch/hub/checkpoints/resnet50-0676ba61.pth", tmp);
+    tu_mkdirs_for(path);
+    cr_assert_eq(tu_write_file(path, "x", 1), 0);
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"weights", "path", "resnet50", NULL});
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    char want[4200];
+    snprintf(want, sizeof want, "%s\n", path);
+    cr_expect_str_eq(r.out, want);
+    tu_run_free(&r);
+    tu_run_frost(&r, (const char *[]){"weights", "path", "resnet50", "--source", "torchvision-v2", NULL});
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.err, "frost weights fetch resnet50 --source torchvision-v2") && strstr(r.err, "resnet50-11ad3fa6.pth"),
+              "%s", r.err);
+    cr_expect_eq(tu_count_lines(r.err), 1, "%s", r.err);
+    tu_run_free(&r);
+    tu_run_frost(&r, (const char *[]){"weights", "path", "resnet17", NULL});
+    cr_expect_eq(r.status, 2, "%s", r.err);
+    tu_run_free(&r);
+    tu_run_frost(&r, (const char *[]){"weights", "path", "vgg16", "--source", "torchvision-v2", NULL});
+    cr_expect_eq(r.status, 1, "%s", r.err);
+    cr_expect(strstr(r.err, "no torchvision-v2"), "%s", r.err);
+    tu_run_free(&r);
+    tu_run_frost(&r, (const char *[]){"weights", "path", "vgg16", "--source", "caffe", NULL});
+    cr_expect_eq(r.status, 2, "%s", r.err);
+    tu_run_free(&r);
+}
+
+Test(fetch, cli_fetch_downloads_shows_progress_and_then_finds_it) {
+    unsigned char *data = make_bytes(N_BYTES, 11);
+    char hex[65];
+    sha256_hex(data, N_BYTES, hex);
+    server s = {.nfiles = 1,
+                .files = {{.path = "/timm/vgg11.tv_in1k/resolve/main/model.safetensors", .data = data, .len = N_BYTES,
+                           .linked_etag = hex}}};
+    server_start(&s);
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"weights", "fetch", "vgg11", "--source", "timm", NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char want[4200];
+    snprintf(want, sizeof want, "%s/vgg11.tv_in1k.safetensors\n", cache);
+    cr_expect_str_eq(r.out, want, "stdout holds only the path");
+    cr_expect(strstr(r.err, "(100%)") && strstr(r.err, "sha256 verified"), "%s", r.err);
+    cr_expect(strchr(r.err, '\r') == NULL, "no bar redraws when stderr is not a terminal");
+    want[strlen(want) - 1] = '\0';
+    expect_file_is(want, data, N_BYTES);
+    tu_run_free(&r);
+    // a second fetch finds it; path prints it
+    tu_run_frost(&r, (const char *[]){"weights", "fetch", "vgg11", "--source", "timm", NULL});
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.err, "already in the cache"), "%s", r.err);
+    tu_run_free(&r);
+    tu_run_frost(&r, (const char *[]){"weights", "path", "vgg11", "--source", "timm", NULL});
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "vgg11.tv_in1k.safetensors"), "%s", r.out);
+    tu_run_free(&r);
+    server_stop(&s);
+    cr_expect_eq(atomic_load(&s.requests), 1, "one download, then the cache");
+    free(data);
+}
+
+Test(fetch, cli_fetch_refuses_a_file_that_is_not_torchvisions) {
+    unsigned char *data = make_bytes(N_BYTES, 12);   // its sha256 does not start with f37072fd
+    server s = {.nfiles = 1, .files = {{.path = "/models/resnet18-f37072fd.pth", .data = data, .len = N_BYTES}}};
+    server_start(&s);
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"weights", "fetch", "resnet18", NULL});
+    server_stop(&s);
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.err, "sha256 mismatch") && strstr(r.err, "expected f37072fd"), "%s", r.err);
+    cr_expect_str_eq(r.out, "");
+    char final[4096];
+    snprintf(final, sizeof final, "%s/resnet18-f37072fd.pth", cache);
+    cr_expect(!exists(final));
+    tu_run_free(&r);
+    free(data);
+}
+
+Test(fetch, cli_fetch_offline_says_so_in_one_line) {
+    setenv("FROST_WEIGHTS_MIRROR", "http://127.0.0.1:1", 1);   // port 1: nothing listens
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"weights", "fetch", "vgg16", NULL});
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.err, "cannot reach 127.0.0.1:1") && strstr(r.err, "copy vgg16-397923af.pth into") &&
+                  strstr(r.err, "https://download.pytorch.org/models/vgg16-397923af.pth"),
+              "%s", r.err);
+    cr_expect_eq(tu_count_lines(r.err), 1, "%s", r.err);
+    tu_run_free(&r);
+    tu_run_frost(&r, (const char *[]){"weights", "fetch", NULL});
+    cr_expect_eq(r.status, 2);
+    tu_run_free(&r);
+    tu_run_frost(&r, (const char *[]){"weights", "frobnicate", NULL});
+    cr_expect_eq(r.status, 2);
+    tu_run_free(&r);
+}
+
+// ---------------------------------------------------------------------------------------------
+// frost train --pretrained
+
+// Two classes of 32x32 images, 4 to train on and 2 to validate, per class.
+static void make_tiny_dataset(const char *root) {
+    unsigned seed = 3;
+    unsigned char rgb[32 * 32 * 3];
+    const char *splits[2] = {"train", "valid"};
+    for (int s = 0; s < 2; s++)
+        for (int c = 0; c < 2; c++)
+            for (int i = 0; i < (s == 0 ? 4 : 2); i++) {
+                for (size_t k = 0; k < sizeof rgb; k++) rgb[k] = (unsigned char)((c ? 200 : 40) + rand_r(&seed) % 40);
+                char path[4096];
+                snprintf(path, sizeof path, "%s/%s/%s/%d.jpg", root, splits[s], c ? "b" : "a", i);
+                tu_mkdirs_for(path);
+                cr_assert_eq(tu_write_jpeg(path, 32, 32, rgb), 0);
+            }
+}
+
+Test(fetch, cli_train_pretrained_uses_the_cache_and_imagenet_normalisation, .timeout = 300) {
+    char root[1024], path[4096], err[512];
+    snprintf(root, sizeof root, "%s/data", tmp);
+    make_tiny_dataset(root);
+    // resnet18's default weights, in torchvision's cache. The bytes are a safetensors state_dict
+    // (what weights_load reads by its content) under torchvision's file name.
+    snprintf(path, sizeof path, "%s/torch/hub/checkpoints/resnet18-f37072fd.pth", tmp);
+    tu_mkdirs_for(path);
+    ft_model *m = NULL;
+    ft_status *st = ft_model_create("resnet18", &m);
+    cr_assert_null(st);
+    cr_assert_eq(weights_save(m, path, err, sizeof err), 0, "%s", err);
+    ft_model_free(m);
+    setenv("FROST_WEIGHTS_MIRROR", "http://127.0.0.1:1", 1);   // a download would fail
+
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--pretrained", "--epochs", "1", "--size", "32",
+                                      "--batch", "4", "--device", "cpu", NULL});
+    cr_expect_eq(r.status, 0, "stderr: %s", r.err);
+    char want[4200];
+    snprintf(want, sizeof want, "pretrained weights: torchvision IMAGENET1K_V1 (%s)\n", path);
+    cr_expect(strstr(r.out, want), "%s", r.out);
+    cr_expect(strstr(r.out, "normalisation: mean 0.485,0.456,0.406 std 0.229,0.224,0.225 (ImageNet's"), "%s", r.out);
+    cr_expect(strstr(r.out, "Training complete"), "%s", r.out);
+    tu_run_free(&r);
+
+    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--pretrained", "--norm", "seed", "--epochs", "1",
+                                      "--size", "32", "--batch", "4", "--device", "cpu", NULL});
+    cr_expect_eq(r.status, 0, "stderr: %s", r.err);
+    cr_expect(strstr(r.out, "normalisation: mean 0.500,0.500,0.500 std 0.500,0.500,0.500 (as --norm says)"), "%s", r.out);
+    tu_run_free(&r);
+
+    // not cached and no network: one line, before any training
+    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet34", "--pretrained", "--size", "32", NULL});
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.err, "--pretrained: cannot reach 127.0.0.1:1") && strstr(r.err, "resnet34-b627a593.pth"), "%s", r.err);
+    cr_expect_eq(tu_count_lines(r.err), 1, "%s", r.err);
+    cr_expect(!strstr(r.out, "Epoch"), "%s", r.out);
+    tu_run_free(&r);
+
+    tu_run_frost(&r, (const char *[]){"train", root, "--pretrained", "--weights", path, NULL});
+    cr_expect_eq(r.status, 2, "%s", r.err);
+    tu_run_free(&r);
+}
