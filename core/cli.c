@@ -89,6 +89,9 @@ static void print_help(FILE *out) {
             "        classify images with a checkpoint (frost train --save), preprocessed as it was\n"
             "        trained: top K classes per image (default 5); a DIR of class folders is scored\n"
             "        instead (accuracy, per class, confusion matrix, most confident mistakes)\n"
+            "  weights check FILE [--arch ARCH]\n"
+            "        what a weight file is (safetensors, torch.save zip or legacy .pth; torchvision's\n"
+            "        or timm's key names), which architecture it fits, and every key that does not\n"
             "  help, --help    this text\n"
             "  --version       the version\n"
             "\n"
@@ -98,8 +101,9 @@ static void print_help(FILE *out) {
             "shrink large JPEGs while decoding (pixels differ by a few levels); --norm seed (mean and\n"
             "std 0.5, the default) or imagenet (0.485,0.456,0.406 / 0.229,0.224,0.225).\n"
             "\n"
-            "--weights FILE loads a safetensors state_dict strictly (after the head replacement):\n"
-            "every key, dtype and shape must match.\n"
+            "--weights FILE loads a state_dict strictly (after the head replacement): safetensors\n"
+            "(torchvision's or timm's key names) or a .pth (torch.save zip or legacy format); every\n"
+            "key, dtype and shape must match.\n"
             "\n"
             "architectures: %s\n",
             archs);
