@@ -179,7 +179,7 @@ static int push_global(machine *m, const char *mod, size_t mod_len, const char *
     if (IS(mod, mod_len, "collections") && IS(name, name_len, "OrderedDict")) {
         g->gkind = PKG_ORDERED_DICT, ok = 1;
     } else if (IS(mod, mod_len, "torch._utils") &&
-               (IS(name, name_len, "_rebuild_tensor_v2"))) {
+               (IS(name, name_len, "_rebuild_tensor_v2") || IS(name, name_len, "_rebuild_tensor"))) {
         g->gkind = PKG_REBUILD_TENSOR_V2, ok = 1;
     } else if (IS(mod, mod_len, "torch._utils") &&
                (IS(name, name_len, "_rebuild_parameter") || IS(name, name_len, "_rebuild_parameter_with_state"))) {
@@ -245,7 +245,10 @@ static int op_reduce(machine *m) {
             return fail(m, "_rebuild_parameter without a tensor at byte %zu", m->pos);
         return push(m, args->items[0]);
     case PKG_REBUILD_TENSOR_V2: {
-        if (args->n < 6 || args->n > 7) return fail(m, "_rebuild_tensor_v2 with %zu arguments at byte %zu", args->n, m->pos);
+        // v2: (storage, offset, size, stride, requires_grad, backward_hooks[, metadata]);
+        // the first version (files from PyTorch 0.3 and before): the first four only
+        if (args->n != 4 && (args->n < 6 || args->n > 7))
+            return fail(m, "_rebuild_tensor with %zu arguments at byte %zu", args->n, m->pos);
         pk_obj *st = args->items[0], *size = args->items[2], *stride = args->items[3];
         pk_obj *t = new_obj(m, PK_TENSOR);
         if (!t) return fail(m, "out of memory");

@@ -6,8 +6,8 @@
  * unpickler is a code-execution engine (GLOBAL + REDUCE call anything), so this one is not general:
  * it builds plain values (None, bool, int, float, str, bytes, tuple, list, dict) and knows a short
  * allow-list of globals, whose "calls" it interprets itself — collections.OrderedDict() is an empty
- * dict, torch._utils._rebuild_tensor_v2 / _rebuild_parameter make a tensor record (storage, offset,
- * size, stride), torch.<Type>Storage names a dtype. Every other global is refused by name
+ * dict, torch._utils._rebuild_tensor_v2 (or the first _rebuild_tensor) / _rebuild_parameter make a
+ * tensor record (storage, offset, size, stride), torch.<Type>Storage names a dtype. Every other global is refused by name
  * ("pickle: refuses global os.system"); nothing is ever executed or imported.
  *
  * Opcodes: protocols 0-5 as torch.save uses them (PROTO, FRAME, STOP, MARK, the EMPTY_* and TUPLE*,

@@ -168,6 +168,25 @@ Test(pth, pickle_values_memo_and_ints) {
     pk_arena_free(&a);
 }
 
+Test(pth, pickle_first_rebuild_tensor_and_storage_ids) {
+    // {'w': _rebuild_tensor(<storage '0', FloatStorage, 6 elements, legacy 6-tuple id>, 1, (2, 2), (1, 2))}
+    static const char P[] = "\x80\x02}(X\x01\x00\x00\x00w\x63torch._utils\n_rebuild_tensor\n"
+                            "((X\x07\x00\x00\x00storage\x63torch\nFloatStorage\nX\x01\x00\x00\x00" "0"
+                            "X\x03\x00\x00\x00" "cpuK\x06NtQK\x01K\x02K\x02\x86K\x01K\x02\x86tRu.";
+    pk_arena a = {0};
+    pk_obj *o;
+    char err[256] = "";
+    cr_assert_eq(load_bytes(P, sizeof P - 1, &a, &o, err, sizeof err), 0, "%s", err);
+    const pk_obj *t = pk_dict_get(o, "w");
+    cr_assert(t && t->type == PK_TENSOR, "a tensor");
+    cr_expect_eq(t->ndim, 2);
+    cr_expect(t->shape[0] == 2 && t->shape[1] == 2 && t->stride[0] == 1 && t->stride[1] == 2 && t->offset == 1);
+    cr_expect_eq(t->storage->dtype, SAFET_F32);
+    cr_expect_eq(t->storage->numel, 6);
+    cr_expect_str_eq(t->storage->s, "0");
+    pk_arena_free(&a);
+}
+
 Test(pth, pickle_malformed_inputs_are_errors) {
     static const struct {
         const char *bytes;
