@@ -151,8 +151,15 @@ static const safet_tensor *find_in(const safet_tensor *ts, size_t n, const char 
     return NULL;
 }
 
+// The shim's own (static) name for arch, or NULL when it builds no such architecture.
+static const char *arch_named(const char *arch) {
+    for (size_t i = 0; i < ft_arch_count(); i++)
+        if (strcmp(ft_arch_name(i), arch) == 0) return ft_arch_name(i);
+    return NULL;
+}
+
 const char *weights_guess_arch(const weights_file *w) {
-    static char guess[32];
+    char guess[32];
     const safet_tensor *ts = w->tensors;
     size_t n = w->n_tensors;
     char key[64];
@@ -173,7 +180,7 @@ const char *weights_guess_arch(const weights_file *w) {
                        {{3, 4, 23, 3}, 1, "resnet101"}, {{3, 8, 36, 3}, 1, "resnet152"}};
         for (size_t r = 0; r < sizeof RESNETS / sizeof RESNETS[0]; r++)
             if (RESNETS[r].bottleneck == bottleneck && memcmp(RESNETS[r].blocks, blocks, sizeof blocks) == 0)
-                return RESNETS[r].arch;
+                return arch_named(RESNETS[r].arch);
         return NULL;
     }
     if (find_in(ts, n, "features.0.weight")) {
@@ -187,7 +194,7 @@ const char *weights_guess_arch(const weights_file *w) {
         int depth = convs == 8 ? 11 : convs == 10 ? 13 : convs == 13 ? 16 : convs == 16 ? 19 : 0;
         if (!depth) return NULL;
         snprintf(guess, sizeof guess, "vgg%d%s", depth, bn ? "_bn" : "");
-        return ft_arch_family(guess) != FT_FAMILY_NONE ? guess : NULL;
+        return arch_named(guess);
     }
     return NULL;
 }
