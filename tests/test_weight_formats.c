@@ -4,7 +4,6 @@
 // convolutions), each giving torchvision's logits for the oracle's input
 // (tests/oracle/weight_formats_oracle.py). Then the head rules, refusals, and `frost weights check`.
 #include <criterion/criterion.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,39 +29,13 @@ static const char *wf(const char *name) {
     return p[k];
 }
 
-// frost's logits for the oracle's input against torchvision's, relative to the largest logit.
-static void expect_logits(ft_model *m, const char *io_name) {
-    char err[512];
-    ft_model_set_training(m, 0);
-    safet_file io;
-    cr_assert_eq(safet_open(&io, wf(io_name), err, sizeof err), 0, "%s", err);
-    const safet_tensor *in = safet_find(&io, "input"), *want = safet_find(&io, "logits");
-    cr_assert(in && want && in->ndim == 4 && want->ndim == 2);
-    size_t n_out = want->nbytes / sizeof(float);
-    float *x = malloc(in->nbytes), *y = malloc(want->nbytes), *ref = malloc(want->nbytes);
-    memcpy(x, in->data, in->nbytes);
-    memcpy(ref, want->data, want->nbytes);
-    ft_status *s = ft_model_forward(m, x, in->shape[0], in->shape[1], in->shape[2], in->shape[3], y, n_out);
-    cr_assert_null(s, "%s", ft_status_message(s));
-    double max_diff = 0, max_ref = 0;
-    for (size_t k = 0; k < n_out; k++) {
-        max_diff = fmax(max_diff, fabs((double)y[k] - ref[k]));
-        max_ref = fmax(max_ref, fabs((double)ref[k]));
-    }
-    cr_assert_gt(max_ref, 0.0);
-    cr_expect_lt(max_diff / max_ref, 1e-4, "%s: logits differ from torchvision's by %g (relative %g)", io_name,
-                 max_diff, max_diff / max_ref);
-    free(x);
-    free(y);
-    free(ref);
-    safet_close(&io);
-}
-
 static void expect_loads_and_matches(const char *arch, const char *file, const char *io_name) {
     char err[1024];
     ft_model *m = make(arch);
     cr_assert_eq(weights_load(m, wf(file), err, sizeof err), 0, "%s", err);
-    expect_logits(m, io_name);
+    double e = tu_logits_rel_error(m, wf(io_name), err, sizeof err);
+    cr_assert_geq(e, 0.0, "%s", err);
+    cr_expect_lt(e, 1e-4, "%s in %s: logits differ from torchvision's (relative %g)", file, arch, e);
     ft_model_free(m);
 }
 
