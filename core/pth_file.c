@@ -270,6 +270,25 @@ static int open_zip(pth_file *f, const void *buf, size_t len, const char *name, 
         errmsg_set(err, errlen, "%s: data.pkl is unreadable or too large", name);
         goto done;
     }
+    // PyTorch 2 writes <name>/byteorder ("little" or "big"); older files are little-endian
+    snprintf(entry, sizeof entry, "%s/byteorder", prefix);
+    zip_int64_t bo_idx = zip_name_locate(z, entry, ZIP_FL_ENC_RAW);
+    if (bo_idx >= 0) {
+        uint8_t *bo = NULL;
+        zip_stat_t bs;
+        zip_stat_init(&bs);
+        if (zip_stat_index(z, (zip_uint64_t)bo_idx, 0, &bs) != 0 || bs.size > 16) {
+            errmsg_set(err, errlen, "%s: unreadable byteorder entry", name);
+            goto done;
+        }
+        if (zip_read_entry(z, bo_idx, bs.size, &bo, name, entry, err, errlen) != 0) goto done;
+        int little = bs.size >= 6 && memcmp(bo, "little", 6) == 0;
+        free(bo);
+        if (!little) {
+            errmsg_set(err, errlen, "%s: written on a big-endian machine, which is not supported", name);
+            goto done;
+        }
+    }
     if (zip_read_entry(z, pkl_idx, UINT64_MAX, &pkl, name, "data.pkl", err, errlen) != 0) goto done;
     pk_obj *root;
     size_t used;

@@ -145,6 +145,13 @@ Test(pth, evil_pth_from_the_oracle_is_refused) {
     cr_expect(strstr(err, "refuses global os.system") != NULL, "%s", err);
 }
 
+Test(pth, big_endian_files_are_refused) {
+    pth_file f;
+    char err[512] = "";
+    cr_assert_eq(pth_open(&f, tu_oracle("wf/tiny_big_endian.pth"), err, sizeof err), -1);
+    cr_expect(strstr(err, "big-endian") != NULL, "%s", err);
+}
+
 Test(pth, pickle_values_memo_and_ints) {
     // {'k': [1, -2, 300, 2**40, -1 (LONG1), 1.5, True, None], 'k2': <memo 1>} with protocol 2 opcodes
     static const char P[] = "\x80\x02}q\x00(X\x01\x00\x00\x00kq\x01]q\x02(K\x01J\xfe\xff\xff\xffM\x2c\x01"

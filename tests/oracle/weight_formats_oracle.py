@@ -20,6 +20,7 @@
 #                           "d": a slice at an offset into a bigger storage, "s": a 0-dim double}
 #   tiny.tsv                name<TAB>dtype<TAB>shape<TAB>values (comma separated, contiguous order)
 #   evil.pth                a zip whose data.pkl calls os.system (the reader must refuse it)
+#   tiny_big_endian.pth     tiny.pth with a "byteorder" entry saying "big" (as PyTorch 2 writes it)
 
 import io
 import os
@@ -123,11 +124,21 @@ def do_evil(out):
     atomic_bytes(os.path.join(out, "evil.pth"), buf.getvalue())
 
 
+def do_big_endian(out):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(os.path.join(out, "tiny.pth")) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        for info in src.infolist():
+            z.writestr(info.filename, src.read(info.filename))
+        z.writestr(src.infolist()[0].filename.split("/")[0] + "/byteorder", "big")
+    atomic_bytes(os.path.join(out, "tiny_big_endian.pth"), buf.getvalue())
+
+
 def main():
     out = os.path.join(sys.argv[1], "wf")
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)
     do_tiny(out)
+    do_big_endian(out)
     do_evil(out)
     do_resnet18(out)
     do_vgg11(out)
