@@ -30,6 +30,7 @@ import zipfile
 import torch
 from torchvision import models
 
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torchvision_oracle import write_safetensors  # noqa: E402
 
