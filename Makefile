@@ -41,7 +41,7 @@ TORCH_LIBS = -L$(TORCH_LIBDIR) -Wl,-rpath,$(TORCH_LIBDIR) -Wl,--no-as-needed \
 
 # Everything else through pkg-config. These are recursive (=) on purpose: they are expanded when a
 # recipe runs, after the install-deps step has put the .pc files in place.
-PKGS := jansson libturbojpeg libpng libcurl libcrypto
+PKGS := jansson libturbojpeg libpng libcurl libcrypto libzip
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 # curses only for tui/ (its cflags set _XOPEN_SOURCE, which core/ must not get)

@@ -98,7 +98,8 @@ static void print_help(FILE *out) {
             "  weights path ARCH [--source S]\n"
             "        print the cached file's path; exit 1 (with how to get it) when there is none\n"
             "  weights check FILE [--arch ARCH]\n"
-            "        the file's format, the architecture it fits, and any key or shape that does not\n"
+            "        what a weight file is (safetensors, torch.save zip or legacy .pth; torchvision's\n"
+            "        or timm's key names), which architecture it fits, and every key that does not\n"
             "        (train --pretrained takes the default weights of --arch, fetching them if needed;\n"
             "        FROST_WEIGHTS_MIRROR=http://host:port sends the downloads to a mirror)\n"
             "  help, --help    this text\n"
@@ -110,8 +111,9 @@ static void print_help(FILE *out) {
             "shrink large JPEGs while decoding (pixels differ by a few levels); --norm seed (mean and\n"
             "std 0.5, the default) or imagenet (0.485,0.456,0.406 / 0.229,0.224,0.225).\n"
             "\n"
-            "--weights FILE loads a safetensors state_dict strictly (after the head replacement):\n"
-            "every key, dtype and shape must match.\n"
+            "--weights FILE loads a state_dict strictly (after the head replacement): safetensors\n"
+            "(torchvision's or timm's key names) or a .pth (torch.save zip or legacy format); every\n"
+            "key, dtype and shape must match.\n"
             "\n"
             "architectures: %s\n",
             archs);

@@ -1,12 +1,15 @@
-// weights.c — strict load and atomic save of a model's state_dict in safetensors. The file format
-// itself lives in safetensors.c; this file matches its tensors against the model's by name, dtype
-// and shape and moves the bytes through the shim.
+// weights.c — strict load of a model's state_dict from safetensors or .pth files (timm's VGG names
+// mapped), and its atomic save in safetensors. The file formats live in safetensors.c and
+// pth_file.c; this file matches their tensors against the model's by name, dtype and shape and moves
+// the bytes through the shim.
 #include "weights.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "safetensors.h"
 
 // ---------------------------------------------------------------------------------------------
@@ -44,7 +47,160 @@ static void shape_text(char *buf, size_t len, int ndim, const int64_t *shape) {
 static safet_dtype dtype_to_safet(ft_dtype d) { return d == FT_I64 ? SAFET_I64 : SAFET_F32; }
 
 // ---------------------------------------------------------------------------------------------
-// load
+// opening any format
+
+// timm's VGG names for torchvision's classifier; the weights are convolutions there and are
+// flattened to Linear shapes ([out, in, kh, kw] -> [out, in*kh*kw]: the same bytes).
+static const struct {
+    const char *timm, *tv;
+} TIMM_VGG[] = {
+    {"pre_logits.fc1.weight", "classifier.0.weight"}, {"pre_logits.fc1.bias", "classifier.0.bias"},
+    {"pre_logits.fc2.weight", "classifier.3.weight"}, {"pre_logits.fc2.bias", "classifier.3.bias"},
+    {"head.fc.weight", "classifier.6.weight"},         {"head.fc.bias", "classifier.6.bias"},
+};
+#define N_TIMM_VGG (sizeof TIMM_VGG / sizeof TIMM_VGG[0])
+
+static int is_timm_vgg(const safet_tensor *ts, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < N_TIMM_VGG; k++)
+            if (strcmp(ts[i].name, TIMM_VGG[k].timm) == 0) return 1;
+    return 0;
+}
+
+// A copy of the tensor records with timm's names and shapes made torchvision's (data shared).
+static safet_tensor *map_timm(const safet_tensor *ts, size_t n) {
+    safet_tensor *out = calloc(n ? n : 1, sizeof *out);
+    if (!out) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = ts[i];
+        for (size_t k = 0; k < N_TIMM_VGG; k++) {
+            if (strcmp(ts[i].name, TIMM_VGG[k].timm) != 0) continue;
+            out[i].name = (char *)TIMM_VGG[k].tv;
+            if (ts[i].ndim == 4) {
+                out[i].ndim = 2;
+                out[i].shape[1] = ts[i].shape[1] * ts[i].shape[2] * ts[i].shape[3];
+                out[i].shape[2] = out[i].shape[3] = 0;
+            }
+        }
+    }
+    return out;
+}
+
+int weights_file_open(weights_file *w, const char *path, char *err, size_t errlen) {
+    memset(w, 0, sizeof *w);
+    unsigned char head[8] = {0};
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        errmsg_set(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t got = fread(head, 1, sizeof head, fp);
+    fclose(fp);
+    if (pth_sniff(head, got)) {
+        if (pth_open(&w->pth, path, err, errlen) != 0) return -1;
+        w->container = w->pth.format == PTH_ZIP ? WEIGHTS_PTH_ZIP : WEIGHTS_PTH_LEGACY;
+        w->tensors = w->pth.tensors;
+        w->n_tensors = w->pth.n_tensors;
+    } else {
+        // anything else is taken for safetensors, whose reader says what is wrong with it
+        char why[512];
+        if (safet_open(&w->st, path, why, sizeof why) != 0) {
+            errmsg_set(err, errlen, "%s%s", why,
+                       got >= 2 && head[0] == 0x80 ? " (a pickle that is not a torch.save file)" : "");
+            return -1;
+        }
+        w->container = WEIGHTS_SAFETENSORS;
+        w->tensors = w->st.tensors;
+        w->n_tensors = w->st.n_tensors;
+    }
+    if (is_timm_vgg(w->tensors, w->n_tensors)) {
+        if (!(w->mapped = map_timm(w->tensors, w->n_tensors))) {
+            weights_file_close(w);
+            errmsg_set(err, errlen, "%s: out of memory", path);
+            return -1;
+        }
+        w->tensors = w->mapped;
+        w->timm_layout = 1;
+    }
+    return 0;
+}
+
+void weights_file_close(weights_file *w) {
+    if (!w) return;
+    free(w->mapped);
+    safet_close(&w->st);
+    pth_close(&w->pth);
+    memset(w, 0, sizeof *w);
+}
+
+const char *weights_format_name(const weights_file *w) {
+    switch (w->container) {
+    case WEIGHTS_SAFETENSORS: return w->timm_layout ? "safetensors, timm layout" : "safetensors, torchvision layout";
+    case WEIGHTS_PTH_ZIP: return w->timm_layout ? "torch.save zip, timm layout" : "torch.save zip";
+    case WEIGHTS_PTH_LEGACY: return w->timm_layout ? "legacy torch.save, timm layout" : "legacy torch.save";
+    }
+    return "unknown";
+}
+
+// ---------------------------------------------------------------------------------------------
+// which architecture the names suggest
+
+static const safet_tensor *find_in(const safet_tensor *ts, size_t n, const char *name) {
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ts[i].name, name) == 0) return &ts[i];
+    return NULL;
+}
+
+// The shim's own (static) name for arch, or NULL when it builds no such architecture.
+static const char *arch_named(const char *arch) {
+    for (size_t i = 0; i < ft_arch_count(); i++)
+        if (strcmp(ft_arch_name(i), arch) == 0) return ft_arch_name(i);
+    return NULL;
+}
+
+const char *weights_guess_arch(const weights_file *w) {
+    char guess[32];
+    const safet_tensor *ts = w->tensors;
+    size_t n = w->n_tensors;
+    char key[64];
+    if (find_in(ts, n, "layer1.0.conv1.weight")) {
+        int blocks[4], bottleneck = find_in(ts, n, "layer1.0.conv3.weight") != NULL;
+        for (int l = 0; l < 4; l++) {
+            blocks[l] = 0;
+            for (;;) {
+                snprintf(key, sizeof key, "layer%d.%d.conv1.weight", l + 1, blocks[l]);
+                if (!find_in(ts, n, key)) break;
+                blocks[l]++;
+            }
+        }
+        static const struct {
+            int blocks[4], bottleneck;
+            const char *arch;
+        } RESNETS[] = {{{2, 2, 2, 2}, 0, "resnet18"}, {{3, 4, 6, 3}, 0, "resnet34"}, {{3, 4, 6, 3}, 1, "resnet50"},
+                       {{3, 4, 23, 3}, 1, "resnet101"}, {{3, 8, 36, 3}, 1, "resnet152"}};
+        for (size_t r = 0; r < sizeof RESNETS / sizeof RESNETS[0]; r++)
+            if (RESNETS[r].bottleneck == bottleneck && memcmp(RESNETS[r].blocks, blocks, sizeof blocks) == 0)
+                return arch_named(RESNETS[r].arch);
+        return NULL;
+    }
+    if (find_in(ts, n, "features.0.weight")) {
+        int convs = 0, bn = 0;
+        for (size_t i = 0; i < n; i++) {
+            const char *nm = ts[i].name, *dot;
+            if (strncmp(nm, "features.", 9) != 0 || !(dot = strchr(nm + 9, '.'))) continue;
+            if (strcmp(dot, ".weight") == 0 && ts[i].ndim == 4) convs++;
+            if (strcmp(dot, ".running_mean") == 0) bn = 1;
+        }
+        int depth = convs == 8 ? 11 : convs == 10 ? 13 : convs == 13 ? 16 : convs == 16 ? 19 : 0;
+        if (!depth) return NULL;
+        snprintf(guess, sizeof guess, "vgg%d%s", depth, bn ? "_bn" : "");
+        return arch_named(guess);
+    }
+    return NULL;
+}
+
+// ---------------------------------------------------------------------------------------------
+// fit and load
 
 static int model_has(const ft_model *m, const char *name) {
     size_t n = ft_model_state_count(m);
@@ -65,65 +221,123 @@ static int same_shape(const ft_tensor_info *a, const safet_tensor *b) {
     return 1;
 }
 
-// Fills the three lists; returns the number of problems found.
-static size_t check_fit(const ft_model *m, const safet_file *f, name_list *missing,
-                        name_list *unexpected, name_list *mismatched) {
-    size_t n = ft_model_state_count(m);
-    for (size_t i = 0; i < n; i++) {
-        ft_tensor_info info;
-        ft_status *s = ft_model_state_info(m, i, &info);
-        if (s) {
-            list_add(mismatched, ft_status_message(s));
-            ft_status_free(s);
-            continue;
-        }
-        const safet_tensor *t = safet_find(f, info.name);
-        if (!t) {
-            list_add(missing, info.name);
-        } else if (t->dtype != dtype_to_safet(info.dtype)) {
-            char item[320];
-            snprintf(item, sizeof item, "%s: file %s, model %s", info.name, safet_dtype_name(t->dtype),
-                     safet_dtype_name(dtype_to_safet(info.dtype)));
-            list_add(mismatched, item);
-        } else if (!same_shape(&info, t)) {
-            char have[96], want[96], item[320];
-            shape_text(have, sizeof have, t->ndim, t->shape);
-            shape_text(want, sizeof want, info.ndim, info.shape);
-            snprintf(item, sizeof item, "%s: file %s, model %s", info.name, have, want);
-            list_add(mismatched, item);
-        }
-    }
-    for (size_t j = 0; j < f->n_tensors; j++)
-        if (!model_has(m, f->tensors[j].name)) list_add(unexpected, f->tensors[j].name);
-    return missing->count + unexpected->count + mismatched->count;
+// A num_batches_tracked the file may lack: its BatchNorm's running_mean is there (PyTorch's rule for
+// state_dicts saved before the buffer existed).
+static int optional_counter(const char *name, const safet_tensor *ts, size_t n) {
+    static const char SUFFIX[] = ".num_batches_tracked";
+    size_t len = strlen(name), sl = sizeof SUFFIX - 1;
+    if (len <= sl || strcmp(name + len - sl, SUFFIX) != 0 || len - sl > 200) return 0;
+    char mean[256];
+    snprintf(mean, sizeof mean, "%.*s.running_mean", (int)(len - sl), name);
+    return find_in(ts, n, mean) != NULL;
 }
 
-int weights_load_file(ft_model *m, const safet_file *f, const char *path, char *err, size_t errlen) {
-    name_list missing = {{0}, 0}, unexpected = {{0}, 0}, mismatched = {{0}, 0};
-    if (check_fit(m, f, &missing, &unexpected, &mismatched) > 0) {
-        list_finish(&missing);
-        list_finish(&unexpected);
-        list_finish(&mismatched);
-        char parts[3][600];
-        snprintf(parts[0], sizeof parts[0], missing.count ? "; %zu missing: %s" : "", missing.count, missing.text);
-        snprintf(parts[1], sizeof parts[1], unexpected.count ? "; %zu unexpected: %s" : "", unexpected.count,
-                 unexpected.text);
-        snprintf(parts[2], sizeof parts[2], mismatched.count ? "; %zu mismatched: %s" : "", mismatched.count,
-                 mismatched.text);
-        snprintf(err, errlen, "%s does not fit %s (%lld classes)%s%s%s", path, ft_model_arch(m),
-                 (long long)ft_model_num_classes(m), parts[0], parts[1], parts[2]);
-        return -1;
+// Calls fn for every key that does not fit; returns how many.
+static size_t check_tensors(const ft_model *m, const safet_tensor *ts, size_t n_ts, weights_problem_fn fn,
+                            void *user) {
+    size_t problems = 0, n = ft_model_state_count(m);
+    for (size_t i = 0; i < n; i++) {
+        ft_tensor_info info;
+        ft_status *s = ft_model_state_info(m, i, &info);
+        if (s) {
+            fn(user, WEIGHTS_MISMATCHED, "?", ft_status_message(s));
+            ft_status_free(s);
+            problems++;
+            continue;
+        }
+        const safet_tensor *t = find_in(ts, n_ts, info.name);
+        char detail[256] = "";
+        if (!t) {
+            if (optional_counter(info.name, ts, n_ts)) continue;
+            fn(user, WEIGHTS_MISSING, info.name, "");
+            problems++;
+        } else if (t->dtype != dtype_to_safet(info.dtype)) {
+            snprintf(detail, sizeof detail, "file %s, model %s", safet_dtype_name(t->dtype),
+                     safet_dtype_name(dtype_to_safet(info.dtype)));
+            fn(user, WEIGHTS_MISMATCHED, info.name, detail);
+            problems++;
+        } else if (!same_shape(&info, t)) {
+            char have[96], want[96];
+            shape_text(have, sizeof have, t->ndim, t->shape);
+            shape_text(want, sizeof want, info.ndim, info.shape);
+            snprintf(detail, sizeof detail, "file %s, model %s", have, want);
+            fn(user, WEIGHTS_MISMATCHED, info.name, detail);
+            problems++;
+        }
     }
+    for (size_t j = 0; j < n_ts; j++)
+        if (!model_has(m, ts[j].name)) {
+            fn(user, WEIGHTS_UNEXPECTED, ts[j].name, "");
+            problems++;
+        }
+    return problems;
+}
+
+size_t weights_fit(const ft_model *m, const weights_file *w, weights_problem_fn fn, void *user) {
+    return check_tensors(m, w->tensors, w->n_tensors, fn, user);
+}
+
+// The problems as three short lists, for the error line; `skip` (a module path or NULL) leaves out
+// the keys under it and counts them in `skipped`.
+typedef struct {
+    name_list lists[3];
+    const char *skip;
+    size_t skipped;
+    char skipped_text[256];
+} problem_lists;
+
+static int under(const char *key, const char *path) {
+    size_t n = strlen(path);
+    return n && strncmp(key, path, n) == 0 && key[n] == '.';
+}
+
+static void collect(void *user, weights_problem kind, const char *key, const char *detail) {
+    problem_lists *p = user;
+    if (p->skip && under(key, p->skip)) {
+        size_t used = strlen(p->skipped_text);
+        if (p->skipped < 3)
+            snprintf(p->skipped_text + used, sizeof p->skipped_text - used, "%s%s%s%s%s", p->skipped ? ", " : "", key,
+                     *detail ? " (" : "", detail, *detail ? ")" : "");
+        p->skipped++;
+        return;
+    }
+    char item[320];
+    snprintf(item, sizeof item, "%s%s%s", key, *detail ? ": " : "", detail);
+    list_add(&p->lists[kind], item);
+}
+
+static void fit_error(const ft_model *m, problem_lists *p, const char *path, char *err, size_t errlen) {
+    static const char *const WHAT[3] = {"missing", "unexpected", "mismatched"};
+    char parts[3][600];
+    for (int k = 0; k < 3; k++) {
+        list_finish(&p->lists[k]);
+        if (p->lists[k].count)
+            snprintf(parts[k], sizeof parts[k], "; %zu %s: %s", p->lists[k].count, WHAT[k], p->lists[k].text);
+        else
+            parts[k][0] = '\0';
+    }
+    errmsg_set(err, errlen, "%s does not fit %s (%lld classes)%s%s%s", path, ft_model_arch(m),
+               (long long)ft_model_num_classes(m), parts[0], parts[1], parts[2]);
+}
+
+// Copies every entry (but those under skip) from ts into m; all was checked before.
+static int copy_tensors(ft_model *m, const safet_tensor *ts, size_t n_ts, const char *skip, const char *path,
+                        char *err, size_t errlen) {
     size_t n = ft_model_state_count(m);
     for (size_t i = 0; i < n; i++) {
         ft_tensor_info info;
         ft_status *s = ft_model_state_info(m, i, &info);
-        if (!s) {
-            const safet_tensor *t = safet_find(f, info.name);
-            s = ft_model_state_set(m, i, t->data, t->nbytes);
+        if (!s && !(skip && under(info.name, skip))) {
+            const safet_tensor *t = find_in(ts, n_ts, info.name);
+            if (t) {
+                s = ft_model_state_set(m, i, t->data, t->nbytes);
+            } else {
+                int64_t zero = 0;   // a num_batches_tracked the file lacks (check_tensors let it pass)
+                s = ft_model_state_set(m, i, &zero, sizeof zero);
+            }
         }
         if (s) {
-            snprintf(err, errlen, "%s: %s", path, ft_status_message(s));
+            errmsg_set(err, errlen, "%s: %s", path, ft_status_message(s));
             ft_status_free(s);
             return -1;
         }
@@ -131,16 +345,43 @@ int weights_load_file(ft_model *m, const safet_file *f, const char *path, char *
     return 0;
 }
 
-int weights_load(ft_model *m, const char *path, char *err, size_t errlen) {
-    safet_file f;
-    char why[512];
-    if (safet_open(&f, path, why, sizeof why) != 0) {
-        snprintf(err, errlen, "%s", why);
+static int load_tensors(ft_model *m, const safet_tensor *ts, size_t n_ts, int drop_head, const char *path,
+                        char *note, size_t notelen, char *err, size_t errlen) {
+    if (note && notelen) note[0] = '\0';
+    problem_lists p;
+    memset(&p, 0, sizeof p);
+    p.skip = drop_head ? ft_model_head_path(m) : NULL;
+    if (check_tensors(m, ts, n_ts, collect, &p) > p.skipped) {
+        fit_error(m, &p, path, err, errlen);
         return -1;
     }
-    int rc = weights_load_file(m, &f, path, err, errlen);
-    safet_close(&f);
+    const char *skip = p.skipped ? p.skip : NULL;
+    if (copy_tensors(m, ts, n_ts, skip, path, err, errlen) != 0) return -1;
+    if (skip)
+        errmsg_set(note, notelen, "the file's head (%s%s) was not loaded: %s keeps its new %lld-class head",
+                   p.skipped_text, p.skipped > 3 ? " ..." : "", skip, (long long)ft_model_num_classes(m));
+    return 0;
+}
+
+int weights_load_file(ft_model *m, const safet_file *f, const char *path, char *err, size_t errlen) {
+    return load_tensors(m, f->tensors, f->n_tensors, 0, path, NULL, 0, err, errlen);
+}
+
+static int load_path(ft_model *m, const char *path, int drop_head, char *note, size_t notelen, char *err,
+                     size_t errlen) {
+    weights_file w;
+    if (weights_file_open(&w, path, err, errlen) != 0) return -1;
+    int rc = load_tensors(m, w.tensors, w.n_tensors, drop_head, path, note, notelen, err, errlen);
+    weights_file_close(&w);
     return rc;
+}
+
+int weights_load(ft_model *m, const char *path, char *err, size_t errlen) {
+    return load_path(m, path, 0, NULL, 0, err, errlen);
+}
+
+int weights_load_backbone(ft_model *m, const char *path, char *note, size_t notelen, char *err, size_t errlen) {
+    return load_path(m, path, 1, note, notelen, err, errlen);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@
 set -euo pipefail
 
 BUILD_PKGS=(gcc g++ make pkg-config binutils libtorch-dev libjansson-dev libturbojpeg0-dev
-            libpng-dev libncurses-dev libcurl4-openssl-dev libssl-dev)
+            libpng-dev libncurses-dev libcurl4-openssl-dev libssl-dev libzip-dev)
 TEST_PKGS=(libcriterion-dev tmux python3-torchvision libjpeg-turbo-progs ncurses-term)
 
 case "${1:-build}" in

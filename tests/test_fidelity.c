@@ -4,14 +4,12 @@
 // logits for fixed weights and inputs; every test here compares frost's answer with it.
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "frost_torch.h"
 #include "model_print.h"
-#include "safetensors.h"
 #include "testutil.h"
 #include "weights.h"
 
@@ -199,33 +197,10 @@ static void expect_logits(const char *arch) {
     ft_model *m = make_model(arch, 0);
     snprintf(rel, sizeof rel, "fwd/%s.safetensors", arch);
     cr_assert_eq(weights_load(m, tu_oracle(rel), err, sizeof err), 0, "%s", err);
-    ft_model_set_training(m, 0);
-
     snprintf(rel, sizeof rel, "fwd/%s_io.safetensors", arch);
-    safet_file io;
-    cr_assert_eq(safet_open(&io, tu_oracle(rel), err, sizeof err), 0, "%s", err);
-    const safet_tensor *in = safet_find(&io, "input"), *want = safet_find(&io, "logits");
-    cr_assert(in && want && in->ndim == 4 && want->ndim == 2);
-    size_t n_in = in->nbytes / sizeof(float), n_out = want->nbytes / sizeof(float);
-    float *x = malloc(in->nbytes), *y = malloc(want->nbytes), *ref = malloc(want->nbytes);
-    memcpy(x, in->data, in->nbytes);
-    memcpy(ref, want->data, want->nbytes);
-    ft_status *s = ft_model_forward(m, x, in->shape[0], in->shape[1], in->shape[2], in->shape[3], y, n_out);
-    cr_assert_null(s, "%s", ft_status_message(s));
-
-    double max_diff = 0, max_ref = 0;
-    for (size_t k = 0; k < n_out; k++) {
-        max_diff = fmax(max_diff, fabs((double)y[k] - ref[k]));
-        max_ref = fmax(max_ref, fabs((double)ref[k]));
-    }
-    cr_assert_gt(max_ref, 0.0);
-    cr_expect_lt(max_diff / max_ref, 1e-4, "%s: logits differ from torchvision's by %g (relative %g)", arch,
-                 max_diff, max_diff / max_ref);
-    (void)n_in;
-    free(x);
-    free(y);
-    free(ref);
-    safet_close(&io);
+    double e = tu_logits_rel_error(m, tu_oracle(rel), err, sizeof err);
+    cr_assert_geq(e, 0.0, "%s", err);
+    cr_expect_lt(e, 1e-4, "%s: logits differ from torchvision's (relative %g)", arch, e);
     ft_model_free(m);
 }
 

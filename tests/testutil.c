@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <ftw.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,9 @@
 #include <sys/wait.h>
 #include <turbojpeg.h>
 #include <unistd.h>
+
+#include "frost_torch.h"
+#include "safetensors.h"
 
 char *tu_read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -141,4 +145,38 @@ void tu_mkdirs_for(const char *path) {
             mkdir(buf, 0755);
             *p = '/';
         }
+}
+
+double tu_logits_rel_error(ft_model *m, const char *io_path, char *err, size_t errlen) {
+    safet_file io;
+    if (safet_open(&io, io_path, err, errlen) != 0) return -1;
+    const safet_tensor *in = safet_find(&io, "input"), *want = safet_find(&io, "logits");
+    if (!in || !want || in->ndim != 4 || want->ndim != 2) {
+        snprintf(err, errlen, "%s: no 4-D input and 2-D logits", io_path);
+        safet_close(&io);
+        return -1;
+    }
+    size_t n_out = want->nbytes / sizeof(float);
+    float *x = malloc(in->nbytes), *y = malloc(want->nbytes), *ref = malloc(want->nbytes);
+    memcpy(x, in->data, in->nbytes);
+    memcpy(ref, want->data, want->nbytes);
+    ft_model_set_training(m, 0);
+    ft_status *s = ft_model_forward(m, x, in->shape[0], in->shape[1], in->shape[2], in->shape[3], y, n_out);
+    double max_diff = 0, max_ref = 0, rel = -1;
+    if (s) {
+        snprintf(err, errlen, "%s", ft_status_message(s));
+        ft_status_free(s);
+    } else {
+        for (size_t k = 0; k < n_out; k++) {
+            max_diff = fmax(max_diff, fabs((double)y[k] - ref[k]));
+            max_ref = fmax(max_ref, fabs((double)ref[k]));
+        }
+        if (max_ref > 0) rel = max_diff / max_ref;
+        else snprintf(err, errlen, "%s: the logits are all zero", io_path);
+    }
+    free(x);
+    free(y);
+    free(ref);
+    safet_close(&io);
+    return rel;
 }

@@ -42,4 +42,10 @@ void tu_mkdirs_for(const char *path);
 // Number of lines in s.
 size_t tu_count_lines(const char *s);
 
+// Puts m in eval mode, runs it on the "input" tensor of an oracle safetensors file and returns
+// max|y - logits| / max|logits| against its "logits" tensor; -1 with a message in err when the file
+// or the forward pass fails.
+struct ft_model;
+double tu_logits_rel_error(struct ft_model *m, const char *io_path, char *err, size_t errlen);
+
 #endif
