@@ -10,7 +10,7 @@ phase (model.train(True), backward, step) and a valid phase (model.train(False))
 the tutorial, on purpose: the device is chosen at run time (the tutorial calls .cuda() always), and
 the optimizer is built once. It prints one JSON line: seconds, images/s, final valid accuracy.
 
-usage: bench/seed_train.py DATASET vgg16|resnet50 EPOCHS
+usage: bench/seed_train.py DATASET vgg16|resnet50|resnetNN EPOCHS
 """
 import json
 import os
@@ -41,11 +41,11 @@ def main():
             torch.nn.Linear(4096, 4096), torch.nn.ReLU(), torch.nn.Dropout(p=0.5),
             torch.nn.Linear(4096, classes))
         head = model.classifier
-    else:
-        model = torchvision.models.resnet50()
+    else:   # resnet50 (or another ResNet, for bench/run --quick)
+        model = getattr(torchvision.models, arch)()
         for p in model.parameters():
             p.requires_grad = False
-        model.fc = torch.nn.Linear(2048, classes)
+        model.fc = torch.nn.Linear(model.fc.in_features, classes)
         head = model.fc
     model = model.to(device)
     loss_f = torch.nn.CrossEntropyLoss()
