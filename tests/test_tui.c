@@ -6,7 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "frost_torch.h"
 #include "testutil.h"
+#include "weights.h"
 #include "tmux_util.h"
 
 static void start(void) { tmux_start("sample_data", 140, 45, NULL); }
@@ -154,4 +156,49 @@ Test(tui, custom_freeze_pause_resize_and_stop) {
     cr_expect(tmux_wait_for("Stopped after", 60), "%s", tmux_screen(0));
     tmux_keys("q");
     cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
+}
+
+// The Train screen's weights field: a file in torchvision's cache is used as it is; without one and
+// without a network, one line says so and how to copy the file in by hand.
+Test(tui, weights_from_the_torch_cache_and_offline, .init = no_start) {
+    char *home = tu_tmpdir();
+    char path[1024], env[3000], err[512];
+    snprintf(path, sizeof path, "%s/torch/hub/checkpoints/resnet18-f37072fd.pth", home);
+    tu_mkdirs_for(path);
+    ft_model *m = NULL;
+    cr_assert_null(ft_model_create("resnet18", &m));
+    cr_assert_eq(weights_save(m, path, err, sizeof err), 0, "%s", err);
+    ft_model_free(m);
+    snprintf(env, sizeof env, "TORCH_HOME=%s/torch XDG_CACHE_HOME=%s/cache FROST_WEIGHTS_MIRROR=http://127.0.0.1:9", home,
+             home);
+    tmux_start("sample_data", 140, 45, env);
+    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
+    tmux_keys("3");
+    cr_assert(tmux_wait_for("learning rate  1e-05", 30), "%s", tmux_screen(0));
+    // 3 epochs at 64x64, then the weights field (four more rows down): ImageNet
+    tmux_keys("Down Left Down Down Down Down Left Left Left Down Down Down Down Right");
+    cr_assert(tmux_wait_for("resnet18-f37072fd.pth (cached)", 30), "%s", tmux_screen(0));
+    tmux_keys("Enter");
+    cr_expect(tmux_wait_for("normalisation: ImageNet's mean and std", 30), "%s", tmux_screen(0));
+    cr_expect(tmux_wait_for("Training complete after", 120), "%s", tmux_screen(0));
+    tmux_keys("q");
+    cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
+    tmux_stop();
+
+    // resnet34's file is in no cache, and the mirror does not answer
+    tmux_start("sample_data --arch resnet34", 140, 45, env);
+    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
+    tmux_keys("3");
+    cr_assert(tmux_wait_for("learning rate  1e-05", 30), "%s", tmux_screen(0));
+    tmux_keys("Down Down Down Down Down Down Down Down Down Right");
+    cr_assert(tmux_wait_for("resnet34-b627a593.pth (downloaded when training starts)", 30), "%s", tmux_screen(0));
+    tmux_keys("Enter");
+    cr_expect(tmux_wait_for("cannot reach 127.0.0.1:9", 30), "%s", tmux_screen(0));
+    cr_expect(tmux_wait_for("copy resnet34-b627a593.pth", 5), "%s", tmux_screen(0));
+    cr_expect(strstr(tmux_screen(0), "Epoch 1/") == NULL, "no run starts without its weights:\n%s", tmux_screen(0));
+    tmux_keys("q");
+    cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
+    tmux_stop();
+    tu_rmtree(home);
+    free(home);
 }

@@ -13,6 +13,7 @@
 #include "events.h"
 #include "frost_torch.h"
 #include "trainer.h"
+#include "weights_table.h"
 
 typedef enum {
     ACT_NONE, ACT_QUIT, ACT_HELP, ACT_SCREEN_DATA, ACT_SCREEN_MODEL,
@@ -70,6 +71,10 @@ typedef struct {
     char tr_log[TR_LOG_LINES][160];
     char tr_trainable[1024];    // the Model screen's choice, as given to the trainer ("" = the seed's)
     char tr_device_name[32];
+    int tr_weights, tr_norm;    // weights: 0 none, 1 ImageNet; normalise: 0 follows the weights, 1 seed, 2 ImageNet
+    struct fetch_job *tr_fetch; // getting the weights before a run
+    const weights_entry *tr_fetch_entry;
+    char tr_weights_path[4096];
     pipeline_opts tr_prep;      // the run's preprocessing (for predicting with its model)
     // model: the side-by-side view (before / after head replacement) and the blocks
     int diff;                   // 1: side by side

@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include "app.h"
+#include "fetch.h"
+#include "fetch_job.h"
+#include "weights_table.h"
 #include "chart.h"
 #include "style.h"
 
@@ -22,7 +25,7 @@ static const double LRS[] = {1e-5, 1e-4, 1e-3, 1e-2};
 static const int SIZES[] = {64, 112, 160, 224};
 #define COUNT(a) (int)(sizeof a / sizeof a[0])
 
-enum { F_ARCH, F_EPOCHS, F_BATCH, F_LR, F_OPT, F_SIZE, F_BN, F_CACHE, F_DEVICE, N_FIELDS };
+enum { F_ARCH, F_EPOCHS, F_BATCH, F_LR, F_OPT, F_SIZE, F_BN, F_CACHE, F_DEVICE, F_WEIGHTS, F_NORM, N_FIELDS };
 
 void train_defaults(app *a) {
     a->tr_epochs = 3;   // the seed's 5 is long on a CPU; 5 is one key press away
@@ -50,12 +53,31 @@ static void field_text(const app *a, int f, char *buf, size_t len) {
     case F_CACHE:
         snprintf(buf, len, "%s", a->tr_cache ? "off" : "auto   (backbone computed once per image when exact)");
         break;
+    case F_WEIGHTS: {
+        const weights_entry *e = weights_table_find(ft_arch_name(a->arch_index), NULL);
+        char cached[4096];
+        if (!a->tr_weights)
+            snprintf(buf, len, "none   (random, as torchvision builds it)");
+        else if (!e)
+            snprintf(buf, len, "ImageNet: none known for %s", ft_arch_name(a->arch_index));
+        else
+            snprintf(buf, len, "ImageNet  %s %s, %s (%s)", e->source, e->tag, e->file,
+                     fetch_find_cached(e, cached, sizeof cached) == 1 ? "cached" : "downloaded when training starts");
+        break;
+    }
+    case F_NORM:
+        snprintf(buf, len, "%s",
+                 a->tr_norm == 1   ? "0.5    (the seed's mean and std)"
+                 : a->tr_norm == 2 ? "ImageNet's mean and std"
+                                   : "follows the weights (ImageNet's with ImageNet weights, else the seed's 0.5)");
+        break;
     default: snprintf(buf, len, "%s", a->tr_device ? "cpu" : "auto (CUDA when there is a GPU)"); break;
     }
 }
 
-static const char *const FIELD_NAMES[N_FIELDS] = {"architecture", "epochs", "batch", "learning rate", "optimizer",
-                                                  "input size", "BatchNorm", "feature cache", "device"};
+static const char *const FIELD_NAMES[N_FIELDS] = {"architecture", "epochs",    "batch",   "learning rate",
+                                                  "optimizer",    "input size", "BatchNorm", "feature cache",
+                                                  "device",       "weights",    "normalise"};
 
 static void change(app *a, int f, int dir) {
 #define CYCLE(v, n) (v) = ((v) + (dir) + (n)) % (n)
@@ -68,6 +90,8 @@ static void change(app *a, int f, int dir) {
     case F_SIZE: CYCLE(a->tr_size, COUNT(SIZES)); break;
     case F_BN: CYCLE(a->tr_bn, 2); break;
     case F_CACHE: CYCLE(a->tr_cache, 2); break;
+    case F_WEIGHTS: CYCLE(a->tr_weights, 2); break;
+    case F_NORM: CYCLE(a->tr_norm, 3); break;
     default: CYCLE(a->tr_device, 2); break;
     }
 #undef CYCLE
@@ -85,11 +109,8 @@ static void log_line(app *a, const char *fmt, ...) {
     va_end(ap);
 }
 
-static void start_run(app *a) {
-    if (!a->have_dataset || a->d.n_problems > 0) {
-        snprintf(a->status, sizeof a->status, "no usable dataset: %.400s", a->have_dataset ? a->d.problems[0] : a->dataset_error);
-        return;
-    }
+// Starts the trainer with weights (NULL: none).
+static void launch(app *a, const char *weights) {
     trainer_config c;
     trainer_config_default(&c);
     snprintf(c.arch, sizeof c.arch, "%s", ft_arch_name(a->arch_index));
@@ -104,6 +125,14 @@ static void start_run(app *a) {
     model_trainable_spec(a, a->tr_trainable, sizeof a->tr_trainable);
     c.trainable = a->tr_trainable[0] ? a->tr_trainable : NULL;
     c.keep_model = 1;   // handed to the Predict screen when the run ends
+    c.weights = weights;
+    int imagenet_norm = a->tr_norm == 2 || (a->tr_norm == 0 && weights);
+    if (imagenet_norm) {
+        transform_params t;
+        transform_params_imagenet(&t);
+        memcpy(c.prep.tf.mean, t.mean, sizeof t.mean);
+        memcpy(c.prep.tf.std, t.std, sizeof t.std);
+    }
     if (!a->tr_events) a->tr_events = events_new();
     char err[512];
     a->tr = a->tr_events ? trainer_start(&c, &a->d, a->tr_events, err, sizeof err) : NULL;
@@ -112,6 +141,8 @@ static void start_run(app *a) {
         return;
     }
     memset(a->tr_log, 0, sizeof a->tr_log);
+    if (weights) log_line(a, "pretrained weights: %.130s", weights);
+    log_line(a, "normalisation: %s", imagenet_norm ? "ImageNet's mean and std" : "mean and std 0.5 (the seed's)");
     memset(a->tr_epoch_rows, 0, sizeof a->tr_epoch_rows);
     a->tr_n_epoch_rows = 0;
     a->tr_last = (train_event){0};
@@ -124,7 +155,50 @@ static void start_run(app *a) {
     snprintf(a->status, sizeof a->status, "training %s: p pauses, s stops", c.arch);
 }
 
+static void start_run(app *a) {
+    if (!a->have_dataset || a->d.n_problems > 0) {
+        snprintf(a->status, sizeof a->status, "no usable dataset: %.400s", a->have_dataset ? a->d.problems[0] : a->dataset_error);
+        return;
+    }
+    if (!a->tr_weights) {
+        launch(a, NULL);
+        return;
+    }
+    const weights_entry *e = weights_table_find(ft_arch_name(a->arch_index), NULL);
+    if (!e) {
+        snprintf(a->status, sizeof a->status, "no known ImageNet weights for %s", ft_arch_name(a->arch_index));
+        return;
+    }
+    // found in a cache, or downloaded on a thread first (train_poll starts the run when it is done)
+    char err[512];
+    a->tr_fetch = fetch_job_start(e, err, sizeof err);
+    if (!a->tr_fetch) {
+        snprintf(a->status, sizeof a->status, "%s", err);
+        return;
+    }
+    a->tr_fetch_entry = e;
+    snprintf(a->status, sizeof a->status, "getting %s (s cancels)", e->file);
+}
+
+// The download (or cache lookup) of the weights, once it is done: start the run, or say why not.
+static void poll_fetch(app *a) {
+    if (!a->tr_fetch || !fetch_job_done(a->tr_fetch)) return;
+    fetch_result res;
+    char err[1024];
+    int rc = fetch_job_result(a->tr_fetch, &res, err, sizeof err);
+    fetch_job_free(a->tr_fetch);
+    a->tr_fetch = NULL;
+    if (rc != 0) {
+        log_line(a, "weights: %.150s", err);
+        snprintf(a->status, sizeof a->status, "%.500s", err);
+        return;
+    }
+    snprintf(a->tr_weights_path, sizeof a->tr_weights_path, "%s", res.path);
+    launch(a, a->tr_weights_path);
+}
+
 void train_poll(app *a) {
+    poll_fetch(a);
     if (!a->tr_events) return;
     train_event e;
     while (events_poll(a->tr_events, &e)) {
@@ -169,6 +243,8 @@ void train_poll(app *a) {
 }
 
 void train_stop_and_join(app *a) {
+    fetch_job_free(a->tr_fetch);
+    a->tr_fetch = NULL;
     if (a->tr) {
         trainer_stop(a->tr);
         trainer_join(a->tr);
@@ -257,6 +333,14 @@ void train_draw(app *a, int top, int rows, int cols) {
     const train_event *b = &a->tr_last;
     int width = cols - 40 > 10 ? cols - 40 : 10;
     char label[64];
+    if (a->tr_fetch) {   // the weights first
+        uint64_t done, total;
+        fetch_job_progress(a->tr_fetch, &done, &total);
+        bar(r, 0, width, total ? (double)done / (double)total : 0, "download", ROLE_BAR);
+        printw(" %.1f / %.1f MB", (double)done / 1e6, (double)total / 1e6);
+        mvprintw(r + 1, 0, "%-14s %s", "", a->tr_fetch_entry ? a->tr_fetch_entry->url : "");
+        return;
+    }
     snprintf(label, sizeof label, "epoch %d/%d", b->epoch, a->tr_epochs_total);
     bar(r++, 0, width, a->tr_epochs_total ? (double)(b->epoch - (b->batch < b->batches)) / a->tr_epochs_total : 0, label,
         ROLE_BAR);
@@ -287,7 +371,7 @@ void train_draw(app *a, int top, int rows, int cols) {
     r++;
     // the charts when there is room for them and a log of 4 lines
     int left = top + rows - r;
-    if (left >= 9 + 4 && cols >= 60) {
+    if (left >= 9 + 4 && cols >= 60 && (a->tr_running || a->tr_n_epoch_rows > 0)) {
         int h = left - 4 > 10 ? 10 : left - 4 - 1;
         draw_charts(a, r, h, cols);
         r += h + 1;
@@ -311,7 +395,7 @@ void train_act(app *a, app_action act) {
         if (!a->tr_running) change(a, a->tr_field, act == ACT_RIGHT ? 1 : -1);
         break;
     case ACT_START:
-        if (!a->tr_running) start_run(a);
+        if (!a->tr_running && !a->tr_fetch) start_run(a);
         break;
     case ACT_PAUSE:
         if (a->tr) {
@@ -323,6 +407,10 @@ void train_act(app *a, app_action act) {
         }
         break;
     case ACT_STOP:
+        if (a->tr_fetch) {
+            fetch_job_cancel(a->tr_fetch);
+            snprintf(a->status, sizeof a->status, "download cancelled (its .part is kept: it resumes next time)");
+        }
         if (a->tr) {
             trainer_stop(a->tr);
             snprintf(a->status, sizeof a->status, "stopping at the end of this batch...");
