@@ -14,6 +14,7 @@
 #                  (its include/ and lib/ are used, and libtorch_cuda is linked when it is there).
 #   WERROR=1       warnings are errors (CI sets it).
 #   BUILD          output folder (default build).
+#   JOBS           parallel build jobs for run and test (default: the cores).
 
 SHELL := /bin/bash
 CC ?= cc
@@ -119,10 +120,16 @@ $(BUILD)/oracle/%.done: tests/oracle/%.py | $(DEPS_TEST)
 	$(PYTHON_ORACLE) $< $(@D)
 	@touch $@
 
-run: $(BUILD)/frost
+# run and test build in parallel (one job per core): GNU make 4.3 ignores a -j set inside a
+# Makefile, so they call make again with it.
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+
+run:
+	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost
 	$(BUILD)/frost sample_data
 
-test: $(BUILD)/frost $(BUILD)/frost_tests $(ORACLE)
+test:
+	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost $(BUILD)/frost_tests $(ORACLE)
 	FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(BUILD)/oracle $(BUILD)/frost_tests $(TEST_ARGS)
 
 clean:
