@@ -158,6 +158,13 @@ Test(tui, custom_freeze_pause_resize_and_stop) {
     cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
 }
 
+static void open_train_screen(const char *args, const char *env) {
+    tmux_start(args, 140, 45, env);
+    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
+    tmux_keys("3");
+    cr_assert(tmux_wait_for("learning rate  1e-05", 30), "%s", tmux_screen(0));
+}
+
 // The Train screen's weights field: a file in torchvision's cache is used as it is; without one and
 // without a network, one line says so and how to copy the file in by hand.
 Test(tui, weights_from_the_torch_cache_and_offline, .init = no_start) {
@@ -171,10 +178,7 @@ Test(tui, weights_from_the_torch_cache_and_offline, .init = no_start) {
     ft_model_free(m);
     snprintf(env, sizeof env, "TORCH_HOME=%s/torch XDG_CACHE_HOME=%s/cache FROST_WEIGHTS_MIRROR=http://127.0.0.1:9", home,
              home);
-    tmux_start("sample_data", 140, 45, env);
-    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
-    tmux_keys("3");
-    cr_assert(tmux_wait_for("learning rate  1e-05", 30), "%s", tmux_screen(0));
+    open_train_screen("sample_data", env);
     // 3 epochs at 64x64, then the weights field (four more rows down): ImageNet
     tmux_keys("Down Left Down Down Down Down Left Left Left Down Down Down Down Right");
     cr_assert(tmux_wait_for("resnet18-f37072fd.pth (cached)", 30), "%s", tmux_screen(0));
@@ -186,10 +190,7 @@ Test(tui, weights_from_the_torch_cache_and_offline, .init = no_start) {
     tmux_stop();
 
     // resnet34's file is in no cache, and the mirror does not answer
-    tmux_start("sample_data --arch resnet34", 140, 45, env);
-    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
-    tmux_keys("3");
-    cr_assert(tmux_wait_for("learning rate  1e-05", 30), "%s", tmux_screen(0));
+    open_train_screen("sample_data --arch resnet34", env);
     tmux_keys("Down Down Down Down Down Down Down Down Down Right");
     cr_assert(tmux_wait_for("resnet34-b627a593.pth (downloaded when training starts)", 30), "%s", tmux_screen(0));
     tmux_keys("Enter");

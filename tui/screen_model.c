@@ -35,17 +35,23 @@ static void free_line_list(model_line *lines, size_t n) {
     free(lines);
 }
 
-void model_free(app *a) {
+// The model and what was made from it (its lines, fold marks); `before` stays (it depends on the
+// architecture only).
+static void drop_model(app *a) {
     free_line_list(a->lines, a->n_lines);
     a->lines = NULL;
     a->n_lines = 0;
-    free_line_list(a->before, a->n_before);
-    a->before = NULL;
-    a->n_before = 0;
     free(a->folded);
     a->folded = NULL;
     ft_model_free(a->model);
     a->model = NULL;
+}
+
+void model_free(app *a) {
+    drop_model(a);
+    free_line_list(a->before, a->n_before);
+    a->before = NULL;
+    a->n_before = 0;
 }
 
 static const ft_node *nodes_of(app *a, size_t *n) {
@@ -63,13 +69,7 @@ static const ft_node *nodes_of(app *a, size_t *n) {
 static int64_t classes_of(const app *a) { return a->have_dataset && a->d.n_classes > 0 ? (int64_t)a->d.n_classes : 2; }
 
 void model_rebuild(app *a) {
-    free_line_list(a->lines, a->n_lines);
-    a->lines = NULL;
-    a->n_lines = 0;
-    free(a->folded);
-    a->folded = NULL;
-    ft_model_free(a->model);
-    a->model = NULL;
+    drop_model(a);
     const char *arch = ft_arch_name(a->arch_index);
     ft_status *s = ft_model_create(arch, &a->model);
     if (!s && a->head_replaced) {
