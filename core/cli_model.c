@@ -50,7 +50,8 @@ static int parse_model_args(const char *cmd, int argc, char **argv, int allow_si
 }
 
 // Builds the model: torchvision's, then (with --classes) everything frozen and the head replaced as
-// the tutorial does, then (with --weights) the file loaded strictly.
+// the tutorial does, then (with --weights) the file loaded strictly — except, with --classes, a head
+// that does not fit (ImageNet's 1000 classes): the new head stays, and stderr says so.
 static int build_model(const model_args *a, ft_model **out) {
     ft_model *m = NULL;
     ft_status *s = ft_model_create(a->arch, &m);
@@ -65,11 +66,14 @@ static int build_model(const model_args *a, ft_model **out) {
         return rc;
     }
     if (a->weights) {
-        char err[1024];
-        if (weights_load(m, a->weights, err, sizeof err) != 0) {
+        char err[1024], note[1024] = "";
+        int rc = a->classes > 0 ? weights_load_backbone(m, a->weights, note, sizeof note, err, sizeof err)
+                                : weights_load(m, a->weights, err, sizeof err);
+        if (rc != 0) {
             ft_model_free(m);
             return cli_fail(CLI_FAILED, "%s", err);
         }
+        if (note[0]) fprintf(stderr, "frost: note: %s\n", note);
     }
     *out = m;
     return 0;

@@ -167,3 +167,19 @@ Test(cli, train_profile_and_bench_forward, .timeout = 300) {
     cr_expect(strstr(r.err, "--images") != NULL, "%s", r.err);
     tu_run_free(&r);
 }
+
+// ImageNet weights (a 1000-class head) with --classes: the backbone loads, the new head stays, a note says so
+Test(cli, print_with_classes_loads_imagenet_weights_into_the_backbone, .timeout = 120) {
+    tu_run_result r;
+    const char *w = tu_oracle("wf/resnet18.pth");
+    tu_run_frost(&r, (const char *[]){"print", "resnet18", "--classes", "3", "--weights", w, NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "(fc): Linear(in_features=512, out_features=3, bias=True)") != NULL, "%s", r.out);
+    cr_expect(strstr(r.err, "note:") && strstr(r.err, "fc keeps its new 3-class head"), "%s", r.err);
+    tu_run_free(&r);
+    // without --classes the file must fit whole, and does
+    tu_run_frost(&r, (const char *[]){"print", "resnet18", "--weights", w, NULL});
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(r.err[0], '\0', "%s", r.err);
+    tu_run_free(&r);
+}

@@ -17,45 +17,45 @@ typedef struct {
     const char *key;  // as shown
     const char *what;
     app_action act;
-    int in_bar;       // shown in the bottom bar
+    const char *bar;  // its short name in the bottom bar; NULL: only in the help
 } binding;
 
 static const binding KEYS[] = {
-    {'1', -1, "1", "Data: classes, counts and files", ACT_SCREEN_DATA, 1},
-    {'2', -1, "2", "Model: the network as PyTorch prints it", ACT_SCREEN_MODEL, 1},
-    {'3', -1, "3", "Train: options, then live progress", ACT_SCREEN_TRAIN, 1},
-    {'4', -1, "4", "Predict: top-k, confusion matrix, worst images", ACT_SCREEN_PREDICT, 1},
-    {'c', -1, "c", "colours: the next theme", ACT_THEME, 0},
-    {'?', -1, "?", "help", ACT_HELP, 1},
-    {'q', -1, "q", "quit", ACT_QUIT, 1},
-    {KEY_UP, -1, "Up", "move up", ACT_UP, 0},
-    {'k', -1, "k", "move up", ACT_UP, 0},
-    {KEY_DOWN, -1, "Down", "move down", ACT_DOWN, 0},
-    {'j', -1, "j", "move down", ACT_DOWN, 0},
-    {KEY_PPAGE, -1, "PgUp", "page up", ACT_PAGE_UP, 0},
-    {KEY_NPAGE, -1, "PgDn", "page down", ACT_PAGE_DOWN, 0},
-    {KEY_HOME, -1, "Home", "first line", ACT_HOME, 0},
-    {KEY_END, -1, "End", "last line", ACT_END, 0},
-    {'a', SCREEN_MODEL, "a/A", "next / previous architecture", ACT_NEXT_ARCH, 1},
-    {'A', SCREEN_MODEL, "A", "previous architecture", ACT_PREV_ARCH, 0},
-    {'h', SCREEN_MODEL, "h", "before / after head replacement", ACT_TOGGLE_HEAD, 1},
-    {' ', SCREEN_MODEL, "space", "freeze / thaw the selected module", ACT_TOGGLE_FREEZE, 1},
-    {'f', SCREEN_MODEL, "f", "freeze all but the head", ACT_FREEZE_BACKBONE, 1},
-    {'u', SCREEN_MODEL, "u", "unfreeze all", ACT_UNFREEZE_ALL, 1},
-    {'\n', SCREEN_MODEL, "Enter", "fold / unfold the selected block", ACT_FOLD, 1},
-    {'d', SCREEN_MODEL, "d", "side by side: before and after head replacement", ACT_DIFF, 1},
-    {'[', SCREEN_MODEL, "[", "freeze one more block (from the input)", ACT_BLOCK_FREEZE, 1},
-    {']', SCREEN_MODEL, "]", "thaw one more block (from the head)", ACT_BLOCK_THAW, 1},
-    {'b', SCREEN_MODEL, "b", "BatchNorm of frozen layers: eval / train", ACT_BN_MODE, 1},
-    {'\t', SCREEN_DATA, "Tab", "classes / files", ACT_SWITCH_PANE, 1},
-    {KEY_LEFT, SCREEN_TRAIN, "Left", "previous value of the selected option", ACT_LEFT, 0},
-    {KEY_RIGHT, SCREEN_TRAIN, "Left/Right", "change the selected option", ACT_RIGHT, 1},
-    {'\n', SCREEN_TRAIN, "Enter", "start training", ACT_START, 1},
-    {'p', SCREEN_TRAIN, "p", "pause / resume", ACT_PAUSE, 1},
-    {'s', SCREEN_TRAIN, "s", "stop at the end of the batch", ACT_STOP, 1},
-    {'o', SCREEN_PREDICT, "o", "open a checkpoint", ACT_OPEN, 1},
-    {'e', SCREEN_PREDICT, "e", "evaluate the valid split", ACT_EVALUATE, 1},
-    {'\t', SCREEN_PREDICT, "Tab", "images / results", ACT_SWITCH_PANE, 1},
+    {'1', -1, "1", "Data: classes, counts and files", ACT_SCREEN_DATA, "Data"},
+    {'2', -1, "2", "Model: the network as PyTorch prints it", ACT_SCREEN_MODEL, "Model"},
+    {'3', -1, "3", "Train: options, then live progress", ACT_SCREEN_TRAIN, "Train"},
+    {'4', -1, "4", "Predict: top-k, confusion matrix, worst images", ACT_SCREEN_PREDICT, "Predict"},
+    {'c', -1, "c", "colours: the next theme", ACT_THEME, "theme"},
+    {'?', -1, "?", "help", ACT_HELP, "help"},
+    {'q', -1, "q", "quit", ACT_QUIT, "quit"},
+    {KEY_UP, -1, "Up", "move up", ACT_UP, NULL},
+    {'k', -1, "k", "move up", ACT_UP, NULL},
+    {KEY_DOWN, -1, "Down", "move down", ACT_DOWN, NULL},
+    {'j', -1, "j", "move down", ACT_DOWN, NULL},
+    {KEY_PPAGE, -1, "PgUp", "page up", ACT_PAGE_UP, NULL},
+    {KEY_NPAGE, -1, "PgDn", "page down", ACT_PAGE_DOWN, NULL},
+    {KEY_HOME, -1, "Home", "first line", ACT_HOME, NULL},
+    {KEY_END, -1, "End", "last line", ACT_END, NULL},
+    {'a', SCREEN_MODEL, "a/A", "next / previous architecture", ACT_NEXT_ARCH, "arch"},
+    {'A', SCREEN_MODEL, "A", "previous architecture", ACT_PREV_ARCH, NULL},
+    {'h', SCREEN_MODEL, "h", "before / after head replacement", ACT_TOGGLE_HEAD, "head"},
+    {' ', SCREEN_MODEL, "space", "freeze / thaw the selected module", ACT_TOGGLE_FREEZE, "freeze"},
+    {'f', SCREEN_MODEL, "f", "freeze all but the head", ACT_FREEZE_BACKBONE, "all but head"},
+    {'u', SCREEN_MODEL, "u", "unfreeze all", ACT_UNFREEZE_ALL, "thaw all"},
+    {'\n', SCREEN_MODEL, "Enter", "fold / unfold the selected block", ACT_FOLD, "fold"},
+    {'d', SCREEN_MODEL, "d", "side by side: before and after head replacement", ACT_DIFF, "side by side"},
+    {'[', SCREEN_MODEL, "[ ]", "freeze one more block (from the input)", ACT_BLOCK_FREEZE, "freeze/thaw block"},
+    {']', SCREEN_MODEL, "]", "thaw one more block (from the head)", ACT_BLOCK_THAW, NULL},
+    {'b', SCREEN_MODEL, "b", "BatchNorm of frozen layers: eval / train", ACT_BN_MODE, "BatchNorm"},
+    {'\t', SCREEN_DATA, "Tab", "classes / files", ACT_SWITCH_PANE, "classes/files"},
+    {KEY_LEFT, SCREEN_TRAIN, "Left", "previous value of the selected option", ACT_LEFT, NULL},
+    {KEY_RIGHT, SCREEN_TRAIN, "Left/Right", "change the selected option", ACT_RIGHT, "change"},
+    {'\n', SCREEN_TRAIN, "Enter", "start training", ACT_START, "start"},
+    {'p', SCREEN_TRAIN, "p", "pause / resume", ACT_PAUSE, "pause"},
+    {'s', SCREEN_TRAIN, "s", "stop at the end of the batch", ACT_STOP, "stop"},
+    {'o', SCREEN_PREDICT, "o", "open a checkpoint", ACT_OPEN, "open"},
+    {'e', SCREEN_PREDICT, "e", "evaluate the valid split", ACT_EVALUATE, "evaluate"},
+    {'\t', SCREEN_PREDICT, "Tab", "images / results", ACT_SWITCH_PANE, "images/results"},
 };
 #define N_KEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -79,14 +79,9 @@ static void draw_keybar(const app *a, int row, int cols) {
     attron(style(ROLE_KEYBAR));
     int x = 0;
     for (size_t i = 0; i < N_KEYS && x < cols; i++) {
-        if (!KEYS[i].in_bar || (KEYS[i].screen >= 0 && KEYS[i].screen != a->screen)) continue;
+        if (!KEYS[i].bar || (KEYS[i].screen >= 0 && KEYS[i].screen != a->screen)) continue;
         char item[96];
-        const char *what = KEYS[i].act == ACT_SCREEN_DATA    ? "Data"
-                           : KEYS[i].act == ACT_SCREEN_MODEL ? "Model"
-                           : KEYS[i].act == ACT_SCREEN_TRAIN ? "Train"
-                           : KEYS[i].act == ACT_SCREEN_PREDICT ? "Predict"
-                                                             : KEYS[i].what;
-        int n = snprintf(item, sizeof item, " %s %s ", KEYS[i].key, what);
+        int n = snprintf(item, sizeof item, " %s %s ", KEYS[i].key, KEYS[i].bar);
         if (x + n > cols) break;
         mvaddstr(row, x, item);
         if (g_n_bar < 64) g_bar[g_n_bar].x0 = x, g_bar[g_n_bar].x1 = x + n, g_bar[g_n_bar++].key = i;
