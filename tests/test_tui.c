@@ -39,6 +39,21 @@ Test(tui, data_model_freeze_and_quit) {
 
     tmux_keys("q");
     cr_expect(tmux_wait_for("EXITED 0", 60), "quit ends the program cleanly:\n%s", tmux_screen(0));
+    cr_expect(tmux_wait_for("TERMINAL sane", 10), "the terminal is usable after quitting:\n%s", tmux_screen(0));
+}
+
+// SIGTERM ends it cleanly; a crash signal still gives the terminal back (and keeps its exit status).
+Test(tui, signals_restore_the_terminal) {
+    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
+    cr_assert_eq(tmux_signal_app("TERM"), 0);
+    cr_expect(tmux_wait_for("EXITED 0", 30), "SIGTERM quits like q:\n%s", tmux_screen(0));
+    cr_expect(tmux_wait_for("TERMINAL sane", 10), "%s", tmux_screen(0));
+    tmux_stop();
+    tmux_start("sample_data", 100, 30, NULL);
+    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
+    cr_assert_eq(tmux_signal_app("SEGV"), 0);
+    cr_expect(tmux_wait_for("EXITED 139", 30), "killed by SIGSEGV (128 + 11):\n%s", tmux_screen(0));
+    cr_expect(tmux_wait_for("TERMINAL sane", 10), "the crash handler gave the terminal back:\n%s", tmux_screen(0));
 }
 
 Test(tui, train_screen_runs_to_completion) {

@@ -20,7 +20,8 @@ void tmux_start(const char *args, int cols, int rows, const char *env) {
     snprintf(sock, sizeof sock, "frost-test-%d-%d", (int)getpid(), serial++);
     const char *bin = getenv("FROST_BIN");
     char cmd[3072];
-    snprintf(cmd, sizeof cmd, "new-session -d -s ui -x %d -y %d 'env %s %s %s; echo \"EXITED $?\"; sleep 120'", cols,
+    snprintf(cmd, sizeof cmd, "new-session -d -s ui -x %d -y %d 'env %s %s %s; echo \"EXITED $?\"; "
+             "stty -a | grep -q -e -icanon -e \" -echo \" && echo \"TERMINAL raw\" || echo \"TERMINAL sane\"; sleep 120'", cols,
              rows, env ? env : "", bin ? bin : "build/frost", args ? args : "");
     tmux_cmd(cmd);
 }
@@ -75,4 +76,10 @@ int tmux_wait_gone(const char *text, int seconds) {
         usleep(100000);
     }
     return 0;
+}
+
+int tmux_signal_app(const char *signal_name) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "pkill -%s -P $(tmux -L %s list-panes -t ui -F '#{pane_pid}')", signal_name, sock);
+    return system(cmd) == 0 ? 0 : -1;
 }

@@ -8,7 +8,8 @@
 
 // Starts `frost ARGS` (FROST_BIN, else build/frost) in a detached session of cols x rows with the
 // extra environment `env` ("NAME=value NAME2=value", may be NULL or ""). After frost exits the pane
-// shows "EXITED <status>".
+// shows "EXITED <status>", then "TERMINAL sane" when the terminal is back in its usual mode (echo
+// and line editing on) or "TERMINAL raw" when frost left it broken.
 void tmux_start(const char *args, int cols, int rows, const char *env);
 void tmux_stop(void);
 // Sends tmux key names (send-keys syntax: "Down Down Enter", "q").
@@ -16,6 +17,8 @@ void tmux_keys(const char *keys);
 // Sends literal text (each byte a key).
 void tmux_text(const char *text);
 void tmux_resize(int cols, int rows);
+// Sends a signal ("TERM", "INT", "SEGV") to the frost process in the pane: 0, or -1 when none.
+int tmux_signal_app(const char *signal_name);
 // The visible screen as text; with escapes: with colour/attribute escape sequences (capture-pane -e).
 // The buffer is static, overwritten by the next call.
 const char *tmux_screen(int escapes);
