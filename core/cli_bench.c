@@ -1,7 +1,9 @@
 // cli_bench.c — `frost bench-forward ARCH`: the floor for a training epoch with a frozen backbone —
 // the backbone's forward pass alone, on tensors already in memory (no decoding, no head, no
 // gradients), with the same libtorch and thread count that `frost train` uses. bench/run compares
-// epoch 1 against it.
+// epoch 1 against it. With --data DATASET the tensors are that dataset's images (train then valid),
+// decoded and transformed before the clock starts, so the arithmetic is the real one (random inputs
+// can meet slow paths, such as denormal floats, that images do not).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +11,9 @@
 
 #include "cli.h"
 #include "frost_torch.h"
+#include "dataset.h"
 #include "loader.h"
+#include "pipeline.h"
 #include "rng.h"
 
 static double seconds_now(void) {
@@ -18,8 +22,68 @@ static double seconds_now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+// Every image of the dataset (train, then valid; at most `limit`), as training sees them (the seed's
+// transform at size S), into one array of n * 3*S*S floats.
+static int load_images(const char *root, long size, long batch, long limit, float **out, long *n, char *err,
+                       size_t errlen) {
+    dataset d;
+    if (dataset_scan(&d, root, NULL, err, errlen) != 0) {
+        dataset_free(&d);
+        return -1;
+    }
+    pipeline_opts po;
+    pipeline_opts_default(&po);
+    po.tf.size = (int)size;
+    loader_opts lo;
+    loader_opts_default(&lo);
+    lo.batch_size = (int)batch;
+    lo.shuffle = 0;
+    lo.sample_floats = pipeline_sample_floats(&po);
+    loader_source src = pipeline_source(&po);
+    badfile_list bad;
+    badfiles_init(&bad);
+    size_t total = d.train.n_items + d.valid.n_items;
+    if ((size_t)limit < total) total = (size_t)limit;
+    float *x = malloc((total ? total : 1) * lo.sample_floats * sizeof *x);
+    int rc = x ? 0 : -1;
+    if (!x) snprintf(err, errlen, "out of memory for %zu images", total);
+    size_t got_n = 0;
+    const dataset_split *splits[2] = {&d.train, &d.valid};
+    for (int k = 0; rc == 0 && k < 2 && got_n < total; k++) {
+        loader *l = loader_new(splits[k], &lo, &src, &bad, err, errlen);
+        if (!l || loader_start_epoch(l, 0, err, errlen) != 0) {
+            rc = -1;
+        } else {
+            loader_batch *b;
+            int got;
+            while ((got = loader_next(l, &b, err, errlen)) == 1) {
+                size_t take = (size_t)b->n < total - got_n ? (size_t)b->n : total - got_n;
+                memcpy(x + got_n * lo.sample_floats, b->data, take * lo.sample_floats * sizeof *x);
+                got_n += take;
+                loader_release(l, b);
+                if (got_n == total) break;
+            }
+            if (got < 0) rc = -1;
+        }
+        loader_free(l);
+    }
+    badfiles_free(&bad);
+    dataset_free(&d);
+    if (rc == 0 && got_n == 0) {
+        snprintf(err, errlen, "%s: no readable image", root);
+        rc = -1;
+    }
+    if (rc != 0) {
+        free(x);
+        return -1;
+    }
+    *out = x;
+    *n = (long)got_n;
+    return 0;
+}
+
 int cmd_bench_forward(int argc, char **argv) {
-    const char *arch = NULL, *device = "auto";
+    const char *arch = NULL, *device = "auto", *data = NULL;
     long batch = 16, size = 224, images = 600, threads = 0;
     for (int i = 1; i < argc;) {
         int missing = 0;
@@ -34,7 +98,11 @@ int cmd_bench_forward(int argc, char **argv) {
             target = &images;
         else if ((v = cli_option_value(argc, argv, &i, "--threads", &missing)) || missing)
             target = &threads, hi = 1024;
-        else if ((v = cli_option_value(argc, argv, &i, "--device", &missing)) || missing) {
+        else if ((v = cli_option_value(argc, argv, &i, "--data", &missing)) || missing) {
+            if (missing) return cli_fail(CLI_USAGE, "bench-forward: --data needs a dataset folder");
+            data = v;
+            continue;
+        } else if ((v = cli_option_value(argc, argv, &i, "--device", &missing)) || missing) {
             if (missing) return cli_fail(CLI_USAGE, "bench-forward: --device needs a value");
             device = v;
             continue;
@@ -50,7 +118,7 @@ int cmd_bench_forward(int argc, char **argv) {
                             hi);
     }
     if (!arch || ft_arch_family(arch) == FT_FAMILY_NONE)
-        return cli_fail(CLI_USAGE, "usage: frost bench-forward ARCH [--batch N] [--size S] [--images N] [--threads N]");
+        return cli_fail(CLI_USAGE, "usage: frost bench-forward ARCH [--batch N] [--size S] [--images N] [--threads N] [--data DATASET]");
     ft_set_num_threads(threads > 0 ? (int)threads : loader_default_workers());
     ft_model *m = NULL;
     ft_status *s = ft_model_create(arch, &m);
@@ -62,25 +130,41 @@ int cmd_bench_forward(int argc, char **argv) {
         return rc;
     }
     ft_model_set_mode(m, 0, 1);
-    size_t in_floats = (size_t)batch * 3 * (size_t)size * (size_t)size;
+    size_t sample = 3 * (size_t)size * (size_t)size, in_floats = (size_t)batch * sample;
     size_t feat = (size_t)ft_model_feature_size(m);
-    float *x = malloc(in_floats * sizeof *x), *out = malloc((size_t)batch * feat * sizeof *out);
+    float *x = NULL, *out = malloc((size_t)batch * feat * sizeof *out);
+    char err[1024];
+    long have = 0;   // images in x
+    if (data) {
+        if (load_images(data, size, batch, images, &x, &have, err, sizeof err) != 0) {
+            free(out);
+            ft_model_free(m);
+            return cli_fail(CLI_FAILED, "bench-forward: %s", err);
+        }
+        images = have;
+    } else {
+        x = malloc(in_floats * sizeof *x);
+        have = batch;
+        if (x) {
+            rng r;
+            rng_seed(&r, 1);
+            for (size_t i = 0; i < in_floats; i++) x[i] = (float)((double)(rng_next(&r) >> 11) / 9007199254740992.0 * 2 - 1);
+        }
+    }
     if (!x || !out) {
         free(x);
         free(out);
         ft_model_free(m);
         return cli_fail(CLI_FAILED, "bench-forward: out of memory");
     }
-    rng r;
-    rng_seed(&r, 1);
-    for (size_t i = 0; i < in_floats; i++) x[i] = (float)((double)(rng_next(&r) >> 11) / 9007199254740992.0 * 2 - 1);
     // one batch to warm up (allocations, kernels), not counted
     s = ft_model_features(m, x, batch, 3, size, size, out, (size_t)batch * feat);
     double t0 = seconds_now();
     long done = 0;
     while (!s && done < images) {
         long n = images - done < batch ? images - done : batch;
-        s = ft_model_features(m, x, n, 3, size, size, out, (size_t)batch * feat);
+        const float *in = data ? x + (size_t)done * sample : x;   // the dataset's images, or one random batch again
+        s = ft_model_features(m, in, n, 3, size, size, out, (size_t)batch * feat);
         done += n;
     }
     double secs = seconds_now() - t0;
@@ -89,8 +173,9 @@ int cmd_bench_forward(int argc, char **argv) {
         rc = cli_fail(CLI_FAILED, "bench-forward: %s", ft_status_message(s));
         ft_status_free(s);
     } else {
-        printf("%s backbone forward: %ld images in %.2f s, %.1f images/s (batch %ld, %ldx%ld, %d threads, %s)\n", arch,
-               done, secs, (double)done / secs, batch, size, size, ft_get_num_threads(), ft_model_device(m));
+        printf("%s backbone forward: %ld images in %.2f s, %.1f images/s (batch %ld, %ldx%ld, %d threads, %s, %s)\n",
+               arch, done, secs, (double)done / secs, batch, size, size, ft_get_num_threads(), ft_model_device(m),
+               data ? "the dataset's images" : "random inputs");
     }
     free(x);
     free(out);

@@ -162,6 +162,11 @@ Test(cli, train_profile_and_bench_forward, .timeout = 300) {
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_expect(strstr(r.out, "resnet18 backbone forward: 8 images in ") != NULL, "%s", r.out);
     tu_run_free(&r);
+    tu_run_frost(&r, (const char *[]){"bench-forward", "resnet18", "--data", "sample_data", "--images", "6", "--size",
+                                      "32", "--batch", "4", NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, ": 6 images in ") && strstr(r.out, "the dataset's images"), "%s", r.out);
+    tu_run_free(&r);
     tu_run_frost(&r, (const char *[]){"bench-forward", "resnet18", "--images", "zero", NULL});
     cr_expect_eq(r.status, 2);
     cr_expect(strstr(r.err, "--images") != NULL, "%s", r.err);
