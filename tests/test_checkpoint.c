@@ -3,6 +3,7 @@
 // computing the same logits, optimizer state by parameter name, saves killed mid-write, one-line
 // refusals, and predict's per-image, JSON and labelled-folder output.
 #include <criterion/criterion.h>
+#include <sys/resource.h>
 #include <dirent.h>
 #include <jansson.h>
 #include <math.h>
@@ -600,10 +601,10 @@ static int wait_for(const long *counter, long target) {
     return 0;
 }
 
-// A child saves two versions in turn to one path; it is killed 10 times at pseudo-random moments
+// A child saves two versions in turn to one path; it is killed 50 times at pseudo-random moments
 // (half of the times only after it finished a save, so the file does change). After each kill the
 // file loads, and its weights are those of the version its metadata names.
-Test(checkpoint, killed_save_leaves_a_whole_file, .timeout = 120) {
+Test(checkpoint, killed_save_leaves_a_whole_file, .timeout = 300) {
     ft_model *ver[2] = {make("resnet18", 3), make("resnet18", 3)};
     size_t ver_len[2];
     unsigned char *ver_bytes[2] = {state_bytes(ver[0], &ver_len[0]), state_bytes(ver[1], &ver_len[1])};
@@ -630,7 +631,7 @@ Test(checkpoint, killed_save_leaves_a_whole_file, .timeout = 120) {
     unsigned seed = 12345;
     int seen[2] = {0, 0}, leftovers = 0;
     long done_total = 0;
-    for (int kill_no = 0; kill_no < 10; kill_no++) {
+    for (int kill_no = 0; kill_no < 50; kill_no++) {
         *started = *done = 0;
         pid_t pid = fork();
         cr_assert_geq(pid, 0);
@@ -671,12 +672,59 @@ Test(checkpoint, killed_save_leaves_a_whole_file, .timeout = 120) {
         cr_assert_geq(tmp, 0, "unexpected file %s", odd);
         leftovers += tmp;
     }
-    cr_expect_geq(done_total, 5, "the writer finished %ld saves", done_total);
+    cr_expect_geq(done_total, 25, "the writer finished %ld saves", done_total);
     cr_expect_gt(seen[1], 0, "the file never changed");
     cr_expect_gt(leftovers, 0, "no kill landed inside a save");
     munmap(counters, 2 * sizeof(long));
     free(ver_bytes[0]);
     free(ver_bytes[1]);
+    ft_model_free(ver[0]);
+    ft_model_free(ver[1]);
+}
+
+// A full disk while saving (a file size limit in a child: writes past it fail with EFBIG): one clear
+// message, the old checkpoint whole, no temporary file left.
+Test(checkpoint, full_disk_leaves_the_old_file, .timeout = 120) {
+    ft_model *ver[2] = {make("resnet18", 3), make("resnet18", 3)};
+    checkpoint_meta meta[2];
+    for (int v = 0; v < 2; v++) {
+        meta_for(&meta[v], names3, 3);
+        meta[v].epoch = v + 1;
+    }
+    char path[1024];
+    snprintf(path, sizeof path, "%s", path_in("full.safetensors"));
+    save_ok(path, ver[0], NULL, &meta[0]);
+    int fd[2];
+    cr_assert_eq(pipe(fd), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {1 << 20, 1 << 20};   // 1 MB: the 45 MB checkpoint cannot fit
+        setrlimit(RLIMIT_FSIZE, &rl);
+        char err[1024] = "";
+        int rc = checkpoint_save(path, ver[1], NULL, &meta[1], err, sizeof err);
+        if (write(fd[1], err, strlen(err) + 1) < 0) _exit(4);
+        _exit(rc == 0 ? 0 : 1);
+    }
+    close(fd[1]);
+    char msg[1024] = "";
+    ssize_t got = read(fd[0], msg, sizeof msg - 1);
+    close(fd[0]);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st), "the saver died of a signal");
+    cr_expect_eq(WEXITSTATUS(st), 1, "the save reported failure");
+    cr_expect_gt(got, 1, "a message");
+    cr_expect(strchr(msg, '\n') == NULL && (strstr(msg, "large") || strstr(msg, "space") || strstr(msg, "full")),
+              "one line saying the disk is full: '%s'", msg);
+    checkpoint_meta back;
+    ft_model *m = load_ok(path, &back);
+    cr_expect_eq(back.epoch, 1, "the old checkpoint is intact");
+    checkpoint_meta_free(&back);
+    ft_model_free(m);
+    char odd[256] = "";
+    cr_expect_eq(remove_temp_files("full.safetensors", odd, sizeof odd), 0, "no temporary file left (%s)", odd);
     ft_model_free(ver[0]);
     ft_model_free(ver[1]);
 }
