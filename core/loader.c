@@ -257,7 +257,7 @@ loader *loader_new(const dataset_split *split, const loader_opts *o, const loade
     return l;
 oom:
     loader_free(l);
-    snprintf(err, errlen, "out of memory for the loader's buffers (batch %d of %zu floats)", o->batch_size, o->sample_floats);
+    snprintf(err, errlen, "out of memory for the loader's buffers (batch %d of %zu floats): try a smaller --batch", o->batch_size, o->sample_floats);
     return NULL;
 }
 

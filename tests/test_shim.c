@@ -2,6 +2,10 @@
 // the header compiles as C. It checks statuses instead of exceptions, freezing, torchvision's
 // initialisation scheme, forward-pass errors and devices.
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,5 +249,52 @@ Test(shim, devices) {
     cr_expect_null(ft_model_to_device(m, "cpu"));
     cr_expect_str_eq(ft_model_device(m), "cpu");
     cr_expect_gt(ft_get_num_threads(), 0);
+    ft_model_free(m);
+}
+
+// An allocation that fails inside libtorch (a batch too large for the memory left) comes back as an
+// FT_ENOMEM status with a one-line message, not an abort. Run in a child whose address space is
+// capped a little above what it already uses.
+Test(shim, allocation_failure_is_a_status, .timeout = 120) {
+    ft_model *m = NULL;
+    cr_assert_null(ft_model_create("resnet18", &m));
+    ft_model_set_mode(m, 0, 1);
+    const int64_t n = 64, S = 224;
+    float *x = calloc((size_t)(n * 3 * S * S), sizeof *x);
+    float *out = malloc((size_t)n * 1000 * sizeof *out);
+    cr_assert(x && out);
+    int fd[2];
+    cr_assert_eq(pipe(fd), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        long pages = 0, page = sysconf(_SC_PAGESIZE);
+        FILE *f = fopen("/proc/self/statm", "r");
+        if (!f || fscanf(f, "%ld", &pages) != 1) _exit(5);
+        fclose(f);
+        ft_set_num_threads(1);
+        rlim_t cap = (rlim_t)pages * (rlim_t)page + (256u << 20);   // 256 MB more: the forward pass needs ~2 GB
+        struct rlimit rl = {cap, cap};
+        setrlimit(RLIMIT_AS, &rl);
+        ft_status *s = ft_model_forward(m, x, n, 3, S, S, out, (size_t)n * 1000);
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%d %s", s ? (int)ft_status_code(s) : -1, s ? ft_status_message(s) : "ok");
+        if (write(fd[1], msg, strlen(msg) + 1) < 0) _exit(4);
+        _exit(0);
+    }
+    close(fd[1]);
+    char msg[1024] = "";
+    ssize_t got = read(fd[0], msg, sizeof msg - 1);
+    close(fd[0]);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child did not finish (status 0x%x): an abort?", st);
+    cr_assert_gt(got, 0);
+    int code = -2;
+    cr_assert_eq(sscanf(msg, "%d", &code), 1, "%s", msg);
+    cr_expect_eq(code, FT_ENOMEM, "status: %s", msg);
+    cr_expect(strchr(msg, '\n') == NULL && strstr(msg, "memory") != NULL, "one line about memory: '%s'", msg);
+    free(x);
+    free(out);
     ft_model_free(m);
 }

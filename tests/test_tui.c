@@ -54,6 +54,19 @@ Test(tui, signals_restore_the_terminal) {
     cr_assert_eq(tmux_signal_app("SEGV"), 0);
     cr_expect(tmux_wait_for("EXITED 139", 30), "killed by SIGSEGV (128 + 11):\n%s", tmux_screen(0));
     cr_expect(tmux_wait_for("TERMINAL sane", 10), "the crash handler gave the terminal back:\n%s", tmux_screen(0));
+    tmux_stop();
+    // Ctrl-C (SIGINT) during a training run: the run is stopped at its batch, then the terminal is back
+    tmux_start("sample_data", 140, 45, NULL);
+    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
+    tmux_keys("3");
+    cr_assert(tmux_wait_for("learning rate  1e-05", 30), "%s", tmux_screen(0));
+    tmux_keys("Down Right Right Down Down Down Down Left Left Left Down Down Right");   // 20 epochs, 64x64, cache off
+    cr_assert(tmux_wait_for("feature cache  off", 30), "%s", tmux_screen(0));
+    tmux_keys("Enter");
+    cr_assert(tmux_wait_for("train 2/", 120), "%s", tmux_screen(0));
+    cr_assert_eq(tmux_signal_app("INT"), 0);
+    cr_expect(tmux_wait_for("EXITED 0", 60), "Ctrl-C stops the run and quits:\n%s", tmux_screen(0));
+    cr_expect(tmux_wait_for("TERMINAL sane", 10), "%s", tmux_screen(0));
 }
 
 Test(tui, train_screen_runs_to_completion) {
