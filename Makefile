@@ -76,7 +76,7 @@ DEPS_TEST := $(BUILD)/.deps-test
 ORACLE_SRC := $(wildcard tests/oracle/*.py)
 ORACLE := $(ORACLE_SRC:tests/oracle/%.py=$(BUILD)/oracle/%.done)
 
-.PHONY: all run test deps clean
+.PHONY: all run test deps clean fuzz
 all: $(BUILD)/frost
 
 $(DEPS_BUILD): scripts/install-deps.sh
@@ -131,6 +131,46 @@ run:
 test:
 	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost $(BUILD)/frost_tests $(ORACLE)
 	FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(BUILD)/oracle $(BUILD)/frost_tests $(TEST_ARGS)
+
+# ---------------------------------------------------------------------------------------------
+# Fuzzing (libFuzzer, clang): each fuzz/fuzz_NAME.c with the core files it reads, built with
+# ASan + UBSan. `make fuzz` first replays fuzz/regressions/NAME/* (inputs that once failed), then
+# runs each target for FUZZ_SECONDS from its committed seeds (fuzz/corpus/NAME) plus what earlier
+# runs found ($(BUILD)/fuzz/corpus-NAME). A crash stops it and leaves the input in $(BUILD)/fuzz/.
+
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_TARGETS := image safetensors pth theme dataset
+FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer \
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Icore $(PKG_CFLAGS)
+FUZZ_SRC_image := core/image_decode.c core/image_resize.c core/image_transform.c core/errmsg.c
+FUZZ_SRC_safetensors := core/safetensors.c core/errmsg.c
+FUZZ_SRC_pth := core/pth_file.c core/pickle.c core/safetensors.c core/errmsg.c
+FUZZ_SRC_theme := core/theme_file.c core/errmsg.c
+FUZZ_SRC_dataset := core/dataset.c core/rng.c core/badfiles.c core/errmsg.c
+DEPS_FUZZ := $(BUILD)/.deps-fuzz
+
+$(DEPS_FUZZ): scripts/install-deps.sh | $(DEPS_BUILD)
+	@mkdir -p $(@D)
+	scripts/install-deps.sh fuzz
+	@touch $@
+
+.SECONDEXPANSION:
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) | $(DEPS_FUZZ)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $^ -o $@ $(PKG_LIBS) -lpthread -lm
+
+fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    if [ -d fuzz/regressions/$$t ] && [ -n "$$(ls fuzz/regressions/$$t)" ]; then \
+	        echo "fuzz $$t: replaying fuzz/regressions/$$t"; $(BUILD)/fuzz/fuzz_$$t fuzz/regressions/$$t/*; fi; \
+	    mkdir -p $(BUILD)/fuzz/corpus-$$t; \
+	    echo "fuzz $$t: $(FUZZ_SECONDS) s"; \
+	    if ! $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+	        -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/$$t- $(BUILD)/fuzz/corpus-$$t fuzz/corpus/$$t \
+	        > $(BUILD)/fuzz/$$t.log 2>&1; then tail -n 60 $(BUILD)/fuzz/$$t.log; exit 1; fi; \
+	    grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' $(BUILD)/fuzz/$$t.log || true; \
+	done
 
 clean:
 	rm -rf $(BUILD)
