@@ -20,7 +20,12 @@ SHELL := /bin/bash
 CC ?= cc
 CXX ?= g++
 PYTHON_ORACLE ?= /usr/bin/python3
-BUILD ?= build
+# SANITIZE=address,undefined or SANITIZE=thread builds everything (C and C++; libtorch itself is not
+# instrumented) with those sanitizers, in a folder of its own.
+SANITIZE ?=
+BUILD ?= $(if $(SANITIZE),build-$(subst $(comma),-,$(SANITIZE)),build)
+comma := ,
+SAN_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
 TORCH_PREFIX ?= /usr
 
 # ---------------------------------------------------------------------------------------------
@@ -52,9 +57,9 @@ TEST_CFLAGS = $(shell pkg-config --cflags criterion)
 TEST_LIBS = $(shell pkg-config --libs criterion)
 
 WARN := -Wall -Wextra -Wshadow $(if $(WERROR),-Werror)
-CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g $(WARN) -MMD -MP \
+CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g $(SAN_FLAGS) $(WARN) -MMD -MP \
              -Icore -Ishim $(PKG_CFLAGS) $(CFLAGS)
-CXXFLAGS_ALL = -std=c++17 -O2 -g $(WARN) -MMD -MP -fPIC -D_GLIBCXX_USE_CXX11_ABI=$(TORCH_CXX11_ABI) \
+CXXFLAGS_ALL = -std=c++17 -O2 -g $(SAN_FLAGS) $(WARN) -MMD -MP -fPIC -D_GLIBCXX_USE_CXX11_ABI=$(TORCH_CXX11_ABI) \
                -Ishim $(TORCH_INC) $(CXXFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) $(TORCH_LIBS) -lpthread -lm $(LDLIBS)
 
@@ -74,9 +79,11 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 DEPS_BUILD := $(BUILD)/.deps-build
 DEPS_TEST := $(BUILD)/.deps-test
 ORACLE_SRC := $(wildcard tests/oracle/*.py)
-ORACLE := $(ORACLE_SRC:tests/oracle/%.py=$(BUILD)/oracle/%.done)
+# (a sanitized build shares the plain build's oracle: the references do not change)
+ORACLE_DIR ?= $(if $(SANITIZE),build,$(BUILD))/oracle
+ORACLE := $(ORACLE_SRC:tests/oracle/%.py=$(ORACLE_DIR)/%.done)
 
-.PHONY: all run test deps clean fuzz
+.PHONY: all run test deps clean fuzz leaks
 all: $(BUILD)/frost
 
 $(DEPS_BUILD): scripts/install-deps.sh
@@ -108,17 +115,24 @@ $(BUILD)/obj/tests/%.o: tests/%.c | $(DEPS_TEST)
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -c $< -o $@
 
 $(BUILD)/frost: $(TUI_OBJ) $(CORE_OBJ) $(SHIM_OBJ)
-	$(CXX) -o $@ $^ $(TUI_LIBS) $(LDLIBS_ALL)
+	$(CXX) $(SAN_FLAGS) -o $@ $^ $(TUI_LIBS) $(LDLIBS_ALL)
 
 $(BUILD)/frost_tests: $(TEST_OBJ) $(CORE_OBJ) $(SHIM_OBJ)
-	$(CXX) -o $@ $^ $(TEST_LIBS) $(LDLIBS_ALL)
+	$(CXX) $(SAN_FLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS_ALL)
 
 # What torchvision and PIL themselves print and compute, for the fidelity tests: each script in
-# tests/oracle/ writes into $(BUILD)/oracle/ (the tests read it through $$FROST_ORACLE).
-$(BUILD)/oracle/%.done: tests/oracle/%.py | $(DEPS_TEST)
+# tests/oracle/ writes into $(ORACLE_DIR)/ (the tests read it through $$FROST_ORACLE).
+$(ORACLE_DIR)/%.done: tests/oracle/%.py | $(DEPS_TEST)
 	@mkdir -p $(@D)
 	$(PYTHON_ORACLE) $< $(@D)
 	@touch $@
+
+# Under sanitizers: reports stop the process (halt_on_error) so a test fails; leaks are checked on
+# their own (make leaks) since Criterion's workers and libtorch's caches outlive a test; UBSan
+# suppressions (tests/sanitizers/) name only what is inside libtorch.
+SAN_ENV := $(if $(SANITIZE),ASAN_OPTIONS=halt_on_error=1:detect_leaks=0:abort_on_error=0 \
+           UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/tests/sanitizers/ubsan.supp \
+           TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp)
 
 # run and test build in parallel (one job per core): GNU make 4.3 ignores a -j set inside a
 # Makefile, so they call make again with it.
@@ -130,7 +144,7 @@ run:
 
 test:
 	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost $(BUILD)/frost_tests $(ORACLE)
-	FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(BUILD)/oracle $(BUILD)/frost_tests $(TEST_ARGS)
+	$(SAN_ENV) FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(ORACLE_DIR) $(BUILD)/frost_tests $(TEST_ARGS)
 
 # ---------------------------------------------------------------------------------------------
 # Fuzzing (libFuzzer, clang): each fuzz/fuzz_NAME.c with the core files it reads, built with
@@ -172,7 +186,12 @@ fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 	    grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' $(BUILD)/fuzz/$$t.log || true; \
 	done
 
+# LeakSanitizer over every command (a build of its own with SANITIZE=address)
+leaks:
+	@$(MAKE) --no-print-directory -j$(JOBS) SANITIZE=address build-address/frost
+	scripts/leak-check.sh build-address/frost
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-address build-address-undefined build-thread
 
 -include $(wildcard $(BUILD)/obj/*/*.d)
