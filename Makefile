@@ -83,7 +83,7 @@ ORACLE_SRC := $(wildcard tests/oracle/*.py)
 ORACLE_DIR ?= $(if $(SANITIZE),build,$(BUILD))/oracle
 ORACLE := $(ORACLE_SRC:tests/oracle/%.py=$(ORACLE_DIR)/%.done)
 
-.PHONY: all run test deps clean fuzz leaks
+.PHONY: all run test deps clean fuzz leaks stress
 all: $(BUILD)/frost
 
 $(DEPS_BUILD): scripts/install-deps.sh
@@ -186,6 +186,19 @@ fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 	    grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' $(BUILD)/fuzz/$$t.log || true; \
 	done
 
+# The thread stress test (tests/stress/): a plain program, run under ThreadSanitizer by
+# `make stress SANITIZE=thread` (Criterion cannot start under TSan); it also runs without.
+$(BUILD)/stress_threads: $(BUILD)/obj/tests/stress/stress_threads.o $(CORE_OBJ) $(SHIM_OBJ)
+	$(CXX) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/obj/tests/stress/%.o: tests/stress/%.c | $(DEPS_BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+stress:
+	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/stress_threads
+	$(SAN_ENV) $(BUILD)/stress_threads
+
 # LeakSanitizer over every command (a build of its own with SANITIZE=address)
 leaks:
 	@$(MAKE) --no-print-directory -j$(JOBS) SANITIZE=address build-address/frost
@@ -194,4 +207,4 @@ leaks:
 clean:
 	rm -rf $(BUILD) build-address build-address-undefined build-thread
 
--include $(wildcard $(BUILD)/obj/*/*.d)
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d)
