@@ -199,12 +199,12 @@ stress:
 	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/stress_threads
 	$(SAN_ENV) $(BUILD)/stress_threads
 
-# LeakSanitizer over every command (a build of its own with SANITIZE=address)
+# LeakSanitizer over every command (the SANITIZE=address,undefined build: LSan comes with ASan)
 leaks:
-	@$(MAKE) --no-print-directory -j$(JOBS) SANITIZE=address build-address/frost
-	scripts/leak-check.sh build-address/frost
+	@$(MAKE) --no-print-directory -j$(JOBS) SANITIZE=address,undefined build-address-undefined/frost
+	scripts/leak-check.sh build-address-undefined/frost
 
 clean:
-	rm -rf $(BUILD) build-address build-address-undefined build-thread
+	rm -rf $(BUILD) build-address-undefined build-thread
 
 -include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d)

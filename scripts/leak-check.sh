@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # leak-check.sh — LeakSanitizer over frost's command line: every command run once on small inputs by
-# a frost built with SANITIZE=address (make leaks). A leak (outside libtorch's own process-lifetime
+# a frost built with SANITIZE=address,undefined (make leaks). A leak (outside libtorch's own process-lifetime
 # allocations, tests/sanitizers/lsan.supp) or any other sanitizer report fails it.
 #
 #   scripts/leak-check.sh FROST_BINARY
