@@ -16,7 +16,8 @@ namespace nn = torch::nn;
 using ModulePtr = std::shared_ptr<nn::Module>;
 
 ModulePtr child(nn::Module &m, const char *name) {
-    auto *p = m.named_children().find(name);
+    auto children = m.named_children();   // a dict by value: alive while its entry is read
+    auto *p = children.find(name);
     if (!p) throw std::logic_error(std::string("module has no child '") + name + "'");
     return *p;
 }
@@ -146,9 +147,13 @@ std::shared_ptr<nn::Module> find_module(ft_model &m, const std::string &path) {
     while (!path.empty() && start <= path.size()) {
         size_t dot = path.find('.', start);
         std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-        auto *next = cur->named_children().find(part);
+        // named_children() returns a dict by value: keep it alive while its entry is read (found by
+        // AddressSanitizer: the temporary died at the end of the statement that found the entry)
+        auto children = cur->named_children();
+        auto *next = children.find(part);
         if (!next) return nullptr;
-        cur = *next;
+        ModulePtr child = *next;
+        cur = child;
         if (dot == std::string::npos) break;
         start = dot + 1;
     }
