@@ -157,16 +157,24 @@ Test(tui, custom_freeze_pause_resize_and_stop) {
     tmux_keys("3");
     cr_assert(tmux_wait_for("layer4,fc  (from the Model screen)", 30), "%s", tmux_screen(0));
     // 20 epochs of batch 4 at 64x64: long enough to pause, resize and stop
-    tmux_keys("Down Right Right Right Right Down Left Left Down Down Down Left Left Left");
+    tmux_keys("Down Right Right Down Left Left Down Down Down Left Left Left");
     cr_assert(tmux_wait_for("input size     64x64", 30), "%s", tmux_screen(0));
     cr_assert(tmux_wait_for("batch          4", 30), "%s", tmux_screen(0));
+    cr_assert(tmux_wait_for("epochs         20", 30), "%s", tmux_screen(0));
     tmux_keys("Enter");
     cr_assert(tmux_wait_for("trainable: layer4,fc; everything else frozen", 60), "%s", tmux_screen(0));
     for (int i = 0; i < 300 && batch_number() < 2; i++) usleep(100000);
     tmux_keys("p");
     cr_assert(tmux_wait_for("PAUSED", 30), "%s", tmux_screen(0));
-    usleep(1500000);   // a batch in flight when p was pressed may still finish
+    // a batch in flight when p was pressed may still finish (slowly, under a sanitizer): wait until
+    // the counter holds for 2 s, then it must hold for 3 more
     int at = batch_number();
+    for (int i = 0; i < 15; i++) {
+        sleep(2);
+        int now = batch_number();
+        if (now == at) break;
+        at = now;
+    }
     sleep(3);
     cr_expect_eq(batch_number(), at, "the batch counter stands still while paused:\n%s", tmux_screen(0));
     // resizing while training: smaller, too small, and back
