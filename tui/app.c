@@ -184,6 +184,18 @@ static app_action mouse_action(app *a, int *repeat) {
     return ACT_MOUSE;
 }
 
+// Hands an action to the screen in front.
+static void screen_act(app *a, app_action act, int rows) {
+    if (a->screen == SCREEN_DATA)
+        data_act(a, act, rows);
+    else if (a->screen == SCREEN_MODEL)
+        model_act(a, act, rows);
+    else if (a->screen == SCREEN_TRAIN)
+        train_act(a, act);
+    else
+        predict_act(a, act, rows);
+}
+
 int app_run(const app_options *opts) {
     static app a;
     memset(&a, 0, sizeof a);
@@ -241,14 +253,6 @@ int app_run(const app_options *opts) {
             if (act == ACT_QUIT) a.quit = 1;
             continue;
         }
-        for (int k = 1; k < repeat; k++) {
-            if (a.screen == SCREEN_DATA)
-                data_act(&a, act, rows);
-            else if (a.screen == SCREEN_MODEL)
-                model_act(&a, act, rows);
-            else if (a.screen == SCREEN_PREDICT)
-                predict_act(&a, act, rows);
-        }
         switch (act) {
         case ACT_QUIT: a.quit = 1; break;
         case ACT_HELP: a.help = 1; break;
@@ -270,14 +274,8 @@ int app_run(const app_options *opts) {
             break;
         case ACT_NONE: break;
         default:
-            if (a.screen == SCREEN_DATA)
-                data_act(&a, act, rows);
-            else if (a.screen == SCREEN_MODEL)
-                model_act(&a, act, rows);
-            else if (a.screen == SCREEN_TRAIN)
-                train_act(&a, act);
-            else
-                predict_act(&a, act, rows);
+            // the wheel scrolls the lists 3 lines a notch; the Train form moves one field
+            for (int k = 0; k < (a.screen == SCREEN_TRAIN ? 1 : repeat); k++) screen_act(&a, act, rows);
         }
     }
     // leaving stops the trainer cleanly first (at its next batch boundary)
