@@ -54,13 +54,11 @@ static char *at(const char *rel) {
 // A small dataset that can train: two classes, a good JPEG in each class of each split.
 static void good_dataset(const char *dir) {
     const char *places[] = {"train/a/good.jpg", "train/b/good.jpg", "valid/a/good.jpg", "valid/b/good.jpg"};
-    unsigned char rgb[24 * 16 * 3];
     for (int i = 0; i < 4; i++) {
         char path[2048];
         snprintf(path, sizeof path, "%s/%s", dir, places[i]);
-        memset(rgb, 30 + 50 * i, sizeof rgb);
-        tu_mkdirs_for(path);
-        cr_assert_eq(tu_write_jpeg(path, 24, 16, rgb), 0);
+        unsigned char grey = (unsigned char)(30 + 50 * i);
+        cr_assert_eq(tu_write_solid_jpeg(path, 24, 16, grey, grey, grey), 0);
     }
 }
 
@@ -122,12 +120,7 @@ static void make_huge(const char *path) {
     free(d);
 }
 static void make_dangling(const char *path) { cr_assert_eq(symlink("/nonexistent/frost/picture.jpg", path), 0); }
-static void make_good_jpeg(const char *path) {
-    unsigned char rgb[24 * 16 * 3];
-    tu_mkdirs_for(path);
-    memset(rgb, 200, sizeof rgb);
-    cr_assert_eq(tu_write_jpeg(path, 24, 16, rgb), 0);
-}
+static void make_good_jpeg(const char *path) { cr_assert_eq(tu_write_solid_jpeg(path, 24, 16, 200, 200, 200), 0); }
 
 static const image_case IMAGES[] = {
     {"truncated JPEG", "bad_jpeg_truncated_half.jpg", NULL, "cut.jpg", 1, NULL},

@@ -816,15 +816,7 @@ Test(checkpoint, predict_errors, .timeout = 60) {
 
 static const char *class_rgb[] = {"red", "green", "blue"};
 
-// A 40x30 picture mostly of one colour, with a little texture.
-static void write_image(const char *path, int cls, int k) {
-    unsigned char rgb[40 * 30 * 3];
-    for (int i = 0; i < 40 * 30; i++) {
-        for (int c = 0; c < 3; c++) rgb[i * 3 + c] = (unsigned char)(c == cls ? 200 : 30 + ((i * (k + 3)) % 40));
-    }
-    tu_mkdirs_for(path);
-    cr_assert_eq(tu_write_jpeg(path, 40, 30, rgb), 0);
-}
+static void write_image(const char *path, int cls, int k) { cr_assert_eq(tu_write_class_jpeg(path, cls, k), 0); }
 
 static const char *make_predict_checkpoint(void) {
     ft_model *m = make("resnet18", 3);

@@ -32,11 +32,7 @@ TestSuite(predict, .init = setup, .fini = teardown, .timeout = 120);
 // A 40x30 picture mostly of colour cls, with a little texture varying with k; its path in *out.
 static void write_image(char *out, size_t len, int cls, int k) {
     snprintf(out, len, "%s/%s/%d.jpg", dir, names[cls], k);
-    unsigned char rgb[40 * 30 * 3];
-    for (int i = 0; i < 40 * 30; i++)
-        for (int c = 0; c < 3; c++) rgb[i * 3 + c] = (unsigned char)(c == cls ? 200 : 30 + ((i * (k + 3)) % 40));
-    tu_mkdirs_for(out);
-    cr_assert_eq(tu_write_jpeg(out, 40, 30, rgb), 0);
+    cr_assert_eq(tu_write_class_jpeg(out, cls, k), 0);
 }
 
 static void make_predictor(predictor *p) {

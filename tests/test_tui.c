@@ -109,13 +109,11 @@ Test(tui, blocks_and_batchnorm_on_the_model_screen) {
 Test(tui, vgg16_before_and_after_side_by_side, .init = no_start) {
     char *dir = tu_tmpdir();
     const char *files[] = {"train/cat/a.jpg", "train/cat/b.jpg", "train/dog/a.jpg", "valid/cat/a.jpg", "valid/dog/a.jpg"};
-    unsigned char rgb[32 * 24 * 3];
     for (int i = 0; i < 5; i++) {
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        memset(rgb, 40 + 40 * i, sizeof rgb);
-        tu_mkdirs_for(path);
-        cr_assert_eq(tu_write_jpeg(path, 32, 24, rgb), 0);
+        unsigned char grey = (unsigned char)(40 + 40 * i);
+        cr_assert_eq(tu_write_solid_jpeg(path, 32, 24, grey, grey, grey), 0);
     }
     char args[1100];
     snprintf(args, sizeof args, "%s --arch vgg16", dir);

@@ -136,6 +136,24 @@ int tu_write_jpeg(const char *path, int w, int h, const unsigned char *rgb) {
     return rc;
 }
 
+int tu_write_solid_jpeg(const char *path, int w, int h, unsigned char r, unsigned char g, unsigned char b) {
+    unsigned char *px = malloc((size_t)w * (size_t)h * 3);
+    if (!px) return -1;
+    for (size_t i = 0; i < (size_t)w * (size_t)h; i++) px[3 * i] = r, px[3 * i + 1] = g, px[3 * i + 2] = b;
+    tu_mkdirs_for(path);
+    int rc = tu_write_jpeg(path, w, h, px);
+    free(px);
+    return rc;
+}
+
+int tu_write_class_jpeg(const char *path, int cls, int k) {
+    unsigned char rgb[40 * 30 * 3];
+    for (int i = 0; i < 40 * 30; i++)
+        for (int c = 0; c < 3; c++) rgb[i * 3 + c] = (unsigned char)(c == cls ? 200 : 30 + ((i * (k + 3)) % 40));
+    tu_mkdirs_for(path);
+    return tu_write_jpeg(path, 40, 30, rgb);
+}
+
 void tu_mkdirs_for(const char *path) {
     char buf[4096];
     snprintf(buf, sizeof buf, "%s", path);

@@ -36,6 +36,13 @@ const char *tu_shared(const char *rel);
 // Writes a w x h RGB image (3*w*h bytes) as a JPEG (quality 90, 4:2:0); 0 on success.
 int tu_write_jpeg(const char *path, int w, int h, const unsigned char *rgb);
 
+// A w x h JPEG of one colour at path, its folders made first; 0 on success.
+int tu_write_solid_jpeg(const char *path, int w, int h, unsigned char r, unsigned char g, unsigned char b);
+
+// A 40x30 JPEG mostly of channel cls (0 red, 1 green, 2 blue) with a little texture varying with k,
+// its folders made first: pictures of a few classes a small network can tell apart; 0 on success.
+int tu_write_class_jpeg(const char *path, int cls, int k);
+
 // Creates the folders of path (everything before its last '/'), like mkdir -p.
 void tu_mkdirs_for(const char *path);
 
