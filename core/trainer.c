@@ -565,6 +565,12 @@ trainer *trainer_start(const trainer_config *c, dataset *d, event_queue *q, char
     t->d = d;
     t->q = q;
     badfiles_init(&t->bad);
+    // what the scan could not follow (broken symlinks, loops) is reported with the loader's skips
+    for (size_t i = 0; i < badfiles_count(&d->skipped); i++) {
+        char path[900], reason[256];
+        if (badfiles_get(&d->skipped, i, path, sizeof path, reason, sizeof reason) == 0)
+            badfiles_add(&t->bad, path, reason);
+    }
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
     int rc = pthread_create(&t->thread, NULL, trainer_main, t);
