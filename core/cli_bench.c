@@ -157,8 +157,10 @@ int cmd_bench_forward(int argc, char **argv) {
         ft_model_free(m);
         return cli_fail(CLI_FAILED, "bench-forward: out of memory");
     }
-    // one batch to warm up (allocations, kernels), not counted
+    // one batch to warm up (allocations, kernels), timed on its own and not counted in the rate
+    double w0 = seconds_now();
     s = ft_model_features(m, x, batch, 3, size, size, out, (size_t)batch * feat);
+    double warm = seconds_now() - w0;
     double t0 = seconds_now();
     long done = 0;
     while (!s && done < images) {
@@ -173,9 +175,10 @@ int cmd_bench_forward(int argc, char **argv) {
         rc = cli_fail(CLI_FAILED, "bench-forward: %s", ft_status_message(s));
         ft_status_free(s);
     } else {
-        printf("%s backbone forward: %ld images in %.2f s, %.1f images/s (batch %ld, %ldx%ld, %d threads, %s, %s)\n",
+        printf("%s backbone forward: %ld images in %.2f s, %.1f images/s (batch %ld, %ldx%ld, %d threads, %s, %s; "
+               "first batch %.2f s, not counted)\n",
                arch, done, secs, (double)done / secs, batch, size, size, ft_get_num_threads(), ft_model_device(m),
-               data ? "the dataset's images" : "random inputs");
+               data ? "the dataset's images" : "random inputs", warm);
     }
     free(x);
     free(out);
