@@ -69,6 +69,40 @@ Test(tui, signals_restore_the_terminal) {
     cr_expect(tmux_wait_for("TERMINAL sane", 10), "%s", tmux_screen(0));
 }
 
+// The terminal going away (a dropped SSH connection; here tmux's server killed) during a training
+// run ends the app instead of leaving it running with no screen.
+Test(tui, ends_when_the_terminal_goes_away, .init = no_start) {
+    char link[64], cwd[1024], target[1200], probe[160];
+    snprintf(link, sizeof link, "/tmp/frost-hup-%d", (int)getpid());
+    cr_assert_not_null(getcwd(cwd, sizeof cwd));
+    snprintf(target, sizeof target, "%s/sample_data", cwd);
+    unlink(link);
+    cr_assert_eq(symlink(target, link), 0);
+    tmux_start(link, 140, 45, NULL);
+    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
+    tmux_keys("3");
+    cr_assert(tmux_wait_for("learning rate  1e-05", 30), "%s", tmux_screen(0));
+    tmux_keys("Down Right Right Down Down Down Down Left Left Left Down Down Right");   // 20 epochs, 64x64, cache off
+    cr_assert(tmux_wait_for("feature cache  off", 30), "%s", tmux_screen(0));
+    tmux_keys("Enter");
+    cr_assert(tmux_wait_for("train 2/", 120), "%s", tmux_screen(0));
+    tmux_stop();
+    // [p]: the pattern does not match the shell that runs pgrep
+    snprintf(probe, sizeof probe, "pgrep -f 'frost-hu[p]-%d' >/dev/null", (int)getpid());
+    int gone = 0;
+    for (int i = 0; i < 300 && !gone; i++) {
+        gone = system(probe) != 0;
+        if (!gone) usleep(100 * 1000);
+    }
+    cr_expect(gone, "frost still runs 30 s after its terminal went away");
+    if (!gone) {
+        snprintf(probe, sizeof probe, "pkill -f 'frost-hu[p]-%d'", (int)getpid());
+        if (system(probe) != 0) { /* nothing left to kill */
+        }
+    }
+    unlink(link);
+}
+
 Test(tui, train_screen_runs_to_completion) {
     cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
     tmux_keys("3");

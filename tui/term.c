@@ -1,5 +1,5 @@
 // term.c — curses start/stop with the terminal restored on every exit path (see term.h). The
-// signal handler only sets a flag for SIGINT/SIGTERM (the main loop then stops cleanly); for crash
+// signal handler only sets a flag for SIGINT/SIGTERM/SIGHUP (the main loop then stops cleanly); for crash
 // signals it calls endwin(), which is not async-signal-safe but is what leaves a usable terminal,
 // then re-raises the signal with the default action.
 // With COLORTERM=truecolor and a "-direct" terminfo entry for the terminal, curses runs on that entry
@@ -9,6 +9,7 @@
 #include <curses.h>
 #include <term.h>
 #include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,7 @@ int term_start(char *err, unsigned long errlen) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     sa.sa_handler = on_crash;
     sigaction(SIGSEGV, &sa, NULL);
     sigaction(SIGABRT, &sa, NULL);
@@ -117,4 +119,10 @@ void term_stop(void) {
     }
 }
 
-int term_quit_requested(void) { return g_quit; }
+int term_quit_requested(void) {
+    // the terminal went away (an SSH connection dropped, tmux's server killed): no SIGHUP need come,
+    // but the keyboard's end of it hangs up; without this check the app would run on with no screen
+    struct pollfd p = {.fd = STDIN_FILENO, .events = POLLIN};
+    if (!g_quit && poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR | POLLNVAL))) g_quit = 1;
+    return g_quit;
+}

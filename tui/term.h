@@ -9,7 +9,7 @@
 // 0, or -1 when the terminal cannot be used (not a terminal, unknown TERM): message in err.
 int term_start(char *err, unsigned long errlen);
 void term_stop(void);
-// 1 once SIGINT or SIGTERM arrived: the main loop should end cleanly.
+// 1 once SIGINT, SIGTERM or SIGHUP arrived, or the terminal hung up: the main loop should end cleanly.
 int term_quit_requested(void);
 
 #endif
