@@ -16,6 +16,19 @@ static void no_start(void) {}
 
 TestSuite(tui, .init = start, .fini = tmux_stop, .timeout = 180);
 
+// Opens the app on dataset and starts a long run (20 epochs, 64x64, cache off), returning once the
+// second training batch shows.
+static void start_long_run(const char *dataset) {
+    tmux_start(dataset, 140, 45, NULL);
+    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
+    tmux_keys("3");
+    cr_assert(tmux_wait_for("learning rate  1e-05", 30), "%s", tmux_screen(0));
+    tmux_keys("Down Right Right Down Down Down Down Left Left Left Down Down Right");   // 20 epochs, 64x64, cache off
+    cr_assert(tmux_wait_for("feature cache  off", 30), "%s", tmux_screen(0));
+    tmux_keys("Enter");
+    cr_assert(tmux_wait_for("train 2/", 120), "%s", tmux_screen(0));
+}
+
 Test(tui, data_model_freeze_and_quit) {
     cr_assert(tmux_wait_for("3 classes, 120 training and 36 validation images", 60), "data screen:\n%s", tmux_screen(0));
     cr_expect(strstr(tmux_screen(0), "triangles") != NULL);
@@ -56,14 +69,7 @@ Test(tui, signals_restore_the_terminal) {
     cr_expect(tmux_wait_for("TERMINAL sane", 10), "the crash handler gave the terminal back:\n%s", tmux_screen(0));
     tmux_stop();
     // Ctrl-C (SIGINT) during a training run: the run is stopped at its batch, then the terminal is back
-    tmux_start("sample_data", 140, 45, NULL);
-    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
-    tmux_keys("3");
-    cr_assert(tmux_wait_for("learning rate  1e-05", 30), "%s", tmux_screen(0));
-    tmux_keys("Down Right Right Down Down Down Down Left Left Left Down Down Right");   // 20 epochs, 64x64, cache off
-    cr_assert(tmux_wait_for("feature cache  off", 30), "%s", tmux_screen(0));
-    tmux_keys("Enter");
-    cr_assert(tmux_wait_for("train 2/", 120), "%s", tmux_screen(0));
+    start_long_run("sample_data");
     cr_assert_eq(tmux_signal_app("INT"), 0);
     cr_expect(tmux_wait_for("EXITED 0", 60), "Ctrl-C stops the run and quits:\n%s", tmux_screen(0));
     cr_expect(tmux_wait_for("TERMINAL sane", 10), "%s", tmux_screen(0));
@@ -78,14 +84,7 @@ Test(tui, ends_when_the_terminal_goes_away, .init = no_start) {
     snprintf(target, sizeof target, "%s/sample_data", cwd);
     unlink(link);
     cr_assert_eq(symlink(target, link), 0);
-    tmux_start(link, 140, 45, NULL);
-    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
-    tmux_keys("3");
-    cr_assert(tmux_wait_for("learning rate  1e-05", 30), "%s", tmux_screen(0));
-    tmux_keys("Down Right Right Down Down Down Down Left Left Left Down Down Right");   // 20 epochs, 64x64, cache off
-    cr_assert(tmux_wait_for("feature cache  off", 30), "%s", tmux_screen(0));
-    tmux_keys("Enter");
-    cr_assert(tmux_wait_for("train 2/", 120), "%s", tmux_screen(0));
+    start_long_run(link);
     tmux_stop();
     // [p]: the pattern does not match the shell that runs pgrep
     snprintf(probe, sizeof probe, "pgrep -f 'frost-hu[p]-%d' >/dev/null", (int)getpid());
