@@ -69,11 +69,14 @@ LDLIBS_ALL = $(PKG_LIBS) $(TORCH_LIBS) -lpthread -lm $(LDLIBS)
 CORE_SRC := $(wildcard core/*.c)
 SHIM_SRC := $(wildcard shim/*.cpp)
 TUI_SRC := $(wildcard tui/*.c)
+CLI_SRC := $(wildcard cli/*.c)
 TEST_SRC := $(wildcard tests/*.c)
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 SHIM_OBJ := $(SHIM_SRC:%.cpp=$(BUILD)/obj/%.o)
 TUI_OBJ := $(TUI_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(BUILD)/obj/main.o
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 
 DEPS_BUILD := $(BUILD)/.deps-build
@@ -110,11 +113,20 @@ $(BUILD)/obj/tui/%.o: tui/%.c | $(DEPS_BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(TUI_CFLAGS) -c $< -o $@
 
+$(BUILD)/obj/cli/%.o: cli/%.c | $(DEPS_BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -Icli -c $< -o $@
+
+# the entry point: the one file that sees both front ends
+$(MAIN_OBJ): main.c | $(DEPS_BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -Icli -Itui -c $< -o $@
+
 $(BUILD)/obj/tests/%.o: tests/%.c | $(DEPS_TEST)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -c $< -o $@
 
-$(BUILD)/frost: $(TUI_OBJ) $(CORE_OBJ) $(SHIM_OBJ)
+$(BUILD)/frost: $(MAIN_OBJ) $(CLI_OBJ) $(TUI_OBJ) $(CORE_OBJ) $(SHIM_OBJ)
 	$(CXX) $(SAN_FLAGS) -o $@ $^ $(TUI_LIBS) $(LDLIBS_ALL)
 
 $(BUILD)/frost_tests: $(TEST_OBJ) $(CORE_OBJ) $(SHIM_OBJ)
@@ -161,7 +173,7 @@ FUZZ_SRC_image := core/image_decode.c core/image_resize.c core/image_transform.c
 FUZZ_SRC_safetensors := core/safetensors.c core/errmsg.c
 FUZZ_SRC_pth := core/pth_file.c core/pickle.c core/safetensors.c core/errmsg.c
 FUZZ_SRC_theme := core/theme_file.c core/errmsg.c
-FUZZ_SRC_dataset := core/dataset.c core/rng.c core/badfiles.c core/errmsg.c
+FUZZ_SRC_dataset := core/dataset.c core/folder_walk.c core/path.c core/rng.c core/badfiles.c core/errmsg.c
 DEPS_FUZZ := $(BUILD)/.deps-fuzz
 
 $(DEPS_FUZZ): scripts/install-deps.sh | $(DEPS_BUILD)
@@ -207,4 +219,4 @@ leaks:
 clean:
 	rm -rf $(BUILD) build-address-undefined build-thread
 
--include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d)

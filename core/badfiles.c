@@ -68,3 +68,24 @@ int badfiles_get(badfile_list *l, size_t i, char *path, size_t path_len, char *r
     pthread_mutex_unlock(&l->lock);
     return rc;
 }
+
+size_t badfiles_each(badfile_list *l, size_t from, badfile_fn fn, void *user) {
+    size_t i = from;
+    for (;; i++) {
+        // each entry copied under the lock, then handed over without it (fn may take its time)
+        pthread_mutex_lock(&l->lock);
+        char *path = i < l->n ? strdup(l->items[i].path) : NULL;
+        char *reason = i < l->n ? strdup(l->items[i].reason) : NULL;
+        int past_end = i >= l->n;
+        pthread_mutex_unlock(&l->lock);
+        if (past_end) break;
+        if (path && reason) fn(user, path, reason);
+        free(path);
+        free(reason);
+    }
+    return i;
+}
+
+static void add_to(void *user, const char *path, const char *reason) { badfiles_add(user, path, reason); }
+
+void badfiles_add_all(badfile_list *dst, badfile_list *src) { badfiles_each(src, 0, add_to, dst); }

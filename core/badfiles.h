@@ -30,4 +30,12 @@ size_t badfiles_count(badfile_list *l);
 // Copies entry i into the caller's buffers; 0 on success, -1 past the end.
 int badfiles_get(badfile_list *l, size_t i, char *path, size_t path_len, char *reason, size_t reason_len);
 
+// Calls fn for entries from, from + 1, ... to the end, in order, each with a copy of the entry (no
+// lock held during the call). Returns the count of entries passed: the `from` of the next call, for
+// a reader that reports each new entry once.
+typedef void (*badfile_fn)(void *user, const char *path, const char *reason);
+size_t badfiles_each(badfile_list *l, size_t from, badfile_fn fn, void *user);
+// Adds every entry of src to dst.
+void badfiles_add_all(badfile_list *dst, badfile_list *src);
+
 #endif

@@ -12,7 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "safetensors.h"
+#include "transfer.h"
 #include "weights.h"
 
 // ---------------------------------------------------------------------------------------------
@@ -46,21 +48,21 @@ static int valid_utf8(const char *s) {
 
 int checkpoint_meta_check(const checkpoint_meta *meta, char *err, size_t errlen) {
     if (meta->num_classes < 1) {
-        snprintf(err, errlen, "checkpoint: %lld classes (need at least 1)", (long long)meta->num_classes);
+        errmsg_set(err, errlen, "checkpoint: %lld classes (need at least 1)", (long long)meta->num_classes);
         return -1;
     }
     if (!meta->class_names) {
-        snprintf(err, errlen, "checkpoint: no class names given");
+        errmsg_set(err, errlen, "checkpoint: no class names given");
         return -1;
     }
     for (int64_t i = 0; i < meta->num_classes; i++) {
         const char *name = meta->class_names[i];
         if (!name || !*name) {
-            snprintf(err, errlen, "checkpoint: class %lld has no name", (long long)i);
+            errmsg_set(err, errlen, "checkpoint: class %lld has no name", (long long)i);
             return -1;
         }
         if (!valid_utf8(name)) {
-            snprintf(err, errlen, "checkpoint: the name of class %lld is not valid UTF-8 (rename its folder)",
+            errmsg_set(err, errlen, "checkpoint: the name of class %lld is not valid UTF-8 (rename its folder)",
                      (long long)i);
             return -1;
         }
@@ -71,7 +73,7 @@ int checkpoint_meta_check(const checkpoint_meta *meta, char *err, size_t errlen)
         json_t *j = json_loads(meta->train_config, JSON_DECODE_ANY, &je);
         json_decref(j);
         if (!j) {
-            snprintf(err, errlen, "checkpoint: train_config is not JSON: %s", je.text);
+            errmsg_set(err, errlen, "checkpoint: train_config is not JSON: %s", je.text);
             return -1;
         }
     }
@@ -145,7 +147,7 @@ static json_t *trainable_list(ft_model *m, char *err, size_t errlen) {
     size_t n_nodes;
     ft_status *s = ft_model_nodes(m, &nodes, &n_nodes);
     if (s) {
-        snprintf(err, errlen, "%s", ft_status_message(s));
+        errmsg_set(err, errlen, "%s", ft_status_message(s));
         ft_status_free(s);
         return NULL;
     }
@@ -155,7 +157,7 @@ static json_t *trainable_list(ft_model *m, char *err, size_t errlen) {
         ft_tensor_info info;
         s = ft_model_state_info(m, i, &info);
         if (s) {
-            snprintf(err, errlen, "%s", ft_status_message(s));
+            errmsg_set(err, errlen, "%s", ft_status_message(s));
             ft_status_free(s);
             json_decref(list);
             return NULL;
@@ -178,69 +180,46 @@ static json_t *trainable_list(ft_model *m, char *err, size_t errlen) {
             list = NULL;
         }
     }
-    if (!list) snprintf(err, errlen, "out of memory");
+    if (!list) errmsg_set(err, errlen, "out of memory");
     return list;
 }
 
 // ---------------------------------------------------------------------------------------------
 // save
 
-typedef struct {
-    ft_optimizer *opt;
-} optim_fill;
-
-static int fill_from_optimizer(void *user, size_t index, void *dst, size_t nbytes, char *err, size_t errlen) {
-    ft_status *s = ft_optimizer_state_get(((optim_fill *)user)->opt, index, dst, nbytes);
-    if (!s) return 0;
-    snprintf(err, errlen, "%s", ft_status_message(s));
-    ft_status_free(s);
-    return -1;
+static ft_status *optim_info(void *src, size_t i, ft_tensor_info *out) { return ft_optimizer_state_info(src, i, out); }
+static ft_status *optim_get(void *src, size_t i, void *dst, size_t nbytes) {
+    return ft_optimizer_state_get(src, i, dst, nbytes);
 }
 
 // Writes opt's state to spath; *wrote is 0 when the optimizer holds none (nothing written).
 static int save_optimizer(const char *spath, ft_optimizer *opt, const char *save_id, int *wrote, char *err,
                           size_t errlen) {
     *wrote = 0;
-    size_t n = ft_optimizer_state_count(opt);
-    if (n == 0) return 0;
-    safet_entry *entries = calloc(n, sizeof *entries);
-    ft_tensor_info *infos = calloc(n, sizeof *infos);
-    int rc = (entries && infos) ? 0 : -1;
-    if (rc != 0) snprintf(err, errlen, "out of memory");
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        ft_status *s = ft_optimizer_state_info(opt, i, &infos[i]);
-        if (s) {
-            snprintf(err, errlen, "optimizer state: %s", ft_status_message(s));
-            ft_status_free(s);
-            rc = -1;
-            break;
-        }
-        entries[i] = (safet_entry){infos[i].name, infos[i].dtype == FT_I64 ? SAFET_I64 : SAFET_F32, infos[i].ndim,
-                                   infos[i].shape};
+    tensor_table t = {ft_optimizer_state_count(opt), optim_info, optim_get, opt};
+    if (t.n == 0) return 0;
+    char version[16];
+    snprintf(version, sizeof version, "%d", CHECKPOINT_VERSION);
+    const char *keys[] = {"frost.optimizer_state", "frost.save_id"};
+    const char *values[] = {version, save_id};
+    char why[1024];
+    if (weights_write_tensors(spath, &t, keys, values, 2, why, sizeof why) != 0) {
+        errmsg_set(err, errlen, "optimizer state: %s", why);
+        return -1;
     }
-    if (rc == 0) {
-        char version[16];
-        snprintf(version, sizeof version, "%d", CHECKPOINT_VERSION);
-        const char *keys[] = {"frost.optimizer_state", "frost.save_id"};
-        const char *values[] = {version, save_id};
-        optim_fill fill = {opt};
-        rc = safet_write(spath, entries, n, keys, values, 2, fill_from_optimizer, &fill, err, errlen);
-        if (rc == 0) *wrote = 1;
-    }
-    free(entries);
-    free(infos);
-    return rc;
+    *wrote = 1;
+    return 0;
 }
 
 int checkpoint_save(const char *path, ft_model *m, ft_optimizer *opt, const checkpoint_meta *meta, char *err,
                     size_t errlen) {
     if (!path || !m || !meta) {
-        snprintf(err, errlen, "checkpoint_save: NULL argument");
+        errmsg_set(err, errlen, "checkpoint_save: NULL argument");
         return -1;
     }
     if (checkpoint_meta_check(meta, err, errlen) != 0) return -1;
     if (meta->num_classes != ft_model_num_classes(m)) {
-        snprintf(err, errlen, "checkpoint: %lld class names for a model with %lld outputs", (long long)meta->num_classes,
+        errmsg_set(err, errlen, "checkpoint: %lld class names for a model with %lld outputs", (long long)meta->num_classes,
                  (long long)ft_model_num_classes(m));
         return -1;
     }
@@ -273,12 +252,12 @@ int checkpoint_save(const char *path, ft_model *m, ft_optimizer *opt, const chec
     float3_json(mean, sizeof mean, meta->tf.mean);
     float3_json(std, sizeof std, meta->tf.std);
     make_save_id(save_id, sizeof save_id);
-    int replaced = meta->head_replaced || meta->num_classes != 1000;
+    int replaced = meta->head_replaced || meta->num_classes != TRANSFER_IMAGENET_CLASSES;
 
     char *spath = sidecar_path(path);
     int rc = 0;
     if (!trainable_text || !names_text || !metrics_text || !spath) {
-        snprintf(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         rc = -1;
     }
 
@@ -305,7 +284,7 @@ int checkpoint_save(const char *path, ft_model *m, ft_optimizer *opt, const chec
         rc = weights_save_meta(m, path, keys, values, n_keys, err, errlen);
     }
     if (rc == 0 && !wrote_optim && unlink(spath) != 0 && errno != ENOENT) {
-        snprintf(err, errlen, "%s: saved, but the old %s could not be removed: %s", path, spath, strerror(errno));
+        errmsg_set(err, errlen, "%s: saved, but the old %s could not be removed: %s", path, spath, strerror(errno));
         rc = -1;
     }
     free(spath);
@@ -374,25 +353,22 @@ static double metric(json_t *obj, const char *key) {
 static int read_meta(const safet_file *f, const char *path, checkpoint_meta *meta, char *err, size_t errlen) {
     const char *version = safet_meta(f, "frost.checkpoint");
     if (!version) {
-        if (safet_meta(f, "frost.arch"))
-            snprintf(err, errlen,
-                     "%s: frost weights, not a checkpoint (no class names or preprocessing); "
-                     "load it with frost print %s --weights %s",
-                     path, safet_meta(f, "frost.arch"), path);
-        else
-            snprintf(err, errlen,
-                     "%s: not a frost checkpoint (no frost.arch metadata); for a plain state_dict use "
-                     "frost print ARCH --weights %s",
-                     path, path);
-        return -1;
+        const char *arch = safet_meta(f, "frost.arch");
+        if (arch) {
+            errmsg_set(err, errlen, "%s: frost weights, not a checkpoint (no class names or preprocessing)", path);
+            snprintf(meta->arch, sizeof meta->arch, "%s", arch);   // for the caller's hint
+        } else {
+            errmsg_set(err, errlen, "%s: not a frost checkpoint (no frost.arch metadata)", path);
+        }
+        return CHECKPOINT_E_WEIGHTS;
     }
     long long v;
     if (parse_int(version, 1, 1000000, &v) != 0) {
-        snprintf(err, errlen, "%s: frost.checkpoint is '%.20s', not a version number", path, version);
+        errmsg_set(err, errlen, "%s: frost.checkpoint is '%.20s', not a version number", path, version);
         return -1;
     }
     if (v > CHECKPOINT_VERSION) {
-        snprintf(err, errlen, "%s: checkpoint format %lld is newer than this frost reads (%d)", path, v,
+        errmsg_set(err, errlen, "%s: checkpoint format %lld is newer than this frost reads (%d)", path, v,
                  CHECKPOINT_VERSION);
         return -1;
     }
@@ -403,7 +379,7 @@ static int read_meta(const safet_file *f, const char *path, checkpoint_meta *met
         size_t used = 0;
         for (size_t i = 0; i < ft_arch_count() && used < sizeof known; i++)
             used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "", ft_arch_name(i));
-        snprintf(err, errlen, "%s: unknown architecture '%.40s' (this frost knows %s)", path, arch ? arch : "",
+        errmsg_set(err, errlen, "%s: unknown architecture '%.40s' (this frost knows %s)", path, arch ? arch : "",
                  known);
         return -1;
     }
@@ -411,17 +387,17 @@ static int read_meta(const safet_file *f, const char *path, checkpoint_meta *met
 
     long long classes;
     if (parse_int(safet_meta(f, "frost.classes"), 1, 1000000, &classes) != 0) {
-        snprintf(err, errlen, "%s: frost.classes is missing or not a number from 1 to 1000000", path);
+        errmsg_set(err, errlen, "%s: frost.classes is missing or not a number from 1 to 1000000", path);
         return -1;
     }
     char **names = NULL;
     size_t n_names = 0;
     if (parse_strings(safet_meta(f, "frost.class_names"), &names, &n_names) != 0) {
-        snprintf(err, errlen, "%s: frost.class_names is missing or not a JSON list of strings", path);
+        errmsg_set(err, errlen, "%s: frost.class_names is missing or not a JSON list of strings", path);
         return -1;
     }
     if ((long long)n_names != classes) {
-        snprintf(err, errlen, "%s: %zu class names but frost.classes says %lld", path, n_names, classes);
+        errmsg_set(err, errlen, "%s: %zu class names but frost.classes says %lld", path, n_names, classes);
         free_strings(names, n_names);
         return -1;
     }
@@ -434,12 +410,12 @@ static int read_meta(const safet_file *f, const char *path, checkpoint_meta *met
     long long size;
     const char *resize = safet_meta(f, "frost.resize");
     if (parse_int(safet_meta(f, "frost.input_size"), 1, TRANSFORM_MAX_SIZE, &size) != 0) {
-        snprintf(err, errlen, "%s: frost.input_size is missing or not a number from 1 to %d", path,
+        errmsg_set(err, errlen, "%s: frost.input_size is missing or not a number from 1 to %d", path,
                  TRANSFORM_MAX_SIZE);
         return -1;
     }
     if (!resize || (strcmp(resize, "square") != 0 && strcmp(resize, "crop") != 0)) {
-        snprintf(err, errlen, "%s: frost.resize is missing or neither \"square\" nor \"crop\"", path);
+        errmsg_set(err, errlen, "%s: frost.resize is missing or neither \"square\" nor \"crop\"", path);
         return -1;
     }
     meta->tf.size = (int)size;
@@ -447,23 +423,23 @@ static int read_meta(const safet_file *f, const char *path, checkpoint_meta *met
     meta->tf.fast = 0;
     if (parse_float3(safet_meta(f, "frost.mean"), meta->tf.mean) != 0 ||
         parse_float3(safet_meta(f, "frost.std"), meta->tf.std) != 0) {
-        snprintf(err, errlen, "%s: frost.mean and frost.std must each be a JSON list of 3 numbers", path);
+        errmsg_set(err, errlen, "%s: frost.mean and frost.std must each be a JSON list of 3 numbers", path);
         return -1;
     }
     char why[256];
     if (transform_params_check(&meta->tf, why, sizeof why) != 0) {
-        snprintf(err, errlen, "%s: %s", path, why);
+        errmsg_set(err, errlen, "%s: %s", path, why);
         return -1;
     }
 
     if (parse_strings(safet_meta(f, "frost.trainable"), &meta->trainable, &meta->n_trainable) != 0) {
-        snprintf(err, errlen, "%s: frost.trainable is missing or not a JSON list of parameter names", path);
+        errmsg_set(err, errlen, "%s: frost.trainable is missing or not a JSON list of parameter names", path);
         return -1;
     }
     long long epoch = 0;
     const char *epoch_text = safet_meta(f, "frost.epoch");
     if (epoch_text && parse_int(epoch_text, 0, 1000000000, &epoch) != 0) {
-        snprintf(err, errlen, "%s: frost.epoch is not a number", path);
+        errmsg_set(err, errlen, "%s: frost.epoch is not a number", path);
         return -1;
     }
     meta->epoch = (int)epoch;
@@ -475,7 +451,7 @@ static int read_meta(const safet_file *f, const char *path, checkpoint_meta *met
     json_decref(metrics);
     const char *train = safet_meta(f, "frost.train");
     if (train && !(meta->train_config = strdup(train))) {
-        snprintf(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return -1;
     }
     return 0;
@@ -492,7 +468,7 @@ static int restore_trainable(ft_model *m, const checkpoint_meta *meta, const cha
         snprintf(last, sizeof last, "%s", mod);
     }
     if (s) {
-        snprintf(err, errlen, "%s: frost.trainable: %s", path, ft_status_message(s));
+        errmsg_set(err, errlen, "%s: frost.trainable: %s", path, ft_status_message(s));
         ft_status_free(s);
         return -1;
     }
@@ -503,7 +479,7 @@ static int restore_trainable(ft_model *m, const checkpoint_meta *meta, const cha
         same = strcmp(json_string_value(json_array_get(now, i)), meta->trainable[i]) == 0;
     json_decref(now);
     if (!same) {
-        snprintf(err, errlen, "%s: frost.trainable names parameters that %s does not have (or not in its order)", path,
+        errmsg_set(err, errlen, "%s: frost.trainable names parameters that %s does not have (or not in its order)", path,
                  meta->arch);
         return -1;
     }
@@ -518,13 +494,13 @@ static int check_head(const ft_model *m, const safet_file *f, const char *path, 
     ft_tensor_info info;
     ft_status *s = n ? ft_model_state_info(m, n - 1, &info) : NULL;
     if (s || n == 0) {
-        snprintf(err, errlen, "%s: %s", path, s ? ft_status_message(s) : "model has no state");
+        errmsg_set(err, errlen, "%s: %s", path, s ? ft_status_message(s) : "model has no state");
         ft_status_free(s);
         return -1;
     }
     const safet_tensor *t = safet_find(f, info.name);
     if (t && t->ndim == 1 && t->shape[0] != classes) {
-        snprintf(err, errlen, "%s: %lld class names but the head (%s) has %lld outputs", path, (long long)classes,
+        errmsg_set(err, errlen, "%s: %lld class names but the head (%s) has %lld outputs", path, (long long)classes,
                  info.name, (long long)t->shape[0]);
         return -1;
     }
@@ -539,13 +515,17 @@ int checkpoint_load(const char *path, ft_model **out, checkpoint_meta *meta, cha
     checkpoint_meta_init(&got);
     ft_model *m = NULL;
     int rc = read_meta(&f, path, &got, err, errlen);
+    if (rc == CHECKPOINT_E_WEIGHTS) {
+        snprintf(meta->arch, sizeof meta->arch, "%s", got.arch);
+        safet_close(&f);
+        return rc;
+    }
     if (rc == 0) {
-        ft_status *s = ft_model_create(got.arch, &m);
-        if (!s && (got.head_replaced || got.num_classes != ft_model_num_classes(m)))
-            s = ft_model_replace_head(m, got.num_classes);
-        if (s) {
-            snprintf(err, errlen, "%s: %s", path, ft_status_message(s));
-            ft_status_free(s);
+        int replaced = got.head_replaced || got.num_classes != TRANSFER_IMAGENET_CLASSES;
+        transfer_spec spec = {.arch = got.arch, .classes = replaced ? got.num_classes : 0};
+        char why[512];
+        if (transfer_build(&spec, &m, NULL, 0, why, sizeof why) != 0) {
+            errmsg_set(err, errlen, "%s: %s", path, why);
             rc = -1;
         }
     }
@@ -571,7 +551,7 @@ int checkpoint_load_optimizer(const char *path, ft_optimizer *opt, size_t *resto
     *restored = 0;
     char *spath = sidecar_path(path);
     if (!spath) {
-        snprintf(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return -1;
     }
     if (access(spath, F_OK) != 0 && errno == ENOENT) {
@@ -591,10 +571,10 @@ int checkpoint_load_optimizer(const char *path, ft_optimizer *opt, size_t *resto
     int rc = 0;
     const char *id_main = safet_meta(&main_file, "frost.save_id"), *id_side = safet_meta(&side, "frost.save_id");
     if (!safet_meta(&side, "frost.optimizer_state")) {
-        snprintf(err, errlen, "%s: not a frost optimizer state file", spath);
+        errmsg_set(err, errlen, "%s: not a frost optimizer state file", spath);
         rc = -1;
     } else if (!id_main || !id_side || strcmp(id_main, id_side) != 0) {
-        snprintf(err, errlen,
+        errmsg_set(err, errlen,
                  "%s is from another save than %s (a save was interrupted?); delete it to resume with a fresh "
                  "optimizer",
                  spath, path);
@@ -603,7 +583,7 @@ int checkpoint_load_optimizer(const char *path, ft_optimizer *opt, size_t *resto
     for (size_t i = 0; rc == 0 && i < side.n_tensors; i++) {
         const safet_tensor *t = &side.tensors[i];
         if (t->dtype != SAFET_F32 && t->dtype != SAFET_I64) {
-            snprintf(err, errlen, "%s: '%s' is %s (optimizer state is F32 or I64)", spath, t->name,
+            errmsg_set(err, errlen, "%s: '%s' is %s (optimizer state is F32 or I64)", spath, t->name,
                      safet_dtype_name(t->dtype));
             rc = -1;
             break;
@@ -612,7 +592,7 @@ int checkpoint_load_optimizer(const char *path, ft_optimizer *opt, size_t *resto
         ft_status *s = ft_optimizer_state_set(opt, t->name, t->dtype == SAFET_I64 ? FT_I64 : FT_F32, t->ndim,
                                               t->shape, t->data, t->nbytes, &used);
         if (s) {
-            snprintf(err, errlen, "%s: %s", spath, ft_status_message(s));
+            errmsg_set(err, errlen, "%s: %s", spath, ft_status_message(s));
             ft_status_free(s);
             rc = -1;
         }

@@ -81,9 +81,11 @@ int checkpoint_save(const char *path, ft_model *m, ft_optimizer *opt, const chec
 // Builds the recorded architecture on the CPU, replaces the head when recorded, restores the
 // trainable flags, loads the weights strictly, and returns the model in eval mode. *out and *meta
 // are set only on success (meta is init'ed first; free it with checkpoint_meta_free). Refuses, with
-// the reason: a missing or unreadable file, a file that is not safetensors, one without frost's
-// checkpoint metadata (a plain state_dict: use `frost print ARCH --weights FILE`), an unknown arch,
-// class names whose count differs from frost.classes or from the head's tensors.
+// the reason and -1: a missing or unreadable file, a file that is not safetensors, an unknown arch,
+// class names whose count differs from frost.classes or from the head's tensors; and with
+// CHECKPOINT_E_WEIGHTS a plain state_dict (safetensors without frost's checkpoint metadata), which
+// loads as weights instead (meta->arch then holds the architecture frost's own weights name, or "").
+#define CHECKPOINT_E_WEIGHTS (-2)
 int checkpoint_load(const char *path, ft_model **out, checkpoint_meta *meta, char *err, size_t errlen);
 
 // Restores path + ".optim" into opt by parameter name; *restored counts the entries used (entries of

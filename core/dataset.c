@@ -1,11 +1,5 @@
 // dataset.c — scanning an ImageFolder tree (see dataset.h for the rules and where they differ
-// from torchvision's).
-//
-// torchvision walks each class folder with sorted(os.walk(dir, followlinks=True)) and sorts the
-// file names inside each folder; sorting the walk sorts the folders by their whole path string,
-// which is not a depth-first order ("cls/a b" < "cls/a/x" < "cls/a0"). We collect every folder
-// with its files, sort the folders by path with strcmp (the same order as Python's for UTF-8
-// names), then emit their files.
+// from torchvision's). Each class folder is walked by folder_walk, in torchvision's order.
 #include "dataset.h"
 
 #include <dirent.h>
@@ -14,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
+#include "errmsg.h"
+#include "folder_walk.h"
+#include "path.h"
 #include "rng.h"
 
 // ---------------------------------------------------------------------------------------------
@@ -51,34 +47,9 @@ static void strvec_free(strvec *s) {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static char *join(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    char *p = malloc(la + lb + 2);
-    if (!p) return NULL;
-    memcpy(p, a, la);
-    p[la] = '/';
-    memcpy(p + la + 1, b, lb + 1);
-    return p;
-}
-
 // ---------------------------------------------------------------------------------------------
 
 void dataset_opts_default(dataset_opts *o) { *o = (dataset_opts){.valid_fraction = 0.2, .seed = 0, .lenient = 0}; }
-
-int dataset_has_image_extension(const char *name) {
-    static const char *const ext[] = {".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp"};
-    size_t len = strlen(name);
-    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
-        size_t le = strlen(ext[i]);
-        if (len >= le && strcasecmp(name + len - le, ext[i]) == 0) return 1;
-    }
-    return 0;
-}
-
-static int is_dir(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 static void add_problem(dataset *d, const char *fmt, const char *a, const char *b) {
     char line[1024];
@@ -97,8 +68,8 @@ static int list_subdirs(const char *dir, strvec *out) {
     struct dirent *e;
     while ((e = readdir(dp))) {
         if (e->d_name[0] == '.') continue;
-        char *p = join(dir, e->d_name);
-        int sub = p && is_dir(p);
+        char *p = path_join(dir, e->d_name);
+        int sub = p && path_is_dir(p);
         free(p);
         if (sub && strvec_push(out, strdup(e->d_name)) != 0) {
             closedir(dp);
@@ -108,104 +79,6 @@ static int list_subdirs(const char *dir, strvec *out) {
     closedir(dp);
     if (out->n > 1) qsort(out->v, out->n, sizeof *out->v, cmp_str);
     return 0;
-}
-
-// ---------------------------------------------------------------------------------------------
-// walking one class folder
-
-typedef struct {
-    char *dir;
-    strvec files;   // full paths, sorted by name
-} walked_dir;
-
-typedef struct {
-    walked_dir *v;
-    size_t n, cap;
-} walk_list;
-
-typedef struct {
-    dev_t dev;
-    ino_t ino;
-} dir_id;
-
-static int cmp_walked(const void *a, const void *b) {
-    return strcmp(((const walked_dir *)a)->dir, ((const walked_dir *)b)->dir);
-}
-
-// Collects dir and the folders below it. `up` holds the folders on the way down, to stop symlink
-// loops (os.walk(followlinks=True) would recurse until the path is too long).
-static int walk(dataset *d, const char *dir, dir_id *up, int depth, walk_list *out) {
-    enum { MAX_DEPTH = 64 };
-    DIR *dp = opendir(dir);
-    if (!dp) {
-        char reason[256];
-        snprintf(reason, sizeof reason, "cannot open folder: %s", strerror(errno));
-        badfiles_add(&d->skipped, dir, reason);
-        return 0;
-    }
-    if (out->n == out->cap) {
-        size_t cap = out->cap ? 2 * out->cap : 8;
-        walked_dir *grown = realloc(out->v, cap * sizeof *grown);
-        if (!grown) {
-            closedir(dp);
-            return -1;
-        }
-        out->v = grown;
-        out->cap = cap;
-    }
-    size_t me = out->n++;
-    out->v[me] = (walked_dir){.dir = strdup(dir)};
-    strvec subdirs = {0};
-    struct dirent *e;
-    int rc = out->v[me].dir ? 0 : -1;
-    while (rc == 0 && (e = readdir(dp))) {
-        if (e->d_name[0] == '.') continue;
-        char *p = join(dir, e->d_name);
-        if (!p) {
-            rc = -1;
-            break;
-        }
-        struct stat st;
-        if (stat(p, &st) != 0) {
-            // a name we cannot follow: a broken symlink, or a loop the kernel caught (ELOOP)
-            if (dataset_has_image_extension(e->d_name))
-                badfiles_add(&d->skipped, p, errno == ELOOP ? "symbolic link loop" : "broken symbolic link");
-            free(p);
-            continue;
-        }
-        if (S_ISDIR(st.st_mode)) {
-            int loop = depth >= MAX_DEPTH;
-            for (int k = 0; k < depth && !loop; k++) loop = up[k].dev == st.st_dev && up[k].ino == st.st_ino;
-            if (loop) {
-                badfiles_add(&d->skipped, p, "symbolic link loop (folder contains itself)");
-                free(p);
-            } else {
-                rc = strvec_push(&subdirs, p);
-            }
-        } else if (dataset_has_image_extension(e->d_name)) {
-            rc = strvec_push(&out->v[me].files, p);
-        } else {
-            free(p);
-        }
-    }
-    closedir(dp);
-    if (out->v[me].files.n > 1) qsort(out->v[me].files.v, out->v[me].files.n, sizeof(char *), cmp_str);
-    for (size_t i = 0; rc == 0 && i < subdirs.n; i++) {
-        struct stat st;
-        if (stat(subdirs.v[i], &st) != 0) continue;
-        up[depth] = (dir_id){st.st_dev, st.st_ino};
-        rc = walk(d, subdirs.v[i], up, depth + 1, out);
-    }
-    strvec_free(&subdirs);
-    return rc;
-}
-
-static void walk_list_free(walk_list *w) {
-    for (size_t i = 0; i < w->n; i++) {
-        free(w->v[i].dir);
-        strvec_free(&w->v[i].files);
-    }
-    free(w->v);
 }
 
 static int push_item(dataset_split *s, size_t *cap, char *path, int label) {
@@ -224,32 +97,26 @@ static int push_item(dataset_split *s, size_t *cap, char *path, int label) {
 static int scan_split(dataset *d, dataset_split *s, const char *split_dir) {
     size_t cap = 0;
     for (size_t c = 0; c < d->n_classes; c++) {
-        char *cdir = join(split_dir, d->classes[c]);
+        char *cdir = path_join(split_dir, d->classes[c]);
         if (!cdir) return -1;
-        if (!is_dir(cdir)) {   // a class only other splits have
+        if (!path_is_dir(cdir)) {   // a class only other splits have
             free(cdir);
             continue;
         }
-        dir_id up[65];
-        struct stat st;
-        stat(cdir, &st);
-        up[0] = (dir_id){st.st_dev, st.st_ino};
-        walk_list w = {0};
-        int rc = walk(d, cdir, up, 1, &w);
-        if (w.n > 1) qsort(w.v, w.n, sizeof *w.v, cmp_walked);
+        folder_files files = {0};
+        int rc = folder_walk_images(cdir, &d->skipped, &files);
         size_t before = s->n_items;
-        for (size_t i = 0; rc == 0 && i < w.n; i++)
-            for (size_t k = 0; rc == 0 && k < w.v[i].files.n; k++) {
-                rc = push_item(s, &cap, w.v[i].files.v[k], (int)c);
-                if (rc == 0) w.v[i].files.v[k] = NULL;   // the item owns it now
-            }
-        walk_list_free(&w);
+        for (size_t k = 0; rc == 0 && k < files.n; k++) {
+            rc = push_item(s, &cap, files.paths[k], (int)c);
+            if (rc == 0) files.paths[k] = NULL;   // the item owns it now
+        }
+        folder_files_free(&files);
         if (rc != 0) {
             free(cdir);
             return -1;
         }
         if (s->n_items == before)
-            add_problem(d, "%s: no usable image (looked for %s)", cdir, DATASET_EXTENSIONS);
+            add_problem(d, "%s: no usable image (looked for %s)", cdir, FOLDER_WALK_EXTENSIONS);
         free(cdir);
     }
     return 0;
@@ -316,27 +183,27 @@ int dataset_scan(dataset *d, const char *root, const dataset_opts *opts, char *e
 
     struct stat st;
     if (stat(d->root, &st) != 0) {
-        snprintf(err, errlen, "%s: %s", d->root, strerror(errno));
+        errmsg_set(err, errlen, "%s: %s", d->root, strerror(errno));
         return -1;
     }
     if (!S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a folder", d->root);
+        errmsg_set(err, errlen, "%s: not a folder", d->root);
         return -1;
     }
 
-    char *train_dir = join(d->root, "train"), *valid_dir = join(d->root, "valid"), *val_dir = join(d->root, "val");
+    char *train_dir = path_join(d->root, "train"), *valid_dir = path_join(d->root, "valid"), *val_dir = path_join(d->root, "val");
     if (!train_dir || !valid_dir || !val_dir) {
         free(train_dir), free(valid_dir), free(val_dir);
         goto oom;
     }
-    int has_train = is_dir(train_dir);
+    int has_train = path_is_dir(train_dir);
     if (has_train) {
         d->train.dir = train_dir;
         train_dir = NULL;
-        if (is_dir(valid_dir)) {
+        if (path_is_dir(valid_dir)) {
             d->valid.dir = valid_dir;
             valid_dir = NULL;
-        } else if (is_dir(val_dir)) {
+        } else if (path_is_dir(val_dir)) {
             d->valid.dir = val_dir;
             val_dir = NULL;
         }
@@ -359,7 +226,7 @@ int dataset_scan(dataset *d, const char *root, const dataset_opts *opts, char *e
     }
     if (rc != 0) {
         strvec_free(&names);
-        snprintf(err, errlen, "%s: cannot list folder: %s", d->root, strerror(errno));
+        errmsg_set(err, errlen, "%s: cannot list folder: %s", d->root, strerror(errno));
         return -1;
     }
     if (names.n > 1) qsort(names.v, names.n, sizeof *names.v, cmp_str);
@@ -393,15 +260,15 @@ int dataset_scan(dataset *d, const char *root, const dataset_opts *opts, char *e
 
     if (d->n_problems > 0 && !opts->lenient) {
         if (d->n_problems == 1)
-            snprintf(err, errlen, "%s", d->problems[0]);
+            errmsg_set(err, errlen, "%s", d->problems[0]);
         else
-            snprintf(err, errlen, "%s (and %zu more problems: run frost doctor)", d->problems[0], d->n_problems - 1);
+            errmsg_set(err, errlen, "%s (and %zu more problems)", d->problems[0], d->n_problems - 1);
         return -1;
     }
     return 0;
 
 oom:
-    snprintf(err, errlen, "out of memory while scanning %s", root);
+    errmsg_set(err, errlen, "out of memory while scanning %s", root);
     return -1;
 }
 

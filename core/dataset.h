@@ -23,8 +23,6 @@
 
 #include "badfiles.h"
 
-#define DATASET_EXTENSIONS ".jpg .jpeg .png .ppm .bmp .pgm .tif .tiff .webp"
-
 typedef struct {
     char *path;    // ROOT/train/cats/001.jpg
     int label;     // index into dataset.classes
@@ -61,8 +59,5 @@ void dataset_opts_default(dataset_opts *o);
 // returns 0 and leaves all problems in d->problems). Call dataset_free in every case.
 int dataset_scan(dataset *d, const char *root, const dataset_opts *opts, char *err, size_t errlen);
 void dataset_free(dataset *d);
-
-// Does the name end in one of torchvision's image extensions (case-insensitive)?
-int dataset_has_image_extension(const char *name);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "image_decode.h"
 #include "loader.h"
 
@@ -97,7 +98,7 @@ int doctor_run_hooked(dataset *d, int workers, const doctor_hooks *h, doctor_rep
     int *ws = malloc((n ? n : 1) * sizeof *ws), *hs = malloc((n ? n : 1) * sizeof *hs);
     if (!j.items || !j.results || !r->readable_per_class[0] || !r->readable_per_class[1] || !ws || !hs) {
         free(j.items), free(j.results), free(ws), free(hs);
-        snprintf(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return -1;
     }
     for (size_t i = 0; i < d->train.n_items; i++) j.items[i] = &d->train.items[i];
@@ -113,7 +114,7 @@ int doctor_run_hooked(dataset *d, int workers, const doctor_hooks *h, doctor_rep
     free(threads);
     if (j.cancel && atomic_load(j.cancel)) {
         free(ws), free(hs), free(j.items), free(j.results);
-        snprintf(err, errlen, "cancelled");
+        errmsg_set(err, errlen, "cancelled");
         return -1;
     }
 
@@ -141,11 +142,7 @@ int doctor_run_hooked(dataset *d, int workers, const doctor_hooks *h, doctor_rep
         r->min_h = hs[0], r->max_h = hs[nr - 1], r->median_h = hs[nr / 2];
     }
     free(ws), free(hs), free(j.items), free(j.results);
-    for (size_t i = 0; i < badfiles_count(&d->skipped); i++) {
-        char path[4096], reason[256];
-        if (badfiles_get(&d->skipped, i, path, sizeof path, reason, sizeof reason) == 0)
-            badfiles_add(&r->bad, path, reason);
-    }
+    badfiles_add_all(&r->bad, &d->skipped);
 
     // ---- what stops training, and what is worth knowing
     char line[1200];

@@ -1,23 +1,22 @@
 // doctor_job.c — doctor_run on a background thread (see doctor_job.h). The thread owns the report
-// until it sets `done` (release); after the UI reads `done` (acquire) nothing writes to it again,
-// so the report and the per-item reasons are read without a lock.
+// until the job is done (job.h); after that nothing writes to it again, so the report and the
+// per-item reasons are read without a lock.
 #include "doctor_job.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
+#include "job.h"
 #include "loader.h"
 
 struct doctor_job {
+    job base;   // first: run() casts back
     dataset *d;
     int workers;
-    pthread_t thread;
     atomic_size_t checked;
-    atomic_int cancel;
-    atomic_int done;
     int ok;
     char err[256];
     doctor_report report;
@@ -54,19 +53,17 @@ static void map_reasons(doctor_job *j) {
     free(sorted);
 }
 
-static void *job_main(void *arg) {
-    doctor_job *j = arg;
-    doctor_hooks h = {&j->checked, &j->cancel};
+static void run(job *base) {
+    doctor_job *j = (doctor_job *)base;
+    doctor_hooks h = {&j->checked, &j->base.cancel};
     j->ok = doctor_run_hooked(j->d, j->workers, &h, &j->report, j->err, sizeof j->err) == 0;
     if (j->ok) map_reasons(j);
-    atomic_store_explicit(&j->done, 1, memory_order_release);
-    return NULL;
 }
 
 doctor_job *doctor_job_start(dataset *d, int workers, char *err, size_t errlen) {
     doctor_job *j = calloc(1, sizeof *j);
     if (!j) {
-        snprintf(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return NULL;
     }
     j->d = d;
@@ -76,29 +73,29 @@ doctor_job *doctor_job_start(dataset *d, int workers, char *err, size_t errlen) 
     }
     j->workers = workers;
     atomic_init(&j->checked, 0);
-    atomic_init(&j->cancel, 0);
-    atomic_init(&j->done, 0);
-    if (pthread_create(&j->thread, NULL, job_main, j) != 0) {
+    if (job_start(&j->base, run, "the dataset check", err, errlen) != 0) {
         free(j);
-        snprintf(err, errlen, "cannot start a thread for the check");
         return NULL;
     }
     return j;
 }
 
-int doctor_job_done(doctor_job *j) { return atomic_load_explicit(&j->done, memory_order_acquire); }
+void doctor_job_poll(doctor_job *j, size_t *checked, size_t *total) {
+    *checked = atomic_load_explicit(&j->checked, memory_order_relaxed);
+    *total = j->d->train.n_items + j->d->valid.n_items;
+}
 
-size_t doctor_job_checked(doctor_job *j) { return atomic_load_explicit(&j->checked, memory_order_relaxed); }
+int doctor_job_done(doctor_job *j) { return job_done(&j->base); }
 
-size_t doctor_job_total(const doctor_job *j) { return j->d->train.n_items + j->d->valid.n_items; }
+void doctor_job_cancel(doctor_job *j) { job_cancel(&j->base); }
 
 const doctor_report *doctor_job_report(doctor_job *j, char *err, size_t errlen) {
     if (!doctor_job_done(j)) {
-        snprintf(err, errlen, "the check is still running");
+        errmsg_set(err, errlen, "the check is still running");
         return NULL;
     }
     if (!j->ok) {
-        snprintf(err, errlen, "%s", j->err);
+        errmsg_set(err, errlen, "%s", j->err);
         return NULL;
     }
     return &j->report;
@@ -112,8 +109,7 @@ const char *doctor_job_reason(doctor_job *j, int split, size_t i) {
 
 void doctor_job_free(doctor_job *j) {
     if (!j) return;
-    atomic_store(&j->cancel, 1);
-    pthread_join(j->thread, NULL);
+    job_stop(&j->base);
     free(j->reason[0]);
     free(j->reason[1]);
     doctor_report_free(&j->report, j->d->n_classes);

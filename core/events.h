@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "fix.h"
+
 typedef enum {
     EV_INFO,          // text: a line worth showing (device, threads, cache decision)
     EV_PHASE_START,   // epoch, phase, batches
@@ -36,6 +38,7 @@ typedef struct {
     double train_loss, train_acc, valid_loss, valid_acc;
     double seconds;
     int status;
+    frost_fix fix;          // EV_ERROR: what would get past it (FIX_NONE: nothing to change)
     char text[1024];
 } train_event;
 

@@ -1,16 +1,15 @@
 // fetch_job.c — see fetch_job.h.
 #include "fetch_job.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
+
+#include "errmsg.h"
+#include "job.h"
 
 struct fetch_job {
+    job base;   // first: run() casts back
     const weights_entry *e;
-    pthread_t thread;
-    atomic_int cancel, done;
     _Atomic uint64_t bytes, total;
     int rc;
     fetch_result res;
@@ -23,45 +22,43 @@ static void on_progress(void *user, uint64_t done, uint64_t total) {
     atomic_store(&j->total, total);
 }
 
-static void *run(void *arg) {
-    fetch_job *j = arg;
-    j->rc = fetch_weights(j->e, on_progress, j, &j->cancel, &j->res, j->err, sizeof j->err);
-    atomic_store_explicit(&j->done, 1, memory_order_release);
-    return NULL;
+static void run(job *base) {
+    fetch_job *j = (fetch_job *)base;
+    j->rc = fetch_weights(j->e, on_progress, j, &j->base.cancel, &j->res, j->err, sizeof j->err);
 }
 
 fetch_job *fetch_job_start(const weights_entry *e, char *err, size_t errlen) {
     fetch_job *j = calloc(1, sizeof *j);
     if (!j) {
-        snprintf(err, errlen, "out of memory");
+        errmsg_set(err, errlen, "out of memory");
         return NULL;
     }
     j->e = e;
-    int rc = pthread_create(&j->thread, NULL, run, j);
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot start the download thread: %s", strerror(rc));
+    if (job_start(&j->base, run, "the download", err, errlen) != 0) {
         free(j);
         return NULL;
     }
     return j;
 }
 
-int fetch_job_done(fetch_job *j) { return atomic_load_explicit(&j->done, memory_order_acquire); }
-
-void fetch_job_progress(fetch_job *j, uint64_t *done, uint64_t *total) {
+void fetch_job_poll(fetch_job *j, uint64_t *done, uint64_t *total) {
     *done = atomic_load(&j->bytes);
     *total = atomic_load(&j->total);
 }
 
-void fetch_job_cancel(fetch_job *j) { atomic_store(&j->cancel, 1); }
+int fetch_job_done(fetch_job *j) { return job_done(&j->base); }
+
+void fetch_job_cancel(fetch_job *j) { job_cancel(&j->base); }
+
+const weights_entry *fetch_job_entry(const fetch_job *j) { return j->e; }
 
 int fetch_job_result(fetch_job *j, fetch_result *res, char *err, size_t errlen) {
     if (!fetch_job_done(j)) {
-        snprintf(err, errlen, "still running");
+        errmsg_set(err, errlen, "still running");
         return -1;
     }
     if (j->rc != 0) {
-        snprintf(err, errlen, "%s", j->err);
+        errmsg_set(err, errlen, "%s", j->err);
         return -1;
     }
     *res = j->res;
@@ -70,7 +67,6 @@ int fetch_job_result(fetch_job *j, fetch_result *res, char *err, size_t errlen) 
 
 void fetch_job_free(fetch_job *j) {
     if (!j) return;
-    fetch_job_cancel(j);
-    pthread_join(j->thread, NULL);
+    job_stop(&j->base);
     free(j);
 }

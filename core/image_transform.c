@@ -28,24 +28,27 @@
 // ---------------------------------------------------------------------------
 // Parameters
 
+void transform_params_set_norm(transform_params *p, transform_norm norm)
+{
+    static const float seed[3] = {0.5f, 0.5f, 0.5f};
+    static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
+    static const float imagenet_std[3] = {0.229f, 0.224f, 0.225f};
+    memcpy(p->mean, norm == TRANSFORM_NORM_IMAGENET ? imagenet_mean : seed, sizeof p->mean);
+    memcpy(p->std, norm == TRANSFORM_NORM_IMAGENET ? imagenet_std : seed, sizeof p->std);
+}
+
 void transform_params_seed(transform_params *p)
 {
     p->size = 224;
     p->fit = TRANSFORM_SQUARE;
     p->fast = 0;
-    for (int c = 0; c < 3; c++) {
-        p->mean[c] = 0.5f;
-        p->std[c] = 0.5f;
-    }
+    transform_params_set_norm(p, TRANSFORM_NORM_SEED);
 }
 
 void transform_params_imagenet(transform_params *p)
 {
-    static const float mean[3] = {0.485f, 0.456f, 0.406f};
-    static const float std[3] = {0.229f, 0.224f, 0.225f};
     transform_params_seed(p);
-    memcpy(p->mean, mean, sizeof mean);
-    memcpy(p->std, std, sizeof std);
+    transform_params_set_norm(p, TRANSFORM_NORM_IMAGENET);
 }
 
 int transform_params_check(const transform_params *p, char *err, size_t errlen)

@@ -49,6 +49,10 @@ typedef struct {
 void transform_params_seed(transform_params *p);
 // size 224, SQUARE, exact, ImageNet mean 0.485,0.456,0.406 std 0.229,0.224,0.225.
 void transform_params_imagenet(transform_params *p);
+typedef enum { TRANSFORM_NORM_SEED, TRANSFORM_NORM_IMAGENET } transform_norm;
+// Sets mean and std only: the seed's 0.5 for every channel, or ImageNet's (what torchvision's
+// pretrained weights expect). The one place frost keeps these numbers.
+void transform_params_set_norm(transform_params *p, transform_norm norm);
 // 0, or -1 with a line in err: size outside 1..TRANSFORM_MAX_SIZE, unknown
 // fit, a mean or std that is not finite, or a std of 0.
 int transform_params_check(const transform_params *p, char *err, size_t errlen);

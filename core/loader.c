@@ -22,13 +22,14 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "errmsg.h"
 #include "rng.h"
 
 enum { SLOT_FREE, SLOT_BUSY, SLOT_OK, SLOT_BAD };
@@ -183,14 +184,13 @@ static void *worker_main(void *arg) {
         pthread_mutex_unlock(&l->mu);
 
         reason[0] = '\0';
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        double t0 = clock_seconds();
         int rc = l->src.load(state, path, dst, reason, sizeof l->reason[0]);
         if (rc != 0 && !reason[0]) snprintf(reason, sizeof l->reason[0], "could not be loaded");
-        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double t1 = clock_seconds();
 
         pthread_mutex_lock(&l->mu);
-        l->busy_s += (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        l->busy_s += t1 - t0;
         l->state[ts] = rc == 0 ? SLOT_OK : SLOT_BAD;
         commit_ready(l);
     }
@@ -203,7 +203,7 @@ static void *worker_main(void *arg) {
 loader *loader_new(const dataset_split *split, const loader_opts *o, const loader_source *src, badfile_list *bad,
                    char *err, size_t errlen) {
     if (!o || o->sample_floats == 0 || o->batch_size < 1 || !src || !src->load || !bad) {
-        snprintf(err, errlen, "loader: bad options (batch size %d)", o ? o->batch_size : 0);
+        errmsg_set(err, errlen, "loader: bad options (batch size %d)", o ? o->batch_size : 0);
         return NULL;
     }
     loader *l = calloc(1, sizeof *l);
@@ -257,7 +257,9 @@ loader *loader_new(const dataset_split *split, const loader_opts *o, const loade
     return l;
 oom:
     loader_free(l);
-    snprintf(err, errlen, "out of memory for the loader's buffers (batch %d of %zu floats): try a smaller --batch", o->batch_size, o->sample_floats);
+    errmsg_set(err, errlen, "out of memory for the loader's buffers (batch %d of %zu floats)", o->batch_size,
+               o->sample_floats);
+    errno = ENOMEM;   // after loader_free and the message, which may have changed it (loader.h)
     return NULL;
 }
 
@@ -299,7 +301,7 @@ int loader_start_epoch(loader *l, int epoch, char *err, size_t errlen) {
         int rc = pthread_create(&l->threads[i], NULL, worker_main, &l->args[i]);
         if (rc != 0) {
             pthread_mutex_unlock(&l->join_mu);
-            snprintf(err, errlen, "cannot start loader threads: %s", strerror(rc));
+            errmsg_set(err, errlen, "cannot start loader threads: %s", strerror(rc));
             loader_stop(l);
             return -1;
         }
@@ -314,10 +316,10 @@ int loader_next(loader *l, loader_batch **out, char *err, size_t errlen) {
     while (!atomic_load(&l->stop) && l->ready_len == 0 && !l->finished) pthread_cond_wait(&l->cv_ready, &l->mu);
     int rc;
     if (l->error[0]) {
-        snprintf(err, errlen, "%s", l->error);
+        errmsg_set(err, errlen, "%s", l->error);
         rc = -1;
     } else if (atomic_load(&l->stop)) {
-        snprintf(err, errlen, "stopped");
+        errmsg_set(err, errlen, "stopped");
         rc = -1;
     } else if (l->ready_len > 0) {
         *out = &l->batches[l->ready[l->ready_head]];
@@ -325,7 +327,7 @@ int loader_next(loader *l, loader_batch **out, char *err, size_t errlen) {
         l->ready_len--;
         rc = 1;
     } else if (l->good == 0 && l->n > 0) {
-        snprintf(err, errlen, "no readable image in %s: all %zu files were skipped", l->split->dir ? l->split->dir : l->split->name,
+        errmsg_set(err, errlen, "no readable image in %s: all %zu files were skipped", l->split->dir ? l->split->dir : l->split->name,
                  l->n);
         rc = -1;
     } else {

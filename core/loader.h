@@ -52,7 +52,8 @@ typedef struct loader loader;
 void loader_opts_default(loader_opts *o);
 int loader_default_workers(void);
 
-// The split, the source and the bad-file list must outlive the loader.
+// The split, the source and the bad-file list must outlive the loader. NULL with err when it cannot
+// be made; errno is then ENOMEM when memory for the batch buffers ran out (smaller batches fit).
 loader *loader_new(const dataset_split *split, const loader_opts *o, const loader_source *src, badfile_list *bad,
                    char *err, size_t errlen);
 // Begins an epoch (stopping any unfinished one). Batches still held from an earlier epoch become

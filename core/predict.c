@@ -4,11 +4,12 @@
 #include "predict.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
+#include "job.h"
 #include "loader.h"
 
 // ---------------------------------------------------------------------------------------------
@@ -18,11 +19,11 @@ int predictor_init(predictor *p, ft_model *m, const char *const *class_names, in
                    const transform_params *tf, const char *source, char *err, size_t errlen) {
     memset(p, 0, sizeof *p);
     if (!m || n_classes < 1 || !class_names || !tf) {
-        snprintf(err, errlen, "predict: no model, no classes or no preprocessing");
+        errmsg_set(err, errlen, "predict: no model, no classes or no preprocessing");
         return -1;
     }
     if (ft_model_num_classes(m) != n_classes) {
-        snprintf(err, errlen, "predict: the model has %lld outputs but %lld class names were given",
+        errmsg_set(err, errlen, "predict: the model has %lld outputs but %lld class names were given",
                  (long long)ft_model_num_classes(m), (long long)n_classes);
         return -1;
     }
@@ -41,7 +42,7 @@ int predictor_init(predictor *p, ft_model *m, const char *const *class_names, in
     return 0;
 oom:
     predictor_free(p);
-    snprintf(err, errlen, "predict: out of memory");
+    errmsg_set(err, errlen, "predict: out of memory");
     return -1;
 }
 
@@ -98,7 +99,7 @@ int predictor_run(const predictor *p, const dataset_split *split, badfile_list *
     loader *l = NULL;
     int rc = 0;
     if (!logits || !probs || !order) {
-        snprintf(err, errlen, "predict: out of memory");
+        errmsg_set(err, errlen, "predict: out of memory");
         rc = -1;
     }
     if (rc == 0 && !(l = loader_new(split, &lo, &src, bad, err, errlen))) rc = -1;
@@ -124,7 +125,7 @@ int predictor_run(const predictor *p, const dataset_split *split, badfile_list *
         }
         ft_status *s = ft_model_forward(p->model, b->data, b->n, 3, S, S, logits, (size_t)batch * (size_t)C);
         if (s) {
-            snprintf(err, errlen, "%s: %s", p->source, ft_status_message(s));
+            errmsg_set(err, errlen, "%s: %s", p->source, ft_status_message(s));
             ft_status_free(s);
             loader_release(l, b);
             rc = -1;
@@ -210,13 +211,12 @@ long long predict_score_col(const predict_score *s, int64_t pred) {
 // the job
 
 struct predict_job {
+    job base;   // first: run() casts back
     const predictor *p;
     dataset_split split;        // owns its paths
     badfile_list bad;
     predict_results res;
     atomic_size_t done;
-    atomic_int cancel, finished;
-    pthread_t thread;
 };
 
 static void job_take(void *user, const predict_image *r) {
@@ -237,25 +237,24 @@ static void job_take(void *user, const predict_image *r) {
     if (j->res.scored && r->truth >= 0) predict_score_add(&j->res.score, r);
 }
 
-static void *job_main(void *arg) {
-    predict_job *j = arg;
+// A file the loader skipped: each item with that path gets the reason.
+static void mark_skipped(void *user, const char *path, const char *reason) {
+    predict_job *j = user;
+    for (size_t i = 0; i < j->split.n_items; i++)
+        if (!j->res.images[i].ok && !j->res.images[i].error && strcmp(j->split.items[i].path, path) == 0)
+            j->res.images[i].error = strdup(reason);
+}
+
+static void run(job *base) {
+    predict_job *j = (predict_job *)base;
     char err[512] = "";
-    int rc = predictor_run(j->p, &j->split, &j->bad, job_take, j, &j->cancel, &j->done, err, sizeof err);
+    int rc = predictor_run(j->p, &j->split, &j->bad, job_take, j, &j->base.cancel, &j->done, err, sizeof err);
     j->res.status = rc;
     if (rc < 0) snprintf(j->res.error, sizeof j->res.error, "%s", err);
-    // the files the loader skipped: each item with that path gets the reason
-    char path[4096], reason[512];
-    for (size_t b = 0; b < badfiles_count(&j->bad); b++) {
-        if (badfiles_get(&j->bad, b, path, sizeof path, reason, sizeof reason) != 0) continue;
-        for (size_t i = 0; i < j->split.n_items; i++)
-            if (!j->res.images[i].ok && !j->res.images[i].error && strcmp(j->split.items[i].path, path) == 0)
-                j->res.images[i].error = strdup(reason);
-    }
+    badfiles_each(&j->bad, 0, mark_skipped, j);
     if (rc == 0)
         for (size_t i = 0; i < j->split.n_items; i++)
             if (!j->res.images[i].ok && !j->res.images[i].error) j->res.images[i].error = strdup("not predicted");
-    atomic_store(&j->finished, 1);
-    return NULL;
 }
 
 static void job_free(predict_job *j) {
@@ -270,14 +269,12 @@ predict_job *predict_job_start(const predictor *p, const char *const *paths, con
                                size_t max_wrong, char *err, size_t errlen) {
     predict_job *j = calloc(1, sizeof *j);
     if (!j) {
-        snprintf(err, errlen, "predict: out of memory");
+        errmsg_set(err, errlen, "predict: out of memory");
         return NULL;
     }
     j->p = p;
     badfiles_init(&j->bad);
     atomic_init(&j->done, 0);
-    atomic_init(&j->cancel, 0);
-    atomic_init(&j->finished, 0);
     j->split.name = "predict";
     j->res.n_classes = p->n_classes;
     j->split.items = calloc(n ? n : 1, sizeof *j->split.items);
@@ -297,31 +294,41 @@ predict_job *predict_job_start(const predictor *p, const char *const *paths, con
     }
     if (!ok) {
         job_free(j);
-        snprintf(err, errlen, "predict: out of memory");
+        errmsg_set(err, errlen, "predict: out of memory");
         return NULL;
     }
-    int e = pthread_create(&j->thread, NULL, job_main, j);
-    if (e != 0) {
+    if (job_start(&j->base, run, "predicting", err, errlen) != 0) {
         job_free(j);
-        snprintf(err, errlen, "predict: cannot start a thread: %s", strerror(e));
         return NULL;
     }
     return j;
 }
 
-size_t predict_job_done(const predict_job *j) { return atomic_load(&((predict_job *)j)->done); }
-size_t predict_job_total(const predict_job *j) { return j->split.n_items; }
-int predict_job_finished(const predict_job *j) { return atomic_load(&((predict_job *)j)->finished); }
-void predict_job_cancel(predict_job *j) {
-    if (j) atomic_store(&j->cancel, 1);
+void predict_job_poll(predict_job *j, size_t *done, size_t *total) {
+    *done = atomic_load(&j->done);
+    *total = j->split.n_items;
 }
 
-int predict_job_join(predict_job *j, predict_results *out) {
-    pthread_join(j->thread, NULL);
+int predict_job_done(predict_job *j) { return job_done(&j->base); }
+
+void predict_job_cancel(predict_job *j) { job_cancel(&j->base); }
+
+int predict_job_result(predict_job *j, predict_results *out) {
+    if (!predict_job_done(j)) {
+        memset(out, 0, sizeof *out);
+        out->status = -1;
+        snprintf(out->error, sizeof out->error, "still running");
+        return -1;
+    }
     *out = j->res;
     memset(&j->res, 0, sizeof j->res);
-    job_free(j);
     return out->status;
+}
+
+void predict_job_free(predict_job *j) {
+    if (!j) return;
+    job_stop(&j->base);
+    job_free(j);
 }
 
 void predict_results_free(predict_results *r) {

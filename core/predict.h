@@ -8,8 +8,9 @@
  * files skipped into a bad-file list) and the model in eval mode, batch by batch, and hands each
  * image's softmax (double precision, numerically stable) and class ranking to a callback.
  * predict_score accumulates a labelled run: accuracy, the confusion matrix, the most confident
- * mistakes. predict_job runs the same on a thread of its own for the interface: progress readable at
- * any moment, cancel at a batch boundary, the results handed over after join.
+ * mistakes. predict_job runs the same on a thread of its own for the interface (the shape of every
+ * background job: job.h): progress readable at any moment, cancel at a batch boundary, the results
+ * handed over once done.
  *
  * Nothing here prints; errors are one line in an err buffer. While a run or a job is going, no other
  * thread may use the model.
@@ -117,16 +118,17 @@ typedef struct predict_job predict_job;
 // predictor (and its model) must outlive the job. NULL with err when it cannot start.
 predict_job *predict_job_start(const predictor *p, const char *const *paths, const int *labels, size_t n,
                                size_t max_wrong, char *err, size_t errlen);
-// Images handled so far and in all: safe from any thread at any moment.
-size_t predict_job_done(const predict_job *j);
-size_t predict_job_total(const predict_job *j);
-// 1 once the thread has finished (predict_job_join will not wait).
-int predict_job_finished(const predict_job *j);
+// Images handled so far (read or skipped) and in all: safe at any moment.
+void predict_job_poll(predict_job *j, size_t *done, size_t *total);
+// 1 once the thread has finished.
+int predict_job_done(predict_job *j);
 // Asks the thread to stop at the next batch boundary; returns at once.
 void predict_job_cancel(predict_job *j);
-// Waits for the thread, moves its results into *out (free them with predict_results_free) and frees
-// the job. Returns out->status.
-int predict_job_join(predict_job *j, predict_results *out);
+// Once done: moves its results into *out (free them with predict_results_free); returns out->status
+// (before done: -1, nothing moved).
+int predict_job_result(predict_job *j, predict_results *out);
+// Cancels when still running, waits for the thread, frees (with any results not taken). Accepts NULL.
+void predict_job_free(predict_job *j);
 void predict_results_free(predict_results *r);
 
 #endif

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE   // sysconf(_SC_PHYS_PAGES)
 #include "trainer.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -15,23 +16,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "clock.h"
+#include "errmsg.h"
+#include "job.h"
 #include "loader.h"
-#include "weights.h"
+#include "transfer.h"
 
 enum { RUN_DONE = 0, RUN_STOPPED = 1, RUN_FAILED = -1 };
 
 struct trainer {
+    job base;   // first: run_job() casts back; base.cancel is the stop flag
     trainer_config cfg;
     dataset *d;
     event_queue *q;
-    pthread_t thread;
-    atomic_int stop, paused;
+    atomic_int paused;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    int status;   // RUN_*, once done
 
     // the run (trainer thread only)
     ft_model *m;
@@ -63,12 +67,6 @@ typedef struct {
 
 // ---------------------------------------------------------------------------------------------
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void post(trainer *t, train_event *e) {
     e->epochs = t->cfg.epochs;
     events_post(t->q, e);
@@ -84,31 +82,40 @@ static void post_text(trainer *t, event_kind kind, const char *fmt, ...) {
     post(t, &e);
 }
 
-// Fails the run with a shim status (freed here).
+// Fails the run: an EV_ERROR with what would fix it. Returns RUN_FAILED.
+static int fail(trainer *t, frost_fix fix, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(trainer *t, frost_fix fix, const char *fmt, ...) {
+    train_event e = {.kind = EV_ERROR, .epoch = t->epoch, .fix = fix};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e.text, sizeof e.text, fmt, ap);
+    va_end(ap);
+    post(t, &e);
+    return RUN_FAILED;
+}
+
+// Fails the run with a shim status (freed here); memory running out is fixed by smaller batches.
 static int fail_status(trainer *t, const char *what, ft_status *s) {
-    post_text(t, EV_ERROR, "%s: %s%s", what, ft_status_message(s),
-              ft_status_code(s) == FT_ENOMEM ? " (try a smaller --batch)" : "");
+    fail(t, ft_status_code(s) == FT_ENOMEM ? FIX_SMALLER_BATCH : FIX_NONE, "%s: %s", what, ft_status_message(s));
     ft_status_free(s);
     return RUN_FAILED;
 }
 
-static void report_skipped(trainer *t) {
-    size_t n = badfiles_count(&t->bad);
-    for (; t->bad_reported < n; t->bad_reported++) {
-        char path[900], reason[256];
-        if (badfiles_get(&t->bad, t->bad_reported, path, sizeof path, reason, sizeof reason) == 0)
-            post_text(t, EV_SKIPPED, "%s: %s", path, reason);
-    }
+static void post_skipped(void *user, const char *path, const char *reason) {
+    post_text(user, EV_SKIPPED, "%s: %s", path, reason);
 }
+
+// Each file skipped since the last call, as an EV_SKIPPED event.
+static void report_skipped(trainer *t) { t->bad_reported = badfiles_each(&t->bad, t->bad_reported, post_skipped, t); }
 
 // At a batch boundary: 1 when the run must stop. Waits here while paused.
 static int should_stop(trainer *t) {
     if (atomic_load(&t->paused)) {
         pthread_mutex_lock(&t->mu);
-        while (atomic_load(&t->paused) && !atomic_load(&t->stop)) pthread_cond_wait(&t->cv, &t->mu);
+        while (atomic_load(&t->paused) && !job_cancelled(&t->base)) pthread_cond_wait(&t->cv, &t->mu);
         pthread_mutex_unlock(&t->mu);
     }
-    return atomic_load(&t->stop);
+    return job_cancelled(&t->base);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -149,7 +156,7 @@ static ft_status *step(trainer *t, int phase, int features, const float *x, cons
 
 static void batch_event(trainer *t, int phase, size_t batch, size_t batches, const ft_step_result *r,
                         const phase_stats *st, double start) {
-    double t0 = now(), elapsed = t0 - start;
+    double t0 = clock_seconds(), elapsed = t0 - start;
     train_event e = {.kind = EV_BATCH, .epoch = t->epoch, .phase = phase, .batch = batch, .batches = batches};
     e.loss = r->loss;
     e.running_loss = st->loss_sum / (double)st->seen;
@@ -157,7 +164,7 @@ static void batch_event(trainer *t, int phase, size_t batch, size_t batches, con
     e.images_per_s = elapsed > 0 ? (double)st->seen / elapsed : 0;
     e.eta_s = eta(t, phase, batch, batches, elapsed);
     post(t, &e);
-    t->p_events += now() - t0;
+    t->p_events += clock_seconds() - t0;
 }
 
 static int run_phase(trainer *t, int phase, phase_stats *st) {
@@ -176,7 +183,7 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
     size_t batches = (n_good + (size_t)B - 1) / (size_t)B;
     train_event e = {.kind = EV_PHASE_START, .epoch = t->epoch, .phase = phase, .batches = batches};
     post(t, &e);
-    double start = now();
+    double start = clock_seconds();
     char err[1024];
     ft_step_result r;
     int status = RUN_DONE;
@@ -188,14 +195,14 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
                 break;
             }
             int n = (int)((b + 1) * (size_t)B <= n_good ? (size_t)B : n_good - b * (size_t)B);
-            double c0 = now();
+            double c0 = clock_seconds();
             for (int k = 0; k < n; k++) {
                 size_t item = t->order[b * (size_t)B + (size_t)k];
                 memcpy(t->gather + (size_t)k * (size_t)t->feat, t->cache[phase] + item * (size_t)t->feat,
                        (size_t)t->feat * sizeof(float));
                 t->gather_labels[k] = split->items[item].label;
             }
-            t->p_copy += now() - c0;
+            t->p_copy += clock_seconds() - c0;
             ft_status *s = step(t, phase, 1, t->gather, t->gather_labels, n, &r);
             if (s) return fail_status(t, phase == PHASE_TRAIN ? "training step" : "validation step", s);
             st->loss_sum += r.loss * (double)r.n;
@@ -205,16 +212,13 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
         }
     } else {
         loader *l = t->loaders[phase];
-        if (loader_start_epoch(l, t->epoch - 1, err, sizeof err) != 0) {
-            post_text(t, EV_ERROR, "%s", err);
-            return RUN_FAILED;
-        }
+        if (loader_start_epoch(l, t->epoch - 1, err, sizeof err) != 0) return fail(t, FIX_NONE, "%s", err);
         loader_batch *lb;
         int got;
         size_t b = 0;
-        double w0 = now();
+        double w0 = clock_seconds();
         while ((got = loader_next(l, &lb, err, sizeof err)) == 1) {
-            t->p_wait += now() - w0;
+            t->p_wait += clock_seconds() - w0;
             t->p_loaded += (size_t)lb->n;
             ft_status *s = NULL;
             if (t->cache_on) {
@@ -222,16 +226,16 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
                 // whole forward pass, since nothing before the head is trainable or random
                 float *dst = t->gather;
                 const int64_t S = t->prep.tf.size;
-                double f0 = now();
+                double f0 = clock_seconds();
                 s = ft_model_features(t->m, lb->data, lb->n, 3, S, S, dst, (size_t)B * (size_t)t->feat);
-                double f1 = now();
+                double f1 = clock_seconds();
                 t->p_features += f1 - f0;
                 for (int k = 0; !s && k < lb->n; k++) {
                     memcpy(t->cache[phase] + lb->items[k] * (size_t)t->feat, dst + (size_t)k * (size_t)t->feat,
                            (size_t)t->feat * sizeof(float));
                     t->cached[phase][lb->items[k]] = 1;
                 }
-                t->p_copy += now() - f1;
+                t->p_copy += clock_seconds() - f1;
                 if (!s) s = step(t, phase, 1, dst, lb->labels, lb->n, &r);
             } else {
                 s = step(t, phase, 0, lb->data, lb->labels, lb->n, &r);
@@ -250,17 +254,14 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
                 status = RUN_STOPPED;
                 break;
             }
-            w0 = now();
+            w0 = clock_seconds();
         }
         loader_stop(l);
         report_skipped(t);
-        if (got < 0 && status == RUN_DONE) {
-            post_text(t, EV_ERROR, "%s", err);
-            return RUN_FAILED;
-        }
+        if (got < 0 && status == RUN_DONE) return fail(t, FIX_NONE, "%s", err);
         if (status == RUN_DONE && t->cache_on) t->cache_filled[phase] = 1;
     }
-    st->seconds = now() - start;
+    st->seconds = clock_seconds() - start;
     if (status == RUN_DONE) {
         train_event end = {.kind = EV_PHASE_END, .epoch = t->epoch, .phase = phase, .batches = batches};
         end.running_loss = st->seen ? st->loss_sum / (double)st->seen : NAN;
@@ -274,12 +275,12 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
 // ---------------------------------------------------------------------------------------------
 // setting up
 
+// 1 when the model has a BatchNorm layer.
 static int model_has_batchnorm(ft_model *m) {
     const ft_node *nodes;
     size_t n;
     ft_status *s = ft_model_nodes(m, &nodes, &n);
-    int found = 0;
-    for (size_t i = 0; !s && i < n && !found; i++) found = strcmp(nodes[i].type, "BatchNorm2d") == 0;
+    int found = !s && transfer_has_batchnorm(nodes, n);
     ft_status_free(s);
     return found;
 }
@@ -289,14 +290,12 @@ static int build_model(trainer *t) {
     ft_status *s;
     if (t->cfg.resume) {
         checkpoint_meta meta;
-        if (checkpoint_load(t->cfg.resume, &t->m, &meta, err, sizeof err) != 0) {
-            post_text(t, EV_ERROR, "%s", err);
-            return RUN_FAILED;
-        }
+        int rc = checkpoint_load(t->cfg.resume, &t->m, &meta, err, sizeof err);
+        if (rc != 0) return fail(t, rc == CHECKPOINT_E_WEIGHTS ? FIX_AS_WEIGHTS : FIX_NONE, "%s", err);
         // the checkpoint decides the architecture; the classes must be the dataset's
         snprintf(t->cfg.arch, sizeof t->cfg.arch, "%s", meta.arch);
-        int fits = (size_t)meta.num_classes == t->d->n_classes;
-        for (size_t c = 0; fits && c < t->d->n_classes; c++) fits = strcmp(meta.class_names[c], t->d->classes[c]) == 0;
+        int fits = transfer_classes_match((const char *const *)meta.class_names, (size_t)meta.num_classes,
+                                          (const char *const *)t->d->classes, t->d->n_classes);
         t->start_epoch = meta.epoch;
         // preprocess as the run that wrote the checkpoint did (the fast flag stays this run's)
         int fast = t->prep.tf.fast;
@@ -305,29 +304,20 @@ static int build_model(trainer *t) {
         char arch[32];
         snprintf(arch, sizeof arch, "%s", meta.arch);
         checkpoint_meta_free(&meta);
-        if (!fits) {
-            post_text(t, EV_ERROR, "%s: a %s checkpoint for other classes than %s has (%zu classes)", t->cfg.resume, arch,
-                      t->d->root, t->d->n_classes);
-            return RUN_FAILED;
-        }
+        if (!fits)
+            return fail(t, FIX_NONE, "%s: a %s checkpoint for other classes than %s has (%zu classes)", t->cfg.resume,
+                        arch, t->d->root, t->d->n_classes);
     } else {
-        if ((s = ft_model_create(t->cfg.arch, &t->m))) return fail_status(t, t->cfg.arch, s);
-        if (t->cfg.weights && weights_load(t->m, t->cfg.weights, err, sizeof err) != 0) {
-            post_text(t, EV_ERROR, "%s", err);
-            return RUN_FAILED;
-        }
-        // the seed: freeze everything, then a new head for our classes (trainable)
-        if ((s = ft_model_set_trainable(t->m, "", 0))) return fail_status(t, "freeze", s);
-        if ((s = ft_model_replace_head(t->m, (int64_t)t->d->n_classes))) return fail_status(t, "new head", s);
+        transfer_spec spec = {.arch = t->cfg.arch, .classes = (int64_t)t->d->n_classes, .weights = t->cfg.weights,
+                              .weights_whole = 1};
+        if (transfer_build(&spec, &t->m, NULL, 0, err, sizeof err) != 0) return fail(t, FIX_NONE, "%s", err);
         if (t->cfg.weights)
             post_text(t, EV_INFO, "weights %s loaded; their 1000-class head replaced by a new %zu-class one",
                       t->cfg.weights, t->d->n_classes);
     }
     if (t->cfg.trainable) {
-        if (trainer_apply_trainable(t->m, t->cfg.trainable, err, sizeof err) != 0) {
-            post_text(t, EV_ERROR, "%s", err);
-            return RUN_FAILED;
-        }
+        if (transfer_apply_trainable(t->m, t->cfg.trainable, err, sizeof err) != 0)
+            return fail(t, FIX_TRAINABLE, "%s", err);
         post_text(t, EV_INFO, "trainable: %s; everything else frozen", t->cfg.trainable);
     }
     if (t->cfg.save) {   // find now what the first save would refuse (a class name that is not UTF-8)
@@ -337,10 +327,8 @@ static int build_model(trainer *t) {
         meta.class_names = t->d->classes;
         meta.head_replaced = 1;
         meta.tf = t->prep.tf;
-        if (checkpoint_meta_check(&meta, err, sizeof err) != 0) {
-            post_text(t, EV_ERROR, "cannot save to %s: %s", t->cfg.save, err);
-            return RUN_FAILED;
-        }
+        if (checkpoint_meta_check(&meta, err, sizeof err) != 0)
+            return fail(t, FIX_NONE, "cannot save to %s: %s", t->cfg.save, err);
     }
     const char *dev = t->cfg.device;
     if (strcmp(dev, "auto") == 0) dev = ft_cuda_available() ? "cuda" : "cpu";
@@ -348,10 +336,8 @@ static int build_model(trainer *t) {
     if ((s = ft_optimizer_create(t->m, &t->cfg.opt, &t->opt))) return fail_status(t, "optimizer", s);
     if (t->cfg.resume) {
         size_t restored = 0;
-        if (checkpoint_load_optimizer(t->cfg.resume, t->opt, &restored, err, sizeof err) != 0) {
-            post_text(t, EV_ERROR, "%s", err);
-            return RUN_FAILED;
-        }
+        if (checkpoint_load_optimizer(t->cfg.resume, t->opt, &restored, err, sizeof err) != 0)
+            return fail(t, FIX_NONE, "%s", err);
         post_text(t, EV_INFO, "resuming %s after epoch %d (%zu optimizer tensors restored)", t->cfg.resume,
                   t->start_epoch, restored);
     }
@@ -365,8 +351,7 @@ static int build_model(trainer *t) {
 static int decide_cache(trainer *t) {
     int exact = ft_model_backbone_frozen(t->m) && (t->cfg.bn_eval || !model_has_batchnorm(t->m));
     if (t->cfg.cache == 1 && !exact) {
-        post_text(t, EV_ERROR, "--cache on needs a frozen backbone with BatchNorm in eval mode (--bn eval)");
-        return RUN_FAILED;
+        return fail(t, FIX_BN_EVAL, "the feature cache needs a frozen backbone with BatchNorm in eval mode");
     }
     t->cache_on = t->cfg.cache != 0 && exact;
     if (!t->cache_on) {
@@ -379,8 +364,7 @@ static int decide_cache(trainer *t) {
     double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
     if (phys > 0 && bytes > phys / 4) {
         if (t->cfg.cache == 1) {
-            post_text(t, EV_ERROR, "the feature cache would need %.0f MB, more than a quarter of memory", bytes / 1e6);
-            return RUN_FAILED;
+            return fail(t, FIX_NONE, "the feature cache would need %.0f MB, more than a quarter of memory", bytes / 1e6);
         }
         t->cache_on = 0;
         post_text(t, EV_INFO, "feature cache off: it would need %.0f MB", bytes / 1e6);
@@ -390,8 +374,7 @@ static int decide_cache(trainer *t) {
         t->cache[p] = malloc((items[p] ? items[p] : 1) * (size_t)t->feat * sizeof(float));
         t->cached[p] = calloc(items[p] ? items[p] : 1, 1);
         if (!t->cache[p] || !t->cached[p]) {
-            post_text(t, EV_ERROR, "out of memory for the feature cache (%.0f MB)", bytes / 1e6);
-            return RUN_FAILED;
+            return fail(t, FIX_NONE, "out of memory for the feature cache (%.0f MB)", bytes / 1e6);
         }
     }
     post_text(t, EV_INFO, "feature cache on: the backbone runs once per image (%.1f MB of features)", bytes / 1e6);
@@ -410,10 +393,7 @@ static int make_loaders(trainer *t) {
     for (int p = 0; p < 2; p++) {
         lo.seed = t->cfg.seed + (uint64_t)p;
         t->loaders[p] = loader_new(splits[p], &lo, &src, &t->bad, err, sizeof err);
-        if (!t->loaders[p]) {
-            post_text(t, EV_ERROR, "%s", err);
-            return RUN_FAILED;
-        }
+        if (!t->loaders[p]) return fail(t, errno == ENOMEM ? FIX_SMALLER_BATCH : FIX_NONE, "%s", err);
     }
     size_t most = t->d->train.n_items > t->d->valid.n_items ? t->d->train.n_items : t->d->valid.n_items;
     t->order = malloc((most ? most : 1) * sizeof *t->order);
@@ -421,8 +401,7 @@ static int make_loaders(trainer *t) {
     t->gather = malloc((size_t)t->cfg.batch_size * width * sizeof(float));
     t->gather_labels = malloc((size_t)t->cfg.batch_size * sizeof *t->gather_labels);
     if (!t->order || !t->gather || !t->gather_labels) {
-        post_text(t, EV_ERROR, "out of memory");
-        return RUN_FAILED;
+        return fail(t, FIX_SMALLER_BATCH, "out of memory");
     }
     return RUN_DONE;
 }
@@ -457,7 +436,7 @@ static void post_profile(trainer *t) {
     double busy = 0;
     for (int p = 0; p < 2; p++)
         if (t->loaders[p]) busy += loader_busy_seconds(t->loaders[p]);
-    double wall = now() - t->run_start;
+    double wall = clock_seconds() - t->run_start;
     double known = t->p_wait + t->p_features + t->p_forward + t->p_backward + t->p_optimizer + t->p_copy + t->p_events;
     post_text(t, EV_INFO, "profile: where the %.2f s of the run went (trainer thread)", wall);
     post_text(t, EV_INFO, "profile:   waiting for batches      %8.2f s  (decode + resize ran on %d worker%s: %.2f s of "
@@ -485,20 +464,20 @@ static int run(trainer *t) {
     if (auto_workers) t->cfg.workers = gpu ? (cores > 2 ? cores - 1 : 1) : cores / 4 > 1 ? cores / 4 : 1;
     ft_set_num_threads(threads);
     post_text(t, EV_INFO, "threads: %d for libtorch%s, %d loader worker%s%s (%d cores)", threads,
-              t->cfg.threads > 0 ? " (--threads)" : "", t->cfg.workers, t->cfg.workers == 1 ? "" : "s",
-              auto_workers ? "" : " (--workers)", cores);
+              t->cfg.threads > 0 ? " (as asked)" : "", t->cfg.workers, t->cfg.workers == 1 ? "" : "s",
+              auto_workers ? "" : " (as asked)", cores);
     ft_manual_seed(t->cfg.seed);
     int rc = build_model(t);
     if (rc == RUN_DONE) rc = decide_cache(t);
     if (rc == RUN_DONE) rc = make_loaders(t);
     phase_stats tr = {0}, va = {0};
     for (t->epoch = t->start_epoch + 1; rc == RUN_DONE && t->epoch <= t->cfg.epochs; t->epoch++) {
-        double epoch_start = now();
+        double epoch_start = clock_seconds();
         rc = run_phase(t, PHASE_TRAIN, &tr);
         memset(&va, 0, sizeof va);
         if (rc == RUN_DONE && t->d->valid.n_items > 0) rc = run_phase(t, PHASE_VALID, &va);
         if (rc != RUN_DONE) break;
-        t->last_epoch_seconds = now() - epoch_start;
+        t->last_epoch_seconds = clock_seconds() - epoch_start;
         train_event e = {.kind = EV_EPOCH, .epoch = t->epoch, .seconds = t->last_epoch_seconds};
         e.train_loss = tr.seen ? tr.loss_sum / (double)tr.seen : NAN;
         e.train_acc = tr.seen ? 100.0 * (double)tr.correct / (double)tr.seen : NAN;
@@ -512,9 +491,9 @@ static int run(trainer *t) {
     return rc;
 }
 
-static void *trainer_main(void *arg) {
-    trainer *t = arg;
-    t->run_start = now();
+static void run_job(job *base) {
+    trainer *t = (trainer *)base;
+    t->run_start = clock_seconds();
     int rc = run(t);
     for (int p = 0; p < 2; p++) {
         loader_free(t->loaders[p]);
@@ -531,9 +510,9 @@ static void *trainer_main(void *arg) {
         t->m = NULL;
     }
     report_skipped(t);
-    train_event e = {.kind = EV_FINISHED, .epoch = t->epoch, .status = rc, .seconds = now() - t->run_start};
+    t->status = rc;
+    train_event e = {.kind = EV_FINISHED, .epoch = t->epoch, .status = rc, .seconds = clock_seconds() - t->run_start};
     post(t, &e);
-    return (void *)(intptr_t)rc;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -550,39 +529,51 @@ void trainer_config_default(trainer_config *c) {
     pipeline_opts_default(&c->prep);
 }
 
-trainer *trainer_start(const trainer_config *c, dataset *d, event_queue *q, char *err, size_t errlen) {
+static void trainer_release(trainer *t) {
+    badfiles_free(&t->bad);
+    events_free(t->q);
+    pthread_mutex_destroy(&t->mu);
+    pthread_cond_destroy(&t->cv);
+    free(t);
+}
+
+trainer *trainer_start(const trainer_config *c, dataset *d, char *err, size_t errlen) {
     if (c->epochs < 1 || c->batch_size < 1) {
-        snprintf(err, errlen, "epochs and batch size must be at least 1");
+        errmsg_set(err, errlen, "epochs and batch size must be at least 1");
         return NULL;
     }
     trainer *t = calloc(1, sizeof *t);
-    if (!t) {
-        snprintf(err, errlen, "out of memory");
+    if (!t || !(t->q = events_new())) {
+        free(t);
+        errmsg_set(err, errlen, "out of memory");
         return NULL;
     }
     t->cfg = *c;
     t->prep = c->prep;
     t->d = d;
-    t->q = q;
     badfiles_init(&t->bad);
     // what the scan could not follow (broken symlinks, loops) is reported with the loader's skips
-    for (size_t i = 0; i < badfiles_count(&d->skipped); i++) {
-        char path[900], reason[256];
-        if (badfiles_get(&d->skipped, i, path, sizeof path, reason, sizeof reason) == 0)
-            badfiles_add(&t->bad, path, reason);
-    }
+    badfiles_add_all(&t->bad, &d->skipped);
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
-    int rc = pthread_create(&t->thread, NULL, trainer_main, t);
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot start the trainer thread: %s", strerror(rc));
-        badfiles_free(&t->bad);
-        pthread_mutex_destroy(&t->mu);
-        pthread_cond_destroy(&t->cv);
-        free(t);
+    if (job_start(&t->base, run_job, "training", err, errlen) != 0) {
+        trainer_release(t);
         return NULL;
     }
     return t;
+}
+
+int trainer_poll(trainer *t, train_event *e) { return events_poll(t->q, e); }
+
+int trainer_wait(trainer *t, train_event *e, int timeout_ms) { return events_wait(t->q, e, timeout_ms); }
+
+int trainer_done(trainer *t) { return job_done(&t->base); }
+
+void trainer_cancel(trainer *t) {
+    pthread_mutex_lock(&t->mu);
+    job_cancel(&t->base);
+    pthread_cond_broadcast(&t->cv);   // a paused run wakes up to stop
+    pthread_mutex_unlock(&t->mu);
 }
 
 void trainer_pause(trainer *t) { atomic_store(&t->paused, 1); }
@@ -594,49 +585,22 @@ void trainer_resume(trainer *t) {
     pthread_mutex_unlock(&t->mu);
 }
 
-void trainer_stop(trainer *t) {
-    pthread_mutex_lock(&t->mu);
-    atomic_store(&t->stop, 1);
-    pthread_cond_broadcast(&t->cv);
-    pthread_mutex_unlock(&t->mu);
-}
-
 int trainer_paused(trainer *t) { return atomic_load(&t->paused); }
 
-int trainer_apply_trainable(ft_model *m, const char *spec, char *err, size_t errlen) {
-    ft_status *s = ft_model_set_trainable(m, "", 0);
-    char path[256];
-    for (const char *p = spec; !s && *p;) {
-        size_t n = strcspn(p, ",");
-        if (n >= sizeof path) n = sizeof path - 1;
-        memcpy(path, p, n);
-        path[n] = '\0';
-        p += n + (p[n] == ',');
-        if (n == 0) continue;
-        s = ft_model_set_trainable(m, strcmp(path, "all") == 0 ? "" : path, 1);
+int trainer_result(trainer *t, ft_model **model) {
+    if (model) *model = NULL;
+    job_join(&t->base);   // at once after EV_FINISHED: the thread is ending
+    if (model) {
+        *model = t->m;
+        t->m = NULL;
     }
-    if (s) {
-        snprintf(err, errlen, "--trainable: %s", ft_status_message(s));
-        ft_status_free(s);
-        return -1;
-    }
-    return 0;
+    return t->status;
 }
 
-int trainer_join(trainer *t) { return trainer_join_model(t, NULL); }
-
-int trainer_join_model(trainer *t, ft_model **model) {
-    if (model) *model = NULL;
-    if (!t) return RUN_FAILED;
-    void *ret = NULL;
-    pthread_join(t->thread, &ret);
-    if (model)
-        *model = t->m;
-    else
-        ft_model_free(t->m);
-    badfiles_free(&t->bad);
-    pthread_mutex_destroy(&t->mu);
-    pthread_cond_destroy(&t->cv);
-    free(t);
-    return (int)(intptr_t)ret;
+void trainer_free(trainer *t) {
+    if (!t) return;
+    trainer_cancel(t);
+    job_stop(&t->base);
+    ft_model_free(t->m);
+    trainer_release(t);
 }

@@ -4,8 +4,8 @@
  * One run: build the model (torchvision's, optional weights, every parameter frozen, the head
  * replaced for the dataset's classes, as the seed does), then for each epoch a train phase (train
  * mode, cross-entropy, backward, optimizer step) and a valid phase (eval mode, no gradients).
- * Progress goes to an event_queue (events.h); pause, resume and stop may be called from any thread
- * and act at the next batch boundary.
+ * Progress comes as events (events.h), polled; pause, resume and cancel may be called from any
+ * thread and act at the next batch boundary.
  *
  * Two choices the seed makes badly, as options:
  * - bn_eval: with a frozen backbone, BatchNorm layers stay in eval mode (fixed running statistics);
@@ -42,7 +42,7 @@ typedef struct {
     const char *resume;    // checkpoint (and its .optim) to continue from, with its architecture; NULL: none
     const char *trainable; // NULL: the seed (only the new head trains); else comma-separated module paths
                            // ("layer4,fc"; "all": every parameter) that train, everything else frozen
-    int keep_model;        // 1: trainer_join_model hands the trained model over instead of freeing it
+    int keep_model;        // 1: trainer_result hands the trained model over instead of freeing it
     int profile;           // 1: at the end, EV_INFO lines "profile: ..." with where the time went
 } trainer_config;
 
@@ -50,22 +50,29 @@ void trainer_config_default(trainer_config *c);
 
 typedef struct trainer trainer;
 
-// Starts the run on its own thread. The dataset, the queue and the strings in c must stay valid
-// until trainer_join returns. NULL with err when the thread cannot start (the run's own failures
-// arrive as EV_ERROR events).
-trainer *trainer_start(const trainer_config *c, dataset *d, event_queue *q, char *err, size_t errlen);
+// The run is a background job (job.h): start, poll its events, done, cancel, free.
+//
+// Starts the run on its own thread. The dataset and the strings in c must stay valid until
+// trainer_free. NULL with err when the thread cannot start (the run's own failures arrive as
+// EV_ERROR events).
+trainer *trainer_start(const trainer_config *c, dataset *d, char *err, size_t errlen);
+// The next event without waiting: 1, or 0 when there is none now. EV_FINISHED is the last one.
+int trainer_poll(trainer *t, train_event *e);
+// The same, waiting up to timeout_ms for one (for a command's main loop).
+int trainer_wait(trainer *t, train_event *e, int timeout_ms);
+// 1 once the run has ended (EV_FINISHED has been posted).
+int trainer_done(trainer *t);
+// Stops the run at the next batch boundary (a paused run too); returns at once.
+void trainer_cancel(trainer *t);
+// Pause and resume act at the next batch boundary; any thread may call them.
 void trainer_pause(trainer *t);
 void trainer_resume(trainer *t);
-void trainer_stop(trainer *t);
 int trainer_paused(trainer *t);
-// Waits for the thread and frees t. Returns 0 finished, 1 stopped, -1 failed.
-int trainer_join(trainer *t);
-// trainer_join that also hands over the trained model (with keep_model set and a model built; else
-// *model is NULL). The caller frees it with ft_model_free.
-int trainer_join_model(trainer *t, ft_model **model);
-
-// Applies a `trainable` spec (see trainer_config) to m: everything frozen, then each listed module
-// thawed. Returns 0, or -1 with the unknown module named in err.
-int trainer_apply_trainable(ft_model *m, const char *spec, char *err, size_t errlen);
+// The run's end: 0 finished, 1 stopped, -1 failed; with keep_model, *model (may be NULL) takes the
+// trained model (the caller frees it with ft_model_free; NULL when none was built). Call it once
+// EV_FINISHED has arrived (or done is 1): it waits for the thread, which is then ending.
+int trainer_result(trainer *t, ft_model **model);
+// Cancels when still running, waits for the thread, frees (with a model not taken). Accepts NULL.
+void trainer_free(trainer *t);
 
 #endif

@@ -387,54 +387,63 @@ int weights_load_backbone(ft_model *m, const char *path, char *note, size_t note
 // ---------------------------------------------------------------------------------------------
 // save
 
-static int fill_from_model(void *user, size_t index, void *dst, size_t nbytes, char *err, size_t errlen) {
-    ft_status *s = ft_model_state_get((const ft_model *)user, index, dst, nbytes);
+static int fill_entry(void *user, size_t index, void *dst, size_t nbytes, char *err, size_t errlen) {
+    const tensor_table *t = user;
+    ft_status *s = t->get(t->src, index, dst, nbytes);
     if (!s) return 0;
-    snprintf(err, errlen, "%s", ft_status_message(s));
+    errmsg_set(err, errlen, "%s", ft_status_message(s));
     ft_status_free(s);
     return -1;
 }
 
-int weights_save_meta(ft_model *m, const char *path, const char *const *keys, const char *const *values,
-                      size_t n_extra, char *err, size_t errlen) {
-    size_t n = ft_model_state_count(m);
-    safet_entry *entries = calloc(n ? n : 1, sizeof *entries);
-    ft_tensor_info *infos = calloc(n ? n : 1, sizeof *infos);
-    const char **all_keys = calloc(3 + n_extra, sizeof *all_keys);
-    const char **all_values = calloc(3 + n_extra, sizeof *all_values);
-    if (!entries || !infos || !all_keys || !all_values) {
-        free(entries);
-        free(infos);
-        free(all_keys);
-        free(all_values);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        ft_status *s = ft_model_state_info(m, i, &infos[i]);
+int weights_write_tensors(const char *path, const tensor_table *t, const char *const *keys,
+                        const char *const *values, size_t n_meta, char *err, size_t errlen) {
+    safet_entry *entries = calloc(t->n ? t->n : 1, sizeof *entries);
+    ft_tensor_info *infos = calloc(t->n ? t->n : 1, sizeof *infos);
+    int rc = entries && infos ? 0 : -1;
+    if (rc != 0) errmsg_set(err, errlen, "out of memory");
+    for (size_t i = 0; i < t->n && rc == 0; i++) {
+        ft_status *s = t->info(t->src, i, &infos[i]);
         if (s) {
-            snprintf(err, errlen, "%s", ft_status_message(s));
+            errmsg_set(err, errlen, "%s", ft_status_message(s));
             ft_status_free(s);
             rc = -1;
             break;
         }
         entries[i] = (safet_entry){infos[i].name, dtype_to_safet(infos[i].dtype), infos[i].ndim, infos[i].shape};
     }
-    if (rc == 0) {
-        char classes[32];
-        snprintf(classes, sizeof classes, "%lld", (long long)ft_model_num_classes(m));
-        all_keys[0] = "format", all_values[0] = "pt";
-        all_keys[1] = "frost.arch", all_values[1] = ft_model_arch(m);
-        all_keys[2] = "frost.classes", all_values[2] = classes;
-        for (size_t k = 0; k < n_extra; k++) {
-            all_keys[3 + k] = keys[k];
-            all_values[3 + k] = values[k];
-        }
-        rc = safet_write(path, entries, n, all_keys, all_values, 3 + n_extra, fill_from_model, m, err, errlen);
-    }
+    if (rc == 0) rc = safet_write(path, entries, t->n, keys, values, n_meta, fill_entry, (void *)t, err, errlen);
     free(entries);
     free(infos);
+    return rc;
+}
+
+static ft_status *model_info(void *src, size_t i, ft_tensor_info *out) { return ft_model_state_info(src, i, out); }
+static ft_status *model_get(void *src, size_t i, void *dst, size_t nbytes) {
+    return ft_model_state_get(src, i, dst, nbytes);
+}
+
+int weights_save_meta(ft_model *m, const char *path, const char *const *keys, const char *const *values,
+                      size_t n_extra, char *err, size_t errlen) {
+    const char **all_keys = calloc(3 + n_extra, sizeof *all_keys);
+    const char **all_values = calloc(3 + n_extra, sizeof *all_values);
+    if (!all_keys || !all_values) {
+        free(all_keys);
+        free(all_values);
+        errmsg_set(err, errlen, "out of memory");
+        return -1;
+    }
+    char classes[32];
+    snprintf(classes, sizeof classes, "%lld", (long long)ft_model_num_classes(m));
+    all_keys[0] = "format", all_values[0] = "pt";
+    all_keys[1] = "frost.arch", all_values[1] = ft_model_arch(m);
+    all_keys[2] = "frost.classes", all_values[2] = classes;
+    for (size_t k = 0; k < n_extra; k++) {
+        all_keys[3 + k] = keys[k];
+        all_values[3 + k] = values[k];
+    }
+    tensor_table t = {ft_model_state_count(m), model_info, model_get, m};
+    int rc = weights_write_tensors(path, &t, all_keys, all_values, 3 + n_extra, err, errlen);
     free(all_keys);
     free(all_values);
     return rc;

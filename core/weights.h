@@ -87,4 +87,17 @@ int weights_load_file(ft_model *m, const safet_file *f, const char *path, char *
 int weights_save_meta(ft_model *m, const char *path, const char *const *keys, const char *const *values,
                       size_t n_extra, char *err, size_t errlen);
 
+// A table of tensors to write, read through two functions: a model's state_dict, an optimizer's state.
+typedef struct {
+    size_t n;
+    ft_status *(*info)(void *src, size_t i, ft_tensor_info *out);
+    ft_status *(*get)(void *src, size_t i, void *dst, size_t nbytes);
+    void *src;
+} tensor_table;
+
+// Writes every tensor of t, in its order, with the metadata pairs, to a safetensors file (atomically:
+// safet_write). 0, or -1 with err.
+int weights_write_tensors(const char *path, const tensor_table *t, const char *const *keys,
+                        const char *const *values, size_t n_meta, char *err, size_t errlen);
+
 #endif

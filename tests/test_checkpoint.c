@@ -127,6 +127,19 @@ static void expect_load_error(const char *path, const char *w1, const char *w2) 
     if (w2) cr_expect(strstr(err, w2) != NULL, "'%s' lacks '%s'", err, w2);
 }
 
+// A plain state_dict where a checkpoint is wanted: refused with its own code (the front ends then
+// say how to load it as weights), the architecture named when the file names one.
+static void expect_weights_error(const char *path, const char *w1, const char *arch) {
+    char err[1024] = "";
+    ft_model *m = NULL;
+    checkpoint_meta meta;
+    cr_expect_eq(checkpoint_load(path, &m, &meta, err, sizeof err), CHECKPOINT_E_WEIGHTS);
+    cr_expect_null(m);
+    cr_expect(strstr(err, w1) != NULL, "'%s' lacks '%s'", err, w1);
+    cr_expect(strstr(err, "--") == NULL, "core names no flag: '%s'", err);
+    cr_expect_str_eq(meta.arch, arch);
+}
+
 static void fill_random(float *x, size_t n, unsigned seed) {
     for (size_t i = 0; i < n; i++) {
         seed = seed * 1103515245u + 12345u;
@@ -752,10 +765,10 @@ Test(checkpoint, load_errors_are_one_line) {
     cr_assert_eq(tu_write_file(path_in("text.txt"), "hello, world\nnot a model\n", 25), 0);
     expect_load_error(path_in("text.txt"), "not a safetensors file", NULL);
 
-    // a frost weights file and a plain state_dict: both point at --weights
+    // a frost weights file and a plain state_dict: both refused as weights, not checkpoints
     char err[512];
     cr_assert_eq(weights_save(m, path_in("w.safetensors"), err, sizeof err), 0, "%s", err);
-    expect_load_error(path_in("w.safetensors"), "not a checkpoint", "frost print resnet18 --weights");
+    expect_weights_error(path_in("w.safetensors"), "not a checkpoint", "resnet18");
     safet_file f;
     cr_assert_eq(safet_open(&f, good, err, sizeof err), 0);
     safet_entry *e = calloc(f.n_tensors, sizeof *e);
@@ -764,7 +777,7 @@ Test(checkpoint, load_errors_are_one_line) {
     cr_assert_eq(safet_write(path_in("plain.safetensors"), e, f.n_tensors, NULL, NULL, 0, fill_copy, &cf, err, sizeof err), 0);
     free(e);
     safet_close(&f);
-    expect_load_error(path_in("plain.safetensors"), "not a frost checkpoint", "--weights");
+    expect_weights_error(path_in("plain.safetensors"), "not a frost checkpoint", "");
 
     // metadata that contradicts itself or the tensors
     rewrite_meta(good, path_in("c5.safetensors"), "frost.classes", "5");

@@ -17,6 +17,7 @@
 #include "safetensors.h"
 #include "testutil.h"
 #include "trainer.h"
+#include "transfer.h"
 
 static char *root;
 static void setup(void) { root = tu_tmpdir(); }
@@ -87,13 +88,12 @@ typedef struct {
 // Runs to the end, collecting events.
 static void run_all(trainer_config *c, dataset *d, run_log *log) {
     memset(log, 0, sizeof *log);
-    event_queue *q = events_new();
     char err[512];
-    trainer *t = trainer_start(c, d, q, err, sizeof err);
+    trainer *t = trainer_start(c, d, err, sizeof err);
     cr_assert_not_null(t, "%s", err);
     train_event e;
     for (;;) {
-        if (!events_wait(q, &e, 1000)) continue;
+        if (!trainer_wait(t, &e, 1000)) continue;
         if (e.kind == EV_BATCH && log->n_batch < 4096) log->batch_loss[log->n_batch++] = e.loss;
         if (e.kind == EV_EPOCH && log->n_epochs < 16) log->epochs[log->n_epochs++] = e;
         if (e.kind == EV_ERROR) snprintf(log->error, sizeof log->error, "%s", e.text);
@@ -102,8 +102,9 @@ static void run_all(trainer_config *c, dataset *d, run_log *log) {
             break;
         }
     }
-    cr_assert_eq(trainer_join(t), log->status);
-    events_free(q);
+    cr_assert_eq(trainer_result(t, NULL), log->status);
+    cr_assert(trainer_done(t));
+    trainer_free(t);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -189,11 +190,6 @@ Test(trainer, bn_eval_keeps_running_stats_bn_train_changes_them, .timeout = 300)
     dataset_free(&d);
 }
 
-typedef struct {
-    event_queue *q;
-    trainer *t;
-} control_ctx;
-
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -207,14 +203,13 @@ Test(trainer, pause_resume_stop_at_batch_boundaries, .timeout = 300) {
     c.batch_size = 2;
     c.cache = 0;
     c.epochs = 50;
-    event_queue *q = events_new();
     char err[512];
-    trainer *t = trainer_start(&c, &d, q, err, sizeof err);
+    trainer *t = trainer_start(&c, &d, err, sizeof err);
     cr_assert_not_null(t);
     train_event e;
     int batches = 0;
     while (batches < 2) {
-        cr_assert(events_wait(q, &e, 20000), "no events");
+        cr_assert(trainer_wait(t, &e, 20000), "no events");
         cr_assert_neq(e.kind, EV_ERROR, "%s", e.text);
         if (e.kind == EV_BATCH) batches++;
     }
@@ -224,18 +219,18 @@ Test(trainer, pause_resume_stop_at_batch_boundaries, .timeout = 300) {
     double until = now_s() + 1.0;
     int after_pause = 0;
     while (now_s() < until)
-        if (events_wait(q, &e, 50) && e.kind == EV_BATCH) after_pause++;
+        if (trainer_wait(t, &e, 50) && e.kind == EV_BATCH) after_pause++;
     cr_expect_leq(after_pause, 1, "%d batches ran while paused", after_pause);
     trainer_resume(t);
     int resumed = 0;
     until = now_s() + 20;
     while (resumed < 2 && now_s() < until)
-        if (events_wait(q, &e, 50) && e.kind == EV_BATCH) resumed++;
+        if (trainer_wait(t, &e, 50) && e.kind == EV_BATCH) resumed++;
     cr_expect_eq(resumed, 2, "batches flow again after resume");
-    trainer_stop(t);
+    trainer_cancel(t);
     int after_stop = 0, finished = 0;
     while (!finished) {
-        cr_assert(events_wait(q, &e, 20000), "the run did not stop");
+        cr_assert(trainer_wait(t, &e, 20000), "the run did not stop");
         if (e.kind == EV_BATCH) after_stop++;
         if (e.kind == EV_FINISHED) {
             finished = 1;
@@ -243,16 +238,17 @@ Test(trainer, pause_resume_stop_at_batch_boundaries, .timeout = 300) {
         }
     }
     cr_expect_leq(after_stop, 1, "stop acts at the next batch boundary");
-    cr_expect_eq(trainer_join(t), 1);
-    events_free(q);
+    cr_expect_eq(trainer_result(t, NULL), 1);
+    trainer_free(t);
 
     // stopping while paused ends the run too
-    q = events_new();
-    t = trainer_start(&c, &d, q, err, sizeof err);
+    t = trainer_start(&c, &d, err, sizeof err);
+    cr_assert_not_null(t, "%s", err);
     trainer_pause(t);
-    trainer_stop(t);
-    cr_expect_eq(trainer_join(t), 1);
-    events_free(q);
+    trainer_cancel(t);
+    cr_expect_eq(trainer_result(t, NULL), 1);
+    cr_expect(trainer_done(t));
+    trainer_free(t);
     dataset_free(&d);
 }
 
@@ -385,16 +381,16 @@ Test(trainer, trainable_modules_train_and_the_model_is_handed_over, .timeout = 3
     c.epochs = 1;
     c.trainable = "layer4,fc";
     c.keep_model = 1;
-    event_queue *q = events_new();
     char err[512];
-    trainer *t = trainer_start(&c, &d, q, err, sizeof err);
+    trainer *t = trainer_start(&c, &d, err, sizeof err);
     cr_assert_not_null(t, "%s", err);
     train_event e;
     int status = -2;
     while (status == -2)
-        if (events_wait(q, &e, 1000) && e.kind == EV_FINISHED) status = e.status;
+        if (trainer_wait(t, &e, 1000) && e.kind == EV_FINISHED) status = e.status;
     ft_model *m = NULL;
-    cr_assert_eq(trainer_join_model(t, &m), 0);
+    cr_assert_eq(trainer_result(t, &m), 0);
+    trainer_free(t);
     cr_assert_not_null(m, "the trained model is handed over");
     size_t n;
     const ft_node *nodes;
@@ -410,11 +406,10 @@ Test(trainer, trainable_modules_train_and_the_model_is_handed_over, .timeout = 3
     cr_expect_eq(centre_value(m, "layer3.1.conv2.weight"), centre_value(fresh, "layer3.1.conv2.weight"));
     ft_model_free(m);
     ft_model_free(fresh);
-    events_free(q);
     // an unknown module is one clear message
     ft_model *x = NULL;
     cr_assert_null(ft_model_create("resnet18", &x));
-    cr_expect_eq(trainer_apply_trainable(x, "layer4,layer9", err, sizeof err), -1);
+    cr_expect_eq(transfer_apply_trainable(x, "layer4,layer9", err, sizeof err), -1);
     cr_expect(strstr(err, "layer9") != NULL, "%s", err);
     ft_model_free(x);
     dataset_free(&d);

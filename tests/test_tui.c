@@ -110,7 +110,7 @@ Test(tui, train_screen_runs_to_completion) {
     tmux_keys("Down Left Down Down Down Down Left Left Left");
     cr_assert(tmux_wait_for("input size     64x64", 60), "%s", tmux_screen(0));
     tmux_keys("Enter");
-    cr_assert(tmux_wait_for("Training complete after", 120), "the run finishes:\n%s", tmux_screen(0));
+    cr_assert(tmux_wait_for("Training complete in", 120), "the run finishes:\n%s", tmux_screen(0));
     const char *s = tmux_screen(0);
     cr_expect(strstr(s, "epoch 3/3") && strstr(s, "valid 3/3"), "progress bars at the end:\n%s", s);
     cr_expect(strstr(s, "valid Loss:") && strstr(s, "valid acc"), "%s", s);
@@ -251,7 +251,7 @@ Test(tui, weights_from_the_torch_cache_and_offline, .init = no_start) {
     cr_assert(tmux_wait_for("resnet18-f37072fd.pth (cached)", 30), "%s", tmux_screen(0));
     tmux_keys("Enter");
     cr_expect(tmux_wait_for("normalisation: ImageNet's mean and std", 30), "%s", tmux_screen(0));
-    cr_expect(tmux_wait_for("Training complete after", 120), "%s", tmux_screen(0));
+    cr_expect(tmux_wait_for("Training complete in", 120), "%s", tmux_screen(0));
     tmux_keys("q");
     cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
     tmux_stop();

@@ -1,8 +1,15 @@
 /*
- * app.h — the full-screen interface's state and the pieces its screens share.
+ * app.h — the full-screen interface: the screens' common shape, and what they share through the app.
  *
- * One main loop (app.c) reads a key with a timeout, finds it in the key table, and hands the action
- * to the screen in front; screens draw from the state here and from core/ and the shim, nothing else.
+ * One main loop (app.c) turns one tick at a time: every screen polls its background work, the frame
+ * is drawn (title, the screen in front, status line, key bar), one key is read with a timeout and
+ * found in the key table (keys.c), and the action goes to the screen in front. A modal prompt turns
+ * the same tick, so jobs and redraws go on while it waits for keys.
+ *
+ * Screens are peers: each owns its state (made by its create) and none calls another. What they
+ * share lives here: the dataset, the architecture and the freeze choice the Model screen makes for
+ * the Train screen, the BatchNorm rule both show, and the trained model the Train screen offers to
+ * the Predict screen.
  */
 #ifndef FROST_TUI_APP_H
 #define FROST_TUI_APP_H
@@ -10,10 +17,8 @@
 #include <stddef.h>
 
 #include "dataset.h"
-#include "events.h"
 #include "frost_torch.h"
-#include "trainer.h"
-#include "weights_table.h"
+#include "image_transform.h"
 
 typedef enum {
     ACT_NONE, ACT_QUIT, ACT_HELP, ACT_SCREEN_DATA, ACT_SCREEN_MODEL,
@@ -23,12 +28,13 @@ typedef enum {
     ACT_SCREEN_PREDICT, ACT_THEME,                 // every screen
     ACT_DIFF, ACT_BLOCK_FREEZE, ACT_BLOCK_THAW, ACT_BN_MODE,   // model
     ACT_OPEN, ACT_EVALUATE, ACT_SWITCH_PANE,       // predict (and data: ACT_SWITCH_PANE moves class list / files)
-    ACT_MOUSE                                      // a mouse event (read with getmouse)
+    ACT_MOUSE                                      // a mouse click in the body (position: app.mouse_y/x)
 } app_action;
 
 enum { SCREEN_DATA = 0, SCREEN_MODEL = 1, SCREEN_TRAIN = 2, SCREEN_PREDICT = 3, N_SCREENS = 4 };
 
-// What the command line gives the interface: `frost [DATASET] [--theme NAME] [--checkpoint FILE]`.
+// What the command line gives the interface: `frost [DATASET] [--arch ARCH] [--theme NAME]
+// [--checkpoint FILE]`.
 typedef struct {
     const char *dataset;      // default "sample_data"
     const char *theme;        // NULL: $FROST_THEME, else "dark"
@@ -36,95 +42,69 @@ typedef struct {
     const char *arch;         // NULL: resnet18; the architecture the Model and Train screens start with
 } app_options;
 
-#define TR_LOG_LINES 12
-#define TR_MAX_EPOCH_ROWS 64
+typedef struct app app;
 
+// A screen: ncdu's init / draw / key, with htop's rule that drawing happens only in draw.
 typedef struct {
-    char *text;
-    size_t node;
-    int closing;
-} model_line;
+    const char *title;                              // "1 Data"
+    int wheel_lines;                                // lines a mouse-wheel notch moves (1: one step)
+    void *(*create)(app *a);                        // its state; NULL when out of memory
+    void (*enter)(app *a, void *s);                 // it comes to the front (may be NULL)
+    void (*poll)(app *a, void *s);                  // every tick, in front or not
+    void (*draw)(app *a, void *s, int top, int rows, int cols);
+    void (*act)(app *a, void *s, app_action act);   // an action for it, while in front
+    void (*destroy)(app *a, void *s);               // on the way out (curses still on)
+} screen;
 
-typedef struct {
-    // data
+extern const screen screen_data, screen_model, screen_train, screen_predict;
+
+struct app {
+    const app_options *opts;
+    // the dataset: every screen reads it
     char root[1024];
     dataset d;
     int have_dataset;
     char dataset_error[512];
-    int data_sel;               // selected class row: split * n_classes + class
-    // model
-    size_t arch_index;
-    int head_replaced;
-    ft_model *model;
-    model_line *lines;
-    size_t n_lines;
-    unsigned char *folded;      // per node
-    int model_sel, model_top;   // in visible lines
-    // train: the form (indices into each field's choices) and the run
-    int tr_field, tr_epochs, tr_batch, tr_lr, tr_opt, tr_size, tr_bn, tr_cache, tr_device;
-    trainer *tr;
-    event_queue *tr_events;
-    int tr_running, tr_epochs_total;
-    train_event tr_last, tr_phase_end[2];
-    train_event tr_epoch_rows[TR_MAX_EPOCH_ROWS];
-    int tr_n_epoch_rows;
-    char tr_log[TR_LOG_LINES][160];
-    char tr_trainable[1024];    // the Model screen's choice, as given to the trainer ("" = the seed's)
-    char tr_device_name[32];
-    int tr_weights, tr_norm;    // weights: 0 none, 1 ImageNet; normalise: 0 follows the weights, 1 seed, 2 ImageNet
-    struct fetch_job *tr_fetch; // getting the weights before a run
-    const weights_entry *tr_fetch_entry;
-    char tr_weights_path[4096];
-    pipeline_opts tr_prep;      // the run's preprocessing (for predicting with its model)
-    // model: the side-by-side view (before / after head replacement) and the blocks
-    int diff;                   // 1: side by side
-    model_line *before;         // lines of the architecture as torchvision builds it (for the diff)
-    size_t n_before;
-    size_t before_arch;         // which architecture `before` was made for
-    // predict: the model to predict with (from the last training run, or a checkpoint), owned here
-    ft_model *pr_model;
-    char pr_source[1024];       // where it came from, as shown
-    struct predict_view *pr;    // screen_predict.c's own state
-    struct data_view *dv;       // screen_data.c's own state (preview, doctor findings)
-    const app_options *opts;
-    int mouse_y, mouse_x;       // the last click, for ACT_MOUSE (screen coordinates)
+    // the Model screen's choices, which the Train screen trains
+    size_t arch_index;          // the architecture (both screens change it)
+    int bn_train;               // frozen BatchNorm layers: 0 eval (frost's default), 1 train (the seed)
+    char trainable[1024];       // the freeze choice as a trainable list ("": only the head, the seed's)
+    size_t trainable_arch;      // the architecture that list was made for
+    // the model the Train screen hands to the Predict screen after a run (owned here until taken)
+    struct {
+        ft_model *model;
+        char source[256];
+        transform_params tf;
+    } offer;
     // the loop
-    int screen;
-    int help;
-    int quit;
+    int screen;                 // the one in front
+    void *state[N_SCREENS];
+    int help, quit;
+    int mouse_y, mouse_x;       // the last click, for ACT_MOUSE (screen coordinates)
     char status[512];
-} app;
+    const char *prompt;         // while a prompt waits: its label (the status line shows it and prompt_buf)
+    const char *prompt_buf;
+};
 
 int app_run(const app_options *opts);
 
-// screen_data.c
-void data_draw(app *a, int top, int rows, int cols);
-void data_act(app *a, app_action act, int rows);
-// screen_model.c
-void model_draw(app *a, int top, int rows, int cols);
-void model_act(app *a, app_action act, int rows);
-void model_rebuild(app *a);   // (re)builds the selected architecture and its lines
-void model_free(app *a);
-// The Model screen's freeze choices as a trainer `trainable` spec ("layer4,fc"), or "" when they are
-// the seed's (only the new head) or there is no head-replaced model of the selected architecture.
-void model_trainable_spec(app *a, char *buf, size_t len);
-// screen_train.c
-void train_defaults(app *a);
-void train_draw(app *a, int top, int rows, int cols);
-void train_act(app *a, app_action act);
-void train_poll(app *a);            // drains the trainer's events; every tick
-void train_stop_and_join(app *a);   // on the way out
-// screen_predict.c
-void predict_draw(app *a, int top, int rows, int cols);
-void predict_act(app *a, app_action act, int rows);
-void predict_poll(app *a);          // every tick (a background job's progress)
-void predict_free(app *a);
-// The Train screen hands over its trained model after a run: the app owns m from then on (any
-// earlier pr_model is freed); its class names are a->d.classes, its preprocessing *tf (the trainer's
-// config.prep.tf). source is what the screen shows ("trained resnet18, 3 epochs").
-void predict_set_model(app *a, ft_model *m, const char *source, const transform_params *tf);
-// screen_data.c
-void data_poll(app *a);             // every tick
-void data_free(app *a);
+// One tick (the main loop's, and a prompt's): every screen polls, the frame is drawn, one key is
+// read (waiting up to 100 ms). Returns the key, or ERR.
+int app_tick(app *a);
+// Draws the frame now (before something slow, so its message shows).
+void app_draw(app *a);
+// printf into the status line.
+void app_status(app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// 1 when s is the screen in front.
+int app_in_front(const app *a, const screen *s);
+// Edits a line of text on the status line (label, then buf) while every tick goes on: 1 when Enter
+// ended it with text in buf, 0 on Esc or an empty line (prompt.c).
+int app_prompt(app *a, const char *label, char *buf, size_t len);
+
+// The freeze choice for the selected architecture: a->trainable when it was made for it, else "".
+const char *app_trainable(const app *a);
+// The Train screen hands over a trained model (the app owns it until the Predict screen takes it; an
+// earlier one not taken is freed). tf is how it was trained to see images.
+void app_offer_model(app *a, ft_model *m, const char *source, const transform_params *tf);
 
 #endif

@@ -8,15 +8,12 @@
 // all given back when a picture would not fit in what is left. Terminals with too few pairs (an
 // 8-colour xterm has 64, all the theme's) show the info line only.
 //
-// Decoding runs once per file and box size (the result is kept), on a worker thread so that a
+// Decoding runs once per file and box size (the result is kept), on a thumb_job (core) so that a
 // big PNG never stalls the keys: the UI waits up to 40 ms for it (most images are ready by then),
-// else shows "reading NAME..." and takes the picture on a later tick. One decode at a time; the
-// worker touches no curses.
+// else shows "reading NAME..." and takes the picture on a later tick. One decode at a time.
 #include "preview.h"
 
 #include <curses.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +21,8 @@
 #include <unistd.h>
 
 #include "image_thumb.h"
+#include "path.h"
+#include "thumb_job.h"
 #include "style.h"
 
 // ---------------------------------------------------------------------------------------------
@@ -42,42 +41,25 @@ static decoded g_pic;          // what is shown (UI thread only)
 static unsigned g_pic_gen;     // counts pictures taken: a new one may need pairs given back first
 static unsigned g_drawn_gen;   // the picture the pairs were last made for
 
-// One decode at a time on a thread of its own: `out` belongs to the worker until `done` is set
-// (release), then to the UI thread again after it reads `done` (acquire) and joins.
-static struct {
-    pthread_t thread;
-    int running;               // UI thread only
-    atomic_int done;
-    decoded out;
-} g_job;
+// One decode at a time, on a thumb_job (core): `g_job_for` says what it decodes.
+static thumb_job *g_job;
+static decoded g_job_for;   // path and box only
 
 static int same(const decoded *d, const char *path, int box_w, int box_h) {
     return d->path[0] && strcmp(d->path, path) == 0 && d->box_w == box_w && d->box_h == box_h;
 }
 
-static void decode(decoded *d) {
-    d->err[0] = '\0';
-    d->ok = image_thumb_load(d->path, d->box_w, d->box_h, &d->t, &d->info, d->err, sizeof d->err) == 0;
-}
-
-static void *job_main(void *arg) {
-    (void)arg;
-    decode(&g_job.out);
-    atomic_store_explicit(&g_job.done, 1, memory_order_release);
-    return NULL;
-}
-
-// Takes the finished decode as the shown picture (the worker is joined first).
+// Takes the finished decode as the shown picture.
 static void job_take(void) {
-    pthread_join(g_job.thread, NULL);
-    g_job.running = 0;
     image_thumb_free(&g_pic.t);
-    g_pic = g_job.out;
-    memset(&g_job.out, 0, sizeof g_job.out);
+    g_pic = g_job_for;
+    g_pic.ok = thumb_job_result(g_job, &g_pic.t, &g_pic.info, g_pic.err, sizeof g_pic.err) == 0;
+    thumb_job_free(g_job);
+    g_job = NULL;
     g_pic_gen++;
 }
 
-static int job_finished(void) { return g_job.running && atomic_load_explicit(&g_job.done, memory_order_acquire); }
+static int job_finished(void) { return g_job && thumb_job_done(g_job); }
 
 // The picture of path fitted into box_w x box_h, or NULL while it is being decoded. A small image
 // is ready within the short wait below, so it shows without a "loading" frame; a big one is
@@ -88,21 +70,20 @@ static const decoded *picture(const char *path, int box_w, int box_h) {
         job_take();
         if (same(&g_pic, path, box_w, box_h)) return &g_pic;
     }
-    if (g_job.running) return NULL;   // an older request still decoding: asked again next tick
-    memset(&g_job.out, 0, sizeof g_job.out);
-    snprintf(g_job.out.path, sizeof g_job.out.path, "%s", path);
-    g_job.out.box_w = box_w;
-    g_job.out.box_h = box_h;
-    atomic_store(&g_job.done, 0);
-    if (pthread_create(&g_job.thread, NULL, job_main, NULL) != 0) {   // no thread: decode here
+    if (g_job) return NULL;   // an older request still decoding: asked again next tick
+    memset(&g_job_for, 0, sizeof g_job_for);
+    snprintf(g_job_for.path, sizeof g_job_for.path, "%s", path);
+    g_job_for.box_w = box_w;
+    g_job_for.box_h = box_h;
+    char err[256];
+    g_job = thumb_job_start(path, box_w, box_h, err, sizeof err);
+    if (!g_job) {   // no thread: say why instead of a picture
         image_thumb_free(&g_pic.t);
-        g_pic = g_job.out;
-        memset(&g_job.out, 0, sizeof g_job.out);
-        decode(&g_pic);
+        g_pic = g_job_for;
+        snprintf(g_pic.err, sizeof g_pic.err, "%s", err);
         g_pic_gen++;
         return &g_pic;
     }
-    g_job.running = 1;
     for (int i = 0; i < 40 && !job_finished(); i++) usleep(1000);
     if (!job_finished()) return NULL;
     job_take();
@@ -202,8 +183,7 @@ int preview_draw(const char *path, int top, int left, int rows, int cols, char *
     }
     const decoded *pic = picture(path, cols, 2 * rows);
     if (!pic) {
-        const char *slash = strrchr(path, '/');
-        snprintf(info, infolen, "reading %s...", slash ? slash + 1 : path);
+        snprintf(info, infolen, "reading %s...", path_base(path));
         return 0;
     }
     if (!pic->ok) {
@@ -246,7 +226,8 @@ int preview_draw(const char *path, int top, int left, int rows, int cols, char *
 }
 
 void preview_reset(void) {
-    if (g_job.running) job_take();   // waits for the one decode in flight
+    thumb_job_free(g_job);   // waits for the one decode in flight
+    g_job = NULL;
     image_thumb_free(&g_pic.t);
     memset(&g_pic, 0, sizeof g_pic);
     g_pic_gen++;

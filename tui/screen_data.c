@@ -9,67 +9,81 @@
 
 #include "app.h"
 #include "doctor_job.h"
+#include "list_view.h"
+#include "path.h"
 #include "preview.h"
 #include "style.h"
 
-struct data_view {
+typedef struct {
     int focus;              // 0: the class tree, 1: the file list
-    int tree_top;           // first tree line shown
-    int file_sel, file_top; // in the selected class's files
-    int files_for;          // the data_sel `files` was built for (-1: none)
-    size_t *files;          // item indices of the selected split and class
+    list_view tree;         // its lines: "train/", train's classes, "valid/", valid's classes
+    list_view files;        // the selected class's files
+    int files_for;          // the class row `file_items` was built for (-1: none)
+    size_t *file_items;     // item indices of the selected split and class
     size_t n_files;
     doctor_job *job;
     char job_err[256];
     int summarised;         // the job's result has been counted
     size_t *bad;            // per class row (split * n_classes + class): bad files
     size_t n_bad;           // all bad entries of the report (files, and folders the scan skipped)
-};
-
-static size_t class_rows(const app *a) { return a->have_dataset ? 2 * a->d.n_classes : 0; }
+} data_view;
 
 static const dataset_split *split_of(const app *a, int s) { return s == 0 ? &a->d.train : &a->d.valid; }
 
-static void sel_split_class(const app *a, int *s, int *c) {
-    int nc = (int)(a->d.n_classes ? a->d.n_classes : 1);
-    *s = a->data_sel / nc;
-    *c = a->data_sel % nc;
+// Tree line k: 0 and n_classes + 1 are the headings; the others a split's class.
+static int is_heading(const app *a, int k) { return k == 0 || k == (int)a->d.n_classes + 1; }
+
+// The split and class of the selected tree line.
+static void sel_split_class(const app *a, const data_view *v, int *s, int *c) {
+    int nc = (int)a->d.n_classes;
+    *s = v->tree.sel <= nc ? 0 : 1;
+    *c = v->tree.sel - *s * (nc + 1) - 1;
+    if (*c < 0) *c = 0;
 }
 
-static struct data_view *view(app *a) {
-    if (!a->dv) {
-        a->dv = calloc(1, sizeof *a->dv);
-        if (a->dv) a->dv->files_for = -1;
-    }
-    return a->dv;
+static int class_row(const app *a, const data_view *v) {
+    int s, c;
+    sel_split_class(a, v, &s, &c);
+    return s * (int)a->d.n_classes + c;
 }
 
 // The selected class's files (item indices), rebuilt when the class changes.
-static void build_files(app *a, struct data_view *v) {
-    if (v->files_for == a->data_sel) return;
+static void build_files(app *a, data_view *v) {
+    int row = class_row(a, v);
+    if (v->files_for == row) return;
     int s, c;
-    sel_split_class(a, &s, &c);
+    sel_split_class(a, v, &s, &c);
     const dataset_split *sp = split_of(a, s);
-    free(v->files);
-    v->files = malloc((sp->n_items ? sp->n_items : 1) * sizeof *v->files);
+    free(v->file_items);
+    v->file_items = malloc((sp->n_items ? sp->n_items : 1) * sizeof *v->file_items);
     v->n_files = 0;
-    for (size_t i = 0; v->files && i < sp->n_items; i++)
-        if (sp->items[i].label == c) v->files[v->n_files++] = i;
-    v->files_for = a->data_sel;
-    v->file_sel = v->file_top = 0;
+    for (size_t i = 0; v->file_items && i < sp->n_items; i++)
+        if (sp->items[i].label == c) v->file_items[v->n_files++] = i;
+    v->files_for = row;
+    v->files.sel = v->files.top = 0;
 }
 
-static const char *base_name(const char *path) {
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
+static const char *selected_path(const app *a, const data_view *v) {
+    int s, c;
+    sel_split_class(a, v, &s, &c);
+    return split_of(a, s)->items[v->file_items[v->files.sel]].path;
+}
+
+static void *create(app *a) {
+    (void)a;
+    data_view *v = calloc(1, sizeof *v);
+    if (!v) return NULL;
+    v->files_for = -1;
+    v->tree.sel = 1;   // the first class of train/
+    return v;
 }
 
 // ---------------------------------------------------------------------------------------------
 // The background check
 
-void data_poll(app *a) {
-    struct data_view *v = view(a);
-    if (!v || !a->have_dataset) return;
+static void poll(app *a, void *state) {
+    data_view *v = state;
+    if (!a->have_dataset) return;
     if (!v->job && !v->job_err[0]) {
         v->job = doctor_job_start(&a->d, 0, v->job_err, sizeof v->job_err);
         if (!v->job && !v->job_err[0]) snprintf(v->job_err, sizeof v->job_err, "the check could not start");
@@ -79,7 +93,7 @@ void data_poll(app *a) {
     const doctor_report *r = doctor_job_report(v->job, v->job_err, sizeof v->job_err);
     if (!r) return;
     v->n_bad = badfiles_count((badfile_list *)&r->bad);
-    v->bad = calloc(class_rows(a) ? class_rows(a) : 1, sizeof *v->bad);
+    v->bad = calloc(a->d.n_classes ? 2 * a->d.n_classes : 1, sizeof *v->bad);
     for (int s = 0; v->bad && s < 2; s++) {
         const dataset_split *sp = split_of(a, s);
         for (size_t i = 0; i < sp->n_items; i++)
@@ -87,27 +101,27 @@ void data_poll(app *a) {
     }
 }
 
-void data_free(app *a) {
-    struct data_view *v = a->dv;
-    if (!v) return;
+static void destroy(app *a, void *state) {
+    (void)a;
+    data_view *v = state;
     doctor_job_free(v->job);
-    free(v->files);
+    free(v->file_items);
     free(v->bad);
     free(v);
-    a->dv = NULL;
     preview_reset();
 }
 
 // One line under the totals: how far the check is, or what it found.
-static void draw_check_line(app *a, struct data_view *v, int y, int cols) {
+static void draw_check_line(app *a, data_view *v, int y, int cols) {
     char line[512];
     ui_role role = ROLE_DIM;
     if (v->job_err[0]) {
         snprintf(line, sizeof line, "frost doctor: %s", v->job_err);
         role = ROLE_ERROR;
     } else if (!v->job || !v->summarised) {
-        snprintf(line, sizeof line, "frost doctor: checking the files... %zu/%zu", v->job ? doctor_job_checked(v->job) : 0,
-                 v->job ? doctor_job_total(v->job) : 0);
+        size_t checked = 0, total = 0;
+        if (v->job) doctor_job_poll(v->job, &checked, &total);
+        snprintf(line, sizeof line, "frost doctor: checking the files... %zu/%zu", checked, total);
     } else {
         const doctor_report *r = doctor_job_report(v->job, NULL, 0);
         int n = snprintf(line, sizeof line, "frost doctor: %zu files checked, ", r->checked);
@@ -133,17 +147,12 @@ static void draw_check_line(app *a, struct data_view *v, int y, int cols) {
 // ---------------------------------------------------------------------------------------------
 // Drawing
 
-// The tree: "train/", its classes, "valid/", its classes. Line k of it: k == 0 and
-// k == n_classes + 1 are the headings.
-static void draw_tree(app *a, struct data_view *v, int top, int rows, int width) {
+// The tree: "train/", its classes, "valid/", its classes.
+static void draw_tree(app *a, data_view *v, int top, int rows, int width) {
     const dataset *d = &a->d;
     int nc = (int)d->n_classes, lines = 2 * nc + 2;
-    int s_sel, c_sel;
-    sel_split_class(a, &s_sel, &c_sel);
-    int sel_line = s_sel * (nc + 1) + 1 + c_sel;
-    if (sel_line < v->tree_top) v->tree_top = sel_line - (c_sel == 0);   // show the heading too
-    if (sel_line >= v->tree_top + rows) v->tree_top = sel_line - rows + 1;
-    if (v->tree_top < 0) v->tree_top = 0;
+    list_view_layout(&v->tree, lines, top, 0, rows, width);
+    if (v->tree.top == v->tree.sel && v->tree.sel > 0 && is_heading(a, v->tree.sel - 1)) v->tree.top--;   // its heading too
     size_t max = 1;
     for (size_t c = 0; c < d->n_classes; c++) {
         if (d->train.class_counts[c] > max) max = d->train.class_counts[c];
@@ -151,8 +160,8 @@ static void draw_tree(app *a, struct data_view *v, int top, int rows, int width)
     }
     int bar_w = width - 2 - 14 - 1 - 6 - 1 - 6;   // indent, name, count, mark of bad files
     if (bar_w < 4) bar_w = 4;
-    for (int k = v->tree_top; k < lines && k - v->tree_top < rows; k++) {
-        int y = top + k - v->tree_top, s = k <= nc ? 0 : 1, c = k - s * (nc + 1) - 1;
+    for (int k = v->tree.top; k < lines && k - v->tree.top < rows; k++) {
+        int y = top + k - v->tree.top, s = k <= nc ? 0 : 1, c = k - s * (nc + 1) - 1;
         const dataset_split *sp = split_of(a, s);
         if (c < 0) {
             attron(style(ROLE_TITLE));
@@ -161,7 +170,7 @@ static void draw_tree(app *a, struct data_view *v, int top, int rows, int width)
             continue;
         }
         int row = s * nc + c;
-        attr_t at = row == a->data_sel ? (v->focus == 0 ? style(ROLE_SELECTED) : A_BOLD) : A_NORMAL;
+        attr_t at = k == v->tree.sel ? (v->focus == 0 ? style(ROLE_SELECTED) : A_BOLD) : A_NORMAL;
         attron(at);
         mvprintw(y, 2, "%-14.14s %6zu ", d->classes[c], sp->class_counts[c]);
         attroff(at);
@@ -176,11 +185,11 @@ static void draw_tree(app *a, struct data_view *v, int top, int rows, int width)
 
 // The selected class's files, from (top, x), rows x width; the last two rows are left for
 // draw_reason.
-static void draw_files(app *a, struct data_view *v, int top, int x, int rows, int width) {
+static void draw_files(app *a, data_view *v, int top, int x, int rows, int width) {
     int s, c;
-    sel_split_class(a, &s, &c);
+    sel_split_class(a, v, &s, &c);
     const dataset_split *sp = split_of(a, s);
-    size_t nbad = v->bad ? v->bad[a->data_sel] : 0;
+    size_t nbad = v->bad ? v->bad[class_row(a, v)] : 0;
     attron(style(ROLE_TITLE));
     if (nbad)
         mvprintw(top, x, "%s/%.40s: %zu files, %zu bad", sp->name, a->d.classes[c], v->n_files, nbad);
@@ -189,32 +198,31 @@ static void draw_files(app *a, struct data_view *v, int top, int x, int rows, in
     attroff(style(ROLE_TITLE));
     int list_rows = rows - 3;
     if (list_rows < 1) list_rows = 1;
-    if (v->file_sel < v->file_top) v->file_top = v->file_sel;
-    if (v->file_sel >= v->file_top + list_rows) v->file_top = v->file_sel - list_rows + 1;
-    for (int k = 0; k < list_rows && (size_t)(v->file_top + k) < v->n_files; k++) {
-        int i = v->file_top + k, y = top + 1 + k;
-        size_t item = v->files[i];
+    list_view_layout(&v->files, (int)v->n_files, top + 1, x, list_rows, width);
+    for (int k = 0; k < list_rows && (size_t)(v->files.top + k) < v->n_files; k++) {
+        int i = v->files.top + k, y = top + 1 + k;
+        size_t item = v->file_items[i];
         const char *why = v->job ? doctor_job_reason(v->job, s, item) : NULL;
-        attr_t at = i == v->file_sel ? (v->focus == 1 ? style(ROLE_SELECTED) : A_BOLD) : A_NORMAL;
+        attr_t at = i == v->files.sel ? (v->focus == 1 ? style(ROLE_SELECTED) : A_BOLD) : A_NORMAL;
         if (why) at |= style(ROLE_WARNING);
         attron(at);
         mvaddstr(y, x, why ? glyph(GL_BAD) : " ");
         addstr(" ");
-        addnstr(base_name(sp->items[item].path), width - 3);
+        addnstr(path_base(sp->items[item].path), width - 3);
         attroff(at);
     }
 }
 
 // Why the selected file is bad, when it is, on the last two rows of the box (word-wrapped, cut).
-static void draw_reason(app *a, struct data_view *v, int top, int x, int rows, int width) {
+static void draw_reason(app *a, data_view *v, int top, int x, int rows, int width) {
     if (v->n_files == 0 || !v->job || rows < 2 || width < 8) return;
     int s, c;
-    sel_split_class(a, &s, &c);
-    size_t item = v->files[v->file_sel];
+    sel_split_class(a, v, &s, &c);
+    size_t item = v->file_items[v->files.sel];
     const char *why = doctor_job_reason(v->job, s, item);
     if (!why) return;
     char line[700];
-    snprintf(line, sizeof line, "%s %s: %s", glyph(GL_BAD), base_name(split_of(a, s)->items[item].path), why);
+    snprintf(line, sizeof line, "%s %s: %s", glyph(GL_BAD), path_base(split_of(a, s)->items[item].path), why);
     attron(style(ROLE_WARNING));
     int len = (int)strlen(line), cut = len;
     if (len > width) {   // break at the last space that fits
@@ -227,11 +235,9 @@ static void draw_reason(app *a, struct data_view *v, int top, int x, int rows, i
     attroff(style(ROLE_WARNING));
 }
 
-static void draw_preview(app *a, struct data_view *v, int top, int x, int rows, int width) {
+static void draw_preview(app *a, data_view *v, int top, int x, int rows, int width) {
     if (v->n_files == 0 || rows < 2 || width < 4) return;
-    int s, c;
-    sel_split_class(a, &s, &c);
-    const char *path = split_of(a, s)->items[v->files[v->file_sel]].path;
+    const char *path = selected_path(a, v);
     char info[512];
     // the picture first (it fills info), then the info line above it
     preview_draw(path, top + 1, x, rows - 1, width, info, sizeof info);
@@ -240,13 +246,12 @@ static void draw_preview(app *a, struct data_view *v, int top, int x, int rows, 
     attroff(style(ROLE_DIM));
 }
 
-void data_draw(app *a, int top, int rows, int cols) {
+static void draw(app *a, void *state, int top, int rows, int cols) {
     if (!a->have_dataset) {
         mvaddnstr(top, 2, a->dataset_error, cols - 4);
         return;
     }
-    struct data_view *v = view(a);
-    if (!v) return;
+    data_view *v = state;
     build_files(a, v);
     const dataset *d = &a->d;
     mvprintw(top, 0, "%zu classes, %zu training and %zu validation images", d->n_classes, d->train.n_items,
@@ -268,9 +273,9 @@ void data_draw(app *a, int top, int rows, int cols) {
     int rx = left + 1, rw = cols - rx;
     // the file column as wide as its longest name (16..40 cells), the picture gets the rest
     int s, c, fw = 16;
-    sel_split_class(a, &s, &c);
+    sel_split_class(a, v, &s, &c);
     for (size_t i = 0; i < v->n_files; i++) {
-        int w = (int)strlen(base_name(split_of(a, s)->items[v->files[i]].path)) + 3;
+        int w = (int)strlen(path_base(split_of(a, s)->items[v->file_items[i]].path)) + 3;
         if (w > fw) fw = w;
     }
     if (fw < (int)strlen(a->d.classes[c]) + 20) fw = (int)strlen(a->d.classes[c]) + 20;   // its heading
@@ -290,31 +295,38 @@ void data_draw(app *a, int top, int rows, int cols) {
 // ---------------------------------------------------------------------------------------------
 // Keys
 
-static int moved(int sel, int n, app_action act, int page) {
-    switch (act) {
-    case ACT_UP: sel--; break;
-    case ACT_DOWN: sel++; break;
-    case ACT_PAGE_UP: sel -= page; break;
-    case ACT_PAGE_DOWN: sel += page; break;
-    case ACT_HOME: sel = 0; break;
-    case ACT_END: sel = n - 1; break;
-    default: break;
-    }
-    return sel < 0 ? 0 : sel >= n ? (n > 0 ? n - 1 : 0) : sel;
-}
-
-void data_act(app *a, app_action act, int rows) {
-    struct data_view *v = view(a);
-    int n = (int)class_rows(a);
-    if (n == 0 || !v) return;
+static void act(app *a, void *state, app_action action) {
+    data_view *v = state;
+    if (!a->have_dataset || a->d.n_classes == 0) return;
     build_files(a, v);
-    int page = rows / 2 > 1 ? rows / 2 : 1;
-    if (act == ACT_SWITCH_PANE) {
+    if (action == ACT_SWITCH_PANE) {
         v->focus = v->focus == 0 && v->n_files > 0 ? 1 : 0;
         return;
     }
-    if (v->focus == 1)
-        v->file_sel = moved(v->file_sel, (int)v->n_files, act, page);
-    else
-        a->data_sel = moved(a->data_sel, n, act, page);
+    if (action == ACT_MOUSE) {   // a click selects in the list it lands on, and moves the focus there
+        if (list_view_hit(&v->files, a->mouse_y, a->mouse_x) && v->n_files > 0)
+            v->focus = 1;
+        else if (list_view_hit(&v->tree, a->mouse_y, a->mouse_x))
+            v->focus = 0;
+        else
+            return;
+    }
+    if (v->focus == 1) {
+        list_view_act(&v->files, action, a->mouse_y, a->mouse_x);
+        return;
+    }
+    int before = v->tree.sel;
+    if (!list_view_act(&v->tree, action, a->mouse_y, a->mouse_x)) return;
+    // headings are not selected: step over them, the way the selection moved (down from the top)
+    if (is_heading(a, v->tree.sel)) v->tree.sel += v->tree.sel < before && v->tree.sel > 0 ? -1 : 1;
 }
+
+const screen screen_data = {
+    .title = "1 Data",
+    .wheel_lines = 3,
+    .create = create,
+    .poll = poll,
+    .draw = draw,
+    .act = act,
+    .destroy = destroy,
+};

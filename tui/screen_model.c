@@ -3,16 +3,36 @@
 // head replacement (or both side by side, changed lines highlighted), freeze and thaw modules or
 // whole blocks, fold blocks, and choose what BatchNorm does in frozen layers.
 //
-// Blocks: the top-level modules that hold parameters (ResNet's conv1, bn1, layer1..layer4, fc); a
-// top-level Sequential of plain layers (VGG's features) is split into its stages, each ending at a
-// MaxPool2d, so VGG has blocks too.
+// Blocks are core's (transfer.h): ResNet's top-level modules, VGG's stages. Every change of the
+// freeze marks is published to the app as a trainable list, which the Train screen trains.
 #include <curses.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
+#include "list_view.h"
 #include "model_print.h"
 #include "style.h"
+#include "transfer.h"
+
+typedef struct {
+    char *text;
+    size_t node;
+    int closing;
+} model_line;
+
+typedef struct {
+    int head_replaced;
+    ft_model *model;
+    model_line *lines;
+    size_t n_lines;
+    unsigned char *folded;      // per node
+    list_view list;             // the visible lines (or, side by side, every line)
+    int diff;                   // 1: side by side
+    model_line *before;         // lines of the architecture as torchvision builds it (for the diff)
+    size_t n_before;
+    size_t before_arch;         // which architecture `before` was made for
+} model_view;
 
 // ---------------------------------------------------------------------------------------------
 // lines
@@ -37,29 +57,22 @@ static void free_line_list(model_line *lines, size_t n) {
 
 // The model and what was made from it (its lines, fold marks); `before` stays (it depends on the
 // architecture only).
-static void drop_model(app *a) {
-    free_line_list(a->lines, a->n_lines);
-    a->lines = NULL;
-    a->n_lines = 0;
-    free(a->folded);
-    a->folded = NULL;
-    ft_model_free(a->model);
-    a->model = NULL;
+static void drop_model(model_view *v) {
+    free_line_list(v->lines, v->n_lines);
+    v->lines = NULL;
+    v->n_lines = 0;
+    free(v->folded);
+    v->folded = NULL;
+    ft_model_free(v->model);
+    v->model = NULL;
 }
 
-void model_free(app *a) {
-    drop_model(a);
-    free_line_list(a->before, a->n_before);
-    a->before = NULL;
-    a->n_before = 0;
-}
-
-static const ft_node *nodes_of(app *a, size_t *n) {
+static const ft_node *nodes_of(app *a, model_view *v, size_t *n) {
     const ft_node *nodes = NULL;
     *n = 0;
-    ft_status *s = ft_model_nodes(a->model, &nodes, n);
+    ft_status *s = ft_model_nodes(v->model, &nodes, n);
     if (s) {
-        snprintf(a->status, sizeof a->status, "%s", ft_status_message(s));
+        app_status(a, "%s", ft_status_message(s));
         ft_status_free(s);
         *n = 0;
     }
@@ -68,47 +81,52 @@ static const ft_node *nodes_of(app *a, size_t *n) {
 
 static int64_t classes_of(const app *a) { return a->have_dataset && a->d.n_classes > 0 ? (int64_t)a->d.n_classes : 2; }
 
-void model_rebuild(app *a) {
-    drop_model(a);
+// Tells the app the freeze choice as a trainable list, for the Train screen: "" unless the head is
+// replaced (the seed's choice needs no list either).
+static void publish(app *a, model_view *v) {
+    a->trainable[0] = '\0';
+    if (v->model && v->head_replaced) transfer_trainable_list(v->model, a->trainable, sizeof a->trainable);
+    for (size_t i = 0; v->model && i < ft_arch_count(); i++)
+        if (strcmp(ft_arch_name(i), ft_model_arch(v->model)) == 0) a->trainable_arch = i;
+}
+
+static void rebuild(app *a, model_view *v) {
+    drop_model(v);
     const char *arch = ft_arch_name(a->arch_index);
-    ft_status *s = ft_model_create(arch, &a->model);
-    if (!s && a->head_replaced) {
-        s = ft_model_set_trainable(a->model, "", 0);
-        if (!s) s = ft_model_replace_head(a->model, classes_of(a));
-    }
-    if (s) {
-        snprintf(a->status, sizeof a->status, "%s: %s", arch, ft_status_message(s));
-        ft_status_free(s);
-        ft_model_free(a->model);
-        a->model = NULL;
+    transfer_spec spec = {.arch = arch, .classes = v->head_replaced ? classes_of(a) : 0};
+    char err[512];
+    if (transfer_build(&spec, &v->model, NULL, 0, err, sizeof err) != 0) {
+        app_status(a, "%s", err);
+        publish(a, v);
         return;
     }
     size_t n;
-    const ft_node *nodes = nodes_of(a, &n);
+    const ft_node *nodes = nodes_of(a, v, &n);
     line_list l = {0};
     model_repr_lines(nodes, n, add_line, &l);
-    a->lines = l.lines;
-    a->n_lines = l.n;
-    a->folded = calloc(n ? n : 1, 1);
-    a->model_sel = a->model_top = 0;
-    snprintf(a->status, sizeof a->status, "%s, %s", arch,
-             a->head_replaced ? "head replaced as the seed does (the rest frozen)" : "as torchvision builds it");
+    v->lines = l.lines;
+    v->n_lines = l.n;
+    v->folded = calloc(n ? n : 1, 1);
+    v->list.sel = v->list.top = 0;
+    app_status(a, "%s, %s", arch,
+               v->head_replaced ? "head replaced as the seed does (the rest frozen)" : "as torchvision builds it");
+    publish(a, v);
 }
 
 // The lines of the architecture as torchvision builds it (no head replacement), for the side by side
 // view; kept while the architecture stays the same.
-static int ensure_before(app *a) {
-    if (a->before && a->before_arch == a->arch_index) return 0;
-    free_line_list(a->before, a->n_before);
-    a->before = NULL;
-    a->n_before = 0;
+static int ensure_before(app *a, model_view *v) {
+    if (v->before && v->before_arch == a->arch_index) return 0;
+    free_line_list(v->before, v->n_before);
+    v->before = NULL;
+    v->n_before = 0;
     ft_model *m = NULL;
     ft_status *s = ft_model_create(ft_arch_name(a->arch_index), &m);
     const ft_node *nodes = NULL;
     size_t n = 0;
     if (!s) s = ft_model_nodes(m, &nodes, &n);
     if (s) {
-        snprintf(a->status, sizeof a->status, "%s", ft_status_message(s));
+        app_status(a, "%s", ft_status_message(s));
         ft_status_free(s);
         ft_model_free(m);
         return -1;
@@ -116,138 +134,29 @@ static int ensure_before(app *a) {
     line_list l = {0};
     model_repr_lines(nodes, n, add_line, &l);
     ft_model_free(m);
-    a->before = l.lines;
-    a->n_before = l.n;
-    a->before_arch = a->arch_index;
+    v->before = l.lines;
+    v->n_before = l.n;
+    v->before_arch = a->arch_index;
     return 0;
 }
 
 // Lines shown: those not inside a folded block (a folded block shows its first line only).
-static size_t visible(app *a, size_t *out, size_t cap) {
+static size_t visible(app *a, model_view *v, size_t *out, size_t cap) {
     size_t n, k = 0;
-    const ft_node *nodes = nodes_of(a, &n);
-    for (size_t i = 0; i < a->n_lines && k < cap; i++) {
-        size_t node = a->lines[i].node;
-        int hidden = a->lines[i].closing && a->folded[node];
+    const ft_node *nodes = nodes_of(a, v, &n);
+    for (size_t i = 0; i < v->n_lines && k < cap; i++) {
+        size_t node = v->lines[i].node;
+        int hidden = v->lines[i].closing && v->folded[node];
         // inside a folded ancestor: an earlier node with smaller depth whose subtree holds this one
-        for (size_t p = node; !hidden && p-- > 0;) {
-            if (nodes[p].depth < nodes[node].depth) {
-                size_t end = p + 1;
-                while (end < n && nodes[end].depth > nodes[p].depth) end++;
-                if (node < end && a->folded[p]) hidden = 1;
-            }
-        }
+        for (size_t p = node; !hidden && p-- > 0;)
+            if (nodes[p].depth < nodes[node].depth && node < transfer_subtree_end(nodes, n, p) && v->folded[p]) hidden = 1;
         if (!hidden) out[k++] = i;
     }
     return k;
 }
 
 // ---------------------------------------------------------------------------------------------
-// blocks
-
-typedef struct {
-    size_t first, end;   // node range [first, end)
-    char name[64];
-    int64_t params, trainable;
-} block;
-
-#define MAX_BLOCKS 32
-
-static size_t subtree_end(const ft_node *nodes, size_t n, size_t i) {
-    size_t end = i + 1;
-    while (end < n && nodes[end].depth > nodes[i].depth) end++;
-    return end;
-}
-
-static void block_add(block *b, size_t *nb, const ft_node *nodes, size_t first, size_t end, const char *name) {
-    if (*nb >= MAX_BLOCKS) return;
-    block *k = &b[(*nb)++];
-    k->first = first;
-    k->end = end;
-    snprintf(k->name, sizeof k->name, "%s", name);
-    k->params = k->trainable = 0;
-    for (size_t i = first; i < end; i++)
-        if (nodes[i].n_children == 0) k->params += nodes[i].params, k->trainable += nodes[i].trainable;
-}
-
-static size_t blocks_of(const ft_node *nodes, size_t n, block *b) {
-    size_t nb = 0;
-    for (size_t i = 1; i < n; i = subtree_end(nodes, n, i)) {
-        if (nodes[i].depth != 1 || nodes[i].params == 0) continue;
-        size_t end = subtree_end(nodes, n, i);
-        int plain = strcmp(nodes[i].type, "Sequential") == 0 && nodes[i].n_children > 0;
-        for (size_t c = i + 1; plain && c < end; c++) plain = nodes[c].n_children == 0;
-        int has_pool = 0;
-        for (size_t c = i + 1; plain && c < end; c++) has_pool |= strcmp(nodes[c].type, "MaxPool2d") == 0;
-        if (!plain || !has_pool) {
-            block_add(b, &nb, nodes, i, end, nodes[i].path);
-            continue;
-        }
-        // VGG's features: one block per stage, ending at each MaxPool2d
-        size_t start = i + 1;
-        for (size_t c = i + 1; c < end; c++) {
-            if (strcmp(nodes[c].type, "MaxPool2d") != 0 && c + 1 < end) continue;
-            char name[64];
-            snprintf(name, sizeof name, "%s.%s-%s", nodes[i].path, nodes[start].key, nodes[c].key);
-            block_add(b, &nb, nodes, start, c + 1, name);
-            start = c + 1;
-        }
-    }
-    return nb;
-}
-
-static ft_status *block_set(app *a, const ft_node *nodes, const block *b, int trainable) {
-    ft_status *s = NULL;
-    for (size_t i = b->first; !s && i < b->end; i++)
-        if (nodes[i].n_children == 0 && nodes[i].params > 0) s = ft_model_set_trainable(a->model, nodes[i].path, trainable);
-    return s;
-}
-
-void model_trainable_spec(app *a, char *buf, size_t len) {
-    buf[0] = '\0';
-    if (!a->model || !a->head_replaced || strcmp(ft_model_arch(a->model), ft_arch_name(a->arch_index)) != 0) return;
-    size_t n;
-    const ft_node *nodes = nodes_of(a, &n);
-    if (n == 0) return;
-    // the seed's own choice (only the head) needs no spec
-    const char *head = ft_model_head_path(a->model);
-    int64_t head_params = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(nodes[i].path, head) == 0) head_params = nodes[i].params;
-    if (nodes[0].trainable == head_params) {
-        for (size_t i = 0; i < n; i++)
-            if (strcmp(nodes[i].path, head) == 0 && nodes[i].trainable == nodes[i].params) return;
-    }
-    if (nodes[0].trainable == nodes[0].params) {
-        snprintf(buf, len, "all");
-        return;
-    }
-    // the fewest paths: a fully trainable module stands for its subtree
-    size_t used = 0;
-    for (size_t i = 1; i < n;) {
-        if (nodes[i].params > 0 && nodes[i].trainable == nodes[i].params) {
-            int w = snprintf(buf + used, len - used, "%s%s", used ? "," : "", nodes[i].path);
-            if (w < 0 || (size_t)w >= len - used) {
-                buf[used] = '\0';
-                return;
-            }
-            used += (size_t)w;
-            i = subtree_end(nodes, n, i);
-        } else {
-            i = nodes[i].trainable == 0 ? subtree_end(nodes, n, i) : i + 1;
-        }
-    }
-    if (used == 0) snprintf(buf, len, "none");
-}
-
-// ---------------------------------------------------------------------------------------------
 // drawing
-
-static int has_batchnorm(const ft_node *nodes, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(nodes[i].type, "BatchNorm", 9) == 0) return 1;
-    return 0;
-}
 
 static void draw_mark(const ft_node *node, const model_line *l) {
     if (l->closing || node->params == 0) {
@@ -261,24 +170,22 @@ static void draw_mark(const ft_node *node, const model_line *l) {
     attroff(style(r));
 }
 
-static void draw_diff(app *a, int top, int rows, int cols) {
-    if (ensure_before(a) != 0) return;
+static void draw_diff(app *a, model_view *v, int top, int rows, int cols) {
+    if (ensure_before(a, v) != 0) return;
     int half = (cols - 3) / 2;
-    size_t n = a->n_lines > a->n_before ? a->n_lines : a->n_before;
+    size_t n = v->n_lines > v->n_before ? v->n_lines : v->n_before;
     attron(style(ROLE_TITLE));
     mvprintw(top, 0, "%-*.*s", half, half, "before: as torchvision builds it (ImageNet's 1000 classes)");
     mvprintw(top, half + 3, "after: the head replaced for %lld classes", (long long)classes_of(a));
     attroff(style(ROLE_TITLE));
-    int body = rows - 2;
-    if (a->model_sel >= (int)n) a->model_sel = n ? (int)n - 1 : 0;
-    if (a->model_sel < a->model_top) a->model_top = a->model_sel;
-    if (a->model_sel >= a->model_top + body) a->model_top = a->model_sel - body + 1;
-    for (int r = 0; r < body && a->model_top + r < (int)n; r++) {
-        size_t i = (size_t)(a->model_top + r);
-        const char *left = i < a->n_before ? a->before[i].text : "";
-        const char *right = i < a->n_lines ? a->lines[i].text : "";
+    list_view *l = &v->list;
+    list_view_layout(l, (int)n, top + 2, 0, rows - 2, cols);
+    for (int r = 0; r < l->rows && l->top + r < (int)n; r++) {
+        size_t i = (size_t)(l->top + r);
+        const char *left = i < v->n_before ? v->before[i].text : "";
+        const char *right = i < v->n_lines ? v->lines[i].text : "";
         int changed = strcmp(left, right) != 0;
-        attr_t at = (int)i == a->model_sel ? style(ROLE_SELECTED) : changed ? style(ROLE_CHANGED) : A_NORMAL;
+        attr_t at = (int)i == l->sel ? style(ROLE_SELECTED) : changed ? style(ROLE_CHANGED) : A_NORMAL;
         attron(at);
         mvprintw(top + 2 + r, 0, "%-*.*s", half, half, left);
         attroff(at);
@@ -290,13 +197,14 @@ static void draw_diff(app *a, int top, int rows, int cols) {
     }
 }
 
-void model_draw(app *a, int top, int rows, int cols) {
-    if (!a->model) {
+static void draw(app *a, void *state, int top, int rows, int cols) {
+    model_view *v = state;
+    if (!v->model) {
         mvaddnstr(top, 2, "no model (press a to build one)", cols - 4);
         return;
     }
     size_t n;
-    const ft_node *nodes = nodes_of(a, &n);
+    const ft_node *nodes = nodes_of(a, v, &n);
     if (n == 0) return;
     char total[48], train[48], frozen[48];
     format_count(total, sizeof total, nodes[0].params);
@@ -304,7 +212,7 @@ void model_draw(app *a, int top, int rows, int cols) {
     format_count(frozen, sizeof frozen, nodes[0].params - nodes[0].trainable);
     move(top, 0);
     attron(style(ROLE_TITLE));
-    printw("%s", ft_model_arch(a->model));
+    printw("%s", ft_model_arch(v->model));
     attroff(style(ROLE_TITLE));
     printw("  total %s  ", total);
     attron(style(ROLE_TRAINABLE));
@@ -314,10 +222,10 @@ void model_draw(app *a, int top, int rows, int cols) {
     attron(style(ROLE_FROZEN));
     printw("frozen %s", frozen);
     attroff(style(ROLE_FROZEN));
-    printw("   %s", a->head_replaced ? "[after head replacement]" : "[before head replacement]");
+    printw("   %s", v->head_replaced ? "[after head replacement]" : "[before head replacement]");
     // blocks, each coloured by its state, and the BatchNorm rule
-    block b[MAX_BLOCKS];
-    size_t nb = blocks_of(nodes, n, b);
+    transfer_block b[TRANSFER_MAX_BLOCKS];
+    size_t nb = transfer_blocks(nodes, n, b);
     move(top + 1, 0);
     printw("blocks:");
     for (size_t k = 0; k < nb; k++) {
@@ -328,30 +236,28 @@ void model_draw(app *a, int top, int rows, int cols) {
         attroff(style(r));
     }
     move(top + 2, 0);
-    if (has_batchnorm(nodes, n))
-        printw("BatchNorm in frozen layers: %s", a->tr_bn ? "train - batch statistics; the running statistics drift although frozen (the seed)"
-                                                         : "eval - the running statistics stay as loaded (frost's default)");
+    if (transfer_has_batchnorm(nodes, n))
+        printw("BatchNorm in frozen layers: %s", a->bn_train ? "train - batch statistics; the running statistics drift although frozen (the seed)"
+                                                            : "eval - the running statistics stay as loaded (frost's default)");
     else
-        printw("BatchNorm: none in %s", ft_model_arch(a->model));
-    if (a->diff) {
-        draw_diff(a, top + 4, rows - 4, cols);
+        printw("BatchNorm: none in %s", ft_model_arch(v->model));
+    if (v->diff) {
+        draw_diff(a, v, top + 4, rows - 4, cols);
         return;
     }
-    size_t *vis = malloc((a->n_lines ? a->n_lines : 1) * sizeof *vis);
-    size_t nv = vis ? visible(a, vis, a->n_lines) : 0;
-    if (a->model_sel >= (int)nv) a->model_sel = nv ? (int)nv - 1 : 0;
-    int body = rows - 4;
-    if (a->model_sel < a->model_top) a->model_top = a->model_sel;
-    if (a->model_sel >= a->model_top + body) a->model_top = a->model_sel - body + 1;
-    for (int r = 0; r < body && a->model_top + r < (int)nv; r++) {
-        const model_line *l = &a->lines[vis[a->model_top + r]];
+    size_t *vis = malloc((v->n_lines ? v->n_lines : 1) * sizeof *vis);
+    size_t nv = vis ? visible(a, v, vis, v->n_lines) : 0;
+    list_view *l = &v->list;
+    list_view_layout(l, (int)nv, top + 4, 0, rows - 4, cols);
+    for (int r = 0; r < l->rows && l->top + r < (int)nv; r++) {
+        const model_line *line = &v->lines[vis[l->top + r]];
         move(top + 4 + r, 0);
-        draw_mark(&nodes[l->node], l);
+        draw_mark(&nodes[line->node], line);
         addch(' ');
-        int sel = a->model_top + r == a->model_sel;
+        int sel = l->top + r == l->sel;
         if (sel) attron(style(ROLE_SELECTED));
-        addnstr(l->text, cols - 13 > 0 ? cols - 13 : 0);
-        if (!l->closing && a->folded[l->node]) addstr(" ...");
+        addnstr(line->text, cols - 13 > 0 ? cols - 13 : 0);
+        if (!line->closing && v->folded[line->node]) addstr(" ...");
         if (sel) attroff(style(ROLE_SELECTED));
     }
     free(vis);
@@ -360,115 +266,146 @@ void model_draw(app *a, int top, int rows, int cols) {
 // ---------------------------------------------------------------------------------------------
 // keys
 
-static void block_step(app *a, const ft_node *nodes, size_t n, int freeze, ft_status **s) {
-    block b[MAX_BLOCKS];
-    size_t nb = blocks_of(nodes, n, b);
+static void block_step(app *a, model_view *v, const ft_node *nodes, size_t n, int freeze, ft_status **s) {
+    transfer_block b[TRANSFER_MAX_BLOCKS];
+    size_t nb = transfer_blocks(nodes, n, b);
     if (freeze) {   // the first block from the input that still trains
         for (size_t k = 0; k < nb; k++)
             if (b[k].trainable > 0) {
-                *s = block_set(a, nodes, &b[k], 0);
-                snprintf(a->status, sizeof a->status, "froze %s", b[k].name);
+                *s = transfer_block_set(v->model, nodes, &b[k], 0);
+                app_status(a, "froze %s", b[k].name);
                 return;
             }
-        snprintf(a->status, sizeof a->status, "every block is frozen");
+        app_status(a, "every block is frozen");
     } else {   // the last block from the head that is not all trainable
         for (size_t k = nb; k-- > 0;)
             if (b[k].trainable < b[k].params) {
-                *s = block_set(a, nodes, &b[k], 1);
-                snprintf(a->status, sizeof a->status, "thawed %s", b[k].name);
+                *s = transfer_block_set(v->model, nodes, &b[k], 1);
+                app_status(a, "thawed %s", b[k].name);
                 return;
             }
-        snprintf(a->status, sizeof a->status, "every block is trainable");
+        app_status(a, "every block is trainable");
     }
 }
 
-void model_act(app *a, app_action act, int rows) {
-    size_t *vis = malloc((a->n_lines ? a->n_lines : 1) * sizeof *vis);
-    size_t nv = vis && a->model ? visible(a, vis, a->n_lines) : 0;
-    const model_line *sel = nv && !a->diff ? &a->lines[vis[a->model_sel < (int)nv ? a->model_sel : (int)nv - 1]] : NULL;
+static void act(app *a, void *state, app_action action) {
+    model_view *v = state;
+    size_t *vis = malloc((v->n_lines ? v->n_lines : 1) * sizeof *vis);
+    size_t nv = vis && v->model ? visible(a, v, vis, v->n_lines) : 0;
+    int at = v->list.sel < (int)nv ? v->list.sel : (int)nv - 1;
+    const model_line *sel = nv && !v->diff ? &v->lines[vis[at]] : NULL;
     ft_status *s = NULL;
     size_t n = 0;
-    const ft_node *nodes = a->model ? nodes_of(a, &n) : NULL;
-    int last = a->diff ? (int)(a->n_lines > a->n_before ? a->n_lines : a->n_before) - 1 : (int)nv - 1;
-    switch (act) {
-    case ACT_UP: a->model_sel--; break;
-    case ACT_DOWN: a->model_sel++; break;
-    case ACT_PAGE_UP: a->model_sel -= rows - 6; break;
-    case ACT_PAGE_DOWN: a->model_sel += rows - 6; break;
-    case ACT_HOME: a->model_sel = 0; break;
-    case ACT_END: a->model_sel = last; break;
-    case ACT_MOUSE:
-        // a click on a line of the tree selects it (the tree starts 6 rows down: title, blank, 3 info, blank)
-        if (a->mouse_y >= 6) a->model_sel = a->model_top + a->mouse_y - 6;
-        break;
+    const ft_node *nodes = v->model ? nodes_of(a, v, &n) : NULL;
+    if (list_view_act(&v->list, action, a->mouse_y, a->mouse_x)) {
+        free(vis);
+        return;
+    }
+    switch (action) {
     case ACT_NEXT_ARCH:
     case ACT_PREV_ARCH:
-        a->arch_index = (a->arch_index + (act == ACT_NEXT_ARCH ? 1 : ft_arch_count() - 1)) % ft_arch_count();
-        model_rebuild(a);
+        a->arch_index = (a->arch_index + (action == ACT_NEXT_ARCH ? 1 : ft_arch_count() - 1)) % ft_arch_count();
+        rebuild(a, v);
         break;
     case ACT_TOGGLE_HEAD:
-        a->head_replaced = !a->head_replaced;
-        model_rebuild(a);
+        v->head_replaced = !v->head_replaced;
+        rebuild(a, v);
         break;
     case ACT_DIFF:
-        a->diff = !a->diff;
-        if (a->diff) {
-            if (!a->head_replaced) {   // the right side is the replaced head
-                a->head_replaced = 1;
-                model_rebuild(a);
+        v->diff = !v->diff;
+        if (v->diff) {
+            if (!v->head_replaced) {   // the right side is the replaced head
+                v->head_replaced = 1;
+                rebuild(a, v);
             }
-            if (ensure_before(a) == 0) {   // show the first changed line
-                for (size_t i = 0; i < a->n_lines && i < a->n_before; i++)
-                    if (strcmp(a->lines[i].text, a->before[i].text) != 0) {
-                        a->model_sel = (int)i;
-                        a->model_top = i > 4 ? (int)i - 4 : 0;
+            if (ensure_before(a, v) == 0) {   // show the first changed line
+                for (size_t i = 0; i < v->n_lines && i < v->n_before; i++)
+                    if (strcmp(v->lines[i].text, v->before[i].text) != 0) {
+                        v->list.sel = (int)i;
+                        v->list.top = i > 4 ? (int)i - 4 : 0;
                         break;
                     }
-                snprintf(a->status, sizeof a->status, "side by side: changed lines highlighted (d: back to the tree)");
+                app_status(a, "side by side: changed lines highlighted (d: back to the tree)");
             }
         } else {
-            a->model_sel = a->model_top = 0;
+            v->list.sel = v->list.top = 0;
         }
         break;
     case ACT_TOGGLE_FREEZE:
         if (sel && nodes && nodes[sel->node].params > 0) {
             const ft_node *node = &nodes[sel->node];
             int thaw = node->trainable < node->params;
-            s = ft_model_set_trainable(a->model, node->path, thaw);
-            snprintf(a->status, sizeof a->status, "%s %s", thaw ? "thawed" : "froze", node->path[0] ? node->path : "the whole model");
+            s = ft_model_set_trainable(v->model, node->path, thaw);
+            app_status(a, "%s %s", thaw ? "thawed" : "froze", node->path[0] ? node->path : "the whole model");
         }
         break;
     case ACT_BLOCK_FREEZE:
     case ACT_BLOCK_THAW:
-        if (nodes && n) block_step(a, nodes, n, act == ACT_BLOCK_FREEZE, &s);
+        if (nodes && n) block_step(a, v, nodes, n, action == ACT_BLOCK_FREEZE, &s);
         break;
     case ACT_BN_MODE:
-        a->tr_bn = !a->tr_bn;   // shared with the Train screen's BatchNorm field
-        snprintf(a->status, sizeof a->status, "BatchNorm in frozen layers: %s (the Train screen uses it)",
-                 a->tr_bn ? "train, as the seed" : "eval");
+        a->bn_train = !a->bn_train;   // the Train screen's BatchNorm field too
+        app_status(a, "BatchNorm in frozen layers: %s (the Train screen uses it)", a->bn_train ? "train, as the seed" : "eval");
         break;
     case ACT_FREEZE_BACKBONE:
-        if (a->model) {
-            s = ft_model_set_trainable(a->model, "", 0);
-            if (!s) s = ft_model_set_trainable(a->model, ft_model_head_path(a->model), 1);
-            snprintf(a->status, sizeof a->status, "everything frozen but %s", ft_model_head_path(a->model));
+        if (v->model) {
+            s = ft_model_set_trainable(v->model, "", 0);
+            if (!s) s = ft_model_set_trainable(v->model, ft_model_head_path(v->model), 1);
+            app_status(a, "everything frozen but %s", ft_model_head_path(v->model));
         }
         break;
     case ACT_UNFREEZE_ALL:
-        if (a->model) {
-            s = ft_model_set_trainable(a->model, "", 1);
-            snprintf(a->status, sizeof a->status, "every parameter trainable");
+        if (v->model) {
+            s = ft_model_set_trainable(v->model, "", 1);
+            app_status(a, "every parameter trainable");
         }
         break;
     case ACT_FOLD:
-        if (sel && nodes && nodes[sel->node].n_children > 0) a->folded[sel->node] = !a->folded[sel->node];
+        if (sel && nodes && nodes[sel->node].n_children > 0) v->folded[sel->node] = !v->folded[sel->node];
         break;
     default: break;
     }
     if (s) {
-        snprintf(a->status, sizeof a->status, "%s", ft_status_message(s));
+        app_status(a, "%s", ft_status_message(s));
         ft_status_free(s);
     }
-    if (a->model_sel < 0) a->model_sel = 0;
+    publish(a, v);
     free(vis);
 }
+
+// ---------------------------------------------------------------------------------------------
+
+static void *create(app *a) {
+    (void)a;
+    return calloc(1, sizeof(model_view));
+}
+
+// The model is built the first time the screen comes to the front (a VGG takes seconds).
+static void enter(app *a, void *state) {
+    model_view *v = state;
+    if (v->model) return;
+    app_status(a, "building %s...", ft_arch_name(a->arch_index));
+    app_draw(a);
+    rebuild(a, v);
+}
+
+static void poll(app *a, void *state) { (void)a, (void)state; }
+
+static void destroy(app *a, void *state) {
+    (void)a;
+    model_view *v = state;
+    drop_model(v);
+    free_line_list(v->before, v->n_before);
+    free(v);
+}
+
+const screen screen_model = {
+    .title = "2 Model",
+    .wheel_lines = 3,
+    .create = create,
+    .enter = enter,
+    .poll = poll,
+    .draw = draw,
+    .act = act,
+    .destroy = destroy,
+};

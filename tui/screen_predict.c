@@ -1,6 +1,6 @@
 // screen_predict.c — screen 4: what a trained model says about the dataset's images.
 //
-// The model comes from the Train screen (predict_set_model), from --checkpoint on the first visit,
+// The model comes from the Train screen (offered through the app), from --checkpoint on the first visit,
 // or from 'o' (a path typed on the status line). Left: the valid split's images, then train's;
 // right: the selected image's preview and its top-k classes as bars. 'e' evaluates the whole valid
 // split; the results pane shows the accuracy, the confusion matrix and the most confidently wrong
@@ -15,10 +15,11 @@
 
 #include "app.h"
 #include "checkpoint.h"
+#include "list_view.h"
 #include "predict.h"
 #include "preview.h"
 #include "style.h"
-#include "term.h"
+#include "transfer.h"
 
 #define TOP_K 5
 #define PREVIEW_AHEAD 8     // a preview job predicts the selected image and the next ones not yet done
@@ -28,17 +29,22 @@
 enum { JOB_NONE, JOB_PREVIEW, JOB_EVAL };
 enum { FOCUS_LIST, FOCUS_RESULTS };
 
-struct predict_view {
+typedef struct {
     int checkpoint_tried;      // opts->checkpoint opened (or tried) once
-    char open_path[1024];      // a checkpoint to open at the next poll ("" none)
+    char open_path[1024];      // a checkpoint to open ("" none): once "opening ..." has been drawn
+    int open_drawn;
     char notice[600];          // why there is no model to use (a load error, classes that do not fit)
+    ft_model *model;           // the model to predict with (owned)
+    char source[1024];         // where it came from, as shown
     predictor pred;
     int have_pred;
     // the images: valid first, then train (pointers into a->d)
     size_t n_images, n_valid;
     const dataset_item **items;
     predict_outcome *cache;    // per image; ok or error once predicted
-    int sel, list_top, focus;
+    list_view images;          // the list of images (the selected one is previewed)
+    list_view wrongs;          // the evaluation's most confident mistakes
+    int focus;
     // the job in flight
     predict_job *job;
     int job_kind;
@@ -48,26 +54,22 @@ struct predict_view {
     int have_eval;
     predict_score score;
     size_t *wrong_image;       // score.wrong[k] -> image index
-    int wrong_sel, wrong_top;
-};
+} predict_view;
 
 // ---------------------------------------------------------------------------------------------
 // state
 
-static struct predict_view *view(app *a) {
-    if (!a->pr) {
-        a->pr = calloc(1, sizeof *a->pr);
-        if (!a->pr) return NULL;
-    }
-    struct predict_view *v = a->pr;
-    if (!v->items && a->have_dataset && a->d.valid.n_items + a->d.train.n_items > 0) {
+static void *create(app *a) {
+    predict_view *v = calloc(1, sizeof *v);
+    if (!v) return NULL;
+    if (a->have_dataset && a->d.valid.n_items + a->d.train.n_items > 0) {
         size_t n = a->d.valid.n_items + a->d.train.n_items;
         v->items = calloc(n, sizeof *v->items);
         v->cache = calloc(n, sizeof *v->cache);
         if (!v->items || !v->cache) {
             free(v->items), free(v->cache);
-            v->items = NULL, v->cache = NULL;
-            return v;
+            free(v);
+            return NULL;
         }
         for (size_t i = 0; i < a->d.valid.n_items; i++) v->items[i] = &a->d.valid.items[i];
         for (size_t i = 0; i < a->d.train.n_items; i++) v->items[a->d.valid.n_items + i] = &a->d.train.items[i];
@@ -85,12 +87,9 @@ static void outcome_clear(predict_outcome *o) {
 }
 
 // Waits for the job in flight (cancelled first) and drops its results.
-static void job_drop(struct predict_view *v) {
+static void job_drop(predict_view *v) {
     if (!v->job) return;
-    predict_job_cancel(v->job);
-    predict_results res;
-    predict_job_join(v->job, &res);
-    predict_results_free(&res);
+    predict_job_free(v->job);
     v->job = NULL;
     v->job_kind = JOB_NONE;
     free(v->job_map);
@@ -98,38 +97,37 @@ static void job_drop(struct predict_view *v) {
 }
 
 // Forgets every result (a new model, or none).
-static void results_clear(struct predict_view *v) {
+static void results_clear(predict_view *v) {
     for (size_t i = 0; v->cache && i < v->n_images; i++) outcome_clear(&v->cache[i]);
     predict_score_free(&v->score);
     free(v->wrong_image);
     v->wrong_image = NULL;
     v->have_eval = 0;
     v->eval_wanted = 0;
-    v->wrong_sel = v->wrong_top = 0;
+    v->wrongs.sel = v->wrongs.top = 0;
     v->focus = FOCUS_LIST;
 }
 
-static void model_drop(app *a, struct predict_view *v) {
+static void model_drop(predict_view *v) {
     job_drop(v);
     results_clear(v);
     if (v->have_pred) predictor_free(&v->pred);
     v->have_pred = 0;
-    ft_model_free(a->pr_model);
-    a->pr_model = NULL;
-    a->pr_source[0] = '\0';
+    ft_model_free(v->model);
+    v->model = NULL;
+    v->source[0] = '\0';
 }
 
-// Takes m (owned by the app from now on) with its class names and preprocessing.
-static int model_take(app *a, struct predict_view *v, ft_model *m, const char *const *names, int64_t n,
+// Takes m (owned by the screen from now on) with its class names and preprocessing.
+static int model_take(app *a, predict_view *v, ft_model *m, const char *const *names, int64_t n,
                       const transform_params *tf, const char *source) {
-    if (a->pr_model == m) a->pr_model = NULL;   // handed the model in use again: keep it
-    model_drop(a, v);
-    a->pr_model = m;
-    snprintf(a->pr_source, sizeof a->pr_source, "%s", source ? source : "");
+    model_drop(v);
+    v->model = m;
+    snprintf(v->source, sizeof v->source, "%s", source ? source : "");
     char err[512];
     if (predictor_init(&v->pred, m, names, n, tf, source, err, sizeof err) != 0) {
         snprintf(v->notice, sizeof v->notice, "%s", err);
-        snprintf(a->status, sizeof a->status, "%s", err);
+        app_status(a, "%s", err);
         return -1;
     }
     v->have_pred = 1;
@@ -137,47 +135,44 @@ static int model_take(app *a, struct predict_view *v, ft_model *m, const char *c
     return 0;
 }
 
-void predict_set_model(app *a, ft_model *m, const char *source, const transform_params *tf) {
-    struct predict_view *v = view(a);
-    if (!v) {
-        ft_model_free(m);
-        return;
-    }
+// The model the Train screen offered after a run; its classes are the dataset's.
+static void take_offer(app *a, predict_view *v) {
+    ft_model *m = a->offer.model;
+    a->offer.model = NULL;
     if (!a->have_dataset) {   // no class names to give it
-        model_drop(a, v);
+        model_drop(v);
         ft_model_free(m);
         snprintf(v->notice, sizeof v->notice, "no dataset, so no class names for the trained model");
         return;
     }
-    if (model_take(a, v, m, (const char *const *)a->d.classes, (int64_t)a->d.n_classes, tf, source) == 0)
-        snprintf(a->status, sizeof a->status, "Predict (4) uses %s", source ? source : "the trained model");
+    model_take(a, v, m, (const char *const *)a->d.classes, (int64_t)a->d.n_classes, &a->offer.tf, a->offer.source);
 }
 
 // Opens a checkpoint on the UI thread; its classes must be the dataset's, in the same order.
-static void open_checkpoint(app *a, struct predict_view *v, const char *path) {
+static void open_checkpoint(app *a, predict_view *v, const char *path) {
     ft_model *m = NULL;
     checkpoint_meta meta;
     char err[512];
     if (checkpoint_load(path, &m, &meta, err, sizeof err) != 0) {
         snprintf(v->notice, sizeof v->notice, "%s", err);
-        snprintf(a->status, sizeof a->status, "%s", err);
+        app_status(a, "%s", err);
         return;
     }
     if (a->have_dataset) {
-        int fits = (size_t)meta.num_classes == a->d.n_classes;
-        for (size_t c = 0; fits && c < a->d.n_classes; c++) fits = strcmp(meta.class_names[c], a->d.classes[c]) == 0;
+        int fits = transfer_classes_match((const char *const *)meta.class_names, (size_t)meta.num_classes,
+                                          (const char *const *)a->d.classes, a->d.n_classes);
         if (!fits) {
             snprintf(v->notice, sizeof v->notice,
                      "%.300s does not fit this dataset: its %lld classes are not the dataset's %zu (same names, same order)",
                      path, (long long)meta.num_classes, a->d.n_classes);
-            snprintf(a->status, sizeof a->status, "%.500s", v->notice);
+            app_status(a, "%.500s", v->notice);
             checkpoint_meta_free(&meta);
             ft_model_free(m);
             return;
         }
     }
     if (model_take(a, v, m, (const char *const *)meta.class_names, meta.num_classes, &meta.tf, path) == 0)
-        snprintf(a->status, sizeof a->status, "opened %.400s (%s, %lld classes, %dx%d input)", path, meta.arch,
+        app_status(a, "opened %.400s (%s, %lld classes, %dx%d input)", path, meta.arch,
                  (long long)meta.num_classes, meta.tf.size, meta.tf.size);
     checkpoint_meta_free(&meta);
 }
@@ -185,12 +180,12 @@ static void open_checkpoint(app *a, struct predict_view *v, const char *path) {
 // ---------------------------------------------------------------------------------------------
 // jobs
 
-static void start_job(app *a, struct predict_view *v, int kind, const size_t *images, size_t n) {
+static void start_job(app *a, predict_view *v, int kind, const size_t *images, size_t n) {
     const char **paths = calloc(n, sizeof *paths);
     int *labels = calloc(n, sizeof *labels);
     size_t *map = calloc(n, sizeof *map);
     if (!paths || !labels || !map) {
-        snprintf(a->status, sizeof a->status, "predict: out of memory");
+        app_status(a, "predict: out of memory");
         free(paths), free(labels), free(map);
         return;
     }
@@ -205,17 +200,17 @@ static void start_job(app *a, struct predict_view *v, int kind, const size_t *im
     free(labels);
     if (!v->job) {
         free(map);
-        snprintf(a->status, sizeof a->status, "%s", err);
+        app_status(a, "%s", err);
         return;
     }
     v->job_kind = kind;
     v->job_map = map;
 }
 
-static void start_eval(app *a, struct predict_view *v) {
+static void start_eval(app *a, predict_view *v) {
     v->eval_wanted = 0;
     if (v->n_valid == 0) {
-        snprintf(a->status, sizeof a->status, "no valid split to evaluate");
+        app_status(a, "no valid split to evaluate");
         return;
     }
     size_t *all = malloc(v->n_valid * sizeof *all);
@@ -223,26 +218,27 @@ static void start_eval(app *a, struct predict_view *v) {
     for (size_t i = 0; i < v->n_valid; i++) all[i] = i;
     start_job(a, v, JOB_EVAL, all, v->n_valid);
     free(all);
-    if (v->job) snprintf(a->status, sizeof a->status, "evaluating the valid split (e again: stop)");
+    if (v->job) app_status(a, "evaluating the valid split (e again: stop)");
 }
 
 // The selected image and the next few without a result.
-static void start_preview(app *a, struct predict_view *v) {
-    if (v->sel < 0 || (size_t)v->sel >= v->n_images) return;
+static void start_preview(app *a, predict_view *v) {
+    if (v->images.sel < 0 || (size_t)v->images.sel >= v->n_images) return;
     size_t want[PREVIEW_AHEAD], n = 0;
-    for (size_t i = (size_t)v->sel; i < v->n_images && n < PREVIEW_AHEAD; i++) {
+    for (size_t i = (size_t)v->images.sel; i < v->n_images && n < PREVIEW_AHEAD; i++) {
         const predict_outcome *o = &v->cache[i];
         if (!o->ok && !o->error) want[n++] = i;
-        else if (i == (size_t)v->sel) return;   // already known
+        else if (i == (size_t)v->images.sel) return;   // already known
     }
     if (n) start_job(a, v, JOB_PREVIEW, want, n);
 }
 
 // The job has finished: its results go into the cache (and the score, for an evaluation).
-static void finish_job(app *a, struct predict_view *v) {
+static void finish_job(app *a, predict_view *v) {
     predict_results res;
     int kind = v->job_kind;
-    int rc = predict_job_join(v->job, &res);
+    int rc = predict_job_result(v->job, &res);
+    predict_job_free(v->job);
     v->job = NULL;
     v->job_kind = JOB_NONE;
     for (size_t k = 0; k < res.n; k++) {
@@ -253,9 +249,9 @@ static void finish_job(app *a, struct predict_view *v) {
         memset(o, 0, sizeof *o);
     }
     if (rc < 0) {
-        snprintf(a->status, sizeof a->status, "%s", res.error);
+        app_status(a, "%s", res.error);
     } else if (kind == JOB_EVAL && rc == 1) {
-        snprintf(a->status, sizeof a->status, "evaluation stopped");
+        app_status(a, "evaluation stopped");
     } else if (kind == JOB_EVAL) {
         predict_score_free(&v->score);
         free(v->wrong_image);
@@ -264,9 +260,9 @@ static void finish_job(app *a, struct predict_view *v) {
         v->wrong_image = calloc(v->score.n_wrong ? v->score.n_wrong : 1, sizeof *v->wrong_image);
         for (size_t k = 0; v->wrong_image && k < v->score.n_wrong; k++) v->wrong_image[k] = v->job_map[v->score.wrong[k].item];
         v->have_eval = v->wrong_image != NULL;
-        v->wrong_sel = v->wrong_top = 0;
+        v->wrongs.sel = v->wrongs.top = 0;
         v->focus = FOCUS_RESULTS;
-        snprintf(a->status, sizeof a->status, "valid split: accuracy %.2f%% (%zu of %zu images)",
+        app_status(a, "valid split: accuracy %.2f%% (%zu of %zu images)",
                  v->score.images ? 100.0 * (double)v->score.correct / (double)v->score.images : 0.0, v->score.correct,
                  v->score.images);
     }
@@ -275,42 +271,40 @@ static void finish_job(app *a, struct predict_view *v) {
     predict_results_free(&res);
 }
 
-void predict_poll(app *a) {
-    if (a->screen != SCREEN_PREDICT && !a->pr) return;
-    struct predict_view *v = view(a);
-    if (!v) return;
-    if (a->screen == SCREEN_PREDICT && !v->checkpoint_tried) {
-        v->checkpoint_tried = 1;
-        // opened at the next tick, so "opening ..." is on the screen meanwhile
-        if (a->opts && a->opts->checkpoint && !a->pr_model) {
-            snprintf(v->open_path, sizeof v->open_path, "%s", a->opts->checkpoint);
-            return;
-        }
-    }
-    if (v->open_path[0]) {
+// The first time it comes to the front, --checkpoint is opened (at the next tick, so "opening ..." is
+// on the screen meanwhile).
+static void enter(app *a, void *state) {
+    predict_view *v = state;
+    if (v->checkpoint_tried) return;
+    v->checkpoint_tried = 1;
+    if (a->opts && a->opts->checkpoint && !v->model) snprintf(v->open_path, sizeof v->open_path, "%s", a->opts->checkpoint);
+}
+
+static void poll(app *a, void *state) {
+    predict_view *v = state;
+    if (a->offer.model) take_offer(a, v);
+    if (v->open_path[0] && v->open_drawn) {
         char path[1024];
         snprintf(path, sizeof path, "%s", v->open_path);
         v->open_path[0] = '\0';
+        v->open_drawn = 0;
         open_checkpoint(a, v, path);
     }
-    if (v->job && predict_job_finished(v->job)) finish_job(a, v);
+    if (v->job && predict_job_done(v->job)) finish_job(a, v);
     if (v->job || !v->have_pred || !v->cache) return;
     if (v->eval_wanted)
         start_eval(a, v);
-    else if (a->screen == SCREEN_PREDICT)
+    else if (app_in_front(a, &screen_predict))
         start_preview(a, v);
 }
 
-void predict_free(app *a) {
-    struct predict_view *v = a->pr;
-    if (!v) return;
-    job_drop(v);
-    results_clear(v);
-    if (v->have_pred) predictor_free(&v->pred);
+static void destroy(app *a, void *state) {
+    (void)a;
+    predict_view *v = state;
+    model_drop(v);
     free(v->cache);
     free(v->items);
     free(v);
-    a->pr = NULL;   // the model itself is the app's (a->pr_model)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -354,23 +348,20 @@ static const char *shown_path(const app *a, const char *path) {
     return path;
 }
 
-static const char *class_name(const struct predict_view *v, int c) {
+static const char *class_name(const predict_view *v, int c) {
     return c >= 0 && c < v->pred.n_classes ? v->pred.class_names[c] : "?";
 }
 
-static void draw_list(app *a, struct predict_view *v, int top, int rows, int width) {
+static void draw_list(app *a, predict_view *v, int top, int rows, int width) {
     g_right = width;
     attron(style(ROLE_TITLE));
     put_fmt(top, 0, "images: valid %zu, train %zu", v->n_valid, v->n_images - v->n_valid);
     attroff(style(ROLE_TITLE));
     int shown = rows - 1;
     if (shown < 1) return;
-    if (v->sel < v->list_top) v->list_top = v->sel;
-    if (v->sel >= v->list_top + shown) v->list_top = v->sel - shown + 1;
-    if ((size_t)v->list_top + (size_t)shown > v->n_images)   // a taller window: fill it
-        v->list_top = v->n_images > (size_t)shown ? (int)(v->n_images - (size_t)shown) : 0;
-    for (int r = 0; r < shown && (size_t)(v->list_top + r) < v->n_images; r++) {
-        size_t i = (size_t)(v->list_top + r);
+    list_view_layout(&v->images, (int)v->n_images, top + 1, 0, shown, width);
+    for (int r = 0; r < shown && (size_t)(v->images.top + r) < v->n_images; r++) {
+        size_t i = (size_t)(v->images.top + r);
         int y = top + 1 + r;
         const predict_outcome *o = &v->cache[i];
         const char *mark = " ";
@@ -386,7 +377,7 @@ static void draw_list(app *a, struct predict_view *v, int top, int rows, int wid
         attron(style(role));
         mvaddstr(y, 0, mark);
         attroff(style(role));
-        attr_t sel = (int)i == v->sel ? (v->focus == FOCUS_LIST ? style(ROLE_SELECTED) : A_BOLD) : 0;
+        attr_t sel = (int)i == v->images.sel ? (v->focus == FOCUS_LIST ? style(ROLE_SELECTED) : A_BOLD) : 0;
         attron(sel);
         put_clean(y, 2, shown_path(a, v->items[i]->path), width - 3);
         attroff(sel);
@@ -394,7 +385,7 @@ static void draw_list(app *a, struct predict_view *v, int top, int rows, int wid
 }
 
 // The top-k classes of an outcome as bars, from row y; returns the next row.
-static int draw_topk(struct predict_view *v, const predict_outcome *o, int truth, int y, int x, int width, int last) {
+static int draw_topk(predict_view *v, const predict_outcome *o, int truth, int y, int x, int width, int last) {
     int k_max = v->pred.n_classes < TOP_K ? (int)v->pred.n_classes : TOP_K;
     int name_w = 4;
     for (int k = 0; k < k_max; k++) {
@@ -421,7 +412,7 @@ static int draw_topk(struct predict_view *v, const predict_outcome *o, int truth
 }
 
 // The preview of image i and what the model says about it, in the box (top, left, rows, width).
-static void draw_image(app *a, struct predict_view *v, size_t i, int top, int left, int rows, int width) {
+static void draw_image(app *a, predict_view *v, size_t i, int top, int left, int rows, int width) {
     const dataset_item *it = v->items[i];
     g_right = left + width;
     int k_rows = (v->pred.n_classes < TOP_K ? (int)v->pred.n_classes : TOP_K) + 3;
@@ -455,7 +446,7 @@ static void draw_image(app *a, struct predict_view *v, size_t i, int top, int le
     }
 }
 
-static void draw_results(app *a, struct predict_view *v, int top, int rows, int width) {
+static void draw_results(app *a, predict_view *v, int top, int rows, int width) {
     const predict_score *s = &v->score;
     int y = top, last = top + rows - 1;
     g_right = width;
@@ -505,30 +496,26 @@ static void draw_results(app *a, struct predict_view *v, int top, int rows, int 
     }
     int shown = last - y + 1;
     if (shown < 1) return;
-    if (v->wrong_sel < v->wrong_top) v->wrong_top = v->wrong_sel;
-    if (v->wrong_sel >= v->wrong_top + shown) v->wrong_top = v->wrong_sel - shown + 1;
-    if ((size_t)v->wrong_top + (size_t)shown > s->n_wrong)
-        v->wrong_top = s->n_wrong > (size_t)shown ? (int)(s->n_wrong - (size_t)shown) : 0;
-    for (int r = 0; r < shown && (size_t)(v->wrong_top + r) < s->n_wrong; r++, y++) {
-        size_t k = (size_t)(v->wrong_top + r);
+    list_view_layout(&v->wrongs, (int)s->n_wrong, y, 0, shown, width);
+    for (int r = 0; r < shown && (size_t)(v->wrongs.top + r) < s->n_wrong; r++, y++) {
+        size_t k = (size_t)(v->wrongs.top + r);
         const predict_wrong *w = &s->wrong[k];
         char line[1024];
         snprintf(line, sizeof line, "%6.2f%%  %s -> %s  %s", 100.0 * w->prob, class_name(v, w->truth),
                  class_name(v, w->pred), shown_path(a, v->items[v->wrong_image[k]]->path));
-        attr_t at = (int)k == v->wrong_sel && v->focus == FOCUS_RESULTS ? style(ROLE_SELECTED) : 0;
+        attr_t at = (int)k == v->wrongs.sel && v->focus == FOCUS_RESULTS ? style(ROLE_SELECTED) : 0;
         attron(at);
         put_clean(y, 2, line, width - 2);
         attroff(at);
     }
 }
 
-void predict_draw(app *a, int top, int rows, int cols) {
-    struct predict_view *v = view(a);
-    if (!v) return;
+static void draw(app *a, void *state, int top, int rows, int cols) {
+    predict_view *v = state;
     g_right = cols;
-    if (v->open_path[0] || (!v->checkpoint_tried && a->opts && a->opts->checkpoint && !a->pr_model)) {
-        put_fmt(top, 2, "opening %.*s ...", cols - 16 > 0 ? cols - 16 : 0,
-                 v->open_path[0] ? v->open_path : a->opts->checkpoint);
+    if (v->open_path[0]) {
+        put_fmt(top, 2, "opening %.*s ...", cols - 16 > 0 ? cols - 16 : 0, v->open_path);
+        v->open_drawn = 1;
         return;
     }
     if (!v->have_pred) {
@@ -548,9 +535,10 @@ void predict_draw(app *a, int top, int rows, int cols) {
     attron(style(ROLE_DIM));
     put_fmt(top, 0, "model: ");
     attroff(style(ROLE_DIM));
-    put_clean(top, 7, a->pr_source, cols / 2 - 8);
+    put_clean(top, 7, v->source, cols / 2 - 8);
     if (v->job_kind == JOB_EVAL) {
-        size_t done = predict_job_done(v->job), total = predict_job_total(v->job);
+        size_t done, total;
+        predict_job_poll(v->job, &done, &total);
         int x = cols / 2;
         put_fmt(top, x, "evaluating %zu/%zu ", done, total);
         style_bar(top, x + 22, cols - x - 24, total ? (double)done / (double)total : 0, ROLE_BAR);
@@ -569,102 +557,61 @@ void predict_draw(app *a, int top, int rows, int cols) {
         int res_w = cols * 3 / 5;
         draw_results(a, v, body, brows, res_w - 1);
         if (v->score.n_wrong)
-            draw_image(a, v, v->wrong_image[v->wrong_sel], body, res_w + 1, brows, cols - res_w - 2);
+            draw_image(a, v, v->wrong_image[v->wrongs.sel], body, res_w + 1, brows, cols - res_w - 2);
         return;
     }
     draw_list(a, v, body, brows, left_w);
-    draw_image(a, v, (size_t)v->sel, body, left_w + 1, brows, cols - left_w - 2);
+    draw_image(a, v, (size_t)v->images.sel, body, left_w + 1, brows, cols - left_w - 2);
 }
 
 // ---------------------------------------------------------------------------------------------
 // keys
 
-// Edits a path on the status line (UI thread, its own key loop; the trainer's events keep being
-// drained). 1: Enter with a path in buf; 0: Esc or empty.
-static int prompt_path(app *a, const char *label, char *buf, size_t len) {
-    size_t n = strlen(buf);
-    curs_set(1);
-    int done = -1;
-    while (done < 0 && !term_quit_requested()) {
-        int row = LINES - 2;
-        move(row, 0);
-        clrtoeol();
-        mvaddnstr(row, 0, label, COLS);
-        int x = (int)strlen(label), room = COLS - x - 1;
-        const char *shown = buf + (n > (size_t)room && room > 0 ? n - (size_t)room : 0);
-        if (room > 0) mvaddnstr(row, x, shown, room);
-        refresh();
-        int ch = getch();
-        if (ch == ERR || ch == KEY_RESIZE) {
-            train_poll(a);
-            continue;
-        }
-        if (ch == '\n' || ch == '\r' || ch == KEY_ENTER)
-            done = n > 0;
-        else if (ch == 27 || ch == 7)   // Esc, Ctrl-G
-            done = 0;
-        else if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && n > 0)
-            buf[--n] = '\0';
-        else if (ch == 21)   // Ctrl-U
-            buf[n = 0] = '\0';
-        else if (ch >= 0x20 && ch < 0x100 && ch != 127 && n + 1 < len) {
-            buf[n++] = (char)ch;
-            buf[n] = '\0';
-        }
-    }
-    curs_set(0);
-    return done > 0;
-}
-
-void predict_act(app *a, app_action act, int rows) {
-    struct predict_view *v = view(a);
-    if (!v) return;
-    if (act == ACT_OPEN) {
+static void act(app *a, void *state, app_action action) {
+    predict_view *v = state;
+    if (action == ACT_OPEN) {
         char path[1024] = "";
-        if (a->pr_source[0]) snprintf(path, sizeof path, "%s", a->pr_source);
-        if (prompt_path(a, "open checkpoint: ", path, sizeof path)) {
+        if (v->source[0]) snprintf(path, sizeof path, "%s", v->source);
+        if (app_prompt(a, "open checkpoint: ", path, sizeof path)) {
             snprintf(v->open_path, sizeof v->open_path, "%s", path);
-            snprintf(a->status, sizeof a->status, "opening %s ...", path);
+            app_status(a, "opening %s ...", path);
         } else {
-            snprintf(a->status, sizeof a->status, "open: cancelled");
+            app_status(a, "open: cancelled");
         }
         return;
     }
     if (!v->have_pred) {
-        if (act == ACT_EVALUATE) snprintf(a->status, sizeof a->status, "no model yet: train one (3) or open a checkpoint (o)");
+        if (action == ACT_EVALUATE) app_status(a, "no model yet: train one (3) or open a checkpoint (o)");
         return;
     }
-    if (act == ACT_EVALUATE) {
+    if (action == ACT_EVALUATE) {
         if (v->job_kind == JOB_EVAL) {
             predict_job_cancel(v->job);   // finished (and reported) at the next poll
         } else if (v->job) {
             v->eval_wanted = 1;
-            snprintf(a->status, sizeof a->status, "evaluating the valid split next");
+            app_status(a, "evaluating the valid split next");
         } else {
             start_eval(a, v);
         }
         return;
     }
-    if (act == ACT_SWITCH_PANE) {
+    if (action == ACT_SWITCH_PANE) {
         if (v->have_eval)
             v->focus = v->focus == FOCUS_LIST ? FOCUS_RESULTS : FOCUS_LIST;
         else
-            snprintf(a->status, sizeof a->status, "no results yet: e evaluates the valid split");
+            app_status(a, "no results yet: e evaluates the valid split");
         return;
     }
-    int *sel = v->focus == FOCUS_RESULTS ? &v->wrong_sel : &v->sel;
-    int n = v->focus == FOCUS_RESULTS ? (int)v->score.n_wrong : (int)v->n_images;
-    if (n == 0) return;
-    int page = rows > 4 ? rows - 4 : 1;
-    switch (act) {
-    case ACT_UP: (*sel)--; break;
-    case ACT_DOWN: (*sel)++; break;
-    case ACT_PAGE_UP: *sel -= page; break;
-    case ACT_PAGE_DOWN: *sel += page; break;
-    case ACT_HOME: *sel = 0; break;
-    case ACT_END: *sel = n - 1; break;
-    default: return;
-    }
-    if (*sel < 0) *sel = 0;
-    if (*sel >= n) *sel = n - 1;
+    list_view_act(v->focus == FOCUS_RESULTS ? &v->wrongs : &v->images, action, a->mouse_y, a->mouse_x);
 }
+
+const screen screen_predict = {
+    .title = "4 Predict",
+    .wheel_lines = 3,
+    .create = create,
+    .enter = enter,
+    .poll = poll,
+    .draw = draw,
+    .act = act,
+    .destroy = destroy,
+};

@@ -1,26 +1,21 @@
-// cli_bench.c — `frost bench-forward ARCH`: the floor for a training epoch with a frozen backbone —
+// bench_forward.c — `frost bench-forward ARCH`: the floor for a training epoch with a frozen backbone —
 // the backbone's forward pass alone, on tensors already in memory (no decoding, no head, no
 // gradients), with the same libtorch and thread count that `frost train` uses. bench/run compares
 // epoch 1 against it. With --data DATASET the tensors are that dataset's images (train then valid),
 // decoded and transformed before the clock starts, so the arithmetic is the real one (random inputs
 // can meet slow paths, such as denormal floats, that images do not).
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "frost_torch.h"
 #include "dataset.h"
 #include "loader.h"
 #include "pipeline.h"
 #include "rng.h"
-
-static double seconds_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 // Every image of the dataset (train, then valid; at most `limit`), as training sees them (the seed's
 // transform at size S), into one array of n * 3*S*S floats.
@@ -82,49 +77,44 @@ static int load_images(const char *root, long size, long batch, long limit, floa
     return 0;
 }
 
-int cmd_bench_forward(int argc, char **argv) {
-    const char *arch = NULL, *device = "auto", *data = NULL;
-    long batch = 16, size = 224, images = 600, threads = 0;
-    for (int i = 1; i < argc;) {
-        int missing = 0;
-        const char *v;
-        long *target = NULL;
-        long hi = 1 << 20;
-        if ((v = cli_option_value(argc, argv, &i, "--batch", &missing)) || missing)
-            target = &batch;
-        else if ((v = cli_option_value(argc, argv, &i, "--size", &missing)) || missing)
-            target = &size, hi = 4096;
-        else if ((v = cli_option_value(argc, argv, &i, "--images", &missing)) || missing)
-            target = &images;
-        else if ((v = cli_option_value(argc, argv, &i, "--threads", &missing)) || missing)
-            target = &threads, hi = 1024;
-        else if ((v = cli_option_value(argc, argv, &i, "--data", &missing)) || missing) {
-            if (missing) return cli_fail(CLI_USAGE, "bench-forward: --data needs a dataset folder");
-            data = v;
-            continue;
-        } else if ((v = cli_option_value(argc, argv, &i, "--device", &missing)) || missing) {
-            if (missing) return cli_fail(CLI_USAGE, "bench-forward: --device needs a value");
-            device = v;
-            continue;
-        } else if (argv[i][0] == '-')
-            return cli_fail(CLI_USAGE, "bench-forward: unknown option '%s'", argv[i]);
-        else if (!arch) {
-            arch = argv[i++];
-            continue;
-        } else
-            return cli_fail(CLI_USAGE, "bench-forward: unexpected argument '%s'", argv[i]);
-        if (missing || cli_parse_long(v, 1, hi, target) != 0)
-            return cli_fail(CLI_USAGE, "bench-forward: %s needs a whole number from 1 to %ld", argv[i - 1 - !missing],
-                            hi);
-    }
+typedef struct {
+    long batch, size, images, threads;
+    const char *data, *device;
+} bench_forward_args;
+
+static const cli_option options[] = {
+    {.name = "--batch", .type = OPT_LONG, .offset = offsetof(bench_forward_args, batch), .lo = 1, .hi = 1 << 20,
+     .arg = "N", .help = "images per forward pass (default 16)"},
+    {.name = "--size", .type = OPT_LONG, .offset = offsetof(bench_forward_args, size), .lo = 1, .hi = 4096, .arg = "S",
+     .help = "input size SxS (default 224)"},
+    {.name = "--images", .type = OPT_LONG, .offset = offsetof(bench_forward_args, images), .lo = 1, .hi = 1 << 20,
+     .arg = "N", .help = "images timed (default 600; with --data at most the dataset's)"},
+    {.name = "--threads", .type = OPT_LONG, .offset = offsetof(bench_forward_args, threads), .lo = 1, .hi = 1024,
+     .arg = "N", .help = "libtorch threads (default: the cores)"},
+    {.name = "--data", .type = OPT_STRING, .offset = offsetof(bench_forward_args, data),
+     .error = "--data needs a dataset folder", .arg = "DATASET",
+     .help = "the dataset's images decoded before the clock starts, instead of random inputs"},
+    {.name = "--device", .type = OPT_STRING, .offset = offsetof(bench_forward_args, device),
+     .error = "--device needs a value", .arg = "auto|cpu|cuda", .help = "where it runs (default auto)"},
+    {0},
+};
+
+static int run(int argc, char **argv) {
+    bench_forward_args a = {.batch = 16, .size = 224, .images = 600, .device = "auto"};
+    const char *arch = NULL;
+    int n_args = 0;
+    int rc = cli_parse("bench-forward", options, argc, argv, &a, 1, &arch, &n_args);
+    if (rc) return rc;
     if (!arch || ft_arch_family(arch) == FT_FAMILY_NONE)
         return cli_fail(CLI_USAGE, "usage: frost bench-forward ARCH [--batch N] [--size S] [--images N] [--threads N] [--data DATASET]");
+    long batch = a.batch, size = a.size, images = a.images, threads = a.threads;
+    const char *data = a.data, *device = a.device;
     ft_set_num_threads(threads > 0 ? (int)threads : loader_default_workers());
     ft_model *m = NULL;
     ft_status *s = ft_model_create(arch, &m);
     if (!s) s = ft_model_to_device(m, strcmp(device, "auto") == 0 ? (ft_cuda_available() ? "cuda" : "cpu") : device);
     if (s) {
-        int rc = cli_fail(CLI_FAILED, "%s: %s", arch, ft_status_message(s));
+        rc = cli_fail(CLI_FAILED, "%s: %s", arch, ft_status_message(s));
         ft_status_free(s);
         ft_model_free(m);
         return rc;
@@ -158,10 +148,10 @@ int cmd_bench_forward(int argc, char **argv) {
         return cli_fail(CLI_FAILED, "bench-forward: out of memory");
     }
     // one batch to warm up (allocations, kernels), timed on its own and not counted in the rate
-    double w0 = seconds_now();
+    double w0 = clock_seconds();
     s = ft_model_features(m, x, batch, 3, size, size, out, (size_t)batch * feat);
-    double warm = seconds_now() - w0;
-    double t0 = seconds_now();
+    double warm = clock_seconds() - w0;
+    double t0 = clock_seconds();
     long done = 0;
     while (!s && done < images) {
         long n = images - done < batch ? images - done : batch;
@@ -169,8 +159,7 @@ int cmd_bench_forward(int argc, char **argv) {
         s = ft_model_features(m, in, n, 3, size, size, out, (size_t)batch * feat);
         done += n;
     }
-    double secs = seconds_now() - t0;
-    int rc = 0;
+    double secs = clock_seconds() - t0;
     if (s) {
         rc = cli_fail(CLI_FAILED, "bench-forward: %s", ft_status_message(s));
         ft_status_free(s);
@@ -185,3 +174,12 @@ int cmd_bench_forward(int argc, char **argv) {
     ft_model_free(m);
     return rc;
 }
+
+const cli_command cli_bench_forward = {
+    .name = "bench-forward",
+    .synopsis = "ARCH [--images N] [--batch N] [--size S] [--threads N] [--data DATASET]",
+    .help = "the floor for an epoch: the backbone's forward pass alone on tensors in memory\n"
+            "(random ones, or DATASET's images decoded before the clock starts)",
+    .options = options,
+    .run = run,
+};

@@ -1,4 +1,5 @@
-// cli_doctor.c — `frost doctor DATASET`: the pre-flight report of a dataset, printed.
+// doctor.c — `frost doctor DATASET`: the pre-flight report of a dataset, printed.
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,36 +21,34 @@ static void print_kinds(FILE *out, const char *title, const doctor_kind *k, size
     fputc('\n', out);
 }
 
-int cmd_doctor(int argc, char **argv) {
+static void print_bad(void *out, const char *path, const char *reason) { fprintf(out, "  %s: %s\n", path, reason); }
+
+typedef struct {
+    long workers;
+} doctor_args;
+
+static const cli_option options[] = {
+    {.name = "--workers", .type = OPT_LONG, .offset = offsetof(doctor_args, workers), .lo = 1, .hi = 256, .arg = "N",
+     .help = "decoding threads (default: the cores)"},
+    {0},
+};
+
+static int run(int argc, char **argv) {
+    doctor_args a = {0};
     const char *root = NULL;
-    long workers = 0;
-    for (int i = 1; i < argc;) {
-        int missing = 0;
-        const char *v;
-        if ((v = cli_option_value(argc, argv, &i, "--workers", &missing)) || missing) {
-            if (missing || cli_parse_long(v, 1, 256, &workers) != 0)
-                return cli_fail(CLI_USAGE, "doctor: --workers needs a whole number from 1 to 256");
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_fail(CLI_USAGE, "doctor: unknown option '%s' (see frost help)", argv[i]);
-        } else if (!root) {
-            root = argv[i++];
-        } else {
-            return cli_fail(CLI_USAGE, "doctor: unexpected argument '%s'", argv[i]);
-        }
-    }
-    if (!root) return cli_fail(CLI_USAGE, "doctor: which dataset? (frost doctor DATASET)");
+    int n = 0;
+    int rc = cli_parse("doctor", options, argc, argv, &a, 1, &root, &n);
+    if (rc) return rc;
+    if (n == 0) return cli_fail(CLI_USAGE, "doctor: which dataset? (frost doctor DATASET)");
 
     dataset_opts o;
     dataset_opts_default(&o);
     o.lenient = 1;
     dataset d;
     char err[1024];
-    if (dataset_scan(&d, root, &o, err, sizeof err) != 0) {
-        dataset_free(&d);
-        return cli_fail(CLI_FAILED, "%s", err);
-    }
+    if ((rc = cli_scan_dataset(root, &o, &d)) != 0) return rc;
     doctor_report r;
-    if (doctor_run(&d, (int)workers, &r, err, sizeof err) != 0) {
+    if (doctor_run(&d, (int)a.workers, &r, err, sizeof err) != 0) {
         doctor_report_free(&r, d.n_classes);
         dataset_free(&d);
         return cli_fail(CLI_FAILED, "%s", err);
@@ -85,11 +84,7 @@ int cmd_doctor(int argc, char **argv) {
     size_t nbad = badfiles_count(&r.bad);
     if (nbad > 0) {
         fprintf(out, "\nBad files (%zu):\n", nbad);
-        for (size_t i = 0; i < nbad; i++) {
-            char path[4096], reason[256];
-            if (badfiles_get(&r.bad, i, path, sizeof path, reason, sizeof reason) == 0)
-                fprintf(out, "  %s: %s\n", path, reason);
-        }
+        badfiles_each(&r.bad, 0, print_bad, out);
     }
     if (r.n_warnings > 0) {
         fprintf(out, "\nWarnings:\n");
@@ -106,3 +101,13 @@ int cmd_doctor(int argc, char **argv) {
     dataset_free(&d);
     return ok ? 0 : CLI_FAILED;
 }
+
+const cli_command cli_doctor = {
+    .name = "doctor",
+    .synopsis = "DATASET [--workers N]",
+    .help = "check a dataset before training: classes and images per split, sizes, formats,\n"
+            "colour modes, every unreadable file and why, classes missing from a split,\n"
+            "imbalance; exits 1 when training could not run",
+    .options = options,
+    .run = run,
+};

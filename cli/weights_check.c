@@ -1,4 +1,4 @@
-// cli_weights_check.c — `frost weights check FILE [--arch ARCH]`: what a weight file is and whether
+// weights_check.c — `frost weights check FILE [--arch ARCH]`: what a weight file is and whether
 // it fits. It names the format, the architecture the key names suggest (or --arch), builds that one
 // model (only that one: a VGG takes half a gigabyte) and lists every key or shape that does not fit.
 // Exit 0 when the file loads into the 1000-class model as it is, 1 when not, 2 for a bad command line.
@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "frost_torch.h"
+#include "transfer.h"
 #include "weights.h"
 
 typedef struct {
@@ -22,26 +23,29 @@ static void print_problem(void *user, weights_problem kind, const char *key, con
     printf("  %-10s  %s%s%s\n", WHAT[kind], key, *detail ? ": " : "", detail);
 }
 
-int cmd_weights_check(int argc, char **argv) {
+static int set_arch(void *field, const char *value) {
+    if (!value || ft_arch_family(value) == FT_FAMILY_NONE) return -1;
+    *(const char **)field = value;
+    return 0;
+}
+
+static const cli_option options[] = {
+    {.name = "--arch", .type = OPT_CALL, .call = set_arch, .arg = "ARCH",
+     .help = "check against this architecture instead of the one the key names suggest"},
+    {0},
+};
+
+static int run(int argc, char **argv) {
     const char *file = NULL, *arch = NULL;
-    for (int i = 1; i < argc;) {
-        int missing = 0;
-        const char *v;
-        if ((v = cli_option_value(argc, argv, &i, "--arch", &missing)) || missing) {
-            if (missing || ft_arch_family(v) == FT_FAMILY_NONE) {
-                char archs[512];
-                cli_arch_list(archs, sizeof archs);
-                return cli_fail(CLI_USAGE, "weights check: --arch needs one of %s", archs);
-            }
-            arch = v;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return cli_fail(CLI_USAGE, "weights check: unknown option '%s'", argv[i]);
-        } else if (!file) {
-            file = argv[i++];
-        } else {
-            return cli_fail(CLI_USAGE, "weights check: unexpected argument '%s'", argv[i]);
-        }
-    }
+    // the --arch message names every architecture: made here
+    char archs[512], msg[600];
+    transfer_arch_list(archs, sizeof archs);
+    snprintf(msg, sizeof msg, "--arch needs one of %s", archs);
+    cli_option opts[2] = {options[0], {0}};
+    opts[0].error = msg;
+    int n = 0;
+    int rc = cli_parse("weights check", opts, argc, argv, (void *)&arch, 1, &file, &n);
+    if (rc) return rc;
     if (!file) return cli_fail(CLI_USAGE, "weights check: which file? (frost weights check FILE [--arch ARCH])");
 
     weights_file w;
@@ -65,7 +69,7 @@ int cmd_weights_check(int argc, char **argv) {
     ft_model *m = NULL;
     ft_status *s = ft_model_create(arch, &m);
     if (s) {
-        int rc = cli_fail(CLI_FAILED, "weights check: %s", ft_status_message(s));
+        rc = cli_fail(CLI_FAILED, "weights check: %s", ft_status_message(s));
         ft_status_free(s);
         weights_file_close(&w);
         return rc;
@@ -85,3 +89,12 @@ int cmd_weights_check(int argc, char **argv) {
     weights_file_close(&w);
     return problems == 0 ? 0 : CLI_FAILED;
 }
+
+const cli_command cli_weights_check = {
+    .name = "weights check",
+    .synopsis = "FILE [--arch ARCH]",
+    .help = "what a weight file is (safetensors, torch.save zip or legacy .pth; torchvision's\n"
+            "or timm's key names), which architecture it fits, and every key that does not",
+    .options = options,
+    .run = run,
+};

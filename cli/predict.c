@@ -1,4 +1,4 @@
-// cli_predict.c — `frost predict CKPT IMAGE...|DIR`: a checkpoint's classes for images.
+// predict.c — `frost predict CKPT IMAGE...|DIR`: a checkpoint's classes for images.
 //
 // The images go through core/predict (the loader's worker threads, the checkpoint's own exact
 // preprocessing, unreadable files skipped and listed; the model in eval mode; softmax and ranking in
@@ -6,6 +6,7 @@
 // (or a dataset root whose valid/ split is) is scored instead: accuracy, per-class accuracy, a
 // confusion matrix and the most confidently wrong images.
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 
 #include "checkpoint.h"
 #include "cli.h"
+#include "folder_walk.h"
+#include "path.h"
 #include "dataset.h"
 #include "predict.h"
 
@@ -27,6 +30,7 @@ typedef struct {
     const char *ckpt;
     const char **inputs;
     size_t n_inputs;
+    const char **args;   // owns the array inputs points into
     long top;          // 0: default
     long batch;
     int json;
@@ -87,33 +91,28 @@ static json_t *json_text(const char *s) {
 // ---------------------------------------------------------------------------------------------
 // arguments
 
+static const cli_option options[] = {
+    {.name = "--top", .type = OPT_LONG, .offset = offsetof(predict_args, top), .lo = 1, .hi = 1000000,
+     .error = "--top needs a whole number from 1 to 1000000, not '%s'", .arg = "K",
+     .help = "the K most probable classes per image (default 5)"},
+    {.name = "--batch", .type = OPT_LONG, .offset = offsetof(predict_args, batch), .lo = 1, .hi = 4096,
+     .error = "--batch needs a whole number from 1 to 4096, not '%s'", .arg = "N", .help = "images per forward pass (default 16)"},
+    {.name = "--json", .type = OPT_FLAG, .offset = offsetof(predict_args, json), .help = "one JSON line per image (and a summary)"},
+    {0},
+};
+
 static int parse_args(int argc, char **argv, predict_args *a) {
     *a = (predict_args){.batch = DEFAULT_BATCH};
-    a->inputs = calloc((size_t)argc, sizeof *a->inputs);
-    if (!a->inputs) return cli_fail(CLI_FAILED, "out of memory");
-    for (int i = 1; i < argc;) {
-        int missing = 0;
-        const char *v;
-        if ((v = cli_option_value(argc, argv, &i, "--top", &missing)) || missing) {
-            if (missing || cli_parse_long(v, 1, 1000000, &a->top) != 0)
-                return cli_fail(CLI_USAGE, "predict: --top needs a whole number from 1 to 1000000, not '%s'",
-                                missing ? "" : v);
-        } else if ((v = cli_option_value(argc, argv, &i, "--batch", &missing)) || missing) {
-            if (missing || cli_parse_long(v, 1, 4096, &a->batch) != 0)
-                return cli_fail(CLI_USAGE, "predict: --batch needs a whole number from 1 to 4096, not '%s'",
-                                missing ? "" : v);
-        } else if (strcmp(argv[i], "--json") == 0) {
-            a->json = 1;
-            i++;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return cli_fail(CLI_USAGE, "predict: unknown option '%s' (see frost help)", argv[i]);
-        } else if (!a->ckpt) {
-            a->ckpt = argv[i++];
-        } else {
-            a->inputs[a->n_inputs++] = argv[i++];
-        }
-    }
-    if (!a->ckpt) return cli_fail(CLI_USAGE, "predict: which checkpoint? (frost predict CKPT IMAGE...|DIR)");
+    const char **args = calloc((size_t)argc, sizeof *args);
+    if (!args) return cli_fail(CLI_FAILED, "out of memory");
+    a->args = args;
+    int n = 0;
+    int rc = cli_parse("predict", options, argc, argv, a, -1, args, &n);
+    if (rc) return rc;
+    if (n == 0) return cli_fail(CLI_USAGE, "predict: which checkpoint? (frost predict CKPT IMAGE...|DIR)");
+    a->ckpt = args[0];
+    a->inputs = args + 1;
+    a->n_inputs = (size_t)n - 1;
     if (a->n_inputs == 0)
         return cli_fail(CLI_USAGE, "predict: which images? (frost predict %s IMAGE...|DIR)", a->ckpt);
     return 0;
@@ -121,23 +120,6 @@ static int parse_args(int argc, char **argv, predict_args *a) {
 
 // ---------------------------------------------------------------------------------------------
 // collecting the images
-
-static int is_dir(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static char *join(const char *a, const char *b) {
-    size_t la = strlen(a), lb = strlen(b);
-    while (la > 1 && a[la - 1] == '/') la--;
-    char *p = malloc(la + lb + 2);
-    if (p) {
-        memcpy(p, a, la);
-        p[la] = '/';
-        memcpy(p + la + 1, b, lb + 1);
-    }
-    return p;
-}
 
 static int add_item(input_list *in, char *owned_path, int label) {
     if (!owned_path) return -1;
@@ -165,31 +147,16 @@ static int cmp_item_path(const void *a, const void *b) {
     return strcmp(((const dataset_item *)a)->path, ((const dataset_item *)b)->path);
 }
 
-// Every image below dir (the scanner's extensions, no dot-names), depth-limited against link loops.
-static int walk_images(input_list *in, const char *dir, int depth) {
-    if (depth > 32) return 0;
-    DIR *dp = opendir(dir);
-    if (!dp) {
-        cli_fail(0, "skipped %s: %s", dir, strerror(errno));
-        return 0;
+// Every image below dir, found as the dataset scanner finds them (folder_walk); what cannot be
+// followed goes to `skipped`.
+static int walk_images(input_list *in, const char *dir, badfile_list *skipped) {
+    folder_files files = {0};
+    int rc = folder_walk_images(dir, skipped, &files);
+    for (size_t i = 0; rc == 0 && i < files.n; i++) {
+        rc = add_item(in, files.paths[i], -1);
+        files.paths[i] = NULL;   // the list owns it now (or add_item freed it)
     }
-    struct dirent *e;
-    int rc = 0;
-    while (rc == 0 && (e = readdir(dp))) {
-        if (e->d_name[0] == '.') continue;
-        char *p = join(dir, e->d_name);
-        if (!p) {
-            rc = -1;
-        } else if (is_dir(p)) {
-            rc = walk_images(in, p, depth + 1);
-            free(p);
-        } else if (dataset_has_image_extension(e->d_name)) {
-            rc = add_item(in, p, -1);
-        } else {
-            free(p);
-        }
-    }
-    closedir(dp);
+    folder_files_free(&files);
     return rc;
 }
 
@@ -207,8 +174,8 @@ static size_t class_folders(const char *dir, const checkpoint_meta *meta) {
     struct dirent *e;
     while ((e = readdir(dp))) {
         if (e->d_name[0] == '.' || class_index(meta, e->d_name) < 0) continue;
-        char *p = join(dir, e->d_name);
-        if (p && is_dir(p)) n++;
+        char *p = path_join(dir, e->d_name);
+        if (p && path_is_dir(p)) n++;
         free(p);
     }
     closedir(dp);
@@ -230,11 +197,7 @@ static int collect_labelled(input_list *in, const char *dir, int as_root, const 
     }
     const dataset_split *s = as_root ? &d.valid : &d.train;
     const char *from = s->dir ? s->dir : d.root;
-    for (size_t i = 0; i < badfiles_count(&d.skipped); i++) {
-        char path[4096], reason[512];
-        if (badfiles_get(&d.skipped, i, path, sizeof path, reason, sizeof reason) == 0)
-            cli_fail(0, "skipped %s: %s", path, reason);
-    }
+    cli_print_skipped(&d.skipped);
     int *map = calloc(d.n_classes ? d.n_classes : 1, sizeof *map);
     int rc = map ? 0 : cli_fail(CLI_FAILED, "out of memory");
     for (size_t c = 0; rc == 0 && c < d.n_classes; c++) {
@@ -252,16 +215,16 @@ static int collect_labelled(input_list *in, const char *dir, int as_root, const 
     return rc;
 }
 
-static int collect_inputs(const predict_args *a, const checkpoint_meta *meta, input_list *in) {
+static int collect_inputs(const predict_args *a, const checkpoint_meta *meta, input_list *in, badfile_list *skipped) {
     memset(in, 0, sizeof *in);
     in->split.name = "predict";
-    if (a->n_inputs == 1 && is_dir(a->inputs[0])) {
+    if (a->n_inputs == 1 && path_is_dir(a->inputs[0])) {
         const char *dir = a->inputs[0];
         if (class_folders(dir, meta) > 0) return collect_labelled(in, dir, 0, meta);
-        char *train = join(dir, "train"), *valid = join(dir, "valid"), *val = join(dir, "val");
-        int root = train && is_dir(train) &&
-                   ((valid && is_dir(valid) && class_folders(valid, meta) > 0) ||
-                    (val && is_dir(val) && class_folders(val, meta) > 0));
+        char *train = path_join(dir, "train"), *valid = path_join(dir, "valid"), *val = path_join(dir, "val");
+        int root = train && path_is_dir(train) &&
+                   ((valid && path_is_dir(valid) && class_folders(valid, meta) > 0) ||
+                    (val && path_is_dir(val) && class_folders(val, meta) > 0));
         free(train), free(valid), free(val);
         if (root) return collect_labelled(in, dir, 1, meta);
     }
@@ -273,10 +236,11 @@ static int collect_inputs(const predict_args *a, const checkpoint_meta *meta, in
             cli_fail(0, "skipped %s: %s", p, strerror(errno));
             continue;
         }
-        int rc = S_ISDIR(st.st_mode) ? walk_images(in, p, 0) : add_item(in, strdup(p), -1);
+        int rc = S_ISDIR(st.st_mode) ? walk_images(in, p, skipped) : add_item(in, strdup(p), -1);
         if (rc != 0) return cli_fail(CLI_FAILED, "out of memory");
         if (S_ISDIR(st.st_mode)) {
-            if (in->split.n_items == before) cli_fail(0, "skipped %s: no image in it (looked for %s)", p, DATASET_EXTENSIONS);
+            if (in->split.n_items == before)
+                cli_fail(0, "skipped %s: no image in it (looked for %s)", p, FOLDER_WALK_EXTENSIONS);
             qsort(in->split.items + before, in->split.n_items - before, sizeof *in->split.items, cmp_item_path);
         }
     }
@@ -451,11 +415,11 @@ static void take_image(void *user, const predict_image *img) {
     r->predicted++;
 }
 
-int cmd_predict(int argc, char **argv) {
+static int run(int argc, char **argv) {
     predict_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc != 0) {
-        free(a.inputs);
+        free(a.args);
         return rc;
     }
     predict_run r;
@@ -463,16 +427,21 @@ int cmd_predict(int argc, char **argv) {
     r.a = &a;
     badfiles_init(&r.bad);
     char err[1024];
-    if (checkpoint_load(a.ckpt, &r.model, &r.meta, err, sizeof err) != 0) {
+    if ((rc = checkpoint_load(a.ckpt, &r.model, &r.meta, err, sizeof err)) != 0) {
+        if (rc == CHECKPOINT_E_WEIGHTS)
+            rc = cli_fail(CLI_FAILED, "%s; load it with frost print %s --weights %s", err,
+                          r.meta.arch[0] ? r.meta.arch : "ARCH", a.ckpt);
+        else
+            rc = cli_fail(CLI_FAILED, "%s", err);
         badfiles_free(&r.bad);
-        free(a.inputs);
-        return cli_fail(CLI_FAILED, "%s", err);
+        free(a.args);
+        return rc;
     }
     const int64_t C = r.meta.num_classes;
     r.top = a.top ? a.top : DEFAULT_TOP;
     if (r.top > C) r.top = (long)C;
 
-    rc = collect_inputs(&a, &r.meta, &r.in);
+    rc = collect_inputs(&a, &r.meta, &r.in, &r.bad);
     if (rc == 0 && r.in.split.n_items > 0) {
         // the checkpoint's preprocessing, exact
         if (predictor_init(&r.pred, r.model, (const char *const *)r.meta.class_names, C, &r.meta.tf, a.ckpt, err,
@@ -483,11 +452,7 @@ int cmd_predict(int argc, char **argv) {
         if (rc == 0 && predictor_run(&r.pred, &r.in.split, &r.bad, take_image, &r, NULL, NULL, err, sizeof err) != 0)
             rc = cli_fail(CLI_FAILED, "%s", err);
     }
-    for (size_t i = 0; i < badfiles_count(&r.bad); i++) {
-        char path[4096], reason[512];
-        if (badfiles_get(&r.bad, i, path, sizeof path, reason, sizeof reason) == 0)
-            cli_fail(0, "skipped %s: %s", path, reason);
-    }
+    cli_print_skipped(&r.bad);
     if (rc == 0 && r.in.label_dir && r.sc.images > 0) {
         if (a.json)
             print_score_json(&r.sc, &r.meta, r.in.label_dir);
@@ -495,8 +460,18 @@ int cmd_predict(int argc, char **argv) {
             print_score(&r.sc, &r.meta, &r.in);
     }
     if (rc == 0 && r.predicted == 0) rc = cli_fail(CLI_FAILED, "predict: no image could be predicted");
-    if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout))) rc = cli_fail(CLI_FAILED, "could not write the output");
+    if (rc == 0) rc = cli_finish_output();
     run_free(&r);
-    free(a.inputs);
+    free(a.args);
     return rc;
 }
+
+const cli_command cli_predict = {
+    .name = "predict",
+    .synopsis = "CKPT IMAGE...|DIR [--top K] [--json] [--batch N]",
+    .help = "classify images with a checkpoint (frost train --save), preprocessed as it was\n"
+            "trained: top K classes per image (default 5); a DIR of class folders is scored\n"
+            "instead (accuracy, per class, confusion matrix, most confident mistakes)",
+    .options = options,
+    .run = run,
+};

@@ -1,0 +1,41 @@
+// commands.c — the command table and the dispatch: `frost COMMAND ...` runs the entry named
+// COMMAND; a group (weights) runs the entry of its next word. `frost help` (help.c) and the man page
+// list the same table, in this order.
+#include <string.h>
+
+#include "cli.h"
+
+extern const cli_command cli_print, cli_summary, cli_doctor, cli_bench_data, cli_train, cli_bench_forward,
+    cli_predict, cli_weights, cli_help, cli_version;
+
+const cli_command *const cli_commands[] = {
+    &cli_print,   &cli_summary, &cli_doctor, &cli_bench_data, &cli_train, &cli_bench_forward,
+    &cli_predict, &cli_weights, &cli_help,   &cli_version,    NULL,
+};
+
+// The entry of the list named `name` (or one of its aliases), or NULL.
+static const cli_command *lookup(const cli_command *const *list, const char *name) {
+    for (size_t i = 0; list[i]; i++) {
+        const cli_command *c = list[i];
+        // a group's commands are named "group word": match the last word
+        const char *own = strrchr(c->name, ' ') ? strrchr(c->name, ' ') + 1 : c->name;
+        if (strcmp(own, name) == 0) return c;
+        for (size_t k = 0; c->aliases && c->aliases[k]; k++)
+            if (strcmp(c->aliases[k], name) == 0) return c;
+    }
+    return NULL;
+}
+
+int cli_main(int argc, char **argv) {
+    if (argc < 2) return cli_help.run(1, argv);
+    const cli_command *c = lookup(cli_commands, argv[1]);
+    if (!c) return cli_fail(CLI_USAGE, "unknown command '%s' (see frost help)", argv[1]);
+    argc--, argv++;
+    while (c->group) {   // "weights check FILE": the group's word, then the command's
+        const cli_command *sub = argc >= 2 ? lookup(c->group, argv[1]) : NULL;
+        if (!sub) return cli_fail(CLI_USAGE, "%s: %s (see frost help)", c->name, c->synopsis);
+        c = sub;
+        argc--, argv++;
+    }
+    return c->run(argc, argv);
+}

@@ -1,0 +1,97 @@
+// help.c — `frost help`: every command of the table (commands.c) with its synopsis and what it does,
+// then what the data commands share. The man page is made from the same table.
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "transfer.h"
+
+#define FROST_VERSION "0.1.0"
+
+static const char INTRO[] =
+    "frost " FROST_VERSION " — transfer learning of convolutional networks, in the terminal\n"
+    "\n"
+    "usage: frost [DATASET] [--arch ARCH] [--theme NAME] [--checkpoint FILE]\n"
+    "              the full-screen interface on DATASET (default sample_data)\n"
+    "       frost COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n";
+
+static const char NOTES[] =
+    "\n"
+    "Input pipeline: --size S (default 224) resizes to SxS as Resize([S,S]); --crop resizes\n"
+    "the short side to S, then takes the centre SxS (Resize(S) + CenterCrop(S)); --resize exact\n"
+    "(default) gives the same pixels as torchvision on PIL, --resize fast lets libjpeg-turbo\n"
+    "shrink large JPEGs while decoding (pixels differ by a few levels); --norm seed (mean and\n"
+    "std 0.5, the default) or imagenet (0.485,0.456,0.406 / 0.229,0.224,0.225).\n"
+    "\n"
+    "--weights FILE loads a state_dict strictly (after the head replacement): safetensors\n"
+    "(torchvision's or timm's key names) or a .pth (torch.save zip or legacy format); every\n"
+    "key, dtype and shape must match.\n"
+    "\n";
+
+// Each line of text, indented.
+static void put_lines(FILE *out, const char *text, int indent) {
+    for (const char *p = text; *p;) {
+        size_t n = strcspn(p, "\n");
+        fprintf(out, "%*s%.*s\n", indent, "", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+}
+
+static void put_command(FILE *out, const cli_command *c) {
+    if (c->group) {
+        for (size_t k = 0; c->group[k]; k++) put_command(out, c->group[k]);
+        if (c->help) put_lines(out, c->help, 8);   // what the group's commands share
+        return;
+    }
+    if (c->one_line) {
+        char head[64];
+        snprintf(head, sizeof head, "%s%s", c->name, c->synopsis ? c->synopsis : "");
+        fprintf(out, "  %-16s%s\n", head, c->help);
+        return;
+    }
+    // the synopsis: its continuation lines under its first argument
+    const char *syn = c->synopsis ? c->synopsis : "";
+    size_t n = strcspn(syn, "\n");
+    fprintf(out, "  %s%s%.*s\n", c->name, n ? " " : "", (int)n, syn);
+    if (syn[n]) put_lines(out, syn + n + 1, 2 + (int)strlen(c->name) + 1);
+    put_lines(out, c->help, 8);
+}
+
+void cli_help_write(FILE *out) {
+    fputs(INTRO, out);
+    for (size_t i = 0; cli_commands[i]; i++) put_command(out, cli_commands[i]);
+    fputs(NOTES, out);
+    char archs[512];
+    transfer_arch_list(archs, sizeof archs);
+    fprintf(out, "architectures: %s\n", archs);
+}
+
+static int run(int argc, char **argv) {
+    (void)argc, (void)argv;
+    cli_help_write(stdout);
+    return cli_finish_output();
+}
+
+const cli_command cli_help = {
+    .name = "help",
+    .synopsis = ", --help",
+    .help = "this text",
+    .one_line = 1,
+    .run = run,
+    .aliases = (const char *const[]){"--help", "-h", NULL},
+};
+
+static int run_version(int argc, char **argv) {
+    (void)argc, (void)argv;
+    printf("frost " FROST_VERSION "\n");
+    return cli_finish_output();
+}
+
+const cli_command cli_version = {
+    .name = "--version",
+    .help = "the version",
+    .one_line = 1,
+    .run = run_version,
+};

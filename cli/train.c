@@ -1,0 +1,332 @@
+// train.c — `frost train DATASET`: the trainer thread driven from the command line, printing
+// the seed's log (Epoch i/n, dashes, Training..., Batch N lines, train/valid Loss and ACC), a live
+// progress bar when stdout is a terminal, and every event as a JSON line with --json.
+// Ctrl-C stops at the next batch boundary (saving when --save was given) and exits 130.
+// --pretrained takes the architecture's default ImageNet weights from a cache or downloads them
+// (fetch.h), and makes ImageNet's mean/std the default normalisation.
+#include <jansson.h>
+#include <math.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "dataset.h"
+#include "events.h"
+#include "fetch.h"
+#include "train_log.h"
+#include "trainer.h"
+#include "weights_table.h"
+
+static volatile sig_atomic_t g_interrupted;   // written by the signal handler only
+
+static void on_signal(int sig) {
+    (void)sig;
+    g_interrupted = 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// options
+
+typedef struct {
+    trainer_config cfg;
+    const char *root, *json;
+    long log_every, seed;
+    int pretrained, norm_given, opt_kind;
+    char weights_path[4096];   // --pretrained: the resolved file
+} train_args;
+
+static int set_arch(void *field, const char *value) {
+    if (!value || ft_arch_family(value) == FT_FAMILY_NONE) return -1;
+    snprintf(((train_args *)field)->cfg.arch, sizeof ((train_args *)field)->cfg.arch, "%s", value);
+    return 0;
+}
+
+static int set_device(void *field, const char *value) {
+    if (!value || !(strcmp(value, "auto") == 0 || strcmp(value, "cpu") == 0 || strncmp(value, "cuda", 4) == 0))
+        return -1;
+    snprintf(((train_args *)field)->cfg.device, sizeof ((train_args *)field)->cfg.device, "%s", value);
+    return 0;
+}
+
+// --norm as every data command has it, remembered: --pretrained then leaves it as given
+static int set_norm(void *field, const char *value) {
+    train_args *a = field;
+    a->norm_given = 1;
+    return cli_pipeline_norm(&a->cfg.prep, value);
+}
+
+static const char *const OPTIMIZERS[] = {"adam", "sgd", NULL};
+static const int OPTIMIZER_KINDS[] = {FT_OPT_ADAM, FT_OPT_SGD};
+static const char *const BN_MODES[] = {"eval", "train", NULL};
+static const int BN_EVAL[] = {1, 0};
+static const char *const CACHE_MODES[] = {"on", "off", "auto", NULL};
+static const int CACHE_VALUES[] = {1, 0, -1};
+
+#define AT(field) .offset = offsetof(train_args, field)
+
+static const cli_option options[] = {
+    {.name = "--arch", .type = OPT_CALL, .call = set_arch, .error = "unknown architecture '%s' (see frost help)",
+     .arg = "ARCH", .help = "the network (frost help lists them)"},
+    {.name = "--pretrained", .type = OPT_FLAG, AT(pretrained),
+     .help = "start from the architecture's ImageNet weights (cached, else downloaded); ImageNet's mean/std"},
+    {.name = "--weights", .type = OPT_STRING, AT(cfg.weights), .nonempty = 1, .error = "--weights needs a file",
+     .arg = "FILE", .help = "start from a state_dict file (1000-class head), loaded strictly"},
+    {.name = "--epochs", .type = OPT_INT, AT(cfg.epochs), .lo = 1, .hi = 100000,
+     .error = "--epochs needs a whole number from 1", .arg = "N", .help = "epochs (default 5)"},
+    {.name = "--batch", .type = OPT_INT, AT(cfg.batch_size), .lo = 1, .hi = 65536, .arg = "N",
+     .help = "images per batch (default 16)"},
+    {.name = "--lr", .type = OPT_NUMBER, AT(cfg.opt.lr), .min = 1e-12, .max = 10,
+     .error = "--lr needs a number above 0 (like 1e-5)", .arg = "X", .help = "learning rate (default 1e-5)"},
+    {.name = "--optimizer", .type = OPT_CHOICE, AT(opt_kind), .choices = OPTIMIZERS, .values = OPTIMIZER_KINDS,
+     .arg = "adam|sgd", .help = "Adam (default) or SGD"},
+    {.name = "--momentum", .type = OPT_NUMBER, AT(cfg.opt.momentum), .min = 0, .max = 1, .arg = "X",
+     .help = "SGD's momentum (default 0.9)"},
+    {.name = "--weight-decay", .type = OPT_NUMBER, AT(cfg.opt.weight_decay), .min = 0, .max = 1, .arg = "X",
+     .help = "L2 weight decay (default 0)"},
+    {.name = "--seed", .type = OPT_LONG, AT(seed), .lo = 0, .hi = 2147483647L, .error = "--seed needs a whole number",
+     .arg = "N", .help = "shuffling, new head and dropout (default 0)"},
+    {.name = "--device", .type = OPT_CALL, .call = set_device, .error = "--device is auto, cpu, cuda or cuda:N",
+     .arg = "auto|cpu|cuda[:N]", .help = "where the network runs (default auto: CUDA when there is a GPU)"},
+    {.name = "--bn", .type = OPT_CHOICE, AT(cfg.bn_eval), .choices = BN_MODES, .values = BN_EVAL, .arg = "eval|train",
+     .help = "frozen BatchNorm layers keep their statistics (eval, default) or not (train, the tutorial)"},
+    {.name = "--cache", .type = OPT_CHOICE, AT(cfg.cache), .choices = CACHE_MODES, .values = CACHE_VALUES,
+     .arg = "on|off|auto", .help = "compute a frozen backbone once per image (default auto: when exact)"},
+    {.name = "--workers", .type = OPT_INT, AT(cfg.workers), .lo = 1, .hi = 256, .arg = "N",
+     .help = "loader threads (default: a quarter of the cores)"},
+    {.name = "--threads", .type = OPT_INT, AT(cfg.threads), .lo = 1, .hi = 256, .arg = "N",
+     .help = "libtorch threads (default: the cores)"},
+    {.name = "--log-every", .type = OPT_LONG, AT(log_every), .lo = 1, .hi = 100000000,
+     .error = "--log-every needs a whole number from 1", .arg = "N",
+     .help = "the tutorial's Batch line every N batches (default 500)"},
+    {.name = "--json", .type = OPT_STRING, AT(json), .nonempty = 1, .error = "--json needs a file", .arg = "FILE",
+     .help = "every event as a JSON line"},
+    {.name = "--save", .type = OPT_STRING, AT(cfg.save), .nonempty = 1, .error = "--save needs a file", .arg = "FILE",
+     .help = "a checkpoint after every epoch (and its optimizer state beside it)"},
+    {.name = "--resume", .type = OPT_STRING, AT(cfg.resume), .nonempty = 1, .error = "--resume needs a checkpoint",
+     .arg = "FILE", .help = "continue a run from its checkpoint"},
+    {.name = "--profile", .type = OPT_FLAG, AT(cfg.profile), .help = "at the end, where the time went"},
+    {.name = "--trainable", .type = OPT_STRING, AT(cfg.trainable), .nonempty = 1,
+     .error = "--trainable needs module paths (e.g. layer4,fc)", .arg = "LIST",
+     .help = "module paths that train (\"layer4,fc\", \"all\"); everything else frozen"},
+    {.name = "--norm", .type = OPT_CALL, .call = set_norm, .error = "--norm is seed (mean 0.5, std 0.5) or imagenet",
+     .arg = "seed|imagenet", .help = "mean and std 0.5 (the seed's, default) or ImageNet's"},
+    {.type = OPT_GROUP, AT(cfg.prep), .group = cli_pipeline_options},
+    {0},
+};
+
+static int parse_args(int argc, char **argv, train_args *a) {
+    memset(a, 0, sizeof *a);
+    trainer_config_default(&a->cfg);
+    a->log_every = 500;
+    a->opt_kind = a->cfg.opt.kind;
+    int n = 0;
+    int rc = cli_parse("train", options, argc, argv, a, 1, &a->root, &n);
+    if (rc) return rc;
+    a->cfg.opt.kind = a->opt_kind == FT_OPT_SGD ? FT_OPT_SGD : FT_OPT_ADAM;
+    a->cfg.seed = (uint64_t)a->seed;
+    if (!a->root) return cli_fail(CLI_USAGE, "train: which dataset? (frost train DATASET --arch ARCH)");
+    if (a->pretrained && a->cfg.weights) return cli_fail(CLI_USAGE, "train: --pretrained or --weights FILE, not both");
+    if (a->pretrained && a->cfg.resume) return cli_fail(CLI_USAGE, "train: --resume continues a checkpoint; --pretrained is for a new run");
+    char err[512];
+    if (pipeline_opts_check(&a->cfg.prep, err, sizeof err) != 0) return cli_fail(CLI_USAGE, "train: %s", err);
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// output
+
+static const char *event_name(event_kind k) {
+    static const char *const names[] = {"info", "phase_start", "batch", "phase_end", "epoch",
+                                        "skipped", "saved", "error", "finished"};
+    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
+}
+
+static void json_num(json_t *o, const char *key, double v) {
+    json_object_set_new(o, key, isfinite(v) ? json_real(v) : json_null());
+}
+
+static void write_json(FILE *f, const train_event *e) {
+    json_t *o = json_object();
+    json_object_set_new(o, "event", json_string(event_name(e->kind)));
+    json_object_set_new(o, "epoch", json_integer(e->epoch));
+    json_object_set_new(o, "epochs", json_integer(e->epochs));
+    switch (e->kind) {
+    case EV_PHASE_START:
+    case EV_BATCH:
+    case EV_PHASE_END:
+        json_object_set_new(o, "phase", json_string(e->phase == PHASE_TRAIN ? "train" : "valid"));
+        json_object_set_new(o, "batches", json_integer((json_int_t)e->batches));
+        if (e->kind == EV_PHASE_START) break;
+        if (e->kind == EV_BATCH) {
+            json_object_set_new(o, "batch", json_integer((json_int_t)e->batch));
+            json_num(o, "loss", e->loss);
+            json_num(o, "images_per_s", e->images_per_s);
+            json_num(o, "eta_s", e->eta_s);
+        } else {
+            json_num(o, "seconds", e->seconds);
+        }
+        json_num(o, "running_loss", e->running_loss);
+        json_num(o, "running_acc", e->running_acc);
+        break;
+    case EV_EPOCH:
+        json_num(o, "train_loss", e->train_loss);
+        json_num(o, "train_acc", e->train_acc);
+        json_num(o, "valid_loss", e->valid_loss);
+        json_num(o, "valid_acc", e->valid_acc);
+        json_num(o, "seconds", e->seconds);
+        break;
+    case EV_FINISHED:
+        json_object_set_new(o, "status", json_string(e->status == 0 ? "done" : e->status == 1 ? "stopped" : "failed"));
+        json_num(o, "seconds", e->seconds);
+        break;
+    default:
+        json_object_set_new(o, "text", json_string(e->text));
+    }
+    char *s = json_dumps(o, JSON_COMPACT);
+    if (s) fprintf(f, "%s\n", s);
+    free(s);
+    json_decref(o);
+}
+
+// The live progress bar on a terminal: drawn over on each batch, cleared before any line is printed.
+typedef struct {
+    int tty, shown;
+} bar_state;
+
+static void clear_bar(bar_state *b) {
+    if (b->tty && b->shown) {
+        fputs("\r\033[K", stdout);
+        b->shown = 0;
+    }
+}
+
+static void draw_bar(bar_state *b, const train_event *e) {
+    const int width = 30;
+    int filled = e->batches ? (int)((double)e->batch / (double)e->batches * width) : 0;
+    printf("\r%s %zu/%zu [", e->phase == PHASE_TRAIN ? "train" : "valid", e->batch, e->batches);
+    for (int k = 0; k < width; k++) fputs(k < filled ? "#" : ".", stdout);
+    int eta = (int)(e->eta_s + 0.5);
+    printf("] loss %.4f acc %.2f%% %.1f img/s ETA %d:%02d\033[K", e->running_loss, e->running_acc, e->images_per_s,
+           eta / 60, eta % 60);
+    b->shown = 1;
+}
+
+static void print_line(void *user, const char *line) {
+    clear_bar(user);
+    printf("%s\n", line);
+}
+
+// Prints one event: the tutorial's log lines (train_log), errors and skipped files on stderr, the bar.
+// Returns the run's exit status once finished, else -2.
+static int print_event(const train_event *e, long log_every, bar_state *bar) {
+    train_log_lines(e, log_every, print_line, bar);
+    if (e->kind == EV_BATCH && bar->tty) draw_bar(bar, e);
+    if (e->kind == EV_SKIPPED || e->kind == EV_ERROR) {
+        clear_bar(bar);
+        fflush(stdout);
+        if (e->kind == EV_SKIPPED)
+            fprintf(stderr, "frost: skipped %s\n", e->text);
+        else
+            fprintf(stderr, "frost: %s%s\n", e->text, cli_fix_hint(e->fix));
+    }
+    if (e->kind == EV_FINISHED) clear_bar(bar);
+    fflush(stdout);
+    if (e->kind != EV_FINISHED) return -2;
+    return e->status == 0 ? 0 : e->status == 1 ? 130 : CLI_FAILED;
+}
+
+// ---------------------------------------------------------------------------------------------
+// --pretrained: the architecture's default ImageNet weights, from a cache or downloaded, and the
+// normalisation that goes with them (ImageNet's unless --norm was given).
+
+static int resolve_pretrained(train_args *a) {
+    const weights_entry *e = weights_table_find(a->cfg.arch, NULL);
+    if (!e) return cli_fail(CLI_FAILED, "train: no known pretrained weights for %s (frost weights list)", a->cfg.arch);
+    cli_progress p = {.name = e->file};
+    fetch_result res;
+    char err[1024];
+    int rc = fetch_weights(e, cli_fetch_progress, &p, NULL, &res, err, sizeof err);
+    cli_fetch_progress_end(&p);
+    if (rc) return cli_fail(CLI_FAILED, "train: --pretrained: %s", err);
+    snprintf(a->weights_path, sizeof a->weights_path, "%s", res.path);
+    a->cfg.weights = a->weights_path;
+    printf("pretrained weights: %s %s (%s)%s\n", e->source, e->tag, res.path, res.downloaded ? ", downloaded now" : "");
+    if (!a->norm_given) transform_params_set_norm(&a->cfg.prep.tf, TRANSFORM_NORM_IMAGENET);
+    const float *m = a->cfg.prep.tf.mean, *s = a->cfg.prep.tf.std;
+    printf("normalisation: mean %.3f,%.3f,%.3f std %.3f,%.3f,%.3f (%s)\n", m[0], m[1], m[2], s[0], s[1], s[2],
+           a->norm_given ? "as --norm says" : "ImageNet's, which the pretrained weights expect; --norm seed for 0.5");
+    fflush(stdout);
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+static int run(int argc, char **argv) {
+    train_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc) return rc;
+    dataset d;
+    if ((rc = cli_scan_dataset(a.root, NULL, &d)) != 0) return rc;
+    if (a.pretrained && (rc = resolve_pretrained(&a)) != 0) {   // after the scan: no download for a bad dataset
+        dataset_free(&d);
+        return rc;
+    }
+    FILE *json = NULL;
+    if (a.json && !(json = fopen(a.json, "w"))) {
+        dataset_free(&d);
+        return cli_fail(CLI_FAILED, "%s: cannot create", a.json);
+    }
+    char err[1024];
+    trainer *t = trainer_start(&a.cfg, &d, err, sizeof err);
+    if (!t) {
+        if (json) fclose(json);
+        dataset_free(&d);
+        return cli_fail(CLI_FAILED, "%s", err);
+    }
+    struct sigaction sa = {0}, old_int, old_term;
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;   // a second Ctrl-C ends the process at once
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    bar_state bar = {isatty(STDOUT_FILENO), 0};
+    int status = -2, stopping = 0;
+    while (status == -2) {
+        if (g_interrupted && !stopping) {
+            stopping = 1;
+            clear_bar(&bar);
+            printf("stopping at the end of this batch...\n");
+            fflush(stdout);
+            trainer_cancel(t);
+        }
+        train_event e;
+        if (!trainer_wait(t, &e, 100)) continue;
+        if (json) {
+            write_json(json, &e);
+            fflush(json);
+        }
+        status = print_event(&e, a.log_every, &bar);
+    }
+    trainer_free(t);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (json && fclose(json) != 0 && status == 0) status = cli_fail(CLI_FAILED, "%s: write failed", a.json);
+    dataset_free(&d);
+    return status;
+}
+
+const cli_command cli_train = {
+    .name = "train",
+    .synopsis = "DATASET --arch ARCH [--pretrained | --weights FILE] [--epochs N] [--batch N]\n"
+                "[--lr X] [--optimizer adam|sgd] [--bn eval|train] [--cache on|off|auto]\n"
+                "[--trainable LIST] [--save FILE] [--resume FILE] [--json FILE] [--profile] ...",
+    .help = "the tutorial's transfer learning: everything frozen, a new head for the\n"
+            "dataset's classes, a train and a valid phase per epoch (README: every option)",
+    .options = options,
+    .run = run,
+};

@@ -1,0 +1,17 @@
+/*
+ * path.h — file names put together and asked about, the same way everywhere in frost.
+ */
+#ifndef FROST_PATH_H
+#define FROST_PATH_H
+
+// dir + "/" + name, with dir's trailing slashes dropped first ("a/" + "b" is "a/b"; "/" + "b" is
+// "/b"). Allocated (free it); NULL when out of memory.
+char *path_join(const char *dir, const char *name);
+
+// 1 when path names a folder (following symbolic links), else 0.
+int path_is_dir(const char *path);
+
+// The part after the last '/' (the whole string when there is none); points into path.
+const char *path_base(const char *path);
+
+#endif

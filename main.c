@@ -1,0 +1,46 @@
+// main.c — frost's entry point: the one place that knows both front ends. `frost COMMAND ...` runs
+// the command line (cli/); `frost` alone or `frost DATASET` (a folder) opens the full-screen
+// interface (tui/) on it (default: sample_data), with --arch, --theme and --checkpoint for it.
+#include <stddef.h>
+#include <string.h>
+
+#include "app.h"
+#include "cli.h"
+#include "path.h"
+
+static const cli_option INTERFACE_OPTIONS[] = {
+    {.name = "--arch", .type = OPT_STRING, .offset = offsetof(app_options, arch), .arg = "ARCH",
+     .help = "the architecture the Model and Train screens start with (default resnet18)"},
+    {.name = "--theme", .type = OPT_STRING, .offset = offsetof(app_options, theme), .arg = "NAME",
+     .help = "the colours (default $FROST_THEME, else dark)"},
+    {.name = "--checkpoint", .type = OPT_STRING, .offset = offsetof(app_options, checkpoint), .arg = "FILE",
+     .help = "a checkpoint opened in the Predict screen"},
+    {0},
+};
+
+// 1 when argv opens the interface: no arguments, a folder first, or one of its options first.
+static int wants_interface(int argc, char **argv) {
+    if (argc < 2) return 1;
+    const char *first = argv[1];
+    if (first[0] != '-') return path_is_dir(first);
+    for (const cli_option *o = INTERFACE_OPTIONS; o->name; o++) {
+        size_t n = strlen(o->name);
+        if (strncmp(first, o->name, n) == 0 && (first[n] == '\0' || first[n] == '=')) return 1;
+    }
+    return 0;   // --help, --version, ...: the command line's
+}
+
+int main(int argc, char **argv) {
+    if (!wants_interface(argc, argv)) return cli_main(argc, argv);
+    app_options o = {0};
+    const char *args[1];
+    int n = 0;
+    int rc = cli_parse(NULL, INTERFACE_OPTIONS, argc, argv, &o, 1, args, &n);
+    if (rc) return rc;
+    if (n == 1) {
+        if (!path_is_dir(args[0]))
+            return cli_fail(CLI_USAGE, "%s: not a dataset folder or an option of the interface (see frost help)", args[0]);
+        o.dataset = args[0];
+    }
+    return app_run(&o);
+}

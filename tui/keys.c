@@ -1,0 +1,116 @@
+// keys.c — the key table (see keys.h), the help screen and the key bar made from it.
+#include "keys.h"
+
+#include <curses.h>
+#include <stdio.h>
+
+#include "style.h"
+
+typedef struct {
+    int ch;           // the key
+    int screen;       // -1: every screen
+    const char *key;  // as shown
+    const char *what;
+    app_action act;
+    const char *bar;  // its short name in the bottom bar; NULL: only in the help
+} binding;
+
+static const binding KEYS[] = {
+    {'1', -1, "1", "Data: classes, counts and files", ACT_SCREEN_DATA, "Data"},
+    {'2', -1, "2", "Model: the network as PyTorch prints it", ACT_SCREEN_MODEL, "Model"},
+    {'3', -1, "3", "Train: options, then live progress", ACT_SCREEN_TRAIN, "Train"},
+    {'4', -1, "4", "Predict: top-k, confusion matrix, worst images", ACT_SCREEN_PREDICT, "Predict"},
+    {'c', -1, "c", "colours: the next theme", ACT_THEME, "theme"},
+    {'?', -1, "?", "help", ACT_HELP, "help"},
+    {'q', -1, "q", "quit", ACT_QUIT, "quit"},
+    {KEY_UP, -1, "Up", "move up", ACT_UP, NULL},
+    {'k', -1, "k", "move up", ACT_UP, NULL},
+    {KEY_DOWN, -1, "Down", "move down", ACT_DOWN, NULL},
+    {'j', -1, "j", "move down", ACT_DOWN, NULL},
+    {KEY_PPAGE, -1, "PgUp", "page up", ACT_PAGE_UP, NULL},
+    {KEY_NPAGE, -1, "PgDn", "page down", ACT_PAGE_DOWN, NULL},
+    {KEY_HOME, -1, "Home", "first line", ACT_HOME, NULL},
+    {KEY_END, -1, "End", "last line", ACT_END, NULL},
+    {'a', SCREEN_MODEL, "a/A", "next / previous architecture", ACT_NEXT_ARCH, "arch"},
+    {'A', SCREEN_MODEL, "A", "previous architecture", ACT_PREV_ARCH, NULL},
+    {'h', SCREEN_MODEL, "h", "before / after head replacement", ACT_TOGGLE_HEAD, "head"},
+    {' ', SCREEN_MODEL, "space", "freeze / thaw the selected module", ACT_TOGGLE_FREEZE, "freeze"},
+    {'f', SCREEN_MODEL, "f", "freeze all but the head", ACT_FREEZE_BACKBONE, "all but head"},
+    {'u', SCREEN_MODEL, "u", "unfreeze all", ACT_UNFREEZE_ALL, "thaw all"},
+    {'\n', SCREEN_MODEL, "Enter", "fold / unfold the selected block", ACT_FOLD, "fold"},
+    {'d', SCREEN_MODEL, "d", "side by side: before and after head replacement", ACT_DIFF, "side by side"},
+    {'[', SCREEN_MODEL, "[ ]", "freeze one more block (from the input)", ACT_BLOCK_FREEZE, "freeze/thaw block"},
+    {']', SCREEN_MODEL, "]", "thaw one more block (from the head)", ACT_BLOCK_THAW, NULL},
+    {'b', SCREEN_MODEL, "b", "BatchNorm of frozen layers: eval / train", ACT_BN_MODE, "BatchNorm"},
+    {'\t', SCREEN_DATA, "Tab", "classes / files", ACT_SWITCH_PANE, "classes/files"},
+    {KEY_LEFT, SCREEN_TRAIN, "Left", "previous value of the selected option", ACT_LEFT, NULL},
+    {KEY_RIGHT, SCREEN_TRAIN, "Left/Right", "change the selected option", ACT_RIGHT, "change"},
+    {'\n', SCREEN_TRAIN, "Enter", "start training", ACT_START, "start"},
+    {'p', SCREEN_TRAIN, "p", "pause / resume", ACT_PAUSE, "pause"},
+    {'s', SCREEN_TRAIN, "s", "stop at the end of the batch", ACT_STOP, "stop"},
+    {'o', SCREEN_PREDICT, "o", "open a checkpoint", ACT_OPEN, "open"},
+    {'e', SCREEN_PREDICT, "e", "evaluate the valid split", ACT_EVALUATE, "evaluate"},
+    {'\t', SCREEN_PREDICT, "Tab", "images / results", ACT_SWITCH_PANE, "images/results"},
+};
+#define N_KEYS (sizeof KEYS / sizeof KEYS[0])
+
+app_action keys_lookup(int which, int ch) {
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (KEYS[i].ch == ch && (KEYS[i].screen < 0 || KEYS[i].screen == which)) return KEYS[i].act;
+    return ACT_NONE;
+}
+
+// where each key bar item was drawn, for mouse clicks
+static struct {
+    int x0, x1;
+    size_t key;
+} g_bar[64];
+static int g_n_bar;
+
+void keys_draw_bar(int which, int row, int cols) {
+    g_n_bar = 0;
+    move(row, 0);
+    clrtoeol();
+    attron(style(ROLE_KEYBAR));
+    int x = 0;
+    for (size_t i = 0; i < N_KEYS && x < cols; i++) {
+        if (!KEYS[i].bar || (KEYS[i].screen >= 0 && KEYS[i].screen != which)) continue;
+        char item[96];
+        int n = snprintf(item, sizeof item, " %s %s ", KEYS[i].key, KEYS[i].bar);
+        if (x + n > cols) break;
+        mvaddstr(row, x, item);
+        if (g_n_bar < 64) g_bar[g_n_bar].x0 = x, g_bar[g_n_bar].x1 = x + n, g_bar[g_n_bar++].key = i;
+        x += n;
+    }
+    for (; x < cols; x++) mvaddch(row, x, ' ');
+    attroff(style(ROLE_KEYBAR));
+}
+
+void keys_draw_help(int top, int rows, int cols) {
+    int r = top;
+    attron(style(ROLE_TITLE));
+    mvaddnstr(r++, 2, "Keys (any key closes this help)", cols - 2);
+    attroff(style(ROLE_TITLE));
+    r++;
+    for (size_t i = 0; i < N_KEYS && r < top + rows; i++) {
+        const char *where = KEYS[i].screen == SCREEN_MODEL  ? "[Model] "
+                            : KEYS[i].screen == SCREEN_DATA ? "[Data] "
+                            : KEYS[i].screen == SCREEN_TRAIN ? "[Train] "
+                            : KEYS[i].screen == SCREEN_PREDICT ? "[Predict] "
+                                                             : "";
+        attron(style(ROLE_TITLE));
+        mvprintw(r, 2, "%-7s ", KEYS[i].key);
+        attroff(style(ROLE_TITLE));
+        attron(style(ROLE_DIM));
+        addstr(where);
+        attroff(style(ROLE_DIM));
+        addstr(KEYS[i].what);
+        r++;
+    }
+}
+
+app_action keys_bar_click(int x) {
+    for (int k = 0; k < g_n_bar; k++)
+        if (x >= g_bar[k].x0 && x < g_bar[k].x1) return KEYS[g_bar[k].key].act;
+    return ACT_NONE;
+}
