@@ -70,7 +70,8 @@ CORE_SRC := $(wildcard core/*.c)
 SHIM_SRC := $(wildcard shim/*.cpp)
 TUI_SRC := $(wildcard tui/*.c)
 CLI_SRC := $(wildcard cli/*.c)
-TEST_SRC := $(wildcard tests/*.c)
+# tests/ mirrors the source: core/, cli/, tui/, shim/, and support/ (what the tests share)
+TEST_SRC := $(wildcard tests/core/*.c tests/cli/*.c tests/tui/*.c tests/shim/*.c tests/support/*.c)
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 SHIM_OBJ := $(SHIM_SRC:%.cpp=$(BUILD)/obj/%.o)
@@ -86,7 +87,7 @@ ORACLE_SRC := $(wildcard tests/oracle/*.py)
 ORACLE_DIR ?= $(if $(SANITIZE),build,$(BUILD))/oracle
 ORACLE := $(ORACLE_SRC:tests/oracle/%.py=$(ORACLE_DIR)/%.done)
 
-.PHONY: all run test deps clean fuzz leaks stress
+.PHONY: all run test deps clean fuzz leaks stress format format-check
 all: $(BUILD)/frost
 
 $(DEPS_BUILD): scripts/install-deps.sh
@@ -124,7 +125,7 @@ $(MAIN_OBJ): main.c | $(DEPS_BUILD)
 
 $(BUILD)/obj/tests/%.o: tests/%.c | $(DEPS_TEST)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests/support -c $< -o $@
 
 $(BUILD)/frost: $(MAIN_OBJ) $(CLI_OBJ) $(TUI_OBJ) $(CORE_OBJ) $(SHIM_OBJ)
 	$(CXX) $(SAN_FLAGS) -o $@ $^ $(TUI_LIBS) $(LDLIBS_ALL)
@@ -154,9 +155,15 @@ run:
 	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost
 	$(BUILD)/frost sample_data
 
+# Everything the suite starts carries FROST_TEST_RUN; a process still carrying it afterwards is one the
+# suite failed to end, and fails the run (scripts/test-leftovers.sh names and ends it).
 test:
 	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost $(BUILD)/frost_tests $(ORACLE)
-	$(SAN_ENV) FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(ORACLE_DIR) $(BUILD)/frost_tests $(TEST_ARGS)
+	@run=frost-test-$$$$-$$RANDOM; rc=0; \
+	echo "$(SAN_ENV) FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(ORACLE_DIR) $(BUILD)/frost_tests $(TEST_ARGS)"; \
+	FROST_TEST_RUN=$$run $(SAN_ENV) FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(ORACLE_DIR) $(BUILD)/frost_tests $(TEST_ARGS) || rc=$$?; \
+	scripts/test-leftovers.sh $$run || rc=1; \
+	exit $$rc
 
 # ---------------------------------------------------------------------------------------------
 # Fuzzing (libFuzzer, clang): each fuzz/fuzz_NAME.c with the core files it reads, built with
@@ -215,6 +222,27 @@ stress:
 leaks:
 	@$(MAKE) --no-print-directory -j$(JOBS) SANITIZE=address,undefined build-address-undefined/frost
 	scripts/leak-check.sh build-address-undefined/frost
+
+# ---------------------------------------------------------------------------------------------
+# One layout for the whole tree (.clang-format): `make format` applies it, `make format-check`
+# (CI) lists every file that differs and fails.
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' '*.cpp' '*.hpp' 2>/dev/null || find core cli tui shim tests fuzz main.c -name '*.[ch]' -o -name '*.[ch]pp')
+DEPS_FORMAT := $(BUILD)/.deps-format
+
+$(DEPS_FORMAT): scripts/install-deps.sh
+	@mkdir -p $(@D)
+	scripts/install-deps.sh format
+	@touch $@
+
+format: | $(DEPS_FORMAT)
+	clang-format -i $(FORMAT_FILES)
+
+format-check: | $(DEPS_FORMAT)
+	@out=$$(clang-format --dry-run --Werror $(FORMAT_FILES) 2>&1) && \
+	    echo "format-check: $(words $(FORMAT_FILES)) files as .clang-format lays them out" || \
+	    { printf '%s\n' "$$out" | grep -o '^[^ :]*:[0-9]*:[0-9]*: error' | cut -d: -f1 | sort -u | \
+	      sed 's/$$/: not formatted (run make format)/'; exit 1; }
 
 clean:
 	rm -rf $(BUILD) build-address-undefined build-thread

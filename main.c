@@ -9,13 +9,10 @@
 #include "path.h"
 
 static const cli_option INTERFACE_OPTIONS[] = {
-    {.name = "--arch", .type = OPT_STRING, .offset = offsetof(app_options, arch), .arg = "ARCH",
-     .help = "the architecture the Model and Train screens start with (default resnet18)"},
-    {.name = "--theme", .type = OPT_STRING, .offset = offsetof(app_options, theme), .arg = "NAME",
-     .help = "the colours (default $FROST_THEME, else dark)"},
-    {.name = "--checkpoint", .type = OPT_STRING, .offset = offsetof(app_options, checkpoint), .arg = "FILE",
-     .help = "a checkpoint opened in the Predict screen"},
-    {0},
+    CLI_OPT("--arch", OPT_STRING, .offset = offsetof(app_options, arch), .arg = "ARCH", .help = "the architecture the Model and Train screens start with (default resnet18)"),
+    CLI_OPT("--theme", OPT_STRING, .offset = offsetof(app_options, theme), .arg = "NAME", .help = "the colours (default $FROST_THEME, else dark)"),
+    CLI_OPT("--checkpoint", OPT_STRING, .offset = offsetof(app_options, checkpoint), .arg = "FILE", .help = "a checkpoint opened in the Predict screen"),
+    CLI_OPT_END,
 };
 
 // 1 when argv opens the interface: no arguments, a folder first, or one of its options first.

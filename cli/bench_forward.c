@@ -83,20 +83,13 @@ typedef struct {
 } bench_forward_args;
 
 static const cli_option options[] = {
-    {.name = "--batch", .type = OPT_LONG, .offset = offsetof(bench_forward_args, batch), .lo = 1, .hi = 1 << 20,
-     .arg = "N", .help = "images per forward pass (default 16)"},
-    {.name = "--size", .type = OPT_LONG, .offset = offsetof(bench_forward_args, size), .lo = 1, .hi = 4096, .arg = "S",
-     .help = "input size SxS (default 224)"},
-    {.name = "--images", .type = OPT_LONG, .offset = offsetof(bench_forward_args, images), .lo = 1, .hi = 1 << 20,
-     .arg = "N", .help = "images timed (default 600; with --data at most the dataset's)"},
-    {.name = "--threads", .type = OPT_LONG, .offset = offsetof(bench_forward_args, threads), .lo = 1, .hi = 1024,
-     .arg = "N", .help = "libtorch threads (default: the cores)"},
-    {.name = "--data", .type = OPT_STRING, .offset = offsetof(bench_forward_args, data),
-     .error = "--data needs a dataset folder", .arg = "DATASET",
-     .help = "the dataset's images decoded before the clock starts, instead of random inputs"},
-    {.name = "--device", .type = OPT_STRING, .offset = offsetof(bench_forward_args, device),
-     .error = "--device needs a value", .arg = "auto|cpu|cuda", .help = "where it runs (default auto)"},
-    {0},
+    CLI_OPT("--batch", OPT_LONG, .offset = offsetof(bench_forward_args, batch), .lo = 1, .hi = 1 << 20, .arg = "N", .help = "images per forward pass (default 16)"),
+    CLI_OPT("--size", OPT_LONG, .offset = offsetof(bench_forward_args, size), .lo = 1, .hi = 4096, .arg = "S", .help = "input size SxS (default 224)"),
+    CLI_OPT("--images", OPT_LONG, .offset = offsetof(bench_forward_args, images), .lo = 1, .hi = 1 << 20, .arg = "N", .help = "images timed (default 600; with --data at most the dataset's)"),
+    CLI_OPT("--threads", OPT_LONG, .offset = offsetof(bench_forward_args, threads), .lo = 1, .hi = 1024, .arg = "N", .help = "libtorch threads (default: the cores)"),
+    CLI_OPT("--data", OPT_STRING, .offset = offsetof(bench_forward_args, data), .error = "--data needs a dataset folder", .arg = "DATASET", .help = "the dataset's images decoded before the clock starts, instead of random inputs"),
+    CLI_OPT("--device", OPT_STRING, .offset = offsetof(bench_forward_args, device), .error = "--device needs a value", .arg = "auto|cpu|cuda", .help = "where it runs (default auto)"),
+    CLI_OPT_END,
 };
 
 static int run(int argc, char **argv) {

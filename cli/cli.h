@@ -63,6 +63,11 @@ typedef struct cli_option {
     const char *help;              // one line for the manual
 } cli_option;
 
+// One entry of an option table: CLI_OPT("--epochs", OPT_INT, .offset = offsetof(args, epochs), .lo = 1,
+// .hi = 100000, .arg = "N", .help = "..."); the table ends with CLI_OPT_END.
+#define CLI_OPT(NAME, TYPE, ...) {.name = (NAME), .type = (TYPE), __VA_ARGS__}
+#define CLI_OPT_END {.type = OPT_END}
+
 // Parses argv[1..argc) (argv[0] is the command's name, used in messages) against opts, writing
 // into args_struct. Up to max_args other arguments (-1: any number) are collected into args (room
 // for max_args entries; argc when max_args is -1), their count into *n_args. Returns 0, or an exit code after printing the error:

@@ -28,9 +28,8 @@ typedef struct {
 } doctor_args;
 
 static const cli_option options[] = {
-    {.name = "--workers", .type = OPT_LONG, .offset = offsetof(doctor_args, workers), .lo = 1, .hi = 256, .arg = "N",
-     .help = "decoding threads (default: the cores)"},
-    {0},
+    CLI_OPT("--workers", OPT_LONG, .offset = offsetof(doctor_args, workers), .lo = 1, .hi = 256, .arg = "N", .help = "decoding threads (default: the cores)"),
+    CLI_OPT_END,
 };
 
 static int run(int argc, char **argv) {

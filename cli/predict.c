@@ -92,13 +92,10 @@ static json_t *json_text(const char *s) {
 // arguments
 
 static const cli_option options[] = {
-    {.name = "--top", .type = OPT_LONG, .offset = offsetof(predict_args, top), .lo = 1, .hi = 1000000,
-     .error = "--top needs a whole number from 1 to 1000000, not '%s'", .arg = "K",
-     .help = "the K most probable classes per image (default 5)"},
-    {.name = "--batch", .type = OPT_LONG, .offset = offsetof(predict_args, batch), .lo = 1, .hi = 4096,
-     .error = "--batch needs a whole number from 1 to 4096, not '%s'", .arg = "N", .help = "images per forward pass (default 16)"},
-    {.name = "--json", .type = OPT_FLAG, .offset = offsetof(predict_args, json), .help = "one JSON line per image (and a summary)"},
-    {0},
+    CLI_OPT("--top", OPT_LONG, .offset = offsetof(predict_args, top), .lo = 1, .hi = 1000000, .error = "--top needs a whole number from 1 to 1000000, not '%s'", .arg = "K", .help = "the K most probable classes per image (default 5)"),
+    CLI_OPT("--batch", OPT_LONG, .offset = offsetof(predict_args, batch), .lo = 1, .hi = 4096, .error = "--batch needs a whole number from 1 to 4096, not '%s'", .arg = "N", .help = "images per forward pass (default 16)"),
+    CLI_OPT("--json", OPT_FLAG, .offset = offsetof(predict_args, json), .help = "one JSON line per image (and a summary)"),
+    CLI_OPT_END,
 };
 
 static int parse_args(int argc, char **argv, predict_args *a) {

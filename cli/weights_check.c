@@ -30,9 +30,8 @@ static int set_arch(void *field, const char *value) {
 }
 
 static const cli_option options[] = {
-    {.name = "--arch", .type = OPT_CALL, .call = set_arch, .arg = "ARCH",
-     .help = "check against this architecture instead of the one the key names suggest"},
-    {0},
+    CLI_OPT("--arch", OPT_CALL, .call = set_arch, .arg = "ARCH", .help = "check against this architecture instead of the one the key names suggest"),
+    CLI_OPT_END,
 };
 
 static int run(int argc, char **argv) {

@@ -8,7 +8,7 @@
 char *path_join(const char *dir, const char *name) {
     size_t ld = strlen(dir), ln = strlen(name);
     while (ld > 1 && dir[ld - 1] == '/') ld--;
-    int slash = !(ld == 1 && dir[0] == '/');
+    int slash = ld > 0 && !(ld == 1 && dir[0] == '/');
     char *p = malloc(ld + (size_t)slash + ln + 1);
     if (!p) return NULL;
     memcpy(p, dir, ld);

@@ -5,7 +5,7 @@
 #define FROST_PATH_H
 
 // dir + "/" + name, with dir's trailing slashes dropped first ("a/" + "b" is "a/b"; "/" + "b" is
-// "/b"). Allocated (free it); NULL when out of memory.
+// "/b"; "" + "b" is "b"). Allocated (free it); NULL when out of memory.
 char *path_join(const char *dir, const char *name);
 
 // 1 when path names a folder (following symbolic links), else 0.

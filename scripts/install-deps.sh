@@ -5,6 +5,7 @@
 #   scripts/install-deps.sh test    that, plus what `make test` needs (Criterion, tmux, and
 #                                   python3-torchvision as the test oracle)
 #   scripts/install-deps.sh fuzz    what `make fuzz` needs (clang, for libFuzzer)
+#   scripts/install-deps.sh format  what `make format` and `make format-check` need (clang-format)
 #
 # Installs what is missing with apt-get when run as root; otherwise prints the exact apt-get line
 # and exits 1. Checking is quick (one dpkg-query), so make may call it on every fresh build folder.
@@ -18,12 +19,14 @@ BUILD_PKGS=(gcc g++ make pkg-config binutils libtorch-dev libjansson-dev libturb
             libpng-dev libncurses-dev libcurl4-openssl-dev libssl-dev libzip-dev libopenblas0-openmp)
 TEST_PKGS=(libcriterion-dev tmux python3-torchvision libjpeg-turbo-progs ncurses-term)
 FUZZ_PKGS=(clang)
+FORMAT_PKGS=(clang-format)
 
 case "${1:-build}" in
 build) want=("${BUILD_PKGS[@]}") ;;
 test) want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}") ;;
 fuzz) want=("${BUILD_PKGS[@]}" "${FUZZ_PKGS[@]}") ;;
-*) echo "usage: $0 build|test|fuzz" >&2; exit 2 ;;
+format) want=("${FORMAT_PKGS[@]}") ;;
+*) echo "usage: $0 build|test|fuzz|format" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -205,11 +205,10 @@ static int run_training(dataset *d, int stop_after, int with_storm) {
     c.threads = 2;
     c.workers = 2;
     c.cache = 0;
-    event_queue *eq = events_new();
     char err[256];
-    T = trainer_start(&c, d, eq, err, sizeof err);
+    T = trainer_start(&c, d, err, sizeof err);
     CHECK(T != NULL, "%s", err);
-    if (stop_after == 0) trainer_stop(T);
+    if (stop_after == 0) trainer_cancel(T);
     pthread_t s[3];
     atomic_store(&storm_on, with_storm);
     if (with_storm)
@@ -217,16 +216,17 @@ static int run_training(dataset *d, int stop_after, int with_storm) {
     int batches = 0, status = -2;
     while (status == -2) {
         train_event e;
-        if (!events_wait(eq, &e, 50)) continue;
-        if (e.kind == EV_BATCH && ++batches == stop_after) trainer_stop(T);
+        if (!trainer_wait(T, &e, 50)) continue;
+        if (e.kind == EV_BATCH && ++batches == stop_after) trainer_cancel(T);
         if (e.kind == EV_FINISHED) status = e.status;
     }
     atomic_store(&storm_on, 0);
     if (with_storm)
         for (int i = 0; i < 3; i++) pthread_join(s[i], NULL);
     trainer_resume(T);
-    CHECK(trainer_join(T) == status, "join disagrees with the finished event");
-    events_free(eq);
+    CHECK(trainer_result(T, NULL) == status, "the result disagrees with the finished event");
+    CHECK(trainer_done(T), "done once the result is read");
+    trainer_free(T);
     return status;
 }
 

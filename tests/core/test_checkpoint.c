@@ -1,7 +1,7 @@
-// test_checkpoint.c — checkpoints and `frost predict`, on models and images the test makes: exact
-// round trips (weights, metadata, trainable flags, head), PyTorch loading the file strictly and
-// computing the same logits, optimizer state by parameter name, saves killed mid-write, one-line
-// refusals, and predict's per-image, JSON and labelled-folder output.
+// test_checkpoint.c — checkpoints (core/checkpoint.c), on models the test makes: exact round trips
+// (weights, metadata, trainable flags, head), PyTorch loading the file strictly and computing the same
+// logits, optimizer state by parameter name, saves killed mid-write, one-line refusals. `frost
+// predict` on them: tests/cli/test_predict.c.
 #include <criterion/criterion.h>
 #include <sys/resource.h>
 #include <dirent.h>
@@ -22,6 +22,7 @@
 #include "model_print.h"
 #include "pipeline.h"
 #include "safetensors.h"
+#include "fixtures.h"
 #include "testutil.h"
 #include "weights.h"
 
@@ -35,25 +36,6 @@ TestSuite(checkpoint, .init = setup, .fini = teardown);
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-// dir/name in one of 8 rotating buffers: copy it to keep it longer.
-static const char *path_in(const char *name) {
-    static char p[8][1024];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
-    return p[k];
-}
-
-static ft_model *make(const char *arch, long classes) {
-    ft_model *m = NULL;
-    cr_assert_null(ft_model_create(arch, &m));
-    if (classes) {
-        cr_assert_null(ft_model_set_trainable(m, "", 0));
-        cr_assert_null(ft_model_replace_head(m, classes));
-    }
-    return m;
-}
 
 static unsigned char *state_bytes(ft_model *m, size_t *len) {
     size_t total = 0, n = ft_model_state_count(m);
@@ -185,7 +167,7 @@ static void rewrite_meta(const char *src, const char *dst, const char *key, cons
 // round trips
 
 Test(checkpoint, round_trip_weights_metadata_flags_head) {
-    ft_model *a = make("resnet18", 3);
+    ft_model *a = fx_model("resnet18", 3);
     cr_assert_null(ft_model_set_trainable(a, "layer4.1", 1));
     // non-trivial BatchNorm statistics: one forward in training mode
     float x[2 * 3 * 32 * 32];
@@ -204,7 +186,7 @@ Test(checkpoint, round_trip_weights_metadata_flags_head) {
     meta.train_acc = 0.875;
     meta.valid_acc = 0.5;   // valid_loss stays NAN
     meta.train_config = "{\"lr\": 1e-05, \"optimizer\": \"adam\"}";
-    const char *path = path_in("a.safetensors");
+    const char *path = fx_at(dir, "a.safetensors");
     save_ok(path, a, NULL, &meta);
 
     checkpoint_meta got;
@@ -281,7 +263,7 @@ Test(checkpoint, round_trip_weights_metadata_flags_head) {
 }
 
 Test(checkpoint, torchvision_head_kept_and_all_trainable) {
-    ft_model *a = make("resnet18", 0);   // 1000 classes, every parameter trainable
+    ft_model *a = fx_model("resnet18", 0);   // 1000 classes, every parameter trainable
     char **names = calloc(1000, sizeof *names);
     for (int i = 0; i < 1000; i++) {
         names[i] = malloc(16);
@@ -290,7 +272,7 @@ Test(checkpoint, torchvision_head_kept_and_all_trainable) {
     checkpoint_meta meta;
     meta_for(&meta, names, 1000);
     meta.head_replaced = 0;
-    const char *path = path_in("full.safetensors");
+    const char *path = fx_at(dir, "full.safetensors");
     save_ok(path, a, NULL, &meta);
     checkpoint_meta got;
     ft_model *b = load_ok(path, &got);
@@ -308,18 +290,18 @@ Test(checkpoint, torchvision_head_kept_and_all_trainable) {
 }
 
 Test(checkpoint, save_refuses_bad_meta) {
-    ft_model *m = make("resnet18", 3);
+    ft_model *m = fx_model("resnet18", 3);
     char err[512] = "";
     checkpoint_meta meta;
     meta_for(&meta, names3, 2);   // the model has 3 outputs
-    cr_expect_eq(checkpoint_save(path_in("x.safetensors"), m, NULL, &meta, err, sizeof err), -1);
+    cr_expect_eq(checkpoint_save(fx_at(dir, "x.safetensors"), m, NULL, &meta, err, sizeof err), -1);
     cr_expect(strstr(err, "3 outputs") != NULL, "%s", err);
     char *bad[] = {"ok", "\xff\xfe", "fine"};
     meta_for(&meta, bad, 3);
-    cr_expect_eq(checkpoint_save(path_in("x.safetensors"), m, NULL, &meta, err, sizeof err), -1);
+    cr_expect_eq(checkpoint_save(fx_at(dir, "x.safetensors"), m, NULL, &meta, err, sizeof err), -1);
     cr_expect(strstr(err, "UTF-8") != NULL, "%s", err);
     cr_expect_eq(checkpoint_meta_check(&meta, err, sizeof err), -1);
-    cr_expect_eq(access(path_in("x.safetensors"), F_OK), -1, "nothing written");
+    cr_expect_eq(access(fx_at(dir, "x.safetensors"), F_OK), -1, "nothing written");
     ft_model_free(m);
 }
 
@@ -382,13 +364,13 @@ Test(checkpoint, pytorch_loads_strict_same_logits, .timeout = 120) {
     enum { N = 2, S = 32, K = 3 };
     ft_model *models[2];
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s", path_in("check.py"));
-    cr_assert_eq(tu_write_file(path_in("check.py"), torch_script, strlen(torch_script)), 0);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s", fx_at(dir, "check.py"));
+    cr_assert_eq(tu_write_file(fx_at(dir, "check.py"), torch_script, strlen(torch_script)), 0);
     static float x[N * 3 * S * S];
     fill_random(x, sizeof x / sizeof *x, 11);
-    cr_assert_eq(tu_write_file(path_in("x.bin"), x, sizeof x), 0);
+    cr_assert_eq(tu_write_file(fx_at(dir, "x.bin"), x, sizeof x), 0);
     for (int a = 0; a < 2; a++) {
-        ft_model *m = models[a] = make(archs[a], K);
+        ft_model *m = models[a] = fx_model(archs[a], K);
         if (a == 0) {   // move resnet's BatchNorm statistics away from 0/1 (vgg11 has none)
             float warm[K * N];
             ft_model_set_training(m, 1);
@@ -399,19 +381,19 @@ Test(checkpoint, pytorch_loads_strict_same_logits, .timeout = 120) {
         meta.tf.size = S;
         char name[64];
         snprintf(name, sizeof name, "%s.safetensors", archs[a]);
-        save_ok(path_in(name), m, NULL, &meta);
+        save_ok(fx_at(dir, name), m, NULL, &meta);
         size_t used = strlen(cmd);
-        snprintf(cmd + used, sizeof cmd - used, " %s %s %s %s/%s.out", archs[a], path_in(name), path_in("x.bin"), dir,
+        snprintf(cmd + used, sizeof cmd - used, " %s %s %s %s/%s.out", archs[a], fx_at(dir, name), fx_at(dir, "x.bin"), dir,
                  archs[a]);
     }
-    snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " 2>%s", path_in("py.err"));
+    snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " 2>%s", fx_at(dir, "py.err"));
     int rc = system(cmd);
-    char *perr = tu_read_file(path_in("py.err"), NULL);
+    char *perr = tu_read_file(fx_at(dir, "py.err"), NULL);
     cr_assert_eq(rc, 0, "python failed: %s", perr ? perr : "");
     free(perr);
 
     checkpoint_meta meta;
-    ft_model *loaded = load_ok(path_in("resnet18.safetensors"), &meta);
+    ft_model *loaded = load_ok(fx_at(dir, "resnet18.safetensors"), &meta);
     checkpoint_meta_free(&meta);
     ft_model_free(models[0]);
     models[0] = loaded;
@@ -422,7 +404,7 @@ Test(checkpoint, pytorch_loads_strict_same_logits, .timeout = 120) {
         char name[64];
         snprintf(name, sizeof name, "%s.out", archs[a]);
         size_t len = 0;
-        float *theirs = (float *)tu_read_file(path_in(name), &len);
+        float *theirs = (float *)tu_read_file(fx_at(dir, name), &len);
         cr_assert_not_null(theirs);
         cr_assert_eq(len, sizeof ours);
         double e = rel_error(ours, theirs, N * K);
@@ -485,7 +467,7 @@ static ft_optimizer *resume(const char *path, ft_model **m, const char *also_tra
 }
 
 Test(checkpoint, optimizer_sidecar_by_parameter_name, .timeout = 60) {
-    ft_model *m = make("resnet18", 3);
+    ft_model *m = fx_model("resnet18", 3);
     cr_assert_null(ft_model_set_trainable(m, "layer4", 1));
     ft_opt_params p;
     ft_opt_params_default(&p);
@@ -510,9 +492,9 @@ Test(checkpoint, optimizer_sidecar_by_parameter_name, .timeout = 60) {
     checkpoint_meta meta;
     meta_for(&meta, names3, 3);
     char path[1024];
-    snprintf(path, sizeof path, "%s", path_in("opt.safetensors"));
+    snprintf(path, sizeof path, "%s", fx_at(dir, "opt.safetensors"));
     save_ok(path, m, o, &meta);
-    cr_assert_eq(access(path_in("opt.safetensors.optim"), F_OK), 0, "no sidecar");
+    cr_assert_eq(access(fx_at(dir, "opt.safetensors.optim"), F_OK), 0, "no sidecar");
 
     // the same trainable set: every entry back, byte for byte
     ft_model *m2;
@@ -552,10 +534,10 @@ Test(checkpoint, optimizer_sidecar_by_parameter_name, .timeout = 60) {
     ft_model_free(m3);
 
     // a sidecar from another save is refused; saving without an optimizer removes it
-    char *old = tu_read_file(path_in("opt.safetensors.optim"), &restored);
+    char *old = tu_read_file(fx_at(dir, "opt.safetensors.optim"), &restored);
     size_t old_len = restored;
     save_ok(path, m, o, &meta);
-    cr_assert_eq(tu_write_file(path_in("opt.safetensors.optim"), old, old_len), 0);
+    cr_assert_eq(tu_write_file(fx_at(dir, "opt.safetensors.optim"), old, old_len), 0);
     free(old);
     ft_opt_params_default(&p);
     cr_assert_null(ft_optimizer_create(m, &p, &o2));
@@ -563,7 +545,7 @@ Test(checkpoint, optimizer_sidecar_by_parameter_name, .timeout = 60) {
     cr_expect_eq(checkpoint_load_optimizer(path, o2, &restored, err, sizeof err), -1);
     cr_expect(strstr(err, "another save") != NULL && !strchr(err, '\n'), "%s", err);
     save_ok(path, m, NULL, &meta);
-    cr_expect_eq(access(path_in("opt.safetensors.optim"), F_OK), -1, "stale sidecar kept");
+    cr_expect_eq(access(fx_at(dir, "opt.safetensors.optim"), F_OK), -1, "stale sidecar kept");
     restored = 99;
     cr_expect_eq(checkpoint_load_optimizer(path, o2, &restored, err, sizeof err), 0, "%s", err);
     cr_expect_eq(restored, 0);
@@ -586,7 +568,7 @@ static int remove_temp_files(const char *keep, char *odd, size_t oddlen) {
     while ((e = readdir(d))) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || strcmp(e->d_name, keep) == 0) continue;
         if (strncmp(e->d_name, keep, strlen(keep)) == 0 && strncmp(e->d_name + strlen(keep), ".tmp.", 5) == 0) {
-            unlink(path_in(e->d_name));
+            unlink(fx_at(dir, e->d_name));
             n++;
             continue;
         }
@@ -618,7 +600,7 @@ static int wait_for(const long *counter, long target) {
 // (half of the times only after it finished a save, so the file does change). After each kill the
 // file loads, and its weights are those of the version its metadata names.
 Test(checkpoint, killed_save_leaves_a_whole_file, .timeout = 300) {
-    ft_model *ver[2] = {make("resnet18", 3), make("resnet18", 3)};
+    ft_model *ver[2] = {fx_model("resnet18", 3), fx_model("resnet18", 3)};
     size_t ver_len[2];
     unsigned char *ver_bytes[2] = {state_bytes(ver[0], &ver_len[0]), state_bytes(ver[1], &ver_len[1])};
     cr_assert(ver_len[0] == ver_len[1] && memcmp(ver_bytes[0], ver_bytes[1], ver_len[0]) != 0);
@@ -628,7 +610,7 @@ Test(checkpoint, killed_save_leaves_a_whole_file, .timeout = 300) {
         meta[v].epoch = v + 1;   // tells which version a file is
     }
     char path[1024];
-    snprintf(path, sizeof path, "%s", path_in("k.safetensors"));
+    snprintf(path, sizeof path, "%s", fx_at(dir, "k.safetensors"));
     save_ok(path, ver[0], NULL, &meta[0]);
 
     // how long one save takes, to aim the kills inside saves
@@ -698,14 +680,14 @@ Test(checkpoint, killed_save_leaves_a_whole_file, .timeout = 300) {
 // A full disk while saving (a file size limit in a child: writes past it fail with EFBIG): one clear
 // message, the old checkpoint whole, no temporary file left.
 Test(checkpoint, full_disk_leaves_the_old_file, .timeout = 120) {
-    ft_model *ver[2] = {make("resnet18", 3), make("resnet18", 3)};
+    ft_model *ver[2] = {fx_model("resnet18", 3), fx_model("resnet18", 3)};
     checkpoint_meta meta[2];
     for (int v = 0; v < 2; v++) {
         meta_for(&meta[v], names3, 3);
         meta[v].epoch = v + 1;
     }
     char path[1024];
-    snprintf(path, sizeof path, "%s", path_in("full.safetensors"));
+    snprintf(path, sizeof path, "%s", fx_at(dir, "full.safetensors"));
     save_ok(path, ver[0], NULL, &meta[0]);
     int fd[2];
     cr_assert_eq(pipe(fd), 0);
@@ -746,329 +728,58 @@ Test(checkpoint, full_disk_leaves_the_old_file, .timeout = 120) {
 // refusals
 
 Test(checkpoint, load_errors_are_one_line) {
-    ft_model *m = make("resnet18", 3);
+    ft_model *m = fx_model("resnet18", 3);
     checkpoint_meta meta;
     meta_for(&meta, names3, 3);
     char good[1024];
-    snprintf(good, sizeof good, "%s", path_in("good.safetensors"));
+    snprintf(good, sizeof good, "%s", fx_at(dir, "good.safetensors"));
     save_ok(good, m, NULL, &meta);
 
-    expect_load_error(path_in("missing.safetensors"), "missing.safetensors", "No such file");
+    expect_load_error(fx_at(dir, "missing.safetensors"), "missing.safetensors", "No such file");
 
     // truncated: the header promises more data than there is
     size_t len;
     char *bytes = tu_read_file(good, &len);
-    cr_assert_eq(tu_write_file(path_in("cut.safetensors"), bytes, len / 2), 0);
+    cr_assert_eq(tu_write_file(fx_at(dir, "cut.safetensors"), bytes, len / 2), 0);
     free(bytes);
-    expect_load_error(path_in("cut.safetensors"), "cut.safetensors", NULL);
+    expect_load_error(fx_at(dir, "cut.safetensors"), "cut.safetensors", NULL);
 
-    cr_assert_eq(tu_write_file(path_in("text.txt"), "hello, world\nnot a model\n", 25), 0);
-    expect_load_error(path_in("text.txt"), "not a safetensors file", NULL);
+    cr_assert_eq(tu_write_file(fx_at(dir, "text.txt"), "hello, world\nnot a model\n", 25), 0);
+    expect_load_error(fx_at(dir, "text.txt"), "not a safetensors file", NULL);
 
     // a frost weights file and a plain state_dict: both refused as weights, not checkpoints
     char err[512];
-    cr_assert_eq(weights_save(m, path_in("w.safetensors"), err, sizeof err), 0, "%s", err);
-    expect_weights_error(path_in("w.safetensors"), "not a checkpoint", "resnet18");
+    cr_assert_eq(weights_save(m, fx_at(dir, "w.safetensors"), err, sizeof err), 0, "%s", err);
+    expect_weights_error(fx_at(dir, "w.safetensors"), "not a checkpoint", "resnet18");
     safet_file f;
     cr_assert_eq(safet_open(&f, good, err, sizeof err), 0);
     safet_entry *e = calloc(f.n_tensors, sizeof *e);
     for (size_t i = 0; i < f.n_tensors; i++) e[i] = (safet_entry){f.tensors[i].name, f.tensors[i].dtype, f.tensors[i].ndim, f.tensors[i].shape};
     copy_fill cf = {&f};
-    cr_assert_eq(safet_write(path_in("plain.safetensors"), e, f.n_tensors, NULL, NULL, 0, fill_copy, &cf, err, sizeof err), 0);
+    cr_assert_eq(safet_write(fx_at(dir, "plain.safetensors"), e, f.n_tensors, NULL, NULL, 0, fill_copy, &cf, err, sizeof err), 0);
     free(e);
     safet_close(&f);
-    expect_weights_error(path_in("plain.safetensors"), "not a frost checkpoint", "");
+    expect_weights_error(fx_at(dir, "plain.safetensors"), "not a frost checkpoint", "");
 
     // metadata that contradicts itself or the tensors
-    rewrite_meta(good, path_in("c5.safetensors"), "frost.classes", "5");
-    expect_load_error(path_in("c5.safetensors"), "3 class names", "frost.classes says 5");
-    ft_model *five = make("resnet18", 5);
+    rewrite_meta(good, fx_at(dir, "c5.safetensors"), "frost.classes", "5");
+    expect_load_error(fx_at(dir, "c5.safetensors"), "3 class names", "frost.classes says 5");
+    ft_model *five = fx_model("resnet18", 5);
     char *names5[] = {"a", "b", "c", "d", "e"};
     meta_for(&meta, names5, 5);
-    save_ok(path_in("five.safetensors"), five, NULL, &meta);
-    rewrite_meta(path_in("five.safetensors"), path_in("h.safetensors"), "frost.classes", "3");
-    rewrite_meta(path_in("h.safetensors"), path_in("h.safetensors"), "frost.class_names", "[\"a\", \"b\", \"c\"]");
-    expect_load_error(path_in("h.safetensors"), "fc.bias", "5 outputs");
-    rewrite_meta(good, path_in("arch.safetensors"), "frost.arch", "resnet19");
-    expect_load_error(path_in("arch.safetensors"), "unknown architecture 'resnet19'", "resnet18");
-    rewrite_meta(good, path_in("new.safetensors"), "frost.checkpoint", "99");
-    expect_load_error(path_in("new.safetensors"), "newer", NULL);
-    rewrite_meta(good, path_in("tr.safetensors"), "frost.trainable", "[\"fc.weight\", \"nope.weight\"]");
-    expect_load_error(path_in("tr.safetensors"), "frost.trainable", NULL);
+    save_ok(fx_at(dir, "five.safetensors"), five, NULL, &meta);
+    rewrite_meta(fx_at(dir, "five.safetensors"), fx_at(dir, "h.safetensors"), "frost.classes", "3");
+    rewrite_meta(fx_at(dir, "h.safetensors"), fx_at(dir, "h.safetensors"), "frost.class_names", "[\"a\", \"b\", \"c\"]");
+    expect_load_error(fx_at(dir, "h.safetensors"), "fc.bias", "5 outputs");
+    rewrite_meta(good, fx_at(dir, "arch.safetensors"), "frost.arch", "resnet19");
+    expect_load_error(fx_at(dir, "arch.safetensors"), "unknown architecture 'resnet19'", "resnet18");
+    rewrite_meta(good, fx_at(dir, "new.safetensors"), "frost.checkpoint", "99");
+    expect_load_error(fx_at(dir, "new.safetensors"), "newer", NULL);
+    rewrite_meta(good, fx_at(dir, "tr.safetensors"), "frost.trainable", "[\"fc.weight\", \"nope.weight\"]");
+    expect_load_error(fx_at(dir, "tr.safetensors"), "frost.trainable", NULL);
     ft_model_free(five);
     ft_model_free(m);
 }
 
-static void expect_cli_error(const char *const *args, int status, const char *word) {
-    tu_run_result r;
-    tu_run_frost(&r, args);
-    cr_expect_eq(r.status, status, "status %d, stderr: %s", r.status, r.err);
-    cr_expect_eq(tu_count_lines(r.err), 1, "stderr: %s", r.err);
-    cr_expect(strncmp(r.err, "frost: ", 7) == 0, "stderr: %s", r.err);
-    cr_expect(strstr(r.err, word) != NULL, "stderr lacks '%s': %s", word, r.err);
-    cr_expect(!strstr(r.err, "Exception") && !strstr(r.err, "frame #"), "a backtrace: %s", r.err);
-    cr_expect_str_empty(r.out);
-    tu_run_free(&r);
-}
-
-Test(checkpoint, predict_errors, .timeout = 60) {
-    cr_assert_eq(tu_write_file(path_in("img.txt"), "x", 1), 0);
-    cr_assert_eq(tu_write_file(path_in("notes.txt"), "just some text, not a checkpoint at all\n", 41), 0);
-    expect_cli_error((const char *[]){"predict", path_in("none.safetensors"), path_in("img.txt"), NULL}, 1,
-                     "none.safetensors");
-    expect_cli_error((const char *[]){"predict", path_in("notes.txt"), path_in("img.txt"), NULL}, 1,
-                     "not a safetensors file");
-    expect_cli_error((const char *[]){"predict", path_in("notes.txt"), path_in("img.txt"), "--top", "0", NULL}, 2,
-                     "--top");
-    expect_cli_error((const char *[]){"predict", path_in("notes.txt"), NULL}, 2, "which images");
-    expect_cli_error((const char *[]){"predict", path_in("notes.txt"), "x.jpg", "--bogus", NULL}, 2, "--bogus");
-}
-
 // ---------------------------------------------------------------------------------------------
 // frost predict end to end
-
-static const char *class_rgb[] = {"red", "green", "blue"};
-
-static void write_image(const char *path, int cls, int k) { cr_assert_eq(tu_write_class_jpeg(path, cls, k), 0); }
-
-static const char *make_predict_checkpoint(void) {
-    ft_model *m = make("resnet18", 3);
-    float x[3 * 3 * 32 * 32], out[9];
-    fill_random(x, sizeof x / sizeof *x, 3);
-    ft_model_set_training(m, 1);
-    cr_assert_null(ft_model_forward(m, x, 3, 3, 32, 32, out, 9));
-    checkpoint_meta meta;
-    meta_for(&meta, (char **)class_rgb, 3);
-    meta.tf.size = 32;
-    meta.tf.fit = TRANSFORM_SHORT_CROP;
-    const char *path = path_in("p.safetensors");
-    save_ok(path, m, NULL, &meta);
-    ft_model_free(m);
-    return path;
-}
-
-// The labelled folder: 3 images per class, an unknown class folder, and a broken JPEG.
-static void make_labelled(const char *root) {
-    char p[1024];
-    for (int c = 0; c < 3; c++)
-        for (int k = 0; k < 3; k++) {
-            snprintf(p, sizeof p, "%s/%s/%d.jpg", root, class_rgb[c], k);
-            write_image(p, c, k);
-        }
-    snprintf(p, sizeof p, "%s/purple/0.jpg", root);
-    write_image(p, 0, 9);
-    snprintf(p, sizeof p, "%s/red/broken.jpg", root);
-    cr_assert_eq(tu_write_file(p, "\xff\xd8\xff\xe0 not really", 15), 0);
-}
-
-// Sums the cells of the confusion matrix printed in out; *rows gets its row count.
-static long matrix_sum(const char *out, int *rows, long *diagonal) {
-    const char *m = strstr(out, "confusion matrix");
-    cr_assert_not_null(m, "no confusion matrix in:\n%s", out);
-    m = strchr(m, '\n') + 1;   // header line
-    const char *header_end = strchr(m, '\n');
-    for (int c = 0; c < 3; c++) {
-        const char *at = strstr(m, class_rgb[c]);
-        cr_expect(at && at < header_end, "header lacks %s", class_rgb[c]);
-    }
-    m = header_end + 1;
-    long sum = 0;
-    *rows = 0;
-    *diagonal = 0;
-    while (*m && *m != '\n') {
-        char name[64];
-        int used = 0;
-        cr_assert_eq(sscanf(m, " %63s%n", name, &used), 1);
-        const char *p = m + used;
-        const char *eol = strchr(m, '\n');
-        for (int col = 0; p < eol; col++) {
-            long v;
-            int n2 = 0;
-            if (sscanf(p, " %ld%n", &v, &n2) != 1) break;
-            sum += v;
-            if (col == *rows) *diagonal += v;
-            p += n2;
-        }
-        (*rows)++;
-        m = eol + 1;
-    }
-    return sum;
-}
-
-Test(checkpoint, predict_labelled_folder, .timeout = 60) {
-    const char *ckpt = make_predict_checkpoint();
-    char root[1024];
-    snprintf(root, sizeof root, "%s/labelled", dir);
-    make_labelled(root);
-    tu_run_result r;
-    tu_run_frost(&r, (const char *[]){"predict", ckpt, root, NULL});
-    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
-    long correct = -1, images = -1;
-    const char *acc = strstr(r.out, "accuracy ");
-    cr_assert_not_null(acc, "%s", r.out);
-    cr_assert_eq(sscanf(strchr(acc, '(') + 1, "%ld of %ld images", &correct, &images), 2, "%s", acc);
-    cr_expect_eq(images, 9);
-    int rows;
-    long diagonal;
-    cr_expect_eq(matrix_sum(r.out, &rows, &diagonal), 9, "%s", r.out);
-    cr_expect_eq(diagonal, correct);
-    cr_expect_leq(rows, 3);
-    cr_expect(strstr(r.out, "per class:") != NULL);
-    cr_expect((correct == 9) == (strstr(r.out, "most confidently wrong") == NULL), "%s", r.out);
-    cr_expect(strstr(r.err, "skipped") && strstr(r.err, "broken.jpg"), "stderr: %s", r.err);
-    cr_expect(strstr(r.err, "purple") && strstr(r.err, "not a class"), "stderr: %s", r.err);
-    tu_run_free(&r);
-
-    // a dataset root: its valid/ split is scored
-    char p[1024];
-    for (int c = 0; c < 3; c++) {
-        snprintf(p, sizeof p, "%s/data/train/%s/0.jpg", dir, class_rgb[c]);
-        write_image(p, c, 0);
-        snprintf(p, sizeof p, "%s/data/valid/%s/0.jpg", dir, class_rgb[c]);
-        write_image(p, c, 1);
-    }
-    snprintf(p, sizeof p, "%s/data", dir);
-    tu_run_frost(&r, (const char *[]){"predict", ckpt, p, NULL});
-    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
-    cr_expect(strstr(r.out, "data/valid: accuracy") != NULL, "%s", r.out);
-    cr_expect_eq(matrix_sum(r.out, &rows, &diagonal), 3, "%s", r.out);
-    tu_run_free(&r);
-}
-
-Test(checkpoint, predict_json_matches_the_model, .timeout = 60) {
-    const char *ckpt = make_predict_checkpoint();
-    char root[1024];
-    snprintf(root, sizeof root, "%s/labelled", dir);
-    make_labelled(root);
-    tu_run_result r;
-    tu_run_frost(&r, (const char *[]){"predict", ckpt, root, "--json", "--batch", "4", NULL});
-    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
-    int per_image = 0, summaries = 0;
-    char *save = NULL, *text = strdup(r.out);
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        json_error_t je;
-        json_t *o = json_loads(line, 0, &je);
-        cr_assert_not_null(o, "not JSON (%s): %s", je.text, line);
-        if (json_object_get(o, "summary")) {
-            json_t *s = json_object_get(o, "summary");
-            cr_expect_eq(json_integer_value(json_object_get(s, "images")), 9);
-            json_t *cm = json_object_get(s, "confusion");
-            long sum = 0;
-            for (size_t i = 0; i < json_array_size(cm); i++)
-                for (size_t j = 0; j < json_array_size(json_array_get(cm, i)); j++)
-                    sum += (long)json_integer_value(json_array_get(json_array_get(cm, i), j));
-            cr_expect_eq(sum, 9);
-            summaries++;
-        } else {
-            json_t *top = json_object_get(o, "top");
-            cr_assert_eq(json_array_size(top), 3, "%s", line);
-            double sum = 0, prev = 2;
-            for (size_t k = 0; k < 3; k++) {
-                json_t *e = json_array_get(top, k);
-                double pr = json_real_value(json_object_get(e, "prob"));
-                cr_expect_leq(pr, prev, "not sorted: %s", line);
-                prev = pr;
-                sum += pr;
-                int idx = (int)json_integer_value(json_object_get(e, "index"));
-                cr_expect_str_eq(json_string_value(json_object_get(e, "class")), class_rgb[idx]);
-            }
-            cr_expect(fabs(sum - 1.0) < 1e-5, "probabilities sum to %.9f", sum);
-            cr_expect_not_null(json_string_value(json_object_get(o, "label")));
-            per_image++;
-        }
-        json_decref(o);
-    }
-    free(text);
-    cr_expect_eq(per_image, 9);
-    cr_expect_eq(summaries, 1);
-    tu_run_free(&r);
-
-    // one image: the probabilities are the softmax of the model's logits on the checkpoint's
-    // preprocessing (crop, 32x32), computed here through the same pipeline
-    char img[1100];
-    snprintf(img, sizeof img, "%s/green/1.jpg", root);
-    tu_run_frost(&r, (const char *[]){"predict", ckpt, img, "--json", NULL});
-    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
-    cr_assert_eq(tu_count_lines(r.out), 1, "%s", r.out);
-    json_t *o = json_loads(r.out, 0, NULL);
-    cr_assert_not_null(o);
-    cr_expect_str_eq(json_string_value(json_object_get(o, "path")), img);
-    checkpoint_meta meta;
-    ft_model *m = load_ok(ckpt, &meta);
-    pipeline_opts po;
-    pipeline_opts_default(&po);
-    po.tf = meta.tf;
-    loader_source src = pipeline_source(&po);
-    void *w = src.worker_new(src.user);
-    float x[3 * 32 * 32], logits[3];
-    char err[512];
-    cr_assert_eq(src.load(w, img, x, err, sizeof err), 0, "%s", err);
-    src.worker_free(w);
-    cr_assert_null(ft_model_forward(m, x, 1, 3, 32, 32, logits, 3));
-    double mx = fmax(logits[0], fmax(logits[1], logits[2])), z = 0;
-    for (int c = 0; c < 3; c++) z += exp(logits[c] - mx);
-    json_t *top = json_object_get(o, "top");
-    for (size_t k = 0; k < 3; k++) {
-        json_t *e = json_array_get(top, k);
-        int idx = (int)json_integer_value(json_object_get(e, "index"));
-        double want = exp(logits[idx] - mx) / z;
-        cr_expect(fabs(json_real_value(json_object_get(e, "prob")) - want) < 1e-6, "class %d: %g vs %g", idx,
-                  json_real_value(json_object_get(e, "prob")), want);
-    }
-    json_decref(o);
-    checkpoint_meta_free(&meta);
-    ft_model_free(m);
-    tu_run_free(&r);
-}
-
-Test(checkpoint, predict_plain_images, .timeout = 60) {
-    const char *ckpt = make_predict_checkpoint();
-    char p[1024];
-    const char *files[] = {"pics/b.jpg", "pics/a.jpg", "pics/sub/c.jpg", "pics/sub/deeper/d.jpg"};
-    for (int i = 0; i < 4; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
-        write_image(p, i % 3, i);
-    }
-    snprintf(p, sizeof p, "%s/pics/readme.txt", dir);
-    cr_assert_eq(tu_write_file(p, "not an image", 12), 0);
-    snprintf(p, sizeof p, "%s/pics", dir);
-    tu_run_result r;
-    tu_run_frost(&r, (const char *[]){"predict", ckpt, p, NULL});
-    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
-    cr_expect_eq(tu_count_lines(r.out), 4, "%s", r.out);
-    cr_expect_str_empty(r.err);
-    // sorted paths, each "path: class P%, class P%, class P%"
-    const char *order[] = {"pics/a.jpg:", "pics/b.jpg:", "pics/sub/c.jpg:", "pics/sub/deeper/d.jpg:"};
-    const char *at = r.out;
-    for (int i = 0; i < 4; i++) {
-        const char *hit = strstr(at, order[i]);
-        cr_assert_not_null(hit, "%s not in order in:\n%s", order[i], r.out);
-        const char *eol = strchr(hit, '\n');
-        int pct = 0;
-        for (const char *q = hit; q < eol; q++) pct += *q == '%';
-        cr_expect_eq(pct, 3, "top 3 (all classes): %.*s", (int)(eol - hit), hit);
-        at = eol;
-    }
-    cr_expect(strstr(r.out, "accuracy") == NULL);
-    tu_run_free(&r);
-
-    // two files, one broken, --top 1: one line each, the broken one skipped on stderr
-    char good[1024], bad[1024];
-    snprintf(good, sizeof good, "%s/pics/a.jpg", dir);
-    snprintf(bad, sizeof bad, "%s/pics/readme.txt", dir);
-    tu_run_frost(&r, (const char *[]){"predict", ckpt, bad, good, "--top", "1", NULL});
-    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
-    cr_expect_eq(tu_count_lines(r.out), 1, "%s", r.out);
-    cr_expect(strstr(r.out, "a.jpg: ") == r.out + strlen(good) - 5, "%s", r.out);
-    cr_expect_eq(strchr(r.out, '%') - strrchr(r.out, '%'), 0, "one class: %s", r.out);
-    cr_expect_eq(tu_count_lines(r.err), 1, "%s", r.err);
-    cr_expect(strstr(r.err, "frost: skipped ") && strstr(r.err, "readme.txt"), "%s", r.err);
-    tu_run_free(&r);
-
-    // nothing readable: exit 1
-    tu_run_frost(&r, (const char *[]){"predict", ckpt, bad, NULL});
-    cr_expect_eq(r.status, 1);
-    cr_expect_str_empty(r.out);
-    cr_expect(strstr(r.err, "no image could be predicted") != NULL, "%s", r.err);
-    tu_run_free(&r);
-}

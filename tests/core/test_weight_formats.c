@@ -10,6 +10,7 @@
 
 #include "frost_torch.h"
 #include "safetensors.h"
+#include "fixtures.h"
 #include "testutil.h"
 #include "weights.h"
 
@@ -20,20 +21,11 @@ static ft_model *make(const char *arch) {
     return m;
 }
 
-static const char *wf(const char *name) {
-    static char p[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "wf/%s", name);
-    snprintf(p[k], sizeof p[k], "%s", tu_oracle(p[k]));
-    return p[k];
-}
-
 static void expect_loads_and_matches(const char *arch, const char *file, const char *io_name) {
     char err[1024];
     ft_model *m = make(arch);
-    cr_assert_eq(weights_load(m, wf(file), err, sizeof err), 0, "%s", err);
-    double e = tu_logits_rel_error(m, wf(io_name), err, sizeof err);
+    cr_assert_eq(weights_load(m, fx_weight_file(file), err, sizeof err), 0, "%s", err);
+    double e = tu_logits_rel_error(m, fx_weight_file(io_name), err, sizeof err);
     cr_assert_geq(e, 0.0, "%s", err);
     cr_expect_lt(e, 1e-4, "%s in %s: logits differ from torchvision's (relative %g)", file, arch, e);
     ft_model_free(m);
@@ -71,7 +63,7 @@ Test(weight_formats, files_name_their_format_and_architecture, .timeout = 120) {
     for (size_t k = 0; k < sizeof CASES / sizeof CASES[0]; k++) {
         weights_file w;
         char err[512];
-        cr_assert_eq(weights_file_open(&w, wf(CASES[k].file), err, sizeof err), 0, "%s", err);
+        cr_assert_eq(weights_file_open(&w, fx_weight_file(CASES[k].file), err, sizeof err), 0, "%s", err);
         cr_expect_str_eq(weights_format_name(&w), CASES[k].format);
         cr_expect_eq(w.timm_layout, CASES[k].timm, "%s", CASES[k].file);
         const char *guess = weights_guess_arch(&w);
@@ -83,7 +75,7 @@ Test(weight_formats, files_name_their_format_and_architecture, .timeout = 120) {
 Test(weight_formats, timm_vgg_classifier_is_reshaped_to_linear, .timeout = 120) {
     weights_file w;
     char err[512];
-    cr_assert_eq(weights_file_open(&w, wf("vgg11_timm.safetensors"), err, sizeof err), 0, "%s", err);
+    cr_assert_eq(weights_file_open(&w, fx_weight_file("vgg11_timm.safetensors"), err, sizeof err), 0, "%s", err);
     int seen = 0;
     for (size_t i = 0; i < w.n_tensors; i++) {
         const safet_tensor *t = &w.tensors[i];
@@ -125,7 +117,7 @@ Test(weight_formats, other_head_is_refused_with_the_keys_listed, .timeout = 120)
     ft_model *m = make("resnet18");
     size_t before_len, after_len;
     unsigned char *before = entry_bytes(m, "conv1.weight", &before_len);
-    cr_expect_eq(weights_load(m, wf("resnet18_head2.pth"), err, sizeof err), -1);
+    cr_expect_eq(weights_load(m, fx_weight_file("resnet18_head2.pth"), err, sizeof err), -1);
     cr_expect(strstr(err, "2 mismatched") && strstr(err, "fc.weight: file [2, 512], model [1000, 512]") &&
                   strstr(err, "fc.bias"),
               "%s", err);
@@ -142,14 +134,14 @@ Test(weight_formats, backbone_load_keeps_a_replaced_head_and_says_so, .timeout =
     cr_assert_null(ft_model_replace_head(m, 2));
     size_t head_len, len2, conv_len;
     unsigned char *head = entry_bytes(m, "fc.weight", &head_len);
-    cr_assert_eq(weights_load_backbone(m, wf("resnet18.pth"), note, sizeof note, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(weights_load_backbone(m, fx_weight_file("resnet18.pth"), note, sizeof note, err, sizeof err), 0, "%s", err);
     cr_expect(strstr(note, "fc.weight") && strstr(note, "2-class"), "note: %s", note);
     unsigned char *head2 = entry_bytes(m, "fc.weight", &len2);
     cr_expect(head_len == len2 && memcmp(head, head2, head_len) == 0, "the new head was overwritten");
     // the backbone is the file's: compare one tensor with the reader's
     unsigned char *conv = entry_bytes(m, "layer4.1.conv2.weight", &conv_len);
     weights_file w;
-    cr_assert_eq(weights_file_open(&w, wf("resnet18.pth"), err, sizeof err), 0, "%s", err);
+    cr_assert_eq(weights_file_open(&w, fx_weight_file("resnet18.pth"), err, sizeof err), 0, "%s", err);
     int found = 0;
     for (size_t i = 0; i < w.n_tensors; i++)
         if (strcmp(w.tensors[i].name, "layer4.1.conv2.weight") == 0) {
@@ -159,7 +151,7 @@ Test(weight_formats, backbone_load_keeps_a_replaced_head_and_says_so, .timeout =
     cr_expect(found);
     weights_file_close(&w);
     // a file that differs outside the head is still refused
-    cr_expect_eq(weights_load_backbone(m, wf("vgg11_timm.safetensors"), note, sizeof note, err, sizeof err), -1);
+    cr_expect_eq(weights_load_backbone(m, fx_weight_file("vgg11_timm.safetensors"), note, sizeof note, err, sizeof err), -1);
     cr_expect(strstr(err, "does not fit resnet18") != NULL, "%s", err);
     free(head);
     free(head2);
@@ -171,7 +163,7 @@ Test(weight_formats, a_whole_head_file_loads_into_the_same_head, .timeout = 120)
     char err[1024] = "", note[512] = "x";
     ft_model *m = make("resnet18");
     cr_assert_null(ft_model_replace_head(m, 2));
-    cr_expect_eq(weights_load_backbone(m, wf("resnet18_head2.pth"), note, sizeof note, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(weights_load_backbone(m, fx_weight_file("resnet18_head2.pth"), note, sizeof note, err, sizeof err), 0, "%s", err);
     cr_expect_str_eq(note, "", "nothing was dropped");
     ft_model_free(m);
 }
@@ -179,52 +171,12 @@ Test(weight_formats, a_whole_head_file_loads_into_the_same_head, .timeout = 120)
 Test(weight_formats, hostile_and_foreign_files_are_refused, .timeout = 120) {
     char err[1024] = "";
     ft_model *m = make("resnet18");
-    cr_expect_eq(weights_load(m, wf("evil.pth"), err, sizeof err), -1);
+    cr_expect_eq(weights_load(m, fx_weight_file("evil.pth"), err, sizeof err), -1);
     cr_expect(strstr(err, "refuses global os.system") != NULL, "%s", err);
-    cr_expect_eq(weights_load(m, wf("tiny.pth"), err, sizeof err), -1);
+    cr_expect_eq(weights_load(m, fx_weight_file("tiny.pth"), err, sizeof err), -1);
     cr_expect(strstr(err, "does not fit resnet18") && strstr(err, "unexpected: a, b, c"), "%s", err);
     ft_model_free(m);
 }
 
 // ---------------------------------------------------------------------------------------------
 // frost weights check
-
-static void check_cli(const char *file, const char *arch_opt, int want_status, const char *want_out,
-                      const char *want_out2) {
-    tu_run_result r;
-    const char *args_arch[] = {"weights", "check", wf(file), "--arch", arch_opt, NULL};
-    const char *args[] = {"weights", "check", wf(file), NULL};
-    tu_run_frost(&r, arch_opt ? args_arch : args);
-    cr_expect_eq(r.status, want_status, "%s: exit %d\n%s%s", file, r.status, r.out, r.err);
-    cr_expect(strstr(r.out, want_out) != NULL, "%s: no '%s' in\n%s%s", file, want_out, r.out, r.err);
-    if (want_out2) cr_expect(strstr(r.out, want_out2) != NULL, "%s: no '%s' in\n%s", file, want_out2, r.out);
-    tu_run_free(&r);
-}
-
-Test(weight_formats, check_names_format_and_fit, .timeout = 300) {
-    check_cli("resnet18.pth", NULL, 0, "format:   torch.save zip", "fits resnet18");
-    check_cli("resnet18_legacy.pth", NULL, 0, "format:   legacy torch.save", "fits resnet18");
-    check_cli("resnet18_timm.safetensors", NULL, 0, "safetensors, torchvision layout", "fits resnet18");
-    check_cli("vgg11_timm.safetensors", NULL, 0, "safetensors, timm layout", "fits vgg11");
-}
-
-Test(weight_formats, check_lists_what_does_not_fit, .timeout = 120) {
-    check_cli("resnet18_head2.pth", NULL, 1, "mismatched  fc.weight: file [2, 512], model [1000, 512]",
-              "only the head (fc) differs");
-    check_cli("resnet18.pth", "resnet34", 1, "missing     layer1.2.conv1.weight", "does not fit resnet34");
-    tu_run_result r;
-    const char *args[] = {"weights", "check", wf("evil.pth"), NULL};
-    tu_run_frost(&r, args);
-    cr_expect_eq(r.status, 1);
-    cr_expect(strstr(r.err, "refuses global os.system") != NULL, "%s", r.err);
-    tu_run_free(&r);
-    const char *args2[] = {"weights", "check", wf("tiny.pth"), NULL};
-    tu_run_frost(&r, args2);
-    cr_expect_eq(r.status, 1);
-    cr_expect(strstr(r.err, "fits no architecture") != NULL, "%s", r.err);
-    tu_run_free(&r);
-    const char *args3[] = {"weights", "check", NULL};
-    tu_run_frost(&r, args3);
-    cr_expect_eq(r.status, 2, "no file is a usage error");
-    tu_run_free(&r);
-}

@@ -1,7 +1,7 @@
 // test_trainer.c — the training thread on a generated two-class dataset: it learns, pause /
 // resume / stop act at batch boundaries from another thread, the feature cache gives the same
 // losses as the full model, --bn eval leaves BatchNorm statistics untouched and --bn train changes
-// them, and `frost train` prints the seed's log.
+// them, and the trained model is handed over. `frost train`: tests/cli/test_train.c.
 #include <criterion/criterion.h>
 #include <math.h>
 #include <signal.h>
@@ -15,6 +15,7 @@
 #include "dataset.h"
 #include "events.h"
 #include "safetensors.h"
+#include "fixtures.h"
 #include "testutil.h"
 #include "trainer.h"
 #include "transfer.h"
@@ -26,33 +27,6 @@ static void teardown(void) {
     free(root);
 }
 TestSuite(trainer, .init = setup, .fini = teardown);
-
-// Class 0: warm images, bright at the top; class 1: cold images, bright at the bottom; with noise
-// so no two images are alike.
-static void make_dataset(int per_class_train, int per_class_valid, int side) {
-    unsigned seed = 1;
-    unsigned char *rgb = malloc((size_t)side * side * 3);
-    const char *splits[2] = {"train", "valid"};
-    const int counts[2] = {per_class_train, per_class_valid};
-    for (int s = 0; s < 2; s++)
-        for (int c = 0; c < 2; c++)
-            for (int i = 0; i < counts[s]; i++) {
-                for (int y = 0; y < side; y++)
-                    for (int x = 0; x < side; x++) {
-                        unsigned char *p = rgb + ((size_t)y * side + x) * 3;
-                        int light = (c == 0 ? side - y : y) * 200 / side;
-                        int noise = (int)(rand_r(&seed) % 60);
-                        p[0] = (unsigned char)(c == 0 ? 40 + light / 2 + noise : noise);
-                        p[1] = (unsigned char)(light / 3 + noise);
-                        p[2] = (unsigned char)(c == 1 ? 40 + light / 2 + noise : noise);
-                    }
-                char path[1024];
-                snprintf(path, sizeof path, "%s/%s/%s/%03d.jpg", root, splits[s], c == 0 ? "warm" : "cold", i);
-                tu_mkdirs_for(path);
-                cr_assert_eq(tu_write_jpeg(path, side, side, rgb), 0);
-            }
-    free(rgb);
-}
 
 static dataset scan(void) {
     dataset d;
@@ -110,7 +84,7 @@ static void run_all(trainer_config *c, dataset *d, run_log *log) {
 // ---------------------------------------------------------------------------------------------
 
 Test(trainer, learns_two_classes, .timeout = 300) {
-    make_dataset(24, 12, 40);
+    fx_two_class_dataset(root, 24, 12, 40);
     dataset d = scan();
     trainer_config c = small_config("resnet18");
     run_log log;
@@ -125,7 +99,7 @@ Test(trainer, learns_two_classes, .timeout = 300) {
 }
 
 Test(trainer, cache_on_and_off_give_the_same_losses, .timeout = 300) {
-    make_dataset(12, 6, 32);
+    fx_two_class_dataset(root, 12, 6, 32);
     dataset d = scan();
     const char *archs[] = {"resnet18", "vgg11"};
     for (int k = 0; k < 2; k++) {
@@ -163,7 +137,7 @@ static float *tensor_of(const char *path, const char *name, size_t *n) {
 }
 
 Test(trainer, bn_eval_keeps_running_stats_bn_train_changes_them, .timeout = 300) {
-    make_dataset(8, 4, 32);
+    fx_two_class_dataset(root, 8, 4, 32);
     dataset d = scan();
     char ckpt[1024];
     snprintf(ckpt, sizeof ckpt, "%s/run.safetensors", root);
@@ -197,7 +171,7 @@ static double now_s(void) {
 }
 
 Test(trainer, pause_resume_stop_at_batch_boundaries, .timeout = 300) {
-    make_dataset(40, 4, 32);
+    fx_two_class_dataset(root, 40, 4, 32);
     dataset d = scan();
     trainer_config c = small_config("resnet18");
     c.batch_size = 2;
@@ -252,104 +226,6 @@ Test(trainer, pause_resume_stop_at_batch_boundaries, .timeout = 300) {
     dataset_free(&d);
 }
 
-Test(trainer, cli_prints_the_seeds_log, .timeout = 300) {
-    make_dataset(8, 4, 32);
-    char json[1024];
-    snprintf(json, sizeof json, "%s/events.jsonl", root);
-    tu_run_result r;
-    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--epochs", "2", "--size", "32", "--batch", "4",
-                                      "--log-every", "2", "--json", json, "--device", "cpu", NULL});
-    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
-    const char *shape[] = {"Epoch 1/2\n----------------------------------------\nTraining...\nBatch 2,Train Loss:",
-                           "\ntrain Loss:", " ACC:", "\nValiding...\nvalid Loss:", "Epoch 2/2\n", "Training complete in "};
-    const char *at = r.out;
-    for (size_t k = 0; k < sizeof shape / sizeof shape[0]; k++) {
-        const char *hit = strstr(at, shape[k]);
-        cr_expect_not_null(hit, "log lacks '%s' in order:\n%s", shape[k], r.out);
-        if (hit) at = hit;
-    }
-    cr_expect(strchr(r.out, '\r') == NULL, "no progress bar when stdout is not a terminal");
-    char *events = tu_read_file(json, NULL);
-    cr_assert_not_null(events);
-    cr_expect(strstr(events, "\"event\":\"batch\"") && strstr(events, "\"event\":\"finished\""), "%s", events);
-    // 3 info lines (threads, model, cache); per epoch: 2 phase starts, 4 + 2 batches, 2 phase ends, 1 epoch;
-    // then finished
-    cr_expect_eq(tu_count_lines(events), 3 + 2 * (2 + 6 + 2 + 1) + 1, "one line per event:\n%s", events);
-    free(events);
-    tu_run_free(&r);
-
-    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet17", NULL});
-    cr_expect_eq(r.status, 2);
-    cr_expect_eq(tu_count_lines(r.err), 1);
-    tu_run_free(&r);
-    tu_run_frost(&r, (const char *[]){"train", root, "--bn", "frozen", NULL});
-    cr_expect_eq(r.status, 2);
-    tu_run_free(&r);
-    tu_run_frost(&r, (const char *[]){"train", "/nonexistent", NULL});
-    cr_expect_eq(r.status, 1);
-    cr_expect_eq(tu_count_lines(r.err), 1);
-    tu_run_free(&r);
-}
-
-// Runs frost with stdout and stderr into `out`; returns the child's pid.
-static pid_t spawn_frost(const char *out, const char *const *args) {
-    const char *bin = getenv("FROST_BIN");
-    if (!bin) bin = "build/frost";
-    pid_t pid = fork();
-    if (pid == 0) {
-        FILE *f = freopen(out, "w", stdout);
-        if (!f || dup2(fileno(stdout), 2) < 0) _exit(127);
-        const char *argv[32] = {bin};
-        for (int i = 0; args[i] && i < 30; i++) argv[i + 1] = args[i];
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-Test(trainer, ctrl_c_stops_saves_and_resume_continues, .timeout = 300) {
-    make_dataset(40, 4, 32);
-    char out[1024], ckpt[1024];
-    snprintf(out, sizeof out, "%s/log.txt", root);
-    snprintf(ckpt, sizeof ckpt, "%s/ckpt.safetensors", root);
-    pid_t pid = spawn_frost(out, (const char *[]){"train", root, "--arch", "resnet18", "--size", "32", "--batch", "2",
-                                                  "--cache", "off", "--epochs", "20", "--device", "cpu", "--save", ckpt,
-                                                  "--log-every", "1", NULL});
-    // wait for the first batch line, then Ctrl-C
-    char *log = NULL;
-    for (int tries = 0; tries < 600; tries++) {
-        free(log);
-        log = tu_read_file(out, NULL);
-        if (log && strstr(log, "Batch 1,")) break;
-        usleep(100000);
-    }
-    cr_assert(log && strstr(log, "Batch 1,"), "training never started:\n%s", log ? log : "");
-    kill(pid, SIGINT);
-    int st;
-    waitpid(pid, &st, 0);
-    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 130, "Ctrl-C exits 130");
-    free(log);
-    log = tu_read_file(out, NULL);
-    cr_expect(strstr(log, "stopping at the end of this batch") && strstr(log, "Stopped after"), "%s", log);
-    cr_expect(strstr(log, "saved ") != NULL, "the checkpoint is saved when stopping:\n%s", log);
-    cr_expect(strstr(log, "Epoch 2/20") == NULL, "stopped within the first epoch");
-    free(log);
-
-    // a finished epoch, saved, then resumed for a second one
-    tu_run_result r;
-    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--size", "32", "--batch", "8", "--epochs", "1",
-                                      "--device", "cpu", "--save", ckpt, NULL});
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    tu_run_free(&r);
-    tu_run_frost(&r, (const char *[]){"train", root, "--size", "32", "--batch", "8", "--epochs", "2", "--device", "cpu",
-                                      "--resume", ckpt, NULL});
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    cr_expect(strstr(r.out, "resuming") && strstr(r.out, "after epoch 1"), "%s", r.out);
-    cr_expect(strstr(r.out, "Epoch 2/2") && !strstr(r.out, "Epoch 1/2"), "continues with epoch 2:\n%s", r.out);
-    cr_expect(strstr(r.out, "resnet18 on cpu") != NULL, "the checkpoint's architecture, not the default vgg16");
-    tu_run_free(&r);
-}
-
 // ---------------------------------------------------------------------------------------------
 // --trainable and handing the model over
 
@@ -371,7 +247,7 @@ static float centre_value(ft_model *m, const char *name) {
 }
 
 Test(trainer, trainable_modules_train_and_the_model_is_handed_over, .timeout = 300) {
-    make_dataset(8, 4, 32);
+    fx_two_class_dataset(root, 8, 4, 32);
     dataset d = scan();
     // the same seed builds the same initial model: compare before and after
     ft_manual_seed(5);

@@ -1,6 +1,6 @@
-// test_doctor.c — real images through the pipeline, the loader and `frost doctor`, on datasets the
-// test writes (JPEGs made with TurboJPEG, plus broken files): batches equal the single-image
-// transform, bad files are skipped and named, and doctor's report and exit status say what is wrong.
+// test_doctor.c — real images through the pipeline, the loader and doctor's check (core/doctor.c), on
+// datasets the test writes (JPEGs made with TurboJPEG, plus broken files): batches equal the
+// single-image transform, bad files are skipped and named, and the report says what is wrong.
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +13,7 @@
 #include "doctor.h"
 #include "loader.h"
 #include "pipeline.h"
+#include "fixtures.h"
 #include "testutil.h"
 
 static char *root;
@@ -22,69 +23,6 @@ static void teardown(void) {
     free(root);
 }
 TestSuite(doctor, .init = setup, .fini = teardown);
-
-static void mkdirs(const char *rel) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    for (char *p = path + strlen(root) + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(path, 0755);
-            *p = '/';
-        }
-    mkdir(path, 0755);
-}
-
-// A w x h JPEG with a pattern depending on `seed`, written to root/rel; returns its size.
-static size_t write_jpeg(const char *rel, int w, int h, int seed) {
-    unsigned char *rgb = malloc((size_t)w * h * 3);
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            unsigned char *p = rgb + ((size_t)y * w + x) * 3;
-            p[0] = (unsigned char)(x * 255 / w);
-            p[1] = (unsigned char)(y * 255 / h);
-            p[2] = (unsigned char)((x * y + seed * 37) & 255);
-        }
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    cr_assert_eq(tu_write_jpeg(path, w, h, rgb), 0);
-    free(rgb);
-    struct stat st;
-    cr_assert_eq(stat(path, &st), 0);
-    return (size_t)st.st_size;
-}
-
-static void write_raw(const char *rel, const void *data, size_t len) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    cr_assert_eq(tu_write_file(path, data, len), 0);
-}
-
-// train: cats 6 good + 3 broken, dogs 3 good; valid: cats 2 good
-static void make_dataset(void) {
-    mkdirs("train/cats");
-    mkdirs("train/dogs");
-    mkdirs("valid/cats");
-    char name[64];
-    for (int i = 0; i < 6; i++) {
-        snprintf(name, sizeof name, "train/cats/c%d.jpg", i);
-        write_jpeg(name, 60 + 7 * i, 50 + 3 * i, i);
-    }
-    for (int i = 0; i < 3; i++) {
-        snprintf(name, sizeof name, "train/dogs/d%d.jpg", i);
-        write_jpeg(name, 80, 64, 10 + i);
-    }
-    for (int i = 0; i < 2; i++) {
-        snprintf(name, sizeof name, "valid/cats/v%d.jpg", i);
-        write_jpeg(name, 70, 70, 20 + i);
-    }
-    write_raw("train/cats/empty.jpg", "", 0);
-    write_raw("train/cats/notes.jpg", "these are my notes, not a picture\n", 34);
-    size_t len = write_jpeg("train/cats/truncated.jpg", 200, 150, 99);
-    char path[1024];
-    snprintf(path, sizeof path, "%s/train/cats/truncated.jpg", root);
-    cr_assert_eq(truncate(path, (off_t)(len / 2)), 0);
-}
 
 static dataset scan(void) {
     dataset d;
@@ -96,7 +34,7 @@ static dataset scan(void) {
 // ---------------------------------------------------------------------------------------------
 
 Test(doctor, batches_hold_the_transformed_images) {
-    make_dataset();
+    fx_doctor_dataset(root);
     dataset d = scan();
     pipeline_opts po;
     pipeline_opts_default(&po);
@@ -150,7 +88,7 @@ Test(doctor, batches_hold_the_transformed_images) {
 }
 
 Test(doctor, report_names_what_is_wrong) {
-    make_dataset();
+    fx_doctor_dataset(root);
     dataset d = scan();
     doctor_report r;
     char err[256];
@@ -174,44 +112,12 @@ Test(doctor, report_names_what_is_wrong) {
     dataset_free(&d);
 }
 
-Test(doctor, cli_exit_status) {
-    make_dataset();
-    tu_run_result res;
-    tu_run_frost(&res, (const char *[]){"doctor", root, NULL});
-    cr_expect_eq(res.status, 0, "%s", res.err);
-    cr_expect(strstr(res.out, "truncated.jpg") && strstr(res.out, "empty.jpg") && strstr(res.out, "notes.jpg"),
-              "every bad file is named:\n%s", res.out);
-    cr_expect(strstr(res.out, "Ready to train.") != NULL);
-    tu_run_free(&res);
-
-    // now every dog is broken: training cannot run
-    for (int i = 0; i < 3; i++) {
-        char name[64];
-        snprintf(name, sizeof name, "train/dogs/d%d.jpg", i);
-        write_raw(name, "x", 1);
-    }
-    tu_run_frost(&res, (const char *[]){"doctor", root, NULL});
-    cr_expect_eq(res.status, 1);
-    cr_expect(strstr(res.out, "train/dogs: none of its 3 images is readable") != NULL, "%s", res.out);
-    tu_run_free(&res);
-
-    tu_run_frost(&res, (const char *[]){"doctor", "/nonexistent/data", NULL});
-    cr_expect_eq(res.status, 1);
-    cr_expect_eq(tu_count_lines(res.err), 1);
-    tu_run_free(&res);
-
-    tu_run_frost(&res, (const char *[]){"bench-data", root, "--size", "32", NULL});
-    cr_expect_eq(res.status, 0, "%s", res.err);
-    cr_expect(strstr(res.out, "images=8 ") != NULL, "8 readable train+valid images: %s", res.out);
-    cr_expect(strstr(res.out, "skipped=6") != NULL, "%s", res.out);
-    tu_run_free(&res);
-}
-
 Test(doctor, a_split_with_nothing_readable_stops_the_loader) {
-    mkdirs("train/a");
-    mkdirs("train/b");
-    write_raw("train/a/1.jpg", "nope", 4);
-    write_raw("train/b/1.png", "nope", 4);
+    const char *files[] = {"train/a/1.jpg", "train/b/1.png"};
+    for (int i = 0; i < 2; i++) {
+        tu_mkdirs_for(fx_at(root, files[i]));
+        cr_assert_eq(tu_write_file(fx_at(root, files[i]), "nope", 4), 0);
+    }
     dataset d = scan();
     pipeline_opts po;
     pipeline_opts_default(&po);

@@ -9,8 +9,10 @@
 // Starts `frost ARGS` (FROST_BIN, else build/frost) in a detached session of cols x rows with the
 // extra environment `env` ("NAME=value NAME2=value", may be NULL or ""). After frost exits the pane
 // shows "EXITED <status>", then "TERMINAL sane" when the terminal is back in its usual mode (echo
-// and line editing on) or "TERMINAL raw" when frost left it broken.
+// and line editing on) or "TERMINAL raw" when frost left it broken. A session still running is
+// stopped first: one at a time, and every one is ended (tmux_stop, or at the process's exit).
 void tmux_start(const char *args, int cols, int rows, const char *env);
+// Ends the session (its tmux server, and frost in it); nothing when none runs.
 void tmux_stop(void);
 // Sends tmux key names (send-keys syntax: "Down Down Enter", "q").
 void tmux_keys(const char *keys);

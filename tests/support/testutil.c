@@ -2,6 +2,7 @@
 #define _XOPEN_SOURCE 700  // nftw
 #include "testutil.h"
 
+#include <criterion/criterion.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
@@ -197,4 +198,19 @@ double tu_logits_rel_error(ft_model *m, const char *io_path, char *err, size_t e
     free(ref);
     safet_close(&io);
     return rel;
+}
+
+void tu_expect_one_line_error(const char *const *args, int status, const char *word) {
+    tu_run_result r;
+    tu_run_frost(&r, args);
+    cr_expect_eq(r.status, status, "exit %d (want %d) for %s %s: %s", r.status, status, args[0], args[1] ? args[1] : "",
+                 r.err);
+    cr_expect_eq(tu_count_lines(r.err), 1, "one line on stderr, got: %s", r.err);
+    cr_expect(strncmp(r.err, "frost: ", 7) == 0, "stderr: %s", r.err);
+    cr_expect(strstr(r.err, word) != NULL, "stderr lacks '%s': %s", word, r.err);
+    cr_expect(strstr(r.err, "terminate") == NULL && strstr(r.err, "frame #") == NULL &&
+                  strstr(r.err, "Exception") == NULL,
+              "no C++ backtrace: %s", r.err);
+    cr_expect_str_eq(r.out, "");
+    tu_run_free(&r);
 }

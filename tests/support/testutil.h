@@ -27,6 +27,10 @@ typedef struct {
 void tu_run_frost(tu_run_result *r, const char *const *args);
 void tu_run_free(tu_run_result *r);
 
+// Runs frost with args and expects it to fail as a command should: exit status `status`, one line on
+// stderr starting "frost: " and containing `word`, no C++ backtrace, nothing on stdout.
+void tu_expect_one_line_error(const char *const *args, int status, const char *word);
+
 // $FROST_ORACLE/<rel>, in a static buffer. The oracle's output must exist (make test makes it).
 const char *tu_oracle(const char *rel);
 

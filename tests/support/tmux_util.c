@@ -7,7 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static char sock[64];
+static char sock[64];   // the session running now ("" none)
+
+// Whatever happens to a test (a failed assertion ends it early), its process leaves no session.
+static void stop_at_exit(void) { tmux_stop(); }
 
 static void tmux_cmd(const char *inner) {
     char cmd[4096];
@@ -16,7 +19,9 @@ static void tmux_cmd(const char *inner) {
 }
 
 void tmux_start(const char *args, int cols, int rows, const char *env) {
-    static int serial;
+    static int serial, registered;
+    if (!registered) registered = atexit(stop_at_exit) == 0;
+    tmux_stop();   // one app at a time: a second start ends the first session instead of orphaning it
     snprintf(sock, sizeof sock, "frost-test-%d-%d", (int)getpid(), serial++);
     const char *bin = getenv("FROST_BIN");
     char cmd[3072];
@@ -27,10 +32,12 @@ void tmux_start(const char *args, int cols, int rows, const char *env) {
 }
 
 void tmux_stop(void) {
+    if (!sock[0]) return;
     char cmd[128];
     snprintf(cmd, sizeof cmd, "tmux -L %s kill-server 2>/dev/null", sock);
     if (system(cmd) != 0) { /* already gone */
     }
+    sock[0] = '\0';
 }
 
 void tmux_keys(const char *keys) {

@@ -1,7 +1,7 @@
-// test_fetch.c — downloading pretrained weights (core/fetch.c) and `frost weights list|fetch|path`,
-// against a small HTTP/1.1 server that the test runs itself on 127.0.0.1 (a pthread; GET with
-// Range -> 206, 404, a connection dropped midway, wrong bytes, X-Linked-Etag as the Hugging Face
-// hub sends it). FROST_WEIGHTS_MIRROR points every download at it; nothing leaves the machine.
+// test_fetch.c — downloading pretrained weights (core/fetch.c) against a small HTTP/1.1 server that
+// the test runs itself on 127.0.0.1 (support/http_server.c: Range -> 206, 404, a connection dropped
+// midway, wrong bytes, X-Linked-Etag as the Hugging Face hub sends it). FROST_WEIGHTS_MIRROR points
+// every download at it; nothing leaves the machine. `frost weights ...`: tests/cli/test_weights.c.
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <netinet/in.h>
@@ -19,137 +19,12 @@
 #include <unistd.h>
 
 #include "fetch.h"
+#include "http_server.h"
 #include "frost_torch.h"
+#include "fixtures.h"
 #include "testutil.h"
 #include "weights.h"
 #include "weights_table.h"
-
-// ---------------------------------------------------------------------------------------------
-// the server
-
-typedef struct {
-    const char *path;             // URL path
-    const unsigned char *data;    // what is served
-    size_t len;
-    int drop_once;                // the first GET sends the headers and half the body, then closes
-    int ignore_range;             // answers 200 with the whole file even to a Range request
-    const char *linked_etag;      // sent as X-Linked-Etag when set
-} srv_file;
-
-typedef struct {
-    int fd, port;
-    pthread_t th;
-    srv_file files[4];
-    int nfiles;
-    atomic_int requests, dropped;
-    pthread_mutex_t mu;
-    char last_range[64];          // the last request's Range header value ("" without one)
-} server;
-
-static void send_all(int fd, const void *p, size_t n) {
-    const char *c = p;
-    while (n > 0) {
-        ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
-        if (w <= 0) return;
-        c += w;
-        n -= (size_t)w;
-    }
-}
-
-static void serve_one(server *s, int c) {
-    char req[8192] = "";
-    size_t got = 0;
-    while (got < sizeof req - 1 && !strstr(req, "\r\n\r\n")) {
-        ssize_t n = recv(c, req + got, sizeof req - 1 - got, 0);
-        if (n <= 0) return;
-        got += (size_t)n;
-        req[got] = '\0';
-    }
-    atomic_fetch_add(&s->requests, 1);
-    char path[1024] = "";
-    sscanf(req, "GET %1023s", path);
-    long from = -1;
-    const char *rg = strstr(req, "\r\nRange: bytes=");
-    pthread_mutex_lock(&s->mu);
-    s->last_range[0] = '\0';
-    if (rg) {
-        from = strtol(rg + 15, NULL, 10);
-        snprintf(s->last_range, sizeof s->last_range, "bytes=%ld-", from);
-    }
-    pthread_mutex_unlock(&s->mu);
-    srv_file *f = NULL;
-    for (int i = 0; i < s->nfiles; i++)
-        if (strcmp(s->files[i].path, path) == 0) f = &s->files[i];
-    char head[1024];
-    if (!f) {
-        const char *body = "not found";
-        snprintf(head, sizeof head, "HTTP/1.1 404 Not Found\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", strlen(body));
-        send_all(c, head, strlen(head));
-        send_all(c, body, strlen(body));
-        return;
-    }
-    char etag[128] = "";
-    if (f->linked_etag) snprintf(etag, sizeof etag, "X-Linked-Etag: \"%s\"\r\n", f->linked_etag);
-    size_t start = 0;
-    if (from >= 0 && !f->ignore_range) {
-        if ((size_t)from >= f->len) {
-            snprintf(head, sizeof head, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-            send_all(c, head, strlen(head));
-            return;
-        }
-        start = (size_t)from;
-        snprintf(head, sizeof head,
-                 "HTTP/1.1 206 Partial Content\r\nContent-Length: %zu\r\nContent-Range: bytes %zu-%zu/%zu\r\n%sConnection: close\r\n\r\n",
-                 f->len - start, start, f->len - 1, f->len, etag);
-    } else {
-        snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n%sConnection: close\r\n\r\n", f->len, etag);
-    }
-    send_all(c, head, strlen(head));
-    size_t n = f->len - start;
-    if (f->drop_once && atomic_fetch_add(&s->dropped, 1) == 0) n /= 2;
-    send_all(c, f->data + start, n);
-}
-
-static void *server_main(void *arg) {
-    server *s = arg;
-    for (;;) {
-        int c = accept(s->fd, NULL, NULL);
-        if (c < 0) return NULL;   // the listening socket was shut down
-        serve_one(s, c);
-        shutdown(c, SHUT_WR);
-        close(c);
-    }
-}
-
-static void server_start(server *s) {
-    s->fd = socket(AF_INET, SOCK_STREAM, 0);
-    cr_assert_geq(s->fd, 0);
-    int one = 1;
-    setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t alen = sizeof a;
-    cr_assert_eq(bind(s->fd, (struct sockaddr *)&a, sizeof a), 0);
-    cr_assert_eq(listen(s->fd, 16), 0);
-    getsockname(s->fd, (struct sockaddr *)&a, &alen);
-    s->port = ntohs(a.sin_port);
-    pthread_mutex_init(&s->mu, NULL);
-    cr_assert_eq(pthread_create(&s->th, NULL, server_main, s), 0);
-    char mirror[64];
-    snprintf(mirror, sizeof mirror, "http://127.0.0.1:%d", s->port);
-    setenv("FROST_WEIGHTS_MIRROR", mirror, 1);
-}
-
-static void server_stop(server *s) {
-    shutdown(s->fd, SHUT_RDWR);
-    close(s->fd);
-    pthread_join(s->th, NULL);
-}
-
-static void last_range(server *s, char *out, size_t len) {
-    pthread_mutex_lock(&s->mu);
-    snprintf(out, len, "%s", s->last_range);
-    pthread_mutex_unlock(&s->mu);
-}
 
 // ---------------------------------------------------------------------------------------------
 // fixtures: a temporary home for the caches, and bytes with a known digest
@@ -159,17 +34,7 @@ static char cache[1024];   // frost's cache folder under tmp
 
 static void setup(void) {
     tmp = tu_tmpdir();
-    char p[4096];
-    snprintf(p, sizeof p, "%s/xdg", tmp);
-    setenv("XDG_CACHE_HOME", p, 1);
-    snprintf(p, sizeof p, "%s/torch", tmp);
-    setenv("TORCH_HOME", p, 1);
-    snprintf(p, sizeof p, "%s/hf", tmp);
-    setenv("HF_HOME", p, 1);
-    unsetenv("HF_HUB_CACHE");
-    unsetenv("FROST_WEIGHTS_MIRROR");
-    setenv("no_proxy", "*", 1);   // never send 127.0.0.1 to a proxy from the environment
-    snprintf(cache, sizeof cache, "%s/xdg/frost", tmp);
+    fx_private_caches(tmp, cache, sizeof cache);
 }
 
 static void teardown(void) {
@@ -374,7 +239,7 @@ Test(fetch, partial_file_is_resumed_with_a_range_request) {
     int rc = fetch_download(&r, &res, err, sizeof err);
     server_stop(&s);
     cr_assert_eq(rc, 0, "%s", err);
-    last_range(&s, range, sizeof range);
+    server_last_range(&s, range, sizeof range);
     char want_range[64];
     snprintf(want_range, sizeof want_range, "bytes=%d-", N_BYTES / 2);
     cr_expect_str_eq(range, want_range, "asked only for the rest");
@@ -487,7 +352,7 @@ Test(fetch, dropped_connection_keeps_the_part_and_the_next_fetch_resumes) {
     server_stop(&s);
     cr_assert_eq(rc, 0, "%s", err);
     cr_expect_eq(res.resumed, 1);
-    last_range(&s, range, sizeof range);
+    server_last_range(&s, range, sizeof range);
     snprintf(want_range, sizeof want_range, "bytes=%ld-", kept);
     cr_expect_str_eq(range, want_range);
     expect_file_is(final, data, N_BYTES);
@@ -655,185 +520,5 @@ Test(fetch, hub_digest_header_verifies_timm_files) {
 // ---------------------------------------------------------------------------------------------
 // the command line
 
-Test(fetch, cli_list_shows_every_architecture_and_the_caches) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/torch/hub/checkpoints/vgg16-397923af.pth", tmp);
-    tu_mkdirs_for(path);
-    cr_assert_eq(tu_write_file(path, "x", 1), 0);
-    tu_run_result r;
-    tu_run_frost(&r, (const char *[]){"weights", "list", NULL});
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    for (size_t i = 0; i < ft_arch_count(); i++) {
-        const weights_entry *e = weights_table_find(ft_arch_name(i), NULL);
-        const char *line = strstr(r.out, e->file);
-        cr_assert_not_null(line, "%s missing:\n%s", e->file, r.out);
-        const char *eol = strchr(line, '\n');
-        int cached = strncmp(eol - strlen(path), path, strlen(path)) == 0;
-        cr_expect_eq(cached, strcmp(e->arch, "vgg16") == 0, "%.*s", (int)(eol - line), line);
-    }
-    cr_expect_eq(tu_count_lines(r.out), 1 + weights_table_count() + 2, "%s", r.out);
-    cr_expect(strstr(r.out, cache), "names frost's cache:\n%s", r.out);
-    tu_run_free(&r);
-}
-
-Test(fetch, cli_path_prints_the_file_or_how_to_get_it) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/torch/hub/checkpoints/resnet50-0676ba61.pth", tmp);
-    tu_mkdirs_for(path);
-    cr_assert_eq(tu_write_file(path, "x", 1), 0);
-    tu_run_result r;
-    tu_run_frost(&r, (const char *[]){"weights", "path", "resnet50", NULL});
-    cr_expect_eq(r.status, 0, "%s", r.err);
-    char want[4200];
-    snprintf(want, sizeof want, "%s\n", path);
-    cr_expect_str_eq(r.out, want);
-    tu_run_free(&r);
-    tu_run_frost(&r, (const char *[]){"weights", "path", "resnet50", "--source", "torchvision-v2", NULL});
-    cr_expect_eq(r.status, 1);
-    cr_expect(strstr(r.err, "frost weights fetch resnet50 --source torchvision-v2") && strstr(r.err, "resnet50-11ad3fa6.pth"),
-              "%s", r.err);
-    cr_expect_eq(tu_count_lines(r.err), 1, "%s", r.err);
-    tu_run_free(&r);
-    tu_run_frost(&r, (const char *[]){"weights", "path", "resnet17", NULL});
-    cr_expect_eq(r.status, 2, "%s", r.err);
-    tu_run_free(&r);
-    tu_run_frost(&r, (const char *[]){"weights", "path", "vgg16", "--source", "torchvision-v2", NULL});
-    cr_expect_eq(r.status, 1, "%s", r.err);
-    cr_expect(strstr(r.err, "no torchvision-v2"), "%s", r.err);
-    tu_run_free(&r);
-    tu_run_frost(&r, (const char *[]){"weights", "path", "vgg16", "--source", "caffe", NULL});
-    cr_expect_eq(r.status, 2, "%s", r.err);
-    tu_run_free(&r);
-}
-
-Test(fetch, cli_fetch_downloads_shows_progress_and_then_finds_it) {
-    unsigned char *data = make_bytes(N_BYTES, 11);
-    char hex[65];
-    sha256_hex(data, N_BYTES, hex);
-    server s = {.nfiles = 1,
-                .files = {{.path = "/timm/vgg11.tv_in1k/resolve/main/model.safetensors", .data = data, .len = N_BYTES,
-                           .linked_etag = hex}}};
-    server_start(&s);
-    tu_run_result r;
-    tu_run_frost(&r, (const char *[]){"weights", "fetch", "vgg11", "--source", "timm", NULL});
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    char want[4200];
-    snprintf(want, sizeof want, "%s/vgg11.tv_in1k.safetensors\n", cache);
-    cr_expect_str_eq(r.out, want, "stdout holds only the path");
-    cr_expect(strstr(r.err, "(100%)") && strstr(r.err, "sha256 verified"), "%s", r.err);
-    cr_expect(strchr(r.err, '\r') == NULL, "no bar redraws when stderr is not a terminal");
-    want[strlen(want) - 1] = '\0';
-    expect_file_is(want, data, N_BYTES);
-    tu_run_free(&r);
-    // a second fetch finds it; path prints it
-    tu_run_frost(&r, (const char *[]){"weights", "fetch", "vgg11", "--source", "timm", NULL});
-    cr_expect_eq(r.status, 0, "%s", r.err);
-    cr_expect(strstr(r.err, "already in the cache"), "%s", r.err);
-    tu_run_free(&r);
-    tu_run_frost(&r, (const char *[]){"weights", "path", "vgg11", "--source", "timm", NULL});
-    cr_expect_eq(r.status, 0, "%s", r.err);
-    cr_expect(strstr(r.out, "vgg11.tv_in1k.safetensors"), "%s", r.out);
-    tu_run_free(&r);
-    server_stop(&s);
-    cr_expect_eq(atomic_load(&s.requests), 1, "one download, then the cache");
-    free(data);
-}
-
-Test(fetch, cli_fetch_refuses_a_file_that_is_not_torchvisions) {
-    unsigned char *data = make_bytes(N_BYTES, 12);   // its sha256 does not start with f37072fd
-    server s = {.nfiles = 1, .files = {{.path = "/models/resnet18-f37072fd.pth", .data = data, .len = N_BYTES}}};
-    server_start(&s);
-    tu_run_result r;
-    tu_run_frost(&r, (const char *[]){"weights", "fetch", "resnet18", NULL});
-    server_stop(&s);
-    cr_expect_eq(r.status, 1);
-    cr_expect(strstr(r.err, "sha256 mismatch") && strstr(r.err, "expected f37072fd"), "%s", r.err);
-    cr_expect_str_eq(r.out, "");
-    char final[4096];
-    snprintf(final, sizeof final, "%s/resnet18-f37072fd.pth", cache);
-    cr_expect(!exists(final));
-    tu_run_free(&r);
-    free(data);
-}
-
-Test(fetch, cli_fetch_offline_says_so_in_one_line) {
-    setenv("FROST_WEIGHTS_MIRROR", "http://127.0.0.1:1", 1);   // port 1: nothing listens
-    tu_run_result r;
-    tu_run_frost(&r, (const char *[]){"weights", "fetch", "vgg16", NULL});
-    cr_expect_eq(r.status, 1);
-    cr_expect(strstr(r.err, "cannot reach 127.0.0.1:1") && strstr(r.err, "copy vgg16-397923af.pth into") &&
-                  strstr(r.err, "https://download.pytorch.org/models/vgg16-397923af.pth"),
-              "%s", r.err);
-    cr_expect_eq(tu_count_lines(r.err), 1, "%s", r.err);
-    tu_run_free(&r);
-    tu_run_frost(&r, (const char *[]){"weights", "fetch", NULL});
-    cr_expect_eq(r.status, 2);
-    tu_run_free(&r);
-    tu_run_frost(&r, (const char *[]){"weights", "frobnicate", NULL});
-    cr_expect_eq(r.status, 2);
-    tu_run_free(&r);
-}
-
 // ---------------------------------------------------------------------------------------------
 // frost train --pretrained
-
-// Two classes of 32x32 images, 4 to train on and 2 to validate, per class.
-static void make_tiny_dataset(const char *root) {
-    unsigned seed = 3;
-    unsigned char rgb[32 * 32 * 3];
-    const char *splits[2] = {"train", "valid"};
-    for (int s = 0; s < 2; s++)
-        for (int c = 0; c < 2; c++)
-            for (int i = 0; i < (s == 0 ? 4 : 2); i++) {
-                for (size_t k = 0; k < sizeof rgb; k++) rgb[k] = (unsigned char)((c ? 200 : 40) + rand_r(&seed) % 40);
-                char path[4096];
-                snprintf(path, sizeof path, "%s/%s/%s/%d.jpg", root, splits[s], c ? "b" : "a", i);
-                tu_mkdirs_for(path);
-                cr_assert_eq(tu_write_jpeg(path, 32, 32, rgb), 0);
-            }
-}
-
-Test(fetch, cli_train_pretrained_uses_the_cache_and_imagenet_normalisation, .timeout = 300) {
-    char root[1024], path[4096], err[512];
-    snprintf(root, sizeof root, "%s/data", tmp);
-    make_tiny_dataset(root);
-    // resnet18's default weights, in torchvision's cache. The bytes are a safetensors state_dict
-    // (what weights_load reads by its content) under torchvision's file name.
-    snprintf(path, sizeof path, "%s/torch/hub/checkpoints/resnet18-f37072fd.pth", tmp);
-    tu_mkdirs_for(path);
-    ft_model *m = NULL;
-    ft_status *st = ft_model_create("resnet18", &m);
-    cr_assert_null(st);
-    cr_assert_eq(weights_save(m, path, err, sizeof err), 0, "%s", err);
-    ft_model_free(m);
-    setenv("FROST_WEIGHTS_MIRROR", "http://127.0.0.1:1", 1);   // a download would fail
-
-    tu_run_result r;
-    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--pretrained", "--epochs", "1", "--size", "32",
-                                      "--batch", "4", "--device", "cpu", NULL});
-    cr_expect_eq(r.status, 0, "stderr: %s", r.err);
-    char want[4200];
-    snprintf(want, sizeof want, "pretrained weights: torchvision IMAGENET1K_V1 (%s)\n", path);
-    cr_expect(strstr(r.out, want), "%s", r.out);
-    cr_expect(strstr(r.out, "normalisation: mean 0.485,0.456,0.406 std 0.229,0.224,0.225 (ImageNet's"), "%s", r.out);
-    cr_expect(strstr(r.out, "Training complete"), "%s", r.out);
-    tu_run_free(&r);
-
-    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--pretrained", "--norm", "seed", "--epochs", "1",
-                                      "--size", "32", "--batch", "4", "--device", "cpu", NULL});
-    cr_expect_eq(r.status, 0, "stderr: %s", r.err);
-    cr_expect(strstr(r.out, "normalisation: mean 0.500,0.500,0.500 std 0.500,0.500,0.500 (as --norm says)"), "%s", r.out);
-    tu_run_free(&r);
-
-    // not cached and no network: one line, before any training
-    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet34", "--pretrained", "--size", "32", NULL});
-    cr_expect_eq(r.status, 1);
-    cr_expect(strstr(r.err, "--pretrained: cannot reach 127.0.0.1:1") && strstr(r.err, "resnet34-b627a593.pth"), "%s", r.err);
-    cr_expect_eq(tu_count_lines(r.err), 1, "%s", r.err);
-    cr_expect(!strstr(r.out, "Epoch"), "%s", r.out);
-    tu_run_free(&r);
-
-    tu_run_frost(&r, (const char *[]){"train", root, "--pretrained", "--weights", path, NULL});
-    cr_expect_eq(r.status, 2, "%s", r.err);
-    tu_run_free(&r);
-}

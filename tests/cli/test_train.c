@@ -1,0 +1,156 @@
+// test_train.c — `frost train` as a user runs it: the seed's log line for line, one-line refusals,
+// Ctrl-C stopping at a batch boundary with a checkpoint saved, and --resume continuing it.
+#include <criterion/criterion.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dataset.h"
+#include "events.h"
+#include "safetensors.h"
+#include "fixtures.h"
+#include "testutil.h"
+#include "trainer.h"
+#include "transfer.h"
+
+static char *root;
+
+static void setup(void) { root = tu_tmpdir(); }
+
+static void teardown(void) {
+    tu_rmtree(root);
+    free(root);
+}
+
+TestSuite(cli_train, .init = setup, .fini = teardown);
+
+// Runs frost with stdout and stderr into `out`; returns the child's pid.
+static pid_t spawn_frost(const char *out, const char *const *args) {
+    const char *bin = getenv("FROST_BIN");
+    if (!bin) bin = "build/frost";
+    pid_t pid = fork();
+    if (pid == 0) {
+        FILE *f = freopen(out, "w", stdout);
+        if (!f || dup2(fileno(stdout), 2) < 0) _exit(127);
+        const char *argv[32] = {bin};
+        for (int i = 0; args[i] && i < 30; i++) argv[i + 1] = args[i];
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+Test(cli_train, cli_prints_the_seeds_log, .timeout = 300) {
+    fx_two_class_dataset(root, 8, 4, 32);
+    char json[1024];
+    snprintf(json, sizeof json, "%s/events.jsonl", root);
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--epochs", "2", "--size", "32", "--batch", "4",
+                                      "--log-every", "2", "--json", json, "--device", "cpu", NULL});
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    const char *shape[] = {"Epoch 1/2\n----------------------------------------\nTraining...\nBatch 2,Train Loss:",
+                           "\ntrain Loss:", " ACC:", "\nValiding...\nvalid Loss:", "Epoch 2/2\n", "Training complete in "};
+    const char *at = r.out;
+    for (size_t k = 0; k < sizeof shape / sizeof shape[0]; k++) {
+        const char *hit = strstr(at, shape[k]);
+        cr_expect_not_null(hit, "log lacks '%s' in order:\n%s", shape[k], r.out);
+        if (hit) at = hit;
+    }
+    cr_expect(strchr(r.out, '\r') == NULL, "no progress bar when stdout is not a terminal");
+    char *events = tu_read_file(json, NULL);
+    cr_assert_not_null(events);
+    cr_expect(strstr(events, "\"event\":\"batch\"") && strstr(events, "\"event\":\"finished\""), "%s", events);
+    // 3 info lines (threads, model, cache); per epoch: 2 phase starts, 4 + 2 batches, 2 phase ends, 1 epoch;
+    // then finished
+    cr_expect_eq(tu_count_lines(events), 3 + 2 * (2 + 6 + 2 + 1) + 1, "one line per event:\n%s", events);
+    free(events);
+    tu_run_free(&r);
+
+    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet17", NULL});
+    cr_expect_eq(r.status, 2);
+    cr_expect_eq(tu_count_lines(r.err), 1);
+    tu_run_free(&r);
+    tu_run_frost(&r, (const char *[]){"train", root, "--bn", "frozen", NULL});
+    cr_expect_eq(r.status, 2);
+    tu_run_free(&r);
+    tu_run_frost(&r, (const char *[]){"train", "/nonexistent", NULL});
+    cr_expect_eq(r.status, 1);
+    cr_expect_eq(tu_count_lines(r.err), 1);
+    tu_run_free(&r);
+}
+
+Test(cli_train, ctrl_c_stops_saves_and_resume_continues, .timeout = 300) {
+    fx_two_class_dataset(root, 40, 4, 32);
+    char out[1024], ckpt[1024];
+    snprintf(out, sizeof out, "%s/log.txt", root);
+    snprintf(ckpt, sizeof ckpt, "%s/ckpt.safetensors", root);
+    pid_t pid = spawn_frost(out, (const char *[]){"train", root, "--arch", "resnet18", "--size", "32", "--batch", "2",
+                                                  "--cache", "off", "--epochs", "20", "--device", "cpu", "--save", ckpt,
+                                                  "--log-every", "1", NULL});
+    // wait for the first batch line, then Ctrl-C
+    char *log = NULL;
+    for (int tries = 0; tries < 600; tries++) {
+        free(log);
+        log = tu_read_file(out, NULL);
+        if (log && strstr(log, "Batch 1,")) break;
+        usleep(100000);
+    }
+    cr_assert(log && strstr(log, "Batch 1,"), "training never started:\n%s", log ? log : "");
+    kill(pid, SIGINT);
+    int st;
+    waitpid(pid, &st, 0);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 130, "Ctrl-C exits 130");
+    free(log);
+    log = tu_read_file(out, NULL);
+    cr_expect(strstr(log, "stopping at the end of this batch") && strstr(log, "Stopped after"), "%s", log);
+    cr_expect(strstr(log, "saved ") != NULL, "the checkpoint is saved when stopping:\n%s", log);
+    cr_expect(strstr(log, "Epoch 2/20") == NULL, "stopped within the first epoch");
+    free(log);
+
+    // a finished epoch, saved, then resumed for a second one
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--size", "32", "--batch", "8", "--epochs", "1",
+                                      "--device", "cpu", "--save", ckpt, NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    tu_run_free(&r);
+    tu_run_frost(&r, (const char *[]){"train", root, "--size", "32", "--batch", "8", "--epochs", "2", "--device", "cpu",
+                                      "--resume", ckpt, NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "resuming") && strstr(r.out, "after epoch 1"), "%s", r.out);
+    cr_expect(strstr(r.out, "Epoch 2/2") && !strstr(r.out, "Epoch 1/2"), "continues with epoch 2:\n%s", r.out);
+    cr_expect(strstr(r.out, "resnet18 on cpu") != NULL, "the checkpoint's architecture, not the default vgg16");
+    tu_run_free(&r);
+}
+
+// --profile says where the time went; its parts add up to no more than the run
+Test(cli_train, profile_parts_add_up, .timeout = 300) {
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"train", "sample_data", "--arch", "resnet18", "--epochs", "2", "--size", "32",
+                                      "--profile", NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "threads: ") != NULL, "the thread split is in the log:\n%s", r.out);
+    const char *p = strstr(r.out, "profile: where the ");
+    cr_assert_not_null(p, "%s", r.out);
+    double wall = 0, sum = 0, backbone = -1;
+    cr_assert_eq(sscanf(p, "profile: where the %lf s", &wall), 1);
+    const char *parts[] = {"waiting for batches", "backbone (cache fill)", "forward ", "backward", "optimizer",
+                           "copies (feature cache)", "events (UI, log)", "model build, other"};
+    for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+        const char *q = strstr(p, parts[k]);
+        cr_assert_not_null(q, "profile line '%s' missing:\n%s", parts[k], p);
+        double v = -1;
+        cr_assert_eq(sscanf(q + strlen(parts[k]), " %lf", &v), 1, "%s", q);
+        cr_expect_geq(v, 0);
+        if (k == 1) backbone = v;
+        sum += v;
+    }
+    cr_expect_leq(sum, wall * 1.01 + 0.01, "the parts (%.3f s) fit in the run (%.3f s)", sum, wall);
+    cr_expect(strstr(r.out, "feature cache on") != NULL, "%s", r.out);
+    cr_expect_gt(backbone, 0, "with the cache on, the backbone's time is counted:\n%s", p);
+    tu_run_free(&r);
+}

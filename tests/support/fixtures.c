@@ -1,0 +1,118 @@
+// fixtures.c — see fixtures.h.
+#include "fixtures.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "frost_torch.h"
+#include "testutil.h"
+
+const char *fx_at(const char *root, const char *rel) {
+    static char p[8][4096];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(p[k], sizeof p[k], "%s/%s", root, rel);
+    return p[k];
+}
+
+size_t fx_pattern_jpeg(const char *path, int w, int h, int seed) {
+    unsigned char *rgb = malloc((size_t)w * h * 3);
+    cr_assert_not_null(rgb);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            unsigned char *p = rgb + ((size_t)y * w + x) * 3;
+            p[0] = (unsigned char)(x * 255 / w);
+            p[1] = (unsigned char)(y * 255 / h);
+            p[2] = (unsigned char)((x * y + seed * 37) & 255);
+        }
+    tu_mkdirs_for(path);
+    cr_assert_eq(tu_write_jpeg(path, w, h, rgb), 0, "%s", path);
+    free(rgb);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    return (size_t)st.st_size;
+}
+
+void fx_doctor_dataset(const char *root) {
+    char name[64];
+    for (int i = 0; i < 6; i++) {
+        snprintf(name, sizeof name, "train/cats/c%d.jpg", i);
+        fx_pattern_jpeg(fx_at(root, name), 60 + 7 * i, 50 + 3 * i, i);
+    }
+    for (int i = 0; i < 3; i++) {
+        snprintf(name, sizeof name, "train/dogs/d%d.jpg", i);
+        fx_pattern_jpeg(fx_at(root, name), 80, 64, 10 + i);
+    }
+    for (int i = 0; i < 2; i++) {
+        snprintf(name, sizeof name, "valid/cats/v%d.jpg", i);
+        fx_pattern_jpeg(fx_at(root, name), 70, 70, 20 + i);
+    }
+    cr_assert_eq(tu_write_file(fx_at(root, "train/cats/empty.jpg"), "", 0), 0);
+    cr_assert_eq(tu_write_file(fx_at(root, "train/cats/notes.jpg"), "these are my notes, not a picture\n", 34), 0);
+    const char *truncated = fx_at(root, "train/cats/truncated.jpg");
+    size_t len = fx_pattern_jpeg(truncated, 200, 150, 99);
+    cr_assert_eq(truncate(truncated, (off_t)(len / 2)), 0);
+}
+
+void fx_two_class_dataset(const char *root, int per_class_train, int per_class_valid, int side) {
+    unsigned seed = 1;
+    unsigned char *rgb = malloc((size_t)side * side * 3);
+    cr_assert_not_null(rgb);
+    const char *splits[2] = {"train", "valid"};
+    const int counts[2] = {per_class_train, per_class_valid};
+    for (int s = 0; s < 2; s++)
+        for (int c = 0; c < 2; c++)
+            for (int i = 0; i < counts[s]; i++) {
+                for (int y = 0; y < side; y++)
+                    for (int x = 0; x < side; x++) {
+                        unsigned char *p = rgb + ((size_t)y * side + x) * 3;
+                        int light = (c == 0 ? side - y : y) * 200 / side;
+                        int noise = (int)(rand_r(&seed) % 60);
+                        p[0] = (unsigned char)(c == 0 ? 40 + light / 2 + noise : noise);
+                        p[1] = (unsigned char)(light / 3 + noise);
+                        p[2] = (unsigned char)(c == 1 ? 40 + light / 2 + noise : noise);
+                    }
+                char path[1024];
+                snprintf(path, sizeof path, "%s/%s/%s/%03d.jpg", root, splits[s], c == 0 ? "warm" : "cold", i);
+                tu_mkdirs_for(path);
+                cr_assert_eq(tu_write_jpeg(path, side, side, rgb), 0);
+            }
+    free(rgb);
+}
+
+void fx_private_caches(const char *dir, char *cache, size_t len) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s/xdg", dir);
+    setenv("XDG_CACHE_HOME", p, 1);
+    snprintf(p, sizeof p, "%s/torch", dir);
+    setenv("TORCH_HOME", p, 1);
+    snprintf(p, sizeof p, "%s/hf", dir);
+    setenv("HF_HOME", p, 1);
+    unsetenv("HF_HUB_CACHE");
+    unsetenv("FROST_WEIGHTS_MIRROR");
+    setenv("no_proxy", "*", 1);   // never send 127.0.0.1 to a proxy from the environment
+    snprintf(cache, len, "%s/xdg/frost", dir);
+}
+
+ft_model *fx_model(const char *arch, long classes) {
+    ft_model *m = NULL;
+    cr_assert_null(ft_model_create(arch, &m));
+    if (classes) {
+        cr_assert_null(ft_model_set_trainable(m, "", 0));
+        cr_assert_null(ft_model_replace_head(m, classes));
+    }
+    return m;
+}
+
+const char *fx_weight_file(const char *name) {
+    static char p[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(p[k], sizeof p[k], "wf/%s", name);
+    snprintf(p[k], sizeof p[k], "%s", tu_oracle(p[k]));
+    return p[k];
+}

@@ -1,0 +1,37 @@
+/*
+ * fixtures.h — datasets, files and environments the tests make, for the modules whose core and
+ * command-line tests (tests/core, tests/cli) need the same ones.
+ */
+#ifndef FROST_TESTS_FIXTURES_H
+#define FROST_TESTS_FIXTURES_H
+
+#include <stddef.h>
+
+// root + "/" + rel in one of 8 rotating buffers (copy it to keep it longer).
+const char *fx_at(const char *root, const char *rel);
+
+// A w x h JPEG at path (its folders made) with a pattern that depends on seed: red and green
+// gradients, blue from x*y and the seed. Returns its size in bytes.
+size_t fx_pattern_jpeg(const char *path, int w, int h, int seed);
+
+// doctor's dataset under root: train/cats 6 good images (60x50 to 95x65), an empty file, a text file
+// and a truncated JPEG, all named .jpg; train/dogs 3 good; valid/cats 2 good (valid has no dogs).
+void fx_doctor_dataset(const char *root);
+
+// Two classes a small network learns: warm images bright at the top, cold ones bright at the bottom,
+// with noise so no two are alike; per_class_train and per_class_valid side x side JPEGs per class.
+void fx_two_class_dataset(const char *root, int per_class_train, int per_class_valid, int side);
+
+// The weight caches under dir (XDG_CACHE_HOME dir/xdg, TORCH_HOME dir/torch, HF_HOME dir/hf), no mirror
+// and no proxy for 127.0.0.1; frost's own cache folder (dir/xdg/frost) goes into cache.
+void fx_private_caches(const char *dir, char *cache, size_t len);
+
+// A network as the tutorial makes it: torchvision's arch, and with classes > 0 everything frozen and
+// the head replaced for that many classes (asserts).
+struct ft_model;
+struct ft_model *fx_model(const char *arch, long classes);
+
+// The weight_formats oracle's file `name` ($FROST_ORACLE/wf/name), in one of 4 rotating buffers.
+const char *fx_weight_file(const char *name);
+
+#endif
