@@ -9,9 +9,12 @@
 #include "path.h"
 
 static const cli_option INTERFACE_OPTIONS[] = {
-    CLI_OPT("--arch", OPT_STRING, .offset = offsetof(app_options, arch), .arg = "ARCH", .help = "the architecture the Model and Train screens start with (default resnet18)"),
-    CLI_OPT("--theme", OPT_STRING, .offset = offsetof(app_options, theme), .arg = "NAME", .help = "the colours (default $FROST_THEME, else dark)"),
-    CLI_OPT("--checkpoint", OPT_STRING, .offset = offsetof(app_options, checkpoint), .arg = "FILE", .help = "a checkpoint opened in the Predict screen"),
+    CLI_OPT("--arch", OPT_STRING, .offset = offsetof(app_options, arch), .arg = "ARCH",
+            .help = "the architecture the Model and Train screens start with (default resnet18)"),
+    CLI_OPT("--theme", OPT_STRING, .offset = offsetof(app_options, theme), .arg = "NAME",
+            .help = "the colours (default $FROST_THEME, else dark)"),
+    CLI_OPT("--checkpoint", OPT_STRING, .offset = offsetof(app_options, checkpoint), .arg = "FILE",
+            .help = "a checkpoint opened in the Predict screen"),
     CLI_OPT_END,
 };
 
@@ -36,7 +39,8 @@ int main(int argc, char **argv) {
     if (rc) return rc;
     if (n == 1) {
         if (!path_is_dir(args[0]))
-            return cli_fail(CLI_USAGE, "%s: not a dataset folder or an option of the interface (see frost help)", args[0]);
+            return cli_fail(CLI_USAGE, "%s: not a dataset folder or an option of the interface (see frost help)",
+                            args[0]);
         o.dataset = args[0];
     }
     return app_run(&o);

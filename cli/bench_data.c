@@ -48,9 +48,13 @@ typedef struct {
 
 static const cli_option options[] = {
     CLI_OPT(NULL, OPT_GROUP, .offset = offsetof(bench_data_args, po), .group = cli_pipeline_options),
-    CLI_OPT("--workers", OPT_INT, .offset = offsetof(bench_data_args, lo.workers), .lo = 1, .hi = 256, .arg = "N", .help = "decoding threads (default: the cores)"),
-    CLI_OPT("--batch", OPT_INT, .offset = offsetof(bench_data_args, lo.batch_size), .lo = 1, .hi = 4096, .arg = "N", .help = "images per batch (default 16)"),
-    CLI_OPT("--dump-resized", OPT_STRING, .offset = offsetof(bench_data_args, dump), .error = "--dump-resized needs a file", .arg = "FILE", .help = "write every image as the uint8 SxS picture before ToTensor, train then valid (for tests)"),
+    CLI_OPT("--workers", OPT_INT, .offset = offsetof(bench_data_args, lo.workers), .lo = 1, .hi = 256, .arg = "N",
+            .help = "decoding threads (default: the cores)"),
+    CLI_OPT("--batch", OPT_INT, .offset = offsetof(bench_data_args, lo.batch_size), .lo = 1, .hi = 4096, .arg = "N",
+            .help = "images per batch (default 16)"),
+    CLI_OPT("--dump-resized", OPT_STRING, .offset = offsetof(bench_data_args, dump),
+            .error = "--dump-resized needs a file", .arg = "FILE",
+            .help = "write every image as the uint8 SxS picture before ToTensor, train then valid (for tests)"),
     CLI_OPT_END,
 };
 

@@ -11,8 +11,8 @@
 
 #include "cli.h"
 #include "clock.h"
-#include "frost_torch.h"
 #include "dataset.h"
+#include "frost_torch.h"
 #include "loader.h"
 #include "pipeline.h"
 #include "rng.h"
@@ -83,12 +83,19 @@ typedef struct {
 } bench_forward_args;
 
 static const cli_option options[] = {
-    CLI_OPT("--batch", OPT_LONG, .offset = offsetof(bench_forward_args, batch), .lo = 1, .hi = 1 << 20, .arg = "N", .help = "images per forward pass (default 16)"),
-    CLI_OPT("--size", OPT_LONG, .offset = offsetof(bench_forward_args, size), .lo = 1, .hi = 4096, .arg = "S", .help = "input size SxS (default 224)"),
-    CLI_OPT("--images", OPT_LONG, .offset = offsetof(bench_forward_args, images), .lo = 1, .hi = 1 << 20, .arg = "N", .help = "images timed (default 600; with --data at most the dataset's)"),
-    CLI_OPT("--threads", OPT_LONG, .offset = offsetof(bench_forward_args, threads), .lo = 1, .hi = 1024, .arg = "N", .help = "libtorch threads (default: the cores)"),
-    CLI_OPT("--data", OPT_STRING, .offset = offsetof(bench_forward_args, data), .error = "--data needs a dataset folder", .arg = "DATASET", .help = "the dataset's images decoded before the clock starts, instead of random inputs"),
-    CLI_OPT("--device", OPT_STRING, .offset = offsetof(bench_forward_args, device), .error = "--device needs a value", .arg = "auto|cpu|cuda", .help = "where it runs (default auto)"),
+    CLI_OPT("--batch", OPT_LONG, .offset = offsetof(bench_forward_args, batch), .lo = 1, .hi = 1 << 20, .arg = "N",
+            .help = "images per forward pass (default 16)"),
+    CLI_OPT("--size", OPT_LONG, .offset = offsetof(bench_forward_args, size), .lo = 1, .hi = 4096, .arg = "S",
+            .help = "input size SxS (default 224)"),
+    CLI_OPT("--images", OPT_LONG, .offset = offsetof(bench_forward_args, images), .lo = 1, .hi = 1 << 20, .arg = "N",
+            .help = "images timed (default 600; with --data at most the dataset's)"),
+    CLI_OPT("--threads", OPT_LONG, .offset = offsetof(bench_forward_args, threads), .lo = 1, .hi = 1024, .arg = "N",
+            .help = "libtorch threads (default: the cores)"),
+    CLI_OPT("--data", OPT_STRING, .offset = offsetof(bench_forward_args, data),
+            .error = "--data needs a dataset folder", .arg = "DATASET",
+            .help = "the dataset's images decoded before the clock starts, instead of random inputs"),
+    CLI_OPT("--device", OPT_STRING, .offset = offsetof(bench_forward_args, device), .error = "--device needs a value",
+            .arg = "auto|cpu|cuda", .help = "where it runs (default auto)"),
     CLI_OPT_END,
 };
 
@@ -99,7 +106,9 @@ static int run(int argc, char **argv) {
     int rc = cli_parse("bench-forward", options, argc, argv, &a, 1, &arch, &n_args);
     if (rc) return rc;
     if (!arch || ft_arch_family(arch) == FT_FAMILY_NONE)
-        return cli_fail(CLI_USAGE, "usage: frost bench-forward ARCH [--batch N] [--size S] [--images N] [--threads N] [--data DATASET]");
+        return cli_fail(
+            CLI_USAGE,
+            "usage: frost bench-forward ARCH [--batch N] [--size S] [--images N] [--threads N] [--data DATASET]");
     long batch = a.batch, size = a.size, images = a.images, threads = a.threads;
     const char *data = a.data, *device = a.device;
     ft_set_num_threads(threads > 0 ? (int)threads : loader_default_workers());
@@ -131,7 +140,8 @@ static int run(int argc, char **argv) {
         if (x) {
             rng r;
             rng_seed(&r, 1);
-            for (size_t i = 0; i < in_floats; i++) x[i] = (float)((double)(rng_next(&r) >> 11) / 9007199254740992.0 * 2 - 1);
+            for (size_t i = 0; i < in_floats; i++)
+                x[i] = (float)((double)(rng_next(&r) >> 11) / 9007199254740992.0 * 2 - 1);
         }
     }
     if (!x || !out) {

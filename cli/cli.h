@@ -21,8 +21,8 @@
 
 #include "badfiles.h"
 #include "dataset.h"
-#include "pipeline.h"
 #include "fix.h"
+#include "pipeline.h"
 
 #define CLI_OK 0
 #define CLI_FAILED 1
@@ -45,28 +45,30 @@ typedef enum {
 } cli_opt_type;
 
 typedef struct cli_option {
-    const char *name;              // "--epochs"
+    const char *name;   // "--epochs"
     cli_opt_type type;
-    size_t offset;                 // where the value goes in the command's argument struct
-    long lo, hi;                   // OPT_INT, OPT_LONG
-    double min, max;               // OPT_NUMBER
-    int nonempty;                  // OPT_STRING
-    int flag;                      // OPT_CALL: takes no value
-    const char *const *choices;    // OPT_CHOICE: NULL-terminated
-    const int *values;             // OPT_CHOICE: one per choice
+    size_t offset;                                 // where the value goes in the command's argument struct
+    long lo, hi;                                   // OPT_INT, OPT_LONG
+    double min, max;                               // OPT_NUMBER
+    int nonempty;                                  // OPT_STRING
+    int flag;                                      // OPT_CALL: takes no value
+    const char *const *choices;                    // OPT_CHOICE: NULL-terminated
+    const int *values;                             // OPT_CHOICE: one per choice
     int (*call)(void *field, const char *value);   // OPT_CALL
     const struct cli_option *group;                // OPT_GROUP
     // The message after "COMMAND: " for a bad or missing value; a "%s" in it becomes the value given
     // ("" when missing). NULL: "NAME needs a whole number from LO to HI" and the like.
     const char *error;
-    const char *arg;               // the value's name in the manual ("N", "FILE")
-    const char *help;              // one line for the manual
+    const char *arg;    // the value's name in the manual ("N", "FILE")
+    const char *help;   // one line for the manual
 } cli_option;
 
 // One entry of an option table: CLI_OPT("--epochs", OPT_INT, .offset = offsetof(args, epochs), .lo = 1,
 // .hi = 100000, .arg = "N", .help = "..."); the table ends with CLI_OPT_END.
-#define CLI_OPT(NAME, TYPE, ...) {.name = (NAME), .type = (TYPE), __VA_ARGS__}
-#define CLI_OPT_END {.type = OPT_END}
+#define CLI_OPT(NAME, TYPE, ...) \
+    { .name = (NAME), .type = (TYPE), __VA_ARGS__ }
+#define CLI_OPT_END \
+    { .type = OPT_END }
 
 // Parses argv[1..argc) (argv[0] is the command's name, used in messages) against opts, writing
 // into args_struct. Up to max_args other arguments (-1: any number) are collected into args (room
@@ -79,14 +81,14 @@ int cli_parse(const char *cmd, const cli_option *opts, int argc, char **argv, vo
 // commands (commands.c)
 
 typedef struct cli_command {
-    const char *name;        // "print"; "weights check" for a command of a group
-    const char *synopsis;    // after the name, as help shows it; continuation lines start with "\n"
-    const char *help;        // what it does: lines, "\n" between them
+    const char *name;       // "print"; "weights check" for a command of a group
+    const char *synopsis;   // after the name, as help shows it; continuation lines start with "\n"
+    const char *help;       // what it does: lines, "\n" between them
     const cli_option *options;
-    int (*run)(int argc, char **argv);   // argv[0] is the command's name
+    int (*run)(int argc, char **argv);        // argv[0] is the command's name
     const struct cli_command *const *group;   // a group ("weights"): its commands, NULL-terminated
-    const char *const *aliases;              // other names that run it ("--help"), NULL-terminated
-    int one_line;            // help shows name, synopsis and help on one line ("--version  the version")
+    const char *const *aliases;               // other names that run it ("--help"), NULL-terminated
+    int one_line;   // help shows name, synopsis and help on one line ("--version  the version")
 } cli_command;
 
 // The command table: every command, in the order `frost help` lists them, NULL-terminated.

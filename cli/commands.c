@@ -5,8 +5,8 @@
 
 #include "cli.h"
 
-extern const cli_command cli_print, cli_summary, cli_doctor, cli_bench_data, cli_train, cli_bench_forward,
-    cli_predict, cli_weights, cli_help, cli_version;
+extern const cli_command cli_print, cli_summary, cli_doctor, cli_bench_data, cli_train, cli_bench_forward, cli_predict,
+    cli_weights, cli_help, cli_version;
 
 const cli_command *const cli_commands[] = {
     &cli_print,   &cli_summary, &cli_doctor, &cli_bench_data, &cli_train, &cli_bench_forward,

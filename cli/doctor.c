@@ -28,7 +28,8 @@ typedef struct {
 } doctor_args;
 
 static const cli_option options[] = {
-    CLI_OPT("--workers", OPT_LONG, .offset = offsetof(doctor_args, workers), .lo = 1, .hi = 256, .arg = "N", .help = "decoding threads (default: the cores)"),
+    CLI_OPT("--workers", OPT_LONG, .offset = offsetof(doctor_args, workers), .lo = 1, .hi = 256, .arg = "N",
+            .help = "decoding threads (default: the cores)"),
     CLI_OPT_END,
 };
 
@@ -75,8 +76,8 @@ static int run(int argc, char **argv) {
     }
     fprintf(out, "\nImages: %zu checked, %zu readable, %zu bad\n", r.checked, r.readable, r.checked - r.readable);
     if (r.readable > 0) {
-        fprintf(out, "Sizes (w x h): smallest %dx%d, median %dx%d, largest %dx%d\n", r.min_w, r.min_h, r.median_w, r.median_h,
-                r.max_w, r.max_h);
+        fprintf(out, "Sizes (w x h): smallest %dx%d, median %dx%d, largest %dx%d\n", r.min_w, r.min_h, r.median_w,
+                r.median_h, r.max_w, r.max_h);
         print_kinds(out, "Formats", r.formats, r.n_formats);
         print_kinds(out, "Colour modes", r.modes, r.n_modes);
     }

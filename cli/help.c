@@ -8,14 +8,13 @@
 
 #define FROST_VERSION "0.1.0"
 
-static const char INTRO[] =
-    "frost " FROST_VERSION " — transfer learning of convolutional networks, in the terminal\n"
-    "\n"
-    "usage: frost [DATASET] [--arch ARCH] [--theme NAME] [--checkpoint FILE]\n"
-    "              the full-screen interface on DATASET (default sample_data)\n"
-    "       frost COMMAND [ARGS]\n"
-    "\n"
-    "commands:\n";
+static const char INTRO[] = "frost " FROST_VERSION " — transfer learning of convolutional networks, in the terminal\n"
+                            "\n"
+                            "usage: frost [DATASET] [--arch ARCH] [--theme NAME] [--checkpoint FILE]\n"
+                            "              the full-screen interface on DATASET (default sample_data)\n"
+                            "       frost COMMAND [ARGS]\n"
+                            "\n"
+                            "commands:\n";
 
 static const char NOTES[] =
     "\n"

@@ -10,12 +10,12 @@
 
 typedef struct {
     const char *arch;
-    long classes;         // 0: keep torchvision's 1000-class head
-    long size;            // summary's input size
+    long classes;   // 0: keep torchvision's 1000-class head
+    long size;      // summary's input size
     const char *weights;
 } model_args;
 
-extern const cli_option model_options[];   // --classes, --weights
+extern const cli_option model_options[];       // --classes, --weights
 extern const cli_option model_size_option[];   // summary's --size
 
 // Parses ARCH and the options into *a. 0, or an exit code (the error printed).

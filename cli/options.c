@@ -66,7 +66,10 @@ static int bad_value(const char *cmd, const cli_option *o, const char *value) {
     } else if (o->type == OPT_CHOICE) {
         size_t used = (size_t)snprintf(msg, sizeof msg, "%s is", o->name);
         for (size_t k = 0; o->choices[k] && used < sizeof msg; k++)
-            used += (size_t)snprintf(msg + used, sizeof msg - used, "%s%s", k == 0 ? " " : o->choices[k + 1] ? ", " : " or ",
+            used += (size_t)snprintf(msg + used, sizeof msg - used, "%s%s",
+                                     k == 0              ? " "
+                                     : o->choices[k + 1] ? ", "
+                                                         : " or ",
                                      o->choices[k]);
     } else {
         snprintf(msg, sizeof msg, "%s needs a value", o->name);

@@ -47,9 +47,13 @@ int cli_pipeline_norm(pipeline_opts *o, const char *value) {
 static int set_norm(void *field, const char *value) { return cli_pipeline_norm(field, value); }
 
 const cli_option cli_pipeline_options[] = {
-    CLI_OPT("--size", OPT_CALL, .call = set_size, .error = "--size needs a whole number from 16 to 1024", .arg = "S", .help = "resize to SxS (default 224), as Resize([S,S])"),
-    CLI_OPT("--crop", OPT_CALL, .flag = 1, .call = set_crop, .help = "resize the short side to S, then take the centre SxS (Resize(S) + CenterCrop(S))"),
-    CLI_OPT("--resize", OPT_CALL, .call = set_resize, .error = "--resize is exact or fast", .arg = "exact|fast", .help = "exact: torchvision's pixels on PIL (default); fast: libjpeg-turbo shrinks while decoding"),
-    CLI_OPT("--norm", OPT_CALL, .call = set_norm, .error = "--norm is seed (mean 0.5, std 0.5) or imagenet", .arg = "seed|imagenet", .help = "mean and std 0.5 (the seed's, default) or ImageNet's"),
+    CLI_OPT("--size", OPT_CALL, .call = set_size, .error = "--size needs a whole number from 16 to 1024", .arg = "S",
+            .help = "resize to SxS (default 224), as Resize([S,S])"),
+    CLI_OPT("--crop", OPT_CALL, .flag = 1, .call = set_crop,
+            .help = "resize the short side to S, then take the centre SxS (Resize(S) + CenterCrop(S))"),
+    CLI_OPT("--resize", OPT_CALL, .call = set_resize, .error = "--resize is exact or fast", .arg = "exact|fast",
+            .help = "exact: torchvision's pixels on PIL (default); fast: libjpeg-turbo shrinks while decoding"),
+    CLI_OPT("--norm", OPT_CALL, .call = set_norm, .error = "--norm is seed (mean 0.5, std 0.5) or imagenet",
+            .arg = "seed|imagenet", .help = "mean and std 0.5 (the seed's, default) or ImageNet's"),
     CLI_OPT_END,
 };

@@ -6,18 +6,18 @@
 // (or a dataset root whose valid/ split is) is scored instead: accuracy, per-class accuracy, a
 // confusion matrix and the most confidently wrong images.
 #include <dirent.h>
-#include <stddef.h>
 #include <errno.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "checkpoint.h"
 #include "cli.h"
+#include "dataset.h"
 #include "folder_walk.h"
 #include "path.h"
-#include "dataset.h"
 #include "predict.h"
 
 #define DEFAULT_TOP 5
@@ -31,7 +31,7 @@ typedef struct {
     const char **inputs;
     size_t n_inputs;
     const char **args;   // owns the array inputs points into
-    long top;          // 0: default
+    long top;            // 0: default
     long batch;
     int json;
 } predict_args;
@@ -40,7 +40,7 @@ typedef struct {
 typedef struct {
     dataset_split split;   // items own their paths
     size_t cap;
-    const char *label_dir; // the folder scored (labelled mode), NULL otherwise
+    const char *label_dir;   // the folder scored (labelled mode), NULL otherwise
 } input_list;
 
 // ---------------------------------------------------------------------------------------------
@@ -92,9 +92,14 @@ static json_t *json_text(const char *s) {
 // arguments
 
 static const cli_option options[] = {
-    CLI_OPT("--top", OPT_LONG, .offset = offsetof(predict_args, top), .lo = 1, .hi = 1000000, .error = "--top needs a whole number from 1 to 1000000, not '%s'", .arg = "K", .help = "the K most probable classes per image (default 5)"),
-    CLI_OPT("--batch", OPT_LONG, .offset = offsetof(predict_args, batch), .lo = 1, .hi = 4096, .error = "--batch needs a whole number from 1 to 4096, not '%s'", .arg = "N", .help = "images per forward pass (default 16)"),
-    CLI_OPT("--json", OPT_FLAG, .offset = offsetof(predict_args, json), .help = "one JSON line per image (and a summary)"),
+    CLI_OPT("--top", OPT_LONG, .offset = offsetof(predict_args, top), .lo = 1, .hi = 1000000,
+            .error = "--top needs a whole number from 1 to 1000000, not '%s'", .arg = "K",
+            .help = "the K most probable classes per image (default 5)"),
+    CLI_OPT("--batch", OPT_LONG, .offset = offsetof(predict_args, batch), .lo = 1, .hi = 4096,
+            .error = "--batch needs a whole number from 1 to 4096, not '%s'", .arg = "N",
+            .help = "images per forward pass (default 16)"),
+    CLI_OPT("--json", OPT_FLAG, .offset = offsetof(predict_args, json),
+            .help = "one JSON line per image (and a summary)"),
     CLI_OPT_END,
 };
 
@@ -110,8 +115,7 @@ static int parse_args(int argc, char **argv, predict_args *a) {
     a->ckpt = args[0];
     a->inputs = args + 1;
     a->n_inputs = (size_t)n - 1;
-    if (a->n_inputs == 0)
-        return cli_fail(CLI_USAGE, "predict: which images? (frost predict %s IMAGE...|DIR)", a->ckpt);
+    if (a->n_inputs == 0) return cli_fail(CLI_USAGE, "predict: which images? (frost predict %s IMAGE...|DIR)", a->ckpt);
     return 0;
 }
 
@@ -203,7 +207,8 @@ static int collect_labelled(input_list *in, const char *dir, int as_root, const 
     }
     for (size_t i = 0; rc == 0 && i < s->n_items; i++) {
         if (map[s->items[i].label] < 0) continue;
-        if (add_item(in, strdup(s->items[i].path), map[s->items[i].label]) != 0) rc = cli_fail(CLI_FAILED, "out of memory");
+        if (add_item(in, strdup(s->items[i].path), map[s->items[i].label]) != 0)
+            rc = cli_fail(CLI_FAILED, "out of memory");
     }
     if (rc == 0 && !(in->split.dir = strdup(from))) rc = cli_fail(CLI_FAILED, "out of memory");
     in->label_dir = in->split.dir;
@@ -287,7 +292,8 @@ static void print_score_json(const predict_score *s, const checkpoint_meta *meta
     for (int64_t c = 0; c < s->classes; c++) {
         json_array_append_new(names, json_string(meta->class_names[c]));
         json_t *row = json_array();
-        for (int64_t p = 0; p < s->classes; p++) json_array_append_new(row, json_integer(s->confusion[c * s->classes + p]));
+        for (int64_t p = 0; p < s->classes; p++)
+            json_array_append_new(row, json_integer(s->confusion[c * s->classes + p]));
         json_array_append_new(matrix, row);
     }
     json_object_set_new(o, "folder", json_text(dir));

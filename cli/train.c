@@ -6,8 +6,8 @@
 // (fetch.h), and makes ImageNet's mean/std the default normalisation.
 #include <jansson.h>
 #include <math.h>
-#include <stddef.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,14 +41,14 @@ typedef struct {
 
 static int set_arch(void *field, const char *value) {
     if (!value || ft_arch_family(value) == FT_FAMILY_NONE) return -1;
-    snprintf(((train_args *)field)->cfg.arch, sizeof ((train_args *)field)->cfg.arch, "%s", value);
+    snprintf(((train_args *)field)->cfg.arch, sizeof((train_args *)field)->cfg.arch, "%s", value);
     return 0;
 }
 
 static int set_device(void *field, const char *value) {
     if (!value || !(strcmp(value, "auto") == 0 || strcmp(value, "cpu") == 0 || strncmp(value, "cuda", 4) == 0))
         return -1;
-    snprintf(((train_args *)field)->cfg.device, sizeof ((train_args *)field)->cfg.device, "%s", value);
+    snprintf(((train_args *)field)->cfg.device, sizeof((train_args *)field)->cfg.device, "%s", value);
     return 0;
 }
 
@@ -69,28 +69,51 @@ static const int CACHE_VALUES[] = {1, 0, -1};
 #define AT(field) .offset = offsetof(train_args, field)
 
 static const cli_option options[] = {
-    CLI_OPT("--arch", OPT_CALL, .call = set_arch, .error = "unknown architecture '%s' (see frost help)", .arg = "ARCH", .help = "the network (frost help lists them)"),
-    CLI_OPT("--pretrained", OPT_FLAG, AT(pretrained), .help = "start from the architecture's ImageNet weights (cached, else downloaded); ImageNet's mean/std"),
-    CLI_OPT("--weights", OPT_STRING, AT(cfg.weights), .nonempty = 1, .error = "--weights needs a file", .arg = "FILE", .help = "start from a state_dict file (1000-class head), loaded strictly"),
-    CLI_OPT("--epochs", OPT_INT, AT(cfg.epochs), .lo = 1, .hi = 100000, .error = "--epochs needs a whole number from 1", .arg = "N", .help = "epochs (default 5)"),
-    CLI_OPT("--batch", OPT_INT, AT(cfg.batch_size), .lo = 1, .hi = 65536, .arg = "N", .help = "images per batch (default 16)"),
-    CLI_OPT("--lr", OPT_NUMBER, AT(cfg.opt.lr), .min = 1e-12, .max = 10, .error = "--lr needs a number above 0 (like 1e-5)", .arg = "X", .help = "learning rate (default 1e-5)"),
-    CLI_OPT("--optimizer", OPT_CHOICE, AT(opt_kind), .choices = OPTIMIZERS, .values = OPTIMIZER_KINDS, .arg = "adam|sgd", .help = "Adam (default) or SGD"),
-    CLI_OPT("--momentum", OPT_NUMBER, AT(cfg.opt.momentum), .min = 0, .max = 1, .arg = "X", .help = "SGD's momentum (default 0.9)"),
-    CLI_OPT("--weight-decay", OPT_NUMBER, AT(cfg.opt.weight_decay), .min = 0, .max = 1, .arg = "X", .help = "L2 weight decay (default 0)"),
-    CLI_OPT("--seed", OPT_LONG, AT(seed), .lo = 0, .hi = 2147483647L, .error = "--seed needs a whole number", .arg = "N", .help = "shuffling, new head and dropout (default 0)"),
-    CLI_OPT("--device", OPT_CALL, .call = set_device, .error = "--device is auto, cpu, cuda or cuda:N", .arg = "auto|cpu|cuda[:N]", .help = "where the network runs (default auto: CUDA when there is a GPU)"),
-    CLI_OPT("--bn", OPT_CHOICE, AT(cfg.bn_eval), .choices = BN_MODES, .values = BN_EVAL, .arg = "eval|train", .help = "frozen BatchNorm layers keep their statistics (eval, default) or not (train, the tutorial)"),
-    CLI_OPT("--cache", OPT_CHOICE, AT(cfg.cache), .choices = CACHE_MODES, .values = CACHE_VALUES, .arg = "on|off|auto", .help = "compute a frozen backbone once per image (default auto: when exact)"),
-    CLI_OPT("--workers", OPT_INT, AT(cfg.workers), .lo = 1, .hi = 256, .arg = "N", .help = "loader threads (default: a quarter of the cores)"),
-    CLI_OPT("--threads", OPT_INT, AT(cfg.threads), .lo = 1, .hi = 256, .arg = "N", .help = "libtorch threads (default: the cores)"),
-    CLI_OPT("--log-every", OPT_LONG, AT(log_every), .lo = 1, .hi = 100000000, .error = "--log-every needs a whole number from 1", .arg = "N", .help = "the tutorial's Batch line every N batches (default 500)"),
-    CLI_OPT("--json", OPT_STRING, AT(json), .nonempty = 1, .error = "--json needs a file", .arg = "FILE", .help = "every event as a JSON line"),
-    CLI_OPT("--save", OPT_STRING, AT(cfg.save), .nonempty = 1, .error = "--save needs a file", .arg = "FILE", .help = "a checkpoint after every epoch (and its optimizer state beside it)"),
-    CLI_OPT("--resume", OPT_STRING, AT(cfg.resume), .nonempty = 1, .error = "--resume needs a checkpoint", .arg = "FILE", .help = "continue a run from its checkpoint"),
+    CLI_OPT("--arch", OPT_CALL, .call = set_arch, .error = "unknown architecture '%s' (see frost help)", .arg = "ARCH",
+            .help = "the network (frost help lists them)"),
+    CLI_OPT("--pretrained", OPT_FLAG, AT(pretrained),
+            .help = "start from the architecture's ImageNet weights (cached, else downloaded); ImageNet's mean/std"),
+    CLI_OPT("--weights", OPT_STRING, AT(cfg.weights), .nonempty = 1, .error = "--weights needs a file", .arg = "FILE",
+            .help = "start from a state_dict file (1000-class head), loaded strictly"),
+    CLI_OPT("--epochs", OPT_INT, AT(cfg.epochs), .lo = 1, .hi = 100000, .error = "--epochs needs a whole number from 1",
+            .arg = "N", .help = "epochs (default 5)"),
+    CLI_OPT("--batch", OPT_INT, AT(cfg.batch_size), .lo = 1, .hi = 65536, .arg = "N",
+            .help = "images per batch (default 16)"),
+    CLI_OPT("--lr", OPT_NUMBER, AT(cfg.opt.lr), .min = 1e-12, .max = 10,
+            .error = "--lr needs a number above 0 (like 1e-5)", .arg = "X", .help = "learning rate (default 1e-5)"),
+    CLI_OPT("--optimizer", OPT_CHOICE, AT(opt_kind), .choices = OPTIMIZERS, .values = OPTIMIZER_KINDS,
+            .arg = "adam|sgd", .help = "Adam (default) or SGD"),
+    CLI_OPT("--momentum", OPT_NUMBER, AT(cfg.opt.momentum), .min = 0, .max = 1, .arg = "X",
+            .help = "SGD's momentum (default 0.9)"),
+    CLI_OPT("--weight-decay", OPT_NUMBER, AT(cfg.opt.weight_decay), .min = 0, .max = 1, .arg = "X",
+            .help = "L2 weight decay (default 0)"),
+    CLI_OPT("--seed", OPT_LONG, AT(seed), .lo = 0, .hi = 2147483647L, .error = "--seed needs a whole number",
+            .arg = "N", .help = "shuffling, new head and dropout (default 0)"),
+    CLI_OPT("--device", OPT_CALL, .call = set_device, .error = "--device is auto, cpu, cuda or cuda:N",
+            .arg = "auto|cpu|cuda[:N]", .help = "where the network runs (default auto: CUDA when there is a GPU)"),
+    CLI_OPT("--bn", OPT_CHOICE, AT(cfg.bn_eval), .choices = BN_MODES, .values = BN_EVAL, .arg = "eval|train",
+            .help = "frozen BatchNorm layers keep their statistics (eval, default) or not (train, the tutorial)"),
+    CLI_OPT("--cache", OPT_CHOICE, AT(cfg.cache), .choices = CACHE_MODES, .values = CACHE_VALUES, .arg = "on|off|auto",
+            .help = "compute a frozen backbone once per image (default auto: when exact)"),
+    CLI_OPT("--workers", OPT_INT, AT(cfg.workers), .lo = 1, .hi = 256, .arg = "N",
+            .help = "loader threads (default: a quarter of the cores)"),
+    CLI_OPT("--threads", OPT_INT, AT(cfg.threads), .lo = 1, .hi = 256, .arg = "N",
+            .help = "libtorch threads (default: the cores)"),
+    CLI_OPT("--log-every", OPT_LONG, AT(log_every), .lo = 1, .hi = 100000000,
+            .error = "--log-every needs a whole number from 1", .arg = "N",
+            .help = "the tutorial's Batch line every N batches (default 500)"),
+    CLI_OPT("--json", OPT_STRING, AT(json), .nonempty = 1, .error = "--json needs a file", .arg = "FILE",
+            .help = "every event as a JSON line"),
+    CLI_OPT("--save", OPT_STRING, AT(cfg.save), .nonempty = 1, .error = "--save needs a file", .arg = "FILE",
+            .help = "a checkpoint after every epoch (and its optimizer state beside it)"),
+    CLI_OPT("--resume", OPT_STRING, AT(cfg.resume), .nonempty = 1, .error = "--resume needs a checkpoint",
+            .arg = "FILE", .help = "continue a run from its checkpoint"),
     CLI_OPT("--profile", OPT_FLAG, AT(cfg.profile), .help = "at the end, where the time went"),
-    CLI_OPT("--trainable", OPT_STRING, AT(cfg.trainable), .nonempty = 1, .error = "--trainable needs module paths (e.g. layer4,fc)", .arg = "LIST", .help = "module paths that train (\"layer4,fc\", \"all\"); everything else frozen"),
-    CLI_OPT("--norm", OPT_CALL, .call = set_norm, .error = "--norm is seed (mean 0.5, std 0.5) or imagenet", .arg = "seed|imagenet", .help = "mean and std 0.5 (the seed's, default) or ImageNet's"),
+    CLI_OPT("--trainable", OPT_STRING, AT(cfg.trainable), .nonempty = 1,
+            .error = "--trainable needs module paths (e.g. layer4,fc)", .arg = "LIST",
+            .help = "module paths that train (\"layer4,fc\", \"all\"); everything else frozen"),
+    CLI_OPT("--norm", OPT_CALL, .call = set_norm, .error = "--norm is seed (mean 0.5, std 0.5) or imagenet",
+            .arg = "seed|imagenet", .help = "mean and std 0.5 (the seed's, default) or ImageNet's"),
     CLI_OPT(NULL, OPT_GROUP, AT(cfg.prep), .group = cli_pipeline_options),
     CLI_OPT_END,
 };
@@ -107,7 +130,8 @@ static int parse_args(int argc, char **argv, train_args *a) {
     a->cfg.seed = (uint64_t)a->seed;
     if (!a->root) return cli_fail(CLI_USAGE, "train: which dataset? (frost train DATASET --arch ARCH)");
     if (a->pretrained && a->cfg.weights) return cli_fail(CLI_USAGE, "train: --pretrained or --weights FILE, not both");
-    if (a->pretrained && a->cfg.resume) return cli_fail(CLI_USAGE, "train: --resume continues a checkpoint; --pretrained is for a new run");
+    if (a->pretrained && a->cfg.resume)
+        return cli_fail(CLI_USAGE, "train: --resume continues a checkpoint; --pretrained is for a new run");
     char err[512];
     if (pipeline_opts_check(&a->cfg.prep, err, sizeof err) != 0) return cli_fail(CLI_USAGE, "train: %s", err);
     return 0;
@@ -117,8 +141,8 @@ static int parse_args(int argc, char **argv, train_args *a) {
 // output
 
 static const char *event_name(event_kind k) {
-    static const char *const names[] = {"info", "phase_start", "batch", "phase_end", "epoch",
-                                        "skipped", "saved", "error", "finished"};
+    static const char *const names[] = {"info",    "phase_start", "batch", "phase_end", "epoch",
+                                        "skipped", "saved",       "error", "finished"};
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
@@ -160,8 +184,7 @@ static void write_json(FILE *f, const train_event *e) {
         json_object_set_new(o, "status", json_string(e->status == 0 ? "done" : e->status == 1 ? "stopped" : "failed"));
         json_num(o, "seconds", e->seconds);
         break;
-    default:
-        json_object_set_new(o, "text", json_string(e->text));
+    default: json_object_set_new(o, "text", json_string(e->text));
     }
     char *s = json_dumps(o, JSON_COMPACT);
     if (s) fprintf(f, "%s\n", s);

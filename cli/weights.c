@@ -9,6 +9,6 @@ const cli_command cli_weights = {
     .synopsis = "list, fetch ARCH, path ARCH or check FILE",
     .help = "(train --pretrained takes the default weights of --arch, fetching them if needed;\n"
             "FROST_WEIGHTS_MIRROR=http://host:port sends the downloads to a mirror)",
-    .group = (const cli_command *const[]){&cli_weights_list, &cli_weights_fetch, &cli_weights_path,
-                                          &cli_weights_check, NULL},
+    .group = (const cli_command *const[]){&cli_weights_list, &cli_weights_fetch, &cli_weights_path, &cli_weights_check,
+                                          NULL},
 };

@@ -11,8 +11,8 @@
 #include "weights.h"
 
 typedef struct {
-    const char *head;     // the model's head path
-    size_t in_head;       // problems under it
+    const char *head;   // the model's head path
+    size_t in_head;     // problems under it
 } report;
 
 static void print_problem(void *user, weights_problem kind, const char *key, const char *detail) {
@@ -30,7 +30,8 @@ static int set_arch(void *field, const char *value) {
 }
 
 static const cli_option options[] = {
-    CLI_OPT("--arch", OPT_CALL, .call = set_arch, .arg = "ARCH", .help = "check against this architecture instead of the one the key names suggest"),
+    CLI_OPT("--arch", OPT_CALL, .call = set_arch, .arg = "ARCH",
+            .help = "check against this architecture instead of the one the key names suggest"),
     CLI_OPT_END,
 };
 

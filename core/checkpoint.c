@@ -63,7 +63,7 @@ int checkpoint_meta_check(const checkpoint_meta *meta, char *err, size_t errlen)
         }
         if (!valid_utf8(name)) {
             errmsg_set(err, errlen, "checkpoint: the name of class %lld is not valid UTF-8 (rename its folder)",
-                     (long long)i);
+                       (long long)i);
             return -1;
         }
     }
@@ -219,8 +219,8 @@ int checkpoint_save(const char *path, ft_model *m, ft_optimizer *opt, const chec
     }
     if (checkpoint_meta_check(meta, err, errlen) != 0) return -1;
     if (meta->num_classes != ft_model_num_classes(m)) {
-        errmsg_set(err, errlen, "checkpoint: %lld class names for a model with %lld outputs", (long long)meta->num_classes,
-                 (long long)ft_model_num_classes(m));
+        errmsg_set(err, errlen, "checkpoint: %lld class names for a model with %lld outputs",
+                   (long long)meta->num_classes, (long long)ft_model_num_classes(m));
         return -1;
     }
 
@@ -369,7 +369,7 @@ static int read_meta(const safet_file *f, const char *path, checkpoint_meta *met
     }
     if (v > CHECKPOINT_VERSION) {
         errmsg_set(err, errlen, "%s: checkpoint format %lld is newer than this frost reads (%d)", path, v,
-                 CHECKPOINT_VERSION);
+                   CHECKPOINT_VERSION);
         return -1;
     }
 
@@ -380,7 +380,7 @@ static int read_meta(const safet_file *f, const char *path, checkpoint_meta *met
         for (size_t i = 0; i < ft_arch_count() && used < sizeof known; i++)
             used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "", ft_arch_name(i));
         errmsg_set(err, errlen, "%s: unknown architecture '%.40s' (this frost knows %s)", path, arch ? arch : "",
-                 known);
+                   known);
         return -1;
     }
     snprintf(meta->arch, sizeof meta->arch, "%s", arch);
@@ -411,7 +411,7 @@ static int read_meta(const safet_file *f, const char *path, checkpoint_meta *met
     const char *resize = safet_meta(f, "frost.resize");
     if (parse_int(safet_meta(f, "frost.input_size"), 1, TRANSFORM_MAX_SIZE, &size) != 0) {
         errmsg_set(err, errlen, "%s: frost.input_size is missing or not a number from 1 to %d", path,
-                 TRANSFORM_MAX_SIZE);
+                   TRANSFORM_MAX_SIZE);
         return -1;
     }
     if (!resize || (strcmp(resize, "square") != 0 && strcmp(resize, "crop") != 0)) {
@@ -479,8 +479,8 @@ static int restore_trainable(ft_model *m, const checkpoint_meta *meta, const cha
         same = strcmp(json_string_value(json_array_get(now, i)), meta->trainable[i]) == 0;
     json_decref(now);
     if (!same) {
-        errmsg_set(err, errlen, "%s: frost.trainable names parameters that %s does not have (or not in its order)", path,
-                 meta->arch);
+        errmsg_set(err, errlen, "%s: frost.trainable names parameters that %s does not have (or not in its order)",
+                   path, meta->arch);
         return -1;
     }
     return 0;
@@ -501,7 +501,7 @@ static int check_head(const ft_model *m, const safet_file *f, const char *path, 
     const safet_tensor *t = safet_find(f, info.name);
     if (t && t->ndim == 1 && t->shape[0] != classes) {
         errmsg_set(err, errlen, "%s: %lld class names but the head (%s) has %lld outputs", path, (long long)classes,
-                 info.name, (long long)t->shape[0]);
+                   info.name, (long long)t->shape[0]);
         return -1;
     }
     return 0;   // anything else is for the strict load to report
@@ -575,22 +575,22 @@ int checkpoint_load_optimizer(const char *path, ft_optimizer *opt, size_t *resto
         rc = -1;
     } else if (!id_main || !id_side || strcmp(id_main, id_side) != 0) {
         errmsg_set(err, errlen,
-                 "%s is from another save than %s (a save was interrupted?); delete it to resume with a fresh "
-                 "optimizer",
-                 spath, path);
+                   "%s is from another save than %s (a save was interrupted?); delete it to resume with a fresh "
+                   "optimizer",
+                   spath, path);
         rc = -1;
     }
     for (size_t i = 0; rc == 0 && i < side.n_tensors; i++) {
         const safet_tensor *t = &side.tensors[i];
         if (t->dtype != SAFET_F32 && t->dtype != SAFET_I64) {
             errmsg_set(err, errlen, "%s: '%s' is %s (optimizer state is F32 or I64)", spath, t->name,
-                     safet_dtype_name(t->dtype));
+                       safet_dtype_name(t->dtype));
             rc = -1;
             break;
         }
         int used = 0;
-        ft_status *s = ft_optimizer_state_set(opt, t->name, t->dtype == SAFET_I64 ? FT_I64 : FT_F32, t->ndim,
-                                              t->shape, t->data, t->nbytes, &used);
+        ft_status *s = ft_optimizer_state_set(opt, t->name, t->dtype == SAFET_I64 ? FT_I64 : FT_F32, t->ndim, t->shape,
+                                              t->data, t->nbytes, &used);
         if (s) {
             errmsg_set(err, errlen, "%s: %s", spath, ft_status_message(s));
             ft_status_free(s);

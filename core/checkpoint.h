@@ -47,15 +47,15 @@
 #define CHECKPOINT_OPTIM_SUFFIX ".optim"
 
 typedef struct {
-    char arch[32];            // filled by load; save takes the model's own
-    int64_t num_classes;      // must equal the model's head outputs
-    char **class_names;       // num_classes UTF-8 strings, index order (owned after load)
-    int head_replaced;        // 1: ft_model_replace_head(num_classes) was applied (forced on save when
-                              // num_classes != 1000)
-    transform_params tf;      // size, fit (square / crop), mean, std; tf.fast is not stored (0 on load)
-    int epoch;                // epochs completed (0 before any)
+    char arch[32];         // filled by load; save takes the model's own
+    int64_t num_classes;   // must equal the model's head outputs
+    char **class_names;    // num_classes UTF-8 strings, index order (owned after load)
+    int head_replaced;     // 1: ft_model_replace_head(num_classes) was applied (forced on save when
+                           // num_classes != 1000)
+    transform_params tf;   // size, fit (square / crop), mean, std; tf.fast is not stored (0 on load)
+    int epoch;             // epochs completed (0 before any)
     double train_loss, train_acc, valid_loss, valid_acc;   // NAN when unknown; acc as a fraction 0..1
-    char *train_config;       // optional JSON text stored verbatim as frost.train (NULL: none)
+    char *train_config;   // optional JSON text stored verbatim as frost.train (NULL: none)
     // Filled by load only (save reads the model's flags): parameter names that were trainable.
     char **trainable;
     size_t n_trainable;

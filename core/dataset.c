@@ -115,8 +115,7 @@ static int scan_split(dataset *d, dataset_split *s, const char *split_dir) {
             free(cdir);
             return -1;
         }
-        if (s->n_items == before)
-            add_problem(d, "%s: no usable image (looked for %s)", cdir, FOLDER_WALK_EXTENSIONS);
+        if (s->n_items == before) add_problem(d, "%s: no usable image (looked for %s)", cdir, FOLDER_WALK_EXTENSIONS);
         free(cdir);
     }
     return 0;
@@ -191,7 +190,8 @@ int dataset_scan(dataset *d, const char *root, const dataset_opts *opts, char *e
         return -1;
     }
 
-    char *train_dir = path_join(d->root, "train"), *valid_dir = path_join(d->root, "valid"), *val_dir = path_join(d->root, "val");
+    char *train_dir = path_join(d->root, "train"), *valid_dir = path_join(d->root, "valid"),
+         *val_dir = path_join(d->root, "val");
     if (!train_dir || !valid_dir || !val_dir) {
         free(train_dir), free(valid_dir), free(val_dir);
         goto oom;

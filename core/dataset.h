@@ -24,33 +24,33 @@
 #include "badfiles.h"
 
 typedef struct {
-    char *path;    // ROOT/train/cats/001.jpg
-    int label;     // index into dataset.classes
+    char *path;   // ROOT/train/cats/001.jpg
+    int label;    // index into dataset.classes
 } dataset_item;
 
 typedef struct {
-    const char *name;     // "train" or "valid"
-    char *dir;            // the folder it was read from; NULL when split off train by a fraction
+    const char *name;   // "train" or "valid"
+    char *dir;          // the folder it was read from; NULL when split off train by a fraction
     dataset_item *items;
     size_t n_items;
-    size_t *class_counts; // n_classes entries
+    size_t *class_counts;   // n_classes entries
 } dataset_split;
 
 typedef struct {
-    double valid_fraction;  // used only when ROOT has no train/ folder (default 0.2)
-    uint64_t seed;          // for that split (default 0)
-    int lenient;            // 1: keep going past empty classes and missing splits (for doctor)
+    double valid_fraction;   // used only when ROOT has no train/ folder (default 0.2)
+    uint64_t seed;           // for that split (default 0)
+    int lenient;             // 1: keep going past empty classes and missing splits (for doctor)
 } dataset_opts;
 
 typedef struct {
     char *root;
-    char **classes;        // sorted
+    char **classes;   // sorted
     size_t n_classes;
     dataset_split train, valid;
-    int split_by_fraction; // 1 when ROOT held class folders only
-    char **problems;       // what makes training impossible (empty class, no images); one line each
+    int split_by_fraction;   // 1 when ROOT held class folders only
+    char **problems;         // what makes training impossible (empty class, no images); one line each
     size_t n_problems;
-    badfile_list skipped;  // entries the scan could not enter (symlink loops, unreadable folders)
+    badfile_list skipped;   // entries the scan could not enter (symlink loops, unreadable folders)
 } dataset;
 
 void dataset_opts_default(dataset_opts *o);

@@ -171,7 +171,8 @@ int doctor_run_hooked(dataset *d, int workers, const doctor_hooks *h, doctor_rep
     }
     if (d->valid.n_items == 0 && d->n_problems == 0)
         add_line(&r->warnings, &r->n_warnings, "no valid/ (or val/) split: validation accuracy cannot be measured");
-    if (d->split_by_fraction) add_line(&r->warnings, &r->n_warnings, "no train/ and valid/ folders: the classes were split by a fraction");
+    if (d->split_by_fraction)
+        add_line(&r->warnings, &r->n_warnings, "no train/ and valid/ folders: the classes were split by a fraction");
     size_t lo = (size_t)-1, hi = 0, lo_c = 0, hi_c = 0;
     for (size_t c = 0; c < d->n_classes; c++) {
         size_t k = r->readable_per_class[0][c];

@@ -27,11 +27,11 @@ typedef struct {
     size_t n_formats;
     doctor_kind modes[DOCTOR_MAX_KINDS];
     size_t n_modes;
-    size_t *readable_per_class[2];    // [0] train, [1] valid; n_classes entries each
-    badfile_list bad;                 // files that did not decode, and the scan's skipped entries
-    char **warnings;                  // worth knowing, training can still run
+    size_t *readable_per_class[2];   // [0] train, [1] valid; n_classes entries each
+    badfile_list bad;                // files that did not decode, and the scan's skipped entries
+    char **warnings;                 // worth knowing, training can still run
     size_t n_warnings;
-    char **problems;                  // training cannot run
+    char **problems;   // training cannot run
     size_t n_problems;
 } doctor_report;
 

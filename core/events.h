@@ -28,17 +28,17 @@ enum { PHASE_TRAIN = 0, PHASE_VALID = 1 };
 
 typedef struct {
     event_kind kind;
-    int epoch, epochs;      // 1-based
-    int phase;              // PHASE_TRAIN or PHASE_VALID
-    size_t batch, batches;  // 1-based batch number, batches in the phase
-    double loss;            // this batch's mean loss
-    double running_loss;    // mean per-sample loss so far in the phase
-    double running_acc;     // percent correct so far in the phase
+    int epoch, epochs;       // 1-based
+    int phase;               // PHASE_TRAIN or PHASE_VALID
+    size_t batch, batches;   // 1-based batch number, batches in the phase
+    double loss;             // this batch's mean loss
+    double running_loss;     // mean per-sample loss so far in the phase
+    double running_acc;      // percent correct so far in the phase
     double images_per_s, eta_s;
     double train_loss, train_acc, valid_loss, valid_acc;
     double seconds;
     int status;
-    frost_fix fix;          // EV_ERROR: what would get past it (FIX_NONE: nothing to change)
+    frost_fix fix;   // EV_ERROR: what would get past it (FIX_NONE: nothing to change)
     char text[1024];
 } train_event;
 

@@ -208,10 +208,10 @@ typedef struct {
     const fetch_request *r;
     CURL *c;
     int fd;
-    uint64_t offset;         // bytes already in the .part when this transfer started
-    uint64_t received;       // bytes written by this transfer
+    uint64_t offset;     // bytes already in the .part when this transfer started
+    uint64_t received;   // bytes written by this transfer
     int started, write_errno;
-    char server_sha[65];     // from X-Linked-Etag
+    char server_sha[65];   // from X-Linked-Etag
 } transfer;
 
 static size_t on_data(char *p, size_t size, size_t nmemb, void *user) {
@@ -251,8 +251,10 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *user) {
         char v[128];
         size_t k = 0;
         for (size_t i = sizeof name - 1; i < len && k + 1 < sizeof v; i++)
-            if (isxdigit((unsigned char)p[i])) v[k++] = (char)tolower((unsigned char)p[i]);
-            else if (p[i] != '"' && p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n') break;
+            if (isxdigit((unsigned char)p[i]))
+                v[k++] = (char)tolower((unsigned char)p[i]);
+            else if (p[i] != '"' && p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+                break;
         v[k] = '\0';
         if (is_hex64(v)) memcpy(t->server_sha, v, 65);
     }
@@ -283,8 +285,8 @@ static int is_no_network(CURLcode rc) {
 
 // Outcome of one attempt: 0 done (file complete in .part), -1 failed (err set), 1 try once more
 // from zero (the server refused the Range of a stale .part).
-static int transfer_once(const fetch_request *r, const char *url, const char *part, const char *dir,
-                         transfer *t, char *err, size_t errlen) {
+static int transfer_once(const fetch_request *r, const char *url, const char *part, const char *dir, transfer *t,
+                         char *err, size_t errlen) {
     char host[256], cerr[CURL_ERROR_SIZE] = "";
     url_host(url, host, sizeof host);
     struct stat st;
@@ -305,9 +307,9 @@ static int transfer_once(const fetch_request *r, const char *url, const char *pa
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);            // safe on a background thread
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);   // safe on a background thread
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);     // a stalled connection: 60 s without a byte
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);   // a stalled connection: 60 s without a byte
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "frost (weights fetch)");
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
@@ -356,25 +358,30 @@ static int transfer_once(const fetch_request *r, const char *url, const char *pa
         int e = t->write_errno ? t->write_errno : EIO;
         int full = e == ENOSPC || e == EFBIG || e == EDQUOT;
         unlink(part);
-        errmsg_set(err, errlen, "%s writing %s after %.1f MB (%s); the partial download was removed, free some space and fetch again",
-                   full ? "disk full or over a size limit" : "cannot write", part, mb(have), strerror(e));
+        errmsg_set(
+            err, errlen,
+            "%s writing %s after %.1f MB (%s); the partial download was removed, free some space and fetch again",
+            full ? "disk full or over a size limit" : "cannot write", part, mb(have), strerror(e));
         return -1;
     }
     if (rc == CURLE_ABORTED_BY_CALLBACK) {
-        errmsg_set(err, errlen, "download cancelled after %.1f MB; %s is kept and the next fetch resumes it", mb(have), part);
+        errmsg_set(err, errlen, "download cancelled after %.1f MB; %s is kept and the next fetch resumes it", mb(have),
+                   part);
         return -1;
     }
     if (have == t->offset && is_no_network(rc)) {
-        errmsg_set(err, errlen, "cannot reach %s: %s; copy %s into %s by hand (it is served at %s)", host, cerr, r->file,
-                   dir, r->url);
+        errmsg_set(err, errlen, "cannot reach %s: %s; copy %s into %s by hand (it is served at %s)", host, cerr,
+                   r->file, dir, r->url);
         return -1;
     }
     if (total)
-        errmsg_set(err, errlen, "the connection to %s dropped after %.1f of %.1f MB (%s); %s is kept and the next fetch resumes it",
+        errmsg_set(err, errlen,
+                   "the connection to %s dropped after %.1f of %.1f MB (%s); %s is kept and the next fetch resumes it",
                    host, mb(have), mb(total), cerr, part);
     else
-        errmsg_set(err, errlen, "the connection to %s dropped after %.1f MB (%s); %s is kept and the next fetch resumes it",
-                   host, mb(have), cerr, part);
+        errmsg_set(err, errlen,
+                   "the connection to %s dropped after %.1f MB (%s); %s is kept and the next fetch resumes it", host,
+                   mb(have), cerr, part);
     return -1;
 }
 
@@ -447,12 +454,20 @@ int fetch_download(const fetch_request *r, fetch_result *res, char *err, size_t 
         close(fd);
         return -1;
     }
-    const char *want = r->sha256 ? r->sha256 : r->sha256_prefix ? r->sha256_prefix : t.server_sha[0] ? t.server_sha : NULL;
-    res->check = r->sha256 ? FETCH_FULL : r->sha256_prefix ? FETCH_PREFIX : t.server_sha[0] ? FETCH_FULL : FETCH_UNVERIFIED;
+    const char *want = r->sha256          ? r->sha256
+                       : r->sha256_prefix ? r->sha256_prefix
+                       : t.server_sha[0]  ? t.server_sha
+                                          : NULL;
+    res->check = r->sha256          ? FETCH_FULL
+                 : r->sha256_prefix ? FETCH_PREFIX
+                 : t.server_sha[0]  ? FETCH_FULL
+                                    : FETCH_UNVERIFIED;
     if (want && strncasecmp(got, want, strlen(want)) != 0) {
         unlink(part);
         close(fd);
-        errmsg_set(err, errlen, "sha256 mismatch for %s: got %.16s..., expected %.16s...; the download was corrupt or not the published file, removed it",
+        errmsg_set(err, errlen,
+                   "sha256 mismatch for %s: got %.16s..., expected %.16s...; the download was corrupt or not the "
+                   "published file, removed it",
                    r->file, got, want);
         return -1;
     }

@@ -38,11 +38,11 @@
 typedef void (*fetch_progress_fn)(void *user, uint64_t done, uint64_t total);
 
 typedef struct {
-    const char *url;            // where it is served (FROST_WEIGHTS_MIRROR applies)
-    const char *file;           // the name in frost's cache (no '/')
-    const char *sha256;         // the full hex digest expected, or NULL
-    const char *sha256_prefix;  // else the digest's first hex digits, or NULL
-    fetch_progress_fn progress; // may be NULL
+    const char *url;              // where it is served (FROST_WEIGHTS_MIRROR applies)
+    const char *file;             // the name in frost's cache (no '/')
+    const char *sha256;           // the full hex digest expected, or NULL
+    const char *sha256_prefix;    // else the digest's first hex digits, or NULL
+    fetch_progress_fn progress;   // may be NULL
     void *user;
     const atomic_int *cancel;   // may be NULL; nonzero stops the download (the .part is kept)
 } fetch_request;
@@ -50,11 +50,11 @@ typedef struct {
 typedef enum { FETCH_UNVERIFIED = 0, FETCH_PREFIX = 1, FETCH_FULL = 2 } fetch_check;
 
 typedef struct {
-    char path[4096];      // the file to load
-    int downloaded;       // 1 when it was downloaded now, 0 when found in a cache
-    int resumed;          // 1 when the download continued a .part
-    fetch_check check;    // how the download was verified
-    char sha256[65];      // the downloaded file's digest (empty when found in a cache)
+    char path[4096];     // the file to load
+    int downloaded;      // 1 when it was downloaded now, 0 when found in a cache
+    int resumed;         // 1 when the download continued a .part
+    fetch_check check;   // how the download was verified
+    char sha256[65];     // the downloaded file's digest (empty when found in a cache)
 } fetch_result;
 
 // The folders (without a trailing '/'). 0, or -1 with one line in err (no HOME and no XDG_CACHE_HOME).

@@ -17,7 +17,7 @@ typedef struct fetch_job fetch_job;
 // Starts finding or downloading e (which must outlive the job). NULL with err when no thread could start.
 fetch_job *fetch_job_start(const weights_entry *e, char *err, size_t errlen);
 void fetch_job_poll(fetch_job *j, uint64_t *done, uint64_t *total);   // bytes; total 0 while unknown
-int fetch_job_done(fetch_job *j);   // 1 once finished (well or not)
+int fetch_job_done(fetch_job *j);                                     // 1 once finished (well or not)
 void fetch_job_cancel(fetch_job *j);
 const weights_entry *fetch_job_entry(const fetch_job *j);   // what it fetches
 // After done: 0 with *res filled, or -1 with the one-line reason in err.

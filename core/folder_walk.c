@@ -1,8 +1,8 @@
 // folder_walk.c — see folder_walk.h.
 #include "folder_walk.h"
 
-#include <errno.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

@@ -36,15 +36,15 @@
 #include <unistd.h>
 
 struct image_decoder {
-    tjhandle tj;             // made on the first JPEG: PNG-only workers never pay for it
-    int tj_scale[9];         // tj_scale[d]: TurboJPEG offers the 1/d DCT scaling factor (d = 2, 4, 8)
-    uint8_t *file;           // whole-file bytes for image_decoder_load_file
+    tjhandle tj;       // made on the first JPEG: PNG-only workers never pay for it
+    int tj_scale[9];   // tj_scale[d]: TurboJPEG offers the 1/d DCT scaling factor (d = 2, 4, 8)
+    uint8_t *file;     // whole-file bytes for image_decoder_load_file
     size_t file_cap;
-    uint8_t *scratch;        // CMYK pixels before Pillow's conversion
+    uint8_t *scratch;   // CMYK pixels before Pillow's conversion
     size_t scratch_cap;
-    png_bytep *rows;         // libpng row pointers into the output buffer
+    png_bytep *rows;   // libpng row pointers into the output buffer
     size_t rows_cap;
-    char png_msg[200];       // libpng's error text, written by the error callback before its longjmp
+    char png_msg[200];   // libpng's error text, written by the error callback before its longjmp
 };
 
 // Hard ceiling whatever max_pixels says, so that width*height*4 always fits in size_t.
@@ -112,7 +112,7 @@ static int pnm_space(uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c
 
 static image_format detect_format(const uint8_t *d, size_t n) {
     static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    if (n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) return FMT_JPEG;  // Pillow's own test
+    if (n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) return FMT_JPEG;   // Pillow's own test
     if (n >= 8 && memcmp(d, png_sig, 8) == 0) return FMT_PNG;
     if (n >= 3 && d[0] == 'P' && d[1] >= '1' && d[1] <= '6' && pnm_space(d[2])) return FMT_PNM;
     if (n >= 2 && d[0] == 'B' && d[1] == 'M') return FMT_BMP;
@@ -165,7 +165,7 @@ static int jpeg_runs_out(const uint8_t *d, size_t n) {
         if (jpeg_standalone(m)) continue;
         if (n - pos < 2) return 1;
         size_t len = be16(d + pos);
-        if (len < 2) return 0;  // a fatal libjpeg error, not a truncation
+        if (len < 2) return 0;   // a fatal libjpeg error, not a truncation
         if (len > n - pos) return 1;
         pos += len;
     }
@@ -247,7 +247,8 @@ static int jpeg_init(image_decoder *dec, char *err, size_t errlen) {
     int n = 0;
     tjscalingfactor *sf = tjGetScalingFactors(&n);
     for (int i = 0; sf && i < n; i++)
-        if (sf[i].num == 1 && (sf[i].denom == 2 || sf[i].denom == 4 || sf[i].denom == 8)) dec->tj_scale[sf[i].denom] = 1;
+        if (sf[i].num == 1 && (sf[i].denom == 2 || sf[i].denom == 4 || sf[i].denom == 8))
+            dec->tj_scale[sf[i].denom] = 1;
     return 0;
 }
 
@@ -283,21 +284,21 @@ static void cmyk_to_rgb(const uint8_t *src, uint8_t *dst, size_t npx) {
 // libjpeg's JWRN_* texts (jerror.h); no JERR_* text starts like any of them.
 static int jpeg_is_warning(const char *msg) {
     static const char *const warnings[] = {
-        "Corrupt JPEG data: ",                    // JWRN_EXTRANEOUS_DATA, HIT_MARKER, HUFF_BAD_CODE, ...
-        "Premature end of JPEG file",             // JWRN_JPEG_EOF
-        "Unknown Adobe color transform code",     // JWRN_ADOBE_XFORM
-        "Inconsistent progression sequence",      // JWRN_BOGUS_PROGRESSION
-        "Warning: unknown JFIF revision number",  // JWRN_JFIF_MAJOR
-        "Invalid SOS parameters for sequential",  // JWRN_NOT_SEQUENTIAL
-        "Application transferred too many",       // JWRN_TOO_MUCH_DATA
+        "Corrupt JPEG data: ",                     // JWRN_EXTRANEOUS_DATA, HIT_MARKER, HUFF_BAD_CODE, ...
+        "Premature end of JPEG file",              // JWRN_JPEG_EOF
+        "Unknown Adobe color transform code",      // JWRN_ADOBE_XFORM
+        "Inconsistent progression sequence",       // JWRN_BOGUS_PROGRESSION
+        "Warning: unknown JFIF revision number",   // JWRN_JFIF_MAJOR
+        "Invalid SOS parameters for sequential",   // JWRN_NOT_SEQUENTIAL
+        "Application transferred too many",        // JWRN_TOO_MUCH_DATA
     };
     for (size_t i = 0; i < sizeof warnings / sizeof warnings[0]; i++)
         if (strncmp(msg, warnings[i], strlen(warnings[i])) == 0) return 1;
     return 0;
 }
 
-static int jpeg_decode(image_decoder *dec, const uint8_t *d, size_t n, const jpeg_header *h,
-                       const image_decode_opts *o, image_rgb8 *out, char *err, size_t errlen) {
+static int jpeg_decode(image_decoder *dec, const uint8_t *d, size_t n, const jpeg_header *h, const image_decode_opts *o,
+                       image_rgb8 *out, char *err, size_t errlen) {
     if (jpeg_init(dec, err, errlen) != 0) return -1;
 
     // libjpeg's own header reading must agree with ours (it is authoritative when it works; it
@@ -305,12 +306,13 @@ static int jpeg_decode(image_decoder *dec, const uint8_t *d, size_t n, const jpe
     int tw, th, tsamp, tcs;
     if (tjDecompressHeader3(dec->tj, d, (unsigned long)n, &tw, &th, &tsamp, &tcs) == 0 &&
         (tw != h->width || th != h->height)) {
-        errmsg_set(err, errlen, "corrupt JPEG data: frame headers disagree (%dx%d vs %dx%d)", h->width, h->height, tw, th);
+        errmsg_set(err, errlen, "corrupt JPEG data: frame headers disagree (%dx%d vs %dx%d)", h->width, h->height, tw,
+                   th);
         return -1;
     }
 
     int denom = jpeg_scale_denom(dec, h->width, h->height, o ? o->dct_min_side : 0);
-    int ow = (h->width + denom - 1) / denom, oh = (h->height + denom - 1) / denom;  // TJSCALED
+    int ow = (h->width + denom - 1) / denom, oh = (h->height + denom - 1) / denom;   // TJSCALED
     size_t npx = (size_t)ow * (size_t)oh;
     if (out_reserve(out, npx * 3) != 0) goto oom;
     uint8_t *dst = out->rgb;
@@ -330,7 +332,7 @@ static int jpeg_decode(image_decoder *dec, const uint8_t *d, size_t n, const jpe
         }
         const char *msg = tjGetErrorStr2(dec->tj);
         if (tjGetErrorCode(dec->tj) != TJERR_WARNING || !jpeg_is_warning(msg)) {
-            const char *api = strstr(msg, "(): ");  // "tjDecompress2(): ..." -> "..."
+            const char *api = strstr(msg, "(): ");   // "tjDecompress2(): ..." -> "..."
             errmsg_set(err, errlen, "corrupt JPEG data: %s", api ? api + 4 : msg);
             return -1;
         }
@@ -369,7 +371,7 @@ static const char *png_mode(int depth, int ctype) {
     case 0: return depth == 1 ? "1" : depth == 2 || depth == 4 || depth == 8 ? "L" : depth == 16 ? "I" : NULL;
     case 2: return depth == 8 || depth == 16 ? "RGB" : NULL;
     case 3: return depth == 1 || depth == 2 || depth == 4 || depth == 8 ? "P" : NULL;
-    case 4: return depth == 8 ? "LA" : depth == 16 ? "RGBA" : NULL;  // 16-bit LA opens as RGBA
+    case 4: return depth == 8 ? "LA" : depth == 16 ? "RGBA" : NULL;   // 16-bit LA opens as RGBA
     case 6: return depth == 8 || depth == 16 ? "RGBA" : NULL;
     default: return NULL;
     }
@@ -385,7 +387,7 @@ static int png_parse_header(const uint8_t *d, size_t n, png_header *h, char *err
         errmsg_set(err, errlen, "corrupt PNG data: the first chunk is not a 13-byte IHDR");
         return -1;
     }
-    if (crc32_bytes(d + 12, 17) != be32(d + 29)) {  // Pillow checks it too
+    if (crc32_bytes(d + 12, 17) != be32(d + 29)) {   // Pillow checks it too
         errmsg_set(err, errlen, "corrupt PNG data: IHDR: CRC error");
         return -1;
     }
@@ -442,7 +444,7 @@ typedef enum { PNG_ROWS_RGB, PNG_ROWS_GRAY, PNG_ROWS_GRAY16, PNG_ROWS_PALETTE } 
 // unread byte.
 static void png_expand_rows(uint8_t *rgb, int w, int h, png_rows_kind kind, int depth, const uint8_t pal[256][3]) {
     size_t stride = (size_t)w * 3;
-    unsigned scale = depth == 1 ? 255 : depth == 2 ? 85 : depth == 4 ? 17 : 1;  // Pillow's L;1/L;2/L;4
+    unsigned scale = depth == 1 ? 255 : depth == 2 ? 85 : depth == 4 ? 17 : 1;   // Pillow's L;1/L;2/L;4
     for (int y = 0; y < h; y++) {
         uint8_t *row = rgb + (size_t)y * stride;
         for (size_t x = (size_t)w; x-- > 0;) {
@@ -467,8 +469,8 @@ static void png_expand_rows(uint8_t *rgb, int w, int h, png_rows_kind kind, int 
 
 // The libpng part, kept apart so that the only state crossing the longjmp is dec, out and the two
 // libpng pointers (set before setjmp, never changed after it).
-static int png_decode(image_decoder *dec, const uint8_t *d, size_t n, const png_header *hdr, image_rgb8 *out,
-                      char *err, size_t errlen) {
+static int png_decode(image_decoder *dec, const uint8_t *d, size_t n, const png_header *hdr, image_rgb8 *out, char *err,
+                      size_t errlen) {
     png_source src = {d, n, 0};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, dec, png_error_cb, png_warning_cb);
     png_infop info = png ? png_create_info_struct(png) : NULL;
@@ -489,7 +491,7 @@ static int png_decode(image_decoder *dec, const uint8_t *d, size_t n, const png_
         return -1;
     }
     png_set_read_fn(png, &src, png_read_cb);
-    png_set_user_limits(png, 0x7FFFFFFFu, 0x7FFFFFFFu);  // libpng's default 1e6 per side; Pillow has none
+    png_set_user_limits(png, 0x7FFFFFFFu, 0x7FFFFFFFu);   // libpng's default 1e6 per side; Pillow has none
     // Pillow verifies the CRC of every chunk before the first IDAT (ancillary ones included) ...
     png_set_crc_action(png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
     png_read_info(png, info);
@@ -503,7 +505,7 @@ static int png_decode(image_decoder *dec, const uint8_t *d, size_t n, const png_
     uint8_t pal[256][3];
     switch (hdr->ctype) {
     case PNG_COLOR_TYPE_GRAY:
-        if (hdr->depth < 8) png_set_packing(png);  // one sample per byte, not scaled (done here)
+        if (hdr->depth < 8) png_set_packing(png);   // one sample per byte, not scaled (done here)
         kind = hdr->depth == 16 ? PNG_ROWS_GRAY16 : PNG_ROWS_GRAY;
         break;
     case PNG_COLOR_TYPE_PALETTE: {
@@ -522,12 +524,12 @@ static int png_decode(image_decoder *dec, const uint8_t *d, size_t n, const png_
         kind = PNG_ROWS_PALETTE;
         break;
     }
-    case PNG_COLOR_TYPE_GRAY_ALPHA:  // alpha dropped, not composited; 16 bits -> high byte
+    case PNG_COLOR_TYPE_GRAY_ALPHA:   // alpha dropped, not composited; 16 bits -> high byte
         png_set_strip_alpha(png);
         png_set_gray_to_rgb(png);
         if (hdr->depth == 16) png_set_strip_16(png);
         break;
-    default:  // RGB, RGBA: same, Pillow's RGB;16B / RGBA;16B unpackers keep the high byte
+    default:   // RGB, RGBA: same, Pillow's RGB;16B / RGBA;16B unpackers keep the high byte
         if (hdr->ctype == PNG_COLOR_TYPE_RGB_ALPHA) png_set_strip_alpha(png);
         if (hdr->depth == 16) png_set_strip_16(png);
         break;
@@ -559,10 +561,10 @@ static int png_decode(image_decoder *dec, const uint8_t *d, size_t n, const png_
 // PNM (P4 bitmap, P5 grey, P6 colour; binary only)
 
 typedef struct {
-    int kind;  // 4, 5 or 6
+    int kind;   // 4, 5 or 6
     long long width, height;
-    int maxval;  // 1 for P4
-    size_t data;  // offset of the first sample
+    int maxval;    // 1 for P4
+    size_t data;   // offset of the first sample
 } pnm_header;
 
 // One header token the way Pillow's PpmImageFile._read_token reads it: whitespace ends a token,
@@ -612,7 +614,7 @@ static int pnm_parse_header(const uint8_t *d, size_t n, pnm_header *h, char *err
         errmsg_set(err, errlen, "unsupported image format PPM (plain-text P%d)", h->kind);
         return -1;
     }
-    size_t pos = 3;  // "Pn" and one whitespace byte (detect_format checked them)
+    size_t pos = 3;   // "Pn" and one whitespace byte (detect_format checked them)
     long long maxval = 1;
     if (pnm_token(d, n, &pos, &h->width, err, errlen) != 0 || pnm_token(d, n, &pos, &h->height, err, errlen) != 0)
         return -1;
@@ -657,7 +659,7 @@ static int pnm_decode(const uint8_t *d, size_t n, const pnm_header *h, image_rgb
     }
     const uint8_t *s = d + h->data;
     uint8_t *o = out->rgb;
-    if (h->kind == 4) {  // Pillow's rawmode "1;I": a set bit is black
+    if (h->kind == 4) {   // Pillow's rawmode "1;I": a set bit is black
         for (size_t y = 0; y < hh; y++, s += (w + 7) / 8)
             for (size_t x = 0; x < w; x++, o += 3) o[0] = o[1] = o[2] = (s[x >> 3] >> (7 - (x & 7)) & 1) ? 0 : 255;
     } else if (h->maxval == 255 || (h->kind == 5 && h->maxval == 65535)) {
@@ -739,12 +741,8 @@ static int probe_any(const uint8_t *data, size_t len, header_any *hd, image_info
         if (pnm_parse_header(data, len, &hd->pnm, err, errlen) != 0) return -1;
         set_info(info, hd->fmt, pnm_mode(&hd->pnm), hd->pnm.width, hd->pnm.height);
         return 0;
-    case FMT_UNKNOWN:
-        errmsg_set(err, errlen, "not an image (unknown format)");
-        return -1;
-    default:
-        errmsg_set(err, errlen, "unsupported image format %s", format_names[hd->fmt]);
-        return -1;
+    case FMT_UNKNOWN: errmsg_set(err, errlen, "not an image (unknown format)"); return -1;
+    default: errmsg_set(err, errlen, "unsupported image format %s", format_names[hd->fmt]); return -1;
     }
 }
 
@@ -777,8 +775,7 @@ int image_decoder_decode(image_decoder *dec, const uint8_t *data, size_t len, co
         if (check_limit("PPM", hd.pnm.width, hd.pnm.height, opts, err, errlen) == 0)
             rc = pnm_decode(data, len, &hd.pnm, out, err, errlen);
         break;
-    default:
-        break;
+    default: break;
     }
     if (rc != 0) out->width = out->height = 0;
     return rc;
@@ -814,11 +811,11 @@ static int read_file(image_decoder *dec, const char *path, size_t *len, char *er
         return -1;
     }
     if (!S_ISREG(st.st_mode)) {
-        const char *what = S_ISDIR(st.st_mode)    ? "a directory"
-                           : S_ISFIFO(st.st_mode) ? "a FIFO"
-                           : S_ISSOCK(st.st_mode) ? "a socket"
+        const char *what = S_ISDIR(st.st_mode)                          ? "a directory"
+                           : S_ISFIFO(st.st_mode)                       ? "a FIFO"
+                           : S_ISSOCK(st.st_mode)                       ? "a socket"
                            : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
-                                                                         : "a special file";
+                                                                        : "a special file";
         errmsg_set(err, errlen, "not a regular file (%s)", what);
         close(fd);
         return -1;
@@ -847,7 +844,7 @@ static int read_file(image_decoder *dec, const char *path, size_t *len, char *er
             close(fd);
             return -1;
         }
-        if (r == 0) break;  // shrank since fstat: decode what is there (truncation is then reported)
+        if (r == 0) break;   // shrank since fstat: decode what is there (truncation is then reported)
         got += (size_t)r;
     }
     close(fd);

@@ -28,25 +28,25 @@
 #define IMAGE_MAX_PIXELS_DEFAULT 178956970LL
 
 typedef struct {
-    char format[8];   // what the bytes are, by magic number: "JPEG", "PNG", "PPM" (also "BMP",
-                      // "TIFF", "WEBP", "GIF" for the refused ones; "" when unknown)
-    char mode[8];     // the mode Pillow reports: "RGB", "L", "CMYK", "P", "RGBA", "LA", "I", "1"
-    int width, height;  // as stored in the file (before any DCT scaling)
+    char format[8];      // what the bytes are, by magic number: "JPEG", "PNG", "PPM" (also "BMP",
+                         // "TIFF", "WEBP", "GIF" for the refused ones; "" when unknown)
+    char mode[8];        // the mode Pillow reports: "RGB", "L", "CMYK", "P", "RGBA", "LA", "I", "1"
+    int width, height;   // as stored in the file (before any DCT scaling)
 } image_info;
 
 typedef struct {
     int width, height;
-    uint8_t *rgb;     // width*height*3 bytes, row-major RGB, owned (malloc); image_free releases it
-    size_t cap;       // bytes allocated at rgb: the image_decoder_* functions reuse and grow it
+    uint8_t *rgb;   // width*height*3 bytes, row-major RGB, owned (malloc); image_free releases it
+    size_t cap;     // bytes allocated at rgb: the image_decoder_* functions reuse and grow it
 } image_rgb8;
 
 typedef struct {
-    long long max_pixels;  // refuse before allocating when width*height exceeds it (<= 0: default)
-    int dct_min_side;      // 0: full-size decode (exact). >0: a JPEG whose short side is at least
-                           // 2*dct_min_side is decoded with TurboJPEG's DCT scaling (1/2, 1/4 or
-                           // 1/8), the smallest scale whose short side is still >= dct_min_side.
-                           // Not exact; the fast mode uses it. Ignored for PNG and PPM.
-    int fast_dct;          // 1: TJFLAG_FASTDCT | TJFLAG_FASTUPSAMPLE (not exact; fast mode)
+    long long max_pixels;   // refuse before allocating when width*height exceeds it (<= 0: default)
+    int dct_min_side;       // 0: full-size decode (exact). >0: a JPEG whose short side is at least
+                            // 2*dct_min_side is decoded with TurboJPEG's DCT scaling (1/2, 1/4 or
+                            // 1/8), the smallest scale whose short side is still >= dct_min_side.
+                            // Not exact; the fast mode uses it. Ignored for PNG and PPM.
+    int fast_dct;           // 1: TJFLAG_FASTDCT | TJFLAG_FASTUPSAMPLE (not exact; fast mode)
 } image_decode_opts;
 
 // A per-thread decoder: holds the TurboJPEG handle and the scratch buffers (file bytes, CMYK

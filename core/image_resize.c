@@ -47,37 +47,28 @@ struct resize_axis {
     int32_t *coef;   // [out_size * taps] fixed-point weights
 };
 
-static double triangle(double x)
-{
-    if (x < 0.0)
-        x = -x;
+static double triangle(double x) {
+    if (x < 0.0) x = -x;
     return x < 1.0 ? 1.0 - x : 0.0;
 }
 
 // Pillow's rounding to fixed point: half away from zero, then truncation.
-static int32_t to_fixed(double k)
-{
-    return k < 0 ? (int32_t)(-0.5 + k * (1 << PRECISION_BITS))
-                 : (int32_t)(0.5 + k * (1 << PRECISION_BITS));
+static int32_t to_fixed(double k) {
+    return k < 0 ? (int32_t)(-0.5 + k * (1 << PRECISION_BITS)) : (int32_t)(0.5 + k * (1 << PRECISION_BITS));
 }
 
-static void axis_bounds(int in_size, int i, double scale, double support,
-                        double *center, int *lo, int *n)
-{
+static void axis_bounds(int in_size, int i, double scale, double support, double *center, int *lo, int *n) {
     // in0 = 0, so Pillow's in0 + (i + 0.5) * scale is just this.
     *center = (i + 0.5) * scale;
     int xmin = (int)(*center - support + 0.5);
-    if (xmin < 0)
-        xmin = 0;
+    if (xmin < 0) xmin = 0;
     int xmax = (int)(*center + support + 0.5);
-    if (xmax > in_size)
-        xmax = in_size;
+    if (xmax > in_size) xmax = in_size;
     *lo = xmin;
     *n = xmax - xmin;
 }
 
-static resize_axis *axis_build(int in_size, int out_size)
-{
+static resize_axis *axis_build(int in_size, int out_size) {
     // Pillow computes (double)((float)in - (float)0) / out: the same number
     // for sides below 2^24.
     double scale = (double)in_size / out_size;
@@ -91,8 +82,7 @@ static resize_axis *axis_build(int in_size, int out_size)
         double center;
         int lo, n;
         axis_bounds(in_size, i, scale, support, &center, &lo, &n);
-        if (n > taps)
-            taps = n;
+        if (n > taps) taps = n;
     }
 
     size_t n_coef = (size_t)out_size * taps;
@@ -119,18 +109,15 @@ static resize_axis *axis_build(int in_size, int out_size)
             ww += w[j];
         }
         for (int j = 0; j < n; j++)
-            if (ww != 0.0)
-                w[j] /= ww;
+            if (ww != 0.0) w[j] /= ww;
 
         // Slide the window left where the padded taps would pass the last
         // pixel; the weights move right by as much, zeros in front.
         int first = lo + taps > in_size ? in_size - taps : lo;
         int shift = lo - first;
         int32_t *k = a->coef + (size_t)i * taps;
-        for (int j = 0; j < taps; j++)
-            k[j] = 0;
-        for (int j = 0; j < n; j++)
-            k[j + shift] = to_fixed(w[j]);
+        for (int j = 0; j < taps; j++) k[j] = 0;
+        for (int j = 0; j < n; j++) k[j + shift] = to_fixed(w[j]);
         a->start[i] = first;
     }
     free(w);
@@ -138,8 +125,7 @@ static resize_axis *axis_build(int in_size, int out_size)
 }
 
 // The table for (in_size -> out_size), from the cache or built and cached.
-static const resize_axis *axis_get(resize_scratch *s, int in_size, int out_size)
-{
+static const resize_axis *axis_get(resize_scratch *s, int in_size, int out_size) {
     for (int i = 0; i < s->n_cached; i++) {
         resize_axis *a = s->cache[i];
         if (a->in_size == in_size && a->out_size == out_size) {
@@ -152,10 +138,8 @@ static const resize_axis *axis_get(resize_scratch *s, int in_size, int out_size)
     // A miss evicts the last entry; the table just returned for the other
     // axis sits at the front, so it survives this call.
     resize_axis *a = axis_build(in_size, out_size);
-    if (!a)
-        return NULL;
-    if (s->n_cached == RESIZE_CACHE_SLOTS)
-        free(s->cache[--s->n_cached]);
+    if (!a) return NULL;
+    if (s->n_cached == RESIZE_CACHE_SLOTS) free(s->cache[--s->n_cached]);
     memmove(&s->cache[1], &s->cache[0], sizeof s->cache[0] * (size_t)s->n_cached);
     s->cache[0] = a;
     s->n_cached++;
@@ -167,8 +151,7 @@ static const resize_axis *axis_get(resize_scratch *s, int in_size, int out_size)
 
 // Bilinear sums are never negative and stay below 256 << 22, but clamp as
 // Pillow does rather than lean on that; min/max compile to no branches.
-static inline uint8_t clip8(int32_t v)
-{
+static inline uint8_t clip8(int32_t v) {
     v >>= PRECISION_BITS;
     v = v < 0 ? 0 : v;
     return (uint8_t)(v > 255 ? 255 : v);
@@ -194,66 +177,53 @@ static inline uint8_t clip8(int32_t v)
 #define HLANES (HROWS * 4)
 
 // Columns c0..c1-1 of `rows` into q.
-KERNEL void hgroup_interleave(const uint8_t *const rows[HROWS], int c0, int c1,
-                              uint8_t *restrict q)
-{
+KERNEL void hgroup_interleave(const uint8_t *const rows[HROWS], int c0, int c1, uint8_t *restrict q) {
     int m = c1 - c0 - 1;
     for (int r = 0; r < HROWS; r++) {
         const uint8_t *p = rows[r] + (size_t)c0 * 3;
         uint8_t *d = q + 4 * r;
         // 4-byte copies (the next pixel's red rides along into the spare
         // byte), except the last pixel, whose next byte may not exist.
-        for (int x = 0; x < m; x++)
-            memcpy(d + (size_t)x * HLANES, p + (size_t)x * 3, 4);
+        for (int x = 0; x < m; x++) memcpy(d + (size_t)x * HLANES, p + (size_t)x * 3, 4);
         memcpy(d + (size_t)m * HLANES, p + (size_t)m * 3, 3);
         d[(size_t)m * HLANES + 3] = 0;
     }
 }
 
 // Output pixel x of the group: v[4 * r + channel] for row r.
-KERNEL void hgroup_pixel(const uint8_t *restrict q, const int *restrict start,
-                         const int32_t *restrict coef, int taps, int c0, int x,
-                         uint8_t v[HLANES])
-{
+KERNEL void hgroup_pixel(const uint8_t *restrict q, const int *restrict start, const int32_t *restrict coef, int taps,
+                         int c0, int x, uint8_t v[HLANES]) {
     const uint8_t *restrict p = q + (size_t)(start[x] - c0) * HLANES;
     const int32_t *restrict k = coef + (size_t)x * taps;
     int32_t acc[HLANES];
-    for (int i = 0; i < HLANES; i++)
-        acc[i] = HALF;
+    for (int i = 0; i < HLANES; i++) acc[i] = HALF;
     for (int t = 0; t < taps; t++) {
         int32_t c = k[t];
-        for (int i = 0; i < HLANES; i++)
-            acc[i] += p[HLANES * t + i] * c;
+        for (int i = 0; i < HLANES; i++) acc[i] += p[HLANES * t + i] * c;
     }
-    for (int i = 0; i < HLANES; i++)
-        v[i] = clip8(acc[i]);
+    for (int i = 0; i < HLANES; i++) v[i] = clip8(acc[i]);
 }
 
 // All n output pixels of the group's rows.
-KERNEL void hgroup_taps(const uint8_t *restrict q, uint8_t *const out[HROWS],
-                        const int *restrict start, const int32_t *restrict coef, int n, int taps,
-                        int c0)
-{
+KERNEL void hgroup_taps(const uint8_t *restrict q, uint8_t *const out[HROWS], const int *restrict start,
+                        const int32_t *restrict coef, int n, int taps, int c0) {
     uint8_t v[HLANES];
     int x = 0;
     // 4-byte stores: the spare byte lands on the next pixel's red, which the
     // next x overwrites; the last pixel of a row gets exactly 3.
     for (; x < n - 1; x++) {
         hgroup_pixel(q, start, coef, taps, c0, x, v);
-        for (int r = 0; r < HROWS; r++)
-            memcpy(out[r] + (size_t)x * 3, v + 4 * r, 4);
+        for (int r = 0; r < HROWS; r++) memcpy(out[r] + (size_t)x * 3, v + 4 * r, 4);
     }
     hgroup_pixel(q, start, coef, taps, c0, x, v);
-    for (int r = 0; r < HROWS; r++)
-        memcpy(out[r] + (size_t)x * 3, v + 4 * r, 3);
+    for (int r = 0; r < HROWS; r++) memcpy(out[r] + (size_t)x * 3, v + 4 * r, 3);
 }
 
 // `rows` input rows -> `rows` output rows of n pixels, using table entries
 // start/coef (already offset to the first output column wanted). q holds
 // HLANES bytes per input column read.
-KERNEL void hpass(const uint8_t *in, size_t in_stride, uint8_t *out, size_t out_stride, int rows,
-                  const int *start, const int32_t *coef, int n, int taps, uint8_t *q)
-{
+KERNEL void hpass(const uint8_t *in, size_t in_stride, uint8_t *out, size_t out_stride, int rows, const int *start,
+                  const int32_t *coef, int n, int taps, uint8_t *q) {
     int c0 = start[0], c1 = start[n - 1] + taps;
     for (int y = 0; y < rows; y += HROWS) {
         // A last group of fewer rows repeats its last row: the copies compute
@@ -283,45 +253,39 @@ KERNEL void hpass(const uint8_t *in, size_t in_stride, uint8_t *out, size_t out_
 // let GCC vectorise at -O2 (its cheap cost model wants known trip counts);
 // the accumulators stay in registers across the taps.
 #define VBLOCK 32
-KERNEL void vpass_row(const uint8_t *in, size_t in_stride, const int32_t *restrict k, int taps,
-                      uint8_t *restrict out, int n)
-{
+KERNEL void vpass_row(const uint8_t *in, size_t in_stride, const int32_t *restrict k, int taps, uint8_t *restrict out,
+                      int n) {
     int j = 0;
     for (; j + VBLOCK <= n; j += VBLOCK) {
         int32_t acc[VBLOCK];
-        for (int i = 0; i < VBLOCK; i++)
-            acc[i] = HALF;
+        for (int i = 0; i < VBLOCK; i++) acc[i] = HALF;
         for (int t = 0; t < taps; t++) {
             const uint8_t *restrict r = in + (size_t)t * in_stride + j;
             int32_t c = k[t];
-            for (int i = 0; i < VBLOCK; i++)
-                acc[i] += r[i] * c;
+            for (int i = 0; i < VBLOCK; i++) acc[i] += r[i] * c;
         }
-        for (int i = 0; i < VBLOCK; i++)
-            out[j + i] = clip8(acc[i]);
+        for (int i = 0; i < VBLOCK; i++) out[j + i] = clip8(acc[i]);
     }
     for (; j < n; j++) {
         int32_t acc = HALF;
-        for (int t = 0; t < taps; t++)
-            acc += in[(size_t)t * in_stride + j] * k[t];
+        for (int t = 0; t < taps; t++) acc += in[(size_t)t * in_stride + j] * k[t];
         out[j] = clip8(acc);
     }
 }
 
 // Everything one resize does once the tables and buffers are ready.
 typedef struct {
-    const uint8_t *src;        // source row row0, column 0
+    const uint8_t *src;   // source row row0, column 0
     size_t src_stride;
-    const resize_axis *ax, *ay;  // NULL where that pass is skipped
-    resize_rect r;             // output window
-    int row0, row1;            // source rows read
-    uint8_t *tmp, *q;          // scratch: intermediate image, interleaved rows
+    const resize_axis *ax, *ay;   // NULL where that pass is skipped
+    resize_rect r;                // output window
+    int row0, row1;               // source rows read
+    uint8_t *tmp, *q;             // scratch: intermediate image, interleaved rows
     uint8_t *dst;
     size_t dst_stride;
 } job_t;
 
-KERNEL void run_job(const job_t *j)
-{
+KERNEL void run_job(const job_t *j) {
     const resize_rect r = j->r;
     // What the vertical pass reads, from source row row0 on.
     const uint8_t *mid = j->src + (size_t)r.x * 3;
@@ -329,79 +293,58 @@ KERNEL void run_job(const job_t *j)
     if (j->ax) {
         const int *start = j->ax->start + r.x;
         const int32_t *coef = j->ax->coef + (size_t)r.x * j->ax->taps;
-        if (!j->ay) {  // no vertical pass: straight into dst
-            hpass(j->src, j->src_stride, j->dst, j->dst_stride, r.h, start, coef, r.w,
-                  j->ax->taps, j->q);
+        if (!j->ay) {   // no vertical pass: straight into dst
+            hpass(j->src, j->src_stride, j->dst, j->dst_stride, r.h, start, coef, r.w, j->ax->taps, j->q);
             return;
         }
         mid_stride = (size_t)r.w * 3;
-        hpass(j->src, j->src_stride, j->tmp, mid_stride, j->row1 - j->row0, start, coef, r.w,
-              j->ax->taps, j->q);
+        hpass(j->src, j->src_stride, j->tmp, mid_stride, j->row1 - j->row0, start, coef, r.w, j->ax->taps, j->q);
         mid = j->tmp;
     }
     if (!j->ay) {
         for (int y = 0; y < r.h; y++)
-            memcpy(j->dst + (size_t)y * j->dst_stride, mid + (size_t)y * mid_stride,
-                   (size_t)r.w * 3);
+            memcpy(j->dst + (size_t)y * j->dst_stride, mid + (size_t)y * mid_stride, (size_t)r.w * 3);
         return;
     }
     const resize_axis *ay = j->ay;
     for (int y = 0; y < r.h; y++) {
         int yy = r.y + y;
-        vpass_row(mid + (size_t)(ay->start[yy] - j->row0) * mid_stride, mid_stride,
-                  ay->coef + (size_t)yy * ay->taps, ay->taps, j->dst + (size_t)y * j->dst_stride,
-                  r.w * 3);
+        vpass_row(mid + (size_t)(ay->start[yy] - j->row0) * mid_stride, mid_stride, ay->coef + (size_t)yy * ay->taps,
+                  ay->taps, j->dst + (size_t)y * j->dst_stride, r.w * 3);
     }
 }
 
-static void run_job_plain(const job_t *j)
-{
-    run_job(j);
-}
+static void run_job_plain(const job_t *j) { run_job(j); }
 
 #ifdef RESIZE_AVX2
-__attribute__((target("avx2"))) static void run_job_avx2(const job_t *j)
-{
-    run_job(j);
-}
+__attribute__((target("avx2"))) static void run_job_avx2(const job_t *j) { run_job(j); }
 #endif
 
 // ---------------------------------------------------------------------------
 // Public
 
-void resize_scratch_init(resize_scratch *s)
-{
-    memset(s, 0, sizeof *s);
-}
+void resize_scratch_init(resize_scratch *s) { memset(s, 0, sizeof *s); }
 
-void resize_scratch_free(resize_scratch *s)
-{
-    if (!s)
-        return;
-    for (int i = 0; i < s->n_cached; i++)
-        free(s->cache[i]);
+void resize_scratch_free(resize_scratch *s) {
+    if (!s) return;
+    for (int i = 0; i < s->n_cached; i++) free(s->cache[i]);
     free(s->tmp);
     free(s->group);
     resize_scratch_init(s);
 }
 
-static int grow(uint8_t **buf, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return 0;
+static int grow(uint8_t **buf, size_t *cap, size_t need) {
+    if (need <= *cap) return 0;
     uint8_t *p = realloc(*buf, need);
-    if (!p)
-        return -1;
+    if (!p) return -1;
     *buf = p;
     *cap = need;
     return 0;
 }
 
-int resize_rgb8(const uint8_t *src, int w, int h, size_t src_stride, int out_w, int out_h,
-                const resize_rect *win, uint8_t *dst, size_t dst_stride, int fast,
-                resize_scratch *s, char *err, size_t errlen)
-{
-    (void)fast;  // exact either way: see image_resize.h
+int resize_rgb8(const uint8_t *src, int w, int h, size_t src_stride, int out_w, int out_h, const resize_rect *win,
+                uint8_t *dst, size_t dst_stride, int fast, resize_scratch *s, char *err, size_t errlen) {
+    (void)fast;   // exact either way: see image_resize.h
     if (!src || !dst || !s) {
         errmsg_set(err, errlen, "resize: NULL image, output or scratch");
         return -1;
@@ -411,21 +354,18 @@ int resize_rgb8(const uint8_t *src, int w, int h, size_t src_stride, int out_w, 
         return -1;
     }
     if (out_w < 1 || out_h < 1 || out_w > RESIZE_MAX_OUT || out_h > RESIZE_MAX_OUT) {
-        errmsg_set(err, errlen, "resize: output size %dx%d outside 1..%d", out_w, out_h,
-                RESIZE_MAX_OUT);
+        errmsg_set(err, errlen, "resize: output size %dx%d outside 1..%d", out_w, out_h, RESIZE_MAX_OUT);
         return -1;
     }
     resize_rect all = {0, 0, out_w, out_h};
     const resize_rect r = win ? *win : all;
     if (r.w < 1 || r.h < 1 || r.x < 0 || r.y < 0 || r.x > out_w - r.w || r.y > out_h - r.h) {
-        errmsg_set(err, errlen, "resize: window %dx%d at (%d,%d) not inside the %dx%d output", r.w,
-                r.h, r.x, r.y, out_w, out_h);
+        errmsg_set(err, errlen, "resize: window %dx%d at (%d,%d) not inside the %dx%d output", r.w, r.h, r.x, r.y,
+                   out_w, out_h);
         return -1;
     }
-    if (src_stride == 0)
-        src_stride = (size_t)w * 3;
-    if (dst_stride == 0)
-        dst_stride = (size_t)r.w * 3;
+    if (src_stride == 0) src_stride = (size_t)w * 3;
+    if (dst_stride == 0) dst_stride = (size_t)r.w * 3;
     if (src_stride < (size_t)w * 3 || dst_stride < (size_t)r.w * 3) {
         errmsg_set(err, errlen, "resize: row stride shorter than a row");
         return -1;
@@ -459,15 +399,12 @@ int resize_rgb8(const uint8_t *src, int w, int h, size_t src_stride, int out_w, 
         int c0 = ax->start[r.x], c1 = ax->start[r.x + r.w - 1] + ax->taps;
         size_t rows = need_v ? (size_t)(row1 - row0) : 0;
         if (rows && (size_t)r.w * 3 > SIZE_MAX / rows) {
-            errmsg_set(err, errlen, "resize: a %dx%d intermediate does not fit in memory", r.w,
-                    row1 - row0);
+            errmsg_set(err, errlen, "resize: a %dx%d intermediate does not fit in memory", r.w, row1 - row0);
             return -1;
         }
         size_t tmp_need = (size_t)r.w * 3 * rows;
-        if (grow(&s->tmp, &s->tmp_cap, tmp_need) ||
-            grow(&s->group, &s->group_cap, (size_t)(c1 - c0) * HLANES)) {
-            errmsg_set(err, errlen, "resize: out of memory for a %dx%d intermediate", r.w,
-                    row1 - row0);
+        if (grow(&s->tmp, &s->tmp_cap, tmp_need) || grow(&s->group, &s->group_cap, (size_t)(c1 - c0) * HLANES)) {
+            errmsg_set(err, errlen, "resize: out of memory for a %dx%d intermediate", r.w, row1 - row0);
             return -1;
         }
         job.tmp = s->tmp;

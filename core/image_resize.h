@@ -48,18 +48,18 @@
 // costs microseconds, so this only matters for runs of same-size images.
 #define RESIZE_CACHE_SLOTS 16
 
-typedef struct resize_axis resize_axis;  // one axis' coefficient table (private)
+typedef struct resize_axis resize_axis;   // one axis' coefficient table (private)
 
 // Caller-owned working memory: weight tables and the buffers of the passes.
 // Grows to the largest image seen; after that nothing is allocated.
 typedef struct {
-    resize_axis *cache[RESIZE_CACHE_SLOTS];  // most recently used first
+    resize_axis *cache[RESIZE_CACHE_SLOTS];   // most recently used first
     int n_cached;
-    uint8_t *tmp;                            // horizontal pass output
+    uint8_t *tmp;   // horizontal pass output
     size_t tmp_cap;
-    uint8_t *group;                          // rows interleaved for the horizontal pass
+    uint8_t *group;   // rows interleaved for the horizontal pass
     size_t group_cap;
-    int plain;                               // 1: skip the AVX2 build (tests compare both)
+    int plain;   // 1: skip the AVX2 build (tests compare both)
 } resize_scratch;
 
 // A rectangle of the output image: columns x..x+w-1, rows y..y+h-1.
@@ -71,15 +71,14 @@ typedef struct {
 // Functions
 
 void resize_scratch_init(resize_scratch *s);
-void resize_scratch_free(resize_scratch *s);  // accepts NULL; leaves s re-usable (init state)
+void resize_scratch_free(resize_scratch *s);   // accepts NULL; leaves s re-usable (init state)
 
 // Resizes src (w x h RGB8, src_stride bytes a row, 0 = 3*w) to out_w x out_h
 // as Pillow's BILINEAR resize does, and writes the part `win` of that output
 // (NULL = all of it) to dst: win->h rows of win->w pixels, dst_stride bytes
 // apart (0 = 3*win->w). `fast` changes nothing today; see above.
 // src and dst must not overlap. Returns 0, or -1 with one line in err.
-int resize_rgb8(const uint8_t *src, int w, int h, size_t src_stride, int out_w, int out_h,
-                const resize_rect *win, uint8_t *dst, size_t dst_stride, int fast,
-                resize_scratch *s, char *err, size_t errlen);
+int resize_rgb8(const uint8_t *src, int w, int h, size_t src_stride, int out_w, int out_h, const resize_rect *win,
+                uint8_t *dst, size_t dst_stride, int fast, resize_scratch *s, char *err, size_t errlen);
 
 #endif

@@ -15,15 +15,15 @@
 #include <stdint.h>
 
 typedef struct {
-    char format[8];        // "JPEG", "PNG", "PPM" ("" when unknown)
-    char mode[8];          // Pillow's mode: "RGB", "L", "CMYK", "P", "RGBA", ...
-    int width, height;     // as stored in the file
-    long long bytes;       // file size
+    char format[8];      // "JPEG", "PNG", "PPM" ("" when unknown)
+    char mode[8];        // Pillow's mode: "RGB", "L", "CMYK", "P", "RGBA", ...
+    int width, height;   // as stored in the file
+    long long bytes;     // file size
 } thumb_info;
 
 typedef struct {
-    int width, height;     // the fitted size: <= the box, aspect kept, at least 1x1
-    uint8_t *rgb;          // width*height*3 bytes, row-major RGB8, owned (image_thumb_free)
+    int width, height;   // the fitted size: <= the box, aspect kept, at least 1x1
+    uint8_t *rgb;        // width*height*3 bytes, row-major RGB8, owned (image_thumb_free)
 } image_thumb;
 
 // Decodes path and fits it into max_w x max_h pixels. Returns 0, or -1 with one line in err

@@ -28,8 +28,7 @@
 // ---------------------------------------------------------------------------
 // Parameters
 
-void transform_params_set_norm(transform_params *p, transform_norm norm)
-{
+void transform_params_set_norm(transform_params *p, transform_norm norm) {
     static const float seed[3] = {0.5f, 0.5f, 0.5f};
     static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
     static const float imagenet_std[3] = {0.229f, 0.224f, 0.225f};
@@ -37,22 +36,19 @@ void transform_params_set_norm(transform_params *p, transform_norm norm)
     memcpy(p->std, norm == TRANSFORM_NORM_IMAGENET ? imagenet_std : seed, sizeof p->std);
 }
 
-void transform_params_seed(transform_params *p)
-{
+void transform_params_seed(transform_params *p) {
     p->size = 224;
     p->fit = TRANSFORM_SQUARE;
     p->fast = 0;
     transform_params_set_norm(p, TRANSFORM_NORM_SEED);
 }
 
-void transform_params_imagenet(transform_params *p)
-{
+void transform_params_imagenet(transform_params *p) {
     transform_params_seed(p);
     transform_params_set_norm(p, TRANSFORM_NORM_IMAGENET);
 }
 
-int transform_params_check(const transform_params *p, char *err, size_t errlen)
-{
+int transform_params_check(const transform_params *p, char *err, size_t errlen) {
     if (!p) {
         errmsg_set(err, errlen, "transform: no parameters");
         return -1;
@@ -82,16 +78,13 @@ int transform_params_check(const transform_params *p, char *err, size_t errlen)
 // ---------------------------------------------------------------------------
 // Scratch
 
-void transform_scratch_init(transform_scratch *s)
-{
+void transform_scratch_init(transform_scratch *s) {
     memset(s, 0, sizeof *s);
     resize_scratch_init(&s->resize);
 }
 
-void transform_scratch_free(transform_scratch *s)
-{
-    if (!s)
-        return;
+void transform_scratch_free(transform_scratch *s) {
+    if (!s) return;
     resize_scratch_free(&s->resize);
     free(s->img);
     transform_scratch_init(s);
@@ -103,28 +96,21 @@ void transform_scratch_free(transform_scratch *s)
 // One axis of CenterCrop: torchvision pads (want - have) // 2 before and the
 // rest after when the image is smaller, then crops at round((have - want) / 2)
 // with Python's round, which sends halves to the even neighbour.
-static int crop_origin(int have, int want)
-{
-    if (want > have)
-        return -((want - have) / 2);
+static int crop_origin(int have, int want) {
+    if (want > have) return -((want - have) / 2);
     int d = have - want;
     int q = d / 2;
-    if (d % 2 && q % 2)
-        q++;
+    if (d % 2 && q % 2) q++;
     return q;
 }
 
-void transform_center_crop(int w, int h, int size, int *x, int *y)
-{
+void transform_center_crop(int w, int h, int size, int *x, int *y) {
     *x = crop_origin(w, size);
     *y = crop_origin(h, size);
 }
 
-int transform_plan_make(const transform_params *p, int w, int h, transform_plan *plan,
-                        char *err, size_t errlen)
-{
-    if (transform_params_check(p, err, errlen))
-        return -1;
+int transform_plan_make(const transform_params *p, int w, int h, transform_plan *plan, char *err, size_t errlen) {
+    if (transform_params_check(p, err, errlen)) return -1;
     if (w < 1 || h < 1 || w > RESIZE_MAX_SIDE || h > RESIZE_MAX_SIDE) {
         errmsg_set(err, errlen, "transform: image size %dx%d outside 1..%d", w, h, RESIZE_MAX_SIDE);
         return -1;
@@ -141,8 +127,7 @@ int transform_plan_make(const transform_params *p, int w, int h, transform_plan 
     int shorter = w <= h ? w : h, longer = w <= h ? h : w;
     double l = (double)((long long)s * longer) / (double)shorter;
     if (l > RESIZE_MAX_OUT) {
-        errmsg_set(err, errlen, "transform: a %dx%d image resized to short side %d is too long",
-                w, h, s);
+        errmsg_set(err, errlen, "transform: a %dx%d image resized to short side %d is too long", w, h, s);
         return -1;
     }
     int new_long = (int)l;
@@ -152,21 +137,17 @@ int transform_plan_make(const transform_params *p, int w, int h, transform_plan 
     return 0;
 }
 
-static int grow(uint8_t **buf, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return 0;
+static int grow(uint8_t **buf, size_t *cap, size_t need) {
+    if (need <= *cap) return 0;
     uint8_t *q = realloc(*buf, need);
-    if (!q)
-        return -1;
+    if (!q) return -1;
     *buf = q;
     *cap = need;
     return 0;
 }
 
-int transform_render_u8(const transform_plan *plan, int fast, const uint8_t *rgb, int w, int h,
-                        uint8_t *dst, transform_scratch *s, char *err, size_t errlen)
-{
+int transform_render_u8(const transform_plan *plan, int fast, const uint8_t *rgb, int w, int h, uint8_t *dst,
+                        transform_scratch *s, char *err, size_t errlen) {
     if (!plan || !rgb || !dst || !s) {
         errmsg_set(err, errlen, "transform: NULL plan, image, output or scratch");
         return -1;
@@ -190,28 +171,25 @@ int transform_render_u8(const transform_plan *plan, int fast, const uint8_t *rgb
         return 0;
     }
     if (x0 > 0 || y0 > 0 || x1 < n || y1 < n) {
-        memset(dst, 0, row * (size_t)n);  // padding: rare, so the simple way
+        memset(dst, 0, row * (size_t)n);   // padding: rare, so the simple way
     }
-    resize_rect win = {(int)(plan->crop_x + x0), (int)(plan->crop_y + y0), (int)(x1 - x0),
-                       (int)(y1 - y0)};
-    return resize_rgb8(rgb, w, h, 0, plan->resize_w, plan->resize_h, &win,
-                       dst + (size_t)y0 * row + (size_t)x0 * 3, row, fast, &s->resize, err,
-                       errlen);
+    resize_rect win = {(int)(plan->crop_x + x0), (int)(plan->crop_y + y0), (int)(x1 - x0), (int)(y1 - y0)};
+    return resize_rgb8(rgb, w, h, 0, plan->resize_w, plan->resize_h, &win, dst + (size_t)y0 * row + (size_t)x0 * 3, row,
+                       fast, &s->resize, err, errlen);
 }
 
 // ---------------------------------------------------------------------------
 // ToTensor + Normalize
 
-static void lut_update(transform_scratch *s, const float mean[3], const float std[3])
-{
+static void lut_update(transform_scratch *s, const float mean[3], const float std[3]) {
     if (s->lut_valid && memcmp(s->lut_mean, mean, sizeof s->lut_mean) == 0 &&
         memcmp(s->lut_std, std, sizeof s->lut_std) == 0)
         return;
     for (int c = 0; c < 3; c++) {
         for (int u = 0; u < 256; u++) {
-            float v = (float)u / 255.0f;  // ToTensor: .div(255) in float32
-            float d = v - mean[c];        // Normalize: sub_(mean)
-            s->lut[c][u] = d / std[c];    //            div_(std)
+            float v = (float)u / 255.0f;   // ToTensor: .div(255) in float32
+            float d = v - mean[c];         // Normalize: sub_(mean)
+            s->lut[c][u] = d / std[c];     //            div_(std)
         }
     }
     memcpy(s->lut_mean, mean, sizeof s->lut_mean);
@@ -219,9 +197,8 @@ static void lut_update(transform_scratch *s, const float mean[3], const float st
     s->lut_valid = 1;
 }
 
-void transform_to_tensor(const float mean[3], const float std[3], const uint8_t *hwc, int size,
-                         float *dst, transform_scratch *s)
-{
+void transform_to_tensor(const float mean[3], const float std[3], const uint8_t *hwc, int size, float *dst,
+                         transform_scratch *s) {
     lut_update(s, mean, std);
     size_t plane = (size_t)size * size;
     const float *l0 = s->lut[0], *l1 = s->lut[1], *l2 = s->lut[2];
@@ -236,32 +213,27 @@ void transform_to_tensor(const float mean[3], const float std[3], const uint8_t 
 // ---------------------------------------------------------------------------
 // The whole transform
 
-int transform_image_u8(const transform_params *p, const uint8_t *rgb, int w, int h,
-                       uint8_t *dst, transform_scratch *s, char *err, size_t errlen)
-{
+int transform_image_u8(const transform_params *p, const uint8_t *rgb, int w, int h, uint8_t *dst, transform_scratch *s,
+                       char *err, size_t errlen) {
     transform_plan plan;
-    if (transform_plan_make(p, w, h, &plan, err, errlen))
-        return -1;
+    if (transform_plan_make(p, w, h, &plan, err, errlen)) return -1;
     return transform_render_u8(&plan, p->fast, rgb, w, h, dst, s, err, errlen);
 }
 
-int transform_apply(const transform_params *p, const uint8_t *rgb, int w, int h, float *dst,
-                    transform_scratch *s, char *err, size_t errlen)
-{
+int transform_apply(const transform_params *p, const uint8_t *rgb, int w, int h, float *dst, transform_scratch *s,
+                    char *err, size_t errlen) {
     if (!s || !dst) {
         errmsg_set(err, errlen, "transform: NULL output or scratch");
         return -1;
     }
     transform_plan plan;
-    if (transform_plan_make(p, w, h, &plan, err, errlen))
-        return -1;
+    if (transform_plan_make(p, w, h, &plan, err, errlen)) return -1;
     size_t n = (size_t)plan.size * plan.size * 3;
     if (grow(&s->img, &s->img_cap, n)) {
         errmsg_set(err, errlen, "transform: out of memory for a %dx%d image", plan.size, plan.size);
         return -1;
     }
-    if (transform_render_u8(&plan, p->fast, rgb, w, h, s->img, s, err, errlen))
-        return -1;
+    if (transform_render_u8(&plan, p->fast, rgb, w, h, s->img, s, err, errlen)) return -1;
     transform_to_tensor(p->mean, p->std, s->img, plan.size, dst, s);
     return 0;
 }

@@ -39,9 +39,9 @@ typedef enum {
 } transform_fit;
 
 typedef struct {
-    int size;              // S: the output is 3 x S x S
+    int size;   // S: the output is 3 x S x S
     transform_fit fit;
-    int fast;              // allow an inexact resize (today: the same as exact)
+    int fast;   // allow an inexact resize (today: the same as exact)
     float mean[3], std[3];
 } transform_params;
 
@@ -62,27 +62,27 @@ int transform_params_check(const transform_params *p, char *err, size_t errlen);
 
 typedef struct {
     resize_scratch resize;
-    uint8_t *img;            // the S x S RGB8 image before ToTensor
+    uint8_t *img;   // the S x S RGB8 image before ToTensor
     size_t img_cap;
-    float lut[3][256];       // ToTensor + Normalize for lut_mean / lut_std
+    float lut[3][256];   // ToTensor + Normalize for lut_mean / lut_std
     float lut_mean[3], lut_std[3];
     int lut_valid;
 } transform_scratch;
 
 void transform_scratch_init(transform_scratch *s);
-void transform_scratch_free(transform_scratch *s);  // accepts NULL; leaves s in init state
+void transform_scratch_free(transform_scratch *s);   // accepts NULL; leaves s in init state
 
 // ---------------------------------------------------------------------------
 // The whole transform
 
 // rgb: w x h RGB8, rows packed (3*w bytes). dst: 3*S*S floats, CHW.
-int transform_apply(const transform_params *p, const uint8_t *rgb, int w, int h, float *dst,
-                     transform_scratch *s, char *err, size_t errlen);
+int transform_apply(const transform_params *p, const uint8_t *rgb, int w, int h, float *dst, transform_scratch *s,
+                    char *err, size_t errlen);
 
 // The same image before ToTensor: S x S RGB8 (HWC, 3*S*S bytes) - for
 // measuring pixel differences against PIL.
-int transform_image_u8(const transform_params *p, const uint8_t *rgb, int w, int h,
-                       uint8_t *dst, transform_scratch *s, char *err, size_t errlen);
+int transform_image_u8(const transform_params *p, const uint8_t *rgb, int w, int h, uint8_t *dst, transform_scratch *s,
+                       char *err, size_t errlen);
 
 // ---------------------------------------------------------------------------
 // The pieces (the loader and tests use them)
@@ -96,19 +96,18 @@ typedef struct {
     int size;
 } transform_plan;
 
-int transform_plan_make(const transform_params *p, int w, int h, transform_plan *plan,
-                        char *err, size_t errlen);
+int transform_plan_make(const transform_params *p, int w, int h, transform_plan *plan, char *err, size_t errlen);
 
 // torchvision's CenterCrop(size) placement on a w x h image: the crop's
 // top-left (negative where the image is padded).
 void transform_center_crop(int w, int h, int size, int *x, int *y);
 
 // Carries out a plan: S x S RGB8 into dst (3*S*S bytes).
-int transform_render_u8(const transform_plan *plan, int fast, const uint8_t *rgb, int w, int h,
-                        uint8_t *dst, transform_scratch *s, char *err, size_t errlen);
+int transform_render_u8(const transform_plan *plan, int fast, const uint8_t *rgb, int w, int h, uint8_t *dst,
+                        transform_scratch *s, char *err, size_t errlen);
 
 // ToTensor + Normalize of an S x S RGB8 image into 3*S*S floats, CHW.
-void transform_to_tensor(const float mean[3], const float std[3], const uint8_t *hwc, int size,
-                         float *dst, transform_scratch *s);
+void transform_to_tensor(const float mean[3], const float std[3], const uint8_t *hwc, int size, float *dst,
+                         transform_scratch *s);
 
 #endif

@@ -26,7 +26,7 @@
 typedef struct job {
     pthread_t thread;
     atomic_int done, cancel;
-    int started;              // owner only: a thread to join
+    int started;   // owner only: a thread to join
     void (*run)(struct job *);
 } job;
 
@@ -35,7 +35,7 @@ typedef struct job {
 int job_start(job *j, void (*run)(job *), const char *what, char *err, size_t errlen);
 int job_done(job *j);
 void job_cancel(job *j);
-int job_cancelled(job *j);    // for the work: 1 once cancel was asked
+int job_cancelled(job *j);   // for the work: 1 once cancel was asked
 // Waits for the thread (when one was started; once). After it, done is 1.
 void job_join(job *j);
 // job_cancel, then job_join.

@@ -39,7 +39,7 @@ struct loader {
     loader_opts o;
     loader_source src;
     badfile_list *bad;
-    size_t n;          // items in the split
+    size_t n;   // items in the split
     size_t *order;
 
     pthread_mutex_t mu;
@@ -47,20 +47,20 @@ struct loader {
     atomic_int stop;
 
     // the ring
-    size_t B, K, R, F;        // batch size, windows, slots, floats per sample
-    size_t stride;            // floats per window (B*F rounded up to 64 bytes)
+    size_t B, K, R, F;   // batch size, windows, slots, floats per sample
+    size_t stride;       // floats per window (B*F rounded up to 64 bytes)
     float *ring;
-    unsigned char *state;     // R: SLOT_* of the position decoding into that slot
-    char (*reason)[256];      // R: why that position failed
-    loader_batch *batches;    // K descriptors: batch t is batches[t % K]
-    unsigned char *returned;  // K: given back by the consumer, not yet counted in released
-    size_t *ready;            // FIFO of window numbers
+    unsigned char *state;      // R: SLOT_* of the position decoding into that slot
+    char (*reason)[256];       // R: why that position failed
+    loader_batch *batches;     // K descriptors: batch t is batches[t % K]
+    unsigned char *returned;   // K: given back by the consumer, not yet counted in released
+    size_t *ready;             // FIFO of window numbers
     size_t ready_head, ready_len;
 
     size_t next_claim, next_commit, good, skipped, off, released;
     int committing;
     size_t batch_counter;
-    double busy_s;            // time the workers spent loading files (decode + transform), all epochs
+    double busy_s;   // time the workers spent loading files (decode + transform), all epochs
     int finished;
     char error[256];
 
@@ -72,7 +72,7 @@ struct loader {
     struct worker_arg {
         loader *l;
         int index;
-    } *args;
+    } * args;
     pthread_mutex_t join_mu;   // serialises joins between concurrent stoppers
 };
 
@@ -327,8 +327,8 @@ int loader_next(loader *l, loader_batch **out, char *err, size_t errlen) {
         l->ready_len--;
         rc = 1;
     } else if (l->good == 0 && l->n > 0) {
-        errmsg_set(err, errlen, "no readable image in %s: all %zu files were skipped", l->split->dir ? l->split->dir : l->split->name,
-                 l->n);
+        errmsg_set(err, errlen, "no readable image in %s: all %zu files were skipped",
+                   l->split->dir ? l->split->dir : l->split->name, l->n);
         rc = -1;
     } else {
         rc = 0;

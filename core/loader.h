@@ -31,12 +31,12 @@ typedef struct {
 } loader_source;
 
 typedef struct {
-    int batch_size;       // default 16
-    int shuffle;          // default 1
-    uint64_t seed;        // default 0
-    int workers;          // 0: the cores available to this process
-    int prefetch;         // ready batches kept ahead; 0: 2
-    size_t sample_floats; // floats per sample (3 * S * S); required
+    int batch_size;         // default 16
+    int shuffle;            // default 1
+    uint64_t seed;          // default 0
+    int workers;            // 0: the cores available to this process
+    int prefetch;           // ready batches kept ahead; 0: 2
+    size_t sample_floats;   // floats per sample (3 * S * S); required
 } loader_opts;
 
 typedef struct {

@@ -14,9 +14,9 @@ static const struct {
     const char *name;
     safet_dtype dtype;
 } STORAGE_TYPES[] = {
-    {"FloatStorage", SAFET_F32}, {"DoubleStorage", SAFET_F64}, {"HalfStorage", SAFET_F16},
-    {"BFloat16Storage", SAFET_BF16}, {"LongStorage", SAFET_I64}, {"IntStorage", SAFET_I32},
-    {"ShortStorage", SAFET_I16}, {"CharStorage", SAFET_I8}, {"ByteStorage", SAFET_U8},
+    {"FloatStorage", SAFET_F32},     {"DoubleStorage", SAFET_F64}, {"HalfStorage", SAFET_F16},
+    {"BFloat16Storage", SAFET_BF16}, {"LongStorage", SAFET_I64},   {"IntStorage", SAFET_I32},
+    {"ShortStorage", SAFET_I16},     {"CharStorage", SAFET_I8},    {"ByteStorage", SAFET_U8},
     {"BoolStorage", SAFET_BOOL},
 };
 
@@ -109,10 +109,12 @@ static int add_item(pk_obj *seq, pk_obj *item) {
 }
 
 static int dict_set(machine *m, pk_obj *d, pk_obj *k, pk_obj *v) {
-    if (!d || d->type != PK_DICT) return fail(m, "SETITEM on a %s at byte %zu", d ? pk_type_name(d->type) : "?", m->pos);
+    if (!d || d->type != PK_DICT)
+        return fail(m, "SETITEM on a %s at byte %zu", d ? pk_type_name(d->type) : "?", m->pos);
     if (k->type == PK_STR)
         for (size_t i = 0; i + 1 < d->n; i += 2)
-            if (d->items[i]->type == PK_STR && d->items[i]->len == k->len && memcmp(d->items[i]->s, k->s, k->len) == 0) {
+            if (d->items[i]->type == PK_STR && d->items[i]->len == k->len &&
+                memcmp(d->items[i]->s, k->s, k->len) == 0) {
                 d->items[i + 1] = v;
                 return 0;
             }
@@ -220,7 +222,8 @@ static int op_stack_global(machine *m) {
     pk_obj *name = pop(m);
     pk_obj *mod = name ? pop(m) : NULL;
     if (!mod) return -1;
-    if (mod->type != PK_STR || name->type != PK_STR) return fail(m, "STACK_GLOBAL needs two strings at byte %zu", m->pos);
+    if (mod->type != PK_STR || name->type != PK_STR)
+        return fail(m, "STACK_GLOBAL needs two strings at byte %zu", m->pos);
     return push_global(m, mod->s, mod->len, name->s, name->len);
 }
 
@@ -235,7 +238,8 @@ static int op_reduce(machine *m) {
     pk_obj *fn = args ? pop(m) : NULL;
     if (!fn) return -1;
     if (fn->type != PK_GLOBAL) return fail(m, "REDUCE calls a %s at byte %zu", pk_type_name(fn->type), m->pos);
-    if (args->type != PK_TUPLE) return fail(m, "REDUCE arguments are a %s at byte %zu", pk_type_name(args->type), m->pos);
+    if (args->type != PK_TUPLE)
+        return fail(m, "REDUCE arguments are a %s at byte %zu", pk_type_name(args->type), m->pos);
     switch (fn->gkind) {
     case PKG_ORDERED_DICT:
         if (args->n != 0) return fail(m, "OrderedDict with arguments at byte %zu", m->pos);
@@ -266,8 +270,7 @@ static int op_reduce(machine *m) {
                 return fail(m, "bad tensor size or stride at byte %zu", m->pos);
         return push(m, t);
     }
-    case PKG_STORAGE_TYPE:
-        break;
+    case PKG_STORAGE_TYPE: break;
     }
     return fail(m, "refuses to call %s at byte %zu", fn->s, m->pos);
 }
@@ -329,12 +332,12 @@ static int step(machine *m, int *done) {
     size_t from = 0;
     pk_obj *a, *b, *c;
     switch (op) {
-    case 0x80:  // PROTO
+    case 0x80:   // PROTO
         if (need(m, 1) != 0) return -1;
         if (m->buf[m->pos] > 5) return fail(m, "protocol %d is not supported", m->buf[m->pos]);
         m->pos++;
         return 0;
-    case 0x95:  // FRAME: a length hint
+    case 0x95:   // FRAME: a length hint
         if (need(m, 8) != 0) return -1;
         m->pos += 8;
         return 0;
@@ -342,14 +345,16 @@ static int step(machine *m, int *done) {
         *done = 1;
         return 0;
     case '(':   // MARK
-        if (grow((void **)&m->marks, &m->marks_cap, m->n_marks + 1, sizeof *m->marks) != 0) return fail(m, "out of memory");
+        if (grow((void **)&m->marks, &m->marks_cap, m->n_marks + 1, sizeof *m->marks) != 0)
+            return fail(m, "out of memory");
         m->marks[m->n_marks++] = m->sp;
         return 0;
     case ')': return push(m, new_obj(m, PK_TUPLE));
     case ']': return push(m, new_obj(m, PK_LIST));
     case '}': return push(m, new_obj(m, PK_DICT));
     case 'N': return push(m, new_obj(m, PK_NONE));
-    case 0x88: case 0x89:  // NEWTRUE, NEWFALSE
+    case 0x88:
+    case 0x89:   // NEWTRUE, NEWFALSE
         if (!(a = new_obj(m, PK_BOOL))) return fail(m, "out of memory");
         a->i = op == 0x88;
         return push(m, a);
@@ -362,13 +367,13 @@ static int step(machine *m, int *done) {
     case 'M':
         if (need(m, 2) != 0) return -1;
         return push_int(m, (int64_t)read_le(m, 2));
-    case 0x8a:  // LONG1
+    case 0x8a:   // LONG1
         if (need(m, 1) != 0) return -1;
         return push_long(m, read_le(m, 1));
-    case 0x8b:  // LONG4
+    case 0x8b:   // LONG4
         if (need(m, 4) != 0) return -1;
         return push_long(m, read_le(m, 4));
-    case 'G': {  // BINFLOAT, big-endian
+    case 'G': {   // BINFLOAT, big-endian
         if (need(m, 8) != 0) return -1;
         uint64_t bits = 0;
         for (int i = 0; i < 8; i++) bits = bits << 8 | m->buf[m->pos + i];
@@ -380,13 +385,13 @@ static int step(machine *m, int *done) {
     case 'X':   // BINUNICODE
         if (need(m, 4) != 0) return -1;
         return push_text(m, PK_STR, read_le(m, 4));
-    case 0x8c:  // SHORT_BINUNICODE
+    case 0x8c:   // SHORT_BINUNICODE
         if (need(m, 1) != 0) return -1;
         return push_text(m, PK_STR, read_le(m, 1));
-    case 0x8d:  // BINUNICODE8
+    case 0x8d:   // BINUNICODE8
         if (need(m, 8) != 0) return -1;
         return push_text(m, PK_STR, read_le(m, 8));
-    case 'T': {  // BINSTRING (signed length)
+    case 'T': {   // BINSTRING (signed length)
         if (need(m, 4) != 0) return -1;
         int32_t n = (int32_t)(uint32_t)read_le(m, 4);
         if (n < 0) return fail(m, "negative string length at byte %zu", at);
@@ -401,7 +406,7 @@ static int step(machine *m, int *done) {
     case 'C':   // SHORT_BINBYTES
         if (need(m, 1) != 0) return -1;
         return push_text(m, PK_BYTES, read_le(m, 1));
-    case 0x8e:  // BINBYTES8
+    case 0x8e:   // BINBYTES8
         if (need(m, 8) != 0) return -1;
         return push_text(m, PK_BYTES, read_le(m, 8));
     case 'q':
@@ -410,7 +415,7 @@ static int step(machine *m, int *done) {
     case 'r':
         if (need(m, 4) != 0) return -1;
         return memo_put(m, read_le(m, 4));
-    case 0x94:  // MEMOIZE
+    case 0x94:   // MEMOIZE
         return memo_put(m, m->memo_used);
     case 'h':
         if (need(m, 1) != 0) return -1;
@@ -418,7 +423,9 @@ static int step(machine *m, int *done) {
     case 'j':
         if (need(m, 4) != 0) return -1;
         return memo_get(m, read_le(m, 4));
-    case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
+    case 0x85:
+    case 0x86:
+    case 0x87: {   // TUPLE1..3
         size_t k = (size_t)(op - 0x84);
         if (m->sp < floor_of_stack(m) + k) return fail(m, "stack underflow at byte %zu", at);
         return make_seq(m, PK_TUPLE, m->sp - k);
@@ -471,8 +478,7 @@ static int step(machine *m, int *done) {
             return fail(m, "BUILD on a %s at byte %zu", pk_type_name(a->type), at);
         return 0;
     case 'Q': return op_persid(m);
-    default:
-        return fail(m, "opcode 0x%02x at byte %zu is not supported", op, at);
+    default: return fail(m, "opcode 0x%02x at byte %zu is not supported", op, at);
     }
 }
 
@@ -516,7 +522,7 @@ const pk_obj *pk_dict_get(const pk_obj *d, const char *key) {
 }
 
 const char *pk_type_name(pk_type t) {
-    static const char *const NAMES[] = {"None", "bool", "int", "int", "float", "str", "bytes",
+    static const char *const NAMES[] = {"None",  "bool", "int",  "int",    "float",   "str",   "bytes",
                                         "tuple", "list", "dict", "global", "storage", "tensor"};
     return (unsigned)t < sizeof NAMES / sizeof NAMES[0] ? NAMES[t] : "?";
 }

@@ -24,7 +24,7 @@ int predictor_init(predictor *p, ft_model *m, const char *const *class_names, in
     }
     if (ft_model_num_classes(m) != n_classes) {
         errmsg_set(err, errlen, "predict: the model has %lld outputs but %lld class names were given",
-                 (long long)ft_model_num_classes(m), (long long)n_classes);
+                   (long long)ft_model_num_classes(m), (long long)n_classes);
         return -1;
     }
     pipeline_opts_default(&p->popts);
@@ -213,7 +213,7 @@ long long predict_score_col(const predict_score *s, int64_t pred) {
 struct predict_job {
     job base;   // first: run() casts back
     const predictor *p;
-    dataset_split split;        // owns its paths
+    dataset_split split;   // owns its paths
     badfile_list bad;
     predict_results res;
     atomic_size_t done;

@@ -31,13 +31,13 @@
 #define PREDICT_DEFAULT_BATCH 16
 
 typedef struct {
-    ft_model *model;        // borrowed: must outlive the predictor's runs and jobs
+    ft_model *model;   // borrowed: must outlive the predictor's runs and jobs
     int64_t n_classes;
-    char **class_names;     // n_classes copies, owned
-    pipeline_opts popts;    // decode + transform as trained
-    int batch;              // images per forward (default PREDICT_DEFAULT_BATCH)
-    int workers;            // loader threads; 0: the loader's default (never more than the images)
-    char source[1024];       // where the model came from, to prefix the model's errors ("m.safetensors")
+    char **class_names;    // n_classes copies, owned
+    pipeline_opts popts;   // decode + transform as trained
+    int batch;             // images per forward (default PREDICT_DEFAULT_BATCH)
+    int workers;           // loader threads; 0: the loader's default (never more than the images)
+    char source[1024];     // where the model came from, to prefix the model's errors ("m.safetensors")
 } predictor;
 
 // Checks that the model's head has n_classes outputs and tf is usable. 0, or -1 with err.
@@ -77,9 +77,9 @@ typedef struct {
 
 typedef struct {
     int64_t classes;
-    long long *confusion;      // classes x classes, rows: true class, columns: predicted
+    long long *confusion;   // classes x classes, rows: true class, columns: predicted
     size_t images, correct;
-    predict_wrong *wrong;      // the n_wrong most confident mistakes, most confident first
+    predict_wrong *wrong;   // the n_wrong most confident mistakes, most confident first
     size_t n_wrong, max_wrong;
 } predict_score;
 
@@ -95,19 +95,19 @@ long long predict_score_col(const predict_score *s, int64_t pred);    // images 
 // a run on a thread of its own
 
 typedef struct {
-    int ok;            // 1: predicted; 0: not (error says why)
-    double *probs;     // n_classes (NULL when not ok)
-    int *order;        // n_classes, most probable first
-    char *error;       // one line when not ok, else NULL
+    int ok;          // 1: predicted; 0: not (error says why)
+    double *probs;   // n_classes (NULL when not ok)
+    int *order;      // n_classes, most probable first
+    char *error;     // one line when not ok, else NULL
 } predict_outcome;
 
 typedef struct {
-    size_t n;                    // as many as the job was given
+    size_t n;   // as many as the job was given
     int64_t n_classes;
-    predict_outcome *images;     // n entries, in the job's order
-    int scored;                  // 1 when labels were given: score is filled
-    predict_score score;         // wrong[].item index the job's list
-    int status;                  // 0 done, 1 cancelled, -1 failed (error)
+    predict_outcome *images;   // n entries, in the job's order
+    int scored;                // 1 when labels were given: score is filled
+    predict_score score;       // wrong[].item index the job's list
+    int status;                // 0 done, 1 cancelled, -1 failed (error)
     char error[512];
 } predict_results;
 

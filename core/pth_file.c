@@ -90,8 +90,9 @@ static int collect_storages(const pk_obj *root, storage_list *sl, const char *na
             return -1;
         }
         if (v->type != PK_TENSOR) {
-            errmsg_set(err, errlen, "%s: '%.80s' is a %s, not a tensor (is this a whole checkpoint rather than a state_dict?)",
-                       name, k->s, pk_type_name(v->type));
+            errmsg_set(err, errlen,
+                       "%s: '%.80s' is a %s, not a tensor (is this a whole checkpoint rather than a state_dict?)", name,
+                       k->s, pk_type_name(v->type));
             return -1;
         }
         const pk_obj *st = v->storage;
@@ -142,7 +143,8 @@ static int make_tensors(pth_file *f, const pk_obj *root, const storage_list *sl,
             if (size > 1 && stride != expect_stride) contiguous = 0;
             expect_stride *= size ? size : 1;
             uint64_t span;
-            if (size > 0 && (__builtin_mul_overflow(size - 1, stride, &span) || __builtin_add_overflow(reach, span, &reach))) {
+            if (size > 0 &&
+                (__builtin_mul_overflow(size - 1, stride, &span) || __builtin_add_overflow(reach, span, &reach))) {
                 errmsg_set(err, errlen, "%s: '%.80s' has strides out of range", name, k->s);
                 return -1;
             }
@@ -188,8 +190,8 @@ oom:
 // ---------------------------------------------------------------------------------------------
 // zip
 
-static int zip_read_entry(zip_t *z, zip_int64_t idx, uint64_t want, uint8_t **out, const char *name,
-                          const char *entry, char *err, size_t errlen) {
+static int zip_read_entry(zip_t *z, zip_int64_t idx, uint64_t want, uint8_t **out, const char *name, const char *entry,
+                          char *err, size_t errlen) {
     zip_stat_t zs;
     zip_stat_init(&zs);
     if (zip_stat_index(z, (zip_uint64_t)idx, 0, &zs) != 0 || !(zs.valid & ZIP_STAT_SIZE)) {
@@ -208,8 +210,10 @@ static int zip_read_entry(zip_t *z, zip_int64_t idx, uint64_t want, uint8_t **ou
     uint8_t *buf = malloc(zs.size ? zs.size : 1);
     zip_file_t *zf = buf ? zip_fopen_index(z, (zip_uint64_t)idx, 0) : NULL;
     if (!zf) {
-        if (buf) errmsg_set(err, errlen, "%s: cannot open %.80s in the zip: %s", name, entry, zip_strerror(z));
-        else errmsg_set(err, errlen, "%s: out of memory for %.80s", name, entry);
+        if (buf)
+            errmsg_set(err, errlen, "%s: cannot open %.80s in the zip: %s", name, entry, zip_strerror(z));
+        else
+            errmsg_set(err, errlen, "%s: out of memory for %.80s", name, entry);
         free(buf);
         return -1;
     }
@@ -306,7 +310,8 @@ static int open_zip(pth_file *f, const void *buf, size_t len, const char *name, 
             goto done;
         }
         uint64_t bytes;
-        if (__builtin_mul_overflow((uint64_t)sl.items[j].numel, (uint64_t)safet_dtype_size(sl.items[j].dtype), &bytes)) {
+        if (__builtin_mul_overflow((uint64_t)sl.items[j].numel, (uint64_t)safet_dtype_size(sl.items[j].dtype),
+                                   &bytes)) {
             errmsg_set(err, errlen, "%s: storage %.80s is too large", name, entry);
             goto done;
         }
@@ -347,7 +352,8 @@ static int open_legacy(pth_file *f, const uint8_t *buf, size_t len, const char *
         }
         pos += used;
     }
-    if (v[0]->type != PK_BIGINT || v[0]->len != sizeof LEGACY_MAGIC || memcmp(v[0]->s, LEGACY_MAGIC, sizeof LEGACY_MAGIC) != 0) {
+    if (v[0]->type != PK_BIGINT || v[0]->len != sizeof LEGACY_MAGIC ||
+        memcmp(v[0]->s, LEGACY_MAGIC, sizeof LEGACY_MAGIC) != 0) {
         errmsg_set(err, errlen, "%s: not a torch.save file (wrong magic number)", name);
         goto done;
     }

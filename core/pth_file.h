@@ -30,9 +30,9 @@ typedef struct {
     safet_tensor *tensors;   // names and data owned by the file; data may be unaligned
     size_t n_tensors;
     // private
-    void *map;               // the whole file when opened by path
+    void *map;   // the whole file when opened by path
     size_t map_len;
-    void **owned;            // buffers to free: storages read from the zip, contiguous copies
+    void **owned;   // buffers to free: storages read from the zip, contiguous copies
     size_t n_owned, owned_cap;
 } pth_file;
 

@@ -30,23 +30,20 @@
 // Copies s into out (for quoting in a message), cut to a whole UTF-8
 // character and marked with "..." when longer than the buffer allows.
 #define SHOW_LEN 64
-static const char *show(const char *s, char out[SHOW_LEN])
-{
+static const char *show(const char *s, char out[SHOW_LEN]) {
     size_t len = strlen(s);
     if (len < SHOW_LEN) {
         memcpy(out, s, len + 1);
         return out;
     }
     size_t keep = SHOW_LEN - 4;
-    while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80)
-        keep--;
+    while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80) keep--;
     memcpy(out, s, keep);
     memcpy(out + keep, "...", 4);
     return out;
 }
 
-static const char *json_kind(const json_t *v)
-{
+static const char *json_kind(const json_t *v) {
     switch (json_typeof(v)) {
     case JSON_OBJECT: return "object";
     case JSON_ARRAY: return "list";
@@ -67,37 +64,26 @@ static const struct {
     const char *name;
     size_t size;
 } dtype_table[] = {
-    [SAFET_F32] = {"F32", 4},  [SAFET_F64] = {"F64", 8}, [SAFET_F16] = {"F16", 2},
-    [SAFET_BF16] = {"BF16", 2}, [SAFET_I64] = {"I64", 8}, [SAFET_I32] = {"I32", 4},
-    [SAFET_I16] = {"I16", 2},  [SAFET_I8] = {"I8", 1},   [SAFET_U8] = {"U8", 1},
-    [SAFET_BOOL] = {"BOOL", 1},
+    [SAFET_F32] = {"F32", 4}, [SAFET_F64] = {"F64", 8},   [SAFET_F16] = {"F16", 2}, [SAFET_BF16] = {"BF16", 2},
+    [SAFET_I64] = {"I64", 8}, [SAFET_I32] = {"I32", 4},   [SAFET_I16] = {"I16", 2}, [SAFET_I8] = {"I8", 1},
+    [SAFET_U8] = {"U8", 1},   [SAFET_BOOL] = {"BOOL", 1},
 };
 #define N_DTYPES (sizeof dtype_table / sizeof dtype_table[0])
 
-static int dtype_valid(safet_dtype d)
-{
+static int dtype_valid(safet_dtype d) {
     // Compared as unsigned so a negative value forced into the enum fails too.
     return (unsigned)d < N_DTYPES;
 }
 
-const char *safet_dtype_name(safet_dtype d)
-{
-    return dtype_valid(d) ? dtype_table[d].name : "?";
-}
+const char *safet_dtype_name(safet_dtype d) { return dtype_valid(d) ? dtype_table[d].name : "?"; }
 
-size_t safet_dtype_size(safet_dtype d)
-{
-    return dtype_valid(d) ? dtype_table[d].size : 0;
-}
+size_t safet_dtype_size(safet_dtype d) { return dtype_valid(d) ? dtype_table[d].size : 0; }
 
-int safet_dtype_parse(const char *s, safet_dtype *out)
-{
-    if (!s)
-        return -1;
+int safet_dtype_parse(const char *s, safet_dtype *out) {
+    if (!s) return -1;
     for (size_t i = 0; i < N_DTYPES; i++) {
         if (strcmp(s, dtype_table[i].name) == 0) {
-            if (out)
-                *out = (safet_dtype)i;
+            if (out) *out = (safet_dtype)i;
             return 0;
         }
     }
@@ -107,35 +93,28 @@ int safet_dtype_parse(const char *s, safet_dtype *out)
 // Element count and byte size of a shape. Refuses (-1) any product that would
 // not fit in int64, the type offsets are written with, even when a later dim
 // is 0: code downstream multiplies dims in any order and must not overflow.
-static int shape_size(const int64_t *shape, int ndim, safet_dtype d, uint64_t *numel,
-                      uint64_t *nbytes)
-{
+static int shape_size(const int64_t *shape, int ndim, safet_dtype d, uint64_t *numel, uint64_t *nbytes) {
     uint64_t prod = 1;
     int any_zero = 0;
     for (int i = 0; i < ndim; i++) {
-        if (shape[i] < 0)
-            return -1;
+        if (shape[i] < 0) return -1;
         if (shape[i] == 0) {
             any_zero = 1;
             continue;
         }
-        if (prod > (uint64_t)INT64_MAX / (uint64_t)shape[i])
-            return -1;
+        if (prod > (uint64_t)INT64_MAX / (uint64_t)shape[i]) return -1;
         prod *= (uint64_t)shape[i];
     }
     size_t es = safet_dtype_size(d);
-    if (es == 0 || prod > (uint64_t)INT64_MAX / es)
-        return -1;
+    if (es == 0 || prod > (uint64_t)INT64_MAX / es) return -1;
     *numel = any_zero ? 0 : prod;
     *nbytes = *numel * es;
     return 0;
 }
 
-int64_t safet_numel(const safet_tensor *t)
-{
+int64_t safet_numel(const safet_tensor *t) {
     int64_t n = 1;
-    for (int i = 0; t && i < t->ndim; i++)
-        n *= t->shape[i]; // cannot overflow: safet_open checked the full product
+    for (int i = 0; t && i < t->ndim; i++) n *= t->shape[i];   // cannot overflow: safet_open checked the full product
     return n;
 }
 
@@ -144,16 +123,13 @@ int64_t safet_numel(const safet_tensor *t)
 
 // Validates one header entry against the data buffer and fills t (except the
 // name, which the caller owns). begin/end are returned for the coverage check.
-static int parse_tensor(const char *path, const char *name, json_t *val, const char *data,
-                        size_t data_len, safet_tensor *t, uint64_t *begin_out, uint64_t *end_out,
-                        char *err, size_t errlen)
-{
+static int parse_tensor(const char *path, const char *name, json_t *val, const char *data, size_t data_len,
+                        safet_tensor *t, uint64_t *begin_out, uint64_t *end_out, char *err, size_t errlen) {
     char nm[SHOW_LEN], tmp[SHOW_LEN];
     show(name, nm);
 
     if (!json_is_object(val)) {
-        errmsg_set(err, errlen, "%s: tensor '%s': entry is a JSON %s, not an object", path, nm,
-                json_kind(val));
+        errmsg_set(err, errlen, "%s: tensor '%s': entry is a JSON %s, not an object", path, nm, json_kind(val));
         return -1;
     }
 
@@ -163,77 +139,71 @@ static int parse_tensor(const char *path, const char *name, json_t *val, const c
         return -1;
     }
     if (!json_is_string(jd)) {
-        errmsg_set(err, errlen, "%s: tensor '%s': dtype is a JSON %s, not a string", path, nm,
-                json_kind(jd));
+        errmsg_set(err, errlen, "%s: tensor '%s': dtype is a JSON %s, not a string", path, nm, json_kind(jd));
         return -1;
     }
     if (safet_dtype_parse(json_string_value(jd), &t->dtype) != 0) {
-        errmsg_set(err, errlen, "%s: tensor '%s': unknown dtype '%s'", path, nm,
-                show(json_string_value(jd), tmp));
+        errmsg_set(err, errlen, "%s: tensor '%s': unknown dtype '%s'", path, nm, show(json_string_value(jd), tmp));
         return -1;
     }
 
     json_t *js = json_object_get(val, "shape");
     if (!json_is_array(js)) {
         errmsg_set(err, errlen, "%s: tensor '%s': shape is %s, not a list of integers", path, nm,
-                js ? json_kind(js) : "missing");
+                   js ? json_kind(js) : "missing");
         return -1;
     }
     size_t nd = json_array_size(js);
     if (nd > SAFET_MAX_DIMS) {
-        errmsg_set(err, errlen, "%s: tensor '%s': shape has %zu dims, at most %d are supported",
-                path, nm, nd, SAFET_MAX_DIMS);
+        errmsg_set(err, errlen, "%s: tensor '%s': shape has %zu dims, at most %d are supported", path, nm, nd,
+                   SAFET_MAX_DIMS);
         return -1;
     }
     t->ndim = (int)nd;
     for (size_t i = 0; i < nd; i++) {
         json_t *e = json_array_get(js, i);
         if (!json_is_integer(e)) {
-            errmsg_set(err, errlen, "%s: tensor '%s': shape[%zu] is a JSON %s, not an integer",
-                    path, nm, i, json_kind(e));
+            errmsg_set(err, errlen, "%s: tensor '%s': shape[%zu] is a JSON %s, not an integer", path, nm, i,
+                       json_kind(e));
             return -1;
         }
         json_int_t v = json_integer_value(e);
         if (v < 0) {
-            errmsg_set(err, errlen, "%s: tensor '%s': shape[%zu] is negative (%lld)", path, nm, i,
-                    (long long)v);
+            errmsg_set(err, errlen, "%s: tensor '%s': shape[%zu] is negative (%lld)", path, nm, i, (long long)v);
             return -1;
         }
         t->shape[i] = (int64_t)v;
     }
     uint64_t numel, need;
     if (shape_size(t->shape, t->ndim, t->dtype, &numel, &need) != 0) {
-        errmsg_set(err, errlen, "%s: tensor '%s': shape has too many elements (size overflows)",
-                path, nm);
+        errmsg_set(err, errlen, "%s: tensor '%s': shape has too many elements (size overflows)", path, nm);
         return -1;
     }
 
     json_t *jo = json_object_get(val, "data_offsets");
-    if (!json_is_array(jo) || json_array_size(jo) != 2 ||
-        !json_is_integer(json_array_get(jo, 0)) || !json_is_integer(json_array_get(jo, 1))) {
-        errmsg_set(err, errlen, "%s: tensor '%s': data_offsets must be a list of two integers", path,
-                nm);
+    if (!json_is_array(jo) || json_array_size(jo) != 2 || !json_is_integer(json_array_get(jo, 0)) ||
+        !json_is_integer(json_array_get(jo, 1))) {
+        errmsg_set(err, errlen, "%s: tensor '%s': data_offsets must be a list of two integers", path, nm);
         return -1;
     }
     json_int_t b = json_integer_value(json_array_get(jo, 0));
     json_int_t e = json_integer_value(json_array_get(jo, 1));
     if (b < 0 || e < b) {
-        errmsg_set(err, errlen, "%s: tensor '%s': data_offsets [%lld, %lld] are not 0 <= begin <= end",
-                path, nm, (long long)b, (long long)e);
+        errmsg_set(err, errlen, "%s: tensor '%s': data_offsets [%lld, %lld] are not 0 <= begin <= end", path, nm,
+                   (long long)b, (long long)e);
         return -1;
     }
     if ((uint64_t)e > data_len) {
         errmsg_set(err, errlen,
-                "%s: tensor '%s': data_offsets [%lld, %lld] run past the end of the data buffer "
-                "(%zu bytes)",
-                path, nm, (long long)b, (long long)e, data_len);
+                   "%s: tensor '%s': data_offsets [%lld, %lld] run past the end of the data buffer "
+                   "(%zu bytes)",
+                   path, nm, (long long)b, (long long)e, data_len);
         return -1;
     }
     if ((uint64_t)(e - b) != need) {
-        errmsg_set(err, errlen,
-                "%s: tensor '%s': data_offsets span %lld bytes but %llu %s elements need %llu",
-                path, nm, (long long)(e - b), (unsigned long long)numel,
-                safet_dtype_name(t->dtype), (unsigned long long)need);
+        errmsg_set(err, errlen, "%s: tensor '%s': data_offsets span %lld bytes but %llu %s elements need %llu", path,
+                   nm, (long long)(e - b), (unsigned long long)numel, safet_dtype_name(t->dtype),
+                   (unsigned long long)need);
         return -1;
     }
 
@@ -247,8 +217,7 @@ static int parse_tensor(const char *path, const char *name, json_t *val, const c
 // ---------------------------------------------------------------------------
 // Reading: metadata and coverage
 
-static int parse_meta(safet_file *f, const char *path, json_t *val, char *err, size_t errlen)
-{
+static int parse_meta(safet_file *f, const char *path, json_t *val, char *err, size_t errlen) {
     if (!json_is_object(val)) {
         errmsg_set(err, errlen, "%s: __metadata__ is a JSON %s, not an object", path, json_kind(val));
         return -1;
@@ -265,8 +234,8 @@ static int parse_meta(safet_file *f, const char *path, json_t *val, char *err, s
     json_object_foreach(val, key, v) {
         char k[SHOW_LEN];
         if (!json_is_string(v)) {
-            errmsg_set(err, errlen, "%s: __metadata__ value for '%s' is a JSON %s, not a string",
-                    path, show(key, k), json_kind(v));
+            errmsg_set(err, errlen, "%s: __metadata__ value for '%s' is a JSON %s, not a string", path, show(key, k),
+                       json_kind(v));
             return -1;
         }
         char *ks = strdup(key);
@@ -289,22 +258,17 @@ typedef struct {
     size_t idx;
 } span;
 
-static int span_cmp(const void *a, const void *b)
-{
+static int span_cmp(const void *a, const void *b) {
     const span *x = a, *y = b;
-    if (x->begin != y->begin)
-        return x->begin < y->begin ? -1 : 1;
-    if (x->end != y->end)
-        return x->end < y->end ? -1 : 1;
+    if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+    if (x->end != y->end) return x->end < y->end ? -1 : 1;
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 // The spec requires the tensors to tile [0, data_len) exactly: no byte shared
 // by two tensors (aliasing would let a write through one corrupt the other),
 // and no byte owned by none (room to smuggle data past a reader).
-static int check_coverage(const safet_file *f, const char *path, span *sp, size_t data_len,
-                          char *err, size_t errlen)
-{
+static int check_coverage(const safet_file *f, const char *path, span *sp, size_t data_len, char *err, size_t errlen) {
     qsort(sp, f->n_tensors, sizeof *sp, span_cmp);
     uint64_t cursor = 0;
     size_t prev = 0;
@@ -312,15 +276,14 @@ static int check_coverage(const safet_file *f, const char *path, span *sp, size_
     for (size_t i = 0; i < f->n_tensors; i++) {
         if (sp[i].begin < cursor) {
             char a[SHOW_LEN], b[SHOW_LEN];
-            errmsg_set(err, errlen, "%s: tensors '%s' and '%s' overlap in the data buffer at byte %llu",
-                    path, show(have_prev ? f->tensors[prev].name : "?", a),
-                    show(f->tensors[sp[i].idx].name, b), (unsigned long long)sp[i].begin);
+            errmsg_set(err, errlen, "%s: tensors '%s' and '%s' overlap in the data buffer at byte %llu", path,
+                       show(have_prev ? f->tensors[prev].name : "?", a), show(f->tensors[sp[i].idx].name, b),
+                       (unsigned long long)sp[i].begin);
             return -1;
         }
         if (sp[i].begin > cursor) {
-            errmsg_set(err, errlen,
-                    "%s: hole in the data buffer: bytes [%llu, %llu) belong to no tensor", path,
-                    (unsigned long long)cursor, (unsigned long long)sp[i].begin);
+            errmsg_set(err, errlen, "%s: hole in the data buffer: bytes [%llu, %llu) belong to no tensor", path,
+                       (unsigned long long)cursor, (unsigned long long)sp[i].begin);
             return -1;
         }
         if (sp[i].end > cursor || !have_prev) {
@@ -331,9 +294,9 @@ static int check_coverage(const safet_file *f, const char *path, span *sp, size_
     }
     if (cursor != data_len) {
         errmsg_set(err, errlen,
-                "%s: hole in the data buffer: bytes [%llu, %zu) after the last tensor belong to "
-                "no tensor",
-                path, (unsigned long long)cursor, data_len);
+                   "%s: hole in the data buffer: bytes [%llu, %zu) after the last tensor belong to "
+                   "no tensor",
+                   path, (unsigned long long)cursor, data_len);
         return -1;
     }
     return 0;
@@ -344,26 +307,23 @@ static int check_coverage(const safet_file *f, const char *path, span *sp, size_
 
 // Parses and validates the mapped file into f; on error the caller closes f,
 // which frees whatever was filled in so far.
-static int parse_file(safet_file *f, const char *path, char *err, size_t errlen)
-{
+static int parse_file(safet_file *f, const char *path, char *err, size_t errlen) {
     const unsigned char *p = f->map;
     uint64_t hlen = 0;
-    for (int i = 0; i < 8; i++)
-        hlen |= (uint64_t)p[i] << (8 * i);
+    for (int i = 0; i < 8; i++) hlen |= (uint64_t)p[i] << (8 * i);
 
     if (hlen == 0) {
         errmsg_set(err, errlen, "%s: not a safetensors file (header length is 0)", path);
         return -1;
     }
     if (hlen > SAFET_MAX_HEADER) {
-        errmsg_set(err, errlen,
-                "%s: not a safetensors file (header length %llu is implausible, limit %u)", path,
-                (unsigned long long)hlen, SAFET_MAX_HEADER);
+        errmsg_set(err, errlen, "%s: not a safetensors file (header length %llu is implausible, limit %u)", path,
+                   (unsigned long long)hlen, SAFET_MAX_HEADER);
         return -1;
     }
     if (hlen > f->map_len - 8) {
-        errmsg_set(err, errlen, "%s: header length %llu runs past the end of the file (%zu bytes)",
-                path, (unsigned long long)hlen, f->map_len);
+        errmsg_set(err, errlen, "%s: header length %llu runs past the end of the file (%zu bytes)", path,
+                   (unsigned long long)hlen, f->map_len);
         return -1;
     }
     const char *hdr = (const char *)p + 8;
@@ -374,8 +334,8 @@ static int parse_file(safet_file *f, const char *path, char *err, size_t errlen)
     // jansson would report a NUL (a common wrong padding byte) confusingly.
     const char *nul = memchr(hdr, '\0', (size_t)hlen);
     if (nul) {
-        errmsg_set(err, errlen, "%s: header has a NUL byte at offset %zu (padding must be spaces)",
-                path, (size_t)(nul - hdr));
+        errmsg_set(err, errlen, "%s: header has a NUL byte at offset %zu (padding must be spaces)", path,
+                   (size_t)(nul - hdr));
         return -1;
     }
     const char *data = hdr + hlen;
@@ -388,13 +348,13 @@ static int parse_file(safet_file *f, const char *path, char *err, size_t errlen)
         if (strstr(je.text, "duplicate"))
             errmsg_set(err, errlen, "%s: header names the same key twice: %s", path, je.text);
         else
-            errmsg_set(err, errlen, "%s: header is not valid JSON: %s (line %d, column %d)", path,
-                    je.text, je.line, je.column);
+            errmsg_set(err, errlen, "%s: header is not valid JSON: %s (line %d, column %d)", path, je.text, je.line,
+                       je.column);
         return -1;
     }
-    if (!json_is_object(root)) { // unreachable after the '{' check; kept for safety
-        errmsg_set(err, errlen, "%s: not a safetensors file (header is a JSON %s, not an object)",
-                path, json_kind(root));
+    if (!json_is_object(root)) {   // unreachable after the '{' check; kept for safety
+        errmsg_set(err, errlen, "%s: not a safetensors file (header is a JSON %s, not an object)", path,
+                   json_kind(root));
         json_decref(root);
         return -1;
     }
@@ -412,8 +372,7 @@ static int parse_file(safet_file *f, const char *path, char *err, size_t errlen)
     json_t *val;
     json_object_foreach(root, key, val) {
         if (strcmp(key, "__metadata__") == 0) {
-            if (parse_meta(f, path, val, err, errlen) != 0)
-                goto out;
+            if (parse_meta(f, path, val, err, errlen) != 0) goto out;
             continue;
         }
         safet_tensor *t = &f->tensors[f->n_tensors];
@@ -424,12 +383,9 @@ static int parse_file(safet_file *f, const char *path, char *err, size_t errlen)
         }
         size_t idx = f->n_tensors++;
         sp[idx].idx = idx;
-        if (parse_tensor(path, key, val, data, data_len, t, &sp[idx].begin, &sp[idx].end, err,
-                         errlen) != 0)
-            goto out;
+        if (parse_tensor(path, key, val, data, data_len, t, &sp[idx].begin, &sp[idx].end, err, errlen) != 0) goto out;
     }
-    if (check_coverage(f, path, sp, data_len, err, errlen) != 0)
-        goto out;
+    if (check_coverage(f, path, sp, data_len, err, errlen) != 0) goto out;
     rc = 0;
 out:
     free(sp);
@@ -437,10 +393,8 @@ out:
     return rc;
 }
 
-int safet_open(safet_file *f, const char *path, char *err, size_t errlen)
-{
-    if (err && errlen)
-        err[0] = '\0';
+int safet_open(safet_file *f, const char *path, char *err, size_t errlen) {
+    if (err && errlen) err[0] = '\0';
     if (!f) {
         errmsg_set(err, errlen, "safet_open: no file struct given");
         return -1;
@@ -468,22 +422,20 @@ int safet_open(safet_file *f, const char *path, char *err, size_t errlen)
         return -1;
     }
     if (st.st_size < 8) {
-        errmsg_set(err, errlen,
-                "%s: file is too short to be a safetensors file (%lld bytes, need at least 8)",
-                path, (long long)st.st_size);
+        errmsg_set(err, errlen, "%s: file is too short to be a safetensors file (%lld bytes, need at least 8)", path,
+                   (long long)st.st_size);
         close(fd);
         return -1;
     }
     if ((uintmax_t)st.st_size > SIZE_MAX) {
-        errmsg_set(err, errlen, "%s: file is too large to map (%lld bytes)", path,
-                (long long)st.st_size);
+        errmsg_set(err, errlen, "%s: file is too large to map (%lld bytes)", path, (long long)st.st_size);
         close(fd);
         return -1;
     }
     size_t len = (size_t)st.st_size;
     void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
     int map_errno = errno;
-    close(fd); // the mapping keeps the file alive
+    close(fd);   // the mapping keeps the file alive
     if (map == MAP_FAILED) {
         errmsg_set(err, errlen, "%s: cannot mmap: %s", path, strerror(map_errno));
         return -1;
@@ -498,33 +450,24 @@ int safet_open(safet_file *f, const char *path, char *err, size_t errlen)
     return 0;
 }
 
-const safet_tensor *safet_find(const safet_file *f, const char *name)
-{
-    if (!f || !name)
-        return NULL;
+const safet_tensor *safet_find(const safet_file *f, const char *name) {
+    if (!f || !name) return NULL;
     for (size_t i = 0; i < f->n_tensors; i++)
-        if (strcmp(f->tensors[i].name, name) == 0)
-            return &f->tensors[i];
+        if (strcmp(f->tensors[i].name, name) == 0) return &f->tensors[i];
     return NULL;
 }
 
-const char *safet_meta(const safet_file *f, const char *key)
-{
-    if (!f || !key)
-        return NULL;
+const char *safet_meta(const safet_file *f, const char *key) {
+    if (!f || !key) return NULL;
     for (size_t i = 0; i < f->n_meta; i++)
-        if (strcmp(f->meta_keys[i], key) == 0)
-            return f->meta_values[i];
+        if (strcmp(f->meta_keys[i], key) == 0) return f->meta_values[i];
     return NULL;
 }
 
-void safet_close(safet_file *f)
-{
-    if (!f)
-        return;
+void safet_close(safet_file *f) {
+    if (!f) return;
     if (f->tensors)
-        for (size_t i = 0; i < f->n_tensors; i++)
-            free(f->tensors[i].name);
+        for (size_t i = 0; i < f->n_tensors; i++) free(f->tensors[i].name);
     free(f->tensors);
     for (size_t i = 0; i < f->n_meta; i++) {
         free(f->meta_keys[i]);
@@ -532,8 +475,7 @@ void safet_close(safet_file *f)
     }
     free(f->meta_keys);
     free(f->meta_values);
-    if (f->map)
-        munmap(f->map, f->map_len);
+    if (f->map) munmap(f->map, f->map_len);
     memset(f, 0, sizeof *f);
 }
 
@@ -543,36 +485,31 @@ void safet_close(safet_file *f)
 // Builds the header JSON (metadata first, then tensors in entry order) and
 // returns it as 8 length bytes + JSON + space padding to a multiple of 8, so
 // the data buffer starts 8-aligned. sizes[i] gets each tensor's byte count.
-static unsigned char *build_header(const char *path, const safet_entry *entries, size_t n,
-                                   const char *const *meta_keys,
-                                   const char *const *meta_values, size_t n_meta,
-                                   uint64_t *sizes, size_t *out_len, char *err, size_t errlen)
-{
+static unsigned char *build_header(const char *path, const safet_entry *entries, size_t n, const char *const *meta_keys,
+                                   const char *const *meta_values, size_t n_meta, uint64_t *sizes, size_t *out_len,
+                                   char *err, size_t errlen) {
     char nm[SHOW_LEN];
     unsigned char *buf = NULL;
     char *text = NULL;
     json_t *root = json_object();
-    if (!root)
-        goto oom;
+    if (!root) goto oom;
 
     if (n_meta > 0) {
         json_t *m = json_object();
-        if (!m || json_object_set_new(root, "__metadata__", m) != 0)
-            goto oom;
+        if (!m || json_object_set_new(root, "__metadata__", m) != 0) goto oom;
         for (size_t i = 0; i < n_meta; i++) {
             if (!meta_keys[i] || !meta_values[i]) {
                 errmsg_set(err, errlen, "%s: metadata entry %zu has no key or value", path, i);
                 goto fail;
             }
             if (json_object_get(m, meta_keys[i])) {
-                errmsg_set(err, errlen, "%s: duplicate metadata key '%s'", path,
-                        show(meta_keys[i], nm));
+                errmsg_set(err, errlen, "%s: duplicate metadata key '%s'", path, show(meta_keys[i], nm));
                 goto fail;
             }
             json_t *s = json_string(meta_values[i]);
             if (!s || json_object_set_new(m, meta_keys[i], s) != 0) {
                 errmsg_set(err, errlen, "%s: metadata '%s': key or value is not valid UTF-8", path,
-                        show(meta_keys[i], nm));
+                           show(meta_keys[i], nm));
                 goto fail;
             }
         }
@@ -599,15 +536,14 @@ static unsigned char *build_header(const char *path, const safet_entry *entries,
             goto fail;
         }
         if (e->ndim < 0 || e->ndim > SAFET_MAX_DIMS || (e->ndim > 0 && !e->shape)) {
-            errmsg_set(err, errlen, "%s: tensor '%s': ndim %d is not 0..%d with a shape", path, nm,
-                    e->ndim, SAFET_MAX_DIMS);
+            errmsg_set(err, errlen, "%s: tensor '%s': ndim %d is not 0..%d with a shape", path, nm, e->ndim,
+                       SAFET_MAX_DIMS);
             goto fail;
         }
         uint64_t numel, nbytes;
-        if (shape_size(e->shape, e->ndim, e->dtype, &numel, &nbytes) != 0 ||
-            nbytes > SIZE_MAX || off > (uint64_t)INT64_MAX - nbytes) {
-            errmsg_set(err, errlen, "%s: tensor '%s': shape has a negative dim or is too large",
-                    path, nm);
+        if (shape_size(e->shape, e->ndim, e->dtype, &numel, &nbytes) != 0 || nbytes > SIZE_MAX ||
+            off > (uint64_t)INT64_MAX - nbytes) {
+            errmsg_set(err, errlen, "%s: tensor '%s': shape has a negative dim or is too large", path, nm);
             goto fail;
         }
         sizes[i] = nbytes;
@@ -621,19 +557,14 @@ static unsigned char *build_header(const char *path, const safet_entry *entries,
         }
         json_decref(probe);
         json_t *t = json_object();
-        if (!t || json_object_set_new(root, e->name, t) != 0)
-            goto oom;
-        if (json_object_set_new(t, "dtype", json_string(safet_dtype_name(e->dtype))) != 0)
-            goto oom;
+        if (!t || json_object_set_new(root, e->name, t) != 0) goto oom;
+        if (json_object_set_new(t, "dtype", json_string(safet_dtype_name(e->dtype))) != 0) goto oom;
         json_t *shape = json_array();
-        if (json_object_set_new(t, "shape", shape) != 0)
-            goto oom;
+        if (json_object_set_new(t, "shape", shape) != 0) goto oom;
         json_t *offs = json_array();
-        if (json_object_set_new(t, "data_offsets", offs) != 0)
-            goto oom;
+        if (json_object_set_new(t, "data_offsets", offs) != 0) goto oom;
         for (int d = 0; d < e->ndim; d++)
-            if (json_array_append_new(shape, json_integer(e->shape[d])) != 0)
-                goto oom;
+            if (json_array_append_new(shape, json_integer(e->shape[d])) != 0) goto oom;
         if (json_array_append_new(offs, json_integer((json_int_t)off)) != 0 ||
             json_array_append_new(offs, json_integer((json_int_t)(off + nbytes))) != 0)
             goto oom;
@@ -641,20 +572,16 @@ static unsigned char *build_header(const char *path, const safet_entry *entries,
     }
 
     text = json_dumps(root, JSON_COMPACT);
-    if (!text)
-        goto oom;
+    if (!text) goto oom;
     size_t tlen = strlen(text);
     size_t hlen = (tlen + 7) & ~(size_t)7;
     if (hlen > SAFET_MAX_HEADER) {
-        errmsg_set(err, errlen, "%s: header would be %zu bytes, over the %u byte limit", path, hlen,
-                SAFET_MAX_HEADER);
+        errmsg_set(err, errlen, "%s: header would be %zu bytes, over the %u byte limit", path, hlen, SAFET_MAX_HEADER);
         goto fail;
     }
     buf = malloc(8 + hlen);
-    if (!buf)
-        goto oom;
-    for (int i = 0; i < 8; i++)
-        buf[i] = (unsigned char)((uint64_t)hlen >> (8 * i));
+    if (!buf) goto oom;
+    for (int i = 0; i < 8; i++) buf[i] = (unsigned char)((uint64_t)hlen >> (8 * i));
     memcpy(buf + 8, text, tlen);
     memset(buf + 8 + tlen, ' ', hlen - tlen);
     *out_len = 8 + hlen;
@@ -674,17 +601,15 @@ fail:
 // Writing: file
 
 // Writes all of buf, retrying short writes and EINTR; -1 with errno set.
-static int write_all(int fd, const void *buf, size_t len)
-{
+static int write_all(int fd, const void *buf, size_t len) {
     const char *p = buf;
     while (len > 0) {
         ssize_t w = write(fd, p, len);
         if (w < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             return -1;
         }
-        if (w == 0) { // should not happen for a regular file; do not spin
+        if (w == 0) {   // should not happen for a regular file; do not spin
             errno = EIO;
             return -1;
         }
@@ -695,8 +620,7 @@ static int write_all(int fd, const void *buf, size_t len)
 }
 
 // fsyncs the directory holding path so the rename itself survives a crash.
-static int sync_dir(const char *path)
-{
+static int sync_dir(const char *path) {
     const char *slash = strrchr(path, '/');
     char *dir;
     if (!slash)
@@ -711,31 +635,26 @@ static int sync_dir(const char *path)
     }
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     free(dir);
-    if (fd < 0)
-        return -1;
+    if (fd < 0) return -1;
     int rc = fsync(fd);
     int e = errno;
     close(fd);
     // Some filesystems cannot fsync a directory at all; nothing more to do.
-    if (rc != 0 && (e == EINVAL || e == ENOTSUP))
-        rc = 0;
+    if (rc != 0 && (e == EINVAL || e == ENOTSUP)) rc = 0;
     errno = e;
     return rc;
 }
 
-int safet_write(const char *path, const safet_entry *entries, size_t n,
-                const char *const *meta_keys, const char *const *meta_values, size_t n_meta,
-                safet_fill_fn fill, void *user, char *err, size_t errlen)
-{
-    if (err && errlen)
-        err[0] = '\0';
+int safet_write(const char *path, const safet_entry *entries, size_t n, const char *const *meta_keys,
+                const char *const *meta_values, size_t n_meta, safet_fill_fn fill, void *user, char *err,
+                size_t errlen) {
+    if (err && errlen) err[0] = '\0';
     if (!path || !*path) {
         errmsg_set(err, errlen, "safet_write: no path given");
         return -1;
     }
     if ((n > 0 && (!entries || !fill)) || (n_meta > 0 && (!meta_keys || !meta_values))) {
-        errmsg_set(err, errlen, "%s: safet_write called without entries, fill or metadata arrays",
-                path);
+        errmsg_set(err, errlen, "%s: safet_write called without entries, fill or metadata arrays", path);
         return -1;
     }
 
@@ -749,10 +668,8 @@ int safet_write(const char *path, const safet_entry *entries, size_t n,
         return -1;
     }
     size_t hdr_len = 0;
-    hdr = build_header(path, entries, n, meta_keys, meta_values, n_meta, sizes, &hdr_len, err,
-                       errlen);
-    if (!hdr)
-        goto out;
+    hdr = build_header(path, entries, n, meta_keys, meta_values, n_meta, sizes, &hdr_len, err, errlen);
+    if (!hdr) goto out;
 
     size_t plen = strlen(path);
     tmp = malloc(plen + sizeof ".tmp.XXXXXX");
@@ -764,20 +681,18 @@ int safet_write(const char *path, const safet_entry *entries, size_t n,
     memcpy(tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
     fd = mkstemp(tmp);
     if (fd < 0) {
-        errmsg_set(err, errlen, "%s: cannot create a temporary file next to it: %s", path,
-                strerror(errno));
+        errmsg_set(err, errlen, "%s: cannot create a temporary file next to it: %s", path, strerror(errno));
         free(tmp);
-        tmp = NULL; // nothing was created, so nothing to unlink
+        tmp = NULL;   // nothing was created, so nothing to unlink
         goto out;
     }
-    (void)fcntl(fd, F_SETFD, FD_CLOEXEC); // best effort: keep it out of child processes
+    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);   // best effort: keep it out of child processes
 
     // mkstemp makes the file 0600; a replaced file keeps its mode, a new one
     // gets the usual 0644.
     struct stat st;
     mode_t mode = 0644;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-        mode = st.st_mode & 0777;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) mode = st.st_mode & 0777;
     if (fchmod(fd, mode) != 0) {
         errmsg_set(err, errlen, "%s: cannot set mode of temporary file: %s", path, strerror(errno));
         goto out;
@@ -794,17 +709,15 @@ int safet_write(const char *path, const safet_entry *entries, size_t n,
         if (!buf) {
             char nm[SHOW_LEN];
             errmsg_set(err, errlen, "%s: out of memory for %zu bytes of tensor '%s'", path, nb,
-                    show(entries[i].name, nm));
+                       show(entries[i].name, nm));
             goto out;
         }
-        if (err && errlen)
-            err[0] = '\0';
+        if (err && errlen) err[0] = '\0';
         if (fill(user, i, buf, nb, err, errlen) != 0) {
             free(buf);
             if (err && errlen && err[0] == '\0') {
                 char nm[SHOW_LEN];
-                errmsg_set(err, errlen, "%s: filling tensor '%s' failed", path,
-                        show(entries[i].name, nm));
+                errmsg_set(err, errlen, "%s: filling tensor '%s' failed", path, show(entries[i].name, nm));
             }
             goto out;
         }
@@ -827,23 +740,19 @@ int safet_write(const char *path, const safet_entry *entries, size_t n,
         goto out;
     }
     if (rename(tmp, path) != 0) {
-        errmsg_set(err, errlen, "%s: cannot rename temporary file into place: %s", path,
-                strerror(errno));
+        errmsg_set(err, errlen, "%s: cannot rename temporary file into place: %s", path, strerror(errno));
         goto out;
     }
     free(tmp);
-    tmp = NULL; // renamed: it is the real file now, never unlink it
+    tmp = NULL;   // renamed: it is the real file now, never unlink it
     if (sync_dir(path) != 0) {
-        errmsg_set(err, errlen, "%s: written, but syncing its directory failed: %s", path,
-                strerror(errno));
+        errmsg_set(err, errlen, "%s: written, but syncing its directory failed: %s", path, strerror(errno));
         goto out;
     }
-    if (err && errlen)
-        err[0] = '\0';
+    if (err && errlen) err[0] = '\0';
     rc = 0;
 out:
-    if (fd >= 0)
-        close(fd);
+    if (fd >= 0) close(fd);
     if (tmp) {
         unlink(tmp);
         free(tmp);

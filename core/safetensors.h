@@ -40,20 +40,20 @@ typedef enum {
 #define SAFET_MAX_HEADER 100000000u
 
 typedef struct {
-    char *name;                     // owned by the file
+    char *name;   // owned by the file
     safet_dtype dtype;
-    int ndim;                       // 0 for a scalar
-    int64_t shape[SAFET_MAX_DIMS];  // entries past ndim are 0
-    const void *data;               // into the read-only mmap; may be unaligned
-    size_t nbytes;                  // numel * dtype size; may be 0
+    int ndim;                        // 0 for a scalar
+    int64_t shape[SAFET_MAX_DIMS];   // entries past ndim are 0
+    const void *data;                // into the read-only mmap; may be unaligned
+    size_t nbytes;                   // numel * dtype size; may be 0
 } safet_tensor;
 
 typedef struct {
-    void *map;                      // whole file, mmap'd PROT_READ, MAP_PRIVATE
+    void *map;   // whole file, mmap'd PROT_READ, MAP_PRIVATE
     size_t map_len;
-    safet_tensor *tensors;          // in header JSON order
+    safet_tensor *tensors;   // in header JSON order
     size_t n_tensors;
-    char **meta_keys;               // in header JSON order
+    char **meta_keys;   // in header JSON order
     char **meta_values;
     size_t n_meta;
 } safet_file;
@@ -61,9 +61,9 @@ typedef struct {
 // ---------------------------------------------------------------------------
 // Dtypes
 
-const char *safet_dtype_name(safet_dtype d);            // "F32" ...; "?" if out of range
-size_t safet_dtype_size(safet_dtype d);                 // bytes per element; 0 if out of range
-int safet_dtype_parse(const char *s, safet_dtype *out); // exact, case-sensitive; 0 ok, -1 unknown
+const char *safet_dtype_name(safet_dtype d);              // "F32" ...; "?" if out of range
+size_t safet_dtype_size(safet_dtype d);                   // bytes per element; 0 if out of range
+int safet_dtype_parse(const char *s, safet_dtype *out);   // exact, case-sensitive; 0 ok, -1 unknown
 
 // Element count of t's shape (1 for a scalar, 0 if any dim is 0).
 int64_t safet_numel(const safet_tensor *t);
@@ -74,9 +74,9 @@ int64_t safet_numel(const safet_tensor *t);
 // Zero-inits f first; on error f is left closed (nothing to free). The file
 // must not be truncated by anyone else while open (the mapping would fault).
 int safet_open(safet_file *f, const char *path, char *err, size_t errlen);
-const safet_tensor *safet_find(const safet_file *f, const char *name); // NULL if absent
-const char *safet_meta(const safet_file *f, const char *key);          // NULL if absent
-void safet_close(safet_file *f); // accepts a zeroed / already-closed struct; idempotent
+const safet_tensor *safet_find(const safet_file *f, const char *name);   // NULL if absent
+const char *safet_meta(const safet_file *f, const char *key);            // NULL if absent
+void safet_close(safet_file *f);   // accepts a zeroed / already-closed struct; idempotent
 
 // ---------------------------------------------------------------------------
 // Writing
@@ -92,15 +92,14 @@ typedef struct {
 // Called once per entry, in order, to produce exactly nbytes little-endian
 // bytes into dst (zeroed beforehand). Non-zero return aborts the write and
 // its err message is handed back to safet_write's caller unchanged.
-typedef int (*safet_fill_fn)(void *user, size_t index, void *dst, size_t nbytes,
-                             char *err, size_t errlen);
+typedef int (*safet_fill_fn)(void *user, size_t index, void *dst, size_t nbytes, char *err, size_t errlen);
 
 // Writes path atomically: on any error nothing at path changes and no temp
 // file is left behind. Tensors are laid out in entry order with no gaps; the
 // header is space-padded so the data buffer starts 8-byte aligned. The new
 // file takes the mode of the file it replaces, or 0644.
-int safet_write(const char *path, const safet_entry *entries, size_t n,
-                const char *const *meta_keys, const char *const *meta_values, size_t n_meta,
-                safet_fill_fn fill, void *user, char *err, size_t errlen);
+int safet_write(const char *path, const safet_entry *entries, size_t n, const char *const *meta_keys,
+                const char *const *meta_values, size_t n_meta, safet_fill_fn fill, void *user, char *err,
+                size_t errlen);
 
 #endif

@@ -13,8 +13,8 @@
 #include "errmsg.h"
 
 static const char *const ROLE_NAMES[THEME_N_ROLES] = {
-    "text",      "dim",      "title", "selected", "keybar", "status", "frozen", "trainable", "partial",
-    "changed",   "bar",      "bar_empty", "train", "valid", "good",  "warning", "error",
+    "text",    "dim", "title",     "selected", "keybar", "status", "frozen",  "trainable", "partial",
+    "changed", "bar", "bar_empty", "train",    "valid",  "good",   "warning", "error",
 };
 
 const char *theme_role_name(int r) { return r >= 0 && r < THEME_N_ROLES ? ROLE_NAMES[r] : NULL; }
@@ -24,7 +24,7 @@ static const char *const COLOR_NAMES[8] = {"black", "red", "green", "yellow", "b
 static const struct {
     const char *name;
     unsigned bit;
-} ATTRS[] = {{"bold", THEME_BOLD},           {"dim", THEME_DIM_ATTR},     {"italic", THEME_ITALIC},
+} ATTRS[] = {{"bold", THEME_BOLD},           {"dim", THEME_DIM_ATTR},    {"italic", THEME_ITALIC},
              {"underline", THEME_UNDERLINE}, {"reverse", THEME_REVERSE}, {"normal", 0}};
 
 // ---------------------------------------------------------------------------------------------

@@ -11,8 +11,8 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +49,7 @@ struct trainer {
     float *cache[2];            // n_items x feat per split
     unsigned char *cached[2];   // which items hold features
     int cache_filled[2];
-    float *gather;              // batch_size x feat, for replayed batches
+    float *gather;   // batch_size x feat, for replayed batches
     int64_t *gather_labels;
     size_t *order;
     // --profile: where the run's time went (trainer thread, seconds)
@@ -308,8 +308,8 @@ static int build_model(trainer *t) {
             return fail(t, FIX_NONE, "%s: a %s checkpoint for other classes than %s has (%zu classes)", t->cfg.resume,
                         arch, t->d->root, t->d->n_classes);
     } else {
-        transfer_spec spec = {.arch = t->cfg.arch, .classes = (int64_t)t->d->n_classes, .weights = t->cfg.weights,
-                              .weights_whole = 1};
+        transfer_spec spec = {
+            .arch = t->cfg.arch, .classes = (int64_t)t->d->n_classes, .weights = t->cfg.weights, .weights_whole = 1};
         if (transfer_build(&spec, &t->m, NULL, 0, err, sizeof err) != 0) return fail(t, FIX_NONE, "%s", err);
         if (t->cfg.weights)
             post_text(t, EV_INFO, "weights %s loaded; their 1000-class head replaced by a new %zu-class one",
@@ -364,7 +364,8 @@ static int decide_cache(trainer *t) {
     double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
     if (phys > 0 && bytes > phys / 4) {
         if (t->cfg.cache == 1) {
-            return fail(t, FIX_NONE, "the feature cache would need %.0f MB, more than a quarter of memory", bytes / 1e6);
+            return fail(t, FIX_NONE, "the feature cache would need %.0f MB, more than a quarter of memory",
+                        bytes / 1e6);
         }
         t->cache_on = 0;
         post_text(t, EV_INFO, "feature cache off: it would need %.0f MB", bytes / 1e6);
@@ -439,8 +440,10 @@ static void post_profile(trainer *t) {
     double wall = clock_seconds() - t->run_start;
     double known = t->p_wait + t->p_features + t->p_forward + t->p_backward + t->p_optimizer + t->p_copy + t->p_events;
     post_text(t, EV_INFO, "profile: where the %.2f s of the run went (trainer thread)", wall);
-    post_text(t, EV_INFO, "profile:   waiting for batches      %8.2f s  (decode + resize ran on %d worker%s: %.2f s of "
-              "their time, %.1f ms per image)", t->p_wait, t->cfg.workers, t->cfg.workers == 1 ? "" : "s", busy,
+    post_text(t, EV_INFO,
+              "profile:   waiting for batches      %8.2f s  (decode + resize ran on %d worker%s: %.2f s of "
+              "their time, %.1f ms per image)",
+              t->p_wait, t->cfg.workers, t->cfg.workers == 1 ? "" : "s", busy,
               t->p_loaded ? 1e3 * busy / (double)t->p_loaded : 0.0);
     post_text(t, EV_INFO, "profile:   backbone (cache fill)    %8.2f s", t->p_features);
     post_text(t, EV_INFO, "profile:   forward                  %8.2f s", t->p_forward);

@@ -24,8 +24,7 @@ static int status_error(ft_status *s, const char *arch, char *err, size_t errlen
     return -1;
 }
 
-int transfer_build(const transfer_spec *spec, ft_model **out, char *note, size_t notelen, char *err,
-                   size_t errlen) {
+int transfer_build(const transfer_spec *spec, ft_model **out, char *note, size_t notelen, char *err, size_t errlen) {
     if (note && notelen) note[0] = '\0';
     ft_model *m = NULL;
     ft_status *s = ft_model_create(spec->arch, &m);
@@ -123,8 +122,7 @@ int transfer_has_batchnorm(const ft_node *nodes, size_t n) {
     return 0;
 }
 
-static void block_add(transfer_block *b, size_t *nb, const ft_node *nodes, size_t first, size_t end,
-                      const char *name) {
+static void block_add(transfer_block *b, size_t *nb, const ft_node *nodes, size_t first, size_t end, const char *name) {
     if (*nb >= TRANSFER_MAX_BLOCKS) return;
     transfer_block *k = &b[(*nb)++];
     k->first = first;

@@ -28,19 +28,18 @@ void transfer_arch_list(char *buf, size_t len);
 #define TRANSFER_IMAGENET_CLASSES 1000
 
 typedef struct {
-    const char *arch;       // an ft_arch_name
-    int64_t classes;        // the new head's classes; 0: torchvision's 1000-class head, nothing frozen
-    const char *weights;    // a state_dict file (weights.h formats); NULL: torchvision's initialisation
-    int weights_whole;      // with classes: 1 loads the file into the 1000-class network before the head
-                            // is replaced (strict: the trainer's rule); 0 loads it after, keeping the new
-                            // head when the file's does not fit (note says so)
+    const char *arch;      // an ft_arch_name
+    int64_t classes;       // the new head's classes; 0: torchvision's 1000-class head, nothing frozen
+    const char *weights;   // a state_dict file (weights.h formats); NULL: torchvision's initialisation
+    int weights_whole;     // with classes: 1 loads the file into the 1000-class network before the head
+                           // is replaced (strict: the trainer's rule); 0 loads it after, keeping the new
+                           // head when the file's does not fit (note says so)
 } transfer_spec;
 
 // Builds the model the spec describes (with classes: only the new head trainable; then
 // transfer_apply_trainable thaws more). 0 with *out (the caller frees it), or -1 with err. note (may be
 // NULL) gets a line worth telling the user ("" when none).
-int transfer_build(const transfer_spec *spec, ft_model **out, char *note, size_t notelen, char *err,
-                   size_t errlen);
+int transfer_build(const transfer_spec *spec, ft_model **out, char *note, size_t notelen, char *err, size_t errlen);
 
 // ---------------------------------------------------------------------------------------------
 // the trainable list: comma-separated module paths ("layer4,fc"), "all" (every parameter) or "none"

@@ -56,7 +56,7 @@ static const struct {
 } TIMM_VGG[] = {
     {"pre_logits.fc1.weight", "classifier.0.weight"}, {"pre_logits.fc1.bias", "classifier.0.bias"},
     {"pre_logits.fc2.weight", "classifier.3.weight"}, {"pre_logits.fc2.bias", "classifier.3.bias"},
-    {"head.fc.weight", "classifier.6.weight"},         {"head.fc.bias", "classifier.6.bias"},
+    {"head.fc.weight", "classifier.6.weight"},        {"head.fc.bias", "classifier.6.bias"},
 };
 #define N_TIMM_VGG (sizeof TIMM_VGG / sizeof TIMM_VGG[0])
 
@@ -176,8 +176,11 @@ const char *weights_guess_arch(const weights_file *w) {
         static const struct {
             int blocks[4], bottleneck;
             const char *arch;
-        } RESNETS[] = {{{2, 2, 2, 2}, 0, "resnet18"}, {{3, 4, 6, 3}, 0, "resnet34"}, {{3, 4, 6, 3}, 1, "resnet50"},
-                       {{3, 4, 23, 3}, 1, "resnet101"}, {{3, 8, 36, 3}, 1, "resnet152"}};
+        } RESNETS[] = {{{2, 2, 2, 2}, 0, "resnet18"},
+                       {{3, 4, 6, 3}, 0, "resnet34"},
+                       {{3, 4, 6, 3}, 1, "resnet50"},
+                       {{3, 4, 23, 3}, 1, "resnet101"},
+                       {{3, 8, 36, 3}, 1, "resnet152"}};
         for (size_t r = 0; r < sizeof RESNETS / sizeof RESNETS[0]; r++)
             if (RESNETS[r].bottleneck == bottleneck && memcmp(RESNETS[r].blocks, blocks, sizeof blocks) == 0)
                 return arch_named(RESNETS[r].arch);
@@ -233,8 +236,7 @@ static int optional_counter(const char *name, const safet_tensor *ts, size_t n) 
 }
 
 // Calls fn for every key that does not fit; returns how many.
-static size_t check_tensors(const ft_model *m, const safet_tensor *ts, size_t n_ts, weights_problem_fn fn,
-                            void *user) {
+static size_t check_tensors(const ft_model *m, const safet_tensor *ts, size_t n_ts, weights_problem_fn fn, void *user) {
     size_t problems = 0, n = ft_model_state_count(m);
     for (size_t i = 0; i < n; i++) {
         ft_tensor_info info;
@@ -321,8 +323,8 @@ static void fit_error(const ft_model *m, problem_lists *p, const char *path, cha
 }
 
 // Copies every entry (but those under skip) from ts into m; all was checked before.
-static int copy_tensors(ft_model *m, const safet_tensor *ts, size_t n_ts, const char *skip, const char *path,
-                        char *err, size_t errlen) {
+static int copy_tensors(ft_model *m, const safet_tensor *ts, size_t n_ts, const char *skip, const char *path, char *err,
+                        size_t errlen) {
     size_t n = ft_model_state_count(m);
     for (size_t i = 0; i < n; i++) {
         ft_tensor_info info;
@@ -345,8 +347,8 @@ static int copy_tensors(ft_model *m, const safet_tensor *ts, size_t n_ts, const 
     return 0;
 }
 
-static int load_tensors(ft_model *m, const safet_tensor *ts, size_t n_ts, int drop_head, const char *path,
-                        char *note, size_t notelen, char *err, size_t errlen) {
+static int load_tensors(ft_model *m, const safet_tensor *ts, size_t n_ts, int drop_head, const char *path, char *note,
+                        size_t notelen, char *err, size_t errlen) {
     if (note && notelen) note[0] = '\0';
     problem_lists p;
     memset(&p, 0, sizeof p);
@@ -396,8 +398,8 @@ static int fill_entry(void *user, size_t index, void *dst, size_t nbytes, char *
     return -1;
 }
 
-int weights_write_tensors(const char *path, const tensor_table *t, const char *const *keys,
-                        const char *const *values, size_t n_meta, char *err, size_t errlen) {
+int weights_write_tensors(const char *path, const tensor_table *t, const char *const *keys, const char *const *values,
+                          size_t n_meta, char *err, size_t errlen) {
     safet_entry *entries = calloc(t->n ? t->n : 1, sizeof *entries);
     ft_tensor_info *infos = calloc(t->n ? t->n : 1, sizeof *infos);
     int rc = entries && infos ? 0 : -1;
@@ -423,8 +425,8 @@ static ft_status *model_get(void *src, size_t i, void *dst, size_t nbytes) {
     return ft_model_state_get(src, i, dst, nbytes);
 }
 
-int weights_save_meta(ft_model *m, const char *path, const char *const *keys, const char *const *values,
-                      size_t n_extra, char *err, size_t errlen) {
+int weights_save_meta(ft_model *m, const char *path, const char *const *keys, const char *const *values, size_t n_extra,
+                      char *err, size_t errlen) {
     const char **all_keys = calloc(3 + n_extra, sizeof *all_keys);
     const char **all_values = calloc(3 + n_extra, sizeof *all_values);
     if (!all_keys || !all_values) {

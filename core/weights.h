@@ -34,16 +34,12 @@
 // ---------------------------------------------------------------------------------------------
 // an open weight file of any format
 
-typedef enum {
-    WEIGHTS_SAFETENSORS = 1,
-    WEIGHTS_PTH_ZIP = 2,
-    WEIGHTS_PTH_LEGACY = 3
-} weights_container;
+typedef enum { WEIGHTS_SAFETENSORS = 1, WEIGHTS_PTH_ZIP = 2, WEIGHTS_PTH_LEGACY = 3 } weights_container;
 
 typedef struct {
     weights_container container;
-    int timm_layout;                // 1 when timm's VGG names were mapped to torchvision's
-    const safet_tensor *tensors;    // in torchvision's names and shapes, the file's order
+    int timm_layout;               // 1 when timm's VGG names were mapped to torchvision's
+    const safet_tensor *tensors;   // in torchvision's names and shapes, the file's order
     size_t n_tensors;
     // private
     safet_file st;
@@ -84,8 +80,8 @@ int weights_load_file(ft_model *m, const safet_file *f, const char *path, char *
 
 // weights_save with n_extra more metadata pairs (string -> string) after the three it always writes
 // ("format": "pt", "frost.arch", "frost.classes"); a key repeated is an error.
-int weights_save_meta(ft_model *m, const char *path, const char *const *keys, const char *const *values,
-                      size_t n_extra, char *err, size_t errlen);
+int weights_save_meta(ft_model *m, const char *path, const char *const *keys, const char *const *values, size_t n_extra,
+                      char *err, size_t errlen);
 
 // A table of tensors to write, read through two functions: a model's state_dict, an optimizer's state.
 typedef struct {
@@ -97,7 +93,7 @@ typedef struct {
 
 // Writes every tensor of t, in its order, with the metadata pairs, to a safetensors file (atomically:
 // safet_write). 0, or -1 with err.
-int weights_write_tensors(const char *path, const tensor_table *t, const char *const *keys,
-                        const char *const *values, size_t n_meta, char *err, size_t errlen);
+int weights_write_tensors(const char *path, const tensor_table *t, const char *const *keys, const char *const *values,
+                          size_t n_meta, char *err, size_t errlen);
 
 #endif

@@ -25,15 +25,15 @@
 #include <stddef.h>
 
 typedef struct {
-    const char *arch;           // as ft_arch_name
-    const char *source;         // "torchvision", "torchvision-v2" or "timm"
-    const char *tag;            // torchvision's enum name or timm's pretrained tag
-    const char *file;           // the name it is cached under (torchvision's own for its files)
-    const char *url;            // where it is served
-    const char *sha256;         // the full hex digest when known, else NULL
-    const char *sha256_prefix;  // the digest's first hex digits (from the file name), else NULL
-    double acc1;                // ImageNet top-1 accuracy in %, as its publisher reports it; 0 unknown
-    int is_default;             // what --pretrained takes for this architecture
+    const char *arch;            // as ft_arch_name
+    const char *source;          // "torchvision", "torchvision-v2" or "timm"
+    const char *tag;             // torchvision's enum name or timm's pretrained tag
+    const char *file;            // the name it is cached under (torchvision's own for its files)
+    const char *url;             // where it is served
+    const char *sha256;          // the full hex digest when known, else NULL
+    const char *sha256_prefix;   // the digest's first hex digits (from the file name), else NULL
+    double acc1;                 // ImageNet top-1 accuracy in %, as its publisher reports it; 0 unknown
+    int is_default;              // what --pretrained takes for this architecture
 } weights_entry;
 
 size_t weights_table_count(void);

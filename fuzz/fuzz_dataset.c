@@ -13,8 +13,8 @@
 
 #include "dataset.h"
 
-static const char *const NAMES[] = {"train", "valid", "val", "a", "b", "c", ".hidden", "x.jpg", "y.PNG", "z.txt",
-                                    "\xff\xfe.jpg", "deep", "._x.jpg", "w.webp", "loop", "e"};
+static const char *const NAMES[] = {"train", "valid", "val",          "a",    "b",       "c",      ".hidden", "x.jpg",
+                                    "y.PNG", "z.txt", "\xff\xfe.jpg", "deep", "._x.jpg", "w.webp", "loop",    "e"};
 #define N_NAMES (sizeof NAMES / sizeof NAMES[0])
 #define MAX_DIRS 32
 

@@ -22,8 +22,8 @@
 
 namespace {
 
-constexpr size_t kHeader = 64;          // keeps the data 64-byte aligned, as libtorch wants
-constexpr size_t kLarge = 1u << 20;     // from here on: a mapping of its own
+constexpr size_t kHeader = 64;        // keeps the data 64-byte aligned, as libtorch wants
+constexpr size_t kLarge = 1u << 20;   // from here on: a mapping of its own
 constexpr size_t kHugePage = 2u << 20;
 constexpr uint64_t kMapped = 0x70616d74736f7266ull;   // "frostmap"
 constexpr uint64_t kHeap = 0x70616568736f7266ull;     // "frosheap"
@@ -78,4 +78,4 @@ struct Install {
     }
 } g_install;
 
-} // namespace
+}   // namespace

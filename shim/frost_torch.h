@@ -42,8 +42,8 @@ typedef enum {
 
 typedef struct ft_status ft_status;
 
-ft_code ft_status_code(const ft_status *s) FT_NOEXCEPT;        // FT_OK for NULL
-const char *ft_status_message(const ft_status *s) FT_NOEXCEPT; // "" for NULL; owned by s
+ft_code ft_status_code(const ft_status *s) FT_NOEXCEPT;          // FT_OK for NULL
+const char *ft_status_message(const ft_status *s) FT_NOEXCEPT;   // "" for NULL; owned by s
 void ft_status_free(ft_status *s) FT_NOEXCEPT;
 
 // ---------------------------------------------------------------------------------------------
@@ -115,7 +115,7 @@ ft_status *ft_model_trace(ft_model *m, int64_t size) FT_NOEXCEPT;
 
 int ft_cuda_available(void) FT_NOEXCEPT;   // 1 when this libtorch has CUDA and a GPU is present
 int ft_cuda_device_count(void) FT_NOEXCEPT;
-void ft_set_num_threads(int n) FT_NOEXCEPT;  // libtorch's intra-op threads
+void ft_set_num_threads(int n) FT_NOEXCEPT;   // libtorch's intra-op threads
 int ft_get_num_threads(void) FT_NOEXCEPT;
 
 // Moves parameters and buffers to "cpu", "cuda" or "cuda:N". Invalidates nothing.
@@ -129,8 +129,8 @@ const char *ft_model_device(const ft_model *m) FT_NOEXCEPT;
 // Runs the model on a float32 NCHW batch (contiguous, host memory; read, never written or kept)
 // without gradients, in the current mode, and writes n * num_classes logits to out (host memory,
 // out_len floats at least).
-ft_status *ft_model_forward(ft_model *m, const float *input, int64_t n, int64_t c, int64_t h,
-                            int64_t w, float *out, size_t out_len) FT_NOEXCEPT;
+ft_status *ft_model_forward(ft_model *m, const float *input, int64_t n, int64_t c, int64_t h, int64_t w, float *out,
+                            size_t out_len) FT_NOEXCEPT;
 
 // ---------------------------------------------------------------------------------------------
 // state_dict: parameters and buffers, in PyTorch's state_dict order and with its names
@@ -138,12 +138,12 @@ ft_status *ft_model_forward(ft_model *m, const float *input, int64_t n, int64_t 
 typedef enum { FT_F32 = 0, FT_I64 = 1 } ft_dtype;
 
 typedef struct {
-    const char *name;    // "features.0.weight"; owned by the model
+    const char *name;   // "features.0.weight"; owned by the model
     ft_dtype dtype;
-    int ndim;            // 0 for a scalar (num_batches_tracked)
+    int ndim;   // 0 for a scalar (num_batches_tracked)
     int64_t shape[FT_MAX_DIMS];
     size_t nbytes;
-    int is_parameter;    // 0 for buffers (running_mean, running_var, num_batches_tracked)
+    int is_parameter;   // 0 for buffers (running_mean, running_var, num_batches_tracked)
 } ft_tensor_info;
 
 // The table is rebuilt after ft_model_replace_head; indices are valid until then.
@@ -175,9 +175,9 @@ typedef enum { FT_OPT_ADAM = 0, FT_OPT_SGD = 1 } ft_opt_kind;
 
 typedef struct {
     ft_opt_kind kind;
-    double lr;            // Adam default 1e-5 (the seed's)
-    double weight_decay;  // 0
-    double momentum;      // SGD only; 0.9 by default
+    double lr;                  // Adam default 1e-5 (the seed's)
+    double weight_decay;        // 0
+    double momentum;            // SGD only; 0.9 by default
     double beta1, beta2, eps;   // Adam only: 0.9, 0.999, 1e-8
 } ft_opt_params;
 
@@ -203,8 +203,8 @@ typedef struct {
 ft_status *ft_train_step(ft_model *m, ft_optimizer *o, const float *x, const int64_t *labels, int64_t n, int64_t c,
                          int64_t h, int64_t w, ft_step_result *r) FT_NOEXCEPT;
 // Forward without gradients in the current mode: loss and correct count.
-ft_status *ft_eval_step(ft_model *m, const float *x, const int64_t *labels, int64_t n, int64_t c, int64_t h,
-                        int64_t w, ft_step_result *r) FT_NOEXCEPT;
+ft_status *ft_eval_step(ft_model *m, const float *x, const int64_t *labels, int64_t n, int64_t c, int64_t h, int64_t w,
+                        ft_step_result *r) FT_NOEXCEPT;
 
 // The feature cache: the backbone's output (n x ft_model_feature_size floats into out), without
 // gradients, in the current mode; then steps that run the head alone on such features.

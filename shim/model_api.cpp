@@ -16,7 +16,7 @@ bool valid_model(const ft_model *m) { return m && m->root; }
 
 ft_status *bad_arg(const std::string &msg) { return make_status(FT_EINVAL, msg); }
 
-} // namespace
+}   // namespace
 
 extern "C" {
 
@@ -52,8 +52,7 @@ ft_status *ft_model_create(const char *arch, ft_model **out) noexcept {
 void ft_model_free(ft_model *m) noexcept {
     try {
         delete m;
-    } catch (...) {
-    }
+    } catch (...) {}
 }
 
 const char *ft_model_arch(const ft_model *m) noexcept { return m ? m->arch.c_str() : ""; }
@@ -89,8 +88,7 @@ void ft_model_set_training(ft_model *m, int training) noexcept {
     if (!valid_model(m)) return;
     try {
         m->root->train(training != 0);
-    } catch (...) {
-    }
+    } catch (...) {}
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -163,8 +161,7 @@ int ft_cuda_device_count(void) noexcept {
 void ft_set_num_threads(int n) noexcept {
     try {
         if (n > 0) torch::set_num_threads(n);
-    } catch (...) {
-    }
+    } catch (...) {}
 }
 
 int ft_get_num_threads(void) noexcept {
@@ -188,8 +185,8 @@ ft_status *ft_model_to_device(ft_model *m, const char *device) noexcept {
         int count = static_cast<int>(torch::cuda::device_count());
         int index = dev.has_index() ? dev.index() : 0;
         if (index >= count)
-            return make_status(FT_EDEVICE, "no CUDA device " + std::to_string(index) + " (found " +
-                                               std::to_string(count) + ")");
+            return make_status(FT_EDEVICE,
+                               "no CUDA device " + std::to_string(index) + " (found " + std::to_string(count) + ")");
         dev = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
     }
     m->root->to(dev);
@@ -205,8 +202,8 @@ const char *ft_model_device(const ft_model *m) noexcept { return m ? m->device_n
 // ---------------------------------------------------------------------------------------------
 // forward
 
-ft_status *ft_model_forward(ft_model *m, const float *input, int64_t n, int64_t c, int64_t h,
-                            int64_t w, float *out, size_t out_len) noexcept {
+ft_status *ft_model_forward(ft_model *m, const float *input, int64_t n, int64_t c, int64_t h, int64_t w, float *out,
+                            size_t out_len) noexcept {
     if (!valid_model(m) || !input || !out) return bad_arg("ft_model_forward: NULL argument");
     if (n < 1 || c != 3 || h < 1 || w < 1)
         return bad_arg("input must be N x 3 x H x W with N, H, W >= 1 (got " + std::to_string(n) + "x" +
@@ -291,4 +288,4 @@ ft_status *ft_model_state_set(ft_model *m, size_t i, const void *src, size_t nby
     FT_GUARD_END
 }
 
-} // extern "C"
+}   // extern "C"

@@ -22,8 +22,8 @@ using ModulePtr = std::shared_ptr<nn::Module>;
 // registering a module together with its PyTorch description
 
 template <typename Holder>
-Holder add(ft_model &m, nn::Module &parent, const std::string &name, Holder h, Kind kind,
-           const std::string &type, const std::string &extra) {
+Holder add(ft_model &m, nn::Module &parent, const std::string &name, Holder h, Kind kind, const std::string &type,
+           const std::string &extra) {
     parent.register_module(name, h);
     m.info[h.ptr().get()] = ModuleInfo{kind, type, extra};
     return h;
@@ -35,8 +35,8 @@ std::shared_ptr<BoxImpl> box(ft_model &m, const std::string &type, Kind kind) {
     return b;
 }
 
-std::shared_ptr<BoxImpl> add_box(ft_model &m, nn::Module &parent, const std::string &name,
-                                 const std::string &type, Kind kind) {
+std::shared_ptr<BoxImpl> add_box(ft_model &m, nn::Module &parent, const std::string &name, const std::string &type,
+                                 Kind kind) {
     auto b = box(m, type, kind);
     parent.register_module(name, b);
     return b;
@@ -44,10 +44,10 @@ std::shared_ptr<BoxImpl> add_box(ft_model &m, nn::Module &parent, const std::str
 
 std::string pair(int64_t v) { return "(" + std::to_string(v) + ", " + std::to_string(v) + ")"; }
 
-nn::Conv2d conv(ft_model &m, nn::Module &parent, const std::string &name, int64_t in, int64_t out,
-                int64_t k, int64_t stride, int64_t pad, bool bias) {
-    std::string extra = std::to_string(in) + ", " + std::to_string(out) + ", kernel_size=" + pair(k) +
-                        ", stride=" + pair(stride);
+nn::Conv2d conv(ft_model &m, nn::Module &parent, const std::string &name, int64_t in, int64_t out, int64_t k,
+                int64_t stride, int64_t pad, bool bias) {
+    std::string extra =
+        std::to_string(in) + ", " + std::to_string(out) + ", kernel_size=" + pair(k) + ", stride=" + pair(stride);
     if (pad != 0) extra += ", padding=" + pair(pad);
     if (!bias) extra += ", bias=False";
     auto opts = nn::Conv2dOptions(in, out, k).stride(stride).padding(pad).bias(bias);
@@ -60,12 +60,11 @@ nn::BatchNorm2d batchnorm(ft_model &m, nn::Module &parent, const std::string &na
 }
 
 nn::ReLU relu(ft_model &m, nn::Module &parent, const std::string &name, bool inplace) {
-    return add(m, parent, name, nn::ReLU(nn::ReLUOptions(inplace)), Kind::ReLU, "ReLU",
-               inplace ? "inplace=True" : "");
+    return add(m, parent, name, nn::ReLU(nn::ReLUOptions(inplace)), Kind::ReLU, "ReLU", inplace ? "inplace=True" : "");
 }
 
-nn::MaxPool2d maxpool(ft_model &m, nn::Module &parent, const std::string &name, int64_t k,
-                      int64_t stride, int64_t pad) {
+nn::MaxPool2d maxpool(ft_model &m, nn::Module &parent, const std::string &name, int64_t k, int64_t stride,
+                      int64_t pad) {
     std::string extra = "kernel_size=" + std::to_string(k) + ", stride=" + std::to_string(stride) +
                         ", padding=" + std::to_string(pad) + ", dilation=1, ceil_mode=False";
     auto opts = nn::MaxPool2dOptions(k).stride(stride).padding(pad);
@@ -73,21 +72,19 @@ nn::MaxPool2d maxpool(ft_model &m, nn::Module &parent, const std::string &name, 
 }
 
 nn::AdaptiveAvgPool2d avgpool(ft_model &m, nn::Module &parent, const std::string &name, int64_t s) {
-    return add(m, parent, name, nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions({s, s})),
-               Kind::AdaptiveAvgPool2d, "AdaptiveAvgPool2d", "output_size=" + pair(s));
+    return add(m, parent, name, nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions({s, s})), Kind::AdaptiveAvgPool2d,
+               "AdaptiveAvgPool2d", "output_size=" + pair(s));
 }
 
 nn::Linear linear(ft_model &m, nn::Module &parent, const std::string &name, int64_t in, int64_t out) {
-    std::string extra = "in_features=" + std::to_string(in) + ", out_features=" + std::to_string(out) +
-                        ", bias=True";
+    std::string extra = "in_features=" + std::to_string(in) + ", out_features=" + std::to_string(out) + ", bias=True";
     return add(m, parent, name, nn::Linear(in, out), Kind::Linear, "Linear", extra);
 }
 
 nn::Dropout dropout(ft_model &m, nn::Module &parent, const std::string &name, double p) {
     // PyTorch prints p with Python's float repr; 0.5 is the only value torchvision and the seed use.
     if (p != 0.5) throw std::invalid_argument("dropout other than 0.5 is not supported");
-    return add(m, parent, name, nn::Dropout(nn::DropoutOptions(p)), Kind::Dropout, "Dropout",
-               "p=0.5, inplace=False");
+    return add(m, parent, name, nn::Dropout(nn::DropoutOptions(p)), Kind::Dropout, "Dropout", "p=0.5, inplace=False");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -101,12 +98,12 @@ struct ArchSpec {
 };
 
 const ArchSpec kArchs[] = {
-    {"vgg11", FT_FAMILY_VGG, 0, false},  {"vgg11_bn", FT_FAMILY_VGG, 0, true},
-    {"vgg13", FT_FAMILY_VGG, 1, false},  {"vgg13_bn", FT_FAMILY_VGG, 1, true},
-    {"vgg16", FT_FAMILY_VGG, 2, false},  {"vgg16_bn", FT_FAMILY_VGG, 2, true},
-    {"vgg19", FT_FAMILY_VGG, 3, false},  {"vgg19_bn", FT_FAMILY_VGG, 3, true},
-    {"resnet18", FT_FAMILY_RESNET, 18, false},  {"resnet34", FT_FAMILY_RESNET, 34, false},
-    {"resnet50", FT_FAMILY_RESNET, 50, false},  {"resnet101", FT_FAMILY_RESNET, 101, false},
+    {"vgg11", FT_FAMILY_VGG, 0, false},          {"vgg11_bn", FT_FAMILY_VGG, 0, true},
+    {"vgg13", FT_FAMILY_VGG, 1, false},          {"vgg13_bn", FT_FAMILY_VGG, 1, true},
+    {"vgg16", FT_FAMILY_VGG, 2, false},          {"vgg16_bn", FT_FAMILY_VGG, 2, true},
+    {"vgg19", FT_FAMILY_VGG, 3, false},          {"vgg19_bn", FT_FAMILY_VGG, 3, true},
+    {"resnet18", FT_FAMILY_RESNET, 18, false},   {"resnet34", FT_FAMILY_RESNET, 34, false},
+    {"resnet50", FT_FAMILY_RESNET, 50, false},   {"resnet101", FT_FAMILY_RESNET, 101, false},
     {"resnet152", FT_FAMILY_RESNET, 152, false},
 };
 
@@ -154,14 +151,12 @@ void build_vgg(ft_model &m, const ArchSpec &spec) {
     }
 }
 
-void init_conv_kaiming(nn::Conv2d &c) {
-    torch::nn::init::kaiming_normal_(c->weight, 0, torch::kFanOut, torch::kReLU);
-}
+void init_conv_kaiming(nn::Conv2d &c) { torch::nn::init::kaiming_normal_(c->weight, 0, torch::kFanOut, torch::kReLU); }
 
 // BasicBlock (expansion 1) or Bottleneck (expansion 4), as torchvision's v1.5 ResNet: the stride
 // sits on the 3x3 convolution.
-void resnet_block(ft_model &m, nn::Module &parent, const std::string &name, bool bottleneck,
-                  int64_t inplanes, int64_t planes, int64_t stride) {
+void resnet_block(ft_model &m, nn::Module &parent, const std::string &name, bool bottleneck, int64_t inplanes,
+                  int64_t planes, int64_t stride) {
     const int64_t expansion = bottleneck ? 4 : 1;
     auto b = add_box(m, parent, name, bottleneck ? "Bottleneck" : "BasicBlock",
                      bottleneck ? Kind::Bottleneck : Kind::BasicBlock);
@@ -221,7 +216,7 @@ void build_resnet(ft_model &m, const ArchSpec &spec) {
     linear(m, *root, "fc", 512 * expansion, 1000);
 }
 
-} // namespace
+}   // namespace
 
 // ---------------------------------------------------------------------------------------------
 
@@ -279,4 +274,4 @@ void replace_head(ft_model &m, int64_t n_classes) {
     m.num_classes = n_classes;
 }
 
-} // namespace frost
+}   // namespace frost

@@ -100,7 +100,7 @@ torch::Tensor run(ft_model &m, nn::Module &mod, torch::Tensor x, bool trace) {
     return x;
 }
 
-} // namespace
+}   // namespace
 
 // ---------------------------------------------------------------------------------------------
 
@@ -160,4 +160,4 @@ std::shared_ptr<nn::Module> find_module(ft_model &m, const std::string &path) {
     return cur;
 }
 
-} // namespace frost
+}   // namespace frost

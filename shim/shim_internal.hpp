@@ -17,8 +17,18 @@ namespace frost {
 // What a module is, for the forward interpreter (one switch instead of virtual forward methods, so
 // that containers can be plain torch::nn::Module and every call can be traced).
 enum class Kind {
-    Sequential, VGG, ResNet, Bottleneck, BasicBlock,
-    Conv2d, BatchNorm2d, ReLU, MaxPool2d, AdaptiveAvgPool2d, Linear, Dropout
+    Sequential,
+    VGG,
+    ResNet,
+    Bottleneck,
+    BasicBlock,
+    Conv2d,
+    BatchNorm2d,
+    ReLU,
+    MaxPool2d,
+    AdaptiveAvgPool2d,
+    Linear,
+    Dropout
 };
 
 struct ModuleInfo {
@@ -33,7 +43,7 @@ struct BoxImpl : torch::nn::Module {
     explicit BoxImpl(std::string cls) : torch::nn::Module(std::move(cls)) {}
 };
 
-} // namespace frost
+}   // namespace frost
 
 struct ft_model {
     std::string arch;
@@ -59,7 +69,7 @@ struct ft_model {
 namespace frost {
 
 // model_build.cpp
-void build_model(ft_model &m, const std::string &arch);     // throws std::invalid_argument
+void build_model(ft_model &m, const std::string &arch);   // throws std::invalid_argument
 void replace_head(ft_model &m, int64_t n_classes);
 const char *arch_name(size_t i);
 size_t arch_count();
@@ -78,9 +88,12 @@ torch::Tensor run_head(ft_model &m, torch::Tensor features);
 ft_status *make_status(ft_code code, const std::string &msg) noexcept;
 ft_status *status_from_current_exception() noexcept;
 
-} // namespace frost
+}   // namespace frost
 
 // Every exported function body goes inside FT_GUARD_BEGIN / FT_GUARD_END: exceptions become a status.
 #define FT_GUARD_BEGIN try {
-#define FT_GUARD_END \
-    } catch (...) { return frost::status_from_current_exception(); }
+#define FT_GUARD_END                                   \
+    }                                                  \
+    catch (...) {                                      \
+        return frost::status_from_current_exception(); \
+    }

@@ -30,7 +30,7 @@ std::string first_line(const std::string &s) {
     while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
     return line;
 }
-} // namespace
+}   // namespace
 
 namespace frost {
 
@@ -54,8 +54,8 @@ ft_status *status_from_current_exception() noexcept {
         // libtorch reports allocation failures as c10::Error ("DefaultCPUAllocator: can't allocate
         // memory", "CUDA out of memory"): give them the memory code so callers can suggest a
         // smaller batch.
-        bool oom = msg.find("can't allocate memory") != std::string::npos ||
-                   msg.find("out of memory") != std::string::npos;
+        bool oom =
+            msg.find("can't allocate memory") != std::string::npos || msg.find("out of memory") != std::string::npos;
         return make_status(oom ? FT_ENOMEM : FT_ETORCH, msg);
     } catch (const std::invalid_argument &e) {
         return make_status(FT_EINVAL, e.what());
@@ -66,7 +66,7 @@ ft_status *status_from_current_exception() noexcept {
     }
 }
 
-} // namespace frost
+}   // namespace frost
 
 extern "C" {
 
@@ -78,4 +78,4 @@ void ft_status_free(ft_status *s) noexcept {
     if (s && s != oom_status()) std::free(s);
 }
 
-} // extern "C"
+}   // extern "C"

@@ -1,12 +1,12 @@
 // train_api.cpp — the exported C functions for training: modes with the frozen-BatchNorm rule,
 // optimizers (libtorch's Adam and SGD), train and eval steps with cross-entropy, the feature-cache
 // steps that run the backbone or the head alone, and optimizer state by parameter name.
-#include <chrono>
 #include "shim_internal.hpp"
+#include <chrono>
 
-#include <torch/optim.h>
-#include <torch/nn/functional/loss.h>
 #include <c10/util/string_utils.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/optim.h>
 
 #include <cstring>
 #include <stdexcept>
@@ -17,7 +17,7 @@ struct ft_optimizer {
     ft_model *model = nullptr;
     ft_opt_kind kind = FT_OPT_ADAM;
     std::unique_ptr<torch::optim::Optimizer> opt;
-    std::vector<std::string> names;      // trainable parameter names, in state_dict order
+    std::vector<std::string> names;   // trainable parameter names, in state_dict order
     std::vector<torch::Tensor> params;
     // state table (ft_optimizer_state_*), rebuilt by ft_optimizer_state_count
     std::vector<std::string> state_names;
@@ -57,7 +57,8 @@ ft_status *check_batch(const ft_model *m, const void *x, const int64_t *labels, 
     if (n < 1) return bad_arg("empty batch");
     for (int64_t i = 0; i < n; i++)
         if (labels[i] < 0 || labels[i] >= m->num_classes)
-            return bad_arg("label " + std::to_string(labels[i]) + " is outside 0.." + std::to_string(m->num_classes - 1));
+            return bad_arg("label " + std::to_string(labels[i]) + " is outside 0.." +
+                           std::to_string(m->num_classes - 1));
     return nullptr;
 }
 
@@ -82,7 +83,7 @@ torch::Tensor train_on(ft_optimizer &o, const torch::Tensor &logits, const torch
 
 std::string state_key(const torch::Tensor &p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
 
-} // namespace
+}   // namespace
 
 extern "C" {
 
@@ -98,8 +99,7 @@ void ft_model_set_mode(ft_model *m, int training, int frozen_bn_eval) noexcept {
             for (const auto &p : mod->parameters(false)) frozen = frozen && !p.requires_grad();
             if (frozen) mod->eval();
         }
-    } catch (...) {
-    }
+    } catch (...) {}
 }
 
 int ft_model_backbone_frozen(const ft_model *m) noexcept {
@@ -128,8 +128,7 @@ int64_t ft_model_feature_size(const ft_model *m) noexcept {
 void ft_manual_seed(uint64_t seed) noexcept {
     try {
         torch::manual_seed(seed);
-    } catch (...) {
-    }
+    } catch (...) {}
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -157,11 +156,10 @@ ft_status *ft_optimizer_create(ft_model *m, const ft_opt_params *p, ft_optimizer
         o->opt = std::make_unique<torch::optim::SGD>(
             o->params, torch::optim::SGDOptions(p->lr).momentum(p->momentum).weight_decay(p->weight_decay));
     else
-        o->opt = std::make_unique<torch::optim::Adam>(
-            o->params, torch::optim::AdamOptions(p->lr)
-                           .betas(std::make_tuple(p->beta1, p->beta2))
-                           .eps(p->eps)
-                           .weight_decay(p->weight_decay));
+        o->opt = std::make_unique<torch::optim::Adam>(o->params, torch::optim::AdamOptions(p->lr)
+                                                                     .betas(std::make_tuple(p->beta1, p->beta2))
+                                                                     .eps(p->eps)
+                                                                     .weight_decay(p->weight_decay));
     *out = o.release();
     return nullptr;
     FT_GUARD_END
@@ -170,8 +168,7 @@ ft_status *ft_optimizer_create(ft_model *m, const ft_opt_params *p, ft_optimizer
 void ft_optimizer_free(ft_optimizer *o) noexcept {
     try {
         delete o;
-    } catch (...) {
-    }
+    } catch (...) {}
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,8 +191,8 @@ ft_status *ft_train_step(ft_model *m, ft_optimizer *o, const float *x, const int
     FT_GUARD_END
 }
 
-ft_status *ft_eval_step(ft_model *m, const float *x, const int64_t *labels, int64_t n, int64_t c, int64_t h,
-                        int64_t w, ft_step_result *r) noexcept {
+ft_status *ft_eval_step(ft_model *m, const float *x, const int64_t *labels, int64_t n, int64_t c, int64_t h, int64_t w,
+                        ft_step_result *r) noexcept {
     if (ft_status *s = check_batch(m, x, labels, n, r)) return s;
     FT_GUARD_BEGIN
     torch::NoGradGuard no_grad;
@@ -368,4 +365,4 @@ ft_status *ft_optimizer_state_set(ft_optimizer *o, const char *name, ft_dtype dt
     FT_GUARD_END
 }
 
-} // extern "C"
+}   // extern "C"

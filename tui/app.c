@@ -44,8 +44,8 @@ void app_draw(app *a) {
     erase();
     if (rows < MIN_ROWS || cols < MIN_COLS) {
         char msg[160];
-        snprintf(msg, sizeof msg, "The window is %dx%d; frost needs %dx%d at least. Enlarge it, or press q to quit.", cols,
-                 rows, MIN_COLS, MIN_ROWS);
+        snprintf(msg, sizeof msg, "The window is %dx%d; frost needs %dx%d at least. Enlarge it, or press q to quit.",
+                 cols, rows, MIN_COLS, MIN_ROWS);
         // wrapped over as many lines as it takes
         int len = (int)strlen(msg);
         for (int r = 0, off = 0; off < len && r < rows; r++, off += cols) mvaddnstr(r, 0, msg + off, cols);
@@ -130,8 +130,8 @@ static void handle(app *a, int ch) {
         return;
     }
     int repeat = 1;
-    app_action act = ch == KEY_MOUSE ? mouse_action(a, &repeat)
-                                     : keys_lookup(a->screen, ch == KEY_ENTER || ch == '\r' ? '\n' : ch);
+    app_action act =
+        ch == KEY_MOUSE ? mouse_action(a, &repeat) : keys_lookup(a->screen, ch == KEY_ENTER || ch == '\r' ? '\n' : ch);
     if (LINES < MIN_ROWS || COLS < MIN_COLS) {   // only quitting works in a window too small to draw
         if (act == ACT_QUIT) a->quit = 1;
         return;
@@ -199,7 +199,9 @@ int app_run(const app_options *opts) {
         char theme_msg[512] = "";
         style_start(opts->theme, theme_msg, sizeof theme_msg);
         app_status(&a, "%s",
-                   !a.have_dataset ? a.dataset_error : theme_msg[0] ? theme_msg : "1-4: screens   ?: help   q: quit");
+                   !a.have_dataset ? a.dataset_error
+                   : theme_msg[0]  ? theme_msg
+                                   : "1-4: screens   ?: help   q: quit");
         while (!a.quit && !term_quit_requested()) handle(&a, app_tick(&a));
     }
     // the last screen first: the Predict screen's job, then the Train screen's run (stopped cleanly at

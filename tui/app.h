@@ -21,14 +21,40 @@
 #include "image_transform.h"
 
 typedef enum {
-    ACT_NONE, ACT_QUIT, ACT_HELP, ACT_SCREEN_DATA, ACT_SCREEN_MODEL,
-    ACT_UP, ACT_DOWN, ACT_PAGE_UP, ACT_PAGE_DOWN, ACT_HOME, ACT_END,
-    ACT_NEXT_ARCH, ACT_PREV_ARCH, ACT_TOGGLE_HEAD, ACT_TOGGLE_FREEZE, ACT_FREEZE_BACKBONE, ACT_UNFREEZE_ALL,
-    ACT_FOLD, ACT_SCREEN_TRAIN, ACT_LEFT, ACT_RIGHT, ACT_START, ACT_PAUSE, ACT_STOP,
-    ACT_SCREEN_PREDICT, ACT_THEME,                 // every screen
-    ACT_DIFF, ACT_BLOCK_FREEZE, ACT_BLOCK_THAW, ACT_BN_MODE,   // model
-    ACT_OPEN, ACT_EVALUATE, ACT_SWITCH_PANE,       // predict (and data: ACT_SWITCH_PANE moves class list / files)
-    ACT_MOUSE                                      // a mouse click in the body (position: app.mouse_y/x)
+    ACT_NONE,
+    ACT_QUIT,
+    ACT_HELP,
+    ACT_SCREEN_DATA,
+    ACT_SCREEN_MODEL,
+    ACT_UP,
+    ACT_DOWN,
+    ACT_PAGE_UP,
+    ACT_PAGE_DOWN,
+    ACT_HOME,
+    ACT_END,
+    ACT_NEXT_ARCH,
+    ACT_PREV_ARCH,
+    ACT_TOGGLE_HEAD,
+    ACT_TOGGLE_FREEZE,
+    ACT_FREEZE_BACKBONE,
+    ACT_UNFREEZE_ALL,
+    ACT_FOLD,
+    ACT_SCREEN_TRAIN,
+    ACT_LEFT,
+    ACT_RIGHT,
+    ACT_START,
+    ACT_PAUSE,
+    ACT_STOP,
+    ACT_SCREEN_PREDICT,
+    ACT_THEME,   // every screen
+    ACT_DIFF,
+    ACT_BLOCK_FREEZE,
+    ACT_BLOCK_THAW,
+    ACT_BN_MODE,   // model
+    ACT_OPEN,
+    ACT_EVALUATE,
+    ACT_SWITCH_PANE,   // predict (and data: ACT_SWITCH_PANE moves class list / files)
+    ACT_MOUSE          // a mouse click in the body (position: app.mouse_y/x)
 } app_action;
 
 enum { SCREEN_DATA = 0, SCREEN_MODEL = 1, SCREEN_TRAIN = 2, SCREEN_PREDICT = 3, N_SCREENS = 4 };
@@ -46,11 +72,11 @@ typedef struct app app;
 
 // A screen: ncdu's init / draw / key, with htop's rule that drawing happens only in draw.
 typedef struct {
-    const char *title;                              // "1 Data"
-    int wheel_lines;                                // lines a mouse-wheel notch moves (1: one step)
-    void *(*create)(app *a);                        // its state; NULL when out of memory
-    void (*enter)(app *a, void *s);                 // it comes to the front (may be NULL)
-    void (*poll)(app *a, void *s);                  // every tick, in front or not
+    const char *title;                // "1 Data"
+    int wheel_lines;                  // lines a mouse-wheel notch moves (1: one step)
+    void *(*create)(app *a);          // its state; NULL when out of memory
+    void (*enter)(app *a, void *s);   // it comes to the front (may be NULL)
+    void (*poll)(app *a, void *s);    // every tick, in front or not
     void (*draw)(app *a, void *s, int top, int rows, int cols);
     void (*act)(app *a, void *s, app_action act);   // an action for it, while in front
     void (*destroy)(app *a, void *s);               // on the way out (curses still on)
@@ -66,10 +92,10 @@ struct app {
     int have_dataset;
     char dataset_error[512];
     // the Model screen's choices, which the Train screen trains
-    size_t arch_index;          // the architecture (both screens change it)
-    int bn_train;               // frozen BatchNorm layers: 0 eval (frost's default), 1 train (the seed)
-    char trainable[1024];       // the freeze choice as a trainable list ("": only the head, the seed's)
-    size_t trainable_arch;      // the architecture that list was made for
+    size_t arch_index;       // the architecture (both screens change it)
+    int bn_train;            // frozen BatchNorm layers: 0 eval (frost's default), 1 train (the seed)
+    char trainable[1024];    // the freeze choice as a trainable list ("": only the head, the seed's)
+    size_t trainable_arch;   // the architecture that list was made for
     // the model the Train screen hands to the Predict screen after a run (owned here until taken)
     struct {
         ft_model *model;
@@ -77,12 +103,12 @@ struct app {
         transform_params tf;
     } offer;
     // the loop
-    int screen;                 // the one in front
+    int screen;   // the one in front
     void *state[N_SCREENS];
     int help, quit;
-    int mouse_y, mouse_x;       // the last click, for ACT_MOUSE (screen coordinates)
+    int mouse_y, mouse_x;   // the last click, for ACT_MOUSE (screen coordinates)
     char status[512];
-    const char *prompt;         // while a prompt waits: its label (the status line shows it and prompt_buf)
+    const char *prompt;   // while a prompt waits: its label (the status line shows it and prompt_buf)
     const char *prompt_buf;
 };
 

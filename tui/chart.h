@@ -10,8 +10,8 @@
 typedef struct {
     const double *y;   // n values (non-finite ones are gaps)
     int n;
-    ui_role role;      // its colour
-    char mark;         // its ASCII mark
+    ui_role role;   // its colour
+    char mark;      // its ASCII mark
 } chart_series;
 
 // Draws the series into the box at (top, left), rows x cols cells including a one-column axis

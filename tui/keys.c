@@ -7,12 +7,12 @@
 #include "style.h"
 
 typedef struct {
-    int ch;           // the key
-    int screen;       // -1: every screen
-    const char *key;  // as shown
+    int ch;            // the key
+    int screen;        // -1: every screen
+    const char *key;   // as shown
     const char *what;
     app_action act;
-    const char *bar;  // its short name in the bottom bar; NULL: only in the help
+    const char *bar;   // its short name in the bottom bar; NULL: only in the help
 } binding;
 
 static const binding KEYS[] = {
@@ -93,11 +93,11 @@ void keys_draw_help(int top, int rows, int cols) {
     attroff(style(ROLE_TITLE));
     r++;
     for (size_t i = 0; i < N_KEYS && r < top + rows; i++) {
-        const char *where = KEYS[i].screen == SCREEN_MODEL  ? "[Model] "
-                            : KEYS[i].screen == SCREEN_DATA ? "[Data] "
-                            : KEYS[i].screen == SCREEN_TRAIN ? "[Train] "
+        const char *where = KEYS[i].screen == SCREEN_MODEL     ? "[Model] "
+                            : KEYS[i].screen == SCREEN_DATA    ? "[Data] "
+                            : KEYS[i].screen == SCREEN_TRAIN   ? "[Train] "
                             : KEYS[i].screen == SCREEN_PREDICT ? "[Predict] "
-                                                             : "";
+                                                               : "";
         attron(style(ROLE_TITLE));
         mvprintw(r, 2, "%-7s ", KEYS[i].key);
         attroff(style(ROLE_TITLE));

@@ -15,17 +15,17 @@
 #include "style.h"
 
 typedef struct {
-    int focus;              // 0: the class tree, 1: the file list
-    list_view tree;         // its lines: "train/", train's classes, "valid/", valid's classes
-    list_view files;        // the selected class's files
-    int files_for;          // the class row `file_items` was built for (-1: none)
-    size_t *file_items;     // item indices of the selected split and class
+    int focus;            // 0: the class tree, 1: the file list
+    list_view tree;       // its lines: "train/", train's classes, "valid/", valid's classes
+    list_view files;      // the selected class's files
+    int files_for;        // the class row `file_items` was built for (-1: none)
+    size_t *file_items;   // item indices of the selected split and class
     size_t n_files;
     doctor_job *job;
     char job_err[256];
-    int summarised;         // the job's result has been counted
-    size_t *bad;            // per class row (split * n_classes + class): bad files
-    size_t n_bad;           // all bad entries of the report (files, and folders the scan skipped)
+    int summarised;   // the job's result has been counted
+    size_t *bad;      // per class row (split * n_classes + class): bad files
+    size_t n_bad;     // all bad entries of the report (files, and folders the scan skipped)
 } data_view;
 
 static const dataset_split *split_of(const app *a, int s) { return s == 0 ? &a->d.train : &a->d.valid; }
@@ -152,7 +152,8 @@ static void draw_tree(app *a, data_view *v, int top, int rows, int width) {
     const dataset *d = &a->d;
     int nc = (int)d->n_classes, lines = 2 * nc + 2;
     list_view_layout(&v->tree, lines, top, 0, rows, width);
-    if (v->tree.top == v->tree.sel && v->tree.sel > 0 && is_heading(a, v->tree.sel - 1)) v->tree.top--;   // its heading too
+    if (v->tree.top == v->tree.sel && v->tree.sel > 0 && is_heading(a, v->tree.sel - 1))
+        v->tree.top--;   // its heading too
     size_t max = 1;
     for (size_t c = 0; c < d->n_classes; c++) {
         if (d->train.class_counts[c] > max) max = d->train.class_counts[c];
@@ -174,7 +175,8 @@ static void draw_tree(app *a, data_view *v, int top, int rows, int width) {
         attron(at);
         mvprintw(y, 2, "%-14.14s %6zu ", d->classes[c], sp->class_counts[c]);
         attroff(at);
-        style_bar(y, 2 + 14 + 1 + 6 + 1, bar_w, (double)sp->class_counts[c] / (double)max, s == 0 ? ROLE_TRAIN : ROLE_VALID);
+        style_bar(y, 2 + 14 + 1 + 6 + 1, bar_w, (double)sp->class_counts[c] / (double)max,
+                  s == 0 ? ROLE_TRAIN : ROLE_VALID);
         if (v->bad && v->bad[row] > 0) {
             attron(style(ROLE_WARNING));
             mvprintw(y, 2 + 14 + 1 + 6 + 1 + bar_w + 1, "%s%zu", glyph(GL_BAD), v->bad[row]);
@@ -226,8 +228,7 @@ static void draw_reason(app *a, data_view *v, int top, int x, int rows, int widt
     attron(style(ROLE_WARNING));
     int len = (int)strlen(line), cut = len;
     if (len > width) {   // break at the last space that fits
-        for (cut = width; cut > width / 2 && line[cut] != ' '; cut--) {
-        }
+        for (cut = width; cut > width / 2 && line[cut] != ' '; cut--) {}
         if (line[cut] != ' ') cut = width;
     }
     mvaddnstr(top + rows - 2, x, line, cut);
@@ -284,7 +285,7 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
         draw_files(a, v, body, rx, body_rows, fw);
         draw_preview(a, v, body, rx + fw + 2, body_rows - 2, rw - fw - 2);
         draw_reason(a, v, body, rx, body_rows, rw);
-    } else {                   // a narrow window: the picture under the files
+    } else {   // a narrow window: the picture under the files
         int fr = body_rows / 2;
         draw_files(a, v, body, rx, fr, rw);
         draw_preview(a, v, body + fr, rx, body_rows - fr - 2, rw);

@@ -26,12 +26,12 @@ typedef struct {
     ft_model *model;
     model_line *lines;
     size_t n_lines;
-    unsigned char *folded;      // per node
-    list_view list;             // the visible lines (or, side by side, every line)
-    int diff;                   // 1: side by side
-    model_line *before;         // lines of the architecture as torchvision builds it (for the diff)
+    unsigned char *folded;   // per node
+    list_view list;          // the visible lines (or, side by side, every line)
+    int diff;                // 1: side by side
+    model_line *before;      // lines of the architecture as torchvision builds it (for the diff)
     size_t n_before;
-    size_t before_arch;         // which architecture `before` was made for
+    size_t before_arch;   // which architecture `before` was made for
 } model_view;
 
 // ---------------------------------------------------------------------------------------------
@@ -149,7 +149,8 @@ static size_t visible(app *a, model_view *v, size_t *out, size_t cap) {
         int hidden = v->lines[i].closing && v->folded[node];
         // inside a folded ancestor: an earlier node with smaller depth whose subtree holds this one
         for (size_t p = node; !hidden && p-- > 0;)
-            if (nodes[p].depth < nodes[node].depth && node < transfer_subtree_end(nodes, n, p) && v->folded[p]) hidden = 1;
+            if (nodes[p].depth < nodes[node].depth && node < transfer_subtree_end(nodes, n, p) && v->folded[p])
+                hidden = 1;
         if (!hidden) out[k++] = i;
     }
     return k;
@@ -237,8 +238,9 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     }
     move(top + 2, 0);
     if (transfer_has_batchnorm(nodes, n))
-        printw("BatchNorm in frozen layers: %s", a->bn_train ? "train - batch statistics; the running statistics drift although frozen (the seed)"
-                                                            : "eval - the running statistics stay as loaded (frost's default)");
+        printw("BatchNorm in frozen layers: %s",
+               a->bn_train ? "train - batch statistics; the running statistics drift although frozen (the seed)"
+                           : "eval - the running statistics stay as loaded (frost's default)");
     else
         printw("BatchNorm: none in %s", ft_model_arch(v->model));
     if (v->diff) {
@@ -345,7 +347,8 @@ static void act(app *a, void *state, app_action action) {
         break;
     case ACT_BN_MODE:
         a->bn_train = !a->bn_train;   // the Train screen's BatchNorm field too
-        app_status(a, "BatchNorm in frozen layers: %s (the Train screen uses it)", a->bn_train ? "train, as the seed" : "eval");
+        app_status(a, "BatchNorm in frozen layers: %s (the Train screen uses it)",
+                   a->bn_train ? "train, as the seed" : "eval");
         break;
     case ACT_FREEZE_BACKBONE:
         if (v->model) {

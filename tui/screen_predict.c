@@ -22,38 +22,38 @@
 #include "transfer.h"
 
 #define TOP_K 5
-#define PREVIEW_AHEAD 8     // a preview job predicts the selected image and the next ones not yet done
+#define PREVIEW_AHEAD 8   // a preview job predicts the selected image and the next ones not yet done
 #define WRONG_KEPT 50
-#define CELL_NAME 10        // confusion matrix: class names cut to this
+#define CELL_NAME 10   // confusion matrix: class names cut to this
 
 enum { JOB_NONE, JOB_PREVIEW, JOB_EVAL };
 enum { FOCUS_LIST, FOCUS_RESULTS };
 
 typedef struct {
-    int checkpoint_tried;      // opts->checkpoint opened (or tried) once
-    char open_path[1024];      // a checkpoint to open ("" none): once "opening ..." has been drawn
+    int checkpoint_tried;   // opts->checkpoint opened (or tried) once
+    char open_path[1024];   // a checkpoint to open ("" none): once "opening ..." has been drawn
     int open_drawn;
-    char notice[600];          // why there is no model to use (a load error, classes that do not fit)
-    ft_model *model;           // the model to predict with (owned)
-    char source[1024];         // where it came from, as shown
+    char notice[600];    // why there is no model to use (a load error, classes that do not fit)
+    ft_model *model;     // the model to predict with (owned)
+    char source[1024];   // where it came from, as shown
     predictor pred;
     int have_pred;
     // the images: valid first, then train (pointers into a->d)
     size_t n_images, n_valid;
     const dataset_item **items;
-    predict_outcome *cache;    // per image; ok or error once predicted
-    list_view images;          // the list of images (the selected one is previewed)
-    list_view wrongs;          // the evaluation's most confident mistakes
+    predict_outcome *cache;   // per image; ok or error once predicted
+    list_view images;         // the list of images (the selected one is previewed)
+    list_view wrongs;         // the evaluation's most confident mistakes
     int focus;
     // the job in flight
     predict_job *job;
     int job_kind;
-    size_t *job_map;           // job item -> image index
-    int eval_wanted;           // 'e' pressed while a preview job ran
+    size_t *job_map;   // job item -> image index
+    int eval_wanted;   // 'e' pressed while a preview job ran
     // the last evaluation
     int have_eval;
     predict_score score;
-    size_t *wrong_image;       // score.wrong[k] -> image index
+    size_t *wrong_image;   // score.wrong[k] -> image index
 } predict_view;
 
 // ---------------------------------------------------------------------------------------------
@@ -162,9 +162,10 @@ static void open_checkpoint(app *a, predict_view *v, const char *path) {
         int fits = transfer_classes_match((const char *const *)meta.class_names, (size_t)meta.num_classes,
                                           (const char *const *)a->d.classes, a->d.n_classes);
         if (!fits) {
-            snprintf(v->notice, sizeof v->notice,
-                     "%.300s does not fit this dataset: its %lld classes are not the dataset's %zu (same names, same order)",
-                     path, (long long)meta.num_classes, a->d.n_classes);
+            snprintf(
+                v->notice, sizeof v->notice,
+                "%.300s does not fit this dataset: its %lld classes are not the dataset's %zu (same names, same order)",
+                path, (long long)meta.num_classes, a->d.n_classes);
             app_status(a, "%.500s", v->notice);
             checkpoint_meta_free(&meta);
             ft_model_free(m);
@@ -172,8 +173,8 @@ static void open_checkpoint(app *a, predict_view *v, const char *path) {
         }
     }
     if (model_take(a, v, m, (const char *const *)meta.class_names, meta.num_classes, &meta.tf, path) == 0)
-        app_status(a, "opened %.400s (%s, %lld classes, %dx%d input)", path, meta.arch,
-                 (long long)meta.num_classes, meta.tf.size, meta.tf.size);
+        app_status(a, "opened %.400s (%s, %lld classes, %dx%d input)", path, meta.arch, (long long)meta.num_classes,
+                   meta.tf.size, meta.tf.size);
     checkpoint_meta_free(&meta);
 }
 
@@ -227,8 +228,10 @@ static void start_preview(app *a, predict_view *v) {
     size_t want[PREVIEW_AHEAD], n = 0;
     for (size_t i = (size_t)v->images.sel; i < v->n_images && n < PREVIEW_AHEAD; i++) {
         const predict_outcome *o = &v->cache[i];
-        if (!o->ok && !o->error) want[n++] = i;
-        else if (i == (size_t)v->images.sel) return;   // already known
+        if (!o->ok && !o->error)
+            want[n++] = i;
+        else if (i == (size_t)v->images.sel)
+            return;   // already known
     }
     if (n) start_job(a, v, JOB_PREVIEW, want, n);
 }
@@ -258,13 +261,14 @@ static void finish_job(app *a, predict_view *v) {
         v->score = res.score;
         memset(&res.score, 0, sizeof res.score);
         v->wrong_image = calloc(v->score.n_wrong ? v->score.n_wrong : 1, sizeof *v->wrong_image);
-        for (size_t k = 0; v->wrong_image && k < v->score.n_wrong; k++) v->wrong_image[k] = v->job_map[v->score.wrong[k].item];
+        for (size_t k = 0; v->wrong_image && k < v->score.n_wrong; k++)
+            v->wrong_image[k] = v->job_map[v->score.wrong[k].item];
         v->have_eval = v->wrong_image != NULL;
         v->wrongs.sel = v->wrongs.top = 0;
         v->focus = FOCUS_RESULTS;
         app_status(a, "valid split: accuracy %.2f%% (%zu of %zu images)",
-                 v->score.images ? 100.0 * (double)v->score.correct / (double)v->score.images : 0.0, v->score.correct,
-                 v->score.images);
+                   v->score.images ? 100.0 * (double)v->score.correct / (double)v->score.images : 0.0, v->score.correct,
+                   v->score.images);
     }
     free(v->job_map);
     v->job_map = NULL;
@@ -277,7 +281,8 @@ static void enter(app *a, void *state) {
     predict_view *v = state;
     if (v->checkpoint_tried) return;
     v->checkpoint_tried = 1;
-    if (a->opts && a->opts->checkpoint && !v->model) snprintf(v->open_path, sizeof v->open_path, "%s", a->opts->checkpoint);
+    if (a->opts && a->opts->checkpoint && !v->model)
+        snprintf(v->open_path, sizeof v->open_path, "%s", a->opts->checkpoint);
 }
 
 static void poll(app *a, void *state) {
@@ -452,7 +457,7 @@ static void draw_results(app *a, predict_view *v, int top, int rows, int width) 
     g_right = width;
     attron(style(ROLE_TITLE));
     put_fmt(y++, 0, "valid split: accuracy %.2f%% (%zu of %zu images)",
-             s->images ? 100.0 * (double)s->correct / (double)s->images : 0.0, s->correct, s->images);
+            s->images ? 100.0 * (double)s->correct / (double)s->images : 0.0, s->correct, s->images);
     attroff(style(ROLE_TITLE));
     y++;
     // the confusion matrix, as many columns as fit
@@ -470,7 +475,7 @@ static void draw_results(app *a, predict_view *v, int top, int rows, int width) 
     if (fit < 1) fit = 1;
     int64_t cols_shown = C < fit ? C : fit;
     put_fmt(y++, 0, "confusion matrix (rows: true class, columns: predicted)%s",
-             cols_shown < C ? "; wider window for every column" : "");
+            cols_shown < C ? "; wider window for every column" : "");
     if (y > last) return;
     for (int64_t p = 0; p < cols_shown; p++)
         put_fmt(y, name_w + 2 + (int)p * (cell + 1), "%*.*s", cell, CELL_NAME, class_name(v, (int)p));
@@ -543,9 +548,9 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
         put_fmt(top, x, "evaluating %zu/%zu ", done, total);
         style_bar(top, x + 22, cols - x - 24, total ? (double)done / (double)total : 0, ROLE_BAR);
     } else if (v->have_eval) {
-        put_fmt(top, cols / 2, "valid accuracy %.2f%%   Tab: %s", 
-                 v->score.images ? 100.0 * (double)v->score.correct / (double)v->score.images : 0.0,
-                 v->focus == FOCUS_LIST ? "results" : "images");
+        put_fmt(top, cols / 2, "valid accuracy %.2f%%   Tab: %s",
+                v->score.images ? 100.0 * (double)v->score.correct / (double)v->score.images : 0.0,
+                v->focus == FOCUS_LIST ? "results" : "images");
     }
     int body = top + 2, brows = rows - 2;
     if (!v->cache) {
@@ -556,8 +561,7 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     if (v->focus == FOCUS_RESULTS && v->have_eval) {
         int res_w = cols * 3 / 5;
         draw_results(a, v, body, brows, res_w - 1);
-        if (v->score.n_wrong)
-            draw_image(a, v, v->wrong_image[v->wrongs.sel], body, res_w + 1, brows, cols - res_w - 2);
+        if (v->score.n_wrong) draw_image(a, v, v->wrong_image[v->wrongs.sel], body, res_w + 1, brows, cols - res_w - 2);
         return;
     }
     draw_list(a, v, body, brows, left_w);

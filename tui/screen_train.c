@@ -25,21 +25,21 @@
 
 typedef struct {
     // the form: indices into each field's choices (the architecture and BatchNorm are the app's)
-    list_view form;             // the selected field
+    list_view form;   // the selected field
     int epochs, batch, lr, opt, size, cache, device;
-    int weights, norm;          // weights: 0 none, 1 ImageNet; normalise: 0 follows the weights, 1 seed, 2 ImageNet
+    int weights, norm;   // weights: 0 none, 1 ImageNet; normalise: 0 follows the weights, 1 seed, 2 ImageNet
     // the run
     trainer *tr;
-    fetch_job *fetch;           // getting the weights before a run
+    fetch_job *fetch;   // getting the weights before a run
     int running, epochs_total;
     train_event last, phase_end[2];
     train_event epoch_rows[MAX_EPOCH_ROWS];
     int n_epoch_rows;
     char log[LOG_LINES][160];
-    char trainable[1024];       // what the run trains, as given to the trainer ("" = the seed's)
+    char trainable[1024];   // what the run trains, as given to the trainer ("" = the seed's)
     char device_name[32];
     char weights_path[4096];
-    pipeline_opts prep;         // the run's preprocessing (for predicting with its model)
+    pipeline_opts prep;   // the run's preprocessing (for predicting with its model)
 } train_view;
 
 // ---------------------------------------------------------------------------------------------
@@ -73,8 +73,9 @@ static void field_text(const app *a, const train_view *v, int f, char *buf, size
     case F_OPT: snprintf(buf, len, "%s", v->opt ? "sgd (momentum 0.9)" : "adam"); break;
     case F_SIZE: snprintf(buf, len, "%dx%d", SIZES[v->size], SIZES[v->size]); break;
     case F_BN:
-        snprintf(buf, len, "%s", a->bn_train ? "train  (the seed: batch statistics, running statistics drift)"
-                                             : "eval   (frozen BatchNorm keeps its running statistics)");
+        snprintf(buf, len, "%s",
+                 a->bn_train ? "train  (the seed: batch statistics, running statistics drift)"
+                             : "eval   (frozen BatchNorm keeps its running statistics)");
         break;
     case F_CACHE:
         snprintf(buf, len, "%s", v->cache ? "off" : "auto   (backbone computed once per image when exact)");
@@ -101,7 +102,7 @@ static void field_text(const app *a, const train_view *v, int f, char *buf, size
     }
 }
 
-static const char *const FIELD_NAMES[N_FIELDS] = {"architecture", "epochs",    "batch",   "learning rate",
+static const char *const FIELD_NAMES[N_FIELDS] = {"architecture", "epochs",     "batch",     "learning rate",
                                                   "optimizer",    "input size", "BatchNorm", "feature cache",
                                                   "device",       "weights",    "normalise"};
 

@@ -34,12 +34,12 @@ static const char BUILTIN_MONO[] =
     "error = bold reverse\n";
 
 static int g_unicode = 1;
-static int g_colors;          // 0, 8, 16, 256 or 16777216
-static int g_default_ok;      // the terminal's default colours (-1) may be used in pairs
+static int g_colors;       // 0, 8, 16, 256 or 16777216
+static int g_default_ok;   // the terminal's default colours (-1) may be used in pairs
 static attr_t g_attr[N_ROLES];
-static char g_name[64];       // the theme's name: where the cycle is
-static char g_shown[96];      // what style_theme_name says
-static char g_dir[PATH_MAX];  // the themes folder, "" when there is none
+static char g_name[64];        // the theme's name: where the cycle is
+static char g_shown[96];       // what style_theme_name says
+static char g_dir[PATH_MAX];   // the themes folder, "" when there is none
 
 // ---------------------------------------------------------------------------------------------
 // finding the themes
@@ -89,7 +89,8 @@ static int list_themes(char names[][64]) {
     if (d) {
         for (struct dirent *e; (e = readdir(d)) && n < MAX_THEMES;) {
             size_t len = strlen(e->d_name);
-            if (e->d_name[0] == '.' || len <= 6 || len - 6 >= 64 || strcmp(e->d_name + len - 6, ".theme") != 0) continue;
+            if (e->d_name[0] == '.' || len <= 6 || len - 6 >= 64 || strcmp(e->d_name + len - 6, ".theme") != 0)
+                continue;
             memcpy(names[n], e->d_name, len - 6);
             names[n++][len - 6] = '\0';
         }
@@ -241,9 +242,9 @@ int style_unicode(void) { return g_unicode; }
 // glyphs
 
 const char *glyph(glyph_id g) {
-    static const char *const U[N_GLYPHS] = {"\u2588", "\u2591", "\u2580", "\u2500", "\u2502", "\u250c", "\u2510",
-                                            "\u2514", "\u2518", "\u25b8", "\u25be", "\u2744", "\u25cf", "\u25d0",
-                                            "\u2717"};
+    static const char *const U[N_GLYPHS] = {"\u2588", "\u2591", "\u2580", "\u2500", "\u2502",
+                                            "\u250c", "\u2510", "\u2514", "\u2518", "\u25b8",
+                                            "\u25be", "\u2744", "\u25cf", "\u25d0", "\u2717"};
     static const char *const A[N_GLYPHS] = {"#", ".", "\"", "-", "|", "+", "+", "+", "+", ">", "v", "*", "o", "~", "x"};
     return g >= 0 && g < N_GLYPHS ? (g_unicode ? U[g] : A[g]) : "?";
 }

@@ -51,10 +51,18 @@ typedef enum {
     GL_FULL,         // a full block (bars)
     GL_SHADE,        // the empty part of a bar
     GL_UPPER_HALF,   // half-block pictures
-    GL_HLINE, GL_VLINE, GL_CORNER_TL, GL_CORNER_TR, GL_CORNER_BL, GL_CORNER_BR,
-    GL_FOLDED, GL_UNFOLDED,   // fold marks
-    GL_FROZEN, GL_TRAINABLE, GL_PARTIAL,
-    GL_BAD,          // a bad file
+    GL_HLINE,
+    GL_VLINE,
+    GL_CORNER_TL,
+    GL_CORNER_TR,
+    GL_CORNER_BL,
+    GL_CORNER_BR,
+    GL_FOLDED,
+    GL_UNFOLDED,   // fold marks
+    GL_FROZEN,
+    GL_TRAINABLE,
+    GL_PARTIAL,
+    GL_BAD,   // a bad file
     N_GLYPHS
 } glyph_id;
 

@@ -7,13 +7,13 @@
 #include "term.h"
 
 #include <curses.h>
-#include <term.h>
 #include <locale.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <term.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t g_quit;

@@ -93,9 +93,9 @@ typedef struct {
     const char *kind;
     const char *fixture;   // a file the PIL oracle made (decode/files), or NULL: made by `make`
     void (*make)(const char *path);
-    const char *name;      // its name in the dataset
-    int bad;               // 1: skipped and reported; 0: read like any image
-    const char *reason;    // part of the reason, for bad ones (NULL: any)
+    const char *name;     // its name in the dataset
+    int bad;              // 1: skipped and reported; 0: read like any image
+    const char *reason;   // part of the reason, for bad ones (NULL: any)
 } image_case;
 
 static void make_zero(const char *path) { cr_assert_eq(tu_write_file(path, "", 0), 0); }
@@ -189,8 +189,8 @@ Test(bad_inputs, training_skips_every_bad_image) {
         n_bad += IMAGES[k].bad;
     }
     tu_run_result r;
-    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--epochs", "1", "--size", "32", "--batch", "4",
-                                      NULL});
+    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--epochs", "1", "--size", "32", "--batch",
+                                      "4", NULL});
     expect_clean_failure(&r, "train");
     cr_expect_eq(r.status, 0, "%s\n%s", r.out, r.err);
     cr_expect(strstr(r.out, "Training complete") != NULL, "%s", r.out);
@@ -208,8 +208,8 @@ Test(bad_inputs, training_skips_every_bad_image) {
 typedef struct {
     const char *kind;
     void (*make)(void);
-    int can_train;          // doctor's verdict
-    const char *message;    // part of what it says
+    int can_train;         // doctor's verdict
+    const char *message;   // part of what it says
 } dataset_case;
 
 static void ds_no_valid(void) {
@@ -294,7 +294,8 @@ typedef struct {
 
 static void w_zero(const char *path) { make_zero(path); }
 static void w_f64(const char *path) {
-    write_safetensors(path, "{\"conv1.weight\":{\"dtype\":\"F64\",\"shape\":[64,3,7,7],\"data_offsets\":[0,75264]}}", 75264);
+    write_safetensors(path, "{\"conv1.weight\":{\"dtype\":\"F64\",\"shape\":[64,3,7,7],\"data_offsets\":[0,75264]}}",
+                      75264);
 }
 static void w_past_end(const char *path) {
     write_safetensors(path, "{\"fc.bias\":{\"dtype\":\"F32\",\"shape\":[1000],\"data_offsets\":[0,4000]}}", 10);
@@ -352,8 +353,8 @@ Test(bad_inputs, truncated_checkpoint_is_refused) {
     good_dataset(root);
     char *ck = strdup(at("model.safetensors"));
     tu_run_result r;
-    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--epochs", "1", "--size", "32", "--save", ck,
-                                      NULL});
+    tu_run_frost(
+        &r, (const char *[]){"train", root, "--arch", "resnet18", "--epochs", "1", "--size", "32", "--save", ck, NULL});
     cr_assert_eq(r.status, 0, "%s", r.err);
     tu_run_free(&r);
     size_t n;

@@ -8,7 +8,8 @@
 // The floor: the backbone's forward pass on random inputs and on a dataset's images
 Test(cli_bench_forward, random_inputs_and_a_dataset, .timeout = 120) {
     tu_run_result r;
-    tu_run_frost(&r, (const char *[]){"bench-forward", "resnet18", "--images", "8", "--size", "32", "--batch", "4", NULL});
+    tu_run_frost(&r,
+                 (const char *[]){"bench-forward", "resnet18", "--images", "8", "--size", "32", "--batch", "4", NULL});
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_expect(strstr(r.out, "resnet18 backbone forward: 8 images in ") != NULL, "%s", r.out);
     tu_run_free(&r);

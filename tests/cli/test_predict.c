@@ -17,11 +17,11 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "fixtures.h"
 #include "frost_torch.h"
 #include "model_print.h"
 #include "pipeline.h"
 #include "safetensors.h"
-#include "fixtures.h"
 #include "testutil.h"
 #include "weights.h"
 
@@ -134,14 +134,15 @@ static long matrix_sum(const char *out, int *rows, long *diagonal) {
 Test(cli_predict, predict_errors, .timeout = 60) {
     cr_assert_eq(tu_write_file(fx_at(dir, "img.txt"), "x", 1), 0);
     cr_assert_eq(tu_write_file(fx_at(dir, "notes.txt"), "just some text, not a checkpoint at all\n", 41), 0);
-    tu_expect_one_line_error((const char *[]){"predict", fx_at(dir, "none.safetensors"), fx_at(dir, "img.txt"), NULL}, 1,
-                     "none.safetensors");
+    tu_expect_one_line_error((const char *[]){"predict", fx_at(dir, "none.safetensors"), fx_at(dir, "img.txt"), NULL},
+                             1, "none.safetensors");
     tu_expect_one_line_error((const char *[]){"predict", fx_at(dir, "notes.txt"), fx_at(dir, "img.txt"), NULL}, 1,
-                     "not a safetensors file");
-    tu_expect_one_line_error((const char *[]){"predict", fx_at(dir, "notes.txt"), fx_at(dir, "img.txt"), "--top", "0", NULL}, 2,
-                     "--top");
+                             "not a safetensors file");
+    tu_expect_one_line_error(
+        (const char *[]){"predict", fx_at(dir, "notes.txt"), fx_at(dir, "img.txt"), "--top", "0", NULL}, 2, "--top");
     tu_expect_one_line_error((const char *[]){"predict", fx_at(dir, "notes.txt"), NULL}, 2, "which images");
-    tu_expect_one_line_error((const char *[]){"predict", fx_at(dir, "notes.txt"), "x.jpg", "--bogus", NULL}, 2, "--bogus");
+    tu_expect_one_line_error((const char *[]){"predict", fx_at(dir, "notes.txt"), "x.jpg", "--bogus", NULL}, 2,
+                             "--bogus");
 }
 
 Test(cli_predict, predict_labelled_folder, .timeout = 60) {

@@ -45,7 +45,9 @@ Test(cli_print, print_vgg16_head_is_the_seeds) {
     expect_seed_print(1, "VGG(", (const char *[]){"print", "vgg16", "--classes", "2", NULL});
 }
 
-Test(cli_print, print_resnet50_is_the_seeds) { expect_seed_print(0, "ResNet(", (const char *[]){"print", "resnet50", NULL}); }
+Test(cli_print, print_resnet50_is_the_seeds) {
+    expect_seed_print(0, "ResNet(", (const char *[]){"print", "resnet50", NULL});
+}
 
 Test(cli_print, bad_weights_files) {
     char *dir = tu_tmpdir();
@@ -70,13 +72,17 @@ Test(cli_print, bad_weights_files) {
     cr_expect_eq(r.status, 0, "the right weights load: %s", r.err);
     tu_run_free(&r);
 
-    tu_expect_one_line_error((const char *[]){"print", "resnet18", "--weights", trunc, NULL}, 1, "truncated.safetensors");
-    tu_expect_one_line_error((const char *[]){"print", "resnet18", "--weights", text, NULL}, 1, "not a safetensors file");
-    tu_expect_one_line_error((const char *[]){"print", "resnet50", "--weights", good, NULL}, 1, "does not fit resnet50");
+    tu_expect_one_line_error((const char *[]){"print", "resnet18", "--weights", trunc, NULL}, 1,
+                             "truncated.safetensors");
+    tu_expect_one_line_error((const char *[]){"print", "resnet18", "--weights", text, NULL}, 1,
+                             "not a safetensors file");
+    tu_expect_one_line_error((const char *[]){"print", "resnet50", "--weights", good, NULL}, 1,
+                             "does not fit resnet50");
     // with --classes the file's head may differ (it is left out, with a note); the rest must fit
     tu_expect_one_line_error((const char *[]){"print", "resnet34", "--classes", "2", "--weights", good, NULL}, 1,
-                          "does not fit resnet34");
-    tu_expect_one_line_error((const char *[]){"summary", "resnet18", "--weights", other, NULL}, 1, "missing.safetensors");
+                             "does not fit resnet34");
+    tu_expect_one_line_error((const char *[]){"summary", "resnet18", "--weights", other, NULL}, 1,
+                             "missing.safetensors");
     tu_rmtree(dir);
     free(dir);
 }

@@ -12,8 +12,8 @@
 
 #include "dataset.h"
 #include "events.h"
-#include "safetensors.h"
 #include "fixtures.h"
+#include "safetensors.h"
 #include "testutil.h"
 #include "trainer.h"
 #include "transfer.h"
@@ -50,11 +50,15 @@ Test(cli_train, cli_prints_the_seeds_log, .timeout = 300) {
     char json[1024];
     snprintf(json, sizeof json, "%s/events.jsonl", root);
     tu_run_result r;
-    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--epochs", "2", "--size", "32", "--batch", "4",
-                                      "--log-every", "2", "--json", json, "--device", "cpu", NULL});
+    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--epochs", "2", "--size", "32", "--batch",
+                                      "4", "--log-every", "2", "--json", json, "--device", "cpu", NULL});
     cr_assert_eq(r.status, 0, "stderr: %s", r.err);
     const char *shape[] = {"Epoch 1/2\n----------------------------------------\nTraining...\nBatch 2,Train Loss:",
-                           "\ntrain Loss:", " ACC:", "\nValiding...\nvalid Loss:", "Epoch 2/2\n", "Training complete in "};
+                           "\ntrain Loss:",
+                           " ACC:",
+                           "\nValiding...\nvalid Loss:",
+                           "Epoch 2/2\n",
+                           "Training complete in "};
     const char *at = r.out;
     for (size_t k = 0; k < sizeof shape / sizeof shape[0]; k++) {
         const char *hit = strstr(at, shape[k]);
@@ -114,8 +118,8 @@ Test(cli_train, ctrl_c_stops_saves_and_resume_continues, .timeout = 300) {
 
     // a finished epoch, saved, then resumed for a second one
     tu_run_result r;
-    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--size", "32", "--batch", "8", "--epochs", "1",
-                                      "--device", "cpu", "--save", ckpt, NULL});
+    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--size", "32", "--batch", "8", "--epochs",
+                                      "1", "--device", "cpu", "--save", ckpt, NULL});
     cr_assert_eq(r.status, 0, "%s", r.err);
     tu_run_free(&r);
     tu_run_frost(&r, (const char *[]){"train", root, "--size", "32", "--batch", "8", "--epochs", "2", "--device", "cpu",
@@ -138,8 +142,8 @@ Test(cli_train, profile_parts_add_up, .timeout = 300) {
     cr_assert_not_null(p, "%s", r.out);
     double wall = 0, sum = 0, backbone = -1;
     cr_assert_eq(sscanf(p, "profile: where the %lf s", &wall), 1);
-    const char *parts[] = {"waiting for batches", "backbone (cache fill)", "forward ", "backward", "optimizer",
-                           "copies (feature cache)", "events (UI, log)", "model build, other"};
+    const char *parts[] = {"waiting for batches", "backbone (cache fill)",  "forward ",         "backward",
+                           "optimizer",           "copies (feature cache)", "events (UI, log)", "model build, other"};
     for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
         const char *q = strstr(p, parts[k]);
         cr_assert_not_null(q, "profile line '%s' missing:\n%s", parts[k], p);

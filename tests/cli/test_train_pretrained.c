@@ -1,7 +1,7 @@
 // test_train_pretrained.c — `frost train --pretrained`: the architecture's ImageNet weights from the
 // cache, ImageNet's normalisation unless --norm says otherwise, and one line when they cannot be had.
-#include <criterion/criterion.h>
 #include <arpa/inet.h>
+#include <criterion/criterion.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "fetch.h"
-#include "frost_torch.h"
 #include "fixtures.h"
+#include "frost_torch.h"
 #include "testutil.h"
 #include "weights.h"
 #include "weights_table.h"
@@ -71,8 +71,8 @@ Test(cli_train_pretrained, cli_train_pretrained_uses_the_cache_and_imagenet_norm
     setenv("FROST_WEIGHTS_MIRROR", "http://127.0.0.1:1", 1);   // a download would fail
 
     tu_run_result r;
-    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--pretrained", "--epochs", "1", "--size", "32",
-                                      "--batch", "4", "--device", "cpu", NULL});
+    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--pretrained", "--epochs", "1", "--size",
+                                      "32", "--batch", "4", "--device", "cpu", NULL});
     cr_expect_eq(r.status, 0, "stderr: %s", r.err);
     char want[4200];
     snprintf(want, sizeof want, "pretrained weights: torchvision IMAGENET1K_V1 (%s)\n", path);
@@ -81,16 +81,18 @@ Test(cli_train_pretrained, cli_train_pretrained_uses_the_cache_and_imagenet_norm
     cr_expect(strstr(r.out, "Training complete"), "%s", r.out);
     tu_run_free(&r);
 
-    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--pretrained", "--norm", "seed", "--epochs", "1",
-                                      "--size", "32", "--batch", "4", "--device", "cpu", NULL});
+    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--pretrained", "--norm", "seed", "--epochs",
+                                      "1", "--size", "32", "--batch", "4", "--device", "cpu", NULL});
     cr_expect_eq(r.status, 0, "stderr: %s", r.err);
-    cr_expect(strstr(r.out, "normalisation: mean 0.500,0.500,0.500 std 0.500,0.500,0.500 (as --norm says)"), "%s", r.out);
+    cr_expect(strstr(r.out, "normalisation: mean 0.500,0.500,0.500 std 0.500,0.500,0.500 (as --norm says)"), "%s",
+              r.out);
     tu_run_free(&r);
 
     // not cached and no network: one line, before any training
     tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet34", "--pretrained", "--size", "32", NULL});
     cr_expect_eq(r.status, 1);
-    cr_expect(strstr(r.err, "--pretrained: cannot reach 127.0.0.1:1") && strstr(r.err, "resnet34-b627a593.pth"), "%s", r.err);
+    cr_expect(strstr(r.err, "--pretrained: cannot reach 127.0.0.1:1") && strstr(r.err, "resnet34-b627a593.pth"), "%s",
+              r.err);
     cr_expect_eq(tu_count_lines(r.err), 1, "%s", r.err);
     cr_expect(!strstr(r.out, "Epoch"), "%s", r.out);
     tu_run_free(&r);

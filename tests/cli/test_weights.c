@@ -1,7 +1,7 @@
 // test_weights.c — `frost weights list|fetch|path`: the table, the caches, downloads from a server the
 // test runs on 127.0.0.1 (support/http_server.c) with their progress, and one-line refusals.
-#include <criterion/criterion.h>
 #include <arpa/inet.h>
+#include <criterion/criterion.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include "fetch.h"
-#include "http_server.h"
-#include "frost_torch.h"
 #include "fixtures.h"
+#include "frost_torch.h"
+#include "http_server.h"
 #include "testutil.h"
 #include "weights.h"
 #include "weights_table.h"
@@ -105,7 +105,8 @@ Test(cli_weights, cli_path_prints_the_file_or_how_to_get_it) {
     tu_run_free(&r);
     tu_run_frost(&r, (const char *[]){"weights", "path", "resnet50", "--source", "torchvision-v2", NULL});
     cr_expect_eq(r.status, 1);
-    cr_expect(strstr(r.err, "frost weights fetch resnet50 --source torchvision-v2") && strstr(r.err, "resnet50-11ad3fa6.pth"),
+    cr_expect(strstr(r.err, "frost weights fetch resnet50 --source torchvision-v2") &&
+                  strstr(r.err, "resnet50-11ad3fa6.pth"),
               "%s", r.err);
     cr_expect_eq(tu_count_lines(r.err), 1, "%s", r.err);
     tu_run_free(&r);
@@ -126,7 +127,9 @@ Test(cli_weights, cli_fetch_downloads_shows_progress_and_then_finds_it) {
     char hex[65];
     sha256_hex(data, N_BYTES, hex);
     server s = {.nfiles = 1,
-                .files = {{.path = "/timm/vgg11.tv_in1k/resolve/main/model.safetensors", .data = data, .len = N_BYTES,
+                .files = {{.path = "/timm/vgg11.tv_in1k/resolve/main/model.safetensors",
+                           .data = data,
+                           .len = N_BYTES,
                            .linked_etag = hex}}};
     server_start(&s);
     tu_run_result r;

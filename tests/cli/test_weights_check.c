@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "frost_torch.h"
 #include "safetensors.h"
-#include "fixtures.h"
 #include "testutil.h"
 #include "weights.h"
 

@@ -3,7 +3,6 @@
 // logits, optimizer state by parameter name, saves killed mid-write, one-line refusals. `frost
 // predict` on them: tests/cli/test_predict.c.
 #include <criterion/criterion.h>
-#include <sys/resource.h>
 #include <dirent.h>
 #include <jansson.h>
 #include <math.h>
@@ -12,17 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "fixtures.h"
 #include "frost_torch.h"
 #include "model_print.h"
 #include "pipeline.h"
 #include "safetensors.h"
-#include "fixtures.h"
 #include "testutil.h"
 #include "weights.h"
 
@@ -145,7 +145,8 @@ static void rewrite_meta(const char *src, const char *dst, const char *key, cons
     char err[512];
     cr_assert_eq(safet_open(&f, src, err, sizeof err), 0, "%s", err);
     safet_entry *e = calloc(f.n_tensors, sizeof *e);
-    for (size_t i = 0; i < f.n_tensors; i++) e[i] = (safet_entry){f.tensors[i].name, f.tensors[i].dtype, f.tensors[i].ndim, f.tensors[i].shape};
+    for (size_t i = 0; i < f.n_tensors; i++)
+        e[i] = (safet_entry){f.tensors[i].name, f.tensors[i].dtype, f.tensors[i].ndim, f.tensors[i].shape};
     const char **keys = calloc(f.n_meta + 1, sizeof *keys), **values = calloc(f.n_meta + 1, sizeof *values);
     size_t n = 0;
     int replaced = 0;
@@ -383,8 +384,8 @@ Test(checkpoint, pytorch_loads_strict_same_logits, .timeout = 120) {
         snprintf(name, sizeof name, "%s.safetensors", archs[a]);
         save_ok(fx_at(dir, name), m, NULL, &meta);
         size_t used = strlen(cmd);
-        snprintf(cmd + used, sizeof cmd - used, " %s %s %s %s/%s.out", archs[a], fx_at(dir, name), fx_at(dir, "x.bin"), dir,
-                 archs[a]);
+        snprintf(cmd + used, sizeof cmd - used, " %s %s %s %s/%s.out", archs[a], fx_at(dir, name), fx_at(dir, "x.bin"),
+                 dir, archs[a]);
     }
     snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " 2>%s", fx_at(dir, "py.err"));
     int rc = system(cmd);
@@ -591,8 +592,10 @@ static int wait_for(const long *counter, long target) {
     struct timespec t0, nap = {0, 500000};
     clock_gettime(CLOCK_MONOTONIC, &t0);
     while (__atomic_load_n(counter, __ATOMIC_SEQ_CST) < target)
-        if (elapsed_us(&t0) > 30000000L) return -1;
-        else nanosleep(&nap, NULL);
+        if (elapsed_us(&t0) > 30000000L)
+            return -1;
+        else
+            nanosleep(&nap, NULL);
     return 0;
 }
 
@@ -754,9 +757,12 @@ Test(checkpoint, load_errors_are_one_line) {
     safet_file f;
     cr_assert_eq(safet_open(&f, good, err, sizeof err), 0);
     safet_entry *e = calloc(f.n_tensors, sizeof *e);
-    for (size_t i = 0; i < f.n_tensors; i++) e[i] = (safet_entry){f.tensors[i].name, f.tensors[i].dtype, f.tensors[i].ndim, f.tensors[i].shape};
+    for (size_t i = 0; i < f.n_tensors; i++)
+        e[i] = (safet_entry){f.tensors[i].name, f.tensors[i].dtype, f.tensors[i].ndim, f.tensors[i].shape};
     copy_fill cf = {&f};
-    cr_assert_eq(safet_write(fx_at(dir, "plain.safetensors"), e, f.n_tensors, NULL, NULL, 0, fill_copy, &cf, err, sizeof err), 0);
+    cr_assert_eq(
+        safet_write(fx_at(dir, "plain.safetensors"), e, f.n_tensors, NULL, NULL, 0, fill_copy, &cf, err, sizeof err),
+        0);
     free(e);
     safet_close(&f);
     expect_weights_error(fx_at(dir, "plain.safetensors"), "not a frost checkpoint", "");
@@ -769,7 +775,8 @@ Test(checkpoint, load_errors_are_one_line) {
     meta_for(&meta, names5, 5);
     save_ok(fx_at(dir, "five.safetensors"), five, NULL, &meta);
     rewrite_meta(fx_at(dir, "five.safetensors"), fx_at(dir, "h.safetensors"), "frost.classes", "3");
-    rewrite_meta(fx_at(dir, "h.safetensors"), fx_at(dir, "h.safetensors"), "frost.class_names", "[\"a\", \"b\", \"c\"]");
+    rewrite_meta(fx_at(dir, "h.safetensors"), fx_at(dir, "h.safetensors"), "frost.class_names",
+                 "[\"a\", \"b\", \"c\"]");
     expect_load_error(fx_at(dir, "h.safetensors"), "fc.bias", "5 outputs");
     rewrite_meta(good, fx_at(dir, "arch.safetensors"), "frost.arch", "resnet19");
     expect_load_error(fx_at(dir, "arch.safetensors"), "unknown architecture 'resnet19'", "resnet18");

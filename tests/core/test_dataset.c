@@ -47,10 +47,11 @@ static dataset scan_ok(const char *sub) {
 // ---------------------------------------------------------------------------------------------
 
 Test(dataset, order_is_torchvisions) {
-    const char *files[] = {"train/zebra/b.jpg", "train/zebra/A.JPG", "train/zebra/a b/1.png", "train/zebra/a/x/2.jpeg",
-                           "train/zebra/a/1.jpg", "train/zebra/a0/3.Png", "train/zebra/notes.txt", "train/apple/z.webp",
-                           "train/apple/y.bmp", "train/apple/x.tiff", "train/apple/sub/w.ppm", "train/Mango/m.pgm",
-                           "train/apple/readme", "valid/zebra/v.jpg"};
+    const char *files[] = {"train/zebra/b.jpg",      "train/zebra/A.JPG",     "train/zebra/a b/1.png",
+                           "train/zebra/a/x/2.jpeg", "train/zebra/a/1.jpg",   "train/zebra/a0/3.Png",
+                           "train/zebra/notes.txt",  "train/apple/z.webp",    "train/apple/y.bmp",
+                           "train/apple/x.tiff",     "train/apple/sub/w.ppm", "train/Mango/m.pgm",
+                           "train/apple/readme",     "valid/zebra/v.jpg"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) make(files[i]);
 
     // torchvision itself, as the oracle: ImageFolder lists (path, label) without opening the files
@@ -71,7 +72,8 @@ Test(dataset, order_is_torchvisions) {
     char mine[8192] = "";
     size_t used = 0;
     for (size_t i = 0; i < d.train.n_items; i++)
-        used += (size_t)snprintf(mine + used, sizeof mine - used, "%s\t%d\n", d.train.items[i].path, d.train.items[i].label);
+        used += (size_t)snprintf(mine + used, sizeof mine - used, "%s\t%d\n", d.train.items[i].path,
+                                 d.train.items[i].label);
     cr_expect_str_eq(mine, want);
     cr_expect_eq(d.n_classes, 3);
     cr_expect_str_eq(d.classes[0], "Mango", "sorted by code point: upper case first");

@@ -11,9 +11,9 @@
 
 #include "dataset.h"
 #include "doctor.h"
+#include "fixtures.h"
 #include "loader.h"
 #include "pipeline.h"
-#include "fixtures.h"
 #include "testutil.h"
 
 static char *root;

@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 #include "fetch.h"
-#include "http_server.h"
-#include "frost_torch.h"
 #include "fixtures.h"
+#include "frost_torch.h"
+#include "http_server.h"
 #include "testutil.h"
 #include "weights.h"
 #include "weights_table.h"
@@ -113,7 +113,9 @@ Test(fetch, mirror_replaces_scheme_and_host) {
     setenv("FROST_WEIGHTS_MIRROR", "http://10.1.2.3:8080/pub/", 1);
     cr_assert_eq(fetch_mirror_url("https://download.pytorch.org/models/vgg16-397923af.pth", out, sizeof out), 0);
     cr_expect_str_eq(out, "http://10.1.2.3:8080/pub/models/vgg16-397923af.pth");
-    cr_assert_eq(fetch_mirror_url("https://huggingface.co/timm/vgg16.tv_in1k/resolve/main/model.safetensors", out, sizeof out), 0);
+    cr_assert_eq(
+        fetch_mirror_url("https://huggingface.co/timm/vgg16.tv_in1k/resolve/main/model.safetensors", out, sizeof out),
+        0);
     cr_expect_str_eq(out, "http://10.1.2.3:8080/pub/timm/vgg16.tv_in1k/resolve/main/model.safetensors");
     cr_expect_eq(fetch_mirror_url("https://download.pytorch.org/models/vgg16-397923af.pth", out, 10), -1);
 }
@@ -180,8 +182,11 @@ Test(fetch, good_download_lands_in_the_cache) {
     server s = {.nfiles = 1, .files = {{.path = "/models/good.pth", .data = data, .len = N_BYTES}}};
     server_start(&s);
     progress_log pl = {0};
-    fetch_request r = {.url = "https://download.pytorch.org/models/good.pth", .file = "good.pth", .sha256 = hex,
-                       .progress = on_progress, .user = &pl};
+    fetch_request r = {.url = "https://download.pytorch.org/models/good.pth",
+                       .file = "good.pth",
+                       .sha256 = hex,
+                       .progress = on_progress,
+                       .user = &pl};
     fetch_result res;
     char err[1024] = "", want[4096], part[4200];
     int rc = fetch_download(&r, &res, err, sizeof err);
@@ -232,8 +237,11 @@ Test(fetch, partial_file_is_resumed_with_a_range_request) {
     server s = {.nfiles = 1, .files = {{.path = "/models/r.pth", .data = data, .len = N_BYTES}}};
     server_start(&s);
     progress_log pl = {0};
-    fetch_request r = {.url = "https://download.pytorch.org/models/r.pth", .file = "r.pth", .sha256 = hex,
-                       .progress = on_progress, .user = &pl};
+    fetch_request r = {.url = "https://download.pytorch.org/models/r.pth",
+                       .file = "r.pth",
+                       .sha256 = hex,
+                       .progress = on_progress,
+                       .user = &pl};
     fetch_result res;
     char err[1024] = "";
     int rc = fetch_download(&r, &res, err, sizeof err);
@@ -316,7 +324,8 @@ Test(fetch, sha256_mismatch_leaves_no_file) {
 Test(fetch, missing_file_says_404) {
     server s = {.nfiles = 0};
     server_start(&s);
-    fetch_request r = {.url = "https://download.pytorch.org/models/nope.pth", .file = "nope.pth", .sha256_prefix = "00"};
+    fetch_request r = {
+        .url = "https://download.pytorch.org/models/nope.pth", .file = "nope.pth", .sha256_prefix = "00"};
     fetch_result res;
     char err[1024] = "", final[4096], part[4200];
     int rc = fetch_download(&r, &res, err, sizeof err);
@@ -367,8 +376,11 @@ Test(fetch, cancel_keeps_the_part) {
     server_start(&s);
     atomic_int cancel = 0;
     progress_log pl = {.cancel_at_first = &cancel};
-    fetch_request r = {.url = "https://download.pytorch.org/models/c.pth", .file = "c.pth", .progress = on_progress,
-                       .user = &pl, .cancel = &cancel};
+    fetch_request r = {.url = "https://download.pytorch.org/models/c.pth",
+                       .file = "c.pth",
+                       .progress = on_progress,
+                       .user = &pl,
+                       .cancel = &cancel};
     fetch_result res;
     char err[1024] = "", final[4096], part[4200];
     int rc = fetch_download(&r, &res, err, sizeof err);
@@ -440,7 +452,8 @@ Test(fetch, no_server_says_cannot_reach_and_how_to_copy_by_hand) {
     cr_assert_eq(rc, -1);
     snprintf(want, sizeof want, "cannot reach 127.0.0.1:%d: ", ntohs(a.sin_port));
     cr_expect(strncmp(err, want, strlen(want)) == 0, "%s", err);
-    cr_expect(strstr(err, "copy resnet18-f37072fd.pth into ") && strstr(err, cache) && strstr(err, "by hand"), "%s", err);
+    cr_expect(strstr(err, "copy resnet18-f37072fd.pth into ") && strstr(err, cache) && strstr(err, "by hand"), "%s",
+              err);
     cr_expect(strchr(err, '\n') == NULL, "one line");
     snprintf(part, sizeof part, "%s/resnet18-f37072fd.pth.part", cache);
     cr_expect(!exists(part), "no empty .part left behind");
@@ -496,9 +509,13 @@ Test(fetch, hub_digest_header_verifies_timm_files) {
     memcpy(bad, hex, 65);
     bad[0] = bad[0] == '0' ? '1' : '0';
     server s = {.nfiles = 2,
-                .files = {{.path = "/timm/resnet18.tv_in1k/resolve/main/model.safetensors", .data = data, .len = N_BYTES,
+                .files = {{.path = "/timm/resnet18.tv_in1k/resolve/main/model.safetensors",
+                           .data = data,
+                           .len = N_BYTES,
                            .linked_etag = hex},
-                          {.path = "/timm/resnet34.tv_in1k/resolve/main/model.safetensors", .data = data, .len = N_BYTES,
+                          {.path = "/timm/resnet34.tv_in1k/resolve/main/model.safetensors",
+                           .data = data,
+                           .len = N_BYTES,
                            .linked_etag = bad}}};
     server_start(&s);
     fetch_result res;

@@ -53,9 +53,9 @@ static char *python_walk(const char *root) {
 Test(folder_walk, the_order_and_extensions_of_torchvision) {
     // folder names whose path order is not depth-first ("a b" < "a/x" < "a0"), names in both cases,
     // every extension, files that are not images
-    const char *files[] = {"cls/z.jpg",     "cls/B.JPG",       "cls/a b/1.jpeg", "cls/a/x/2.png", "cls/a0/3.ppm",
-                           "cls/a/4.bmp",   "cls/a/5.PGM",     "cls/a/6.tif",    "cls/a/7.TIFF",  "cls/a/8.webp",
-                           "cls/notes.txt", "cls/a/read.me",   "cls/a/x/y/9.jpg"};
+    const char *files[] = {"cls/z.jpg",     "cls/B.JPG",     "cls/a b/1.jpeg", "cls/a/x/2.png", "cls/a0/3.ppm",
+                           "cls/a/4.bmp",   "cls/a/5.PGM",   "cls/a/6.tif",    "cls/a/7.TIFF",  "cls/a/8.webp",
+                           "cls/notes.txt", "cls/a/read.me", "cls/a/x/y/9.jpg"};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) touch(files[i]);
     const char *root = fx_at(dir, "cls");
     char *want = python_walk(root);
@@ -77,7 +77,7 @@ Test(folder_walk, the_order_and_extensions_of_torchvision) {
 
 Test(folder_walk, dot_names_loops_and_broken_links_on_purpose) {
     touch("cls/a.jpg");
-    touch("cls/.hidden.jpg");        // macOS "._x.jpg" files and the like: never images
+    touch("cls/.hidden.jpg");   // macOS "._x.jpg" files and the like: never images
     touch("cls/.ipynb_checkpoints/b.jpg");
     cr_assert_eq(symlink(fx_at(dir, "cls"), fx_at(dir, "cls/loop")), 0);   // a folder that contains itself
     cr_assert_eq(symlink("/nonexistent/frost.jpg", fx_at(dir, "cls/gone.jpg")), 0);
@@ -101,7 +101,8 @@ Test(folder_walk, dot_names_loops_and_broken_links_on_purpose) {
 }
 
 Test(folder_walk, paths_join_and_split) {
-    const char *cases[][3] = {{"a", "b", "a/b"}, {"a/", "b", "a/b"}, {"a//", "b", "a/b"}, {"/", "b", "/b"}, {"", "b", "b"}};
+    const char *cases[][3] = {
+        {"a", "b", "a/b"}, {"a/", "b", "a/b"}, {"a//", "b", "a/b"}, {"/", "b", "/b"}, {"", "b", "b"}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char *p = path_join(cases[i][0], cases[i][1]);
         cr_expect_str_eq(p, cases[i][2], "'%s' + '%s'", cases[i][0], cases[i][1]);

@@ -53,7 +53,7 @@ static const char *tmp_path(const char *name) {
 
 typedef struct {
     char name[128], format[16], mode[16], result[512];
-    int width, height;  // -1 when Pillow could not even open the file
+    int width, height;   // -1 when Pillow could not even open the file
 } fixture;
 
 // Reads a manifest (name, format, mode, width, height, result per line). NULL when absent.
@@ -132,8 +132,8 @@ static int check_against_pil(image_decoder *dec, image_rgb8 *img, const fixture 
             if (!same && n == len) {
                 size_t i = 0;
                 while (img->rgb[i] == want[i]) i++;
-                cr_expect(same, "%s: RGB differs from Pillow's at byte %zu (pixel %zu, %d vs %d)", r->name, i,
-                          i / 3, img->rgb[i], want[i]);
+                cr_expect(same, "%s: RGB differs from Pillow's at byte %zu (pixel %zu, %d vs %d)", r->name, i, i / 3,
+                          img->rgb[i], want[i]);
             } else {
                 cr_expect(same, "%s: RGB size %zu, Pillow's %zu", r->name, n, len);
             }
@@ -146,7 +146,7 @@ static int check_against_pil(image_decoder *dec, image_rgb8 *img, const fixture 
         cr_expect(err[0] && !strchr(err, '\n'), "%s: want a one-line error, got '%s'", r->name, err);
         bad += rc != -1;
     }
-    if (r->width >= 0) {  // Image.open worked: the header facts must agree, whatever the decode did
+    if (r->width >= 0) {   // Image.open worked: the header facts must agree, whatever the decode did
         cr_expect_str_eq(info.format, r->format, "%s: format", r->name);
         cr_expect_str_eq(info.mode, r->mode, "%s: mode %s, Pillow %s", r->name, info.mode, r->mode);
         cr_expect(info.width == r->width && info.height == r->height, "%s: info %dx%d, Pillow %dx%d", r->name,
@@ -408,7 +408,7 @@ Test(decode, truncated_jpeg) {
     size_t len = 0;
     uint8_t *jpg = make_jpeg(320, 240, &len);
     expect_refused(write_tmp("half.jpg", jpg, len / 2), NULL, "truncated");
-    expect_refused(write_tmp("no_eoi.jpg", jpg, len - 2), NULL, "truncated");  // Pillow refuses this too
+    expect_refused(write_tmp("no_eoi.jpg", jpg, len - 2), NULL, "truncated");   // Pillow refuses this too
     expect_refused(write_tmp("header_only.jpg", jpg, 200), NULL, "truncated");
     free(jpg);
 }
@@ -427,7 +427,7 @@ Test(decode, corrupt_jpeg) {
     size_t dht = 0;
     while (dht + 1 < len && !(bad[dht] == 0xFF && bad[dht + 1] == 0xC4)) dht++;
     cr_assert_lt(dht + 40, len, "no DHT in the JPEG");
-    memset(bad + dht + 5, 0xFF, 16);  // 16 code counts of 255: more codes than any table can hold
+    memset(bad + dht + 5, 0xFF, 16);   // 16 code counts of 255: more codes than any table can hold
     expect_refused(write_tmp("bad_dht.jpg", bad, len), NULL, "corrupt");
     free(bad);
     free(jpg);
@@ -449,7 +449,7 @@ Test(decode, png_bad_crc) {
     cr_assert_eq(image_decode(png, len, NULL, &img, NULL, err, sizeof err), 0, "the good PNG: %s", err);
     cr_expect(img.width == 2 && img.height == 2 && memcmp(img.rgb, "\xff\0\0\0\xff\0\0\0\xff\x0a\x14\x1e", 12) == 0);
     image_free(&img);
-    png[29] ^= 0x40;  // IHDR's CRC
+    png[29] ^= 0x40;   // IHDR's CRC
     expect_refused(write_tmp("bad_crc.png", png, len), NULL, "CRC");
     free(png);
 }
@@ -460,8 +460,8 @@ Test(decode, jpeg_header_60000x60000_refused_fast) {
     size_t sof = 0;
     while (sof + 9 < len && !(jpg[sof] == 0xFF && jpg[sof + 1] == 0xC0)) sof++;
     cr_assert_lt(sof + 9, len, "no SOF0");
-    jpg[sof + 5] = 60000 >> 8, jpg[sof + 6] = 60000 & 0xFF;  // height
-    jpg[sof + 7] = 60000 >> 8, jpg[sof + 8] = 60000 & 0xFF;  // width
+    jpg[sof + 5] = 60000 >> 8, jpg[sof + 6] = 60000 & 0xFF;   // height
+    jpg[sof + 7] = 60000 >> 8, jpg[sof + 8] = 60000 & 0xFF;   // width
     const char *path = write_tmp("huge.jpg", jpg, len);
     double dt = expect_refused(path, NULL, "pixel limit");
     cr_expect_lt(dt, 0.5, "took %.3f s: the limit must be checked from the header", dt);
@@ -558,8 +558,8 @@ Test(decode, other_formats_are_unsupported) {
         image_info info;
         char err[256];
         cr_expect_eq(image_probe((const uint8_t *)cases[i].magic, cases[i].len, &info, err, sizeof err), -1);
-        cr_expect(contains_nocase(cases[i].word, info.format) && info.format[0], "%s: probe format '%s'",
-                  cases[i].name, info.format);
+        cr_expect(contains_nocase(cases[i].word, info.format) && info.format[0], "%s: probe format '%s'", cases[i].name,
+                  info.format);
     }
 }
 
@@ -612,9 +612,9 @@ Test(decode, dct_scaling_picks_the_smallest_scale_keeping_the_short_side) {
     size_t len = 0;
     uint8_t *jpg = make_jpeg(1000, 800, &len);
     int w, h;
-    decode_dims(jpg, len, 224, 0, &w, &h);  // 1/4 would give a short side of 200 < 224
+    decode_dims(jpg, len, 224, 0, &w, &h);   // 1/4 would give a short side of 200 < 224
     cr_expect(w == 500 && h == 400, "224: %dx%d, want 500x400", w, h);
-    decode_dims(jpg, len, 450, 0, &w, &h);  // 800 < 2*450: no scaling
+    decode_dims(jpg, len, 450, 0, &w, &h);   // 800 < 2*450: no scaling
     cr_expect(w == 1000 && h == 800, "450: %dx%d, want 1000x800", w, h);
     decode_dims(jpg, len, 200, 1, &w, &h);
     cr_expect(w == 250 && h == 200, "200: %dx%d, want 250x200", w, h);
@@ -623,7 +623,7 @@ Test(decode, dct_scaling_picks_the_smallest_scale_keeping_the_short_side) {
     decode_dims(jpg, len, 0, 1, &w, &h);
     cr_expect(w == 1000 && h == 800, "0: %dx%d", w, h);
     free(jpg);
-    jpg = make_jpeg(1001, 801, &len);  // odd sizes round up, as TurboJPEG's TJSCALED does
+    jpg = make_jpeg(1001, 801, &len);   // odd sizes round up, as TurboJPEG's TJSCALED does
     decode_dims(jpg, len, 224, 0, &w, &h);
     cr_expect(w == 501 && h == 401, "1001x801: %dx%d, want 501x401", w, h);
     free(jpg);
@@ -686,7 +686,7 @@ Test(decode, decoder_reuses_its_buffers) {
     cr_expect_eq(image_decoder_decode(dec, big, big_len / 2, NULL, &img, NULL, err, sizeof err), -1);
     cr_expect(img.rgb == buf && img.width == 0 && img.height == 0);
     image_free(&img);
-    image_free(&img);  // idempotent
+    image_free(&img);   // idempotent
     image_rgb8 zero = {0};
     image_free(&zero);
     image_free(NULL);
@@ -700,9 +700,9 @@ Test(decode, decoder_reuses_its_buffers) {
 typedef struct {
     fixture *rows;
     size_t n;
-    const char *dir;  // $FROST_ORACLE/decode, found before the threads start (tu_oracle is not thread-safe)
+    const char *dir;   // $FROST_ORACLE/decode, found before the threads start (tu_oracle is not thread-safe)
     int failures;
-    char first[512];  // the first fixture that went wrong, and how
+    char first[512];   // the first fixture that went wrong, and how
 } thread_job;
 
 static void *decode_all(void *arg) {
@@ -719,8 +719,7 @@ static void *decode_all(void *arg) {
             size_t len = 0;
             char *exp = rc == 0 ? tu_read_file(want, &len) : NULL;
             if ((rc == 0) != (strcmp(r->result, "ok") == 0) ||
-                (rc == 0 && (!exp || len != (size_t)img.width * img.height * 3 || memcmp(exp, img.rgb, len) != 0)))
-            {
+                (rc == 0 && (!exp || len != (size_t)img.width * img.height * 3 || memcmp(exp, img.rgb, len) != 0))) {
                 if (!j->failures) snprintf(j->first, sizeof j->first, "%s (%s)", r->name, rc ? err : "pixels differ");
                 j->failures++;
             }

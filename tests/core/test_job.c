@@ -9,8 +9,8 @@
 
 typedef struct {
     job base;
-    atomic_int go;      // the owner lets the work finish
-    int result;         // written by the work, read by the owner once done
+    atomic_int go;   // the owner lets the work finish
+    int result;      // written by the work, read by the owner once done
     int saw_cancel;
 } slow;
 

@@ -154,7 +154,8 @@ Test(loader, bad_files_are_skipped_and_replaced) {
     size_t nb;
     cr_assert_eq(run_epoch(l, 0, seq, 64, sizes, &nb), 59);
     cr_expect_eq(nb, 4);
-    cr_expect(sizes[0] == 16 && sizes[1] == 16 && sizes[2] == 16 && sizes[3] == 11, "full batches, filled from the next file");
+    cr_expect(sizes[0] == 16 && sizes[1] == 16 && sizes[2] == 16 && sizes[3] == 11,
+              "full batches, filled from the next file");
     cr_expect_eq(seq[0], 1);
     cr_expect_eq(seq[4], 6, "item 5 skipped");
     cr_expect_eq(loader_skipped(l), 5);
@@ -210,18 +211,17 @@ Test(loader, stop_at_any_moment, .timeout = 30) {
             cr_assert_eq(loader_next(l, &b, err, sizeof err), 1);
             loader_stop(l);
             break;
-        case 2: { // from another thread while this one waits for batches it never gives back
+        case 2: {   // from another thread while this one waits for batches it never gives back
             pthread_t t;
             pthread_create(&t, NULL, stop_later, l);
             int rc;
-            while ((rc = loader_next(l, &b, err, sizeof err)) == 1) {
-            }
+            while ((rc = loader_next(l, &b, err, sizeof err)) == 1) {}
             cr_expect_eq(rc, -1);
             cr_expect_str_eq(err, "stopped");
             pthread_join(t, NULL);
             break;
         }
-        default:  // twice in a row
+        default:   // twice in a row
             loader_stop(l);
             loader_stop(l);
         }

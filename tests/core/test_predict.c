@@ -143,7 +143,8 @@ Test(predict, run_matches_the_models_logits) {
         double want[3];
         predict_softmax(logits, 3, want);
         for (int k = 0; k < 3; k++)
-            cr_expect(fabs(c.probs[i][k] - want[k]) < 1e-5, "image %d class %d: %g vs %g", i, k, c.probs[i][k], want[k]);
+            cr_expect(fabs(c.probs[i][k] - want[k]) < 1e-5, "image %d class %d: %g vs %g", i, k, c.probs[i][k],
+                      want[k]);
     }
     src.worker_free(w);
     badfiles_free(&bad);

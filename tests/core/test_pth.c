@@ -122,7 +122,10 @@ Test(pth, pickle_refuses_forbidden_globals_by_name) {
         // protocol 2: GLOBAL 'os system', 'true', TUPLE1, REDUCE
         {BYTES("\x80\x02\x63os\nsystem\nq\x00X\x04\x00\x00\x00trueq\x01\x85q\x02Rq\x03."), "os.system"},
         // protocol 4: STACK_GLOBAL builtins.eval
-        {BYTES("\x80\x04\x8c\x08" "builtins\x8c\x04" "eval\x93\x8c\x01x\x85R."), "builtins.eval"},
+        {BYTES("\x80\x04\x8c\x08"
+               "builtins\x8c\x04"
+               "eval\x93\x8c\x01x\x85R."),
+         "builtins.eval"},
         // a global on its own, never called, is refused as well
         {BYTES("\x80\x02\x63subprocess\nPopen\n."), "subprocess.Popen"},
     };
@@ -178,8 +181,10 @@ Test(pth, pickle_values_memo_and_ints) {
 Test(pth, pickle_first_rebuild_tensor_and_storage_ids) {
     // {'w': _rebuild_tensor(<storage '0', FloatStorage, 6 elements, legacy 6-tuple id>, 1, (2, 2), (1, 2))}
     static const char P[] = "\x80\x02}(X\x01\x00\x00\x00w\x63torch._utils\n_rebuild_tensor\n"
-                            "((X\x07\x00\x00\x00storage\x63torch\nFloatStorage\nX\x01\x00\x00\x00" "0"
-                            "X\x03\x00\x00\x00" "cpuK\x06NtQK\x01K\x02K\x02\x86K\x01K\x02\x86tRu.";
+                            "((X\x07\x00\x00\x00storage\x63torch\nFloatStorage\nX\x01\x00\x00\x00"
+                            "0"
+                            "X\x03\x00\x00\x00"
+                            "cpuK\x06NtQK\x01K\x02K\x02\x86K\x01K\x02\x86tRu.";
     pk_arena a = {0};
     pk_obj *o;
     char err[256] = "";
@@ -206,7 +211,9 @@ Test(pth, pickle_malformed_inputs_are_errors) {
         {BYTES("\x80\x02q\x09."), "out of order"},
         {BYTES("\x80\x02s."), "underflow"},
         {BYTES("\x80\x02(K\x01K\x02."), "STOP with"},
-        {BYTES("\x80\x02\x63" "collections\nOrderedDict\nK\x01\x85R."), "OrderedDict with arguments"},
+        {BYTES("\x80\x02\x63"
+               "collections\nOrderedDict\nK\x01\x85R."),
+         "OrderedDict with arguments"},
         {BYTES("\x80\x02\x63torch\nFloatStorage\n)R."), "refuses to call torch.FloatStorage"},
         {BYTES("\x80\x02\x52."), "underflow"},
         {BYTES("\x80\x09."), "protocol 9"},
@@ -243,9 +250,7 @@ static void every_prefix_fails(const char *rel) {
 }
 
 Test(pth, every_truncation_of_the_zip_is_an_error, .timeout = 120) { every_prefix_fails("wf/tiny.pth"); }
-Test(pth, every_truncation_of_the_legacy_file_is_an_error, .timeout = 120) {
-    every_prefix_fails("wf/tiny_legacy.pth");
-}
+Test(pth, every_truncation_of_the_legacy_file_is_an_error, .timeout = 120) { every_prefix_fails("wf/tiny_legacy.pth"); }
 
 // Flips `flips` random bits (1 to 4 per try) `tries` times; every open either fails with a message
 // or hands out tensors whose sizes agree with their shapes.
@@ -269,7 +274,8 @@ static void bit_flips(const char *rel, uint64_t seed, int tries) {
         }
         for (size_t i = 0; i < f.n_tensors; i++) {
             int64_t numel = safet_numel(&f.tensors[i]);
-            cr_expect_eq((size_t)numel * safet_dtype_size(f.tensors[i].dtype), f.tensors[i].nbytes, "%s try %d", rel, t);
+            cr_expect_eq((size_t)numel * safet_dtype_size(f.tensors[i].dtype), f.tensors[i].nbytes, "%s try %d", rel,
+                         t);
             if (f.tensors[i].nbytes) {
                 volatile unsigned char sum = 0;   // touch every byte handed out
                 for (size_t j = 0; j < f.tensors[i].nbytes; j++) sum ^= ((const unsigned char *)f.tensors[i].data)[j];

@@ -25,23 +25,19 @@
 
 static char g_dir[64];
 
-static void dir_setup(void)
-{
+static void dir_setup(void) {
     strcpy(g_dir, "/tmp/frost_st_XXXXXX");
     cr_assert_not_null(mkdtemp(g_dir), "mkdtemp: %s", strerror(errno));
 }
 
 // Tests only ever create plain files directly in g_dir.
-static void dir_teardown(void)
-{
+static void dir_teardown(void) {
     DIR *d = opendir(g_dir);
-    if (!d)
-        return;
+    if (!d) return;
     struct dirent *de;
     char p[512];
     while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
         snprintf(p, sizeof p, "%s/%s", g_dir, de->d_name);
         unlink(p);
     }
@@ -56,8 +52,7 @@ TestSuite(safetensors, .init = dir_setup, .fini = dir_teardown);
 
 // Path of name inside the test directory (a few rotating buffers, so two
 // paths can be live at once).
-static const char *in_dir(const char *name)
-{
+static const char *in_dir(const char *name) {
     static char bufs[4][512];
     static int next;
     char *b = bufs[next++ % 4];
@@ -65,17 +60,14 @@ static const char *in_dir(const char *name)
     return b;
 }
 
-static void put_file(const char *path, const void *bytes, size_t len)
-{
+static void put_file(const char *path, const void *bytes, size_t len) {
     FILE *fp = fopen(path, "wb");
     cr_assert_not_null(fp, "fopen %s: %s", path, strerror(errno));
-    if (len)
-        cr_assert_eq(fwrite(bytes, 1, len, fp), len);
+    if (len) cr_assert_eq(fwrite(bytes, 1, len, fp), len);
     cr_assert_eq(fclose(fp), 0);
 }
 
-static unsigned char *get_file(const char *path, size_t *len)
-{
+static unsigned char *get_file(const char *path, size_t *len) {
     FILE *fp = fopen(path, "rb");
     cr_assert_not_null(fp, "fopen %s: %s", path, strerror(errno));
     cr_assert_eq(fseek(fp, 0, SEEK_END), 0);
@@ -92,52 +84,43 @@ static unsigned char *get_file(const char *path, size_t *len)
 
 // Builds a safetensors file by hand: an explicit 8-byte length (so tests can
 // lie in it), the header text, then data.
-static void put_raw(const char *path, uint64_t hlen, const char *header, const void *data,
-                    size_t dlen)
-{
+static void put_raw(const char *path, uint64_t hlen, const char *header, const void *data, size_t dlen) {
     size_t tl = strlen(header);
     unsigned char *b = malloc(8 + tl + dlen + 1);
     cr_assert_not_null(b);
-    for (int i = 0; i < 8; i++)
-        b[i] = (unsigned char)(hlen >> (8 * i));
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(hlen >> (8 * i));
     memcpy(b + 8, header, tl);
-    if (dlen)
-        memcpy(b + 8 + tl, data, dlen);
+    if (dlen) memcpy(b + 8 + tl, data, dlen);
     put_file(path, b, 8 + tl + dlen);
     free(b);
 }
 
 // Same, with the length taken from the header text.
-static void put_st(const char *path, const char *header, const void *data, size_t dlen)
-{
+static void put_st(const char *path, const char *header, const void *data, size_t dlen) {
     put_raw(path, strlen(header), header, data, dlen);
 }
 
-static size_t count_dir_entries(void)
-{
+static size_t count_dir_entries(void) {
     DIR *d = opendir(g_dir);
     cr_assert_not_null(d);
     size_t n = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL)
-        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-            n++;
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) n++;
     closedir(d);
     return n;
 }
 
-static int is_zeroed(const safet_file *f)
-{
-    return f->map == NULL && f->map_len == 0 && f->tensors == NULL && f->n_tensors == 0 &&
-           f->meta_keys == NULL && f->meta_values == NULL && f->n_meta == 0;
+static int is_zeroed(const safet_file *f) {
+    return f->map == NULL && f->map_len == 0 && f->tensors == NULL && f->n_tensors == 0 && f->meta_keys == NULL &&
+           f->meta_values == NULL && f->n_meta == 0;
 }
 
 // The reader must say no: -1, one non-empty line mentioning word, and f
 // left closed.
-static void expect_refused(const char *path, const char *word)
-{
+static void expect_refused(const char *path, const char *word) {
     safet_file f;
-    memset(&f, 0xAB, sizeof f); // safet_open must zero-init, not trust this
+    memset(&f, 0xAB, sizeof f);   // safet_open must zero-init, not trust this
     char err[512];
     memset(err, 0, sizeof err);
     int rc = safet_open(&f, path, err, sizeof err);
@@ -147,12 +130,10 @@ static void expect_refused(const char *path, const char *word)
         cr_assert((unsigned char)*c >= 0x20 && *c != 0x7F, "control byte in message: %s", err);
     cr_assert_not_null(strstr(err, word), "message lacks '%s': %s", word, err);
     cr_assert(is_zeroed(&f), "file struct not left closed after error");
-    safet_close(&f); // closing a failed open is harmless
+    safet_close(&f);   // closing a failed open is harmless
 }
 
-static void expect_refused_hdr(const char *header, const void *data, size_t dlen,
-                               const char *word)
-{
+static void expect_refused_hdr(const char *header, const void *data, size_t dlen, const char *word) {
     const char *p = in_dir("bad.safetensors");
     put_st(p, header, data, dlen);
     expect_refused(p, word);
@@ -164,12 +145,10 @@ typedef struct {
     size_t calls;
     size_t seen_index[16];
     size_t seen_nbytes[16];
-    size_t fail_at; // index that fails, or SIZE_MAX
+    size_t fail_at;   // index that fails, or SIZE_MAX
 } fill_ctx;
 
-static int fill_copy(void *user, size_t index, void *dst, size_t nbytes, char *err,
-                     size_t errlen)
-{
+static int fill_copy(void *user, size_t index, void *dst, size_t nbytes, char *err, size_t errlen) {
     fill_ctx *c = user;
     if (c->calls < 16) {
         c->seen_index[c->calls] = index;
@@ -180,20 +159,16 @@ static int fill_copy(void *user, size_t index, void *dst, size_t nbytes, char *e
         snprintf(err, errlen, "fill: tensor %zu has no data (test failure injection)", index);
         return -1;
     }
-    if (nbytes)
-        memcpy(dst, c->src[index], nbytes);
+    if (nbytes) memcpy(dst, c->src[index], nbytes);
     return 0;
 }
 
-static int fill_pattern(void *user, size_t index, void *dst, size_t nbytes, char *err,
-                        size_t errlen)
-{
+static int fill_pattern(void *user, size_t index, void *dst, size_t nbytes, char *err, size_t errlen) {
     (void)user;
     (void)err;
     (void)errlen;
     unsigned char *d = dst;
-    for (size_t i = 0; i < nbytes; i++)
-        d[i] = (unsigned char)(i * 7 + index);
+    for (size_t i = 0; i < nbytes; i++) d[i] = (unsigned char)(i * 7 + index);
     return 0;
 }
 
@@ -205,8 +180,7 @@ static const int64_t k_shape_f32[2] = {2, 3};
 static const int64_t k_shape_i64[1] = {4};
 static const int64_t k_shape_empty[2] = {0, 5};
 
-static int write_fixture(const char *path, char *err, size_t errlen)
-{
+static int write_fixture(const char *path, char *err, size_t errlen) {
     const safet_entry e[4] = {
         {"weight", SAFET_F32, 2, k_shape_f32},
         {"steps", SAFET_I64, 1, k_shape_i64},
@@ -223,17 +197,15 @@ static int write_fixture(const char *path, char *err, size_t errlen)
 // ---------------------------------------------------------------------------
 // Dtype helpers
 
-Test(safetensors, dtype_names_sizes_and_parse)
-{
+Test(safetensors, dtype_names_sizes_and_parse) {
     static const struct {
         safet_dtype d;
         const char *name;
         size_t size;
     } want[] = {
-        {SAFET_F32, "F32", 4}, {SAFET_F64, "F64", 8}, {SAFET_F16, "F16", 2},
-        {SAFET_BF16, "BF16", 2}, {SAFET_I64, "I64", 8}, {SAFET_I32, "I32", 4},
-        {SAFET_I16, "I16", 2}, {SAFET_I8, "I8", 1}, {SAFET_U8, "U8", 1},
-        {SAFET_BOOL, "BOOL", 1},
+        {SAFET_F32, "F32", 4}, {SAFET_F64, "F64", 8},   {SAFET_F16, "F16", 2}, {SAFET_BF16, "BF16", 2},
+        {SAFET_I64, "I64", 8}, {SAFET_I32, "I32", 4},   {SAFET_I16, "I16", 2}, {SAFET_I8, "I8", 1},
+        {SAFET_U8, "U8", 1},   {SAFET_BOOL, "BOOL", 1},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         cr_assert_str_eq(safet_dtype_name(want[i].d), want[i].name);
@@ -254,8 +226,7 @@ Test(safetensors, dtype_names_sizes_and_parse)
 // ---------------------------------------------------------------------------
 // Round trip
 
-Test(safetensors, round_trip)
-{
+Test(safetensors, round_trip) {
     const char *p = in_dir("model.safetensors");
     char err[256] = "";
     cr_assert_eq(write_fixture(p, err, sizeof err), 0, "write: %s", err);
@@ -304,7 +275,7 @@ Test(safetensors, round_trip)
     cr_assert_eq(c->nbytes, sizeof(double));
     cr_assert_eq(safet_numel(c), 1);
     double got;
-    memcpy(&got, c->data, sizeof got); // data may be unaligned
+    memcpy(&got, c->data, sizeof got);   // data may be unaligned
     cr_assert_eq(got, k_scalar);
 
     cr_assert_null(safet_find(&f, "nope"));
@@ -320,8 +291,7 @@ Test(safetensors, round_trip)
     // Tensors tile the data buffer in entry order.
     const unsigned char *base = (const unsigned char *)f.map;
     uint64_t hlen = 0;
-    for (int i = 0; i < 8; i++)
-        hlen |= (uint64_t)base[i] << (8 * i);
+    for (int i = 0; i < 8; i++) hlen |= (uint64_t)base[i] << (8 * i);
     cr_assert_eq((const unsigned char *)w->data, base + 8 + hlen);
     cr_assert_eq((const unsigned char *)s->data, base + 8 + hlen + sizeof k_f32);
     cr_assert_eq(f.map_len, 8 + hlen + sizeof k_f32 + sizeof k_i64 + sizeof(double));
@@ -330,8 +300,7 @@ Test(safetensors, round_trip)
     cr_assert(is_zeroed(&f));
 }
 
-Test(safetensors, header_padded_so_data_is_8_aligned)
-{
+Test(safetensors, header_padded_so_data_is_8_aligned) {
     const char *p = in_dir("aligned.safetensors");
     char err[256] = "";
     cr_assert_eq(write_fixture(p, err, sizeof err), 0, "write: %s", err);
@@ -340,16 +309,14 @@ Test(safetensors, header_padded_so_data_is_8_aligned)
     unsigned char *b = get_file(p, &len);
     cr_assert_geq(len, 8);
     uint64_t hlen = 0;
-    for (int i = 0; i < 8; i++)
-        hlen |= (uint64_t)b[i] << (8 * i);
+    for (int i = 0; i < 8; i++) hlen |= (uint64_t)b[i] << (8 * i);
     cr_assert_leq(8 + hlen, len);
     cr_assert_eq((8 + hlen) % 8, 0, "data starts at %llu", (unsigned long long)(8 + hlen));
     cr_assert_eq(b[8], '{');
     // JSON first (ending in '}'), then only spaces, fewer than 8 of them.
     size_t end = 8 + (size_t)hlen;
     size_t last = end;
-    while (last > 8 && b[last - 1] == ' ')
-        last--;
+    while (last > 8 && b[last - 1] == ' ') last--;
     cr_assert_eq(b[last - 1], '}');
     cr_assert_lt(end - last, 8);
     // __metadata__ comes first in the header.
@@ -359,8 +326,7 @@ Test(safetensors, header_padded_so_data_is_8_aligned)
     free(b);
 }
 
-Test(safetensors, write_calls_fill_once_per_entry_in_order)
-{
+Test(safetensors, write_calls_fill_once_per_entry_in_order) {
     const int64_t sh3[1] = {3}, sh0[1] = {0}, sh2[2] = {2, 2};
     const safet_entry e[3] = {
         {"a", SAFET_I32, 1, sh3},
@@ -373,8 +339,7 @@ Test(safetensors, write_calls_fill_once_per_entry_in_order)
     fill_ctx c = {.src = src, .fail_at = SIZE_MAX};
     char err[256] = "";
     const char *p = in_dir("order.safetensors");
-    cr_assert_eq(safet_write(p, e, 3, NULL, NULL, 0, fill_copy, &c, err, sizeof err), 0, "%s",
-                 err);
+    cr_assert_eq(safet_write(p, e, 3, NULL, NULL, 0, fill_copy, &c, err, sizeof err), 0, "%s", err);
     cr_assert_eq(c.calls, 3);
     cr_assert_eq(c.seen_index[0], 0);
     cr_assert_eq(c.seen_index[1], 1);
@@ -391,15 +356,13 @@ Test(safetensors, write_calls_fill_once_per_entry_in_order)
     safet_close(&f);
 }
 
-Test(safetensors, write_empty_file_round_trips)
-{
+Test(safetensors, write_empty_file_round_trips) {
     const char *p = in_dir("empty.safetensors");
     char err[256] = "";
-    cr_assert_eq(safet_write(p, NULL, 0, NULL, NULL, 0, NULL, NULL, err, sizeof err), 0, "%s",
-                 err);
+    cr_assert_eq(safet_write(p, NULL, 0, NULL, NULL, 0, NULL, NULL, err, sizeof err), 0, "%s", err);
     size_t len;
     unsigned char *b = get_file(p, &len);
-    cr_assert_eq(len, 16); // "{}" padded to 8
+    cr_assert_eq(len, 16);   // "{}" padded to 8
     cr_assert_eq(memcmp(b + 8, "{}      ", 8), 0);
     free(b);
     safet_file f;
@@ -409,16 +372,14 @@ Test(safetensors, write_empty_file_round_trips)
     safet_close(&f);
 }
 
-Test(safetensors, overwrite_replaces_existing_file_and_keeps_mode)
-{
+Test(safetensors, overwrite_replaces_existing_file_and_keeps_mode) {
     const char *p = in_dir("over.safetensors");
     put_file(p, "old contents", 12);
     cr_assert_eq(chmod(p, 0640), 0);
     const int64_t sh[1] = {64};
     const safet_entry e[1] = {{"x", SAFET_U8, 1, sh}};
     char err[256] = "";
-    cr_assert_eq(safet_write(p, e, 1, NULL, NULL, 0, fill_pattern, NULL, err, sizeof err), 0,
-                 "%s", err);
+    cr_assert_eq(safet_write(p, e, 1, NULL, NULL, 0, fill_pattern, NULL, err, sizeof err), 0, "%s", err);
     struct stat st;
     cr_assert_eq(stat(p, &st), 0);
     cr_assert_eq(st.st_mode & 0777, 0640);
@@ -427,16 +388,14 @@ Test(safetensors, overwrite_replaces_existing_file_and_keeps_mode)
     safet_file f;
     cr_assert_eq(safet_open(&f, p, err, sizeof err), 0, "%s", err);
     const unsigned char *d = safet_find(&f, "x")->data;
-    for (size_t i = 0; i < 64; i++)
-        cr_assert_eq(d[i], (unsigned char)(i * 7));
+    for (size_t i = 0; i < 64; i++) cr_assert_eq(d[i], (unsigned char)(i * 7));
     safet_close(&f);
 }
 
 // ---------------------------------------------------------------------------
 // Reading files written by hand
 
-Test(safetensors, reads_hand_built_file_with_padding)
-{
+Test(safetensors, reads_hand_built_file_with_padding) {
     // Offsets deliberately out of header order: "b" comes first in the data.
     const char *hdr = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[2,10]},"
                       "\"__metadata__\":{\"k\":\"v\"},"
@@ -450,7 +409,7 @@ Test(safetensors, reads_hand_built_file_with_padding)
     char err[256] = "";
     cr_assert_eq(safet_open(&f, p, err, sizeof err), 0, "%s", err);
     cr_assert_eq(f.n_tensors, 2);
-    cr_assert_str_eq(f.tensors[0].name, "a"); // header order, not data order
+    cr_assert_str_eq(f.tensors[0].name, "a");   // header order, not data order
     cr_assert_str_eq(f.tensors[1].name, "b");
     const safet_tensor *a = &f.tensors[0];
     cr_assert_eq(a->dtype, SAFET_F32);
@@ -459,7 +418,7 @@ Test(safetensors, reads_hand_built_file_with_padding)
     cr_assert_eq(a->nbytes, 8);
     cr_assert_eq(memcmp(a->data, data + 2, 8), 0);
     float v[2];
-    memcpy(v, a->data, sizeof v); // unaligned on purpose (offset 2)
+    memcpy(v, a->data, sizeof v);   // unaligned on purpose (offset 2)
     cr_assert_eq(v[0], 1.0f);
     cr_assert_eq(v[1], -2.0f);
     const safet_tensor *b = safet_find(&f, "b");
@@ -472,8 +431,7 @@ Test(safetensors, reads_hand_built_file_with_padding)
     safet_close(&f);
 }
 
-Test(safetensors, reads_zero_size_tensors_at_buffer_edges)
-{
+Test(safetensors, reads_zero_size_tensors_at_buffer_edges) {
     const char *hdr = "{\"z0\":{\"dtype\":\"I8\",\"shape\":[0],\"data_offsets\":[0,0]},"
                       "\"x\":{\"dtype\":\"I16\",\"shape\":[1],\"data_offsets\":[0,2]},"
                       "\"z1\":{\"dtype\":\"BOOL\",\"shape\":[3,0],\"data_offsets\":[2,2]}}";
@@ -489,76 +447,67 @@ Test(safetensors, reads_zero_size_tensors_at_buffer_edges)
     safet_close(&f);
 }
 
-Test(safetensors, close_is_idempotent)
-{
+Test(safetensors, close_is_idempotent) {
     safet_file f;
     memset(&f, 0, sizeof f);
-    safet_close(&f); // zeroed
+    safet_close(&f);   // zeroed
     safet_close(NULL);
     const char *p = in_dir("c.safetensors");
     char err[256] = "";
     cr_assert_eq(write_fixture(p, err, sizeof err), 0, "%s", err);
     cr_assert_eq(safet_open(&f, p, err, sizeof err), 0, "%s", err);
     safet_close(&f);
-    safet_close(&f); // already closed
+    safet_close(&f);   // already closed
     cr_assert(is_zeroed(&f));
 }
 
 // ---------------------------------------------------------------------------
 // Hostile and broken inputs: each refused with a telling message
 
-Test(safetensors, refuses_zero_byte_file)
-{
+Test(safetensors, refuses_zero_byte_file) {
     const char *p = in_dir("zero.safetensors");
     put_file(p, "", 0);
     expect_refused(p, "too short");
 }
 
-Test(safetensors, refuses_five_byte_file)
-{
+Test(safetensors, refuses_five_byte_file) {
     const char *p = in_dir("five.safetensors");
     put_file(p, "\x02\0\0\0\0", 5);
     expect_refused(p, "too short");
 }
 
-Test(safetensors, refuses_header_length_zero)
-{
+Test(safetensors, refuses_header_length_zero) {
     const char *p = in_dir("h0.safetensors");
     put_raw(p, 0, "{}", NULL, 0);
     expect_refused(p, "not a safetensors file");
 }
 
-Test(safetensors, refuses_header_length_past_eof)
-{
+Test(safetensors, refuses_header_length_past_eof) {
     const char *p = in_dir("past.safetensors");
     put_raw(p, 1000, "{\"a\":1}", NULL, 0);
     expect_refused(p, "runs past the end of the file");
 }
 
-Test(safetensors, refuses_huge_header_length)
-{
+Test(safetensors, refuses_huge_header_length) {
     const char *p = in_dir("huge.safetensors");
     put_raw(p, UINT64_MAX, "{}", NULL, 0);
     expect_refused(p, "not a safetensors file");
-    put_raw(p, 100000001, "{}", NULL, 0); // just over the limit
+    put_raw(p, 100000001, "{}", NULL, 0);   // just over the limit
     expect_refused(p, "implausible");
 }
 
-Test(safetensors, refuses_header_not_starting_with_brace)
-{
+Test(safetensors, refuses_header_not_starting_with_brace) {
     expect_refused_hdr("  {}", NULL, 0, "not a safetensors file");
     expect_refused_hdr("\x89PNG\r\n", NULL, 0, "not a safetensors file");
 }
 
-Test(safetensors, refuses_non_json_header)
-{
+Test(safetensors, refuses_non_json_header) {
     expect_refused_hdr("{\"a\": nope}", NULL, 0, "not valid JSON");
-    expect_refused_hdr("{\"a\":{}", NULL, 0, "not valid JSON"); // truncated
-    expect_refused_hdr("{\"a\":1} x", NULL, 0, "not valid JSON"); // trailing junk
+    expect_refused_hdr("{\"a\":{}", NULL, 0, "not valid JSON");     // truncated
+    expect_refused_hdr("{\"a\":1} x", NULL, 0, "not valid JSON");   // trailing junk
 }
 
-Test(safetensors, refuses_nul_padded_header)
-{
+Test(safetensors, refuses_nul_padded_header) {
     const char hdr[] = "{}\0\0\0\0\0\0";
     const char *p = in_dir("nul.safetensors");
     unsigned char b[16] = {8};
@@ -567,61 +516,42 @@ Test(safetensors, refuses_nul_padded_header)
     expect_refused(p, "NUL");
 }
 
-Test(safetensors, refuses_invalid_utf8_header)
-{
-    expect_refused_hdr("{\"\xff\xfe\":{}}", NULL, 0, "not valid JSON");
-}
+Test(safetensors, refuses_invalid_utf8_header) { expect_refused_hdr("{\"\xff\xfe\":{}}", NULL, 0, "not valid JSON"); }
 
-Test(safetensors, refuses_json_array_header)
-{
-    expect_refused_hdr("[1,2,3]", NULL, 0, "not a safetensors file");
-}
+Test(safetensors, refuses_json_array_header) { expect_refused_hdr("[1,2,3]", NULL, 0, "not a safetensors file"); }
 
-Test(safetensors, refuses_entry_not_object)
-{
-    expect_refused_hdr("{\"a\":[1,2]}", NULL, 0, "not an object");
-}
+Test(safetensors, refuses_entry_not_object) { expect_refused_hdr("{\"a\":[1,2]}", NULL, 0, "not an object"); }
 
-Test(safetensors, refuses_missing_dtype)
-{
+Test(safetensors, refuses_missing_dtype) {
     expect_refused_hdr("{\"a\":{\"shape\":[1],\"data_offsets\":[0,4]}}", "abcd", 4, "dtype");
 }
 
-Test(safetensors, refuses_unknown_dtype)
-{
+Test(safetensors, refuses_unknown_dtype) {
     const char *p = in_dir("dt.safetensors");
     put_st(p, "{\"a\":{\"dtype\":\"F8_E4M3\",\"shape\":[1],\"data_offsets\":[0,1]}}", "x", 1);
     expect_refused(p, "unknown dtype");
     expect_refused(p, "F8_E4M3");
 }
 
-Test(safetensors, refuses_shape_not_list)
-{
-    expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":4,\"data_offsets\":[0,4]}}", "abcd", 4,
-                       "shape");
+Test(safetensors, refuses_shape_not_list) {
+    expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":4,\"data_offsets\":[0,4]}}", "abcd", 4, "shape");
 }
 
-Test(safetensors, refuses_shape_with_negative_dim)
-{
-    expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[2,-2],\"data_offsets\":[0,4]}}",
-                       "abcd", 4, "negative");
+Test(safetensors, refuses_shape_with_negative_dim) {
+    expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[2,-2],\"data_offsets\":[0,4]}}", "abcd", 4, "negative");
 }
 
-Test(safetensors, refuses_shape_with_non_integer_dim)
-{
-    expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[2.0,2],\"data_offsets\":[0,4]}}",
-                       "abcd", 4, "not an integer");
+Test(safetensors, refuses_shape_with_non_integer_dim) {
+    expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[2.0,2],\"data_offsets\":[0,4]}}", "abcd", 4,
+                       "not an integer");
 }
 
-Test(safetensors, refuses_too_many_dims)
-{
-    expect_refused_hdr(
-        "{\"a\":{\"dtype\":\"U8\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,1]}}", "x", 1,
-        "dims");
+Test(safetensors, refuses_too_many_dims) {
+    expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,1]}}", "x", 1,
+                       "dims");
 }
 
-Test(safetensors, refuses_element_count_overflow)
-{
+Test(safetensors, refuses_element_count_overflow) {
     // 2^32 * 2^32 elements overflows even before the dtype size.
     expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[4294967296,4294967296],"
                        "\"data_offsets\":[0,0]}}",
@@ -632,36 +562,28 @@ Test(safetensors, refuses_element_count_overflow)
                        NULL, 0, "overflow");
 }
 
-Test(safetensors, refuses_bad_data_offsets)
-{
-    expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0]}}", "x", 1,
-                       "data_offsets");
-    expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,\"1\"]}}", "x",
-                       1, "data_offsets");
-    expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,0]}}", "x", 1,
-                       "begin <= end");
-    expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[-1,0]}}", "x", 1,
-                       "begin <= end");
+Test(safetensors, refuses_bad_data_offsets) {
+    expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0]}}", "x", 1, "data_offsets");
+    expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,\"1\"]}}", "x", 1, "data_offsets");
+    expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,0]}}", "x", 1, "begin <= end");
+    expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[-1,0]}}", "x", 1, "begin <= end");
 }
 
-Test(safetensors, refuses_data_offsets_past_end)
-{
-    expect_refused_hdr("{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}",
-                       "12345678", 8, "past the end of the data buffer");
+Test(safetensors, refuses_data_offsets_past_end) {
+    expect_refused_hdr("{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", "12345678", 8,
+                       "past the end of the data buffer");
     // An offset that would wrap a pointer on any machine.
     expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[0],"
                        "\"data_offsets\":[9223372036854775807,9223372036854775807]}}",
                        NULL, 0, "past the end");
 }
 
-Test(safetensors, refuses_size_mismatch)
-{
-    expect_refused_hdr("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,12]}}",
-                       "123456789abc", 12, "need 8");
+Test(safetensors, refuses_size_mismatch) {
+    expect_refused_hdr("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,12]}}", "123456789abc", 12,
+                       "need 8");
 }
 
-Test(safetensors, refuses_overlapping_tensors)
-{
+Test(safetensors, refuses_overlapping_tensors) {
     expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]},"
                        "\"b\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[2,6]}}",
                        "123456", 6, "overlap");
@@ -675,54 +597,40 @@ Test(safetensors, refuses_overlapping_tensors)
                        "1234", 4, "overlap");
 }
 
-Test(safetensors, refuses_hole_between_tensors)
-{
+Test(safetensors, refuses_hole_between_tensors) {
     expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]},"
                        "\"b\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[4,6]}}",
                        "123456", 6, "hole");
     // Hole at the very start.
-    expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[2,4]}}", "1234",
-                       4, "hole");
+    expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[2,4]}}", "1234", 4, "hole");
 }
 
-Test(safetensors, refuses_trailing_bytes_after_last_tensor)
-{
-    expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]}}",
-                       "12xx", 4, "hole");
+Test(safetensors, refuses_trailing_bytes_after_last_tensor) {
+    expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]}}", "12xx", 4, "hole");
     expect_refused_hdr("{}", "x", 1, "hole");
 }
 
-Test(safetensors, refuses_duplicate_key)
-{
+Test(safetensors, refuses_duplicate_key) {
     expect_refused_hdr("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},"
                        "\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}",
                        "12", 2, "duplicate");
     expect_refused_hdr("{\"__metadata__\":{\"k\":\"v\",\"k\":\"w\"}}", NULL, 0, "duplicate");
 }
 
-Test(safetensors, refuses_metadata_value_not_string)
-{
+Test(safetensors, refuses_metadata_value_not_string) {
     expect_refused_hdr("{\"__metadata__\":{\"epochs\":3}}", NULL, 0, "metadata");
     expect_refused_hdr("{\"__metadata__\":{\"ok\":\"x\",\"bad\":null}}", NULL, 0, "not a string");
 }
 
-Test(safetensors, refuses_metadata_not_object)
-{
+Test(safetensors, refuses_metadata_not_object) {
     expect_refused_hdr("{\"__metadata__\":[\"a\"]}", NULL, 0, "metadata");
 }
 
-Test(safetensors, refuses_missing_file)
-{
-    expect_refused(in_dir("does-not-exist.safetensors"), "No such file");
-}
+Test(safetensors, refuses_missing_file) { expect_refused(in_dir("does-not-exist.safetensors"), "No such file"); }
 
-Test(safetensors, refuses_directory)
-{
-    expect_refused(g_dir, "not a regular file");
-}
+Test(safetensors, refuses_directory) { expect_refused(g_dir, "not a regular file"); }
 
-Test(safetensors, hostile_names_do_not_break_message_line)
-{
+Test(safetensors, hostile_names_do_not_break_message_line) {
     // A tensor name with a newline and an escape character, then a bad dtype:
     // the message must stay one printable line.
     expect_refused_hdr("{\"a\\nb\\u001b[2J\":{\"dtype\":\"??\",\"shape\":[],"
@@ -733,8 +641,7 @@ Test(safetensors, hostile_names_do_not_break_message_line)
 // ---------------------------------------------------------------------------
 // Writer failures: atomic, nothing half-written, no temp files
 
-Test(safetensors, failing_fill_leaves_existing_file_untouched)
-{
+Test(safetensors, failing_fill_leaves_existing_file_untouched) {
     const char *p = in_dir("keep.safetensors");
     char err[256] = "";
     cr_assert_eq(write_fixture(p, err, sizeof err), 0, "%s", err);
@@ -763,8 +670,7 @@ Test(safetensors, failing_fill_leaves_existing_file_untouched)
     free(after);
 }
 
-Test(safetensors, write_into_missing_directory_fails_cleanly)
-{
+Test(safetensors, write_into_missing_directory_fails_cleanly) {
     const char *p = in_dir("no/such/dir/x.safetensors");
     const int64_t sh[1] = {4};
     const safet_entry e[1] = {{"x", SAFET_U8, 1, sh}};
@@ -775,8 +681,7 @@ Test(safetensors, write_into_missing_directory_fails_cleanly)
     cr_assert_eq(count_dir_entries(), 0);
 }
 
-Test(safetensors, write_error_efbig_leaves_existing_file_untouched)
-{
+Test(safetensors, write_error_efbig_leaves_existing_file_untouched) {
     const char *p = in_dir("big.safetensors");
     put_file(p, "precious", 8);
 
@@ -803,8 +708,7 @@ Test(safetensors, write_error_efbig_leaves_existing_file_untouched)
     cr_assert_eq(count_dir_entries(), 1, "temp file left behind");
 }
 
-Test(safetensors, write_rejects_bad_entries)
-{
+Test(safetensors, write_rejects_bad_entries) {
     const int64_t ok[1] = {1}, neg[1] = {-1}, big[2] = {INT64_MAX, 2};
     const int64_t many[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
     const struct {
@@ -825,17 +729,14 @@ Test(safetensors, write_rejects_bad_entries)
     const char *p = in_dir("rej.safetensors");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char err[256] = "";
-        int rc = safet_write(p, cases[i].e, cases[i].n, NULL, NULL, 0, fill_pattern, NULL, err,
-                             sizeof err);
+        int rc = safet_write(p, cases[i].e, cases[i].n, NULL, NULL, 0, fill_pattern, NULL, err, sizeof err);
         cr_assert_eq(rc, -1, "case %zu accepted", i);
-        cr_assert_not_null(strstr(err, cases[i].word), "case %zu: lacks '%s': %s", i,
-                           cases[i].word, err);
+        cr_assert_not_null(strstr(err, cases[i].word), "case %zu: lacks '%s': %s", i, cases[i].word, err);
         cr_assert_eq(count_dir_entries(), 0, "case %zu left a file", i);
     }
 }
 
-Test(safetensors, write_rejects_bad_metadata)
-{
+Test(safetensors, write_rejects_bad_metadata) {
     const char *p = in_dir("meta.safetensors");
     char err[256] = "";
     const char *k2[2] = {"k", "k"}, *v2[2] = {"1", "2"};

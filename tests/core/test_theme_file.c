@@ -72,7 +72,8 @@ static void expect_error(const char *bad_line, const char *what) {
     theme t;
     char err[256] = "";
     cr_expect_eq(theme_parse(&t, text, "my.theme", err, sizeof err), -1, "'%s' accepted", bad_line);
-    cr_expect(strncmp(err, "my.theme:5: ", 12) == 0, "'%s': message '%s' does not start with my.theme:5:", bad_line, err);
+    cr_expect(strncmp(err, "my.theme:5: ", 12) == 0, "'%s': message '%s' does not start with my.theme:5:", bad_line,
+              err);
     cr_expect(strstr(err, what) != NULL, "'%s': message '%s' lacks '%s'", bad_line, err, what);
     cr_expect(!strchr(err, '\n'), "one line");
     cr_expect(!t.role[THEME_TEXT].set, "a refused file leaves no half-filled table");

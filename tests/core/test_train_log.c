@@ -32,8 +32,8 @@ Test(train_log, the_tutorials_lines) {
     cr_expect_str_eq(lines_of(&e, 500), "Epoch 2/5\n----------------------------------------\nTraining...\n");
     e.phase = PHASE_VALID;
     cr_expect_str_eq(lines_of(&e, 500), "Validing...\n", "the seed's spelling");
-    e = (train_event){.kind = EV_BATCH, .phase = PHASE_TRAIN, .batch = 1000, .running_loss = 0.0239783339,
-                      .running_acc = 99.0625};
+    e = (train_event){
+        .kind = EV_BATCH, .phase = PHASE_TRAIN, .batch = 1000, .running_loss = 0.0239783339, .running_acc = 99.0625};
     cr_expect_str_eq(lines_of(&e, 500), "Batch 1000,Train Loss:0.023978,Train ACC:99.0625\n");
     e.batch = 999;
     cr_expect_str_eq(lines_of(&e, 500), "", "only every log_every batches");
@@ -41,7 +41,8 @@ Test(train_log, the_tutorials_lines) {
     e.phase = PHASE_VALID;
     e.batch = 1000;
     cr_expect_str_eq(lines_of(&e, 500), "", "no Batch lines while validating");
-    e = (train_event){.kind = EV_PHASE_END, .phase = PHASE_VALID, .running_loss = 0.045007430016994476, .running_acc = 98};
+    e = (train_event){
+        .kind = EV_PHASE_END, .phase = PHASE_VALID, .running_loss = 0.045007430016994476, .running_acc = 98};
     cr_expect_str_eq(lines_of(&e, 500), "valid Loss:0.045007 ACC:98.0000\n");
     e = (train_event){.kind = EV_FINISHED, .status = 0, .seconds = 926.04};
     cr_expect_str_eq(lines_of(&e, 500), "Training complete in 926.0 s\n");

@@ -8,14 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dataset.h"
 #include "events.h"
-#include "safetensors.h"
 #include "fixtures.h"
+#include "safetensors.h"
 #include "testutil.h"
 #include "trainer.h"
 #include "transfer.h"
@@ -115,7 +115,8 @@ Test(trainer, cache_on_and_off_give_the_same_losses, .timeout = 300) {
         cr_assert_eq(on->n_batch, off->n_batch);
         for (int i = 0; i < on->n_batch; i++)
             cr_expect(fabs(on->batch_loss[i] - off->batch_loss[i]) <= 1e-4 * fmax(1.0, fabs(off->batch_loss[i])),
-                      "%s batch %d: %.8f with the cache, %.8f without", archs[k], i, on->batch_loss[i], off->batch_loss[i]);
+                      "%s batch %d: %.8f with the cache, %.8f without", archs[k], i, on->batch_loss[i],
+                      off->batch_loss[i]);
         free(on);
         free(off);
     }
@@ -151,7 +152,8 @@ Test(trainer, bn_eval_keeps_running_stats_bn_train_changes_them, .timeout = 300)
         cr_assert_eq(log.status, 0, "%s", log.error);
         // torchvision's initial statistics are mean 0, variance 1
         size_t n;
-        float *mean = tensor_of(ckpt, "layer1.0.bn1.running_mean", &n), *var = tensor_of(ckpt, "layer1.0.bn1.running_var", &n);
+        float *mean = tensor_of(ckpt, "layer1.0.bn1.running_mean", &n),
+              *var = tensor_of(ckpt, "layer1.0.bn1.running_var", &n);
         int untouched = 1;
         for (size_t i = 0; i < n; i++) untouched &= mean[i] == 0.0f && var[i] == 1.0f;
         if (bn_eval)

@@ -191,7 +191,8 @@ Test(transfer, batchnorm_and_class_lists) {
     cr_expect(!transfer_has_batchnorm(nodes, n));
     ft_model_free(m);
 
-    const char *a[] = {"cats", "dogs"}, *b[] = {"cats", "dogs"}, *swapped[] = {"dogs", "cats"}, *three[] = {"cats", "dogs", "x"};
+    const char *a[] = {"cats", "dogs"}, *b[] = {"cats", "dogs"}, *swapped[] = {"dogs", "cats"},
+               *three[] = {"cats", "dogs", "x"};
     cr_expect(transfer_classes_match(a, 2, b, 2));
     cr_expect(!transfer_classes_match(a, 2, swapped, 2), "the order counts");
     cr_expect(!transfer_classes_match(a, 2, three, 3));

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "frost_torch.h"
 #include "safetensors.h"
-#include "fixtures.h"
 #include "testutil.h"
 #include "weights.h"
 
@@ -67,7 +67,8 @@ Test(weight_formats, files_name_their_format_and_architecture, .timeout = 120) {
         cr_expect_str_eq(weights_format_name(&w), CASES[k].format);
         cr_expect_eq(w.timm_layout, CASES[k].timm, "%s", CASES[k].file);
         const char *guess = weights_guess_arch(&w);
-        cr_expect(guess && strcmp(guess, CASES[k].arch) == 0, "%s: guessed %s", CASES[k].file, guess ? guess : "nothing");
+        cr_expect(guess && strcmp(guess, CASES[k].arch) == 0, "%s: guessed %s", CASES[k].file,
+                  guess ? guess : "nothing");
         weights_file_close(&w);
     }
 }
@@ -134,7 +135,8 @@ Test(weight_formats, backbone_load_keeps_a_replaced_head_and_says_so, .timeout =
     cr_assert_null(ft_model_replace_head(m, 2));
     size_t head_len, len2, conv_len;
     unsigned char *head = entry_bytes(m, "fc.weight", &head_len);
-    cr_assert_eq(weights_load_backbone(m, fx_weight_file("resnet18.pth"), note, sizeof note, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(weights_load_backbone(m, fx_weight_file("resnet18.pth"), note, sizeof note, err, sizeof err), 0, "%s",
+                 err);
     cr_expect(strstr(note, "fc.weight") && strstr(note, "2-class"), "note: %s", note);
     unsigned char *head2 = entry_bytes(m, "fc.weight", &len2);
     cr_expect(head_len == len2 && memcmp(head, head2, head_len) == 0, "the new head was overwritten");
@@ -151,7 +153,8 @@ Test(weight_formats, backbone_load_keeps_a_replaced_head_and_says_so, .timeout =
     cr_expect(found);
     weights_file_close(&w);
     // a file that differs outside the head is still refused
-    cr_expect_eq(weights_load_backbone(m, fx_weight_file("vgg11_timm.safetensors"), note, sizeof note, err, sizeof err), -1);
+    cr_expect_eq(weights_load_backbone(m, fx_weight_file("vgg11_timm.safetensors"), note, sizeof note, err, sizeof err),
+                 -1);
     cr_expect(strstr(err, "does not fit resnet18") != NULL, "%s", err);
     free(head);
     free(head2);
@@ -163,7 +166,8 @@ Test(weight_formats, a_whole_head_file_loads_into_the_same_head, .timeout = 120)
     char err[1024] = "", note[512] = "x";
     ft_model *m = make("resnet18");
     cr_assert_null(ft_model_replace_head(m, 2));
-    cr_expect_eq(weights_load_backbone(m, fx_weight_file("resnet18_head2.pth"), note, sizeof note, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(weights_load_backbone(m, fx_weight_file("resnet18_head2.pth"), note, sizeof note, err, sizeof err), 0,
+                 "%s", err);
     cr_expect_str_eq(note, "", "nothing was dropped");
     ft_model_free(m);
 }

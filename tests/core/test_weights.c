@@ -134,8 +134,8 @@ Test(weights, wrong_dtype_is_refused) {
     ft_tensor_info *info = calloc(n, sizeof *info);
     for (size_t i = 0; i < n; i++) {
         cr_assert_null(ft_model_state_info(m, i, &info[i]));
-        e[i] = (safet_entry){info[i].name, info[i].dtype == FT_I64 ? SAFET_I64 : SAFET_F32, info[i].ndim,
-                             info[i].shape};
+        e[i] =
+            (safet_entry){info[i].name, info[i].dtype == FT_I64 ? SAFET_I64 : SAFET_F32, info[i].ndim, info[i].shape};
         if (strcmp(info[i].name, "bn1.running_mean") == 0) e[i].dtype = SAFET_F64;
     }
     char err[1024];

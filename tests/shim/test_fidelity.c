@@ -13,7 +13,7 @@
 #include "testutil.h"
 #include "weights.h"
 
-static const char *const ARCHS[] = {"vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19",
+static const char *const ARCHS[] = {"vgg11",    "vgg11_bn", "vgg13",    "vgg13_bn", "vgg16",     "vgg16_bn", "vgg19",
                                     "vgg19_bn", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152"};
 #define N_ARCHS (sizeof ARCHS / sizeof ARCHS[0])
 
@@ -173,7 +173,8 @@ static void expect_summary_shapes(const char *arch, long size) {
         char got[512];
         int used = snprintf(got, sizeof got, "%s\t%s\t", nodes[i].path, nodes[i].type);
         for (int d = 0; d < nodes[i].out_ndim; d++)
-            used += snprintf(got + used, sizeof got - (size_t)used, "%s%lld", d ? "," : "", (long long)nodes[i].out_shape[d]);
+            used += snprintf(got + used, sizeof got - (size_t)used, "%s%lld", d ? "," : "",
+                             (long long)nodes[i].out_shape[d]);
         char *end = strchr(line, '\n');
         *end = '\0';
         cr_expect_str_eq(got, line, "%s at %ld: module %zu", arch, size, i);

@@ -2,13 +2,13 @@
 // the header compiles as C. It checks statuses instead of exceptions, freezing, torchvision's
 // initialisation scheme, forward-pass errors and devices.
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <math.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "frost_torch.h"
 
@@ -152,11 +152,11 @@ Test(shim, freeze_all_then_replace_head_trains_only_the_head) {
 
 Test(shim, vgg_init_matches_torchvision, .timeout = 60) {
     ft_model *m = make("vgg11");
-    stats c0 = stats_of("vgg11", m, "features.0.weight");  // kaiming normal, fan_out = 64*3*3
+    stats c0 = stats_of("vgg11", m, "features.0.weight");   // kaiming normal, fan_out = 64*3*3
     double want = sqrt(2.0 / (64 * 9));
     cr_expect(fabs(c0.std - want) < 0.1 * want, "conv std %g, kaiming fan_out wants %g", c0.std, want);
     cr_expect_eq(stats_of("vgg11", m, "features.0.bias").max_abs, 0.0);
-    stats l6 = stats_of("vgg11", m, "classifier.6.weight");  // N(0, 0.01)
+    stats l6 = stats_of("vgg11", m, "classifier.6.weight");   // N(0, 0.01)
     cr_expect(fabs(l6.std - 0.01) < 0.0005, "linear std %g, want 0.01", l6.std);
     cr_expect_gt(l6.max_abs, 1.0 / 64, "a normal init exceeds the uniform bound somewhere");
     cr_expect_eq(stats_of("vgg11", m, "classifier.6.bias").max_abs, 0.0);

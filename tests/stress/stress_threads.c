@@ -22,14 +22,14 @@
 #include "loader.h"
 #include "trainer.h"
 
-#define CHECK(cond, ...)                                                          \
-    do {                                                                          \
-        if (!(cond)) {                                                            \
-            fprintf(stderr, "stress: %s:%d: ", __FILE__, __LINE__);               \
-            fprintf(stderr, __VA_ARGS__);                                         \
-            fputc('\n', stderr);                                                  \
-            exit(1);                                                              \
-        }                                                                         \
+#define CHECK(cond, ...)                                            \
+    do {                                                            \
+        if (!(cond)) {                                              \
+            fprintf(stderr, "stress: %s:%d: ", __FILE__, __LINE__); \
+            fprintf(stderr, __VA_ARGS__);                           \
+            fputc('\n', stderr);                                    \
+            exit(1);                                                \
+        }                                                           \
     } while (0)
 
 static void nap_us(long us) {
@@ -152,7 +152,9 @@ static void stress_loader(void) {
     int full = 0, stopped = 0;
     for (int epoch = 0; epoch < 200; epoch++) {
         CHECK(loader_start_epoch(L, epoch, err, sizeof err) == 0, "%s", err);
-        int mode = epoch % 4;   // 0: whole epoch; 1: stop from here mid-epoch; 2: stop from another thread; 3: stop before the first batch
+        int mode =
+            epoch %
+            4;   // 0: whole epoch; 1: stop from here mid-epoch; 2: stop from another thread; 3: stop before the first batch
         pthread_t t;
         if (mode == 2) pthread_create(&t, NULL, stop_later, (void *)(intptr_t)(rand() % 3000));
         if (mode == 3) loader_stop(L);
@@ -163,8 +165,10 @@ static void stress_loader(void) {
             if (mode == 1 && ++batches == 1 + epoch % 40) loader_stop(L);
         }
         if (mode == 2) pthread_join(t, NULL);
-        if (got == 0) full++;
-        else stopped++;
+        if (got == 0)
+            full++;
+        else
+            stopped++;
     }
     loader_free(L);
     badfiles_free(&bad);
@@ -242,7 +246,8 @@ static void stress_trainer(void) {
     CHECK(status == 0 || status == 1, "a stop at the last batch: finished or stopped (status %d)", status);
     CHECK(run_training(&d, 3, 1) == 1, "a stop mid-run under the storm ends it as stopped");
     dataset_free(&d);
-    printf("stress: trainer: stop before the first batch, pause/resume storms from 3 threads, stops mid-run and at the last batch\n");
+    printf("stress: trainer: stop before the first batch, pause/resume storms from 3 threads, stops mid-run and at the "
+           "last batch\n");
 }
 
 int main(void) {

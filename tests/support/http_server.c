@@ -47,7 +47,8 @@ static void serve_one(server *s, int c) {
     char head[1024];
     if (!f) {
         const char *body = "not found";
-        snprintf(head, sizeof head, "HTTP/1.1 404 Not Found\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", strlen(body));
+        snprintf(head, sizeof head, "HTTP/1.1 404 Not Found\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                 strlen(body));
         send_all(c, head, strlen(head));
         send_all(c, body, strlen(body));
         return;
@@ -57,16 +58,19 @@ static void serve_one(server *s, int c) {
     size_t start = 0;
     if (from >= 0 && !f->ignore_range) {
         if ((size_t)from >= f->len) {
-            snprintf(head, sizeof head, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            snprintf(head, sizeof head,
+                     "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
             send_all(c, head, strlen(head));
             return;
         }
         start = (size_t)from;
         snprintf(head, sizeof head,
-                 "HTTP/1.1 206 Partial Content\r\nContent-Length: %zu\r\nContent-Range: bytes %zu-%zu/%zu\r\n%sConnection: close\r\n\r\n",
+                 "HTTP/1.1 206 Partial Content\r\nContent-Length: %zu\r\nContent-Range: bytes "
+                 "%zu-%zu/%zu\r\n%sConnection: close\r\n\r\n",
                  f->len - start, start, f->len - 1, f->len, etag);
     } else {
-        snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n%sConnection: close\r\n\r\n", f->len, etag);
+        snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n%sConnection: close\r\n\r\n", f->len,
+                 etag);
     }
     send_all(c, head, strlen(head));
     size_t n = f->len - start;

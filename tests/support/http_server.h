@@ -12,12 +12,12 @@
 #include <stddef.h>
 
 typedef struct {
-    const char *path;             // URL path
-    const unsigned char *data;    // what is served
+    const char *path;            // URL path
+    const unsigned char *data;   // what is served
     size_t len;
-    int drop_once;                // the first GET sends the headers and half the body, then closes
-    int ignore_range;             // answers 200 with the whole file even to a Range request
-    const char *linked_etag;      // sent as X-Linked-Etag when set
+    int drop_once;             // the first GET sends the headers and half the body, then closes
+    int ignore_range;          // answers 200 with the whole file even to a Range request
+    const char *linked_etag;   // sent as X-Linked-Etag when set
 } srv_file;
 
 typedef struct {
@@ -27,7 +27,7 @@ typedef struct {
     int nfiles;
     atomic_int requests, dropped;
     pthread_mutex_t mu;
-    char last_range[64];          // the last request's Range header value ("" without one)
+    char last_range[64];   // the last request's Range header value ("" without one)
 } server;
 
 // Starts serving s->files on a free port of 127.0.0.1 and sets FROST_WEIGHTS_MIRROR to it (asserts).

@@ -1,5 +1,5 @@
 // testutil.c — helpers shared by the tests: files, temporary folders, running the frost binary.
-#define _XOPEN_SOURCE 700  // nftw
+#define _XOPEN_SOURCE 700   // nftw
 #include "testutil.h"
 
 #include <criterion/criterion.h>
@@ -190,8 +190,10 @@ double tu_logits_rel_error(ft_model *m, const char *io_path, char *err, size_t e
             max_diff = fmax(max_diff, fabs((double)y[k] - ref[k]));
             max_ref = fmax(max_ref, fabs((double)ref[k]));
         }
-        if (max_ref > 0) rel = max_diff / max_ref;
-        else snprintf(err, errlen, "%s: the logits are all zero", io_path);
+        if (max_ref > 0)
+            rel = max_diff / max_ref;
+        else
+            snprintf(err, errlen, "%s: the logits are all zero", io_path);
     }
     free(x);
     free(y);

@@ -18,9 +18,9 @@ char *tu_tmpdir(void);
 void tu_rmtree(const char *dir);
 
 typedef struct {
-    int status;    // exit status, or 128 + signal number when killed by a signal
-    char *out;     // stdout, NUL-terminated
-    char *err;     // stderr, NUL-terminated
+    int status;   // exit status, or 128 + signal number when killed by a signal
+    char *out;    // stdout, NUL-terminated
+    char *err;    // stderr, NUL-terminated
 } tu_run_result;
 
 // Runs $FROST_BIN (default build/frost) with the given arguments (NULL-terminated).

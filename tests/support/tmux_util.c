@@ -25,9 +25,11 @@ void tmux_start(const char *args, int cols, int rows, const char *env) {
     snprintf(sock, sizeof sock, "frost-test-%d-%d", (int)getpid(), serial++);
     const char *bin = getenv("FROST_BIN");
     char cmd[3072];
-    snprintf(cmd, sizeof cmd, "new-session -d -s ui -x %d -y %d 'env %s %s %s; echo \"EXITED $?\"; "
-             "stty -a | grep -q -e -icanon -e \" -echo \" && echo \"TERMINAL raw\" || echo \"TERMINAL sane\"; sleep 120'", cols,
-             rows, env ? env : "", bin ? bin : "build/frost", args ? args : "");
+    snprintf(
+        cmd, sizeof cmd,
+        "new-session -d -s ui -x %d -y %d 'env %s %s %s; echo \"EXITED $?\"; "
+        "stty -a | grep -q -e -icanon -e \" -echo \" && echo \"TERMINAL raw\" || echo \"TERMINAL sane\"; sleep 120'",
+        cols, rows, env ? env : "", bin ? bin : "build/frost", args ? args : "");
     tmux_cmd(cmd);
 }
 

@@ -8,8 +8,8 @@
 
 #include "frost_torch.h"
 #include "testutil.h"
-#include "weights.h"
 #include "tmux_util.h"
+#include "weights.h"
 
 static void start(void) { tmux_start("sample_data", 140, 45, NULL); }
 static void no_start(void) {}
@@ -30,7 +30,8 @@ static void start_long_run(const char *dataset) {
 }
 
 Test(tui, data_model_freeze_and_quit) {
-    cr_assert(tmux_wait_for("3 classes, 120 training and 36 validation images", 60), "data screen:\n%s", tmux_screen(0));
+    cr_assert(tmux_wait_for("3 classes, 120 training and 36 validation images", 60), "data screen:\n%s",
+              tmux_screen(0));
     cr_expect(strstr(tmux_screen(0), "triangles") != NULL);
     cr_expect(strstr(tmux_screen(0), "circle_000.jpg") != NULL, "files of the selected class");
 
@@ -141,7 +142,8 @@ Test(tui, blocks_and_batchnorm_on_the_model_screen) {
 // The seed's own case: VGG16 for two classes, before and after, side by side.
 Test(tui, vgg16_before_and_after_side_by_side, .init = no_start) {
     char *dir = tu_tmpdir();
-    const char *files[] = {"train/cat/a.jpg", "train/cat/b.jpg", "train/dog/a.jpg", "valid/cat/a.jpg", "valid/dog/a.jpg"};
+    const char *files[] = {"train/cat/a.jpg", "train/cat/b.jpg", "train/dog/a.jpg", "valid/cat/a.jpg",
+                           "valid/dog/a.jpg"};
     for (int i = 0; i < 5; i++) {
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
@@ -243,8 +245,8 @@ Test(tui, weights_from_the_torch_cache_and_offline, .init = no_start) {
     cr_assert_null(ft_model_create("resnet18", &m));
     cr_assert_eq(weights_save(m, path, err, sizeof err), 0, "%s", err);
     ft_model_free(m);
-    snprintf(env, sizeof env, "TORCH_HOME=%s/torch XDG_CACHE_HOME=%s/cache FROST_WEIGHTS_MIRROR=http://127.0.0.1:9", home,
-             home);
+    snprintf(env, sizeof env, "TORCH_HOME=%s/torch XDG_CACHE_HOME=%s/cache FROST_WEIGHTS_MIRROR=http://127.0.0.1:9",
+             home, home);
     open_train_screen("sample_data", env);
     // 3 epochs at 64x64, then the weights field (four more rows down): ImageNet
     tmux_keys("Down Left Down Down Down Down Left Left Left Down Down Down Down Right");

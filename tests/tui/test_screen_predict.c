@@ -168,10 +168,11 @@ Test(tui_predict, no_model_hint) {
 Test(tui_predict, checkpoint_of_other_classes_does_not_fit) {
     char cmd[8192], data[1100], other[1200];
     snprintf(data, sizeof data, "%s/two", dir);
-    snprintf(cmd, sizeof cmd,
-             "mkdir -p '%s/train' '%s/valid' && cp -r sample_data/train/circles sample_data/train/squares '%s/train/' && "
-             "cp -r sample_data/valid/circles sample_data/valid/squares '%s/valid/'",
-             data, data, data, data);
+    snprintf(
+        cmd, sizeof cmd,
+        "mkdir -p '%s/train' '%s/valid' && cp -r sample_data/train/circles sample_data/train/squares '%s/train/' && "
+        "cp -r sample_data/valid/circles sample_data/valid/squares '%s/valid/'",
+        data, data, data, data);
     cr_assert_eq(system(cmd), 0, "%s", cmd);
     snprintf(other, sizeof other, "%s/two.safetensors", dir);
     tu_run_result r;

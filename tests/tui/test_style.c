@@ -25,7 +25,8 @@ static int has_colour_escape(const char *screen) {
         const char *q = p + 2;
         while (*q && *q != 'm' && (*q == ';' || *q == ':' || (*q >= '0' && *q <= '9'))) {
             int v = atoi(q);
-            if ((v >= 30 && v <= 38) || (v >= 40 && v <= 48) || (v >= 90 && v <= 97) || (v >= 100 && v <= 107)) return 1;
+            if ((v >= 30 && v <= 38) || (v >= 40 && v <= 48) || (v >= 90 && v <= 97) || (v >= 100 && v <= 107))
+                return 1;
             while (*q >= '0' && *q <= '9') q++;
             if (*q == ';' || *q == ':') q++;
         }
@@ -91,7 +92,8 @@ Test(tui_theme, malformed_theme_names_the_line_and_frost_goes_on) {
     snprintf(env, sizeof env, "TERM=screen-256color FROST_THEMES_DIR=%s", dir);
 
     tmux_start("sample_data --theme bad", 160, 30, env);
-    cr_assert(tmux_wait_for("bad.theme:3: unknown role 'frozn'", 60), "the message names file and line:\n%s", tmux_screen(0));
+    cr_assert(tmux_wait_for("bad.theme:3: unknown role 'frozn'", 60), "the message names file and line:\n%s",
+              tmux_screen(0));
     cr_expect(strstr(tmux_screen(0), "using the built-in dark theme") != NULL, "%s", tmux_screen(0));
     cr_expect(strstr(tmux_screen(1), "38;5;117") != NULL, "the built-in dark's title colour:\n%s", tmux_screen(1));
     cr_expect(tmux_wait_for(READY, 60), "%s", tmux_screen(0));
@@ -120,7 +122,8 @@ Test(tui_theme, no_color_means_no_colour_escapes) {
     cr_assert(tmux_wait_for(READY, 60), "%s", tmux_screen(0));
     const char *s = tmux_screen(1);
     cr_expect(!has_colour_escape(s), "colour escapes with NO_COLOR:\n%s", s);
-    cr_expect(strstr(s, "\033[7m") != NULL || strstr(s, ";7m") != NULL, "the key bar still stands out (reverse):\n%s", s);
+    cr_expect(strstr(s, "\033[7m") != NULL || strstr(s, ";7m") != NULL, "the key bar still stands out (reverse):\n%s",
+              s);
     tmux_keys("c");
     cr_expect(tmux_wait_for("mono theme stays", 10), "%s", tmux_screen(0));
     cr_expect(!has_colour_escape(tmux_screen(1)), "%s", tmux_screen(1));
