@@ -36,26 +36,6 @@ static void teardown(void) {
 
 TestSuite(cli_predict, .init = setup, .fini = teardown);
 
-static void meta_for(checkpoint_meta *meta, char **names, int64_t n) {
-    checkpoint_meta_init(meta);
-    meta->num_classes = n;
-    meta->class_names = names;
-    meta->head_replaced = 1;
-}
-
-static void save_ok(const char *path, ft_model *m, ft_optimizer *opt, const checkpoint_meta *meta) {
-    char err[1024] = "";
-    cr_assert_eq(checkpoint_save(path, m, opt, meta, err, sizeof err), 0, "%s", err);
-}
-
-static ft_model *load_ok(const char *path, checkpoint_meta *meta) {
-    char err[1024] = "";
-    ft_model *m = NULL;
-    cr_assert_eq(checkpoint_load(path, &m, meta, err, sizeof err), 0, "%s", err);
-    cr_assert_not_null(m);
-    return m;
-}
-
 static void fill_random(float *x, size_t n, unsigned seed) {
     for (size_t i = 0; i < n; i++) {
         seed = seed * 1103515245u + 12345u;
@@ -74,11 +54,11 @@ static const char *make_predict_checkpoint(void) {
     ft_model_set_training(m, 1);
     cr_assert_null(ft_model_forward(m, x, 3, 3, 32, 32, out, 9));
     checkpoint_meta meta;
-    meta_for(&meta, (char **)class_rgb, 3);
+    fx_meta_for(&meta, (char **)class_rgb, 3);
     meta.tf.size = 32;
     meta.tf.fit = TRANSFORM_SHORT_CROP;
     const char *path = fx_at(dir, "p.safetensors");
-    save_ok(path, m, NULL, &meta);
+    fx_save_checkpoint(path, m, NULL, &meta);
     ft_model_free(m);
     return path;
 }
@@ -244,7 +224,7 @@ Test(cli_predict, predict_json_matches_the_model, .timeout = 60) {
     cr_assert_not_null(o);
     cr_expect_str_eq(json_string_value(json_object_get(o, "path")), img);
     checkpoint_meta meta;
-    ft_model *m = load_ok(ckpt, &meta);
+    ft_model *m = fx_load_checkpoint(ckpt, &meta);
     pipeline_opts po;
     pipeline_opts_default(&po);
     po.tf = meta.tf;

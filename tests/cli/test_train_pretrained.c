@@ -23,21 +23,7 @@
 #include "weights.h"
 #include "weights_table.h"
 
-static char *tmp;
-
-static char cache[1024];   // frost's cache folder under tmp
-
-static void setup(void) {
-    tmp = tu_tmpdir();
-    fx_private_caches(tmp, cache, sizeof cache);
-}
-
-static void teardown(void) {
-    tu_rmtree(tmp);
-    free(tmp);
-}
-
-TestSuite(cli_train_pretrained, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(cli_train_pretrained, .init = fx_caches_init, .fini = fx_caches_fini, .timeout = 60);
 
 // Two classes of 32x32 images, 4 to train on and 2 to validate, per class.
 static void make_tiny_dataset(const char *root) {
@@ -57,11 +43,11 @@ static void make_tiny_dataset(const char *root) {
 
 Test(cli_train_pretrained, cli_train_pretrained_uses_the_cache_and_imagenet_normalisation, .timeout = 300) {
     char root[1024], path[4096], err[512];
-    snprintf(root, sizeof root, "%s/data", tmp);
+    snprintf(root, sizeof root, "%s/data", fx_tmp);
     make_tiny_dataset(root);
     // resnet18's default weights, in torchvision's cache. The bytes are a safetensors state_dict
     // (what weights_load reads by its content) under torchvision's file name.
-    snprintf(path, sizeof path, "%s/torch/hub/checkpoints/resnet18-f37072fd.pth", tmp);
+    snprintf(path, sizeof path, "%s/torch/hub/checkpoints/resnet18-f37072fd.pth", fx_tmp);
     tu_mkdirs_for(path);
     ft_model *m = NULL;
     ft_status *st = ft_model_create("resnet18", &m);

@@ -24,55 +24,14 @@
 #include "weights.h"
 #include "weights_table.h"
 
-static char *tmp;
-
-static char cache[1024];   // frost's cache folder under tmp
-
-static void setup(void) {
-    tmp = tu_tmpdir();
-    fx_private_caches(tmp, cache, sizeof cache);
-}
-
-static void teardown(void) {
-    tu_rmtree(tmp);
-    free(tmp);
-}
-
-TestSuite(cli_weights, .init = setup, .fini = teardown, .timeout = 60);
-
-static unsigned char *make_bytes(size_t n, unsigned seed) {
-    unsigned char *b = malloc(n);
-    for (size_t i = 0; i < n; i++) b[i] = (unsigned char)(rand_r(&seed) >> 7);
-    return b;
-}
-
-static void sha256_hex(const unsigned char *p, size_t n, char hex[65]) {
-    unsigned char md[32];
-    unsigned mdlen = 0;
-    EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL);
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
-}
-
-static int exists(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-static void expect_file_is(const char *path, const unsigned char *data, size_t len) {
-    size_t got = 0;
-    char *b = tu_read_file(path, &got);
-    cr_assert_not_null(b, "%s is missing", path);
-    cr_expect_eq(got, len, "%s holds %zu bytes, not %zu", path, got, len);
-    cr_expect(got == len && memcmp(b, data, len) == 0, "%s does not hold the served bytes", path);
-    free(b);
-}
+TestSuite(cli_weights, .init = fx_caches_init, .fini = fx_caches_fini, .timeout = 60);
 
 // the size of the files served
 #define N_BYTES 300000
 
 Test(cli_weights, cli_list_shows_every_architecture_and_the_caches) {
     char path[4096];
-    snprintf(path, sizeof path, "%s/torch/hub/checkpoints/vgg16-397923af.pth", tmp);
+    snprintf(path, sizeof path, "%s/torch/hub/checkpoints/vgg16-397923af.pth", fx_tmp);
     tu_mkdirs_for(path);
     cr_assert_eq(tu_write_file(path, "x", 1), 0);
     tu_run_result r;
@@ -87,13 +46,13 @@ Test(cli_weights, cli_list_shows_every_architecture_and_the_caches) {
         cr_expect_eq(cached, strcmp(e->arch, "vgg16") == 0, "%.*s", (int)(eol - line), line);
     }
     cr_expect_eq(tu_count_lines(r.out), 1 + weights_table_count() + 2, "%s", r.out);
-    cr_expect(strstr(r.out, cache), "names frost's cache:\n%s", r.out);
+    cr_expect(strstr(r.out, fx_cache), "names frost's cache:\n%s", r.out);
     tu_run_free(&r);
 }
 
 Test(cli_weights, cli_path_prints_the_file_or_how_to_get_it) {
     char path[4096];
-    snprintf(path, sizeof path, "%s/torch/hub/checkpoints/resnet50-0676ba61.pth", tmp);
+    snprintf(path, sizeof path, "%s/torch/hub/checkpoints/resnet50-0676ba61.pth", fx_tmp);
     tu_mkdirs_for(path);
     cr_assert_eq(tu_write_file(path, "x", 1), 0);
     tu_run_result r;
@@ -123,9 +82,9 @@ Test(cli_weights, cli_path_prints_the_file_or_how_to_get_it) {
 }
 
 Test(cli_weights, cli_fetch_downloads_shows_progress_and_then_finds_it) {
-    unsigned char *data = make_bytes(N_BYTES, 11);
+    unsigned char *data = fx_random_bytes(N_BYTES, 11);
     char hex[65];
-    sha256_hex(data, N_BYTES, hex);
+    fx_sha256_hex(data, N_BYTES, hex);
     server s = {.nfiles = 1,
                 .files = {{.path = "/timm/vgg11.tv_in1k/resolve/main/model.safetensors",
                            .data = data,
@@ -136,12 +95,12 @@ Test(cli_weights, cli_fetch_downloads_shows_progress_and_then_finds_it) {
     tu_run_frost(&r, (const char *[]){"weights", "fetch", "vgg11", "--source", "timm", NULL});
     cr_assert_eq(r.status, 0, "%s", r.err);
     char want[4200];
-    snprintf(want, sizeof want, "%s/vgg11.tv_in1k.safetensors\n", cache);
+    snprintf(want, sizeof want, "%s/vgg11.tv_in1k.safetensors\n", fx_cache);
     cr_expect_str_eq(r.out, want, "stdout holds only the path");
     cr_expect(strstr(r.err, "(100%)") && strstr(r.err, "sha256 verified"), "%s", r.err);
     cr_expect(strchr(r.err, '\r') == NULL, "no bar redraws when stderr is not a terminal");
     want[strlen(want) - 1] = '\0';
-    expect_file_is(want, data, N_BYTES);
+    fx_expect_file_is(want, data, N_BYTES);
     tu_run_free(&r);
     // a second fetch finds it; path prints it
     tu_run_frost(&r, (const char *[]){"weights", "fetch", "vgg11", "--source", "timm", NULL});
@@ -158,7 +117,7 @@ Test(cli_weights, cli_fetch_downloads_shows_progress_and_then_finds_it) {
 }
 
 Test(cli_weights, cli_fetch_refuses_a_file_that_is_not_torchvisions) {
-    unsigned char *data = make_bytes(N_BYTES, 12);   // its sha256 does not start with f37072fd
+    unsigned char *data = fx_random_bytes(N_BYTES, 12);   // its sha256 does not start with f37072fd
     server s = {.nfiles = 1, .files = {{.path = "/models/resnet18-f37072fd.pth", .data = data, .len = N_BYTES}}};
     server_start(&s);
     tu_run_result r;
@@ -168,8 +127,8 @@ Test(cli_weights, cli_fetch_refuses_a_file_that_is_not_torchvisions) {
     cr_expect(strstr(r.err, "sha256 mismatch") && strstr(r.err, "expected f37072fd"), "%s", r.err);
     cr_expect_str_eq(r.out, "");
     char final[4096];
-    snprintf(final, sizeof final, "%s/resnet18-f37072fd.pth", cache);
-    cr_expect(!exists(final));
+    snprintf(final, sizeof final, "%s/resnet18-f37072fd.pth", fx_cache);
+    cr_expect(!fx_exists(final));
     tu_run_free(&r);
     free(data);
 }

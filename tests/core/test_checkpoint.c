@@ -77,26 +77,6 @@ static char *repr(ft_model *m) {
 
 static char *names3[] = {"chat \"noir\"", "\xc3\xa9meu", "\xe7\x8b\x97 \\ dog"};   // quotes, é, 狗 and a backslash
 
-static void meta_for(checkpoint_meta *meta, char **names, int64_t n) {
-    checkpoint_meta_init(meta);
-    meta->num_classes = n;
-    meta->class_names = names;
-    meta->head_replaced = 1;
-}
-
-static void save_ok(const char *path, ft_model *m, ft_optimizer *opt, const checkpoint_meta *meta) {
-    char err[1024] = "";
-    cr_assert_eq(checkpoint_save(path, m, opt, meta, err, sizeof err), 0, "%s", err);
-}
-
-static ft_model *load_ok(const char *path, checkpoint_meta *meta) {
-    char err[1024] = "";
-    ft_model *m = NULL;
-    cr_assert_eq(checkpoint_load(path, &m, meta, err, sizeof err), 0, "%s", err);
-    cr_assert_not_null(m);
-    return m;
-}
-
 // Loading must fail with one line that contains every word given.
 static void expect_load_error(const char *path, const char *w1, const char *w2) {
     char err[1024] = "";
@@ -178,7 +158,7 @@ Test(checkpoint, round_trip_weights_metadata_flags_head) {
     cr_assert_null(ft_model_forward(a, x, 2, 3, 32, 32, logits, 6));
 
     checkpoint_meta meta;
-    meta_for(&meta, names3, 3);
+    fx_meta_for(&meta, names3, 3);
     transform_params_imagenet(&meta.tf);
     meta.tf.size = 160;
     meta.tf.fit = TRANSFORM_SHORT_CROP;
@@ -188,10 +168,10 @@ Test(checkpoint, round_trip_weights_metadata_flags_head) {
     meta.valid_acc = 0.5;   // valid_loss stays NAN
     meta.train_config = "{\"lr\": 1e-05, \"optimizer\": \"adam\"}";
     const char *path = fx_at(dir, "a.safetensors");
-    save_ok(path, a, NULL, &meta);
+    fx_save_checkpoint(path, a, NULL, &meta);
 
     checkpoint_meta got;
-    ft_model *b = load_ok(path, &got);
+    ft_model *b = fx_load_checkpoint(path, &got);
     cr_expect(same_state(a, b), "state bytes differ after the round trip");
     cr_expect_str_eq(got.arch, "resnet18");
     cr_assert_eq(got.num_classes, 3);
@@ -271,12 +251,12 @@ Test(checkpoint, torchvision_head_kept_and_all_trainable) {
         snprintf(names[i], 16, "n%04d", i);
     }
     checkpoint_meta meta;
-    meta_for(&meta, names, 1000);
+    fx_meta_for(&meta, names, 1000);
     meta.head_replaced = 0;
     const char *path = fx_at(dir, "full.safetensors");
-    save_ok(path, a, NULL, &meta);
+    fx_save_checkpoint(path, a, NULL, &meta);
     checkpoint_meta got;
-    ft_model *b = load_ok(path, &got);
+    ft_model *b = fx_load_checkpoint(path, &got);
     cr_expect_eq(got.head_replaced, 0);
     cr_expect_eq(got.num_classes, 1000);
     cr_expect_str_eq(got.class_names[999], "n0999");
@@ -294,11 +274,11 @@ Test(checkpoint, save_refuses_bad_meta) {
     ft_model *m = fx_model("resnet18", 3);
     char err[512] = "";
     checkpoint_meta meta;
-    meta_for(&meta, names3, 2);   // the model has 3 outputs
+    fx_meta_for(&meta, names3, 2);   // the model has 3 outputs
     cr_expect_eq(checkpoint_save(fx_at(dir, "x.safetensors"), m, NULL, &meta, err, sizeof err), -1);
     cr_expect(strstr(err, "3 outputs") != NULL, "%s", err);
     char *bad[] = {"ok", "\xff\xfe", "fine"};
-    meta_for(&meta, bad, 3);
+    fx_meta_for(&meta, bad, 3);
     cr_expect_eq(checkpoint_save(fx_at(dir, "x.safetensors"), m, NULL, &meta, err, sizeof err), -1);
     cr_expect(strstr(err, "UTF-8") != NULL, "%s", err);
     cr_expect_eq(checkpoint_meta_check(&meta, err, sizeof err), -1);
@@ -378,11 +358,11 @@ Test(checkpoint, pytorch_loads_strict_same_logits, .timeout = 120) {
             cr_assert_null(ft_model_forward(m, x, N, 3, S, S, warm, K * N));
         }
         checkpoint_meta meta;
-        meta_for(&meta, names3, K);
+        fx_meta_for(&meta, names3, K);
         meta.tf.size = S;
         char name[64];
         snprintf(name, sizeof name, "%s.safetensors", archs[a]);
-        save_ok(fx_at(dir, name), m, NULL, &meta);
+        fx_save_checkpoint(fx_at(dir, name), m, NULL, &meta);
         size_t used = strlen(cmd);
         snprintf(cmd + used, sizeof cmd - used, " %s %s %s %s/%s.out", archs[a], fx_at(dir, name), fx_at(dir, "x.bin"),
                  dir, archs[a]);
@@ -394,7 +374,7 @@ Test(checkpoint, pytorch_loads_strict_same_logits, .timeout = 120) {
     free(perr);
 
     checkpoint_meta meta;
-    ft_model *loaded = load_ok(fx_at(dir, "resnet18.safetensors"), &meta);
+    ft_model *loaded = fx_load_checkpoint(fx_at(dir, "resnet18.safetensors"), &meta);
     checkpoint_meta_free(&meta);
     ft_model_free(models[0]);
     models[0] = loaded;
@@ -454,7 +434,7 @@ static const state_entry *find_entry(const state_entry *v, size_t n, const char 
 // restores the sidecar into it.
 static ft_optimizer *resume(const char *path, ft_model **m, const char *also_trainable, int layer4, size_t *restored) {
     checkpoint_meta meta;
-    *m = load_ok(path, &meta);
+    *m = fx_load_checkpoint(path, &meta);
     checkpoint_meta_free(&meta);
     if (!layer4) cr_assert_null(ft_model_set_trainable(*m, "layer4", 0));
     if (also_trainable) cr_assert_null(ft_model_set_trainable(*m, also_trainable, 1));
@@ -491,10 +471,10 @@ Test(checkpoint, optimizer_sidecar_by_parameter_name, .timeout = 60) {
     cr_assert_not_null(find_entry(want, n_want, "layer4.0.conv1.weight.exp_avg"));
 
     checkpoint_meta meta;
-    meta_for(&meta, names3, 3);
+    fx_meta_for(&meta, names3, 3);
     char path[1024];
     snprintf(path, sizeof path, "%s", fx_at(dir, "opt.safetensors"));
-    save_ok(path, m, o, &meta);
+    fx_save_checkpoint(path, m, o, &meta);
     cr_assert_eq(access(fx_at(dir, "opt.safetensors.optim"), F_OK), 0, "no sidecar");
 
     // the same trainable set: every entry back, byte for byte
@@ -537,7 +517,7 @@ Test(checkpoint, optimizer_sidecar_by_parameter_name, .timeout = 60) {
     // a sidecar from another save is refused; saving without an optimizer removes it
     char *old = tu_read_file(fx_at(dir, "opt.safetensors.optim"), &restored);
     size_t old_len = restored;
-    save_ok(path, m, o, &meta);
+    fx_save_checkpoint(path, m, o, &meta);
     cr_assert_eq(tu_write_file(fx_at(dir, "opt.safetensors.optim"), old, old_len), 0);
     free(old);
     ft_opt_params_default(&p);
@@ -545,7 +525,7 @@ Test(checkpoint, optimizer_sidecar_by_parameter_name, .timeout = 60) {
     char err[1024] = "";
     cr_expect_eq(checkpoint_load_optimizer(path, o2, &restored, err, sizeof err), -1);
     cr_expect(strstr(err, "another save") != NULL && !strchr(err, '\n'), "%s", err);
-    save_ok(path, m, NULL, &meta);
+    fx_save_checkpoint(path, m, NULL, &meta);
     cr_expect_eq(access(fx_at(dir, "opt.safetensors.optim"), F_OK), -1, "stale sidecar kept");
     restored = 99;
     cr_expect_eq(checkpoint_load_optimizer(path, o2, &restored, err, sizeof err), 0, "%s", err);
@@ -609,17 +589,17 @@ Test(checkpoint, killed_save_leaves_a_whole_file, .timeout = 300) {
     cr_assert(ver_len[0] == ver_len[1] && memcmp(ver_bytes[0], ver_bytes[1], ver_len[0]) != 0);
     checkpoint_meta meta[2];
     for (int v = 0; v < 2; v++) {
-        meta_for(&meta[v], names3, 3);
+        fx_meta_for(&meta[v], names3, 3);
         meta[v].epoch = v + 1;   // tells which version a file is
     }
     char path[1024];
     snprintf(path, sizeof path, "%s", fx_at(dir, "k.safetensors"));
-    save_ok(path, ver[0], NULL, &meta[0]);
+    fx_save_checkpoint(path, ver[0], NULL, &meta[0]);
 
     // how long one save takes, to aim the kills inside saves
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    save_ok(path, ver[0], NULL, &meta[0]);
+    fx_save_checkpoint(path, ver[0], NULL, &meta[0]);
     long save_us = elapsed_us(&t0);
     if (save_us < 1000) save_us = 1000;
 
@@ -654,7 +634,7 @@ Test(checkpoint, killed_save_leaves_a_whole_file, .timeout = 300) {
         done_total += *done;
 
         checkpoint_meta got;
-        ft_model *m = load_ok(path, &got);
+        ft_model *m = fx_load_checkpoint(path, &got);
         cr_assert(got.epoch == 1 || got.epoch == 2, "epoch %d", got.epoch);
         int v = got.epoch - 1;
         seen[v]++;
@@ -686,12 +666,12 @@ Test(checkpoint, full_disk_leaves_the_old_file, .timeout = 120) {
     ft_model *ver[2] = {fx_model("resnet18", 3), fx_model("resnet18", 3)};
     checkpoint_meta meta[2];
     for (int v = 0; v < 2; v++) {
-        meta_for(&meta[v], names3, 3);
+        fx_meta_for(&meta[v], names3, 3);
         meta[v].epoch = v + 1;
     }
     char path[1024];
     snprintf(path, sizeof path, "%s", fx_at(dir, "full.safetensors"));
-    save_ok(path, ver[0], NULL, &meta[0]);
+    fx_save_checkpoint(path, ver[0], NULL, &meta[0]);
     int fd[2];
     cr_assert_eq(pipe(fd), 0);
     pid_t pid = fork();
@@ -717,7 +697,7 @@ Test(checkpoint, full_disk_leaves_the_old_file, .timeout = 120) {
     cr_expect(strchr(msg, '\n') == NULL && (strstr(msg, "large") || strstr(msg, "space") || strstr(msg, "full")),
               "one line saying the disk is full: '%s'", msg);
     checkpoint_meta back;
-    ft_model *m = load_ok(path, &back);
+    ft_model *m = fx_load_checkpoint(path, &back);
     cr_expect_eq(back.epoch, 1, "the old checkpoint is intact");
     checkpoint_meta_free(&back);
     ft_model_free(m);
@@ -733,10 +713,10 @@ Test(checkpoint, full_disk_leaves_the_old_file, .timeout = 120) {
 Test(checkpoint, load_errors_are_one_line) {
     ft_model *m = fx_model("resnet18", 3);
     checkpoint_meta meta;
-    meta_for(&meta, names3, 3);
+    fx_meta_for(&meta, names3, 3);
     char good[1024];
     snprintf(good, sizeof good, "%s", fx_at(dir, "good.safetensors"));
-    save_ok(good, m, NULL, &meta);
+    fx_save_checkpoint(good, m, NULL, &meta);
 
     expect_load_error(fx_at(dir, "missing.safetensors"), "missing.safetensors", "No such file");
 
@@ -772,8 +752,8 @@ Test(checkpoint, load_errors_are_one_line) {
     expect_load_error(fx_at(dir, "c5.safetensors"), "3 class names", "frost.classes says 5");
     ft_model *five = fx_model("resnet18", 5);
     char *names5[] = {"a", "b", "c", "d", "e"};
-    meta_for(&meta, names5, 5);
-    save_ok(fx_at(dir, "five.safetensors"), five, NULL, &meta);
+    fx_meta_for(&meta, names5, 5);
+    fx_save_checkpoint(fx_at(dir, "five.safetensors"), five, NULL, &meta);
     rewrite_meta(fx_at(dir, "five.safetensors"), fx_at(dir, "h.safetensors"), "frost.classes", "3");
     rewrite_meta(fx_at(dir, "h.safetensors"), fx_at(dir, "h.safetensors"), "frost.class_names",
                  "[\"a\", \"b\", \"c\"]");

@@ -29,51 +29,11 @@
 // ---------------------------------------------------------------------------------------------
 // fixtures: a temporary home for the caches, and bytes with a known digest
 
-static char *tmp;
-static char cache[1024];   // frost's cache folder under tmp
-
-static void setup(void) {
-    tmp = tu_tmpdir();
-    fx_private_caches(tmp, cache, sizeof cache);
-}
-
-static void teardown(void) {
-    tu_rmtree(tmp);
-    free(tmp);
-}
-
-TestSuite(fetch, .init = setup, .fini = teardown, .timeout = 60);
-
-static unsigned char *make_bytes(size_t n, unsigned seed) {
-    unsigned char *b = malloc(n);
-    for (size_t i = 0; i < n; i++) b[i] = (unsigned char)(rand_r(&seed) >> 7);
-    return b;
-}
-
-static void sha256_hex(const unsigned char *p, size_t n, char hex[65]) {
-    unsigned char md[32];
-    unsigned mdlen = 0;
-    EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL);
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
-}
-
-static int exists(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0;
-}
+TestSuite(fetch, .init = fx_caches_init, .fini = fx_caches_fini, .timeout = 60);
 
 static long file_size(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 ? (long)st.st_size : -1;
-}
-
-static void expect_file_is(const char *path, const unsigned char *data, size_t len) {
-    size_t got = 0;
-    char *b = tu_read_file(path, &got);
-    cr_assert_not_null(b, "%s is missing", path);
-    cr_expect_eq(got, len, "%s holds %zu bytes, not %zu", path, got, len);
-    cr_expect(got == len && memcmp(b, data, len) == 0, "%s does not hold the served bytes", path);
-    free(b);
 }
 
 typedef struct {
@@ -97,11 +57,11 @@ static void on_progress(void *user, uint64_t done, uint64_t total) {
 
 Test(fetch, sha256_of_a_known_vector) {
     char path[4096], hex[65], err[256];
-    snprintf(path, sizeof path, "%s/abc", tmp);
+    snprintf(path, sizeof path, "%s/abc", fx_tmp);
     cr_assert_eq(tu_write_file(path, "abc", 3), 0);
     cr_assert_eq(fetch_sha256_file(path, hex, err, sizeof err), 0, "%s", err);
     cr_expect_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    snprintf(path, sizeof path, "%s/none", tmp);
+    snprintf(path, sizeof path, "%s/none", fx_tmp);
     cr_expect_eq(fetch_sha256_file(path, hex, err, sizeof err), -1);
     cr_expect(strstr(err, "none") != NULL, "%s", err);
 }
@@ -123,18 +83,18 @@ Test(fetch, mirror_replaces_scheme_and_host) {
 Test(fetch, cache_folders_follow_the_environment) {
     char dir[4096], err[256];
     cr_assert_eq(fetch_cache_dir(dir, sizeof dir, err, sizeof err), 0);
-    cr_expect_str_eq(dir, cache);
+    cr_expect_str_eq(dir, fx_cache);
     char want[4096];
-    snprintf(want, sizeof want, "%s/torch/hub/checkpoints", tmp);
+    snprintf(want, sizeof want, "%s/torch/hub/checkpoints", fx_tmp);
     cr_assert_eq(fetch_torch_cache_dir(dir, sizeof dir, err, sizeof err), 0);
     cr_expect_str_eq(dir, want);
     unsetenv("TORCH_HOME");   // torch.hub's default: $XDG_CACHE_HOME/torch
-    snprintf(want, sizeof want, "%s/xdg/torch/hub/checkpoints", tmp);
+    snprintf(want, sizeof want, "%s/xdg/torch/hub/checkpoints", fx_tmp);
     cr_assert_eq(fetch_torch_cache_dir(dir, sizeof dir, err, sizeof err), 0);
     cr_expect_str_eq(dir, want);
     unsetenv("XDG_CACHE_HOME");
-    setenv("HOME", tmp, 1);
-    snprintf(want, sizeof want, "%s/.cache/frost", tmp);
+    setenv("HOME", fx_tmp, 1);
+    snprintf(want, sizeof want, "%s/.cache/frost", fx_tmp);
     cr_assert_eq(fetch_cache_dir(dir, sizeof dir, err, sizeof err), 0);
     cr_expect_str_eq(dir, want);
     unsetenv("HOME");
@@ -176,9 +136,9 @@ Test(fetch, table_has_a_default_for_every_architecture) {
 // downloads
 
 Test(fetch, good_download_lands_in_the_cache) {
-    unsigned char *data = make_bytes(N_BYTES, 1);
+    unsigned char *data = fx_random_bytes(N_BYTES, 1);
     char hex[65];
-    sha256_hex(data, N_BYTES, hex);
+    fx_sha256_hex(data, N_BYTES, hex);
     server s = {.nfiles = 1, .files = {{.path = "/models/good.pth", .data = data, .len = N_BYTES}}};
     server_start(&s);
     progress_log pl = {0};
@@ -192,15 +152,15 @@ Test(fetch, good_download_lands_in_the_cache) {
     int rc = fetch_download(&r, &res, err, sizeof err);
     server_stop(&s);
     cr_assert_eq(rc, 0, "%s", err);
-    snprintf(want, sizeof want, "%s/good.pth", cache);
+    snprintf(want, sizeof want, "%s/good.pth", fx_cache);
     cr_expect_str_eq(res.path, want);
     cr_expect_eq(res.downloaded, 1);
     cr_expect_eq(res.resumed, 0);
     cr_expect_eq(res.check, FETCH_FULL);
     cr_expect_str_eq(res.sha256, hex);
-    expect_file_is(want, data, N_BYTES);
+    fx_expect_file_is(want, data, N_BYTES);
     snprintf(part, sizeof part, "%s.part", want);
-    cr_expect(!exists(part), "the .part is gone");
+    cr_expect(!fx_exists(part), "the .part is gone");
     cr_expect_gt(pl.calls, 0, "progress was reported");
     cr_expect_eq(pl.last_done, N_BYTES);
     cr_expect_eq(pl.last_total, N_BYTES);
@@ -209,9 +169,9 @@ Test(fetch, good_download_lands_in_the_cache) {
 }
 
 Test(fetch, prefix_of_the_name_is_checked_like_torchvision) {
-    unsigned char *data = make_bytes(N_BYTES, 2);
+    unsigned char *data = fx_random_bytes(N_BYTES, 2);
     char hex[65], prefix[9];
-    sha256_hex(data, N_BYTES, hex);
+    fx_sha256_hex(data, N_BYTES, hex);
     snprintf(prefix, sizeof prefix, "%.8s", hex);
     server s = {.nfiles = 1, .files = {{.path = "/models/p.pth", .data = data, .len = N_BYTES}}};
     server_start(&s);
@@ -222,15 +182,15 @@ Test(fetch, prefix_of_the_name_is_checked_like_torchvision) {
     server_stop(&s);
     cr_assert_eq(rc, 0, "%s", err);
     cr_expect_eq(res.check, FETCH_PREFIX);
-    expect_file_is(res.path, data, N_BYTES);
+    fx_expect_file_is(res.path, data, N_BYTES);
     free(data);
 }
 
 Test(fetch, partial_file_is_resumed_with_a_range_request) {
-    unsigned char *data = make_bytes(N_BYTES, 3);
+    unsigned char *data = fx_random_bytes(N_BYTES, 3);
     char hex[65], part[4200], final[4096], range[64];
-    sha256_hex(data, N_BYTES, hex);
-    snprintf(final, sizeof final, "%s/r.pth", cache);
+    fx_sha256_hex(data, N_BYTES, hex);
+    snprintf(final, sizeof final, "%s/r.pth", fx_cache);
     snprintf(part, sizeof part, "%s.part", final);
     tu_mkdirs_for(part);
     cr_assert_eq(tu_write_file(part, data, N_BYTES / 2), 0);
@@ -254,16 +214,16 @@ Test(fetch, partial_file_is_resumed_with_a_range_request) {
     cr_expect_eq(res.resumed, 1);
     cr_expect_eq(pl.last_done, N_BYTES, "progress counts the whole file");
     cr_expect_eq(pl.last_total, N_BYTES);
-    expect_file_is(final, data, N_BYTES);
-    cr_expect(!exists(part));
+    fx_expect_file_is(final, data, N_BYTES);
+    cr_expect(!fx_exists(part));
     free(data);
 }
 
 Test(fetch, server_ignoring_the_range_still_gives_the_right_file) {
-    unsigned char *data = make_bytes(N_BYTES, 4);
+    unsigned char *data = fx_random_bytes(N_BYTES, 4);
     char hex[65], part[4200], final[4096];
-    sha256_hex(data, N_BYTES, hex);
-    snprintf(final, sizeof final, "%s/n.pth", cache);
+    fx_sha256_hex(data, N_BYTES, hex);
+    snprintf(final, sizeof final, "%s/n.pth", fx_cache);
     snprintf(part, sizeof part, "%s.part", final);
     tu_mkdirs_for(part);
     cr_assert_eq(tu_write_file(part, data, 1000), 0);
@@ -275,24 +235,24 @@ Test(fetch, server_ignoring_the_range_still_gives_the_right_file) {
     int rc = fetch_download(&r, &res, err, sizeof err);
     server_stop(&s);
     cr_assert_eq(rc, 0, "%s", err);
-    expect_file_is(final, data, N_BYTES);
+    fx_expect_file_is(final, data, N_BYTES);
     free(data);
 }
 
 Test(fetch, a_local_folder_can_be_the_mirror) {
-    unsigned char *data = make_bytes(N_BYTES, 13);
+    unsigned char *data = fx_random_bytes(N_BYTES, 13);
     char hex[65], src[4096], mirror[4200];
-    sha256_hex(data, N_BYTES, hex);
-    snprintf(src, sizeof src, "%s/mirror/models/m.pth", tmp);
+    fx_sha256_hex(data, N_BYTES, hex);
+    snprintf(src, sizeof src, "%s/mirror/models/m.pth", fx_tmp);
     tu_mkdirs_for(src);
     cr_assert_eq(tu_write_file(src, data, N_BYTES), 0);
-    snprintf(mirror, sizeof mirror, "file://%s/mirror", tmp);
+    snprintf(mirror, sizeof mirror, "file://%s/mirror", fx_tmp);
     setenv("FROST_WEIGHTS_MIRROR", mirror, 1);
     fetch_request r = {.url = "https://download.pytorch.org/models/m.pth", .file = "m.pth", .sha256 = hex};
     fetch_result res;
     char err[1024] = "";
     cr_assert_eq(fetch_download(&r, &res, err, sizeof err), 0, "%s", err);
-    expect_file_is(res.path, data, N_BYTES);
+    fx_expect_file_is(res.path, data, N_BYTES);
     fetch_request missing = {.url = "https://download.pytorch.org/models/gone.pth", .file = "gone.pth", .sha256 = hex};
     cr_expect_eq(fetch_download(&missing, &res, err, sizeof err), -1);
     cr_expect(strstr(err, "no such file") && strstr(err, "/mirror/models/gone.pth"), "%s", err);
@@ -300,9 +260,9 @@ Test(fetch, a_local_folder_can_be_the_mirror) {
 }
 
 Test(fetch, sha256_mismatch_leaves_no_file) {
-    unsigned char *data = make_bytes(N_BYTES, 5), *wrong = make_bytes(N_BYTES, 6);
+    unsigned char *data = fx_random_bytes(N_BYTES, 5), *wrong = fx_random_bytes(N_BYTES, 6);
     char hex[65], final[4096], part[4200];
-    sha256_hex(data, N_BYTES, hex);
+    fx_sha256_hex(data, N_BYTES, hex);
     server s = {.nfiles = 1, .files = {{.path = "/models/w.pth", .data = wrong, .len = N_BYTES}}};
     server_start(&s);
     fetch_request r = {.url = "https://download.pytorch.org/models/w.pth", .file = "w.pth", .sha256 = hex};
@@ -313,10 +273,10 @@ Test(fetch, sha256_mismatch_leaves_no_file) {
     cr_assert_eq(rc, -1);
     cr_expect(strstr(err, "sha256") && strstr(err, "w.pth"), "%s", err);
     cr_expect(strchr(err, '\n') == NULL);
-    snprintf(final, sizeof final, "%s/w.pth", cache);
+    snprintf(final, sizeof final, "%s/w.pth", fx_cache);
     snprintf(part, sizeof part, "%s.part", final);
-    cr_expect(!exists(final), "no file under the final name");
-    cr_expect(!exists(part), "the bad download was removed");
+    cr_expect(!fx_exists(final), "no file under the final name");
+    cr_expect(!fx_exists(part), "the bad download was removed");
     free(data);
     free(wrong);
 }
@@ -332,28 +292,28 @@ Test(fetch, missing_file_says_404) {
     server_stop(&s);
     cr_assert_eq(rc, -1);
     cr_expect(strstr(err, "404") && strstr(err, "/models/nope.pth"), "%s", err);
-    snprintf(final, sizeof final, "%s/nope.pth", cache);
+    snprintf(final, sizeof final, "%s/nope.pth", fx_cache);
     snprintf(part, sizeof part, "%s.part", final);
-    cr_expect(!exists(final) && !exists(part), "nothing left in the cache");
+    cr_expect(!fx_exists(final) && !fx_exists(part), "nothing left in the cache");
     cr_expect_eq(atomic_load(&s.requests), 1);
 }
 
 Test(fetch, dropped_connection_keeps_the_part_and_the_next_fetch_resumes) {
-    unsigned char *data = make_bytes(N_BYTES, 7);
+    unsigned char *data = fx_random_bytes(N_BYTES, 7);
     char hex[65], final[4096], part[4200], range[64], want_range[64];
-    sha256_hex(data, N_BYTES, hex);
+    fx_sha256_hex(data, N_BYTES, hex);
     server s = {.nfiles = 1, .files = {{.path = "/models/d.pth", .data = data, .len = N_BYTES, .drop_once = 1}}};
     server_start(&s);
     fetch_request r = {.url = "https://download.pytorch.org/models/d.pth", .file = "d.pth", .sha256 = hex};
     fetch_result res;
     char err[1024] = "";
-    snprintf(final, sizeof final, "%s/d.pth", cache);
+    snprintf(final, sizeof final, "%s/d.pth", fx_cache);
     snprintf(part, sizeof part, "%s.part", final);
     int rc = fetch_download(&r, &res, err, sizeof err);
     cr_expect_eq(rc, -1, "a dropped connection is an error");
     cr_expect(strstr(err, "dropped") && strstr(err, "resume"), "%s", err);
     cr_expect(strchr(err, '\n') == NULL);
-    cr_expect(!exists(final), "no file under the final name");
+    cr_expect(!fx_exists(final), "no file under the final name");
     long kept = file_size(part);
     cr_expect(kept > 0 && kept < N_BYTES, "the .part holds what arrived (%ld bytes)", kept);
 
@@ -364,14 +324,14 @@ Test(fetch, dropped_connection_keeps_the_part_and_the_next_fetch_resumes) {
     server_last_range(&s, range, sizeof range);
     snprintf(want_range, sizeof want_range, "bytes=%ld-", kept);
     cr_expect_str_eq(range, want_range);
-    expect_file_is(final, data, N_BYTES);
-    cr_expect(!exists(part));
+    fx_expect_file_is(final, data, N_BYTES);
+    cr_expect(!fx_exists(part));
     free(data);
 }
 
 Test(fetch, cancel_keeps_the_part) {
     const size_t n = 8u << 20;
-    unsigned char *data = make_bytes(n, 8);
+    unsigned char *data = fx_random_bytes(n, 8);
     server s = {.nfiles = 1, .files = {{.path = "/models/c.pth", .data = data, .len = n}}};
     server_start(&s);
     atomic_int cancel = 0;
@@ -387,17 +347,17 @@ Test(fetch, cancel_keeps_the_part) {
     server_stop(&s);
     cr_assert_eq(rc, -1, "cancelled (the transfer must not finish in one callback)");
     cr_expect(strstr(err, "cancelled"), "%s", err);
-    snprintf(final, sizeof final, "%s/c.pth", cache);
+    snprintf(final, sizeof final, "%s/c.pth", fx_cache);
     snprintf(part, sizeof part, "%s.part", final);
-    cr_expect(!exists(final));
+    cr_expect(!fx_exists(final));
     cr_expect(file_size(part) > 0, "what arrived is kept for a resume");
     free(data);
 }
 
 Test(fetch, disk_full_leaves_no_file) {
-    unsigned char *data = make_bytes(N_BYTES, 9);
+    unsigned char *data = fx_random_bytes(N_BYTES, 9);
     char hex[65], final[4096], part[4200];
-    sha256_hex(data, N_BYTES, hex);
+    fx_sha256_hex(data, N_BYTES, hex);
     server s = {.nfiles = 1, .files = {{.path = "/models/f.pth", .data = data, .len = N_BYTES}}};
     server_start(&s);
     int pipefd[2];
@@ -427,10 +387,10 @@ Test(fetch, disk_full_leaves_no_file) {
     server_stop(&s);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the download must fail under the limit (%s)", err);
     cr_expect(strstr(err, "disk full") && strstr(err, "f.pth.part"), "%s", err);
-    snprintf(final, sizeof final, "%s/f.pth", cache);
+    snprintf(final, sizeof final, "%s/f.pth", fx_cache);
     snprintf(part, sizeof part, "%s.part", final);
-    cr_expect(!exists(final), "no file under the final name");
-    cr_expect(!exists(part), "the partial file was removed");
+    cr_expect(!fx_exists(final), "no file under the final name");
+    cr_expect(!fx_exists(part), "the partial file was removed");
     free(data);
 }
 
@@ -452,18 +412,18 @@ Test(fetch, no_server_says_cannot_reach_and_how_to_copy_by_hand) {
     cr_assert_eq(rc, -1);
     snprintf(want, sizeof want, "cannot reach 127.0.0.1:%d: ", ntohs(a.sin_port));
     cr_expect(strncmp(err, want, strlen(want)) == 0, "%s", err);
-    cr_expect(strstr(err, "copy resnet18-f37072fd.pth into ") && strstr(err, cache) && strstr(err, "by hand"), "%s",
+    cr_expect(strstr(err, "copy resnet18-f37072fd.pth into ") && strstr(err, fx_cache) && strstr(err, "by hand"), "%s",
               err);
     cr_expect(strchr(err, '\n') == NULL, "one line");
-    snprintf(part, sizeof part, "%s/resnet18-f37072fd.pth.part", cache);
-    cr_expect(!exists(part), "no empty .part left behind");
+    snprintf(part, sizeof part, "%s/resnet18-f37072fd.pth.part", fx_cache);
+    cr_expect(!fx_exists(part), "no empty .part left behind");
 }
 
 Test(fetch, file_in_torchvisions_cache_is_used_without_a_request) {
     server s = {.nfiles = 0};
     server_start(&s);
     char path[4096];
-    snprintf(path, sizeof path, "%s/torch/hub/checkpoints/resnet18-f37072fd.pth", tmp);
+    snprintf(path, sizeof path, "%s/torch/hub/checkpoints/resnet18-f37072fd.pth", fx_tmp);
     tu_mkdirs_for(path);
     cr_assert_eq(tu_write_file(path, "weights", 7), 0);
     fetch_result res;
@@ -478,8 +438,8 @@ Test(fetch, file_in_torchvisions_cache_is_used_without_a_request) {
 
 Test(fetch, file_in_frosts_cache_comes_first) {
     char mine[4096], theirs[4096], found[4096];
-    snprintf(mine, sizeof mine, "%s/vgg16-397923af.pth", cache);
-    snprintf(theirs, sizeof theirs, "%s/torch/hub/checkpoints/vgg16-397923af.pth", tmp);
+    snprintf(mine, sizeof mine, "%s/vgg16-397923af.pth", fx_cache);
+    snprintf(theirs, sizeof theirs, "%s/torch/hub/checkpoints/vgg16-397923af.pth", fx_tmp);
     tu_mkdirs_for(theirs);
     cr_assert_eq(tu_write_file(theirs, "x", 1), 0);
     const weights_entry *e = weights_table_find("vgg16", NULL);
@@ -494,7 +454,7 @@ Test(fetch, file_in_frosts_cache_comes_first) {
 
 Test(fetch, timm_file_in_hugging_faces_cache_is_found) {
     char path[4096], found[4096];
-    snprintf(path, sizeof path, "%s/hf/hub/models--timm--resnet34.tv_in1k/snapshots/0123abc/model.safetensors", tmp);
+    snprintf(path, sizeof path, "%s/hf/hub/models--timm--resnet34.tv_in1k/snapshots/0123abc/model.safetensors", fx_tmp);
     tu_mkdirs_for(path);
     cr_assert_eq(tu_write_file(path, "x", 1), 0);
     cr_assert_eq(fetch_find_cached(weights_table_find("resnet34", "timm"), found, sizeof found), 1);
@@ -503,9 +463,9 @@ Test(fetch, timm_file_in_hugging_faces_cache_is_found) {
 }
 
 Test(fetch, hub_digest_header_verifies_timm_files) {
-    unsigned char *data = make_bytes(N_BYTES, 10);
+    unsigned char *data = fx_random_bytes(N_BYTES, 10);
     char hex[65], bad[65];
-    sha256_hex(data, N_BYTES, hex);
+    fx_sha256_hex(data, N_BYTES, hex);
     memcpy(bad, hex, 65);
     bad[0] = bad[0] == '0' ? '1' : '0';
     server s = {.nfiles = 2,
@@ -523,14 +483,14 @@ Test(fetch, hub_digest_header_verifies_timm_files) {
     int rc = fetch_weights(weights_table_find("resnet18", "timm"), NULL, NULL, NULL, &res, err, sizeof err);
     cr_assert_eq(rc, 0, "%s", err);
     cr_expect_eq(res.check, FETCH_FULL);
-    expect_file_is(res.path, data, N_BYTES);
+    fx_expect_file_is(res.path, data, N_BYTES);
     rc = fetch_weights(weights_table_find("resnet34", "timm"), NULL, NULL, NULL, &res, err, sizeof err);
     server_stop(&s);
     cr_expect_eq(rc, -1);
     cr_expect(strstr(err, "sha256"), "%s", err);
     char final[4096];
-    snprintf(final, sizeof final, "%s/resnet34.tv_in1k.safetensors", cache);
-    cr_expect(!exists(final));
+    snprintf(final, sizeof final, "%s/resnet34.tv_in1k.safetensors", fx_cache);
+    cr_expect(!fx_exists(final));
     free(data);
 }
 

@@ -2,12 +2,14 @@
 #include "fixtures.h"
 
 #include <criterion/criterion.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "frost_torch.h"
 #include "testutil.h"
 
@@ -115,4 +117,65 @@ const char *fx_weight_file(const char *name) {
     snprintf(p[k], sizeof p[k], "wf/%s", name);
     snprintf(p[k], sizeof p[k], "%s", tu_oracle(p[k]));
     return p[k];
+}
+
+char *fx_tmp;
+char fx_cache[1024];
+
+void fx_caches_init(void) {
+    fx_tmp = tu_tmpdir();
+    fx_private_caches(fx_tmp, fx_cache, sizeof fx_cache);
+}
+
+void fx_caches_fini(void) {
+    tu_rmtree(fx_tmp);
+    free(fx_tmp);
+}
+
+unsigned char *fx_random_bytes(size_t n, unsigned seed) {
+    unsigned char *b = malloc(n);
+    cr_assert_not_null(b);
+    for (size_t i = 0; i < n; i++) b[i] = (unsigned char)(rand_r(&seed) >> 7);
+    return b;
+}
+
+void fx_sha256_hex(const unsigned char *p, size_t n, char hex[65]) {
+    unsigned char md[32];
+    unsigned mdlen = 0;
+    EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL);
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+int fx_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+void fx_expect_file_is(const char *path, const unsigned char *data, size_t len) {
+    size_t got = 0;
+    char *b = tu_read_file(path, &got);
+    cr_assert_not_null(b, "%s is missing", path);
+    cr_expect_eq(got, len, "%s holds %zu bytes, not %zu", path, got, len);
+    cr_expect(got == len && memcmp(b, data, len) == 0, "%s does not hold the served bytes", path);
+    free(b);
+}
+
+void fx_meta_for(checkpoint_meta *meta, char **names, int64_t n) {
+    checkpoint_meta_init(meta);
+    meta->num_classes = n;
+    meta->class_names = names;
+    meta->head_replaced = 1;
+}
+
+void fx_save_checkpoint(const char *path, ft_model *m, ft_optimizer *opt, const checkpoint_meta *meta) {
+    char err[1024] = "";
+    cr_assert_eq(checkpoint_save(path, m, opt, meta, err, sizeof err), 0, "%s", err);
+}
+
+ft_model *fx_load_checkpoint(const char *path, checkpoint_meta *meta) {
+    char err[1024] = "";
+    ft_model *m = NULL;
+    cr_assert_eq(checkpoint_load(path, &m, meta, err, sizeof err), 0, "%s", err);
+    cr_assert_not_null(m);
+    return m;
 }

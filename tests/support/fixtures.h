@@ -6,6 +6,10 @@
 #define FROST_TESTS_FIXTURES_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "checkpoint.h"
+#include "frost_torch.h"
 
 // root + "/" + rel in one of 8 rotating buffers (copy it to keep it longer).
 const char *fx_at(const char *root, const char *rel);
@@ -22,16 +26,33 @@ void fx_doctor_dataset(const char *root);
 // with noise so no two are alike; per_class_train and per_class_valid side x side JPEGs per class.
 void fx_two_class_dataset(const char *root, int per_class_train, int per_class_valid, int side);
 
+// A suite's private caches (.init and .fini of a TestSuite): fx_tmp is a fresh folder, the caches
+// are under it (fx_private_caches), fx_cache is frost's own.
+extern char *fx_tmp;
+extern char fx_cache[1024];
+void fx_caches_init(void);
+void fx_caches_fini(void);
+
+// n bytes from seed (malloc'd), their sha256 as hex, and file checks for what a download wrote.
+unsigned char *fx_random_bytes(size_t n, unsigned seed);
+void fx_sha256_hex(const unsigned char *p, size_t n, char hex[65]);
+int fx_exists(const char *path);
+void fx_expect_file_is(const char *path, const unsigned char *data, size_t len);
+
 // The weight caches under dir (XDG_CACHE_HOME dir/xdg, TORCH_HOME dir/torch, HF_HOME dir/hf), no mirror
 // and no proxy for 127.0.0.1; frost's own cache folder (dir/xdg/frost) goes into cache.
 void fx_private_caches(const char *dir, char *cache, size_t len);
 
 // A network as the tutorial makes it: torchvision's arch, and with classes > 0 everything frozen and
 // the head replaced for that many classes (asserts).
-struct ft_model;
-struct ft_model *fx_model(const char *arch, long classes);
+ft_model *fx_model(const char *arch, long classes);
 
 // The weight_formats oracle's file `name` ($FROST_ORACLE/wf/name), in one of 4 rotating buffers.
 const char *fx_weight_file(const char *name);
+
+// Checkpoints: metadata for n class names (head replaced), saved and loaded with asserts.
+void fx_meta_for(checkpoint_meta *meta, char **names, int64_t n);
+void fx_save_checkpoint(const char *path, ft_model *m, ft_optimizer *opt, const checkpoint_meta *meta);
+ft_model *fx_load_checkpoint(const char *path, checkpoint_meta *meta);
 
 #endif
