@@ -101,16 +101,18 @@ void cli_help_write(FILE *out);
 // ---------------------------------------------------------------------------------------------
 // shared by the command files
 
-// Prints "frost: " + message to stderr; returns code.
+// Prints "frost: " + message to stderr (escaped: a hostile name in it cannot reach the terminal raw);
+// returns code.
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// s escaped for printing (text_escape: control bytes as \n, \x1b), in one of 8 rotating buffers:
+// every name or path a command prints goes through it.
+const char *cli_safe(const char *s);
 // What the command line says to get past a core error (" (try a smaller --batch)"), or "".
 const char *cli_fix_hint(frost_fix fix);
 // "frost: skipped PATH: REASON" on stderr for each entry of l.
 void cli_print_skipped(badfile_list *l);
 // Scans the dataset at root (opts may be NULL): 0, or CLI_FAILED with the error printed (and d freed).
 int cli_scan_dataset(const char *root, const dataset_opts *o, dataset *d);
-// Flushes stdout: 0, or CLI_FAILED (with the message) when the output could not be written.
-int cli_finish_output(void);
 
 // The input-pipeline options every data command shares (pipeline_options.c): --size S, --crop,
 // --resize exact|fast, --norm seed|imagenet, writing into a pipeline_opts (an OPT_GROUP's offset).

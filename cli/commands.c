@@ -1,6 +1,8 @@
 // commands.c — the command table and the dispatch: `frost COMMAND ...` runs the entry named
 // COMMAND; a group (weights) runs the entry of its next word. `frost help` (help.c) and the man page
 // list the same table, in this order.
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
@@ -37,5 +39,11 @@ int cli_main(int argc, char **argv) {
         c = sub;
         argc--, argv++;
     }
-    return c->run(argc, argv);
+    int rc = c->run(argc, argv);
+    // what was printed must have reached its file: a full disk or /dev/full is an error too
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_fail(CLI_FAILED, "could not write the output: %s", strerror(errno));
+        if (rc == CLI_OK) rc = CLI_FAILED;
+    }
+    return rc;
 }

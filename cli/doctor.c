@@ -17,11 +17,13 @@ static void bar(FILE *out, size_t v, size_t max) {
 
 static void print_kinds(FILE *out, const char *title, const doctor_kind *k, size_t n) {
     fprintf(out, "%s:", title);
-    for (size_t i = 0; i < n; i++) fprintf(out, "%s %s %zu", i ? "," : "", k[i].name, k[i].count);
+    for (size_t i = 0; i < n; i++) fprintf(out, "%s %s %zu", i ? "," : "", cli_safe(k[i].name), k[i].count);
     fputc('\n', out);
 }
 
-static void print_bad(void *out, const char *path, const char *reason) { fprintf(out, "  %s: %s\n", path, reason); }
+static void print_bad(void *out, const char *path, const char *reason) {
+    fprintf(out, "  %s: %s\n", cli_safe(path), cli_safe(reason));
+}
 
 typedef struct {
     long workers;
@@ -55,11 +57,11 @@ static int run(int argc, char **argv) {
     }
 
     FILE *out = stdout;
-    fprintf(out, "Dataset %s: %zu classes, %zu training and %zu validation files%s\n\n", d.root, d.n_classes,
+    fprintf(out, "Dataset %s: %zu classes, %zu training and %zu validation files%s\n\n", cli_safe(d.root), d.n_classes,
             d.train.n_items, d.valid.n_items, d.split_by_fraction ? " (split by fraction)" : "");
     size_t name_w = 5, max = 1;
     for (size_t c = 0; c < d.n_classes; c++) {
-        if (strlen(d.classes[c]) > name_w) name_w = strlen(d.classes[c]);
+        if (strlen(cli_safe(d.classes[c])) > name_w) name_w = strlen(cli_safe(d.classes[c]));
         if (d.train.class_counts[c] > max) max = d.train.class_counts[c];
         if (d.valid.class_counts[c] > max) max = d.valid.class_counts[c];
     }
@@ -68,7 +70,7 @@ static int run(int argc, char **argv) {
     for (int s = 0; s < 2; s++) {
         if (splits[s]->n_items == 0 && s == 1) continue;
         for (size_t c = 0; c < d.n_classes; c++) {
-            fprintf(out, "%-5s  %-*s  %7zu  %8zu  ", c == 0 ? splits[s]->name : "", (int)name_w, d.classes[c],
+            fprintf(out, "%-5s  %-*s  %7zu  %8zu  ", c == 0 ? splits[s]->name : "", (int)name_w, cli_safe(d.classes[c]),
                     splits[s]->class_counts[c], r.readable_per_class[s][c]);
             bar(out, splits[s]->class_counts[c], max);
             fputc('\n', out);
@@ -88,11 +90,11 @@ static int run(int argc, char **argv) {
     }
     if (r.n_warnings > 0) {
         fprintf(out, "\nWarnings:\n");
-        for (size_t i = 0; i < r.n_warnings; i++) fprintf(out, "  %s\n", r.warnings[i]);
+        for (size_t i = 0; i < r.n_warnings; i++) fprintf(out, "  %s\n", cli_safe(r.warnings[i]));
     }
     if (r.n_problems > 0) {
         fprintf(out, "\nProblems (training cannot run):\n");
-        for (size_t i = 0; i < r.n_problems; i++) fprintf(out, "  %s\n", r.problems[i]);
+        for (size_t i = 0; i < r.n_problems; i++) fprintf(out, "  %s\n", cli_safe(r.problems[i]));
     }
     int ok = doctor_can_train(&r);
     fprintf(out, "\n%s\n", ok ? "Ready to train." : "Training cannot run on this dataset as it is.");

@@ -70,7 +70,7 @@ void cli_help_write(FILE *out) {
 static int run(int argc, char **argv) {
     (void)argc, (void)argv;
     cli_help_write(stdout);
-    return cli_finish_output();
+    return CLI_OK;
 }
 
 const cli_command cli_help = {
@@ -85,7 +85,7 @@ const cli_command cli_help = {
 static int run_version(int argc, char **argv) {
     (void)argc, (void)argv;
     printf("frost " FROST_VERSION "\n");
-    return cli_finish_output();
+    return CLI_OK;
 }
 
 const cli_command cli_version = {

@@ -3,15 +3,24 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "text_escape.h"
 
 int cli_fail(int code, const char *fmt, ...) {
+    char text[8192];
     va_list ap;
     va_start(ap, fmt);
-    fputs("frost: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    fprintf(stderr, "frost: %s\n", cli_safe(text));
     return code;
+}
+
+const char *cli_safe(const char *s) {
+    static char buf[8][16384];
+    static int k;
+    k = (k + 1) % 8;
+    text_escape(buf[k], sizeof buf[k], s);
+    return buf[k];
 }
 
 const char *cli_fix_hint(frost_fix fix) {
@@ -28,12 +37,7 @@ const char *cli_fix_hint(frost_fix fix) {
 
 static void print_skipped(void *user, const char *path, const char *reason) {
     (void)user;
-    fprintf(stderr, "frost: skipped %s: %s\n", path, reason);
+    fprintf(stderr, "frost: skipped %s: %s\n", cli_safe(path), cli_safe(reason));
 }
 
 void cli_print_skipped(badfile_list *l) { badfiles_each(l, 0, print_skipped, NULL); }
-
-int cli_finish_output(void) {
-    if (fflush(stdout) != 0 || ferror(stdout)) return cli_fail(CLI_FAILED, "could not write the output");
-    return CLI_OK;
-}

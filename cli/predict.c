@@ -44,7 +44,7 @@ typedef struct {
 } input_list;
 
 // ---------------------------------------------------------------------------------------------
-// printing names safely: control bytes become '?', padding counts characters, not bytes
+// printing names safely: escaped (cli_safe), padding counts characters, not bytes
 
 static size_t utf8_width(const char *s) {
     size_t n = 0;
@@ -53,27 +53,22 @@ static size_t utf8_width(const char *s) {
     return n;
 }
 
-// Writes s cut to at most max characters (max 0: whole), padded with spaces to width.
+// Writes s (escaped) cut to at most max characters (max 0: whole), padded with spaces to width.
 static void put_name(FILE *out, const char *s, size_t width, size_t max, int right) {
-    char buf[256];
+    const char *safe = cli_safe(s);
     size_t used = 0, chars = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p && used + 4 < sizeof buf; p++) {
+    for (const unsigned char *p = (const unsigned char *)safe; *p; p++, used++)
         if ((*p & 0xC0) != 0x80) {
             if (max && chars == max) break;
             chars++;
         }
-        buf[used++] = (char)((*p < 0x20 || *p == 0x7f) ? '?' : *p);
-    }
-    buf[used] = '\0';
     size_t pad = width > chars ? width - chars : 0;
     if (right) fprintf(out, "%*s", (int)pad, "");
-    fputs(buf, out);
+    fprintf(out, "%.*s", (int)used, safe);
     if (!right) fprintf(out, "%*s", (int)pad, "");
 }
 
-static void put_text(FILE *out, const char *s) {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) fputc((*p < 0x20 || *p == 0x7f) ? '?' : *p, out);
-}
+static void put_text(FILE *out, const char *s) { fputs(cli_safe(s), out); }
 
 // A JSON string for text that may not be UTF-8 (file names are bytes): bytes that are not become '?'.
 static json_t *json_text(const char *s) {
@@ -322,7 +317,7 @@ static void print_score(const predict_score *s, const checkpoint_meta *meta, con
     for (int64_t c = 0; c < C; c++)
         if (predict_score_row(s, c) || predict_score_col(s, c)) {
             shown[n_shown++] = (int)c;
-            size_t w = utf8_width(meta->class_names[c]);
+            size_t w = utf8_width(cli_safe(meta->class_names[c]));
             if (w > width) width = w > NAME_MAX_WIDTH ? NAME_MAX_WIDTH : w;
         }
 
@@ -348,7 +343,7 @@ static void print_score(const predict_score *s, const checkpoint_meta *meta, con
             return;
         }
         for (size_t k = 0; k < n_shown; k++) {
-            size_t w = utf8_width(meta->class_names[shown[k]]);
+            size_t w = utf8_width(cli_safe(meta->class_names[shown[k]]));
             cell[k] = w > NAME_MAX_WIDTH ? NAME_MAX_WIDTH : w;
             if (dw > cell[k]) cell[k] = dw;
         }
@@ -463,7 +458,6 @@ static int run(int argc, char **argv) {
             print_score(&r.sc, &r.meta, &r.in);
     }
     if (rc == 0 && r.predicted == 0) rc = cli_fail(CLI_FAILED, "predict: no image could be predicted");
-    if (rc == 0) rc = cli_finish_output();
     run_free(&r);
     free(a.args);
     return rc;

@@ -16,7 +16,7 @@ static int run(int argc, char **argv) {
         rc = cli_fail(CLI_FAILED, "%s", ft_status_message(s));
     } else {
         model_print_repr(stdout, nodes, n);
-        rc = cli_finish_output();
+        rc = CLI_OK;
     }
     ft_status_free(s);
     ft_model_free(m);

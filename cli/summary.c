@@ -18,7 +18,7 @@ static int run(int argc, char **argv) {
         rc = cli_fail(CLI_FAILED, "summary of %s at %ldx%ld: %s", a.arch, a.size, a.size, ft_status_message(s));
     } else {
         model_print_summary(stdout, nodes, n, a.size);
-        rc = cli_finish_output();
+        rc = CLI_OK;
     }
     ft_status_free(s);
     ft_model_free(m);

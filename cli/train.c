@@ -4,6 +4,7 @@
 // Ctrl-C stops at the next batch boundary (saving when --save was given) and exits 130.
 // --pretrained takes the architecture's default ImageNet weights from a cache or downloads them
 // (fetch.h), and makes ImageNet's mean/std the default normalisation.
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
@@ -217,7 +218,7 @@ static void draw_bar(bar_state *b, const train_event *e) {
 
 static void print_line(void *user, const char *line) {
     clear_bar(user);
-    printf("%s\n", line);
+    printf("%s\n", cli_safe(line));
 }
 
 // Prints one event: the tutorial's log lines (train_log), errors and skipped files on stderr, the bar.
@@ -229,9 +230,9 @@ static int print_event(const train_event *e, long log_every, bar_state *bar) {
         clear_bar(bar);
         fflush(stdout);
         if (e->kind == EV_SKIPPED)
-            fprintf(stderr, "frost: skipped %s\n", e->text);
+            cli_fail(0, "skipped %s", e->text);
         else
-            fprintf(stderr, "frost: %s%s\n", e->text, cli_fix_hint(e->fix));
+            cli_fail(0, "%s%s", e->text, cli_fix_hint(e->fix));
     }
     if (e->kind == EV_FINISHED) clear_bar(bar);
     fflush(stdout);
@@ -254,7 +255,8 @@ static int resolve_pretrained(train_args *a) {
     if (rc) return cli_fail(CLI_FAILED, "train: --pretrained: %s", err);
     snprintf(a->weights_path, sizeof a->weights_path, "%s", res.path);
     a->cfg.weights = a->weights_path;
-    printf("pretrained weights: %s %s (%s)%s\n", e->source, e->tag, res.path, res.downloaded ? ", downloaded now" : "");
+    printf("pretrained weights: %s %s (%s)%s\n", e->source, e->tag, cli_safe(res.path),
+           res.downloaded ? ", downloaded now" : "");
     if (!a->norm_given) transform_params_set_norm(&a->cfg.prep.tf, TRANSFORM_NORM_IMAGENET);
     const float *m = a->cfg.prep.tf.mean, *s = a->cfg.prep.tf.std;
     printf("normalisation: mean %.3f,%.3f,%.3f std %.3f,%.3f,%.3f (%s)\n", m[0], m[1], m[2], s[0], s[1], s[2],
@@ -278,7 +280,7 @@ static int run(int argc, char **argv) {
     FILE *json = NULL;
     if (a.json && !(json = fopen(a.json, "w"))) {
         dataset_free(&d);
-        return cli_fail(CLI_FAILED, "%s: cannot create", a.json);
+        return cli_fail(CLI_FAILED, "%s: cannot create it: %s", a.json, strerror(errno));
     }
     char err[1024];
     trainer *t = trainer_start(&a.cfg, &d, err, sizeof err);
@@ -295,7 +297,7 @@ static int run(int argc, char **argv) {
     sigaction(SIGTERM, &sa, &old_term);
 
     bar_state bar = {isatty(STDOUT_FILENO), 0};
-    int status = -2, stopping = 0;
+    int status = -2, stopping = 0, json_failed = 0;
     while (status == -2) {
         if (g_interrupted && !stopping) {
             stopping = 1;
@@ -306,16 +308,22 @@ static int run(int argc, char **argv) {
         }
         train_event e;
         if (!trainer_wait(t, &e, 100)) continue;
-        if (json) {
+        if (json && !json_failed) {
             write_json(json, &e);
-            fflush(json);
+            if (fflush(json) != 0 || ferror(json)) {   // the log asked for cannot be written: stop now
+                json_failed = 1;
+                cli_fail(CLI_FAILED, "%s: cannot write the JSON log: %s; stopping", a.json, strerror(errno));
+                trainer_cancel(t);
+            }
         }
         status = print_event(&e, a.log_every, &bar);
     }
     trainer_free(t);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    if (json && fclose(json) != 0 && status == 0) status = cli_fail(CLI_FAILED, "%s: write failed", a.json);
+    if (json && fclose(json) != 0 && !json_failed)
+        json_failed = cli_fail(CLI_FAILED, "%s: cannot write the JSON log: %s", a.json, strerror(errno));
+    if (json_failed) status = CLI_FAILED;
     dataset_free(&d);
     return status;
 }

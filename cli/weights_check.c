@@ -20,7 +20,7 @@ static void print_problem(void *user, weights_problem kind, const char *key, con
     report *r = user;
     size_t n = strlen(r->head);
     if (strncmp(key, r->head, n) == 0 && key[n] == '.') r->in_head++;
-    printf("  %-10s  %s%s%s\n", WHAT[kind], key, *detail ? ": " : "", detail);
+    printf("  %-10s  %s%s%s\n", WHAT[kind], cli_safe(key), *detail ? ": " : "", cli_safe(detail));
 }
 
 static int set_arch(void *field, const char *value) {
@@ -53,7 +53,7 @@ static int run(int argc, char **argv) {
     if (weights_file_open(&w, file, err, sizeof err) != 0) return cli_fail(CLI_FAILED, "%s", err);
     long long values = 0;
     for (size_t i = 0; i < w.n_tensors; i++) values += safet_numel(&w.tensors[i]);
-    printf("file:     %s\n", file);
+    printf("file:     %s\n", cli_safe(file));
     printf("format:   %s%s\n", weights_format_name(&w),
            w.timm_layout ? " (pre_logits.fc1/fc2 and head.fc read as classifier.0/3/6)" : "");
     printf("tensors:  %zu (%.1fM values)\n", w.n_tensors, (double)values / 1e6);
@@ -62,8 +62,7 @@ static int run(int argc, char **argv) {
     if (!arch) arch = guess;
     if (!arch) {
         weights_file_close(&w);
-        fprintf(stderr, "frost: %s fits no architecture frost builds (try --arch ARCH to see why)\n", file);
-        return CLI_FAILED;
+        return cli_fail(CLI_FAILED, "%s fits no architecture frost builds (try --arch ARCH to see why)", file);
     }
 
     ft_model *m = NULL;

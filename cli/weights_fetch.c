@@ -26,7 +26,7 @@ static int run(int argc, char **argv) {
                 : res.check == FETCH_PREFIX ? "sha256 prefix verified (as torchvision checks it)"
                                             : "downloaded; no published sha256 to verify it against",
                 res.resumed ? " (resumed a partial download)" : "");
-    printf("%s\n", res.path);
+    printf("%s\n", cli_safe(res.path));
     return 0;
 }
 

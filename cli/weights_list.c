@@ -22,9 +22,10 @@ static int run(int argc, char **argv) {
         else
             snprintf(acc, sizeof acc, "-");
         int cached = fetch_find_cached(e, path, sizeof path);
-        printf("%-10s %-15s %-14s %6s  %-30s %s\n", e->arch, src, e->tag, acc, e->file, cached ? path : "no");
+        printf("%-10s %-15s %-14s %6s  %-30s %s\n", e->arch, src, e->tag, acc, e->file, cached ? cli_safe(path) : "no");
     }
-    printf("\n* the default of --pretrained. Downloads go to %s; torchvision's cache %s is read too.\n", dir, tdir);
+    printf("\n* the default of --pretrained. Downloads go to %s; torchvision's cache %s is read too.\n", cli_safe(dir),
+           cli_safe(tdir));
     return 0;
 }
 

@@ -13,7 +13,7 @@ static int run(int argc, char **argv) {
     const weights_entry *e = weights_table_find(arch, source);
     char path[4096], dir[4096], err[512];
     if (fetch_find_cached(e, path, sizeof path)) {
-        printf("%s\n", path);
+        printf("%s\n", cli_safe(path));
         return 0;
     }
     if (fetch_cache_dir(dir, sizeof dir, err, sizeof err)) return cli_fail(CLI_FAILED, "%s", err);

@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "path.h"
 #include "safetensors.h"
 #include "transfer.h"
 #include "weights.h"
@@ -108,15 +110,18 @@ static char *dump(json_t *j) {
 
 static json_t *number_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
-static char *sidecar_path(const char *path) {
-    size_t n = strlen(path);
-    char *p = malloc(n + sizeof CHECKPOINT_OPTIM_SUFFIX);
+// path + suffix, allocated.
+static char *with_suffix(const char *path, const char *suffix) {
+    size_t n = strlen(path), k = strlen(suffix);
+    char *p = malloc(n + k + 1);
     if (p) {
         memcpy(p, path, n);
-        memcpy(p + n, CHECKPOINT_OPTIM_SUFFIX, sizeof CHECKPOINT_OPTIM_SUFFIX);
+        memcpy(p + n, suffix, k + 1);
     }
     return p;
 }
+
+static char *sidecar_path(const char *path) { return with_suffix(path, CHECKPOINT_OPTIM_SUFFIX); }
 
 // Unique enough to tell two saves apart: the clock, the process and a counter.
 static void make_save_id(char *buf, size_t len) {
@@ -192,10 +197,10 @@ static ft_status *optim_get(void *src, size_t i, void *dst, size_t nbytes) {
     return ft_optimizer_state_get(src, i, dst, nbytes);
 }
 
-// Writes opt's state to spath; *wrote is 0 when the optimizer holds none (nothing written).
-static int save_optimizer(const char *spath, ft_optimizer *opt, const char *save_id, int *wrote, char *err,
+// Writes opt's state for spath, not yet in place (*pending; NULL when the optimizer holds none).
+static int save_optimizer(const char *spath, ft_optimizer *opt, const char *save_id, safet_pending **pending, char *err,
                           size_t errlen) {
-    *wrote = 0;
+    *pending = NULL;
     tensor_table t = {ft_optimizer_state_count(opt), optim_info, optim_get, opt};
     if (t.n == 0) return 0;
     char version[16];
@@ -203,12 +208,90 @@ static int save_optimizer(const char *spath, ft_optimizer *opt, const char *save
     const char *keys[] = {"frost.optimizer_state", "frost.save_id"};
     const char *values[] = {version, save_id};
     char why[1024];
-    if (weights_write_tensors(spath, &t, keys, values, 2, why, sizeof why) != 0) {
+    if (weights_write_tensors(spath, &t, keys, values, 2, pending, why, sizeof why) != 0) {
         errmsg_set(err, errlen, "optimizer state: %s", why);
         return -1;
     }
-    *wrote = 1;
     return 0;
+}
+
+// Puts a written checkpoint (main) and its sidecar (side; NULL: the new one has no optimizer state) in
+// place as one: the old sidecar is kept as PATH.optim.prev until both new files are, so at every
+// moment the main file in place has its own sidecar, at PATH.optim or PATH.optim.prev (the loader
+// looks at both, by save id). Frees both pendings.
+static int commit_pair(const char *path, const char *spath, safet_pending *main_p, safet_pending *side, char *err,
+                       size_t errlen) {
+    char *prev = with_suffix(spath, CHECKPOINT_PREV_SUFFIX);
+    if (!prev) {
+        safet_abort(main_p);
+        safet_abort(side);
+        errmsg_set(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = 0, had_old = 0, side_in_place = 0;
+    if (side) {
+        if (unlink(prev) != 0 && errno != ENOENT) rc = -1;   // a stale one from an interrupted save
+        if (rc == 0) {
+            had_old = rename(spath, prev) == 0;
+            if (!had_old && errno != ENOENT) rc = -1;
+        }
+        if (rc != 0) {
+            errmsg_set(err, errlen, "%s: cannot set the old optimizer state aside: %s", spath, strerror(errno));
+            safet_abort(main_p);
+            safet_abort(side);
+        } else if (safet_commit(side, err, errlen) != 0) {
+            safet_abort(main_p);
+            rc = -1;
+        } else {
+            side_in_place = 1;
+            rc = safet_commit(main_p, err, errlen);
+        }
+        if (rc != 0 && had_old)
+            (void)rename(prev, spath);   // the old pair again
+        else if (rc != 0 && side_in_place)
+            (void)unlink(spath);   // there was no old sidecar: none is left beside the old file
+    } else if (safet_commit(main_p, err, errlen) != 0) {
+        rc = -1;
+    } else if (unlink(spath) != 0 && errno != ENOENT) {   // the old state would not fit the new weights
+        errmsg_set(err, errlen, "%s: saved, but the old %s could not be removed: %s", path, spath, strerror(errno));
+        rc = -1;
+    }
+    if (rc == 0) unlink(prev);
+    free(prev);
+    return rc;
+}
+
+int checkpoint_check_target(const char *path, char *err, size_t errlen) {
+    if (!path || !*path) {
+        errmsg_set(err, errlen, "no file name");
+        return -1;
+    }
+    char *spath = sidecar_path(path), *dir = strdup(path);
+    if (!spath || !dir) {
+        free(spath);
+        free(dir);
+        errmsg_set(err, errlen, "out of memory");
+        return -1;
+    }
+    char *slash = strrchr(dir, '/');
+    const char *folder = !slash ? "." : slash == dir ? "/" : (*slash = '\0', dir);
+    struct stat st;
+    int rc = -1;
+    if (path_is_dir(path))
+        errmsg_set(err, errlen, "it is a folder, not a file");
+    else if (path_is_dir(spath))
+        errmsg_set(err, errlen, "%s (where its optimizer state goes) is a folder", spath);
+    else if (stat(folder, &st) != 0)
+        errmsg_set(err, errlen, "its folder %s does not exist", folder);
+    else if (!S_ISDIR(st.st_mode))
+        errmsg_set(err, errlen, "%s is not a folder", folder);
+    else if (access(folder, W_OK | X_OK) != 0)
+        errmsg_set(err, errlen, "its folder %s cannot be written: %s", folder, strerror(errno));
+    else
+        rc = 0;
+    free(spath);
+    free(dir);
+    return rc;
 }
 
 int checkpoint_save(const char *path, ft_model *m, ft_optimizer *opt, const checkpoint_meta *meta, char *err,
@@ -218,6 +301,11 @@ int checkpoint_save(const char *path, ft_model *m, ft_optimizer *opt, const chec
         return -1;
     }
     if (checkpoint_meta_check(meta, err, errlen) != 0) return -1;
+    char why[512];
+    if (checkpoint_check_target(path, why, sizeof why) != 0) {
+        errmsg_set(err, errlen, "%s: %s", path, why);
+        return -1;
+    }
     if (meta->num_classes != ft_model_num_classes(m)) {
         errmsg_set(err, errlen, "checkpoint: %lld class names for a model with %lld outputs",
                    (long long)meta->num_classes, (long long)ft_model_num_classes(m));
@@ -261,13 +349,14 @@ int checkpoint_save(const char *path, ft_model *m, ft_optimizer *opt, const chec
         rc = -1;
     }
 
-    // the sidecar first: were the process killed between the two, the ids would tell
-    int wrote_optim = 0;
-    if (rc == 0 && opt) rc = save_optimizer(spath, opt, save_id, &wrote_optim, err, errlen);
+    // both files written first; only when both are whole do they go in place (commit_pair)
+    safet_pending *side = NULL, *main_p = NULL;
+    if (rc == 0 && opt) rc = save_optimizer(spath, opt, save_id, &side, err, errlen);
     if (rc == 0) {
         const char *keys[] = {"frost.checkpoint", "frost.class_names", "frost.head_replaced", "frost.input_size",
                               "frost.resize",     "frost.mean",        "frost.std",           "frost.trainable",
-                              "frost.epoch",      "frost.metrics",     "frost.save_id",       "frost.train"};
+                              "frost.epoch",      "frost.metrics",     "frost.save_id",       "frost.optimizer",
+                              "frost.train"};
         const char *values[] = {version,
                                 names_text,
                                 replaced ? "1" : "0",
@@ -279,14 +368,15 @@ int checkpoint_save(const char *path, ft_model *m, ft_optimizer *opt, const chec
                                 epoch,
                                 metrics_text,
                                 save_id,
+                                side ? "sidecar" : "none",
                                 meta->train_config};
         size_t n_keys = sizeof keys / sizeof *keys - (meta->train_config ? 0 : 1);
-        rc = weights_save_meta(m, path, keys, values, n_keys, err, errlen);
+        rc = weights_save_meta(m, path, keys, values, n_keys, &main_p, err, errlen);
     }
-    if (rc == 0 && !wrote_optim && unlink(spath) != 0 && errno != ENOENT) {
-        errmsg_set(err, errlen, "%s: saved, but the old %s could not be removed: %s", path, spath, strerror(errno));
-        rc = -1;
-    }
+    if (rc == 0)
+        rc = commit_pair(path, spath, main_p, side, err, errlen);
+    else
+        safet_abort(side);   // nothing in place has changed
     free(spath);
     free(trainable_text);
     free(names_text);
@@ -547,39 +637,72 @@ int checkpoint_load(const char *path, ft_model **out, checkpoint_meta *meta, cha
 // ---------------------------------------------------------------------------------------------
 // optimizer state
 
-int checkpoint_load_optimizer(const char *path, ft_optimizer *opt, size_t *restored, char *err, size_t errlen) {
-    *restored = 0;
-    char *spath = sidecar_path(path);
-    if (!spath) {
+// The sidecar of the open main file: PATH.optim, or PATH.optim.prev when a save was interrupted
+// while putting the new pair in place (commit_pair); the one with main's save id. 1 with *side open
+// (its path in *spath, allocated), 0 when there is none, -1 with err.
+static int open_sidecar(const char *path, const safet_file *main_file, safet_file *side, char **spath, char *err,
+                        size_t errlen) {
+    const char *id_main = safet_meta(main_file, "frost.save_id");
+    const char *kind = safet_meta(main_file, "frost.optimizer");
+    *spath = NULL;
+    if (kind && strcmp(kind, "none") == 0) return 0;   // saved without optimizer state: a sidecar is stale
+    char *paths[2] = {sidecar_path(path), NULL};
+    if (paths[0]) paths[1] = with_suffix(paths[0], CHECKPOINT_PREV_SUFFIX);
+    if (!paths[0] || !paths[1]) {
+        free(paths[0]);
         errmsg_set(err, errlen, "out of memory");
         return -1;
     }
-    if (access(spath, F_OK) != 0 && errno == ENOENT) {
-        free(spath);
-        return 0;
+    int found = 0, any = 0;
+    for (int k = 0; k < 2 && !found; k++) {
+        if (access(paths[k], F_OK) != 0) continue;
+        any = any || k == 0;
+        char why[1024];
+        if (safet_open(side, paths[k], why, sizeof why) != 0) {
+            if (k == 0) {
+                errmsg_set(err, errlen, "%s", why);
+                found = -1;
+            }
+            continue;
+        }
+        const char *id_side = safet_meta(side, "frost.save_id");
+        if (!safet_meta(side, "frost.optimizer_state")) {
+            if (k == 0) {
+                errmsg_set(err, errlen, "%s: not a frost optimizer state file", paths[k]);
+                found = -1;
+            }
+        } else if (id_main && id_side && strcmp(id_main, id_side) == 0) {
+            if (safet_check_digest(side, WEIGHTS_DIGEST_KEY, why, sizeof why) < 0) {
+                errmsg_set(err, errlen, "%s: %s", paths[k], why);
+                found = -1;
+            } else {
+                found = 1;
+                *spath = paths[k];
+                paths[k] = NULL;
+                continue;
+            }
+        }
+        safet_close(side);
     }
-    safet_file main_file, side;
-    if (safet_open(&main_file, path, err, errlen) != 0) {
-        free(spath);
-        return -1;
-    }
-    if (safet_open(&side, spath, err, errlen) != 0) {
-        safet_close(&main_file);
-        free(spath);
-        return -1;
-    }
-    int rc = 0;
-    const char *id_main = safet_meta(&main_file, "frost.save_id"), *id_side = safet_meta(&side, "frost.save_id");
-    if (!safet_meta(&side, "frost.optimizer_state")) {
-        errmsg_set(err, errlen, "%s: not a frost optimizer state file", spath);
-        rc = -1;
-    } else if (!id_main || !id_side || strcmp(id_main, id_side) != 0) {
+    if (found == 0 && any)
         errmsg_set(err, errlen,
                    "%s is from another save than %s (a save was interrupted?); delete it to resume with a fresh "
                    "optimizer",
-                   spath, path);
-        rc = -1;
-    }
+                   paths[0], path);
+    free(paths[0]);
+    free(paths[1]);
+    return found == 0 && any ? -1 : found;
+}
+
+int checkpoint_load_optimizer(const char *path, ft_optimizer *opt, size_t *restored, char *err, size_t errlen) {
+    *restored = 0;
+    safet_file main_file, side;
+    if (safet_open(&main_file, path, err, errlen) != 0) return -1;
+    char *spath = NULL;
+    int rc = open_sidecar(path, &main_file, &side, &spath, err, errlen);
+    safet_close(&main_file);
+    if (rc <= 0) return rc;
+    rc = 0;
     for (size_t i = 0; rc == 0 && i < side.n_tensors; i++) {
         const safet_tensor *t = &side.tensors[i];
         if (t->dtype != SAFET_F32 && t->dtype != SAFET_I64) {
@@ -599,7 +722,6 @@ int checkpoint_load_optimizer(const char *path, ft_optimizer *opt, size_t *resto
         *restored += (size_t)used;
     }
     safet_close(&side);
-    safet_close(&main_file);
     free(spath);
     return rc;
 }

@@ -20,6 +20,8 @@
  *   frost.epoch         "3"                          epochs completed
  *   frost.metrics       {"train_loss": 0.41, "train_acc": 0.88, "valid_loss": null, ...}
  *   frost.save_id       "18c1f0a3b2c4d5e6-1234-1"    pairs FILE with its FILE.optim
+ *   frost.optimizer     "sidecar" | "none"           whether this save wrote FILE.optim
+ *   frost.data_sha256   "3a7b..."                    SHA-256 of the tensor data, checked when loaded
  *   frost.train         {...}                        optional: the trainer's own settings, verbatim
  *
  * FILE.optim (optional) is a safetensors file of the optimizer's state, one tensor per
@@ -27,10 +29,12 @@
  * frost.save_id. Restoring goes by parameter name, so entries of parameters that are not trained
  * now are ignored: a resumed run may freeze or unfreeze other layers.
  *
- * Writes are atomic (temporary file, fsync, rename): a save killed at any moment leaves FILE as it
- * was or complete; a killed writer may leave a "FILE.tmp.XXXXXX" behind, never a broken FILE. The
- * sidecar is written first and FILE second, and the save ids tell when the two are not from the same
- * save (checkpoint_load_optimizer then refuses).
+ * A save replaces FILE and FILE.optim as one: both are written whole (temporary files, fsync) before
+ * either is put in place, so a save that fails (a full disk, an unwritable folder) changes nothing.
+ * Putting them in place is two renames; meanwhile the old sidecar waits as FILE.optim.prev, so a save
+ * killed at any moment leaves a FILE whose own sidecar (by save id) is at FILE.optim or
+ * FILE.optim.prev, and checkpoint_load_optimizer takes that one. A killed writer may leave a
+ * "FILE.tmp.XXXXXX" behind, never a broken FILE. The data digests make a flipped bit an error.
  *
  * Every function returns 0 on success or -1 with one line in err (no newline); none print.
  */
@@ -45,6 +49,7 @@
 
 #define CHECKPOINT_VERSION 1
 #define CHECKPOINT_OPTIM_SUFFIX ".optim"
+#define CHECKPOINT_PREV_SUFFIX ".prev"   // PATH.optim.prev: the old sidecar while a save puts the new pair in place
 
 typedef struct {
     char arch[32];         // filled by load; save takes the model's own
@@ -77,6 +82,10 @@ int checkpoint_meta_check(const checkpoint_meta *meta, char *err, size_t errlen)
 // refreshed (ft_model_nodes, to read the trainable flags): node pointers held from before are stale.
 int checkpoint_save(const char *path, ft_model *m, ft_optimizer *opt, const checkpoint_meta *meta, char *err,
                     size_t errlen);
+
+// Whether a checkpoint could be saved at path, asked before any work is done: its folder exists and
+// can be written, and neither path nor its sidecar is a folder. 0, or -1 with the reason in err.
+int checkpoint_check_target(const char *path, char *err, size_t errlen);
 
 // Builds the recorded architecture on the CPU, replaces the head when recorded, restores the
 // trainable flags, loads the weights strictly, and returns the model in eval mode. *out and *meta

@@ -246,6 +246,8 @@ int dataset_scan(dataset *d, const char *root, const dataset_opts *opts, char *e
 
     if (d->n_classes == 0 && d->n_problems == 0)
         add_problem(d, "%s: no class folders (expected %s/train/<class>/ and valid/<class>/)", d->root, d->root);
+    if (d->n_classes == 1)   // a classifier of one class learns nothing: training refuses it, as doctor does
+        add_problem(d, "%s: only one class (%s): there is nothing to tell apart", d->root, d->classes[0]);
     if (has_train) {
         if (scan_split(d, &d->train, d->train.dir) != 0) goto oom;
         if (d->valid.dir && scan_split(d, &d->valid, d->valid.dir) != 0) goto oom;

@@ -147,7 +147,6 @@ int doctor_run_hooked(dataset *d, int workers, const doctor_hooks *h, doctor_rep
     // ---- what stops training, and what is worth knowing
     char line[1200];
     for (size_t i = 0; i < d->n_problems; i++) add_line(&r->problems, &r->n_problems, d->problems[i]);
-    if (d->n_classes == 1) add_line(&r->problems, &r->n_problems, "only one class: there is nothing to tell apart");
     const dataset_split *splits[2] = {&d->train, &d->valid};
     for (int s = 0; s < 2; s++) {
         const dataset_split *sp = splits[s];

@@ -3,32 +3,31 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-void errmsg_set(char *err, size_t errlen, const char *fmt, ...) {
+#include "text_escape.h"
+
+void errmsg_vset(char *err, size_t errlen, const char *fmt, va_list ap) {
     if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
+    char small[1024], *text = small;
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
     if (n < 0) {
         snprintf(err, errlen, "could not format the error message");
-        return;
+    } else {
+        if ((size_t)n >= sizeof small && (text = malloc((size_t)n + 1)) != NULL)   // a long one: format it whole
+            vsnprintf(text, (size_t)n + 1, fmt, again);
+        text_escape(err, errlen, text ? text : small);
+        if (text != small) free(text);
     }
-    size_t len = strlen(err);
-    if ((size_t)n >= errlen && len > 0) {
-        // step back over continuation bytes to the lead byte; drop the character if it is incomplete
-        size_t start = len;
-        while (start > 0 && len - start < 4 && ((unsigned char)err[start - 1] & 0xC0) == 0x80) start--;
-        if (start > 0) {
-            unsigned char lead = (unsigned char)err[start - 1];
-            size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-            if (want > len - (start - 1)) len = start - 1;
-        }
-        err[len] = '\0';
-    }
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)err[i];
-        if (c < 0x20 || c == 0x7F) err[i] = '?';
-    }
+    va_end(again);
+}
+
+void errmsg_set(char *err, size_t errlen, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    errmsg_vset(err, errlen, fmt, ap);
+    va_end(ap);
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "regular_file.h"
 
 // ---------------------------------------------------------------------------------------------
 // folders
@@ -157,9 +158,11 @@ static void url_host(const char *url, char *out, size_t len) {
 
 int fetch_sha256_file(const char *path, char hex[65], char *err, size_t errlen) {
     hex[0] = '\0';
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    char why[256];
+    int fd = regular_file_open(path, &st, why, sizeof why);
     if (fd < 0) {
-        errmsg_set(err, errlen, "%s: %s", path, strerror(errno));
+        errmsg_set(err, errlen, "%s: %s", path, why);
         return -1;
     }
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();

@@ -21,6 +21,7 @@
 #include "image_decode.h"
 
 #include "errmsg.h"
+#include "regular_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,7 +52,9 @@ struct image_decoder {
 #define IMAGE_ABSOLUTE_MAX_PIXELS (1LL << 40)
 
 // File-size ceiling for image_decoder_load_file: far above any image under the pixel limit.
-#define IMAGE_MAX_FILE_BYTES (1LL << 31)
+// Larger files are refused, not read: a camera's JPEG is tens of MB, and a file of gigabytes named
+// .jpg (a picture followed by zeros) would otherwise be read whole by every loader thread.
+#define IMAGE_MAX_FILE_BYTES (256LL << 20)
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -784,49 +787,21 @@ int image_decoder_decode(image_decoder *dec, const uint8_t *data, size_t len, co
 // ---------------------------------------------------------------------------------------------
 // Files
 
-// The whole file into dec->file. O_NONBLOCK so that a FIFO cannot block the open; fstat then
-// refuses anything but a regular file before a byte is read.
+// The whole file into dec->file (regular_file: a FIFO cannot block the open, and anything but a
+// regular file is refused before a byte is read).
 static int read_file(image_decoder *dec, const char *path, size_t *len, char *err, size_t errlen) {
     char ebuf[128];
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0) {
-        int e = errno;
-        struct stat lst;
-        if (e == ELOOP)
-            errmsg_set(err, errlen, "symbolic link loop (too many levels of symbolic links)");
-        else if (e == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
-            errmsg_set(err, errlen, "dangling symbolic link (its target does not exist)");
-        else if (e == ENOENT)
-            errmsg_set(err, errlen, "no such file");
-        else if (e == EACCES)
-            errmsg_set(err, errlen, "unreadable file (permission denied)");
-        else
-            errmsg_set(err, errlen, "cannot open the file: %s", errno_text(e, ebuf, sizeof ebuf));
-        return -1;
-    }
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        errmsg_set(err, errlen, "cannot stat the file: %s", errno_text(errno, ebuf, sizeof ebuf));
-        close(fd);
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        const char *what = S_ISDIR(st.st_mode)                          ? "a directory"
-                           : S_ISFIFO(st.st_mode)                       ? "a FIFO"
-                           : S_ISSOCK(st.st_mode)                       ? "a socket"
-                           : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
-                                                                        : "a special file";
-        errmsg_set(err, errlen, "not a regular file (%s)", what);
-        close(fd);
-        return -1;
-    }
+    int fd = regular_file_open(path, &st, err, errlen);
+    if (fd < 0) return -1;
     if (st.st_size == 0) {
         errmsg_set(err, errlen, "empty file (0 bytes)");
         close(fd);
         return -1;
     }
     if ((long long)st.st_size > IMAGE_MAX_FILE_BYTES) {
-        errmsg_set(err, errlen, "file too large for an image (%lld bytes)", (long long)st.st_size);
+        errmsg_set(err, errlen, "file too large for an image (%lld bytes; frost reads images up to %lld MiB)",
+                   (long long)st.st_size, IMAGE_MAX_FILE_BYTES >> 20);
         close(fd);
         return -1;
     }

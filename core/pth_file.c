@@ -15,6 +15,7 @@
 
 #include "errmsg.h"
 #include "pickle.h"
+#include "regular_file.h"
 
 // Limits that keep a hostile file from asking for absurd amounts of memory up front.
 #define PTH_MAX_PICKLE ((zip_uint64_t)1 << 30)
@@ -438,13 +439,14 @@ int pth_open_mem(pth_file *f, const void *buf, size_t len, const char *name, cha
 
 int pth_open(pth_file *f, const char *path, char *err, size_t errlen) {
     memset(f, 0, sizeof *f);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    char why[256];
+    int fd = regular_file_open(path, &st, why, sizeof why);
     if (fd < 0) {
-        errmsg_set(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        errmsg_set(err, errlen, "%s: %s", path, why);
         return -1;
     }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 4) {
+    if (st.st_size < 4) {
         errmsg_set(err, errlen, "%s: not a .pth file (not a regular file of 4 bytes or more)", path);
         close(fd);
         return -1;

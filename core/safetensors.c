@@ -6,16 +6,22 @@
 // read-only private mapping, so a file truncated by another process while it
 // is open can still raise SIGBUS on access - nothing in user space stops that.
 // The writer goes through a temp file + fsync + rename + directory fsync, so
-// readers see either the old file or the complete new one, never a mix.
+// readers see either the old file or the complete new one, never a mix; the
+// rename can be held back (safet_write_pending) to put several files in
+// place together. A digest of the data (SHA-256) can go into the metadata:
+// its value is a placeholder in the header until the data is written, then
+// overwritten in place, so the data is produced and written only once.
 // Limits: no big-endian hosts are special-cased (bytes are passed through).
 
 #include "safetensors.h"
 
 #include "errmsg.h"
+#include "regular_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -405,20 +411,11 @@ int safet_open(safet_file *f, const char *path, char *err, size_t errlen) {
         return -1;
     }
 
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        errmsg_set(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        errmsg_set(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        errmsg_set(err, errlen, "%s: not a regular file", path);
-        close(fd);
+    char why[256];
+    int fd = regular_file_open(path, &st, why, sizeof why);
+    if (fd < 0) {
+        errmsg_set(err, errlen, "%s: %s", path, why);
         return -1;
     }
     if (st.st_size < 8) {
@@ -645,9 +642,27 @@ static int sync_dir(const char *path) {
     return rc;
 }
 
-int safet_write(const char *path, const safet_entry *entries, size_t n, const char *const *meta_keys,
-                const char *const *meta_values, size_t n_meta, safet_fill_fn fill, void *user, char *err,
-                size_t errlen) {
+struct safet_pending {
+    char *path, *tmp;
+};
+
+// The 64 '0's the digest's metadata value holds until the data is written; then overwritten in place.
+static const char DIGEST_PLACEHOLDER[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+// Where in the header the placeholder value of `key` starts: after "key":" in the compact JSON.
+static long digest_offset(const unsigned char *hdr, size_t hdr_len, const char *key) {
+    char pat[256];
+    int n = snprintf(pat, sizeof pat, "\"%s\":\"%s\"", key, DIGEST_PLACEHOLDER);
+    if (n < 0 || (size_t)n >= sizeof pat) return -1;
+    for (size_t i = 8; i + (size_t)n <= hdr_len; i++)
+        if (memcmp(hdr + i, pat, (size_t)n) == 0) return (long)(i + strlen(key) + 4);
+    return -1;
+}
+
+int safet_write_pending(const char *path, const safet_entry *entries, size_t n, const char *const *meta_keys,
+                        const char *const *meta_values, size_t n_meta, safet_fill_fn fill, void *user,
+                        const char *digest_key, safet_pending **out, char *err, size_t errlen) {
+    *out = NULL;
     if (err && errlen) err[0] = '\0';
     if (!path || !*path) {
         errmsg_set(err, errlen, "safet_write: no path given");
@@ -662,14 +677,33 @@ int safet_write(const char *path, const safet_entry *entries, size_t n, const ch
     int fd = -1;
     char *tmp = NULL;
     unsigned char *hdr = NULL;
+    EVP_MD_CTX *md = NULL;
+    const char **keys = calloc(n_meta + 1, sizeof *keys), **values = calloc(n_meta + 1, sizeof *values);
     uint64_t *sizes = calloc(n ? n : 1, sizeof *sizes);
-    if (!sizes) {
+    if (!sizes || !keys || !values) {
         errmsg_set(err, errlen, "%s: out of memory", path);
-        return -1;
+        goto out;
+    }
+    // the digest's placeholder rides in the metadata; its real value is written once the data is
+    memcpy(keys, meta_keys, n_meta * sizeof *keys);
+    memcpy(values, meta_values, n_meta * sizeof *values);
+    size_t n_all = n_meta;
+    if (digest_key) {
+        keys[n_all] = digest_key;
+        values[n_all++] = DIGEST_PLACEHOLDER;
+        if (!(md = EVP_MD_CTX_new()) || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+            errmsg_set(err, errlen, "%s: out of memory", path);
+            goto out;
+        }
     }
     size_t hdr_len = 0;
-    hdr = build_header(path, entries, n, meta_keys, meta_values, n_meta, sizes, &hdr_len, err, errlen);
+    hdr = build_header(path, entries, n, keys, values, n_all, sizes, &hdr_len, err, errlen);
     if (!hdr) goto out;
+    long digest_at = digest_key ? digest_offset(hdr, hdr_len, digest_key) : 0;
+    if (digest_at < 0) {
+        errmsg_set(err, errlen, "%s: the digest's place in the header was not found", path);
+        goto out;
+    }
 
     size_t plen = strlen(path);
     tmp = malloc(plen + sizeof ".tmp.XXXXXX");
@@ -721,11 +755,23 @@ int safet_write(const char *path, const safet_entry *entries, size_t n, const ch
             }
             goto out;
         }
+        if (md) EVP_DigestUpdate(md, buf, nb);
         int w = write_all(fd, buf, nb);
         int e = errno;
         free(buf);
         if (w != 0) {
             errmsg_set(err, errlen, "%s: write failed: %s", path, strerror(e));
+            goto out;
+        }
+    }
+    if (md) {
+        unsigned char digest[32];
+        unsigned len = 0;
+        char hex[65];
+        EVP_DigestFinal_ex(md, digest, &len);
+        for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+        if (pwrite(fd, hex, 64, (off_t)digest_at) != 64) {
+            errmsg_set(err, errlen, "%s: write failed: %s", path, strerror(errno));
             goto out;
         }
     }
@@ -739,16 +785,15 @@ int safet_write(const char *path, const safet_entry *entries, size_t n, const ch
         errmsg_set(err, errlen, "%s: close failed: %s", path, strerror(errno));
         goto out;
     }
-    if (rename(tmp, path) != 0) {
-        errmsg_set(err, errlen, "%s: cannot rename temporary file into place: %s", path, strerror(errno));
+    safet_pending *p = calloc(1, sizeof *p);
+    if (!p || !(p->path = strdup(path))) {
+        free(p);
+        errmsg_set(err, errlen, "%s: out of memory", path);
         goto out;
     }
-    free(tmp);
-    tmp = NULL;   // renamed: it is the real file now, never unlink it
-    if (sync_dir(path) != 0) {
-        errmsg_set(err, errlen, "%s: written, but syncing its directory failed: %s", path, strerror(errno));
-        goto out;
-    }
+    p->tmp = tmp;
+    tmp = NULL;   // the pending file's now: committed or aborted by the caller
+    *out = p;
     if (err && errlen) err[0] = '\0';
     rc = 0;
 out:
@@ -757,7 +802,65 @@ out:
         unlink(tmp);
         free(tmp);
     }
+    EVP_MD_CTX_free(md);
     free(hdr);
     free(sizes);
+    free(keys);
+    free(values);
     return rc;
+}
+
+int safet_commit(safet_pending *p, char *err, size_t errlen) {
+    int rc = 0;
+    if (rename(p->tmp, p->path) != 0) {
+        errmsg_set(err, errlen, "%s: cannot rename temporary file into place: %s", p->path, strerror(errno));
+        unlink(p->tmp);
+        rc = -1;
+    } else if (sync_dir(p->path) != 0) {
+        errmsg_set(err, errlen, "%s: written, but syncing its directory failed: %s", p->path, strerror(errno));
+        rc = -1;
+    }
+    free(p->tmp);
+    free(p->path);
+    free(p);
+    return rc;
+}
+
+void safet_abort(safet_pending *p) {
+    if (!p) return;
+    unlink(p->tmp);
+    free(p->tmp);
+    free(p->path);
+    free(p);
+}
+
+int safet_write(const char *path, const safet_entry *entries, size_t n, const char *const *meta_keys,
+                const char *const *meta_values, size_t n_meta, safet_fill_fn fill, void *user, char *err,
+                size_t errlen) {
+    safet_pending *p;
+    if (safet_write_pending(path, entries, n, meta_keys, meta_values, n_meta, fill, user, NULL, &p, err, errlen) != 0)
+        return -1;
+    return safet_commit(p, err, errlen);
+}
+
+int safet_check_digest(const safet_file *f, const char *key, char *err, size_t errlen) {
+    const char *want = safet_meta(f, key);
+    if (!want) return 0;
+    uint64_t hlen = 0;
+    for (int i = 7; i >= 0; i--) hlen = hlen << 8 | ((const unsigned char *)f->map)[i];
+    const unsigned char *data = (const unsigned char *)f->map + 8 + hlen;
+    size_t len = f->map_len - 8 - (size_t)hlen;
+    unsigned char digest[32];
+    unsigned dlen = 0;
+    char hex[65];
+    if (EVP_Digest(data, len, digest, &dlen, EVP_sha256(), NULL) != 1) {
+        errmsg_set(err, errlen, "out of memory for the data's digest");
+        return -1;
+    }
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    if (strcmp(hex, want) != 0) {
+        errmsg_set(err, errlen, "its tensor data does not match the digest it was saved with (the file is damaged)");
+        return -1;
+    }
+    return 1;
 }

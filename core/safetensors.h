@@ -102,4 +102,22 @@ int safet_write(const char *path, const safet_entry *entries, size_t n, const ch
                 const char *const *meta_values, size_t n_meta, safet_fill_fn fill, void *user, char *err,
                 size_t errlen);
 
+// safet_write in two steps: the file is written and synced under a temporary name next to path, and
+// *out holds it until safet_commit renames it into place (or safet_abort removes it), so that several
+// files can be written first and put in place only when all of them were. With digest_key, that
+// metadata key gets the SHA-256 of the data buffer as 64 hex digits.
+typedef struct safet_pending safet_pending;
+int safet_write_pending(const char *path, const safet_entry *entries, size_t n, const char *const *meta_keys,
+                        const char *const *meta_values, size_t n_meta, safet_fill_fn fill, void *user,
+                        const char *digest_key, safet_pending **out, char *err, size_t errlen);
+// Renames the file into place and syncs its folder; frees p. 0, or -1 with err (the temporary file
+// removed).
+int safet_commit(safet_pending *p, char *err, size_t errlen);
+// Removes the temporary file; frees p. Accepts NULL.
+void safet_abort(safet_pending *p);
+
+// When the metadata holds key (a digest safet_write_pending wrote), checks the data buffer against it:
+// 1 when it matches, 0 when there is no such key, -1 with err when the data differs.
+int safet_check_digest(const safet_file *f, const char *key, char *err, size_t errlen);
+
 #endif

@@ -9,8 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "errmsg.h"
+#include "regular_file.h"
 
 static const char *const ROLE_NAMES[THEME_N_ROLES] = {
     "text",    "dim", "title",     "selected", "keybar", "status", "frozen",  "trainable", "partial",
@@ -178,9 +181,13 @@ int theme_parse(theme *t, const char *text, const char *file, char *err, size_t 
 
 int theme_load(theme *t, const char *path, char *err, size_t errlen) {
     memset(t, 0, sizeof *t);
-    FILE *f = fopen(path, "rb");
+    struct stat st;
+    char why[256];
+    int fd = regular_file_open(path, &st, why, sizeof why);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
     if (!f) {
-        errmsg_set(err, errlen, "%s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        errmsg_set(err, errlen, "%s: %s", path, fd >= 0 ? strerror(errno) : why);
         return -1;
     }
     // a theme is a few hundred bytes; 64 KiB is plenty and keeps a wrong file from being slurped

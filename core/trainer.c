@@ -77,7 +77,7 @@ static void post_text(trainer *t, event_kind kind, const char *fmt, ...) {
     train_event e = {.kind = kind, .epoch = t->epoch};
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e.text, sizeof e.text, fmt, ap);
+    errmsg_vset(e.text, sizeof e.text, fmt, ap);   // paths in it escaped: every front end shows it safely
     va_end(ap);
     post(t, &e);
 }
@@ -88,7 +88,7 @@ static int fail(trainer *t, frost_fix fix, const char *fmt, ...) {
     train_event e = {.kind = EV_ERROR, .epoch = t->epoch, .fix = fix};
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e.text, sizeof e.text, fmt, ap);
+    errmsg_vset(e.text, sizeof e.text, fmt, ap);
     va_end(ap);
     post(t, &e);
     return RUN_FAILED;
@@ -320,14 +320,15 @@ static int build_model(trainer *t) {
             return fail(t, FIX_TRAINABLE, "%s", err);
         post_text(t, EV_INFO, "trainable: %s; everything else frozen", t->cfg.trainable);
     }
-    if (t->cfg.save) {   // find now what the first save would refuse (a class name that is not UTF-8)
+    if (t->cfg.save) {   // find now what the first save would refuse: a class name that is not UTF-8, a bad target
         checkpoint_meta meta;
         checkpoint_meta_init(&meta);
         meta.num_classes = (int64_t)t->d->n_classes;
         meta.class_names = t->d->classes;
         meta.head_replaced = 1;
         meta.tf = t->prep.tf;
-        if (checkpoint_meta_check(&meta, err, sizeof err) != 0)
+        if (checkpoint_meta_check(&meta, err, sizeof err) != 0 ||
+            checkpoint_check_target(t->cfg.save, err, sizeof err) != 0)
             return fail(t, FIX_NONE, "cannot save to %s: %s", t->cfg.save, err);
     }
     const char *dev = t->cfg.device;
@@ -407,8 +408,9 @@ static int make_loaders(trainer *t) {
     return RUN_DONE;
 }
 
-static void save(trainer *t, const phase_stats *tr, const phase_stats *va, int epoch_done) {
-    if (!t->cfg.save) return;
+// Saves the checkpoint when asked to; a save that fails fails the run (the user asked for the file).
+static int save(trainer *t, const phase_stats *tr, const phase_stats *va, int epoch_done) {
+    if (!t->cfg.save) return RUN_DONE;
     checkpoint_meta meta;
     checkpoint_meta_init(&meta);
     snprintf(meta.arch, sizeof meta.arch, "%s", t->cfg.arch);
@@ -427,9 +429,9 @@ static void save(trainer *t, const phase_stats *tr, const phase_stats *va, int e
     }
     char err[1024];
     if (checkpoint_save(t->cfg.save, t->m, t->opt, &meta, err, sizeof err) != 0)
-        post_text(t, EV_ERROR, "saving %s: %s", t->cfg.save, err);
-    else
-        post_text(t, EV_SAVED, "%s", t->cfg.save);
+        return fail(t, FIX_NONE, "saving %s: %s", t->cfg.save, err);
+    post_text(t, EV_SAVED, "%s", t->cfg.save);
+    return RUN_DONE;
 }
 
 // --profile: the breakdown of the run's wall time, as EV_INFO lines.
@@ -487,9 +489,9 @@ static int run(trainer *t) {
         e.valid_loss = va.seen ? va.loss_sum / (double)va.seen : NAN;
         e.valid_acc = va.seen ? 100.0 * (double)va.correct / (double)va.seen : NAN;
         post(t, &e);
-        save(t, &tr, &va, t->epoch);
+        rc = save(t, &tr, &va, t->epoch);
     }
-    if (rc == RUN_STOPPED) save(t, NULL, NULL, t->epoch - 1);
+    if (rc == RUN_STOPPED && save(t, NULL, NULL, t->epoch - 1) != RUN_DONE) rc = RUN_FAILED;
     if (t->cfg.profile) post_profile(t);
     return rc;
 }

@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "errmsg.h"
+#include "regular_file.h"
 #include "safetensors.h"
 
 // ---------------------------------------------------------------------------------------------
@@ -89,13 +92,16 @@ static safet_tensor *map_timm(const safet_tensor *ts, size_t n) {
 int weights_file_open(weights_file *w, const char *path, char *err, size_t errlen) {
     memset(w, 0, sizeof *w);
     unsigned char head[8] = {0};
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        errmsg_set(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    char why[256];
+    int fd = regular_file_open(path, &st, why, sizeof why);
+    if (fd < 0) {
+        errmsg_set(err, errlen, "%s: %s", path, why);
         return -1;
     }
-    size_t got = fread(head, 1, sizeof head, fp);
-    fclose(fp);
+    ssize_t n = read(fd, head, sizeof head);
+    close(fd);
+    size_t got = n > 0 ? (size_t)n : 0;
     if (pth_sniff(head, got)) {
         if (pth_open(&w->pth, path, err, errlen) != 0) return -1;
         w->container = w->pth.format == PTH_ZIP ? WEIGHTS_PTH_ZIP : WEIGHTS_PTH_LEGACY;
@@ -103,10 +109,15 @@ int weights_file_open(weights_file *w, const char *path, char *err, size_t errle
         w->n_tensors = w->pth.n_tensors;
     } else {
         // anything else is taken for safetensors, whose reader says what is wrong with it
-        char why[512];
-        if (safet_open(&w->st, path, why, sizeof why) != 0) {
-            errmsg_set(err, errlen, "%s%s", why,
+        char reason[512];
+        if (safet_open(&w->st, path, reason, sizeof reason) != 0) {
+            errmsg_set(err, errlen, "%s%s", reason,
                        got >= 2 && head[0] == 0x80 ? " (a pickle that is not a torch.save file)" : "");
+            return -1;
+        }
+        if (safet_check_digest(&w->st, WEIGHTS_DIGEST_KEY, reason, sizeof reason) < 0) {
+            errmsg_set(err, errlen, "%s: %s", path, reason);
+            safet_close(&w->st);
             return -1;
         }
         w->container = WEIGHTS_SAFETENSORS;
@@ -366,6 +377,11 @@ static int load_tensors(ft_model *m, const safet_tensor *ts, size_t n_ts, int dr
 }
 
 int weights_load_file(ft_model *m, const safet_file *f, const char *path, char *err, size_t errlen) {
+    char why[256];
+    if (safet_check_digest(f, WEIGHTS_DIGEST_KEY, why, sizeof why) < 0) {
+        errmsg_set(err, errlen, "%s: %s", path, why);
+        return -1;
+    }
     return load_tensors(m, f->tensors, f->n_tensors, 0, path, NULL, 0, err, errlen);
 }
 
@@ -399,7 +415,7 @@ static int fill_entry(void *user, size_t index, void *dst, size_t nbytes, char *
 }
 
 int weights_write_tensors(const char *path, const tensor_table *t, const char *const *keys, const char *const *values,
-                          size_t n_meta, char *err, size_t errlen) {
+                          size_t n_meta, safet_pending **pending, char *err, size_t errlen) {
     safet_entry *entries = calloc(t->n ? t->n : 1, sizeof *entries);
     ft_tensor_info *infos = calloc(t->n ? t->n : 1, sizeof *infos);
     int rc = entries && infos ? 0 : -1;
@@ -414,7 +430,14 @@ int weights_write_tensors(const char *path, const tensor_table *t, const char *c
         }
         entries[i] = (safet_entry){infos[i].name, dtype_to_safet(infos[i].dtype), infos[i].ndim, infos[i].shape};
     }
-    if (rc == 0) rc = safet_write(path, entries, t->n, keys, values, n_meta, fill_entry, (void *)t, err, errlen);
+    safet_pending *p = NULL;
+    if (rc == 0)
+        rc = safet_write_pending(path, entries, t->n, keys, values, n_meta, fill_entry, (void *)t, WEIGHTS_DIGEST_KEY,
+                                 &p, err, errlen);
+    if (rc == 0 && pending)
+        *pending = p;
+    else if (rc == 0)
+        rc = safet_commit(p, err, errlen);
     free(entries);
     free(infos);
     return rc;
@@ -426,7 +449,7 @@ static ft_status *model_get(void *src, size_t i, void *dst, size_t nbytes) {
 }
 
 int weights_save_meta(ft_model *m, const char *path, const char *const *keys, const char *const *values, size_t n_extra,
-                      char *err, size_t errlen) {
+                      safet_pending **pending, char *err, size_t errlen) {
     const char **all_keys = calloc(3 + n_extra, sizeof *all_keys);
     const char **all_values = calloc(3 + n_extra, sizeof *all_values);
     if (!all_keys || !all_values) {
@@ -445,12 +468,12 @@ int weights_save_meta(ft_model *m, const char *path, const char *const *keys, co
         all_values[3 + k] = values[k];
     }
     tensor_table t = {ft_model_state_count(m), model_info, model_get, m};
-    int rc = weights_write_tensors(path, &t, all_keys, all_values, 3 + n_extra, err, errlen);
+    int rc = weights_write_tensors(path, &t, all_keys, all_values, 3 + n_extra, pending, err, errlen);
     free(all_keys);
     free(all_values);
     return rc;
 }
 
 int weights_save(ft_model *m, const char *path, char *err, size_t errlen) {
-    return weights_save_meta(m, path, NULL, NULL, 0, err, errlen);
+    return weights_save_meta(m, path, NULL, NULL, 0, NULL, err, errlen);
 }

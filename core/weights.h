@@ -20,7 +20,8 @@
  * it is when the file's head is what does not fit, saying so in `note`.
  *
  * Saving is atomic (a temporary file renamed into place): an existing file is replaced whole or not
- * at all.
+ * at all. Every file frost writes carries the SHA-256 of its tensor data in its metadata
+ * (WEIGHTS_DIGEST_KEY); loading checks it, so a flipped bit in the data is refused, not loaded.
  */
 #ifndef FROST_WEIGHTS_H
 #define FROST_WEIGHTS_H
@@ -30,6 +31,9 @@
 #include "frost_torch.h"
 #include "pth_file.h"
 #include "safetensors.h"
+
+// The metadata key of the SHA-256 of a frost file's tensor data (64 hex digits).
+#define WEIGHTS_DIGEST_KEY "frost.data_sha256"
 
 // ---------------------------------------------------------------------------------------------
 // an open weight file of any format
@@ -79,9 +83,10 @@ int weights_save(ft_model *m, const char *path, char *err, size_t errlen);
 int weights_load_file(ft_model *m, const safet_file *f, const char *path, char *err, size_t errlen);
 
 // weights_save with n_extra more metadata pairs (string -> string) after the three it always writes
-// ("format": "pt", "frost.arch", "frost.classes"); a key repeated is an error.
+// ("format": "pt", "frost.arch", "frost.classes"); a key repeated is an error. With pending, the file
+// is left written but not in place (safet_write_pending): the caller commits or aborts it.
 int weights_save_meta(ft_model *m, const char *path, const char *const *keys, const char *const *values, size_t n_extra,
-                      char *err, size_t errlen);
+                      safet_pending **pending, char *err, size_t errlen);
 
 // A table of tensors to write, read through two functions: a model's state_dict, an optimizer's state.
 typedef struct {
@@ -91,9 +96,9 @@ typedef struct {
     void *src;
 } tensor_table;
 
-// Writes every tensor of t, in its order, with the metadata pairs, to a safetensors file (atomically:
-// safet_write). 0, or -1 with err.
+// Writes every tensor of t, in its order, with the metadata pairs and the digest, to a safetensors file
+// (atomically; with pending, left for the caller to commit). 0, or -1 with err.
 int weights_write_tensors(const char *path, const tensor_table *t, const char *const *keys, const char *const *values,
-                          size_t n_meta, char *err, size_t errlen);
+                          size_t n_meta, safet_pending **pending, char *err, size_t errlen);
 
 #endif

@@ -19,6 +19,7 @@
 #include "predict.h"
 #include "preview.h"
 #include "style.h"
+#include "text_escape.h"
 #include "transfer.h"
 
 #define TOP_K 5
@@ -315,18 +316,15 @@ static void destroy(app *a, void *state) {
 // ---------------------------------------------------------------------------------------------
 // drawing
 
-// Text with control bytes shown as '?', cut to n characters (a UTF-8 sequence is never split;
-// every character is taken as one column wide).
+// Text with control bytes escaped (text_escape), cut to n characters (a UTF-8 sequence is never
+// split; every character is taken as one column wide).
 static void put_clean(int y, int x, const char *s, int n) {
     if (n <= 0 || x < 0) return;
-    char buf[1024];
+    char buf[4096];
+    text_escape(buf, sizeof buf, s);   // a hostile name shows as \x1b, as the command line prints it
     int k = 0, chars = 0;
-    for (; s[k] && k < (int)sizeof buf - 5; k++) {
-        unsigned char ch = (unsigned char)s[k];
-        if ((ch & 0xC0) != 0x80 && chars++ == n) break;
-        buf[k] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-    }
-    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;   // the buffer ended mid-character
+    for (; buf[k]; k++)
+        if (((unsigned char)buf[k] & 0xC0) != 0x80 && chars++ == n) break;
     buf[k] = '\0';
     mvaddstr(y, x, buf);
 }

@@ -52,7 +52,7 @@ static int start_screen(void) {
             }
         }
     }
-    return initscr() != NULL;
+    return newterm(NULL, stdout, stdin) != NULL;   // initscr would exit on failure, with stderr captured
 }
 
 int term_start(char *err, unsigned long errlen) {
@@ -60,6 +60,23 @@ int term_start(char *err, unsigned long errlen) {
         snprintf(err, errlen, "the interface needs a terminal (use a frost command, see frost help)");
         return -1;
     }
+    // the terminal's type first, while a message can still be seen (curses would exit without one)
+    const char *term = getenv("TERM");
+    int status = 0;
+    if (!term || !*term) {
+        snprintf(err, errlen,
+                 "TERM is not set, so the terminal's type is unknown: set it (export TERM=xterm-256color) "
+                 "to open the interface");
+        return -1;
+    }
+    if (setupterm(NULL, STDOUT_FILENO, &status) != OK) {
+        snprintf(err, errlen,
+                 "TERM=%.60s is not a terminal type this system knows (export TERM=xterm-256color, or "
+                 "install ncurses-term)",
+                 term);
+        return -1;
+    }
+    del_curterm(cur_term);
     setlocale(LC_ALL, "");
     // stderr to a temporary file while curses draws: nothing may write over the screen
     fflush(stderr);

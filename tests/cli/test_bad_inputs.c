@@ -5,6 +5,7 @@
 // message naming the line. Never a crash (a signal), a hang (the suite's timeout), a C++ exception
 // text or a backtrace, and nothing left half-written.
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,9 @@
 static char *root;
 static void setup(void) { root = tu_tmpdir(); }
 static void teardown(void) {
+    char disk[4096];
+    snprintf(disk, sizeof disk, "%s/disk", root);
+    tu_small_disk_end(disk);   // the full-disk test's tmpfs, also when that test failed midway
     tu_rmtree(root);
     free(root);
 }
@@ -394,4 +398,228 @@ Test(bad_inputs, theme_files_name_the_line) {
         cr_expect(strstr(err, cases[k].message) != NULL, "%s: '%s'", cases[k].kind, err);
         cr_expect(strchr(err, '\n') == NULL, "%s: one line: '%s'", cases[k].kind, err);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// outputs that cannot be written: refused before any work, or an error, never a silent exit 0
+
+// A save frost cannot make is refused before training, in one line, with nothing left behind.
+Test(bad_inputs, unwritable_targets_are_refused_before_training) {
+    good_dataset(root);
+    cr_assert_eq(mkdir(at("a_folder"), 0755), 0);
+    const struct {
+        const char *opt, *target, *word;
+    } cases[] = {
+        {"--save", "/nonexistent/x.safetensors", "does not exist"},
+        {"--save", at("a_folder"), "folder"},
+        {"--json", at("a_folder"), "cannot create"},
+        {"--json", "/nonexistent/log.json", "cannot create"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        tu_run_result r;
+        tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--epochs", "1", "--size", "32",
+                                          cases[k].opt, cases[k].target, NULL});
+        expect_clean_failure(&r, cases[k].target);
+        cr_expect_eq(r.status, 1, "%s %s: exit %d\n%s", cases[k].opt, cases[k].target, r.status, r.err);
+        cr_expect_eq(tu_count_lines(r.err), 1, "one line:\n%s", r.err);
+        cr_expect(strstr(r.err, cases[k].word), "%s %s: wants '%s':\n%s", cases[k].opt, cases[k].target, cases[k].word,
+                  r.err);
+        cr_expect(!strstr(r.out, "Epoch 1/"), "%s %s: refused before training:\n%s", cases[k].opt, cases[k].target,
+                  r.out);
+        tu_run_free(&r);
+    }
+    struct stat st;
+    cr_expect_neq(stat(at("a_folder.optim"), &st), 0, "no optimizer state beside the folder");
+}
+
+// A disk that fills up during training: the save fails the run (exit 1, one line), an earlier
+// checkpoint and its optimizer state stay as they were, and no temporary file is left. On a real
+// full disk (a small tmpfs) when this machine lets one be mounted, else with a file-size limit.
+Test(bad_inputs, a_full_disk_fails_the_run_and_keeps_the_old_checkpoint) {
+    good_dataset(root);
+    const char *disk = at("disk");
+    int tmpfs = tu_small_disk(disk, 64LL << 20) == 0;   // one resnet18 checkpoint (45 MB) fits, two do not
+    if (!tmpfs) cr_log_info("no tmpfs can be mounted here: a file-size limit stands in for the full disk");
+    char ck[2048], side[2100];
+    snprintf(ck, sizeof ck, "%s/run.safetensors", disk);
+    snprintf(side, sizeof side, "%s.optim", ck);
+    const char *args[] = {"train", root,      "--arch", "resnet18", "--epochs", "1", "--size",
+                          "32",    "--batch", "2",      "--save",   ck,         NULL};
+    tu_run_result r;
+    tu_run_frost(&r, args);
+    cr_assert_eq(r.status, 0, "the first save fits:\n%s", r.err);
+    tu_run_free(&r);
+    size_t len[2], after_len[2];
+    char *before[2] = {tu_read_file(ck, &len[0]), tu_read_file(side, &len[1])};
+    cr_assert(before[0] && before[1], "a checkpoint and its optimizer state");
+    tu_run_opts o = {.file_size_limit = tmpfs ? 0 : 1 << 20};
+    tu_run_frost_with(&r, args, &o);
+    expect_clean_failure(&r, "full disk");
+    cr_expect_eq(r.status, 1, "a save that failed is a failure:\n%s", r.err);
+    cr_expect(strstr(r.err, "saving") && (strstr(r.err, "space") || strstr(r.err, "large")), "%s", r.err);
+    cr_expect_eq(tu_count_lines(r.err), 1, "%s", r.err);
+    tu_run_free(&r);
+    char *after[2] = {tu_read_file(ck, &after_len[0]), tu_read_file(side, &after_len[1])};
+    for (int f = 0; f < 2; f++)
+        cr_expect(after[f] && after_len[f] == len[f] && memcmp(after[f], before[f], len[f]) == 0, "%s changed",
+                  f ? side : ck);
+    DIR *d = opendir(disk);
+    struct dirent *e;
+    while ((e = readdir(d)))
+        cr_expect(e->d_name[0] == '.' || strcmp(e->d_name, "run.safetensors") == 0 ||
+                      strcmp(e->d_name, "run.safetensors.optim") == 0,
+                  "left behind: %s", e->d_name);
+    closedir(d);
+    for (int f = 0; f < 2; f++) {
+        free(before[f]);
+        free(after[f]);
+    }
+    if (tmpfs) tu_small_disk_end(disk);
+}
+
+// Output into a full device: an error, not exit 0. A JSON log that cannot be written stops the run.
+Test(bad_inputs, writes_to_a_full_device_are_errors) {
+    good_dataset(root);
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--epochs", "3", "--size", "32", "--json",
+                                      "/dev/full", NULL});
+    expect_clean_failure(&r, "--json /dev/full");
+    cr_expect_eq(r.status, 1, "%s", r.err);
+    cr_expect(strstr(r.err, "/dev/full: cannot write the JSON log"), "%s", r.err);
+    cr_expect(!strstr(r.out, "Epoch 3/3"), "the run stopped:\n%s", r.out);
+    tu_run_free(&r);
+    const char *commands[][4] = {{"doctor", root, NULL}, {"print", "resnet18", NULL}, {"help", NULL}};
+    tu_run_opts full = {.stdout_to = "/dev/full"};
+    for (size_t k = 0; k < sizeof commands / sizeof *commands; k++) {
+        tu_run_frost_with(&r, commands[k], &full);
+        expect_clean_failure(&r, commands[k][0]);
+        cr_expect_eq(r.status, 1, "%s > /dev/full: exit %d", commands[k][0], r.status);
+        cr_expect(strstr(r.err, "could not write the output"), "%s: %s", commands[k][0], r.err);
+        tu_run_free(&r);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// names that are terminal escapes: printed escaped, on the lines they belong to
+
+// No byte that a terminal acts on, and no raw C1 control.
+static void expect_no_raw_controls(const char *text, const char *what) {
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        cr_expect(*p == '\n' || (*p >= 0x20 && *p != 0x7f && *p != 0x9b), "%s: a raw control byte 0x%02x at %ld:\n%s",
+                  what, *p, (long)(p - (const unsigned char *)text), text);
+}
+
+Test(bad_inputs, hostile_names_reach_the_terminal_escaped) {
+    // the dataset's own folder, two classes and bad files named with escapes, CR, BEL, newlines and C1
+    char ds[2048];
+    snprintf(ds, sizeof ds, "%s/ds\x1b[2J", root);
+    const char *classes[] = {"a\x1b]0;owned\x07", "b\r\nforged: line"};
+    for (int s = 0; s < 2; s++)
+        for (int c = 0; c < 2; c++)
+            for (int i = 0; i < 2; i++) {
+                char p[4096];
+                snprintf(p, sizeof p, "%s/%s/%s/%d.jpg", ds, s ? "valid" : "train", classes[c], i);
+                cr_assert_eq(tu_write_solid_jpeg(p, 24, 16, (unsigned char)(40 + 100 * c), 90, 90), 0);
+            }
+    char bad1[4096], bad2[4096];
+    snprintf(bad1, sizeof bad1,
+             "%s/train/%s/x\x9b"
+             "2Jy.jpg",
+             ds, classes[0]);
+    snprintf(bad2, sizeof bad2, "%s/train/%s/z\nforged: file.jpg", ds, classes[1]);
+    cr_assert_eq(tu_write_file(bad1, "not a jpeg", 10), 0);
+    cr_assert_eq(tu_write_file(bad2, "not a jpeg", 10), 0);
+
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"doctor", ds, NULL});
+    expect_clean_failure(&r, "doctor");
+    expect_no_raw_controls(r.out, "doctor's stdout");
+    expect_no_raw_controls(r.err, "doctor's stderr");
+    cr_expect(strstr(r.out, "\\x1b[2J") && strstr(r.out, "\\x1b]0;owned\\x07") && strstr(r.out, "\\r\\nforged"),
+              "the names, escaped:\n%s", r.out);
+    cr_expect(strstr(r.out, "x\\x9b2Jy.jpg") && strstr(r.out, "z\\nforged: file.jpg"), "%s", r.out);
+    cr_expect(!strstr(r.out, "\nforged"), "no line forged by a name:\n%s", r.out);
+    tu_run_free(&r);
+
+    tu_run_frost(&r, (const char *[]){"train", ds, "--arch", "resnet18", "--epochs", "1", "--size", "32", NULL});
+    expect_clean_failure(&r, "train");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    expect_no_raw_controls(r.out, "train's stdout");
+    expect_no_raw_controls(r.err, "train's stderr");
+    cr_expect(strstr(r.err, "frost: skipped ") && strstr(r.err, "z\\nforged: file.jpg"), "%s", r.err);
+    cr_expect_eq(tu_count_lines(r.err), 2, "one line per skipped file:\n%s", r.err);
+    tu_run_free(&r);
+}
+
+// ---------------------------------------------------------------------------------------------
+// files that are not files, and files too big to be images
+
+Test(bad_inputs, a_fifo_is_refused_at_once, .timeout = 120) {
+    good_dataset(root);
+    const char *fifo = at("model.safetensors");
+    cr_assert_eq(mkfifo(fifo, 0644), 0);
+    const char *const cases[][8] = {
+        {"predict", fifo, at("valid/a/good.jpg"), NULL},
+        {"train", root, "--resume", fifo, "--size", "32", NULL},
+        {"weights", "check", fifo, NULL},
+        {"print", "resnet18", "--weights", fifo, NULL},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        tu_run_result r;
+        tu_run_frost(&r, cases[k]);   // a hang here ends in the suite's timeout
+        expect_clean_failure(&r, cases[k][0]);
+        cr_expect_eq(r.status, 1, "%s: exit %d\n%s", cases[k][0], r.status, r.err);
+        cr_expect(strstr(r.err, "not a regular file (a FIFO)"), "%s: %s", cases[k][0], r.err);
+        cr_expect_eq(tu_count_lines(r.err), 1, "%s", r.err);
+        tu_run_free(&r);
+    }
+    theme t;
+    char err[512];
+    cr_expect_eq(theme_load(&t, fifo, err, sizeof err), -1);
+    cr_expect(strstr(err, "a FIFO"), "%s", err);
+}
+
+// A 2 GB file named .jpg (a small JPEG, then zeros; sparse, so it takes no disk) is refused by size,
+// never read: doctor, train and predict stay small.
+Test(bad_inputs, a_huge_sparse_image_is_not_read) {
+    good_dataset(root);
+    const char *huge = at("train/a/huge.jpg");
+    cr_assert_eq(tu_write_solid_jpeg(huge, 24, 16, 10, 200, 10), 0);
+    cr_assert_eq(truncate(huge, 2000LL * 1000 * 1000), 0);
+    const char *ck = at("m.safetensors");
+    const char *const runs[][12] = {
+        {"doctor", root, NULL},
+        {"train", root, "--arch", "resnet18", "--epochs", "1", "--size", "32", "--save", ck, NULL},
+        {"predict", ck, at("train"), NULL},
+    };
+    for (size_t k = 0; k < sizeof runs / sizeof *runs; k++) {
+        tu_run_result r;
+        tu_run_frost(&r, runs[k]);
+        expect_clean_failure(&r, runs[k][0]);
+        const char *said = k == 0 ? r.out : r.err;
+        cr_expect(strstr(said, "huge.jpg") && strstr(said, "file too large for an image"), "%s:\n%s%s", runs[k][0],
+                  r.out, r.err);
+        cr_expect_lt(r.max_rss_kb, 1000 * 1000, "%s: peak %ld KB: the file was read", runs[k][0], r.max_rss_kb);
+        tu_run_free(&r);
+    }
+}
+
+// What doctor refuses, train refuses, with the same words.
+Test(bad_inputs, one_class_is_refused_by_doctor_and_train_alike) {
+    const char *places[] = {"train/only/1.jpg", "train/only/2.jpg", "valid/only/1.jpg"};
+    for (int i = 0; i < 3; i++) cr_assert_eq(tu_write_solid_jpeg(at(places[i]), 24, 16, 90, 90, 90), 0);
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"doctor", root, NULL});
+    cr_expect_eq(r.status, 1);
+    const char *line = strstr(r.out, "only one class");
+    cr_assert_not_null(line, "%s", r.out);
+    char words[256];
+    snprintf(words, sizeof words, "%.*s", (int)strcspn(line, "\n"), line);
+    tu_run_free(&r);
+    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--epochs", "1", "--size", "32", NULL});
+    expect_clean_failure(&r, "train");
+    cr_expect_eq(r.status, 1, "%s", r.out);
+    cr_expect(strstr(r.err, words), "train says '%s' too:\n%s", words, r.err);
+    cr_expect(!strstr(r.out, "Epoch 1/"), "%s", r.out);
+    tu_run_free(&r);
 }

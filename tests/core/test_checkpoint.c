@@ -770,3 +770,237 @@ Test(checkpoint, load_errors_are_one_line) {
 
 // ---------------------------------------------------------------------------------------------
 // frost predict end to end
+
+// ---------------------------------------------------------------------------------------------
+// the pair: a checkpoint and its optimizer sidecar are replaced as one
+
+// A model of version `seed` with Adam after one step on random data, so its state is its own.
+static ft_optimizer *stepped(ft_model *m, unsigned seed) {
+    ft_opt_params p;
+    ft_opt_params_default(&p);
+    p.lr = 1e-3;
+    ft_optimizer *o = NULL;
+    cr_assert_null(ft_optimizer_create(m, &p, &o));
+    float x[2 * 3 * 32 * 32];
+    fill_random(x, sizeof x / sizeof *x, seed);
+    int64_t labels[2] = {0, 2};
+    ft_step_result r;
+    ft_model_set_mode(m, 1, 1);
+    cr_assert_null(ft_train_step(m, o, x, labels, 2, 3, 32, 32, &r));
+    ft_model_set_training(m, 0);
+    return o;
+}
+
+// The optimizer state restored from path into a fresh Adam over the loaded model equals want's.
+static void expect_optimizer_of(const char *path, ft_optimizer *want, const char *what) {
+    ft_model *m;
+    size_t restored = 0;
+    ft_optimizer *o = resume(path, &m, NULL, 0, &restored);
+    state_entry *a, *b;
+    size_t na = optimizer_entries(want, &a), nb = optimizer_entries(o, &b);
+    cr_expect_gt(restored, 0, "%s: nothing restored", what);
+    cr_expect_eq(na, nb, "%s: %zu entries, want %zu", what, nb, na);
+    for (size_t i = 0; i < na; i++) {
+        const state_entry *e = find_entry(b, nb, a[i].name);
+        cr_expect(e && e->nbytes == a[i].nbytes && memcmp(e->data, a[i].data, a[i].nbytes) == 0,
+                  "%s: %s is not the saved version's", what, a[i].name);
+    }
+    entries_free(a, na);
+    entries_free(b, nb);
+    ft_optimizer_free(o);
+    ft_model_free(m);
+}
+
+// Removes what an interrupted save may leave (PATH.tmp.*, PATH.optim.tmp.*, PATH.optim.prev); -1
+// when something else is there (its name in odd).
+static int remove_pair_leftovers(const char *keep, char *odd, size_t oddlen) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    char optim[256], prev[256];
+    snprintf(optim, sizeof optim, "%s.optim", keep);
+    snprintf(prev, sizeof prev, "%s.optim.prev", keep);
+    while ((e = readdir(d))) {
+        const char *nm = e->d_name;
+        if (nm[0] == '.' || strcmp(nm, keep) == 0 || strcmp(nm, optim) == 0) continue;
+        int tmp = (strncmp(nm, keep, strlen(keep)) == 0 && strncmp(nm + strlen(keep), ".tmp.", 5) == 0) ||
+                  (strncmp(nm, optim, strlen(optim)) == 0 && strncmp(nm + strlen(optim), ".tmp.", 5) == 0);
+        if (tmp || strcmp(nm, prev) == 0) {
+            unlink(fx_at(dir, nm));
+            n++;
+            continue;
+        }
+        snprintf(odd, oddlen, "%s", nm);
+        n = -1;
+        break;
+    }
+    closedir(d);
+    return n;
+}
+
+// Saves of two versions, each with its own optimizer state, killed 30 times at moments inside saves:
+// after each kill the checkpoint loads, and the optimizer state it restores is its own version's
+// (never the other one's, never missing).
+Test(checkpoint, killed_save_leaves_a_matching_pair, .timeout = 300) {
+    ft_model *ver[2] = {fx_model("resnet18", 3), fx_model("resnet18", 3)};
+    ft_optimizer *opt[2] = {stepped(ver[0], 1), stepped(ver[1], 2)};
+    checkpoint_meta meta[2];
+    for (int v = 0; v < 2; v++) {
+        fx_meta_for(&meta[v], names3, 3);
+        meta[v].epoch = v + 1;
+    }
+    char path[1024];
+    snprintf(path, sizeof path, "%s", fx_at(dir, "p.safetensors"));
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    fx_save_checkpoint(path, ver[0], opt[0], &meta[0]);
+    long save_us = elapsed_us(&t0);
+    if (save_us < 1000) save_us = 1000;
+    long *done = mmap(NULL, sizeof(long), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(done, MAP_FAILED);
+    unsigned seed = 777;
+    int seen[2] = {0, 0}, leftovers = 0;
+    for (int kill_no = 0; kill_no < 30; kill_no++) {
+        *done = 0;
+        pid_t pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+            char err[1024];
+            for (int k = 1;; k++) {
+                if (checkpoint_save(path, ver[k % 2], opt[k % 2], &meta[k % 2], err, sizeof err) != 0) _exit(3);
+                __atomic_add_fetch(done, 1, __ATOMIC_SEQ_CST);
+            }
+        }
+        int waited = wait_for(done, 1);
+        seed = seed * 1103515245u + 12345u;
+        long wait_us = (long)((seed >> 8) % (unsigned)(2 * save_us));
+        struct timespec w = {wait_us / 1000000, (wait_us % 1000000) * 1000};
+        nanosleep(&w, NULL);
+        kill(pid, SIGKILL);
+        int st;
+        cr_assert_eq(waitpid(pid, &st, 0), pid);
+        cr_assert_eq(waited, 0, "the writer made no progress in 30 s");
+        cr_assert(WIFSIGNALED(st), "the writer ended by itself (status %d)", WEXITSTATUS(st));
+        checkpoint_meta got;
+        ft_model *m = fx_load_checkpoint(path, &got);
+        int v = got.epoch - 1;
+        cr_assert(v == 0 || v == 1, "epoch %d", got.epoch);
+        seen[v]++;
+        char what[64];
+        snprintf(what, sizeof what, "kill %d (version %d)", kill_no, v + 1);
+        expect_optimizer_of(path, opt[v], what);
+        checkpoint_meta_free(&got);
+        ft_model_free(m);
+        char odd[256] = "";
+        int n = remove_pair_leftovers("p.safetensors", odd, sizeof odd);
+        cr_assert_geq(n, 0, "unexpected file %s", odd);
+        leftovers += n;
+    }
+    cr_expect(seen[0] > 0 && seen[1] > 0, "both versions were seen (%d, %d)", seen[0], seen[1]);
+    cr_expect_gt(leftovers, 0, "no kill landed inside a save");
+    munmap(done, sizeof(long));
+    for (int v = 0; v < 2; v++) {
+        ft_optimizer_free(opt[v]);
+        ft_model_free(ver[v]);
+    }
+}
+
+// A full disk while replacing a checkpoint with optimizer state: the save fails, and the old file and
+// its old sidecar are both as they were, byte for byte; nothing else is left.
+Test(checkpoint, full_disk_leaves_the_old_pair, .timeout = 120) {
+    ft_model *ver[2] = {fx_model("resnet18", 3), fx_model("resnet18", 3)};
+    ft_optimizer *opt[2] = {stepped(ver[0], 3), stepped(ver[1], 4)};
+    checkpoint_meta meta[2];
+    for (int v = 0; v < 2; v++) {
+        fx_meta_for(&meta[v], names3, 3);
+        meta[v].epoch = v + 1;
+    }
+    char path[1024], spath[1100];
+    snprintf(path, sizeof path, "%s", fx_at(dir, "pair.safetensors"));
+    snprintf(spath, sizeof spath, "%s.optim", path);
+    fx_save_checkpoint(path, ver[0], opt[0], &meta[0]);
+    size_t len[2], len_after[2];
+    char *before[2] = {tu_read_file(path, &len[0]), tu_read_file(spath, &len[1])};
+    cr_assert(before[0] && before[1]);
+    // limits from the sidecar's size (it fits) up to the checkpoint's (it does not): each fails somewhere else
+    long long limits[] = {(long long)len[1] / 2, (long long)len[1] + 4096, (long long)len[0] / 2};
+    for (size_t k = 0; k < sizeof limits / sizeof *limits; k++) {
+        pid_t pid = fork();
+        cr_assert_geq(pid, 0);
+        if (pid == 0) {
+            signal(SIGXFSZ, SIG_IGN);
+            struct rlimit rl = {(rlim_t)limits[k], (rlim_t)limits[k]};
+            setrlimit(RLIMIT_FSIZE, &rl);
+            char err[1024] = "";
+            _exit(checkpoint_save(path, ver[1], opt[1], &meta[1], err, sizeof err) == 0 ? 0 : 1);
+        }
+        int st;
+        cr_assert_eq(waitpid(pid, &st, 0), pid);
+        cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 1, "limit %lld: the save reported failure", limits[k]);
+        char *after[2] = {tu_read_file(path, &len_after[0]), tu_read_file(spath, &len_after[1])};
+        for (int f = 0; f < 2; f++)
+            cr_expect(after[f] && len_after[f] == len[f] && memcmp(after[f], before[f], len[f]) == 0,
+                      "limit %lld: %s changed", limits[k], f ? spath : path);
+        free(after[0]);
+        free(after[1]);
+        char odd[256] = "";
+        cr_expect_eq(remove_pair_leftovers("pair.safetensors", odd, sizeof odd), 0, "left behind: %s", odd);
+    }
+    expect_optimizer_of(path, opt[0], "after the failed saves");
+    free(before[0]);
+    free(before[1]);
+    for (int v = 0; v < 2; v++) {
+        ft_optimizer_free(opt[v]);
+        ft_model_free(ver[v]);
+    }
+}
+
+// Every bit flipped in the tensor data of a saved checkpoint (or weights file) is refused on load,
+// by the data's digest in the metadata.
+Test(checkpoint, a_flipped_bit_in_the_data_is_refused, .timeout = 120) {
+    ft_model *m = fx_model("resnet18", 3);
+    checkpoint_meta meta;
+    fx_meta_for(&meta, names3, 3);
+    char path[1024], weights[1024], err[1024];
+    snprintf(path, sizeof path, "%s", fx_at(dir, "ok.safetensors"));
+    snprintf(weights, sizeof weights, "%s", fx_at(dir, "w.safetensors"));
+    fx_save_checkpoint(path, m, NULL, &meta);
+    cr_assert_eq(weights_save(m, weights, err, sizeof err), 0, "%s", err);
+    const char *files[2] = {path, weights};
+    unsigned seed = 99;
+    for (int f = 0; f < 2; f++) {
+        size_t len;
+        unsigned char *bytes = (unsigned char *)tu_read_file(files[f], &len);
+        cr_assert_not_null(bytes);
+        uint64_t hlen = 0;
+        for (int i = 7; i >= 0; i--) hlen = hlen << 8 | bytes[i];
+        size_t data = 8 + (size_t)hlen;
+        cr_assert_lt(data, len);
+        for (int k = 0; k < 15; k++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = data + (size_t)((((uint64_t)seed << 16) ^ (seed >> 5)) % (len - data));
+            bytes[at] ^= (unsigned char)(1u << (seed % 8));
+            const char *flipped = fx_at(dir, "flipped.safetensors");
+            cr_assert_eq(tu_write_file(flipped, bytes, len), 0);
+            bytes[at] ^= (unsigned char)(1u << (seed % 8));
+            ft_model *x = NULL;
+            checkpoint_meta got;
+            int rc;
+            if (f == 0) {
+                rc = checkpoint_load(flipped, &x, &got, err, sizeof err);
+            } else {
+                x = fx_model("resnet18", 0);
+                rc = weights_load(x, flipped, err, sizeof err);
+            }
+            cr_expect_neq(rc, 0, "%s: a flip at byte %zu loaded", f ? "weights" : "checkpoint", at);
+            cr_expect(strstr(err, "damaged") != NULL, "%s", err);
+            ft_model_free(x);
+        }
+        free(bytes);
+    }
+    checkpoint_meta back;
+    ft_model *ok = fx_load_checkpoint(path, &back);   // the file itself is fine
+    checkpoint_meta_free(&back);
+    ft_model_free(ok);
+    ft_model_free(m);
+}

@@ -35,12 +35,19 @@ static void make(const char *rel) {
 
 static const char *rel(const char *path) { return path + strlen(root) + 1; }
 
+// A scan with no problem but, for the small trees of these tests, a single class (which training
+// refuses; how the tree is read is what these tests check).
 static dataset scan_ok(const char *sub) {
     char path[1024], err[1024];
     snprintf(path, sizeof path, "%s%s", root, sub);
     dataset d;
-    int rc = dataset_scan(&d, path, NULL, err, sizeof err);
+    dataset_opts o;
+    dataset_opts_default(&o);
+    o.lenient = 1;
+    int rc = dataset_scan(&d, path, &o, err, sizeof err);
     cr_assert_eq(rc, 0, "scan failed: %s", err);
+    for (size_t i = 0; i < d.n_problems; i++)
+        cr_assert(d.n_classes == 1 && strstr(d.problems[i], "only one class"), "scan: %s", d.problems[i]);
     return d;
 }
 
@@ -234,4 +241,15 @@ Test(dataset, bad_roots) {
     cr_expect(strstr(err, "no train/") != NULL, "%s", err);
     dataset_free(&d);
     (void)rel;
+}
+
+// One class is nothing to tell apart: the scan says so (training refuses it; doctor lists it).
+Test(dataset, one_class_is_a_problem) {
+    make("train/only/1.jpg");
+    make("valid/only/2.jpg");
+    dataset d;
+    char err[1024];
+    cr_expect_eq(dataset_scan(&d, root, NULL, err, sizeof err), -1);
+    cr_expect(strstr(err, "only one class (only)"), "%s", err);
+    dataset_free(&d);
 }

@@ -513,7 +513,7 @@ Test(decode, dangling_symlink_and_missing_file) {
     const char *a = tmp_path("dangling.jpg");
     cr_assert_eq(symlink(tmp_path("nowhere.jpg"), a), 0);
     expect_refused(a, NULL, "dangling");
-    expect_refused(tmp_path("missing.jpg"), NULL, "no such file");
+    expect_refused(tmp_path("missing.jpg"), NULL, "No such file");
 }
 
 Test(decode, unreadable_and_non_regular_files) {

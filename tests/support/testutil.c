@@ -6,9 +6,12 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <turbojpeg.h>
@@ -69,7 +72,9 @@ void tu_rmtree(const char *dir) {
     if (dir) nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-void tu_run_frost(tu_run_result *r, const char *const *args) {
+void tu_run_frost(tu_run_result *r, const char *const *args) { tu_run_frost_with(r, args, NULL); }
+
+void tu_run_frost_with(tu_run_result *r, const char *const *args, const tu_run_opts *o) {
     const char *bin = getenv("FROST_BIN");
     if (!bin) bin = "build/frost";
     char out_path[] = "/tmp/frost-out-XXXXXX", err_path[] = "/tmp/frost-err-XXXXXX";
@@ -81,14 +86,24 @@ void tu_run_frost(tu_run_result *r, const char *const *args) {
     for (size_t i = 0; i < n; i++) argv[i + 1] = args[i];
     pid_t pid = fork();
     if (pid == 0) {
-        dup2(out_fd, 1);
+        int to = o && o->stdout_to ? open(o->stdout_to, O_WRONLY) : out_fd;
+        dup2(to, 1);
         dup2(err_fd, 2);
+        if (o && o->file_size_limit > 0) {
+            // a write past the limit then fails with EFBIG, as a full disk fails with ENOSPC
+            signal(SIGXFSZ, SIG_IGN);
+            struct rlimit lim = {(rlim_t)o->file_size_limit, (rlim_t)o->file_size_limit};
+            setrlimit(RLIMIT_FSIZE, &lim);
+        }
         execv(bin, (char *const *)argv);
         _exit(127);
     }
     int st = 0;
-    waitpid(pid, &st, 0);
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    wait4(pid, &st, 0, &ru);
     r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    r->max_rss_kb = ru.ru_maxrss;
     close(out_fd);
     close(err_fd);
     r->out = tu_read_file(out_path, NULL);
@@ -216,3 +231,12 @@ void tu_expect_one_line_error(const char *const *args, int status, const char *w
     cr_expect_str_eq(r.out, "");
     tu_run_free(&r);
 }
+
+int tu_small_disk(const char *dir, long long bytes) {
+    mkdir(dir, 0755);
+    char opts[64];
+    snprintf(opts, sizeof opts, "size=%lld", bytes);
+    return mount("tmpfs", dir, "tmpfs", 0, opts) == 0 ? 0 : -1;
+}
+
+void tu_small_disk_end(const char *dir) { umount2(dir, MNT_DETACH); }

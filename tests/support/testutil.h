@@ -18,13 +18,26 @@ char *tu_tmpdir(void);
 void tu_rmtree(const char *dir);
 
 typedef struct {
-    int status;   // exit status, or 128 + signal number when killed by a signal
-    char *out;    // stdout, NUL-terminated
-    char *err;    // stderr, NUL-terminated
+    int status;        // exit status, or 128 + signal number when killed by a signal
+    char *out;         // stdout, NUL-terminated
+    char *err;         // stderr, NUL-terminated
+    long max_rss_kb;   // the process's peak resident memory
 } tu_run_result;
 
 // Runs $FROST_BIN (default build/frost) with the given arguments (NULL-terminated).
 void tu_run_frost(tu_run_result *r, const char *const *args);
+
+typedef struct {
+    const char *stdout_to;       // stdout into this file instead ("/dev/full"); r->out is then ""
+    long long file_size_limit;   // bytes (RLIMIT_FSIZE, SIGXFSZ ignored: a write past it fails, EFBIG); 0 none
+} tu_run_opts;
+void tu_run_frost_with(tu_run_result *r, const char *const *args, const tu_run_opts *o);
+
+// A folder of at most `bytes` (a tmpfs mounted on dir, made first): writes there fail with ENOSPC as on
+// a full disk. 0, or -1 when this machine lets no tmpfs be mounted (the caller says what it does
+// instead). tu_small_disk_end unmounts it.
+int tu_small_disk(const char *dir, long long bytes);
+void tu_small_disk_end(const char *dir);
 void tu_run_free(tu_run_result *r);
 
 // Runs frost with args and expects it to fail as a command should: exit status `status`, one line on

@@ -132,7 +132,7 @@ Test(tui_predict, bad_checkpoint_then_open) {
     tmux_start(args, 140, 45, NULL);
     cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
     tmux_keys("4");
-    cr_assert(tmux_wait_for("missing.safetensors: cannot open", 30), "%s", tmux_screen(0));
+    cr_assert(tmux_wait_for("missing.safetensors: No such file", 30), "%s", tmux_screen(0));
     const char *s = tmux_screen(0);
     cr_expect(strstr(s, "No model to predict with yet") != NULL, "%s", s);
     cr_expect(!strstr(s, "frame #") && !strstr(s, "Exception"), "%s", s);
