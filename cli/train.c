@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "dataset.h"
+#include "event_json.h"
 #include "events.h"
 #include "fetch.h"
 #include "train_log.h"
@@ -141,56 +142,23 @@ static int parse_args(int argc, char **argv, train_args *a) {
 // ---------------------------------------------------------------------------------------------
 // output
 
-static const char *event_name(event_kind k) {
-    static const char *const names[] = {"info",    "phase_start", "batch", "phase_end", "epoch",
-                                        "skipped", "saved",       "error", "finished"};
-    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
-}
-
-static void json_num(json_t *o, const char *key, double v) {
-    json_object_set_new(o, key, isfinite(v) ? json_real(v) : json_null());
-}
-
-static void write_json(FILE *f, const train_event *e) {
-    json_t *o = json_object();
-    json_object_set_new(o, "event", json_string(event_name(e->kind)));
-    json_object_set_new(o, "epoch", json_integer(e->epoch));
-    json_object_set_new(o, "epochs", json_integer(e->epochs));
-    switch (e->kind) {
-    case EV_PHASE_START:
-    case EV_BATCH:
-    case EV_PHASE_END:
-        json_object_set_new(o, "phase", json_string(e->phase == PHASE_TRAIN ? "train" : "valid"));
-        json_object_set_new(o, "batches", json_integer((json_int_t)e->batches));
-        if (e->kind == EV_PHASE_START) break;
-        if (e->kind == EV_BATCH) {
-            json_object_set_new(o, "batch", json_integer((json_int_t)e->batch));
-            json_num(o, "loss", e->loss);
-            json_num(o, "images_per_s", e->images_per_s);
-            json_num(o, "eta_s", e->eta_s);
-        } else {
-            json_num(o, "seconds", e->seconds);
-        }
-        json_num(o, "running_loss", e->running_loss);
-        json_num(o, "running_acc", e->running_acc);
-        break;
-    case EV_EPOCH:
-        json_num(o, "train_loss", e->train_loss);
-        json_num(o, "train_acc", e->train_acc);
-        json_num(o, "valid_loss", e->valid_loss);
-        json_num(o, "valid_acc", e->valid_acc);
-        json_num(o, "seconds", e->seconds);
-        break;
-    case EV_FINISHED:
-        json_object_set_new(o, "status", json_string(e->status == 0 ? "done" : e->status == 1 ? "stopped" : "failed"));
-        json_num(o, "seconds", e->seconds);
-        break;
-    default: json_object_set_new(o, "text", json_string(e->text));
+// One event (and, as a phase starts, the order of its items: the trainer's own) as JSON lines.
+static int write_json(FILE *f, const train_event *e, const trainer_config *c, const dataset *d) {
+    char *line = event_json(e);
+    int ok = line && fprintf(f, "%s\n", line) > 0;
+    free(line);
+    if (ok && e->kind == EV_PHASE_START) {
+        const dataset_split *split = e->phase == PHASE_TRAIN ? &d->train : &d->valid;
+        size_t *order = malloc((split->n_items ? split->n_items : 1) * sizeof *order);
+        ok = order != NULL;
+        if (ok) trainer_epoch_order(c, e->phase, e->epoch, order, split->n_items);
+        long long seed = e->phase == PHASE_TRAIN ? (long long)trainer_epoch_seed(c, e->epoch) : -1;
+        line = ok ? event_json_order(e->epoch, e->phase, order, split->n_items, seed) : NULL;
+        ok = line && fprintf(f, "%s\n", line) > 0;
+        free(line);
+        free(order);
     }
-    char *s = json_dumps(o, JSON_COMPACT);
-    if (s) fprintf(f, "%s\n", s);
-    free(s);
-    json_decref(o);
+    return ok && fflush(f) == 0 && !ferror(f) ? 0 : -1;
 }
 
 // The live progress bar on a terminal: drawn over on each batch, cleared before any line is printed.
@@ -309,8 +277,7 @@ static int run(int argc, char **argv) {
         train_event e;
         if (!trainer_wait(t, &e, 100)) continue;
         if (json && !json_failed) {
-            write_json(json, &e);
-            if (fflush(json) != 0 || ferror(json)) {   // the log asked for cannot be written: stop now
+            if (write_json(json, &e, &a.cfg, &d) != 0) {   // the log asked for cannot be written: stop now
                 json_failed = 1;
                 cli_fail(CLI_FAILED, "%s: cannot write the JSON log: %s; stopping", a.json, strerror(errno));
                 trainer_cancel(t);

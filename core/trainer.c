@@ -121,6 +121,17 @@ static int should_stop(trainer *t) {
 // ---------------------------------------------------------------------------------------------
 // one phase
 
+// Each phase's loader shuffles with a seed of its own.
+static uint64_t phase_seed(const trainer_config *c, int phase) { return c->seed + (uint64_t)phase; }
+
+void trainer_epoch_order(const trainer_config *c, int phase, int epoch, size_t *order, size_t n) {
+    loader_epoch_order(phase_seed(c, phase), epoch - 1, 1, order, n);
+}
+
+uint64_t trainer_epoch_seed(const trainer_config *c, int epoch) {
+    return (c->seed * 1000003u + (uint64_t)epoch) & 0x7fffffffffffffffULL;
+}
+
 static double eta(trainer *t, int phase, size_t done, size_t total, double phase_elapsed) {
     double rest_of_phase = done ? phase_elapsed / (double)done * (double)(total - done) : 0;
     int epochs_left = t->cfg.epochs - t->epoch;
@@ -172,10 +183,13 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
     const int B = t->cfg.batch_size;
     memset(st, 0, sizeof *st);
     ft_model_set_mode(t->m, phase == PHASE_TRAIN, t->cfg.bn_eval);
+    // the epoch's random draws (dropout masks) start from a seed of its own: the same whether the run
+    // was resumed here or not, and the same for any script that seeds torch with it (--json says it)
+    if (phase == PHASE_TRAIN) ft_manual_seed(trainer_epoch_seed(&t->cfg, t->epoch));
     int from_cache = t->cache_on && t->cache_filled[phase];
     size_t n_good = split->n_items;
     if (from_cache) {
-        loader_epoch_order(t->cfg.seed + (uint64_t)phase, t->epoch - 1, 1, t->order, split->n_items);
+        trainer_epoch_order(&t->cfg, phase, t->epoch, t->order, split->n_items);
         n_good = 0;
         for (size_t i = 0; i < split->n_items; i++)
             if (t->cached[phase][t->order[i]]) t->order[n_good++] = t->order[i];
@@ -393,7 +407,7 @@ static int make_loaders(trainer *t) {
     char err[1024];
     const dataset_split *splits[2] = {&t->d->train, &t->d->valid};
     for (int p = 0; p < 2; p++) {
-        lo.seed = t->cfg.seed + (uint64_t)p;
+        lo.seed = phase_seed(&t->cfg, p);
         t->loaders[p] = loader_new(splits[p], &lo, &src, &t->bad, err, sizeof err);
         if (!t->loaders[p]) return fail(t, errno == ENOMEM ? FIX_SMALLER_BATCH : FIX_NONE, "%s", err);
     }

@@ -75,4 +75,12 @@ int trainer_result(trainer *t, ft_model **model);
 // Cancels when still running, waits for the thread, frees (with a model not taken). Accepts NULL.
 void trainer_free(trainer *t);
 
+// The order in which a run with config c takes the items of a phase (PHASE_TRAIN, PHASE_VALID) in
+// epoch (1-based): indices into the split's items, as its loader shuffles them. A run resumed at
+// epoch E shuffles as the uninterrupted run did there.
+void trainer_epoch_order(const trainer_config *c, int phase, int epoch, size_t *order, size_t n);
+// The seed of libtorch's generator as epoch's train phase starts (its dropout masks come from it):
+// seed * 1000003 + epoch. torch.manual_seed(it) there gives a PyTorch script the same masks.
+uint64_t trainer_epoch_seed(const trainer_config *c, int epoch);
+
 #endif

@@ -1,0 +1,78 @@
+// event_json.c — see event_json.h.
+#include "event_json.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+
+static const char *event_name(event_kind k) {
+    static const char *const names[] = {"info",    "phase_start", "batch", "phase_end", "epoch",
+                                        "skipped", "saved",       "error", "finished"};
+    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
+}
+
+static void num(json_t *o, const char *key, double v) {
+    json_object_set_new(o, key, isfinite(v) ? json_real(v) : json_null());
+}
+
+static char *dump(json_t *o) {
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return s;
+}
+
+char *event_json(const train_event *e) {
+    json_t *o = json_object();
+    if (!o) return NULL;
+    json_object_set_new(o, "event", json_string(event_name(e->kind)));
+    json_object_set_new(o, "epoch", json_integer(e->epoch));
+    json_object_set_new(o, "epochs", json_integer(e->epochs));
+    switch (e->kind) {
+    case EV_PHASE_START:
+    case EV_BATCH:
+    case EV_PHASE_END:
+        json_object_set_new(o, "phase", json_string(e->phase == PHASE_TRAIN ? "train" : "valid"));
+        json_object_set_new(o, "batches", json_integer((json_int_t)e->batches));
+        if (e->kind == EV_PHASE_START) break;
+        if (e->kind == EV_BATCH) {
+            json_object_set_new(o, "batch", json_integer((json_int_t)e->batch));
+            num(o, "loss", e->loss);
+            num(o, "images_per_s", e->images_per_s);
+            num(o, "eta_s", e->eta_s);
+        } else {
+            num(o, "seconds", e->seconds);
+        }
+        num(o, "running_loss", e->running_loss);
+        num(o, "running_acc", e->running_acc);
+        break;
+    case EV_EPOCH:
+        num(o, "train_loss", e->train_loss);
+        num(o, "train_acc", e->train_acc);
+        num(o, "valid_loss", e->valid_loss);
+        num(o, "valid_acc", e->valid_acc);
+        num(o, "seconds", e->seconds);
+        break;
+    case EV_FINISHED:
+        json_object_set_new(o, "status", json_string(e->status == 0 ? "done" : e->status == 1 ? "stopped" : "failed"));
+        num(o, "seconds", e->seconds);
+        break;
+    default: json_object_set_new(o, "text", json_string(e->text));
+    }
+    return dump(o);
+}
+
+char *event_json_order(int epoch, int phase, const size_t *items, size_t n, long long torch_seed) {
+    json_t *o = json_object(), *list = json_array();
+    if (!o || !list) {
+        json_decref(o);
+        json_decref(list);
+        return NULL;
+    }
+    json_object_set_new(o, "event", json_string("order"));
+    json_object_set_new(o, "epoch", json_integer(epoch));
+    json_object_set_new(o, "phase", json_string(phase == PHASE_TRAIN ? "train" : "valid"));
+    for (size_t i = 0; i < n; i++) json_array_append_new(list, json_integer((json_int_t)items[i]));
+    json_object_set_new(o, "items", list);
+    if (torch_seed >= 0) json_object_set_new(o, "torch_seed", json_integer((json_int_t)torch_seed));
+    return dump(o);
+}

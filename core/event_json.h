@@ -1,0 +1,23 @@
+/*
+ * event_json.h — the trainer's events as JSON lines: what `frost train --json FILE` writes and the
+ * interface's --json log, one object per line (JSON Lines), numbers to full double precision,
+ * non-finite ones as null.
+ *
+ *   {"event":"batch","epoch":1,"epochs":5,"phase":"train","batches":25,"batch":3,"loss":0.69,...}
+ *   {"event":"order","epoch":1,"phase":"train","items":[17,3,...],"torch_seed":1000004}
+ *       the split's items in the order the phase takes them, and (train) the seed libtorch's generator
+ *       starts the phase from: with both, PyTorch replays the phase exactly
+ */
+#ifndef FROST_EVENT_JSON_H
+#define FROST_EVENT_JSON_H
+
+#include <stddef.h>
+
+#include "events.h"
+
+// The event as one line of JSON (no newline), allocated; NULL when out of memory.
+char *event_json(const train_event *e);
+// A phase's order: items[0..n) are indices into the split's dataset items; torch_seed (< 0: none).
+char *event_json_order(int epoch, int phase, const size_t *items, size_t n, long long torch_seed);
+
+#endif

@@ -1,0 +1,243 @@
+// test_train_oracle.c — `frost train` checked against PyTorch itself: the same starting weights (a
+// checkpoint this test writes), the same sample order and dropout seed (frost's --json "order" lines),
+// the same settings, replayed by tests/oracle/live/train.py with python3-torch's own optimizers and
+// losses. Every batch's loss (relative 1e-5) and correct count, and every tensor of the state_dict at
+// the end (relative 1e-5 of the tensor's largest value), must agree: Adam and SGD with momentum and
+// weight decay, BatchNorm frozen in eval mode and the tutorial's train mode, the feature cache on and
+// off, Resize and Resize + CenterCrop, a ResNet and a VGG with dropout.
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "fixtures.h"
+#include "safetensors.h"
+#include "testutil.h"
+#include "transfer.h"
+
+static char *root;
+static void setup(void) { root = tu_tmpdir(); }
+static void teardown(void) {
+    tu_rmtree(root);
+    free(root);
+}
+TestSuite(train_oracle, .init = setup, .fini = teardown, .timeout = 600);
+
+typedef struct {
+    const char *arch, *trainable;   // trainable: NULL (the tutorial's: the new head) or a list
+    int crop, epochs;
+    const char *optimizer, *lr, *momentum, *weight_decay, *bn, *cache;
+} run_case;
+
+// The starting point both sides share: the tutorial's model for the dataset's two classes, written as
+// a frost checkpoint of epoch 0 (so `frost train --resume` starts from it).
+static void write_init(const run_case *c, const char *path) {
+    ft_model *m = NULL;
+    char err[1024];
+    transfer_spec spec = {.arch = c->arch, .classes = 2};
+    cr_assert_eq(transfer_build(&spec, &m, NULL, 0, err, sizeof err), 0, "%s", err);
+    if (c->trainable) cr_assert_eq(transfer_apply_trainable(m, c->trainable, err, sizeof err), 0, "%s", err);
+    checkpoint_meta meta;
+    static char *names[] = {"cold", "warm"};
+    fx_meta_for(&meta, names, 2);
+    meta.tf.size = 32;
+    meta.tf.fit = c->crop ? TRANSFORM_SHORT_CROP : TRANSFORM_SQUARE;
+    fx_save_checkpoint(path, m, NULL, &meta);
+    ft_model_free(m);
+}
+
+// frost's per-batch losses and running accuracies (percent, in thousandths), from its --json log.
+typedef struct {
+    double loss[64];
+    long running[64];
+    int n;
+} batches;
+
+static void frost_batches(const char *log, batches *b) {
+    memset(b, 0, sizeof *b);
+    FILE *f = fopen(log, "r");
+    cr_assert_not_null(f);
+    char line[1 << 16];
+    while (fgets(line, sizeof line, f)) {
+        json_t *e = json_loads(line, 0, NULL);
+        cr_assert_not_null(e, "not JSON: %s", line);
+        if (strcmp(json_string_value(json_object_get(e, "event")), "batch") == 0) {
+            cr_assert_lt(b->n, 64);
+            b->loss[b->n] = json_real_value(json_object_get(e, "loss"));
+            b->running[b->n] = (long)llround(json_real_value(json_object_get(e, "running_acc")) * 1000.0);
+            b->n++;
+        }
+        json_decref(e);
+    }
+    fclose(f);
+}
+
+static void run(const run_case *c) {
+    fx_two_class_dataset(root, 12, 4, 40);   // 24 training images: 3 steps of 8 per epoch
+    char init[2048], out[2048], log[2048], py_json[2048], py_weights[2048];
+    snprintf(init, sizeof init, "%s/init.safetensors", root);
+    snprintf(out, sizeof out, "%s/out.safetensors", root);
+    snprintf(log, sizeof log, "%s/log.jsonl", root);
+    snprintf(py_json, sizeof py_json, "%s/oracle.json", root);
+    snprintf(py_weights, sizeof py_weights, "%s/oracle.safetensors", root);
+    write_init(c, init);
+    char epochs[16];
+    snprintf(epochs, sizeof epochs, "%d", c->epochs);
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"train",
+                                      root,
+                                      "--resume",
+                                      init,
+                                      "--epochs",
+                                      epochs,
+                                      "--batch",
+                                      "8",
+                                      "--threads",
+                                      "1",
+                                      "--workers",
+                                      "1",
+                                      "--optimizer",
+                                      c->optimizer,
+                                      "--lr",
+                                      c->lr,
+                                      "--momentum",
+                                      c->momentum,
+                                      "--weight-decay",
+                                      c->weight_decay,
+                                      "--bn",
+                                      c->bn,
+                                      "--cache",
+                                      c->cache,
+                                      "--seed",
+                                      "7",
+                                      "--json",
+                                      log,
+                                      "--save",
+                                      out,
+                                      NULL});
+    cr_assert_eq(r.status, 0, "frost train:\n%s\n%s", r.out, r.err);
+    tu_run_free(&r);
+
+    char cmd[16384];
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 tests/oracle/live/train.py --dataset '%s' --init '%s' --log '%s' --batch 8 "
+             "--optimizer %s --lr %s --momentum %s --weight-decay %s --bn %s --out-json '%s' --out-weights '%s' 2>&1",
+             root, init, log, c->optimizer, c->lr, c->momentum, c->weight_decay, c->bn, py_json, py_weights);
+    cr_assert_eq(system(cmd), 0, "the PyTorch oracle failed: %s", cmd);
+
+    // every batch: the same loss, and the same number of images right
+    batches fb;
+    frost_batches(log, &fb);
+    json_t *py = json_load_file(py_json, 0, NULL);
+    cr_assert_not_null(py);
+    json_t *list = json_object_get(py, "batches");
+    cr_assert_eq((int)json_array_size(list), fb.n, "%zu batches in PyTorch, %d in frost", json_array_size(list), fb.n);
+    long seen = 0, correct = 0;
+    double worst_loss = 0, worst_weight = 0;
+    const char *phase = "";
+    for (int k = 0; k < fb.n; k++) {
+        json_t *e = json_array_get(list, (size_t)k);
+        const char *p = json_string_value(json_object_get(e, "phase"));
+        if (strcmp(p, phase) != 0 || json_integer_value(json_object_get(e, "batch")) == 1) seen = correct = 0;
+        phase = p;
+        double want = json_real_value(json_object_get(e, "loss"));
+        worst_loss = fmax(worst_loss, fabs(fb.loss[k] - want) / fabs(want));
+        cr_expect_leq(fabs(fb.loss[k] - want), 1e-5 * fabs(want) + 1e-7, "%s batch %d: loss %.9g, PyTorch %.9g", p,
+                      k + 1, fb.loss[k], want);
+        seen += json_integer_value(json_object_get(e, "n"));
+        correct += json_integer_value(json_object_get(e, "correct"));
+        long want_running = llround(100000.0 * (double)correct / (double)seen);
+        cr_expect_eq(fb.running[k], want_running, "%s batch %d: running accuracy %.3f%%, PyTorch %.3f%%", p, k + 1,
+                     fb.running[k] / 1000.0, want_running / 1000.0);
+    }
+    json_decref(py);
+
+    // the weights (and BatchNorm statistics) at the end
+    safet_file a, b;
+    char err[1024];
+    cr_assert_eq(safet_open(&a, out, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(safet_open(&b, py_weights, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(a.n_tensors, b.n_tensors);
+    for (size_t i = 0; i < b.n_tensors; i++) {
+        const safet_tensor *want = &b.tensors[i], *got = safet_find(&a, want->name);
+        cr_assert_not_null(got, "frost lacks %s", want->name);
+        cr_assert_eq(got->nbytes, want->nbytes, "%s", want->name);
+        if (want->dtype == SAFET_I64) {
+            cr_expect(memcmp(got->data, want->data, want->nbytes) == 0, "%s differs", want->name);
+            continue;
+        }
+        const float *x = got->data, *y = want->data;
+        size_t n = want->nbytes / 4;
+        double worst = 0, scale = 0;
+        for (size_t j = 0; j < n; j++) {
+            worst = fmax(worst, fabs((double)x[j] - (double)y[j]));
+            scale = fmax(scale, fabs((double)y[j]));
+        }
+        cr_expect_leq(worst, 1e-5 * scale + 1e-12, "%s: differs by %.3g (largest value %.3g)", want->name, worst,
+                      scale);
+        if (scale > 0) worst_weight = fmax(worst_weight, worst / scale);
+    }
+    // the weights that trained moved: the comparison is not of two copies of the start
+    safet_file s;
+    cr_assert_eq(safet_open(&s, init, err, sizeof err), 0, "%s", err);
+    size_t moved = 0;
+    for (size_t i = 0; i < s.n_tensors; i++) {
+        const safet_tensor *t0 = &s.tensors[i], *t1 = safet_find(&a, t0->name);
+        moved += memcmp(t0->data, t1->data, t0->nbytes) != 0;
+    }
+    cr_expect_gt(moved, 0, "nothing trained");
+    cr_log_info("%s: %d batches, largest relative differences from PyTorch: loss %.2g, weights %.2g", c->arch, fb.n,
+                worst_loss, worst_weight);
+    safet_close(&s);
+    safet_close(&a);
+    safet_close(&b);
+}
+
+Test(train_oracle, resnet18_adam_frozen_batchnorm_feature_cache) {
+    run(&(run_case){.arch = "resnet18",
+                    .epochs = 2,
+                    .optimizer = "adam",
+                    .lr = "1e-3",
+                    .momentum = "0.9",
+                    .weight_decay = "0",
+                    .bn = "eval",
+                    .cache = "on"});
+}
+
+Test(train_oracle, resnet18_sgd_momentum_decay_batchnorm_train_crop) {
+    run(&(run_case){.arch = "resnet18",
+                    .trainable = "layer4,fc",
+                    .crop = 1,
+                    .epochs = 1,
+                    .optimizer = "sgd",
+                    .lr = "1e-2",
+                    .momentum = "0.9",
+                    .weight_decay = "1e-3",
+                    .bn = "train",
+                    .cache = "off"});
+}
+
+Test(train_oracle, resnet18_adam_decay_no_cache) {
+    run(&(run_case){.arch = "resnet18",
+                    .epochs = 1,
+                    .optimizer = "adam",
+                    .lr = "1e-3",
+                    .momentum = "0.9",
+                    .weight_decay = "1e-2",
+                    .bn = "eval",
+                    .cache = "off"});
+}
+
+Test(train_oracle, vgg11_dropout_adam) {
+    run(&(run_case){.arch = "vgg11",
+                    .epochs = 1,
+                    .optimizer = "adam",
+                    .lr = "1e-4",
+                    .momentum = "0.9",
+                    .weight_decay = "0",
+                    .bn = "eval",
+                    .cache = "on"});
+}
