@@ -87,7 +87,7 @@ ORACLE_SRC := $(wildcard tests/oracle/*.py)
 ORACLE_DIR ?= $(if $(SANITIZE),build,$(BUILD))/oracle
 ORACLE := $(ORACLE_SRC:tests/oracle/%.py=$(ORACLE_DIR)/%.done)
 
-.PHONY: all run test deps clean fuzz leaks stress format format-check
+.PHONY: all run test deps clean fuzz leaks stress format format-check man
 all: $(BUILD)/frost
 
 $(DEPS_BUILD): scripts/install-deps.sh
@@ -140,12 +140,22 @@ $(ORACLE_DIR)/%.done: tests/oracle/%.py | $(DEPS_TEST)
 	$(PYTHON_ORACLE) $< $(@D)
 	@touch $@
 
+# The oracles that read ../shared's photos run again when what is there changes (the dataset arrives
+# or goes): this file is rewritten only when its line does.
+ORACLE_SHARED := $(ORACLE_DIR)/shared-data.state
+$(ORACLE_SHARED): FORCE
+	@mkdir -p $(@D)
+	@state="dvc-mini: $$(find ../shared/datasets/dvc-mini -type f 2>/dev/null | wc -l) files"; \
+	[ "$$(cat $@ 2>/dev/null)" = "$$state" ] || echo "$$state" > $@
+$(ORACLE_DIR)/pil_decode_oracle.done $(ORACLE_DIR)/pil_transform_oracle.done: $(ORACLE_SHARED)
+FORCE:
+
 # Under sanitizers: reports stop the process (halt_on_error) so a test fails; leaks are checked on
 # their own (make leaks) since Criterion's workers and libtorch's caches outlive a test; UBSan
 # suppressions (tests/sanitizers/) name only what is inside libtorch.
 SAN_ENV := $(if $(SANITIZE),ASAN_OPTIONS=halt_on_error=1:detect_leaks=0:abort_on_error=0 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/tests/sanitizers/ubsan.supp \
-           TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp)
+           TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:print_suppressions=1:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp)
 
 # run and test build in parallel (one job per core): GNU make 4.3 ignores a -j set inside a
 # Makefile, so they call make again with it.
@@ -154,6 +164,11 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 run:
 	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost
 	$(BUILD)/frost sample_data
+
+# The manual page, from the command tables (frost help --man); man -l build/frost.1 reads it.
+man: $(BUILD)/frost.1
+$(BUILD)/frost.1: $(BUILD)/frost
+	$(BUILD)/frost help --man > $@.tmp && mv $@.tmp $@
 
 # Everything the suite starts carries FROST_TEST_RUN; a process still carrying it afterwards is one the
 # suite failed to end, and fails the run (scripts/test-leftovers.sh names and ends it).

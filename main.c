@@ -1,6 +1,6 @@
 // main.c — frost's entry point: the one place that knows both front ends. `frost COMMAND ...` runs
 // the command line (cli/); `frost` alone or `frost DATASET` (a folder) opens the full-screen
-// interface (tui/) on it (default: sample_data), with --arch, --theme and --checkpoint for it.
+// interface (tui/) on it (default: sample_data), with --arch, --theme, --checkpoint and --json for it.
 #include <stddef.h>
 #include <string.h>
 
@@ -8,13 +8,16 @@
 #include "cli.h"
 #include "path.h"
 
-static const cli_option INTERFACE_OPTIONS[] = {
+const cli_option cli_interface_options[] = {
     CLI_OPT("--arch", OPT_STRING, .offset = offsetof(app_options, arch), .arg = "ARCH",
             .help = "the architecture the Model and Train screens start with (default resnet18)"),
     CLI_OPT("--theme", OPT_STRING, .offset = offsetof(app_options, theme), .arg = "NAME",
             .help = "the colours (default $FROST_THEME, else dark)"),
     CLI_OPT("--checkpoint", OPT_STRING, .offset = offsetof(app_options, checkpoint), .arg = "FILE",
             .help = "a checkpoint opened in the Predict screen"),
+    CLI_OPT("--json", OPT_STRING, .offset = offsetof(app_options, json), .nonempty = 1, .arg = "FILE",
+            .error = "--json needs a file",
+            .help = "every training run's events as JSON lines (as frost train --json)"),
     CLI_OPT_END,
 };
 
@@ -23,7 +26,7 @@ static int wants_interface(int argc, char **argv) {
     if (argc < 2) return 1;
     const char *first = argv[1];
     if (first[0] != '-') return path_is_dir(first);
-    for (const cli_option *o = INTERFACE_OPTIONS; o->name; o++) {
+    for (const cli_option *o = cli_interface_options; o->name; o++) {
         size_t n = strlen(o->name);
         if (strncmp(first, o->name, n) == 0 && (first[n] == '\0' || first[n] == '=')) return 1;
     }
@@ -35,7 +38,7 @@ int main(int argc, char **argv) {
     app_options o = {0};
     const char *args[1];
     int n = 0;
-    int rc = cli_parse(NULL, INTERFACE_OPTIONS, argc, argv, &o, 1, args, &n);
+    int rc = cli_parse(NULL, cli_interface_options, argc, argv, &o, 1, args, &n);
     if (rc) return rc;
     if (n == 1) {
         if (!path_is_dir(args[0]))

@@ -24,6 +24,8 @@
 #include "fix.h"
 #include "pipeline.h"
 
+#define CLI_VERSION "0.1.0"
+
 #define CLI_OK 0
 #define CLI_FAILED 1
 #define CLI_USAGE 2
@@ -95,8 +97,14 @@ typedef struct cli_command {
 extern const cli_command *const cli_commands[];
 
 int cli_main(int argc, char **argv);
-// `frost help`'s text (help.c).
+// `frost help`'s text (help.c), and the notes it ends with (the input pipeline, --weights).
 void cli_help_write(FILE *out);
+extern const char cli_help_notes[];
+// The manual page, roff (man.c): `frost help --man`.
+void cli_man_write(FILE *out);
+// The interface's options (`frost [DATASET] --arch ...`): defined by main.c, which knows the
+// interface's option struct; help and the manual list them.
+extern const cli_option cli_interface_options[];
 
 // ---------------------------------------------------------------------------------------------
 // shared by the command files

@@ -1,22 +1,13 @@
-// help.c — `frost help`: every command of the table (commands.c) with its synopsis and what it does,
-// then what the data commands share. The man page is made from the same table.
+// help.c — `frost help`: the interface's usage, every command of the table (commands.c) with its
+// synopsis and what it does, then what the data commands share. The man page (man.c) is made from
+// the same tables.
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "transfer.h"
 
-#define FROST_VERSION "0.1.0"
-
-static const char INTRO[] = "frost " FROST_VERSION " — transfer learning of convolutional networks, in the terminal\n"
-                            "\n"
-                            "usage: frost [DATASET] [--arch ARCH] [--theme NAME] [--checkpoint FILE]\n"
-                            "              the full-screen interface on DATASET (default sample_data)\n"
-                            "       frost COMMAND [ARGS]\n"
-                            "\n"
-                            "commands:\n";
-
-static const char NOTES[] =
+const char cli_help_notes[] =
     "\n"
     "Input pipeline: --size S (default 224) resizes to SxS as Resize([S,S]); --crop resizes\n"
     "the short side to S, then takes the centre SxS (Resize(S) + CenterCrop(S)); --resize exact\n"
@@ -58,25 +49,52 @@ static void put_command(FILE *out, const cli_command *c) {
     put_lines(out, c->help, 8);
 }
 
+// "usage: frost [DATASET] [--arch ARCH] ...": the interface's options, wrapped under the first.
+static void put_usage(FILE *out) {
+    int col = fprintf(out, "usage: frost [DATASET]");
+    for (const cli_option *o = cli_interface_options; o->type != OPT_END; o++) {
+        char item[128];
+        int n = snprintf(item, sizeof item, " [%s%s%s]", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        if (col + n > 90) col = fprintf(out, "\n             ");
+        col += fprintf(out, "%s", item);
+    }
+    fputs("\n              the full-screen interface on DATASET (default sample_data)\n"
+          "       frost COMMAND [ARGS]\n",
+          out);
+}
+
 void cli_help_write(FILE *out) {
-    fputs(INTRO, out);
+    fputs("frost " CLI_VERSION " — transfer learning of convolutional networks, in the terminal\n\n", out);
+    put_usage(out);
+    fputs("\ncommands:\n", out);
     for (size_t i = 0; cli_commands[i]; i++) put_command(out, cli_commands[i]);
-    fputs(NOTES, out);
+    fputs(cli_help_notes, out);
     char archs[512];
     transfer_arch_list(archs, sizeof archs);
     fprintf(out, "architectures: %s\n", archs);
 }
 
+static const cli_option options[] = {
+    CLI_OPT("--man", OPT_FLAG, .offset = 0, .help = "the manual page instead (roff: man -l FILE shows it)"),
+    CLI_OPT_END,
+};
+
 static int run(int argc, char **argv) {
-    (void)argc, (void)argv;
-    cli_help_write(stdout);
+    int man = 0, n = 0;
+    int rc = cli_parse("help", options, argc, argv, &man, 0, NULL, &n);
+    if (rc) return rc;
+    if (man)
+        cli_man_write(stdout);
+    else
+        cli_help_write(stdout);
     return CLI_OK;
 }
 
 const cli_command cli_help = {
     .name = "help",
     .synopsis = ", --help",
-    .help = "this text",
+    .help = "this text (help --man: the manual page)",
+    .options = options,
     .one_line = 1,
     .run = run,
     .aliases = (const char *const[]){"--help", "-h", NULL},
@@ -84,7 +102,7 @@ const cli_command cli_help = {
 
 static int run_version(int argc, char **argv) {
     (void)argc, (void)argv;
-    printf("frost " FROST_VERSION "\n");
+    printf("frost " CLI_VERSION "\n");
     return CLI_OK;
 }
 

@@ -142,25 +142,6 @@ static int parse_args(int argc, char **argv, train_args *a) {
 // ---------------------------------------------------------------------------------------------
 // output
 
-// One event (and, as a phase starts, the order of its items: the trainer's own) as JSON lines.
-static int write_json(FILE *f, const train_event *e, const trainer_config *c, const dataset *d) {
-    char *line = event_json(e);
-    int ok = line && fprintf(f, "%s\n", line) > 0;
-    free(line);
-    if (ok && e->kind == EV_PHASE_START) {
-        const dataset_split *split = e->phase == PHASE_TRAIN ? &d->train : &d->valid;
-        size_t *order = malloc((split->n_items ? split->n_items : 1) * sizeof *order);
-        ok = order != NULL;
-        if (ok) trainer_epoch_order(c, e->phase, e->epoch, order, split->n_items);
-        long long seed = e->phase == PHASE_TRAIN ? (long long)trainer_epoch_seed(c, e->epoch) : -1;
-        line = ok ? event_json_order(e->epoch, e->phase, order, split->n_items, seed) : NULL;
-        ok = line && fprintf(f, "%s\n", line) > 0;
-        free(line);
-        free(order);
-    }
-    return ok && fflush(f) == 0 && !ferror(f) ? 0 : -1;
-}
-
 // The live progress bar on a terminal: drawn over on each batch, cleared before any line is printed.
 typedef struct {
     int tty, shown;
@@ -277,7 +258,7 @@ static int run(int argc, char **argv) {
         train_event e;
         if (!trainer_wait(t, &e, 100)) continue;
         if (json && !json_failed) {
-            if (write_json(json, &e, &a.cfg, &d) != 0) {   // the log asked for cannot be written: stop now
+            if (event_json_write(json, &e, &a.cfg, &d) != 0) {   // the log asked for cannot be written: stop now
                 json_failed = 1;
                 cli_fail(CLI_FAILED, "%s: cannot write the JSON log: %s; stopping", a.json, strerror(errno));
                 trainer_cancel(t);

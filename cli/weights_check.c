@@ -1,8 +1,11 @@
 // weights_check.c — `frost weights check FILE [--arch ARCH]`: what a weight file is and whether
 // it fits. It names the format, the architecture the key names suggest (or --arch), builds that one
 // model (only that one: a VGG takes half a gigabyte) and lists every key or shape that does not fit.
-// Exit 0 when the file loads into the 1000-class model as it is, 1 when not, 2 for a bad command line.
+// A frost checkpoint (frost train --save) is checked against the model it was saved from: its
+// architecture with the tutorial's head for its classes. Exit 0 when the file loads into that model
+// (else the 1000-class one) as it is, 1 when not, 2 for a bad command line.
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -59,6 +62,16 @@ static int run(int argc, char **argv) {
     printf("tensors:  %zu (%.1fM values)\n", w.n_tensors, (double)values / 1e6);
     const char *guess = weights_guess_arch(&w);
     printf("names:    %s\n", guess ? guess : "no architecture frost builds");
+    // a frost checkpoint says what it is: its architecture and its classes
+    const char *ck_arch = weights_file_meta(&w, "frost.arch"), *ck_classes = weights_file_meta(&w, "frost.classes");
+    long long classes = 0;
+    if (ck_arch && ck_classes && ft_arch_family(ck_arch) != FT_FAMILY_NONE) {
+        classes = atoll(ck_classes);
+        if (classes < 1 || classes > 1000000) classes = 0;
+        if (classes) printf("frost:    a checkpoint of %s for %lld classes\n", ck_arch, classes);
+        if (!arch) arch = ck_arch;
+        if (strcmp(arch, ck_arch) != 0) classes = 0;   // --arch names another: its 1000-class model
+    }
     if (!arch) arch = guess;
     if (!arch) {
         weights_file_close(&w);
@@ -66,15 +79,14 @@ static int run(int argc, char **argv) {
     }
 
     ft_model *m = NULL;
-    ft_status *s = ft_model_create(arch, &m);
-    if (s) {
-        rc = cli_fail(CLI_FAILED, "weights check: %s", ft_status_message(s));
-        ft_status_free(s);
+    transfer_spec spec = {.arch = arch, .classes = classes};
+    if (transfer_build(&spec, &m, NULL, 0, err, sizeof err) != 0) {
         weights_file_close(&w);
-        return rc;
+        return cli_fail(CLI_FAILED, "weights check: %s", err);
     }
     report r = {ft_model_head_path(m), 0};
-    printf("checked:  %s (1000 classes)\n", arch);
+    printf("checked:  %s (%lld classes%s)\n", arch, classes ? classes : TRANSFER_IMAGENET_CLASSES,
+           classes ? ", the tutorial's head" : "");
     size_t problems = weights_fit(m, &w, print_problem, &r);
     if (problems == 0) {
         printf("fits %s\n", arch);

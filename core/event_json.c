@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 static const char *event_name(event_kind k) {
@@ -75,4 +76,22 @@ char *event_json_order(int epoch, int phase, const size_t *items, size_t n, long
     json_object_set_new(o, "items", list);
     if (torch_seed >= 0) json_object_set_new(o, "torch_seed", json_integer((json_int_t)torch_seed));
     return dump(o);
+}
+
+int event_json_write(FILE *f, const train_event *e, const trainer_config *c, const dataset *d) {
+    char *line = event_json(e);
+    int ok = line && fprintf(f, "%s\n", line) > 0;
+    free(line);
+    if (ok && e->kind == EV_PHASE_START) {
+        const dataset_split *split = e->phase == PHASE_TRAIN ? &d->train : &d->valid;
+        size_t *order = malloc((split->n_items ? split->n_items : 1) * sizeof *order);
+        ok = order != NULL;
+        if (ok) trainer_epoch_order(c, e->phase, e->epoch, order, split->n_items);
+        long long seed = e->phase == PHASE_TRAIN ? (long long)trainer_epoch_seed(c, e->epoch) : -1;
+        line = ok ? event_json_order(e->epoch, e->phase, order, split->n_items, seed) : NULL;
+        ok = line && fprintf(f, "%s\n", line) > 0;
+        free(line);
+        free(order);
+    }
+    return ok && fflush(f) == 0 && !ferror(f) ? 0 : -1;
 }

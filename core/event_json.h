@@ -1,6 +1,6 @@
 /*
- * event_json.h — the trainer's events as JSON lines: what `frost train --json FILE` writes and the
- * interface's --json log, one object per line (JSON Lines), numbers to full double precision,
+ * event_json.h — the trainer's events as JSON lines: what `frost train --json FILE` and the
+ * interface's `frost --json FILE` write, one object per line (JSON Lines), numbers to full double precision,
  * non-finite ones as null.
  *
  *   {"event":"batch","epoch":1,"epochs":5,"phase":"train","batches":25,"batch":3,"loss":0.69,...}
@@ -12,12 +12,18 @@
 #define FROST_EVENT_JSON_H
 
 #include <stddef.h>
+#include <stdio.h>
 
+#include "dataset.h"
 #include "events.h"
+#include "trainer.h"
 
 // The event as one line of JSON (no newline), allocated; NULL when out of memory.
 char *event_json(const train_event *e);
 // A phase's order: items[0..n) are indices into the split's dataset items; torch_seed (< 0: none).
 char *event_json_order(int epoch, int phase, const size_t *items, size_t n, long long torch_seed);
+// Writes the event to the log f (and, as a phase starts, its order: the trainer's own, from the run's
+// config c and dataset d), flushed: 0, or -1 with errno set when it cannot be written.
+int event_json_write(FILE *f, const train_event *e, const trainer_config *c, const dataset *d);
 
 #endif

@@ -149,6 +149,46 @@ static int push_text(machine *m, pk_type t, uint64_t n) {
     return push(m, o);
 }
 
+// 1 when s[0..n) is UTF-8 as Python's pickle decodes it (strict, but surrogates allowed: it reads
+// strings with "surrogatepass"), so a string PyTorch could not read is refused here too.
+static int utf8_ok(const unsigned char *s, size_t n) {
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        size_t more;
+        unsigned lo = 0x80, hi = 0xBF;   // the range of the second byte
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            more = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            more = 2;
+            if (c == 0xE0) lo = 0xA0;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            more = 3;
+            if (c == 0xF0) lo = 0x90;
+            if (c == 0xF4) hi = 0x8F;
+        } else {
+            return 0;
+        }
+        if (n - i <= more) return 0;
+        for (size_t k = 1; k <= more; k++) {
+            unsigned b = s[i + k];
+            if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return 0;
+        }
+        i += more + 1;
+    }
+    return 1;
+}
+
+// A str of n bytes: push_text, refused when it is not UTF-8.
+static int push_str(machine *m, uint64_t n) {
+    size_t at = m->pos;
+    if (n <= m->len - m->pos && !utf8_ok(m->buf + m->pos, (size_t)n))
+        return fail(m, "a string that is not UTF-8 at byte %zu", at);
+    return push_text(m, PK_STR, n);
+}
+
 static int push_int(machine *m, int64_t v) {
     pk_obj *o = new_obj(m, PK_INT);
     if (!o) return fail(m, "out of memory");
@@ -262,6 +302,10 @@ static int op_reduce(machine *m) {
         if (size->type != PK_TUPLE || stride->type != PK_TUPLE || size->n != stride->n)
             return fail(m, "bad tensor size or stride at byte %zu", m->pos);
         if (size->n > SAFET_MAX_DIMS) return fail(m, "tensor with %zu dimensions at byte %zu", size->n, m->pos);
+        // requires_grad on an integer tensor: PyTorch refuses to rebuild it, and so does this
+        if (args->n >= 6 && args->items[4]->type == PK_BOOL && args->items[4]->i && st->dtype != SAFET_F32 &&
+            st->dtype != SAFET_F64 && st->dtype != SAFET_F16 && st->dtype != SAFET_BF16)
+            return fail(m, "an integer tensor that requires gradients at byte %zu", m->pos);
         t->storage = st;
         t->ndim = (int)size->n;
         for (int d = 0; d < t->ndim; d++)
@@ -384,22 +428,22 @@ static int step(machine *m, int *done) {
     }
     case 'X':   // BINUNICODE
         if (need(m, 4) != 0) return -1;
-        return push_text(m, PK_STR, read_le(m, 4));
+        return push_str(m, read_le(m, 4));
     case 0x8c:   // SHORT_BINUNICODE
         if (need(m, 1) != 0) return -1;
-        return push_text(m, PK_STR, read_le(m, 1));
+        return push_str(m, read_le(m, 1));
     case 0x8d:   // BINUNICODE8
         if (need(m, 8) != 0) return -1;
-        return push_text(m, PK_STR, read_le(m, 8));
+        return push_str(m, read_le(m, 8));
     case 'T': {   // BINSTRING (signed length)
         if (need(m, 4) != 0) return -1;
         int32_t n = (int32_t)(uint32_t)read_le(m, 4);
         if (n < 0) return fail(m, "negative string length at byte %zu", at);
-        return push_text(m, PK_STR, (uint64_t)n);
+        return push_str(m, (uint64_t)n);
     }
     case 'U':   // SHORT_BINSTRING
         if (need(m, 1) != 0) return -1;
-        return push_text(m, PK_STR, read_le(m, 1));
+        return push_str(m, read_le(m, 1));
     case 'B':   // BINBYTES
         if (need(m, 4) != 0) return -1;
         return push_text(m, PK_BYTES, read_le(m, 4));

@@ -243,7 +243,12 @@ static int open_zip(pth_file *f, const void *buf, size_t len, const char *name, 
     zip_source_t *src = zip_source_buffer_create(buf, len, 0, &ze);
     zip_t *z = src ? zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &ze) : NULL;
     if (!z) {
-        errmsg_set(err, errlen, "%s: not a readable zip: %s", name, zip_error_strerror(&ze));
+        // a file that starts as a zip but whose directory at the end is gone was cut short
+        if (zip_error_code_zip(&ze) == ZIP_ER_NOZIP && len >= 4 && memcmp(buf, "PK\3\4", 4) == 0)
+            errmsg_set(err, errlen, "%s: a torch.save zip cut short or damaged (its directory at the end is missing)",
+                       name);
+        else
+            errmsg_set(err, errlen, "%s: not a readable zip: %s", name, zip_error_strerror(&ze));
         zip_source_free(src);
         zip_error_fini(&ze);
         return -1;

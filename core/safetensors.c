@@ -685,8 +685,10 @@ int safet_write_pending(const char *path, const safet_entry *entries, size_t n, 
         goto out;
     }
     // the digest's placeholder rides in the metadata; its real value is written once the data is
-    memcpy(keys, meta_keys, n_meta * sizeof *keys);
-    memcpy(values, meta_values, n_meta * sizeof *values);
+    if (n_meta > 0) {
+        memcpy(keys, meta_keys, n_meta * sizeof *keys);
+        memcpy(values, meta_values, n_meta * sizeof *values);
+    }
     size_t n_all = n_meta;
     if (digest_key) {
         keys[n_all] = digest_key;

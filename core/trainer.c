@@ -311,10 +311,11 @@ static int build_model(trainer *t) {
         int fits = transfer_classes_match((const char *const *)meta.class_names, (size_t)meta.num_classes,
                                           (const char *const *)t->d->classes, t->d->n_classes);
         t->start_epoch = meta.epoch;
-        // preprocess as the run that wrote the checkpoint did (the fast flag stays this run's)
+        // preprocess as the run that wrote the checkpoint did (the fast flag stays this run's, and its
+        // decoder settings follow the checkpoint's size: --resize fast shrinks JPEGs down to it)
         int fast = t->prep.tf.fast;
         t->prep.tf = meta.tf;
-        t->prep.tf.fast = fast;
+        pipeline_set_fast(&t->prep, fast);
         char arch[32];
         snprintf(arch, sizeof arch, "%s", meta.arch);
         checkpoint_meta_free(&meta);

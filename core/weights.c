@@ -153,6 +153,10 @@ const char *weights_format_name(const weights_file *w) {
     return "unknown";
 }
 
+const char *weights_file_meta(const weights_file *w, const char *key) {
+    return w->container == WEIGHTS_SAFETENSORS ? safet_meta(&w->st, key) : NULL;
+}
+
 // ---------------------------------------------------------------------------------------------
 // which architecture the names suggest
 

@@ -56,6 +56,8 @@ int weights_file_open(weights_file *w, const char *path, char *err, size_t errle
 void weights_file_close(weights_file *w);   // accepts a zeroed or closed struct
 // "safetensors, torchvision layout", "safetensors, timm layout", "torch.save zip", "legacy torch.save"
 const char *weights_format_name(const weights_file *w);
+// A metadata value of a safetensors file ("frost.arch" of a checkpoint), or NULL (absent, or a .pth).
+const char *weights_file_meta(const weights_file *w, const char *key);
 
 // The architecture (an ft_arch_name) whose state_dict the file's names and counts suggest, from the
 // names alone (no model is built), or NULL. weights_fit then says whether it really fits.

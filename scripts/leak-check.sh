@@ -1,42 +1,147 @@
 #!/usr/bin/env bash
-# leak-check.sh — LeakSanitizer over frost's command line: every command run once on small inputs by
-# a frost built with SANITIZE=address,undefined (make leaks). A leak (outside libtorch's own process-lifetime
-# allocations, tests/sanitizers/lsan.supp) or any other sanitizer report fails it.
+# leak-check.sh — LeakSanitizer over every command of frost and over its interface (make leaks): each
+# run once on small inputs by a frost built with SANITIZE=address,undefined, each with the exit
+# status it must have. A leak or any other sanitizer report fails it, and so does a command that
+# ends otherwise than it should (a train that failed early proves nothing about leaks).
+#
+# Nothing is suppressed: libtorch's process-lifetime allocations (its operator registry, thread
+# pools) stay reachable from its globals, so LeakSanitizer does not report them; every report is one.
+# Downloads come from a server on 127.0.0.1 (FROST_WEIGHTS_MIRROR); the caches are a scratch folder.
 #
 #   scripts/leak-check.sh FROST_BINARY
 set -euo pipefail
-FROST=${1:?usage: scripts/leak-check.sh FROST_BINARY}
+FROST=$(realpath "${1:?usage: scripts/leak-check.sh FROST_BINARY}")
 export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:exitcode=86
-export LSAN_OPTIONS=suppressions=$(pwd)/tests/sanitizers/lsan.supp:print_suppressions=0
+unset LSAN_OPTIONS
 TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
+SOCK=frost-leaks-$$
+SERVER_PID=
+cleanup() {
+    [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null || true
+    tmux -L "$SOCK" kill-server 2>/dev/null || true
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+export XDG_CACHE_HOME=$TMP/cache TORCH_HOME=$TMP/torch HF_HOME=$TMP/hf
+unset HF_HUB_CACHE
 fail=0
-run() {
-    local out=$TMP/out
-    if "$FROST" "$@" >"$out" 2>&1; then
-        echo "ok    frost $*"
+count=0
+
+# report NAME OUTPUT_FILE STATUS WANT: one line, and the sanitizer's report or the output's end.
+report() {
+    local name=$1 out=$2 rc=$3 want=$4
+    count=$((count + 1))
+    if [[ $rc -eq 86 ]] || grep -q "Sanitizer" "$out"; then
+        echo "LEAK  $name (exit $rc)"
+        grep -A16 "Sanitizer" "$out" | head -60
+        fail=1
+    elif [[ $rc -ne $want ]]; then
+        echo "FAIL  $name: exit $rc, expected $want"
+        tail -5 "$out"
+        fail=1
     else
-        local rc=$?
-        if [[ $rc -eq 86 ]] || grep -q "Sanitizer" "$out"; then
-            echo "LEAK  frost $* (exit $rc)"
-            grep -A12 "Sanitizer" "$out" | head -40
-            fail=1
-        else
-            echo "ok    frost $* (exit $rc, as expected for bad input)"
-        fi
+        echo "ok    $name (exit $rc)"
     fi
 }
-run help
-run print resnet18
-run summary resnet18 --classes 3 --size 64
-run doctor sample_data
-run bench-data sample_data --size 64
-run bench-forward resnet18 --images 8 --size 32 --batch 4
-run train sample_data --arch resnet18 --epochs 1 --size 32 --save "$TMP/ck.safetensors"
-run predict "$TMP/ck.safetensors" sample_data/valid --top 2
-run weights list
-run weights check "$TMP/ck.safetensors"
-run train sample_data --arch resnet18 --epochs 2 --size 32 --resume "$TMP/ck.safetensors"
-run print resnet18 --weights /nonexistent.safetensors
-run doctor /nonexistent
+
+# run WANT ARGS...: frost ARGS must exit WANT, without a sanitizer report.
+run() {
+    local want=$1 rc=0
+    shift
+    "$FROST" "$@" >"$TMP/out" 2>&1 || rc=$?
+    report "frost $*" "$TMP/out" "$rc" "$want"
+}
+
+# a weights file served the way the Hugging Face hub serves one (its sha256 in X-Linked-Etag)
+serve_weights() {
+    mkdir -p "$TMP/www"
+    head -c 3000000 /dev/urandom >"$TMP/www/model.safetensors"
+    /usr/bin/python3 - "$TMP/www/model.safetensors" "$TMP/port" <<'EOF' &
+import hashlib, http.server, sys
+path, port_file = sys.argv[1], sys.argv[2]
+data = open(path, 'rb').read()
+sha = hashlib.sha256(data).hexdigest()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if not self.path.endswith('/vgg11.tv_in1k/resolve/main/model.safetensors'):
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(data)))
+        self.send_header('X-Linked-Etag', '"%s"' % sha)
+        self.end_headers()
+        self.wfile.write(data)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(('127.0.0.1', 0), H)
+open(port_file, 'w').write(str(s.server_port))
+s.serve_forever()
+EOF
+    SERVER_PID=$!
+    for _ in $(seq 100); do [[ -s $TMP/port ]] && break; sleep 0.1; done
+    export FROST_WEIGHTS_MIRROR=http://127.0.0.1:$(cat "$TMP/port")
+}
+
+# the interface in tmux: every screen, a short training run, the evaluation, then q
+interface() {
+    local rc_file=$TMP/ui.rc err=$TMP/ui.err
+    tmux -L "$SOCK" new-session -d -s ui -x 140 -y 45 \
+        "ASAN_OPTIONS=$ASAN_OPTIONS '$FROST' sample_data --json '$TMP/ui.jsonl' 2>'$err'; echo \$? >'$rc_file'"
+    wait_for() {
+        for _ in $(seq $(($2 * 10))); do
+            tmux -L "$SOCK" capture-pane -p -t ui 2>/dev/null | grep -q -- "$1" && return 0
+            sleep 0.1
+        done
+        echo "FAIL  the interface never showed '$1':"
+        tmux -L "$SOCK" capture-pane -p -t ui 2>/dev/null | tail -20
+        return 1
+    }
+    keys() { tmux -L "$SOCK" send-keys -t ui "$@"; }
+    local ok=1
+    wait_for "3 classes" 120 || ok=0
+    ((ok)) && keys 2 && wait_for "trainable" 120 || ok=0
+    ((ok)) && keys 3 && wait_for "learning rate" 60 || ok=0
+    # 1 epoch, 64x64
+    ((ok)) && keys Down Left Left Left Down Down Down Down Left Left Left && wait_for "input size     64x64" 30 || ok=0
+    ((ok)) && keys Enter && wait_for "Training complete in" 600 || ok=0
+    ((ok)) && keys 4 && wait_for "top 3" 120 || ok=0
+    ((ok)) && keys e && wait_for "confusion matrix" 300 || ok=0
+    keys q 2>/dev/null || true
+    for _ in $(seq 600); do [[ -s $rc_file ]] && break; sleep 0.1; done
+    local rc=99
+    [[ -s $rc_file ]] && rc=$(cat "$rc_file")
+    ((ok)) || rc=98
+    report "frost sample_data (the interface: every screen, a training run, an evaluation)" "$err" "$rc" 0
+}
+
+echo "LeakSanitizer over every command ($FROST)"
+run 0 help
+run 0 help --man
+run 0 --version
+run 0 print resnet18
+run 0 print vgg11 --classes 2
+run 0 summary resnet18 --classes 3 --size 64
+run 0 doctor sample_data
+run 1 doctor /nonexistent
+run 0 bench-data sample_data --size 64
+run 0 bench-data sample_data --size 48 --crop --resize fast --norm imagenet
+run 0 bench-forward resnet18 --images 8 --size 32 --batch 4
+run 0 train sample_data --arch resnet18 --epochs 1 --size 32 --save "$TMP/ck.safetensors" --json "$TMP/log.jsonl"
+run 0 train sample_data --arch resnet18 --epochs 1 --size 32 --optimizer sgd --momentum 0.9 --weight-decay 1e-4 \
+    --bn train --trainable layer4,fc --cache off --crop
+run 0 train sample_data --arch resnet18 --epochs 2 --size 32 --resume "$TMP/ck.safetensors"
+run 0 predict "$TMP/ck.safetensors" sample_data/valid --top 2
+run 0 predict "$TMP/ck.safetensors" sample_data/valid/circles/circle_000.jpg --json
+run 0 weights list
+run 0 weights check "$TMP/ck.safetensors"
+run 1 weights check "$TMP/log.jsonl"
+serve_weights
+run 0 weights fetch vgg11 --source timm
+run 0 weights path vgg11 --source timm
+run 1 weights path resnet50
+run 1 print resnet18 --weights /nonexistent.safetensors
+run 2 train sample_data --arch resnet18 --epochs zero
+run 2 no-such-command
+interface
+echo "$count runs"
 exit $fail

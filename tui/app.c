@@ -3,6 +3,7 @@
 #include "app.h"
 
 #include <curses.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -181,7 +182,14 @@ int app_run(const app_options *opts) {
     int rc = app_init(&a, opts);
     if (rc) return rc;
     char err[512];
+    // the log is made before the screen takes over, so a path that cannot be written is said plainly
+    if (opts->json && !(a.json_log = fopen(opts->json, "w"))) {
+        fprintf(stderr, "frost: %s: cannot create it: %s\n", opts->json, strerror(errno));
+        dataset_free(&a.d);
+        return 1;
+    }
     if (term_start(err, sizeof err) != 0) {
+        if (a.json_log) fclose(a.json_log);
         dataset_free(&a.d);
         fprintf(stderr, "frost: %s\n", err);
         return 1;
@@ -209,8 +217,12 @@ int app_run(const app_options *opts) {
     for (int i = N_SCREENS; i-- > 0;)
         if (a.state[i]) SCREENS[i]->destroy(&a, a.state[i]);
     term_stop();
+    if (rc) fprintf(stderr, "frost: out of memory\n");
+    if (a.json_log && fclose(a.json_log) != 0) {
+        fprintf(stderr, "frost: %s: cannot write the JSON log: %s\n", opts->json, strerror(errno));
+        rc = 1;
+    }
     ft_model_free(a.offer.model);
     dataset_free(&a.d);
-    if (rc) fprintf(stderr, "frost: out of memory\n");
     return rc;
 }

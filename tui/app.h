@@ -15,6 +15,7 @@
 #define FROST_TUI_APP_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "dataset.h"
 #include "frost_torch.h"
@@ -60,12 +61,13 @@ typedef enum {
 enum { SCREEN_DATA = 0, SCREEN_MODEL = 1, SCREEN_TRAIN = 2, SCREEN_PREDICT = 3, N_SCREENS = 4 };
 
 // What the command line gives the interface: `frost [DATASET] [--arch ARCH] [--theme NAME]
-// [--checkpoint FILE]`.
+// [--checkpoint FILE] [--json FILE]`.
 typedef struct {
     const char *dataset;      // default "sample_data"
     const char *theme;        // NULL: $FROST_THEME, else "dark"
     const char *checkpoint;   // NULL: none; else opened in the Predict screen
     const char *arch;         // NULL: resnet18; the architecture the Model and Train screens start with
+    const char *json;         // NULL: none; else the Train screen's runs are logged there (JSON lines)
 } app_options;
 
 typedef struct app app;
@@ -102,6 +104,8 @@ struct app {
         char source[256];
         transform_params tf;
     } offer;
+    // --json: the log every run's events go to (NULL: none, or it failed and was closed)
+    FILE *json_log;
     // the loop
     int screen;   // the one in front
     void *state[N_SCREENS];

@@ -4,6 +4,7 @@
 // with the tutorial's lines (core's train_log, as `frost train` prints them). The trainer owns the
 // model while it runs; this screen only reads events, then offers the model to the Predict screen.
 #include <curses.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "app.h"
 #include "chart.h"
+#include "event_json.h"
 #include "fetch.h"
 #include "fetch_job.h"
 #include "list_view.h"
@@ -40,6 +42,7 @@ typedef struct {
     char device_name[32];
     char weights_path[4096];
     pipeline_opts prep;   // the run's preprocessing (for predicting with its model)
+    trainer_config cfg;   // the run's settings (the JSON log's sample orders come from them)
 } train_view;
 
 // ---------------------------------------------------------------------------------------------
@@ -189,6 +192,7 @@ static void launch(app *a, train_view *v, const char *weights) {
     v->running = 1;
     v->epochs_total = c.epochs;
     v->prep = c.prep;
+    v->cfg = c;
     snprintf(v->device_name, sizeof v->device_name, "%s",
              strcmp(c.device, "auto") == 0 ? (ft_cuda_available() ? "cuda" : "cpu") : c.device);
     app_status(a, "training %s: p pauses, s stops", c.arch);
@@ -235,6 +239,18 @@ static void poll_fetch(app *a, train_view *v) {
     launch(a, v, v->weights_path);
 }
 
+// The event into the --json log, if there is one; when the log cannot be written it is closed and
+// the run goes on (what is on the screen is not lost).
+static void write_json(app *a, train_view *v, const train_event *e) {
+    if (!a->json_log || event_json_write(a->json_log, e, &v->cfg, &a->d) == 0) return;
+    char why[128];
+    snprintf(why, sizeof why, "%s", strerror(errno));
+    fclose(a->json_log);
+    a->json_log = NULL;
+    log_line(v, "the JSON log stopped: %.120s: %s", a->opts->json, why);
+    app_status(a, "%.300s: cannot write the JSON log: %s; training goes on", a->opts->json, why);
+}
+
 // The run has ended: its model goes to the Predict screen (through the app).
 static void finish(app *a, train_view *v, const train_event *e) {
     ft_model *m = NULL;
@@ -259,6 +275,7 @@ static void poll(app *a, void *state) {
     train_event e;
     while (v->tr && trainer_poll(v->tr, &e)) {
         train_log_lines(&e, 0, log_tutorial_line, v);
+        write_json(a, v, &e);
         switch (e.kind) {
         case EV_BATCH: v->last = e; break;
         case EV_PHASE_END: v->phase_end[e.phase] = e; break;

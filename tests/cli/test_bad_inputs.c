@@ -247,7 +247,7 @@ static void ds_only_bad(void) {
 static const dataset_case DATASETS[] = {
     {"no valid/ split", ds_no_valid, 1, "no valid/"},
     {"an empty class folder", ds_empty_class, 0, "class 'c' has no images"},
-    {"a class in train/ only", ds_mismatched, 1, "c"},
+    {"a class in train/ only", ds_mismatched, 1, "class 'c' has no images in valid/"},
     {"a symlink loop", ds_symlink_loop, 1, "Ready to train"},
     {"no images at all", ds_no_images, 0, "cannot run"},
     {"only unreadable images", ds_only_bad, 0, "cannot run"},
@@ -324,15 +324,15 @@ static void w_other_arch(const char *path) { copy_file(tu_oracle("wf/resnet18.pt
 static void w_not_weights(const char *path) { make_text(path); }
 
 static const weights_case WEIGHTS[] = {
-    {"zero-byte weight file", w_zero, ""},
+    {"zero-byte weight file", w_zero, "too short to be a safetensors file (0 bytes"},
     {"wrong dtype (F64)", w_f64, "F64"},
     {"tensor data past the end", w_past_end, "past the end"},
     {"header length past the end of the file", w_header_past_eof, "header length"},
     {"keys missing", w_keys_missing, "missing"},
     {"a pickle that asks for os.system", w_evil, "refuses global"},
-    {"truncated .pth", w_truncated_pth, ""},
+    {"truncated .pth", w_truncated_pth, "a torch.save zip cut short"},
     {"weights of another architecture", w_other_arch, "resnet34"},
-    {"text behind a weights name", w_not_weights, ""},
+    {"text behind a weights name", w_not_weights, "not a safetensors file"},
 };
 
 Test(bad_inputs, each_weights_kind_is_refused_in_one_line) {
@@ -385,7 +385,7 @@ Test(bad_inputs, theme_files_name_the_line) {
     } cases[] = {
         {"unknown colour", "text = default\nfrozen = ultraviolet\n", 0, ":2: unknown colour"},
         {"unknown role", "frozn = blue\n", 0, ":1: unknown role"},
-        {"binary file", elf, sizeof elf, ""},
+        {"binary file", elf, sizeof elf, "t2.theme: not a theme file (too big, or binary)"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         char path[2048];

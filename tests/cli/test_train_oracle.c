@@ -29,6 +29,7 @@ TestSuite(train_oracle, .init = setup, .fini = teardown, .timeout = 600);
 typedef struct {
     const char *arch, *trainable;   // trainable: NULL (the tutorial's: the new head) or a list
     int crop, epochs;
+    int fast;   // --resize fast: PyTorch trains on frost's own pixels (bench-data --dump-resized)
     const char *optimizer, *lr, *momentum, *weight_decay, *bn, *cache;
 } run_case;
 
@@ -76,7 +77,9 @@ static void frost_batches(const char *log, batches *b) {
 }
 
 static void run(const run_case *c) {
-    fx_two_class_dataset(root, 12, 4, 40);   // 24 training images: 3 steps of 8 per epoch
+    // 24 training images: 3 steps of 8 per epoch; for --resize fast, twice the size (JPEGs shrink while
+    // decoding from twice the input size)
+    fx_two_class_dataset(root, 12, 4, c->fast ? 80 : 40);
     char init[2048], out[2048], log[2048], py_json[2048], py_weights[2048];
     snprintf(init, sizeof init, "%s/init.safetensors", root);
     snprintf(out, sizeof out, "%s/out.safetensors", root);
@@ -87,45 +90,53 @@ static void run(const run_case *c) {
     char epochs[16];
     snprintf(epochs, sizeof epochs, "%d", c->epochs);
     tu_run_result r;
-    tu_run_frost(&r, (const char *[]){"train",
-                                      root,
-                                      "--resume",
-                                      init,
-                                      "--epochs",
-                                      epochs,
-                                      "--batch",
-                                      "8",
-                                      "--threads",
-                                      "1",
-                                      "--workers",
-                                      "1",
-                                      "--optimizer",
-                                      c->optimizer,
-                                      "--lr",
-                                      c->lr,
-                                      "--momentum",
-                                      c->momentum,
-                                      "--weight-decay",
-                                      c->weight_decay,
-                                      "--bn",
-                                      c->bn,
-                                      "--cache",
-                                      c->cache,
-                                      "--seed",
-                                      "7",
-                                      "--json",
-                                      log,
-                                      "--save",
-                                      out,
+    tu_run_frost(&r, (const char *[]){"train",       root,         "--resume",       init,
+                                      "--epochs",    epochs,       "--batch",        "8",
+                                      "--threads",   "1",          "--workers",      "1",
+                                      "--optimizer", c->optimizer, "--lr",           c->lr,
+                                      "--momentum",  c->momentum,  "--weight-decay", c->weight_decay,
+                                      "--bn",        c->bn,        "--cache",        c->cache,
+                                      "--seed",      "7",          "--resize",       c->fast ? "fast" : "exact",
+                                      "--json",      log,          "--save",         out,
                                       NULL});
     cr_assert_eq(r.status, 0, "frost train:\n%s\n%s", r.out, r.err);
     tu_run_free(&r);
 
+    char pixels[2100] = "", pixels_opt[2200] = "";
+    if (c->fast) {   // the pixels frost's fast path makes, for PyTorch to train on
+        snprintf(pixels, sizeof pixels, "%s/fast.u8", root);
+        const char *args[12] = {"bench-data", root, "--size", "32", "--resize", "fast"};
+        int n = 6;
+        if (c->crop) args[n++] = "--crop";
+        args[n++] = "--dump-resized";
+        args[n++] = pixels;
+        args[n] = NULL;
+        tu_run_frost(&r, args);
+        cr_assert_eq(r.status, 0, "frost bench-data --dump-resized:\n%s", r.err);
+        tu_run_free(&r);
+        // the fast path really takes another way than the exact one: its pixels differ
+        char exact[2100];
+        snprintf(exact, sizeof exact, "%s/exact.u8", root);
+        args[5] = "exact";
+        args[n - 1] = exact;
+        tu_run_frost(&r, args);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        tu_run_free(&r);
+        size_t n_fast, n_exact;
+        char *px_fast = tu_read_file(pixels, &n_fast), *px_exact = tu_read_file(exact, &n_exact);
+        cr_assert(px_fast && px_exact && n_fast == n_exact && n_fast == 32 * 32 * 3 * 32, "dumps of %zu, %zu bytes",
+                  n_fast, n_exact);
+        cr_expect_neq(memcmp(px_fast, px_exact, n_fast), 0, "--resize fast made exactly PIL's pixels");
+        free(px_fast);
+        free(px_exact);
+        snprintf(pixels_opt, sizeof pixels_opt, "--pixels '%s'", pixels);
+    }
     char cmd[16384];
-    snprintf(cmd, sizeof cmd,
-             "/usr/bin/python3 tests/oracle/live/train.py --dataset '%s' --init '%s' --log '%s' --batch 8 "
-             "--optimizer %s --lr %s --momentum %s --weight-decay %s --bn %s --out-json '%s' --out-weights '%s' 2>&1",
-             root, init, log, c->optimizer, c->lr, c->momentum, c->weight_decay, c->bn, py_json, py_weights);
+    snprintf(
+        cmd, sizeof cmd,
+        "/usr/bin/python3 tests/oracle/live/train.py --dataset '%s' --init '%s' --log '%s' --batch 8 "
+        "--optimizer %s --lr %s --momentum %s --weight-decay %s --bn %s %s --out-json '%s' --out-weights '%s' 2>&1",
+        root, init, log, c->optimizer, c->lr, c->momentum, c->weight_decay, c->bn, pixels_opt, py_json, py_weights);
     cr_assert_eq(system(cmd), 0, "the PyTorch oracle failed: %s", cmd);
 
     // every batch: the same loss, and the same number of images right
@@ -229,6 +240,19 @@ Test(train_oracle, resnet18_adam_decay_no_cache) {
                     .weight_decay = "1e-2",
                     .bn = "eval",
                     .cache = "off"});
+}
+
+Test(train_oracle, resnet18_resize_fast_crop_sgd) {
+    run(&(run_case){.arch = "resnet18",
+                    .crop = 1,
+                    .fast = 1,
+                    .epochs = 2,
+                    .optimizer = "sgd",
+                    .lr = "0.01",
+                    .momentum = "0.9",
+                    .weight_decay = "0",
+                    .bn = "eval",
+                    .cache = "auto"});
 }
 
 Test(train_oracle, vgg11_dropout_adam) {

@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "fixtures.h"
 #include "frost_torch.h"
 #include "safetensors.h"
 #include "testutil.h"
+#include "transfer.h"
 #include "weights.h"
 
 static void check_cli(const char *file, const char *arch_opt, int want_status, const char *want_out,
@@ -49,4 +51,37 @@ Test(cli_weights_check, check_lists_what_does_not_fit, .timeout = 120) {
     tu_run_frost(&r, args3);
     cr_expect_eq(r.status, 2, "no file is a usage error");
     tu_run_free(&r);
+}
+
+// A frost checkpoint is checked against the model it was saved from: its architecture with the
+// tutorial's head for its classes (not torchvision's 1000-class model, which it never fits).
+Test(cli_weights_check, a_checkpoint_fits_its_own_model, .timeout = 120) {
+    char *dir = tu_tmpdir(), path[1024];
+    snprintf(path, sizeof path, "%s/three.safetensors", dir);
+    ft_model *m = NULL;
+    char err[512];
+    transfer_spec spec = {.arch = "resnet18", .classes = 3};
+    cr_assert_eq(transfer_build(&spec, &m, NULL, 0, err, sizeof err), 0, "%s", err);
+    checkpoint_meta meta;
+    static char *names[] = {"a", "b", "c"};
+    fx_meta_for(&meta, names, 3);
+    fx_save_checkpoint(path, m, NULL, &meta);
+    ft_model_free(m);
+
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"weights", "check", path, NULL});
+    cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect(strstr(r.out, "frost:    a checkpoint of resnet18 for 3 classes\n") &&
+                  strstr(r.out, "checked:  resnet18 (3 classes, the tutorial's head)\n") &&
+                  strstr(r.out, "fits resnet18\n"),
+              "%s", r.out);
+    tu_run_free(&r);
+    // --arch another: its 1000-class model, which it does not fit
+    tu_run_frost(&r, (const char *[]){"weights", "check", path, "--arch", "resnet34", NULL});
+    cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_expect(strstr(r.out, "checked:  resnet34 (1000 classes)") && strstr(r.out, "does not fit resnet34"), "%s",
+              r.out);
+    tu_run_free(&r);
+    tu_rmtree(dir);
+    free(dir);
 }

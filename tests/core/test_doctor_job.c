@@ -108,12 +108,33 @@ Test(doctor_job, cancelled_run_says_so) {
     cr_expect_eq(atomic_load(&progress), 0, "no file taken after the flag");
     doctor_report_free(&r, d.n_classes);
 
-    // freeing a job straight away stops and joins it without waiting for the whole check
+    dataset_free(&d);
+}
+
+// A job cancelled as it starts stops early: of 300 images (about a millisecond each to decode) it
+// checks only those its one worker took before the flag, and its result says it was cancelled.
+Test(doctor_job, cancelled_job_stops_early) {
+    for (int i = 0; i < 300; i++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "%s/%s/%03d.jpg", i % 3 ? "train" : "valid", i % 2 ? "cats" : "dogs", i);
+        jpeg(rel, 160, 120);
+    }
+    dataset d;
+    char err[256] = "";
+    dataset_opts o;
+    dataset_opts_default(&o);
+    cr_assert_eq(dataset_scan(&d, root, &o, err, sizeof err), 0, "%s", err);
     doctor_job *j = doctor_job_start(&d, 1, err, sizeof err);
     cr_assert(j, "%s", err);
+    doctor_job_cancel(j);
+    for (int t = 0; t < 30000 && !doctor_job_done(j); t++) usleep(1000);
+    cr_assert(doctor_job_done(j), "the cancelled job never finished");
     size_t checked, total;
     doctor_job_poll(j, &checked, &total);
-    cr_expect_leq(checked, total);
+    cr_expect_eq(total, 300);
+    cr_expect_lt(checked, total, "all %zu images checked although cancelled at once", total);
+    cr_expect_null(doctor_job_report(j, err, sizeof err), "a cancelled job has no report");
+    cr_expect_str_eq(err, "cancelled");
     doctor_job_free(j);
     dataset_free(&d);
 }

@@ -2,9 +2,13 @@
 // strict refusals (other architecture, other head, wrong dtype, broken files) that leave the model
 // as it was.
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "frost_torch.h"
 #include "safetensors.h"
@@ -164,9 +168,54 @@ Test(weights, broken_files_are_refused) {
 }
 
 Test(weights, failed_save_keeps_the_old_file) {
-    ft_model *m = make("resnet18", 0);
-    char err[1024];
-    cr_expect_eq(weights_save(m, path_in("no/such/dir/w.safetensors"), err, sizeof err), -1);
-    cr_expect(err[0] != '\0');
-    ft_model_free(m);
+    // the old file: a model's weights
+    ft_model *old = make("resnet18", 2);
+    save(old, path_in("w.safetensors"));
+    size_t old_len;
+    unsigned char *old_bytes = (unsigned char *)tu_read_file(path_in("w.safetensors"), &old_len);
+    cr_assert_not_null(old_bytes);
+
+    // a save of other weights over it that cannot finish: files are capped at 1 MiB (EFBIG; SIGXFSZ
+    // ignored, so the write returns the error), the new file would be 45 MB
+    ft_model *other = make("resnet18", 2);
+    char err[1024] = "";
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl;
+    cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+    rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = 1 << 20;
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+    int rc = weights_save(other, path_in("w.safetensors"), err, sizeof err);
+    rl.rlim_cur = was;
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+    cr_expect_eq(rc, -1, "the save cannot have succeeded");
+    cr_expect(strstr(err, "w.safetensors") && strstr(err, strerror(EFBIG)), "names the file and why: %s", err);
+
+    // the old file is whole, byte for byte, loads, and is alone in its folder (no temporary left)
+    size_t len;
+    unsigned char *bytes = (unsigned char *)tu_read_file(path_in("w.safetensors"), &len);
+    cr_assert_not_null(bytes);
+    cr_expect(len == old_len && memcmp(bytes, old_bytes, len) == 0, "the old file changed");
+    ft_model *back = make("resnet18", 2);
+    cr_expect_eq(weights_load(back, path_in("w.safetensors"), err, sizeof err), 0, "%s", err);
+    size_t a_len, b_len;
+    unsigned char *a = state_bytes(old, &a_len), *b = state_bytes(back, &b_len);
+    cr_expect(a_len == b_len && memcmp(a, b, a_len) == 0, "the old weights load back");
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d);
+    int entries = 0;
+    for (struct dirent *e; (e = readdir(d));) entries += e->d_name[0] != '.';
+    closedir(d);
+    cr_expect_eq(entries, 1, "a temporary file was left behind");
+
+    // and a folder that does not exist: refused with the path named
+    cr_expect_eq(weights_save(other, path_in("no/such/dir/w.safetensors"), err, sizeof err), -1);
+    cr_expect(strstr(err, "no/such/dir") != NULL, "%s", err);
+    free(a);
+    free(b);
+    free(bytes);
+    free(old_bytes);
+    ft_model_free(back);
+    ft_model_free(other);
+    ft_model_free(old);
 }

@@ -27,14 +27,9 @@
 #       zero 1x3xSxS input in eval mode ("-" if never called). A module called
 #       more than once (e.g. the shared ReLU in a ResNet block) reports the
 #       shape of its LAST call.
-#   fwd/<arch>.safetensors, fwd/<arch>_io.safetensors
-#       full state_dict and {"input", "logits"} for resnet18, resnet50, vgg11,
-#       vgg16, vgg11_bn. Recipe: torch.manual_seed(0); build model (real
-#       torchvision init); [vgg11_bn only: for each BatchNorm2d in module
-#       order: running_mean = randn*0.1, running_var = U(0.5,1.5),
-#       weight = U(0.5,1.5), bias = randn*0.1]; model.eval();
-#       input = torch.randn(2,3,S,S) (S=64 resnets, 32 VGGs);
-#       logits = model(input) under no_grad.
+#   fwd/<arch>_io.safetensors   for every architecture: the input, the eval-mode and train-mode
+#       logits and the running statistics after the train-mode pass, of a model whose weights and
+#       BatchNorm statistics follow a formula frost's test reproduces (see do_forward).
 
 import json
 import os
@@ -53,7 +48,6 @@ ARCHS = [
 HEAD7 = ["resnet18", "vgg11_bn"]
 SUMMARIES = [("resnet18", 224), ("resnet50", 224), ("vgg16", 224),
              ("vgg11_bn", 64), ("resnet152", 64)]
-FWD = ["resnet18", "resnet50", "vgg11", "vgg16", "vgg11_bn"]
 
 DTYPES = {torch.float32: ("F32", "<f4"), torch.int64: ("I64", "<i8")}
 
@@ -224,39 +218,77 @@ def do_summaries(outdir):
         del m
 
 
+def formula_values(k, shape, kind):
+    """Entry k's values by frost's test formula (tests/support/fixtures.c: fx_formula_fill): for
+    element i, u = (((i * 2654435761 + (k + 1) * 97531) mod 2^32) >> 7) mod 2001 and v = (u - 1000)
+    / 1000, in [-1, 1]; then by kind, all in double and rounded to float32 once at the end:
+      weight (2-D and more): v * sqrt(6 / fan_in)   (He's uniform: activations keep their size)
+      scale (a BatchNorm's 1-D weight) and running_var: 1 + 0.5 v
+      residual (a bottleneck's last BatchNorm weight, bn3.weight): 0.05 * (1 + 0.5 v), so its branch
+          adds little and the deep ResNets stay well conditioned in train mode (with 1 + 0.5 v, a
+          ResNet-152's train-mode logits move by 1e-2 for a 1e-7 change of the input)
+      bias, running_mean: 0.1 v
+      input: v"""
+    n = int(np.prod(shape)) if len(shape) else 1
+    i = np.arange(n, dtype=np.uint64)
+    h = (i * np.uint64(2654435761) + np.uint64((k + 1) * 97531)) & np.uint64(0xFFFFFFFF)
+    u = ((h >> np.uint64(7)) % np.uint64(2001)).astype(np.float64)
+    v = (u - 1000.0) / 1000.0
+    if kind == "weight":
+        v = v * float(np.sqrt(6.0 / (n // shape[0])))
+    elif kind == "scale":
+        v = 1.0 + 0.5 * v
+    elif kind == "residual":
+        v = 0.05 * (1.0 + 0.5 * v)
+    elif kind == "shift":
+        v = 0.1 * v
+    return torch.from_numpy(v.astype(np.float32).reshape(shape))
+
+
+def formula_kind(name, t):
+    if name.endswith("bn3.weight"):
+        return "residual"
+    if name.endswith("running_var"):
+        return "scale"
+    if name.endswith("running_mean") or name.endswith("bias"):
+        return "shift"
+    return "weight" if t.dim() >= 2 else "scale"
+
+
 def do_forward(outdir):
-    for arch in FWD:
-        torch.manual_seed(0)
-        m = build(arch)
-        if arch == "vgg11_bn":
-            with torch.no_grad():
-                for mod in m.modules():
-                    if isinstance(mod, torch.nn.BatchNorm2d):
-                        mod.running_mean.copy_(torch.randn_like(mod.running_mean) * 0.1)
-                        mod.running_var.copy_(torch.rand_like(mod.running_var) + 0.5)
-                        mod.weight.copy_(torch.rand_like(mod.weight) + 0.5)
-                        mod.bias.copy_(torch.randn_like(mod.bias) * 0.1)
-        m.eval()
+    """fwd/<arch>_io.safetensors for every architecture: the weights and BatchNorm statistics of
+    the formula above (no weights file: frost's test fills its model by the same formula), an input
+    x (2x3xSxS, S=64 resnets, 32 VGGs; the formula with k = 100000, kind input), and
+      logits         the model in eval mode on x
+      logits_train   then in train mode, after torch.manual_seed(7) (dropout masks; BatchNorm on
+                     the batch's statistics)
+      after.<key>    every BatchNorm running statistic after that train-mode pass"""
+    for arch in ARCHS:
+        with NoInit():   # every float entry is written below
+            m = build(arch)
+        with torch.no_grad():
+            for k, (name, t) in enumerate(m.state_dict().items()):
+                if t.dtype == torch.float32:
+                    t.copy_(formula_values(k, list(t.shape), formula_kind(name, t)))
         s = 64 if arch.startswith("resnet") else 32
-        x = torch.randn(2, 3, s, s)
+        x = formula_values(100000, [2, 3, s, s], "input")
+        m.eval()
         with torch.no_grad():
             logits = m(x)
-        sd = m.state_dict()
-        path = os.path.join(outdir, "fwd", arch + ".safetensors")
-        write_safetensors(path, sd)
-        write_safetensors(os.path.join(outdir, "fwd", arch + "_io.safetensors"),
-                          {"input": x, "logits": logits.contiguous()})
-        if arch == "resnet18":
-            # self-check of the writer: read back and compare bit for bit.
-            header, back = read_safetensors(path)
-            keys = [k for k in header if k != "__metadata__"]
-            assert keys == list(sd.keys()), "safetensors key order mismatch"
-            for k, t in sd.items():
-                a = back[k]
-                assert a.dtype == np.dtype(DTYPES[t.dtype][1]), k
-                assert list(a.shape) == list(t.shape), k
-                assert np.array_equal(a, t.numpy()), k
-        del m, sd
+            torch.manual_seed(7)
+            m.train()
+            logits_train = m(x)
+        out = {"input": x, "logits": logits.contiguous(), "logits_train": logits_train.contiguous()}
+        for name, t in m.state_dict().items():
+            if name.endswith("running_mean") or name.endswith("running_var"):
+                out["after." + name] = t
+        path = os.path.join(outdir, "fwd", arch + "_io.safetensors")
+        write_safetensors(path, out)
+        header, back = read_safetensors(path)   # the writer checked: read back, bit for bit
+        assert [k for k in header if k != "__metadata__"] == list(out), "safetensors key order"
+        for key, t in out.items():
+            assert np.array_equal(back[key], t.numpy()), key
+        del m
 
 
 def main():

@@ -4,12 +4,15 @@
 // logits for fixed weights and inputs; every test here compares frost's answer with it.
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "frost_torch.h"
 #include "model_print.h"
+#include "safetensors.h"
 #include "testutil.h"
 #include "weights.h"
 
@@ -191,22 +194,85 @@ Test(fidelity, summary_shapes_vgg11_bn_64) { expect_summary_shapes("vgg11_bn", 6
 Test(fidelity, summary_shapes_resnet152_64, .timeout = 60) { expect_summary_shapes("resnet152", 64); }
 
 // ---------------------------------------------------------------------------------------------
-// logits: torchvision's weights and input (written by the oracle as safetensors), frost's forward
+// logits: weights and BatchNorm statistics by a formula both sides compute (fixtures.h), torchvision's
+// logits for them in eval mode and, after the same seed, in train mode (dropout masks, BatchNorm on
+// the batch's statistics), and the running statistics that train-mode pass leaves
+
+// max |a - b| / max |b| over n floats.
+static double rel_error(const float *a, const float *b, size_t n) {
+    double diff = 0, scale = 0;
+    for (size_t i = 0; i < n; i++) {
+        diff = fmax(diff, fabs((double)a[i] - (double)b[i]));
+        scale = fmax(scale, fabs((double)b[i]));
+    }
+    return scale > 0 ? diff / scale : (diff > 0 ? INFINITY : 0);
+}
 
 static void expect_logits(const char *arch) {
     char rel[128], err[1024];
     ft_model *m = make_model(arch, 0);
-    snprintf(rel, sizeof rel, "fwd/%s.safetensors", arch);
-    cr_assert_eq(weights_load(m, tu_oracle(rel), err, sizeof err), 0, "%s", err);
+    fx_formula_model(m);
     snprintf(rel, sizeof rel, "fwd/%s_io.safetensors", arch);
-    double e = tu_logits_rel_error(m, tu_oracle(rel), err, sizeof err);
-    cr_assert_geq(e, 0.0, "%s", err);
-    cr_expect_lt(e, 1e-4, "%s: logits differ from torchvision's (relative %g)", arch, e);
+    safet_file io;
+    cr_assert_eq(safet_open(&io, tu_oracle(rel), err, sizeof err), 0, "%s", err);
+    const safet_tensor *in = safet_find(&io, "input"), *eval = safet_find(&io, "logits"),
+                       *train = safet_find(&io, "logits_train");
+    cr_assert(in && eval && train && in->ndim == 4, "%s: input, logits, logits_train", rel);
+    // the input: the formula too (a check of the two formulas against each other)
+    float *x = malloc(in->nbytes), *y = malloc(eval->nbytes);
+    fx_formula_fill(x, in->shape, 4, 100000, FX_INPUT);
+    cr_assert_eq(memcmp(x, in->data, in->nbytes), 0, "%s: the formula's input differs from the oracle's", arch);
+    size_t n_out = eval->nbytes / sizeof(float);
+
+    ft_model_set_training(m, 0);
+    ft_status *s = ft_model_forward(m, x, in->shape[0], in->shape[1], in->shape[2], in->shape[3], y, n_out);
+    cr_assert_null(s, "%s", ft_status_message(s));
+    double e = rel_error(y, eval->data, n_out);
+    cr_expect_lt(e, 1e-5, "%s: eval-mode logits differ from torchvision's (relative %g)", arch, e);
+
+    ft_manual_seed(7);
+    ft_model_set_mode(m, 1, 0);   // PyTorch's train(): every BatchNorm on batch statistics
+    s = ft_model_forward(m, x, in->shape[0], in->shape[1], in->shape[2], in->shape[3], y, n_out);
+    cr_assert_null(s, "%s", ft_status_message(s));
+    double et = rel_error(y, train->data, n_out);
+    cr_expect_lt(et, 1e-5, "%s: train-mode logits differ from torchvision's (relative %g)", arch, et);
+
+    // the running statistics after it, entry by entry
+    size_t stats = 0;
+    double es = 0;
+    for (size_t k = 0; k < ft_model_state_count(m); k++) {
+        ft_tensor_info t;
+        cr_assert_null(ft_model_state_info(m, k, &t));
+        char key[512];
+        snprintf(key, sizeof key, "after.%s", t.name);
+        const safet_tensor *want = safet_find(&io, key);
+        if (!want) continue;
+        cr_assert_eq(want->nbytes, t.nbytes, "%s", key);
+        float *v = malloc(t.nbytes);
+        cr_assert_null(ft_model_state_get(m, k, v, t.nbytes));
+        es = fmax(es, rel_error(v, want->data, t.nbytes / sizeof(float)));
+        free(v);
+        stats++;
+    }
+    cr_expect_eq(stats, io.n_tensors - 3, "%s: every running statistic compared", arch);
+    cr_expect_lt(es, 1e-5, "%s: running statistics after the train-mode pass differ (relative %g)", arch, es);
+    cr_log_info("%s: relative differences from torchvision: eval %.2g, train %.2g, statistics %.2g", arch, e, et, es);
+    free(x);
+    free(y);
+    safet_close(&io);
     ft_model_free(m);
 }
 
-Test(fidelity, logits_resnet18) { expect_logits("resnet18"); }
-Test(fidelity, logits_resnet50, .timeout = 60) { expect_logits("resnet50"); }
 Test(fidelity, logits_vgg11, .timeout = 60) { expect_logits("vgg11"); }
 Test(fidelity, logits_vgg11_bn, .timeout = 60) { expect_logits("vgg11_bn"); }
+Test(fidelity, logits_vgg13, .timeout = 60) { expect_logits("vgg13"); }
+Test(fidelity, logits_vgg13_bn, .timeout = 60) { expect_logits("vgg13_bn"); }
 Test(fidelity, logits_vgg16, .timeout = 60) { expect_logits("vgg16"); }
+Test(fidelity, logits_vgg16_bn, .timeout = 60) { expect_logits("vgg16_bn"); }
+Test(fidelity, logits_vgg19, .timeout = 60) { expect_logits("vgg19"); }
+Test(fidelity, logits_vgg19_bn, .timeout = 60) { expect_logits("vgg19_bn"); }
+Test(fidelity, logits_resnet18) { expect_logits("resnet18"); }
+Test(fidelity, logits_resnet34) { expect_logits("resnet34"); }
+Test(fidelity, logits_resnet50, .timeout = 60) { expect_logits("resnet50"); }
+Test(fidelity, logits_resnet101, .timeout = 60) { expect_logits("resnet101"); }
+Test(fidelity, logits_resnet152, .timeout = 60) { expect_logits("resnet152"); }

@@ -2,6 +2,7 @@
 #include "fixtures.h"
 
 #include <criterion/criterion.h>
+#include <math.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,4 +179,45 @@ ft_model *fx_load_checkpoint(const char *path, checkpoint_meta *meta) {
     cr_assert_eq(checkpoint_load(path, &m, meta, err, sizeof err), 0, "%s", err);
     cr_assert_not_null(m);
     return m;
+}
+
+void fx_formula_fill(float *dst, const int64_t *shape, int ndim, uint64_t k, fx_formula_kind kind) {
+    uint64_t n = 1;
+    for (int d = 0; d < ndim; d++) n *= (uint64_t)shape[d];
+    double a = kind == FX_WEIGHT ? sqrt(6.0 / (double)(n / (uint64_t)shape[0])) : 0;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t h = (i * 2654435761u + (k + 1) * 97531u) & 0xFFFFFFFFu;
+        double v = ((double)((h >> 7) % 2001) - 1000.0) / 1000.0;
+        switch (kind) {
+        case FX_WEIGHT: v = v * a; break;
+        case FX_SCALE: v = 1.0 + 0.5 * v; break;
+        case FX_RESIDUAL: v = 0.05 * (1.0 + 0.5 * v); break;
+        case FX_SHIFT: v = 0.1 * v; break;
+        case FX_INPUT: break;
+        }
+        dst[i] = (float)v;
+    }
+}
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+void fx_formula_model(ft_model *m) {
+    for (size_t k = 0; k < ft_model_state_count(m); k++) {
+        ft_tensor_info t;
+        cr_assert_null(ft_model_state_info(m, k, &t));
+        if (t.dtype != FT_F32) continue;
+        fx_formula_kind kind = ends_with(t.name, "bn3.weight")                                  ? FX_RESIDUAL
+                               : ends_with(t.name, "running_var")                               ? FX_SCALE
+                               : ends_with(t.name, "running_mean") || ends_with(t.name, "bias") ? FX_SHIFT
+                               : t.ndim >= 2                                                    ? FX_WEIGHT
+                                                                                                : FX_SCALE;
+        float *v = malloc(t.nbytes ? t.nbytes : 1);
+        cr_assert_not_null(v);
+        fx_formula_fill(v, t.shape, t.ndim, k, kind);
+        cr_assert_null(ft_model_state_set(m, k, v, t.nbytes), "%s", t.name);
+        free(v);
+    }
 }

@@ -47,6 +47,17 @@ void fx_private_caches(const char *dir, char *cache, size_t len);
 // the head replaced for that many classes (asserts).
 ft_model *fx_model(const char *arch, long classes);
 
+// Weights by formula, the same as the torchvision oracle's (tests/oracle/torchvision_oracle.py,
+// formula_values): for element i of state entry k, u = (((i * 2654435761 + (k + 1) * 97531) mod 2^32)
+// >> 7) mod 2001, v = (u - 1000) / 1000; by kind: FX_WEIGHT v * sqrt(6 / fan_in) (fan_in: numel /
+// shape[0]), FX_SCALE 1 + 0.5 v (a BatchNorm's weight, running_var), FX_RESIDUAL 0.05 * (1 + 0.5 v)
+// (a bottleneck's bn3.weight: deep ResNets stay well conditioned in train mode), FX_SHIFT 0.1 v (biases,
+// running_mean), FX_INPUT v; computed in double, rounded to float once.
+typedef enum { FX_WEIGHT, FX_SCALE, FX_RESIDUAL, FX_SHIFT, FX_INPUT } fx_formula_kind;
+void fx_formula_fill(float *dst, const int64_t *shape, int ndim, uint64_t k, fx_formula_kind kind);
+// Every float32 entry of m's state_dict by the formula (asserts).
+void fx_formula_model(ft_model *m);
+
 // The weight_formats oracle's file `name` ($FROST_ORACLE/wf/name), in one of 4 rotating buffers.
 const char *fx_weight_file(const char *name);
 

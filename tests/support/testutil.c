@@ -95,6 +95,10 @@ void tu_run_frost_with(tu_run_result *r, const char *const *args, const tu_run_o
             struct rlimit lim = {(rlim_t)o->file_size_limit, (rlim_t)o->file_size_limit};
             setrlimit(RLIMIT_FSIZE, &lim);
         }
+        if (o && o->address_space > 0) {
+            struct rlimit lim = {(rlim_t)o->address_space, (rlim_t)o->address_space};
+            setrlimit(RLIMIT_AS, &lim);
+        }
         execv(bin, (char *const *)argv);
         _exit(127);
     }

@@ -2,11 +2,13 @@
 // `frost train` on sample_data/, opened with --checkpoint or with 'o'; the top-k of the selected
 // image, the evaluation of the valid split (accuracy, confusion matrix, most wrong), a bad path.
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fixtures.h"
 #include "testutil.h"
 #include "tmux_util.h"
 
@@ -191,6 +193,184 @@ Test(tui_predict, checkpoint_of_other_classes_does_not_fit) {
     cr_expect(strstr(s, "its 2 classes are not the dataset's 3") != NULL, "%s", s);
     cr_expect(strstr(s, "No model to predict with yet") != NULL, "%s", s);
     cr_expect(strstr(s, "top ") == NULL, "no predictions with it:\n%s", s);
+    tmux_keys("q");
+    cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// the screen's numbers against `frost predict --json` on the same checkpoint
+
+static const char *const SIX[] = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot"};
+
+// Six classes of patterned JPEGs (4 train, 3 valid each), and a checkpoint trained on them.
+static void six_class_checkpoint(const char *data, const char *path) {
+    for (int c = 0; c < 6; c++)
+        for (int k = 0; k < 7; k++) {
+            char file[1400];
+            snprintf(file, sizeof file, "%s/%s/%s/%03d.jpg", data, k < 4 ? "train" : "valid", SIX[c], k);
+            fx_pattern_jpeg(file, 40 + 3 * c, 30 + k, c * 11 + k);
+        }
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"train", data, "--arch", "resnet18", "--epochs", "1", "--size", "32", "--lr",
+                                      "0.001", "--save", path, NULL});
+    cr_assert_eq(r.status, 0, "frost train: %s", r.err);
+    tu_run_free(&r);
+}
+
+// `frost predict CKPT TARGET --json`'s lines, parsed.
+static json_t *predict_json(const char *ckpt_path, const char *target) {
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"predict", ckpt_path, target, "--json", "--top", "5", NULL});
+    cr_assert_eq(r.status, 0, "frost predict: %s", r.err);
+    json_t *all = json_array();
+    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
+        json_t *e = json_loads(line, 0, NULL);
+        cr_assert_not_null(e, "%s", line);
+        json_array_append_new(all, e);
+    }
+    tu_run_free(&r);
+    return all;
+}
+
+// The screen's row holding text (0-based), and its column; -1 when none.
+static int find_row(const char *s, const char *text, int *col) {
+    int row = 0;
+    for (const char *line = s; line && *line; row++) {
+        const char *eol = strchr(line, '\n');
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        const char *at = strstr(line, text);
+        if (at && (size_t)(at - line) < len) {
+            if (col) *col = (int)(at - line);
+            return row;
+        }
+        line = eol ? eol + 1 : NULL;
+    }
+    return -1;
+}
+
+// Row `row` of the screen from column col (a static copy).
+static const char *row_from(const char *s, int row, int col) {
+    static char buf[512];
+    for (int r = 0; r < row && s; r++) s = strchr(s, '\n') ? strchr(s, '\n') + 1 : NULL;
+    cr_assert_not_null(s);
+    size_t len = strcspn(s, "\n");
+    if ((size_t)col > len) col = (int)len;
+    snprintf(buf, sizeof buf, "%.*s", (int)(len - (size_t)col), s + col);
+    return buf;
+}
+
+Test(tui_predict, topk_matrix_and_mistakes_equal_predict_json) {
+    char data[1100], six[1200];
+    snprintf(data, sizeof data, "%s/six", dir);
+    snprintf(six, sizeof six, "%s/six.safetensors", dir);
+    six_class_checkpoint(data, six);
+
+    char args[2400];
+    snprintf(args, sizeof args, "%s --checkpoint %s", data, six);
+    tmux_start(args, 150, 50, NULL);
+    cr_assert(tmux_wait_for("6 classes", 60), "%s", tmux_screen(0));
+    tmux_keys("4");
+    cr_assert(tmux_wait_for("top 5", 60), "top-5 of the selected image:\n%s", tmux_screen(0));
+    char s[16384];
+    snprintf(s, sizeof s, "%s", tmux_screen(0));
+
+    // the selected image is the first valid one; its five rows equal predict's top 5
+    char image[1300];
+    snprintf(image, sizeof image, "%s/valid/alpha/004.jpg", data);
+    json_t *first = predict_json(six, image);
+    json_t *top = json_object_get(json_array_get(first, 0), "top");
+    cr_assert_eq(json_array_size(top), 5);
+    int col = 0, row = find_row(s, "top 5", &col);
+    cr_assert_geq(row, 0);
+    for (int k = 0; k < 5; k++) {
+        const char *line = row_from(s, row + 1 + k, col);
+        char name[64] = "", want[32];
+        cr_assert_eq(sscanf(line, "%63s", name), 1, "%s", s);
+        json_t *e = json_array_get(top, (size_t)k);
+        cr_expect_str_eq(name, json_string_value(json_object_get(e, "class")), "rank %d:\n%s", k + 1, s);
+        snprintf(want, sizeof want, "%.2f%%", 100.0 * json_real_value(json_object_get(e, "prob")));
+        const char *pct = strrchr(line, ' ');
+        cr_assert_not_null(pct, "%s", line);
+        cr_expect_str_eq(pct + 1, want, "rank %d (%s): the screen says %s, predict %s", k + 1, name, pct + 1, want);
+    }
+
+    json_decref(first);
+
+    // the evaluation: accuracy, matrix and the most confident mistakes equal predict on valid/
+    tmux_keys("e");
+    cr_assert(tmux_wait_for("confusion matrix", 120), "evaluation:\n%s", tmux_screen(0));
+    snprintf(s, sizeof s, "%s", tmux_screen(0));
+    char valid[1200];
+    snprintf(valid, sizeof valid, "%s/valid", data);
+    json_t *all = predict_json(six, valid);
+    size_t n = json_array_size(all);
+    json_t *summary = json_object_get(json_array_get(all, n - 1), "summary");
+    cr_assert_not_null(summary);
+    long long images = json_integer_value(json_object_get(summary, "images")),
+              correct = json_integer_value(json_object_get(summary, "correct"));
+    char want[256];
+    snprintf(want, sizeof want, "valid split: accuracy %.2f%% (%lld of %lld images)",
+             100.0 * (double)correct / (double)images, correct, images);
+    cr_expect(strstr(s, want) != NULL, "'%s':\n%s", want, s);
+
+    json_t *matrix = json_object_get(summary, "confusion");
+    row = find_row(s, "confusion matrix", NULL);
+    cr_assert_geq(row, 0);
+    for (int t = 0; t < 6; t++) {
+        const char *line = row_from(s, row + 2 + t, 0);
+        char name[64];
+        int used = 0;
+        cr_assert_eq(sscanf(line, "%63s%n", name, &used), 1, "%s", s);
+        cr_expect_str_eq(name, SIX[t], "%s", s);
+        const char *p = line + used;
+        for (int c = 0; c < 6; c++) {
+            long long v = -1;
+            int m = 0;
+            cr_assert_eq(sscanf(p, " %lld%n", &v, &m), 1, "row %s, column %d:\n%s", SIX[t], c, s);
+            p += m;
+            long long w = json_integer_value(json_array_get(json_array_get(matrix, (size_t)t), (size_t)c));
+            cr_expect_eq(v, w, "true %s, predicted %s: the screen says %lld, predict %lld", SIX[t], SIX[c], v, w);
+        }
+    }
+
+    // the mistakes, most confident first: predict's wrong images sorted by their top probability
+    json_t *wrong = json_array();
+    for (size_t i = 0; i + 1 < n; i++) {
+        json_t *e = json_array_get(all, i);
+        if (!json_is_true(json_object_get(e, "correct"))) json_array_append(wrong, e);
+    }
+    size_t nw = json_array_size(wrong);
+    cr_assert_eq((long long)nw, images - correct);
+    for (size_t i = 0; i < nw; i++)   // selection sort, highest first (a few dozen at most)
+        for (size_t j = i + 1; j < nw; j++) {
+            double pi = json_real_value(
+                json_object_get(json_array_get(json_object_get(json_array_get(wrong, i), "top"), 0), "prob"));
+            double pj = json_real_value(
+                json_object_get(json_array_get(json_object_get(json_array_get(wrong, j), "top"), 0), "prob"));
+            if (pj > pi) {
+                json_t *a = json_incref(json_array_get(wrong, i)), *b = json_incref(json_array_get(wrong, j));
+                json_array_set_new(wrong, i, b);
+                json_array_set_new(wrong, j, a);
+            }
+        }
+    row = find_row(s, "most confidently wrong", NULL);
+    cr_assert_geq(row, 0, "%s", s);
+    size_t checked = 0;
+    for (size_t k = 0; k < nw; k++) {
+        const char *line = row_from(s, row + 1 + (int)k, 0);
+        if (!strstr(line, " -> ")) break;   // the rows that fit
+        json_t *e = json_array_get(wrong, k), *best = json_array_get(json_object_get(e, "top"), 0);
+        const char *path = json_string_value(json_object_get(e, "path"));
+        char expect[1024];
+        snprintf(expect, sizeof expect, "%6.2f%%  %s -> %s  %s", 100.0 * json_real_value(json_object_get(best, "prob")),
+                 json_string_value(json_object_get(e, "label")), json_string_value(json_object_get(best, "class")),
+                 path + strlen(data) + 1);
+        cr_expect(strstr(line, expect) != NULL, "mistake %zu: the screen says\n%s\npredict:\n%s", k + 1, line, expect);
+        checked++;
+    }
+    cr_expect_geq(checked, nw < 5 ? nw : 5, "the mistakes shown:\n%s", s);
+    json_decref(wrong);
+    json_decref(all);
     tmux_keys("q");
     cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
 }

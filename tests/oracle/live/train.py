@@ -7,8 +7,13 @@ preprocessing), the same sample order and dropout seed per epoch (the "order" li
 the state_dict at the end - is written for tests/cli/test_train_oracle.c to compare with frost's own.
 
   train.py --dataset DS --init INIT.safetensors --log FROST.jsonl --batch B --optimizer adam|sgd
-           --lr X [--momentum M] [--weight-decay W] [--bn eval|train] --out-json OUT.json
+           --lr X [--momentum M] [--weight-decay W] [--bn eval|train] [--pixels FILE] --out-json OUT.json
            --out-weights OUT.safetensors
+
+--pixels FILE: the images as frost's `--resize fast` makes them (frost bench-data --dump-resized: every
+train then valid image as SxSx3 bytes, in the dataset's order) instead of PIL's Resize; ToTensor and
+Normalize are PyTorch's. What is checked then is training on those pixels, not the pixels themselves
+(how far they are from PIL's is the transform tests' and the benchmark's business).
 
 Reads and writes safetensors itself (a header of JSON, then raw little-endian data): torch 1.13 has
 no reader for the format.
@@ -83,6 +88,7 @@ def main():
     ap.add_argument('--momentum', type=float, default=0.9)
     ap.add_argument('--weight-decay', type=float, default=0.0)
     ap.add_argument('--bn', default='eval')
+    ap.add_argument('--pixels')
     args = ap.parse_args()
     torch.set_num_threads(1)
 
@@ -94,6 +100,16 @@ def main():
     classes = json.loads(meta['frost.class_names'])
     to_idx = {c: i for i, c in enumerate(classes)}
     splits = {p: make_dataset(f'{args.dataset}/{p}', to_idx, IMG_EXTENSIONS) for p in ('train', 'valid')}
+    load = {p: (lambda path, _p=p: tf(default_loader(path))) for p in splits}
+    if args.pixels:   # frost's own pixels, image k of a split at its place in the dump
+        raw = np.fromfile(args.pixels, dtype=np.uint8).reshape(-1, size, size, 3)
+        assert len(raw) == len(splits['train']) + len(splits['valid']), 'the dump holds every image once'
+        norm = T.Normalize(json.loads(meta['frost.mean']), json.loads(meta['frost.std']))
+        base = {'train': 0, 'valid': len(splits['train'])}
+        where = {p: {path: base[p] + k for k, (path, _) in enumerate(splits[p])} for p in splits}
+        for p in splits:
+            load[p] = lambda path, _p=p: norm(torch.from_numpy(raw[where[_p][path]]).permute(2, 0, 1).contiguous()
+                                              .to(dtype=torch.float32).div(255))
 
     params = [p for p in model.parameters() if p.requires_grad]
     if args.optimizer == 'adam':
@@ -119,7 +135,7 @@ def main():
         items = o['items']
         for k in range(0, len(items), args.batch):
             chunk = [samples[i] for i in items[k:k + args.batch]]
-            x = torch.stack([tf(default_loader(path)) for path, _ in chunk])
+            x = torch.stack([load[phase](path) for path, _ in chunk])
             y = torch.tensor([label for _, label in chunk])
             if phase == 'train':
                 opt.zero_grad()

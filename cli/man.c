@@ -1,0 +1,165 @@
+// man.c — `frost help --man`: the manual page (roff, man(7) macros), made from the same tables as
+// `frost help`: the interface's options, then every command of the command table with its synopsis,
+// what it does and each of its options (from the option tables, groups unfolded), then what the data
+// commands share, the architectures, the environment and the exit status.
+//
+//   frost help --man > frost.1 && man -l frost.1      (make man builds build/frost.1)
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "transfer.h"
+
+// Text for roff: backslashes and hyphens escaped, a line starting with '.' or '\'' guarded; a "\n"
+// in s becomes a space (help texts are wrapped for the terminal, roff fills lines itself).
+static void put_text(FILE *out, const char *s, int at_line_start) {
+    for (const char *p = s; *p; p++) {
+        if (at_line_start && (*p == '.' || *p == '\'')) fputs("\\&", out);
+        at_line_start = 0;
+        if (*p == '\\')
+            fputs("\\e", out);
+        else if (*p == '-')
+            fputs("\\-", out);
+        else if (*p == '\n')
+            fputc(' ', out);
+        else
+            fputc(*p, out);
+    }
+}
+
+static void put_line(FILE *out, const char *s) {
+    put_text(out, s, 1);
+    fputc('\n', out);
+}
+
+// An option's value as the manual names it: its .arg, or its choices ("seed|imagenet").
+static void put_value(FILE *out, const cli_option *o) {
+    if (o->arg) {
+        fputs(" \\fI", out);
+        put_text(out, o->arg, 0);
+        fputs("\\fR", out);
+    } else if (o->choices) {
+        fputc(' ', out);
+        for (size_t k = 0; o->choices[k]; k++) {
+            if (k) fputc('|', out);
+            fputs("\\fI", out);
+            put_text(out, o->choices[k], 0);
+            fputs("\\fR", out);
+        }
+    }
+}
+
+static void put_options(FILE *out, const cli_option *opts) {
+    for (const cli_option *o = opts; o && o->type != OPT_END; o++) {
+        if (o->type == OPT_GROUP) {
+            put_options(out, o->group);
+            continue;
+        }
+        fputs(".TP\n\\fB", out);
+        put_text(out, o->name, 0);
+        fputs("\\fR", out);
+        if (o->type != OPT_FLAG && !(o->type == OPT_CALL && o->flag)) put_value(out, o);
+        fputc('\n', out);
+        put_line(out, o->help ? o->help : "");
+    }
+}
+
+static void put_command(FILE *out, const cli_command *c) {
+    if (c->group) {
+        for (size_t k = 0; c->group[k]; k++) put_command(out, c->group[k]);
+        if (c->help) {
+            fputs(".PP\n", out);
+            put_line(out, c->help);
+        }
+        return;
+    }
+    fputs(".SS \"", out);
+    put_text(out, c->name, 0);
+    if (c->synopsis && c->synopsis[0]) {
+        fputs(c->synopsis[0] == ',' ? "" : " ", out);
+        put_text(out, c->synopsis, 0);
+    }
+    fputs("\"\n", out);
+    put_line(out, c->help);
+    put_options(out, c->options);
+}
+
+void cli_man_write(FILE *out) {
+    fputs(".TH FROST 1 \"\" \"frost " CLI_VERSION "\" \"User Commands\"\n"
+          ".SH NAME\n"
+          "frost \\- transfer learning of convolutional networks, in the terminal\n"
+          ".SH SYNOPSIS\n"
+          ".B frost\n"
+          "[\\fIDATASET\\fR]",
+          out);
+    for (const cli_option *o = cli_interface_options; o->type != OPT_END; o++) {
+        fputs(" [\\fB", out);
+        put_text(out, o->name, 0);
+        fputs("\\fR", out);
+        put_value(out, o);
+        fputc(']', out);
+    }
+    fputs("\n.br\n.B frost\n\\fICOMMAND\\fR [\\fIARGS\\fR]\n", out);
+
+    fputs(".SH DESCRIPTION\n", out);
+    put_line(out, "frost transfers VGG and ResNet networks trained on ImageNet to a folder of images in "
+                  "torchvision's ImageFolder layout (DATASET/train/CLASS/*.jpg, DATASET/valid/CLASS/*.jpg): it "
+                  "prints the network exactly as PyTorch does, freezes and thaws layers, replaces the classifier "
+                  "head and trains it, on the GPU when there is one.");
+    fputs(".PP\n", out);
+    put_line(out, "With no command, or a dataset folder first, frost opens its full-screen interface on DATASET "
+                  "(default sample_data): the data, the model with its frozen and trainable layers, a training "
+                  "run with live loss and accuracy, and predictions. Press ? in it for its keys.");
+    put_options(out, cli_interface_options);
+
+    fputs(".SH COMMANDS\n", out);
+    for (size_t i = 0; cli_commands[i]; i++) put_command(out, cli_commands[i]);
+
+    fputs(".SH INPUT PIPELINE AND WEIGHTS\n", out);
+    // the notes of `frost help`, paragraph by paragraph
+    for (const char *p = cli_help_notes; *p;) {
+        const char *end = strstr(p, "\n\n");
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char para[2048];
+        snprintf(para, sizeof para, "%.*s", (int)n, p);
+        if (para[strspn(para, "\n")]) {
+            fputs(".PP\n", out);
+            put_line(out, para + strspn(para, "\n"));
+        }
+        p += n;
+        p += strspn(p, "\n");
+    }
+
+    fputs(".SH ARCHITECTURES\n", out);
+    char archs[512];
+    transfer_arch_list(archs, sizeof archs);
+    put_line(out, archs);
+
+    fputs(".SH ENVIRONMENT\n", out);
+    static const char *const ENV[][2] = {
+        {"FROST_THEME", "the interface's colours when --theme is not given (default dark)"},
+        {"FROST_THEMES_DIR", "where themes are looked up by name (default: the themes folder)"},
+        {"FROST_ASCII", "1: the interface draws with plain ASCII instead of Unicode"},
+        {"NO_COLOR", "set: the interface draws with attributes only"},
+        {"XDG_CACHE_HOME", "frost's weights go to $XDG_CACHE_HOME/frost (default ~/.cache/frost)"},
+        {"TORCH_HOME", "torchvision's cache ($TORCH_HOME/hub/checkpoints), whose files are used as they are"},
+        {"HF_HOME, HF_HUB_CACHE", "the Hugging Face cache, for timm's weights"},
+        {"FROST_WEIGHTS_MIRROR", "http://host:port: downloads come from this mirror instead"},
+        {"FROST_HUGEPAGES", "0: libtorch's CPU memory without transparent huge pages"},
+    };
+    for (size_t i = 0; i < sizeof ENV / sizeof ENV[0]; i++) {
+        fputs(".TP\n\\fB", out);
+        put_text(out, ENV[i][0], 0);
+        fputs("\\fR\n", out);
+        put_line(out, ENV[i][1]);
+    }
+
+    fputs(".SH EXIT STATUS\n"
+          ".TP\n0\nsuccess\n"
+          ".TP\n1\nthe work failed (an unreadable file, a model that does not fit, a full disk), with one line "
+          "on standard error saying why\n"
+          ".TP\n2\nthe command line was wrong\n"
+          ".SH SEE ALSO\n"
+          "The README.md of frost: the interface's keys, every option of train, the benchmarks.\n",
+          out);
+}

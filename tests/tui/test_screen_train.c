@@ -1,0 +1,198 @@
+// test_screen_train.c — the interface's Train screen (3), end to end in tmux: a short run on
+// sample_data/ to the end, then every number the screen shows read back and compared with the run's
+// own --json log (the oracle for the screen): the accuracy and loss bars, the tutorial's lines in the
+// log pane, images/s, the time, the progress bars' counts; the log itself holds each phase's order.
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "tmux_util.h"
+
+static char *dir;
+static char log_path[1024];
+
+static void setup(void) {
+    dir = tu_tmpdir();
+    snprintf(log_path, sizeof log_path, "%s/run.jsonl", dir);
+}
+
+static void teardown(void) {
+    tmux_stop();
+    tu_rmtree(dir);
+    free(dir);
+}
+
+TestSuite(tui_train, .init = setup, .fini = teardown, .timeout = 240);
+
+// The run's log: its events in order.
+static json_t *read_log(const char *path) {
+    size_t len;
+    char *text = tu_read_file(path, &len);
+    cr_assert_not_null(text, "no log at %s", path);
+    json_t *all = json_array();
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        json_error_t jerr;
+        json_t *e = json_loads(line, 0, &jerr);
+        cr_assert_not_null(e, "not a JSON line (%s): %.200s", jerr.text, line);
+        json_array_append_new(all, e);
+    }
+    free(text);
+    return all;
+}
+
+static const char *kind(json_t *e) { return json_string_value(json_object_get(e, "event")); }
+static double num(json_t *e, const char *key) { return json_real_value(json_object_get(e, key)); }
+
+// The last event of this kind (and phase, when not NULL).
+static json_t *last_event(json_t *log, const char *k, const char *phase) {
+    json_t *found = NULL;
+    for (size_t i = 0; i < json_array_size(log); i++) {
+        json_t *e = json_array_get(log, i);
+        if (strcmp(kind(e), k) == 0 && (!phase || strcmp(json_string_value(json_object_get(e, "phase")), phase) == 0))
+            found = e;
+    }
+    cr_assert_not_null(found, "the log has no %s event%s%s", k, phase ? " of " : "", phase ? phase : "");
+    return found;
+}
+
+// The screen's line that starts with label, or NULL (a static copy, without the trailing blanks).
+static const char *line_starting(const char *screen, const char *label) {
+    static char line[512];
+    for (const char *p = screen; p && *p;) {
+        const char *eol = strchr(p, '\n');
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        if (strncmp(p, label, strlen(label)) == 0) {
+            snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
+            for (size_t k = strlen(line); k > 0 && line[k - 1] == ' '; k--) line[k - 1] = '\0';
+            return line;
+        }
+        p = eol ? eol + 1 : NULL;
+    }
+    return NULL;
+}
+
+// The line's last word (what a bar's value is printed as).
+static const char *last_word(const char *line) {
+    const char *sp = strrchr(line, ' ');
+    return sp ? sp + 1 : line;
+}
+
+Test(tui_train, screen_values_equal_the_json_log) {
+    char args[1200];
+    snprintf(args, sizeof args, "sample_data --json %s", log_path);
+    tmux_start(args, 140, 50, NULL);
+    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
+    tmux_keys("3");
+    cr_assert(tmux_wait_for("learning rate  1e-05", 60), "the seed's values prefilled:\n%s", tmux_screen(0));
+    // 3 epochs, 64x64 input, learning rate 1e-3 (so the numbers move): a short run
+    tmux_keys("Down Left Down Down Right Right Down Down Left Left Left");
+    cr_assert(tmux_wait_for("input size     64x64", 60), "%s", tmux_screen(0));
+    cr_assert(strstr(tmux_screen(0), "learning rate  0.001") != NULL, "%s", tmux_screen(0));
+    tmux_keys("Enter");
+    cr_assert(tmux_wait_for("Training complete in", 180), "the run finishes:\n%s", tmux_screen(0));
+    char screen[16384];
+    snprintf(screen, sizeof screen, "%s", tmux_screen(0));
+
+    json_t *log = read_log(log_path);
+    json_t *fin = last_event(log, "finished", NULL);
+    cr_expect_str_eq(json_string_value(json_object_get(fin, "status")), "done");
+    cr_expect_eq(json_integer_value(json_object_get(fin, "epochs")), 3);
+
+    // the four bars: accuracy "%6.2f%%" and loss "%.4f" of each phase's last epoch
+    const char *phases[2] = {"train", "valid"};
+    for (int p = 0; p < 2; p++) {
+        json_t *end = last_event(log, "phase_end", phases[p]);
+        char label[32], want[32];
+        snprintf(label, sizeof label, "%s acc", phases[p]);
+        const char *line = line_starting(screen, label);
+        cr_assert_not_null(line, "no %s bar:\n%s", label, screen);
+        snprintf(want, sizeof want, "%.2f%%", num(end, "running_acc"));
+        cr_expect_str_eq(last_word(line), want, "%s: the screen says %s, the log %s", label, last_word(line), want);
+        snprintf(label, sizeof label, "%s loss", phases[p]);
+        line = line_starting(screen, label);
+        cr_assert_not_null(line, "no %s bar:\n%s", label, screen);
+        snprintf(want, sizeof want, "%.4f", num(end, "running_loss"));
+        cr_expect_str_eq(last_word(line), want, "%s: the screen says %s, the log %s", label, last_word(line), want);
+    }
+
+    // the progress bars: the last epoch, the valid phase's batches
+    json_t *vend = last_event(log, "phase_end", "valid");
+    char want[160];
+    snprintf(want, sizeof want, "valid %lld/%lld", json_integer_value(json_object_get(vend, "batches")),
+             json_integer_value(json_object_get(vend, "batches")));
+    cr_expect(line_starting(screen, want) != NULL, "no '%s' bar:\n%s", want, screen);
+    cr_expect(line_starting(screen, "epoch 3/3") != NULL, "%s", screen);
+
+    // images/s: the last batch's
+    snprintf(want, sizeof want, "%.1f images/s", num(last_event(log, "batch", NULL), "images_per_s"));
+    cr_expect(line_starting(screen, want) != NULL, "no '%s' line:\n%s", want, screen);
+
+    // the log pane: the tutorial's phase lines of the run, the newest last, each one the log's
+    int shown = 0;
+    size_t n = json_array_size(log);
+    const char *from = strstr(screen, "Training complete in");
+    for (size_t i = n; i-- > 0;) {
+        json_t *e = json_array_get(log, i);
+        if (strcmp(kind(e), "phase_end") != 0) continue;
+        char line[160];
+        snprintf(line, sizeof line, "%s Loss:%.6f ACC:%.4f", json_string_value(json_object_get(e, "phase")),
+                 num(e, "running_loss"), num(e, "running_acc"));
+        // walk the screen backwards from the end line: each phase line above the previous one
+        const char *at = NULL;
+        for (const char *p = strstr(screen, line); p && p < from; p = strstr(p + 1, line)) at = p;
+        if (!at) break;   // scrolled off the pane
+        from = at;
+        shown++;
+    }
+    cr_expect_geq(shown, 2, "the last epoch's train and valid lines are the log's:\n%s", screen);
+    snprintf(want, sizeof want, "Training complete in %.1f s", num(fin, "seconds"));
+    cr_expect(strstr(screen, want) != NULL, "'%s':\n%s", want, screen);
+
+    // and the log is one a replay can use: each phase's sample order, train with its torch seed
+    int orders = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(log, i);
+        if (strcmp(kind(e), "order") != 0) continue;
+        orders++;
+        int train = strcmp(json_string_value(json_object_get(e, "phase")), "train") == 0;
+        cr_expect_eq(json_array_size(json_object_get(e, "items")), train ? 120 : 36);
+        cr_expect_eq(json_object_get(e, "torch_seed") != NULL, train);
+    }
+    cr_expect_eq(orders, 6, "an order per phase of 3 epochs");
+    json_decref(log);
+
+    tmux_keys("q");
+    cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
+}
+
+// A --json path that cannot be made: one line before the screen takes over, exit 1, no screen left.
+Test(tui_train, json_log_that_cannot_be_made) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/no/such/folder/run.jsonl", dir);
+    tu_expect_one_line_error((const char *[]){"sample_data", "--json", path, NULL}, 1, "cannot create it");
+    tu_expect_one_line_error((const char *[]){"sample_data", "--json", "", NULL}, 2, "--json needs a file");
+}
+
+// The log's disk fills during the run: the run goes on, the screen says the log stopped, nothing else
+// breaks, and frost exits cleanly.
+Test(tui_train, json_log_on_a_full_disk) {
+    char args[1200];
+    snprintf(args, sizeof args, "sample_data --json /dev/full");
+    tmux_start(args, 140, 50, NULL);
+    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
+    tmux_keys("3");
+    cr_assert(tmux_wait_for("learning rate  1e-05", 60), "%s", tmux_screen(0));
+    tmux_keys("Down Left Left Down Down Down Down Left Left Left");   // 2 epochs, 64x64
+    cr_assert(tmux_wait_for("input size     64x64", 60), "%s", tmux_screen(0));
+    tmux_keys("Enter");
+    cr_assert(tmux_wait_for("/dev/full: cannot write the JSON log: No space left on device; training goes on", 60),
+              "the status line says so:\n%s", tmux_screen(0));
+    cr_expect(strstr(tmux_screen(0), "the JSON log stopped: /dev/full: No space left on device") != NULL,
+              "and the log pane:\n%s", tmux_screen(0));
+    cr_assert(tmux_wait_for("Training complete in", 180), "the run goes on:\n%s", tmux_screen(0));
+    tmux_keys("q");
+    cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
+}
