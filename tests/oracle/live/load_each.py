@@ -34,6 +34,7 @@ def describe(path):
         if t.dtype not in DTYPES:
             return {'ok': False, 'error': f'dtype {t.dtype}'}
         try:   # numpy writes the values in C order whatever the strides (bfloat16 has no numpy type)
+            t = t.detach()
             data = t.numpy().tobytes() if t.dtype != torch.bfloat16 else t.view(torch.int16).numpy().tobytes()
         except BaseException as e:
             return {'ok': False, 'error': f'values unreadable: {e}'[:200]}
