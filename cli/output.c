@@ -30,6 +30,8 @@ const char *cli_fix_hint(frost_fix fix) {
     case FIX_TRAINABLE: return " (--trainable takes module paths as frost print ARCH names them)";
     case FIX_AS_WEIGHTS: return " (load it with --weights)";
     case FIX_DOCTOR: return " (frost doctor DATASET lists them all)";
+    case FIX_BN_FIXED: return " (--bn eval keeps them fixed)";
+    case FIX_HIGHER_LR: return " (try a higher --lr, or more epochs)";
     case FIX_NONE: break;
     }
     return "";

@@ -37,7 +37,7 @@ typedef struct {
     trainer_config cfg;
     const char *root, *json;
     long log_every, seed;
-    int pretrained, norm_given, opt_kind;
+    int pretrained, norm_given, opt_kind, layer_report;
     char weights_path[4096];   // --pretrained: the resolved file
 } train_args;
 
@@ -111,6 +111,10 @@ static const cli_option options[] = {
     CLI_OPT("--resume", OPT_STRING, AT(cfg.resume), .nonempty = 1, .error = "--resume needs a checkpoint",
             .arg = "FILE", .help = "continue a run from its checkpoint"),
     CLI_OPT("--profile", OPT_FLAG, AT(cfg.profile), .help = "at the end, where the time went"),
+    CLI_OPT("--layer-report", OPT_FLAG, AT(layer_report),
+            .help = "at the end, what training did to each module: change, gradient, BatchNorm drift"),
+    CLI_OPT("--measure-every", OPT_INT, AT(cfg.measure_every), .lo = 0, .hi = 1000000, .arg = "N",
+            .help = "measure what training does to each module every N batches (default 10; 0: never)"),
     CLI_OPT("--trainable", OPT_STRING, AT(cfg.trainable), .nonempty = 1,
             .error = "--trainable needs module paths (e.g. layer4,fc)", .arg = "LIST",
             .help = "module paths that train (\"layer4,fc\", \"all\"); everything else frozen"),
@@ -183,10 +187,43 @@ static int print_event(const train_event *e, long log_every, bar_state *bar) {
         else
             cli_fail(0, "%s%s", e->text, cli_fix_hint(e->fix));
     }
+    if (e->kind == EV_ALARM) {
+        clear_bar(bar);
+        printf("warning: %s%s\n", cli_safe(e->text), cli_fix_hint(e->fix));
+    }
     if (e->kind == EV_FINISHED) clear_bar(bar);
     fflush(stdout);
     if (e->kind != EV_FINISHED) return -2;
     return e->status == 0 ? 0 : e->status == 1 ? 130 : CLI_FAILED;
+}
+
+// --layer-report: every module with parameters, indented as the printed tree, with what the run did to it.
+static void print_layer_report(const layer_report *r) {
+    printf("\nwhat training did to each module (epoch %d, %zu steps): change = ||W - W0|| / ||W0|| of its "
+           "trainable parameters,\ngrad = the last step's gradient norm, drift = how far BatchNorm statistics moved "
+           "(README: Layer measurements)\n",
+           r->epoch, r->step);
+    printf("%-34s %-12s %10s %10s %10s %10s %8s\n", "module", "type", "params", "trainable", "change", "grad", "drift");
+    for (size_t i = 0; i < r->n; i++) {
+        const layer_stat *s = &r->rows[i];
+        if (s->params == 0 && !s->batchnorm) continue;
+        char name[256], change[32], grad[32], drift[32];
+        snprintf(name, sizeof name, "%*s%s", 2 * s->depth, "", r->paths[i][0] ? r->paths[i] : "(model)");
+        if (s->trainable == 0)
+            snprintf(change, sizeof change, "frozen");
+        else
+            snprintf(change, sizeof change, "%.3g%%", 100.0 * s->change);
+        if (isfinite(s->grad))
+            snprintf(grad, sizeof grad, "%.3g", s->grad);
+        else
+            snprintf(grad, sizeof grad, "-");
+        if (isfinite(s->drift))
+            snprintf(drift, sizeof drift, "%.3g", s->drift);
+        else
+            snprintf(drift, sizeof drift, "-");
+        printf("%-34s %-12s %10lld %10lld %10s %10s %8s\n", cli_safe(name), s->type, (long long)s->params,
+               (long long)s->trainable, change, grad, drift);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -247,6 +284,7 @@ static int run(int argc, char **argv) {
 
     bar_state bar = {isatty(STDOUT_FILENO), 0};
     int status = -2, stopping = 0, json_failed = 0;
+    layer_report last = {0};   // --layer-report: the newest report
     while (status == -2) {
         if (g_interrupted && !stopping) {
             stopping = 1;
@@ -258,15 +296,27 @@ static int run(int argc, char **argv) {
         train_event e;
         if (!trainer_wait(t, &e, 100)) continue;
         if (json && !json_failed) {
-            if (event_json_write(json, &e, &a.cfg, &d) != 0) {   // the log asked for cannot be written: stop now
+            const layer_report *layers = e.kind == EV_LAYERS ? trainer_layers(t, e.batch) : NULL;
+            if (event_json_write(json, &e, &a.cfg, &d, layers) != 0) {   // the log asked for cannot be written: stop
                 json_failed = 1;
                 cli_fail(CLI_FAILED, "%s: cannot write the JSON log: %s; stopping", a.json, strerror(errno));
                 trainer_cancel(t);
             }
         }
+        if (e.kind == EV_LAYERS && a.layer_report && trainer_layers(t, e.batch)) {
+            layer_report_free(&last);
+            if (layer_report_copy(&last, trainer_layers(t, e.batch)) != 0) layer_report_free(&last);
+        }
         status = print_event(&e, a.log_every, &bar);
     }
     trainer_free(t);
+    if (a.layer_report) {
+        if (last.n)
+            print_layer_report(&last);
+        else if (status == 0)
+            printf("\nno layer measurements were taken (--measure-every 0, or the run took no step)\n");
+        layer_report_free(&last);
+    }
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (json && fclose(json) != 0 && !json_failed)

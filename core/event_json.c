@@ -7,8 +7,8 @@
 #include <stdlib.h>
 
 static const char *event_name(event_kind k) {
-    static const char *const names[] = {"info",    "phase_start", "batch", "phase_end", "epoch",
-                                        "skipped", "saved",       "error", "finished"};
+    static const char *const names[] = {"info",  "phase_start", "batch",    "phase_end", "epoch", "skipped",
+                                        "saved", "error",       "finished", "layers",    "alarm"};
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
@@ -78,8 +78,35 @@ char *event_json_order(int epoch, int phase, const size_t *items, size_t n, long
     return dump(o);
 }
 
-int event_json_write(FILE *f, const train_event *e, const trainer_config *c, const dataset *d) {
-    char *line = event_json(e);
+char *event_json_layers(const train_event *e, const layer_report *r) {
+    json_t *o = json_object(), *list = json_array();
+    if (!o || !list) {
+        json_decref(o);
+        json_decref(list);
+        return NULL;
+    }
+    json_object_set_new(o, "event", json_string("layers"));
+    json_object_set_new(o, "epoch", json_integer(e->epoch));
+    json_object_set_new(o, "epochs", json_integer(e->epochs));
+    json_object_set_new(o, "step", json_integer((json_int_t)r->step));
+    for (size_t i = 0; i < r->n; i++) {
+        const layer_stat *s = &r->rows[i];
+        json_t *m = json_object();
+        json_object_set_new(m, "path", json_string(r->paths[i]));
+        json_object_set_new(m, "params", json_integer((json_int_t)s->params));
+        json_object_set_new(m, "trainable", json_integer((json_int_t)s->trainable));
+        num(m, "change", s->change);
+        num(m, "grad", s->grad);
+        num(m, "drift", s->drift);
+        json_array_append_new(list, m);
+    }
+    json_object_set_new(o, "modules", list);
+    return dump(o);
+}
+
+int event_json_write(FILE *f, const train_event *e, const trainer_config *c, const dataset *d,
+                     const layer_report *layers) {
+    char *line = e->kind == EV_LAYERS && layers ? event_json_layers(e, layers) : event_json(e);
     int ok = line && fprintf(f, "%s\n", line) > 0;
     free(line);
     if (ok && e->kind == EV_PHASE_START) {

@@ -21,7 +21,9 @@ typedef enum {
     EV_SKIPPED,       // text: "path: reason" of a file the loader skipped
     EV_SAVED,         // text: the checkpoint written
     EV_ERROR,         // text: what went wrong (the run stops)
-    EV_FINISHED       // status: 0 done, 1 stopped, -1 failed; seconds: the whole run
+    EV_FINISHED,      // status: 0 done, 1 stopped, -1 failed; seconds: the whole run
+    EV_LAYERS,        // epoch; batch: the index of a layer report (trainer_layers) measured now
+    EV_ALARM          // text: something the run does that its user most likely does not want; fix
 } event_kind;
 
 enum { PHASE_TRAIN = 0, PHASE_VALID = 1 };

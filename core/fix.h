@@ -14,7 +14,9 @@ typedef enum {
     FIX_BN_EVAL,         // the feature cache needs frozen BatchNorm layers kept in eval mode
     FIX_TRAINABLE,       // the trainable list names a module the network does not have
     FIX_AS_WEIGHTS,      // a plain weights file given where a checkpoint was wanted
-    FIX_DOCTOR           // the dataset has more problems than the message names
+    FIX_DOCTOR,          // the dataset has more problems than the message names
+    FIX_BN_FIXED,        // frozen BatchNorm layers drift in train mode: eval mode keeps them fixed
+    FIX_HIGHER_LR        // trainable layers barely move: a higher learning rate (or more epochs)
 } frost_fix;
 
 #endif

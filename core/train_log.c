@@ -40,6 +40,8 @@ void train_log_lines(const train_event *e, long log_every, train_log_fn fn, void
         break;
     case EV_EPOCH:
     case EV_SKIPPED:
-    case EV_ERROR: break;
+    case EV_ERROR:
+    case EV_LAYERS:
+    case EV_ALARM: break;
     }
 }

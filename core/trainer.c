@@ -54,7 +54,15 @@ struct trainer {
     size_t *order;
     // --profile: where the run's time went (trainer thread, seconds)
     double p_wait, p_features, p_forward, p_backward, p_optimizer, p_copy, p_events;
-    size_t p_loaded;   // images that came through the loaders
+    size_t p_loaded;    // images that came through the loaders
+    double p_measure;   // layer measurements
+    // what training does to each module (layer_stats.h): the snapshot it is measured against, and the
+    // reports (each allocated once, never moved: trainer_layers hands them out under mu)
+    ft_snapshot *snap;
+    layer_report **reports;
+    size_t n_reports, cap_reports;
+    size_t steps;
+    int alarmed_frozen;
     double run_start, last_epoch_seconds;
     int epoch, start_epoch;
 };
@@ -178,6 +186,98 @@ static void batch_event(trainer *t, int phase, size_t batch, size_t batches, con
     t->p_events += clock_seconds() - t0;
 }
 
+// ---------------------------------------------------------------------------------------------
+// what training does to each module
+
+// The snapshot the run's layer reports are measured against: the model as the run starts.
+static void take_snapshot(trainer *t) {
+    if (t->cfg.measure_every <= 0) return;
+    ft_status *s = ft_snapshot_take(t->m, &t->snap);
+    if (s) {
+        post_text(t, EV_INFO, "layer measurements off: %s", ft_status_message(s));
+        ft_status_free(s);
+        t->snap = NULL;
+    }
+}
+
+// The alarms a report raises (each said once a run).
+static void alarms(trainer *t, const layer_report *r, int phase_end) {
+    char names[512];
+    size_t n;
+    if (!t->alarmed_frozen && (n = layer_report_frozen_moving(r, names, sizeof names)) > 0) {
+        t->alarmed_frozen = 1;
+        train_event e = {.kind = EV_ALARM, .epoch = t->epoch, .fix = FIX_BN_FIXED};
+        errmsg_set(e.text, sizeof e.text,
+                   "frozen but changing: %zu BatchNorm layer%s (%s) %s running statistics in train mode, although "
+                   "no parameter of %s trains",
+                   n, n == 1 ? "" : "s", names, n == 1 ? "updates its" : "update their", n == 1 ? "it" : "theirs");
+        post(t, &e);
+    }
+    if (phase_end && t->epoch == t->start_epoch + 1 && (n = layer_report_not_learning(r, names, sizeof names)) > 0) {
+        double largest = 0;
+        for (size_t i = 0; i < r->n; i++)
+            if (r->rows[i].params > 0 && r->rows[i].trainable == r->rows[i].params && isfinite(r->rows[i].change) &&
+                r->rows[i].change < LAYER_LEARNING_MIN && r->rows[i].change > largest)
+                largest = r->rows[i].change;
+        train_event e = {.kind = EV_ALARM, .epoch = t->epoch, .fix = FIX_HIGHER_LR};
+        errmsg_set(e.text, sizeof e.text,
+                   "trainable but not learning: %s moved %.2g%% of %s size in the first epoch (under %g%%)", names,
+                   100.0 * largest, n == 1 ? "its" : "their", 100.0 * LAYER_LEARNING_MIN);
+        post(t, &e);
+    }
+}
+
+// Measures what training has done to each module so far, keeps the report and posts EV_LAYERS.
+static void measure(trainer *t, int phase_end) {
+    if (!t->snap) return;
+    double t0 = clock_seconds();
+    layer_report *r = calloc(1, sizeof *r);
+    char err[512] = "out of memory";
+    if (!r || layer_report_measure(t->m, t->snap, t->epoch, t->steps, r, err, sizeof err) != 0) {
+        free(r);
+        post_text(t, EV_INFO, "layer measurements stopped: %s", err);
+        ft_snapshot_free(t->snap);
+        t->snap = NULL;
+        return;
+    }
+    pthread_mutex_lock(&t->mu);
+    int kept = 0;
+    if (t->n_reports == t->cap_reports) {
+        size_t cap = t->cap_reports ? 2 * t->cap_reports : 16;
+        layer_report **grown = realloc(t->reports, cap * sizeof *grown);
+        if (grown) t->reports = grown, t->cap_reports = cap;
+    }
+    size_t k = t->n_reports;
+    if (t->n_reports < t->cap_reports) t->reports[t->n_reports++] = r, kept = 1;
+    pthread_mutex_unlock(&t->mu);
+    if (!kept) {
+        layer_report_free(r);
+        free(r);
+        return;
+    }
+    train_event e = {.kind = EV_LAYERS, .epoch = t->epoch, .batch = k};
+    post(t, &e);
+    alarms(t, r, phase_end);
+    t->p_measure += clock_seconds() - t0;
+}
+
+// After a training batch: a measurement when one is due.
+static void after_step(trainer *t, size_t batch) {
+    t->steps++;
+    if (t->snap && batch % (size_t)t->cfg.measure_every == 0) measure(t, 0);
+}
+
+// At the end of a train phase: a measurement of where it ended (unless its last batch was just
+// measured), with the alarms that wait for a whole epoch.
+static void after_train_phase(trainer *t) {
+    if (!t->snap) return;
+    const layer_report *last = t->n_reports ? t->reports[t->n_reports - 1] : NULL;
+    if (last && last->step == t->steps && last->epoch == t->epoch)
+        alarms(t, last, 1);
+    else
+        measure(t, 1);
+}
+
 static int run_phase(trainer *t, int phase, phase_stats *st) {
     const dataset_split *split = phase == PHASE_TRAIN ? &t->d->train : &t->d->valid;
     const int B = t->cfg.batch_size;
@@ -223,6 +323,7 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
             st->correct += r.correct;
             st->seen += r.n;
             batch_event(t, phase, b + 1, batches, &r, st, start);
+            if (phase == PHASE_TRAIN) after_step(t, b + 1);
         }
     } else {
         loader *l = t->loaders[phase];
@@ -263,6 +364,7 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
             st->correct += r.correct;
             st->seen += r.n;
             batch_event(t, phase, ++b, batches, &r, st, start);
+            if (phase == PHASE_TRAIN) after_step(t, b);
             report_skipped(t);
             if (should_stop(t)) {
                 status = RUN_STOPPED;
@@ -276,6 +378,7 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
         if (status == RUN_DONE && t->cache_on) t->cache_filled[phase] = 1;
     }
     st->seconds = clock_seconds() - start;
+    if (status == RUN_DONE && phase == PHASE_TRAIN) after_train_phase(t);
     if (status == RUN_DONE) {
         train_event end = {.kind = EV_PHASE_END, .epoch = t->epoch, .phase = phase, .batches = batches};
         end.running_loss = st->seen ? st->loss_sum / (double)st->seen : NAN;
@@ -455,7 +558,8 @@ static void post_profile(trainer *t) {
     for (int p = 0; p < 2; p++)
         if (t->loaders[p]) busy += loader_busy_seconds(t->loaders[p]);
     double wall = clock_seconds() - t->run_start;
-    double known = t->p_wait + t->p_features + t->p_forward + t->p_backward + t->p_optimizer + t->p_copy + t->p_events;
+    double known = t->p_wait + t->p_features + t->p_forward + t->p_backward + t->p_optimizer + t->p_copy + t->p_events +
+                   t->p_measure;
     post_text(t, EV_INFO, "profile: where the %.2f s of the run went (trainer thread)", wall);
     post_text(t, EV_INFO,
               "profile:   waiting for batches      %8.2f s  (decode + resize ran on %d worker%s: %.2f s of "
@@ -468,6 +572,7 @@ static void post_profile(trainer *t) {
     post_text(t, EV_INFO, "profile:   optimizer                %8.2f s", t->p_optimizer);
     post_text(t, EV_INFO, "profile:   copies (feature cache)   %8.2f s", t->p_copy);
     post_text(t, EV_INFO, "profile:   events (UI, log)         %8.2f s", t->p_events);
+    post_text(t, EV_INFO, "profile:   layer measurements       %8.2f s", t->p_measure);
     post_text(t, EV_INFO, "profile:   model build, other       %8.2f s", wall - known > 0 ? wall - known : 0.0);
 }
 
@@ -490,6 +595,7 @@ static int run(trainer *t) {
     int rc = build_model(t);
     if (rc == RUN_DONE) rc = decide_cache(t);
     if (rc == RUN_DONE) rc = make_loaders(t);
+    if (rc == RUN_DONE) take_snapshot(t);
     phase_stats tr = {0}, va = {0};
     for (t->epoch = t->start_epoch + 1; rc == RUN_DONE && t->epoch <= t->cfg.epochs; t->epoch++) {
         double epoch_start = clock_seconds();
@@ -525,6 +631,8 @@ static void run_job(job *base) {
     free(t->gather_labels);
     ft_optimizer_free(t->opt);
     t->opt = NULL;
+    ft_snapshot_free(t->snap);
+    t->snap = NULL;
     if (!t->cfg.keep_model) {
         ft_model_free(t->m);
         t->m = NULL;
@@ -546,10 +654,16 @@ void trainer_config_default(trainer_config *c) {
     snprintf(c->device, sizeof c->device, "auto");
     c->bn_eval = 1;
     c->cache = -1;
+    c->measure_every = 10;
     pipeline_opts_default(&c->prep);
 }
 
 static void trainer_release(trainer *t) {
+    for (size_t k = 0; k < t->n_reports; k++) {
+        layer_report_free(t->reports[k]);
+        free(t->reports[k]);
+    }
+    free(t->reports);
     badfiles_free(&t->bad);
     events_free(t->q);
     pthread_mutex_destroy(&t->mu);
@@ -584,6 +698,13 @@ trainer *trainer_start(const trainer_config *c, dataset *d, char *err, size_t er
 }
 
 int trainer_poll(trainer *t, train_event *e) { return events_poll(t->q, e); }
+
+const layer_report *trainer_layers(trainer *t, size_t k) {
+    pthread_mutex_lock(&t->mu);
+    const layer_report *r = k < t->n_reports ? t->reports[k] : NULL;
+    pthread_mutex_unlock(&t->mu);
+    return r;
+}
 
 int trainer_wait(trainer *t, train_event *e, int timeout_ms) { return events_wait(t->q, e, timeout_ms); }
 

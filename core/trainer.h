@@ -23,6 +23,7 @@
 #include "dataset.h"
 #include "events.h"
 #include "frost_torch.h"
+#include "layer_stats.h"
 #include "pipeline.h"
 
 typedef struct {
@@ -44,6 +45,9 @@ typedef struct {
                              // ("layer4,fc"; "all": every parameter) that train, everything else frozen
     int keep_model;          // 1: trainer_result hands the trained model over instead of freeing it
     int profile;             // 1: at the end, EV_INFO lines "profile: ..." with where the time went
+    int measure_every;       // 10: every this many training batches (and at each train phase's end) what
+                             // training did to each module is measured (layer_stats.h) and posted as
+                             // EV_LAYERS; 0: never
 } trainer_config;
 
 void trainer_config_default(trainer_config *c);
@@ -74,6 +78,11 @@ int trainer_paused(trainer *t);
 int trainer_result(trainer *t, ft_model **model);
 // Cancels when still running, waits for the thread, frees (with a model not taken). Accepts NULL.
 void trainer_free(trainer *t);
+// The layer report an EV_LAYERS event names (its batch field), or NULL; valid until trainer_free.
+// Measured against the model as the run started: what this run did. Two alarms come from them as
+// EV_ALARM: frozen BatchNorm layers whose statistics drift (once, when first seen), and trainable
+// units that moved less than LAYER_LEARNING_MIN in the run's first epoch (at its end).
+const layer_report *trainer_layers(trainer *t, size_t k);
 
 // The order in which a run with config c takes the items of a phase (PHASE_TRAIN, PHASE_VALID) in
 // epoch (1-based): indices into the split's items, as its loader shuffles them. A run resumed at

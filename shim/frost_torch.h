@@ -226,6 +226,59 @@ ft_status *ft_optimizer_state_get(ft_optimizer *o, size_t i, void *dst, size_t n
 ft_status *ft_optimizer_state_set(ft_optimizer *o, const char *name, ft_dtype dtype, int ndim, const int64_t *shape,
                                   const void *src, size_t nbytes, int *used) FT_NOEXCEPT;
 
+// ---------------------------------------------------------------------------------------------
+// what a run changes (core/layer_stats.c sums these up the module tree)
+
+typedef struct ft_snapshot ft_snapshot;
+
+// A copy of every state entry a run can change: the trainable parameters and the BatchNorm running
+// statistics. Frozen parameters are not copied: no optimizer holds them, nothing writes them.
+ft_status *ft_snapshot_take(ft_model *m, ft_snapshot **out) FT_NOEXCEPT;
+void ft_snapshot_free(ft_snapshot *s) FT_NOEXCEPT;
+
+typedef struct {
+    int tracked;        // 1 when the entry is in the snapshot (else it cannot have changed)
+    int has_grad;       // 1 when a backward pass left a gradient in it
+    double change_sq;   // a parameter: ||W - W0||^2; running_mean: sum (mu - mu0)^2 / (var0 + eps);
+                        // running_var: sum ((var - var0) / (var0 + eps))^2 (eps: the layer's, 1e-5)
+    double base_sq;     // a parameter: ||W0||^2; a running statistic: its number of elements
+    double grad_sq;     // ||grad||^2 of the last backward pass (0 without one)
+} ft_state_change;
+
+// For every state entry (ft_model_state_count of them, in that order) against the snapshot, in
+// double precision, in chunks (no full-size temporary).
+ft_status *ft_model_changes(ft_model *m, const ft_snapshot *s, ft_state_change *out, size_t n) FT_NOEXCEPT;
+
+// ---------------------------------------------------------------------------------------------
+// the calls of a forward pass (core/cost.c estimates a freeze choice's cost from them)
+
+typedef enum {
+    FT_CALL_CONV,
+    FT_CALL_BATCHNORM,
+    FT_CALL_RELU,
+    FT_CALL_MAXPOOL,
+    FT_CALL_AVGPOOL,
+    FT_CALL_LINEAR,
+    FT_CALL_DROPOUT
+} ft_call_kind;
+
+typedef struct {
+    size_t node;   // the module (an index into ft_model_nodes)
+    ft_call_kind kind;
+    int trainable;                 // 1 when the module has a trainable parameter
+    int64_t macs;                  // multiply-adds for one image (convolutions and linear layers; else 0)
+    int64_t in_elems, out_elems;   // the input's and output's elements, one image
+    // what autograd keeps for the backward pass, one image, when the call records gradients: up to two
+    // tensors, each with an identity (two calls keeping the same tensor keep it once) and its bytes
+    uint64_t saved_id[2];
+    int64_t saved_bytes[2];
+} ft_call;
+
+// Runs a zero 1x3xSxS input through the model in eval mode without gradients (the mode is restored)
+// and lists every leaf module call in the order they run: a ResNet block's shared ReLU appears once
+// per call. The table belongs to the model until the next ft_model_calls or ft_model_free.
+ft_status *ft_model_calls(ft_model *m, int64_t size, const ft_call **calls, size_t *n) FT_NOEXCEPT;
+
 #ifdef __cplusplus
 }
 #endif

@@ -70,6 +70,7 @@ torch::Tensor run_block(ft_model &m, nn::Module &b, torch::Tensor x, bool trace,
 
 torch::Tensor run(ft_model &m, nn::Module &mod, torch::Tensor x, bool trace) {
     const ModuleInfo &inf = m.info.at(&mod);
+    torch::Tensor in = x;   // a leaf call's input, for ft_model_calls
     switch (inf.kind) {
     case Kind::Sequential:
         for (const auto &c : mod.children()) x = run(m, *c, x, trace);
@@ -97,6 +98,9 @@ torch::Tensor run(ft_model &m, nn::Module &mod, torch::Tensor x, bool trace) {
     case Kind::Dropout: x = mod.as<nn::Dropout>()->forward(x); break;
     }
     if (trace) m.traced[&mod] = x.sizes().vec();
+    bool leaf = inf.kind != Kind::Sequential && inf.kind != Kind::VGG && inf.kind != Kind::ResNet &&
+                inf.kind != Kind::Bottleneck && inf.kind != Kind::BasicBlock;
+    if (trace && leaf && m.record_calls) m.calls.push_back(Call{&mod, inf.kind, in, x});
     return x;
 }
 

@@ -43,6 +43,14 @@ struct BoxImpl : torch::nn::Module {
     explicit BoxImpl(std::string cls) : torch::nn::Module(std::move(cls)) {}
 };
 
+// One leaf module call recorded by the interpreter (ft_model_calls): the tensors stay referenced
+// while the record lives, so no later tensor reuses their memory and identities stay distinct.
+struct Call {
+    const torch::nn::Module *mod;
+    Kind kind;
+    torch::Tensor in, out;
+};
+
 }   // namespace frost
 
 struct ft_model {
@@ -59,6 +67,10 @@ struct ft_model {
     std::vector<std::string> node_strings;
     std::vector<ft_node> nodes;
     std::unordered_map<const torch::nn::Module *, std::vector<int64_t>> traced;
+    // leaf calls (ft_model_calls): recorded while record_calls is set, then the C table
+    bool record_calls = false;
+    std::vector<frost::Call> calls;
+    std::vector<ft_call> call_table;
 
     // state_dict table
     std::vector<std::string> state_names;

@@ -223,6 +223,7 @@ int app_run(const app_options *opts) {
         rc = 1;
     }
     ft_model_free(a.offer.model);
+    layer_report_free(&a.layers);
     dataset_free(&a.d);
     return rc;
 }

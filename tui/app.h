@@ -20,6 +20,7 @@
 #include "dataset.h"
 #include "frost_torch.h"
 #include "image_transform.h"
+#include "layer_stats.h"
 
 typedef enum {
     ACT_NONE,
@@ -106,6 +107,12 @@ struct app {
     } offer;
     // --json: the log every run's events go to (NULL: none, or it failed and was closed)
     FILE *json_log;
+    // what the newest run did to each module (layer_stats.h), for the Model screen's meters: the
+    // Train screen keeps it here; n == 0 until a run measured something
+    layer_report layers;
+    char layers_arch[32];          // the architecture it was measured on
+    char layers_trainable[1024];   // what that run trained, as a trainable list ("": the head)
+    char alarms[2][640];           // that run's alarms, with what to do: frozen but changing, not learning ("")
     // the loop
     int screen;   // the one in front
     void *state[N_SCREENS];

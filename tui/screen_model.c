@@ -6,6 +6,7 @@
 // Blocks are core's (transfer.h): ResNet's top-level modules, VGG's stages. Every change of the
 // freeze marks is published to the app as a trainable list, which the Train screen trains.
 #include <curses.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -171,6 +172,58 @@ static void draw_mark(const ft_node *node, const model_line *l) {
     attroff(style(r));
 }
 
+// The newest run's report when it measured this model (same architecture, head replaced), else NULL.
+static const layer_report *meters_of(const app *a, const model_view *v) {
+    if (!v->model || !v->head_replaced || a->layers.n == 0) return NULL;
+    return strcmp(a->layers_arch, ft_model_arch(v->model)) == 0 ? &a->layers : NULL;
+}
+
+enum { METER_W = 26 };   // the meter column: an 8-cell bar and a number
+
+// The meter of one module: how far training moved its trainable parameters (a bar on a log scale,
+// 0.01% to 100%, and the percentage), or for a frozen BatchNorm layer how far its statistics drifted.
+static void draw_meter(const layer_report *r, const char *path, int y, int x) {
+    long k = layer_report_find(r, path);
+    if (k < 0) return;
+    const layer_stat *s = &r->rows[k];
+    if (s->trainable > 0 && isfinite(s->change)) {
+        double f = s->change > 0 ? (log10(s->change) + 4.0) / 4.0 : 0;
+        ui_role role = s->change < LAYER_LEARNING_MIN ? ROLE_WARNING : ROLE_TRAINABLE;
+        style_bar(y, x, 8, f < 0 ? 0 : f > 1 ? 1 : f, role);
+        attron(style(role));
+        mvprintw(y, x + 9, "%8.3g%% moved", 100.0 * s->change);
+        attroff(style(role));
+    } else if (s->trainable == 0 && isfinite(s->drift)) {   // a frozen BatchNorm, or the most drift below
+        ui_role role = s->drift > 0 ? ROLE_WARNING : ROLE_DIM;
+        double f = s->drift > 0 ? (log10(s->drift) + 4.0) / 4.0 : 0;
+        style_bar(y, x, 8, f < 0 ? 0 : f > 1 ? 1 : f, role);
+        attron(style(role));
+        mvprintw(y, x + 9, "%8.3g drift", s->drift);
+        attroff(style(role));
+    }
+}
+
+// The lines above the tree while meters show: what they are, then each alarm of the run. Returns
+// how many lines were drawn.
+static int draw_meter_lines(const app *a, const layer_report *r, int y, int cols) {
+    attron(style(ROLE_DIM));
+    mvprintw(y, 0, "%.*s", cols - 1, "");
+    printw("meters: what the last run did (epoch %d, %zu steps): how far each module's trainable weights moved, "
+           "||W - W0|| / ||W0||; how far frozen BatchNorm statistics drifted",
+           r->epoch, r->step);
+    attroff(style(ROLE_DIM));
+    int lines = 1;
+    for (int k = 0; k < 2; k++) {
+        if (!a->alarms[k][0]) continue;
+        attron(style(ROLE_WARNING));
+        mvaddstr(y + lines, 0, "warning: ");
+        addnstr(a->alarms[k], cols - 10);
+        attroff(style(ROLE_WARNING));
+        lines++;
+    }
+    return lines;
+}
+
 static void draw_diff(app *a, model_view *v, int top, int rows, int cols) {
     if (ensure_before(a, v) != 0) return;
     int half = (cols - 3) / 2;
@@ -247,20 +300,26 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
         draw_diff(a, v, top + 4, rows - 4, cols);
         return;
     }
+    const layer_report *meters = meters_of(a, v);
+    int meter_x = meters && cols >= 80 ? cols - METER_W : 0;
+    int head = 4;   // the lines above the tree
+    if (meter_x) head = 3 + draw_meter_lines(a, meters, top + 3, cols) + 1;
     size_t *vis = malloc((v->n_lines ? v->n_lines : 1) * sizeof *vis);
     size_t nv = vis ? visible(a, v, vis, v->n_lines) : 0;
     list_view *l = &v->list;
-    list_view_layout(l, (int)nv, top + 4, 0, rows - 4, cols);
+    list_view_layout(l, (int)nv, top + head, 0, rows - head, cols);
+    int text_w = (meter_x ? meter_x - 1 : cols) - 13;
     for (int r = 0; r < l->rows && l->top + r < (int)nv; r++) {
         const model_line *line = &v->lines[vis[l->top + r]];
-        move(top + 4 + r, 0);
+        move(top + head + r, 0);
         draw_mark(&nodes[line->node], line);
         addch(' ');
         int sel = l->top + r == l->sel;
         if (sel) attron(style(ROLE_SELECTED));
-        addnstr(line->text, cols - 13 > 0 ? cols - 13 : 0);
+        addnstr(line->text, text_w > 0 ? text_w : 0);
         if (!line->closing && v->folded[line->node]) addstr(" ...");
         if (sel) attroff(style(ROLE_SELECTED));
+        if (meter_x && !line->closing) draw_meter(meters, nodes[line->node].path, top + head + r, meter_x);
     }
     free(vis);
 }
@@ -386,10 +445,21 @@ static void *create(app *a) {
 // The model is built the first time the screen comes to the front (a VGG takes seconds).
 static void enter(app *a, void *state) {
     model_view *v = state;
-    if (v->model) return;
+    // after a run, the model as it was trained, with its meters (unless the screen already shows a
+    // head-replaced model, whose marks may be the user's own)
+    int trained = a->layers.n > 0 && strcmp(a->layers_arch, ft_arch_name(a->arch_index)) == 0;
+    if (v->model && (!trained || v->head_replaced)) return;
     app_status(a, "building %s...", ft_arch_name(a->arch_index));
     app_draw(a);
+    if (trained) v->head_replaced = 1;
     rebuild(a, v);
+    char err[512];
+    if (trained && v->model && a->layers_trainable[0]) {
+        if (transfer_apply_trainable(v->model, a->layers_trainable, err, sizeof err) != 0) app_status(a, "%s", err);
+        publish(a, v);
+    }
+    if (trained)
+        app_status(a, "%s as the last run trained it, with what the run did to each module", ft_model_arch(v->model));
 }
 
 static void poll(app *a, void *state) { (void)a, (void)state; }

@@ -153,6 +153,8 @@ static const char *fix_hint(frost_fix fix) {
     case FIX_SMALLER_BATCH: return " (choose a smaller batch)";
     case FIX_BN_EVAL: return " (BatchNorm: eval)";
     case FIX_TRAINABLE: return " (change the freeze marks on the Model screen)";
+    case FIX_BN_FIXED: return " (BatchNorm: eval keeps them fixed)";
+    case FIX_HIGHER_LR: return " (choose a higher learning rate, or more epochs)";
     default: return "";
     }
 }
@@ -183,6 +185,8 @@ static void launch(app *a, train_view *v, const char *weights) {
         return;
     }
     memset(v->log, 0, sizeof v->log);
+    layer_report_free(&a->layers);   // the meters and alarms are the new run's from now on
+    a->alarms[0][0] = a->alarms[1][0] = '\0';
     if (weights) log_line(v, "pretrained weights: %.130s", weights);
     log_line(v, "normalisation: %s", imagenet_norm ? "ImageNet's mean and std" : "mean and std 0.5 (the seed's)");
     memset(v->epoch_rows, 0, sizeof v->epoch_rows);
@@ -242,13 +246,25 @@ static void poll_fetch(app *a, train_view *v) {
 // The event into the --json log, if there is one; when the log cannot be written it is closed and
 // the run goes on (what is on the screen is not lost).
 static void write_json(app *a, train_view *v, const train_event *e) {
-    if (!a->json_log || event_json_write(a->json_log, e, &v->cfg, &a->d) == 0) return;
+    if (!a->json_log || event_json_write(a->json_log, e, &v->cfg, &a->d,
+                                         e->kind == EV_LAYERS ? trainer_layers(v->tr, e->batch) : NULL) == 0)
+        return;
     char why[128];
     snprintf(why, sizeof why, "%s", strerror(errno));
     fclose(a->json_log);
     a->json_log = NULL;
     log_line(v, "the JSON log stopped: %.120s: %s", a->opts->json, why);
     app_status(a, "%.300s: cannot write the JSON log: %s; training goes on", a->opts->json, why);
+}
+
+// A layer report of the run, kept in the app for the Model screen's meters.
+static void keep_layers(app *a, train_view *v, size_t k) {
+    const layer_report *r = trainer_layers(v->tr, k);
+    if (!r) return;
+    layer_report_free(&a->layers);
+    if (layer_report_copy(&a->layers, r) != 0) return;
+    snprintf(a->layers_arch, sizeof a->layers_arch, "%s", v->cfg.arch);
+    snprintf(a->layers_trainable, sizeof a->layers_trainable, "%s", v->trainable);
 }
 
 // The run has ended: its model goes to the Predict screen (through the app).
@@ -283,6 +299,13 @@ static void poll(app *a, void *state) {
             if (v->n_epoch_rows < MAX_EPOCH_ROWS) v->epoch_rows[v->n_epoch_rows++] = e;
             break;
         case EV_SKIPPED: log_line(v, "skipped %s", e.text); break;
+        case EV_LAYERS: keep_layers(a, v, e.batch); break;
+        case EV_ALARM:
+            log_line(v, "warning: %s%s", e.text, fix_hint(e.fix));
+            app_status(a, "warning: %.400s%s", e.text, fix_hint(e.fix));
+            snprintf(a->alarms[e.fix == FIX_BN_FIXED ? 0 : 1], sizeof a->alarms[0], "%.500s%s", e.text,
+                     fix_hint(e.fix));
+            break;
         case EV_ERROR: log_line(v, "error: %s%s", e.text, fix_hint(e.fix)); break;
         case EV_FINISHED: finish(a, v, &e); break;
         default: break;
