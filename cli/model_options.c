@@ -30,8 +30,12 @@ int model_args_parse(const char *cmd, const cli_option *opts, int argc, char **a
     int n = 0;
     int rc = cli_parse(cmd, opts, argc, argv, a, 1, args, &n);
     if (rc) return rc;
-    if (n == 0) return cli_fail(CLI_USAGE, "%s: which architecture? (frost %s ARCH; see frost help)", cmd, cmd);
-    a->arch = args[0];
+    return model_args_check(cmd, a, n ? args[0] : NULL);
+}
+
+int model_args_check(const char *cmd, model_args *a, const char *arch) {
+    if (!arch) return cli_fail(CLI_USAGE, "%s: which architecture? (frost %s ARCH; see frost help)", cmd, cmd);
+    a->arch = arch;
     if (ft_arch_family(a->arch) == FT_FAMILY_NONE) {
         char archs[512];
         transfer_arch_list(archs, sizeof archs);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "path.h"
 #include "regular_file.h"
 
 // ---------------------------------------------------------------------------------------------
@@ -68,18 +69,6 @@ int fetch_torch_cache_dir(char *out, size_t len, char *err, size_t errlen) {
         return -1;
     }
     return 0;
-}
-
-static int mkdirs(const char *dir) {
-    char p[4096];
-    if (join(p, sizeof p, dir, "")) return -1;
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/') continue;
-        *s = '\0';
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) return -1;
-        *s = '/';
-    }
-    return mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 static int is_file(const char *path) {
@@ -405,7 +394,7 @@ int fetch_download(const fetch_request *r, fetch_result *res, char *err, size_t 
         errmsg_set(err, errlen, "FROST_WEIGHTS_MIRROR makes too long a URL");
         return -1;
     }
-    if (mkdirs(dir) != 0) {
+    if (path_mkdirs(dir) != 0) {
         errmsg_set(err, errlen, "cannot create the cache folder %s: %s", dir, strerror(errno));
         return -1;
     }

@@ -136,6 +136,11 @@ void trainer_epoch_order(const trainer_config *c, int phase, int epoch, size_t *
     loader_epoch_order(phase_seed(c, phase), epoch - 1, 1, order, n);
 }
 
+int trainer_default_threads(const char *device) {
+    int gpu = strcmp(device, "cpu") != 0 && ft_cuda_available();
+    return gpu ? 1 : loader_default_workers();
+}
+
 uint64_t trainer_epoch_seed(const trainer_config *c, int epoch) {
     return (c->seed * 1000003u + (uint64_t)epoch) & 0x7fffffffffffffffULL;
 }
@@ -584,7 +589,7 @@ static int run(trainer *t) {
     // one. --threads and --workers override it.
     int cores = loader_default_workers();
     int gpu = strcmp(t->cfg.device, "cpu") != 0 && ft_cuda_available();
-    int threads = t->cfg.threads > 0 ? t->cfg.threads : gpu ? 1 : cores;
+    int threads = t->cfg.threads > 0 ? t->cfg.threads : trainer_default_threads(t->cfg.device);
     int auto_workers = t->cfg.workers <= 0;
     if (auto_workers) t->cfg.workers = gpu ? (cores > 2 ? cores - 1 : 1) : cores / 4 > 1 ? cores / 4 : 1;
     ft_set_num_threads(threads);

@@ -84,6 +84,10 @@ void trainer_free(trainer *t);
 // units that moved less than LAYER_LEARNING_MIN in the run's first epoch (at its end).
 const layer_report *trainer_layers(trainer *t, size_t k);
 
+// libtorch's threads for a run on device ("cpu", "cuda", "auto"): every core on the CPU (the
+// network's arithmetic is most of the work there), one on a GPU (the CPU's job is then decoding).
+int trainer_default_threads(const char *device);
+
 // The order in which a run with config c takes the items of a phase (PHASE_TRAIN, PHASE_VALID) in
 // epoch (1-based): indices into the split's items, as its loader shuffles them. A run resumed at
 // epoch E shuffles as the uninterrupted run did there.

@@ -6,8 +6,12 @@
 //   Conv2d, Linear, BatchNorm2d   the input (float)
 //   ReLU (in place)               the output, which is the tensor it was given
 //   MaxPool2d                     the input, and the indices of the maxima (int64, output-sized)
-//   Dropout                       the mask (one byte per output element)
-//   AdaptiveAvgPool2d             nothing but a shape
+//   BatchNorm2d in train mode     also its batch's mean and inverse deviation (per channel: core adds
+//                                 them, since they do not grow with the batch)
+//   Dropout                       its mask (a float per element on the CPU); its output is a new
+//                                 tensor (the interpreter copies it while it records: in eval mode
+//                                 Dropout would hand its input through)
+//   AdaptiveAvgPool2d             the input (its backward reads the input's shape from it)
 // A tensor's identity is its memory: the interpreter keeps every call's tensors alive while it
 // records, so no two live tensors share an address and two calls keeping one tensor keep it once.
 #include "shim_internal.hpp"
@@ -42,6 +46,17 @@ ft_status *ft_model_calls(ft_model *m, int64_t size, const ft_call **calls, size
     if (!m || !m->root || !calls || !n) return make_status(FT_EINVAL, "ft_model_calls: NULL argument");
     if (size < 16 || size > 4096) return make_status(FT_EINVAL, "input size must be between 16 and 4096");
     FT_GUARD_BEGIN
+    if (m->call_size == size && m->call_modules.size() == m->call_table.size()) {
+        // the same model at the same size: only the trainable flags may have changed since
+        for (size_t i = 0; i < m->call_table.size(); i++) {
+            m->call_table[i].trainable = 0;
+            for (const auto &p : m->call_modules[i]->parameters(true))
+                m->call_table[i].trainable |= p.requires_grad() ? 1 : 0;
+        }
+        *calls = m->call_table.data();
+        *n = m->call_table.size();
+        return nullptr;
+    }
     std::unordered_map<const torch::nn::Module *, size_t> node_of;
     for (size_t i = 0; i < m->node_modules.size(); i++) node_of[m->node_modules[i].get()] = i;
     bool was_training = m->root->is_training();
@@ -61,12 +76,16 @@ ft_status *ft_model_calls(ft_model *m, int64_t size, const ft_call **calls, size
     m->record_calls = false;
     m->root->train(was_training);
     m->call_table.clear();
+    m->call_modules.clear();
     uint64_t own = kOwnTensor;
     for (const frost::Call &c : m->calls) {
         ft_call t{};
         t.node = node_of.at(c.mod);
         t.kind = kind_of(c.kind);
-        for (const auto &p : c.mod->parameters(true)) t.trainable |= p.requires_grad() ? 1 : 0;
+        for (const auto &p : c.mod->parameters(true)) {
+            t.trainable |= p.requires_grad() ? 1 : 0;
+            t.params += p.numel();
+        }
         t.in_elems = c.in.numel();
         t.out_elems = c.out.numel();
         auto keep = [&](int k, uint64_t id, int64_t bytes) {
@@ -92,12 +111,14 @@ ft_status *ft_model_calls(ft_model *m, int64_t size, const ft_call **calls, size
             keep(0, id_of(c.in), t.in_elems * 4);
             keep(1, own++, t.out_elems * 8);
             break;
-        case FT_CALL_DROPOUT: keep(0, own++, t.out_elems); break;
-        case FT_CALL_AVGPOOL: break;
+        case FT_CALL_DROPOUT: keep(0, own++, t.out_elems * 4); break;
+        case FT_CALL_AVGPOOL: keep(0, id_of(c.in), t.in_elems * 4); break;
         }
         m->call_table.push_back(t);
+        m->call_modules.push_back(c.mod);
     }
     m->calls.clear();   // the tensors go; the table stays
+    m->call_size = size;
     *calls = m->call_table.data();
     *n = m->call_table.size();
     return nullptr;

@@ -266,6 +266,7 @@ typedef struct {
     size_t node;   // the module (an index into ft_model_nodes)
     ft_call_kind kind;
     int trainable;                 // 1 when the module has a trainable parameter
+    int64_t params;                // the module's own parameters (a BatchNorm's: 2 per channel)
     int64_t macs;                  // multiply-adds for one image (convolutions and linear layers; else 0)
     int64_t in_elems, out_elems;   // the input's and output's elements, one image
     // what autograd keeps for the backward pass, one image, when the call records gradients: up to two
@@ -276,7 +277,9 @@ typedef struct {
 
 // Runs a zero 1x3xSxS input through the model in eval mode without gradients (the mode is restored)
 // and lists every leaf module call in the order they run: a ResNet block's shared ReLU appears once
-// per call. The table belongs to the model until the next ft_model_calls or ft_model_free.
+// per call. The table belongs to the model until the next ft_model_calls, ft_model_replace_head or
+// ft_model_free; asked again at the same size, it is not run again (only the trainable flags are
+// read anew).
 ft_status *ft_model_calls(ft_model *m, int64_t size, const ft_call **calls, size_t *n) FT_NOEXCEPT;
 
 #ifdef __cplusplus

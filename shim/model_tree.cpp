@@ -95,7 +95,10 @@ torch::Tensor run(ft_model &m, nn::Module &mod, torch::Tensor x, bool trace) {
     case Kind::MaxPool2d: x = mod.as<nn::MaxPool2d>()->forward(x); break;
     case Kind::AdaptiveAvgPool2d: x = mod.as<nn::AdaptiveAvgPool2d>()->forward(x); break;
     case Kind::Linear: x = mod.as<nn::Linear>()->forward(x); break;
-    case Kind::Dropout: x = mod.as<nn::Dropout>()->forward(x); break;
+    case Kind::Dropout:
+        x = mod.as<nn::Dropout>()->forward(x);
+        if (m.record_calls) x = x.clone();   // as in training, where its output is a new tensor
+        break;
     }
     if (trace) m.traced[&mod] = x.sizes().vec();
     bool leaf = inf.kind != Kind::Sequential && inf.kind != Kind::VGG && inf.kind != Kind::ResNet &&
@@ -109,6 +112,9 @@ torch::Tensor run(ft_model &m, nn::Module &mod, torch::Tensor x, bool trace) {
 // ---------------------------------------------------------------------------------------------
 
 void rebuild_tables(ft_model &m) {
+    m.call_table.clear();   // made from the modules being replaced
+    m.call_modules.clear();
+    m.call_size = 0;
     m.node_modules.clear();
     m.node_strings.clear();
     m.nodes.clear();

@@ -71,6 +71,8 @@ struct ft_model {
     bool record_calls = false;
     std::vector<frost::Call> calls;
     std::vector<ft_call> call_table;
+    std::vector<const torch::nn::Module *> call_modules;   // per entry of call_table
+    int64_t call_size = 0;                                 // the size call_table was made for (0: none)
 
     // state_dict table
     std::vector<std::string> state_names;

@@ -23,10 +23,17 @@ struct StaticStatus {
 StaticStatus g_oom = {FT_ENOMEM, "out of memory"};
 ft_status *oom_status() { return reinterpret_cast<ft_status *>(&g_oom); }
 
-// c10's messages may span lines (a source location, a hint); the API promises one line.
+// c10's messages may span lines (a source location, a hint); the API promises one line. A failed
+// internal check also starts with where it failed ("[enforce fail at alloc_cpu.cpp:75] err == 0. "),
+// which tells a user nothing: that part goes.
 std::string first_line(const std::string &s) {
     size_t end = s.find('\n');
     std::string line = s.substr(0, end);
+    if (line.rfind("[enforce fail at ", 0) == 0) {
+        size_t close = line.find("] ");
+        size_t stop = close == std::string::npos ? std::string::npos : line.find(". ", close);
+        if (stop != std::string::npos) line = line.substr(stop + 2);
+    }
     while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.pop_back();
     return line;
 }

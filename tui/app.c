@@ -12,6 +12,7 @@
 #include "preview.h"
 #include "style.h"
 #include "term.h"
+#include "trainer.h"
 #include "transfer.h"
 
 static const screen *const SCREENS[N_SCREENS] = {&screen_data, &screen_model, &screen_train, &screen_predict};
@@ -181,6 +182,9 @@ int app_run(const app_options *opts) {
     memset(&a, 0, sizeof a);
     int rc = app_init(&a, opts);
     if (rc) return rc;
+    // libtorch's threads as a training run on this machine sets them, so the cost line's measurements
+    // (the Model screen) are of the speed a run will have
+    ft_set_num_threads(trainer_default_threads("auto"));
     char err[512];
     // the log is made before the screen takes over, so a path that cannot be written is said plainly
     if (opts->json && !(a.json_log = fopen(opts->json, "w"))) {

@@ -99,6 +99,10 @@ struct app {
     int bn_train;            // frozen BatchNorm layers: 0 eval (frost's default), 1 train (the seed)
     char trainable[1024];    // the freeze choice as a trainable list ("": only the head, the seed's)
     size_t trainable_arch;   // the architecture that list was made for
+    // the Train screen's settings the Model screen's cost line needs, and whether a run is going
+    int train_batch, train_size;
+    ft_opt_kind train_opt;
+    int training;
     // the model the Train screen hands to the Predict screen after a run (owned here until taken)
     struct {
         ft_model *model;

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "app.h"
+#include "calibrate_job.h"
+#include "cost.h"
 #include "list_view.h"
 #include "model_print.h"
 #include "style.h"
@@ -33,6 +35,14 @@ typedef struct {
     model_line *before;      // lines of the architecture as torchvision builds it (for the diff)
     size_t n_before;
     size_t before_arch;   // which architecture `before` was made for
+    // the cost of the freeze choice (core/cost.h), estimated again when what it depends on changes
+    cost_report cost;
+    char cost_key[128];   // what `cost` was estimated for ("" none)
+    char cost_err[256];
+    calibrate_job *cal;   // measuring this device's speed for the architecture, in the background
+    char speed_key[64];   // architecture and size the speed is for ("" none)
+    cost_speed speed;
+    char speed_err[256];
 } model_view;
 
 // ---------------------------------------------------------------------------------------------
@@ -172,6 +182,8 @@ static void draw_mark(const ft_node *node, const model_line *l) {
     attroff(style(r));
 }
 
+static void draw_cost(const app *a, const model_view *v, int y, int cols);
+
 // The newest run's report when it measured this model (same architecture, head replaced), else NULL.
 static const layer_report *meters_of(const app *a, const model_view *v) {
     if (!v->model || !v->head_replaced || a->layers.n == 0) return NULL;
@@ -302,8 +314,9 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     }
     const layer_report *meters = meters_of(a, v);
     int meter_x = meters && cols >= 80 ? cols - METER_W : 0;
-    int head = 4;   // the lines above the tree
-    if (meter_x) head = 3 + draw_meter_lines(a, meters, top + 3, cols) + 1;
+    draw_cost(a, v, top + 3, cols);
+    int head = 5;   // the lines above the tree
+    if (meter_x) head = 4 + draw_meter_lines(a, meters, top + 4, cols) + 1;
     size_t *vis = malloc((v->n_lines ? v->n_lines : 1) * sizeof *vis);
     size_t nv = vis ? visible(a, v, vis, v->n_lines) : 0;
     list_view *l = &v->list;
@@ -462,9 +475,89 @@ static void enter(app *a, void *state) {
         app_status(a, "%s as the last run trained it, with what the run did to each module", ft_model_arch(v->model));
 }
 
-static void poll(app *a, void *state) { (void)a, (void)state; }
+// The cost line's numbers: the calibration started, collected; the estimate made again when the
+// freeze choice or the Train screen's settings changed (only while the screen is in front).
+static void poll(app *a, void *state) {
+    model_view *v = state;
+    char err[256];
+    if (v->cal && calibrate_job_done(v->cal)) {
+        if (calibrate_job_result(v->cal, &v->speed, err, sizeof err) != 0) {
+            snprintf(v->speed_err, sizeof v->speed_err, "%s", err);
+            memset(&v->speed, 0, sizeof v->speed);
+        }
+        calibrate_job_free(v->cal);
+        v->cal = NULL;
+        v->cost_key[0] = '\0';   // estimate again, with the time
+    }
+    if (!v->model || !v->head_replaced || !app_in_front(a, &screen_model)) return;
+    const char *arch = ft_model_arch(v->model);
+    char skey[64];
+    snprintf(skey, sizeof skey, "%s@%d", arch, a->train_size);
+    if (strcmp(skey, v->speed_key) != 0 && !v->cal && !a->training) {   // a run would skew the measurement
+        memset(&v->speed, 0, sizeof v->speed);
+        v->speed_err[0] = '\0';
+        snprintf(v->speed_key, sizeof v->speed_key, "%s", skey);
+        v->cal = calibrate_job_start(arch, a->train_size, "auto", err, sizeof err);
+        if (!v->cal) snprintf(v->speed_err, sizeof v->speed_err, "%s", err);
+    }
+    size_t n;
+    const ft_node *nodes = nodes_of(a, v, &n);
+    if (n == 0) return;
+    char key[128];
+    snprintf(key, sizeof key, "%s %lld %d %d %d %d %d", skey, (long long)nodes[0].trainable, a->train_batch,
+             (int)a->train_opt, a->bn_train, v->speed.forward > 0, a->have_dataset);
+    if (strcmp(key, v->cost_key) == 0) return;
+    snprintf(v->cost_key, sizeof v->cost_key, "%s", key);
+    cost_spec spec = {.size = a->train_size,
+                      .batch = a->train_batch,
+                      .opt = a->train_opt,
+                      .momentum = 0.9,
+                      .bn_eval = !a->bn_train,
+                      .n_train = a->have_dataset ? a->d.train.n_items : 0,
+                      .n_valid = a->have_dataset ? a->d.valid.n_items : 0};
+    v->cost_err[0] = '\0';
+    if (cost_estimate(v->model, &spec, v->speed.forward > 0 ? &v->speed : NULL, &v->cost, err, sizeof err) != 0)
+        snprintf(v->cost_err, sizeof v->cost_err, "%s", err);
+}
+
+// The cost line: what training this freeze choice costs at the Train screen's settings.
+static void draw_cost(const app *a, const model_view *v, int y, int cols) {
+    move(y, 0);
+    if (!v->head_replaced) {
+        attron(style(ROLE_DIM));
+        addnstr("cost: replace the head (h) to see what training costs", cols - 1);
+        attroff(style(ROLE_DIM));
+        return;
+    }
+    if (!v->cost_key[0] || v->cost_err[0]) {
+        addnstr(v->cost_err[0] ? v->cost_err : "cost: estimating...", cols - 1);
+        return;
+    }
+    const cost_report *c = &v->cost;
+    char mem[32], kept[32], opt[32], line[600], time[160];
+    cost_format_bytes(mem, sizeof mem, (double)c->peak_bytes);
+    cost_format_bytes(kept, sizeof kept, (double)c->kept_bytes);
+    cost_format_bytes(opt, sizeof opt, (double)c->optimizer_bytes);
+    if (isfinite(c->epoch1_seconds) && c->cache)
+        snprintf(time, sizeof time, "epoch ~%.0f s, then ~%.1f s", c->epoch1_seconds, c->later_epoch_seconds);
+    else if (isfinite(c->epoch1_seconds))
+        snprintf(time, sizeof time, "epoch ~%.0f s", c->epoch1_seconds);
+    else if (v->cal)
+        snprintf(time, sizeof time, "epoch: measuring this device...");
+    else if (v->speed_err[0])
+        snprintf(time, sizeof time, "epoch: %.120s", v->speed_err);
+    else
+        snprintf(time, sizeof time, "epoch: measured when no run is going");
+    snprintf(line, sizeof line,
+             "cost (%dx%d, batch %d, %s): %.2f+%.2f GMAC/image | memory %s (kept %s, state %s) | "
+             "cache %s | %s",
+             a->train_size, a->train_size, a->train_batch, a->train_opt == FT_OPT_ADAM ? "Adam" : "SGD",
+             c->fwd_macs / 1e9, c->bwd_macs / 1e9, mem, kept, opt, c->cache ? "yes" : "no", time);
+    addnstr(line, cols - 1);
+}
 
 static void destroy(app *a, void *state) {
+    calibrate_job_free(((model_view *)state)->cal);
     (void)a;
     model_view *v = state;
     drop_model(v);

@@ -56,14 +56,21 @@ static const int SIZES[] = {64, 112, 160, 224};
 
 enum { F_ARCH, F_EPOCHS, F_BATCH, F_LR, F_OPT, F_SIZE, F_BN, F_CACHE, F_DEVICE, F_WEIGHTS, F_NORM, N_FIELDS };
 
+// Tells the app the settings the Model screen's cost line needs.
+static void publish(app *a, const train_view *v) {
+    a->train_batch = BATCHES[v->batch];
+    a->train_size = SIZES[v->size];
+    a->train_opt = v->opt ? FT_OPT_SGD : FT_OPT_ADAM;
+}
+
 static void *create(app *a) {
-    (void)a;
     train_view *v = calloc(1, sizeof *v);
     if (!v) return NULL;
     v->epochs = 3;   // the seed's 5 is long on a CPU; 5 is one key press away
     v->batch = 2;    // 16
     v->lr = 0;       // 1e-5, the seed's
     v->size = 3;     // 224
+    publish(a, v);
     return v;
 }
 
@@ -125,6 +132,7 @@ static void change(app *a, train_view *v, int f, int dir) {
     default: CYCLE(v->device, 2); break;
     }
 #undef CYCLE
+    publish(a, v);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,6 +202,7 @@ static void launch(app *a, train_view *v, const char *weights) {
     v->last = (train_event){0};
     v->phase_end[0] = v->phase_end[1] = (train_event){0};
     v->running = 1;
+    a->training = 1;
     v->epochs_total = c.epochs;
     v->prep = c.prep;
     v->cfg = c;
@@ -274,6 +283,7 @@ static void finish(app *a, train_view *v, const train_event *e) {
     trainer_free(v->tr);
     v->tr = NULL;
     v->running = 0;
+    a->training = 0;
     if (m && e->status >= 0 && v->n_epoch_rows > 0) {
         char source[256];
         snprintf(source, sizeof source, "%s trained here, %d epoch%s", ft_model_arch(m), v->n_epoch_rows,

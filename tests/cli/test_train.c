@@ -70,8 +70,13 @@ Test(cli_train, cli_prints_the_seeds_log, .timeout = 300) {
     cr_assert_not_null(events);
     cr_expect(strstr(events, "\"event\":\"batch\"") && strstr(events, "\"event\":\"finished\""), "%s", events);
     // 3 info lines (threads, model, cache); per epoch: 2 phase starts each with its order line, 4 + 2
-    // batches, 2 phase ends, 1 epoch; then finished
-    cr_expect_eq(tu_count_lines(events), 3 + 2 * (2 + 2 + 6 + 2 + 1) + 1, "one line per event:\n%s", events);
+    // batches, 2 phase ends, 1 layer measurement (at the train phase's end: 4 batches < --measure-every
+    // 10), 1 epoch; then finished. Alarms come on top, at most one of each kind a run.
+    size_t alarms = 0;
+    for (const char *a = events; (a = strstr(a, "{\"event\":\"alarm\"")) != NULL; a++) alarms++;
+    cr_expect_leq(alarms, 2, "%s", events);
+    cr_expect_eq(tu_count_lines(events) - alarms, 3 + 2 * (2 + 2 + 6 + 2 + 1 + 1) + 1, "one line per event:\n%s",
+                 events);
     free(events);
     tu_run_free(&r);
 
@@ -143,7 +148,8 @@ Test(cli_train, profile_parts_add_up, .timeout = 300) {
     double wall = 0, sum = 0, backbone = -1;
     cr_assert_eq(sscanf(p, "profile: where the %lf s", &wall), 1);
     const char *parts[] = {"waiting for batches", "backbone (cache fill)",  "forward ",         "backward",
-                           "optimizer",           "copies (feature cache)", "events (UI, log)", "model build, other"};
+                           "optimizer",           "copies (feature cache)", "events (UI, log)", "layer measurements",
+                           "model build, other"};
     for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
         const char *q = strstr(p, parts[k]);
         cr_assert_not_null(q, "profile line '%s' missing:\n%s", parts[k], p);
@@ -163,11 +169,13 @@ Test(cli_train, profile_parts_add_up, .timeout = 300) {
 // exit 1, no abort. Every parameter trains at batch 120 of 224x224 ResNet50 images: over 10 GB.
 Test(cli_train, out_of_memory_says_to_use_a_smaller_batch, .timeout = 300) {
     tu_run_opts o = {0};
-    if (getenv("ASAN_OPTIONS")) {
+    int asan = getenv("ASAN_OPTIONS") != NULL;
+    if (asan) {
         // an ASan build needs the address space a limit would take (its shadow memory): its allocator
-        // refuses big blocks instead, with libtorch's own allocator in place of frost's mmap one
+        // refuses blocks over 340 MB instead (the loader's 289 MB of batches pass, the first 385 MB
+        // activation does not), with libtorch's own allocator in place of frost's mmap one
         char opts[1024];
-        snprintf(opts, sizeof opts, "%s:allocator_may_return_null=1:max_allocation_size_mb=256",
+        snprintf(opts, sizeof opts, "%s:allocator_may_return_null=1:max_allocation_size_mb=340",
                  getenv("ASAN_OPTIONS"));
         setenv("ASAN_OPTIONS", opts, 1);
         setenv("FROST_HUGEPAGES", "0", 1);
@@ -179,9 +187,16 @@ Test(cli_train, out_of_memory_says_to_use_a_smaller_batch, .timeout = 300) {
                       (const char *[]){"train", "sample_data", "--arch", "resnet50", "--epochs", "1", "--batch", "120",
                                        "--cache", "off", "--trainable", "all", NULL},
                       &o);
-    cr_expect_eq(r.status, 1, "exit %d:\n%s", r.status, r.err);
-    cr_expect_eq(tu_count_lines(r.err), 1, "one line:\n%s", r.err);
-    cr_expect(strstr(r.err, "can't allocate memory") && strstr(r.err, "(try a smaller --batch)"), "%s", r.err);
-    cr_expect(!strstr(r.err, "frame #") && !strstr(r.err, "terminate called"), "%s", r.err);
+    // ASan's own notes about the refused block ("==PID==WARNING: ...") are not frost's
+    char err[4096] = "";
+    for (char *line = strtok(r.err, "\n"); line; line = strtok(NULL, "\n"))
+        if (!(asan && strncmp(line, "==", 2) == 0)) {
+            size_t used = strlen(err);
+            snprintf(err + used, sizeof err - used, "%s\n", line);
+        }
+    cr_expect_eq(r.status, 1, "exit %d:\n%s", r.status, err);
+    cr_expect_eq(tu_count_lines(err), 1, "one line:\n%s", err);
+    cr_expect(strstr(err, "can't allocate memory") && strstr(err, "(try a smaller --batch)"), "%s", err);
+    cr_expect(!strstr(err, "frame #") && !strstr(err, "terminate called"), "%s", err);
     tu_run_free(&r);
 }

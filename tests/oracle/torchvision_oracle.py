@@ -27,6 +27,7 @@
 #       zero 1x3xSxS input in eval mode ("-" if never called). A module called
 #       more than once (e.g. the shared ReLU in a ResNet block) reports the
 #       shape of its LAST call.
+#   macs.tsv, saved.tsv   what frost's cost estimate is checked against (see do_costs)
 #   fwd/<arch>_io.safetensors   for every architecture: the input, the eval-mode and train-mode
 #       logits and the running statistics after the train-mode pass, of a model whose weights and
 #       BatchNorm statistics follow a formula frost's test reproduces (see do_forward).
@@ -291,6 +292,66 @@ def do_forward(outdir):
         del m
 
 
+def do_costs(outdir):
+    """What frost's cost estimate is checked against (core/cost.h, tests/core/test_cost.c):
+      macs.tsv   arch<TAB>multiply-adds of one 224x224 image<TAB>those of its first call: forward hooks
+                 on every Conv2d (output elements x in_channels/groups x kh x kw) and Linear (output
+                 elements x in_features)
+      saved.tsv  arch<TAB>size<TAB>batch<TAB>trainable<TAB>bytes: the tensors autograd keeps for the
+                 backward pass (torch.autograd.graph.saved_tensors_hooks), each storage once, parameters
+                 and buffers left out, for a forward pass in train mode with frozen BatchNorm in eval
+                 mode (frost's default) and only the listed modules trainable"""
+    lines = []
+    for arch in ARCHS:
+        with NoInit():
+            m = build(arch)
+        m.eval()
+        counts = []
+
+        def hook(mod, inp, out):
+            if isinstance(mod, torch.nn.Conv2d):
+                counts.append(out.numel() * mod.in_channels // mod.groups * mod.kernel_size[0] * mod.kernel_size[1])
+            elif isinstance(mod, torch.nn.Linear):
+                counts.append(out.numel() * mod.in_features)
+        handles = [mod.register_forward_hook(hook) for mod in m.modules()
+                   if isinstance(mod, (torch.nn.Conv2d, torch.nn.Linear))]
+        with torch.no_grad():
+            m(torch.zeros(1, 3, 224, 224))
+        for h in handles:
+            h.remove()
+        lines.append("%s\t%d\t%d\n" % (arch, sum(counts), counts[0]))
+        del m
+    write_text(os.path.join(outdir, "macs.tsv"), "".join(lines))
+
+    cases = [("resnet18", 64, 2, "fc"), ("resnet18", 64, 2, "layer4,fc"), ("resnet18", 64, 2, "all"),
+             ("vgg11_bn", 64, 2, "classifier"), ("vgg11_bn", 64, 2, "features.22,classifier"),
+             ("vgg11_bn", 64, 2, "all")]
+    lines = []
+    for arch, size, batch, trainable in cases:
+        torch.manual_seed(0)
+        m = replace_head(build(arch), arch, 2)
+        for name, p in m.named_parameters():
+            p.requires_grad = trainable == "all" or any(name == t or name.startswith(t + ".")
+                                                        for t in trainable.split(","))
+        m.train()
+        for mod in m.modules():   # frost's default: a frozen BatchNorm stays in eval mode
+            if isinstance(mod, torch.nn.BatchNorm2d) and not any(p.requires_grad for p in mod.parameters()):
+                mod.eval()
+        own = {t.storage().data_ptr() for t in list(m.parameters()) + list(m.buffers())}
+        kept = {}
+
+        def pack(t):
+            st = t.storage()
+            if st.data_ptr() not in own:
+                kept[st.data_ptr()] = st.nbytes()
+            return t
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            m(torch.randn(batch, 3, size, size))
+        lines.append("%s\t%d\t%d\t%s\t%d\n" % (arch, size, batch, trainable, sum(kept.values())))
+        del m
+    write_text(os.path.join(outdir, "saved.tsv"), "".join(lines))
+
+
 def main():
     if len(sys.argv) != 2:
         sys.stderr.write("usage: /usr/bin/python3 %s OUTDIR\n" % sys.argv[0])
@@ -303,6 +364,7 @@ def main():
     do_text(outdir)
     do_summaries(outdir)
     do_forward(outdir)
+    do_costs(outdir)
     print("oracle: wrote %d files to %s" % (len(_written), outdir))
     return 0
 
