@@ -161,7 +161,8 @@ static int run(int argc, char **argv) {
 const cli_command cli_summary = {
     .name = "summary",
     .synopsis = "ARCH [--classes N] [--size S] [--weights FILE]\n"
-                "[--cost [--trainable LIST] [--batch N] [--optimizer adam|sgd] [--bn eval|train] [--data DATASET]]",
+                "[--cost [--trainable LIST] [--batch N] [--optimizer adam|sgd] [--bn eval|train] [--data DATASET]\n"
+                "[--device D]]",
     .help = "a table of every module: output shape for a 1x3xSxS input (default 224),\n"
             "parameters, trainable or frozen; then total / trainable / non-trainable counts;\n"
             "with --cost, what training with that freeze choice costs: memory, multiply-adds,\n"

@@ -121,6 +121,7 @@ run 0 --version
 run 0 print resnet18
 run 0 print vgg11 --classes 2
 run 0 summary resnet18 --classes 3 --size 64
+run 0 summary resnet18 --classes 3 --size 32 --cost --trainable layer4,fc --batch 4 --data sample_data
 run 0 doctor sample_data
 run 1 doctor /nonexistent
 run 0 bench-data sample_data --size 64
@@ -128,7 +129,7 @@ run 0 bench-data sample_data --size 48 --crop --resize fast --norm imagenet
 run 0 bench-forward resnet18 --images 8 --size 32 --batch 4
 run 0 train sample_data --arch resnet18 --epochs 1 --size 32 --save "$TMP/ck.safetensors" --json "$TMP/log.jsonl"
 run 0 train sample_data --arch resnet18 --epochs 1 --size 32 --optimizer sgd --momentum 0.9 --weight-decay 1e-4 \
-    --bn train --trainable layer4,fc --cache off --crop
+    --bn train --trainable layer4,fc --cache off --crop --layer-report --measure-every 2
 run 0 train sample_data --arch resnet18 --epochs 2 --size 32 --resume "$TMP/ck.safetensors"
 run 0 predict "$TMP/ck.safetensors" sample_data/valid --top 2
 run 0 predict "$TMP/ck.safetensors" sample_data/valid/circles/circle_000.jpg --json

@@ -292,7 +292,14 @@ static void finish(app *a, train_view *v, const train_event *e) {
         m = NULL;
     }
     ft_model_free(m);
-    app_status(a, "%s", e->status == 0 ? "training complete: 4 shows predictions" : "training ended");
+    // an alarm said during the run may have scrolled away: the last word says there were some
+    int warnings = (a->alarms[0][0] != '\0') + (a->alarms[1][0] != '\0');
+    if (warnings > 0)
+        app_status(a, "%s with %d warning%s (2 Model shows %s with what the run did to each module)%s",
+                   e->status == 0 ? "training complete" : "training ended", warnings, warnings == 1 ? "" : "s",
+                   warnings == 1 ? "it" : "them", e->status == 0 ? "; 4 shows predictions" : "");
+    else
+        app_status(a, "%s", e->status == 0 ? "training complete: 4 shows predictions" : "training ended");
 }
 
 static void poll(app *a, void *state) {
