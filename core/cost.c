@@ -128,7 +128,7 @@ int cost_estimate(ft_model *m, const cost_spec *spec, const cost_speed *speed, c
 // ---------------------------------------------------------------------------------------------
 // calibration
 
-enum { CAL_IMAGES = 4 };
+enum { CAL_IMAGES = 4, CAL_RUNS = 2 };
 
 static int calibration_path(char *path, size_t len, char *err, size_t errlen) {
     char dir[4096];
@@ -210,19 +210,23 @@ int cost_calibrate(const char *arch, int size, const char *device, cost_speed *s
         rc = -1;
     }
     for (size_t i = 0; rc == 0 && i < n; i++) x[i] = (float)((i * 2654435761u >> 8) % 1000) / 1000.0f - 0.5f;
-    double t_fwd = 0, t_step = 0;
+    // each timed at the calibration's batch after a warm-up at that batch (the first pass of a size
+    // pays for its allocations and page faults), the better of two
+    double t_fwd = INFINITY, t_step = INFINITY;
     if (!s && rc == 0) {
         ft_model_set_mode(m, 0, 1);
-        s = ft_model_forward(m, x, 2, 3, size, size, logits, (size_t)CAL_IMAGES * 2);   // warm-up
-        double t0 = clock_seconds();
-        if (!s) s = ft_model_forward(m, x, CAL_IMAGES, 3, size, size, logits, (size_t)CAL_IMAGES * 2);
-        t_fwd = clock_seconds() - t0;
+        for (int k = 0; !s && k < 1 + CAL_RUNS; k++) {
+            double t0 = clock_seconds();
+            s = ft_model_forward(m, x, CAL_IMAGES, 3, size, size, logits, (size_t)CAL_IMAGES * 2);
+            if (k > 0 && clock_seconds() - t0 < t_fwd) t_fwd = clock_seconds() - t0;
+        }
         ft_model_set_mode(m, 1, 0);
         ft_step_result r;
-        if (!s) s = ft_train_step(m, opt, x, labels, 2, 3, size, size, &r);   // warm-up
-        t0 = clock_seconds();
-        if (!s) s = ft_train_step(m, opt, x, labels, CAL_IMAGES, 3, size, size, &r);
-        t_step = clock_seconds() - t0;
+        for (int k = 0; !s && k < 1 + CAL_RUNS; k++) {
+            double t0 = clock_seconds();
+            s = ft_train_step(m, opt, x, labels, CAL_IMAGES, 3, size, size, &r);
+            if (k > 0 && clock_seconds() - t0 < t_step) t_step = clock_seconds() - t0;
+        }
     }
     if (s) rc = status_fail(s, err, errlen);
     if (rc == 0) {
