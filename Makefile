@@ -3,6 +3,8 @@
 #   make            build build/frost
 #   make run        build, then open frost on sample_data/
 #   make test       build, then run every test (Criterion), with torchvision as the oracle
+#   make install    the program, themes, manual page and completions under PREFIX (default
+#                   /usr/local; DESTDIR for staging); make uninstall removes them
 #
 # Missing Debian packages are installed first by scripts/install-deps.sh (as root), or it prints
 # the exact apt-get line and stops.
@@ -87,7 +89,7 @@ ORACLE_SRC := $(wildcard tests/oracle/*.py)
 ORACLE_DIR ?= $(if $(SANITIZE),build,$(BUILD))/oracle
 ORACLE := $(ORACLE_SRC:tests/oracle/%.py=$(ORACLE_DIR)/%.done)
 
-.PHONY: all run test deps clean fuzz leaks stress format format-check man
+.PHONY: all run test deps clean fuzz leaks stress format format-check man completions install uninstall
 all: $(BUILD)/frost
 
 $(DEPS_BUILD): scripts/install-deps.sh
@@ -169,6 +171,36 @@ run:
 man: $(BUILD)/frost.1
 $(BUILD)/frost.1: $(BUILD)/frost
 	$(BUILD)/frost help --man > $@.tmp && mv $@.tmp $@
+
+# Shell completion scripts, from the same tables (frost help --completion bash|zsh).
+completions: $(BUILD)/frost.bash $(BUILD)/_frost
+$(BUILD)/frost.bash: $(BUILD)/frost
+	$(BUILD)/frost help --completion bash > $@.tmp && mv $@.tmp $@
+$(BUILD)/_frost: $(BUILD)/frost
+	$(BUILD)/frost help --completion zsh > $@.tmp && mv $@.tmp $@
+
+# make install [PREFIX=/usr/local] [DESTDIR=staging]: the program, its themes (the installed program
+# finds PREFIX/share/frost/themes beside its own folder), the manual page and the completions.
+# make uninstall removes exactly those (with the same PREFIX and DESTDIR).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+BASH_COMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSH_COMPDIR ?= $(DATADIR)/zsh/site-functions
+THEME_FILES := $(wildcard themes/*.theme)
+install: $(BUILD)/frost $(BUILD)/frost.1 $(BUILD)/frost.bash $(BUILD)/_frost
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/frost/themes $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(BASH_COMPDIR) $(DESTDIR)$(ZSH_COMPDIR)
+	install -m 755 $(BUILD)/frost $(DESTDIR)$(BINDIR)/frost
+	install -m 644 $(THEME_FILES) $(DESTDIR)$(DATADIR)/frost/themes/
+	install -m 644 $(BUILD)/frost.1 $(DESTDIR)$(MANDIR)/man1/frost.1
+	install -m 644 $(BUILD)/frost.bash $(DESTDIR)$(BASH_COMPDIR)/frost
+	install -m 644 $(BUILD)/_frost $(DESTDIR)$(ZSH_COMPDIR)/_frost
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/frost $(DESTDIR)$(MANDIR)/man1/frost.1 $(DESTDIR)$(BASH_COMPDIR)/frost \
+	    $(DESTDIR)$(ZSH_COMPDIR)/_frost $(addprefix $(DESTDIR)$(DATADIR)/frost/,$(THEME_FILES))
+	-rmdir $(DESTDIR)$(DATADIR)/frost/themes $(DESTDIR)$(DATADIR)/frost 2>/dev/null
 
 # Everything the suite starts carries FROST_TEST_RUN; a process still carrying it afterwards is one the
 # suite failed to end, and fails the run (scripts/test-leftovers.sh names and ends it).

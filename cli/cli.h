@@ -102,6 +102,9 @@ void cli_help_write(FILE *out);
 extern const char cli_help_notes[];
 // The manual page, roff (man.c): `frost help --man`.
 void cli_man_write(FILE *out);
+// A completion script for shell "bash" or "zsh" (completion.c): `frost help --completion SHELL`.
+// 0, or -1 for another shell.
+int cli_completion_write(FILE *out, const char *shell);
 // The interface's options (`frost [DATASET] --arch ...`): defined by main.c, which knows the
 // interface's option struct; help and the manual list them.
 extern const cli_option cli_interface_options[];

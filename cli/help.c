@@ -1,6 +1,7 @@
 // help.c — `frost help`: the interface's usage, every command of the table (commands.c) with its
 // synopsis and what it does, then what the data commands share. The man page (man.c) is made from
 // the same tables.
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -74,16 +75,31 @@ void cli_help_write(FILE *out) {
     fprintf(out, "architectures: %s\n", archs);
 }
 
+typedef struct {
+    int man;
+    int completion;   // 0 none, else 1 + the index in SHELLS
+} help_args;
+
+static const char *const SHELLS[] = {"bash", "zsh", NULL};
+static const int SHELL_VALUES[] = {1, 2};
+
 static const cli_option options[] = {
-    CLI_OPT("--man", OPT_FLAG, .offset = 0, .help = "the manual page instead (roff: man -l FILE shows it)"),
+    CLI_OPT("--man", OPT_FLAG, .offset = offsetof(help_args, man),
+            .help = "the manual page instead (roff: man -l FILE shows it)"),
+    CLI_OPT("--completion", OPT_CHOICE, .offset = offsetof(help_args, completion), .choices = SHELLS,
+            .values = SHELL_VALUES, .arg = "bash|zsh", .error = "--completion is bash or zsh",
+            .help = "a completion script for the shell instead (make install puts both in place)"),
     CLI_OPT_END,
 };
 
 static int run(int argc, char **argv) {
-    int man = 0, n = 0;
-    int rc = cli_parse("help", options, argc, argv, &man, 0, NULL, &n);
+    help_args a = {0};
+    int n = 0;
+    int rc = cli_parse("help", options, argc, argv, &a, 0, NULL, &n);
     if (rc) return rc;
-    if (man)
+    if (a.completion)
+        cli_completion_write(stdout, SHELLS[a.completion - 1]);
+    else if (a.man)
         cli_man_write(stdout);
     else
         cli_help_write(stdout);
@@ -93,7 +109,7 @@ static int run(int argc, char **argv) {
 const cli_command cli_help = {
     .name = "help",
     .synopsis = ", --help",
-    .help = "this text (help --man: the manual page)",
+    .help = "this text (help --man: the manual page; help --completion bash|zsh: completion)",
     .options = options,
     .one_line = 1,
     .run = run,

@@ -164,8 +164,8 @@ static void draw_bar(bar_state *b, const train_event *e) {
     printf("\r%s %zu/%zu [", e->phase == PHASE_TRAIN ? "train" : "valid", e->batch, e->batches);
     for (int k = 0; k < width; k++) fputs(k < filled ? "#" : ".", stdout);
     int eta = (int)(e->eta_s + 0.5);
-    printf("] loss %.4f acc %.2f%% %.1f img/s ETA %d:%02d\033[K", e->running_loss, e->running_acc, e->images_per_s,
-           eta / 60, eta % 60);
+    printf("] loss %.4f acc %.2f%% %.1f img/s%s ETA %d:%02d\033[K", e->running_loss, e->running_acc, e->images_per_s,
+           e->from_cache ? " (cached features, head only)" : "", eta / 60, eta % 60);
     b->shown = 1;
 }
 

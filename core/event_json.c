@@ -40,6 +40,7 @@ char *event_json(const train_event *e) {
             num(o, "loss", e->loss);
             num(o, "images_per_s", e->images_per_s);
             num(o, "eta_s", e->eta_s);
+            json_object_set_new(o, "from_cache", json_boolean(e->from_cache));
         } else {
             num(o, "seconds", e->seconds);
         }

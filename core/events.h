@@ -15,7 +15,7 @@
 typedef enum {
     EV_INFO,          // text: a line worth showing (device, threads, cache decision)
     EV_PHASE_START,   // epoch, phase, batches
-    EV_BATCH,         // epoch, phase, batch, batches, loss, running_loss, running_acc, images_per_s, eta_s
+    EV_BATCH,         // epoch, phase, batch, batches, loss, running_loss, running_acc, images_per_s, eta_s, from_cache
     EV_PHASE_END,     // epoch, phase, running_loss, running_acc (the phase's mean loss and accuracy), seconds
     EV_EPOCH,         // epoch, train_loss, train_acc, valid_loss, valid_acc, seconds
     EV_SKIPPED,       // text: "path: reason" of a file the loader skipped
@@ -30,13 +30,14 @@ enum { PHASE_TRAIN = 0, PHASE_VALID = 1 };
 
 typedef struct {
     event_kind kind;
-    int epoch, epochs;       // 1-based
-    int phase;               // PHASE_TRAIN or PHASE_VALID
-    size_t batch, batches;   // 1-based batch number, batches in the phase
-    double loss;             // this batch's mean loss
-    double running_loss;     // mean per-sample loss so far in the phase
-    double running_acc;      // percent correct so far in the phase
-    double images_per_s, eta_s;
+    int epoch, epochs;            // 1-based
+    int phase;                    // PHASE_TRAIN or PHASE_VALID
+    size_t batch, batches;        // 1-based batch number, batches in the phase
+    double loss;                  // this batch's mean loss
+    double running_loss;          // mean per-sample loss so far in the phase
+    double running_acc;           // percent correct so far in the phase
+    double images_per_s, eta_s;   // EV_BATCH: images of the phase so far per second of it (wall clock)
+    int from_cache;               // EV_BATCH: the phase runs the head alone on cached backbone features
     double train_loss, train_acc, valid_loss, valid_acc;
     double seconds;
     int status;

@@ -179,9 +179,14 @@ static ft_status *step(trainer *t, int phase, int features, const float *x, cons
 }
 
 static void batch_event(trainer *t, int phase, size_t batch, size_t batches, const ft_step_result *r,
-                        const phase_stats *st, double start) {
+                        const phase_stats *st, double start, int from_cache) {
     double t0 = clock_seconds(), elapsed = t0 - start;
-    train_event e = {.kind = EV_BATCH, .epoch = t->epoch, .phase = phase, .batch = batch, .batches = batches};
+    train_event e = {.kind = EV_BATCH,
+                     .epoch = t->epoch,
+                     .phase = phase,
+                     .batch = batch,
+                     .batches = batches,
+                     .from_cache = from_cache};
     e.loss = r->loss;
     e.running_loss = st->loss_sum / (double)st->seen;
     e.running_acc = 100.0 * (double)st->correct / (double)st->seen;
@@ -327,7 +332,7 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
             st->loss_sum += r.loss * (double)r.n;
             st->correct += r.correct;
             st->seen += r.n;
-            batch_event(t, phase, b + 1, batches, &r, st, start);
+            batch_event(t, phase, b + 1, batches, &r, st, start, 1);
             if (phase == PHASE_TRAIN) after_step(t, b + 1);
         }
     } else {
@@ -368,7 +373,7 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
             st->loss_sum += r.loss * (double)r.n;
             st->correct += r.correct;
             st->seen += r.n;
-            batch_event(t, phase, ++b, batches, &r, st, start);
+            batch_event(t, phase, ++b, batches, &r, st, start, 0);
             if (phase == PHASE_TRAIN) after_step(t, b);
             report_skipped(t);
             if (should_stop(t)) {

@@ -3,7 +3,8 @@
 #
 #   scripts/install-deps.sh build   what `make` needs to build frost
 #   scripts/install-deps.sh test    that, plus what `make test` needs (Criterion, tmux,
-#                                   python3-torchvision as the test oracle, groff for the manual)
+#                                   python3-torchvision as the test oracle, groff for the manual,
+#                                   zsh for its completion script)
 #   scripts/install-deps.sh fuzz    what `make fuzz` needs (clang, for libFuzzer)
 #   scripts/install-deps.sh format  what `make format` and `make format-check` need (clang-format)
 #
@@ -17,7 +18,7 @@ set -euo pipefail
 # cores, 5 s with OpenBLAS (its OpenMP build shares libtorch's libgomp thread pool).
 BUILD_PKGS=(gcc g++ make pkg-config binutils libtorch-dev libjansson-dev libturbojpeg0-dev
             libpng-dev libncurses-dev libcurl4-openssl-dev libssl-dev libzip-dev libopenblas0-openmp)
-TEST_PKGS=(libcriterion-dev tmux python3-torchvision libjpeg-turbo-progs ncurses-term groff-base)
+TEST_PKGS=(libcriterion-dev tmux python3-torchvision libjpeg-turbo-progs ncurses-term groff-base zsh)
 FUZZ_PKGS=(clang)
 FORMAT_PKGS=(clang-format)
 

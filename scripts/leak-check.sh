@@ -117,6 +117,9 @@ interface() {
 echo "LeakSanitizer over every command ($FROST)"
 run 0 help
 run 0 help --man
+run 0 help --completion bash
+run 0 help --completion zsh
+run 2 help --completion fish
 run 0 --version
 run 0 print resnet18
 run 0 print vgg11 --classes 2

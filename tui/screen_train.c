@@ -35,6 +35,7 @@ typedef struct {
     fetch_job *fetch;   // getting the weights before a run
     int running, epochs_total;
     train_event last, phase_end[2];
+    double backbone_rate[2];   // each phase's last images/s with the backbone running (0: none yet)
     train_event epoch_rows[MAX_EPOCH_ROWS];
     int n_epoch_rows;
     char log[LOG_LINES][160];
@@ -201,6 +202,7 @@ static void launch(app *a, train_view *v, const char *weights) {
     v->n_epoch_rows = 0;
     v->last = (train_event){0};
     v->phase_end[0] = v->phase_end[1] = (train_event){0};
+    v->backbone_rate[0] = v->backbone_rate[1] = 0;
     v->running = 1;
     a->training = 1;
     v->epochs_total = c.epochs;
@@ -310,7 +312,10 @@ static void poll(app *a, void *state) {
         train_log_lines(&e, 0, log_tutorial_line, v);
         write_json(a, v, &e);
         switch (e.kind) {
-        case EV_BATCH: v->last = e; break;
+        case EV_BATCH:
+            v->last = e;
+            if (!e.from_cache) v->backbone_rate[e.phase] = e.images_per_s;
+            break;
         case EV_PHASE_END: v->phase_end[e.phase] = e; break;
         case EV_EPOCH:
             if (v->n_epoch_rows < MAX_EPOCH_ROWS) v->epoch_rows[v->n_epoch_rows++] = e;
@@ -453,6 +458,15 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     attron(style(paused ? ROLE_WARNING : ROLE_TEXT));
     addstr(v->running ? (paused ? "PAUSED" : "running") : "idle");
     attroff(style(paused ? ROLE_WARNING : ROLE_TEXT));
+    // what the rate counts: on cached features only the head runs, a rate no network reaches
+    attron(style(ROLE_DIM));
+    if (b->from_cache && v->backbone_rate[b->phase] > 0)
+        printw("   (cached features: the head alone; with the backbone, %.1f images/s)", v->backbone_rate[b->phase]);
+    else if (b->from_cache)
+        printw("   (cached features: the head alone)");
+    else if (b->batches)
+        printw("   (this phase's images per second, wall clock)");
+    attroff(style(ROLE_DIM));
     r++;
     // the charts when there is room for them and a log of 4 lines
     int left = top + rows - r;

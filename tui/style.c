@@ -63,11 +63,15 @@ static void find_dir(void) {
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = '\0';
-            char cand[PATH_MAX + 16];
-            snprintf(cand, sizeof cand, "%s/../themes", exe);
-            if (strlen(cand) < sizeof g_dir && is_dir(cand)) {
-                memcpy(g_dir, cand, strlen(cand) + 1);
-                return;
+            // the checkout's themes/ beside build/, then an installed PREFIX/share/frost/themes
+            static const char *const beside[] = {"%s/../themes", "%s/../share/frost/themes"};
+            for (size_t k = 0; k < sizeof beside / sizeof beside[0]; k++) {
+                char cand[PATH_MAX + 32];
+                snprintf(cand, sizeof cand, beside[k], exe);
+                if (strlen(cand) < sizeof g_dir && is_dir(cand)) {
+                    memcpy(g_dir, cand, strlen(cand) + 1);
+                    return;
+                }
             }
         }
     }

@@ -126,9 +126,23 @@ Test(tui_train, screen_values_equal_the_json_log) {
     cr_expect(line_starting(screen, want) != NULL, "no '%s' bar:\n%s", want, screen);
     cr_expect(line_starting(screen, "epoch 3/3") != NULL, "%s", screen);
 
-    // images/s: the last batch's
-    snprintf(want, sizeof want, "%.1f images/s", num(last_event(log, "batch", NULL), "images_per_s"));
-    cr_expect(line_starting(screen, want) != NULL, "no '%s' line:\n%s", want, screen);
+    // images/s: the last batch's, and what it counts: with the feature cache (the default: the
+    // backbone is frozen) later epochs run the head alone, and the screen says so with the backbone's
+    // own rate (the same phase's last batch that ran it)
+    json_t *lastb = last_event(log, "batch", NULL);
+    snprintf(want, sizeof want, "%.1f images/s", num(lastb, "images_per_s"));
+    const char *rate = line_starting(screen, want);
+    cr_expect(rate != NULL, "no '%s' line:\n%s", want, screen);
+    cr_expect(json_is_true(json_object_get(lastb, "from_cache")), "3 epochs of a frozen backbone: cached");
+    double backbone = 0;
+    for (size_t i = 0; i < json_array_size(log); i++) {
+        json_t *e = json_array_get(log, i);
+        if (strcmp(kind(e), "batch") == 0 && json_is_false(json_object_get(e, "from_cache")) &&
+            strcmp(json_string_value(json_object_get(e, "phase")), "valid") == 0)
+            backbone = num(e, "images_per_s");
+    }
+    snprintf(want, sizeof want, "(cached features: the head alone; with the backbone, %.1f images/s)", backbone);
+    cr_expect(rate && strstr(rate, want), "'%s' on '%s'", want, rate ? rate : "");
 
     // the log pane: the tutorial's phase lines of the run, the newest last, each one the log's
     int shown = 0;
