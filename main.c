@@ -2,10 +2,12 @@
 // the command line (cli/); `frost` alone or `frost DATASET` (a folder) opens the full-screen
 // interface (tui/) on it (default: sample_data), with --arch, --theme, --checkpoint and --json for it.
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
 #include "cli.h"
+#include "config.h"
 #include "path.h"
 
 const cli_option cli_interface_options[] = {
@@ -46,5 +48,17 @@ int main(int argc, char **argv) {
                             args[0]);
         o.dataset = args[0];
     }
+    // the user's config file: defaults the command line (and $FROST_THEME) override; its first
+    // mistake goes to the status line
+    static frost_config cfg;
+    static char notice[1200];
+    if (config_load(&cfg, notice, sizeof notice) != 0) o.notice = notice;
+    const char *env_theme = getenv("FROST_THEME");
+    if (!o.theme && !(env_theme && *env_theme) && cfg.theme[0]) o.theme = cfg.theme;
+    if (!o.arch && cfg.arch[0]) o.arch = cfg.arch;
+    if (!o.dataset && cfg.dataset[0]) o.dataset = cfg.dataset;
+    o.device = cfg.device[0] ? cfg.device : NULL;
+    o.workers = cfg.workers;
+    o.weights = cfg.weights;
     return app_run(&o);
 }

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "clock.h"
+#include "config.h"
 #include "dataset.h"
 #include "loader.h"
 #include "pipeline.h"
@@ -62,6 +63,7 @@ static int run(int argc, char **argv) {
     bench_data_args a = {0};
     pipeline_opts_default(&a.po);
     loader_opts_default(&a.lo);
+    if (cli_config()->workers) a.lo.workers = cli_config()->workers;   // the user's default
     const char *root = NULL;
     int n = 0;
     int rc = cli_parse("bench-data", options, argc, argv, &a, 1, &root, &n);

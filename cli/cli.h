@@ -131,6 +131,10 @@ extern const cli_option cli_pipeline_options[];
 // --norm's value applied to o: 0, or -1 when it is neither seed nor imagenet.
 int cli_pipeline_norm(pipeline_opts *o, const char *value);
 
+// The user's config file (user_config.c, core/config.h), read on first use; its first mistake is said
+// on stderr once. Its settings are defaults: a command sets them before parsing its options.
+struct frost_config;
+const struct frost_config *cli_config(void);
 // A download's progress on stderr (progress.c): a bar on a terminal, a line per 10% otherwise.
 // Used as fetch_progress_fn with a cli_progress as user data; _end finishes the bar's line.
 typedef struct {

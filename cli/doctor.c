@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 #include "dataset.h"
 #include "doctor.h"
 
@@ -36,7 +37,7 @@ static const cli_option options[] = {
 };
 
 static int run(int argc, char **argv) {
-    doctor_args a = {0};
+    doctor_args a = {.workers = cli_config()->workers};   // 0: doctor's own default
     const char *root = NULL;
     int n = 0;
     int rc = cli_parse("doctor", options, argc, argv, &a, 1, &root, &n);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "cost.h"
 #include "dataset.h"
 #include "frost_torch.h"
@@ -148,6 +149,7 @@ static int run(int argc, char **argv) {
     if ((rc = model_args_check("summary", &a.m, n ? args[0] : NULL)) != 0) return rc;
     if (!a.cost && (a.trainable || a.data || a.device))
         return cli_fail(CLI_USAGE, "summary: --trainable, --data and --device go with --cost");
+    if (a.cost && !a.device && cli_config()->device[0]) a.device = cli_config()->device;   // the user's default
     ft_model *m = NULL;
     if ((rc = model_args_build(&a.m, &m)) != 0) return rc;
     if (a.cost)

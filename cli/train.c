@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config.h"
 #include "dataset.h"
 #include "event_json.h"
 #include "events.h"
@@ -127,6 +128,10 @@ static const cli_option options[] = {
 static int parse_args(int argc, char **argv, train_args *a) {
     memset(a, 0, sizeof *a);
     trainer_config_default(&a->cfg);
+    const frost_config *user = cli_config();   // the user's defaults, before the command line
+    if (user->arch[0]) snprintf(a->cfg.arch, sizeof a->cfg.arch, "%s", user->arch);
+    if (user->device[0]) snprintf(a->cfg.device, sizeof a->cfg.device, "%s", user->device);
+    if (user->workers) a->cfg.workers = user->workers;
     a->log_every = 500;
     a->opt_kind = a->cfg.opt.kind;
     int n = 0;

@@ -288,6 +288,24 @@ static void after_train_phase(trainer *t) {
         measure(t, 1);
 }
 
+// A new run from random weights with part of the network frozen: what to expect, said before it starts.
+// The frozen part computes random features that training never changes, so the head learns little
+// from them (the tutorial's settings on sample_data end near chance: every image in one class).
+static void random_backbone_note(trainer *t) {
+    const ft_node *nodes = NULL;
+    size_t n = 0;
+    ft_status *s = ft_model_nodes(t->m, &nodes, &n);
+    if (s) {
+        ft_status_free(s);
+        return;
+    }
+    if (n == 0 || nodes[0].trainable >= nodes[0].params) return;
+    post_text(t, EV_INFO,
+              "note: %.4g%% of the network is frozen at random weights: expect accuracy near chance. ImageNet weights, "
+              "more trainable blocks or a larger learning rate change that",
+              100.0 * (double)(nodes[0].params - nodes[0].trainable) / (double)nodes[0].params);
+}
+
 static int run_phase(trainer *t, int phase, phase_stats *st) {
     const dataset_split *split = phase == PHASE_TRAIN ? &t->d->train : &t->d->valid;
     const int B = t->cfg.batch_size;
@@ -448,6 +466,7 @@ static int build_model(trainer *t) {
             return fail(t, FIX_TRAINABLE, "%s", err);
         post_text(t, EV_INFO, "trainable: %s; everything else frozen", t->cfg.trainable);
     }
+    if (!t->cfg.resume && !t->cfg.weights) random_backbone_note(t);
     if (t->cfg.save) {   // find now what the first save would refuse: a class name that is not UTF-8, a bad target
         checkpoint_meta meta;
         checkpoint_meta_init(&meta);

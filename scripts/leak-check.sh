@@ -126,6 +126,13 @@ run 0 print vgg11 --classes 2
 run 0 summary resnet18 --classes 3 --size 64
 run 0 summary resnet18 --classes 3 --size 32 --cost --trainable layer4,fc --batch 4 --data sample_data
 run 0 doctor sample_data
+# the user's config file, with a mistake in it (said on stderr; the command goes on)
+mkdir -p "$TMP/cfg/frost"
+printf 'arch = resnet18\ncolour = red\nworkers = 1\ndevice = cpu\n' >"$TMP/cfg/frost/config"
+export XDG_CONFIG_HOME=$TMP/cfg
+run 0 doctor sample_data
+run 0 summary resnet18 --classes 3 --size 32 --cost
+unset XDG_CONFIG_HOME
 run 1 doctor /nonexistent
 run 0 bench-data sample_data --size 64
 run 0 bench-data sample_data --size 48 --crop --resize fast --norm imagenet

@@ -212,6 +212,7 @@ int app_run(const app_options *opts) {
         style_start(opts->theme, theme_msg, sizeof theme_msg);
         app_status(&a, "%s",
                    !a.have_dataset ? a.dataset_error
+                   : opts->notice  ? opts->notice
                    : theme_msg[0]  ? theme_msg
                                    : "1-4: screens   ?: help   q: quit");
         while (!a.quit && !term_quit_requested()) handle(&a, app_tick(&a));

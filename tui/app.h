@@ -69,6 +69,11 @@ typedef struct {
     const char *checkpoint;   // NULL: none; else opened in the Predict screen
     const char *arch;         // NULL: resnet18; the architecture the Model and Train screens start with
     const char *json;         // NULL: none; else the Train screen's runs are logged there (JSON lines)
+    // the user's config file (core/config.h): the Train screen's defaults, and its first mistake
+    const char *device;   // NULL: auto; "cpu" makes the Train screen's device field cpu
+    int workers;          // 0: the trainer's own split
+    int weights;          // 1: the Train screen starts with ImageNet's weights
+    const char *notice;   // NULL, or a line for the status line when the screen opens
 } app_options;
 
 typedef struct app app;

@@ -71,6 +71,9 @@ static void *create(app *a) {
     v->batch = 2;    // 16
     v->lr = 0;       // 1e-5, the seed's
     v->size = 3;     // 224
+    // the user's config file
+    v->device = a->opts->device && strcmp(a->opts->device, "cpu") == 0;
+    v->weights = a->opts->weights == 1;
     publish(a, v);
     return v;
 }
@@ -181,6 +184,7 @@ static void launch(app *a, train_view *v, const char *weights) {
     c.bn_eval = !a->bn_train;
     c.cache = v->cache ? 0 : -1;
     snprintf(c.device, sizeof c.device, "%s", v->device ? "cpu" : "auto");
+    if (a->opts->workers > 0) c.workers = a->opts->workers;
     snprintf(v->trainable, sizeof v->trainable, "%s", app_trainable(a));
     c.trainable = v->trainable[0] ? v->trainable : NULL;
     c.keep_model = 1;   // offered to the Predict screen when the run ends
@@ -419,6 +423,15 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
         printw("%.*s  (from the Model screen)", cols > 60 ? cols - 45 : 15, spec);
     else
         printw("the new head only, the rest frozen (the seed; change it on the Model screen)");
+    // before a run: what a frozen random backbone means for it (the trainer says it again in the log)
+    if (!v->running && !v->weights && strcmp(spec, "all") != 0) {
+        attron(style(ROLE_WARNING));
+        mvaddnstr(r, 0,
+                  "note: the frozen layers are random: expect near-chance accuracy; ImageNet weights, thawing blocks "
+                  "(Model screen) or a larger learning rate help",
+                  cols - 1);
+        attroff(style(ROLE_WARNING));
+    }
     r++;
     const train_event *b = &v->last;
     int width = cols - 40 > 10 ? cols - 40 : 10;

@@ -66,16 +66,19 @@ Test(cli_train, cli_prints_the_seeds_log, .timeout = 300) {
         if (hit) at = hit;
     }
     cr_expect(strchr(r.out, '\r') == NULL, "no progress bar when stdout is not a terminal");
+    // random weights, only the head trains: 1,026 of resnet18's 11,177,538 parameters
+    cr_expect(strstr(r.out, "note: 99.99% of the network is frozen at random weights: expect accuracy near chance"),
+              "what to expect, before the run:\n%s", r.out);
     char *events = tu_read_file(json, NULL);
     cr_assert_not_null(events);
     cr_expect(strstr(events, "\"event\":\"batch\"") && strstr(events, "\"event\":\"finished\""), "%s", events);
-    // 3 info lines (threads, model, cache); per epoch: 2 phase starts each with its order line, 4 + 2
+    // 4 info lines (threads, the note on a frozen random backbone, model, cache); per epoch: 2 phase starts each with its order line, 4 + 2
     // batches, 2 phase ends, 1 layer measurement (at the train phase's end: 4 batches < --measure-every
     // 10), 1 epoch; then finished. Alarms come on top, at most one of each kind a run.
     size_t alarms = 0;
     for (const char *a = events; (a = strstr(a, "{\"event\":\"alarm\"")) != NULL; a++) alarms++;
     cr_expect_leq(alarms, 2, "%s", events);
-    cr_expect_eq(tu_count_lines(events) - alarms, 3 + 2 * (2 + 2 + 6 + 2 + 1 + 1) + 1, "one line per event:\n%s",
+    cr_expect_eq(tu_count_lines(events) - alarms, 4 + 2 * (2 + 2 + 6 + 2 + 1 + 1) + 1, "one line per event:\n%s",
                  events);
     free(events);
     tu_run_free(&r);

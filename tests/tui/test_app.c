@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fixtures.h"
 #include "frost_torch.h"
 #include "testutil.h"
 #include "tmux_util.h"
@@ -276,4 +277,42 @@ Test(tui, unset_term_is_named, .init = no_start) {
     tmux_start("sample_data", 120, 20, "TERM=no-such-terminal");
     cr_expect(tmux_wait_for("TERM=no-such-terminal is not a terminal type", 30), "%s", tmux_screen(0));
     cr_expect(tmux_wait_for("EXITED 1", 30), "%s", tmux_screen(0));
+}
+
+// The user's config file: the dataset opened without one given, the architecture, the theme, the
+// Train screen's device and weights; its mistake on the status line, and the rest still applied.
+Test(tui, config_file_gives_the_defaults, .init = no_start) {
+    char *home = tu_tmpdir();
+    char ds[1024], cfg[1024], text[2048], env[1200];
+    snprintf(ds, sizeof ds, "%s/pets", home);
+    fx_two_class_dataset(ds, 4, 2, 32);
+    snprintf(cfg, sizeof cfg, "%s/frost/config", home);
+    tu_mkdirs_for(cfg);
+    snprintf(text, sizeof text,
+             "# mine\ntheme = light\narch = resnet34\ndataset = %s\nweights = imagenet\ndevice = cpu\nworkers = nine\n",
+             ds);
+    cr_assert_eq(tu_write_file(cfg, text, strlen(text)), 0);
+    snprintf(env, sizeof env, "TERM=screen-256color XDG_CONFIG_HOME=%s", home);
+    tmux_start("", 160, 40, env);
+    char want[1200];
+    snprintf(want, sizeof want, "%s:7: workers is a whole number from 1 to 256, not 'nine'", cfg);
+    cr_expect(tmux_wait_for(want, 60), "'%s':\n%s", want, tmux_screen(0));
+    cr_expect(strstr(tmux_screen(0), "2 classes, 8 training and 4 validation images"), "the config's dataset:\n%s",
+              tmux_screen(0));
+    cr_expect(strstr(tmux_screen(1), "48;5;255") != NULL, "light's background:\n%s", tmux_screen(1));
+    tmux_keys("3");
+    cr_expect(tmux_wait_for("architecture   resnet34", 30), "%s", tmux_screen(0));
+    cr_expect(strstr(tmux_screen(0), "device         cpu"), "%s", tmux_screen(0));
+    cr_expect(strstr(tmux_screen(0), "weights        ImageNet  torchvision IMAGENET1K_V1, resnet34-b627a593.pth"), "%s",
+              tmux_screen(0));
+    cr_expect(strstr(tmux_screen(0), "note: the frozen layers are random") == NULL, "ImageNet weights:\n%s",
+              tmux_screen(0));
+    tmux_keys("Down Down Down Down Down Down Down Down Down Left");   // weights: none
+    cr_expect(tmux_wait_for("note: the frozen layers are random: expect near-chance accuracy", 30), "%s",
+              tmux_screen(0));
+    tmux_keys("q");
+    cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
+    tmux_stop();
+    tu_rmtree(home);
+    free(home);
 }
