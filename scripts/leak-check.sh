@@ -82,11 +82,13 @@ EOF
     export FROST_WEIGHTS_MIRROR=http://127.0.0.1:$(cat "$TMP/port")
 }
 
-# the interface in tmux: every screen, a short training run, the evaluation, then q
+# the interface in tmux: every screen, weights that cannot be had, a short training run, the
+# evaluation, then q
 interface() {
     local rc_file=$TMP/ui.rc err=$TMP/ui.err
     tmux -L "$SOCK" new-session -d -s ui -x 140 -y 45 \
-        "ASAN_OPTIONS=$ASAN_OPTIONS '$FROST' sample_data --json '$TMP/ui.jsonl' 2>'$err'; echo \$? >'$rc_file'"
+        "ASAN_OPTIONS=$ASAN_OPTIONS XDG_CONFIG_HOME='$TMP/no-config' FROST_WEIGHTS_MIRROR=http://127.0.0.1:9 \
+         '$FROST' sample_data --json '$TMP/ui.jsonl' 2>'$err'; echo \$? >'$rc_file'"
     wait_for() {
         for _ in $(seq $(($2 * 10))); do
             tmux -L "$SOCK" capture-pane -p -t ui 2>/dev/null | grep -q -- "$1" && return 0
@@ -103,6 +105,9 @@ interface() {
     ((ok)) && keys 3 && wait_for "learning rate" 60 || ok=0
     # 1 epoch, 64x64
     ((ok)) && keys Down Left Left Left Down Down Down Down Left Left Left && wait_for "input size     64x64" 30 || ok=0
+    # ImageNet's weights by default: they cannot be had (nothing answers the mirror), so the field
+    # falls back to none and the second Enter trains from random weights
+    ((ok)) && keys Enter && wait_for "Enter trains from random ones instead" 120 || ok=0
     ((ok)) && keys Enter && wait_for "Training complete in" 600 || ok=0
     ((ok)) && keys 4 && wait_for "top 3" 120 || ok=0
     ((ok)) && keys e && wait_for "confusion matrix" 300 || ok=0

@@ -72,7 +72,7 @@ typedef struct {
     // the user's config file (core/config.h): the Train screen's defaults, and its first mistake
     const char *device;   // NULL: auto; "cpu" makes the Train screen's device field cpu
     int workers;          // 0: the trainer's own split
-    int weights;          // 1: the Train screen starts with ImageNet's weights
+    int weights;          // the Train screen's weights: 0 none; else ImageNet's (the tutorial's pretrained=True)
     const char *notice;   // NULL, or a line for the status line when the screen opens
 } app_options;
 

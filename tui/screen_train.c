@@ -73,7 +73,7 @@ static void *create(app *a) {
     v->size = 3;     // 224
     // the user's config file
     v->device = a->opts->device && strcmp(a->opts->device, "cpu") == 0;
-    v->weights = a->opts->weights == 1;
+    v->weights = a->opts->weights != 0;   // ImageNet's, as the tutorial (pretrained=True), unless set to none
     publish(a, v);
     return v;
 }
@@ -249,9 +249,11 @@ static void poll_fetch(app *a, train_view *v) {
     int rc = fetch_job_result(v->fetch, &res, err, sizeof err);
     fetch_job_free(v->fetch);
     v->fetch = NULL;
-    if (rc != 0) {
-        log_line(v, "weights: %.150s", err);
-        app_status(a, "%.500s", err);
+    if (rc != 0) {   // said, and the choice left to the user: the field falls back to random weights
+        log_line(v, "weights: %.300s", err);
+        log_line(v, "weights set to none: Enter trains from random weights (expect near-chance accuracy)");
+        app_status(a, "no ImageNet weights (Enter trains from random ones instead): %.400s", err);
+        v->weights = 0;
         return;
     }
     snprintf(v->weights_path, sizeof v->weights_path, "%s", res.path);

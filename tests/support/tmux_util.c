@@ -5,12 +5,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-static char sock[64];   // the session running now ("" none)
+static char sock[64];          // the session running now ("" none)
+static char config_home[64];   // the sessions' XDG_CONFIG_HOME ("" not made yet)
 
-// Whatever happens to a test (a failed assertion ends it early), its process leaves no session.
-static void stop_at_exit(void) { tmux_stop(); }
+// Whatever happens to a test (a failed assertion ends it early), its process leaves no session, and
+// no folder.
+static void stop_at_exit(void) {
+    tmux_stop();
+    if (config_home[0]) {
+        char path[128];
+        snprintf(path, sizeof path, "%s/frost/config", config_home);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/frost", config_home);
+        rmdir(path);
+        rmdir(config_home);
+    }
+}
+
+// The config file every session reads unless its env names another XDG_CONFIG_HOME: the Train
+// screen's weights none. The interface's default is ImageNet's weights, which a test machine has
+// no network to download; the tests that are about weights set them on the screen, or use a config
+// of their own.
+static const char *test_config_home(void) {
+    if (config_home[0]) return config_home;
+    snprintf(config_home, sizeof config_home, "/tmp/frost-test-config-XXXXXX");
+    cr_assert_not_null(mkdtemp(config_home));
+    char path[128];
+    snprintf(path, sizeof path, "%s/frost", config_home);
+    cr_assert_eq(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/frost/config", config_home);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("weights = none\n", f);
+    cr_assert_eq(fclose(f), 0);
+    return config_home;
+}
 
 static void tmux_cmd(const char *inner) {
     char cmd[4096];
@@ -27,9 +59,9 @@ void tmux_start(const char *args, int cols, int rows, const char *env) {
     char cmd[3072];
     snprintf(
         cmd, sizeof cmd,
-        "new-session -d -s ui -x %d -y %d 'env %s %s %s; echo \"EXITED $?\"; "
+        "new-session -d -s ui -x %d -y %d 'env XDG_CONFIG_HOME=%s %s %s %s; echo \"EXITED $?\"; "
         "stty -a | grep -q -e -icanon -e \" -echo \" && echo \"TERMINAL raw\" || echo \"TERMINAL sane\"; sleep 120'",
-        cols, rows, env ? env : "", bin ? bin : "build/frost", args ? args : "");
+        cols, rows, test_config_home(), env ? env : "", bin ? bin : "build/frost", args ? args : "");
     tmux_cmd(cmd);
 }
 

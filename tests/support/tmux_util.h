@@ -7,7 +7,9 @@
 #define FROST_TESTS_TMUX_UTIL_H
 
 // Starts `frost ARGS` (FROST_BIN, else build/frost) in a detached session of cols x rows with the
-// extra environment `env` ("NAME=value NAME2=value", may be NULL or ""). After frost exits the pane
+// extra environment `env` ("NAME=value NAME2=value", may be NULL or ""). Unless env sets another
+// XDG_CONFIG_HOME, frost reads a config file that sets the Train screen's weights to none (a test
+// machine cannot download ImageNet's, the interface's default). After frost exits the pane
 // shows "EXITED <status>", then "TERMINAL sane" when the terminal is back in its usual mode (echo
 // and line editing on) or "TERMINAL raw" when frost left it broken. A session still running is
 // stopped first: one at a time, and every one is ended (tmux_stop, or at the process's exit).

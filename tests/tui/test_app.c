@@ -264,6 +264,29 @@ Test(tui, weights_from_the_torch_cache_and_offline, .init = no_start) {
     tmux_keys("q");
     cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
     tmux_stop();
+
+    // without a config file the Train screen starts as the tutorial does, from ImageNet's weights;
+    // when they cannot be had, the field falls back to none and Enter trains from random weights
+    char env2[3200];
+    snprintf(env2, sizeof env2, "%s XDG_CONFIG_HOME=%s/no-config", env, home);
+    open_train_screen("sample_data --arch resnet34", env2);
+    cr_assert(tmux_wait_for("weights        ImageNet", 30), "the default:\n%s", tmux_screen(0));
+    cr_expect(strstr(tmux_screen(0), "note: the frozen layers are random") == NULL, "%s", tmux_screen(0));
+    tmux_keys("Down Left Left Down Down Down Down Left Left Left");   // 1 epoch, 64x64
+    cr_assert(tmux_wait_for("input size     64x64", 30), "%s", tmux_screen(0));
+    tmux_keys("Enter");
+    cr_expect(tmux_wait_for("no ImageNet weights (Enter trains from random ones instead): cannot reach", 30), "%s",
+              tmux_screen(0));
+    cr_expect(strstr(tmux_screen(0), "weights set to none: Enter trains from random weights"), "%s", tmux_screen(0));
+    cr_expect(tmux_wait_for("weights        none", 5), "%s", tmux_screen(0));
+    cr_expect(strstr(tmux_screen(0), "note: the frozen layers are random"), "%s", tmux_screen(0));
+    cr_expect(strstr(tmux_screen(0), "Epoch 1/") == NULL, "nothing starts before the user says so:\n%s",
+              tmux_screen(0));
+    tmux_keys("Enter");
+    cr_expect(tmux_wait_for("Training complete in", 120), "%s", tmux_screen(0));
+    tmux_keys("q");
+    cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
+    tmux_stop();
     tu_rmtree(home);
     free(home);
 }
