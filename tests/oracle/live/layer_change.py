@@ -14,33 +14,22 @@ for tests/cli/test_train_layers.c to compare with frost train --json's last "lay
 """
 import json
 import math
-import struct
 import sys
 
 import numpy as np
 import torch.nn as nn
 import torchvision
 
+from safetensors_io import read_safetensors
+
 EPS = 1e-5
-
-
-def read_safetensors(path):
-    with open(path, 'rb') as f:
-        data = f.read()
-    n = struct.unpack('<Q', data[:8])[0]
-    header = json.loads(data[8:8 + n])
-    meta = header.pop('__metadata__', {})
-    out = {}
-    for name, v in header.items():
-        a, b = v['data_offsets']
-        dtype = {'F32': np.float32, 'I64': np.int64}[v['dtype']]
-        out[name] = np.frombuffer(data[8 + n + a:8 + n + b], dtype=dtype).reshape(v['shape']).astype(np.float64)
-    return out, meta
 
 
 def main():
     start, meta = read_safetensors(sys.argv[1])
     end, _ = read_safetensors(sys.argv[2])
+    start = {k: v.astype(np.float64) for k, v in start.items()}   # the sums in double
+    end = {k: v.astype(np.float64) for k, v in end.items()}
     arch, classes = meta['frost.arch'], int(meta['frost.classes'])
     model = getattr(torchvision.models, arch)(weights=None)
     if arch.startswith('vgg'):

@@ -29,21 +29,12 @@ import torchvision
 import torchvision.transforms as T
 from torchvision.datasets.folder import IMG_EXTENSIONS, default_loader, make_dataset
 
-DTYPES = {'F32': np.float32, 'I64': np.int64}
+from safetensors_io import read_safetensors
 
-
-def read_safetensors(path):
-    with open(path, 'rb') as f:
-        data = f.read()
-    n = struct.unpack('<Q', data[:8])[0]
-    header = json.loads(data[8:8 + n])
-    meta = header.pop('__metadata__', {})
-    tensors = {}
-    for name, v in header.items():
-        a, b = v['data_offsets']
-        arr = np.frombuffer(data[8 + n + a:8 + n + b], dtype=DTYPES[v['dtype']]).reshape(v['shape'])
-        tensors[name] = torch.from_numpy(arr.copy())
-    return tensors, meta
+def read_safetensors_torch(path):
+    """The file's tensors as torch tensors, and its metadata."""
+    arrays, meta = read_safetensors(path)
+    return {name: torch.from_numpy(a) for name, a in arrays.items()}, meta
 
 
 def write_safetensors(path, tensors):
@@ -92,7 +83,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(1)
 
-    state, meta = read_safetensors(args.init)
+    state, meta = read_safetensors_torch(args.init)
     model = build(meta, state)
     size = int(meta['frost.input_size'])
     steps = [T.Resize([size, size])] if meta['frost.resize'] == 'square' else [T.Resize(size), T.CenterCrop(size)]
