@@ -67,6 +67,12 @@ static double measured_peak(const char *trainable, const char *batch, const char
 // What a freeze choice adds to a run's memory, estimated, against what two real runs' peaks differ by:
 // within 20%.
 Test(cli_summary_cost, memory_estimate_matches_the_measured_difference) {
+#if defined(__SANITIZE_ADDRESS__)
+    // under AddressSanitizer a run's memory is ASan's as much as frost's (redzones around every
+    // block, freed blocks held in quarantine: measured 1.26x the plain build's difference); the
+    // estimate is of frost's, checked in the plain build of the same CI run
+    cr_skip_test("peak memory is measured in the plain build (this one is built with AddressSanitizer)");
+#endif
     const char *batch = "32", *size = "128";
     double base_est = training_memory("fc", batch, size), base = measured_peak("fc", batch, size);
     const char *choices[] = {"layer3,layer4,fc", "all"};
