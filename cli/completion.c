@@ -30,31 +30,26 @@ static int takes_value(const cli_option *o) { return o->type != OPT_FLAG && !(o-
 
 // The shell's ways of offering words, files, folders, architectures and themes.
 typedef struct {
-    const char *words;   // printf format with the words ("a b c")
+    const char *words_open, *words_close;   // around a list of words ("a b c") to offer
     const char *files, *dirs, *archs, *themes;
-    const char *option_if, *option_else, *option_end;   // [[ cur == -* ]] then options else positional
 } shell;
 
 static const shell BASH = {
-    .words = "_frost_words \"%s\"",
+    .words_open = "_frost_words \"",
+    .words_close = "\"",
     .files = "_frost_files",
     .dirs = "_frost_dirs",
     .archs = "_frost_words \"$archs\"",
     .themes = "_frost_words \"$(_frost_themes)\"",
-    .option_if = "if [[ $cur == -* ]]; then ",
-    .option_else = "; else ",
-    .option_end = "; fi",
 };
 
 static const shell ZSH = {
-    .words = "compadd -- %s",
+    .words_open = "compadd -- ",
+    .words_close = "",
     .files = "_files",
     .dirs = "_files -/",
     .archs = "compadd -- $archs",
     .themes = "compadd -- ${(f)\"$(_frost_themes)\"}",
-    .option_if = "if [[ $cur == -* ]]; then ",
-    .option_else = "; else ",
-    .option_end = "; fi",
 };
 
 // The words of an option's choices ("eval train"), or of a value name like "seed|imagenet".
@@ -81,9 +76,9 @@ static void put_choice_words(FILE *out, const cli_option *o) {
 static void put_value(FILE *out, const shell *sh, value_kind k, const cli_option *o) {
     switch (k) {
     case V_WORDS:
-        fputs(sh == &BASH ? "_frost_words \"" : "compadd -- ", out);
+        fputs(sh->words_open, out);
         put_choice_words(out, o);
-        fputs(sh == &BASH ? "\"" : "", out);
+        fputs(sh->words_close, out);
         break;
     case V_ARCH: fputs(sh->archs, out); break;
     case V_THEME: fputs(sh->themes, out); break;
@@ -127,22 +122,14 @@ static void put_option_names(FILE *out, const cli_option *opts, int *first) {
 static void put_arm(FILE *out, const shell *sh, const char *pattern, const cli_option *opts, value_kind positional) {
     fprintf(out, "    %s)\n        case $prev in\n", pattern);
     put_value_cases(out, sh, opts);
-    fputs("        esac\n        ", out);
-    fputs(sh->option_if, out);
-    char names[2048];
-    FILE *m = fmemopen(names, sizeof names, "w");
+    fputs("        esac\n        if [[ $cur == -* ]]; then ", out);
     int first = 1;
-    if (m) {
-        put_option_names(m, opts, &first);
-        fclose(m);
-    } else {
-        names[0] = '\0';
-    }
-    fprintf(out, sh->words, names);
-    fputs(sh->option_else, out);
+    fputs(sh->words_open, out);
+    put_option_names(out, opts, &first);
+    fputs(sh->words_close, out);
+    fputs("; else ", out);
     put_value(out, sh, positional, NULL);
-    fputs(sh->option_end, out);
-    fputs("\n        ;;\n", out);
+    fputs("; fi\n        ;;\n", out);
 }
 
 static value_kind positional_of(const cli_command *c) {
@@ -206,49 +193,25 @@ static void put_script(FILE *out, const shell *sh) {
         fprintf(out, "    local -a archs=(%s)\n", archs);
     }
     // the first word: a command, a dataset folder, or an interface option
-    char cmds[512];
-    FILE *m = fmemopen(cmds, sizeof cmds, "w");
-    if (m) {
-        put_names(m, cli_commands);
-        fclose(m);
-    } else {
-        cmds[0] = '\0';
-    }
     fputs("    if (( n == 1 )); then\n        if [[ $cur == -* ]]; then ", out);
-    char opts[512];
-    m = fmemopen(opts, sizeof opts, "w");
-    if (m) {
-        int first = 1;
-        put_option_names(m, cli_interface_options, &first);
-        fputs(" --help --version", m);
-        fclose(m);
-    } else {
-        opts[0] = '\0';
-    }
-    fprintf(out, sh->words, opts);
+    int first = 1;
+    fputs(sh->words_open, out);
+    put_option_names(out, cli_interface_options, &first);
+    fputs(" --help --version", out);
+    fputs(sh->words_close, out);
     fputs("; else ", out);
-    if (sh == &BASH)
-        fprintf(out,
-                "compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -W \"%s\" -- \"$cur\") "
-                "$(compgen -d -- \"$cur\"))",
-                cmds);
-    else
-        fprintf(out, "compadd -- %s; _files -/", cmds);
+    fputs(sh == &BASH ? "compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -W \"" : "compadd -- ", out);
+    put_names(out, cli_commands);
+    fputs(sh == &BASH ? "\" -- \"$cur\") $(compgen -d -- \"$cur\"))" : "; _files -/", out);
     fputs("; fi\n        return\n    fi\n", out);
     // a group's second word
     for (size_t i = 0; cli_commands[i]; i++) {
         const cli_command *c = cli_commands[i];
         if (!c->group) continue;
-        char words[256];
-        m = fmemopen(words, sizeof words, "w");
-        if (m) {
-            put_names(m, c->group);
-            fclose(m);
-        } else {
-            words[0] = '\0';
-        }
         fprintf(out, "    if [[ $cmd == %s ]]; then\n        if (( n == 2 )); then ", c->name);
-        fprintf(out, sh->words, words);
+        fputs(sh->words_open, out);
+        put_names(out, c->group);
+        fputs(sh->words_close, out);
         fputs("; return; fi\n        cmd=\"$cmd $w2\"\n    fi\n", out);
     }
     fputs("    case $cmd in\n", out);

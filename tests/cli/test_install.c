@@ -134,7 +134,8 @@ Test(install, install_run_complete_uninstall) {
         "echo \"$*: ${COMPREPLY[*]}\"; }; "
         "c frost tr; c frost train sample_data --ar; c frost train sample_data --arch resnet1; "
         "c frost summary resnet18 --bn \"\"; c frost weights f; c frost weights fetch vgg16 --source torchvision-; "
-        "c frost --theme \"\"; c frost sample_d; c frost doctor sample_data/tr; c frost help --completion z' 2>&1",
+        "c frost --theme \"\"; c frost sample_d; c frost doctor sample_data/tr; c frost help --completion z; c frost "
+        "weights list --' 2>&1",
         getenv("PWD") ? getenv("PWD") : ".", path_in("/bin"), path_in("/share/bash-completion/completions/frost"));
     out = sh(cmd, &rc);
     cr_expect_eq(rc, 0, "%s", out);
@@ -147,7 +148,8 @@ Test(install, install_run_complete_uninstall) {
                             "frost --theme : dark light mono\n",
                             "frost sample_d: sample_data\n",
                             "frost doctor sample_data/tr: sample_data/train\n",
-                            "frost help --completion z: zsh\n"};
+                            "frost help --completion z: zsh\n",
+                            "frost weights list --: \n"};   // it has no options
     for (size_t k = 0; k < sizeof expect / sizeof expect[0]; k++)
         cr_expect(strstr(out, expect[k]), "bash completes '%s' with:\n%s", expect[k], out);
     free(out);
