@@ -21,6 +21,7 @@
 #include "events.h"
 #include "fetch.h"
 #include "train_log.h"
+#include "train_recipe.h"
 #include "trainer.h"
 #include "weights_table.h"
 
@@ -79,7 +80,7 @@ static const cli_option options[] = {
     CLI_OPT("--weights", OPT_STRING, AT(cfg.weights), .nonempty = 1, .error = "--weights needs a file", .arg = "FILE",
             .help = "start from a state_dict file (1000-class head), loaded strictly"),
     CLI_OPT("--epochs", OPT_INT, AT(cfg.epochs), .lo = 1, .hi = 100000, .error = "--epochs needs a whole number from 1",
-            .arg = "N", .help = "epochs (default 5)"),
+            .arg = "N", .help = "epochs (default 5, or the --plan's; fewer than the plan's: stop there, resume later)"),
     CLI_OPT("--batch", OPT_INT, AT(cfg.batch_size), .lo = 1, .hi = 65536, .arg = "N",
             .help = "images per batch (default 16)"),
     CLI_OPT("--lr", OPT_NUMBER, AT(cfg.opt.lr), .min = 1e-12, .max = 10,
@@ -119,6 +120,18 @@ static const cli_option options[] = {
     CLI_OPT("--trainable", OPT_STRING, AT(cfg.trainable), .nonempty = 1,
             .error = "--trainable needs module paths (e.g. layer4,fc)", .arg = "LIST",
             .help = "module paths that train (\"layer4,fc\", \"all\"); everything else frozen"),
+    CLI_OPT("--plan", OPT_STRING, AT(cfg.plan), .nonempty = 1, .error = "--plan needs stages (e.g. head:2,last1:3)",
+            .arg = "STAGES",
+            .help = "staged unfreezing: \"head:2,last1:3\" (head, lastK blocks, all, or A+B paths; epochs each)"),
+    CLI_OPT("--schedule", OPT_STRING, AT(cfg.schedule), .nonempty = 1,
+            .error = "--schedule is constant, cosine, one-cycle or warmup", .arg = "NAME[:N]",
+            .help = "lr schedule per step: constant (default), cosine[:N warm-up steps], one-cycle, warmup[:N]"),
+    CLI_OPT("--block-lr", OPT_STRING, AT(cfg.block_lr), .nonempty = 1,
+            .error = "--block-lr needs BLOCK=MULT,... or spread:R", .arg = "B=M,...|spread:R",
+            .help = "lr multipliers by block (\"layer3=0.01,layer4=0.1\"), or a geometric spread down to lr/R"),
+    CLI_OPT("--class-weights", OPT_STRING, AT(cfg.class_weights), .nonempty = 1,
+            .error = "--class-weights is auto, none or W1,W2,...", .arg = "auto|none|W,...",
+            .help = "weights of the classes in the loss: auto (inverse frequency), none (default), or one per class"),
     CLI_OPT("--norm", OPT_CALL, .call = set_norm, .error = "--norm is seed (mean 0.5, std 0.5) or imagenet",
             .arg = "seed|imagenet", .help = "mean and std 0.5 (the seed's, default) or ImageNet's"),
     CLI_OPT(NULL, OPT_GROUP, AT(cfg.prep), .group = cli_pipeline_options),
@@ -133,6 +146,7 @@ static int parse_args(int argc, char **argv, train_args *a) {
     if (user->device[0]) snprintf(a->cfg.device, sizeof a->cfg.device, "%s", user->device);
     if (user->workers) a->cfg.workers = user->workers;
     a->log_every = 500;
+    a->cfg.epochs = 0;   // not given: the plan's, or 5
     a->opt_kind = a->cfg.opt.kind;
     int n = 0;
     int rc = cli_parse("train", options, argc, argv, a, 1, &a->root, &n);
@@ -145,6 +159,12 @@ static int parse_args(int argc, char **argv, train_args *a) {
         return cli_fail(CLI_USAGE, "train: --resume continues a checkpoint; --pretrained is for a new run");
     char err[512];
     if (pipeline_opts_check(&a->cfg.prep, err, sizeof err) != 0) return cli_fail(CLI_USAGE, "train: %s", err);
+    train_recipe recipe;   // the fine-tuning options read now, so a typo costs no model build
+    if (train_recipe_set(&recipe, a->cfg.plan, a->cfg.schedule, a->cfg.block_lr, a->cfg.class_weights, err,
+                         sizeof err) != 0)
+        return cli_fail(CLI_USAGE, "train: %s", err);
+    if (a->cfg.plan && a->cfg.trainable)
+        return cli_fail(CLI_USAGE, "train: --plan says what trains in each stage; leave out --trainable");
     return 0;
 }
 
@@ -169,8 +189,10 @@ static void draw_bar(bar_state *b, const train_event *e) {
     printf("\r%s %zu/%zu [", e->phase == PHASE_TRAIN ? "train" : "valid", e->batch, e->batches);
     for (int k = 0; k < width; k++) fputs(k < filled ? "#" : ".", stdout);
     int eta = (int)(e->eta_s + 0.5);
-    printf("] loss %.4f acc %.2f%% %.1f img/s%s ETA %d:%02d\033[K", e->running_loss, e->running_acc, e->images_per_s,
-           e->from_cache ? " (cached features, head only)" : "", eta / 60, eta % 60);
+    printf("] loss %.4f acc %.2f%% %.1f img/s%s", e->running_loss, e->running_acc, e->images_per_s,
+           e->from_cache ? " (cached features, head only)" : "");
+    if (e->lr_moves) printf(" lr %.3g", e->lr);
+    printf(" ETA %d:%02d\033[K", eta / 60, eta % 60);
     b->shown = 1;
 }
 

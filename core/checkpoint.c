@@ -197,6 +197,22 @@ static ft_status *optim_get(void *src, size_t i, void *dst, size_t nbytes) {
     return ft_optimizer_state_get(src, i, dst, nbytes);
 }
 
+// The optimizer's parameter groups as JSON text: [{"modules": ..., "lr": ..., "momentum": ...}, ...].
+static char *param_groups_text(ft_optimizer *opt) {
+    json_t *list = json_array();
+    for (size_t g = 0; list && g < ft_optimizer_group_count(opt); g++) {
+        ft_group_info info;
+        ft_status *s = ft_optimizer_group_get(opt, g, &info);
+        if (s) {
+            ft_status_free(s);
+            continue;
+        }
+        json_array_append_new(
+            list, json_pack("{s:s, s:f, s:f}", "modules", info.modules, "lr", info.lr, "momentum", info.momentum));
+    }
+    return list ? dump(list) : NULL;
+}
+
 // Writes opt's state for spath, not yet in place (*pending; NULL when the optimizer holds none).
 static int save_optimizer(const char *spath, ft_optimizer *opt, const char *save_id, safet_pending **pending, char *err,
                           size_t errlen) {
@@ -205,10 +221,17 @@ static int save_optimizer(const char *spath, ft_optimizer *opt, const char *save
     if (t.n == 0) return 0;
     char version[16];
     snprintf(version, sizeof version, "%d", CHECKPOINT_VERSION);
-    const char *keys[] = {"frost.optimizer_state", "frost.save_id"};
-    const char *values[] = {version, save_id};
+    char *groups = param_groups_text(opt);
+    if (!groups) {
+        errmsg_set(err, errlen, "out of memory");
+        return -1;
+    }
+    const char *keys[] = {"frost.optimizer_state", "frost.save_id", "frost.param_groups"};
+    const char *values[] = {version, save_id, groups};
     char why[1024];
-    if (weights_write_tensors(spath, &t, keys, values, 2, pending, why, sizeof why) != 0) {
+    int rc = weights_write_tensors(spath, &t, keys, values, 3, pending, why, sizeof why);
+    free(groups);
+    if (rc != 0) {
         errmsg_set(err, errlen, "optimizer state: %s", why);
         return -1;
     }
@@ -694,6 +717,26 @@ static int open_sidecar(const char *path, const safet_file *main_file, safet_fil
     return found == 0 && any ? -1 : found;
 }
 
+// The learning rates and momenta the sidecar's parameter groups had, into opt's groups of the same
+// modules (in the same place); groups that differ (a resumed run asked for others) keep opt's own.
+static void restore_param_groups(const safet_file *side, ft_optimizer *opt) {
+    const char *text = safet_meta(side, "frost.param_groups");
+    json_t *list = text ? json_loads(text, 0, NULL) : NULL;
+    size_t n = ft_optimizer_group_count(opt);
+    for (size_t g = 0; g < json_array_size(list) && g < n; g++) {
+        json_t *e = json_array_get(list, g);
+        const char *modules = json_string_value(json_object_get(e, "modules"));
+        double lr = json_number_value(json_object_get(e, "lr")),
+               mom = json_number_value(json_object_get(e, "momentum"));
+        ft_group_info info;
+        ft_status *s = ft_optimizer_group_get(opt, g, &info);
+        if (!s && modules && strcmp(modules, info.modules) == 0 && lr > 0 && isfinite(lr))
+            s = ft_optimizer_group_set(opt, g, lr, isfinite(mom) && mom >= 0 ? mom : -1);
+        ft_status_free(s);
+    }
+    json_decref(list);
+}
+
 int checkpoint_load_optimizer(const char *path, ft_optimizer *opt, size_t *restored, char *err, size_t errlen) {
     *restored = 0;
     safet_file main_file, side;
@@ -721,6 +764,7 @@ int checkpoint_load_optimizer(const char *path, ft_optimizer *opt, size_t *resto
         }
         *restored += (size_t)used;
     }
+    if (rc == 0) restore_param_groups(&side, opt);
     safet_close(&side);
     free(spath);
     return rc;

@@ -8,7 +8,7 @@
 
 static const char *event_name(event_kind k) {
     static const char *const names[] = {"info",  "phase_start", "batch",    "phase_end", "epoch", "skipped",
-                                        "saved", "error",       "finished", "layers",    "alarm"};
+                                        "saved", "error",       "finished", "layers",    "alarm", "stage"};
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
@@ -41,8 +41,10 @@ char *event_json(const train_event *e) {
             num(o, "images_per_s", e->images_per_s);
             num(o, "eta_s", e->eta_s);
             json_object_set_new(o, "from_cache", json_boolean(e->from_cache));
+            if (e->phase == PHASE_TRAIN && e->lr > 0) num(o, "lr", e->lr);
         } else {
             num(o, "seconds", e->seconds);
+            if (e->phase == PHASE_TRAIN && e->lr > 0) num(o, "lr", e->lr);
         }
         num(o, "running_loss", e->running_loss);
         num(o, "running_acc", e->running_acc);
@@ -57,6 +59,11 @@ char *event_json(const train_event *e) {
     case EV_FINISHED:
         json_object_set_new(o, "status", json_string(e->status == 0 ? "done" : e->status == 1 ? "stopped" : "failed"));
         num(o, "seconds", e->seconds);
+        break;
+    case EV_STAGE:
+        json_object_set_new(o, "stage", json_integer(e->stage));
+        json_object_set_new(o, "stages", json_integer(e->stages));
+        json_object_set_new(o, "trainable", json_string(e->text));
         break;
     default: json_object_set_new(o, "text", json_string(e->text));
     }

@@ -23,7 +23,8 @@ typedef enum {
     EV_ERROR,         // text: what went wrong (the run stops)
     EV_FINISHED,      // status: 0 done, 1 stopped, -1 failed; seconds: the whole run
     EV_LAYERS,        // epoch; batch: the index of a layer report (trainer_layers) measured now
-    EV_ALARM          // text: something the run does that its user most likely does not want; fix
+    EV_ALARM,         // text: something the run does that its user most likely does not want; fix
+    EV_STAGE          // epoch (the stage's first), stage, stages; text: the trainable list now ("all", "layer4,fc")
 } event_kind;
 
 enum { PHASE_TRAIN = 0, PHASE_VALID = 1 };
@@ -38,6 +39,9 @@ typedef struct {
     double running_acc;           // percent correct so far in the phase
     double images_per_s, eta_s;   // EV_BATCH: images of the phase so far per second of it (wall clock)
     int from_cache;               // EV_BATCH: the phase runs the head alone on cached backbone features
+    double lr;                    // EV_BATCH (train): the run's lr for this step (the head's group; 0: not known)
+    int lr_moves;                 // EV_BATCH, EV_PHASE_END: 1 when a schedule changes the lr during the run
+    int stage, stages;            // EV_STAGE: the plan's stage (1-based) and how many it has
     double train_loss, train_acc, valid_loss, valid_acc;
     double seconds;
     int status;

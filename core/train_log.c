@@ -2,6 +2,7 @@
 #include "train_log.h"
 
 #include <stdio.h>
+#include <string.h>
 
 void train_log_lines(const train_event *e, long log_every, train_log_fn fn, void *user) {
     char line[1200];
@@ -25,6 +26,15 @@ void train_log_lines(const train_event *e, long log_every, train_log_fn fn, void
     case EV_PHASE_END:
         snprintf(line, sizeof line, "%s Loss:%.6f ACC:%.4f", e->phase == PHASE_TRAIN ? "train" : "valid",
                  e->running_loss, e->running_acc);
+        fn(user, line);
+        if (e->phase == PHASE_TRAIN && e->lr_moves && e->lr > 0) {   // frost's: where the schedule has taken the lr
+            snprintf(line, sizeof line, "lr %.4g at the phase's last step", e->lr);
+            fn(user, line);
+        }
+        break;
+    case EV_STAGE:
+        snprintf(line, sizeof line, "Stage %d/%d from epoch %d: training %s", e->stage, e->stages, e->epoch,
+                 strcmp(e->text, "all") == 0 ? "every layer" : e->text);
         fn(user, line);
         break;
     case EV_SAVED:

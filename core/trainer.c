@@ -19,10 +19,12 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "class_weights.h"
 #include "clock.h"
 #include "errmsg.h"
 #include "job.h"
 #include "loader.h"
+#include "train_recipe.h"
 #include "transfer.h"
 
 enum { RUN_DONE = 0, RUN_STOPPED = 1, RUN_FAILED = -1 };
@@ -65,6 +67,18 @@ struct trainer {
     int alarmed_frozen;
     double run_start, last_epoch_seconds;
     int epoch, start_epoch;
+    // fine-tuning (train_recipe.h): the plan's stage now, the groups' learning rates before the
+    // schedule, the schedule's step count
+    train_recipe recipe;
+    char *ckpt_recipe;   // the resumed checkpoint's recipe (JSON), until merged
+    int stage;
+    double base_lr[TRANSFER_MAX_BLOCKS + 1];
+    size_t n_groups;
+    long steps_per_epoch, total_steps;
+    int epochs_given;    // the config named the epochs (0 there: the plan's, or 5)
+    int course_epochs;   // the plan's epochs, when more than this run's: the schedule spans them
+    double lr_now;
+    float *class_w;
 };
 
 typedef struct {
@@ -159,11 +173,27 @@ static double eta(trainer *t, int phase, size_t done, size_t total, double phase
     return rest_of_epoch + per_epoch * epochs_left;
 }
 
-// A step on x (images, or cached features when features is 1).
-static ft_status *step(trainer *t, int phase, int features, const float *x, const int64_t *labels, int n,
+// Before training step b (0-based) of the epoch: each group's lr (and momentum) where the schedule
+// has it. A constant schedule leaves the optimizer as it is.
+static ft_status *schedule_step(trainer *t, size_t b) {
+    const lr_schedule *sc = &t->recipe.schedule;
+    long k = (long)(t->epoch - 1) * t->steps_per_epoch + (long)b;
+    double f = lr_schedule_factor(sc, k, t->total_steps);
+    t->lr_now = t->cfg.opt.lr * f;
+    if (sc->kind == LR_CONSTANT) return NULL;
+    double fixed = t->cfg.opt.kind == FT_OPT_SGD ? t->cfg.opt.momentum : t->cfg.opt.beta1;
+    double mom = lr_schedule_momentum(sc, k, t->total_steps, fixed);
+    ft_status *s = NULL;
+    for (size_t g = 0; !s && g < t->n_groups; g++) s = ft_optimizer_group_set(t->opt, g, t->base_lr[g] * f, mom);
+    return s;
+}
+
+// A step on x (images, or cached features when features is 1); b: the batch's index in the phase.
+static ft_status *step(trainer *t, int phase, int features, const float *x, const int64_t *labels, int n, size_t b,
                        ft_step_result *r) {
     const int64_t S = t->prep.tf.size;
     ft_status *s;
+    if (phase == PHASE_TRAIN && (s = schedule_step(t, b))) return s;
     if (features)
         s = phase == PHASE_TRAIN ? ft_head_train_step(t->m, t->opt, x, labels, n, r)
                                  : ft_head_eval_step(t->m, x, labels, n, r);
@@ -187,6 +217,7 @@ static void batch_event(trainer *t, int phase, size_t batch, size_t batches, con
                      .batch = batch,
                      .batches = batches,
                      .from_cache = from_cache};
+    if (phase == PHASE_TRAIN) e.lr = t->lr_now, e.lr_moves = t->recipe.schedule.kind != LR_CONSTANT;
     e.loss = r->loss;
     e.running_loss = st->loss_sum / (double)st->seen;
     e.running_acc = 100.0 * (double)st->correct / (double)st->seen;
@@ -345,7 +376,7 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
                 t->gather_labels[k] = split->items[item].label;
             }
             t->p_copy += clock_seconds() - c0;
-            ft_status *s = step(t, phase, 1, t->gather, t->gather_labels, n, &r);
+            ft_status *s = step(t, phase, 1, t->gather, t->gather_labels, n, b, &r);
             if (s) return fail_status(t, phase == PHASE_TRAIN ? "training step" : "validation step", s);
             st->loss_sum += r.loss * (double)r.n;
             st->correct += r.correct;
@@ -379,9 +410,9 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
                     t->cached[phase][lb->items[k]] = 1;
                 }
                 t->p_copy += clock_seconds() - f1;
-                if (!s) s = step(t, phase, 1, dst, lb->labels, lb->n, &r);
+                if (!s) s = step(t, phase, 1, dst, lb->labels, lb->n, b, &r);
             } else {
-                s = step(t, phase, 0, lb->data, lb->labels, lb->n, &r);
+                s = step(t, phase, 0, lb->data, lb->labels, lb->n, b, &r);
             }
             loader_release(l, lb);
             if (s) {
@@ -412,6 +443,7 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
         end.running_loss = st->seen ? st->loss_sum / (double)st->seen : NAN;
         end.running_acc = st->seen ? 100.0 * (double)st->correct / (double)st->seen : NAN;
         end.seconds = st->seconds;
+        if (phase == PHASE_TRAIN) end.lr = t->lr_now, end.lr_moves = t->recipe.schedule.kind != LR_CONSTANT;
         post(t, &end);
     }
     return status;
@@ -428,6 +460,153 @@ static int model_has_batchnorm(ft_model *m) {
     int found = !s && transfer_has_batchnorm(nodes, n);
     ft_status_free(s);
     return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// fine-tuning: the plan's stages, parameter groups, the schedule, class weights
+
+// Marks in trains[] (per transfer_blocks entry) the blocks with a trainable parameter now.
+static int mark_trained_blocks(trainer *t, unsigned char *trains) {
+    const ft_node *nodes;
+    size_t n;
+    ft_status *s = ft_model_nodes(t->m, &nodes, &n);
+    if (s) return fail_status(t, "model", s);
+    transfer_block blocks[TRANSFER_MAX_BLOCKS];
+    size_t nb = transfer_blocks(nodes, n, blocks);
+    for (size_t k = 0; k < nb; k++) trains[k] |= blocks[k].trainable > 0;
+    return RUN_DONE;
+}
+
+// Applies stage s of the plan to the model. Its trainable list goes into list.
+static int apply_stage(trainer *t, int s, char *list, size_t len) {
+    char err[1024];
+    if (train_plan_trainable(&t->recipe.plan, s, t->m, list, len, err, sizeof err) != 0 ||
+        transfer_apply_trainable(t->m, list, err, sizeof err) != 0)
+        return fail(t, FIX_TRAINABLE, "plan stage %d (%s): %s", s + 1, t->recipe.plan.stages[s].what, err);
+    return RUN_DONE;
+}
+
+// The plan: the run's epochs, the blocks any stage trains (trains[]: each gets a parameter group from
+// the start, so thawing needs no new optimizer), and the stage of the run's first epoch applied.
+static int plan_setup(trainer *t, unsigned char *trains) {
+    const train_plan *p = &t->recipe.plan;
+    int named = train_plan_epochs(p);
+    // the plan is the whole course; --epochs says how far this run goes (by default, to its end)
+    if (!t->epochs_given && !train_plan_open_ended(p)) t->cfg.epochs = named;
+    if (train_plan_open_ended(p) && named >= t->cfg.epochs)
+        return fail(t, FIX_NONE, "the plan's stages before its last take %d epochs: the run has %d, none left for '%s'",
+                    named, t->cfg.epochs, p->stages[p->n - 1].what);
+    t->course_epochs = named > t->cfg.epochs ? named : t->cfg.epochs;
+    char list[4096];
+    for (int s = 0; s < p->n; s++)
+        if (apply_stage(t, s, list, sizeof list) != RUN_DONE || mark_trained_blocks(t, trains) != RUN_DONE)
+            return RUN_FAILED;
+    t->stage = train_plan_stage_at(p, t->start_epoch + 1);
+    if (apply_stage(t, t->stage, list, sizeof list) != RUN_DONE) return RUN_FAILED;
+    char text[600];
+    train_plan_format(p, text, sizeof text);
+    post_text(t, EV_INFO, "plan: %s (%d stages, %d epochs%s)%s", text, p->n, t->course_epochs,
+              t->course_epochs > t->cfg.epochs ? "; this run stops earlier" : "",
+              t->start_epoch > 0 ? "; resumed in the stage its epoch belongs to" : "");
+    t->stage = -1 - t->stage;   // not announced yet: enter_stage announces it
+    return RUN_DONE;
+}
+
+// At the start of an epoch: the plan's stage for it. A new stage thaws (or freezes) its modules and
+// is announced (EV_STAGE); the feature cache goes when the backbone no longer stays fixed.
+static int enter_stage(trainer *t) {
+    if (!t->recipe.has_plan) return RUN_DONE;
+    const train_plan *p = &t->recipe.plan;
+    int s = train_plan_stage_at(p, t->epoch), announced = t->stage >= 0;
+    if (announced && s == t->stage) return RUN_DONE;
+    train_event e = {.kind = EV_STAGE, .epoch = t->epoch, .stage = s + 1, .stages = p->n};
+    if (announced || -1 - t->stage != s) {
+        if (apply_stage(t, s, e.text, sizeof e.text) != RUN_DONE) return RUN_FAILED;
+    } else {
+        char err[1024];
+        if (train_plan_trainable(p, s, t->m, e.text, sizeof e.text, err, sizeof err) != 0)
+            return fail(t, FIX_TRAINABLE, "%s", err);
+    }
+    t->stage = s;
+    post(t, &e);
+    int exact = ft_model_backbone_frozen(t->m) && (t->cfg.bn_eval || !model_has_batchnorm(t->m));
+    if (t->cache_on && !exact) {
+        for (int k = 0; k < 2; k++) {
+            free(t->cache[k]);
+            free(t->cached[k]);
+            t->cache[k] = NULL;
+            t->cached[k] = NULL;
+            t->cache_filled[k] = 0;
+        }
+        t->cache_on = 0;
+        post_text(t, EV_INFO, "feature cache dropped: from epoch %d the backbone trains, its output changes", t->epoch);
+    }
+    return RUN_DONE;
+}
+
+// The class weights of the loss, from the recipe and the training split's counts.
+static int class_weights_setup(trainer *t) {
+    char err[1024];
+    free(t->class_w);
+    t->class_w = malloc((t->d->n_classes ? t->d->n_classes : 1) * sizeof *t->class_w);
+    if (!t->class_w) return fail(t, FIX_NONE, "out of memory");
+    int rc = class_weights_resolve(t->recipe.class_weights_text, t->d->train.class_counts, t->d->n_classes, t->class_w,
+                                   err, sizeof err);
+    if (rc < 0) return fail(t, FIX_NONE, "%s", err);
+    if (rc == 0) return RUN_DONE;
+    ft_status *s = ft_model_set_class_weights(t->m, t->class_w, (int64_t)t->d->n_classes);
+    if (s) return fail_status(t, "class weights", s);
+    char text[900];
+    class_weights_describe(t->class_w, (const char *const *)t->d->classes, t->d->n_classes, text, sizeof text);
+    post_text(t, EV_INFO, "class weights in the loss: %s", text);
+    return RUN_DONE;
+}
+
+// The optimizer: one group (the tutorial's), or a group per block that trains in any stage, each
+// with its lr; then the schedule's step counts.
+static int make_optimizer(trainer *t, unsigned char *trains) {
+    ft_status *s;
+    char err[1024];
+    if (!train_recipe_groups(&t->recipe)) {
+        if ((s = ft_optimizer_create(t->m, &t->cfg.opt, &t->opt))) return fail_status(t, "optimizer", s);
+    } else {
+        if (!t->recipe.has_plan && mark_trained_blocks(t, trains) != RUN_DONE) return RUN_FAILED;
+        ft_param_group groups[TRANSFER_MAX_BLOCKS];
+        block_lr_paths *paths = malloc(TRANSFER_MAX_BLOCKS * sizeof *paths);   // the optimizer copies them
+        if (!paths) return fail(t, FIX_NONE, "out of memory");
+        int n = block_lr_groups(t->recipe.has_blocks ? &t->recipe.blocks : NULL, t->m, trains, t->cfg.opt.lr, groups,
+                                paths, err, sizeof err);
+        s = n < 0 ? NULL : ft_optimizer_create_groups(t->m, &t->cfg.opt, groups, (size_t)n, &t->opt);
+        free(paths);
+        if (n < 0) return fail(t, FIX_NONE, "%s", err);
+        if (s) return fail_status(t, "optimizer", s);
+    }
+    t->n_groups = ft_optimizer_group_count(t->opt);
+    if (t->n_groups > TRANSFER_MAX_BLOCKS + 1) t->n_groups = TRANSFER_MAX_BLOCKS + 1;
+    char text[900] = "";
+    size_t used = 0;
+    for (size_t g = 0; g < t->n_groups; g++) {
+        ft_group_info info;
+        if ((s = ft_optimizer_group_get(t->opt, g, &info))) return fail_status(t, "optimizer", s);
+        t->base_lr[g] = info.lr;
+        int w = snprintf(text + used, sizeof text - used, "%s%s %.3g", g ? ", " : "",
+                         info.modules[0] ? info.modules : "trainable", info.lr);
+        if (w > 0 && (size_t)w < sizeof text - used) used += (size_t)w;
+    }
+    if (train_recipe_groups(&t->recipe)) post_text(t, EV_INFO, "learning rates by block: %s", text);
+    const int B = t->cfg.batch_size;
+    t->steps_per_epoch = (long)((t->d->train.n_items + (size_t)B - 1) / (size_t)B);
+    t->total_steps = t->steps_per_epoch * (t->course_epochs > t->cfg.epochs ? t->course_epochs : t->cfg.epochs);
+    lr_schedule *sc = &t->recipe.schedule;
+    if (sc->warmup_steps < 0) sc->warmup_steps = t->steps_per_epoch;
+    t->lr_now = t->cfg.opt.lr;
+    if (sc->kind != LR_CONSTANT) {
+        char name[64];
+        lr_schedule_format(sc, name, sizeof name);
+        post_text(t, EV_INFO, "lr schedule: %s over %ld steps (%ld per epoch)", name, t->total_steps,
+                  t->steps_per_epoch);
+    }
+    return RUN_DONE;
 }
 
 static int build_model(trainer *t) {
@@ -449,6 +628,8 @@ static int build_model(trainer *t) {
         pipeline_set_fast(&t->prep, fast);
         char arch[32];
         snprintf(arch, sizeof arch, "%s", meta.arch);
+        t->ckpt_recipe = meta.train_config;   // merged with this run's own below
+        meta.train_config = NULL;
         checkpoint_meta_free(&meta);
         if (!fits)
             return fail(t, FIX_NONE, "%s: a %s checkpoint for other classes than %s has (%zu classes)", t->cfg.resume,
@@ -461,11 +642,18 @@ static int build_model(trainer *t) {
             post_text(t, EV_INFO, "weights %s loaded; their 1000-class head replaced by a new %zu-class one",
                       t->cfg.weights, t->d->n_classes);
     }
+    if (train_recipe_merge_json(&t->recipe, t->ckpt_recipe, err, sizeof err) != 0)
+        return fail(t, FIX_NONE, "%s: %s", t->cfg.resume, err);
+    if (t->recipe.has_plan && t->cfg.trainable)
+        return fail(t, FIX_NONE, "a plan of stages says what trains: a trainable list cannot come with it");
     if (t->cfg.trainable) {
         if (transfer_apply_trainable(t->m, t->cfg.trainable, err, sizeof err) != 0)
             return fail(t, FIX_TRAINABLE, "%s", err);
         post_text(t, EV_INFO, "trainable: %s; everything else frozen", t->cfg.trainable);
     }
+    unsigned char trains[TRANSFER_MAX_BLOCKS] = {0};
+    if (t->recipe.has_plan && plan_setup(t, trains) != RUN_DONE) return RUN_FAILED;
+    if (class_weights_setup(t) != RUN_DONE) return RUN_FAILED;
     if (!t->cfg.resume && !t->cfg.weights) random_backbone_note(t);
     if (t->cfg.save) {   // find now what the first save would refuse: a class name that is not UTF-8, a bad target
         checkpoint_meta meta;
@@ -481,7 +669,7 @@ static int build_model(trainer *t) {
     const char *dev = t->cfg.device;
     if (strcmp(dev, "auto") == 0) dev = ft_cuda_available() ? "cuda" : "cpu";
     if ((s = ft_model_to_device(t->m, dev))) return fail_status(t, "device", s);
-    if ((s = ft_optimizer_create(t->m, &t->cfg.opt, &t->opt))) return fail_status(t, "optimizer", s);
+    if (make_optimizer(t, trains) != RUN_DONE) return RUN_FAILED;
     if (t->cfg.resume) {
         size_t restored = 0;
         if (checkpoint_load_optimizer(t->cfg.resume, t->opt, &restored, err, sizeof err) != 0)
@@ -566,6 +754,9 @@ static int save(trainer *t, const phase_stats *tr, const phase_stats *va, int ep
     meta.head_replaced = 1;
     meta.tf = t->prep.tf;
     meta.epoch = epoch_done;
+    char *recipe = train_recipe_json(&t->recipe);
+    if (!recipe) return fail(t, FIX_NONE, "out of memory");
+    meta.train_config = recipe;
     if (tr && tr->seen) {
         meta.train_loss = tr->loss_sum / (double)tr->seen;
         meta.train_acc = (double)tr->correct / (double)tr->seen;
@@ -575,8 +766,9 @@ static int save(trainer *t, const phase_stats *tr, const phase_stats *va, int ep
         meta.valid_acc = (double)va->correct / (double)va->seen;
     }
     char err[1024];
-    if (checkpoint_save(t->cfg.save, t->m, t->opt, &meta, err, sizeof err) != 0)
-        return fail(t, FIX_NONE, "saving %s: %s", t->cfg.save, err);
+    int rc = checkpoint_save(t->cfg.save, t->m, t->opt, &meta, err, sizeof err);
+    free(recipe);
+    if (rc != 0) return fail(t, FIX_NONE, "saving %s: %s", t->cfg.save, err);
     post_text(t, EV_SAVED, "%s", t->cfg.save);
     return RUN_DONE;
 }
@@ -628,7 +820,8 @@ static int run(trainer *t) {
     phase_stats tr = {0}, va = {0};
     for (t->epoch = t->start_epoch + 1; rc == RUN_DONE && t->epoch <= t->cfg.epochs; t->epoch++) {
         double epoch_start = clock_seconds();
-        rc = run_phase(t, PHASE_TRAIN, &tr);
+        rc = enter_stage(t);
+        if (rc == RUN_DONE) rc = run_phase(t, PHASE_TRAIN, &tr);
         memset(&va, 0, sizeof va);
         if (rc == RUN_DONE && t->d->valid.n_items > 0) rc = run_phase(t, PHASE_VALID, &va);
         if (rc != RUN_DONE) break;
@@ -658,6 +851,10 @@ static void run_job(job *base) {
     free(t->order);
     free(t->gather);
     free(t->gather_labels);
+    free(t->class_w);
+    t->class_w = NULL;
+    free(t->ckpt_recipe);
+    t->ckpt_recipe = NULL;
     ft_optimizer_free(t->opt);
     t->opt = NULL;
     ft_snapshot_free(t->snap);
@@ -701,7 +898,7 @@ static void trainer_release(trainer *t) {
 }
 
 trainer *trainer_start(const trainer_config *c, dataset *d, char *err, size_t errlen) {
-    if (c->epochs < 1 || c->batch_size < 1) {
+    if (c->epochs < 0 || c->batch_size < 1) {
         errmsg_set(err, errlen, "epochs and batch size must be at least 1");
         return NULL;
     }
@@ -713,6 +910,13 @@ trainer *trainer_start(const trainer_config *c, dataset *d, char *err, size_t er
     }
     t->cfg = *c;
     t->prep = c->prep;
+    t->epochs_given = c->epochs > 0;
+    if (!t->epochs_given) t->cfg.epochs = 5;
+    if (train_recipe_set(&t->recipe, c->plan, c->schedule, c->block_lr, c->class_weights, err, errlen) != 0) {
+        events_free(t->q);
+        free(t);
+        return NULL;
+    }
     t->d = d;
     badfiles_init(&t->bad);
     // what the scan could not follow (broken symlinks, loops) is reported with the loader's skips

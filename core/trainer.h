@@ -29,7 +29,7 @@
 typedef struct {
     char arch[32];
     const char *weights;     // safetensors state_dict loaded before the head is replaced; NULL: none
-    int epochs;              // 5
+    int epochs;              // 5; 0: the plan's epochs (when its stages name them all), else 5
     int batch_size;          // 16
     ft_opt_params opt;       // Adam, lr 1e-5
     uint64_t seed;           // 0
@@ -45,9 +45,15 @@ typedef struct {
                              // ("layer4,fc"; "all": every parameter) that train, everything else frozen
     int keep_model;          // 1: trainer_result hands the trained model over instead of freeing it
     int profile;             // 1: at the end, EV_INFO lines "profile: ..." with where the time went
-    int measure_every;       // 10: every this many training batches (and at each train phase's end) what
-                             // training did to each module is measured (layer_stats.h) and posted as
-                             // EV_LAYERS; 0: never
+    // fine-tuning beyond the tutorial's (train_recipe.h); NULL: not asked (a resumed run takes the
+    // checkpoint's, else the tutorial's: one stage, one constant lr, no class weights)
+    const char *plan;            // staged unfreezing, "head:2,last1:3"; sets what trains (not with trainable)
+    const char *schedule;        // "constant", "cosine", "one-cycle", "warmup"[":N" warm-up steps]
+    const char *block_lr;        // "layer3=0.01,layer4=0.1" or "spread:R": parameter groups
+    const char *class_weights;   // "none", "auto", "W1,W2,..."
+    int measure_every;           // 10: every this many training batches (and at each train phase's end) what
+                                 // training did to each module is measured (layer_stats.h) and posted as
+                                 // EV_LAYERS; 0: never
 } trainer_config;
 
 void trainer_config_default(trainer_config *c);

@@ -159,6 +159,23 @@ size_t transfer_blocks(const ft_node *nodes, size_t n, transfer_block *b) {
     return nb;
 }
 
+void transfer_block_paths(const ft_node *nodes, size_t n, const transfer_block *b, char *buf, size_t len) {
+    if (!len) return;
+    buf[0] = 0;
+    if (b->first >= n) return;
+    if (nodes[b->first].depth == 1) {
+        snprintf(buf, len, "%s", nodes[b->first].path);
+        return;
+    }
+    size_t used = 0;
+    for (size_t i = b->first; i < b->end && i < n && used < len; i++) {
+        if (nodes[i].n_children != 0 || nodes[i].params == 0) continue;
+        int k = snprintf(buf + used, len - used, "%s%s", used ? "," : "", nodes[i].path);
+        if (k < 0) break;
+        used += (size_t)k;
+    }
+}
+
 ft_status *transfer_block_set(ft_model *m, const ft_node *nodes, const transfer_block *b, int trainable) {
     ft_status *s = NULL;
     for (size_t i = b->first; !s && i < b->end; i++)

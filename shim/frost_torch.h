@@ -168,6 +168,10 @@ int ft_model_backbone_frozen(const ft_model *m) FT_NOEXCEPT;
 // Width of what the head reads: 25088 for VGG, 512 or 2048 for ResNet.
 int64_t ft_model_feature_size(const ft_model *m) FT_NOEXCEPT;
 
+// Class weights for the loss of every step (PyTorch's CrossEntropyLoss(weight=w)): n floats, one per
+// class, finite and not negative; n == 0 (w NULL) goes back to the unweighted loss. Copied.
+ft_status *ft_model_set_class_weights(ft_model *m, const float *w, int64_t n) FT_NOEXCEPT;
+
 // Seeds libtorch's random generators (dropout masks, new head initialisation).
 void ft_manual_seed(uint64_t seed) FT_NOEXCEPT;
 
@@ -186,10 +190,35 @@ typedef struct ft_optimizer ft_optimizer;
 void ft_opt_params_default(ft_opt_params *p) FT_NOEXCEPT;
 // An optimizer over the parameters that are trainable now (the seed: the new head's).
 ft_status *ft_optimizer_create(ft_model *m, const ft_opt_params *p, ft_optimizer **out) FT_NOEXCEPT;
+
+// A parameter group: the parameters under some modules, with a learning rate of their own.
+typedef struct {
+    const char *modules;   // comma-separated module paths ("layer4", "features.24,features.26")
+    double lr;
+} ft_param_group;
+// An optimizer with parameter groups (PyTorch's param_groups): each parameter joins the first group
+// whose modules hold it, whether it is trainable now or not (a frozen parameter has no gradient and
+// the optimizer passes over it, so thawing it later makes it train with its group's lr, as Python's
+// optimizers do); the parameters trainable now that no group holds form one more group with p->lr.
+// Groups that hold no parameter are left out; the groups keep the given order.
+ft_status *ft_optimizer_create_groups(ft_model *m, const ft_opt_params *p, const ft_param_group *groups,
+                                      size_t n_groups, ft_optimizer **out) FT_NOEXCEPT;
+
+typedef struct {
+    const char *modules;   // as asked ("" for the group of what no group held); owned by the optimizer
+    double lr;
+    double momentum;                 // SGD's momentum, or Adam's beta1
+    size_t n_params;                 // parameter tensors in the group
+    int64_t n_values, n_trainable;   // numbers in them, and of those the trainable ones
+} ft_group_info;
+size_t ft_optimizer_group_count(const ft_optimizer *o) FT_NOEXCEPT;
+ft_status *ft_optimizer_group_get(const ft_optimizer *o, size_t i, ft_group_info *out) FT_NOEXCEPT;
+// Sets group i's learning rate, and its momentum (Adam: beta1) when momentum >= 0.
+ft_status *ft_optimizer_group_set(ft_optimizer *o, size_t i, double lr, double momentum) FT_NOEXCEPT;
 void ft_optimizer_free(ft_optimizer *o) FT_NOEXCEPT;
 
 typedef struct {
-    double loss;       // mean cross-entropy over the batch
+    double loss;       // mean cross-entropy over the batch (weighted with the class weights, if set)
     int64_t correct;   // samples whose arg-max logit is the label
     int64_t n;
     // where the step's time went, in seconds (wall clock on the calling thread; on a GPU the work is

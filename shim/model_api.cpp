@@ -68,6 +68,7 @@ ft_status *ft_model_replace_head(ft_model *m, int64_t n_classes) noexcept {
     if (!valid_model(m)) return bad_arg("ft_model_replace_head: no model");
     FT_GUARD_BEGIN
     frost::replace_head(*m, n_classes);
+    m->class_weight = torch::Tensor();
     m->traced.clear();
     frost::rebuild_tables(*m);
     return nullptr;

@@ -78,6 +78,9 @@ struct ft_model {
     std::vector<std::string> state_names;
     std::vector<torch::Tensor> state_tensors;
     std::vector<int> state_is_param;
+
+    // the loss's class weights (ft_model_set_class_weights); undefined: unweighted
+    torch::Tensor class_weight;
 };
 
 namespace frost {

@@ -8,6 +8,7 @@
 #include <torch/nn/functional/loss.h>
 #include <torch/optim.h>
 
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 
@@ -17,8 +18,9 @@ struct ft_optimizer {
     ft_model *model = nullptr;
     ft_opt_kind kind = FT_OPT_ADAM;
     std::unique_ptr<torch::optim::Optimizer> opt;
-    std::vector<std::string> names;   // trainable parameter names, in state_dict order
+    std::vector<std::string> names;   // the optimizer's parameter names, in state_dict order
     std::vector<torch::Tensor> params;
+    std::vector<std::string> group_modules;   // per parameter group: the module paths it was asked for
     // state table (ft_optimizer_state_*), rebuilt by ft_optimizer_state_count
     std::vector<std::string> state_names;
     std::vector<torch::Tensor> state_tensors;
@@ -70,9 +72,18 @@ double lap(std::chrono::steady_clock::time_point *t) {
     return s;
 }
 
+// Cross-entropy, mean over the batch, with the model's class weights when it has them (as PyTorch's
+// CrossEntropyLoss(weight=w): the mean is then weighted, divided by the labels' summed weights).
+torch::Tensor loss_of(ft_model &m, const torch::Tensor &logits, const torch::Tensor &labels) {
+    if (!m.class_weight.defined()) return nn::functional::cross_entropy(logits, labels);
+    if (m.class_weight.device() != logits.device()) m.class_weight = m.class_weight.to(logits.device());
+    return nn::functional::cross_entropy(logits, labels,
+                                         nn::functional::CrossEntropyFuncOptions().weight(m.class_weight));
+}
+
 torch::Tensor train_on(ft_optimizer &o, const torch::Tensor &logits, const torch::Tensor &labels, ft_step_result *r,
                        std::chrono::steady_clock::time_point *t) {
-    auto loss = nn::functional::cross_entropy(logits, labels);
+    auto loss = loss_of(*o.model, logits, labels);
     o.opt->zero_grad();
     loss.backward();
     r->backward_s = lap(t);
@@ -125,6 +136,22 @@ int64_t ft_model_feature_size(const ft_model *m) noexcept {
     }
 }
 
+ft_status *ft_model_set_class_weights(ft_model *m, const float *w, int64_t n) noexcept {
+    if (!valid_model(m) || (!w && n)) return bad_arg("ft_model_set_class_weights: NULL argument");
+    if (n && n != m->num_classes)
+        return bad_arg(std::to_string(n) + " class weights for " + std::to_string(m->num_classes) + " classes");
+    for (int64_t i = 0; i < n; i++)
+        if (!(w[i] >= 0) || !std::isfinite(w[i])) return bad_arg("class weights must be finite and not negative");
+    FT_GUARD_BEGIN
+    if (!n) {
+        m->class_weight = torch::Tensor();
+        return nullptr;
+    }
+    m->class_weight = torch::from_blob(const_cast<float *>(w), {n}, torch::kFloat32).clone().to(m->device);
+    return nullptr;
+    FT_GUARD_END
+}
+
 void ft_manual_seed(uint64_t seed) noexcept {
     try {
         torch::manual_seed(seed);
@@ -138,29 +165,142 @@ void ft_opt_params_default(ft_opt_params *p) noexcept {
     if (p) *p = ft_opt_params{FT_OPT_ADAM, 1e-5, 0.0, 0.9, 0.9, 0.999, 1e-8};
 }
 
+namespace {
+
+// The options of one parameter group: the run's settings with the group's lr.
+std::unique_ptr<torch::optim::OptimizerOptions> group_options(const ft_opt_params *p, double lr) {
+    if (p->kind == FT_OPT_SGD)
+        return std::make_unique<torch::optim::SGDOptions>(
+            torch::optim::SGDOptions(lr).momentum(p->momentum).weight_decay(p->weight_decay));
+    return std::make_unique<torch::optim::AdamOptions>(torch::optim::AdamOptions(lr)
+                                                           .betas(std::make_tuple(p->beta1, p->beta2))
+                                                           .eps(p->eps)
+                                                           .weight_decay(p->weight_decay));
+}
+
+// 1 when parameter `name` lies under one of the comma-separated module paths in `modules`.
+bool under_modules(const std::string &name, const char *modules) {
+    std::string list = modules ? modules : "";
+    size_t start = 0;
+    while (start <= list.size()) {
+        size_t comma = list.find(',', start);
+        std::string path = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!path.empty() && name.size() > path.size() && name.compare(0, path.size(), path) == 0 &&
+            name[path.size()] == '.')
+            return true;
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return false;
+}
+
+}   // namespace
+
 ft_status *ft_optimizer_create(ft_model *m, const ft_opt_params *p, ft_optimizer **out) noexcept {
-    if (!valid_model(m) || !p || !out) return bad_arg("ft_optimizer_create: NULL argument");
+    return ft_optimizer_create_groups(m, p, nullptr, 0, out);
+}
+
+ft_status *ft_optimizer_create_groups(ft_model *m, const ft_opt_params *p, const ft_param_group *groups,
+                                      size_t n_groups, ft_optimizer **out) noexcept {
+    if (!valid_model(m) || !p || !out || (!groups && n_groups)) return bad_arg("ft_optimizer_create: NULL argument");
     if (!(p->lr > 0)) return bad_arg("the learning rate must be above 0");
     if (p->weight_decay < 0 || p->momentum < 0) return bad_arg("weight decay and momentum cannot be negative");
+    for (size_t g = 0; g < n_groups; g++)
+        if (!(groups[g].lr > 0) || !std::isfinite(groups[g].lr))
+            return bad_arg(std::string("the learning rate of ") + (groups[g].modules ? groups[g].modules : "?") +
+                           " must be above 0");
     FT_GUARD_BEGIN
     auto o = std::make_unique<ft_optimizer>();
     o->model = m;
     o->kind = p->kind;
-    for (size_t i = 0; i < m->state_names.size(); i++)
-        if (m->state_is_param[i] && m->state_tensors[i].requires_grad()) {
-            o->names.push_back(m->state_names[i]);
-            o->params.push_back(m->state_tensors[i]);
+    // each parameter joins the first group whose modules hold it; what no group holds and is
+    // trainable now forms a last group with the run's lr
+    std::vector<std::vector<torch::Tensor>> members(n_groups + 1);
+    std::vector<std::vector<std::string>> member_names(n_groups + 1);
+    for (size_t i = 0; i < m->state_names.size(); i++) {
+        if (!m->state_is_param[i]) continue;
+        const std::string &name = m->state_names[i];
+        size_t g = 0;
+        while (g < n_groups && !under_modules(name, groups[g].modules)) g++;
+        if (g == n_groups && !m->state_tensors[i].requires_grad()) continue;
+        members[g].push_back(m->state_tensors[i]);
+        member_names[g].push_back(name);
+    }
+    std::vector<torch::optim::OptimizerParamGroup> param_groups;
+    for (size_t g = 0; g <= n_groups; g++) {
+        if (members[g].empty()) continue;
+        double lr = g < n_groups ? groups[g].lr : p->lr;
+        param_groups.emplace_back(members[g], group_options(p, lr));
+        o->group_modules.push_back(g < n_groups ? (groups[g].modules ? groups[g].modules : "") : "");
+        for (size_t k = 0; k < members[g].size(); k++) {
+            o->names.push_back(member_names[g][k]);
+            o->params.push_back(members[g][k]);
         }
-    if (o->params.empty()) return bad_arg("nothing to train: every parameter is frozen");
+    }
+    bool trains = false;
+    for (const auto &t : o->params) trains = trains || t.requires_grad();
+    if (!trains) return bad_arg("nothing to train: every parameter is frozen");
+    auto defaults = group_options(p, p->lr);
     if (p->kind == FT_OPT_SGD)
-        o->opt = std::make_unique<torch::optim::SGD>(
-            o->params, torch::optim::SGDOptions(p->lr).momentum(p->momentum).weight_decay(p->weight_decay));
+        o->opt = std::make_unique<torch::optim::SGD>(param_groups, static_cast<torch::optim::SGDOptions &>(*defaults));
     else
-        o->opt = std::make_unique<torch::optim::Adam>(o->params, torch::optim::AdamOptions(p->lr)
-                                                                     .betas(std::make_tuple(p->beta1, p->beta2))
-                                                                     .eps(p->eps)
-                                                                     .weight_decay(p->weight_decay));
+        o->opt =
+            std::make_unique<torch::optim::Adam>(param_groups, static_cast<torch::optim::AdamOptions &>(*defaults));
     *out = o.release();
+    return nullptr;
+    FT_GUARD_END
+}
+
+size_t ft_optimizer_group_count(const ft_optimizer *o) noexcept {
+    try {
+        return o ? o->opt->param_groups().size() : 0;
+    } catch (...) {
+        return 0;
+    }
+}
+
+ft_status *ft_optimizer_group_get(const ft_optimizer *o, size_t i, ft_group_info *out) noexcept {
+    if (!o || !out) return bad_arg("ft_optimizer_group_get: NULL argument");
+    FT_GUARD_BEGIN
+    auto &groups = o->opt->param_groups();
+    if (i >= groups.size()) return bad_arg("parameter group index out of range");
+    auto &g = groups[i];
+    std::memset(out, 0, sizeof *out);
+    out->modules = o->group_modules[i].c_str();
+    out->n_params = g.params().size();
+    for (const auto &t : g.params()) {
+        out->n_values += t.numel();
+        if (t.requires_grad()) out->n_trainable += t.numel();
+    }
+    if (o->kind == FT_OPT_SGD) {
+        auto &opt = static_cast<torch::optim::SGDOptions &>(g.options());
+        out->lr = opt.lr();
+        out->momentum = opt.momentum();
+    } else {
+        auto &opt = static_cast<torch::optim::AdamOptions &>(g.options());
+        out->lr = opt.lr();
+        out->momentum = std::get<0>(opt.betas());
+    }
+    return nullptr;
+    FT_GUARD_END
+}
+
+ft_status *ft_optimizer_group_set(ft_optimizer *o, size_t i, double lr, double momentum) noexcept {
+    if (!o) return bad_arg("ft_optimizer_group_set: NULL argument");
+    if (!(lr > 0) || !std::isfinite(lr)) return bad_arg("the learning rate must be above 0");
+    FT_GUARD_BEGIN
+    auto &groups = o->opt->param_groups();
+    if (i >= groups.size()) return bad_arg("parameter group index out of range");
+    auto &g = groups[i];
+    if (o->kind == FT_OPT_SGD) {
+        auto &opt = static_cast<torch::optim::SGDOptions &>(g.options());
+        opt.lr(lr);
+        if (momentum >= 0) opt.momentum(momentum);
+    } else {
+        auto &opt = static_cast<torch::optim::AdamOptions &>(g.options());
+        opt.lr(lr);
+        if (momentum >= 0) opt.betas(std::make_tuple(momentum, std::get<1>(opt.betas())));
+    }
     return nullptr;
     FT_GUARD_END
 }
@@ -199,7 +339,7 @@ ft_status *ft_eval_step(ft_model *m, const float *x, const int64_t *labels, int6
     auto t = std::chrono::steady_clock::now();
     auto yt = wrap_labels(*m, labels, n);
     auto logits = frost::run_module(*m, *m->root, wrap_input(*m, x, n, c, h, w), false);
-    fill_result(logits, nn::functional::cross_entropy(logits, yt), yt, r);
+    fill_result(logits, loss_of(*m, logits, yt), yt, r);
     r->forward_s = lap(&t);
     return nullptr;
     FT_GUARD_END
@@ -245,7 +385,7 @@ ft_status *ft_head_eval_step(ft_model *m, const float *features, const int64_t *
     if (!m->device.is_cpu()) f = f.to(m->device);
     auto yt = wrap_labels(*m, labels, n);
     auto logits = frost::run_head(*m, f);
-    fill_result(logits, nn::functional::cross_entropy(logits, yt), yt, r);
+    fill_result(logits, loss_of(*m, logits, yt), yt, r);
     r->forward_s = lap(&t);
     return nullptr;
     FT_GUARD_END

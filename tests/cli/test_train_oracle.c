@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "fixtures.h"
@@ -31,6 +32,11 @@ typedef struct {
     int crop, epochs;
     int fast;   // --resize fast: PyTorch trains on frost's own pixels (bench-data --dump-resized)
     const char *optimizer, *lr, *momentum, *weight_decay, *bn, *cache;
+    // fine-tuning (NULL: the tutorial's); resume_after: frost stops after that epoch (--epochs) and a
+    // second run resumes from its checkpoint, given none of these (they come from the checkpoint)
+    const char *plan, *schedule, *block_lr, *class_weights;
+    int resume_after;
+    int imbalanced;   // 18 "cold" and 6 "warm" training images instead of 12 and 12
 } run_case;
 
 // The starting point both sides share: the tutorial's model for the dataset's two classes, written as
@@ -52,13 +58,13 @@ static void write_init(const run_case *c, const char *path) {
 
 // frost's per-batch losses and running accuracies (percent, in thousandths), from its --json log.
 typedef struct {
-    double loss[64];
+    double loss[64], lr[64];
     long running[64];
     int n;
 } batches;
 
+// Appends the batches of log to *b.
 static void frost_batches(const char *log, batches *b) {
-    memset(b, 0, sizeof *b);
     FILE *f = fopen(log, "r");
     cr_assert_not_null(f);
     char line[1 << 16];
@@ -69,6 +75,7 @@ static void frost_batches(const char *log, batches *b) {
             cr_assert_lt(b->n, 64);
             b->loss[b->n] = json_real_value(json_object_get(e, "loss"));
             b->running[b->n] = (long)llround(json_real_value(json_object_get(e, "running_acc")) * 1000.0);
+            b->lr[b->n] = json_number_value(json_object_get(e, "lr"));   // 0 when absent (valid phases)
             b->n++;
         }
         json_decref(e);
@@ -80,6 +87,11 @@ static void run(const run_case *c) {
     // 24 training images: 3 steps of 8 per epoch; for --resize fast, twice the size (JPEGs shrink while
     // decoding from twice the input size)
     fx_two_class_dataset(root, 12, 4, c->fast ? 80 : 40);
+    for (int i = 0; c->imbalanced && i < 6; i++) {   // 12 cold, 6 warm
+        char path[2048];
+        snprintf(path, sizeof path, "%s/train/warm/%03d.jpg", root, i);
+        cr_assert_eq(unlink(path), 0, "%s", path);
+    }
     char init[2048], out[2048], log[2048], py_json[2048], py_weights[2048];
     snprintf(init, sizeof init, "%s/init.safetensors", root);
     snprintf(out, sizeof out, "%s/out.safetensors", root);
@@ -87,39 +99,63 @@ static void run(const run_case *c) {
     snprintf(py_json, sizeof py_json, "%s/oracle.json", root);
     snprintf(py_weights, sizeof py_weights, "%s/oracle.safetensors", root);
     write_init(c, init);
-    char epochs[16];
-    snprintf(epochs, sizeof epochs, "%d", c->epochs);
+    char epochs[16], log2[2100], logs[4300];
+    snprintf(epochs, sizeof epochs, "%d", c->resume_after ? c->resume_after : c->epochs);
+    snprintf(log2, sizeof log2, "%s/log2.jsonl", root);
+    const char *args[64] = {"train",       root,         "--resume",       init,
+                            "--epochs",    epochs,       "--batch",        "8",
+                            "--threads",   "1",          "--workers",      "1",
+                            "--optimizer", c->optimizer, "--lr",           c->lr,
+                            "--momentum",  c->momentum,  "--weight-decay", c->weight_decay,
+                            "--bn",        c->bn,        "--cache",        c->cache,
+                            "--seed",      "7",          "--resize",       c->fast ? "fast" : "exact",
+                            "--json",      log,          "--save",         out};
+    int n = 32;
+    const char *fine[][2] = {{"--plan", c->plan},
+                             {"--schedule", c->schedule},
+                             {"--block-lr", c->block_lr},
+                             {"--class-weights", c->class_weights}};
+    for (size_t k = 0; k < 4; k++)
+        if (fine[k][1]) args[n++] = fine[k][0], args[n++] = fine[k][1];
     tu_run_result r;
-    tu_run_frost(&r, (const char *[]){"train",       root,         "--resume",       init,
-                                      "--epochs",    epochs,       "--batch",        "8",
-                                      "--threads",   "1",          "--workers",      "1",
-                                      "--optimizer", c->optimizer, "--lr",           c->lr,
-                                      "--momentum",  c->momentum,  "--weight-decay", c->weight_decay,
-                                      "--bn",        c->bn,        "--cache",        c->cache,
-                                      "--seed",      "7",          "--resize",       c->fast ? "fast" : "exact",
-                                      "--json",      log,          "--save",         out,
-                                      NULL});
+    tu_run_frost(&r, args);
     cr_assert_eq(r.status, 0, "frost train:\n%s\n%s", r.out, r.err);
     tu_run_free(&r);
+    snprintf(logs, sizeof logs, "%s", log);
+    if (c->resume_after) {   // the rest of the run, from the checkpoint alone: its plan, schedule, groups
+        char total[16];
+        snprintf(total, sizeof total, "%d", c->epochs);
+        args[3] = out;
+        args[5] = total;
+        args[29] = log2;
+        args[32] = NULL;
+        tu_run_frost(&r, args);
+        cr_assert_eq(r.status, 0, "frost train --resume:\n%s\n%s", r.out, r.err);
+        if (c->plan)
+            cr_expect(strstr(r.out, "resumed in the stage its epoch belongs to"), "the plan did not resume:\n%s",
+                      r.out);
+        tu_run_free(&r);
+        snprintf(logs, sizeof logs, "%s,%s", log, log2);
+    }
 
     char pixels[2100] = "", pixels_opt[2200] = "";
     if (c->fast) {   // the pixels frost's fast path makes, for PyTorch to train on
         snprintf(pixels, sizeof pixels, "%s/fast.u8", root);
-        const char *args[12] = {"bench-data", root, "--size", "32", "--resize", "fast"};
-        int n = 6;
-        if (c->crop) args[n++] = "--crop";
-        args[n++] = "--dump-resized";
-        args[n++] = pixels;
-        args[n] = NULL;
-        tu_run_frost(&r, args);
+        const char *dump[12] = {"bench-data", root, "--size", "32", "--resize", "fast"};
+        int nd = 6;
+        if (c->crop) dump[nd++] = "--crop";
+        dump[nd++] = "--dump-resized";
+        dump[nd++] = pixels;
+        dump[nd] = NULL;
+        tu_run_frost(&r, dump);
         cr_assert_eq(r.status, 0, "frost bench-data --dump-resized:\n%s", r.err);
         tu_run_free(&r);
         // the fast path really takes another way than the exact one: its pixels differ
         char exact[2100];
         snprintf(exact, sizeof exact, "%s/exact.u8", root);
-        args[5] = "exact";
-        args[n - 1] = exact;
-        tu_run_frost(&r, args);
+        dump[5] = "exact";
+        dump[nd - 1] = exact;
+        tu_run_frost(&r, dump);
         cr_assert_eq(r.status, 0, "%s", r.err);
         tu_run_free(&r);
         size_t n_fast, n_exact;
@@ -131,17 +167,24 @@ static void run(const run_case *c) {
         free(px_exact);
         snprintf(pixels_opt, sizeof pixels_opt, "--pixels '%s'", pixels);
     }
-    char cmd[16384];
-    snprintf(
-        cmd, sizeof cmd,
-        "/usr/bin/python3 tests/oracle/live/train.py --dataset '%s' --init '%s' --log '%s' --batch 8 "
-        "--optimizer %s --lr %s --momentum %s --weight-decay %s --bn %s %s --out-json '%s' --out-weights '%s' 2>&1",
-        root, init, log, c->optimizer, c->lr, c->momentum, c->weight_decay, c->bn, pixels_opt, py_json, py_weights);
+    char cmd[16384], fine_opt[2048] = "";
+    size_t used = (size_t)snprintf(fine_opt, sizeof fine_opt, "--epochs %d", c->epochs);
+    for (size_t k = 0; k < 4; k++)
+        if (fine[k][1])
+            used += (size_t)snprintf(fine_opt + used, sizeof fine_opt - used, " %s '%s'", fine[k][0], fine[k][1]);
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 tests/oracle/live/train.py --dataset '%s' --init '%s' --log '%s' --batch 8 "
+             "--optimizer %s --lr %s --momentum %s --weight-decay %s --bn %s %s %s --out-json '%s' --out-weights '%s' "
+             "2>&1",
+             root, init, logs, c->optimizer, c->lr, c->momentum, c->weight_decay, c->bn, pixels_opt, fine_opt, py_json,
+             py_weights);
     cr_assert_eq(system(cmd), 0, "the PyTorch oracle failed: %s", cmd);
 
     // every batch: the same loss, and the same number of images right
     batches fb;
+    memset(&fb, 0, sizeof fb);
     frost_batches(log, &fb);
+    if (c->resume_after) frost_batches(log2, &fb);
     json_t *py = json_load_file(py_json, 0, NULL);
     cr_assert_not_null(py);
     json_t *list = json_object_get(py, "batches");
@@ -158,6 +201,10 @@ static void run(const run_case *c) {
         worst_loss = fmax(worst_loss, fabs(fb.loss[k] - want) / fabs(want));
         cr_expect_leq(fabs(fb.loss[k] - want), 1e-5 * fabs(want) + 1e-7, "%s batch %d: loss %.9g, PyTorch %.9g", p,
                       k + 1, fb.loss[k], want);
+        json_t *lr = json_object_get(e, "lr");
+        if (json_is_number(lr))   // the lr of the step: the head's group, as PyTorch's scheduler set it
+            cr_expect_leq(fabs(fb.lr[k] - json_number_value(lr)), 1e-9 * json_number_value(lr),
+                          "%s batch %d: lr %.12g, PyTorch %.12g", p, k + 1, fb.lr[k], json_number_value(lr));
         seen += json_integer_value(json_object_get(e, "n"));
         correct += json_integer_value(json_object_get(e, "correct"));
         long want_running = llround(100000.0 * (double)correct / (double)seen);
@@ -181,9 +228,9 @@ static void run(const run_case *c) {
             continue;
         }
         const float *x = got->data, *y = want->data;
-        size_t n = want->nbytes / 4;
+        size_t count = want->nbytes / 4;
         double worst = 0, scale = 0;
-        for (size_t j = 0; j < n; j++) {
+        for (size_t j = 0; j < count; j++) {
             worst = fmax(worst, fabs((double)x[j] - (double)y[j]));
             scale = fmax(scale, fabs((double)y[j]));
         }
@@ -253,6 +300,59 @@ Test(train_oracle, resnet18_resize_fast_crop_sgd) {
                     .weight_decay = "0",
                     .bn = "eval",
                     .cache = "auto"});
+}
+
+// Fine-tuning: a plan that thaws layer4 after the first epoch (the feature cache dropped then), with
+// per-block lrs, a cosine schedule with warm-up and inverse-frequency class weights on an imbalanced
+// dataset; PyTorch sets requires_grad at each epoch and steps its own schedulers.
+Test(train_oracle, resnet18_plan_cosine_block_lr_class_weights) {
+    run(&(run_case){.arch = "resnet18",
+                    .epochs = 3,
+                    .optimizer = "adam",
+                    .lr = "1e-3",
+                    .momentum = "0.9",
+                    .weight_decay = "0",
+                    .bn = "eval",
+                    .cache = "auto",
+                    .plan = "head:1,last1:2",
+                    .schedule = "cosine:2",
+                    .block_lr = "spread:10",
+                    .class_weights = "auto",
+                    .imbalanced = 1});
+}
+
+// The same plan stopped after its second epoch and resumed from the checkpoint alone (no --plan, no
+// --schedule given again): the stage, the frozen set, the groups and the schedule go on as in an
+// uninterrupted run, whose every batch and final weights PyTorch computes.
+Test(train_oracle, resnet18_plan_resumed_in_the_middle) {
+    run(&(run_case){.arch = "resnet18",
+                    .epochs = 3,
+                    .optimizer = "sgd",
+                    .lr = "1e-2",
+                    .momentum = "0.9",
+                    .weight_decay = "1e-4",
+                    .bn = "eval",
+                    .cache = "auto",
+                    .plan = "head:1,last2:2",
+                    .schedule = "one-cycle",
+                    .block_lr = "layer3=0.1,layer4=0.3",
+                    .class_weights = "2,1",
+                    .resume_after = 2});
+}
+
+// VGG's stages as blocks: a plan that thaws the last stage of features, warm-up, explicit weights.
+Test(train_oracle, vgg11_plan_warmup) {
+    run(&(run_case){.arch = "vgg11",
+                    .epochs = 2,
+                    .optimizer = "adam",
+                    .lr = "1e-4",
+                    .momentum = "0.9",
+                    .weight_decay = "0",
+                    .bn = "eval",
+                    .cache = "auto",
+                    .plan = "head:1,last1",
+                    .schedule = "warmup:3",
+                    .class_weights = "1,3"});
 }
 
 Test(train_oracle, vgg11_dropout_adam) {

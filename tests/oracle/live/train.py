@@ -6,9 +6,18 @@ preprocessing), the same sample order and dropout seed per epoch (the "order" li
 --json), the same optimizer settings. What it computes - each batch's mean loss and correct count, and
 the state_dict at the end - is written for tests/cli/test_train_oracle.c to compare with frost's own.
 
-  train.py --dataset DS --init INIT.safetensors --log FROST.jsonl --batch B --optimizer adam|sgd
-           --lr X [--momentum M] [--weight-decay W] [--bn eval|train] [--pixels FILE] --out-json OUT.json
-           --out-weights OUT.safetensors
+  train.py --dataset DS --init INIT.safetensors --log FROST.jsonl[,MORE.jsonl] --batch B --optimizer adam|sgd
+           --lr X [--momentum M] [--weight-decay W] [--bn eval|train] [--pixels FILE] [--plan STAGES]
+           [--schedule NAME[:N]] [--block-lr B=M,...|spread:R] [--class-weights auto|W,...] [--epochs N]
+           --out-json OUT.json --out-weights OUT.safetensors
+
+Fine-tuning, as PyTorch users write it: --plan sets requires_grad per stage at each epoch's start
+(head, lastK blocks before the head, all, or A+B module paths) with one parameter group per block that
+trains in any stage (frozen parameters have no gradient, so the optimizer passes over them until they
+thaw); --block-lr gives those groups their lrs; --schedule is torch.optim.lr_scheduler's
+(CosineAnnealingLR, LinearLR then cosine in a SequentialLR, OneCycleLR, LinearLR), stepped after every
+optimizer step over --epochs epochs; --class-weights is CrossEntropyLoss(weight=...), "auto" being
+N / (C * n_c) from the training split's counts. A log list (comma separated) is one run resumed.
 
 --pixels FILE: the images as frost's `--resize fast` makes them (frost bench-data --dump-resized: every
 train then valid image as SxSx3 bytes, in the dataset's order) instead of PIL's Resize; ToTensor and
@@ -21,6 +30,7 @@ no reader for the format.
 import argparse
 import json
 import struct
+import warnings
 
 import numpy as np
 import torch
@@ -70,6 +80,60 @@ def build(meta, state):
     return m
 
 
+def blocks_of(model):
+    """What frost freezes as one: (name, [module paths]) for each top-level module with parameters;
+    a Sequential of plain layers with pooling (VGG's features) split into stages ending at a MaxPool2d."""
+    out = []
+    for name, child in model.named_children():
+        if not any(True for _ in child.parameters()):
+            continue
+        kids = list(child.named_children())
+        plain = isinstance(child, nn.Sequential) and kids and all(not list(c.children()) for _, c in kids)
+        if not (plain and any(isinstance(c, nn.MaxPool2d) for _, c in kids)):
+            out.append((name, [name]))
+            continue
+        start = 0
+        for i, (key, c) in enumerate(kids):
+            if isinstance(c, nn.MaxPool2d) or i == len(kids) - 1:
+                paths = [f'{name}.{k}' for k, m in kids[start:i + 1] if any(True for _ in m.parameters())]
+                out.append((f'{name}.{kids[start][0]}-{key}', paths))
+                start = i + 1
+    return out
+
+
+def under(name, paths):
+    return any(name.startswith(p + '.') for p in paths)
+
+
+def stage_paths(what, blocks):
+    """The module paths a plan stage trains."""
+    if what == 'all':
+        return [p for _, paths in blocks for p in paths]
+    if what == 'head':
+        return blocks[-1][1]
+    if what.startswith('last') and what[4:].isdigit():
+        k = int(what[4:])
+        return [p for _, paths in blocks[len(blocks) - 1 - k:] for p in paths]
+    return what.split('+')
+
+
+def parse_plan(text):
+    stages = []
+    for item in text.split(','):
+        what, _, epochs = item.rpartition(':') if ':' in item else (item, '', '0')
+        stages.append((what, int(epochs)))
+    return stages
+
+
+def stage_at(stages, epoch):
+    end = 0
+    for k, (_, n) in enumerate(stages):
+        end += n
+        if n == 0 or epoch <= end:
+            return k
+    return len(stages) - 1
+
+
 def main():
     ap = argparse.ArgumentParser()
     for a in ('--dataset', '--init', '--log', '--out-json', '--out-weights', '--optimizer'):
@@ -80,8 +144,14 @@ def main():
     ap.add_argument('--weight-decay', type=float, default=0.0)
     ap.add_argument('--bn', default='eval')
     ap.add_argument('--pixels')
+    ap.add_argument('--plan')
+    ap.add_argument('--schedule', default='constant')
+    ap.add_argument('--block-lr')
+    ap.add_argument('--class-weights')
+    ap.add_argument('--epochs', type=int)
     args = ap.parse_args()
     torch.set_num_threads(1)
+    warnings.filterwarnings('ignore', category=UserWarning)   # SequentialLR's step(0) is deprecated
 
     state, meta = read_safetensors_torch(args.init)
     model = build(meta, state)
@@ -102,18 +172,70 @@ def main():
             load[p] = lambda path, _p=p: norm(torch.from_numpy(raw[where[_p][path]]).permute(2, 0, 1).contiguous()
                                               .to(dtype=torch.float32).div(255))
 
-    params = [p for p in model.parameters() if p.requires_grad]
-    if args.optimizer == 'adam':
-        opt = torch.optim.Adam(params, lr=args.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=args.weight_decay)
+    blocks = blocks_of(model)
+    stages = parse_plan(args.plan) if args.plan else None
+    named = dict(model.named_parameters())
+    if stages:   # the blocks any stage trains, each a group from the start
+        trains = set()
+        for what, _ in stages:
+            paths = stage_paths(what, blocks)
+            trains |= {b for b, bp in blocks if any(under(n, paths) and under(n, bp) for n in named)}
     else:
-        opt = torch.optim.SGD(params, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
-    loss_f = nn.CrossEntropyLoss()
+        trains = {b for b, bp in blocks if any(p.requires_grad and under(n, bp) for n, p in named.items())}
+    if stages or args.block_lr:
+        order = [(b, bp) for b, bp in blocks if b in trains]
+        mult = {b: 1.0 for b, _ in order}
+        if args.block_lr and args.block_lr.startswith('spread:'):
+            r, k = float(args.block_lr[7:]), len(order)
+            for rank, (b, _) in enumerate(order):
+                mult[b] = r ** (-(k - 1 - rank) / (k - 1)) if k > 1 else 1.0
+        elif args.block_lr:
+            for item in args.block_lr.split(','):
+                b, _, m = item.partition('=')
+                mult[blocks[-1][0] if b == 'head' else b] = float(m)
+        groups = [{'params': [p for n, p in named.items() if under(n, bp)], 'lr': args.lr * mult[b]} for b, bp in order]
+    else:
+        groups = [{'params': [p for p in model.parameters() if p.requires_grad], 'lr': args.lr}]
+    if args.optimizer == 'adam':
+        opt = torch.optim.Adam(groups, lr=args.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=args.weight_decay)
+    else:
+        opt = torch.optim.SGD(groups, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
+
+    steps = (len(splits['train']) + args.batch - 1) // args.batch * (args.epochs or 1)
+    kind, _, warm = args.schedule.partition(':')
+    S = torch.optim.lr_scheduler
+    if kind == 'cosine' and warm:
+        sched = S.SequentialLR(opt, [S.LinearLR(opt, start_factor=0.1, end_factor=1.0, total_iters=int(warm)),
+                                     S.CosineAnnealingLR(opt, T_max=steps - int(warm))], milestones=[int(warm)])
+    elif kind == 'cosine':
+        sched = S.CosineAnnealingLR(opt, T_max=steps)
+    elif kind == 'one-cycle':
+        sched = S.OneCycleLR(opt, max_lr=[g['lr'] for g in opt.param_groups], total_steps=steps)
+    elif kind == 'warmup':
+        sched = S.LinearLR(opt, start_factor=0.1, end_factor=1.0, total_iters=int(warm))
+    else:
+        sched = None
+
+    weight = None
+    if args.class_weights == 'auto':
+        counts = np.bincount([label for _, label in splits['train']], minlength=len(classes))
+        weight = torch.tensor([len(splits['train']) / (len(classes) * c) if c else 0.0 for c in counts],
+                              dtype=torch.float32)
+    elif args.class_weights and args.class_weights != 'none':
+        weight = torch.tensor([float(w) for w in args.class_weights.split(',')], dtype=torch.float32)
+    loss_f = nn.CrossEntropyLoss(weight=weight)
 
     batches = []
-    with open(args.log) as f:
-        orders = [e for e in map(json.loads, f) if e['event'] == 'order']
+    orders = []
+    for log in args.log.split(','):
+        with open(log) as f:
+            orders += [e for e in map(json.loads, f) if e['event'] == 'order']
     for o in orders:   # each phase, in the order frost ran them
         phase, samples = o['phase'], splits[o['phase']]
+        if phase == 'train' and stages:   # the epoch's stage decides what trains
+            paths = stage_paths(stages[stage_at(stages, o['epoch'])][0], blocks)
+            for n, p in named.items():
+                p.requires_grad = under(n, paths)
         if phase == 'train':
             torch.manual_seed(o['torch_seed'])
             model.train(True)
@@ -133,13 +255,17 @@ def main():
                 out = model(x)
                 loss = loss_f(out, y)
                 loss.backward()
+                step_lr = opt.param_groups[-1]['lr']
                 opt.step()
+                if sched:
+                    sched.step()
             else:
                 with torch.no_grad():
                     out = model(x)
                     loss = loss_f(out, y)
             batches.append({'epoch': o['epoch'], 'phase': phase, 'batch': k // args.batch + 1, 'loss': loss.item(),
-                            'correct': int((out.argmax(1) == y).sum()), 'n': len(chunk)})
+                            'correct': int((out.argmax(1) == y).sum()), 'n': len(chunk),
+                            'lr': step_lr if phase == 'train' else None})
     with open(args.out_json, 'w') as f:
         json.dump({'batches': batches}, f)
     write_safetensors(args.out_weights, model.state_dict())
