@@ -7,8 +7,9 @@
 #include <stdlib.h>
 
 static const char *event_name(event_kind k) {
-    static const char *const names[] = {"info",  "phase_start", "batch",    "phase_end", "epoch", "skipped",
-                                        "saved", "error",       "finished", "layers",    "alarm", "stage"};
+    static const char *const names[] = {"info",    "phase_start", "batch",    "phase_end",    "epoch",
+                                        "skipped", "saved",       "error",    "finished",     "layers",
+                                        "alarm",   "stage",       "lr_point", "lr_suggestion"};
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
@@ -64,6 +65,16 @@ char *event_json(const train_event *e) {
         json_object_set_new(o, "stage", json_integer(e->stage));
         json_object_set_new(o, "stages", json_integer(e->stages));
         json_object_set_new(o, "trainable", json_string(e->text));
+        break;
+    case EV_LR_POINT:
+        json_object_set_new(o, "step", json_integer((json_int_t)e->batch));
+        num(o, "lr", e->lr);
+        num(o, "loss", e->loss);
+        num(o, "smoothed", e->running_loss);
+        break;
+    case EV_LR_SUGGEST:
+        if (e->lr > 0) num(o, "lr", e->lr), json_object_set_new(o, "step", json_integer((json_int_t)e->batch));
+        json_object_set_new(o, "text", json_string(e->text));
         break;
     default: json_object_set_new(o, "text", json_string(e->text));
     }

@@ -24,7 +24,9 @@ typedef enum {
     EV_FINISHED,      // status: 0 done, 1 stopped, -1 failed; seconds: the whole run
     EV_LAYERS,        // epoch; batch: the index of a layer report (trainer_layers) measured now
     EV_ALARM,         // text: something the run does that its user most likely does not want; fix
-    EV_STAGE          // epoch (the stage's first), stage, stages; text: the trainable list now ("all", "layer4,fc")
+    EV_STAGE,         // epoch (the stage's first), stage, stages; text: the trainable list now ("all", "layer4,fc")
+    EV_LR_POINT,      // the lr finder's step: batch (1-based step), lr, loss, running_loss (the smoothed loss)
+    EV_LR_SUGGEST     // the lr finder's end: lr (0: no suggestion), batch (the point's step); text: why, or what
 } event_kind;
 
 enum { PHASE_TRAIN = 0, PHASE_VALID = 1 };

@@ -52,6 +52,8 @@ void train_log_lines(const train_event *e, long log_every, train_log_fn fn, void
     case EV_SKIPPED:
     case EV_ERROR:
     case EV_LAYERS:
-    case EV_ALARM: break;
+    case EV_ALARM:
+    case EV_LR_POINT:
+    case EV_LR_SUGGEST: break;
     }
 }

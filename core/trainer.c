@@ -79,6 +79,8 @@ struct trainer {
     int course_epochs;   // the plan's epochs, when more than this run's: the schedule spans them
     double lr_now;
     float *class_w;
+    lr_find_curve curve;   // the lr finder's points
+    int find_stop;         // the finder has what it needs
 };
 
 typedef struct {
@@ -137,7 +139,7 @@ static int should_stop(trainer *t) {
         while (atomic_load(&t->paused) && !job_cancelled(&t->base)) pthread_cond_wait(&t->cv, &t->mu);
         pthread_mutex_unlock(&t->mu);
     }
-    return job_cancelled(&t->base);
+    return job_cancelled(&t->base) || t->find_stop;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -176,6 +178,13 @@ static double eta(trainer *t, int phase, size_t done, size_t total, double phase
 // Before training step b (0-based) of the epoch: each group's lr (and momentum) where the schedule
 // has it. A constant schedule leaves the optimizer as it is.
 static ft_status *schedule_step(trainer *t, size_t b) {
+    if (t->cfg.lr_find) {   // the sweep's next lr, each group keeping its ratio to the run's lr
+        double f = lr_find_lr(&t->cfg.find, (int)t->curve.n) / t->cfg.opt.lr;
+        t->lr_now = t->cfg.opt.lr * f;
+        ft_status *s = NULL;
+        for (size_t g = 0; !s && g < t->n_groups; g++) s = ft_optimizer_group_set(t->opt, g, t->base_lr[g] * f, -1);
+        return s;
+    }
     const lr_schedule *sc = &t->recipe.schedule;
     long k = (long)(t->epoch - 1) * t->steps_per_epoch + (long)b;
     double f = lr_schedule_factor(sc, k, t->total_steps);
@@ -302,9 +311,18 @@ static void measure(trainer *t, int phase_end) {
     t->p_measure += clock_seconds() - t0;
 }
 
-// After a training batch: a measurement when one is due.
-static void after_step(trainer *t, size_t batch) {
+// After a training batch: the lr finder's point, or a measurement when one is due.
+static void after_step(trainer *t, size_t batch, const ft_step_result *r) {
     t->steps++;
+    if (t->cfg.lr_find) {
+        int go = lr_find_curve_add(&t->curve, t->lr_now, r->loss);
+        if (go != 1) t->find_stop = 1;
+        if (go < 0) return;
+        train_event e = {.kind = EV_LR_POINT, .epoch = t->epoch, .batch = t->steps, .lr = t->lr_now, .loss = r->loss};
+        e.running_loss = t->curve.n ? t->curve.smooth[t->curve.n - 1] : NAN;
+        post(t, &e);
+        return;
+    }
     if (t->snap && batch % (size_t)t->cfg.measure_every == 0) measure(t, 0);
 }
 
@@ -382,7 +400,7 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
             st->correct += r.correct;
             st->seen += r.n;
             batch_event(t, phase, b + 1, batches, &r, st, start, 1);
-            if (phase == PHASE_TRAIN) after_step(t, b + 1);
+            if (phase == PHASE_TRAIN) after_step(t, b + 1, &r);
         }
     } else {
         loader *l = t->loaders[phase];
@@ -423,7 +441,7 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
             st->correct += r.correct;
             st->seen += r.n;
             batch_event(t, phase, ++b, batches, &r, st, start, 0);
-            if (phase == PHASE_TRAIN) after_step(t, b);
+            if (phase == PHASE_TRAIN) after_step(t, b, &r);
             report_skipped(t);
             if (should_stop(t)) {
                 status = RUN_STOPPED;
@@ -797,6 +815,33 @@ static void post_profile(trainer *t) {
     post_text(t, EV_INFO, "profile:   model build, other       %8.2f s", wall - known > 0 ? wall - known : 0.0);
 }
 
+// The lr finder: training steps at the sweep's learning rates, epoch after epoch (the feature cache
+// serves from the second on), until the sweep ends or the loss diverges; then the suggestion.
+static int run_lr_find(trainer *t) {
+    long steps = t->cfg.find.steps, per_epoch = t->steps_per_epoch > 0 ? t->steps_per_epoch : 1;
+    t->cfg.epochs = (int)((steps + per_epoch - 1) / per_epoch);
+    post_text(t, EV_INFO, "lr finder: %ld steps from %.3g to %.3g", steps, t->cfg.find.start_lr, t->cfg.find.end_lr);
+    int rc = RUN_DONE;
+    phase_stats tr;
+    for (t->epoch = 1; rc == RUN_DONE && !t->find_stop; t->epoch++) rc = run_phase(t, PHASE_TRAIN, &tr);
+    t->epoch--;
+    if (rc == RUN_FAILED || job_cancelled(&t->base)) return rc == RUN_FAILED ? RUN_FAILED : RUN_STOPPED;
+    train_event e = {.kind = EV_LR_SUGGEST, .epoch = t->epoch};
+    double lr;
+    size_t at;
+    char why[512];
+    if (lr_find_suggest(&t->curve, &lr, &at, why, sizeof why) == 0) {
+        e.lr = lr;
+        e.batch = at + 1;
+        errmsg_set(e.text, sizeof e.text, "suggested lr %.3g (step %zu of %zu%s)", lr, at + 1, t->curve.n,
+                   t->curve.state == LR_FIND_DIVERGED ? "; the loss diverged after" : "");
+    } else {
+        errmsg_set(e.text, sizeof e.text, "no suggestion: %s", why);
+    }
+    post(t, &e);
+    return RUN_DONE;
+}
+
 static int run(trainer *t) {
     // The split of the cores. On the CPU the network's arithmetic is most of the work (a ResNet50
     // forward pass costs ~40x decoding and resizing a photo), so libtorch gets every core and the
@@ -817,6 +862,7 @@ static int run(trainer *t) {
     if (rc == RUN_DONE) rc = decide_cache(t);
     if (rc == RUN_DONE) rc = make_loaders(t);
     if (rc == RUN_DONE) take_snapshot(t);
+    if (t->cfg.lr_find) return rc == RUN_DONE ? run_lr_find(t) : rc;
     phase_stats tr = {0}, va = {0};
     for (t->epoch = t->start_epoch + 1; rc == RUN_DONE && t->epoch <= t->cfg.epochs; t->epoch++) {
         double epoch_start = clock_seconds();
@@ -855,6 +901,7 @@ static void run_job(job *base) {
     t->class_w = NULL;
     free(t->ckpt_recipe);
     t->ckpt_recipe = NULL;
+    lr_find_curve_free(&t->curve);
     ft_optimizer_free(t->opt);
     t->opt = NULL;
     ft_snapshot_free(t->snap);
@@ -877,6 +924,7 @@ void trainer_config_default(trainer_config *c) {
     c->epochs = 5;
     c->batch_size = 16;
     ft_opt_params_default(&c->opt);
+    lr_find_opts_default(&c->find);
     snprintf(c->device, sizeof c->device, "auto");
     c->bn_eval = 1;
     c->cache = -1;
@@ -911,8 +959,16 @@ trainer *trainer_start(const trainer_config *c, dataset *d, char *err, size_t er
     t->cfg = *c;
     t->prep = c->prep;
     t->epochs_given = c->epochs > 0;
+    if (c->lr_find) {   // a sweep, not a run: nothing saved, measured or planned
+        t->cfg.save = NULL;
+        t->cfg.measure_every = 0;
+        t->cfg.plan = t->cfg.schedule = NULL;
+        lr_find_curve_init(&t->curve, &c->find);
+    }
     if (!t->epochs_given) t->cfg.epochs = 5;
-    if (train_recipe_set(&t->recipe, c->plan, c->schedule, c->block_lr, c->class_weights, err, errlen) != 0) {
+    if (train_recipe_set(&t->recipe, t->cfg.plan, t->cfg.schedule, t->cfg.block_lr, t->cfg.class_weights, err,
+                         errlen) != 0) {
+        lr_find_curve_free(&t->curve);
         events_free(t->q);
         free(t);
         return NULL;

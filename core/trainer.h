@@ -24,6 +24,7 @@
 #include "events.h"
 #include "frost_torch.h"
 #include "layer_stats.h"
+#include "lr_find.h"
 #include "pipeline.h"
 
 typedef struct {
@@ -51,9 +52,13 @@ typedef struct {
     const char *schedule;        // "constant", "cosine", "one-cycle", "warmup"[":N" warm-up steps]
     const char *block_lr;        // "layer3=0.01,layer4=0.1" or "spread:R": parameter groups
     const char *class_weights;   // "none", "auto", "W1,W2,..."
-    int measure_every;           // 10: every this many training batches (and at each train phase's end) what
-                                 // training did to each module is measured (layer_stats.h) and posted as
-                                 // EV_LAYERS; 0: never
+    int lr_find;                 // 1: instead of epochs, the lr finder's sweep (lr_find.h): one training step per
+                                 // lr of find, each posted as EV_LR_POINT, then EV_LR_SUGGEST; no validation,
+                                 // no checkpoint, no measurements, no plan or schedule
+    lr_find_opts find;
+    int measure_every;   // 10: every this many training batches (and at each train phase's end) what
+                         // training did to each module is measured (layer_stats.h) and posted as
+                         // EV_LAYERS; 0: never
 } trainer_config;
 
 void trainer_config_default(trainer_config *c);

@@ -1,0 +1,132 @@
+// run_options.c — the options `frost train` and `frost lr-find` share (see run_options.h).
+#include "run_options.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "fetch.h"
+#include "train_recipe.h"
+#include "weights_table.h"
+
+static int set_arch(void *field, const char *value) {
+    if (!value || ft_arch_family(value) == FT_FAMILY_NONE) return -1;
+    snprintf(((cli_run_args *)field)->cfg.arch, sizeof((cli_run_args *)field)->cfg.arch, "%s", value);
+    return 0;
+}
+
+static int set_device(void *field, const char *value) {
+    if (!value || !(strcmp(value, "auto") == 0 || strcmp(value, "cpu") == 0 || strncmp(value, "cuda", 4) == 0))
+        return -1;
+    snprintf(((cli_run_args *)field)->cfg.device, sizeof((cli_run_args *)field)->cfg.device, "%s", value);
+    return 0;
+}
+
+// --norm as every data command has it, remembered: --pretrained then leaves it as given
+static int set_norm(void *field, const char *value) {
+    cli_run_args *a = field;
+    a->norm_given = 1;
+    return cli_pipeline_norm(&a->cfg.prep, value);
+}
+
+static const char *const OPTIMIZERS[] = {"adam", "sgd", NULL};
+static const int OPTIMIZER_KINDS[] = {FT_OPT_ADAM, FT_OPT_SGD};
+static const char *const BN_MODES[] = {"eval", "train", NULL};
+static const int BN_EVAL[] = {1, 0};
+static const char *const CACHE_MODES[] = {"on", "off", "auto", NULL};
+static const int CACHE_VALUES[] = {1, 0, -1};
+
+#define AT(field) .offset = offsetof(cli_run_args, field)
+
+const cli_option cli_run_options[] = {
+    CLI_OPT("--arch", OPT_CALL, .call = set_arch, .error = "unknown architecture '%s' (see frost help)", .arg = "ARCH",
+            .help = "the network (frost help lists them)"),
+    CLI_OPT("--pretrained", OPT_FLAG, AT(pretrained),
+            .help = "start from the architecture's ImageNet weights (cached, else downloaded); ImageNet's mean/std"),
+    CLI_OPT("--weights", OPT_STRING, AT(cfg.weights), .nonempty = 1, .error = "--weights needs a file", .arg = "FILE",
+            .help = "start from a state_dict file (1000-class head), loaded strictly"),
+    CLI_OPT("--batch", OPT_INT, AT(cfg.batch_size), .lo = 1, .hi = 65536, .arg = "N",
+            .help = "images per batch (default 16)"),
+    CLI_OPT("--lr", OPT_NUMBER, AT(cfg.opt.lr), .min = 1e-12, .max = 10,
+            .error = "--lr needs a number above 0 (like 1e-5)", .arg = "X", .help = "learning rate (default 1e-5)"),
+    CLI_OPT("--optimizer", OPT_CHOICE, AT(opt_kind), .choices = OPTIMIZERS, .values = OPTIMIZER_KINDS,
+            .arg = "adam|sgd", .help = "Adam (default) or SGD"),
+    CLI_OPT("--momentum", OPT_NUMBER, AT(cfg.opt.momentum), .min = 0, .max = 1, .arg = "X",
+            .help = "SGD's momentum (default 0.9)"),
+    CLI_OPT("--weight-decay", OPT_NUMBER, AT(cfg.opt.weight_decay), .min = 0, .max = 1, .arg = "X",
+            .help = "L2 weight decay (default 0)"),
+    CLI_OPT("--block-lr", OPT_STRING, AT(cfg.block_lr), .nonempty = 1,
+            .error = "--block-lr needs BLOCK=MULT,... or spread:R", .arg = "B=M,...|spread:R",
+            .help = "lr multipliers by block (\"layer3=0.01,layer4=0.1\"), or a geometric spread down to lr/R"),
+    CLI_OPT("--class-weights", OPT_STRING, AT(cfg.class_weights), .nonempty = 1,
+            .error = "--class-weights is auto, none or W1,W2,...", .arg = "auto|none|W,...",
+            .help = "weights of the classes in the loss: auto (inverse frequency), none (default), or one per class"),
+    CLI_OPT("--seed", OPT_LONG, AT(seed), .lo = 0, .hi = 2147483647L, .error = "--seed needs a whole number",
+            .arg = "N", .help = "shuffling, new head and dropout (default 0)"),
+    CLI_OPT("--device", OPT_CALL, .call = set_device, .error = "--device is auto, cpu, cuda or cuda:N",
+            .arg = "auto|cpu|cuda[:N]", .help = "where the network runs (default auto: CUDA when there is a GPU)"),
+    CLI_OPT("--bn", OPT_CHOICE, AT(cfg.bn_eval), .choices = BN_MODES, .values = BN_EVAL, .arg = "eval|train",
+            .help = "frozen BatchNorm layers keep their statistics (eval, default) or not (train, the tutorial)"),
+    CLI_OPT("--cache", OPT_CHOICE, AT(cfg.cache), .choices = CACHE_MODES, .values = CACHE_VALUES, .arg = "on|off|auto",
+            .help = "compute a frozen backbone once per image (default auto: when exact)"),
+    CLI_OPT("--workers", OPT_INT, AT(cfg.workers), .lo = 1, .hi = 256, .arg = "N",
+            .help = "loader threads (default: a quarter of the cores)"),
+    CLI_OPT("--threads", OPT_INT, AT(cfg.threads), .lo = 1, .hi = 256, .arg = "N",
+            .help = "libtorch threads (default: the cores)"),
+    CLI_OPT("--trainable", OPT_STRING, AT(cfg.trainable), .nonempty = 1,
+            .error = "--trainable needs module paths (e.g. layer4,fc)", .arg = "LIST",
+            .help = "module paths that train (\"layer4,fc\", \"all\"); everything else frozen"),
+    CLI_OPT("--norm", OPT_CALL, .call = set_norm, .error = "--norm is seed (mean 0.5, std 0.5) or imagenet",
+            .arg = "seed|imagenet", .help = "mean and std 0.5 (the seed's, default) or ImageNet's"),
+    CLI_OPT(NULL, OPT_GROUP, AT(cfg.prep), .group = cli_pipeline_options),
+    CLI_OPT_END,
+};
+
+void cli_run_args_init(cli_run_args *a) {
+    memset(a, 0, sizeof *a);
+    trainer_config_default(&a->cfg);
+    const frost_config *user = cli_config();   // the user's defaults, before the command line
+    if (user->arch[0]) snprintf(a->cfg.arch, sizeof a->cfg.arch, "%s", user->arch);
+    if (user->device[0]) snprintf(a->cfg.device, sizeof a->cfg.device, "%s", user->device);
+    if (user->workers) a->cfg.workers = user->workers;
+    a->opt_kind = a->cfg.opt.kind;
+}
+
+int cli_run_args_finish(const char *cmd, cli_run_args *a) {
+    a->cfg.opt.kind = a->opt_kind == FT_OPT_SGD ? FT_OPT_SGD : FT_OPT_ADAM;
+    a->cfg.seed = (uint64_t)a->seed;
+    if (a->pretrained && a->cfg.weights)
+        return cli_fail(CLI_USAGE, "%s: --pretrained or --weights FILE, not both", cmd);
+    char err[512];
+    if (pipeline_opts_check(&a->cfg.prep, err, sizeof err) != 0) return cli_fail(CLI_USAGE, "%s: %s", cmd, err);
+    train_recipe recipe;   // the fine-tuning options read now, so a typo costs no model build
+    if (train_recipe_set(&recipe, a->cfg.plan, a->cfg.schedule, a->cfg.block_lr, a->cfg.class_weights, err,
+                         sizeof err) != 0)
+        return cli_fail(CLI_USAGE, "%s: %s", cmd, err);
+    if (a->cfg.plan && a->cfg.trainable)
+        return cli_fail(CLI_USAGE, "%s: --plan says what trains in each stage; leave out --trainable", cmd);
+    return 0;
+}
+
+int cli_run_pretrained(const char *cmd, cli_run_args *a) {
+    const weights_entry *e = weights_table_find(a->cfg.arch, NULL);
+    if (!e)
+        return cli_fail(CLI_FAILED, "%s: no known pretrained weights for %s (frost weights list)", cmd, a->cfg.arch);
+    cli_progress p = {.name = e->file};
+    fetch_result res;
+    char err[1024];
+    int rc = fetch_weights(e, cli_fetch_progress, &p, NULL, &res, err, sizeof err);
+    cli_fetch_progress_end(&p);
+    if (rc) return cli_fail(CLI_FAILED, "%s: --pretrained: %s", cmd, err);
+    snprintf(a->weights_path, sizeof a->weights_path, "%s", res.path);
+    a->cfg.weights = a->weights_path;
+    printf("pretrained weights: %s %s (%s)%s\n", e->source, e->tag, cli_safe(res.path),
+           res.downloaded ? ", downloaded now" : "");
+    if (!a->norm_given) transform_params_set_norm(&a->cfg.prep.tf, TRANSFORM_NORM_IMAGENET);
+    const float *m = a->cfg.prep.tf.mean, *s = a->cfg.prep.tf.std;
+    printf("normalisation: mean %.3f,%.3f,%.3f std %.3f,%.3f,%.3f (%s)\n", m[0], m[1], m[2], s[0], s[1], s[2],
+           a->norm_given ? "as --norm says" : "ImageNet's, which the pretrained weights expect; --norm seed for 0.5");
+    fflush(stdout);
+    return 0;
+}

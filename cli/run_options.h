@@ -1,0 +1,32 @@
+/*
+ * run_options.h — what `frost train` and `frost lr-find` share: the network and its starting weights
+ * (--arch, --pretrained, --weights), what trains (--trainable) and how (--lr, --optimizer,
+ * --momentum, --weight-decay, --block-lr, --class-weights), the batch, the device and threads, the
+ * BatchNorm rule and the feature cache, and the data pipeline's options, all into a trainer_config.
+ */
+#ifndef FROST_CLI_RUN_OPTIONS_H
+#define FROST_CLI_RUN_OPTIONS_H
+
+#include "cli.h"
+#include "trainer.h"
+
+typedef struct {
+    trainer_config cfg;
+    long seed;
+    int pretrained, norm_given, opt_kind;
+    char weights_path[4096];   // --pretrained: the resolved file
+} cli_run_args;
+
+// The shared options, as an OPT_GROUP at a cli_run_args inside the command's own argument struct.
+extern const cli_option cli_run_options[];
+
+// The defaults: trainer_config's, then the user's config file (arch, device, workers).
+void cli_run_args_init(cli_run_args *a);
+// After parsing: the optimizer and seed into cfg, the checks that need several options. 0, or an exit
+// code (the error printed, as "CMD: ...").
+int cli_run_args_finish(const char *cmd, cli_run_args *a);
+// --pretrained: the architecture's ImageNet weights from the cache or downloaded, and ImageNet's
+// mean/std unless --norm was given (both said on stdout). 0, or an exit code.
+int cli_run_pretrained(const char *cmd, cli_run_args *a);
+
+#endif
