@@ -91,7 +91,9 @@ static int run(int argc, char **argv) {
     }
     if (r.n_warnings > 0) {
         fprintf(out, "\nWarnings:\n");
-        for (size_t i = 0; i < r.n_warnings; i++) fprintf(out, "  %s\n", cli_safe(r.warnings[i]));
+        for (size_t i = 0; i < r.n_warnings; i++)
+            fprintf(out, "  %s%s\n", cli_safe(r.warnings[i]),
+                    i + 1 == r.imbalance ? cli_fix_hint(FIX_CLASS_WEIGHTS) : "");
     }
     if (r.n_problems > 0) {
         fprintf(out, "\nProblems (training cannot run):\n");

@@ -32,6 +32,7 @@ const char *cli_fix_hint(frost_fix fix) {
     case FIX_DOCTOR: return " (frost doctor DATASET lists them all)";
     case FIX_BN_FIXED: return " (--bn eval keeps them fixed)";
     case FIX_HIGHER_LR: return " (try a higher --lr, or more epochs)";
+    case FIX_CLASS_WEIGHTS: return " (train with --class-weights auto to weigh each class as if balanced)";
     case FIX_NONE: break;
     }
     return "";

@@ -182,6 +182,8 @@ int doctor_run_hooked(dataset *d, int workers, const doctor_hooks *h, doctor_rep
         snprintf(line, sizeof line, "class imbalance: '%s' has %.1fx the training images of '%s' (%zu vs %zu)",
                  d->classes[hi_c], (double)hi / (double)lo, d->classes[lo_c], hi, lo);
         add_line(&r->warnings, &r->n_warnings, line);
+        if (r->n_warnings && strncmp(r->warnings[r->n_warnings - 1], "class imbalance", 15) == 0)
+            r->imbalance = r->n_warnings;
     }
     size_t nbad = badfiles_count(&r->bad);
     if (nbad > 0) {

@@ -31,7 +31,9 @@ typedef struct {
     badfile_list bad;                // files that did not decode, and the scan's skipped entries
     char **warnings;                 // worth knowing, training can still run
     size_t n_warnings;
-    char **problems;   // training cannot run
+    size_t imbalance;   // 1 + the index of the class-imbalance warning (0: none); its fix is
+                        // FIX_CLASS_WEIGHTS
+    char **problems;    // training cannot run
     size_t n_problems;
 } doctor_report;
 

@@ -16,7 +16,8 @@ typedef enum {
     FIX_AS_WEIGHTS,      // a plain weights file given where a checkpoint was wanted
     FIX_DOCTOR,          // the dataset has more problems than the message names
     FIX_BN_FIXED,        // frozen BatchNorm layers drift in train mode: eval mode keeps them fixed
-    FIX_HIGHER_LR        // trainable layers barely move: a higher learning rate (or more epochs)
+    FIX_HIGHER_LR,       // trainable layers barely move: a higher learning rate (or more epochs)
+    FIX_CLASS_WEIGHTS    // the classes are imbalanced: class weights in the loss (inverse frequency) balance them
 } frost_fix;
 
 #endif

@@ -133,6 +133,12 @@ static void draw_check_line(app *a, data_view *v, int y, int cols) {
                      v->n_bad == 1 ? "" : "s");
             role = ROLE_WARNING;
         }
+        if (r->imbalance && r->n_problems == 0) {   // what to do about it, in the Train screen's terms
+            size_t len = strlen(line);
+            snprintf(line + len, sizeof line - len, "; %s (class weights: auto on the Train screen balances it)",
+                     r->warnings[r->imbalance - 1]);
+            role = ROLE_WARNING;
+        }
         if (r->n_problems > 0 && a->d.n_classes > 0) {
             size_t len = strlen(line);
             snprintf(line + len, sizeof line - len, "; %s", r->problems[0]);

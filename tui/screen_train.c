@@ -167,6 +167,7 @@ static const char *fix_hint(frost_fix fix) {
     case FIX_TRAINABLE: return " (change the freeze marks on the Model screen)";
     case FIX_BN_FIXED: return " (BatchNorm: eval keeps them fixed)";
     case FIX_HIGHER_LR: return " (choose a higher learning rate, or more epochs)";
+    case FIX_CLASS_WEIGHTS: return " (set class weights to auto)";
     default: return "";
     }
 }

@@ -34,6 +34,10 @@ Test(cli_doctor, cli_exit_status) {
     cr_expect(strstr(res.out, "truncated.jpg") && strstr(res.out, "empty.jpg") && strstr(res.out, "notes.jpg"),
               "every bad file is named:\n%s", res.out);
     cr_expect(strstr(res.out, "Ready to train.") != NULL);
+    // 6 readable cats, 3 dogs: the imbalance comes with what balances it
+    cr_expect(strstr(res.out, "class imbalance: 'cats' has 2.0x the training images of 'dogs' (6 vs 3) (train with "
+                              "--class-weights auto"),
+              "%s", res.out);
     tu_run_free(&res);
 
     // now every dog is broken: training cannot run

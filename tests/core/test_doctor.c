@@ -107,6 +107,7 @@ Test(doctor, report_names_what_is_wrong) {
         saw_imbalance |= strstr(r.warnings[i], "imbalance") != NULL;
     }
     cr_expect(saw_dogs_missing && saw_imbalance);
+    cr_expect(r.imbalance > 0 && strstr(r.warnings[r.imbalance - 1], "class imbalance"), "the imbalance is marked");
     cr_expect(doctor_can_train(&r), "broken files are skipped: training can run");
     doctor_report_free(&r, d.n_classes);
     dataset_free(&d);
