@@ -56,7 +56,8 @@ typedef enum {
     ACT_OPEN,
     ACT_EVALUATE,
     ACT_SWITCH_PANE,   // predict (and data: ACT_SWITCH_PANE moves class list / files)
-    ACT_MOUSE          // a mouse click in the body (position: app.mouse_y/x)
+    ACT_MOUSE,         // a mouse click in the body (position: app.mouse_y/x)
+    ACT_LR_FIND        // train: run the lr finder in the background
 } app_action;
 
 enum { SCREEN_DATA = 0, SCREEN_MODEL = 1, SCREEN_TRAIN = 2, SCREEN_PREDICT = 3, N_SCREENS = 4 };
@@ -122,6 +123,12 @@ struct app {
     char layers_arch[32];          // the architecture it was measured on
     char layers_trainable[1024];   // what that run trained, as a trainable list ("": the head)
     char alarms[2][640];           // that run's alarms, with what to do: frozen but changing, not learning ("")
+    // a run with a plan of stages: what trains in the stage it is in now (the Model screen's marks
+    // follow it), changed at each stage; stage_seq counts the changes
+    char stage_trainable[1024];
+    char stage_arch[32];
+    int stage, stages;
+    unsigned stage_seq;
     // the loop
     int screen;   // the one in front
     void *state[N_SCREENS];

@@ -48,6 +48,7 @@ static const binding KEYS[] = {
     {'\n', SCREEN_TRAIN, "Enter", "start training", ACT_START, "start"},
     {'p', SCREEN_TRAIN, "p", "pause / resume", ACT_PAUSE, "pause"},
     {'s', SCREEN_TRAIN, "s", "stop at the end of the batch", ACT_STOP, "stop"},
+    {'l', SCREEN_TRAIN, "l", "lr finder: sweep the lr, offer the suggestion", ACT_LR_FIND, "lr finder"},
     {'o', SCREEN_PREDICT, "o", "open a checkpoint", ACT_OPEN, "open"},
     {'e', SCREEN_PREDICT, "e", "evaluate the valid split", ACT_EVALUATE, "evaluate"},
     {'\t', SCREEN_PREDICT, "Tab", "images / results", ACT_SWITCH_PANE, "images/results"},

@@ -43,6 +43,7 @@ typedef struct {
     char speed_key[64];   // architecture and size the speed is for ("" none)
     cost_speed speed;
     char speed_err[256];
+    unsigned stage_seen;   // the app's stage_seq the marks follow (a run's plan)
 } model_view;
 
 // ---------------------------------------------------------------------------------------------
@@ -477,9 +478,26 @@ static void enter(app *a, void *state) {
 
 // The cost line's numbers: the calibration started, collected; the estimate made again when the
 // freeze choice or the Train screen's settings changed (only while the screen is in front).
+// A run with a plan of stages entered a new one: the marks show what trains now.
+static void follow_stage(app *a, model_view *v) {
+    if (v->stage_seen == a->stage_seq || !a->stage_trainable[0] || !v->model || !v->head_replaced ||
+        strcmp(ft_model_arch(v->model), a->stage_arch) != 0)
+        return;
+    v->stage_seen = a->stage_seq;
+    char err[512];
+    if (transfer_apply_trainable(v->model, a->stage_trainable, err, sizeof err) != 0) {
+        app_status(a, "%s", err);
+        return;
+    }
+    publish(a, v);
+    if (app_in_front(a, &screen_model))
+        app_status(a, "stage %d/%d of the plan: %s trains now", a->stage, a->stages, a->stage_trainable);
+}
+
 static void poll(app *a, void *state) {
     model_view *v = state;
     char err[256];
+    follow_stage(a, v);
     if (v->cal && calibrate_job_done(v->cal)) {
         if (calibrate_job_result(v->cal, &v->speed, err, sizeof err) != 0) {
             snprintf(v->speed_err, sizeof v->speed_err, "%s", err);

@@ -17,8 +17,10 @@
 #include "fetch.h"
 #include "fetch_job.h"
 #include "list_view.h"
+#include "lr_finder_view.h"
 #include "style.h"
 #include "train_log.h"
+#include "train_plan.h"
 #include "trainer.h"
 #include "weights_table.h"
 
@@ -30,11 +32,18 @@ typedef struct {
     list_view form;   // the selected field
     int epochs, batch, lr, opt, size, cache, device;
     int weights, norm;   // weights: 0 none, 1 ImageNet; normalise: 0 follows the weights, 1 seed, 2 ImageNet
+    int plan, schedule, block_lr, class_w;   // fine-tuning (indices into PLANS, SCHEDULES, ...)
+    double lr_found;                         // the lr finder's suggestion, taken as the learning rate (0: none)
+    char plan_text[64];                      // the run's plan, as the trainer reads it ("" none)
+    lr_finder_view *finder;                  // the lr finder (its curve stays after it ends)
+    int fetch_for_finder;                    // the weights being fetched are for the finder
     // the run
     trainer *tr;
     fetch_job *fetch;   // getting the weights before a run
     int running, epochs_total;
     train_event last, phase_end[2];
+    double lr_now;             // the lr of the run's last step
+    int stage, stages;         // the plan's stage now (0: no plan)
     double backbone_rate[2];   // each phase's last images/s with the backbone running (0: none yet)
     train_event epoch_rows[MAX_EPOCH_ROWS];
     int n_epoch_rows;
@@ -55,7 +64,52 @@ static const double LRS[] = {1e-5, 1e-4, 1e-3, 1e-2};
 static const int SIZES[] = {64, 112, 160, 224};
 #define COUNT(a) (int)(sizeof a / sizeof a[0])
 
-enum { F_ARCH, F_EPOCHS, F_BATCH, F_LR, F_OPT, F_SIZE, F_BN, F_CACHE, F_DEVICE, F_WEIGHTS, F_NORM, N_FIELDS };
+// fine-tuning: staged unfreezing (the head alone for the first half of the epochs, then more), the
+// lr schedule, per-block learning rates, class weights (train_recipe.h)
+static const char *const PLANS[] = {NULL, "last1", "last2", "all"};
+static const char *const PLAN_NAMES[] = {
+    "none   (what the Model screen marks trains, all epochs)", "the head for half the epochs, then the last block too",
+    "the head for half the epochs, then the last 2 blocks too", "the head for half the epochs, then every layer"};
+static const char *const SCHEDULES[] = {NULL, "cosine", "one-cycle", "warmup:epoch", "cosine:epoch"};
+static const char *const SCHEDULE_NAMES[] = {"constant (the tutorial's)", "cosine", "one-cycle",
+                                             "linear warm-up for one epoch, then constant",
+                                             "linear warm-up for one epoch, then cosine"};
+static const char *const BLOCK_LRS[] = {NULL, "spread:10", "spread:100"};
+static const char *const BLOCK_LR_NAMES[] = {"one lr for every block",
+                                             "spread: the head's lr down to lr/10 at the first block that trains",
+                                             "spread: the head's lr down to lr/100 at the first block that trains"};
+static const char *const CLASS_WS[] = {NULL, "auto"};
+
+enum {
+    F_ARCH,
+    F_EPOCHS,
+    F_BATCH,
+    F_LR,
+    F_OPT,
+    F_SIZE,
+    F_BN,
+    F_CACHE,
+    F_DEVICE,
+    F_WEIGHTS,
+    F_NORM,
+    F_PLAN,
+    F_SCHEDULE,
+    F_BLOCK_LR,
+    F_CLASS_W,
+    N_FIELDS
+};
+
+// The learning rate the form says: the lr finder's, or the list's.
+static double form_lr(const train_view *v) { return v->lr_found > 0 ? v->lr_found : LRS[v->lr]; }
+
+// The plan for the form's epochs: the head alone for half of them (at least one), then its set.
+static void plan_for(const train_view *v, char *buf, size_t len) {
+    int head = EPOCHS[v->epochs] / 2 > 0 ? EPOCHS[v->epochs] / 2 : 1;
+    if (v->plan)
+        snprintf(buf, len, "head:%d,%s", head, PLANS[v->plan]);
+    else if (len)
+        buf[0] = '\0';
+}
 
 // Tells the app the settings the Model screen's cost line needs.
 static void publish(app *a, const train_view *v) {
@@ -83,7 +137,25 @@ static void field_text(const app *a, const train_view *v, int f, char *buf, size
     case F_ARCH: snprintf(buf, len, "%s", ft_arch_name(a->arch_index)); break;
     case F_EPOCHS: snprintf(buf, len, "%d", EPOCHS[v->epochs]); break;
     case F_BATCH: snprintf(buf, len, "%d", BATCHES[v->batch]); break;
-    case F_LR: snprintf(buf, len, "%g", LRS[v->lr]); break;
+    case F_LR:
+        if (v->lr_found > 0)
+            snprintf(buf, len, "%.2g   (the lr finder's suggestion; Left/Right: the list)", v->lr_found);
+        else
+            snprintf(buf, len, "%g", LRS[v->lr]);
+        break;
+    case F_PLAN:
+        if (v->plan && EPOCHS[v->epochs] < 2)
+            snprintf(buf, len, "%s (needs 2 epochs or more)", PLAN_NAMES[v->plan]);
+        else
+            snprintf(buf, len, "%s", PLAN_NAMES[v->plan]);
+        break;
+    case F_SCHEDULE: snprintf(buf, len, "%s", SCHEDULE_NAMES[v->schedule]); break;
+    case F_BLOCK_LR: snprintf(buf, len, "%s", BLOCK_LR_NAMES[v->block_lr]); break;
+    case F_CLASS_W:
+        snprintf(buf, len, "%s",
+                 v->class_w ? "auto   (inverse frequency: each class weighs as if balanced)"
+                            : "none   (the tutorial's)");
+        break;
     case F_OPT: snprintf(buf, len, "%s", v->opt ? "sgd (momentum 0.9)" : "adam"); break;
     case F_SIZE: snprintf(buf, len, "%dx%d", SIZES[v->size], SIZES[v->size]); break;
     case F_BN:
@@ -116,9 +188,9 @@ static void field_text(const app *a, const train_view *v, int f, char *buf, size
     }
 }
 
-static const char *const FIELD_NAMES[N_FIELDS] = {"architecture", "epochs",     "batch",     "learning rate",
-                                                  "optimizer",    "input size", "BatchNorm", "feature cache",
-                                                  "device",       "weights",    "normalise"};
+static const char *const FIELD_NAMES[N_FIELDS] = {
+    "architecture", "epochs",  "batch",     "learning rate", "optimizer", "input size", "BatchNorm",    "feature cache",
+    "device",       "weights", "normalise", "unfreezing",    "schedule",  "block lrs",  "class weights"};
 
 static void change(app *a, train_view *v, int f, int dir) {
 #define CYCLE(x, n) (x) = ((x) + (dir) + (n)) % (n)
@@ -126,7 +198,16 @@ static void change(app *a, train_view *v, int f, int dir) {
     case F_ARCH: a->arch_index = (a->arch_index + (size_t)(dir > 0 ? 1 : ft_arch_count() - 1)) % ft_arch_count(); break;
     case F_EPOCHS: CYCLE(v->epochs, COUNT(EPOCHS)); break;
     case F_BATCH: CYCLE(v->batch, COUNT(BATCHES)); break;
-    case F_LR: CYCLE(v->lr, COUNT(LRS)); break;
+    case F_LR:
+        if (v->lr_found > 0)   // back to the list, at the entry nearest the suggestion
+            v->lr_found = 0;
+        else
+            CYCLE(v->lr, COUNT(LRS));
+        break;
+    case F_PLAN: CYCLE(v->plan, COUNT(PLANS)); break;
+    case F_SCHEDULE: CYCLE(v->schedule, COUNT(SCHEDULES)); break;
+    case F_BLOCK_LR: CYCLE(v->block_lr, COUNT(BLOCK_LRS)); break;
+    case F_CLASS_W: CYCLE(v->class_w, COUNT(CLASS_WS)); break;
     case F_OPT: CYCLE(v->opt, 2); break;
     case F_SIZE: CYCLE(v->size, COUNT(SIZES)); break;
     case F_BN: CYCLE(a->bn_train, 2); break;
@@ -172,14 +253,14 @@ static const char *fix_hint(frost_fix fix) {
     }
 }
 
-// Starts the trainer with weights (NULL: none).
-static void launch(app *a, train_view *v, const char *weights) {
+// The run the form describes, with weights (NULL: none).
+static void form_config(app *a, train_view *v, const char *weights, trainer_config *out) {
     trainer_config c;
     trainer_config_default(&c);
     snprintf(c.arch, sizeof c.arch, "%s", ft_arch_name(a->arch_index));
     c.epochs = EPOCHS[v->epochs];
     c.batch_size = BATCHES[v->batch];
-    c.opt.lr = LRS[v->lr];
+    c.opt.lr = form_lr(v);
     c.opt.kind = v->opt ? FT_OPT_SGD : FT_OPT_ADAM;
     c.prep.tf.size = SIZES[v->size];
     c.bn_eval = !a->bn_train;
@@ -192,7 +273,25 @@ static void launch(app *a, train_view *v, const char *weights) {
     c.weights = weights;
     int imagenet_norm = v->norm == 2 || (v->norm == 0 && weights);
     if (imagenet_norm) transform_params_set_norm(&c.prep.tf, TRANSFORM_NORM_IMAGENET);
+    plan_for(v, v->plan_text, sizeof v->plan_text);
+    if (v->plan_text[0]) {   // the plan says what trains in each stage
+        c.plan = v->plan_text;
+        c.trainable = NULL;
+    }
+    c.schedule = SCHEDULES[v->schedule];
+    c.block_lr = BLOCK_LRS[v->block_lr];
+    c.class_weights = CLASS_WS[v->class_w];
+    *out = c;
+}
+
+// Starts the trainer with weights (NULL: none).
+static void launch(app *a, train_view *v, const char *weights) {
+    trainer_config c;
+    form_config(a, v, weights, &c);
+    int imagenet_norm = v->norm == 2 || (v->norm == 0 && weights);
     char err[512];
+    lr_finder_free(v->finder);   // its curve gives way to the run's charts
+    v->finder = NULL;
     v->tr = trainer_start(&c, &a->d, err, sizeof err);
     if (!v->tr) {
         app_status(a, "cannot start: %.400s", err);
@@ -208,6 +307,10 @@ static void launch(app *a, train_view *v, const char *weights) {
     v->last = (train_event){0};
     v->phase_end[0] = v->phase_end[1] = (train_event){0};
     v->backbone_rate[0] = v->backbone_rate[1] = 0;
+    v->lr_now = c.opt.lr;
+    v->stage = v->stages = 0;
+    a->stage_trainable[0] = '\0';
+    a->stage = a->stages = 0;
     v->running = 1;
     a->training = 1;
     v->epochs_total = c.epochs;
@@ -218,13 +321,45 @@ static void launch(app *a, train_view *v, const char *weights) {
     app_status(a, "training %s: p pauses, s stops", c.arch);
 }
 
+// Starts the lr finder on the form's run with weights (NULL: none).
+static void launch_finder(app *a, train_view *v, const char *weights) {
+    trainer_config c;
+    form_config(a, v, weights, &c);
+    c.plan = NULL;   // the finder sweeps the first stage: what trains at the start
+    if (v->plan_text[0]) c.trainable = NULL;
+    char err[512];
+    lr_finder_free(v->finder);
+    v->finder = lr_finder_start(&c, &a->d, a->json_log, err, sizeof err);
+    if (!v->finder) {
+        app_status(a, "cannot start the lr finder: %.400s", err);
+        return;
+    }
+    app_status(a, "lr finder: %d steps from %.0e to %.0e (s stops)", c.find.steps, c.find.start_lr, c.find.end_lr);
+}
+
+// The lr finder's end: its suggestion becomes the form's learning rate.
+static void poll_finder(app *a, train_view *v) {
+    double lr = 0;
+    char msg[600];
+    if (!v->finder || !lr_finder_poll(v->finder, &lr, msg, sizeof msg)) return;
+    if (lr > 0) {
+        v->lr_found = lr;
+        app_status(a, "lr finder: %.300s; now the learning rate (Left/Right on it: the list)", msg);
+    } else {
+        app_status(a, "lr finder: %.400s", msg);
+    }
+}
+
 static void start_run(app *a, train_view *v) {
     if (!a->have_dataset || a->d.n_problems > 0) {
         app_status(a, "no usable dataset: %.400s", a->have_dataset ? a->d.problems[0] : a->dataset_error);
         return;
     }
     if (!v->weights) {
-        launch(a, v, NULL);
+        if (v->fetch_for_finder)
+            launch_finder(a, v, NULL);
+        else
+            launch(a, v, NULL);
         return;
     }
     const weights_entry *e = weights_table_find(ft_arch_name(a->arch_index), NULL);
@@ -245,6 +380,8 @@ static void start_run(app *a, train_view *v) {
 // The download (or cache lookup) of the weights, once it is done: start the run, or say why not.
 static void poll_fetch(app *a, train_view *v) {
     if (!v->fetch || !fetch_job_done(v->fetch)) return;
+    int for_finder = v->fetch_for_finder;
+    v->fetch_for_finder = 0;
     fetch_result res;
     char err[1024];
     int rc = fetch_job_result(v->fetch, &res, err, sizeof err);
@@ -258,7 +395,10 @@ static void poll_fetch(app *a, train_view *v) {
         return;
     }
     snprintf(v->weights_path, sizeof v->weights_path, "%s", res.path);
-    launch(a, v, v->weights_path);
+    if (for_finder)
+        launch_finder(a, v, v->weights_path);
+    else
+        launch(a, v, v->weights_path);
 }
 
 // The event into the --json log, if there is one; when the log cannot be written it is closed and
@@ -314,6 +454,7 @@ static void finish(app *a, train_view *v, const train_event *e) {
 static void poll(app *a, void *state) {
     train_view *v = state;
     poll_fetch(a, v);
+    poll_finder(a, v);
     train_event e;
     while (v->tr && trainer_poll(v->tr, &e)) {
         train_log_lines(&e, 0, log_tutorial_line, v);
@@ -322,6 +463,16 @@ static void poll(app *a, void *state) {
         case EV_BATCH:
             v->last = e;
             if (!e.from_cache) v->backbone_rate[e.phase] = e.images_per_s;
+            if (e.phase == PHASE_TRAIN && e.lr > 0) v->lr_now = e.lr;
+            break;
+        case EV_STAGE:   // the plan's next stage: the Model screen's marks follow it
+            v->stage = e.stage;
+            v->stages = e.stages;
+            snprintf(a->stage_trainable, sizeof a->stage_trainable, "%s", e.text);
+            snprintf(a->stage_arch, sizeof a->stage_arch, "%s", v->cfg.arch);
+            a->stage = e.stage;
+            a->stages = e.stages;
+            a->stage_seq++;
             break;
         case EV_PHASE_END: v->phase_end[e.phase] = e; break;
         case EV_EPOCH:
@@ -345,6 +496,7 @@ static void poll(app *a, void *state) {
 static void destroy(app *a, void *state) {
     train_view *v = state;
     fetch_job_free(v->fetch);
+    lr_finder_free(v->finder);
     if (v->tr) {   // stopped cleanly, at its next batch boundary
         app_status(a, "stopping the training run...");
         app_draw(a);
@@ -408,6 +560,52 @@ static void draw_charts(train_view *v, int top, int rows, int cols) {
     chart_draw(top + 1, half, rows - 1, cols - half - 1, 7, acc, 2, x_max, 0, 100);
 }
 
+// The plan as a timeline: each stage's share of the epochs, what it trains, and where the run is.
+static void draw_timeline(const train_view *v, const char *text, int row, int cols) {
+    train_plan p;
+    char err[256];
+    mvprintw(row, 0, "%-14s ", "plan");
+    if (train_plan_parse(text, &p, err, sizeof err) != 0) {
+        printw("%s", err);
+        return;
+    }
+    int epochs = v->running ? v->epochs_total : EPOCHS[v->epochs];
+    int width = cols - 16 - 2, x = 16;
+    if (width < 10 || epochs < 1) return;
+    int now = v->running ? v->last.epoch : 0;
+    for (int s = 0; s < p.n; s++) {
+        int first = train_plan_stage_start(&p, s);
+        int last = p.stages[s].epochs ? first + p.stages[s].epochs - 1 : epochs;
+        if (last > epochs) last = epochs;
+        if (first > epochs) break;
+        int x1 = 16 + (int)((double)last / epochs * width);
+        int current = v->running && v->stage == s + 1;
+        char label[96], what[64];
+        const char *w = p.stages[s].what;
+        if (strcmp(w, "head") == 0)
+            snprintf(what, sizeof what, "head only");
+        else if (strcmp(w, "all") == 0)
+            snprintf(what, sizeof what, "every layer");
+        else if (strncmp(w, "last", 4) == 0)
+            snprintf(what, sizeof what, "head + last %s block%s", w + 4, strcmp(w + 4, "1") == 0 ? "" : "s");
+        else
+            snprintf(what, sizeof what, "%.60s", w);
+        if (first == last)
+            snprintf(label, sizeof label, "%s: epoch %d", what, first);
+        else
+            snprintf(label, sizeof label, "%s: epochs %d-%d", what, first, last);
+        attron(style(current ? ROLE_SELECTED : s % 2 ? ROLE_VALID : ROLE_TRAIN) | A_REVERSE);
+        mvprintw(row, x, "%-*.*s", x1 - x, x1 - x, label);
+        attroff(style(current ? ROLE_SELECTED : s % 2 ? ROLE_VALID : ROLE_TRAIN) | A_REVERSE);
+        x = x1;
+    }
+    if (now > 0) {
+        attron(style(ROLE_TITLE));
+        mvprintw(row, x + 1, "< epoch %d", now);
+        attroff(style(ROLE_TITLE));
+    }
+}
+
 static void draw(app *a, void *state, int top, int rows, int cols) {
     train_view *v = state;
     list_view_layout(&v->form, N_FIELDS, top, 0, N_FIELDS, cols);
@@ -421,8 +619,15 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
         attroff(at);
     }
     const char *spec = v->running ? v->trainable : app_trainable(a);
+    char plan[64];
+    if (v->running)
+        snprintf(plan, sizeof plan, "%s", v->plan_text);
+    else
+        plan_for(v, plan, sizeof plan);
     mvprintw(r++, 0, "%-14s ", "trainable");
-    if (spec[0])
+    if (plan[0])
+        printw("%s", v->stage ? a->stage_trainable : "the plan's stages say (below)");
+    else if (spec[0])
         printw("%.*s  (from the Model screen)", cols > 60 ? cols - 45 : 15, spec);
     else
         printw("the new head only, the rest frozen (the seed; change it on the Model screen)");
@@ -436,6 +641,7 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
         attroff(style(ROLE_WARNING));
     }
     r++;
+    if (plan[0]) draw_timeline(v, plan, r++, cols);
     const train_event *b = &v->last;
     int width = cols - 40 > 10 ? cols - 40 : 10;
     char label[64];
@@ -471,6 +677,7 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     int paused = v->running && v->tr && trainer_paused(v->tr);
     mvprintw(r++, 0, "%.1f images/s   ETA %d:%02d   device %s   ", b->images_per_s, eta / 60, eta % 60,
              v->device_name[0] ? v->device_name : "-");
+    if (b->batches) printw("lr %.3g   ", v->lr_now);
     attron(style(paused ? ROLE_WARNING : ROLE_TEXT));
     addstr(v->running ? (paused ? "PAUSED" : "running") : "idle");
     attroff(style(paused ? ROLE_WARNING : ROLE_TEXT));
@@ -486,7 +693,11 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     r++;
     // the charts when there is room for them and a log of 4 lines
     int left = top + rows - r;
-    if (left >= 9 + 4 && cols >= 60 && (v->running || v->n_epoch_rows > 0)) {
+    if (v->finder && !v->running && left >= 8 && cols >= 60) {   // the lr finder's curve, while and after it runs
+        int h = left - 4 > 14 ? 14 : left - 4 > 6 ? left - 4 : 6;
+        lr_finder_draw(v->finder, r, h, cols);
+        r += h;
+    } else if (left >= 9 + 4 && cols >= 60 && (v->running || v->n_epoch_rows > 0)) {
         int h = left - 4 > 10 ? 10 : left - 4 - 1;
         draw_charts(v, r, h, cols);
         r += h + 1;
@@ -512,7 +723,19 @@ static void act(app *a, void *state, app_action action) {
         if (!v->running) change(a, v, v->form.sel, action == ACT_RIGHT ? 1 : -1);
         break;
     case ACT_START:
-        if (!v->running && !v->fetch) start_run(a, v);
+        if (lr_finder_running(v->finder))
+            app_status(a, "the lr finder is running (s stops it)");
+        else if (!v->running && !v->fetch)
+            start_run(a, v);
+        break;
+    case ACT_LR_FIND:
+        if (v->running || v->fetch || lr_finder_running(v->finder)) {
+            app_status(a, "the lr finder runs before a training run, not during one");
+        } else {
+            v->fetch_for_finder = 1;
+            start_run(a, v);
+            v->fetch_for_finder = v->fetch != NULL;   // a download first: the finder starts after it
+        }
         break;
     case ACT_PAUSE:
         if (v->tr) {
@@ -532,6 +755,7 @@ static void act(app *a, void *state, app_action action) {
             trainer_cancel(v->tr);
             app_status(a, "stopping at the end of this batch...");
         }
+        if (lr_finder_running(v->finder)) lr_finder_cancel(v->finder);
         break;
     default: break;
     }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "testutil.h"
 #include "tmux_util.h"
 
@@ -207,6 +208,102 @@ Test(tui_train, json_log_on_a_full_disk) {
     cr_expect(strstr(tmux_screen(0), "the JSON log stopped: /dev/full: No space left on device") != NULL,
               "and the log pane:\n%s", tmux_screen(0));
     cr_assert(tmux_wait_for("Training complete in", 180), "the run goes on:\n%s", tmux_screen(0));
+    tmux_keys("q");
+    cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
+}
+
+// The number after `label` on the screen (e.g. "trainable 8,394,754": commas left out), or -1.
+static long long number_after(const char *screen, const char *label) {
+    const char *p = strstr(screen, label);
+    if (!p) return -1;
+    p += strlen(label);
+    while (*p == ' ') p++;
+    long long v = 0;
+    int digits = 0;
+    for (; (*p >= '0' && *p <= '9') || *p == ','; p++)
+        if (*p != ',') v = v * 10 + (*p - '0'), digits++;
+    return digits ? v : -1;
+}
+
+// Staged unfreezing from the form: the plan's timeline, the stage changes in the run's log at the
+// planned epoch, and the Model screen's marks following the stage (its trainable count is what the
+// run's last layer measurement counted as trainable).
+Test(tui_train, a_plan_runs_its_stages_and_the_model_screen_follows) {
+    char args[1200];
+    snprintf(args, sizeof args, "sample_data --json %s", log_path);
+    tmux_start(args, 120, 50, NULL);
+    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
+    tmux_keys("3");
+    cr_assert(tmux_wait_for("unfreezing     none", 60), "%s", tmux_screen(0));
+    // 3 epochs, lr 1e-3, 64x64, then the plan: the head alone for 1 epoch, then layer4 with it
+    tmux_keys("Down Left Down Down Right Right Down Down Left Left Left Down Down Down Down Down Down Right");
+    cr_assert(tmux_wait_for("the head for half the epochs, then the last block too", 30), "%s", tmux_screen(0));
+    cr_assert(tmux_wait_for("head only: epoch 1", 30), "the timeline before the run:\n%s", tmux_screen(0));
+    cr_expect(strstr(tmux_screen(0), "head + last 1 block: epochs 2-3"), "%s", tmux_screen(0));
+    tmux_keys("Enter");
+    cr_assert(tmux_wait_for("Training complete in", 180), "the run finishes:\n%s", tmux_screen(0));
+    cr_expect(strstr(tmux_screen(0), "trainable      layer4,fc"), "the stage the run ended in:\n%s", tmux_screen(0));
+
+    json_t *log = read_log(log_path);
+    int stages = 0;
+    long long trainable = -1;
+    for (size_t i = 0; i < json_array_size(log); i++) {
+        json_t *e = json_array_get(log, i);
+        if (strcmp(kind(e), "stage") == 0) {
+            stages++;
+            cr_expect_eq(json_integer_value(json_object_get(e, "epoch")), stages == 1 ? 1 : 2);
+            cr_expect_str_eq(json_string_value(json_object_get(e, "trainable")), stages == 1 ? "fc" : "layer4,fc");
+        }
+        if (strcmp(kind(e), "layers") == 0) {   // the root module's row: the whole model
+            json_t *root = json_array_get(json_object_get(e, "modules"), 0);
+            if (strcmp(json_string_value(json_object_get(root, "path")), "") == 0)
+                trainable = json_integer_value(json_object_get(root, "trainable"));
+        }
+    }
+    json_decref(log);
+    cr_expect_eq(stages, 2);
+    cr_assert_gt(trainable, 0, "the log measured the model");
+    tmux_keys("2");
+    cr_assert(tmux_wait_for("stage 2/2 of the plan: layer4,fc trains now", 60), "%s", tmux_screen(0));
+    long long shown = number_after(tmux_screen(0), "trainable");
+    cr_expect_eq(shown, trainable, "the Model screen says %lld trainable, the run's log %lld", shown, trainable);
+    tmux_keys("q");
+    cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
+}
+
+// The lr finder from the form (key l): it runs in the background, its curve is drawn, and its
+// suggestion (the --json log's) becomes the learning rate field.
+Test(tui_train, the_lr_finder_offers_its_suggestion) {
+    // two classes a head on random features can tell apart (sample_data's shapes it cannot: no suggestion)
+    char ds[1100], args[2400];
+    snprintf(ds, sizeof ds, "%s/ds", dir);
+    fx_two_class_dataset(ds, 12, 4, 40);
+    snprintf(args, sizeof args, "'%s' --json %s", ds, log_path);
+    tmux_start(args, 120, 50, NULL);
+    cr_assert(tmux_wait_for("2 classes", 60), "%s", tmux_screen(0));
+    tmux_keys("3");
+    cr_assert(tmux_wait_for("learning rate  1e-05", 60), "%s", tmux_screen(0));
+    // 64x64 input, then the finder
+    tmux_keys("Down Down Down Down Down Left Left Left");
+    cr_assert(tmux_wait_for("input size     64x64", 30), "%s", tmux_screen(0));
+    tmux_keys("l");
+    cr_assert(tmux_wait_for("lr finder: smoothed loss against the learning rate", 60), "%s", tmux_screen(0));
+    cr_assert(tmux_wait_for("lr finder: suggested lr", 180), "the finder ends with a suggestion:\n%s", tmux_screen(0));
+    char screen[16384];
+    snprintf(screen, sizeof screen, "%s", tmux_screen(0));
+    json_t *log = read_log(log_path);
+    json_t *sug = last_event(log, "lr_suggestion", NULL);
+    int points = 0;
+    for (size_t i = 0; i < json_array_size(log); i++) points += strcmp(kind(json_array_get(log, i)), "lr_point") == 0;
+    cr_expect_gt(points, 10, "the sweep's points are in the log");
+    json_t *lr = json_object_get(sug, "lr");
+    cr_assert(json_is_number(lr), "the log's suggestion has its lr");
+    char want[64];
+    snprintf(want, sizeof want, "learning rate  %.2g   (the lr finder's suggestion", json_number_value(lr));
+    cr_expect(strstr(screen, want), "'%s' on the form:\n%s", want, screen);
+    snprintf(want, sizeof want, "lr finder: suggested lr %.3g", json_number_value(lr));
+    cr_expect(strstr(screen, want), "'%s' on the status line:\n%s", want, screen);
+    json_decref(log);
     tmux_keys("q");
     cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
 }
