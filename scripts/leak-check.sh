@@ -146,6 +146,11 @@ run 0 train sample_data --arch resnet18 --epochs 1 --size 32 --save "$TMP/ck.saf
 run 0 train sample_data --arch resnet18 --epochs 1 --size 32 --optimizer sgd --momentum 0.9 --weight-decay 1e-4 \
     --bn train --trainable layer4,fc --cache off --crop --layer-report --measure-every 2
 run 0 train sample_data --arch resnet18 --epochs 2 --size 32 --resume "$TMP/ck.safetensors"
+run 0 train sample_data --arch resnet18 --size 32 --plan head:1,last1:2 --epochs 2 --schedule one-cycle \
+    --block-lr spread:10 --class-weights auto --save "$TMP/plan.safetensors"
+run 0 train sample_data --arch resnet18 --size 32 --resume "$TMP/plan.safetensors"
+run 1 lr-find sample_data --arch resnet18 --size 32 --steps 40 --trainable all --json "$TMP/find.jsonl"
+run 2 train sample_data --arch resnet18 --plan head:1,bogus!
 run 0 predict "$TMP/ck.safetensors" sample_data/valid --top 2
 run 0 predict "$TMP/ck.safetensors" sample_data/valid/circles/circle_000.jpg --json
 run 0 weights list
