@@ -103,23 +103,9 @@ static int run(int argc, char **argv) {
     }
     a.run.cfg.lr_find = 1;
     dataset d;
-    if ((rc = cli_scan_dataset(a.root, NULL, &d)) != 0) return rc;
-    if (a.run.pretrained && (rc = cli_run_pretrained("lr-find", &a.run)) != 0) {
-        dataset_free(&d);
-        return rc;
-    }
-    FILE *json = NULL;
-    if (a.json && !(json = fopen(a.json, "w"))) {
-        dataset_free(&d);
-        return cli_fail(CLI_FAILED, "%s: cannot create it: %s", a.json, strerror(errno));
-    }
-    char err[1024];
-    trainer *t = trainer_start(&a.run.cfg, &d, err, sizeof err);
-    if (!t) {
-        if (json) fclose(json);
-        dataset_free(&d);
-        return cli_fail(CLI_FAILED, "lr-find: %s", err);
-    }
+    FILE *json;
+    trainer *t;
+    if ((rc = cli_run_start("lr-find", &a.run, a.root, a.json, &d, &json, &t)) != 0) return rc;
     struct sigaction sa = {0}, old_int;
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);

@@ -1,6 +1,7 @@
 // run_options.c — the options `frost train` and `frost lr-find` share (see run_options.h).
 #include "run_options.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -106,6 +107,30 @@ int cli_run_args_finish(const char *cmd, cli_run_args *a) {
         return cli_fail(CLI_USAGE, "%s: %s", cmd, err);
     if (a->cfg.plan && a->cfg.trainable)
         return cli_fail(CLI_USAGE, "%s: --plan says what trains in each stage; leave out --trainable", cmd);
+    return 0;
+}
+
+int cli_run_start(const char *cmd, cli_run_args *a, const char *root, const char *json_path, dataset *d, FILE **json,
+                  trainer **t) {
+    int rc;
+    *json = NULL;
+    *t = NULL;
+    if ((rc = cli_scan_dataset(root, NULL, d)) != 0) return rc;
+    if (a->pretrained && (rc = cli_run_pretrained(cmd, a)) != 0) {
+        dataset_free(d);
+        return rc;
+    }
+    if (json_path && !(*json = fopen(json_path, "w"))) {
+        dataset_free(d);
+        return cli_fail(CLI_FAILED, "%s: cannot create it: %s", json_path, strerror(errno));
+    }
+    char err[1024];
+    if (!(*t = trainer_start(&a->cfg, d, err, sizeof err))) {
+        if (*json) fclose(*json);
+        *json = NULL;
+        dataset_free(d);
+        return cli_fail(CLI_FAILED, "%s: %s", cmd, err);
+    }
     return 0;
 }
 

@@ -7,7 +7,10 @@
 #ifndef FROST_CLI_RUN_OPTIONS_H
 #define FROST_CLI_RUN_OPTIONS_H
 
+#include <stdio.h>
+
 #include "cli.h"
+#include "dataset.h"
 #include "trainer.h"
 
 typedef struct {
@@ -28,5 +31,10 @@ int cli_run_args_finish(const char *cmd, cli_run_args *a);
 // --pretrained: the architecture's ImageNet weights from the cache or downloaded, and ImageNet's
 // mean/std unless --norm was given (both said on stdout). 0, or an exit code.
 int cli_run_pretrained(const char *cmd, cli_run_args *a);
+// The run's start, in the order that wastes nothing: the dataset scanned into *d, then --pretrained's
+// weights (no download for a bad dataset), the JSON log created (json_path NULL: *json NULL), the
+// trainer started. 0 with all three to free, or an exit code with nothing left open.
+int cli_run_start(const char *cmd, cli_run_args *a, const char *root, const char *json_path, dataset *d, FILE **json,
+                  trainer **t);
 
 #endif

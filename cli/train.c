@@ -15,16 +15,13 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "config.h"
 #include "dataset.h"
 #include "event_json.h"
 #include "events.h"
-#include "fetch.h"
 #include "run_options.h"
 #include "train_log.h"
 #include "train_recipe.h"
 #include "trainer.h"
-#include "weights_table.h"
 
 static volatile sig_atomic_t g_interrupted;   // written by the signal handler only
 
@@ -177,24 +174,9 @@ static int run(int argc, char **argv) {
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc;
     dataset d;
-    if ((rc = cli_scan_dataset(a.root, NULL, &d)) != 0) return rc;
-    if (a.run.pretrained &&
-        (rc = cli_run_pretrained("train", &a.run)) != 0) {   // after the scan: no download for a bad dataset
-        dataset_free(&d);
-        return rc;
-    }
-    FILE *json = NULL;
-    if (a.json && !(json = fopen(a.json, "w"))) {
-        dataset_free(&d);
-        return cli_fail(CLI_FAILED, "%s: cannot create it: %s", a.json, strerror(errno));
-    }
-    char err[1024];
-    trainer *t = trainer_start(&a.run.cfg, &d, err, sizeof err);
-    if (!t) {
-        if (json) fclose(json);
-        dataset_free(&d);
-        return cli_fail(CLI_FAILED, "%s", err);
-    }
+    FILE *json;
+    trainer *t;
+    if ((rc = cli_run_start("train", &a.run, a.root, a.json, &d, &json, &t)) != 0) return rc;
     struct sigaction sa = {0}, old_int, old_term;
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
