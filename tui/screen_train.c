@@ -580,7 +580,7 @@ static void draw_timeline(const train_view *v, const char *text, int row, int co
         if (first > epochs) break;
         int x1 = 16 + (int)((double)last / epochs * width);
         int current = v->running && v->stage == s + 1;
-        char label[96], what[64];
+        char label[128], what[64];
         const char *w = p.stages[s].what;
         if (strcmp(w, "head") == 0)
             snprintf(what, sizeof what, "head only");
@@ -590,19 +590,20 @@ static void draw_timeline(const train_view *v, const char *text, int row, int co
             snprintf(what, sizeof what, "head + last %s block%s", w + 4, strcmp(w + 4, "1") == 0 ? "" : "s");
         else
             snprintf(what, sizeof what, "%.60s", w);
-        if (first == last)
-            snprintf(label, sizeof label, "%s: epoch %d", what, first);
-        else
-            snprintf(label, sizeof label, "%s: epochs %d-%d", what, first, last);
-        attron(style(current ? ROLE_SELECTED : s % 2 ? ROLE_VALID : ROLE_TRAIN) | A_REVERSE);
-        mvprintw(row, x, "%-*.*s", x1 - x, x1 - x, label);
-        attroff(style(current ? ROLE_SELECTED : s % 2 ? ROLE_VALID : ROLE_TRAIN) | A_REVERSE);
+        int n = first == last ? snprintf(label, sizeof label, "%s: epoch %d", what, first)
+                              : snprintf(label, sizeof label, "%s: epochs %d-%d", what, first, last);
+        // (the stage comes before its epoch's first batch: until then the epoch is the stage's first)
+        if (current && now > 0) snprintf(label + n, sizeof label - (size_t)n, " (now %d)", now < first ? first : now);
+        // the stage: its label, then a rule to where it ends, in its colour (the current one bold)
+        attr_t at = style(s % 2 ? ROLE_VALID : ROLE_TRAIN) | (current ? A_BOLD : 0);
+        attron(at);
+        mvaddstr(row, x, style_unicode() ? "\u251c" : "|");
+        int room = x1 - x - 1;
+        if (room > 0) printw("%-*.*s", room, room, label);
+        int filled = x + 1 + (int)strlen(label);
+        for (int c = filled + 1; c < x1; c++) mvaddstr(row, c, style_unicode() ? "\u2500" : "-");
+        attroff(at);
         x = x1;
-    }
-    if (now > 0) {
-        attron(style(ROLE_TITLE));
-        mvprintw(row, x + 1, "< epoch %d", now);
-        attroff(style(ROLE_TITLE));
     }
 }
 
