@@ -480,6 +480,24 @@ static int model_has_batchnorm(ft_model *m) {
     return found;
 }
 
+// 1 when the feature cache gives the same numbers as running the backbone: nothing before the head
+// trains, and no BatchNorm there uses batch statistics.
+static int cache_exact(trainer *t) {
+    return ft_model_backbone_frozen(t->m) && (t->cfg.bn_eval || !model_has_batchnorm(t->m));
+}
+
+// Frees the feature cache; the run goes on without it.
+static void drop_cache(trainer *t) {
+    for (int k = 0; k < 2; k++) {
+        free(t->cache[k]);
+        free(t->cached[k]);
+        t->cache[k] = NULL;
+        t->cached[k] = NULL;
+        t->cache_filled[k] = 0;
+    }
+    t->cache_on = 0;
+}
+
 // ---------------------------------------------------------------------------------------------
 // fine-tuning: the plan's stages, parameter groups, the schedule, class weights
 
@@ -547,16 +565,8 @@ static int enter_stage(trainer *t) {
     }
     t->stage = s;
     post(t, &e);
-    int exact = ft_model_backbone_frozen(t->m) && (t->cfg.bn_eval || !model_has_batchnorm(t->m));
-    if (t->cache_on && !exact) {
-        for (int k = 0; k < 2; k++) {
-            free(t->cache[k]);
-            free(t->cached[k]);
-            t->cache[k] = NULL;
-            t->cached[k] = NULL;
-            t->cache_filled[k] = 0;
-        }
-        t->cache_on = 0;
+    if (t->cache_on && !cache_exact(t)) {
+        drop_cache(t);
         post_text(t, EV_INFO, "feature cache dropped: from epoch %d the backbone trains, its output changes", t->epoch);
     }
     return RUN_DONE;
@@ -703,7 +713,7 @@ static int build_model(trainer *t) {
 }
 
 static int decide_cache(trainer *t) {
-    int exact = ft_model_backbone_frozen(t->m) && (t->cfg.bn_eval || !model_has_batchnorm(t->m));
+    int exact = cache_exact(t);
     if (t->cfg.cache == 1 && !exact) {
         return fail(t, FIX_BN_EVAL, "the feature cache needs a frozen backbone with BatchNorm in eval mode");
     }
@@ -889,11 +899,8 @@ static void run_job(job *base) {
     trainer *t = (trainer *)base;
     t->run_start = clock_seconds();
     int rc = run(t);
-    for (int p = 0; p < 2; p++) {
-        loader_free(t->loaders[p]);
-        free(t->cache[p]);
-        free(t->cached[p]);
-    }
+    for (int p = 0; p < 2; p++) loader_free(t->loaders[p]);
+    drop_cache(t);
     free(t->order);
     free(t->gather);
     free(t->gather_labels);
