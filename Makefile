@@ -49,7 +49,7 @@ TORCH_LIBS = -L$(TORCH_LIBDIR) -Wl,-rpath,$(TORCH_LIBDIR) -Wl,--no-as-needed \
 
 # Everything else through pkg-config. These are recursive (=) on purpose: they are expanded when a
 # recipe runs, after the install-deps step has put the .pc files in place.
-PKGS := jansson libturbojpeg libpng libcurl libcrypto libzip
+PKGS := jansson libturbojpeg libpng libcurl libcrypto libzip libprotobuf-c
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 # curses only for tui/ (its cflags set _XOPEN_SOURCE, which core/ must not get)
@@ -60,7 +60,7 @@ TEST_LIBS = $(shell pkg-config --libs criterion)
 
 WARN := -Wall -Wextra -Wshadow $(if $(WERROR),-Werror)
 CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g $(SAN_FLAGS) $(WARN) -MMD -MP \
-             -Icore -Ishim $(PKG_CFLAGS) $(CFLAGS)
+             -Icore -Ishim -I$(GEN) $(PKG_CFLAGS) $(CFLAGS)
 CXXFLAGS_ALL = -std=c++17 -O2 -g $(SAN_FLAGS) $(WARN) -MMD -MP -fPIC -D_GLIBCXX_USE_CXX11_ABI=$(TORCH_CXX11_ABI) \
                -Ishim $(TORCH_INC) $(CXXFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) $(TORCH_LIBS) -lpthread -lm $(LDLIBS)
@@ -75,7 +75,13 @@ CLI_SRC := $(wildcard cli/*.c)
 # tests/ mirrors the source: core/, cli/, tui/, shim/, and support/ (what the tests share)
 TEST_SRC := $(wildcard tests/core/*.c tests/cli/*.c tests/tui/*.c tests/shim/*.c tests/support/*.c)
 
-CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+# generated: ONNX's schema as C (protoc-c from Debian's libonnx-dev onnx.proto), and the PyTorch script
+# `frost export --pytorch` writes (core/export_pytorch_train.py) as a C string
+GEN := $(BUILD)/gen
+ONNX_PROTO ?= /usr/include/onnx/onnx.proto
+GEN_HDR := $(GEN)/onnx.pb-c.h
+GEN_OBJ := $(BUILD)/obj/gen/onnx.pb-c.o $(BUILD)/obj/gen/export_pytorch_train.o
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o) $(GEN_OBJ)
 SHIM_OBJ := $(SHIM_SRC:%.cpp=$(BUILD)/obj/%.o)
 TUI_OBJ := $(TUI_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
@@ -88,6 +94,11 @@ ORACLE_SRC := $(wildcard tests/oracle/*.py)
 # (a sanitized build shares the plain build's oracle: the references do not change)
 ORACLE_DIR ?= $(if $(SANITIZE),build,$(BUILD))/oracle
 ORACLE := $(ORACLE_SRC:tests/oracle/%.py=$(ORACLE_DIR)/%.done)
+# ONNX Runtime for the export tests: npm's onnxruntime-node, which ships its own native library
+# (install scripts off: they only fetch GPU extras). Shared by the sanitized builds.
+ORT_VERSION ?= 1.30.0
+ORT_DIR ?= $(if $(SANITIZE),build,$(BUILD))/npm
+ORT := $(ORT_DIR)/node_modules/onnxruntime-node/package.json
 
 .PHONY: all run test deps clean fuzz leaks stress format format-check man completions install uninstall
 all: $(BUILD)/frost
@@ -104,9 +115,22 @@ $(DEPS_TEST): scripts/install-deps.sh | $(DEPS_BUILD)
 
 deps: $(DEPS_BUILD)
 
-$(BUILD)/obj/%.o: %.c | $(DEPS_BUILD)
+$(BUILD)/obj/%.o: %.c | $(DEPS_BUILD) $(GEN_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(GEN)/onnx.pb-c.c $(GEN_HDR) &: $(ONNX_PROTO) | $(DEPS_BUILD)
+	@mkdir -p $(GEN)
+	protoc-c --c_out=$(GEN) -I$(dir $(ONNX_PROTO)) $(ONNX_PROTO)
+
+$(GEN)/export_pytorch_train.c: core/export_pytorch_train.py scripts/embed-text.sh
+	@mkdir -p $(@D)
+	scripts/embed-text.sh export_pytorch_train_py $< > $@.tmp && mv $@.tmp $@
+
+# generated code is not ours to warn about
+$(BUILD)/obj/gen/%.o: $(GEN)/%.c | $(DEPS_BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(filter-out -Wextra -Wshadow,$(CFLAGS_ALL)) -c $< -o $@
 
 $(BUILD)/obj/%.o: %.cpp | $(DEPS_BUILD)
 	@mkdir -p $(@D)
@@ -137,6 +161,11 @@ $(BUILD)/frost_tests: $(TEST_OBJ) $(CORE_OBJ) $(SHIM_OBJ)
 
 # What torchvision and PIL themselves print and compute, for the fidelity tests: each script in
 # tests/oracle/ writes into $(ORACLE_DIR)/ (the tests read it through $$FROST_ORACLE).
+$(ORT): | $(DEPS_TEST)
+	@mkdir -p $(ORT_DIR)
+	npm install --prefix $(ORT_DIR) --ignore-scripts --no-audit --no-fund --loglevel=error onnxruntime-node@$(ORT_VERSION)
+	@test -f $@
+
 $(ORACLE_DIR)/%.done: tests/oracle/%.py | $(DEPS_TEST)
 	@mkdir -p $(@D)
 	$(PYTHON_ORACLE) $< $(@D)
@@ -205,10 +234,10 @@ uninstall:
 # Everything the suite starts carries FROST_TEST_RUN; a process still carrying it afterwards is one the
 # suite failed to end, and fails the run (scripts/test-leftovers.sh names and ends it).
 test:
-	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost $(BUILD)/frost_tests $(ORACLE)
+	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost $(BUILD)/frost_tests $(ORACLE) $(ORT)
 	@run=frost-test-$$$$-$$RANDOM; rc=0; \
-	echo "$(SAN_ENV) FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(ORACLE_DIR) $(BUILD)/frost_tests $(TEST_ARGS)"; \
-	FROST_TEST_RUN=$$run $(SAN_ENV) FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(ORACLE_DIR) $(BUILD)/frost_tests $(TEST_ARGS) || rc=$$?; \
+	echo "$(SAN_ENV) FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(ORACLE_DIR) FROST_ORT=$(ORT_DIR)/node_modules $(BUILD)/frost_tests $(TEST_ARGS)"; \
+	FROST_TEST_RUN=$$run $(SAN_ENV) FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(ORACLE_DIR) FROST_ORT=$(ORT_DIR)/node_modules $(BUILD)/frost_tests $(TEST_ARGS) || rc=$$?; \
 	scripts/test-leftovers.sh $$run || rc=1; \
 	exit $$rc
 

@@ -17,11 +17,15 @@ set -euo pipefail
 # BLAS, one thread and unoptimised: a VGG16 head's forward + backward took 83 s of a 184 s epoch on 2
 # cores, 5 s with OpenBLAS (its OpenMP build shares libtorch's libgomp thread pool).
 BUILD_PKGS=(gcc g++ make pkg-config binutils libtorch-dev libjansson-dev libturbojpeg0-dev
-            libpng-dev libncurses-dev libcurl4-openssl-dev libssl-dev libzip-dev libopenblas0-openmp)
-TEST_PKGS=(libcriterion-dev tmux python3-torchvision libjpeg-turbo-progs ncurses-term groff-base zsh)
+            libpng-dev libncurses-dev libcurl4-openssl-dev libssl-dev libzip-dev libopenblas0-openmp
+            libonnx-dev protobuf-c-compiler libprotobuf-c-dev)
+TEST_PKGS=(libcriterion-dev tmux python3-torchvision libjpeg-turbo-progs ncurses-term groff-base zsh
+           python3-onnx nodejs)
 FUZZ_PKGS=(clang)
 FORMAT_PKGS=(clang-format)
 
+# libonnx-dev: ONNX's own schema (onnx.proto), compiled to C by protoc-c for `frost export --onnx`.
+# python3-onnx (its checker) and nodejs (npm's onnxruntime-node, installed by make test) check exports.
 case "${1:-build}" in
 build) want=("${BUILD_PKGS[@]}") ;;
 test) want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}") ;;
@@ -35,6 +39,8 @@ for p in "${want[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     [[ $status == "install ok installed" ]] || missing+=("$p")
 done
+# npm comes with nodejs from some sources (nodesource) and as its own package from Debian
+if [[ ${1:-build} == test ]] && ! command -v npm >/dev/null; then missing+=(npm); fi
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 line="apt-get install -y --no-install-recommends ${missing[*]}"

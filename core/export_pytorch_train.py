@@ -1,0 +1,1 @@
+# placeholder: the script frost export --pytorch writes (written next)
