@@ -737,6 +737,16 @@ static void restore_param_groups(const safet_file *side, ft_optimizer *opt) {
     json_decref(list);
 }
 
+int checkpoint_sidecar(const char *path, char **spath, char *err, size_t errlen) {
+    *spath = NULL;
+    safet_file main_file, side;
+    if (safet_open(&main_file, path, err, errlen) != 0) return -1;
+    int rc = open_sidecar(path, &main_file, &side, spath, err, errlen);
+    safet_close(&main_file);
+    if (rc > 0) safet_close(&side);
+    return rc;
+}
+
 int checkpoint_load_optimizer(const char *path, ft_optimizer *opt, size_t *restored, char *err, size_t errlen) {
     *restored = 0;
     safet_file main_file, side;

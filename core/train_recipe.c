@@ -42,13 +42,81 @@ int train_recipe_set(train_recipe *r, const char *plan, const char *schedule, co
     return parse(r, err, errlen);
 }
 
-char *train_recipe_json(const train_recipe *r) {
+void train_settings_default(train_settings *s) {
+    memset(s, 0, sizeof *s);
+    snprintf(s->optimizer, sizeof s->optimizer, "adam");
+    s->lr = 1e-5;
+    s->momentum = 0.9;
+    s->beta1 = 0.9;
+    s->beta2 = 0.999;
+    s->eps = 1e-8;
+    s->batch = 16;
+    s->bn_eval = 1;
+    s->epochs = 5;
+}
+
+// frost.train's "run" object: the settings under their PyTorch names
+static json_t *settings_json(const train_settings *s) {
+    json_t *o = json_object();
+    if (!o) return NULL;
+    json_object_set_new(o, "optimizer", json_string(s->optimizer));
+    json_object_set_new(o, "lr", json_real(s->lr));
+    json_object_set_new(o, "momentum", json_real(s->momentum));
+    json_object_set_new(o, "weight_decay", json_real(s->weight_decay));
+    json_object_set_new(o, "betas", json_pack("[ff]", s->beta1, s->beta2));
+    json_object_set_new(o, "eps", json_real(s->eps));
+    json_object_set_new(o, "batch", json_integer(s->batch));
+    json_object_set_new(o, "seed", json_integer((json_int_t)s->seed));
+    json_object_set_new(o, "bn", json_string(s->bn_eval ? "eval" : "train"));
+    json_object_set_new(o, "epochs", json_integer(s->epochs));
+    return o;
+}
+
+void train_settings_from_json(const char *json, train_settings *s) {
+    train_settings_default(s);
+    json_t *root = json ? json_loads(json, 0, NULL) : NULL;
+    json_t *o = json_object_get(root, "run");
+    if (json_is_object(o)) {
+        const char *opt = json_string_value(json_object_get(o, "optimizer"));
+        if (opt && (strcmp(opt, "adam") == 0 || strcmp(opt, "sgd") == 0))
+            snprintf(s->optimizer, sizeof s->optimizer, "%s", opt);
+        double *reals[] = {&s->lr, &s->momentum, &s->weight_decay, &s->eps};
+        const char *names[] = {"lr", "momentum", "weight_decay", "eps"};
+        for (size_t k = 0; k < 4; k++) {
+            json_t *v = json_object_get(o, names[k]);
+            if (json_is_number(v)) *reals[k] = json_number_value(v);
+        }
+        json_t *betas = json_object_get(o, "betas");
+        if (json_is_array(betas) && json_array_size(betas) == 2 && json_is_number(json_array_get(betas, 0)) &&
+            json_is_number(json_array_get(betas, 1))) {
+            s->beta1 = json_number_value(json_array_get(betas, 0));
+            s->beta2 = json_number_value(json_array_get(betas, 1));
+        }
+        json_t *v = json_object_get(o, "batch");
+        if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < 1 << 20)
+            s->batch = (int)json_integer_value(v);
+        if (json_is_integer(v = json_object_get(o, "seed")) && json_integer_value(v) >= 0)
+            s->seed = (unsigned long long)json_integer_value(v);
+        const char *bn = json_string_value(json_object_get(o, "bn"));
+        if (bn) s->bn_eval = strcmp(bn, "train") != 0;
+        if (json_is_integer(v = json_object_get(o, "epochs")) && json_integer_value(v) > 0 &&
+            json_integer_value(v) < 1 << 20)
+            s->epochs = (int)json_integer_value(v);
+        s->known = 1;
+    }
+    json_decref(root);
+}
+
+char *train_recipe_json(const train_recipe *r) { return train_recipe_json_settings(r, NULL); }
+
+char *train_recipe_json_settings(const train_recipe *r, const train_settings *s) {
     json_t *o = json_object();
     if (!o) return NULL;
     const char *keys[] = {"plan", "schedule", "block_lr", "class_weights"};
     const char *values[] = {r->plan_text, r->schedule_text, r->block_lr_text, r->class_weights_text};
     for (size_t k = 0; k < 4; k++)
         if (values[k][0]) json_object_set_new(o, keys[k], json_string(values[k]));
+    if (s) json_object_set_new(o, "run", settings_json(s));
     char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     return text;

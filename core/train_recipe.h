@@ -26,11 +26,31 @@ typedef struct {
     block_lr blocks;
 } train_recipe;
 
+// What else shaped a run, kept beside the recipe in frost.train so that a checkpoint says how it was
+// trained (`frost export --pytorch` writes it into a script). Not merged on resume: there the command
+// line and the defaults decide these, as before.
+typedef struct {
+    int known;             // 1: read from a checkpoint that has them (0: an older one; the defaults)
+    char optimizer[8];     // "adam" | "sgd"
+    double lr, momentum, weight_decay, beta1, beta2, eps;
+    int batch;
+    unsigned long long seed;
+    int bn_eval;   // 1: BatchNorm layers whose parameters are all frozen stay in eval mode
+    int epochs;    // the run's whole course (a plan's epochs when it names more)
+} train_settings;
+
+// The tutorial's (trainer_config_default's): Adam at 1e-5, batch 16, seed 0, BatchNorm eval, 5 epochs.
+void train_settings_default(train_settings *s);
+
 // Fills *r from the texts (each NULL when not given). 0, or -1 with a one-line message.
 int train_recipe_set(train_recipe *r, const char *plan, const char *schedule, const char *block_lrs,
                      const char *class_weights, char *err, size_t errlen);
 // The recipe as JSON text (malloc'd; NULL when out of memory), for the checkpoint.
 char *train_recipe_json(const train_recipe *r);
+// The same with the run's settings in it too (s NULL: as train_recipe_json).
+char *train_recipe_json_settings(const train_recipe *r, const train_settings *s);
+// The settings a checkpoint's frost.train holds (json NULL or without them: the defaults, known 0).
+void train_settings_from_json(const char *json, train_settings *s);
 // Takes what r does not have yet from a checkpoint's JSON (NULL: nothing). 0, or -1 with err.
 int train_recipe_merge_json(train_recipe *r, const char *json, char *err, size_t errlen);
 // 1 when the optimizer needs parameter groups (a plan or per-block lrs).

@@ -157,6 +157,21 @@ int trainer_default_threads(const char *device) {
     return gpu ? 1 : loader_default_workers();
 }
 
+void trainer_settings(const trainer_config *c, int course_epochs, train_settings *s) {
+    train_settings_default(s);
+    snprintf(s->optimizer, sizeof s->optimizer, "%s", c->opt.kind == FT_OPT_SGD ? "sgd" : "adam");
+    s->lr = c->opt.lr;
+    s->momentum = c->opt.momentum;
+    s->weight_decay = c->opt.weight_decay;
+    s->beta1 = c->opt.beta1;
+    s->beta2 = c->opt.beta2;
+    s->eps = c->opt.eps;
+    s->batch = c->batch_size;
+    s->seed = c->seed;
+    s->bn_eval = c->bn_eval;
+    s->epochs = course_epochs > c->epochs ? course_epochs : c->epochs;
+}
+
 uint64_t trainer_epoch_seed(const trainer_config *c, int epoch) {
     return (c->seed * 1000003u + (uint64_t)epoch) & 0x7fffffffffffffffULL;
 }
@@ -782,7 +797,9 @@ static int save(trainer *t, const phase_stats *tr, const phase_stats *va, int ep
     meta.head_replaced = 1;
     meta.tf = t->prep.tf;
     meta.epoch = epoch_done;
-    char *recipe = train_recipe_json(&t->recipe);
+    train_settings run;
+    trainer_settings(&t->cfg, t->course_epochs, &run);
+    char *recipe = train_recipe_json_settings(&t->recipe, &run);
     if (!recipe) return fail(t, FIX_NONE, "out of memory");
     meta.train_config = recipe;
     if (tr && tr->seen) {

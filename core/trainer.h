@@ -26,6 +26,7 @@
 #include "layer_stats.h"
 #include "lr_find.h"
 #include "pipeline.h"
+#include "train_recipe.h"
 
 typedef struct {
     char arch[32];
@@ -106,5 +107,8 @@ void trainer_epoch_order(const trainer_config *c, int phase, int epoch, size_t *
 // The seed of libtorch's generator as epoch's train phase starts (its dropout masks come from it):
 // seed * 1000003 + epoch. torch.manual_seed(it) there gives a PyTorch script the same masks.
 uint64_t trainer_epoch_seed(const trainer_config *c, int epoch);
+// The settings a checkpoint of c's run records (train_recipe.h), the course being course_epochs
+// when it is more than c's epochs.
+void trainer_settings(const trainer_config *c, int course_epochs, train_settings *s);
 
 #endif
