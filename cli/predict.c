@@ -261,6 +261,9 @@ static void print_prediction(const char *path, const predict_image *r, long top,
             json_array_append_new(list, e);
         }
         json_object_set_new(o, "top", list);
+        json_t *logits = json_array();   // the network's outputs, index order (what ONNX runtimes give)
+        for (int64_t k = 0; k < meta->num_classes; k++) json_array_append_new(logits, json_real(r->logits[k]));
+        json_object_set_new(o, "logits", logits);
         if (truth >= 0) {
             json_object_set_new(o, "label", json_string(meta->class_names[truth]));
             json_object_set_new(o, "label_index", json_integer(truth));

@@ -132,7 +132,8 @@ int predictor_run(const predictor *p, const dataset_split *split, badfile_list *
             break;
         }
         for (int k = 0; k < b->n; k++) {
-            predict_image r = {b->items[k], split->items[b->items[k]].label, probs, order};
+            predict_image r = {b->items[k], split->items[b->items[k]].label, probs, order,
+                               logits + (size_t)k * (size_t)C};
             predict_softmax(logits + (size_t)k * (size_t)C, C, probs);
             predict_rank(probs, C, order);
             if (fn) fn(user, &r);

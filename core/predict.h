@@ -51,6 +51,7 @@ typedef struct {
     int truth;             // the item's label, -1 when unlabelled
     const double *probs;   // n_classes probabilities, summing to 1
     const int *order;      // n_classes class indices, most probable first (ties: lower index first)
+    const float *logits;   // n_classes: the model's outputs, before the softmax
 } predict_image;
 
 typedef void (*predict_fn)(void *user, const predict_image *r);
