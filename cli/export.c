@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "checkpoint.h"
 #include "cli.h"
@@ -44,6 +45,9 @@ static int run(int argc, char **argv) {
         return cli_fail(CLI_USAGE, "export: which checkpoint? (frost export CKPT --pytorch DIR | --onnx FILE)");
     if (!a.pytorch && !a.onnx) return cli_fail(CLI_USAGE, "export: say what to write: --pytorch DIR or --onnx FILE");
     if (a.opset && !a.onnx) return cli_fail(CLI_USAGE, "export: --opset goes with --onnx");
+    struct stat st;
+    if (a.onnx && !a.force && lstat(a.onnx, &st) == 0)
+        return cli_fail(CLI_FAILED, "export: %s already exists (use --force to replace it)", a.onnx);
     char err[2048];
     if (a.pytorch) {
         if (export_pytorch_checkpoint(ckpt, a.pytorch, a.force, err, sizeof err) != 0)

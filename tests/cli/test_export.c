@@ -242,7 +242,7 @@ static int photos(char paths[][2048], int n) {
     const char *shared = tu_shared("datasets/dvc-mini/valid");
     int k = 0;
     if (shared) {
-        const char *cls[] = {"cats", "dogs"};
+        const char *cls[] = {"cat", "dog"};
         for (int c = 0; c < 2 && k < n; c++) {
             char dir[2048];
             snprintf(dir, sizeof dir, "%s/%s", shared, cls[c]);
@@ -252,7 +252,11 @@ static int photos(char paths[][2048], int n) {
             int taken = 0;
             while ((e = readdir(d)) && k < n && taken < n / 2)
                 if (strstr(e->d_name, ".jpg")) {
-                    snprintf(paths[k++], 2048, "%.1000s/%.255s", dir, e->d_name);
+                    char rel[2048], *abs;
+                    snprintf(rel, sizeof rel, "%.1000s/%.255s", dir, e->d_name);
+                    cr_assert_not_null(abs = realpath(rel, NULL), "%s", rel);
+                    snprintf(paths[k++], 2048, "%s", abs);
+                    free(abs);
                     taken++;
                 }
             closedir(d);
