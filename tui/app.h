@@ -57,7 +57,8 @@ typedef enum {
     ACT_EVALUATE,
     ACT_SWITCH_PANE,   // predict (and data: ACT_SWITCH_PANE moves class list / files)
     ACT_MOUSE,         // a mouse click in the body (position: app.mouse_y/x)
-    ACT_LR_FIND        // train: run the lr finder in the background
+    ACT_LR_FIND,       // train: run the lr finder in the background
+    ACT_EXPORT         // train: write the form's run as a PyTorch folder (train.py, weights, README)
 } app_action;
 
 enum { SCREEN_DATA = 0, SCREEN_MODEL = 1, SCREEN_TRAIN = 2, SCREEN_PREDICT = 3, N_SCREENS = 4 };

@@ -49,6 +49,7 @@ static const binding KEYS[] = {
     {'p', SCREEN_TRAIN, "p", "pause / resume", ACT_PAUSE, "pause"},
     {'s', SCREEN_TRAIN, "s", "stop at the end of the batch", ACT_STOP, "stop"},
     {'l', SCREEN_TRAIN, "l", "lr finder: sweep the lr, offer the suggestion", ACT_LR_FIND, "lr finder"},
+    {'x', SCREEN_TRAIN, "x", "export the run as a PyTorch script (train.py, torchrun-ready)", ACT_EXPORT, "export"},
     {'o', SCREEN_PREDICT, "o", "open a checkpoint", ACT_OPEN, "open"},
     {'e', SCREEN_PREDICT, "e", "evaluate the valid split", ACT_EVALUATE, "evaluate"},
     {'\t', SCREEN_PREDICT, "Tab", "images / results", ACT_SWITCH_PANE, "images/results"},

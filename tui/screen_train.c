@@ -15,6 +15,7 @@
 #include "chart.h"
 #include "event_json.h"
 #include "fetch.h"
+#include "export_pytorch.h"
 #include "fetch_job.h"
 #include "list_view.h"
 #include "lr_finder_view.h"
@@ -37,6 +38,8 @@ typedef struct {
     char plan_text[64];                      // the run's plan, as the trainer reads it ("" none)
     lr_finder_view *finder;                  // the lr finder (its curve stays after it ends)
     int fetch_for_finder;                    // the weights being fetched are for the finder
+    int fetch_for_export;                    // ... for an export (export_dir)
+    char export_dir[1024];                   // where x writes the form's run as a PyTorch folder
     // the run
     trainer *tr;
     fetch_job *fetch;   // getting the weights before a run
@@ -350,13 +353,42 @@ static void poll_finder(app *a, train_view *v) {
     }
 }
 
+// The form's run, before any training, as a PyTorch folder (export_pytorch.h) in v->export_dir; an
+// earlier export there is replaced only when the user says so.
+static void export_run(app *a, train_view *v, const char *weights) {
+    trainer_config c;
+    form_config(a, v, weights, &c);
+    char err[1024];
+    app_status(a, "exporting to %.300s ...", v->export_dir);
+    int rc = export_pytorch_config(&c, &a->d, v->export_dir, 0, err, sizeof err);
+    if (rc != 0 && strstr(err, "already holds")) {
+        char answer[8] = "";
+        char label[1200];
+        snprintf(label, sizeof label, "%.1000s holds an export: replace it? (y/n) ", v->export_dir);
+        if (!app_prompt(a, label, answer, sizeof answer) || (answer[0] != 'y' && answer[0] != 'Y')) {
+            app_status(a, "export: %.300s kept as it was", v->export_dir);
+            return;
+        }
+        rc = export_pytorch_config(&c, &a->d, v->export_dir, 1, err, sizeof err);
+    }
+    if (rc != 0) {
+        app_status(a, "export: %.400s", err);
+        return;
+    }
+    log_line(v, "exported to %.120s: python3 %.120s/train.py --data %.120s (or torchrun --nproc_per_node N ...)",
+             v->export_dir, v->export_dir, a->d.root);
+    app_status(a, "exported %.300s/train.py, the weights and a README", v->export_dir);
+}
+
 static void start_run(app *a, train_view *v) {
     if (!a->have_dataset || a->d.n_problems > 0) {
         app_status(a, "no usable dataset: %.400s", a->have_dataset ? a->d.problems[0] : a->dataset_error);
         return;
     }
     if (!v->weights) {
-        if (v->fetch_for_finder)
+        if (v->fetch_for_export)
+            export_run(a, v, NULL);
+        else if (v->fetch_for_finder)
             launch_finder(a, v, NULL);
         else
             launch(a, v, NULL);
@@ -380,8 +412,8 @@ static void start_run(app *a, train_view *v) {
 // The download (or cache lookup) of the weights, once it is done: start the run, or say why not.
 static void poll_fetch(app *a, train_view *v) {
     if (!v->fetch || !fetch_job_done(v->fetch)) return;
-    int for_finder = v->fetch_for_finder;
-    v->fetch_for_finder = 0;
+    int for_finder = v->fetch_for_finder, for_export = v->fetch_for_export;
+    v->fetch_for_finder = v->fetch_for_export = 0;
     fetch_result res;
     char err[1024];
     int rc = fetch_job_result(v->fetch, &res, err, sizeof err);
@@ -390,12 +422,15 @@ static void poll_fetch(app *a, train_view *v) {
     if (rc != 0) {   // said, and the choice left to the user: the field falls back to random weights
         log_line(v, "weights: %.300s", err);
         log_line(v, "weights set to none: Enter trains from random weights (expect near-chance accuracy)");
-        app_status(a, "no ImageNet weights (Enter trains from random ones instead): %.400s", err);
+        app_status(a, "no ImageNet weights (%s from random ones instead): %.400s",
+                   for_export ? "x exports a run" : "Enter trains", err);
         v->weights = 0;
         return;
     }
     snprintf(v->weights_path, sizeof v->weights_path, "%s", res.path);
-    if (for_finder)
+    if (for_export)
+        export_run(a, v, v->weights_path);
+    else if (for_finder)
         launch_finder(a, v, v->weights_path);
     else
         launch(a, v, v->weights_path);
@@ -736,6 +771,22 @@ static void act(app *a, void *state, app_action action) {
             v->fetch_for_finder = 1;
             start_run(a, v);
             v->fetch_for_finder = v->fetch != NULL;   // a download first: the finder starts after it
+        }
+        break;
+    case ACT_EXPORT:
+        if (v->fetch || lr_finder_running(v->finder)) {
+            app_status(a, "export: wait for the download or the lr finder (s stops them)");
+        } else if (!v->running) {   // what the form says now; a run's checkpoint: frost export CKPT --pytorch DIR
+            if (!v->export_dir[0]) snprintf(v->export_dir, sizeof v->export_dir, "frost-export");
+            if (!app_prompt(a, "export the run as a PyTorch folder: ", v->export_dir, sizeof v->export_dir)) {
+                app_status(a, "export: cancelled");
+                break;
+            }
+            v->fetch_for_export = 1;
+            start_run(a, v);
+            v->fetch_for_export = v->fetch != NULL;   // a download first: the export follows it
+        } else {
+            app_status(a, "export writes the form's run before training; for a trained one: frost export CKPT --pytorch DIR");
         }
         break;
     case ACT_PAUSE:

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "fixtures.h"
 #include "testutil.h"
 #include "tmux_util.h"
@@ -304,6 +305,57 @@ Test(tui_train, the_lr_finder_offers_its_suggestion) {
     snprintf(want, sizeof want, "lr finder: suggested lr %.3g", json_number_value(lr));
     cr_expect(strstr(screen, want), "'%s' on the status line:\n%s", want, screen);
     json_decref(log);
+    tmux_keys("q");
+    cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
+}
+
+// x writes the form's run as a PyTorch folder before any training: the script's settings are the
+// form's (read back from the screen), and its weights are a checkpoint frost reads, for the dataset's
+// classes at the form's input size.
+Test(tui_train, x_exports_the_forms_run_as_a_pytorch_folder) {
+    char ds[1100], args[2400], out[1100];
+    snprintf(ds, sizeof ds, "%s/ds", dir);
+    snprintf(out, sizeof out, "%s/exported", dir);
+    fx_two_class_dataset(ds, 4, 2, 40);
+    snprintf(args, sizeof args, "'%s'", ds);
+    tmux_start(args, 120, 50, NULL);
+    cr_assert(tmux_wait_for("2 classes", 60), "%s", tmux_screen(0));
+    tmux_keys("3");
+    cr_assert(tmux_wait_for("learning rate  1e-05", 60), "%s", tmux_screen(0));
+    tmux_keys("Down Down Down Down Down Left Left Left");
+    cr_assert(tmux_wait_for("input size     64x64", 30), "%s", tmux_screen(0));
+    for (int attempt = 0; attempt < 2; attempt++) {   // a first x may try to fetch ImageNet weights and fail
+        tmux_keys("x");
+        cr_assert(tmux_wait_for("export the run as a PyTorch folder: frost-export", 30), "%s", tmux_screen(0));
+        tmux_keys("C-u");
+        tmux_text(out);
+        tmux_keys("Enter");
+        if (tmux_wait_for("exported ", 60)) break;
+        cr_assert(strstr(tmux_screen(0), "x exports a run from random ones"), "%s", tmux_screen(0));
+    }
+    cr_assert(strstr(tmux_screen(0), "/train.py, the weights and a README"), "%s", tmux_screen(0));
+    char screen[16384];
+    snprintf(screen, sizeof screen, "%s", tmux_screen(0));
+    const char *batch_line = line_starting(screen, "batch ");
+    cr_assert_not_null(batch_line, "%s", screen);
+    char path[1200], want[64];
+    snprintf(path, sizeof path, "%s/train.py", out);
+    char *script = tu_read_file(path, NULL);
+    cr_assert_not_null(script, "no %s", path);
+    snprintf(want, sizeof want, "BATCH = %s\n", last_word(batch_line));
+    cr_expect(strstr(script, want), "'%s' not in the script", want);
+    cr_expect(strstr(script, "INPUT_SIZE = 64\n") && strstr(script, "LR = 1e-05\n") &&
+                  strstr(script, "CLASSES = [\"cold\", \"warm\"]") && strstr(script, "START_EPOCH = 0"),
+              "the form's settings in the script");
+    free(script);
+    snprintf(path, sizeof path, "%s/weights.safetensors", out);
+    checkpoint_meta meta;
+    ft_model *m = fx_load_checkpoint(path, &meta);
+    cr_expect_eq(meta.tf.size, 64);
+    cr_expect_eq(meta.num_classes, 2);
+    cr_expect_str_eq(meta.class_names[1], "warm");
+    ft_model_free(m);
+    checkpoint_meta_free(&meta);
     tmux_keys("q");
     cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
 }
