@@ -109,6 +109,8 @@ interface() {
     # falls back to none and the second Enter trains from random weights
     ((ok)) && keys Enter && wait_for "Enter trains from random ones instead" 120 || ok=0
     ((ok)) && keys Enter && wait_for "Training complete in" 600 || ok=0
+    ((ok)) && keys x && wait_for "export the run as a PyTorch folder" 30 || ok=0
+    ((ok)) && keys C-u "$TMP/tui-export" Enter && wait_for "exported " 120 || ok=0
     ((ok)) && keys 4 && wait_for "top 3" 120 || ok=0
     ((ok)) && keys e && wait_for "confusion matrix" 300 || ok=0
     keys q 2>/dev/null || true
@@ -153,6 +155,10 @@ run 1 lr-find sample_data --arch resnet18 --size 32 --steps 40 --trainable all -
 run 2 train sample_data --arch resnet18 --plan head:1,bogus!
 run 0 predict "$TMP/ck.safetensors" sample_data/valid --top 2
 run 0 predict "$TMP/ck.safetensors" sample_data/valid/circles/circle_000.jpg --json
+run 0 export "$TMP/plan.safetensors" --pytorch "$TMP/ex" --onnx "$TMP/m.onnx"
+run 1 export "$TMP/plan.safetensors" --pytorch "$TMP/ex"
+run 0 export "$TMP/ck.safetensors" --onnx "$TMP/m.onnx" --opset 11 --force
+run 1 export "$TMP/log.jsonl" --onnx "$TMP/bad.onnx"
 run 0 weights list
 run 0 weights check "$TMP/ck.safetensors"
 run 1 weights check "$TMP/log.jsonl"
