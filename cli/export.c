@@ -41,8 +41,7 @@ static int run(int argc, char **argv) {
     int n = 0;
     int rc = cli_parse("export", options, argc, argv, &a, 1, &ckpt, &n);
     if (rc) return rc;
-    if (!ckpt)
-        return cli_fail(CLI_USAGE, "export: which checkpoint? (frost export CKPT --pytorch DIR | --onnx FILE)");
+    if (!ckpt) return cli_fail(CLI_USAGE, "export: which checkpoint? (frost export CKPT --pytorch DIR | --onnx FILE)");
     if (!a.pytorch && !a.onnx) return cli_fail(CLI_USAGE, "export: say what to write: --pytorch DIR or --onnx FILE");
     if (a.opset && !a.onnx) return cli_fail(CLI_USAGE, "export: --opset goes with --onnx");
     struct stat st;

@@ -93,7 +93,7 @@ static void float_text(char *buf, size_t len, float v) {
     }
 }
 
-static void float3_json(char *buf, size_t len, const float v[3]) {
+void checkpoint_float3_json(char *buf, size_t len, const float v[3]) {
     char a[32], b[32], c[32];
     float_text(a, sizeof a, v[0]);
     float_text(b, sizeof b, v[1]);
@@ -360,8 +360,8 @@ int checkpoint_save(const char *path, ft_model *m, ft_optimizer *opt, const chec
     snprintf(version, sizeof version, "%d", CHECKPOINT_VERSION);
     snprintf(size, sizeof size, "%d", meta->tf.size);
     snprintf(epoch, sizeof epoch, "%d", meta->epoch);
-    float3_json(mean, sizeof mean, meta->tf.mean);
-    float3_json(std, sizeof std, meta->tf.std);
+    checkpoint_float3_json(mean, sizeof mean, meta->tf.mean);
+    checkpoint_float3_json(std, sizeof std, meta->tf.std);
     make_save_id(save_id, sizeof save_id);
     int replaced = meta->head_replaced || meta->num_classes != TRANSFER_IMAGENET_CLASSES;
 

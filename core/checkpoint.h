@@ -103,6 +103,10 @@ int checkpoint_load(const char *path, ft_model **out, checkpoint_meta *meta, cha
 // opt may hold part of the state: create a fresh one.
 int checkpoint_load_optimizer(const char *path, ft_optimizer *opt, size_t *restored, char *err, size_t errlen);
 
+// Three floats as frost.mean / frost.std hold them: "[0.485, 0.456, 0.406]", each the shortest decimal
+// that reads back as the same float (other files that describe a model's input say it the same way).
+void checkpoint_float3_json(char *buf, size_t len, const float v[3]);
+
 // The optimizer state file that pairs with path (the one checkpoint_load_optimizer reads), checked
 // (save id, data digest): 1 with *spath (malloc'd), 0 when there is none, -1 with err.
 int checkpoint_sidecar(const char *path, char **spath, char *err, size_t errlen);

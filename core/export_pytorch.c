@@ -182,9 +182,10 @@ static char *readme(const checkpoint_meta *meta, int from_checkpoint) {
     text t = {0};
     put(&t, "# %s, fine-tuned by frost, as a PyTorch script\n\n", meta->arch);
     if (from_checkpoint)
-        put(&t, "Exported from a checkpoint after epoch %d. `train.py` goes on from there with the same network, "
-                "frozen layers, preprocessing, optimizer (its state included when frost saved it), schedule and "
-                "seed.\n\n",
+        put(&t,
+            "Exported from a checkpoint after epoch %d. `train.py` goes on from there with the same network, "
+            "frozen layers, preprocessing, optimizer (its state included when frost saved it), schedule and "
+            "seed.\n\n",
             meta->epoch);
     else
         put(&t, "Exported before any training: `train.py` runs the recipe chosen in frost from the weights it would "
@@ -192,22 +193,22 @@ static char *readme(const checkpoint_meta *meta, int from_checkpoint) {
     put(&t, "Classes, in the order of the model's outputs:");
     for (int64_t i = 0; i < meta->num_classes; i++) put(&t, "%s `%s`", i ? "," : "", meta->class_names[i]);
     put(&t, ".\n\nNeeds Python 3 with PyTorch and torchvision (1.13 / 0.14 or later); nothing else.\n\n"
-             "```sh\n"
-             "python3 train.py --data DATASET                         # one process; a GPU when there is one\n"
-             "torchrun --nproc_per_node 4 train.py --data DATASET     # 4 processes (DistributedDataParallel)\n"
-             "torchrun --nnodes 2 --node_rank 0 --master_addr HOST --nproc_per_node 8 train.py --data DATASET\n"
-             "```\n\n"
-             "DATASET holds `train/<class>/*` and `valid/<class>/*` (torchvision's ImageFolder layout) with the "
-             "classes above. Processes talk over nccl on GPUs and gloo on CPUs. One process samples exactly as "
-             "frost does; with N, each takes every N-th image of that order and `--batch` is per process. After "
-             "every epoch the first process writes `trained.safetensors` (`--out`), a frost checkpoint: "
-             "`frost predict trained.safetensors IMAGE` reads it, and so does PyTorch's `load_state_dict` after the "
-             "head replacement in `build_model`.\n\n"
-             "`python3 train.py --help` lists the options (epochs, learning rate, batch, device, a JSON log).\n\n"
-             "| file | what |\n|---|---|\n"
-             "| `train.py` | the script; the run's settings are the constants at its top |\n"
-             "| `weights.safetensors` | the weights it starts from (a frost checkpoint) |\n"
-             "| `weights.safetensors.optim` | the optimizer's state, when frost saved it |\n");
+            "```sh\n"
+            "python3 train.py --data DATASET                         # one process; a GPU when there is one\n"
+            "torchrun --nproc_per_node 4 train.py --data DATASET     # 4 processes (DistributedDataParallel)\n"
+            "torchrun --nnodes 2 --node_rank 0 --master_addr HOST --nproc_per_node 8 train.py --data DATASET\n"
+            "```\n\n"
+            "DATASET holds `train/<class>/*` and `valid/<class>/*` (torchvision's ImageFolder layout) with the "
+            "classes above. Processes talk over nccl on GPUs and gloo on CPUs. One process samples exactly as "
+            "frost does; with N, each takes every N-th image of that order and `--batch` is per process. After "
+            "every epoch the first process writes `trained.safetensors` (`--out`), a frost checkpoint: "
+            "`frost predict trained.safetensors IMAGE` reads it, and so does PyTorch's `load_state_dict` after the "
+            "head replacement in `build_model`.\n\n"
+            "`python3 train.py --help` lists the options (epochs, learning rate, batch, device, a JSON log).\n\n"
+            "| file | what |\n|---|---|\n"
+            "| `train.py` | the script; the run's settings are the constants at its top |\n"
+            "| `weights.safetensors` | the weights it starts from (a frost checkpoint) |\n"
+            "| `weights.safetensors.optim` | the optimizer's state, when frost saved it |\n");
     if (t.failed) {
         free(t.buf);
         return NULL;
@@ -429,8 +430,7 @@ int export_pytorch_checkpoint(const char *ckpt, const char *dir, int overwrite, 
     if (rc >= 0) rc = staging_open(&st, dir, overwrite, side != NULL, err, errlen);
     if (rc >= 0) {
         rc = copy_file(&st, ckpt, EXPORT_PYTORCH_WEIGHTS, err, errlen);
-        if (rc == 0 && side)
-            rc = copy_file(&st, side, EXPORT_PYTORCH_WEIGHTS CHECKPOINT_OPTIM_SUFFIX, err, errlen);
+        if (rc == 0 && side) rc = copy_file(&st, side, EXPORT_PYTORCH_WEIGHTS CHECKPOINT_OPTIM_SUFFIX, err, errlen);
         if (rc == 0) rc = write_common(&st, &meta, 1, err, errlen);
         rc = finish(&st, rc, err, errlen);
     }

@@ -30,8 +30,8 @@ typedef struct {
 // trained (`frost export --pytorch` writes it into a script). Not merged on resume: there the command
 // line and the defaults decide these, as before.
 typedef struct {
-    int known;             // 1: read from a checkpoint that has them (0: an older one; the defaults)
-    char optimizer[8];     // "adam" | "sgd"
+    int known;           // 1: read from a checkpoint that has them (0: an older one; the defaults)
+    char optimizer[8];   // "adam" | "sgd"
     double lr, momentum, weight_decay, beta1, beta2, eps;
     int batch;
     unsigned long long seed;

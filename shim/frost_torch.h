@@ -311,6 +311,46 @@ typedef struct {
 // read anew).
 ft_status *ft_model_calls(ft_model *m, int64_t size, const ft_call **calls, size_t *n) FT_NOEXCEPT;
 
+// ---------------------------------------------------------------------------------------------
+// a module's hyperparameters (core/onnx_export.c writes the graph from them)
+
+typedef enum {
+    FT_MOD_OTHER = 0,   // a container (VGG, ResNet, Sequential, BasicBlock, Bottleneck): see ft_node.type
+    FT_MOD_CONV2D,
+    FT_MOD_BATCHNORM2D,
+    FT_MOD_RELU,
+    FT_MOD_MAXPOOL2D,
+    FT_MOD_ADAPTIVE_AVGPOOL2D,
+    FT_MOD_LINEAR,
+    FT_MOD_DROPOUT
+} ft_module_kind;
+
+// What a module was built with, as its PyTorch options say; the fields that do not apply to its kind
+// are 0. Pairs are (height, width).
+typedef struct {
+    ft_module_kind kind;
+    // Conv2d; kernel, stride, padding and dilation also MaxPool2d's
+    int64_t in_channels, out_channels, groups;
+    int64_t kernel[2], stride[2], padding[2], dilation[2];
+    int bias;        // Conv2d, Linear: 1 when it has a bias
+    int ceil_mode;   // MaxPool2d
+    // BatchNorm2d
+    int64_t num_features;
+    double eps, momentum;   // momentum -1 when None (a cumulative average)
+    int affine, track_running_stats;
+    // AdaptiveAvgPool2d: the output size; -1 where it is None (the input's size is kept)
+    int64_t output_size[2];
+    // Linear
+    int64_t in_features, out_features;
+    double p;      // Dropout's probability
+    int inplace;   // ReLU, Dropout
+} ft_module_info;
+
+// The hyperparameters of node `node` (an index into ft_model_nodes' table, valid until the table is
+// rebuilt: ft_model_replace_head). A convolution padded by name ("same", "valid") or with a padding mode
+// other than zeros is refused (FT_EINVAL): its padding has no number to give.
+ft_status *ft_model_module_info(ft_model *m, size_t node, ft_module_info *out) FT_NOEXCEPT;
+
 #ifdef __cplusplus
 }
 #endif

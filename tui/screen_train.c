@@ -14,8 +14,8 @@
 #include "app.h"
 #include "chart.h"
 #include "event_json.h"
-#include "fetch.h"
 #include "export_pytorch.h"
+#include "fetch.h"
 #include "fetch_job.h"
 #include "list_view.h"
 #include "lr_finder_view.h"
@@ -786,7 +786,8 @@ static void act(app *a, void *state, app_action action) {
             start_run(a, v);
             v->fetch_for_export = v->fetch != NULL;   // a download first: the export follows it
         } else {
-            app_status(a, "export writes the form's run before training; for a trained one: frost export CKPT --pytorch DIR");
+            app_status(
+                a, "export writes the form's run before training; for a trained one: frost export CKPT --pytorch DIR");
         }
         break;
     case ACT_PAUSE:

@@ -64,8 +64,8 @@ typedef struct {
 
 // The options frost's two runs share (a resumed run takes the recipe from the checkpoint).
 static int common_args(const char **args, const recipe *c) {
-    const char *a[] = {"--batch", "8",  "--threads", "1", "--workers", "1", "--seed", "7", "--optimizer", c->optimizer,
-                       "--lr",    c->lr, "--bn",     c->bn, "--cache", "off"};
+    const char *a[] = {"--batch",     "8",          "--threads", "1",   "--workers", "1",   "--seed",  "7",
+                       "--optimizer", c->optimizer, "--lr",      c->lr, "--bn",      c->bn, "--cache", "off"};
     size_t n = sizeof a / sizeof *a;
     memcpy(args, a, sizeof a);
     return (int)n;
@@ -85,8 +85,8 @@ static void first_epoch(const recipe *c) {
     meta.tf.size = 32;
     fx_save_checkpoint(at("init.safetensors"), m, NULL, &meta);
     ft_model_free(m);
-    const char *args[48] = {"train", root, "--resume", at("init.safetensors"), "--epochs", "1", "--save",
-                            at("first.safetensors")};
+    const char *args[48] = {"train",    root, "--resume", at("init.safetensors"),
+                            "--epochs", "1",  "--save",   at("first.safetensors")};
     int n = 8;
     n += common_args(args + n, c);
     const char *fine[][2] = {{"--plan", c->plan},
@@ -135,8 +135,8 @@ static void script_goes_on_as_frost(const recipe *c) {
     cr_assert_eq(system(cmd), 0);
     char epochs[16];
     snprintf(epochs, sizeof epochs, "%d", c->epochs);
-    const char *args[48] = {"train",  root, "--resume", at("second.safetensors"), "--epochs", epochs,
-                            "--json", at("frost.jsonl")};
+    const char *args[48] = {"train",    root,   "--resume", at("second.safetensors"),
+                            "--epochs", epochs, "--json",   at("frost.jsonl")};
     int n = 8;
     n += common_args(args + n, c);
     run_ok(args, "frost train --resume");
@@ -323,8 +323,9 @@ static void onnx_matches_predict(const char *arch) {
     cr_assert_eq(system(cmd), 0, "preprocess.py failed");
     const char *ort = getenv("FROST_ORT");
     cr_assert(ort && *ort, "FROST_ORT is not set: make test installs onnxruntime-node and names it");
-    snprintf(cmd, sizeof cmd, "NODE_PATH='%s' timeout 300 node tests/oracle/live/onnx_run.js '%s' '%s' %d 224 '%s' > '%s' 2>&1",
-             ort, at("m.onnx"), at("in.f32"), n, at("out.f32"), at("ort.out"));
+    snprintf(cmd, sizeof cmd,
+             "NODE_PATH='%s' timeout 300 node tests/oracle/live/onnx_run.js '%s' '%s' %d 224 '%s' > '%s' 2>&1", ort,
+             at("m.onnx"), at("in.f32"), n, at("out.f32"), at("ort.out"));
     rc = system(cmd);
     char *ort_out = tu_read_file(at("ort.out"), NULL);
     cr_assert_eq(rc, 0, "ONNX Runtime failed:\n%s", ort_out ? ort_out : "");
@@ -380,7 +381,7 @@ Test(export, a_damaged_or_wrong_checkpoint_is_refused_before_anything_is_written
     char *data = tu_read_file(at("m.safetensors"), &len);
     cr_assert_not_null(data);
     cr_assert_eq(tu_write_file(at("cut.safetensors"), data, len / 2), 0);   // truncated
-    data[len - 100] ^= 0x40;                                                 // a flipped bit in the weights
+    data[len - 100] ^= 0x40;                                                // a flipped bit in the weights
     cr_assert_eq(tu_write_file(at("flipped.safetensors"), data, len), 0);
     free(data);
     cr_assert_eq(tu_write_file(at("text.safetensors"), "hello", 5), 0);
