@@ -4,7 +4,9 @@
 // preprocessing, unreadable files skipped and listed; the model in eval mode; softmax and ranking in
 // double precision); this file collects the inputs and prints. A DIR whose sub-folders are named after the checkpoint's classes
 // (or a dataset root whose valid/ split is) is scored instead: accuracy, per-class accuracy, a
-// confusion matrix and the most confidently wrong images.
+// confusion matrix and the most confidently wrong images. --cam OUT.png explains one image: Grad-CAM
+// (core/gradcam) at a layer, for the top class or one asked for, drawn over the photo into a PNG; with
+// --json the raw map rides on the image's line.
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
@@ -17,12 +19,14 @@
 #include "cli.h"
 #include "dataset.h"
 #include "folder_walk.h"
+#include "gradcam.h"
 #include "path.h"
 #include "predict.h"
 
 #define DEFAULT_TOP 5
 #define DEFAULT_BATCH 16
 #define WRONG_SHOWN 5
+#define MOST_CONFUSED 10   // pairs of classes listed
 #define MATRIX_MAX_CLASSES 30
 #define NAME_MAX_WIDTH 16
 
@@ -34,6 +38,9 @@ typedef struct {
     long top;            // 0: default
     long batch;
     int json;
+    const char *cam;         // --cam OUT.png
+    const char *cam_class;   // --cam-class NAME|INDEX (NULL: the top class)
+    const char *cam_layer;   // --cam-layer PATH (NULL: the model's default)
 } predict_args;
 
 // The images to predict, with their true class index in the checkpoint (-1: unlabelled).
@@ -95,6 +102,13 @@ static const cli_option options[] = {
             .help = "images per forward pass (default 16)"),
     CLI_OPT("--json", OPT_FLAG, .offset = offsetof(predict_args, json),
             .help = "one JSON line per image (and a summary)"),
+    CLI_OPT("--cam", OPT_STRING, .offset = offsetof(predict_args, cam), .nonempty = 1, .arg = "OUT.png",
+            .help = "for one image: where it looked (Grad-CAM) drawn over the photo into OUT.png; with --json the raw "
+                    "map too"),
+    CLI_OPT("--cam-class", OPT_STRING, .offset = offsetof(predict_args, cam_class), .nonempty = 1, .arg = "NAME|INDEX",
+            .help = "the class --cam explains (default: the top class)"),
+    CLI_OPT("--cam-layer", OPT_STRING, .offset = offsetof(predict_args, cam_layer), .nonempty = 1, .arg = "PATH",
+            .help = "the module --cam looks at (default: ResNet's layer4, VGG's last convolution)"),
     CLI_OPT_END,
 };
 
@@ -111,6 +125,15 @@ static int parse_args(int argc, char **argv, predict_args *a) {
     a->inputs = args + 1;
     a->n_inputs = (size_t)n - 1;
     if (a->n_inputs == 0) return cli_fail(CLI_USAGE, "predict: which images? (frost predict %s IMAGE...|DIR)", a->ckpt);
+    if (!a->cam && (a->cam_class || a->cam_layer))
+        return cli_fail(CLI_USAGE, "predict: %s goes with --cam OUT.png", a->cam_class ? "--cam-class" : "--cam-layer");
+    if (a->cam && a->n_inputs != 1)
+        return cli_fail(CLI_USAGE, "predict: --cam explains one image, not %zu (give one IMAGE)", a->n_inputs);
+    if (a->cam && path_is_dir(a->inputs[0]))
+        return cli_fail(CLI_USAGE, "predict: --cam explains one image, not a folder (%s)", a->inputs[0]);
+    char err[1024];
+    if (a->cam && gradcam_check_target(a->cam, err, sizeof err) != 0)
+        return cli_fail(CLI_FAILED, "predict: --cam: %s", err);   // before the model is read
     return 0;
 }
 
@@ -247,8 +270,22 @@ static int collect_inputs(const predict_args *a, const checkpoint_meta *meta, in
 // ---------------------------------------------------------------------------------------------
 // output
 
-static void print_prediction(const char *path, const predict_image *r, long top, const checkpoint_meta *meta,
-                             int json) {
+// The cam's part of an image's JSON line: layer, class, the map's size and the map, row-major.
+static json_t *cam_json(const gradcam_map *g, const checkpoint_meta *meta, const char *png) {
+    json_t *o = json_object(), *map = json_array();
+    json_object_set_new(o, "layer", json_string(g->layer));
+    json_object_set_new(o, "class", json_string(meta->class_names[g->cls]));
+    json_object_set_new(o, "index", json_integer(g->cls));
+    json_object_set_new(o, "h", json_integer(g->h));
+    json_object_set_new(o, "w", json_integer(g->w));
+    for (int64_t k = 0; k < g->h * g->w; k++) json_array_append_new(map, json_real(g->map[k]));
+    json_object_set_new(o, "map", map);
+    json_object_set_new(o, "png", json_text(png));
+    return o;
+}
+
+static void print_prediction(const char *path, const predict_image *r, long top, const checkpoint_meta *meta, int json,
+                             const gradcam_map *cam, const char *png) {
     const int truth = r->truth;
     if (json) {
         json_t *o = json_object(), *list = json_array();
@@ -269,6 +306,7 @@ static void print_prediction(const char *path, const predict_image *r, long top,
             json_object_set_new(o, "label_index", json_integer(truth));
             json_object_set_new(o, "correct", json_boolean(r->order[0] == truth));
         }
+        if (cam) json_object_set_new(o, "cam", cam_json(cam, meta, png));
         char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
         if (s) puts(s);
         free(s);
@@ -283,6 +321,14 @@ static void print_prediction(const char *path, const predict_image *r, long top,
         printf(" %.2f%%", 100.0 * r->probs[r->order[k]]);
     }
     fputc('\n', stdout);
+    if (cam) {
+        fputs("  Grad-CAM for ", stdout);
+        put_text(stdout, meta->class_names[cam->cls]);
+        printf(" (class %lld) at %s (%lldx%lld): ", (long long)cam->cls, cli_safe(cam->layer), (long long)cam->h,
+               (long long)cam->w);
+        put_text(stdout, png);
+        fputc('\n', stdout);
+    }
 }
 
 static void print_score_json(const predict_score *s, const checkpoint_meta *meta, const char *dir) {
@@ -300,6 +346,20 @@ static void print_score_json(const predict_score *s, const checkpoint_meta *meta
     json_object_set_new(o, "accuracy", json_real(s->images ? (double)s->correct / (double)s->images : 0));
     json_object_set_new(o, "classes", names);
     json_object_set_new(o, "confusion", matrix);
+    json_t *per_class = json_array(), *confused = json_array();
+    for (int64_t c = 0; c < s->classes; c++) {   // null for a class with no image
+        long long n = predict_score_row(s, c);
+        json_array_append_new(per_class,
+                              n ? json_real((double)s->confusion[c * s->classes + c] / (double)n) : json_null());
+    }
+    json_object_set_new(o, "per_class_accuracy", per_class);
+    predict_confused pairs[MOST_CONFUSED];
+    size_t n_pairs = predict_most_confused(s, 1, pairs, MOST_CONFUSED);
+    for (size_t k = 0; k < n_pairs; k++)
+        json_array_append_new(confused,
+                              json_pack("{s:s,s:s,s:I}", "true", meta->class_names[pairs[k].truth], "predicted",
+                                        meta->class_names[pairs[k].pred], "count", (json_int_t)pairs[k].count));
+    json_object_set_new(o, "most_confused", confused);
     json_t *wrap = json_object();
     json_object_set_new(wrap, "summary", o);
     char *text = json_dumps(wrap, JSON_COMPACT | JSON_REAL_PRECISION(10));
@@ -368,6 +428,19 @@ static void print_score(const predict_score *s, const checkpoint_meta *meta, con
     }
     free(shown);
 
+    predict_confused pairs[MOST_CONFUSED];   // fastai's most_confused
+    size_t n_pairs = predict_most_confused(s, 1, pairs, MOST_CONFUSED);
+    if (n_pairs) {
+        printf("\nmost confused (true -> predicted, images):\n");
+        for (size_t k = 0; k < n_pairs; k++) {
+            fputs("  ", stdout);
+            put_text(stdout, meta->class_names[pairs[k].truth]);
+            fputs(" -> ", stdout);
+            put_text(stdout, meta->class_names[pairs[k].pred]);
+            printf("  %lld\n", pairs[k].count);
+        }
+    }
+
     if (s->n_wrong) {
         printf("\nmost confidently wrong:\n");
         for (size_t k = 0; k < s->n_wrong; k++) {
@@ -396,6 +469,7 @@ typedef struct {
     const predict_args *a;
     long top;
     size_t predicted;
+    gradcam_map cam;   // --cam: the map (h 0 when not asked)
 } predict_run;
 
 static void run_free(predict_run *r) {
@@ -405,6 +479,7 @@ static void run_free(predict_run *r) {
     ft_model_free(r->model);
     checkpoint_meta_free(&r->meta);
     predict_score_free(&r->sc);
+    gradcam_map_free(&r->cam);
 }
 
 // Each image as it is predicted: scored when labelled, printed when unlabelled or with --json.
@@ -412,8 +487,45 @@ static void take_image(void *user, const predict_image *img) {
     predict_run *r = user;
     if (img->truth >= 0) predict_score_add(&r->sc, img);
     if (r->a->json || img->truth < 0)
-        print_prediction(r->in.split.items[img->item].path, img, r->top, &r->meta, r->a->json);
+        print_prediction(r->in.split.items[img->item].path, img, r->top, &r->meta, r->a->json,
+                         r->cam.map ? &r->cam : NULL, r->a->cam);
     r->predicted++;
+}
+
+// --cam-class: a class name of the checkpoint, else an index; -1 when it is neither.
+static int64_t cam_class_index(const char *s, const checkpoint_meta *meta) {
+    int by_name = class_index(meta, s);
+    if (by_name >= 0) return by_name;
+    char *end;
+    errno = 0;
+    long long k = strtoll(s, &end, 10);
+    if (errno || end == s || *end || k < 0 || k >= meta->num_classes || s[0] == '+' || s[0] == '-') return -1;
+    return (int64_t)k;
+}
+
+// --cam: the map for the one image, drawn over the photo into the PNG, before anything is printed (a
+// failure prints nothing on stdout and leaves no file).
+static int explain(predict_run *r) {
+    const predict_args *a = r->a;
+    int64_t cls = -1;
+    if (a->cam_class && (cls = cam_class_index(a->cam_class, &r->meta)) < 0)
+        return cli_fail(CLI_USAGE, "predict: --cam-class %s is neither a class of %s nor an index from 0 to %lld",
+                        a->cam_class, a->ckpt, (long long)r->meta.num_classes - 1);
+    char err[1024];
+    image_rgb8 pic = {0};
+    const char *image = a->inputs[0];
+    int rc = gradcam_file(r->model, &r->meta.tf, image, a->cam_layer, cls, &r->cam, &pic, err, sizeof err);
+    if (rc == GRADCAM_EARG) return cli_fail(CLI_USAGE, "predict: %s", err);
+    if (rc != 0) return cli_fail(CLI_FAILED, "predict: --cam %s: %s", image, err);
+    gradcam_rect region;
+    rc = gradcam_region(&r->meta.tf, pic.width, pic.height, &region, err, sizeof err);
+    if (rc == 0) {
+        gradcam_overlay(r->cam.map, r->cam.h, r->cam.w, &region, pic.rgb, pic.width, pic.height, GRADCAM_ALPHA,
+                        pic.rgb);
+        rc = gradcam_write_png(a->cam, pic.rgb, pic.width, pic.height, err, sizeof err);
+    }
+    image_free(&pic);
+    return rc == 0 ? 0 : cli_fail(CLI_FAILED, "predict: --cam: %s", err);
 }
 
 static int run(int argc, char **argv) {
@@ -442,7 +554,8 @@ static int run(int argc, char **argv) {
     r.top = a.top ? a.top : DEFAULT_TOP;
     if (r.top > C) r.top = (long)C;
 
-    rc = collect_inputs(&a, &r.meta, &r.in, &r.bad);
+    if (a.cam) rc = explain(&r);
+    if (rc == 0) rc = collect_inputs(&a, &r.meta, &r.in, &r.bad);
     if (rc == 0 && r.in.split.n_items > 0) {
         // the checkpoint's preprocessing, exact
         if (predictor_init(&r.pred, r.model, (const char *const *)r.meta.class_names, C, &r.meta.tf, a.ckpt, err,
@@ -468,10 +581,12 @@ static int run(int argc, char **argv) {
 
 const cli_command cli_predict = {
     .name = "predict",
-    .synopsis = "CKPT IMAGE...|DIR [--top K] [--json] [--batch N]",
+    .synopsis = "CKPT IMAGE...|DIR [--top K] [--json] [--batch N]\n"
+                "[--cam OUT.png [--cam-class NAME|INDEX] [--cam-layer PATH]]",
     .help = "classify images with a checkpoint (frost train --save), preprocessed as it was\n"
             "trained: top K classes per image (default 5); a DIR of class folders is scored\n"
-            "instead (accuracy, per class, confusion matrix, most confident mistakes)",
+            "instead (accuracy, per class, confusion matrix, most confident mistakes);\n"
+            "--cam shows where the network looked for a class (Grad-CAM) over the photo",
     .options = options,
     .run = run,
 };

@@ -208,6 +208,30 @@ long long predict_score_col(const predict_score *s, int64_t pred) {
     return n;
 }
 
+static int confused_before(const predict_confused *a, const predict_confused *b) {
+    if (a->count != b->count) return a->count > b->count;
+    return a->truth != b->truth ? a->truth < b->truth : a->pred < b->pred;
+}
+
+size_t predict_most_confused(const predict_score *s, long long min_count, predict_confused *out, size_t max) {
+    size_t n = 0;
+    if (min_count < 1) min_count = 1;
+    for (int64_t t = 0; t < s->classes; t++)
+        for (int64_t p = 0; p < s->classes; p++) {
+            long long c = s->confusion[t * s->classes + p];
+            if (t == p || c < min_count || max == 0) continue;
+            predict_confused e = {(int)t, (int)p, c};
+            if (n == max && !confused_before(&e, &out[n - 1])) continue;   // not among the max most
+            size_t at = n < max ? n++ : n - 1;                             // insertion into the sorted list
+            while (at > 0 && confused_before(&e, &out[at - 1])) {
+                out[at] = out[at - 1];
+                at--;
+            }
+            out[at] = e;
+        }
+    return n;
+}
+
 // ---------------------------------------------------------------------------------------------
 // the job
 

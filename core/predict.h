@@ -92,6 +92,17 @@ void predict_score_add(predict_score *s, const predict_image *r);
 long long predict_score_row(const predict_score *s, int64_t truth);   // images of that class
 long long predict_score_col(const predict_score *s, int64_t pred);    // images predicted as it
 
+// A pair of classes the model mixes up: count images of class truth predicted as pred.
+typedef struct {
+    int truth, pred;
+    long long count;
+} predict_confused;
+
+// fastai's most_confused: the off-diagonal cells of the confusion matrix with at least min_count
+// images, most first (ties: by true class, then predicted class), at most max of them into out.
+// Returns how many were written.
+size_t predict_most_confused(const predict_score *s, long long min_count, predict_confused *out, size_t max);
+
 // ---------------------------------------------------------------------------------------------
 // a run on a thread of its own
 

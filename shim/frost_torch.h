@@ -351,6 +351,30 @@ typedef struct {
 // other than zeros is refused (FT_EINVAL): its padding has no number to give.
 ft_status *ft_model_module_info(ft_model *m, size_t node, ft_module_info *out) FT_NOEXCEPT;
 
+// ---------------------------------------------------------------------------------------------
+// Grad-CAM: where in the picture a class's evidence lies (core/gradcam.c draws it)
+
+// Grad-CAM (Selvaraju et al., 2017) for one image x (1 x 3 x size x size floats, host memory, read
+// only) at the module `layer` (a module path such as "layer4" or "features.18"; NULL or "": the
+// default below), for class cls (-1: the top class, ties to the lower index). The model runs in eval
+// mode (its mode is restored afterwards); A = the layer's output for the image, y = the class's logit,
+// alpha_k = the mean over the layer's h x w of dy/dA_k, and the map is ReLU(sum_k alpha_k A_k) at the
+// layer's resolution, row-major, NOT normalised (its scale is the logit's). Gradients are taken with
+// torch::autograd::grad on A alone: no parameter's .grad is touched, and nothing before the layer
+// records a graph. A module called twice (a block's shared ReLU) is taken at its last call.
+// Refused (FT_EINVAL, one line): a layer that is not a module path, a module whose output is not
+// 4-dimensional (N x C x H x W), a class outside 0..num_classes-1. *h and *w are set once the layer's
+// output is known, also when map_len < h*w refuses the call (FT_EINVAL): a caller may size its buffer
+// from that. On success *used_cls is the class explained and logits_out (may be NULL; else
+// num_classes floats) gets the image's logits.
+ft_status *ft_model_gradcam(ft_model *m, const float *x, int64_t size, const char *layer, int64_t cls, float *map,
+                            size_t map_len, int64_t *h, int64_t *w, int64_t *used_cls, float *logits_out) FT_NOEXCEPT;
+
+// The layer Grad-CAM uses by default: the last convolutional stage's output. ResNet: "layer4"; VGG:
+// the last Conv2d of features ("features.28" for vgg16), before its ReLU. Owned by the model, valid
+// until the next call or ft_model_replace_head; "" for NULL.
+const char *ft_model_gradcam_default_layer(ft_model *m) FT_NOEXCEPT;
+
 #ifdef __cplusplus
 }
 #endif

@@ -100,6 +100,14 @@ torch::Tensor run(ft_model &m, nn::Module &mod, torch::Tensor x, bool trace) {
         if (m.record_calls) x = x.clone();   // as in training, where its output is a new tensor
         break;
     }
+    if (&mod == m.capture) {
+        // Grad-CAM's activation: what comes before needs no gradient (the caller runs the forward
+        // pass without recording), what comes after does; a module called twice (a block's shared
+        // ReLU) is captured at its last call, as a PyTorch forward hook keeps the last
+        m.captured = x.detach().requires_grad_(true);
+        torch::autograd::GradMode::set_enabled(true);
+        x = m.captured.clone();
+    }
     if (trace) m.traced[&mod] = x.sizes().vec();
     bool leaf = inf.kind != Kind::Sequential && inf.kind != Kind::VGG && inf.kind != Kind::ResNet &&
                 inf.kind != Kind::Bottleneck && inf.kind != Kind::BasicBlock;

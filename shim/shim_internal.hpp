@@ -81,6 +81,13 @@ struct ft_model {
 
     // the loss's class weights (ft_model_set_class_weights); undefined: unweighted
     torch::Tensor class_weight;
+
+    // Grad-CAM (gradcam.cpp): while capture is set, the interpreter turns that module's output into a
+    // leaf that requires gradients (kept in captured), switches gradient recording on from there and
+    // hands a copy on, so that an in-place ReLU after the module leaves the leaf as it was
+    const torch::nn::Module *capture = nullptr;
+    torch::Tensor captured;
+    std::string gradcam_layer;   // ft_model_gradcam_default_layer's answer, owned here
 };
 
 namespace frost {

@@ -177,6 +177,28 @@ static int app_init(app *a, const app_options *opts) {
     return 2;
 }
 
+int app_dataset_reload(app *a, char *err, size_t errlen) {
+    if (a->training) {
+        snprintf(err, errlen, "a training run is reading the dataset (s stops it)");
+        return -1;
+    }
+    dataset_opts o;
+    dataset_opts_default(&o);
+    o.lenient = 1;
+    dataset old = a->d, now;
+    char why[512];
+    if (dataset_scan(&now, a->root, &o, why, sizeof why) != 0) {
+        snprintf(err, errlen, "scanning %.300s again: %.200s", a->root, why);
+        return -1;
+    }
+    a->d = now;
+    a->have_dataset = 1;
+    for (int i = 0; i < N_SCREENS; i++)
+        if (SCREENS[i]->dataset_changed) SCREENS[i]->dataset_changed(a, a->state[i], &old);
+    dataset_free(&old);
+    return 0;
+}
+
 int app_run(const app_options *opts) {
     static app a;
     memset(&a, 0, sizeof a);

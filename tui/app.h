@@ -58,7 +58,13 @@ typedef enum {
     ACT_SWITCH_PANE,   // predict (and data: ACT_SWITCH_PANE moves class list / files)
     ACT_MOUSE,         // a mouse click in the body (position: app.mouse_y/x)
     ACT_LR_FIND,       // train: run the lr finder in the background
-    ACT_EXPORT         // train: write the form's run as a PyTorch folder (train.py, weights, README)
+    ACT_EXPORT,        // train: write the form's run as a PyTorch folder (train.py, weights, README)
+    ACT_RELABEL,       // data, predict: move the selected image to another class
+    ACT_SET_ASIDE,     // data, predict: set the selected image aside
+    ACT_UNDO,          // data, predict: undo the last move
+    ACT_CAM,           // predict: the Grad-CAM overlay on the preview, on / off
+    ACT_CAM_CLASS,     // predict: the overlay's class: the next one
+    ACT_CAM_LAYER      // predict: the overlay's layer (typed)
 } app_action;
 
 enum { SCREEN_DATA = 0, SCREEN_MODEL = 1, SCREEN_TRAIN = 2, SCREEN_PREDICT = 3, N_SCREENS = 4 };
@@ -90,6 +96,10 @@ typedef struct {
     void (*draw)(app *a, void *s, int top, int rows, int cols);
     void (*act)(app *a, void *s, app_action act);   // an action for it, while in front
     void (*destroy)(app *a, void *s);               // on the way out (curses still on)
+    // The dataset was scanned again (files moved by cleaning): a->d is the new one, old the previous,
+    // still valid during the call and freed after it. Stop what reads old, rebuild what points into
+    // it (may be NULL: the screen keeps nothing of the dataset's).
+    void (*dataset_changed)(app *a, void *s, const dataset *old);
 } screen;
 
 extern const screen screen_data, screen_model, screen_train, screen_predict;
@@ -154,6 +164,10 @@ int app_in_front(const app *a, const screen *s);
 // Edits a line of text on the status line (label, then buf) while every tick goes on: 1 when Enter
 // ended it with text in buf, 0 on Esc or an empty line (prompt.c).
 int app_prompt(app *a, const char *label, char *buf, size_t len);
+
+// Scans the dataset folder again and hands the new scan to every screen (dataset_changed), then frees
+// the old one. Refused (-1, err) while a training run reads the dataset. 0, or -1 with err.
+int app_dataset_reload(app *a, char *err, size_t errlen);
 
 // The freeze choice for the selected architecture: a->trainable when it was made for it, else "".
 const char *app_trainable(const app *a);

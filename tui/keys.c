@@ -43,6 +43,9 @@ static const binding KEYS[] = {
     {']', SCREEN_MODEL, "]", "thaw one more block (from the head)", ACT_BLOCK_THAW, NULL},
     {'b', SCREEN_MODEL, "b", "BatchNorm of frozen layers: eval / train", ACT_BN_MODE, "BatchNorm"},
     {'\t', SCREEN_DATA, "Tab", "classes / files", ACT_SWITCH_PANE, "classes/files"},
+    {'m', SCREEN_DATA, "m", "move the selected file to another class", ACT_RELABEL, "move"},
+    {'z', SCREEN_DATA, "z", "set the selected file aside (.frost-set-aside/)", ACT_SET_ASIDE, "set aside"},
+    {'u', SCREEN_DATA, "u", "undo the last move", ACT_UNDO, "undo"},
     {KEY_LEFT, SCREEN_TRAIN, "Left", "previous value of the selected option", ACT_LEFT, NULL},
     {KEY_RIGHT, SCREEN_TRAIN, "Left/Right", "change the selected option", ACT_RIGHT, "change"},
     {'\n', SCREEN_TRAIN, "Enter", "start training", ACT_START, "start"},
@@ -53,6 +56,12 @@ static const binding KEYS[] = {
     {'o', SCREEN_PREDICT, "o", "open a checkpoint", ACT_OPEN, "open"},
     {'e', SCREEN_PREDICT, "e", "evaluate the valid split", ACT_EVALUATE, "evaluate"},
     {'\t', SCREEN_PREDICT, "Tab", "images / results", ACT_SWITCH_PANE, "images/results"},
+    {'g', SCREEN_PREDICT, "g", "Grad-CAM: where the model looked, over the preview (on / off)", ACT_CAM, "grad-cam"},
+    {'G', SCREEN_PREDICT, "G", "Grad-CAM for the next class", ACT_CAM_CLASS, NULL},
+    {'L', SCREEN_PREDICT, "L", "Grad-CAM from another layer (typed)", ACT_CAM_LAYER, NULL},
+    {'m', SCREEN_PREDICT, "m", "move the selected image to another class", ACT_RELABEL, "move"},
+    {'z', SCREEN_PREDICT, "z", "set the selected image aside (.frost-set-aside/)", ACT_SET_ASIDE, "set aside"},
+    {'u', SCREEN_PREDICT, "u", "undo the last move", ACT_UNDO, "undo"},
 };
 #define N_KEYS (sizeof KEYS / sizeof KEYS[0])
 

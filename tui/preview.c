@@ -190,17 +190,21 @@ int preview_draw(const char *path, int top, int left, int rows, int cols, char *
         snprintf(info, infolen, "cannot show it: %s", pic->err);
         return 0;
     }
-    const image_thumb *t = &pic->t;
     image_thumb_describe(&pic->info, info, infolen);
+    return preview_draw_rgb(pic->t.rgb, pic->t.width, pic->t.height, g_pic_gen, top, left, cols);
+}
+
+int preview_draw_rgb(const uint8_t *rgb, int width, int height, unsigned id, int top, int left, int cols) {
+    image_thumb view = {width, height, (uint8_t *)rgb}, *t = &view;
     int colors = style_colors();
     if (colors < 8 || pair_capacity() == 0) return 0;
 
     int used_rows = (t->height + 1) / 2, x0 = left + (cols - t->width) / 2;
     // the screen is redrawn whole every tick, so pairs of an earlier picture are free once another
     // one is drawn; the same picture again finds its pairs in the cache
-    if (g_pairs.next == 0 || (g_drawn_gen != g_pic_gen && g_pairs.used + used_rows * t->width > pair_capacity()))
+    if (g_pairs.next == 0 || (g_drawn_gen != id && g_pairs.used + used_rows * t->width > pair_capacity()))
         pairs_forget();
-    g_drawn_gen = g_pic_gen;
+    g_drawn_gen = id;
     int unicode = style_unicode();
     for (int cy = 0; cy < used_rows; cy++) {
         move(top + cy, x0);
@@ -223,6 +227,13 @@ int preview_draw(const char *path, int top, int left, int rows, int cols, char *
     int zero = 0;
     attr_set(A_NORMAL, 0, &zero);
     return used_rows;
+}
+
+// ids of pictures made from files count up from 1; those given out here from the top bit, so the two
+// never meet
+unsigned preview_new_id(void) {
+    static unsigned next = 0x80000000u;
+    return next++;
 }
 
 void preview_reset(void) {

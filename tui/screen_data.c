@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "dataset_edit.h"
 #include "doctor_job.h"
 #include "list_view.h"
 #include "path.h"
@@ -318,6 +319,23 @@ static void act(app *a, void *state, app_action action) {
         else
             return;
     }
+    if (action == ACT_UNDO) {
+        dataset_edit_undo(a);
+        return;
+    }
+    if (action == ACT_RELABEL || action == ACT_SET_ASIDE) {   // the selected file
+        if (v->focus != 1 || v->n_files == 0) {
+            app_status(a, "choose a file first (Tab: the file list)");
+        } else {
+            char path[4096];
+            snprintf(path, sizeof path, "%s", selected_path(a, v));   // the scan it points into is replaced
+            if (action == ACT_RELABEL)
+                dataset_edit_relabel(a, path);
+            else
+                dataset_edit_set_aside(a, path);
+        }
+        return;
+    }
     if (v->focus == 1) {
         list_view_act(&v->files, action, a->mouse_y, a->mouse_x);
         return;
@@ -328,6 +346,26 @@ static void act(app *a, void *state, app_action action) {
     if (is_heading(a, v->tree.sel)) v->tree.sel += v->tree.sel < before && v->tree.sel > 0 ? -1 : 1;
 }
 
+// A new scan (cleaning moved files): the check runs again on it, the lists are rebuilt, the
+// selection kept where it was as far as it still exists.
+static void dataset_changed(app *a, void *state, const dataset *old) {
+    (void)old;
+    data_view *v = state;
+    doctor_job_free(v->job);   // it reads the old scan: stopped before that is freed
+    v->job = NULL;
+    v->job_err[0] = '\0';
+    v->summarised = 0;
+    free(v->bad);
+    v->bad = NULL;
+    v->n_bad = 0;
+    int sel = v->files.sel;
+    v->files_for = -1;
+    build_files(a, v);
+    v->files.sel = sel < (int)v->n_files ? sel : (int)v->n_files - 1;
+    if (v->files.sel < 0) v->files.sel = 0;
+    if (v->n_files == 0) v->focus = 0;
+}
+
 const screen screen_data = {
     .title = "1 Data",
     .wheel_lines = 3,
@@ -336,4 +374,5 @@ const screen screen_data = {
     .draw = draw,
     .act = act,
     .destroy = destroy,
+    .dataset_changed = dataset_changed,
 };

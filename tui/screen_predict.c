@@ -14,7 +14,9 @@
 #include <string.h>
 
 #include "app.h"
+#include "cam_job.h"
 #include "checkpoint.h"
+#include "dataset_edit.h"
 #include "list_view.h"
 #include "predict.h"
 #include "preview.h"
@@ -26,6 +28,8 @@
 #define PREVIEW_AHEAD 8   // a preview job predicts the selected image and the next ones not yet done
 #define WRONG_KEPT 50
 #define CELL_NAME 10   // confusion matrix: class names cut to this
+#define ACC_W 9        // its per-class accuracy column
+#define MOST_CONFUSED 8
 
 enum { JOB_NONE, JOB_PREVIEW, JOB_EVAL };
 enum { FOCUS_LIST, FOCUS_RESULTS };
@@ -51,6 +55,24 @@ typedef struct {
     int job_kind;
     size_t *job_map;   // job item -> image index
     int eval_wanted;   // 'e' pressed while a preview job ran
+    // Grad-CAM over the preview (g): asked for the image drawn, cam_class and cam_layer; one job at a
+    // time, never while a prediction job uses the model (nor one while it does)
+    int cam_on;
+    int64_t cam_class;     // -1: the top class
+    char cam_layer[256];   // "": the model's default layer
+    long cam_want;         // the image drawn now (-1: none), and the preview box it is drawn in
+    int cam_box_w, cam_box_h;
+    cam_job *cam;
+    struct {   // what the job in flight, or the result, was asked for
+        long image;
+        int64_t cls;
+        char layer[256];
+        int box_w, box_h;
+    } cam_asked;
+    int have_cam;   // cam_res holds the result for cam_asked (or cam_err says why there is none)
+    cam_result cam_res;
+    char cam_err[400];
+    unsigned cam_id;   // the overlay's picture id for the preview's colour pairs
     // the last evaluation
     int have_eval;
     predict_score score;
@@ -63,6 +85,8 @@ typedef struct {
 static void *create(app *a) {
     predict_view *v = calloc(1, sizeof *v);
     if (!v) return NULL;
+    v->cam_class = -1;
+    v->cam_want = v->cam_asked.image = -1;
     if (a->have_dataset && a->d.valid.n_items + a->d.train.n_items > 0) {
         size_t n = a->d.valid.n_items + a->d.train.n_items;
         v->items = calloc(n, sizeof *v->items);
@@ -109,7 +133,17 @@ static void results_clear(predict_view *v) {
     v->focus = FOCUS_LIST;
 }
 
+// Drops the Grad-CAM job (waiting for it: it uses the model) and its result.
+static void cam_drop(predict_view *v) {
+    cam_job_free(v->cam);
+    v->cam = NULL;
+    cam_result_free(&v->cam_res);
+    v->have_cam = 0;
+    v->cam_err[0] = '\0';
+}
+
 static void model_drop(predict_view *v) {
+    cam_drop(v);
     job_drop(v);
     results_clear(v);
     if (v->have_pred) predictor_free(&v->pred);
@@ -276,6 +310,33 @@ static void finish_job(app *a, predict_view *v) {
     predict_results_free(&res);
 }
 
+// 1 when the overlay is on and what the screen draws is not what the result (or the job) is for.
+static int cam_wanted(const predict_view *v) {
+    if (!v->cam_on || v->cam_want < 0 || v->cam_box_w < 1 || v->cam_box_h < 1) return 0;
+    return !(v->cam_asked.image == v->cam_want && v->cam_asked.cls == v->cam_class &&
+             strcmp(v->cam_asked.layer, v->cam_layer) == 0 && v->cam_asked.box_w == v->cam_box_w &&
+             v->cam_asked.box_h == v->cam_box_h && (v->have_cam || v->cam));
+}
+
+static void cam_start(app *a, predict_view *v) {
+    cam_result_free(&v->cam_res);
+    v->have_cam = 0;
+    v->cam_err[0] = '\0';
+    v->cam_asked.image = v->cam_want;
+    v->cam_asked.cls = v->cam_class;
+    snprintf(v->cam_asked.layer, sizeof v->cam_asked.layer, "%s", v->cam_layer);
+    v->cam_asked.box_w = v->cam_box_w;
+    v->cam_asked.box_h = v->cam_box_h;
+    char err[400];
+    v->cam = cam_job_start(v->model, &v->pred.popts.tf, v->items[v->cam_want]->path, v->cam_layer, v->cam_class,
+                           v->cam_box_w, v->cam_box_h, err, sizeof err);
+    if (!v->cam) {
+        snprintf(v->cam_err, sizeof v->cam_err, "%s", err);
+        v->have_cam = 1;
+        app_status(a, "Grad-CAM: %.400s", err);
+    }
+}
+
 // The first time it comes to the front, --checkpoint is opened (at the next tick, so "opening ..." is
 // on the screen meanwhile).
 static void enter(app *a, void *state) {
@@ -297,9 +358,21 @@ static void poll(app *a, void *state) {
         open_checkpoint(a, v, path);
     }
     if (v->job && predict_job_done(v->job)) finish_job(a, v);
-    if (v->job || !v->have_pred || !v->cache) return;
+    if (v->cam && cam_job_done(v->cam)) {
+        cam_result_free(&v->cam_res);
+        v->cam_err[0] = '\0';
+        if (cam_job_result(v->cam, &v->cam_res, v->cam_err, sizeof v->cam_err) != 0 && !v->cam_err[0])
+            snprintf(v->cam_err, sizeof v->cam_err, "Grad-CAM failed");
+        cam_job_free(v->cam);
+        v->cam = NULL;
+        v->have_cam = 1;
+        v->cam_id = preview_new_id();
+    }
+    if (v->cam || v->job || !v->have_pred || !v->cache) return;   // one job on the model at a time
     if (v->eval_wanted)
         start_eval(a, v);
+    else if (cam_wanted(v))
+        cam_start(a, v);
     else if (app_in_front(a, &screen_predict))
         start_preview(a, v);
 }
@@ -308,6 +381,7 @@ static void destroy(app *a, void *state) {
     (void)a;
     predict_view *v = state;
     model_drop(v);
+    v->cam_on = 0;
     free(v->cache);
     free(v->items);
     free(v);
@@ -421,13 +495,37 @@ static void draw_image(app *a, predict_view *v, size_t i, int top, int left, int
     int k_rows = (v->pred.n_classes < TOP_K ? (int)v->pred.n_classes : TOP_K) + 3;
     int box = rows - k_rows - 2;
     char info[512] = "";
+    int cam_line = v->cam_on ? 1 : 0;
+    box -= cam_line;
+    v->cam_want = box >= 3 ? (long)i : -1;
+    v->cam_box_w = width;
+    v->cam_box_h = 2 * box;
+    int cam_ready = v->cam_on && v->have_cam && !v->cam_err[0] && v->cam_asked.image == (long)i &&
+                    v->cam_asked.cls == v->cam_class && strcmp(v->cam_asked.layer, v->cam_layer) == 0;
     if (box >= 3) {
-        preview_draw(it->path, top, left, box, width, info, sizeof info);
+        if (cam_ready)
+            preview_draw_rgb(v->cam_res.rgb, v->cam_res.width, v->cam_res.height, v->cam_id, top, left, width);
+        else
+            preview_draw(it->path, top, left, box, width, info, sizeof info);
     } else {
         box = 0;
     }
     int y = top + box;
-    put_clean(y++, left, info, width);
+    if (cam_line) {   // what the overlay shows, or why it is not there yet
+        char line[700];
+        if (cam_ready)
+            snprintf(line, sizeof line, "Grad-CAM: %.60s%s from %.100s (G class, L layer)",
+                     class_name(v, (int)v->cam_res.map.cls), v->cam_class < 0 ? " (top)" : "", v->cam_res.map.layer);
+        else if (v->have_cam && v->cam_err[0] && v->cam_asked.image == (long)i)
+            snprintf(line, sizeof line, "Grad-CAM: %.500s", v->cam_err);
+        else
+            snprintf(line, sizeof line, "Grad-CAM: computing...");
+        attron(style(cam_ready ? ROLE_TITLE : ROLE_DIM));
+        put_clean(y++, left, line, width);
+        attroff(style(cam_ready ? ROLE_TITLE : ROLE_DIM));
+    }
+    if (!cam_ready) put_clean(y, left, info, width);
+    y++;
     put_clean(y++, left, shown_path(a, it->path), width);
     if (it->label >= 0) {
         attron(style(ROLE_DIM));
@@ -469,7 +567,7 @@ static void draw_results(app *a, predict_view *v, int top, int rows, int width) 
     char digits[32];
     int cell = snprintf(digits, sizeof digits, "%zu", s->images);
     if (cell < name_w) cell = name_w;
-    int fit = (width - name_w - 2) / (cell + 1);
+    int fit = (width - name_w - 2 - ACC_W) / (cell + 1);
     if (fit < 1) fit = 1;
     int64_t cols_shown = C < fit ? C : fit;
     put_fmt(y++, 0, "confusion matrix (rows: true class, columns: predicted)%s",
@@ -477,6 +575,8 @@ static void draw_results(app *a, predict_view *v, int top, int rows, int width) 
     if (y > last) return;
     for (int64_t p = 0; p < cols_shown; p++)
         put_fmt(y, name_w + 2 + (int)p * (cell + 1), "%*.*s", cell, CELL_NAME, class_name(v, (int)p));
+    int acc_x = name_w + 2 + (int)cols_shown * (cell + 1);
+    put_fmt(y, acc_x, "%*s", ACC_W, "accuracy");
     y++;
     for (int64_t t = 0; t < C && y <= last - 2; t++, y++) {
         put_fmt(y, 0, "%-*.*s", name_w, name_w, class_name(v, (int)t));
@@ -487,6 +587,27 @@ static void draw_results(app *a, predict_view *v, int top, int rows, int width) 
             put_fmt(y, name_w + 2 + (int)p * (cell + 1), "%*lld", cell, n);
             attroff(at);
         }
+        long long row = predict_score_row(s, t);   // per-class accuracy: the diagonal over the row
+        if (row)
+            put_fmt(y, acc_x, "%*.1f%%", ACC_W - 1, 100.0 * (double)s->confusion[t * C + t] / (double)row);
+        else
+            put_fmt(y, acc_x, "%*s", ACC_W, "-");
+    }
+    // the pairs of classes mixed up most (fastai's most_confused), as many as the line holds
+    predict_confused pairs[MOST_CONFUSED];
+    size_t n_pairs = predict_most_confused(s, 1, pairs, MOST_CONFUSED);
+    if (y <= last) {
+        char line[1024];
+        int used = snprintf(line, sizeof line, "most confused: %s", n_pairs ? "" : "none");
+        for (size_t k = 0; k < n_pairs && used > 0 && (size_t)used < sizeof line; k++) {
+            char item[160];
+            int w = snprintf(item, sizeof item, "%s%.30s -> %.30s (%lld)", k ? ", " : "", class_name(v, pairs[k].truth),
+                             class_name(v, pairs[k].pred), pairs[k].count);
+            if (used + w >= width || (size_t)(used + w) >= sizeof line) break;
+            memcpy(line + used, item, (size_t)w + 1);
+            used += w;
+        }
+        put_clean(y++, 0, line, width);
     }
     y++;
     if (y > last) return;
@@ -569,6 +690,15 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
 // ---------------------------------------------------------------------------------------------
 // keys
 
+// The image the pane in front has selected (an index into items), or -1.
+static long selected_image(const predict_view *v) {
+    if (v->focus == FOCUS_RESULTS && v->have_eval) {
+        if (v->score.n_wrong == 0 || v->wrongs.sel < 0 || (size_t)v->wrongs.sel >= v->score.n_wrong) return -1;
+        return (long)v->wrong_image[v->wrongs.sel];
+    }
+    return v->images.sel >= 0 && (size_t)v->images.sel < v->n_images ? (long)v->images.sel : -1;
+}
+
 static void act(app *a, void *state, app_action action) {
     predict_view *v = state;
     if (action == ACT_OPEN) {
@@ -582,6 +712,24 @@ static void act(app *a, void *state, app_action action) {
         }
         return;
     }
+    if (action == ACT_UNDO) {
+        dataset_edit_undo(a);
+        return;
+    }
+    if (action == ACT_RELABEL || action == ACT_SET_ASIDE) {   // the image selected in the pane in front
+        long sel = selected_image(v);
+        if (sel < 0) {
+            app_status(a, "no image selected");
+            return;
+        }
+        char path[4096];
+        snprintf(path, sizeof path, "%s", v->items[sel]->path);   // the scan it points into is replaced
+        if (action == ACT_RELABEL)
+            dataset_edit_relabel(a, path);
+        else
+            dataset_edit_set_aside(a, path);
+        return;
+    }
     if (!v->have_pred) {
         if (action == ACT_EVALUATE) app_status(a, "no model yet: train one (3) or open a checkpoint (o)");
         return;
@@ -589,11 +737,34 @@ static void act(app *a, void *state, app_action action) {
     if (action == ACT_EVALUATE) {
         if (v->job_kind == JOB_EVAL) {
             predict_job_cancel(v->job);   // finished (and reported) at the next poll
-        } else if (v->job) {
+        } else if (v->job || v->cam) {
             v->eval_wanted = 1;
             app_status(a, "evaluating the valid split next");
         } else {
             start_eval(a, v);
+        }
+        return;
+    }
+    if (action == ACT_CAM) {
+        v->cam_on = !v->cam_on;
+        app_status(a, "%s",
+                   v->cam_on ? "Grad-CAM on: where the model looked for the class (G: next class, L: layer)"
+                             : "Grad-CAM off");
+        return;
+    }
+    if (action == ACT_CAM_CLASS) {
+        v->cam_class = v->cam_class + 1 >= v->pred.n_classes ? -1 : v->cam_class + 1;
+        v->cam_on = 1;
+        app_status(a, "Grad-CAM for %.300s", v->cam_class < 0 ? "the top class" : class_name(v, (int)v->cam_class));
+        return;
+    }
+    if (action == ACT_CAM_LAYER) {
+        char layer[256];
+        snprintf(layer, sizeof layer, "%s", v->cam_layer[0] ? v->cam_layer : ft_model_gradcam_default_layer(v->model));
+        if (app_prompt(a, "Grad-CAM layer (a module path, as the Model screen shows it): ", layer, sizeof layer)) {
+            snprintf(v->cam_layer, sizeof v->cam_layer, "%s",
+                     strcmp(layer, ft_model_gradcam_default_layer(v->model)) == 0 ? "" : layer);
+            v->cam_on = 1;
         }
         return;
     }
@@ -607,6 +778,82 @@ static void act(app *a, void *state, app_action action) {
     list_view_act(v->focus == FOCUS_RESULTS ? &v->wrongs : &v->images, action, a->mouse_y, a->mouse_x);
 }
 
+static const dataset_item **g_sorting;   // the list cmp_path_index sorts indices of (UI thread only)
+
+static int cmp_path_index(const void *x, const void *y) {
+    return strcmp(g_sorting[*(const size_t *)x]->path, g_sorting[*(const size_t *)y]->path);
+}
+
+// A new scan (cleaning moved files): the image list rebuilt from it, each image keeping the result it
+// had when its file is still where it was (a moved image is predicted again, under its new label);
+// the evaluation is out of date and goes (e runs it again).
+static void dataset_changed(app *a, void *state, const dataset *old) {
+    (void)old;
+    predict_view *v = state;
+    job_drop(v);               // its map points at the old list
+    v->cam_asked.image = -1;   // indices change: the overlay is made again for what is drawn
+    v->have_cam = 0;
+    const char *sel_path = NULL;
+    char keep[4096] = "";
+    if (v->items && v->images.sel >= 0 && (size_t)v->images.sel < v->n_images) {
+        snprintf(keep, sizeof keep, "%s", v->items[v->images.sel]->path);
+        sel_path = keep;
+    }
+    size_t n_old = v->n_images;
+    const dataset_item **old_items = v->items;
+    predict_outcome *old_cache = v->cache;
+    size_t *by_path = malloc((n_old ? n_old : 1) * sizeof *by_path);
+    for (size_t i = 0; by_path && i < n_old; i++) by_path[i] = i;
+    g_sorting = old_items;
+    if (by_path && n_old) qsort(by_path, n_old, sizeof *by_path, cmp_path_index);
+    size_t n = a->d.valid.n_items + a->d.train.n_items;
+    v->items = calloc(n ? n : 1, sizeof *v->items);
+    v->cache = calloc(n ? n : 1, sizeof *v->cache);
+    v->n_images = v->n_valid = 0;
+    if (!v->items || !v->cache || !by_path) {
+        free(v->items), free(v->cache);
+        v->items = NULL, v->cache = NULL;
+        app_status(a, "out of memory");
+    } else {
+        for (size_t i = 0; i < a->d.valid.n_items; i++) v->items[i] = &a->d.valid.items[i];
+        for (size_t i = 0; i < a->d.train.n_items; i++) v->items[a->d.valid.n_items + i] = &a->d.train.items[i];
+        v->n_images = n;
+        v->n_valid = a->d.valid.n_items;
+        int sel = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (sel_path && strcmp(v->items[i]->path, sel_path) == 0) sel = (int)i;
+            size_t lo = 0, hi = n_old;   // the same file in the old list: its result stays
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                int c = strcmp(old_items[by_path[mid]]->path, v->items[i]->path);
+                if (c == 0) {
+                    predict_outcome *o = &old_cache[by_path[mid]];
+                    if (old_items[by_path[mid]]->label == v->items[i]->label) {
+                        v->cache[i] = *o;
+                        memset(o, 0, sizeof *o);
+                    }
+                    break;
+                }
+                if (c < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+        }
+        v->images.sel = sel_path && sel == 0 && (size_t)v->images.sel < n ? v->images.sel : sel;
+    }
+    for (size_t i = 0; old_cache && i < n_old; i++) outcome_clear(&old_cache[i]);
+    free(old_cache);
+    free(old_items);
+    free(by_path);
+    if (v->have_eval) app_status(a, "the dataset changed: e evaluates it again");
+    predict_score_free(&v->score);
+    free(v->wrong_image);
+    v->wrong_image = NULL;
+    v->have_eval = 0;
+    v->focus = FOCUS_LIST;
+}
+
 const screen screen_predict = {
     .title = "4 Predict",
     .wheel_lines = 3,
@@ -616,4 +863,5 @@ const screen screen_predict = {
     .draw = draw,
     .act = act,
     .destroy = destroy,
+    .dataset_changed = dataset_changed,
 };

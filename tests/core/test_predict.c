@@ -277,3 +277,37 @@ Test(predict, cancel_stops_the_job) {
     predict_results_free(&res);
     predictor_free(&p);
 }
+
+// fastai's most_confused: off-diagonal cells at or above the minimum, most first, ties by true class
+// then predicted class, at most max of them. Scored through predict_score_add from a known list of
+// (truth, prediction) pairs, and checked against the same count made here cell by cell.
+Test(predict, most_confused_orders_the_off_diagonal_cells) {
+    predict_score s;
+    cr_assert_eq(predict_score_init(&s, 4, 0), 0);
+    // truth -> predicted, how many: 2->1 x5, 0->3 x3, 1->0 x3, 3->2 x1, and the diagonal
+    const int cells[][3] = {{2, 1, 5}, {0, 3, 3}, {1, 0, 3}, {3, 2, 1}, {0, 0, 7}, {1, 1, 4}, {2, 2, 9}, {3, 3, 2}};
+    double probs[4];
+    int order[4];
+    for (size_t k = 0; k < sizeof cells / sizeof *cells; k++)
+        for (int i = 0; i < cells[k][2]; i++) {
+            for (int c = 0; c < 4; c++) probs[c] = c == cells[k][1] ? 0.7 : 0.1;
+            predict_rank(probs, 4, order);
+            predict_image r = {0, cells[k][0], probs, order, NULL};
+            predict_score_add(&s, &r);
+        }
+    predict_confused out[8];
+    size_t n = predict_most_confused(&s, 1, out, 8);
+    cr_assert_eq(n, 4);
+    const int want[][3] = {{2, 1, 5}, {0, 3, 3}, {1, 0, 3}, {3, 2, 1}};
+    for (size_t k = 0; k < n; k++) {
+        cr_expect_eq(out[k].truth, want[k][0], "pair %zu", k);
+        cr_expect_eq(out[k].pred, want[k][1], "pair %zu", k);
+        cr_expect_eq(out[k].count, want[k][2], "pair %zu", k);
+        cr_expect_eq(out[k].count, s.confusion[out[k].truth * 4 + out[k].pred]);
+    }
+    cr_expect_eq(predict_most_confused(&s, 3, out, 8), 3, "min_count 3 leaves three pairs");
+    cr_expect_eq(predict_most_confused(&s, 1, out, 2), 2, "max 2");
+    cr_expect(out[0].count == 5 && out[1].truth == 0 && out[1].pred == 3, "the two largest, in order");
+    cr_expect_eq(predict_most_confused(&s, 6, out, 8), 0);
+    predict_score_free(&s);
+}

@@ -374,3 +374,103 @@ Test(tui_predict, topk_matrix_and_mistakes_equal_predict_json) {
     tmux_keys("q");
     cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
 }
+
+// The line of the screen that starts with prefix (after leading blanks), its rest in a static buffer.
+static const char *rest_of_line(const char *screen, const char *prefix) {
+    static char buf[512];
+    const char *at = strstr(screen, prefix);
+    if (!at) return NULL;
+    at += strlen(prefix);
+    const char *eol = strchr(at, '\n');
+    size_t n = eol ? (size_t)(eol - at) : strlen(at);
+    snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf ? n : sizeof buf - 1), at);
+    return buf;
+}
+
+// g, G: the Grad-CAM overlay names the class `frost predict --json --cam` explains; m, z, u: an
+// image moved to another class, set aside and brought back, byte for byte, the screen's counts
+// following each move (a copy of sample_data: the moves are real).
+Test(tui_predict, grad_cam_and_cleaning_from_the_screen) {
+    char ds[1100], cmd[2600];
+    snprintf(ds, sizeof ds, "%s/ds", dir);
+    snprintf(cmd, sizeof cmd, "cp -r sample_data '%s'", ds);
+    cr_assert_eq(system(cmd), 0);
+    tu_run_result r;
+    tu_run_frost(
+        &r, (const char *[]){"train", ds, "--arch", "resnet18", "--epochs", "1", "--size", "64", "--save", ckpt, NULL});
+    cr_assert_eq(r.status, 0, "frost train: %s", r.err);
+    tu_run_free(&r);
+    char image[1200], png[1200];
+    snprintf(image, sizeof image, "%s/valid/circles/circle_000.jpg", ds);
+    snprintf(png, sizeof png, "%s/cam.png", dir);
+    tu_run_frost(&r, (const char *[]){"predict", ckpt, image, "--json", "--cam", png, NULL});
+    cr_assert_eq(r.status, 0, "frost predict --cam: %s", r.err);
+    json_t *pred = json_loads(r.out, JSON_DISABLE_EOF_CHECK, NULL);
+    cr_assert_not_null(pred, "%s", r.out);
+    const char *cam_class = json_string_value(json_object_get(json_object_get(pred, "cam"), "class"));
+    cr_assert_not_null(cam_class, "%s", r.out);
+    char want[256];
+    snprintf(want, sizeof want, "%s (top) from layer4", cam_class);
+    json_decref(pred);
+    tu_run_free(&r);
+
+    char args[2400];
+    snprintf(args, sizeof args, "'%s' --checkpoint %s", ds, ckpt);
+    tmux_start(args, 140, 50, NULL);
+    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
+    tmux_keys("4");
+    cr_assert(tmux_wait_for("top 3", 60), "%s", tmux_screen(0));
+    tmux_keys("g");
+    cr_assert(tmux_wait_for("Grad-CAM: ", 60) && tmux_wait_for("from layer4", 60), "%s", tmux_screen(0));
+    const char *line = rest_of_line(tmux_screen(0), "Grad-CAM: ");
+    cr_expect(line && strncmp(line, want, strlen(want)) == 0, "the overlay explains '%s':\n%s", want, tmux_screen(0));
+    tmux_keys("G");   // class 0
+    cr_expect(tmux_wait_for("Grad-CAM: circles from layer4", 60), "%s", tmux_screen(0));
+
+    size_t len0, len1;
+    char *before = tu_read_file(image, &len0);
+    cr_assert_not_null(before);
+    char moved[1300], aside[1300];
+    snprintf(moved, sizeof moved, "%s/valid/squares/circle_000.jpg", ds);
+    snprintf(aside, sizeof aside, "%s/.frost-set-aside/valid/circles/circle_000.jpg", ds);
+    tmux_keys("m");
+    cr_assert(tmux_wait_for("move to class (circles, squares, triangles):", 30), "%s", tmux_screen(0));
+    tmux_text("squares");
+    tmux_keys("Enter");
+    cr_assert(tmux_wait_for("moved to ", 30), "%s", tmux_screen(0));
+    char *after = tu_read_file(moved, &len1);
+    cr_expect(after && len1 == len0 && memcmp(after, before, len0) == 0, "the moved file is the same bytes");
+    free(after);
+    cr_expect_neq(access(image, F_OK), 0, "the old path is empty");
+    cr_expect(strstr(tmux_screen(0), "valid/squares/circle_000.jpg"), "the list shows it in its new class:\n%s",
+              tmux_screen(0));
+    tmux_keys("u");
+    cr_assert(tmux_wait_for("undone: ", 30), "%s", tmux_screen(0));
+    after = tu_read_file(image, &len1);
+    cr_expect(after && len1 == len0 && memcmp(after, before, len0) == 0, "undo brought the same bytes back");
+    free(after);
+    cr_expect_neq(access(moved, F_OK), 0);
+    // the selection is where it was: the first image again; set it aside
+    cr_assert(tmux_wait_for("images: valid 36, train 120", 30), "%s", tmux_screen(0));
+    tmux_keys("Home");
+    tmux_keys("z");
+    cr_assert(tmux_wait_for("set aside as ", 30), "%s", tmux_screen(0));
+    cr_expect(tmux_wait_for("images: valid 35, train 120", 30), "the list lost it:\n%s", tmux_screen(0));
+    after = tu_read_file(aside, &len1);
+    cr_expect(after && len1 == len0 && memcmp(after, before, len0) == 0, "the set-aside file is the same bytes");
+    free(after);
+    tmux_keys("u");
+    cr_assert(tmux_wait_for("images: valid 36, train 120", 30), "%s", tmux_screen(0));
+    after = tu_read_file(image, &len1);
+    cr_expect(after && len1 == len0 && memcmp(after, before, len0) == 0, "undo brought it back");
+    free(after);
+    free(before);
+    // the command line sees the same history
+    tu_run_frost(&r, (const char *[]){"clean", ds, "--list", NULL});
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(tu_count_lines(r.out), 2, "two moves, both undone:\n%s", r.out);
+    cr_expect(strstr(r.out, "relabel") && strstr(r.out, "set aside") && strstr(r.out, "(undone)"), "%s", r.out);
+    tu_run_free(&r);
+    tmux_keys("q");
+    cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
+}
