@@ -113,6 +113,7 @@ interface() {
     ((ok)) && keys C-u "$TMP/tui-export" Enter && wait_for "exported " 120 || ok=0
     ((ok)) && keys 4 && wait_for "top 3" 120 || ok=0
     ((ok)) && keys e && wait_for "confusion matrix" 300 || ok=0
+    ((ok)) && keys Tab g && wait_for "from layer4" 120 || ok=0
     keys q 2>/dev/null || true
     for _ in $(seq 600); do [[ -s $rc_file ]] && break; sleep 0.1; done
     local rc=99
@@ -159,6 +160,13 @@ run 0 export "$TMP/plan.safetensors" --pytorch "$TMP/ex" --onnx "$TMP/m.onnx"
 run 1 export "$TMP/plan.safetensors" --pytorch "$TMP/ex"
 run 0 export "$TMP/ck.safetensors" --onnx "$TMP/m.onnx" --opset 11 --force
 run 1 export "$TMP/log.jsonl" --onnx "$TMP/bad.onnx"
+run 0 predict "$TMP/ck.safetensors" sample_data/valid/circles/circle_000.jpg --cam "$TMP/cam.png" --json
+cp -r sample_data "$TMP/ds"
+run 0 clean "$TMP/ds" --relabel "$TMP/ds/valid/circles/circle_000.jpg" squares
+run 0 clean "$TMP/ds" --set-aside "$TMP/ds/valid/squares/square_000.jpg"
+run 0 clean "$TMP/ds" --list
+run 0 clean "$TMP/ds" --undo
+run 1 clean "$TMP/ds" --relabel "$TMP/ds/valid/circles/nothing.jpg" squares
 run 0 weights list
 run 0 weights check "$TMP/ck.safetensors"
 run 1 weights check "$TMP/log.jsonl"

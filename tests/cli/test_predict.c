@@ -302,3 +302,62 @@ Test(cli_predict, predict_plain_images, .timeout = 60) {
     cr_expect(strstr(r.err, "no image could be predicted") != NULL, "%s", r.err);
     tu_run_free(&r);
 }
+
+// A labelled folder's summary in --json: each class's accuracy and the most confused pairs equal what
+// the same output's per-image lines (label, top class) count, one image at a time.
+Test(cli_predict, per_class_accuracy_and_most_confused_follow_the_images, .timeout = 60) {
+    const char *ckpt = make_predict_checkpoint();
+    char root[1024];
+    snprintf(root, sizeof root, "%s/labelled", dir);
+    make_labelled(root);
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"predict", ckpt, root, "--json", NULL});
+    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    long cells[3][3] = {{0}};
+    json_t *summary = NULL;
+    for (char *line = r.out; line && *line;) {
+        char *eol = strchr(line, '\n');
+        if (eol) *eol = 0;
+        json_t *e = json_loads(line, 0, NULL);
+        cr_assert_not_null(e, "%s", line);
+        if (json_object_get(e, "summary")) {
+            summary = json_incref(json_object_get(e, "summary"));
+        } else {
+            int truth = (int)json_integer_value(json_object_get(e, "label_index"));
+            int pred = (int)json_integer_value(json_object_get(json_array_get(json_object_get(e, "top"), 0), "index"));
+            cells[truth][pred]++;
+        }
+        json_decref(e);
+        line = eol ? eol + 1 : NULL;
+    }
+    cr_assert_not_null(summary, "%s", r.out);
+    json_t *acc = json_object_get(summary, "per_class_accuracy");
+    cr_assert_eq(json_array_size(acc), 3);
+    for (int c = 0; c < 3; c++) {
+        long row = cells[c][0] + cells[c][1] + cells[c][2];
+        cr_expect_float_eq(json_number_value(json_array_get(acc, (size_t)c)), (double)cells[c][c] / (double)row, 1e-9,
+                           "class %d", c);
+    }
+    json_t *pairs = json_object_get(summary, "most_confused");
+    long listed = 0, last = 1L << 30;
+    for (size_t k = 0; k < json_array_size(pairs); k++) {
+        json_t *p = json_array_get(pairs, k);
+        int t = -1, q = -1;
+        for (int c = 0; c < 3; c++) {
+            if (strcmp(json_string_value(json_object_get(p, "true")), class_rgb[c]) == 0) t = c;
+            if (strcmp(json_string_value(json_object_get(p, "predicted")), class_rgb[c]) == 0) q = c;
+        }
+        cr_assert(t >= 0 && q >= 0 && t != q, "pair %zu names two classes", k);
+        long count = (long)json_integer_value(json_object_get(p, "count"));
+        cr_expect_eq(count, cells[t][q], "%s -> %s", class_rgb[t], class_rgb[q]);
+        cr_expect_leq(count, last, "most first");
+        last = count;
+        listed += count;
+    }
+    long wrong = 0;
+    for (int t = 0; t < 3; t++)
+        for (int q = 0; q < 3; q++) wrong += t != q ? cells[t][q] : 0;
+    cr_expect_eq(listed, wrong, "every mistake is in one listed pair");
+    json_decref(summary);
+    tu_run_free(&r);
+}
