@@ -304,6 +304,18 @@ static void onnx_matches_predict(const char *arch) {
     cr_expect(strstr(text, "[\\\"cat\\\", \\\"dog\\\"]") || strstr(text, "[\\\"cat\\\",\\\"dog\\\"]"),
               "the class names are not in the metadata: %s", text);
     cr_expect(strstr(text, "frost.input_size") && strstr(text, "frost.mean"), "%s", text);
+    if (strncmp(arch, "vgg", 3) == 0) {   // the tutorial's classifier: three Gemms, no Dropout, no pooling at 224
+        json_t *ops = json_object_get(info, "ops");
+        int gemm = 0, dropout = 0, pool = 0, conv = 0;
+        for (size_t k = 0; k < json_array_size(ops); k++) {
+            const char *op = json_string_value(json_array_get(ops, k));
+            gemm += op && strcmp(op, "Gemm") == 0;
+            dropout += op && strcmp(op, "Dropout") == 0;
+            pool += op && strstr(op, "AveragePool") != NULL;
+            conv += op && strcmp(op, "Conv") == 0;
+        }
+        cr_expect(gemm == 3 && dropout == 0 && pool == 0 && conv == 8, "vgg11's ops: %s", text);
+    }
     free(text);
     json_decref(info);
     free(check);

@@ -289,14 +289,14 @@ Test(onnx_export, resnet18_matches_torch_and_describes_its_input, .timeout = 180
     ft_model_free(m);
 }
 
-// resnet50 at 64 (layer4's map is 2x2), the highest opset: Bottleneck blocks, whose one ReLU runs
+// resnet50 at 64 (layer4's map is 2x2), the lowest opset: Bottleneck blocks, whose one ReLU runs
 // three times.
 Test(onnx_export, resnet50_bottleneck_matches_torch, .timeout = 180) {
     ft_model *m = formula_model("resnet50", 3);
     char path[1024];
     snprintf(path, sizeof path, "%s", fx_at(dir, "r50.onnx"));
     checkpoint_meta meta = meta_for(names3, 3, 64);
-    json_t *j = export_and_compare(m, path, &meta, ONNX_MAX_OPSET);
+    json_t *j = export_and_compare(m, path, &meta, ONNX_MIN_OPSET);
     expect_io(j, 64, 3);
     cr_expect_eq(count_op(j, "Conv"), 53);
     cr_expect_eq(count_op(j, "Add"), 16);
@@ -305,31 +305,16 @@ Test(onnx_export, resnet50_bottleneck_matches_torch, .timeout = 180) {
     ft_model_free(m);
 }
 
-// vgg11 with the seed's classifier for 2 classes at 224, the lowest opset: the 7x7 adaptive pool is
-// the identity there, the Dropouts vanish, the classifier is three Gemms. Then, on the same model
-// (building VGG costs seconds): an input size whose feature map 7x7 does not divide is refused.
-Test(onnx_export, vgg11_matches_torch, .timeout = 300) {
-    ft_model *m = formula_model("vgg11", 2);
+// vgg11: an input size whose feature map 7x7 does not divide is refused before anything is written
+// (VGG at 224 against ONNX Runtime, with its op counts, is tests/cli/test_export.c's: one 500 MB VGG
+// export in the suite is enough).
+Test(onnx_export, vgg11_adaptive_pool_that_onnx_cannot_say_is_refused, .timeout = 120) {
+    ft_model *m = fx_model("vgg11", 2);
     char path[1024];
     snprintf(path, sizeof path, "%s", fx_at(dir, "vgg11.onnx"));
-    checkpoint_meta meta = meta_for(names2, 2, 224);
-    json_t *j = export_and_compare(m, path, &meta, ONNX_MIN_OPSET);
-    expect_io(j, 224, 2);
-    cr_expect_eq(count_op(j, "Conv"), 8);
-    cr_expect_eq(count_op(j, "MaxPool"), 5);
-    cr_expect_eq(count_op(j, "Relu"), 10);
-    cr_expect_eq(count_op(j, "Gemm"), 3);
-    cr_expect_eq(count_op(j, "AveragePool") + count_op(j, "GlobalAveragePool"), 0, "7x7 already: no pooling");
-    cr_expect_eq(count_op(j, "Dropout"), 0, "eval mode: no Dropout");
-    cr_expect_str_eq(meta_value(j, "frost.arch"), "vgg11");
-    cr_expect_str_eq(meta_value(j, "frost.resize"), "square");
-    cr_expect_str_eq(meta_value(j, "frost.mean"), "[0.5, 0.5, 0.5]");
-    json_decref(j);
-    unlink(path);
-
-    meta.tf.size = 100;   // 3x3 feature maps
+    checkpoint_meta meta = meta_for(names2, 2, 100);   // 3x3 feature maps
     char err[1024] = "";
-    cr_expect_eq(onnx_export(m, &meta, ONNX_DEFAULT_OPSET, path, 0, err, sizeof err), -1);
+    cr_expect_eq(onnx_export(m, &meta, ONNX_MIN_OPSET, path, 0, err, sizeof err), -1);
     cr_expect(strchr(err, '\n') == NULL && strstr(err, "avgpool") && strstr(err, "AdaptiveAvgPool2d") &&
                   strstr(err, "100") && strstr(err, "3x3"),
               "one line naming the module and the input size: '%s'", err);
