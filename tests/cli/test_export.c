@@ -237,40 +237,7 @@ Test(export, pytorch_script_under_torchrun_with_two_processes) {
 // ---------------------------------------------------------------------------------------------
 // --onnx
 
-// At most n photos: ../shared's Dogs-vs-Cats validation images when there, else pattern JPEGs made here.
-static int photos(char paths[][2048], int n) {
-    const char *shared = tu_shared("datasets/dvc-mini/valid");
-    int k = 0;
-    if (shared) {
-        const char *cls[] = {"cat", "dog"};
-        for (int c = 0; c < 2 && k < n; c++) {
-            char dir[2048];
-            snprintf(dir, sizeof dir, "%s/%s", shared, cls[c]);
-            DIR *d = opendir(dir);
-            if (!d) continue;
-            struct dirent *e;
-            int taken = 0;
-            while ((e = readdir(d)) && k < n && taken < n / 2)
-                if (strstr(e->d_name, ".jpg")) {
-                    char rel[2048], *abs;
-                    snprintf(rel, sizeof rel, "%.1000s/%.255s", dir, e->d_name);
-                    cr_assert_not_null(abs = realpath(rel, NULL), "%s", rel);
-                    snprintf(paths[k++], 2048, "%s", abs);
-                    free(abs);
-                    taken++;
-                }
-            closedir(d);
-        }
-    }
-    if (k == 0) {
-        cr_log_info("../shared/datasets/dvc-mini is absent: pattern JPEGs stand in for the photos");
-        for (; k < n; k++) {
-            snprintf(paths[k], 2048, "%s/photo%d.jpg", root, k);
-            fx_pattern_jpeg(paths[k], 300 + 17 * k, 200 + 11 * k, k + 1);
-        }
-    }
-    return k;
-}
+static int photos(char paths[][2048], int n) { return fx_photos(root, paths, n); }
 
 // The checkpoint of an untrained tutorial model for arch (size 224: VGG's pooling is then exact).
 static void write_model(const char *arch, const char *path) {

@@ -40,43 +40,7 @@ static const char *at(const char *rel) {
     return b;
 }
 
-// At most n photos, the same ones every run: ../shared's Dogs-vs-Cats validation images (a cat, a dog, a
-// cat, ... the first by name) when there, else pattern JPEGs made here.
-static int jpg_only(const struct dirent *e) { return strstr(e->d_name, ".jpg") != NULL; }
-
-static int photos(char paths[][2048], int n) {
-    const char *shared = tu_shared("datasets/dvc-mini/valid");
-    const char *cls[] = {"cat", "dog"};
-    struct dirent **names[2] = {NULL, NULL};
-    int count[2] = {0, 0}, k = 0;
-    char dir[2][2048];
-    for (int c = 0; shared && c < 2; c++) {
-        snprintf(dir[c], sizeof dir[c], "%s/%s", shared, cls[c]);
-        count[c] = scandir(dir[c], &names[c], jpg_only, alphasort);
-        if (count[c] < 0) count[c] = 0;
-    }
-    for (int i = 0; k < n && (i / 2 < count[0] || i / 2 < count[1]); i++) {
-        int c = i % 2;
-        if (i / 2 >= count[c]) continue;
-        char rel[2048], *abs;
-        snprintf(rel, sizeof rel, "%.1000s/%.255s", dir[c], names[c][i / 2]->d_name);
-        cr_assert_not_null(abs = realpath(rel, NULL), "%s", rel);
-        snprintf(paths[k++], 2048, "%s", abs);
-        free(abs);
-    }
-    for (int c = 0; c < 2; c++) {
-        for (int i = 0; i < count[c]; i++) free(names[c][i]);
-        free(names[c]);
-    }
-    if (k == 0) {
-        cr_log_info("../shared/datasets/dvc-mini is absent: pattern JPEGs stand in for the photos");
-        for (; k < n; k++) {
-            snprintf(paths[k], 2048, "%s/photo%d.jpg", root, k);
-            fx_pattern_jpeg(paths[k], 300 + 17 * k, 200 + 11 * k, k + 1);
-        }
-    }
-    return k;
-}
+static int photos(char paths[][2048], int n) { return fx_photos(root, paths, n); }
 
 // The checkpoint of an untrained tutorial model (torchvision's initialisation, seeded, a new 2-class head).
 static void write_model(const char *arch, const char *path) {

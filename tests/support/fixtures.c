@@ -2,6 +2,7 @@
 #include "fixtures.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <math.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -220,4 +221,40 @@ void fx_formula_model(ft_model *m) {
         cr_assert_null(ft_model_state_set(m, k, v, t.nbytes), "%s", t.name);
         free(v);
     }
+}
+
+static int fx_jpg_only(const struct dirent *e) { return strstr(e->d_name, ".jpg") != NULL; }
+
+int fx_photos(const char *root, char paths[][2048], int n) {
+    const char *shared = tu_shared("datasets/dvc-mini/valid");
+    const char *cls[] = {"cat", "dog"};
+    struct dirent **names[2] = {NULL, NULL};
+    int count[2] = {0, 0}, k = 0;
+    char dir[2][2048];
+    for (int c = 0; shared && c < 2; c++) {
+        snprintf(dir[c], sizeof dir[c], "%s/%s", shared, cls[c]);
+        count[c] = scandir(dir[c], &names[c], fx_jpg_only, alphasort);
+        if (count[c] < 0) count[c] = 0;
+    }
+    for (int i = 0; k < n && (i / 2 < count[0] || i / 2 < count[1]); i++) {
+        int c = i % 2;
+        if (i / 2 >= count[c]) continue;
+        char rel[2048], *abs;
+        snprintf(rel, sizeof rel, "%.1000s/%.255s", dir[c], names[c][i / 2]->d_name);
+        cr_assert_not_null(abs = realpath(rel, NULL), "%s", rel);
+        snprintf(paths[k++], 2048, "%s", abs);
+        free(abs);
+    }
+    for (int c = 0; c < 2; c++) {
+        for (int i = 0; i < count[c]; i++) free(names[c][i]);
+        free(names[c]);
+    }
+    if (k == 0) {
+        cr_log_info("../shared/datasets/dvc-mini is absent: pattern JPEGs stand in for the photos");
+        for (; k < n; k++) {
+            snprintf(paths[k], 2048, "%s/photo%d.jpg", root, k);
+            fx_pattern_jpeg(paths[k], 300 + 17 * k, 200 + 11 * k, k + 1);
+        }
+    }
+    return k;
 }

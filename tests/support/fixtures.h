@@ -66,4 +66,9 @@ void fx_meta_for(checkpoint_meta *meta, char **names, int64_t n);
 void fx_save_checkpoint(const char *path, ft_model *m, ft_optimizer *opt, const checkpoint_meta *meta);
 ft_model *fx_load_checkpoint(const char *path, checkpoint_meta *meta);
 
+// At most n photos (absolute paths), the same ones every run: ../shared's Dogs-vs-Cats validation
+// images (a cat, a dog, a cat, ... the first by name) when there, else pattern JPEGs made in root (said
+// with cr_log_info). Returns how many.
+int fx_photos(const char *root, char paths[][2048], int n);
+
 #endif
