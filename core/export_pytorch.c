@@ -243,7 +243,7 @@ static void staging_drop(staging *st) {
     memset(st, 0, sizeof *st);
 }
 
-static int staging_open(staging *st, const char *dir, int overwrite, int with_optim, char *err, size_t errlen) {
+static int staging_open(staging *st, const char *dir, int overwrite, char *err, size_t errlen) {
     memset(st, 0, sizeof *st);
     const char *ours[] = {EXPORT_PYTORCH_SCRIPT, EXPORT_PYTORCH_WEIGHTS, EXPORT_PYTORCH_WEIGHTS CHECKPOINT_OPTIM_SUFFIX,
                           EXPORT_PYTORCH_README};
@@ -277,7 +277,6 @@ static int staging_open(staging *st, const char *dir, int overwrite, int with_op
         }
         st->made_dir = 1;
     }
-    (void)with_optim;
     st->dir = strdup(dir);
     st->tmp = path_join(dir, ".frost-export.XXXXXX");
     if (!st->dir || !st->tmp) {
@@ -427,7 +426,7 @@ int export_pytorch_checkpoint(const char *ckpt, const char *dir, int overwrite, 
     char *side = NULL;
     rc = checkpoint_sidecar(ckpt, &side, err, errlen);
     staging st;
-    if (rc >= 0) rc = staging_open(&st, dir, overwrite, side != NULL, err, errlen);
+    if (rc >= 0) rc = staging_open(&st, dir, overwrite, err, errlen);
     if (rc >= 0) {
         rc = copy_file(&st, ckpt, EXPORT_PYTORCH_WEIGHTS, err, errlen);
         if (rc == 0 && side) rc = copy_file(&st, side, EXPORT_PYTORCH_WEIGHTS CHECKPOINT_OPTIM_SUFFIX, err, errlen);
@@ -473,7 +472,7 @@ int export_pytorch_config(const trainer_config *c, const dataset *d, const char 
     meta.tf = c->prep.tf;
     meta.train_config = recipe;
     staging st;
-    if (rc == 0) rc = staging_open(&st, dir, overwrite, 0, err, errlen);
+    if (rc == 0) rc = staging_open(&st, dir, overwrite, err, errlen);
     if (rc == 0) {
         char *p = staged(&st, EXPORT_PYTORCH_WEIGHTS);
         if (!p) errmsg_set(err, errlen, "out of memory");
