@@ -819,9 +819,9 @@ static void dataset_changed(app *a, void *state, const dataset *old) {
         for (size_t i = 0; i < a->d.train.n_items; i++) v->items[a->d.valid.n_items + i] = &a->d.train.items[i];
         v->n_images = n;
         v->n_valid = a->d.valid.n_items;
-        int sel = 0;
+        long found = -1;   // where the selected file is now
         for (size_t i = 0; i < n; i++) {
-            if (sel_path && strcmp(v->items[i]->path, sel_path) == 0) sel = (int)i;
+            if (sel_path && strcmp(v->items[i]->path, sel_path) == 0) found = (long)i;
             size_t lo = 0, hi = n_old;   // the same file in the old list: its result stays
             while (lo < hi) {
                 size_t mid = (lo + hi) / 2;
@@ -840,7 +840,11 @@ static void dataset_changed(app *a, void *state, const dataset *old) {
                     hi = mid;
             }
         }
-        v->images.sel = sel_path && sel == 0 && (size_t)v->images.sel < n ? v->images.sel : sel;
+        // the same file when it is still listed, else the same place in the list
+        if (found >= 0)
+            v->images.sel = (int)found;
+        else if (v->images.sel < 0 || (size_t)v->images.sel >= n)
+            v->images.sel = 0;
     }
     for (size_t i = 0; old_cache && i < n_old; i++) outcome_clear(&old_cache[i]);
     free(old_cache);
