@@ -58,6 +58,7 @@ struct loader {
     size_t ready_head, ready_len;
 
     size_t next_claim, next_commit, good, skipped, off, released;
+    int held;   // batches the consumer holds (handed out, not given back): workers wait with turns
     int committing;
     size_t batch_counter;
     double busy_s;   // time the workers spent loading files (decode + transform), all epochs
@@ -172,7 +173,7 @@ static void *worker_main(void *arg) {
     for (;;) {
         if (atomic_load(&l->stop) || l->next_claim >= l->n) break;
         if (l->next_claim == l->next_commit) l->off = l->next_commit - l->good;   // quiet: re-base
-        if (l->next_claim - l->off >= l->released + l->R) {
+        if (l->next_claim - l->off >= l->released + l->R || (l->o.turns && l->held > 0)) {
             pthread_cond_wait(&l->cv_work, &l->mu);
             continue;
         }
@@ -290,6 +291,7 @@ int loader_start_epoch(loader *l, int epoch, char *err, size_t errlen) {
     memset(l->returned, 0, l->K);
     l->next_claim = l->next_commit = l->good = l->skipped = l->off = l->released = 0;
     l->committing = 0;
+    l->held = 0;
     l->ready_head = l->ready_len = 0;
     l->batch_counter = 0;
     l->finished = l->n == 0;
@@ -325,6 +327,7 @@ int loader_next(loader *l, loader_batch **out, char *err, size_t errlen) {
         *out = &l->batches[l->ready[l->ready_head]];
         l->ready_head = (l->ready_head + 1) % l->K;
         l->ready_len--;
+        l->held++;
         rc = 1;
     } else if (l->good == 0 && l->n > 0) {
         errmsg_set(err, errlen, "no readable image in %s: all %zu files were skipped",
@@ -341,6 +344,7 @@ void loader_release(loader *l, loader_batch *b) {
     if (!b) return;
     pthread_mutex_lock(&l->mu);
     l->returned[(size_t)(b - l->batches)] = 1;
+    if (l->held > 0) l->held--;
     // the slots free up in order: up to the oldest batch still out
     while (l->returned[(l->released / l->B) % l->K]) {
         l->returned[(l->released / l->B) % l->K] = 0;

@@ -11,6 +11,12 @@
  * Back-pressure: the batches live in a ring of prefetch + 2 (or more, for many workers); workers
  * stop claiming when the ring is full up to the oldest batch not yet given back. Stop is an atomic
  * flag, a broadcast and a join; it may be called from any thread at any moment.
+ *
+ * Taking turns (opts.turns): the workers claim no new file while the consumer holds a batch (from
+ * loader_next until loader_release), so decoding and the consumer's work never run at once. On a
+ * CPU whose every core runs the network that is the cheaper way to share them: a worker that
+ * preempts one of libtorch's threads stalls all of them at the next barrier, so decoding beside the
+ * network costs more than the same decoding on all cores in between (trainer.c measures both).
  */
 #ifndef FROST_LOADER_H
 #define FROST_LOADER_H
@@ -36,6 +42,7 @@ typedef struct {
     uint64_t seed;          // default 0
     int workers;            // 0: the cores available to this process
     int prefetch;           // ready batches kept ahead; 0: 2
+    int turns;              // 1: workers pause while the consumer holds a batch (see above); default 0
     size_t sample_floats;   // floats per sample (3 * S * S); required
 } loader_opts;
 
