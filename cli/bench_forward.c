@@ -3,7 +3,11 @@
 // gradients), with the same libtorch and thread count that `frost train` uses. bench/run compares
 // epoch 1 against it. With --data DATASET the tensors are that dataset's images (train then valid),
 // decoded and transformed before the clock starts, so the arithmetic is the real one (random inputs
-// can meet slow paths, such as denormal floats, that images do not).
+// can meet slow paths, such as denormal floats, that images do not). --precision fast|bf16 times the
+// folded backbone the feature cache can use (ft_model_set_precision); --compare then runs fp32 on the
+// same images and reports how far the features moved and how often the model's own 1000-class head
+// picks another top-1 class (a random-init head unless --weights: say so, since it says little then).
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +20,7 @@
 #include "loader.h"
 #include "pipeline.h"
 #include "rng.h"
+#include "transfer.h"
 
 // Every image of the dataset (train, then valid; at most `limit`), as training sees them (the seed's
 // transform at size S), into one array of n * 3*S*S floats.
@@ -79,8 +84,12 @@ static int load_images(const char *root, long size, long batch, long limit, floa
 
 typedef struct {
     long batch, size, images, threads;
-    const char *data, *device;
+    const char *data, *device, *weights;
+    int precision, compare;
 } bench_forward_args;
+
+static const char *const PRECISIONS[] = {"fp32", "fast", "bf16", NULL};
+static const int PRECISION_VALUES[] = {FT_PRECISION_FP32, FT_PRECISION_FAST, FT_PRECISION_BF16};
 
 static const cli_option options[] = {
     CLI_OPT("--batch", OPT_LONG, .offset = offsetof(bench_forward_args, batch), .lo = 1, .hi = 1 << 20, .arg = "N",
@@ -96,36 +105,129 @@ static const cli_option options[] = {
             .help = "the dataset's images decoded before the clock starts, instead of random inputs"),
     CLI_OPT("--device", OPT_STRING, .offset = offsetof(bench_forward_args, device), .error = "--device needs a value",
             .arg = "auto|cpu|cuda", .help = "where it runs (default auto)"),
+    CLI_OPT("--precision", OPT_CHOICE, .offset = offsetof(bench_forward_args, precision), .choices = PRECISIONS,
+            .values = PRECISION_VALUES, .arg = "fp32|fast|bf16",
+            .help = "the backbone as built (fp32, default), BatchNorm folded + channels_last (fast), or that in "
+                    "bfloat16 (bf16)"),
+    CLI_OPT("--compare", OPT_FLAG, .offset = offsetof(bench_forward_args, compare),
+            .help = "also run fp32 on the same images: feature difference and top-1 agreement"),
+    CLI_OPT("--weights", OPT_STRING, .offset = offsetof(bench_forward_args, weights), .nonempty = 1,
+            .error = "--weights needs a file", .arg = "FILE",
+            .help = "the network's weights (a state_dict file) instead of random initialisation"),
     CLI_OPT_END,
 };
 
+// The features of n images (x: n * 3*S*S floats), a batch at a time, into f (n * feat floats).
+static ft_status *features_of(ft_model *m, const float *x, long n, long batch, long size, size_t feat, float *f) {
+    size_t sample = 3 * (size_t)size * (size_t)size;
+    ft_status *s = NULL;
+    for (long done = 0; !s && done < n; done += batch) {
+        long k = n - done < batch ? n - done : batch;
+        s = ft_model_features(m, x + (size_t)done * sample, k, 3, size, size, f + (size_t)done * feat,
+                              (size_t)k * feat);
+    }
+    return s;
+}
+
+// --compare: the features at the model's precision against fp32's on the same n images, and how many
+// images keep their top-1 class: the whole model's fp32 logits (ft_model_forward) give each image's
+// class, the head on the other precision's features (ft_head_eval_step) counts the images that agree.
+// Leaves the model at fp32. 0, or -1 with err.
+static int compare_fp32(ft_model *m, const float *x, long n, long batch, long size, const char *weights, char *err,
+                        size_t errlen) {
+    size_t feat = (size_t)ft_model_feature_size(m), classes = (size_t)ft_model_num_classes(m);
+    size_t sample = 3 * (size_t)size * (size_t)size;
+    float *fa = malloc((size_t)n * feat * sizeof *fa), *fb = malloc((size_t)n * feat * sizeof *fb);
+    float *logits = malloc((size_t)batch * classes * sizeof *logits);
+    int64_t *top1 = malloc((size_t)n * sizeof *top1);
+    ft_status *s = NULL;
+    if (!fa || !fb || !logits || !top1) snprintf(err, errlen, "out of memory for --compare");
+    int rc = fa && fb && logits && top1 ? 0 : -1;
+    if (rc == 0) s = features_of(m, x, n, batch, size, feat, fa);
+    if (rc == 0 && !s) s = ft_model_set_precision(m, FT_PRECISION_FP32);
+    if (rc == 0 && !s) s = features_of(m, x, n, batch, size, feat, fb);
+    long agree = 0;
+    for (long done = 0; rc == 0 && !s && done < n; done += batch) {
+        long k = n - done < batch ? n - done : batch;
+        s = ft_model_forward(m, x + (size_t)done * sample, k, 3, size, size, logits, (size_t)k * classes);
+        for (long i = 0; !s && i < k; i++) {
+            const float *row = logits + (size_t)i * classes;
+            size_t best = 0;
+            for (size_t c = 1; c < classes; c++)
+                if (row[c] > row[best]) best = c;
+            top1[done + i] = (int64_t)best;
+        }
+        ft_step_result r;
+        if (!s) s = ft_head_eval_step(m, fa + (size_t)done * feat, top1 + done, k, &r);
+        if (!s) agree += (long)r.correct;
+    }
+    if (s) {
+        snprintf(err, errlen, "--compare: %s", ft_status_message(s));
+        ft_status_free(s);
+        rc = -1;
+    }
+    if (rc == 0) {
+        double diff = 0, scale = 0;
+        for (size_t i = 0; i < (size_t)n * feat; i++) {
+            double d = fabs((double)fa[i] - fb[i]), v = fabs((double)fb[i]);
+            diff = d > diff ? d : diff;
+            scale = v > scale ? v : scale;
+        }
+        printf("compared with fp32 on the same %ld images: max abs feature difference %.3g, relative %.3g (to the "
+               "largest feature); top-1 unchanged on %.1f%% (%ld of %ld; %s%s)\n",
+               n, diff, scale > 0 ? diff / scale : 0.0, 100.0 * (double)agree / (double)n, agree, n,
+               weights ? "the 1000-class head of " : "random initialisation, no --weights: the 1000-class head's ",
+               weights ? weights : "classes mean nothing, near-ties are common");
+    }
+    free(fa);
+    free(fb);
+    free(logits);
+    free(top1);
+    return rc;
+}
+
+// The network as torchvision builds it (or with --weights loaded), every parameter frozen: nothing
+// trains in a forward benchmark, and the folded precisions need a frozen backbone.
+static ft_model *bench_model(const bench_forward_args *a, const char *arch, char *err, size_t errlen) {
+    ft_model *m = NULL;
+    char note[1024] = "";
+    transfer_spec spec = {.arch = arch, .classes = 0, .weights = a->weights};
+    if (transfer_build(&spec, &m, note, sizeof note, err, errlen) != 0) return NULL;
+    if (note[0]) fprintf(stderr, "frost: note: %s\n", note);
+    const char *device = strcmp(a->device, "auto") == 0 ? (ft_cuda_available() ? "cuda" : "cpu") : a->device;
+    ft_status *s = ft_model_set_trainable(m, "", 0);
+    if (!s) s = ft_model_to_device(m, device);
+    if (!s) {
+        ft_model_set_mode(m, 0, 1);
+        s = ft_model_set_precision(m, (ft_precision)a->precision);
+    }
+    if (s) {
+        snprintf(err, errlen, "%s: %s", arch, ft_status_message(s));
+        ft_status_free(s);
+        ft_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
 static int run(int argc, char **argv) {
-    bench_forward_args a = {.batch = 16, .size = 224, .images = 600, .device = "auto"};
+    bench_forward_args a = {.batch = 16, .size = 224, .images = 600, .device = "auto", .precision = FT_PRECISION_FP32};
     const char *arch = NULL;
     int n_args = 0;
     int rc = cli_parse("bench-forward", options, argc, argv, &a, 1, &arch, &n_args);
     if (rc) return rc;
     if (!arch || ft_arch_family(arch) == FT_FAMILY_NONE)
-        return cli_fail(
-            CLI_USAGE,
-            "usage: frost bench-forward ARCH [--batch N] [--size S] [--images N] [--threads N] [--data DATASET]");
+        return cli_fail(CLI_USAGE, "usage: frost bench-forward ARCH [--batch N] [--size S] [--images N] [--threads N] "
+                                   "[--data DATASET] [--precision fp32|fast|bf16] [--compare] [--weights FILE]");
     long batch = a.batch, size = a.size, images = a.images, threads = a.threads;
-    const char *data = a.data, *device = a.device;
+    const char *data = a.data;
     ft_set_num_threads(threads > 0 ? (int)threads : loader_default_workers());
-    ft_model *m = NULL;
-    ft_status *s = ft_model_create(arch, &m);
-    if (!s) s = ft_model_to_device(m, strcmp(device, "auto") == 0 ? (ft_cuda_available() ? "cuda" : "cpu") : device);
-    if (s) {
-        rc = cli_fail(CLI_FAILED, "%s: %s", arch, ft_status_message(s));
-        ft_status_free(s);
-        ft_model_free(m);
-        return rc;
-    }
-    ft_model_set_mode(m, 0, 1);
+    char err[1024];
+    ft_model *m = bench_model(&a, arch, err, sizeof err);
+    if (!m) return cli_fail(CLI_FAILED, "bench-forward: %s", err);
     size_t sample = 3 * (size_t)size * (size_t)size, in_floats = (size_t)batch * sample;
     size_t feat = (size_t)ft_model_feature_size(m);
     float *x = NULL, *out = malloc((size_t)batch * feat * sizeof *out);
-    char err[1024];
     long have = 0;   // images in x
     if (data) {
         if (load_images(data, size, batch, images, &x, &have, err, sizeof err) != 0) {
@@ -152,7 +254,7 @@ static int run(int argc, char **argv) {
     }
     // one batch to warm up (allocations, kernels), timed on its own and not counted in the rate
     double w0 = clock_seconds();
-    s = ft_model_features(m, x, batch, 3, size, size, out, (size_t)batch * feat);
+    ft_status *s = ft_model_features(m, x, batch < have ? batch : have, 3, size, size, out, (size_t)batch * feat);
     double warm = clock_seconds() - w0;
     double t0 = clock_seconds();
     long done = 0;
@@ -167,10 +269,13 @@ static int run(int argc, char **argv) {
         rc = cli_fail(CLI_FAILED, "bench-forward: %s", ft_status_message(s));
         ft_status_free(s);
     } else {
-        printf("%s backbone forward: %ld images in %.2f s, %.1f images/s (batch %ld, %ldx%ld, %d threads, %s, %s; "
-               "first batch %.2f s, not counted)\n",
+        printf("%s backbone forward: %ld images in %.2f s, %.1f images/s (batch %ld, %ldx%ld, %d threads, %s, "
+               "precision %s, %s; first batch %.2f s, not counted)\n",
                arch, done, secs, (double)done / secs, batch, size, size, ft_get_num_threads(), ft_model_device(m),
-               data ? "the dataset's images" : "random inputs", warm);
+               PRECISIONS[ft_model_precision(m)], data ? "the dataset's images" : "random inputs", warm);
+        fflush(stdout);
+        if (a.compare && compare_fp32(m, x, have, batch, size, a.weights, err, sizeof err) != 0)
+            rc = cli_fail(CLI_FAILED, "bench-forward: %s", err);
     }
     free(x);
     free(out);
@@ -180,7 +285,8 @@ static int run(int argc, char **argv) {
 
 const cli_command cli_bench_forward = {
     .name = "bench-forward",
-    .synopsis = "ARCH [--images N] [--batch N] [--size S] [--threads N] [--data DATASET]",
+    .synopsis = "ARCH [--images N] [--batch N] [--size S] [--threads N] [--data DATASET] [--precision P] [--compare]\n"
+                "[--weights FILE]",
     .help = "the floor for an epoch: the backbone's forward pass alone on tensors in memory\n"
             "(random ones, or DATASET's images decoded before the clock starts)",
     .options = options,

@@ -35,8 +35,22 @@ static const char *const OPTIMIZERS[] = {"adam", "sgd", NULL};
 static const int OPTIMIZER_KINDS[] = {FT_OPT_ADAM, FT_OPT_SGD};
 static const char *const BN_MODES[] = {"eval", "train", NULL};
 static const int BN_EVAL[] = {1, 0};
-static const char *const CACHE_MODES[] = {"on", "off", "auto", NULL};
-static const int CACHE_VALUES[] = {1, 0, -1};
+static const char *const PRECISIONS[] = {"fp32", "fast", "bf16", NULL};
+static const int PRECISION_VALUES[] = {FT_PRECISION_FP32, FT_PRECISION_FAST, FT_PRECISION_BF16};
+// --cache: in memory when exact (auto) or always (on), both kept on disk too; memory: auto without the
+// disk; off: neither
+static int set_cache(void *field, const char *value) {
+    static const char *const modes[] = {"on", "off", "auto", "memory"};
+    static const int cache[] = {1, 0, -1, -1}, disk[] = {1, 0, 1, 0};
+    cli_run_args *a = field;
+    for (size_t k = 0; value && k < sizeof modes / sizeof *modes; k++)
+        if (strcmp(value, modes[k]) == 0) {
+            a->cfg.cache = cache[k];
+            a->cfg.cache_disk = disk[k];
+            return 0;
+        }
+    return -1;
+}
 
 #define AT(field) .offset = offsetof(cli_run_args, field)
 
@@ -69,10 +83,16 @@ const cli_option cli_run_options[] = {
             .arg = "auto|cpu|cuda[:N]", .help = "where the network runs (default auto: CUDA when there is a GPU)"),
     CLI_OPT("--bn", OPT_CHOICE, AT(cfg.bn_eval), .choices = BN_MODES, .values = BN_EVAL, .arg = "eval|train",
             .help = "frozen BatchNorm layers keep their statistics (eval, default) or not (train, the tutorial)"),
-    CLI_OPT("--cache", OPT_CHOICE, AT(cfg.cache), .choices = CACHE_MODES, .values = CACHE_VALUES, .arg = "on|off|auto",
-            .help = "compute a frozen backbone once per image (default auto: when exact)"),
+    CLI_OPT("--cache", OPT_CALL, .call = set_cache, .error = "--cache is on, off, auto or memory",
+            .arg = "on|off|auto|memory",
+            .help = "compute a frozen backbone once per image, kept on disk for the next run (default auto: when "
+                    "exact); memory: not on disk"),
+    CLI_OPT("--precision", OPT_CHOICE, AT(cfg.precision), .choices = PRECISIONS, .values = PRECISION_VALUES,
+            .arg = "fp32|fast|bf16",
+            .help = "the cached backbone: fp32 as built (default, exact); fast: BatchNorm folded, channels_last; bf16: "
+                    "fast in bfloat16"),
     CLI_OPT("--workers", OPT_INT, AT(cfg.workers), .lo = 1, .hi = 256, .arg = "N",
-            .help = "loader threads (default: a quarter of the cores)"),
+            .help = "loader threads (default: chosen from the measured decode and network costs)"),
     CLI_OPT("--threads", OPT_INT, AT(cfg.threads), .lo = 1, .hi = 256, .arg = "N",
             .help = "libtorch threads (default: the cores)"),
     CLI_OPT("--trainable", OPT_STRING, AT(cfg.trainable), .nonempty = 1,

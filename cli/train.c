@@ -232,9 +232,10 @@ static int run(int argc, char **argv) {
 const cli_command cli_train = {
     .name = "train",
     .synopsis = "DATASET --arch ARCH [--pretrained | --weights FILE] [--epochs N] [--batch N]\n"
-                "[--lr X] [--optimizer adam|sgd] [--bn eval|train] [--cache on|off|auto]\n"
-                "[--trainable LIST] [--save FILE] [--resume FILE] [--json FILE] [--profile]\n"
-                "[--plan STAGES] [--schedule NAME] [--block-lr B=M,...|spread:R] [--class-weights auto|W,...] ...",
+                "[--lr X] [--optimizer adam|sgd] [--bn eval|train] [--cache on|off|auto|memory]\n"
+                "[--precision fp32|fast|bf16] [--trainable LIST] [--save FILE] [--resume FILE]\n"
+                "[--json FILE] [--profile] [--plan STAGES] [--schedule NAME]\n"
+                "[--block-lr B=M,...|spread:R] [--class-weights auto|W,...] ...",
     .help = "the tutorial's transfer learning: everything frozen, a new head for the\n"
             "dataset's classes, a train and a valid phase per epoch (README: every option)",
     .options = options,

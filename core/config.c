@@ -37,6 +37,7 @@ static void unset(frost_config *c) {
     memset(c, 0, sizeof *c);
     memcpy(c->path, path, sizeof path);
     c->weights = -1;
+    c->feature_cache_mb = -1;
 }
 
 static char *trim(char *s) {
@@ -100,8 +101,17 @@ static int apply(frost_config *c, const char *key, const char *v, char *why, siz
             c->dataset[0] = '\0';
             return errmsg_set(why, whylen, "the dataset's path is too long"), -1;
         }
+    } else if (strcmp(key, "feature_cache_mb") == 0) {
+        char *end;
+        errno = 0;
+        long long n = strtoll(v, &end, 10);
+        if (errno || *end || n < 0 || n > (1LL << 30))
+            return errmsg_set(why, whylen, "feature_cache_mb is a size in MB (0: off), not '%s'", v), -1;
+        c->feature_cache_mb = n;
     } else {
-        return errmsg_set(why, whylen, "unknown setting '%s' (theme, arch, device, workers, weights, dataset)", key),
+        return errmsg_set(why, whylen,
+                          "unknown setting '%s' (theme, arch, device, workers, weights, dataset, feature_cache_mb)",
+                          key),
                -1;
     }
     return 0;

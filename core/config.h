@@ -8,6 +8,8 @@
  *   workers = 4                image loader threads (frost train, doctor, bench-data, the Train screen)
  *   weights = imagenet         the Train screen's weights: imagenet or none
  *   dataset = ~/data/dogs      the folder the interface opens when given none
+ *   feature_cache_mb = 4096    the feature cache's cap on disk in MB, 0 off (feature_store.h;
+ *                              $FROST_FEATURE_CACHE_MB wins over it)
  *
  * The command line wins over the file, and the file over the built-in defaults (for the theme,
  * $FROST_THEME wins over the file too). A mistake in a line is said in one line, FILE:LINE: what,
@@ -23,9 +25,10 @@ typedef struct frost_config {
     char theme[256];   // "" unset, in every text field
     char arch[32];
     char device[16];
-    int workers;          // 0 unset
-    int weights;          // -1 unset, 0 none, 1 ImageNet's
-    char dataset[4096];   // "~/" expanded
+    int workers;                  // 0 unset
+    int weights;                  // -1 unset, 0 none, 1 ImageNet's
+    char dataset[4096];           // "~/" expanded
+    long long feature_cache_mb;   // -1 unset
 } frost_config;
 
 // The file's path: 0, or -1 with err when neither $XDG_CONFIG_HOME nor $HOME says where it is.

@@ -22,12 +22,16 @@
 #include "class_weights.h"
 #include "clock.h"
 #include "errmsg.h"
+#include "feature_store.h"
 #include "job.h"
 #include "loader.h"
+#include "path.h"
+#include "thread_split.h"
 #include "train_recipe.h"
 #include "transfer.h"
 
 enum { RUN_DONE = 0, RUN_STOPPED = 1, RUN_FAILED = -1 };
+enum { CACHED_FEATURES = 1, CACHED_BAD = 2 };
 
 struct trainer {
     job base;   // first: run_job() casts back; base.cancel is the stop flag
@@ -49,8 +53,15 @@ struct trainer {
     int cache_on;
     int64_t feat;               // floats per cached sample
     float *cache[2];            // n_items x feat per split
-    unsigned char *cached[2];   // which items hold features
+    unsigned char *cached[2];   // per item: CACHED_FEATURES, CACHED_BAD (known from disk not to decode), or 0
     int cache_filled[2];
+    // the feature cache on disk (feature_store.h): on when asked and its cap is not 0
+    int disk_on;
+    long long disk_cap;
+    char *disk_dir, *disk_key, *disk_root;   // the folder, the model's key, the dataset's real path
+    char *disk_path[2];                      // the entry of each split
+    uint8_t *ids[2];                         // n_items x FEATURE_ID_LEN: each image's identity
+    unsigned char *id_ok[2];
     float *gather;   // batch_size x feat, for replayed batches
     int64_t *gather_labels;
     size_t *order;
@@ -81,6 +92,7 @@ struct trainer {
     float *class_w;
     lr_find_curve curve;   // the lr finder's points
     int find_stop;         // the finder has what it needs
+    int turns;             // the loader decodes only while the trainer waits (thread_split.h)
 };
 
 typedef struct {
@@ -370,6 +382,204 @@ static void random_backbone_note(trainer *t) {
               100.0 * (double)(nodes[0].params - nodes[0].trainable) / (double)nodes[0].params);
 }
 
+// ---------------------------------------------------------------------------------------------
+// the feature cache on disk (feature_store.h): read at decide_cache, written when a phase filled it
+
+static const char *split_name(int phase) { return phase == PHASE_TRAIN ? "train" : "valid"; }
+
+static const dataset_split *split_of(trainer *t, int phase) {
+    return phase == PHASE_TRAIN ? &t->d->train : &t->d->valid;
+}
+
+static double mbytes(long long b) { return (double)b / 1e6; }
+
+static void disk_free(trainer *t) {
+    for (int p = 0; p < 2; p++) {
+        free(t->disk_path[p]);
+        free(t->ids[p]);
+        free(t->id_ok[p]);
+        t->disk_path[p] = NULL;
+        t->ids[p] = NULL;
+        t->id_ok[p] = NULL;
+    }
+    free(t->disk_dir);
+    free(t->disk_key);
+    free(t->disk_root);
+    t->disk_dir = t->disk_key = t->disk_root = NULL;
+    t->disk_on = 0;
+}
+
+// What identifies an image apart from its label: its path inside its class folder (a relabelled image,
+// moved to another class, keeps its features).
+static const char *identity_name(trainer *t, const dataset_split *split, const dataset_item *it) {
+    const char *base = split->dir ? split->dir : t->d->root;
+    char *cdir = path_join(base, t->d->classes[it->label]);
+    const char *name = it->path;
+    size_t n = cdir ? strlen(cdir) : 0;
+    if (cdir && strncmp(it->path, cdir, n) == 0 && it->path[n] == '/') name = it->path + n + 1;
+    free(cdir);
+    return name;
+}
+
+// The model's key, each split's entry and each image's identity. Off (said why) when it cannot be had.
+static void disk_setup(trainer *t) {
+    char from[4200], err[1024] = "";
+    t->disk_cap = feature_store_cap(from, sizeof from, err, sizeof err);
+    if (err[0]) post_text(t, EV_INFO, "feature cache: %s", err);
+    if (t->disk_cap <= 0) return;   // turned off: memory only, as asked
+    char dir[4096], weights[128], key[2048];
+    const char *wpath = t->cfg.resume ? t->cfg.resume : t->cfg.weights;
+    const char *dev = ft_model_device(t->m);
+    feature_model fm = {.arch = t->cfg.arch,
+                        .weights = weights,
+                        .device = strncmp(dev, "cuda", 4) == 0 ? "cuda" : dev,
+                        .tf = &t->prep.tf,
+                        .dec = &t->prep.dec,
+                        .bn_eval = t->cfg.bn_eval,
+                        .precision = t->cfg.precision,
+                        .feat = t->feat};
+    if (feature_store_dir(dir, sizeof dir, err, sizeof err) != 0 ||
+        feature_weights_digest(wpath, t->cfg.seed, t->d->n_classes, weights, sizeof weights, err, sizeof err) != 0 ||
+        (feature_model_key(&fm, key, sizeof key) != 0 && (errmsg_set(err, sizeof err, "its key is too long"), 1))) {
+        post_text(t, EV_INFO, "feature cache: memory only: %s", err);
+        return;
+    }
+    t->disk_dir = strdup(dir);
+    t->disk_key = strdup(key);
+    // the dataset by its real path: "data", "./data/" and "/home/me/data" are one dataset
+    t->disk_root = realpath(t->d->root, NULL);
+    if (!t->disk_root) t->disk_root = strdup(t->d->root);
+    for (int p = 0; p < 2 && t->disk_dir && t->disk_key && t->disk_root; p++) {
+        const dataset_split *split = split_of(t, p);
+        size_t n = split->n_items ? split->n_items : 1;
+        char path[4600];
+        if (feature_entry_path(dir, key, t->cfg.arch, t->disk_root, split_name(p), path, sizeof path) != 0) break;
+        t->disk_path[p] = strdup(path);
+        t->ids[p] = malloc(n * FEATURE_ID_LEN);
+        t->id_ok[p] = calloc(n, 1);
+        if (!t->disk_path[p] || !t->ids[p] || !t->id_ok[p]) break;
+        for (size_t i = 0; i < split->n_items; i++)
+            t->id_ok[p][i] = feature_file_id(split->items[i].path, identity_name(t, split, &split->items[i]),
+                                             t->ids[p] + i * FEATURE_ID_LEN) == 0;
+    }
+    t->disk_on = 1;
+    for (int p = 0; p < 2; p++) t->disk_on &= t->disk_path[p] && t->ids[p] && t->id_ok[p];
+    if (!t->disk_on) {
+        disk_free(t);
+        post_text(t, EV_INFO, "feature cache: memory only: out of memory");
+    }
+}
+
+// The split's rows from its entry into the memory cache. When every image is there (features, or known
+// not to decode), the phase runs from the cache from the first epoch on.
+static void disk_load(trainer *t, int phase) {
+    const dataset_split *split = split_of(t, phase);
+    if (!t->disk_on || split->n_items == 0) return;
+    feature_entry *e = NULL;
+    char err[1024];
+    feature_entry_info info = {.key = t->disk_key, .root = t->disk_root, .split = split_name(phase), .feat = t->feat};
+    int rc = feature_entry_open(t->disk_path[phase], &info, &e, err, sizeof err);
+    if (rc < 0)
+        post_text(t, EV_INFO, "feature cache: the %s entry %s is %s: computing it again", split_name(phase),
+                  t->disk_path[phase], err);
+    if (rc <= 0) return;
+    size_t served = 0, bad = 0, width = (size_t)t->feat;
+    for (size_t i = 0; i < split->n_items; i++) {
+        const float *row = NULL;
+        const char *reason = NULL;
+        int found = t->id_ok[phase][i] ? feature_entry_find(e, t->ids[phase] + i * FEATURE_ID_LEN, &row, &reason) : 0;
+        if (found == 1) {
+            memcpy(t->cache[phase] + i * width, row, width * sizeof(float));
+            t->cached[phase][i] = CACHED_FEATURES;
+            served++;
+        } else if (found == 2) {
+            t->cached[phase][i] = CACHED_BAD;
+            badfiles_add(&t->bad, split->items[i].path, reason);
+            bad++;
+        }
+    }
+    feature_entry_close(e);
+    char known_bad[64] = "";
+    if (bad) snprintf(known_bad, sizeof known_bad, " and %zu known not to decode", bad);
+    if (served + bad == split->n_items) {
+        t->cache_filled[phase] = 1;
+        post_text(t, EV_INFO, "feature cache: %zu of %zu %s images from disk%s (%s)", served, split->n_items,
+                  split_name(phase), known_bad, t->disk_path[phase]);
+        report_skipped(t);
+    } else {
+        post_text(t, EV_INFO, "feature cache: %zu of %zu %s images from disk%s; the backbone computes the other %zu",
+                  served, split->n_items, split_name(phase), known_bad, split->n_items - served - bad);
+    }
+}
+
+// The reason a file of the split was skipped, from the run's list, or NULL.
+static char *bad_reason(trainer *t, const char *path) {
+    char p[4096], r[1024];
+    for (size_t k = 0; badfiles_get(&t->bad, k, p, sizeof p, r, sizeof r) == 0; k++)
+        if (strcmp(p, path) == 0) return strdup(r);
+    return NULL;
+}
+
+// After a phase filled the memory cache from images: its rows into the split's entry (replacing what
+// was there), then the oldest entries evicted down to the cap. A failure is said, never fatal.
+static void disk_save(trainer *t, int phase) {
+    const dataset_split *split = split_of(t, phase);
+    if (!t->disk_on || split->n_items == 0) return;
+    size_t n = 0, good = 0, width = (size_t)t->feat;
+    feature_row *rows = calloc(split->n_items, sizeof *rows);
+    char **reasons = calloc(split->n_items, sizeof *reasons);
+    if (!rows || !reasons) {
+        free(rows);
+        free(reasons);
+        post_text(t, EV_INFO, "feature cache: not written to disk: out of memory");
+        return;
+    }
+    for (size_t i = 0; i < split->n_items; i++) {
+        if (!t->id_ok[phase][i]) continue;
+        feature_row *r = &rows[n];
+        r->id = t->ids[phase] + i * FEATURE_ID_LEN;
+        if (t->cached[phase][i] == CACHED_FEATURES) {
+            r->row = t->cache[phase] + i * width;
+            good++;
+        } else if ((reasons[i] = bad_reason(t, split->items[i].path)) != NULL) {
+            r->reason = reasons[i];
+        } else {
+            continue;   // neither loaded nor skipped: not known, not written
+        }
+        n++;
+    }
+    long long need = (long long)(good * width * sizeof(float)), free_bytes = feature_store_free_bytes(t->disk_dir);
+    char err[1024];
+    long long bytes = 0;
+    if (need > t->disk_cap) {
+        post_text(t, EV_INFO, "feature cache: not written to disk: the %s split's %.1f MB exceed the cap of %.0f MB",
+                  split_name(phase), mbytes(need), mbytes(t->disk_cap));
+    } else if (free_bytes >= 0 && need > free_bytes / 2) {
+        post_text(t, EV_INFO, "feature cache: not written to disk: %.1f MB would take over half of the %.1f MB free",
+                  mbytes(need), mbytes(free_bytes));
+    } else {
+        feature_entry_info info = {
+            .key = t->disk_key, .root = t->disk_root, .split = split_name(phase), .feat = t->feat};
+        if (feature_entry_write(t->disk_path[phase], &info, rows, n, &bytes, err, sizeof err) != 0) {
+            post_text(t, EV_INFO, "feature cache: not written to disk: %s", err);
+        } else {
+            post_text(t, EV_INFO, "feature cache: wrote %.1f MB for %zu %s images (%s)", mbytes(bytes), n,
+                      split_name(phase), t->disk_path[phase]);
+            long long freed = 0;
+            size_t removed = 0;
+            if (feature_store_evict(t->disk_dir, t->disk_cap, &freed, &removed, err, sizeof err) != 0)
+                post_text(t, EV_INFO, "feature cache: %s", err);
+            else if (removed)
+                post_text(t, EV_INFO,
+                          "feature cache: %zu least recently used entr%s removed (%.1f MB) to stay under %.0f MB",
+                          removed, removed == 1 ? "y" : "ies", mbytes(freed), mbytes(t->disk_cap));
+        }
+    }
+    for (size_t i = 0; i < split->n_items; i++) free(reasons[i]);
+    free(reasons);
+    free(rows);
+}
+
 static int run_phase(trainer *t, int phase, phase_stats *st) {
     const dataset_split *split = phase == PHASE_TRAIN ? &t->d->train : &t->d->valid;
     const int B = t->cfg.batch_size;
@@ -384,7 +594,7 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
         trainer_epoch_order(&t->cfg, phase, t->epoch, t->order, split->n_items);
         n_good = 0;
         for (size_t i = 0; i < split->n_items; i++)
-            if (t->cached[phase][t->order[i]]) t->order[n_good++] = t->order[i];
+            if (t->cached[phase][t->order[i]] == CACHED_FEATURES) t->order[n_good++] = t->order[i];
     }
     size_t batches = (n_good + (size_t)B - 1) / (size_t)B;
     train_event e = {.kind = EV_PHASE_START, .epoch = t->epoch, .phase = phase, .batches = batches};
@@ -431,18 +641,26 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
             if (t->cache_on) {
                 // compute the backbone once, keep it, and run the head on it: the same numbers as a
                 // whole forward pass, since nothing before the head is trainable or random
+                // (a batch whose every image came from the disk cache needs no backbone at all)
                 float *dst = t->gather;
                 const int64_t S = t->prep.tf.size;
+                const size_t width = (size_t)t->feat;
+                int known = 1;
+                for (int k = 0; k < lb->n && known; k++) known = t->cached[phase][lb->items[k]] == CACHED_FEATURES;
                 double f0 = clock_seconds();
-                s = ft_model_features(t->m, lb->data, lb->n, 3, S, S, dst, (size_t)B * (size_t)t->feat);
-                double f1 = clock_seconds();
-                t->p_features += f1 - f0;
-                for (int k = 0; !s && k < lb->n; k++) {
-                    memcpy(t->cache[phase] + lb->items[k] * (size_t)t->feat, dst + (size_t)k * (size_t)t->feat,
-                           (size_t)t->feat * sizeof(float));
-                    t->cached[phase][lb->items[k]] = 1;
+                if (known) {
+                    for (int k = 0; k < lb->n; k++)
+                        memcpy(dst + (size_t)k * width, t->cache[phase] + lb->items[k] * width, width * sizeof(float));
+                } else {
+                    s = ft_model_features(t->m, lb->data, lb->n, 3, S, S, dst, (size_t)B * width);
                 }
-                t->p_copy += clock_seconds() - f1;
+                double f1 = clock_seconds();
+                t->p_features += known ? 0 : f1 - f0;
+                for (int k = 0; !s && !known && k < lb->n; k++) {
+                    memcpy(t->cache[phase] + lb->items[k] * width, dst + (size_t)k * width, width * sizeof(float));
+                    t->cached[phase][lb->items[k]] = CACHED_FEATURES;
+                }
+                t->p_copy += clock_seconds() - (known ? f0 : f1);
                 if (!s) s = step(t, phase, 1, dst, lb->labels, lb->n, b, &r);
             } else {
                 s = step(t, phase, 0, lb->data, lb->labels, lb->n, b, &r);
@@ -467,7 +685,10 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
         loader_stop(l);
         report_skipped(t);
         if (got < 0 && status == RUN_DONE) return fail(t, FIX_NONE, "%s", err);
-        if (status == RUN_DONE && t->cache_on) t->cache_filled[phase] = 1;
+        if (status == RUN_DONE && t->cache_on) {
+            t->cache_filled[phase] = 1;
+            disk_save(t, phase);
+        }
     }
     st->seconds = clock_seconds() - start;
     if (status == RUN_DONE && phase == PHASE_TRAIN) after_train_phase(t);
@@ -720,10 +941,6 @@ static int build_model(trainer *t) {
         post_text(t, EV_INFO, "resuming %s after epoch %d (%zu optimizer tensors restored)", t->cfg.resume,
                   t->start_epoch, restored);
     }
-    post_text(t, EV_INFO, "%s on %s, %d libtorch threads, %d loader workers; BatchNorm %s", t->cfg.arch,
-              ft_model_device(t->m), ft_get_num_threads(), t->cfg.workers,
-              t->cfg.bn_eval ? "in eval mode where frozen (running statistics fixed)"
-                             : "in train mode (batch statistics; running statistics updated, as the seed)");
     return RUN_DONE;
 }
 
@@ -734,8 +951,23 @@ static int decide_cache(trainer *t) {
     }
     t->cache_on = t->cfg.cache != 0 && exact;
     if (!t->cache_on) {
+        if (t->cfg.precision != FT_PRECISION_FP32)
+            return fail(t, t->cfg.cache == 0 ? FIX_NONE : FIX_BN_EVAL,
+                        "--precision fast or bf16 is for the frozen backbone the feature cache runs; this run has no "
+                        "cache (%s)",
+                        t->cfg.cache == 0 ? "--cache off" : "the backbone trains, or BatchNorm runs in train mode");
         post_text(t, EV_INFO, "feature cache off: %s", t->cfg.cache == 0 ? "asked" : "the backbone is not fixed");
         return RUN_DONE;
+    }
+    if (t->cfg.precision != FT_PRECISION_FP32) {
+        ft_status *s = ft_model_set_precision(t->m, (ft_precision)t->cfg.precision);
+        if (s) return fail_status(t, "--precision", s);
+        post_text(
+            t, EV_INFO, "precision: the frozen backbone runs %s",
+            t->cfg.precision == FT_PRECISION_BF16
+                ? "in bfloat16 with BatchNorm folded into the convolutions, channels_last (the head stays float32)"
+                : "with BatchNorm folded into the convolutions, channels_last (float32: rounding differs from "
+                  "the exact path)");
     }
     t->feat = ft_model_feature_size(t->m);
     size_t items[2] = {t->d->train.n_items, t->d->valid.n_items};
@@ -758,7 +990,75 @@ static int decide_cache(trainer *t) {
         }
     }
     post_text(t, EV_INFO, "feature cache on: the backbone runs once per image (%.1f MB of features)", bytes / 1e6);
+    if (t->cfg.cache_disk && !t->cfg.lr_find) {
+        disk_setup(t);
+        for (int p = 0; p < 2; p++) disk_load(t, p);
+    }
     return RUN_DONE;
+}
+
+// One image through the backbone on `threads` threads, in milliseconds (a small batch, timed after
+// one that warms up): what epoch 1 costs per image with the feature cache, a lower bound without it
+// (training adds the backward pass), which leans towards giving the network the cores. -1 when it
+// fails. Eval mode: nothing in the model changes.
+static double probe_network(trainer *t, int threads) {
+    const int64_t n = 4, S = t->prep.tf.size;
+    size_t in = (size_t)n * 3 * (size_t)S * (size_t)S, out = (size_t)n * (size_t)ft_model_feature_size(t->m);
+    float *x = malloc(in * sizeof *x), *f = malloc((out ? out : 1) * sizeof *f);
+    double ms = -1;
+    if (x && f) {
+        for (size_t i = 0; i < in; i++) x[i] = (float)(i % 251) / 125.0f - 1.0f;
+        ft_set_num_threads(threads);
+        ft_model_set_mode(t->m, 0, t->cfg.bn_eval);
+        ft_status *s = ft_model_features(t->m, x, n, 3, S, S, f, out);
+        double t0 = clock_seconds();
+        if (!s) s = ft_model_features(t->m, x, n, 3, S, S, f, out);
+        if (!s) ms = 1e3 * (clock_seconds() - t0) / (double)n;
+        ft_status_free(s);
+    }
+    free(x);
+    free(f);
+    return ms;
+}
+
+// The cores shared between decoding and the network (thread_split.h), from what both cost here:
+// one image's decoding timed on this thread, and the backbone's forward pass (probe_network).
+// --threads and --workers, when given, are kept as asked, with the loader decoding beside the network as before.
+static void choose_split(trainer *t, int gpu) {
+    int cores = loader_default_workers();
+    thread_split sp;
+    const char *env = getenv("FROST_THREAD_SPLIT");
+    if (env && strcmp(env, "quarter") == 0) {
+        thread_split_quarter(cores, gpu, &sp);
+    } else if (t->cache_on && t->cache_filled[PHASE_TRAIN] &&
+               (t->cache_filled[PHASE_VALID] || t->d->valid.n_items == 0)) {
+        sp = (thread_split){.threads = t->cfg.threads > 0 ? t->cfg.threads : trainer_default_threads(t->cfg.device),
+                            .workers = 1};
+        snprintf(sp.why, sizeof sp.why, "every image's features come from disk, nothing to decode");
+    } else if (t->cfg.threads > 0 || t->cfg.workers > 0) {
+        sp = (thread_split){.threads = t->cfg.threads > 0 ? t->cfg.threads : trainer_default_threads(t->cfg.device),
+                            .workers = t->cfg.workers > 0 ? t->cfg.workers : 1};
+        snprintf(sp.why, sizeof sp.why, "as asked");
+    } else {
+        split_costs c = {.cores = cores, .gpu = gpu, .decode_ms = -1, .network_ms = -1, .network_half_ms = -1};
+        if (!gpu) {
+            const dataset_split *s = t->d->train.n_items ? &t->d->train : &t->d->valid;
+            c.decode_ms = thread_split_probe_decode(s, &t->prep, 6);
+            c.network_ms = probe_network(t, cores);
+            if (cores > 1 && c.network_ms > 0) c.network_half_ms = probe_network(t, cores / 2);
+        }
+        thread_split_choose(&c, &sp);
+    }
+    t->cfg.threads = sp.threads;
+    t->cfg.workers = sp.workers;
+    t->turns = sp.turns;
+    ft_set_num_threads(sp.threads);
+    post_text(t, EV_INFO, "threads: %d for libtorch, %d loader worker%s%s: %s (%d cores)", sp.threads, sp.workers,
+              sp.workers == 1 ? "" : "s", sp.turns ? ", taking turns" : "", sp.why, cores);
+    post_text(t, EV_INFO, "%s on %s, %d libtorch threads, %d loader workers; BatchNorm %s", t->cfg.arch,
+              ft_model_device(t->m), ft_get_num_threads(), t->cfg.workers,
+              t->cfg.bn_eval ? "in eval mode where frozen (running statistics fixed)"
+                             : "in train mode (batch statistics; running statistics updated, as the seed)");
 }
 
 static int make_loaders(trainer *t) {
@@ -766,6 +1066,7 @@ static int make_loaders(trainer *t) {
     loader_opts_default(&lo);
     lo.batch_size = t->cfg.batch_size;
     lo.workers = t->cfg.workers;
+    lo.turns = t->turns;
     lo.sample_floats = pipeline_sample_floats(&t->prep);
     loader_source src = pipeline_source(&t->prep);
     char err[1024];
@@ -870,23 +1171,13 @@ static int run_lr_find(trainer *t) {
 }
 
 static int run(trainer *t) {
-    // The split of the cores. On the CPU the network's arithmetic is most of the work (a ResNet50
-    // forward pass costs ~40x decoding and resizing a photo), so libtorch gets every core and the
-    // loader a quarter of them (at least one): its workers sleep most of the time and never hold a
-    // core from libtorch for long. On a GPU the CPU's job is decoding: the loader gets all cores but
-    // one. --threads and --workers override it.
-    int cores = loader_default_workers();
+    // libtorch's threads while the model is built; choose_split() sets the run's split after
     int gpu = strcmp(t->cfg.device, "cpu") != 0 && ft_cuda_available();
-    int threads = t->cfg.threads > 0 ? t->cfg.threads : trainer_default_threads(t->cfg.device);
-    int auto_workers = t->cfg.workers <= 0;
-    if (auto_workers) t->cfg.workers = gpu ? (cores > 2 ? cores - 1 : 1) : cores / 4 > 1 ? cores / 4 : 1;
-    ft_set_num_threads(threads);
-    post_text(t, EV_INFO, "threads: %d for libtorch%s, %d loader worker%s%s (%d cores)", threads,
-              t->cfg.threads > 0 ? " (as asked)" : "", t->cfg.workers, t->cfg.workers == 1 ? "" : "s",
-              auto_workers ? "" : " (as asked)", cores);
+    ft_set_num_threads(t->cfg.threads > 0 ? t->cfg.threads : trainer_default_threads(t->cfg.device));
     ft_manual_seed(t->cfg.seed);
     int rc = build_model(t);
     if (rc == RUN_DONE) rc = decide_cache(t);
+    if (rc == RUN_DONE) choose_split(t, gpu);
     if (rc == RUN_DONE) rc = make_loaders(t);
     if (rc == RUN_DONE) take_snapshot(t);
     if (t->cfg.lr_find) return rc == RUN_DONE ? run_lr_find(t) : rc;
@@ -918,6 +1209,7 @@ static void run_job(job *base) {
     int rc = run(t);
     for (int p = 0; p < 2; p++) loader_free(t->loaders[p]);
     drop_cache(t);
+    disk_free(t);
     free(t->order);
     free(t->gather);
     free(t->gather_labels);
@@ -952,6 +1244,7 @@ void trainer_config_default(trainer_config *c) {
     snprintf(c->device, sizeof c->device, "auto");
     c->bn_eval = 1;
     c->cache = -1;
+    c->cache_disk = 1;
     c->measure_every = 10;
     pipeline_opts_default(&c->prep);
 }

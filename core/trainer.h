@@ -14,6 +14,10 @@
  *   mode), the backbone's output is computed once per image in the first epoch and the head trains
  *   on the cached features afterwards. The losses are the same as without the cache, to float
  *   rounding.
+ * - cache_disk: the feature cache is also kept on disk (feature_store.h), so the next run on the same
+ *   images with the same backbone and preprocessing (another head, lr or schedule) trains on them
+ *   from its first epoch: a split whose every image is on disk (or known not to decode) runs from
+ *   the cache at once, with the batches and losses of a run that computed them. Not for the lr finder.
  */
 #ifndef FROST_TRAINER_H
 #define FROST_TRAINER_H
@@ -38,6 +42,8 @@ typedef struct {
     char device[16];         // "auto", "cpu", "cuda", "cuda:N"
     int bn_eval;             // 1
     int cache;               // -1: on when exact; 0 off; 1 on (an error when it cannot be exact)
+    int cache_disk;          // 1: the cache is kept on disk too (default; its cap 0 turns it off); 0 memory only
+    int precision;           // 0 fp32
     int workers;             // loader threads; 0: a quarter of the cores, at least 1
     int threads;             // libtorch intra-op threads; 0: the cores available
     pipeline_opts prep;      // the seed's: 224x224, exact, mean/std 0.5

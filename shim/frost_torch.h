@@ -216,6 +216,14 @@ ft_status *ft_optimizer_group_get(const ft_optimizer *o, size_t i, ft_group_info
 // Sets group i's learning rate, and its momentum (Adam: beta1) when momentum >= 0.
 ft_status *ft_optimizer_group_set(ft_optimizer *o, size_t i, double lr, double momentum) FT_NOEXCEPT;
 void ft_optimizer_free(ft_optimizer *o) FT_NOEXCEPT;
+// Adam's step as one parallel pass over each parameter (shim/adam_fused.cpp) instead of libtorch's
+// eight: the same state objects and the same arithmetic (results agree with libtorch's to float
+// rounding), so it can be switched at any step. On by default; FROST_ADAM_FUSED=0 in the environment
+// makes libtorch's step every optimizer's default. on 0 gives this optimizer libtorch's step. Where
+// the fused step cannot run (SGD; a parameter or gradient not float32 in host memory) libtorch's runs.
+void ft_optimizer_set_fused(ft_optimizer *o, int on) FT_NOEXCEPT;
+// The steps of this optimizer that the fused step took (0 for NULL): proof that it ran.
+int64_t ft_optimizer_fused_steps(const ft_optimizer *o) FT_NOEXCEPT;
 
 typedef struct {
     double loss;       // mean cross-entropy over the batch (weighted with the class weights, if set)
@@ -243,6 +251,31 @@ ft_status *ft_head_train_step(ft_model *m, ft_optimizer *o, const float *feature
                               ft_step_result *r) FT_NOEXCEPT;
 ft_status *ft_head_eval_step(ft_model *m, const float *features, const int64_t *labels, int64_t n,
                              ft_step_result *r) FT_NOEXCEPT;
+
+// How ft_model_features runs the frozen backbone (shim/fast_backbone.cpp). Nothing else uses it: the
+// training and eval steps on whole images, the head and ft_model_forward stay as built, in fp32.
+// - FT_PRECISION_FP32: the modules as built (exact; the default).
+// - FT_PRECISION_FAST: fp32, with each BatchNorm (in eval form: running statistics) folded into the
+//   convolution before it, and activations in channels_last memory: the same arithmetic
+//   re-associated, so features differ from FP32's at float rounding (about 1e-6 relative).
+// - FT_PRECISION_BF16: FAST's form with weights and activations in bfloat16 (accumulation as oneDNN
+//   does it), features returned as float: about 1e-2 relative. On the CPU it needs bf16 instructions
+//   (ft_cpu_has_bf16); on CUDA it is allowed (cuDNN's bf16 wants an Ampere or newer GPU).
+typedef enum { FT_PRECISION_FP32 = 0, FT_PRECISION_FAST = 1, FT_PRECISION_BF16 = 2 } ft_precision;
+
+// Sets the precision. FAST and BF16 build the folded copy now, on the model's device, from the
+// current weights and running statistics, and are refused (FT_EINVAL, one line) when the backbone is
+// not frozen (ft_model_backbone_frozen), or (BF16) on a CPU without bf16 instructions. Going back to
+// FP32 frees the copy. The copy is a snapshot, so whatever changes the model drops it and the
+// precision goes back to FP32 (ft_model_precision tells): ft_model_state_set, ft_model_to_device,
+// ft_model_set_trainable and ft_model_replace_head do so at once; ft_model_features does so when it
+// finds a backbone weight or running statistic changed since the snapshot. While a backbone
+// BatchNorm is in training mode (batch statistics: nothing to fold) ft_model_features runs the
+// modules as built and keeps the copy for later.
+ft_status *ft_model_set_precision(ft_model *m, ft_precision p) FT_NOEXCEPT;
+ft_precision ft_model_precision(const ft_model *m) FT_NOEXCEPT;   // FT_PRECISION_FP32 for NULL
+// 1 when this CPU has bfloat16 instructions (avx512_bf16 or amx_bf16, as /proc/cpuinfo lists them).
+int ft_cpu_has_bf16(void) FT_NOEXCEPT;
 
 // Optimizer state (Adam: step, exp_avg, exp_avg_sq; SGD: momentum_buffer), named
 // "<parameter name>.<field>", so a resumed run finds it by parameter name whatever else changed.

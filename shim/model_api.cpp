@@ -67,6 +67,7 @@ const char *ft_model_head_path(const ft_model *m) noexcept {
 ft_status *ft_model_replace_head(ft_model *m, int64_t n_classes) noexcept {
     if (!valid_model(m)) return bad_arg("ft_model_replace_head: no model");
     FT_GUARD_BEGIN
+    frost::drop_prepared(*m);
     frost::replace_head(*m, n_classes);
     m->class_weight = torch::Tensor();
     m->traced.clear();
@@ -80,6 +81,7 @@ ft_status *ft_model_set_trainable(ft_model *m, const char *path, int trainable) 
     FT_GUARD_BEGIN
     auto mod = frost::find_module(*m, path);
     if (!mod) return bad_arg(std::string("no module named '") + path + "'");
+    frost::drop_prepared(*m);   // what trains may change: the folded backbone would go stale
     for (auto &p : mod->parameters(true)) p.set_requires_grad(trainable != 0);
     return nullptr;
     FT_GUARD_END
@@ -190,6 +192,7 @@ ft_status *ft_model_to_device(ft_model *m, const char *device) noexcept {
                                "no CUDA device " + std::to_string(index) + " (found " + std::to_string(count) + ")");
         dev = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
     }
+    frost::drop_prepared(*m);
     m->root->to(dev);
     m->device = dev;
     m->device_name = dev.str();
@@ -277,6 +280,7 @@ ft_status *ft_model_state_set(ft_model *m, size_t i, const void *src, size_t nby
     if (want != nbytes)
         return bad_arg("'" + m->state_names[i] + "' needs " + std::to_string(want) + " bytes, got " +
                        std::to_string(nbytes));
+    frost::drop_prepared(*m);   // a memcpy leaves no version count for the folded copy to notice
     if (t.is_cpu() && t.is_contiguous()) {
         // memcpy, not from_blob: src points into an mmap'd file and may be unaligned
         if (nbytes) std::memcpy(t.data_ptr(), src, nbytes);

@@ -51,7 +51,17 @@ struct Call {
     torch::Tensor in, out;
 };
 
+// The backbone folded for inference (fast_backbone.cpp), behind ft_model_set_precision.
+struct Prepared;
+struct PreparedDelete {
+    void operator()(Prepared *p) const noexcept;
+};
+
 }   // namespace frost
+
+namespace torch::optim {
+class Adam;
+}
 
 struct ft_model {
     std::string arch;
@@ -88,6 +98,10 @@ struct ft_model {
     const torch::nn::Module *capture = nullptr;
     torch::Tensor captured;
     std::string gradcam_layer;   // ft_model_gradcam_default_layer's answer, owned here
+
+    // ft_model_set_precision's folded backbone (FT_PRECISION_FAST, _BF16); null: FP32, the modules as
+    // built. A snapshot of the weights: what changes the model calls frost::drop_prepared.
+    std::unique_ptr<frost::Prepared, frost::PreparedDelete> prepared;
 };
 
 namespace frost {
@@ -107,6 +121,22 @@ std::shared_ptr<torch::nn::Module> find_module(ft_model &m, const std::string &p
 // compute the same as run_module on the root.
 torch::Tensor run_backbone(ft_model &m, torch::Tensor x);
 torch::Tensor run_head(ft_model &m, torch::Tensor features);
+
+// fast_backbone.cpp
+// Back to FP32: frees the folded backbone (what changes weights, device or trainability calls it).
+void drop_prepared(ft_model &m) noexcept;
+// The backbone's output as run_backbone's, through the folded copy when one is set and still valid:
+// float, contiguous, on the model's device. Without one (or with a BatchNorm in training mode) it is
+// run_backbone itself.
+torch::Tensor run_backbone_prepared(ft_model &m, const torch::Tensor &x);
+
+// adam_fused.cpp
+// Adam::step as one parallel pass per parameter, with libtorch's state and arithmetic. False, with
+// nothing changed, when it cannot (amsgrad; a parameter, gradient or moment that is not a float32
+// contiguous CPU tensor): the caller then runs opt.step().
+bool adam_fused_step(torch::optim::Adam &opt);
+// Whether optimizers use it by default: yes, unless FROST_ADAM_FUSED=0 (read once).
+bool adam_fused_default();
 
 // status.cpp
 ft_status *make_status(ft_code code, const std::string &msg) noexcept;

@@ -1,6 +1,7 @@
 // train_api.cpp — the exported C functions for training: modes with the frozen-BatchNorm rule,
-// optimizers (libtorch's Adam and SGD), train and eval steps with cross-entropy, the feature-cache
-// steps that run the backbone or the head alone, and optimizer state by parameter name.
+// optimizers (libtorch's Adam, stepped by adam_fused.cpp where it can, and SGD), train and eval
+// steps with cross-entropy, the feature-cache steps that run the backbone or the head alone, and
+// optimizer state by parameter name.
 #include "shim_internal.hpp"
 #include <chrono>
 
@@ -20,7 +21,9 @@ struct ft_optimizer {
     std::unique_ptr<torch::optim::Optimizer> opt;
     std::vector<std::string> names;   // the optimizer's parameter names, in state_dict order
     std::vector<torch::Tensor> params;
-    std::vector<std::string> group_modules;   // per parameter group: the module paths it was asked for
+    std::vector<std::string> group_modules;     // per parameter group: the module paths it was asked for
+    bool fused = frost::adam_fused_default();   // Adam: adam_fused.cpp's step when it can
+    int64_t fused_steps = 0;
     // state table (ft_optimizer_state_*), rebuilt by ft_optimizer_state_count
     std::vector<std::string> state_names;
     std::vector<torch::Tensor> state_tensors;
@@ -87,7 +90,11 @@ torch::Tensor train_on(ft_optimizer &o, const torch::Tensor &logits, const torch
     o.opt->zero_grad();
     loss.backward();
     r->backward_s = lap(t);
-    o.opt->step();
+    // Adam in one pass over memory (adam_fused.cpp), or libtorch's step where that cannot run
+    if (o.fused && o.kind == FT_OPT_ADAM && frost::adam_fused_step(static_cast<torch::optim::Adam &>(*o.opt)))
+        o.fused_steps++;
+    else
+        o.opt->step();
     r->optimizer_s = lap(t);
     return loss;
 }
@@ -305,6 +312,12 @@ ft_status *ft_optimizer_group_set(ft_optimizer *o, size_t i, double lr, double m
     FT_GUARD_END
 }
 
+void ft_optimizer_set_fused(ft_optimizer *o, int on) noexcept {
+    if (o) o->fused = on != 0;
+}
+
+int64_t ft_optimizer_fused_steps(const ft_optimizer *o) noexcept { return o ? o->fused_steps : 0; }
+
 void ft_optimizer_free(ft_optimizer *o) noexcept {
     try {
         delete o;
@@ -350,7 +363,8 @@ ft_status *ft_model_features(ft_model *m, const float *x, int64_t n, int64_t c, 
     if (!valid_model(m) || !x || !out) return bad_arg("ft_model_features: NULL argument");
     FT_GUARD_BEGIN
     torch::NoGradGuard no_grad;
-    auto f = frost::run_backbone(*m, wrap_input(*m, x, n, c, h, w)).to(torch::kCPU).contiguous();
+    // the folded copy when ft_model_set_precision made one (fast_backbone.cpp), else the modules
+    auto f = frost::run_backbone_prepared(*m, wrap_input(*m, x, n, c, h, w)).to(torch::kCPU).contiguous();
     if (static_cast<size_t>(f.numel()) > out_len) return bad_arg("feature buffer too small");
     std::memcpy(out, f.data_ptr<float>(), sizeof(float) * static_cast<size_t>(f.numel()));
     return nullptr;

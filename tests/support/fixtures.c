@@ -2,6 +2,7 @@
 #include "fixtures.h"
 
 #include <criterion/criterion.h>
+#include <criterion/hooks.h>
 #include <dirent.h>
 #include <math.h>
 #include <openssl/evp.h>
@@ -14,6 +15,14 @@
 #include "checkpoint.h"
 #include "frost_torch.h"
 #include "testutil.h"
+
+// The suite never reads or writes the user's feature cache on disk (core/feature_store.h): every run
+// it starts computes its features as the tests expect, and nothing is left in ~/.cache. The tests of
+// that cache turn it on for themselves (a private XDG_CACHE_HOME and a cap of their own).
+ReportHook(PRE_ALL)(struct criterion_test_set *set) {
+    (void)set;
+    setenv("FROST_FEATURE_CACHE_MB", "0", 1);
+}
 
 const char *fx_at(const char *root, const char *rel) {
     static char p[8][4096];

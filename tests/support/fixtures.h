@@ -26,6 +26,9 @@ void fx_doctor_dataset(const char *root);
 // with noise so no two are alike; per_class_train and per_class_valid side x side JPEGs per class.
 void fx_two_class_dataset(const char *root, int per_class_train, int per_class_valid, int side);
 
+// (Before any test runs, FROST_FEATURE_CACHE_MB=0 is set for the whole suite: no test touches the user's
+// feature cache on disk unless it sets a cap and a private XDG_CACHE_HOME itself.)
+
 // A suite's private caches (.init and .fini of a TestSuite): fx_tmp is a fresh folder, the caches
 // are under it (fx_private_caches), fx_cache is frost's own.
 extern char *fx_tmp;
