@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "frost_torch.h"
 
 #define N 4
@@ -31,18 +32,8 @@ static double uniform(uint64_t *st, double lo, double hi) {
     return lo + (hi - lo) * (double)(*st >> 11) / 9007199254740992.0;
 }
 
-static size_t state_index(ft_model *m, const char *name) {
-    for (size_t i = 0; i < ft_model_state_count(m); i++) {
-        ft_tensor_info info;
-        ft_status_free(ft_model_state_info(m, i, &info));
-        if (strcmp(info.name, name) == 0) return i;
-    }
-    cr_assert_fail("no state entry %s", name);
-    return 0;
-}
-
 static void set_uniform(ft_model *m, const char *name, uint64_t *st, double lo, double hi) {
-    size_t i = state_index(m, name);
+    size_t i = fx_state_index(m, name);
     ft_tensor_info info;
     cr_assert_null(ft_model_state_info(m, i, &info));
     size_t n = info.nbytes / sizeof(float);
@@ -186,7 +177,7 @@ Test(precision, changing_the_model_goes_back_to_fp32) {
 
     set_precision(m, FT_PRECISION_FAST);
     float one = 1.0f;
-    cr_assert_null(ft_model_state_set(m, state_index(m, "bn1.weight"), (float[64]){one}, 64 * sizeof(float)));
+    cr_assert_null(ft_model_state_set(m, fx_state_index(m, "bn1.weight"), (float[64]){one}, 64 * sizeof(float)));
     cr_expect_eq(ft_model_precision(m), FT_PRECISION_FP32, "state_set (loading weights)");
 
     set_precision(m, FT_PRECISION_FAST);

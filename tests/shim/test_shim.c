@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fixtures.h"
 #include "frost_torch.h"
 
 _Static_assert(sizeof(ft_node) > 0 && FT_OK == 0, "frost_torch.h is usable from C11");
@@ -21,20 +22,9 @@ static ft_model *make(const char *arch) {
     return m;
 }
 
-// Index of a state_dict entry by name.
-static size_t state_index(ft_model *m, const char *name) {
-    for (size_t i = 0; i < ft_model_state_count(m); i++) {
-        ft_tensor_info info;
-        ft_status_free(ft_model_state_info(m, i, &info));
-        if (strcmp(info.name, name) == 0) return i;
-    }
-    cr_assert_fail("no state entry %s", name);
-    return 0;
-}
-
 // The float values of a state entry (caller frees), count in *n.
 static float *state_floats(ft_model *m, const char *name, size_t *n) {
-    size_t i = state_index(m, name);
+    size_t i = fx_state_index(m, name);
     ft_tensor_info info;
     cr_assert_null(ft_model_state_info(m, i, &info));
     cr_assert_eq(info.dtype, FT_F32);

@@ -121,6 +121,16 @@ ft_model *fx_model(const char *arch, long classes) {
     return m;
 }
 
+size_t fx_state_index(ft_model *m, const char *name) {
+    for (size_t i = 0; i < ft_model_state_count(m); i++) {
+        ft_tensor_info info;
+        ft_status_free(ft_model_state_info(m, i, &info));
+        if (strcmp(info.name, name) == 0) return i;
+    }
+    cr_assert_fail("no state entry %s", name);
+    return 0;
+}
+
 const char *fx_weight_file(const char *name) {
     static char p[4][512];
     static int k;

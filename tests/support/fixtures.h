@@ -49,6 +49,8 @@ void fx_private_caches(const char *dir, char *cache, size_t len);
 // A network as the tutorial makes it: torchvision's arch, and with classes > 0 everything frozen and
 // the head replaced for that many classes (asserts).
 ft_model *fx_model(const char *arch, long classes);
+// The index of m's state_dict entry called name (fails the test when there is none).
+size_t fx_state_index(ft_model *m, const char *name);
 
 // Weights by formula, the same as the torchvision oracle's (tests/oracle/torchvision_oracle.py,
 // formula_values): for element i of state entry k, u = (((i * 2654435761 + (k + 1) * 97531) mod 2^32)
