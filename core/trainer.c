@@ -1024,6 +1024,11 @@ static double probe_network(trainer *t, int threads) {
 // The cores shared between decoding and the network (thread_split.h), from what both cost here:
 // one image's decoding timed on this thread, and the backbone's forward pass (probe_network).
 // --threads and --workers, when given, are kept as asked, with the loader decoding beside the network as before.
+// libtorch's threads as asked (--threads), else the device's default.
+static int run_threads(const trainer *t) {
+    return t->cfg.threads > 0 ? t->cfg.threads : trainer_default_threads(t->cfg.device);
+}
+
 static void choose_split(trainer *t, int gpu) {
     int cores = loader_default_workers();
     thread_split sp;
@@ -1032,12 +1037,10 @@ static void choose_split(trainer *t, int gpu) {
         thread_split_quarter(cores, gpu, &sp);
     } else if (t->cache_on && t->cache_filled[PHASE_TRAIN] &&
                (t->cache_filled[PHASE_VALID] || t->d->valid.n_items == 0)) {
-        sp = (thread_split){.threads = t->cfg.threads > 0 ? t->cfg.threads : trainer_default_threads(t->cfg.device),
-                            .workers = 1};
+        sp = (thread_split){.threads = run_threads(t), .workers = 1};
         snprintf(sp.why, sizeof sp.why, "every image's features come from disk, nothing to decode");
     } else if (t->cfg.threads > 0 || t->cfg.workers > 0) {
-        sp = (thread_split){.threads = t->cfg.threads > 0 ? t->cfg.threads : trainer_default_threads(t->cfg.device),
-                            .workers = t->cfg.workers > 0 ? t->cfg.workers : 1};
+        sp = (thread_split){.threads = run_threads(t), .workers = t->cfg.workers > 0 ? t->cfg.workers : 1};
         snprintf(sp.why, sizeof sp.why, "as asked");
     } else {
         split_costs c = {.cores = cores, .gpu = gpu, .decode_ms = -1, .network_ms = -1, .network_half_ms = -1};
@@ -1173,7 +1176,7 @@ static int run_lr_find(trainer *t) {
 static int run(trainer *t) {
     // libtorch's threads while the model is built; choose_split() sets the run's split after
     int gpu = strcmp(t->cfg.device, "cpu") != 0 && ft_cuda_available();
-    ft_set_num_threads(t->cfg.threads > 0 ? t->cfg.threads : trainer_default_threads(t->cfg.device));
+    ft_set_num_threads(run_threads(t));
     ft_manual_seed(t->cfg.seed);
     int rc = build_model(t);
     if (rc == RUN_DONE) rc = decide_cache(t);
