@@ -256,6 +256,8 @@ static int run(int argc, char **argv) {
     double w0 = clock_seconds();
     ft_status *s = ft_model_features(m, x, batch < have ? batch : have, 3, size, size, out, (size_t)batch * feat);
     double warm = clock_seconds() - w0;
+    ft_cpu_memory mem0, mem1;
+    ft_cpu_memory_stats(&mem0);
     double t0 = clock_seconds();
     long done = 0;
     while (!s && done < images) {
@@ -265,6 +267,7 @@ static int run(int argc, char **argv) {
         done += n;
     }
     double secs = clock_seconds() - t0;
+    ft_cpu_memory_stats(&mem1);
     if (s) {
         rc = cli_fail(CLI_FAILED, "bench-forward: %s", ft_status_message(s));
         ft_status_free(s);
@@ -273,6 +276,11 @@ static int run(int argc, char **argv) {
                "precision %s, %s; first batch %.2f s, not counted)\n",
                arch, done, secs, (double)done / secs, batch, size, size, ft_get_num_threads(), ft_model_device(m),
                PRECISIONS[ft_model_precision(m)], data ? "the dataset's images" : "random inputs", warm);
+        uint64_t reused = mem1.reused - mem0.reused, fresh = mem1.mapped - mem0.mapped;
+        if (mem1.active && reused + fresh > 0)   // frost's CPU allocator (shim/cpu_allocator.cpp)
+            printf("large blocks: %.0f%% of %llu requests met by a kept block, %llu mapped afresh\n",
+                   100.0 * (double)reused / (double)(reused + fresh), (unsigned long long)(reused + fresh),
+                   (unsigned long long)fresh);
         fflush(stdout);
         if (a.compare && compare_fp32(m, x, have, batch, size, a.weights, err, sizeof err) != 0)
             rc = cli_fail(CLI_FAILED, "bench-forward: %s", err);

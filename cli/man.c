@@ -146,6 +146,7 @@ void cli_man_write(FILE *out) {
         {"HF_HOME, HF_HUB_CACHE", "the Hugging Face cache, for timm's weights"},
         {"FROST_WEIGHTS_MIRROR", "http://host:port: downloads come from this mirror instead"},
         {"FROST_HUGEPAGES", "0: libtorch's CPU memory without transparent huge pages"},
+        {"FROST_BLOCK_REUSE", "0: libtorch's large CPU blocks mapped afresh each time, none kept for reuse"},
     };
     for (size_t i = 0; i < sizeof ENV / sizeof ENV[0]; i++) {
         fputs(".TP\n\\fB", out);

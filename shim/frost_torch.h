@@ -118,6 +118,18 @@ int ft_cuda_device_count(void) FT_NOEXCEPT;
 void ft_set_num_threads(int n) FT_NOEXCEPT;   // libtorch's intra-op threads
 int ft_get_num_threads(void) FT_NOEXCEPT;
 
+// frost's CPU allocator (cpu_allocator.cpp): blocks of 1 MB and up have mappings of their own, and a
+// freed one is kept for the next request of its size. All in bytes, counts since the process started.
+typedef struct ft_cpu_memory {
+    size_t in_use;       // mappings in use
+    size_t kept;         // freed mappings kept (resident) for reuse
+    size_t most_asked;   // the most their users have asked for at once: in_use + kept stays within it
+    uint64_t mapped;     // requests met by a new mapping
+    uint64_t reused;     // requests met by a kept one
+    int active;          // 0 with FROST_HUGEPAGES=0 (libtorch's own allocator; the rest is 0)
+} ft_cpu_memory;
+void ft_cpu_memory_stats(ft_cpu_memory *out) FT_NOEXCEPT;
+
 // Moves parameters and buffers to "cpu", "cuda" or "cuda:N". Invalidates nothing.
 ft_status *ft_model_to_device(ft_model *m, const char *device) FT_NOEXCEPT;
 // The current device as text ("cpu", "cuda:0"); owned by the model, valid until the next move.

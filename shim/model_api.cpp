@@ -1,5 +1,6 @@
 // model_api.cpp — the exported C functions for models: create, head, freeze, tree, devices,
 // forward, and state_dict access. Each body runs inside FT_GUARD so no exception crosses into C.
+#include "cpu_allocator.h"
 #include "shim_internal.hpp"
 
 #include <torch/cuda.h>
@@ -53,6 +54,7 @@ void ft_model_free(ft_model *m) noexcept {
     try {
         delete m;
     } catch (...) {}
+    frost_cpu_cache_release();   // the activations' blocks kept for this model's next batch
 }
 
 const char *ft_model_arch(const ft_model *m) noexcept { return m ? m->arch.c_str() : ""; }
