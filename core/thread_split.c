@@ -32,6 +32,11 @@ double thread_split_network_ms(const split_costs *c, int p) {
     return c->network_ms * (serial + (1 - serial) / p) / (serial + (1 - serial) / C);
 }
 
+int thread_split_worth_probing(const split_costs *c) {
+    int cores = c->cores > 0 ? c->cores : 1;
+    return !c->gpu && cores > 1 && c->decode_ms >= 0 && c->network_ms > 0 && c->decode_ms / cores > 0.05 * c->network_ms;
+}
+
 void thread_split_choose(const split_costs *c, thread_split *out) {
     int cores = c->cores > 0 ? c->cores : 1;
     *out = (thread_split){.threads = cores, .workers = cores, .turns = 1};
@@ -46,6 +51,10 @@ void thread_split_choose(const split_costs *c, thread_split *out) {
     }
     double N = c->network_ms, D = c->decode_ms;
     out->predicted_ms = N + D / cores;
+    if (!thread_split_worth_probing(c)) {
+        set_why(out, "decoding and the network take turns on every core (decoding adds under 5%)", c);
+        return;
+    }
     for (int k = 1; k < cores; k++) {
         double net = thread_split_network_ms(c, cores - k), dec = D / k, t = net > dec ? net : dec;
         if (t < out->predicted_ms) *out = (thread_split){.threads = cores - k, .workers = k, .predicted_ms = t};

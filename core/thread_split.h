@@ -43,6 +43,10 @@ typedef struct {
 
 // The split for those costs (unknown costs: taking turns on a CPU).
 void thread_split_choose(const split_costs *c, thread_split *out);
+// 1 when a split could gain enough over taking turns to be worth timing the network on half the cores:
+// a split gains at most the decoding that taking turns adds to each image (decode_ms / cores), so not
+// when that is under 5% of network_ms (then thread_split_choose takes turns whatever network_half_ms).
+int thread_split_worth_probing(const split_costs *c);
 // The network's time per image on p threads, from the costs' two timings (Amdahl's law).
 double thread_split_network_ms(const split_costs *c, int p);
 // frost's rule before this one, for benchmarks (FROST_THREAD_SPLIT=quarter): every core for

@@ -997,47 +997,36 @@ static int decide_cache(trainer *t) {
     return RUN_DONE;
 }
 
-// One image through the backbone, in milliseconds, on `full` threads (*full_ms) and on `half`
-// threads (*half_ms, when half > 0): what epoch 1 costs per image with the feature cache, a lower bound
-// without it (training adds the backward pass), which leans towards giving the network the cores.
-// A small batch at each thread count first warms up (libtorch's pool, oneDNN's primitives for that
-// count), then timed rounds alternate between the two counts and the best of each is kept, so one
-// slow pass (another process, a page fault) does not decide the split: at least two rounds, more while
-// the probe has spent under 0.3 s (cheap networks, small inputs, where one pass is noisiest), at most
-// eight. -1 when a pass fails. Eval mode: nothing in the model changes.
-static void probe_network(trainer *t, int full, int half, double *full_ms, double *half_ms) {
+// One image through the backbone on `threads` threads, in milliseconds: what epoch 1 costs per image
+// with the feature cache, a lower bound without it (training adds the backward pass), which leans
+// towards giving the network the cores. A small batch first warms up (libtorch's pool, oneDNN's
+// primitives for that thread count), then the best of the timed rounds is kept, so one slow pass
+// (another process, a page fault) does not decide the split: two rounds, more while the probe has
+// spent under 0.3 s (cheap networks, small inputs, where one pass is noisiest), at most eight. -1 when
+// a pass fails. Eval mode: nothing in the model changes.
+static double probe_network(trainer *t, int threads) {
     const int64_t n = 4, S = t->prep.tf.size;
     size_t in = (size_t)n * 3 * (size_t)S * (size_t)S, out = (size_t)n * (size_t)ft_model_feature_size(t->m);
     float *x = malloc(in * sizeof *x), *f = malloc((out ? out : 1) * sizeof *f);
-    int counts[2] = {full, half}, k = half > 0 ? 2 : 1;
-    double best[2] = {-1, -1};
+    double best = -1;
     if (x && f) {
         for (size_t i = 0; i < in; i++) x[i] = (float)(i % 251) / 125.0f - 1.0f;
+        ft_set_num_threads(threads);
         ft_model_set_mode(t->m, 0, t->cfg.bn_eval);
-        int ok = 1;
-        for (int j = 0; j < k && ok; j++) {   // warm-up at each count, same batch
-            ft_set_num_threads(counts[j]);
-            ft_status *s = ft_model_features(t->m, x, n, 3, S, S, f, out);
-            ok = !s;
-            ft_status_free(s);
-        }
+        ft_status *s = ft_model_features(t->m, x, n, 3, S, S, f, out);
         double began = clock_seconds();
-        for (int round = 0; ok && round < 8 && (round < 2 || clock_seconds() - began < 0.3); round++)
-            for (int j = 0; j < k && ok; j++) {
-                ft_set_num_threads(counts[j]);
-                double t0 = clock_seconds();
-                ft_status *s = ft_model_features(t->m, x, n, 3, S, S, f, out);
-                double ms = 1e3 * (clock_seconds() - t0) / (double)n;
-                ok = !s;
-                ft_status_free(s);
-                if (ok && (best[j] < 0 || ms < best[j])) best[j] = ms;
-            }
-        if (!ok) best[0] = best[1] = -1;
+        for (int round = 0; !s && round < 8 && (round < 2 || clock_seconds() - began < 0.3); round++) {
+            double t0 = clock_seconds();
+            s = ft_model_features(t->m, x, n, 3, S, S, f, out);
+            double ms = 1e3 * (clock_seconds() - t0) / (double)n;
+            if (!s && (best < 0 || ms < best)) best = ms;
+        }
+        if (s) best = -1;
+        ft_status_free(s);
     }
     free(x);
     free(f);
-    *full_ms = best[0];
-    *half_ms = best[1];
+    return best;
 }
 
 // The cores shared between decoding and the network (thread_split.h), from what both cost here:
@@ -1066,7 +1055,9 @@ static void choose_split(trainer *t, int gpu) {
         if (!gpu) {
             const dataset_split *s = t->d->train.n_items ? &t->d->train : &t->d->valid;
             c.decode_ms = thread_split_probe_decode(s, &t->prep, 6);
-            probe_network(t, cores, cores > 1 ? cores / 2 : 0, &c.network_ms, &c.network_half_ms);
+            c.network_ms = probe_network(t, cores);
+            // the half-cores probe (the slowest part) only when a split could gain enough to matter
+            if (thread_split_worth_probing(&c)) c.network_half_ms = probe_network(t, cores / 2);
         }
         thread_split_choose(&c, &sp);
     }
