@@ -34,7 +34,8 @@ double thread_split_network_ms(const split_costs *c, int p) {
 
 int thread_split_worth_probing(const split_costs *c) {
     int cores = c->cores > 0 ? c->cores : 1;
-    return !c->gpu && cores > 1 && c->decode_ms >= 0 && c->network_ms > 0 && c->decode_ms / cores > 0.05 * c->network_ms;
+    return !c->gpu && cores > 1 && c->decode_ms >= 0 && c->network_ms > 0 &&
+           c->decode_ms / cores > 0.05 * c->network_ms;
 }
 
 void thread_split_choose(const split_costs *c, thread_split *out) {

@@ -31,6 +31,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace {
 
@@ -77,9 +80,28 @@ void adam_values_plain(float *p, const float *g, float *m, float *v, int64_t n, 
 }
 
 #if defined(__x86_64__) || defined(__i386__)
+// adam_body<true> eight values at a time, written out in AVX2: the compiler leaves the loop scalar
+// (std::sqrt may set errno), which made the step compute-bound at a third of the memory bandwidth.
+// Each operation is IEEE-rounded as the scalar one (and ATen's Vectorized kernels) rounds it, in the
+// same order, so the results are the same bit for bit; the tail goes through adam_body.
 __attribute__((target("avx2,fma"))) void adam_values_fma(float *p, const float *g, float *m, float *v, int64_t n,
                                                          const Coeffs &c) {
-    adam_body<true>(p, g, m, v, n, c);
+    const __m256 wd = _mm256_set1_ps(c.weight_decay), b1 = _mm256_set1_ps(c.beta1),
+                 omb1 = _mm256_set1_ps(c.one_minus_beta1), b2 = _mm256_set1_ps(c.beta2),
+                 omb2 = _mm256_set1_ps(c.one_minus_beta2), sbc2 = _mm256_set1_ps(c.sqrt_bc2),
+                 eps = _mm256_set1_ps(c.eps), neg_step = _mm256_set1_ps(c.neg_step);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 pi = _mm256_loadu_ps(p + i), grad = _mm256_loadu_ps(g + i);
+        if (c.decay) grad = _mm256_fmadd_ps(pi, wd, grad);
+        __m256 mi = _mm256_fmadd_ps(grad, omb1, _mm256_mul_ps(_mm256_loadu_ps(m + i), b1));
+        __m256 vi = _mm256_fmadd_ps(_mm256_mul_ps(omb2, grad), grad, _mm256_mul_ps(_mm256_loadu_ps(v + i), b2));
+        __m256 denom = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vi), sbc2), eps);
+        _mm256_storeu_ps(p + i, _mm256_add_ps(pi, _mm256_div_ps(_mm256_mul_ps(neg_step, mi), denom)));
+        _mm256_storeu_ps(m + i, mi);
+        _mm256_storeu_ps(v + i, vi);
+    }
+    adam_body<true>(p + i, g + i, m + i, v + i, n - i, c);
 }
 #endif
 
