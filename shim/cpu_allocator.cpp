@@ -62,7 +62,8 @@ struct Kept {
     size_t len;
 };
 std::mutex g_mu;
-std::vector<Kept> g_kept;
+// never destroyed: a tensor freed by another library's static destructor at exit may still come here
+std::vector<Kept> &g_kept = *new std::vector<Kept>;
 size_t g_kept_bytes = 0;
 size_t g_live = 0;    // the mappings in use, bytes
 size_t g_asked = 0;   // what their users asked for (to the page), bytes: what mapping each afresh would use
