@@ -64,3 +64,27 @@ Test(cpu_memory, forward_passes_reuse_their_blocks_within_the_high_water_mark, .
     free(first);
     free(later);
 }
+
+// A block of exactly N huge pages is mapped as N of them: what frost knows of a mapping is kept beside
+// it, not in a header that would spill into one more page (2 MB more for a 2 MB tensor).
+Test(cpu_memory, a_block_of_whole_huge_pages_maps_no_more, .timeout = 60) {
+    ft_cpu_memory st;
+    ft_cpu_memory_stats(&st);
+    if (!st.active) {
+        cr_log_info("FROST_HUGEPAGES=0: libtorch's own allocator, nothing of frost's to check");
+        return;
+    }
+    ft_model *m = NULL;
+    ft_status *s = ft_model_create("resnet18", &m);
+    cr_assert_null(s, "%s", ft_status_message(s));
+    s = ft_model_replace_head(m, 1);   // fc: 512 weights, a small block
+    cr_assert_null(s, "%s", ft_status_message(s));
+    ft_cpu_memory before, after;
+    ft_cpu_memory_stats(&before);
+    s = ft_model_replace_head(m, 1024);   // fc's weight: 1024 x 512 floats, exactly 2 MB
+    cr_assert_null(s, "%s", ft_status_message(s));
+    ft_cpu_memory_stats(&after);
+    cr_expect_eq(after.in_use - before.in_use, (size_t)2 << 20, "the 2 MB weight takes %zu bytes of mappings",
+                 after.in_use - before.in_use);
+    ft_model_free(m);
+}
