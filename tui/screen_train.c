@@ -34,6 +34,7 @@ typedef struct {
     int epochs, batch, lr, opt, size, cache, device;
     int weights, norm;   // weights: 0 none, 1 ImageNet; normalise: 0 follows the weights, 1 seed, 2 ImageNet
     int plan, schedule, block_lr, class_w;   // fine-tuning (indices into PLANS, SCHEDULES, ...)
+    int precision;                           // the frozen backbone's: an index into PRECISIONS
     double lr_found;                         // the lr finder's suggestion, taken as the learning rate (0: none)
     char plan_text[64];                      // the run's plan, as the trainer reads it ("" none)
     lr_finder_view *finder;                  // the lr finder (its curve stays after it ends)
@@ -82,6 +83,12 @@ static const char *const BLOCK_LR_NAMES[] = {"one lr for every block",
                                              "spread: the head's lr down to lr/10 at the first block that trains",
                                              "spread: the head's lr down to lr/100 at the first block that trains"};
 static const char *const CLASS_WS[] = {NULL, "auto"};
+// what the frozen backbone runs in when the feature cache computes it (trainer_config.precision)
+static const ft_precision PRECISIONS[] = {FT_PRECISION_FP32, FT_PRECISION_FAST, FT_PRECISION_BF16};
+static const char *const PRECISION_NAMES[] = {
+    "fp32   (exact, the tutorial's)",
+    "fast   (BatchNorm folded into the convolutions, channels_last: float32, last bits differ)",
+    "bf16   (fast's form in bfloat16: faster only on CPUs with fast bfloat16, e.g. AMX)"};
 
 enum {
     F_ARCH,
@@ -99,6 +106,7 @@ enum {
     F_SCHEDULE,
     F_BLOCK_LR,
     F_CLASS_W,
+    F_PRECISION,
     N_FIELDS
 };
 
@@ -159,6 +167,14 @@ static void field_text(const app *a, const train_view *v, int f, char *buf, size
                  v->class_w ? "auto   (inverse frequency: each class weighs as if balanced)"
                             : "none   (the tutorial's)");
         break;
+    case F_PRECISION:
+        // only the feature cache runs the backbone apart: say so before the run does
+        if (v->precision && (v->cache || a->bn_train || v->plan))
+            snprintf(buf, len, "%.4s   (needs the feature cache: a frozen backbone, BatchNorm eval, cache auto)",
+                     PRECISION_NAMES[v->precision]);
+        else
+            snprintf(buf, len, "%s", PRECISION_NAMES[v->precision]);
+        break;
     case F_OPT: snprintf(buf, len, "%s", v->opt ? "sgd (momentum 0.9)" : "adam"); break;
     case F_SIZE: snprintf(buf, len, "%dx%d", SIZES[v->size], SIZES[v->size]); break;
     case F_BN:
@@ -191,9 +207,10 @@ static void field_text(const app *a, const train_view *v, int f, char *buf, size
     }
 }
 
-static const char *const FIELD_NAMES[N_FIELDS] = {
-    "architecture", "epochs",  "batch",     "learning rate", "optimizer", "input size", "BatchNorm",    "feature cache",
-    "device",       "weights", "normalise", "unfreezing",    "schedule",  "block lrs",  "class weights"};
+static const char *const FIELD_NAMES[N_FIELDS] = {"architecture", "epochs",     "batch",         "learning rate",
+                                                  "optimizer",    "input size", "BatchNorm",     "feature cache",
+                                                  "device",       "weights",    "normalise",     "unfreezing",
+                                                  "schedule",     "block lrs",  "class weights", "precision"};
 
 static void change(app *a, train_view *v, int f, int dir) {
 #define CYCLE(x, n) (x) = ((x) + (dir) + (n)) % (n)
@@ -211,6 +228,7 @@ static void change(app *a, train_view *v, int f, int dir) {
     case F_SCHEDULE: CYCLE(v->schedule, COUNT(SCHEDULES)); break;
     case F_BLOCK_LR: CYCLE(v->block_lr, COUNT(BLOCK_LRS)); break;
     case F_CLASS_W: CYCLE(v->class_w, COUNT(CLASS_WS)); break;
+    case F_PRECISION: CYCLE(v->precision, COUNT(PRECISIONS)); break;
     case F_OPT: CYCLE(v->opt, 2); break;
     case F_SIZE: CYCLE(v->size, COUNT(SIZES)); break;
     case F_BN: CYCLE(a->bn_train, 2); break;
@@ -284,6 +302,7 @@ static void form_config(app *a, train_view *v, const char *weights, trainer_conf
     c.schedule = SCHEDULES[v->schedule];
     c.block_lr = BLOCK_LRS[v->block_lr];
     c.class_weights = CLASS_WS[v->class_w];
+    c.precision = PRECISIONS[v->precision];
     *out = c;
 }
 

@@ -203,3 +203,21 @@ Test(cli_train, out_of_memory_says_to_use_a_smaller_batch, .timeout = 300) {
     cr_expect(!strstr(err, "frame #") && !strstr(err, "terminate called"), "%s", err);
     tu_run_free(&r);
 }
+
+// --precision fast or bf16 rewrites the backbone the feature cache runs: without the cache it is
+// refused in one line, before any epoch, saying why.
+Test(cli_train, precision_without_the_feature_cache_is_refused, .timeout = 120) {
+    const char *why[2][2] = {{"--cache", "off"}, {"--bn", "train"}};
+    const char *said[2] = {"this run has no cache (--cache off)", "BatchNorm runs in train mode"};
+    for (int k = 0; k < 2; k++) {
+        tu_run_result r;
+        tu_run_frost(&r, (const char *[]){"train", "sample_data", "--arch", "resnet18", "--epochs", "1", "--size", "32",
+                                          "--precision", "fast", why[k][0], why[k][1], NULL});
+        cr_expect_eq(r.status, 1, "%s %s: status %d\n%s", why[k][0], why[k][1], r.status, r.err);
+        cr_expect(strstr(r.err, "frost: --precision fast or bf16 is for the frozen backbone") && strstr(r.err, said[k]),
+                  "%s %s:\n%s", why[k][0], why[k][1], r.err);
+        cr_expect(strchr(r.err, '\n') == r.err + strlen(r.err) - 1, "one line:\n%s", r.err);
+        cr_expect(!strstr(r.out, "Epoch 1/"), "no epoch ran:\n%s", r.out);
+        tu_run_free(&r);
+    }
+}

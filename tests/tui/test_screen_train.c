@@ -93,6 +93,9 @@ Test(tui_train, screen_values_equal_the_json_log) {
     tmux_keys("Down Left Down Down Right Right Down Down Left Left Left");
     cr_assert(tmux_wait_for("input size     64x64", 60), "%s", tmux_screen(0));
     cr_assert(strstr(tmux_screen(0), "learning rate  0.001") != NULL, "%s", tmux_screen(0));
+    // the last field, precision: fast (the backbone the feature cache runs, BatchNorm folded)
+    tmux_keys("Down Down Down Down Down Down Down Down Down Down Right");
+    cr_assert(tmux_wait_for("precision      fast   (BatchNorm folded", 60), "%s", tmux_screen(0));
     tmux_keys("Enter");
     cr_assert(tmux_wait_for("Training complete in", 180), "the run finishes:\n%s", tmux_screen(0));
     char screen[16384];
@@ -101,6 +104,13 @@ Test(tui_train, screen_values_equal_the_json_log) {
     json_t *log = read_log(log_path);
     json_t *fin = last_event(log, "finished", NULL);
     cr_expect_str_eq(json_string_value(json_object_get(fin, "status")), "done");
+    // the form's precision reached the trainer: it says what the backbone runs in
+    int said_precision = 0;
+    for (size_t i = 0; i < json_array_size(log); i++) {
+        const char *text = json_string_value(json_object_get(json_array_get(log, i), "text"));
+        said_precision |= text && strstr(text, "precision: the frozen backbone runs with BatchNorm folded") == text;
+    }
+    cr_expect(said_precision, "no 'precision: the frozen backbone runs with BatchNorm folded' in the JSON log");
     cr_expect_eq(json_integer_value(json_object_get(fin, "epochs")), 3);
 
     // the four bars: accuracy "%6.2f%%" and loss "%.4f" of each phase's last epoch
