@@ -17,18 +17,25 @@ static void forward(ft_model *m, const float *x, float *out, size_t len) {
     cr_assert_null(s, "%s", ft_status_message(s));
 }
 
-Test(cpu_memory, forward_passes_reuse_their_blocks_within_the_high_water_mark, .timeout = 60) {
+// A new resnet18, or NULL (said) when frost's allocator is not in place: FROST_HUGEPAGES=0.
+static ft_model *resnet18_under_frosts_allocator(void) {
     const char *off = getenv("FROST_HUGEPAGES");
     ft_cpu_memory st;
     ft_cpu_memory_stats(&st);
     cr_assert_eq(st.active, !(off && strcmp(off, "0") == 0), "frost's allocator in place unless FROST_HUGEPAGES=0");
     if (!st.active) {
         cr_log_info("FROST_HUGEPAGES=0: libtorch's own allocator, nothing of frost's to check");
-        return;
+        return NULL;
     }
     ft_model *m = NULL;
     ft_status *s = ft_model_create("resnet18", &m);
     cr_assert_null(s, "%s", ft_status_message(s));
+    return m;
+}
+
+Test(cpu_memory, forward_passes_reuse_their_blocks_within_the_high_water_mark, .timeout = 60) {
+    ft_model *m = resnet18_under_frosts_allocator();
+    if (!m) return;
     ft_model_set_mode(m, 0, 1);
     size_t in = (size_t)N * 3 * S * S, len = (size_t)N * (size_t)ft_model_feature_size(m);
     float *x = malloc(in * sizeof *x), *first = malloc(len * sizeof *first), *later = malloc(len * sizeof *later);
@@ -68,16 +75,9 @@ Test(cpu_memory, forward_passes_reuse_their_blocks_within_the_high_water_mark, .
 // A block of exactly N huge pages is mapped as N of them: what frost knows of a mapping is kept beside
 // it, not in a header that would spill into one more page (2 MB more for a 2 MB tensor).
 Test(cpu_memory, a_block_of_whole_huge_pages_maps_no_more, .timeout = 60) {
-    ft_cpu_memory st;
-    ft_cpu_memory_stats(&st);
-    if (!st.active) {
-        cr_log_info("FROST_HUGEPAGES=0: libtorch's own allocator, nothing of frost's to check");
-        return;
-    }
-    ft_model *m = NULL;
-    ft_status *s = ft_model_create("resnet18", &m);
-    cr_assert_null(s, "%s", ft_status_message(s));
-    s = ft_model_replace_head(m, 1);   // fc: 512 weights, a small block
+    ft_model *m = resnet18_under_frosts_allocator();
+    if (!m) return;
+    ft_status *s = ft_model_replace_head(m, 1);   // fc: 512 weights, a small block
     cr_assert_null(s, "%s", ft_status_message(s));
     ft_cpu_memory before, after;
     ft_cpu_memory_stats(&before);
