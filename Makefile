@@ -61,7 +61,10 @@ TEST_LIBS = $(shell pkg-config --libs criterion)
 WARN := -Wall -Wextra -Wshadow $(if $(WERROR),-Werror)
 CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g $(SAN_FLAGS) $(WARN) -MMD -MP \
              -Icore -Ishim -I$(GEN) $(PKG_CFLAGS) $(CFLAGS)
-CXXFLAGS_ALL = -std=c++17 -O2 -g $(SAN_FLAGS) $(WARN) -MMD -MP -fPIC -D_GLIBCXX_USE_CXX11_ABI=$(TORCH_CXX11_ABI) \
+# the shim's debug information: line tables (what backtraces and the sanitizers' reports use); full
+# -g (local variables too) takes a third longer to compile over libtorch's templates: CXX_DEBUG=-g
+CXX_DEBUG ?= -g1
+CXXFLAGS_ALL = -std=c++17 -O2 $(CXX_DEBUG) $(SAN_FLAGS) $(WARN) -MMD -MP -fPIC -D_GLIBCXX_USE_CXX11_ABI=$(TORCH_CXX11_ABI) \
                -Ishim $(TORCH_INC) $(CXXFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) $(TORCH_LIBS) -lpthread -lm $(LDLIBS)
 

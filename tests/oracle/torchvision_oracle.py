@@ -231,10 +231,15 @@ def formula_values(k, shape, kind):
       bias, running_mean: 0.1 v
       input: v"""
     n = int(np.prod(shape)) if len(shape) else 1
-    i = np.arange(n, dtype=np.uint64)
-    h = (i * np.uint64(2654435761) + np.uint64((k + 1) * 97531)) & np.uint64(0xFFFFFFFF)
-    u = ((h >> np.uint64(7)) % np.uint64(2001)).astype(np.float64)
-    v = (u - 1000.0) / 1000.0
+    # the hash in uint32, whose products wrap mod 2^32 as the formula says; u has only 2001 values,
+    # so each value's float32 is computed once (in double, as above) and looked up: the same bits as
+    # computing every element in double, several times faster on VGG's 100M-weight layers
+    i = np.arange(n, dtype=np.uint32)
+    h = i * np.uint32(2654435761)
+    h += np.uint32(((k + 1) * 97531) & 0xFFFFFFFF)
+    h >>= np.uint32(7)
+    h %= np.uint32(2001)
+    v = (np.arange(2001, dtype=np.float64) - 1000.0) / 1000.0
     if kind == "weight":
         v = v * float(np.sqrt(6.0 / (n // shape[0])))
     elif kind == "scale":
@@ -243,7 +248,7 @@ def formula_values(k, shape, kind):
         v = 0.05 * (1.0 + 0.5 * v)
     elif kind == "shift":
         v = 0.1 * v
-    return torch.from_numpy(v.astype(np.float32).reshape(shape))
+    return torch.from_numpy(v.astype(np.float32)[h].reshape(shape))
 
 
 def formula_kind(name, t):
