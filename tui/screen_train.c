@@ -663,29 +663,37 @@ static void draw_timeline(const train_view *v, const char *text, int row, int co
 
 static void draw(app *a, void *state, int top, int rows, int cols) {
     train_view *v = state;
-    list_view_layout(&v->form, N_FIELDS, top, 0, N_FIELDS, cols);
-    int r = top;
-    for (int f = 0; f < N_FIELDS; f++, r++) {
-        char value[160];
-        field_text(a, v, f, value, sizeof value);
-        attr_t at = v->running ? style(ROLE_DIM) : f == v->form.sel ? style(ROLE_SELECTED) : A_NORMAL;
-        attron(at);
-        mvprintw(r, 0, "%-14s %s", FIELD_NAMES[f], value);
-        attroff(at);
-    }
     const char *spec = v->running ? v->trainable : app_trainable(a);
     char plan[64];
     if (v->running)
         snprintf(plan, sizeof plan, "%s", v->plan_text);
     else
         plan_for(v, plan, sizeof plan);
-    mvprintw(r++, 0, "%-14s ", "trainable");
+    // the form scrolls when the window is short: the bars below it (trainable, the note, the plan's
+    // timeline, 2 progress bars, 4 accuracy and loss bars, the rate line) stay on screen
+    int below = 9 + (plan[0] != '\0');
+    int form_rows = rows - below < N_FIELDS ? rows - below : N_FIELDS;
+    list_view_layout(&v->form, N_FIELDS, top, 0, form_rows > 3 ? form_rows : 3, cols);
+    int r = top;
+    for (int f = v->form.top; f < v->form.top + v->form.rows && f < N_FIELDS; f++, r++) {
+        char value[160], line[180];
+        field_text(a, v, f, value, sizeof value);
+        snprintf(line, sizeof line, "%-14s %s", FIELD_NAMES[f], value);
+        attr_t at = v->running ? style(ROLE_DIM) : f == v->form.sel ? style(ROLE_SELECTED) : A_NORMAL;
+        attron(at);
+        mvaddnstr(r, 0, line, cols - 1);   // clipped: a wrapped value would spill onto the next field
+        attroff(at);
+    }
+    char what[1200];
     if (plan[0])
-        printw("%s", v->stage ? a->stage_trainable : "the plan's stages say (below)");
+        snprintf(what, sizeof what, "%s", v->stage ? a->stage_trainable : "the plan's stages say (below)");
     else if (spec[0])
-        printw("%.*s  (from the Model screen)", cols > 60 ? cols - 45 : 15, spec);
+        snprintf(what, sizeof what, "%.*s  (from the Model screen)", cols > 60 ? cols - 45 : 15, spec);
     else
-        printw("the new head only, the rest frozen (the seed; change it on the Model screen)");
+        snprintf(what, sizeof what, "the new head only, the rest frozen (the seed; change it on the Model screen)");
+    mvprintw(r, 0, "%-14s ", "trainable");
+    addnstr(what, cols > 16 ? cols - 16 : 0);   // one row: a longer line would wrap onto the bars
+    r++;
     // before a run: what a frozen random backbone means for it (the trainer says it again in the log)
     if (!v->running && !v->weights && strcmp(spec, "all") != 0) {
         attron(style(ROLE_WARNING));
