@@ -7,7 +7,10 @@
 #                   /usr/local; DESTDIR for staging); make uninstall removes them
 #
 # Missing Debian packages are installed first by scripts/install-deps.sh (as root), or it prints
-# the exact apt-get line and stops.
+# the exact apt-get line and stops. The entry points (make, run, test, install) do that first and
+# then call make again: what make works out from the system (pkg-config's flags, libtorch's C++ ABI
+# read off libc10, the ONNX schema, the headers named in build/obj's .d files) is worked out by a
+# make that starts after the packages are there, not by one that planned before they were.
 #
 # Variables
 #   TORCH_PREFIX   where libtorch lives. Default /usr (Debian's libtorch-dev). For a CUDA build, point
@@ -103,18 +106,19 @@ ORT_VERSION ?= 1.30.0
 ORT_DIR ?= $(if $(SANITIZE),build,$(BUILD))/npm
 ORT := $(ORT_DIR)/node_modules/onnxruntime-node/package.json
 
-.PHONY: all run test deps clean fuzz leaks stress format format-check man completions install uninstall
-all: $(BUILD)/frost
+.PHONY: all run test deps clean fuzz leaks stress format format-check man completions install uninstall \
+        fresh-check
 
+# (the test packages include the build's: one apt-get run on a bare system, both steps done)
 $(DEPS_BUILD): scripts/install-deps.sh
 	@mkdir -p $(@D)
 	scripts/install-deps.sh build
 	@touch $@
 
-$(DEPS_TEST): scripts/install-deps.sh | $(DEPS_BUILD)
+$(DEPS_TEST): scripts/install-deps.sh
 	@mkdir -p $(@D)
 	scripts/install-deps.sh test
-	@touch $@
+	@touch $@ $(DEPS_BUILD)
 
 deps: $(DEPS_BUILD)
 
@@ -122,7 +126,9 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_BUILD) $(GEN_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(GEN)/onnx.pb-c.c $(GEN_HDR) &: $(ONNX_PROTO) | $(DEPS_BUILD)
+# (the schema is a prerequisite only once it is there: before install-deps has run, libonnx-dev's
+# file does not exist yet, and make would stop for want of a rule to make it)
+$(GEN)/onnx.pb-c.c $(GEN_HDR) &: $(wildcard $(ONNX_PROTO)) | $(DEPS_BUILD)
 	@mkdir -p $(GEN)
 	protoc-c --c_out=$(GEN) -I$(dir $(ONNX_PROTO)) $(ONNX_PROTO)
 
@@ -191,13 +197,30 @@ SAN_ENV := $(if $(SANITIZE),ASAN_OPTIONS=halt_on_error=1:detect_leaks=0:abort_on
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/tests/sanitizers/ubsan.supp \
            TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:print_suppressions=1:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp)
 
-# run and test build in parallel (one job per core): GNU make 4.3 ignores a -j set inside a
-# Makefile, so they call make again with it.
+# The entry points build in parallel (one job per core): GNU make 4.3 ignores a -j set inside a
+# Makefile, so they call make again with it, after the packages are installed.
 JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 
-run:
+all: | $(DEPS_BUILD)
+	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost
+
+run: | $(DEPS_BUILD)
 	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost
 	$(BUILD)/frost sample_data
+
+# The manual page's date is the source's, so that the same source makes the same page: the time
+# SOURCE_DATE_EPOCH gives (reproducible-builds.org), else the last commit's date, else (a tarball) the
+# newest source file's. A header the page is compiled with, rewritten only when the date changes.
+SOURCE_DATE_H := $(GEN)/source_date.h
+$(SOURCE_DATE_H): FORCE
+	@mkdir -p $(@D)
+	@if [ -n "$$SOURCE_DATE_EPOCH" ]; then d=$$(date -u -d "@$$SOURCE_DATE_EPOCH" +%F); \
+	elif [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ]; then \
+	    d=$$(TZ=UTC0 git log -1 --format=%cd --date=format-local:%F); \
+	else d=$$(date -u -d "@$$(stat -c %Y Makefile main.c core/* cli/* tui/* shim/* | sort -n | tail -1)" +%F); fi; \
+	line="#define FROST_SOURCE_DATE \"$$d\""; \
+	[ "$$(cat $@ 2>/dev/null)" = "$$line" ] || echo "$$line" > $@
+$(BUILD)/obj/cli/man.o: $(SOURCE_DATE_H)
 
 # The manual page, from the command tables (frost help --man); man -l build/frost.1 reads it.
 man: $(BUILD)/frost.1
@@ -221,7 +244,8 @@ MANDIR ?= $(DATADIR)/man
 BASH_COMPDIR ?= $(DATADIR)/bash-completion/completions
 ZSH_COMPDIR ?= $(DATADIR)/zsh/site-functions
 THEME_FILES := $(wildcard themes/*.theme)
-install: $(BUILD)/frost $(BUILD)/frost.1 $(BUILD)/frost.bash $(BUILD)/_frost
+install: | $(DEPS_BUILD)
+	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost $(BUILD)/frost.1 $(BUILD)/frost.bash $(BUILD)/_frost
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/frost/themes $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(BASH_COMPDIR) $(DESTDIR)$(ZSH_COMPDIR)
 	install -m 755 $(BUILD)/frost $(DESTDIR)$(BINDIR)/frost
@@ -240,7 +264,7 @@ uninstall:
 # every core, and threads spinning at a barrier take the cores from the other test's (trainer/* on
 # 2 cores: 30.7 s spinning, 20.2 s passive). Only the waiting changes, not a number.
 TEST_ENV := OMP_WAIT_POLICY=passive
-test:
+test: | $(DEPS_TEST)
 	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost $(BUILD)/frost_tests $(ORACLE) $(ORT)
 	@run=frost-test-$$$$-$$RANDOM; rc=0; \
 	echo "$(TEST_ENV) $(SAN_ENV) FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(ORACLE_DIR) FROST_ORT=$(ORT_DIR)/node_modules $(BUILD)/frost_tests $(TEST_ARGS)"; \

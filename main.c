@@ -1,6 +1,8 @@
 // main.c — frost's entry point: the one place that knows both front ends. `frost COMMAND ...` runs
 // the command line (cli/); `frost` alone or `frost DATASET` (a folder) opens the full-screen
 // interface (tui/) on it (default: sample_data), with --arch, --theme, --checkpoint and --json for it.
+// A command's name comes first, as in git: inside a dataset, `frost train .` trains (its train/
+// folder does not shadow the command); `frost ./train` opens a folder named like a command.
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,22 +14,23 @@
 
 const cli_option cli_interface_options[] = {
     CLI_OPT("--arch", OPT_STRING, .offset = offsetof(app_options, arch), .arg = "ARCH",
-            .help = "the architecture the Model and Train screens start with (default resnet18)"),
-    CLI_OPT("--theme", OPT_STRING, .offset = offsetof(app_options, theme), .arg = "NAME",
-            .help = "the colours (default $FROST_THEME, else dark)"),
+            .help = "the architecture the Model and Train screens start with", .def = "resnet18, or the config file's"),
+    CLI_OPT("--theme", OPT_STRING, .offset = offsetof(app_options, theme), .arg = "NAME", .help = "the colours",
+            .def = "$FROST_THEME, else the config file's, else dark"),
     CLI_OPT("--checkpoint", OPT_STRING, .offset = offsetof(app_options, checkpoint), .arg = "FILE",
-            .help = "a checkpoint opened in the Predict screen"),
+            .help = "a checkpoint opened in the Predict screen", .def = "the model trained on the Train screen"),
     CLI_OPT("--json", OPT_STRING, .offset = offsetof(app_options, json), .nonempty = 1, .arg = "FILE",
-            .error = "--json needs a file",
-            .help = "every training run's events as JSON lines (as frost train --json)"),
+            .error = "--json needs a file", .help = "every training run's events as JSON lines (as frost train --json)",
+            .def = "none"),
     CLI_OPT_END,
 };
 
-// 1 when argv opens the interface: no arguments, a folder first, or one of its options first.
+// 1 when argv opens the interface: no arguments, a folder first (not a command's name), or one of its
+// options first.
 static int wants_interface(int argc, char **argv) {
     if (argc < 2) return 1;
     const char *first = argv[1];
-    if (first[0] != '-') return path_is_dir(first);
+    if (first[0] != '-') return !cli_find_command(first) && path_is_dir(first);
     for (const cli_option *o = cli_interface_options; o->name; o++) {
         size_t n = strlen(o->name);
         if (strncmp(first, o->name, n) == 0 && (first[n] == '\0' || first[n] == '=')) return 1;

@@ -86,12 +86,14 @@ static const cli_command cli_cache_list = {
     .name = "cache list",
     .help = "the feature cache's entries (a frozen backbone's outputs kept on disk by train): architecture,\n"
             "split, images, known bad files, size, last use and dataset, newest first; the total and the cap",
+    .examples = "frost cache list",
     .run = list,
 };
 
 static const cli_command cli_cache_clear = {
     .name = "cache clear",
     .help = "remove every entry of the feature cache, saying how much it freed",
+    .examples = "frost cache clear",
     .run = clear,
 };
 

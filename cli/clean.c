@@ -108,6 +108,8 @@ const cli_command cli_clean = {
     .help = "fix a dataset's labels without losing a file: move an image to another class, or set it\n"
             "aside (out of training, kept under DATASET/" CLEAN_SET_ASIDE_DIR "/); every move is journalled\n"
             "in DATASET/" CLEAN_JOURNAL ", listed by --list and walked back by --undo",
+    .examples = "frost clean DATASET --relabel DATASET/train/cat/dog1.jpg dog\n"
+                "frost clean DATASET --undo",
     .options = options,
     .run = run,
 };

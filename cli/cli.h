@@ -62,7 +62,11 @@ typedef struct cli_option {
     // ("" when missing). NULL: "NAME needs a whole number from LO to HI" and the like.
     const char *error;
     const char *arg;    // the value's name in the manual ("N", "FILE")
-    const char *help;   // one line for the manual
+    const char *help;   // what it does, one line (help and the manual add its default)
+    // What holds when the option is not given, as help says it after "default " ("16", "none: random
+    // weights"). Every option that takes a value has one, unless the synopsis requires the option; a
+    // flag is off unless given.
+    const char *def;
 } cli_option;
 
 // One entry of an option table: CLI_OPT("--epochs", OPT_INT, .offset = offsetof(args, epochs), .lo = 1,
@@ -90,18 +94,43 @@ typedef struct cli_command {
     int (*run)(int argc, char **argv);        // argv[0] is the command's name
     const struct cli_command *const *group;   // a group ("weights"): its commands, NULL-terminated
     const char *const *aliases;               // other names that run it ("--help"), NULL-terminated
-    int one_line;   // help shows name, synopsis and help on one line ("--version  the version")
+    int one_line;           // help shows name, synopsis and help on one line ("--version  the version")
+    const char *examples;   // command lines that use it, "\n" between them (`frost CMD --help`, the manual)
 } cli_command;
 
 // The command table: every command, in the order `frost help` lists them, NULL-terminated.
 extern const cli_command *const cli_commands[];
 
 int cli_main(int argc, char **argv);
+// The command argv[0] names, or NULL: a command name comes first and wins over a folder of that name
+// (`frost train ...` inside a dataset; `frost ./train` opens the folder).
+const cli_command *cli_find_command(const char *name);
+// A group's command named by its word (the group's own entry when word is NULL), or NULL.
+const cli_command *cli_find_in_group(const cli_command *group, const char *word);
 // `frost help`'s text (help.c), and the notes it ends with (the input pipeline, --weights).
 void cli_help_write(FILE *out);
 extern const char cli_help_notes[];
 // The manual page, roff (man.c): `frost help --man`.
 void cli_man_write(FILE *out);
+
+// One command's documentation (command_doc.c): its synopsis, what it does, each option with its
+// value, meaning and default, and examples. The same pieces make `frost CMD --help` (text) and the
+// command's section of the manual (roff), handed to a writer's functions in that order.
+typedef struct {
+    void (*synopsis)(void *user, const cli_command *c);
+    void (*text)(void *user, const char *text);   // lines, "\n" between them
+    // value: "N", "eval|train", or NULL for a flag; meaning: the option's help and its default
+    void (*option)(void *user, const char *name, const char *value, const char *meaning);
+    void (*example)(void *user, const char *line);
+} cli_doc_writer;
+void cli_doc_command(const cli_command *c, const cli_doc_writer *w, void *user);
+// Only the options of a table (the interface's), to w->option.
+void cli_doc_options(const cli_option *opts, const cli_doc_writer *w, void *user);
+// `frost CMD --help`, `frost CMD -h`, `frost help CMD`: the command's documentation as text (a group:
+// each of its commands').
+void cli_command_help(FILE *out, const cli_command *c);
+// 1 when the arguments after the command ask for its help (--help or -h).
+int cli_asks_help(int argc, char **argv);
 // A completion script for shell "bash" or "zsh" (completion.c): `frost help --completion SHELL`.
 // 0, or -1 for another shell.
 int cli_completion_write(FILE *out, const char *shell);
@@ -126,10 +155,14 @@ void cli_print_skipped(badfile_list *l);
 int cli_scan_dataset(const char *root, const dataset_opts *o, dataset *d);
 
 // The input-pipeline options every data command shares (pipeline_options.c): --size S, --crop,
-// --resize exact|fast, --norm seed|imagenet, writing into a pipeline_opts (an OPT_GROUP's offset).
+// --resize exact|fast, --norm 0.5|imagenet, writing into a pipeline_opts (an OPT_GROUP's offset).
 extern const cli_option cli_pipeline_options[];
-// --norm's value applied to o: 0, or -1 when it is neither seed nor imagenet.
+// --norm's value applied to o: 0, or -1 when it is neither 0.5 nor imagenet.
 int cli_pipeline_norm(pipeline_opts *o, const char *value);
+// --norm's words, as every command that has it says them
+#define CLI_NORM_ARG "0.5|imagenet"
+#define CLI_NORM_ERROR "--norm is 0.5 (mean and std 0.5: pixels from -1 to 1) or imagenet"
+#define CLI_NORM_HELP "Normalize with mean and std 0.5 (pixels from -1 to 1) or with ImageNet's mean and std"
 
 // The user's config file (user_config.c, core/config.h), read on first use; its first mistake is said
 // on stderr once. Its settings are defaults: a command sets them before parsing its options.

@@ -29,6 +29,13 @@ static const cli_command *lookup(const cli_command *const *list, const char *nam
     return NULL;
 }
 
+const cli_command *cli_find_command(const char *name) { return name ? lookup(cli_commands, name) : NULL; }
+
+const cli_command *cli_find_in_group(const cli_command *group, const char *word) {
+    if (!word) return group;
+    return group->group ? lookup(group->group, word) : NULL;
+}
+
 int cli_main(int argc, char **argv) {
     if (argc < 2) return cli_help.run(1, argv);
     const cli_command *c = lookup(cli_commands, argv[1]);
@@ -36,11 +43,21 @@ int cli_main(int argc, char **argv) {
     argc--, argv++;
     while (c->group) {   // "weights check FILE": the group's word, then the command's
         const cli_command *sub = argc >= 2 ? lookup(c->group, argv[1]) : NULL;
+        if (!sub && cli_asks_help(argc, argv)) {   // "frost weights --help": the group's commands
+            cli_command_help(stdout, c);
+            return CLI_OK;
+        }
         if (!sub) return cli_fail(CLI_USAGE, "%s: %s (see frost help)", c->name, c->synopsis);
         c = sub;
         argc--, argv++;
     }
-    int rc = c->run(argc, argv);
+    int rc;
+    if (c != &cli_help && cli_asks_help(argc, argv)) {   // "frost train --help": what help train says
+        cli_command_help(stdout, c);
+        rc = CLI_OK;
+    } else {
+        rc = c->run(argc, argv);
+    }
     // what was printed must have reached its file: a full disk or /dev/full is an error too
     if (fflush(stdout) != 0 || ferror(stdout)) {
         cli_fail(CLI_FAILED, "could not write the output: %s", strerror(errno));

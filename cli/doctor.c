@@ -32,7 +32,7 @@ typedef struct {
 
 static const cli_option options[] = {
     CLI_OPT("--workers", OPT_LONG, .offset = offsetof(doctor_args, workers), .lo = 1, .hi = 256, .arg = "N",
-            .help = "decoding threads (default: the cores)"),
+            .help = "decoding threads", .def = "the cores, or the config file's"),
     CLI_OPT_END,
 };
 
@@ -113,6 +113,8 @@ const cli_command cli_doctor = {
     .help = "check a dataset before training: classes and images per split, sizes, formats,\n"
             "colour modes, every unreadable file and why, classes missing from a split,\n"
             "imbalance; exits 1 when training could not run",
+    .examples = "frost doctor sample_data\n"
+                "frost doctor DATASET --workers 4",
     .options = options,
     .run = run,
 };

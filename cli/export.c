@@ -28,8 +28,8 @@ static const cli_option options[] = {
             .help = "write the trained network as an ONNX model (dynamic batch; preprocessing and classes as "
                     "metadata)"),
     CLI_OPT("--opset", OPT_INT, .offset = offsetof(export_args, opset), .lo = ONNX_MIN_OPSET, .hi = ONNX_MAX_OPSET,
-            .error = "--opset needs an ONNX opset from 9 to 17", .arg = "N",
-            .help = "the ONNX opset (default 14, PyTorch 1.13's)"),
+            .error = "--opset needs an ONNX opset from 9 to 17", .arg = "N", .help = "the ONNX opset",
+            .def = "14, PyTorch 1.13's"),
     CLI_OPT("--force", OPT_FLAG, .offset = offsetof(export_args, force),
             .help = "replace what an earlier export wrote there"),
     CLI_OPT_END,
@@ -81,6 +81,8 @@ const cli_command cli_export = {
     .synopsis = "CKPT --pytorch DIR | --onnx FILE [--opset N] [--force]",
     .help = "take a checkpoint elsewhere: a PyTorch script that goes on with the run (under torchrun too),\n"
             "or the trained network as ONNX for deployment",
+    .examples = "frost export resnet18.safetensors --pytorch resnet18-run\n"
+                "frost export resnet18.safetensors --onnx resnet18.onnx",
     .options = options,
     .run = run,
 };

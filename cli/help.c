@@ -13,8 +13,8 @@ const char cli_help_notes[] =
     "Input pipeline: --size S (default 224) resizes to SxS as Resize([S,S]); --crop resizes\n"
     "the short side to S, then takes the centre SxS (Resize(S) + CenterCrop(S)); --resize exact\n"
     "(default) gives the same pixels as torchvision on PIL, --resize fast lets libjpeg-turbo\n"
-    "shrink large JPEGs while decoding (pixels differ by a few levels); --norm seed (mean and\n"
-    "std 0.5, the default) or imagenet (0.485,0.456,0.406 / 0.229,0.224,0.225).\n"
+    "shrink large JPEGs while decoding (pixels differ by a few levels); --norm 0.5 (mean and\n"
+    "std 0.5, the tutorial's and the default) or imagenet (0.485,0.456,0.406 / 0.229,0.224,0.225).\n"
     "\n"
     "--weights FILE loads a state_dict strictly (after the head replacement): safetensors\n"
     "(torchvision's or timm's key names) or a .pth (torch.save zip or legacy format); every\n"
@@ -59,8 +59,10 @@ static void put_usage(FILE *out) {
         if (col + n > 90) col = fprintf(out, "\n             ");
         col += fprintf(out, "%s", item);
     }
-    fputs("\n              the full-screen interface on DATASET (default sample_data)\n"
-          "       frost COMMAND [ARGS]\n",
+    fputs("\n              the full-screen interface on DATASET (default sample_data); a folder named like a\n"
+          "              command opens as a path: frost ./train\n"
+          "       frost COMMAND [ARGS]\n"
+          "       frost COMMAND --help (or -h, or frost help COMMAND): its options, their defaults, examples\n",
           out);
 }
 
@@ -88,15 +90,27 @@ static const cli_option options[] = {
             .help = "the manual page instead (roff: man -l FILE shows it)"),
     CLI_OPT("--completion", OPT_CHOICE, .offset = offsetof(help_args, completion), .choices = SHELLS,
             .values = SHELL_VALUES, .arg = "bash|zsh", .error = "--completion is bash or zsh",
-            .help = "a completion script for the shell instead (make install puts both in place)"),
+            .help = "a completion script for the shell instead (make install puts both in place)", .def = "none"),
     CLI_OPT_END,
 };
 
 static int run(int argc, char **argv) {
     help_args a = {0};
     int n = 0;
-    int rc = cli_parse("help", options, argc, argv, &a, 0, NULL, &n);
+    const char *words[2];   // help COMMAND [WORD]: that command's help
+    if (cli_asks_help(argc, argv)) words[0] = "help", n = 1;
+    int rc = n ? 0 : cli_parse("help", options, argc, argv, &a, 2, words, &n);
     if (rc) return rc;
+    if (n) {
+        const cli_command *c = cli_find_command(words[0]);
+        if (c && n == 2) c = cli_find_in_group(c, words[1]);
+        if (!c || (n == 2 && c->group))
+            return cli_fail(CLI_USAGE, "help: no command '%s%s%s' (see frost help)", words[0], n == 2 ? " " : "",
+                            n == 2 ? words[1] : "");
+        if (a.man || a.completion) return cli_fail(CLI_USAGE, "help: --man and --completion are for every command");
+        cli_command_help(stdout, c);
+        return CLI_OK;
+    }
     if (a.completion)
         cli_completion_write(stdout, SHELLS[a.completion - 1]);
     else if (a.man)
@@ -109,7 +123,10 @@ static int run(int argc, char **argv) {
 const cli_command cli_help = {
     .name = "help",
     .synopsis = ", --help",
-    .help = "this text (help --man: the manual page; help --completion bash|zsh: completion)",
+    .help = "this text (help COMMAND: a command's options, defaults and examples; help --man: the manual "
+            "page; help --completion bash|zsh: completion)",
+    .examples = "frost help train\n"
+                "frost help --man > frost.1 && man -l frost.1",
     .options = options,
     .one_line = 1,
     .run = run,
@@ -125,6 +142,7 @@ static int run_version(int argc, char **argv) {
 const cli_command cli_version = {
     .name = "--version",
     .help = "the version",
+    .examples = "frost --version",
     .one_line = 1,
     .run = run_version,
 };

@@ -29,17 +29,17 @@ typedef struct {
 static const cli_option options[] = {
     CLI_OPT(NULL, OPT_GROUP, AT(run), .group = cli_run_options),
     CLI_OPT("--start", OPT_NUMBER, AT(run.cfg.find.start_lr), .min = 1e-12, .max = 100, .arg = "X",
-            .help = "the sweep's first lr (default 1e-7)"),
+            .help = "the sweep's first lr", .def = "1e-7"),
     CLI_OPT("--end", OPT_NUMBER, AT(run.cfg.find.end_lr), .min = 1e-12, .max = 1000, .arg = "X",
-            .help = "the sweep's last lr (default 10)"),
+            .help = "the sweep's last lr", .def = "10"),
     CLI_OPT("--steps", OPT_INT, AT(run.cfg.find.steps), .lo = 2, .hi = 100000, .arg = "N",
-            .help = "training steps in the sweep, one per lr (default 100; it stops early when the loss diverges)"),
-    CLI_OPT("--width", OPT_INT, AT(width), .lo = 10, .hi = 1000, .arg = "N",
-            .help = "the plot's width in characters (default: the terminal's, else 60)"),
-    CLI_OPT("--height", OPT_INT, AT(height), .lo = 3, .hi = 200, .arg = "N",
-            .help = "the plot's height in lines (default 12)"),
+            .help = "training steps in the sweep, one per lr (it stops early when the loss diverges)", .def = "100"),
+    CLI_OPT("--width", OPT_INT, AT(width), .lo = 10, .hi = 1000, .arg = "N", .help = "the plot's width in characters",
+            .def = "the terminal's, else 60"),
+    CLI_OPT("--height", OPT_INT, AT(height), .lo = 3, .hi = 200, .arg = "N", .help = "the plot's height in lines",
+            .def = "12"),
     CLI_OPT("--json", OPT_STRING, AT(json), .nonempty = 1, .error = "--json needs a file", .arg = "FILE",
-            .help = "every event (each point of the sweep too) as a JSON line"),
+            .help = "every event (each point of the sweep too) as a JSON line", .def = "none"),
     CLI_OPT_END,
 };
 
@@ -175,6 +175,8 @@ const cli_command cli_lr_find = {
                 "[--trainable LIST] [--block-lr ...] [--batch N] [--json FILE] ...",
     .help = "the learning-rate finder: one training step per lr of an exponential sweep,\n"
             "the smoothed loss drawn against the lr, and a suggested lr",
+    .examples = "frost lr-find sample_data --arch resnet18\n"
+                "frost lr-find DATASET --arch vgg16 --pretrained --steps 60 --json sweep.jsonl",
     .options = options,
     .run = run,
 };

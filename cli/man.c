@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "source_date.h"   // FROST_SOURCE_DATE: the source's date (the Makefile writes it)
 #include "transfer.h"
 
 // Text for roff: backslashes and hyphens escaped, a line starting with '.' or '\'' guarded; a "\n"
@@ -49,20 +50,56 @@ static void put_value(FILE *out, const cli_option *o) {
     }
 }
 
-static void put_options(FILE *out, const cli_option *opts) {
-    for (const cli_option *o = opts; o && o->type != OPT_END; o++) {
-        if (o->type == OPT_GROUP) {
-            put_options(out, o->group);
-            continue;
-        }
-        fputs(".TP\n\\fB", out);
-        put_text(out, o->name, 0);
-        fputs("\\fR", out);
-        if (o->type != OPT_FLAG && !(o->type == OPT_CALL && o->flag)) put_value(out, o);
-        fputc('\n', out);
-        put_line(out, o->help ? o->help : "");
+// A command's section, from the same pieces as `frost CMD --help` (command_doc.c).
+typedef struct {
+    FILE *out;
+    int examples;   // the heading written
+} man_doc;
+
+static void man_synopsis(void *user, const cli_command *c) {
+    FILE *out = ((man_doc *)user)->out;
+    fputs(".SS \"", out);
+    put_text(out, c->name, 0);
+    if (c->synopsis && c->synopsis[0]) {
+        fputs(c->synopsis[0] == ',' ? "" : " ", out);
+        put_text(out, c->synopsis, 0);
     }
+    fputs("\"\n", out);
 }
+
+static void man_text(void *user, const char *text) { put_line(((man_doc *)user)->out, text); }
+
+static void man_option(void *user, const char *name, const char *value, const char *meaning) {
+    FILE *out = ((man_doc *)user)->out;
+    fputs(".TP\n\\fB", out);
+    put_text(out, name, 0);
+    fputs("\\fR", out);
+    if (value) {   // "eval|train": each word in italics
+        fputc(' ', out);
+        for (const char *p = value; *p;) {
+            size_t n = strcspn(p, "|");
+            char word[256];
+            snprintf(word, sizeof word, "%.*s", (int)n, p);
+            fputs("\\fI", out);
+            put_text(out, word, 0);
+            fputs("\\fR", out);
+            p += n;
+            if (*p) fputc(*p++, out);
+        }
+    }
+    fputc('\n', out);
+    put_line(out, meaning);
+}
+
+static void man_example(void *user, const char *line) {
+    man_doc *d = user;
+    if (!d->examples++) fputs(".PP\nExamples:\n", d->out);
+    fputs(".RS 4\n.nf\n", d->out);
+    put_line(d->out, line);
+    fputs(".fi\n.RE\n", d->out);
+}
+
+static const cli_doc_writer MAN = {man_synopsis, man_text, man_option, man_example};
 
 static void put_command(FILE *out, const cli_command *c) {
     if (c->group) {
@@ -73,19 +110,12 @@ static void put_command(FILE *out, const cli_command *c) {
         }
         return;
     }
-    fputs(".SS \"", out);
-    put_text(out, c->name, 0);
-    if (c->synopsis && c->synopsis[0]) {
-        fputs(c->synopsis[0] == ',' ? "" : " ", out);
-        put_text(out, c->synopsis, 0);
-    }
-    fputs("\"\n", out);
-    put_line(out, c->help);
-    put_options(out, c->options);
+    man_doc d = {.out = out};
+    cli_doc_command(c, &MAN, &d);
 }
 
 void cli_man_write(FILE *out) {
-    fputs(".TH FROST 1 \"\" \"frost " CLI_VERSION "\" \"User Commands\"\n"
+    fputs(".TH FROST 1 \"" FROST_SOURCE_DATE "\" \"frost " CLI_VERSION "\" \"User Commands\"\n"
           ".SH NAME\n"
           "frost \\- transfer learning of convolutional networks, in the terminal\n"
           ".SH SYNOPSIS\n"
@@ -110,20 +140,23 @@ void cli_man_write(FILE *out) {
     put_line(out, "With no command, or a dataset folder first, frost opens its full-screen interface on DATASET "
                   "(default sample_data): the data, the model with its frozen and trainable layers, a training "
                   "run with live loss and accuracy, and predictions. Press ? in it for its keys.");
-    put_options(out, cli_interface_options);
+    man_doc d = {.out = out};
+    cli_doc_options(cli_interface_options, &MAN, &d);
 
     fputs(".SH COMMANDS\n", out);
     for (size_t i = 0; cli_commands[i]; i++) put_command(out, cli_commands[i]);
 
     fputs(".SH INPUT PIPELINE AND WEIGHTS\n", out);
-    // the notes of `frost help`, paragraph by paragraph
+    // the notes of `frost help`, paragraph by paragraph (the first needs no .PP after the heading)
+    int first = 1;
     for (const char *p = cli_help_notes; *p;) {
         const char *end = strstr(p, "\n\n");
         size_t n = end ? (size_t)(end - p) : strlen(p);
         char para[2048];
         snprintf(para, sizeof para, "%.*s", (int)n, p);
         if (para[strspn(para, "\n")]) {
-            fputs(".PP\n", out);
+            if (!first) fputs(".PP\n", out);
+            first = 0;
             put_line(out, para + strspn(para, "\n"));
         }
         p += n;

@@ -35,7 +35,8 @@ static int set_resize(void *field, const char *value) {
 }
 
 int cli_pipeline_norm(pipeline_opts *o, const char *value) {
-    if (value && strcmp(value, "seed") == 0)
+    // "seed": the name 0.5 had before (the tutorial's values), still read
+    if (value && (strcmp(value, "0.5") == 0 || strcmp(value, "seed") == 0))
         transform_params_set_norm(&o->tf, TRANSFORM_NORM_SEED);
     else if (value && strcmp(value, "imagenet") == 0)
         transform_params_set_norm(&o->tf, TRANSFORM_NORM_IMAGENET);
@@ -48,12 +49,12 @@ static int set_norm(void *field, const char *value) { return cli_pipeline_norm(f
 
 const cli_option cli_pipeline_options[] = {
     CLI_OPT("--size", OPT_CALL, .call = set_size, .error = "--size needs a whole number from 16 to 1024", .arg = "S",
-            .help = "resize to SxS (default 224), as Resize([S,S])"),
+            .help = "resize to SxS, as Resize([S,S])", .def = "224, the tutorial's"),
     CLI_OPT("--crop", OPT_CALL, .flag = 1, .call = set_crop,
             .help = "resize the short side to S, then take the centre SxS (Resize(S) + CenterCrop(S))"),
     CLI_OPT("--resize", OPT_CALL, .call = set_resize, .error = "--resize is exact or fast", .arg = "exact|fast",
-            .help = "exact: torchvision's pixels on PIL (default); fast: libjpeg-turbo shrinks while decoding"),
-    CLI_OPT("--norm", OPT_CALL, .call = set_norm, .error = "--norm is seed (mean 0.5, std 0.5) or imagenet",
-            .arg = "seed|imagenet", .help = "mean and std 0.5 (the seed's, default) or ImageNet's"),
+            .help = "exact: torchvision's pixels on PIL; fast: libjpeg-turbo shrinks while decoding", .def = "exact"),
+    CLI_OPT("--norm", OPT_CALL, .call = set_norm, .error = CLI_NORM_ERROR, .arg = CLI_NORM_ARG, .help = CLI_NORM_HELP,
+            .def = "0.5, the tutorial's"),
     CLI_OPT_END,
 };

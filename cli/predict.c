@@ -96,19 +96,19 @@ static json_t *json_text(const char *s) {
 static const cli_option options[] = {
     CLI_OPT("--top", OPT_LONG, .offset = offsetof(predict_args, top), .lo = 1, .hi = 1000000,
             .error = "--top needs a whole number from 1 to 1000000, not '%s'", .arg = "K",
-            .help = "the K most probable classes per image (default 5)"),
+            .help = "the K most probable classes per image", .def = "5"),
     CLI_OPT("--batch", OPT_LONG, .offset = offsetof(predict_args, batch), .lo = 1, .hi = 4096,
             .error = "--batch needs a whole number from 1 to 4096, not '%s'", .arg = "N",
-            .help = "images per forward pass (default 16)"),
+            .help = "images per forward pass", .def = "16"),
     CLI_OPT("--json", OPT_FLAG, .offset = offsetof(predict_args, json),
             .help = "one JSON line per image (and a summary)"),
-    CLI_OPT("--cam", OPT_STRING, .offset = offsetof(predict_args, cam), .nonempty = 1, .arg = "OUT.png",
+    CLI_OPT("--cam", OPT_STRING, .offset = offsetof(predict_args, cam), .nonempty = 1, .arg = "OUT.png", .def = "none",
             .help = "for one image: where it looked (Grad-CAM) drawn over the photo into OUT.png; with --json the raw "
                     "map too"),
     CLI_OPT("--cam-class", OPT_STRING, .offset = offsetof(predict_args, cam_class), .nonempty = 1, .arg = "NAME|INDEX",
-            .help = "the class --cam explains (default: the top class)"),
+            .help = "the class --cam explains", .def = "the top class"),
     CLI_OPT("--cam-layer", OPT_STRING, .offset = offsetof(predict_args, cam_layer), .nonempty = 1, .arg = "PATH",
-            .help = "the module --cam looks at (default: ResNet's layer4, VGG's last convolution)"),
+            .help = "the module --cam looks at", .def = "ResNet's layer4, VGG's last convolution"),
     CLI_OPT_END,
 };
 
@@ -587,6 +587,9 @@ const cli_command cli_predict = {
             "trained: top K classes per image (default 5); a DIR of class folders is scored\n"
             "instead (accuracy, per class, confusion matrix, most confident mistakes);\n"
             "--cam shows where the network looked for a class (Grad-CAM) over the photo",
+    .examples = "frost predict resnet18.safetensors photo.jpg\n"
+                "frost predict resnet18.safetensors sample_data/valid --json > scores.jsonl\n"
+                "frost predict resnet18.safetensors photo.jpg --cam where.png",
     .options = options,
     .run = run,
 };

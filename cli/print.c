@@ -28,6 +28,8 @@ const cli_command cli_print = {
     .synopsis = "ARCH [--classes N] [--weights FILE]",
     .help = "print the network exactly as PyTorch's print(model) does; with --classes N the\n"
             "rest is frozen and the head replaced for N classes first, as the tutorial does",
+    .examples = "frost print vgg16\n"
+                "frost print resnet18 --classes 2 --weights resnet18.safetensors",
     .options = model_options,
     .run = run,
 };

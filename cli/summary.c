@@ -34,17 +34,18 @@ static const cli_option options[] = {
             .help = "what training costs instead: memory, multiply-adds, seconds per epoch on this device"),
     CLI_OPT("--trainable", OPT_STRING, AT(trainable), .nonempty = 1,
             .error = "--trainable needs module paths (e.g. layer4,fc)", .arg = "LIST",
-            .help = "with --cost: the modules that train (default: the head, with --classes)"),
-    CLI_OPT("--batch", OPT_INT, AT(batch), .lo = 1, .hi = 65536, .arg = "N",
-            .help = "with --cost: images per step (default 16)"),
+            .help = "with --cost: the modules that train", .def = "the head, with --classes"),
+    CLI_OPT("--batch", OPT_INT, AT(batch), .lo = 1, .hi = 65536, .arg = "N", .help = "with --cost: images per step",
+            .def = "16"),
     CLI_OPT("--optimizer", OPT_CHOICE, AT(opt_kind), .choices = OPTIMIZERS, .values = OPTIMIZER_KINDS,
-            .arg = "adam|sgd", .help = "with --cost: Adam (default) or SGD with momentum"),
+            .arg = "adam|sgd", .help = "with --cost: Adam or SGD with momentum", .def = "adam"),
     CLI_OPT("--bn", OPT_CHOICE, AT(bn_eval), .choices = BN_MODES, .values = BN_EVAL, .arg = "eval|train",
-            .help = "with --cost: frozen BatchNorm in eval mode (default) or train mode"),
+            .help = "with --cost: frozen BatchNorm in eval mode or train mode", .def = "eval"),
     CLI_OPT("--data", OPT_STRING, AT(data), .nonempty = 1, .error = "--data needs a dataset folder", .arg = "DATASET",
-            .help = "with --cost: the seconds of an epoch over this dataset's images"),
+            .help = "with --cost: the seconds of an epoch over this dataset's images",
+            .def = "the time per image alone"),
     CLI_OPT("--device", OPT_STRING, AT(device), .nonempty = 1, .error = "--device is auto, cpu, cuda or cuda:N",
-            .arg = "auto|cpu|cuda[:N]", .help = "with --cost: the device to time (default auto)"),
+            .arg = "auto|cpu|cuda[:N]", .help = "with --cost: the device to time", .def = "auto"),
     CLI_OPT_END,
 };
 
@@ -169,6 +170,8 @@ const cli_command cli_summary = {
             "parameters, trainable or frozen; then total / trainable / non-trainable counts;\n"
             "with --cost, what training with that freeze choice costs: memory, multiply-adds,\n"
             "and the seconds of an epoch on this device",
+    .examples = "frost summary resnet18 --classes 2\n"
+                "frost summary vgg16 --classes 2 --cost --trainable classifier --data sample_data",
     .options = options,
     .run = run,
 };

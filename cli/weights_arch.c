@@ -17,8 +17,8 @@ static int set_source(void *field, const char *value) {
 }
 
 const cli_option weights_arch_options[] = {
-    CLI_OPT("--source", OPT_CALL, .call = set_source, .arg = "torchvision|torchvision-v2|timm",
-            .help = "whose weights (default: the architecture's first, marked * in frost weights list)"),
+    CLI_OPT("--source", OPT_CALL, .call = set_source, .arg = "torchvision|torchvision-v2|timm", .help = "whose weights",
+            .def = "the architecture's first, marked * in frost weights list"),
     CLI_OPT_END,
 };
 

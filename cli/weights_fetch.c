@@ -35,6 +35,8 @@ const cli_command cli_weights_fetch = {
     .synopsis = "ARCH [--source torchvision|torchvision-v2|timm]",
     .help = "download them into $XDG_CACHE_HOME/frost (resumable, sha256 checked); a file in\n"
             "torchvision's cache ($TORCH_HOME/hub/checkpoints) is used as it is",
+    .examples = "frost weights fetch resnet18\n"
+                "frost weights fetch vgg16 --source timm",
     .options = weights_arch_options,
     .run = run,
 };

@@ -33,5 +33,6 @@ const cli_command cli_weights_list = {
     .name = "weights list",
     .help = "the known pretrained weights of every architecture (torchvision's ImageNet files,\n"
             "timm's tv_in1k safetensors), and where each is cached",
+    .examples = "frost weights list",
     .run = run,
 };

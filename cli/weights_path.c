@@ -25,6 +25,7 @@ const cli_command cli_weights_path = {
     .name = "weights path",
     .synopsis = "ARCH [--source S]",
     .help = "print the cached file's path; exit 1 (with how to get it) when there is none",
+    .examples = "frost weights path resnet18",
     .options = weights_arch_options,
     .run = run,
 };

@@ -3,8 +3,8 @@
 #
 #   scripts/install-deps.sh build   what `make` needs to build frost
 #   scripts/install-deps.sh test    that, plus what `make test` needs (Criterion, tmux,
-#                                   python3-torchvision as the test oracle, groff for the manual,
-#                                   zsh for its completion script)
+#                                   python3-torchvision as the test oracle, groff and mandoc for the
+#                                   manual, zsh for its completion script, procps: ps, pgrep, pkill)
 #   scripts/install-deps.sh fuzz    what `make fuzz` needs (clang, for libFuzzer)
 #   scripts/install-deps.sh format  what `make format` and `make format-check` need (clang-format)
 #
@@ -19,8 +19,8 @@ set -euo pipefail
 BUILD_PKGS=(gcc g++ make pkg-config binutils libtorch-dev libjansson-dev libturbojpeg0-dev
             libpng-dev libncurses-dev libcurl4-openssl-dev libssl-dev libzip-dev libopenblas0-openmp
             libonnx-dev protobuf-c-compiler libprotobuf-c-dev)
-TEST_PKGS=(libcriterion-dev tmux python3-torchvision libjpeg-turbo-progs ncurses-term groff-base zsh
-           python3-onnx nodejs)
+TEST_PKGS=(libcriterion-dev tmux python3-torchvision libjpeg-turbo-progs ncurses-term groff-base mandoc zsh
+           python3-onnx nodejs procps)
 FUZZ_PKGS=(clang)
 FORMAT_PKGS=(clang-format)
 

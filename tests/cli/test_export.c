@@ -8,13 +8,16 @@
 // --onnx: python3-onnx's checker accepts the file and ONNX Runtime (npm's onnxruntime-node) gives
 // logits within 1e-4 of `frost predict --json` on photos (../shared's Dogs-vs-Cats when present), for a
 // VGG and a ResNet. Bad input: one line, exit 1, nothing half written, nothing replaced without --force.
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <jansson.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -203,19 +206,33 @@ Test(export, pytorch_script_goes_on_with_a_plan_schedule_and_groups) {
     script_goes_on_as_frost(&c);
 }
 
+// A TCP port on 127.0.0.1 that nothing listens on now (the kernel's pick).
+static int free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(fd, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
 Test(export, pytorch_script_under_torchrun_with_two_processes) {
     recipe c = {.optimizer = "adam", .lr = "0.001", .bn = "eval", .epochs = 1};
     first_epoch(&c);
     const char *ex[] = {"export", at("first.safetensors"), "--pytorch", at("ex"), NULL};
     run_ok(ex, "frost export --pytorch");
     // -r/-t name a local rank that does not exist: torchrun 1.13 under Python 3.11 cannot read "0"
-    // (its Std flag enum lost the 0 member; pytorch/pytorch#92319), and nothing is redirected
+    // (its Std flag enum lost the 0 member; pytorch/pytorch#92319), and nothing is redirected.
+    // The rendezvous is torchrun's static one on 127.0.0.1 (--standalone's is on "localhost", and its
+    // workers meet at the machine's host name: a bare system or a container may resolve neither).
     char cmd[8192];
     snprintf(cmd, sizeof cmd,
-             "cd '%s' && OMP_NUM_THREADS=1 timeout 400 torchrun --standalone --nnodes 1 --nproc_per_node 2 -r 9:0 "
-             "-t 9:0 ex/train.py --data '%s' --epochs 2 --out two.safetensors --workers 0 --device cpu > torchrun.out "
-             "2>&1",
-             root, root);
+             "cd '%s' && OMP_NUM_THREADS=1 timeout 400 torchrun --nnodes 1 --nproc_per_node 2 --master_addr 127.0.0.1 "
+             "--master_port %d -r 9:0 -t 9:0 ex/train.py --data '%s' --epochs 2 --out two.safetensors --workers 0 "
+             "--device cpu > torchrun.out 2>&1",
+             root, free_port(), root);
     int rc = system(cmd);
     char *out = tu_read_file(at("torchrun.out"), NULL);
     cr_assert_eq(rc, 0, "torchrun failed:\n%s", out ? out : "");

@@ -56,12 +56,15 @@ void tmux_start(const char *args, int cols, int rows, const char *env) {
     tmux_stop();   // one app at a time: a second start ends the first session instead of orphaning it
     snprintf(sock, sizeof sock, "frost-test-%d-%d", (int)getpid(), serial++);
     const char *bin = getenv("FROST_BIN");
-    // env's own options (-u NAME) come first, so the default config goes after the test's env
+    // env's own options (-u NAME) come first, so the default config goes after the test's env.
+    // The locale is the tests' own, not the caller's: UTF-8 (C.UTF-8 is in every glibc) unless the
+    // test's env says otherwise (LANG=C), whatever LANG or LC_ALL the suite was started with.
     int own_config = env && strstr(env, "XDG_CONFIG_HOME=") != NULL;
     char cmd[3072];
     snprintf(
         cmd, sizeof cmd,
-        "new-session -d -s ui -x %d -y %d 'env %s %s%s %s %s; echo \"EXITED $?\"; "
+        "new-session -d -s ui -x %d -y %d 'env -u LC_ALL -u LC_CTYPE LANG=C.UTF-8 env %s %s%s %s %s; "
+        "echo \"EXITED $?\"; "
         "stty -a | grep -q -e -icanon -e \" -echo \" && echo \"TERMINAL raw\" || echo \"TERMINAL sane\"; sleep 120'",
         cols, rows, env ? env : "", own_config ? "" : "XDG_CONFIG_HOME=", own_config ? "" : test_config_home(),
         bin ? bin : "build/frost", args ? args : "");

@@ -1,0 +1,79 @@
+// text_wrap.c — see text_wrap.h.
+#define _XOPEN_SOURCE 700   // wcwidth
+#include "text_wrap.h"
+
+#include <string.h>
+#include <wchar.h>
+
+// The character at s (UTF-8): its length in bytes (1 for a byte that starts no valid character) and
+// its columns.
+static size_t char_at(const char *s, int *cols) {
+    mbstate_t st;
+    memset(&st, 0, sizeof st);
+    wchar_t wc;
+    unsigned char c = (unsigned char)s[0];
+    size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    for (size_t k = 1; k < n; k++)
+        if (((unsigned char)s[k] & 0xc0) != 0x80) n = 1;
+    *cols = 1;
+    if (c >= 0x20 && c < 0x7f) return 1;
+    size_t got = mbrtowc(&wc, s, n, &st);
+    if (got == n) {   // the locale reads it: its own width (0 for a combining mark, 2 for CJK)
+        int w = wcwidth(wc);
+        if (w >= 0) *cols = w;
+    }
+    return n;
+}
+
+int text_columns(const char *s, size_t n) {
+    int cols = 0;
+    for (size_t i = 0; i < n && s[i];) {
+        int w;
+        i += char_at(s + i, &w);
+        cols += w;
+    }
+    return cols;
+}
+
+size_t text_wrap_line(const char *text, int width, size_t *next) {
+    size_t i = 0, fits = 0, brk = 0;   // brk: the end of the last whole word that fits (0: none yet)
+    int cols = 0;
+    if (width < 1) width = 1;
+    while (text[i] && text[i] != '\n') {
+        int w;
+        size_t n = char_at(text + i, &w);
+        if (text[i] == ' ') brk = i;
+        if (cols + w > width) {
+            if (text[i] == ' ' || brk == 0) brk = text[i] == ' ' ? i : fits;   // cut here
+            break;
+        }
+        cols += w;
+        i += n;
+        fits = i;
+    }
+    size_t end;
+    if (!text[i] || text[i] == '\n') {   // the rest fits
+        end = i;
+        i += text[i] == '\n';
+    } else {
+        end = brk ? brk : fits;
+        if (end == 0) end = fits = char_at(text, &cols);   // not even one character fits: take one
+        i = end;
+        while (text[i] == ' ') i++;
+        i += text[i] == '\n' && i > end;
+    }
+    while (end > 0 && text[end - 1] == ' ') end--;
+    *next = i;
+    return end;
+}
+
+int text_wrap_count(const char *text, int width) {
+    int lines = 0;
+    for (size_t at = 0; text[at];) {
+        size_t next;
+        text_wrap_line(text + at, width, &next);
+        at += next;
+        lines++;
+    }
+    return lines;
+}

@@ -1,0 +1,26 @@
+/*
+ * text_wrap.h — text broken into lines that fit a width, at spaces: the interface's advice and
+ * warnings (a message cut at the right edge loses its advice) and `frost CMD --help`'s option texts.
+ *
+ * Widths are terminal columns, not bytes: text is read as UTF-8 and each character counts wcwidth's
+ * columns in the current locale (a character it does not know, as every non-ASCII one in the C
+ * locale, counts 1). A "\n" in the text always ends a line; a word wider than the line is cut at a
+ * character boundary.
+ */
+#ifndef FROST_TEXT_WRAP_H
+#define FROST_TEXT_WRAP_H
+
+#include <stddef.h>
+
+// The first line of text that fits in width columns (at least one character when text is not empty):
+// its length in bytes (the spaces at the break not counted), and in *next the offset where the next
+// line starts (past those spaces and a "\n"). *next == strlen(text) after the last line.
+size_t text_wrap_line(const char *text, int width, size_t *next);
+
+// How many lines text takes at width columns (0 for "").
+int text_wrap_count(const char *text, int width);
+
+// The columns the first n bytes of s take.
+int text_columns(const char *s, size_t n);
+
+#endif

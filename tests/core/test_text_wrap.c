@@ -1,0 +1,55 @@
+// test_text_wrap.c — text broken into lines at spaces to fit a width (text_wrap.h): every line fits,
+// no word is lost or split while it fits a line, a "\n" ends a line, widths are columns (UTF-8).
+#include <criterion/criterion.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "text_wrap.h"
+
+// The lines of text at width, joined with "|".
+static const char *wrapped(const char *text, int width) {
+    static char out[1024];
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t at = 0; text[at];) {
+        size_t next, n = text_wrap_line(text + at, width, &next);
+        cr_assert_gt(next, 0, "no progress at '%s'", text + at);
+        cr_expect_leq(text_columns(text + at, n), width, "'%.*s' is wider than %d", (int)n, text + at, width);
+        used += (size_t)snprintf(out + used, sizeof out - used, "%s%.*s", used ? "|" : "", (int)n, text + at);
+        at += next;
+    }
+    return out;
+}
+
+Test(text_wrap, breaks_at_the_last_space_that_fits) {
+    cr_expect_str_eq(wrapped("or a larger learning rate help", 12), "or a larger|learning|rate help");
+    cr_expect_str_eq(wrapped("fits", 10), "fits");
+    cr_expect_str_eq(wrapped("exactly ten", 11), "exactly ten");
+    cr_expect_str_eq(wrapped("exactly ten", 10), "exactly|ten");
+    cr_expect_eq(text_wrap_count("or a larger learning rate help", 12), 3);
+    cr_expect_eq(text_wrap_count("", 12), 0);
+}
+
+Test(text_wrap, a_newline_ends_a_line_and_spaces_at_a_break_go) {
+    cr_expect_str_eq(wrapped("one\ntwo three", 20), "one|two three");
+    cr_expect_str_eq(wrapped("one two   three", 7), "one two|three");
+    cr_expect_str_eq(wrapped("one two \nthree", 7), "one two|three");
+}
+
+Test(text_wrap, a_word_wider_than_the_line_is_cut) {
+    cr_expect_str_eq(wrapped("abcdefghij k", 4), "abcd|efgh|ij k");
+    cr_expect_str_eq(wrapped("x", 0), "x");   // at least one character a line
+}
+
+Test(text_wrap, widths_are_columns_not_bytes) {
+    cr_assert_not_null(setlocale(LC_ALL, "C.UTF-8"));
+    // "é" is 2 bytes and 1 column; "狗" 3 bytes and 2 columns
+    cr_expect_eq(text_columns("été", strlen("été")), 3);
+    cr_expect_eq(text_columns("狗狗", strlen("狗狗")), 4);
+    cr_expect_str_eq(wrapped("été été", 3), "été|été");
+    cr_expect_str_eq(wrapped("狗狗 a", 4), "狗狗|a");
+    cr_expect_str_eq(wrapped("狗狗狗", 5), "狗狗|狗");   // never half of a wide character
+    setlocale(LC_ALL, "C");
+    cr_expect_eq(text_columns("été", strlen("été")), 3, "unknown to the locale: a column each");
+}
