@@ -108,8 +108,8 @@ static const cli_option options[] = {
             .arg = "auto|cpu|cuda", .help = "where it runs", .def = "auto"),
     CLI_OPT("--precision", OPT_CHOICE, .offset = offsetof(bench_forward_args, precision), .choices = PRECISIONS,
             .values = PRECISION_VALUES, .arg = "fp32|fast|bf16",
-            .help = "the backbone as built (fp32, default), BatchNorm folded + channels_last (fast), or that in "
-                    "bfloat16 (bf16)"),
+            .help = "the backbone as built (fp32), BatchNorm folded + channels_last (fast), or that in bfloat16 (bf16)",
+            .def = "fp32"),
     CLI_OPT("--compare", OPT_FLAG, .offset = offsetof(bench_forward_args, compare),
             .help = "also run fp32 on the same images: feature difference and top-1 agreement"),
     CLI_OPT("--weights", OPT_STRING, .offset = offsetof(bench_forward_args, weights), .nonempty = 1,

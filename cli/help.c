@@ -97,8 +97,11 @@ static const cli_option options[] = {
 static int run(int argc, char **argv) {
     help_args a = {0};
     int n = 0;
-    const char *words[2];   // help COMMAND [WORD]: that command's help
-    if (cli_asks_help(argc, argv)) words[0] = "help", n = 1;
+    const char *words[2];   // help COMMAND [WORD]: that command's help (--version and --help are commands too)
+    if (cli_asks_help(argc, argv))
+        words[0] = "help", n = 1;
+    else if (argc == 2 && argv[1][0] == '-' && cli_find_command(argv[1]))
+        words[0] = argv[1], n = 1;
     int rc = n ? 0 : cli_parse("help", options, argc, argv, &a, 2, words, &n);
     if (rc) return rc;
     if (n) {

@@ -1,9 +1,13 @@
-// test_help.c — `frost help` and --help.
+// test_help.c — `frost help`, each command's own help (frost CMD --help, -h, frost help CMD) and its
+// section of the manual, the manual itself (groff and mandoc read it without a warning; dated by the
+// source), and commands before folders (frost train . inside a dataset).
 #include <criterion/criterion.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #include "frost_torch.h"
 #include "testutil.h"
@@ -91,4 +95,235 @@ Test(cli_help, man_page_lists_every_option_and_renders) {
 
 Test(cli_help, help_refuses_an_unknown_option) {
     tu_expect_one_line_error((const char *[]){"help", "--mann", NULL}, 2, "help: unknown option '--mann'");
+}
+
+// ---------------------------------------------------------------------------------------------
+// each command's own help: `frost CMD --help`, `-h` and `frost help CMD`
+
+// Every command of the table, as a user types it (a group's commands with their group's word).
+static const char *const COMMANDS[] = {"print",
+                                       "summary",
+                                       "doctor",
+                                       "bench-data",
+                                       "train",
+                                       "lr-find",
+                                       "bench-forward",
+                                       "predict",
+                                       "clean",
+                                       "export",
+                                       "weights list",
+                                       "weights fetch",
+                                       "weights path",
+                                       "weights check",
+                                       "cache list",
+                                       "cache clear",
+                                       "help",
+                                       "--version",
+                                       NULL};
+
+// argv for `frost WORDS... EXTRA` (WORDS split at spaces), in a static buffer.
+static const char **words_then(const char *words, const char *extra, const char *before) {
+    static char buf[256];
+    static const char *argv[8];
+    snprintf(buf, sizeof buf, "%s", words);
+    int n = 0;
+    if (before) argv[n++] = before;
+    for (char *w = strtok(buf, " "); w; w = strtok(NULL, " ")) argv[n++] = w;
+    if (extra) argv[n++] = extra;
+    argv[n] = NULL;
+    return argv;
+}
+
+// The man page's text without roff's escapes and font changes (\- is -, \e is \, \fB.. go).
+static char *man_plain(const char *roff) {
+    char *out = malloc(strlen(roff) + 1), *o = out;
+    for (const char *p = roff; *p; p++) {
+        if (p[0] == '\\' && p[1] == '-')
+            *o++ = '-', p++;
+        else if (p[0] == '\\' && p[1] == 'e')
+            *o++ = '\\', p++;
+        else if (p[0] == '\\' && p[1] == '&')
+            p++;
+        else if (p[0] == '\\' && p[1] == 'f' && p[2])
+            p += 2;
+        else
+            *o++ = *p;
+    }
+    *o = '\0';
+    return out;
+}
+
+// 1 when name appears in the synopsis outside brackets: the command needs it, it has no default.
+static int required_in(const char *synopsis, const char *name) {
+    int depth = 0;
+    size_t n = strlen(name);
+    for (const char *p = synopsis; *p; p++) {
+        depth += *p == '[';
+        depth -= *p == ']';
+        if (depth == 0 && strncmp(p, name, n) == 0 && !isalnum((unsigned char)p[n]) && p[n] != '-') return 1;
+    }
+    return 0;
+}
+
+Test(cli_help, every_command_has_its_help_with_defaults_and_examples) {
+    tu_run_result m;
+    tu_run_frost(&m, (const char *[]){"help", "--man", NULL});
+    cr_assert_eq(m.status, 0, "%s", m.err);
+    char *man = man_plain(m.out);
+    int commands = 0;
+    for (const char *const *c = COMMANDS; *c; c++, commands++) {
+        tu_run_result h;
+        tu_run_frost(&h, words_then(*c, "--help", NULL));
+        cr_expect_eq(h.status, 0, "frost %s --help: exit %d, %s", *c, h.status, h.err);
+        cr_expect_str_eq(h.err, "", "frost %s --help", *c);
+        // the other two ways say the same (a few commands: each start of frost loads libtorch)
+        if (strcmp(*c, "train") == 0 || strcmp(*c, "weights check") == 0 || strcmp(*c, "--version") == 0) {
+            tu_run_result s, w;
+            tu_run_frost(&s, words_then(*c, "-h", NULL));
+            tu_run_frost(&w, words_then(*c, NULL, "help"));
+            cr_expect_str_eq(s.out, h.out, "frost %s -h is --help", *c);
+            cr_expect_eq(s.status, 0);
+            cr_expect_str_eq(w.out, h.out, "frost help %s is frost %s --help", *c, *c);
+            cr_expect_eq(w.status, 0, "frost help %s: %s", *c, w.err);
+            tu_run_free(&s);
+            tu_run_free(&w);
+        }
+        char usage[128];
+        snprintf(usage, sizeof usage, "usage: frost %s", *c);
+        cr_expect(strncmp(h.out, usage, strlen(usage)) == 0, "frost %s --help:\n%s", *c, h.out);
+        // the synopsis (up to the first blank line), then the options: each with its meaning, and
+        // its default unless it is a flag or the synopsis requires it; the same words in the manual
+        const char *blank = strstr(h.out, "\n\n");
+        cr_assert_not_null(blank, "%s", h.out);
+        char synopsis[2048];
+        snprintf(synopsis, sizeof synopsis, "%.*s", (int)(blank - h.out), h.out);
+        const char *opts = strstr(h.out, "\noptions:\n"), *ex = strstr(h.out, "\nexamples:\n");
+        cr_expect_not_null(ex, "frost %s --help has no examples:\n%s", *c, h.out);
+        // the command's section of the manual: from its heading to the next
+        char heading[128];
+        snprintf(heading, sizeof heading, "\n.SS \"%s", *c);
+        const char *sec = strstr(man, heading);
+        cr_assert_not_null(sec, "no section %s in the manual", *c);
+        const char *sec_end = strstr(sec + 1, "\n.S");
+        char *section = strndup(sec, sec_end ? (size_t)(sec_end - sec) : strlen(sec));
+        // option lines: "  --name VALUE", the meaning from column 28 (on the next line when the name is
+        // longer), continued on lines indented to it
+        for (const char *line = opts ? opts + 10 : NULL; line && strncmp(line, "  --", 4) == 0;) {
+            char name[64] = "", value[128] = "", text[1024] = "";
+            sscanf(line + 2, "%63s", name);
+            const char *after = line + 2 + strlen(name);
+            if (after[0] == ' ' && after[1] != ' ') sscanf(after, "%127s", value);
+            const char *end = strchr(line, '\n');
+            cr_assert_not_null(end);
+            int same_line = end - line > 28 && line[26] == ' ' && line[27] == ' ';
+            const char *t = same_line ? line + 28 : end + 1 + 28;
+            if (!same_line) end = strchr(end + 1, '\n');
+            snprintf(text, sizeof text, "%.*s", (int)(end - t), t);
+            while (strncmp(end + 1, "                            ", 28) == 0) {   // continued
+                const char *next = strchr(end + 1, '\n');
+                snprintf(text + strlen(text), sizeof text - strlen(text), " %.*s", (int)(next - end - 29), end + 29);
+                end = next;
+            }
+            if (value[0] && !required_in(synopsis, name))
+                cr_expect(strstr(text, "(default: "), "frost %s: %s says no default: '%s'", *c, name, text);
+            cr_expect_gt(strlen(text), 8, "frost %s: %s says what it does", *c, name);
+            cr_expect(strstr(section, text) != NULL, "the manual's %s section lacks %s's '%s'", *c, name, text);
+            line = end + 1;
+        }
+        for (const char *line = ex ? ex + 11 : NULL; line && strncmp(line, "  frost ", 8) == 0;) {
+            const char *end = strchr(line, '\n');
+            char example[512];
+            snprintf(example, sizeof example, "%.*s", (int)(end - line - 2), line + 2);
+            cr_expect(strstr(section, example) != NULL, "the manual's %s section lacks the example '%s'", *c, example);
+            line = end + 1;
+        }
+        free(section);
+        tu_run_free(&h);
+    }
+    // and no command is left out of this list: the manual has a section for each of them, and no more
+    int sections = 0;
+    for (const char *p = strstr(man, "\n.SS \""); p; p = strstr(p + 1, "\n.SS \"")) sections++;
+    cr_expect_eq(sections, commands, "the manual has %d command sections, the list here %d", sections, commands);
+    free(man);
+    tu_run_free(&m);
+    // a group's word alone lists its commands; an unknown one is refused in one line
+    tu_run_result g;
+    tu_run_frost(&g, (const char *[]){"weights", "--help", NULL});
+    cr_expect_eq(g.status, 0, "%s", g.err);
+    cr_expect(strstr(g.out, "usage: frost weights fetch") && strstr(g.out, "usage: frost weights check"), "%s", g.out);
+    tu_run_free(&g);
+    tu_expect_one_line_error((const char *[]){"help", "nosuch", NULL}, 2, "help: no command 'nosuch'");
+}
+
+// The manual page lints clean in mandoc (as in groff, above), and its date is the source's: the last
+// commit's (UTC) in a git checkout, so that the same source makes the same page.
+Test(cli_help, man_page_lints_clean_and_is_dated_by_the_source) {
+    tu_run_result m;
+    tu_run_frost(&m, (const char *[]){"help", "--man", NULL});
+    cr_assert_eq(m.status, 0, "%s", m.err);
+    char *dir = tu_tmpdir(), page[1024], cmd[4096];
+    snprintf(page, sizeof page, "%s/frost.1", dir);
+    cr_assert_eq(tu_write_file(page, m.out, strlen(m.out)), 0);
+    snprintf(cmd, sizeof cmd, "mandoc -T lint -W warning '%s' 2>&1", page);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    char lint[4096] = "";
+    size_t got = fread(lint, 1, sizeof lint - 1, p);
+    lint[got] = '\0';
+    int rc = pclose(p);
+    cr_expect(WIFEXITED(rc) && WEXITSTATUS(rc) == 0 && got == 0, "mandoc (is mandoc installed?): %s", lint);
+
+    char date[16] = "";
+    cr_assert_eq(sscanf(m.out, ".TH FROST 1 \"%10[0-9-]\"", date), 1, "%.80s", m.out);
+    cr_expect_eq(strlen(date), 10, "a YYYY-MM-DD date: %s", date);
+    // what the build was given: SOURCE_DATE_EPOCH, else the commit (the suite runs in the checkout)
+    const char *epoch = getenv("SOURCE_DATE_EPOCH");
+    FILE *g = epoch && *epoch ? NULL : popen("git log -1 --format=%ct 2>/dev/null", "r");
+    long long t = epoch && *epoch ? atoll(epoch) : -1;
+    if (g) {
+        if (fscanf(g, "%lld", &t) != 1) t = -1;
+        pclose(g);
+    }
+    cr_assert_geq(t, 0, "the suite runs in a git checkout (or with SOURCE_DATE_EPOCH)");
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    char want[16];
+    strftime(want, sizeof want, "%Y-%m-%d", &tm);
+    cr_expect_str_eq(date, want, "the page's date is the last commit's");
+    tu_rmtree(dir);
+    free(dir);
+    tu_run_free(&m);
+}
+
+// ---------------------------------------------------------------------------------------------
+// commands come first, as in git: a dataset folder holds train/, and `frost train .` there trains
+
+Test(cli_help, a_command_wins_over_a_folder_of_its_name, .timeout = 240) {
+    char *root = tu_tmpdir();
+    for (int k = 0; k < 4; k++)
+        for (int cls = 0; cls < 2; cls++) {
+            char path[2048];
+            snprintf(path, sizeof path, "%s/%s/%s/%d.jpg", root, k < 3 ? "train" : "valid", cls ? "b" : "a", k);
+            cr_assert_eq(tu_write_class_jpeg(path, cls, k), 0);
+        }
+    tu_run_result r;
+    tu_run_frost_with(&r,
+                      (const char *[]){"train", ".", "--arch", "resnet18", "--epochs", "1", "--size", "32", "--batch",
+                                       "2", "--cache", "off", NULL},
+                      &(tu_run_opts){.cwd = root});
+    cr_expect_eq(r.status, 0, "frost train . inside the dataset:\n%s%s", r.out, r.err);
+    cr_expect(strstr(r.out, "Epoch 1/1"), "%s", r.out);
+    tu_run_free(&r);
+    // the folder itself, as a path: the interface (which, without a terminal, says so and stops)
+    tu_run_frost_with(&r, (const char *[]){"./train", NULL}, &(tu_run_opts){.cwd = root});
+    cr_expect_neq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.err, "the interface needs a terminal"), "frost ./train opens the interface: %s", r.err);
+    tu_run_free(&r);
+    // and help says how
+    tu_run_frost(&r, (const char *[]){"help", NULL});
+    cr_expect(strstr(r.out, "frost ./train"), "%s", r.out);
+    tu_run_free(&r);
+    tu_rmtree(root);
+    free(root);
 }

@@ -15,7 +15,8 @@ static const char *wrapped(const char *text, int width) {
     for (size_t at = 0; text[at];) {
         size_t next, n = text_wrap_line(text + at, width, &next);
         cr_assert_gt(next, 0, "no progress at '%s'", text + at);
-        cr_expect_leq(text_columns(text + at, n), width, "'%.*s' is wider than %d", (int)n, text + at, width);
+        cr_expect_leq(text_columns(text + at, n), width > 0 ? width : 1, "'%.*s' is wider than %d", (int)n, text + at,
+                      width);
         used += (size_t)snprintf(out + used, sizeof out - used, "%s%.*s", used ? "|" : "", (int)n, text + at);
         at += next;
     }

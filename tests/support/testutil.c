@@ -77,6 +77,8 @@ void tu_run_frost(tu_run_result *r, const char *const *args) { tu_run_frost_with
 void tu_run_frost_with(tu_run_result *r, const char *const *args, const tu_run_opts *o) {
     const char *bin = getenv("FROST_BIN");
     if (!bin) bin = "build/frost";
+    char abs_bin[4096];   // started elsewhere (o->cwd), a relative FROST_BIN is the test's
+    if (o && o->cwd && bin[0] != '/' && realpath(bin, abs_bin)) bin = abs_bin;
     char out_path[] = "/tmp/frost-out-XXXXXX", err_path[] = "/tmp/frost-err-XXXXXX";
     int out_fd = mkstemp(out_path), err_fd = mkstemp(err_path);
     size_t n = 0;
@@ -99,6 +101,7 @@ void tu_run_frost_with(tu_run_result *r, const char *const *args, const tu_run_o
             struct rlimit lim = {(rlim_t)o->address_space, (rlim_t)o->address_space};
             setrlimit(RLIMIT_AS, &lim);
         }
+        if (o && o->cwd && chdir(o->cwd) != 0) _exit(127);
         execv(bin, (char *const *)argv);
         _exit(127);
     }

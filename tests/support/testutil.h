@@ -31,6 +31,7 @@ typedef struct {
     const char *stdout_to;       // stdout into this file instead ("/dev/full"); r->out is then ""
     long long file_size_limit;   // bytes (RLIMIT_FSIZE, SIGXFSZ ignored: a write past it fails, EFBIG); 0 none
     long long address_space;     // bytes of address space (RLIMIT_AS: an allocation past it fails); 0 none
+    const char *cwd;             // the folder it starts in (FROST_BIN is found from the test's own)
 } tu_run_opts;
 void tu_run_frost_with(tu_run_result *r, const char *const *args, const tu_run_opts *o);
 
