@@ -22,7 +22,7 @@
 #include "rng.h"
 #include "transfer.h"
 
-// Every image of the dataset (train, then valid; at most `limit`), as training sees them (the seed's
+// Every image of the dataset (train, then valid; at most `limit`), as training sees them (the tutorial's
 // transform at size S), into one array of n * 3*S*S floats.
 static int load_images(const char *root, long size, long batch, long limit, float **out, long *n, char *err,
                        size_t errlen) {

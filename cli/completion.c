@@ -22,7 +22,7 @@ static value_kind kind_of_name(const char *name, const char *option) {
     if (strncmp(name, "ARCH", 4) == 0) return V_ARCH;
     if (strncmp(name, "DATASET", 7) == 0 || strncmp(name, "DIR", 3) == 0) return V_DIR;
     if (strncmp(name, "FILE", 4) == 0 || strncmp(name, "CKPT", 4) == 0 || strncmp(name, "IMAGE", 5) == 0) return V_FILE;
-    if (strchr(name, '|')) return V_WORDS;   // "seed|imagenet"
+    if (strchr(name, '|')) return V_WORDS;   // "0.5|imagenet"
     return V_NONE;
 }
 
@@ -52,7 +52,7 @@ static const shell ZSH = {
     .themes = "compadd -- ${(f)\"$(_frost_themes)\"}",
 };
 
-// The words of an option's choices ("eval train"), or of a value name like "seed|imagenet".
+// The words of an option's choices ("eval train"), or of a value name like "0.5|imagenet".
 static void put_choice_words(FILE *out, const cli_option *o) {
     char buf[256] = "";
     size_t len = 0;

@@ -33,7 +33,7 @@ static void put_line(FILE *out, const char *s) {
     fputc('\n', out);
 }
 
-// An option's value as the manual names it: its .arg, or its choices ("seed|imagenet").
+// An option's value as the manual names it: its .arg, or its choices ("0.5|imagenet").
 static void put_value(FILE *out, const cli_option *o) {
     if (o->arg) {
         fputs(" \\fI", out);

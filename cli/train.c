@@ -1,5 +1,5 @@
 // train.c — `frost train DATASET`: the trainer thread driven from the command line, printing
-// the seed's log (Epoch i/n, dashes, Training..., Batch N lines, train/valid Loss and ACC), a live
+// the tutorial's log (Epoch i/n, dashes, Training..., Batch N lines, train/valid Loss and ACC), a live
 // progress bar when stdout is a terminal, and every event as a JSON line with --json.
 // Ctrl-C stops at the next batch boundary (saving when --save was given) and exits 130.
 // --pretrained takes the architecture's default ImageNet weights from a cache or downloads them
@@ -107,8 +107,9 @@ static void draw_bar(bar_state *b, const train_event *e) {
     printf("\r%s %zu/%zu [", e->phase == PHASE_TRAIN ? "train" : "valid", e->batch, e->batches);
     for (int k = 0; k < width; k++) fputs(k < filled ? "#" : ".", stdout);
     int eta = (int)(e->eta_s + 0.5);
-    printf("] loss %.4f acc %.2f%% %.1f img/s%s", e->running_loss, e->running_acc, e->images_per_s,
-           e->from_cache ? " (cached features, head only)" : "");
+    // the rate with the backbone over the run; on cached features the head alone runs, said apart
+    printf("] loss %.4f acc %.2f%% %.1f img/s", e->running_loss, e->running_acc, e->backbone_images_per_s);
+    if (e->from_cache) printf(" (this phase: cached features, the head alone, %.0f img/s)", e->images_per_s);
     if (e->lr_moves) printf(" lr %.3g", e->lr);
     printf(" ETA %d:%02d\033[K", eta / 60, eta % 60);
     b->shown = 1;

@@ -40,6 +40,7 @@ char *event_json(const train_event *e) {
             json_object_set_new(o, "batch", json_integer((json_int_t)e->batch));
             num(o, "loss", e->loss);
             num(o, "images_per_s", e->images_per_s);
+            num(o, "backbone_images_per_s", e->backbone_images_per_s);
             num(o, "eta_s", e->eta_s);
             json_object_set_new(o, "from_cache", json_boolean(e->from_cache));
             if (e->phase == PHASE_TRAIN && e->lr > 0) num(o, "lr", e->lr);

@@ -15,7 +15,8 @@
 typedef enum {
     EV_INFO,          // text: a line worth showing (device, threads, cache decision)
     EV_PHASE_START,   // epoch, phase, batches
-    EV_BATCH,         // epoch, phase, batch, batches, loss, running_loss, running_acc, images_per_s, eta_s, from_cache
+    EV_BATCH,         // epoch, phase, batch, batches, loss, running_loss, running_acc, images_per_s, eta_s, from_cache,
+                      // backbone_images_per_s
     EV_PHASE_END,     // epoch, phase, running_loss, running_acc (the phase's mean loss and accuracy), seconds
     EV_EPOCH,         // epoch, train_loss, train_acc, valid_loss, valid_acc, seconds
     EV_SKIPPED,       // text: "path: reason" of a file the loader skipped
@@ -41,9 +42,12 @@ typedef struct {
     double running_acc;           // percent correct so far in the phase
     double images_per_s, eta_s;   // EV_BATCH: images of the phase so far per second of it (wall clock)
     int from_cache;               // EV_BATCH: the phase runs the head alone on cached backbone features
-    double lr;                    // EV_BATCH (train): the run's lr for this step (the head's group; 0: not known)
-    int lr_moves;                 // EV_BATCH, EV_PHASE_END: 1 when a schedule changes the lr during the run
-    int stage, stages;            // EV_STAGE: the plan's stage (1-based) and how many it has
+    // EV_BATCH: images per second of the run's phases that ran the backbone (this one included when it
+    // does), so far: the figure to compare; 0 before any
+    double backbone_images_per_s;
+    double lr;           // EV_BATCH (train): the run's lr for this step (the head's group; 0: not known)
+    int lr_moves;        // EV_BATCH, EV_PHASE_END: 1 when a schedule changes the lr during the run
+    int stage, stages;   // EV_STAGE: the plan's stage (1-based) and how many it has
     double train_loss, train_acc, valid_loss, valid_acc;
     double seconds;
     int status;

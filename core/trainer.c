@@ -93,6 +93,8 @@ struct trainer {
     lr_find_curve curve;   // the lr finder's points
     int find_stop;         // the finder has what it needs
     int turns;             // the loader decodes only while the trainer waits (thread_split.h)
+    // the phases that ran the backbone (not from the feature cache) so far: images and seconds
+    double backbone_images, backbone_seconds;
 };
 
 typedef struct {
@@ -258,6 +260,11 @@ static void batch_event(trainer *t, int phase, size_t batch, size_t batches, con
     e.running_loss = st->loss_sum / (double)st->seen;
     e.running_acc = 100.0 * (double)st->correct / (double)st->seen;
     e.images_per_s = elapsed > 0 ? (double)st->seen / elapsed : 0;
+    // the rate a user can compare with another run or program: with the backbone, over the run (a
+    // phase on cached features runs the head alone, orders of magnitude faster)
+    double images = t->backbone_images + (from_cache ? 0 : (double)st->seen);
+    double seconds = t->backbone_seconds + (from_cache ? 0 : elapsed);
+    e.backbone_images_per_s = seconds > 0 ? images / seconds : 0;
     e.eta_s = eta(t, phase, batch, batches, elapsed);
     post(t, &e);
     t->p_events += clock_seconds() - t0;
@@ -691,6 +698,7 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
         }
     }
     st->seconds = clock_seconds() - start;
+    if (!from_cache) t->backbone_images += (double)st->seen, t->backbone_seconds += st->seconds;
     if (status == RUN_DONE && phase == PHASE_TRAIN) after_train_phase(t);
     if (status == RUN_DONE) {
         train_event end = {.kind = EV_PHASE_END, .epoch = t->epoch, .phase = phase, .batches = batches};
@@ -1070,7 +1078,7 @@ static void choose_split(trainer *t, int gpu) {
     post_text(t, EV_INFO, "%s on %s, %d libtorch threads, %d loader workers; BatchNorm %s", t->cfg.arch,
               ft_model_device(t->m), ft_get_num_threads(), t->cfg.workers,
               t->cfg.bn_eval ? "in eval mode where frozen (running statistics fixed)"
-                             : "in train mode (batch statistics; running statistics updated, as the seed)");
+                             : "in train mode (batch statistics; running statistics updated, as the tutorial's)");
 }
 
 static int make_loaders(trainer *t) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "keys.h"
+#include "paragraph.h"
 #include "preview.h"
 #include "style.h"
 #include "term.h"
@@ -62,7 +63,11 @@ void app_draw(app *a) {
     move(1, 0);
     for (int x = 0; x < cols; x++) addstr(glyph(GL_HLINE));
     attroff(style(ROLE_DIM));
-    int top = 2, body = rows - 4;
+    // the status line takes the rows its message needs (up to 4): a warning's advice is at its end
+    int status_rows = a->prompt ? 1 : paragraph_rows(a->status, cols - 2);
+    if (status_rows < 1) status_rows = 1;
+    if (status_rows > 4) status_rows = 4;
+    int top = 2, body = rows - 3 - status_rows;
     if (a->help)
         keys_draw_help(top, body, cols);
     else
@@ -77,7 +82,7 @@ void app_draw(app *a) {
         const char *shown = a->prompt_buf + (n > (size_t)room && room > 0 ? n - (size_t)room : 0);
         if (room > 0) mvaddnstr(rows - 2, x, shown, room);
     } else {
-        mvaddnstr(rows - 2, 0, a->status, cols);
+        paragraph_draw(rows - 1 - status_rows, 0, cols - 2, status_rows, a->status);
     }
     attroff(style(ROLE_STATUS));
     keys_draw_bar(a->screen, rows - 1, cols);

@@ -113,8 +113,8 @@ struct app {
     char dataset_error[512];
     // the Model screen's choices, which the Train screen trains
     size_t arch_index;       // the architecture (both screens change it)
-    int bn_train;            // frozen BatchNorm layers: 0 eval (frost's default), 1 train (the seed)
-    char trainable[1024];    // the freeze choice as a trainable list ("": only the head, the seed's)
+    int bn_train;            // frozen BatchNorm layers: 0 eval (frost's default), 1 train (the tutorial's)
+    char trainable[1024];    // the freeze choice as a trainable list ("": only the head, the tutorial's)
     size_t trainable_arch;   // the architecture that list was made for
     // the Train screen's settings the Model screen's cost line needs, and whether a run is going
     int train_batch, train_size;

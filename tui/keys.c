@@ -3,6 +3,7 @@
 
 #include <curses.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "style.h"
 
@@ -78,21 +79,54 @@ static struct {
 } g_bar[64];
 static int g_n_bar;
 
+static int on_bar(size_t i, int which) { return KEYS[i].bar && (KEYS[i].screen < 0 || KEYS[i].screen == which); }
+
+static int is_screen_key(size_t i) {
+    app_action a = KEYS[i].act;
+    return a == ACT_SCREEN_DATA || a == ACT_SCREEN_MODEL || a == ACT_SCREEN_TRAIN || a == ACT_SCREEN_PREDICT;
+}
+
+// One item of the bar at x (key NOT_A_KEY: an item no click presses); the x after it, or -1 when it
+// does not fit.
+enum { NOT_A_KEY = -1 };
+static int bar_item(int row, int x, int cols, const char *key, const char *name, int k) {
+    char item[96];
+    int n = snprintf(item, sizeof item, " %s %s ", key, name);
+    if (x + n > cols) return -1;
+    mvaddstr(row, x, item);
+    if (g_n_bar < 64 && k != NOT_A_KEY)
+        g_bar[g_n_bar].x0 = x, g_bar[g_n_bar].x1 = x + n, g_bar[g_n_bar++].key = (size_t)k;
+    return x + n;
+}
+
 void keys_draw_bar(int which, int row, int cols) {
     g_n_bar = 0;
     move(row, 0);
     clrtoeol();
     attron(style(ROLE_KEYBAR));
-    int x = 0;
-    for (size_t i = 0; i < N_KEYS && x < cols; i++) {
-        if (!KEYS[i].bar || (KEYS[i].screen >= 0 && KEYS[i].screen != which)) continue;
-        char item[96];
-        int n = snprintf(item, sizeof item, " %s %s ", KEYS[i].key, KEYS[i].bar);
-        if (x + n > cols) break;
-        mvaddstr(row, x, item);
-        if (g_n_bar < 64) g_bar[g_n_bar].x0 = x, g_bar[g_n_bar].x1 = x + n, g_bar[g_n_bar++].key = i;
-        x += n;
+    int x = 0, width = 0;
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (on_bar(i, which)) width += (int)(strlen(KEYS[i].key) + strlen(KEYS[i].bar) + 3);
+    if (width <= cols) {   // every key, in the table's order
+        for (size_t i = 0; i < N_KEYS && x >= 0; i++)
+            if (on_bar(i, which)) x = bar_item(row, x, cols, KEYS[i].key, KEYS[i].bar, (int)i);
+    } else {
+        // a narrow window: the screens as one item, help and quit, then the keys of the screen in front
+        // (what the window is for), then the rest while they fit
+        x = bar_item(row, x, cols, "1-4", "screens", NOT_A_KEY);
+        for (int pass = 0; pass < 3; pass++)
+            for (size_t i = 0; i < N_KEYS && x >= 0; i++) {
+                if (!on_bar(i, which) || is_screen_key(i)) continue;
+                int want = pass == 0   ? KEYS[i].act == ACT_HELP || KEYS[i].act == ACT_QUIT
+                           : pass == 1 ? KEYS[i].screen == which
+                                       : KEYS[i].screen < 0 && KEYS[i].act != ACT_HELP && KEYS[i].act != ACT_QUIT;
+                if (want) {
+                    int nx = bar_item(row, x, cols, KEYS[i].key, KEYS[i].bar, (int)i);
+                    if (nx > 0) x = nx;
+                }
+            }
     }
+    if (x < 0) x = cols;
     for (; x < cols; x++) mvaddch(row, x, ' ');
     attroff(style(ROLE_KEYBAR));
 }

@@ -1,5 +1,5 @@
 // screen_model.c — screen 2: the network exactly as PyTorch prints it, each line marked frozen or
-// trainable, with the parameter totals; pick the architecture, show it before or after the seed's
+// trainable, with the parameter totals; pick the architecture, show it before or after the tutorial's
 // head replacement (or both side by side, changed lines highlighted), freeze and thaw modules or
 // whole blocks, fold blocks, and choose what BatchNorm does in frozen layers.
 //
@@ -15,6 +15,7 @@
 #include "cost.h"
 #include "list_view.h"
 #include "model_print.h"
+#include "paragraph.h"
 #include "style.h"
 #include "transfer.h"
 
@@ -94,7 +95,7 @@ static const ft_node *nodes_of(app *a, model_view *v, size_t *n) {
 static int64_t classes_of(const app *a) { return a->have_dataset && a->d.n_classes > 0 ? (int64_t)a->d.n_classes : 2; }
 
 // Tells the app the freeze choice as a trainable list, for the Train screen: "" unless the head is
-// replaced (the seed's choice needs no list either).
+// replaced (the tutorial's choice needs no list either).
 static void publish(app *a, model_view *v) {
     a->trainable[0] = '\0';
     if (v->model && v->head_replaced) transfer_trainable_list(v->model, a->trainable, sizeof a->trainable);
@@ -121,7 +122,7 @@ static void rebuild(app *a, model_view *v) {
     v->folded = calloc(n ? n : 1, 1);
     v->list.sel = v->list.top = 0;
     app_status(a, "%s, %s", arch,
-               v->head_replaced ? "head replaced as the seed does (the rest frozen)" : "as torchvision builds it");
+               v->head_replaced ? "head replaced as the tutorial does (the rest frozen)" : "as torchvision builds it");
     publish(a, v);
 }
 
@@ -183,7 +184,7 @@ static void draw_mark(const ft_node *node, const model_line *l) {
     attroff(style(r));
 }
 
-static void draw_cost(const app *a, const model_view *v, int y, int cols);
+static int draw_cost(const app *a, const model_view *v, int y, int cols);
 
 // The newest run's report when it measured this model (same architecture, head replaced), else NULL.
 static const layer_report *meters_of(const app *a, const model_view *v) {
@@ -219,20 +220,20 @@ static void draw_meter(const layer_report *r, const char *path, int y, int x) {
 // The lines above the tree while meters show: what they are, then each alarm of the run. Returns
 // how many lines were drawn.
 static int draw_meter_lines(const app *a, const layer_report *r, int y, int cols) {
+    char text[1200];
+    snprintf(text, sizeof text,
+             "meters: what the last run did (epoch %d, %zu steps): how far each module's trainable weights moved, "
+             "||W - W0|| / ||W0||; how far frozen BatchNorm statistics drifted",
+             r->epoch, r->step);
     attron(style(ROLE_DIM));
-    mvprintw(y, 0, "%.*s", cols - 1, "");
-    printw("meters: what the last run did (epoch %d, %zu steps): how far each module's trainable weights moved, "
-           "||W - W0|| / ||W0||; how far frozen BatchNorm statistics drifted",
-           r->epoch, r->step);
+    int lines = paragraph_draw(y, 0, cols - 2, 4, text);
     attroff(style(ROLE_DIM));
-    int lines = 1;
     for (int k = 0; k < 2; k++) {
         if (!a->alarms[k][0]) continue;
+        snprintf(text, sizeof text, "warning: %s", a->alarms[k]);
         attron(style(ROLE_WARNING));
-        mvaddstr(y + lines, 0, "warning: ");
-        addnstr(a->alarms[k], cols - 10);
+        lines += paragraph_draw(y + lines, 0, cols - 2, 6, text);
         attroff(style(ROLE_WARNING));
-        lines++;
     }
     return lines;
 }
@@ -289,35 +290,45 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     attron(style(ROLE_FROZEN));
     printw("frozen %s", frozen);
     attroff(style(ROLE_FROZEN));
-    printw("   %s", v->head_replaced ? "[after head replacement]" : "[before head replacement]");
-    // blocks, each coloured by its state, and the BatchNorm rule
+    // blocks, each coloured by its state (on as many rows as they take), then the head's state
     transfer_block b[TRANSFER_MAX_BLOCKS];
     size_t nb = transfer_blocks(nodes, n, b);
-    move(top + 1, 0);
-    printw("blocks:");
-    for (size_t k = 0; k < nb; k++) {
-        ui_role r = b[k].trainable == b[k].params ? ROLE_TRAINABLE : b[k].trainable == 0 ? ROLE_FROZEN : ROLE_PARTIAL;
-        addch(' ');
+    int y = top + 1, x = 0;
+    mvaddstr(y, 0, "blocks:");
+    x = 7;
+    for (size_t k = 0; k <= nb; k++) {
+        const char *name = k < nb ? b[k].name : v->head_replaced ? "(head replaced)" : "(as torchvision builds it)";
+        int len = (int)strlen(name) + 1;
+        if (x + len > cols - 2) y++, x = 7;
+        ui_role r = k == nb                         ? ROLE_DIM
+                    : b[k].trainable == b[k].params ? ROLE_TRAINABLE
+                    : b[k].trainable == 0           ? ROLE_FROZEN
+                                                    : ROLE_PARTIAL;
         attron(style(r));
-        printw("%s", b[k].name);
+        mvaddstr(y, x + 1, name);
         attroff(style(r));
+        x += len;
     }
-    move(top + 2, 0);
+    y++;
+    // the lines above the tree are wrapped, not cut: their advice is at their end (a row that reaches
+    // the last column was cut)
+    char bn[256];
     if (transfer_has_batchnorm(nodes, n))
-        printw("BatchNorm in frozen layers: %s",
-               a->bn_train ? "train - batch statistics; the running statistics drift although frozen (the seed)"
-                           : "eval - the running statistics stay as loaded (frost's default)");
+        snprintf(bn, sizeof bn, "BatchNorm in frozen layers: %s",
+                 a->bn_train ? "train - batch statistics; the running statistics drift although frozen (the tutorial's)"
+                             : "eval - the running statistics stay as loaded (frost's default)");
     else
-        printw("BatchNorm: none in %s", ft_model_arch(v->model));
+        snprintf(bn, sizeof bn, "BatchNorm: none in %s", ft_model_arch(v->model));
+    y += paragraph_draw(y, 0, cols - 2, 3, bn);
     if (v->diff) {
-        draw_diff(a, v, top + 4, rows - 4, cols);
+        draw_diff(a, v, y + 1, top + rows - y - 1, cols);
         return;
     }
     const layer_report *meters = meters_of(a, v);
     int meter_x = meters && cols >= 80 ? cols - METER_W : 0;
-    draw_cost(a, v, top + 3, cols);
-    int head = 5;   // the lines above the tree
-    if (meter_x) head = 4 + draw_meter_lines(a, meters, top + 4, cols) + 1;
+    y += draw_cost(a, v, y, cols);
+    if (meter_x) y += draw_meter_lines(a, meters, y, cols);
+    int head = y + 1 - top;   // the lines above the tree, and a blank one
     size_t *vis = malloc((v->n_lines ? v->n_lines : 1) * sizeof *vis);
     size_t nv = vis ? visible(a, v, vis, v->n_lines) : 0;
     list_view *l = &v->list;
@@ -421,7 +432,7 @@ static void act(app *a, void *state, app_action action) {
     case ACT_BN_MODE:
         a->bn_train = !a->bn_train;   // the Train screen's BatchNorm field too
         app_status(a, "BatchNorm in frozen layers: %s (the Train screen uses it)",
-                   a->bn_train ? "train, as the seed" : "eval");
+                   a->bn_train ? "train, as the tutorial's" : "eval");
         break;
     case ACT_FREEZE_BACKBONE:
         if (v->model) {
@@ -538,19 +549,17 @@ static void poll(app *a, void *state) {
         snprintf(v->cost_err, sizeof v->cost_err, "%s", err);
 }
 
-// The cost line: what training this freeze choice costs at the Train screen's settings.
-static void draw_cost(const app *a, const model_view *v, int y, int cols) {
-    move(y, 0);
+// The cost line: what training this freeze choice costs at the Train screen's settings, over the
+// rows it needs. Returns them.
+static int draw_cost(const app *a, const model_view *v, int y, int cols) {
     if (!v->head_replaced) {
         attron(style(ROLE_DIM));
-        addnstr("cost: replace the head (h) to see what training costs", cols - 1);
+        int n = paragraph_draw(y, 0, cols - 2, 2, "cost: replace the head (h) to see what training costs");
         attroff(style(ROLE_DIM));
-        return;
+        return n;
     }
-    if (!v->cost_key[0] || v->cost_err[0]) {
-        addnstr(v->cost_err[0] ? v->cost_err : "cost: estimating...", cols - 1);
-        return;
-    }
+    if (!v->cost_key[0] || v->cost_err[0])
+        return paragraph_draw(y, 0, cols - 2, 3, v->cost_err[0] ? v->cost_err : "cost: estimating...");
     const cost_report *c = &v->cost;
     char mem[32], kept[32], opt[32], line[600], time[160];
     cost_format_bytes(mem, sizeof mem, (double)c->peak_bytes);
@@ -571,7 +580,7 @@ static void draw_cost(const app *a, const model_view *v, int y, int cols) {
              "cache %s | %s",
              a->train_size, a->train_size, a->train_batch, a->train_opt == FT_OPT_ADAM ? "Adam" : "SGD",
              c->fwd_macs / 1e9, c->bwd_macs / 1e9, mem, kept, opt, c->cache ? "yes" : "no", time);
-    addnstr(line, cols - 1);
+    return paragraph_draw(y, 0, cols - 2, 4, line);
 }
 
 static void destroy(app *a, void *state) {

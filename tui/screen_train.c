@@ -1,4 +1,4 @@
-// screen_train.c — screen 3: the options of `frost train` as a form (prefilled with the seed's
+// screen_train.c — screen 3: the options of `frost train` as a form (prefilled with the tutorial's
 // values), then the run itself, fed by the trainer thread's events: batch and epoch progress bars,
 // running loss and accuracy bars for train and valid, images/s, ETA, charts per epoch and a log pane
 // with the tutorial's lines (core's train_log, as `frost train` prints them). The trainer owns the
@@ -19,6 +19,7 @@
 #include "fetch_job.h"
 #include "list_view.h"
 #include "lr_finder_view.h"
+#include "paragraph.h"
 #include "style.h"
 #include "train_log.h"
 #include "train_plan.h"
@@ -32,7 +33,7 @@ typedef struct {
     // the form: indices into each field's choices (the architecture and BatchNorm are the app's)
     list_view form;   // the selected field
     int epochs, batch, lr, opt, size, cache, device;
-    int weights, norm;   // weights: 0 none, 1 ImageNet; normalise: 0 follows the weights, 1 seed, 2 ImageNet
+    int weights, norm;   // weights: 0 none, 1 ImageNet; normalise: 0 follows the weights, 1 0.5, 2 ImageNet
     int plan, schedule, block_lr, class_w;   // fine-tuning (indices into PLANS, SCHEDULES, ...)
     int precision;                           // the frozen backbone's: an index into PRECISIONS
     double lr_found;                         // the lr finder's suggestion, taken as the learning rate (0: none)
@@ -46,13 +47,12 @@ typedef struct {
     fetch_job *fetch;   // getting the weights before a run
     int running, epochs_total;
     train_event last, phase_end[2];
-    double lr_now;             // the lr of the run's last step
-    int stage, stages;         // the plan's stage now (0: no plan)
-    double backbone_rate[2];   // each phase's last images/s with the backbone running (0: none yet)
+    double lr_now;       // the lr of the run's last step
+    int stage, stages;   // the plan's stage now (0: no plan)
     train_event epoch_rows[MAX_EPOCH_ROWS];
     int n_epoch_rows;
-    char log[LOG_LINES][160];
-    char trainable[1024];   // what the run trains, as given to the trainer ("" = the seed's)
+    char log[LOG_LINES][640];   // (an alarm with its advice, whole)
+    char trainable[1024];       // what the run trains, as given to the trainer ("" = the tutorial's)
     char device_name[32];
     char weights_path[4096];
     pipeline_opts prep;   // the run's preprocessing (for predicting with its model)
@@ -80,15 +80,14 @@ static const char *const SCHEDULE_NAMES[] = {"constant (the tutorial's)", "cosin
                                              "linear warm-up for one epoch, then cosine"};
 static const char *const BLOCK_LRS[] = {NULL, "spread:10", "spread:100"};
 static const char *const BLOCK_LR_NAMES[] = {"one lr for every block",
-                                             "spread: the head's lr down to lr/10 at the first block that trains",
-                                             "spread: the head's lr down to lr/100 at the first block that trains"};
+                                             "spread: the head's lr down to lr/10 at the first trained block",
+                                             "spread: the head's lr down to lr/100 at the first trained block"};
 static const char *const CLASS_WS[] = {NULL, "auto"};
 // what the frozen backbone runs in when the feature cache computes it (trainer_config.precision)
 static const ft_precision PRECISIONS[] = {FT_PRECISION_FP32, FT_PRECISION_FAST, FT_PRECISION_BF16};
-static const char *const PRECISION_NAMES[] = {
-    "fp32   (exact, the tutorial's)",
-    "fast   (BatchNorm folded into the convolutions, channels_last: float32, last bits differ)",
-    "bf16   (fast's form in bfloat16: faster only on CPUs with fast bfloat16, e.g. AMX)"};
+static const char *const PRECISION_NAMES[] = {"fp32   (exact, the tutorial's)",
+                                              "fast   (BatchNorm folded, channels_last: float32, last bits differ)",
+                                              "bf16   (fast in bfloat16: faster only with CPU bfloat16, e.g. AMX)"};
 
 enum {
     F_ARCH,
@@ -132,9 +131,9 @@ static void publish(app *a, const train_view *v) {
 static void *create(app *a) {
     train_view *v = calloc(1, sizeof *v);
     if (!v) return NULL;
-    v->epochs = 3;   // the seed's 5 is long on a CPU; 5 is one key press away
+    v->epochs = 3;   // the tutorial's 5 is long on a CPU; 5 is one key press away
     v->batch = 2;    // 16
-    v->lr = 0;       // 1e-5, the seed's
+    v->lr = 0;       // 1e-5, the tutorial's
     v->size = 3;     // 224
     // the user's config file
     v->device = a->opts->device && strcmp(a->opts->device, "cpu") == 0;
@@ -156,7 +155,7 @@ static void field_text(const app *a, const train_view *v, int f, char *buf, size
         break;
     case F_PLAN:
         if (v->plan && EPOCHS[v->epochs] < 2)
-            snprintf(buf, len, "%s (needs 2 epochs or more)", PLAN_NAMES[v->plan]);
+            snprintf(buf, len, "staged: needs 2 epochs or more (the epochs field above)");
         else
             snprintf(buf, len, "%s", PLAN_NAMES[v->plan]);
         break;
@@ -170,7 +169,7 @@ static void field_text(const app *a, const train_view *v, int f, char *buf, size
     case F_PRECISION:
         // only the feature cache runs the backbone apart: say so before the run does
         if (v->precision && (v->cache || a->bn_train || v->plan))
-            snprintf(buf, len, "%.4s   (needs the feature cache: a frozen backbone, BatchNorm eval, cache auto)",
+            snprintf(buf, len, "%.4s   (needs the feature cache: cache auto, BatchNorm eval, no unfreezing)",
                      PRECISION_NAMES[v->precision]);
         else
             snprintf(buf, len, "%s", PRECISION_NAMES[v->precision]);
@@ -179,7 +178,7 @@ static void field_text(const app *a, const train_view *v, int f, char *buf, size
     case F_SIZE: snprintf(buf, len, "%dx%d", SIZES[v->size], SIZES[v->size]); break;
     case F_BN:
         snprintf(buf, len, "%s",
-                 a->bn_train ? "train  (the seed: batch statistics, running statistics drift)"
+                 a->bn_train ? "train  (the tutorial's: batch statistics; running ones drift)"
                              : "eval   (frozen BatchNorm keeps its running statistics)");
         break;
     case F_CACHE:
@@ -193,15 +192,15 @@ static void field_text(const app *a, const train_view *v, int f, char *buf, size
         else if (!e)
             snprintf(buf, len, "ImageNet: none known for %s", ft_arch_name(a->arch_index));
         else
-            snprintf(buf, len, "ImageNet  %s %s, %s (%s)", e->source, e->tag, e->file,
+            snprintf(buf, len, "ImageNet  %s (%s)", e->file,
                      fetch_find_cached(e, cached, sizeof cached) == 1 ? "cached" : "downloaded when training starts");
         break;
     }
     case F_NORM:
         snprintf(buf, len, "%s",
-                 v->norm == 1   ? "0.5    (the seed's mean and std)"
+                 v->norm == 1   ? "0.5    (the tutorial's mean and std)"
                  : v->norm == 2 ? "ImageNet's mean and std"
-                                : "follows the weights (ImageNet's with ImageNet weights, else the seed's 0.5)");
+                                : "follows the weights: ImageNet's with ImageNet weights, else 0.5");
         break;
     default: snprintf(buf, len, "%s", v->device ? "cpu" : "auto (CUDA when there is a GPU)"); break;
     }
@@ -323,12 +322,11 @@ static void launch(app *a, train_view *v, const char *weights) {
     layer_report_free(&a->layers);   // the meters and alarms are the new run's from now on
     a->alarms[0][0] = a->alarms[1][0] = '\0';
     if (weights) log_line(v, "pretrained weights: %.130s", weights);
-    log_line(v, "normalisation: %s", imagenet_norm ? "ImageNet's mean and std" : "mean and std 0.5 (the seed's)");
+    log_line(v, "normalisation: %s", imagenet_norm ? "ImageNet's mean and std" : "mean and std 0.5 (the tutorial's)");
     memset(v->epoch_rows, 0, sizeof v->epoch_rows);
     v->n_epoch_rows = 0;
     v->last = (train_event){0};
     v->phase_end[0] = v->phase_end[1] = (train_event){0};
-    v->backbone_rate[0] = v->backbone_rate[1] = 0;
     v->lr_now = c.opt.lr;
     v->stage = v->stages = 0;
     a->stage_trainable[0] = '\0';
@@ -516,7 +514,6 @@ static void poll(app *a, void *state) {
         switch (e.kind) {
         case EV_BATCH:
             v->last = e;
-            if (!e.from_cache) v->backbone_rate[e.phase] = e.images_per_s;
             if (e.phase == PHASE_TRAIN && e.lr > 0) v->lr_now = e.lr;
             break;
         case EV_STAGE:   // the plan's next stage: the Model screen's marks follow it
@@ -661,6 +658,26 @@ static void draw_timeline(const train_view *v, const char *text, int row, int co
     }
 }
 
+// What a frozen random backbone means for a run, and what helps.
+#define NOTE_RANDOM                                                                                             \
+    "note: the frozen layers are random: expect near-chance accuracy; ImageNet weights, thawing blocks (Model " \
+    "screen) or a larger learning rate help"
+
+// What the rate line's figure counts (images/s with the backbone, over the run) and, on cached
+// features, the head's own rate apart: a rate no network reaches, so never the figure.
+static void rate_text(const train_view *v, char *buf, size_t len) {
+    const train_event *b = &v->last;
+    if (!b->batches)
+        snprintf(buf, len, "%s", "");
+    else if (b->from_cache)
+        snprintf(buf, len,
+                 "(images/s: with the backbone, over the run; this phase runs the head alone on cached features, "
+                 "%.0f images/s)",
+                 b->images_per_s);
+    else
+        snprintf(buf, len, "(images/s: with the backbone, over the run, wall clock)");
+}
+
 static void draw(app *a, void *state, int top, int rows, int cols) {
     train_view *v = state;
     const char *spec = v->running ? v->trainable : app_trainable(a);
@@ -669,9 +686,25 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
         snprintf(plan, sizeof plan, "%s", v->plan_text);
     else
         plan_for(v, plan, sizeof plan);
-    // the form scrolls when the window is short: the bars below it (trainable, the note, the plan's
-    // timeline, 2 progress bars, 4 accuracy and loss bars, the rate line) stay on screen
-    int below = 9 + (plan[0] != '\0');
+    // below the form: what trains, the note on random weights, the plan's timeline, 2 progress bars, 4
+    // accuracy and loss bars, the rate line and what it counts. The texts are wrapped, not cut (their
+    // advice is at their end), and the form scrolls when the window is short so that all of it stays
+    char what[1200];
+    if (plan[0])
+        snprintf(what, sizeof what, "%s", v->stage ? a->stage_trainable : "the plan's stages say (below)");
+    else if (spec[0])
+        snprintf(what, sizeof what, "%s  (from the Model screen)", spec);
+    else
+        snprintf(what, sizeof what,
+                 "the new head only, the rest frozen (the tutorial's; change it on the Model screen)");
+    const char *note = !v->running && !v->weights && strcmp(spec, "all") != 0 ? NOTE_RANDOM : NULL;
+    char rate_note[256];
+    rate_text(v, rate_note, sizeof rate_note);
+    // (wrapped text stops short of the last column: a row that reaches it was cut)
+    int text_w = cols - 2, what_w = cols - 17 > 10 ? cols - 17 : 10;
+    int what_rows = paragraph_rows(what, what_w), note_rows = note ? paragraph_rows(note, text_w) : 0;
+    if (what_rows > 3) what_rows = 3;   // a long list of module paths: its first lines
+    int below = what_rows + note_rows + (plan[0] != '\0') + 2 + 4 + 1 + paragraph_rows(rate_note, text_w);
     int form_rows = rows - below < N_FIELDS ? rows - below : N_FIELDS;
     list_view_layout(&v->form, N_FIELDS, top, 0, form_rows > 3 ? form_rows : 3, cols);
     int r = top;
@@ -684,26 +717,14 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
         mvaddnstr(r, 0, line, cols - 1);   // clipped: a wrapped value would spill onto the next field
         attroff(at);
     }
-    char what[1200];
-    if (plan[0])
-        snprintf(what, sizeof what, "%s", v->stage ? a->stage_trainable : "the plan's stages say (below)");
-    else if (spec[0])
-        snprintf(what, sizeof what, "%.*s  (from the Model screen)", cols > 60 ? cols - 45 : 15, spec);
-    else
-        snprintf(what, sizeof what, "the new head only, the rest frozen (the seed; change it on the Model screen)");
     mvprintw(r, 0, "%-14s ", "trainable");
-    addnstr(what, cols > 16 ? cols - 16 : 0);   // one row: a longer line would wrap onto the bars
-    r++;
+    r += paragraph_draw(r, 15, what_w, what_rows, what);
     // before a run: what a frozen random backbone means for it (the trainer says it again in the log)
-    if (!v->running && !v->weights && strcmp(spec, "all") != 0) {
+    if (note) {
         attron(style(ROLE_WARNING));
-        mvaddnstr(r, 0,
-                  "note: the frozen layers are random: expect near-chance accuracy; ImageNet weights, thawing blocks "
-                  "(Model screen) or a larger learning rate help",
-                  cols - 1);
+        r += paragraph_draw(r, 0, text_w, note_rows, note);
         attroff(style(ROLE_WARNING));
     }
-    r++;
     if (plan[0]) draw_timeline(v, plan, r++, cols);
     const train_event *b = &v->last;
     int width = cols - 40 > 10 ? cols - 40 : 10;
@@ -738,22 +759,15 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     }
     int eta = (int)(b->eta_s + 0.5);
     int paused = v->running && v->tr && trainer_paused(v->tr);
-    mvprintw(r++, 0, "%.1f images/s   ETA %d:%02d   device %s   ", b->images_per_s, eta / 60, eta % 60,
+    mvprintw(r++, 0, "%.1f images/s   ETA %d:%02d   device %s   ", b->backbone_images_per_s, eta / 60, eta % 60,
              v->device_name[0] ? v->device_name : "-");
     if (b->batches) printw("lr %.3g   ", v->lr_now);
     attron(style(paused ? ROLE_WARNING : ROLE_TEXT));
     addstr(v->running ? (paused ? "PAUSED" : "running") : "idle");
     attroff(style(paused ? ROLE_WARNING : ROLE_TEXT));
-    // what the rate counts: on cached features only the head runs, a rate no network reaches
     attron(style(ROLE_DIM));
-    if (b->from_cache && v->backbone_rate[b->phase] > 0)
-        printw("   (cached features: the head alone; with the backbone, %.1f images/s)", v->backbone_rate[b->phase]);
-    else if (b->from_cache)
-        printw("   (cached features: the head alone)");
-    else if (b->batches)
-        printw("   (this phase's images per second, wall clock)");
+    r += paragraph_draw(r, 0, text_w, top + rows - r, rate_note);
     attroff(style(ROLE_DIM));
-    r++;
     // the charts when there is room for them and a log of 4 lines
     int left = top + rows - r;
     if (v->finder && !v->running && left >= 8 && cols >= 60) {   // the lr finder's curve, while and after it runs
@@ -765,10 +779,14 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
         draw_charts(v, r, h, cols);
         r += h + 1;
     }
-    // the log: its newest lines that fit
-    int avail = top + rows - r, first = LOG_LINES - avail;
-    for (int i = first > 0 ? first : 0; i < LOG_LINES && r < top + rows; i++)
-        if (v->log[i][0]) mvaddnstr(r++, 0, v->log[i], cols - 1);
+    // the log: its newest lines that fit, each wrapped over the rows it needs
+    int avail = top + rows - r, first = LOG_LINES;
+    for (int used = 0; first > 0; first--) {
+        int need = paragraph_rows(v->log[first - 1], text_w);
+        if (used + need > avail) break;
+        used += need;
+    }
+    for (int i = first; i < LOG_LINES; i++) r += paragraph_draw(r, 0, text_w, top + rows - r, v->log[i]);
 }
 
 static void act(app *a, void *state, app_action action) {

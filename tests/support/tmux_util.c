@@ -109,6 +109,20 @@ const char *tmux_screen(int escapes) {
     return buf;
 }
 
+const char *tmux_screen_flat(void) {
+    static char flat[1 << 20];
+    const char *s = tmux_screen(0);
+    size_t n = 0;
+    for (; *s && n + 1 < sizeof flat; s++) {
+        char c = *s == '\n' ? ' ' : *s;
+        if (c == ' ' && (n == 0 || flat[n - 1] == ' ')) continue;
+        flat[n++] = c;
+    }
+    while (n > 0 && flat[n - 1] == ' ') n--;
+    flat[n] = '\0';
+    return flat;
+}
+
 int tmux_wait_for(const char *text, int seconds) {
     for (int i = 0; i < seconds * 10; i++) {
         if (strstr(tmux_screen(0), text)) return 1;

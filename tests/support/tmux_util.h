@@ -26,6 +26,9 @@ int tmux_signal_app(const char *signal_name);
 // The visible screen as text; with escapes: with colour/attribute escape sequences (capture-pane -e).
 // The buffer is static, overwritten by the next call.
 const char *tmux_screen(int escapes);
+// The visible screen as one line: each row without its trailing blanks, rows joined by a blank, runs
+// of blanks as one; a message wrapped over rows reads whole in it. Static, overwritten by the next call.
+const char *tmux_screen_flat(void);
 // Waits up to `seconds` for text to be on the screen: 1, else 0.
 int tmux_wait_for(const char *text, int seconds);
 // Waits up to `seconds` for text to be gone from the screen: 1, else 0.

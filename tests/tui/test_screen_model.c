@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "tmux_util.h"
@@ -102,6 +103,26 @@ Test(tui_model, cost_line_follows_the_freeze_choice) {
     cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
 }
 
+// No row of the screen reaches its last column but the rule under the title and the key bar: a text
+// that does was cut at the right edge (wrapped text stops a column short). On the Model screen only the
+// rows above the tree (its lines of modules are cut on purpose, beside the meters).
+static void expect_no_row_cut(int cols, int whole_screen) {
+    const char *screen = tmux_screen(0);
+    int row = 0;
+    for (const char *p = screen; *p; row++) {
+        const char *eol = strchr(p, '\n');
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        while (n > 0 && p[n - 1] == ' ') n--;
+        int width = 0;   // columns: UTF-8 characters (the box and bar glyphs are one column each)
+        for (size_t i = 0; i < n; i++) width += ((unsigned char)p[i] & 0xc0) != 0x80;
+        int last = !eol || !eol[1];
+        if (!whole_screen && strstr(p, "ResNet(") && strstr(p, "ResNet(") < p + n) break;   // the tree
+        if (row != 1 && !last) cr_expect_lt(width, cols - 1, "row %d is cut at the right edge: '%.*s'", row, (int)n, p);
+        if (!eol) break;
+        p = eol + 1;
+    }
+}
+
 static json_t *last_layers_event(const char *path) {
     char *text = tu_read_file(path, NULL);
     cr_assert_not_null(text, "no log at %s", path);
@@ -183,6 +204,66 @@ Test(tui_model, meters_and_alarms_after_a_run) {
     snprintf(want, sizeof want, "%8.3g%% moved", 100 * change);
     cr_expect(strstr(fc, want), "fc: '%s' (the log's) on '%s'", want, fc);
     json_decref(layers);
+
+    // At 130x40 and at 80x24 every message above the tree is on screen whole (wrapped, not cut at the
+    // right edge before its advice), and so is everything on the Train screen: the cost line as the
+    // wide screen showed it on one row, the meters' explanation, each alarm of the log with its advice
+    char cost[1024], bn[512];
+    const char *c = line_with(screen, "cost (64x64, batch 16, Adam): ");
+    cr_assert_not_null(c, "%s", screen);
+    snprintf(cost, sizeof cost, "%s", c);
+    cr_assert_not_null(line_with(screen, "BatchNorm in frozen layers: train"), "%s", screen);
+    snprintf(bn, sizeof bn, "%s", line_with(screen, "BatchNorm in frozen layers: train"));
+    cr_expect(strstr(bn, "(the tutorial's)"), "%s", bn);
+    layers = last_layers_event(log_path);
+    char meters[512];
+    snprintf(meters, sizeof meters,
+             "meters: what the last run did (epoch %lld, %lld steps): how far each module's trainable weights moved, "
+             "||W - W0|| / ||W0||; how far frozen BatchNorm statistics drifted",
+             json_integer_value(json_object_get(layers, "epoch")), json_integer_value(json_object_get(layers, "step")));
+    json_decref(layers);
+    char alarms[2][1400];
+    int n_alarms = 0;
+    char *text = tu_read_file(log_path, NULL);
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        json_t *e = json_loads(line, 0, NULL);
+        if (e && strcmp(json_string_value(json_object_get(e, "event")), "alarm") == 0 && n_alarms < 2) {
+            const char *t = json_string_value(json_object_get(e, "text"));
+            snprintf(alarms[n_alarms++], sizeof alarms[0], "warning: %s %s", t,
+                     strncmp(t, "frozen but changing", 19) == 0 ? "(BatchNorm: eval keeps them fixed)"
+                                                                : "(choose a higher learning rate, or more epochs)");
+        }
+        json_decref(e);
+    }
+    free(text);
+    cr_expect_eq(n_alarms, 2, "the log's alarms");
+    const int sizes[2][2] = {{130, 40}, {80, 24}};
+    for (int k = 0; k < 2; k++) {
+        int w = sizes[k][0], h = sizes[k][1];
+        tmux_resize(w, h);
+        tmux_keys("Home");
+        cr_assert(tmux_wait_for("meters: what the last run did", 30), "%s", tmux_screen(0));
+        usleep(300000);   // the redraw at the new size
+        const char *flat = tmux_screen_flat();
+        cr_expect(strstr(flat, cost), "%dx%d: the cost line whole, '%s':\n%s", w, h, cost, tmux_screen(0));
+        cr_expect(strstr(flat, bn), "%dx%d: '%s':\n%s", w, h, bn, tmux_screen(0));
+        cr_expect(strstr(flat, meters), "%dx%d: '%s':\n%s", w, h, meters, tmux_screen(0));
+        for (int i = 0; i < n_alarms; i++)
+            cr_expect(strstr(flat, alarms[i]), "%dx%d: '%s':\n%s", w, h, alarms[i], tmux_screen(0));
+        expect_no_row_cut(w, 0);
+        tmux_keys("3");
+        cr_assert(tmux_wait_for("images/s   ETA", 30), "%s", tmux_screen(0));
+        usleep(300000);
+        flat = tmux_screen_flat();
+        // the run had no feature cache (BatchNorm in train mode): the backbone ran every phase
+        cr_expect(strstr(flat, "(images/s: with the backbone, over the run, wall clock)"), "%dx%d:\n%s", w, h,
+                  tmux_screen(0));
+        cr_expect(strstr(flat, "note: the frozen layers are random: expect near-chance accuracy; ImageNet weights, "
+                               "thawing blocks (Model screen) or a larger learning rate help"),
+                  "%dx%d:\n%s", w, h, tmux_screen(0));
+        expect_no_row_cut(w, 1);
+        tmux_keys("2");
+    }
 
     tmux_keys("q");
     cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));

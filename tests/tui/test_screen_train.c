@@ -4,6 +4,7 @@
 // log pane, images/s, the time, the progress bars' counts; the log itself holds each phase's order.
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +89,7 @@ Test(tui_train, screen_values_equal_the_json_log) {
     tmux_start(args, 140, 50, NULL);
     cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
     tmux_keys("3");
-    cr_assert(tmux_wait_for("learning rate  1e-05", 60), "the seed's values prefilled:\n%s", tmux_screen(0));
+    cr_assert(tmux_wait_for("learning rate  1e-05", 60), "the tutorial's values prefilled:\n%s", tmux_screen(0));
     // 3 epochs, 64x64 input, learning rate 1e-3 (so the numbers move): a short run
     tmux_keys("Down Left Down Down Right Right Down Down Left Left Left");
     cr_assert(tmux_wait_for("input size     64x64", 60), "%s", tmux_screen(0));
@@ -138,23 +139,32 @@ Test(tui_train, screen_values_equal_the_json_log) {
     cr_expect(line_starting(screen, want) != NULL, "no '%s' bar:\n%s", want, screen);
     cr_expect(line_starting(screen, "epoch 3/3") != NULL, "%s", screen);
 
-    // images/s: the last batch's, and what it counts: with the feature cache (the default: the
-    // backbone is frozen) later epochs run the head alone, and the screen says so with the backbone's
-    // own rate (the same phase's last batch that ran it)
+    // images/s: the figure is the rate with the backbone over the run, which the log gives apart: the
+    // images of the phases that ran the backbone (their sample orders) over those phases' seconds.
+    // Later epochs run the head alone on cached features; their own rate is said as this phase's.
     json_t *lastb = last_event(log, "batch", NULL);
-    snprintf(want, sizeof want, "%.1f images/s", num(lastb, "images_per_s"));
-    const char *rate = line_starting(screen, want);
-    cr_expect(rate != NULL, "no '%s' line:\n%s", want, screen);
     cr_expect(json_is_true(json_object_get(lastb, "from_cache")), "3 epochs of a frozen backbone: cached");
-    double backbone = 0;
+    double images = 0, seconds = 0;
+    size_t order_items = 0;
+    int cached = 0;   // the phase after the order line ran from the cache
     for (size_t i = 0; i < json_array_size(log); i++) {
         json_t *e = json_array_get(log, i);
-        if (strcmp(kind(e), "batch") == 0 && json_is_false(json_object_get(e, "from_cache")) &&
-            strcmp(json_string_value(json_object_get(e, "phase")), "valid") == 0)
-            backbone = num(e, "images_per_s");
+        if (strcmp(kind(e), "order") == 0) order_items = json_array_size(json_object_get(e, "items"));
+        if (strcmp(kind(e), "batch") == 0) cached = json_is_true(json_object_get(e, "from_cache"));
+        if (strcmp(kind(e), "phase_end") == 0 && !cached) images += (double)order_items, seconds += num(e, "seconds");
     }
-    snprintf(want, sizeof want, "(cached features: the head alone; with the backbone, %.1f images/s)", backbone);
-    cr_expect(rate && strstr(rate, want), "'%s' on '%s'", want, rate ? rate : "");
+    cr_assert_gt(seconds, 0, "epoch 1 ran the backbone");
+    const char *rate = strstr(screen, " images/s   ETA ");
+    while (rate && rate > screen && rate[-1] != '\n') rate--;   // its line's start
+    double shown_rate = -1;
+    cr_assert(rate && sscanf(rate, "%lf images/s", &shown_rate) == 1, "no rate line:\n%s", screen);
+    cr_expect(fabs(shown_rate - images / seconds) <= 0.051 + 1e-6 * shown_rate,
+              "the screen's %.1f images/s is not the backbone's over the run, %.2f (%g images in %g s)", shown_rate,
+              images / seconds, images, seconds);
+    cr_expect(fabs(shown_rate - num(lastb, "backbone_images_per_s")) <= 0.051, "the log's figure too");
+    snprintf(want, sizeof want, "this phase runs the head alone on cached features, %.0f images/s",
+             num(lastb, "images_per_s"));
+    cr_expect(strstr(tmux_screen_flat(), want), "'%s' in:\n%s", want, screen);
 
     // the log pane: the tutorial's phase lines of the run, the newest last, each one the log's
     int shown = 0;
