@@ -244,6 +244,12 @@ Test(cli_help, every_command_has_its_help_with_defaults_and_examples) {
     int sections = 0;
     for (const char *p = strstr(man, "\n.SS \""); p; p = strstr(p + 1, "\n.SS \"")) sections++;
     cr_expect_eq(sections, commands, "the manual has %d command sections, the list here %d", sections, commands);
+    // "seed" is only --seed's (the random seed): the tutorial is called the tutorial
+    for (const char *p = strstr(man, "seed"); p; p = strstr(p + 1, "seed"))
+        cr_expect((p - man >= 2 && strncmp(p - 2, "--seed", 6) == 0) ||
+                      (p - man >= 7 && strncmp(p - 7, "random seed", 11) == 0),
+                  "the manual says 'seed' for something else than the random seed: ...%.60s...",
+                  p - man > 30 ? p - 30 : man);
     free(man);
     tu_run_free(&m);
     // a group's word alone lists its commands; an unknown one is refused in one line
@@ -310,10 +316,13 @@ Test(cli_help, a_command_wins_over_a_folder_of_its_name, .timeout = 240) {
     tu_run_result r;
     tu_run_frost_with(&r,
                       (const char *[]){"train", ".", "--arch", "resnet18", "--epochs", "1", "--size", "32", "--batch",
-                                       "2", "--cache", "off", NULL},
+                                       "2", "--cache", "off", "--bn", "train", "--norm", "0.5", NULL},
                       &(tu_run_opts){.cwd = root});
     cr_expect_eq(r.status, 0, "frost train . inside the dataset:\n%s%s", r.out, r.err);
     cr_expect(strstr(r.out, "Epoch 1/1"), "%s", r.out);
+    // what the run says of BatchNorm in train mode names the tutorial (users cannot know "the seed")
+    cr_expect(strstr(r.out, "running statistics updated, as the tutorial's"), "%s", r.out);
+    cr_expect(!strstr(r.out, "seed") && !strstr(r.err, "seed"), "%s%s", r.out, r.err);
     tu_run_free(&r);
     // the folder itself, as a path: the interface (which, without a terminal, says so and stops)
     tu_run_frost_with(&r, (const char *[]){"./train", NULL}, &(tu_run_opts){.cwd = root});

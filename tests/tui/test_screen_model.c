@@ -209,6 +209,8 @@ Test(tui_model, meters_and_alarms_after_a_run) {
     // right edge before its advice), and so is everything on the Train screen: the cost line as the
     // wide screen showed it on one row, the meters' explanation, each alarm of the log with its advice
     char cost[1024], bn[512];
+    cr_assert(tmux_wait_for("| epoch ~", 180), "the device measured:\n%s", tmux_screen(0));
+    snprintf(screen, sizeof screen, "%s", tmux_screen(0));
     const char *c = line_with(screen, "cost (64x64, batch 16, Adam): ");
     cr_assert_not_null(c, "%s", screen);
     snprintf(cost, sizeof cost, "%s", c);
