@@ -5,6 +5,7 @@
 #   make test       build, then run every test (Criterion), with torchvision as the oracle
 #   make install    the program, themes, manual page and completions under PREFIX (default
 #                   /usr/local; DESTDIR for staging); make uninstall removes them
+#   make fresh-check the README's commands run first on a bare Debian (as root; DEBIAN=bookworm|trixie)
 #
 # Missing Debian packages are installed first by scripts/install-deps.sh (as root), or it prints
 # the exact apt-get line and stops. The entry points (make, run, test, install) do that first and
@@ -20,6 +21,7 @@
 #   WERROR=1       warnings are errors (CI sets it).
 #   BUILD          output folder (default build).
 #   JOBS           parallel build jobs for run and test (default: the cores).
+#   TEST_SET=fresh make test runs the subset make fresh-check runs (below), not every test.
 
 SHELL := /bin/bash
 CC ?= cc
@@ -264,13 +266,28 @@ uninstall:
 # every core, and threads spinning at a barrier take the cores from the other test's (trainer/* on
 # 2 cores: 30.7 s spinning, 20.2 s passive). Only the waiting changes, not a number.
 TEST_ENV := OMP_WAIT_POLICY=passive
+# TEST_SET=fresh: the subset a freshly installed system runs (make fresh-check; README, Tests): a test
+# or a few from each folder (tests/core, cli, tui, shim), and one of every outside program the suite
+# uses: tmux, procps, the python3 oracles (torchvision, PIL, onnx; every oracle script runs anyway),
+# ONNX Runtime from npm, jpegtran, zsh and bash completion, groff and mandoc, torchrun. Criterion's
+# extended glob; TEST_ARGS still adds options of its own.
+FRESH_TESTS := @(text_wrap/*|decode/restart_marker_jpegs_match_pil|onnx_export/resnet18_matches_torch_and_describes_its_input|class_weights/auto_weights_match_pytorch|cli_help/*|install/*|export/pytorch_script_under_torchrun_with_two_processes|tui/signals_restore_the_terminal|tui/vgg16_before_and_after_side_by_side|tui_train/screen_values_equal_the_json_log)
+TEST_SET ?= all
+TEST_FILTER = $(if $(filter fresh,$(TEST_SET)),--filter '$(FRESH_TESTS)')
 test: | $(DEPS_TEST)
 	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost $(BUILD)/frost_tests $(ORACLE) $(ORT)
 	@run=frost-test-$$$$-$$RANDOM; rc=0; \
-	echo "$(TEST_ENV) $(SAN_ENV) FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(ORACLE_DIR) FROST_ORT=$(ORT_DIR)/node_modules $(BUILD)/frost_tests $(TEST_ARGS)"; \
-	FROST_TEST_RUN=$$run $(TEST_ENV) $(SAN_ENV) FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(ORACLE_DIR) FROST_ORT=$(ORT_DIR)/node_modules $(BUILD)/frost_tests $(TEST_ARGS) || rc=$$?; \
+	echo "$(TEST_ENV) $(SAN_ENV) FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(ORACLE_DIR) FROST_ORT=$(ORT_DIR)/node_modules $(BUILD)/frost_tests $(TEST_FILTER) $(TEST_ARGS)"; \
+	FROST_TEST_RUN=$$run $(TEST_ENV) $(SAN_ENV) FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(ORACLE_DIR) FROST_ORT=$(ORT_DIR)/node_modules $(BUILD)/frost_tests $(TEST_FILTER) $(TEST_ARGS) || rc=$$?; \
 	scripts/test-leftovers.sh $$run || rc=1; \
 	exit $$rc
+
+# The README's two commands, run first on a bare Debian (DEBIAN=bookworm or trixie), as root: a root
+# made by mmdebstrap from this machine's apt sources, HEAD cloned into it, make run in tmux, make test
+# TEST_SET=fresh, make install (scripts/fresh-check.sh says how).
+DEBIAN ?= bookworm
+fresh-check:
+	DEBIAN=$(DEBIAN) scripts/fresh-check.sh
 
 # ---------------------------------------------------------------------------------------------
 # Fuzzing (libFuzzer, clang): each fuzz/fuzz_NAME.c with the core files it reads, built with

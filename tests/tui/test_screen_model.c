@@ -165,10 +165,9 @@ Test(tui_model, meters_and_alarms_after_a_run) {
     cr_assert(tmux_wait_for("input size     64x64", 30), "%s", tmux_screen(0));
     cr_assert(tmux_wait_for("BatchNorm      train", 30), "%s", tmux_screen(0));
     tmux_keys("Enter");
-    // each alarm is said as the first epoch's train phase ends (log pane and status line), and the
+    // each alarm is said as the first epoch's train phase ends (log pane and status line: a short run
+    // scrolls them away within a second, so they are checked on the Model screen below), and the
     // status line still counts them when the run is over
-    cr_expect(tmux_wait_for("warning: frozen but changing: ", 180), "%s", tmux_screen(0));
-    cr_expect(tmux_wait_for("warning: trainable but not learning: fc moved", 180), "%s", tmux_screen(0));
     cr_assert(tmux_wait_for("Training complete in", 180), "%s", tmux_screen(0));
     cr_expect(tmux_wait_for("training complete with 2 warnings (2 Model shows them", 30), "%s", tmux_screen(0));
 
