@@ -126,8 +126,7 @@ static int run(int argc, char **argv) {
 const cli_command cli_help = {
     .name = "help",
     .synopsis = ", --help",
-    .help = "this text (help COMMAND: a command's options, defaults and examples; help --man: the manual "
-            "page; help --completion bash|zsh: completion)",
+    .help = "this text; help COMMAND (or COMMAND --help): one command's options and examples",
     .examples = "frost help train\n"
                 "frost help --man > frost.1 && man -l frost.1",
     .options = options,

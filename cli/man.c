@@ -1,7 +1,8 @@
 // man.c — `frost help --man`: the manual page (roff, man(7) macros), made from the same tables as
-// `frost help`: the interface's options, then every command of the command table with its synopsis,
-// what it does and each of its options (from the option tables, groups unfolded), then what the data
-// commands share, the architectures, the environment and the exit status.
+// `frost help`: the interface's options, then every command of the command table as `frost CMD --help`
+// says it (command_doc.c: synopsis, what it does, each option with its default, examples), then what
+// the data commands share, the architectures, the environment and the exit status. Dated by the
+// source (FROST_SOURCE_DATE, which the Makefile writes), so the same source makes the same page.
 //
 //   frost help --man > frost.1 && man -l frost.1      (make man builds build/frost.1)
 #include <stdio.h>

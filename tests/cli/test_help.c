@@ -13,6 +13,25 @@
 #include "testutil.h"
 #include "weights.h"
 
+// What a checker of roff says of the page: cmd_fmt ("groff ... '%s'") run on it written to a file;
+// its output (malloc'd), its exit status in *status.
+static char *check_page(const char *page_text, const char *cmd_fmt, int *status) {
+    char *dir = tu_tmpdir(), page[1024], cmd[4096];
+    snprintf(page, sizeof page, "%s/frost.1", dir);
+    cr_assert_eq(tu_write_file(page, page_text, strlen(page_text)), 0);
+    snprintf(cmd, sizeof cmd, cmd_fmt, page);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    char *out = calloc(1, 4096);
+    size_t got = fread(out, 1, 4095, p);
+    out[got] = '\0';
+    int rc = pclose(p);
+    *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+    tu_rmtree(dir);
+    free(dir);
+    return out;
+}
+
 Test(cli_help, help) {
     tu_run_result r;
     tu_run_frost(&r, (const char *[]){"--help", NULL});
@@ -73,22 +92,11 @@ Test(cli_help, man_page_lists_every_option_and_renders) {
         cr_expect(desc[1] && desc[1] != '\n' && desc[1] != '.', "an entry without a description: %.80s", p + 5);
     }
 
-    char *dir = tu_tmpdir(), page[1024], cmd[4096];
-    snprintf(page, sizeof page, "%s/frost.1", dir);
-    FILE *f = fopen(page, "w");
-    cr_assert_not_null(f);
-    fputs(m.out, f);
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "groff -man -Tutf8 -ww -z '%s' 2>&1", page);
-    FILE *g = popen(cmd, "r");
-    cr_assert_not_null(g);
-    char warnings[4096] = "";
-    size_t got = fread(warnings, 1, sizeof warnings - 1, g);
-    warnings[got] = '\0';
-    cr_expect_eq(pclose(g), 0, "groff failed (is groff-base installed?): %s", warnings);
-    cr_expect_eq(got, 0, "groff warns: %s", warnings);
-    tu_rmtree(dir);
-    free(dir);
+    int status;
+    char *warnings = check_page(m.out, "groff -man -Tutf8 -ww -z '%s' 2>&1", &status);
+    cr_expect_eq(status, 0, "groff failed (is groff-base installed?): %s", warnings);
+    cr_expect_str_eq(warnings, "", "groff warns");
+    free(warnings);
     tu_run_free(&h);
     tu_run_free(&m);
 }
@@ -267,17 +275,10 @@ Test(cli_help, man_page_lints_clean_and_is_dated_by_the_source) {
     tu_run_result m;
     tu_run_frost(&m, (const char *[]){"help", "--man", NULL});
     cr_assert_eq(m.status, 0, "%s", m.err);
-    char *dir = tu_tmpdir(), page[1024], cmd[4096];
-    snprintf(page, sizeof page, "%s/frost.1", dir);
-    cr_assert_eq(tu_write_file(page, m.out, strlen(m.out)), 0);
-    snprintf(cmd, sizeof cmd, "mandoc -T lint -W warning '%s' 2>&1", page);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    char lint[4096] = "";
-    size_t got = fread(lint, 1, sizeof lint - 1, p);
-    lint[got] = '\0';
-    int rc = pclose(p);
-    cr_expect(WIFEXITED(rc) && WEXITSTATUS(rc) == 0 && got == 0, "mandoc (is mandoc installed?): %s", lint);
+    int status;
+    char *lint = check_page(m.out, "mandoc -T lint -W warning '%s' 2>&1", &status);
+    cr_expect(status == 0 && !lint[0], "mandoc (is mandoc installed?): %s", lint);
+    free(lint);
 
     char date[16] = "";
     cr_assert_eq(sscanf(m.out, ".TH FROST 1 \"%10[0-9-]\"", date), 1, "%.80s", m.out);
@@ -297,8 +298,6 @@ Test(cli_help, man_page_lints_clean_and_is_dated_by_the_source) {
     char want[16];
     strftime(want, sizeof want, "%Y-%m-%d", &tm);
     cr_expect_str_eq(date, want, "the page's date is the last commit's");
-    tu_rmtree(dir);
-    free(dir);
     tu_run_free(&m);
 }
 
