@@ -110,22 +110,11 @@ suite_for() {
     esac
 }
 
-one_line_sources() {
+# every "deb" entry of the machine, one-line ("deb [options] URI SUITE COMPONENTS...")
+all_entries() {
     local f
     for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-        [[ -f $f ]] || continue
-        # deb [options] URI SUITE COMPONENTS...
-        while read -r type rest; do
-            [[ $type == deb ]] || continue
-            local opts=""
-            if [[ $rest == \[* ]]; then
-                opts="${rest%%]*}]"
-                rest=${rest#*]}
-            fi
-            read -r uri suite comps <<< "$rest"
-            suite=$(suite_for "$suite")
-            [[ -n $suite ]] && echo "deb ${opts:+$opts }$uri $suite $comps"
-        done < <(sed 's/#.*//' "$f")
+        [[ -f $f ]] && sed 's/#.*//' "$f" | awk '$1 == "deb"'
     done
     for f in /etc/apt/sources.list.d/*.sources; do
         [[ -f $f ]] || continue
@@ -150,18 +139,23 @@ one_line_sources() {
                 if (enabled == "no") next
                 nt = split(types, T, " "); nu = split(uris, U, " "); ns = split(suites, S, " ")
                 for (a = 1; a <= nt; a++) for (b = 1; b <= nu; b++) for (c = 1; c <= ns; c++)
-                    if (T[a] == "deb") print (signed ? "[signed-by=" signed "] " : "") U[b], S[c], comps
-            }' "$f" |
-            while read -r line; do
-                local opts=""
-                if [[ $line == \[* ]]; then
-                    opts="${line%%]*}] "
-                    line=${line#*] }
-                fi
-                read -r uri suite comps <<< "$line"
-                suite=$(suite_for "$suite")
-                [[ -n $suite ]] && echo "deb $opts$uri $suite $comps"
-            done
+                    if (T[a] == "deb") print "deb", (signed ? "[signed-by=" signed "] " : "") U[b], S[c], comps
+            }' "$f"
+    done
+}
+
+# those of the machine's own release, for DEBIAN
+one_line_sources() {
+    local type rest opts uri suite comps
+    all_entries | while read -r type rest; do
+        opts=""
+        if [[ $rest == \[* ]]; then
+            opts="${rest%%]*}] "
+            rest=${rest#*]}
+        fi
+        read -r uri suite comps <<< "$rest"
+        suite=$(suite_for "$suite")
+        [[ -n $suite ]] && echo "$type $opts$uri $suite $comps"
     done
 }
 
@@ -239,6 +233,21 @@ step "root trusts this machine's CAs" "$work/$DEBIAN-certs.log" in_root update-c
 # 3. make run, in tmux: the Data screen, q, a shell that answers with its terminal sane
 
 pane() { tmux -L "$sock" capture-pane -p -t fresh "$@"; }
+# wait_pane GOOD BAD SECONDS WHY: until the pane shows GOOD (grep patterns); when it shows BAD (in its
+# history too) or SECONDS pass, it says WHY under the pane's last lines and fails
+wait_pane() {
+    local good=$1 bad=$2 limit=$3 why=$4 waited=0
+    until pane | grep -q -- "$good"; do
+        if pane -S -1000 | grep -q -- "$bad" || ((waited >= limit)); then
+            pane -S -200
+            echo "$why"
+            return 1
+        fi
+        sleep 2
+        waited=$((waited + 2))
+    done
+    echo "($waited s)"
+}
 make_run() {
     command -v tmux > /dev/null || apt-get install -y -q --no-install-recommends tmux
     local conf=$work/tmux.conf
@@ -247,52 +256,17 @@ make_run() {
         "chroot '$root' /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
          TERM=\$TERM NODE_EXTRA_CA_CERTS=$BUNDLE bash -c 'cd /root/frost && make run; echo \"make run exited \$?\"; \
          PS1=\"fresh-shell# \" exec bash --norc -i'"
-    local waited=0
-    until pane | grep -q '\[1 Data\]'; do
-        if pane -S -1000 | grep -q 'make run exited'; then
-            pane -S -200
-            echo "make run ended before the Data screen appeared"
-            return 1
-        fi
-        if ((waited >= RUN_TIMEOUT)); then
-            pane -S -200
-            echo "no Data screen after $RUN_TIMEOUT s"
-            return 1
-        fi
-        sleep 2
-        waited=$((waited + 2))
-    done
-    echo "the Data screen after $waited s:"
-    for ((k = 0; k < 120; k++)); do   # the dataset read
-        pane | grep -q 'classes' && break
-        sleep 1
-    done
+    # the packages, the build, then the screen with the dataset read
+    wait_pane '\[1 Data\]' 'make run exited' "$RUN_TIMEOUT" "no Data screen (in $RUN_TIMEOUT s)"
+    wait_pane 'classes' 'make run exited' 120 "the Data screen did not read sample_data"
     pane
     tmux -L "$sock" send-keys -t fresh q
-    waited=0
-    until pane | grep -q 'make run exited 0'; do
-        if pane | grep -q 'make run exited [1-9]' || ((waited >= 60)); then
-            pane
-            echo "q did not end make run with status 0"
-            return 1
-        fi
-        sleep 1
-        waited=$((waited + 1))
-    done
+    wait_pane 'make run exited 0' 'make run exited [1-9]' 60 "q did not end make run with status 0"
     # the shell after it: it answers, and its terminal has echo and line editing (the words are split
     # so that the typed line itself cannot pass for the answer)
     tmux -L "$sock" send-keys -t fresh \
         "stty -a | grep -q -e -icanon -e ' -echo ' && echo 'terminal: r''aw' || echo 'terminal: s''ane'" Enter
-    waited=0
-    until pane | grep -q '^terminal: sane'; do
-        if pane | grep -q '^terminal: raw' || ((waited >= 30)); then
-            pane
-            echo "the terminal after frost is not sane (or the shell does not answer)"
-            return 1
-        fi
-        sleep 1
-        waited=$((waited + 1))
-    done
+    wait_pane '^terminal: sane' '^terminal: raw' 30 "the terminal after frost is not sane (or the shell does not answer)"
     pane
     tmux -L "$sock" kill-server
 }
