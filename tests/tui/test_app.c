@@ -328,8 +328,7 @@ Test(tui, config_file_gives_the_defaults, .init = no_start) {
     tmux_keys("3");
     cr_expect(tmux_wait_for("architecture   resnet34", 30), "%s", tmux_screen(0));
     cr_expect(strstr(tmux_screen(0), "device         cpu"), "%s", tmux_screen(0));
-    cr_expect(strstr(tmux_screen(0), "weights        ImageNet  resnet34-b627a593.pth"), "%s",
-              tmux_screen(0));
+    cr_expect(strstr(tmux_screen(0), "weights        ImageNet  resnet34-b627a593.pth"), "%s", tmux_screen(0));
     cr_expect(strstr(tmux_screen(0), "note: the frozen layers are random") == NULL, "ImageNet weights:\n%s",
               tmux_screen(0));
     tmux_keys("Down Down Down Down Down Down Down Down Down Left");   // weights: none
