@@ -108,7 +108,8 @@ static void draw_bar(bar_state *b, const train_event *e) {
     for (int k = 0; k < width; k++) fputs(k < filled ? "#" : ".", stdout);
     int eta = (int)(e->eta_s + 0.5);
     // the rate with the backbone over the run; on cached features the head alone runs, said apart
-    printf("] loss %.4f acc %.2f%% %.1f img/s", e->running_loss, e->running_acc, e->backbone_images_per_s);
+    printf("] loss %.4f acc %.2f%%", e->running_loss, e->running_acc);
+    if (e->backbone_images_per_s > 0) printf(" %.1f img/s", e->backbone_images_per_s);
     if (e->from_cache) printf(" (this phase: cached features, the head alone, %.0f img/s)", e->images_per_s);
     if (e->lr_moves) printf(" lr %.3g", e->lr);
     printf(" ETA %d:%02d\033[K", eta / 60, eta % 60);

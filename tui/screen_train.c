@@ -669,6 +669,11 @@ static void rate_text(const train_view *v, char *buf, size_t len) {
     const train_event *b = &v->last;
     if (!b->batches)
         snprintf(buf, len, "%s", "");
+    else if (b->from_cache && !(b->backbone_images_per_s > 0))   // every phase from the cache on disk
+        snprintf(buf, len,
+                 "(images/s: the backbone has not run in this run, its features came from the cache on disk; this "
+                 "phase runs the head alone, %.0f images/s)",
+                 b->images_per_s);
     else if (b->from_cache)
         snprintf(buf, len,
                  "(images/s: with the backbone, over the run; this phase runs the head alone on cached features, "
@@ -759,7 +764,9 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     }
     int eta = (int)(b->eta_s + 0.5);
     int paused = v->running && v->tr && trainer_paused(v->tr);
-    mvprintw(r++, 0, "%.1f images/s   ETA %d:%02d   device %s   ", b->backbone_images_per_s, eta / 60, eta % 60,
+    char figure[32] = "-";   // (no backbone pass yet: no figure)
+    if (b->backbone_images_per_s > 0 || !b->batches) snprintf(figure, sizeof figure, "%.1f", b->backbone_images_per_s);
+    mvprintw(r++, 0, "%s images/s   ETA %d:%02d   device %s   ", figure, eta / 60, eta % 60,
              v->device_name[0] ? v->device_name : "-");
     if (b->batches) printw("lr %.3g   ", v->lr_now);
     attron(style(paused ? ROLE_WARNING : ROLE_TEXT));
