@@ -268,14 +268,16 @@ uninstall:
 TEST_ENV := OMP_WAIT_POLICY=passive
 # TEST_SET=fresh: the subset a freshly installed system runs (make fresh-check; README, Tests): a test
 # or a few from each folder (tests/core, cli, tui, shim), and one of every outside program the suite
-# uses: tmux, procps, the python3 oracles (torchvision, PIL, onnx; every oracle script runs anyway),
+# uses: tmux, procps, the python3 oracles (torchvision, PIL, onnx; of the scripts run before, PIL's),
 # ONNX Runtime from npm, jpegtran, zsh and bash completion, groff and mandoc, torchrun. Criterion's
 # extended glob; TEST_ARGS still adds options of its own.
 FRESH_TESTS := @(text_wrap/*|decode/restart_marker_jpegs_match_pil|onnx_export/resnet18_matches_torch_and_describes_its_input|class_weights/auto_weights_match_pytorch|cli_help/*|install/*|export/pytorch_script_under_torchrun_with_two_processes|tui/signals_restore_the_terminal|tui/vgg16_before_and_after_side_by_side|tui_train/screen_values_equal_the_json_log)
+# (of the oracles run before the suite, the subset needs Pillow's decoding only)
 TEST_SET ?= all
 TEST_FILTER = $(if $(filter fresh,$(TEST_SET)),--filter '$(FRESH_TESTS)')
+TEST_ORACLE = $(if $(filter fresh,$(TEST_SET)),$(ORACLE_DIR)/pil_decode_oracle.done,$(ORACLE))
 test: | $(DEPS_TEST)
-	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost $(BUILD)/frost_tests $(ORACLE) $(ORT)
+	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost $(BUILD)/frost_tests $(TEST_ORACLE) $(ORT)
 	@run=frost-test-$$$$-$$RANDOM; rc=0; \
 	echo "$(TEST_ENV) $(SAN_ENV) FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(ORACLE_DIR) FROST_ORT=$(ORT_DIR)/node_modules $(BUILD)/frost_tests $(TEST_FILTER) $(TEST_ARGS)"; \
 	FROST_TEST_RUN=$$run $(TEST_ENV) $(SAN_ENV) FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(ORACLE_DIR) FROST_ORT=$(ORT_DIR)/node_modules $(BUILD)/frost_tests $(TEST_FILTER) $(TEST_ARGS) || rc=$$?; \
