@@ -90,6 +90,10 @@ TUI_OBJ := $(TUI_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/main.o
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+# a sanitized build's programs end with each sanitizer's own exit status (tests/sanitizers/exit_status.c);
+# its test program under ThreadSanitizer also gets what lets Criterion start there (criterion_tsan.c)
+SAN_OBJ := $(if $(SANITIZE),$(BUILD)/obj/tests/sanitizers/exit_status.o)
+SAN_TEST_OBJ := $(SAN_OBJ) $(if $(findstring thread,$(SANITIZE)),$(BUILD)/obj/tests/sanitizers/criterion_tsan.o)
 
 DEPS_BUILD := $(BUILD)/.deps-build
 DEPS_TEST := $(BUILD)/.deps-test
@@ -156,11 +160,15 @@ $(BUILD)/obj/tests/%.o: tests/%.c | $(DEPS_TEST)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests/support -c $< -o $@
 
-$(BUILD)/frost: $(MAIN_OBJ) $(CLI_OBJ) $(TUI_OBJ) $(CORE_OBJ) $(SHIM_OBJ)
+$(BUILD)/frost: $(MAIN_OBJ) $(CLI_OBJ) $(TUI_OBJ) $(CORE_OBJ) $(SHIM_OBJ) $(SAN_OBJ)
 	$(CXX) $(SAN_FLAGS) -o $@ $^ $(TUI_LIBS) $(LDLIBS_ALL)
 
-$(BUILD)/frost_tests: $(TEST_OBJ) $(CORE_OBJ) $(SHIM_OBJ)
+$(BUILD)/frost_tests: $(TEST_OBJ) $(CORE_OBJ) $(SHIM_OBJ) $(SAN_TEST_OBJ)
 	$(CXX) $(SAN_FLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS_ALL)
+
+$(BUILD)/obj/tests/sanitizers/%.o: tests/sanitizers/%.c | $(DEPS_BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 # What torchvision and PIL themselves print and compute, for the fidelity tests: each script in
 # tests/oracle/ writes into $(ORACLE_DIR)/ (the tests read it through $$FROST_ORACLE).
@@ -186,7 +194,11 @@ FORCE:
 
 # Under sanitizers: reports stop the process (halt_on_error) so a test fails; leaks are checked on
 # their own (make leaks) since Criterion's workers and libtorch's caches outlive a test; UBSan
-# suppressions (tests/sanitizers/) name only what is inside libtorch.
+# suppressions (tests/sanitizers/) name only what is inside libtorch. Each sanitizer ends the process
+# with an exit status of its own, never frost's 1 or 2: AddressSanitizer 81, UndefinedBehaviorSanitizer
+# 82, ThreadSanitizer 83, LeakSanitizer 84 (tests/sanitizers/exit_status.h; they are built into every
+# sanitized program, so that a sanitized frost run by hand, by a script or in tmux has them too), and
+# the tests' helpers fail a test on any report in frost's stderr whatever its status.
 SAN_ENV := $(if $(SANITIZE),ASAN_OPTIONS=halt_on_error=1:detect_leaks=0:abort_on_error=0 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/tests/sanitizers/ubsan.supp \
            TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:print_suppressions=1:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp)
@@ -291,7 +303,7 @@ fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
 # The thread stress test (tests/stress/): a plain program, run under ThreadSanitizer by
 # `make stress SANITIZE=thread` (Criterion cannot start under TSan); it also runs without.
-$(BUILD)/stress_threads: $(BUILD)/obj/tests/stress/stress_threads.o $(CORE_OBJ) $(SHIM_OBJ)
+$(BUILD)/stress_threads: $(BUILD)/obj/tests/stress/stress_threads.o $(CORE_OBJ) $(SHIM_OBJ) $(SAN_OBJ)
 	$(CXX) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/obj/tests/stress/%.o: tests/stress/%.c | $(DEPS_BUILD)

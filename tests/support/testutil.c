@@ -114,7 +114,30 @@ void tu_run_frost_with(tu_run_result *r, const char *const *args, const tu_run_o
     r->err = tu_read_file(err_path, NULL);
     unlink(out_path);
     unlink(err_path);
+    char what[256];
+    snprintf(what, sizeof what, "frost %s", args[0] ? args[0] : "");
+    tu_expect_no_sanitizer_report(r->err, what);
     free(argv);
+}
+
+const char *tu_sanitizer_report(const char *text) {
+    // the first line of every report; UBSan's is "FILE:LINE:COL: runtime error: WHAT"
+    static const char *const starts[] = {
+        "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",     "WARNING: ThreadSanitizer",
+        ": runtime error: ",       "Sanitizer CHECK failed",   "SUMMARY: AddressSanitizer",
+        "SUMMARY: LeakSanitizer",  "SUMMARY: ThreadSanitizer", "SUMMARY: UndefinedBehaviorSanitizer"};
+    const char *first = NULL;
+    for (size_t k = 0; text && k < sizeof starts / sizeof starts[0]; k++) {
+        const char *hit = strstr(text, starts[k]);
+        if (hit && (!first || hit < first)) first = hit;
+    }
+    while (first && first > text && first[-1] != '\n') first--;
+    return first;
+}
+
+void tu_expect_no_sanitizer_report(const char *text, const char *what) {
+    const char *report = tu_sanitizer_report(text);
+    cr_expect_null(report, "a sanitizer reported an error in %s:\n%.6000s", what, report);
 }
 
 void tu_run_free(tu_run_result *r) {

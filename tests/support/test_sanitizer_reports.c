@@ -1,0 +1,122 @@
+// test_sanitizer_reports.c — in a sanitized build a sanitizer's report cannot pass for one of frost's
+// own error exits: each sanitizer ends the process with an exit status of its own, never 1 or 2
+// (tests/sanitizers/exit_status.c), and the helpers that run frost find the report in its stderr
+// whatever the status (tu_sanitizer_report). Each case is a child that says "frost: ..." as a command
+// that fails does, then runs into the sanitizer, then would exit 1.
+#define _GNU_SOURCE   // RTLD_DEFAULT
+#include <criterion/criterion.h>
+#include <dlfcn.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../sanitizers/exit_status.h"
+#include "testutil.h"
+
+#define SAID "frost: weights.pth: refuses global os.system\n"
+
+// Runs defect() in a child after it said SAID on stderr; the child would then exit 1. Its exit status,
+// and its stderr in *err (malloc'd).
+static int child_exits_1_after(void (*defect)(void), char **err) {
+    char path[] = "/tmp/frost-test-san-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(fd, STDERR_FILENO);
+        fputs(SAID, stderr);
+        fflush(stderr);
+        defect();
+        _exit(1);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    close(fd);
+    *err = tu_read_file(path, NULL);
+    unlink(path);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void expect_report(int status, const char *err, int want, const char *report) {
+    cr_expect_eq(status, want, "exit %d, not the sanitizer's %d:\n%s", status, want, err ? err : "");
+    cr_expect(err && strncmp(err, SAID, strlen(SAID)) == 0, "what it said first:\n%s", err ? err : "");
+    const char *at = tu_sanitizer_report(err);
+    cr_expect(at && strstr(at, report), "the helpers find the report ('%s'):\n%s", report, err ? err : "");
+}
+
+static void *volatile sink;
+
+static void heap_use_after_free(void) {
+    char *volatile p = malloc(64);   // volatile: the compiler's own use-after-free warning stays out
+    free(p);
+    sink = (void *)(intptr_t)((volatile char *)p)[8];
+}
+
+Test(sanitizer_reports, address_sanitizer) {
+#if !defined(__SANITIZE_ADDRESS__)
+    cr_skip_test("built without AddressSanitizer");
+#else
+    char *err = NULL;
+    int status = child_exits_1_after(heap_use_after_free, &err);
+    expect_report(status, err, SAN_EXIT_ASAN, "ERROR: AddressSanitizer: heap-use-after-free");
+    free(err);
+#endif
+}
+
+static void signed_overflow(void) {
+    volatile int big = INT_MAX;
+    big += 1;
+}
+
+// UBSan halts at the first error (-fno-sanitize-recover=undefined) with its own status.
+Test(sanitizer_reports, undefined_behavior_sanitizer) {
+    if (!dlsym(RTLD_DEFAULT, "__ubsan_handle_add_overflow_abort")) cr_skip_test("built without UBSan");
+    char *err = NULL;
+    int status = child_exits_1_after(signed_overflow, &err);
+    expect_report(status, err, SAN_EXIT_UBSAN, ": runtime error: signed integer overflow");
+    free(err);
+}
+
+#if defined(__SANITIZE_THREAD__)
+static int shared;   // written by two threads without a lock: a data race
+
+static void *bump(void *arg) {
+    shared++;
+    return arg;
+}
+
+static void data_race(void) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, bump, NULL) != 0) return;
+    shared++;
+    pthread_join(t, NULL);
+}
+#endif
+
+Test(sanitizer_reports, thread_sanitizer) {
+#if !defined(__SANITIZE_THREAD__)
+    cr_skip_test("built without ThreadSanitizer");
+#else
+    char *err = NULL;
+    int status = child_exits_1_after(data_race, &err);
+    expect_report(status, err, SAN_EXIT_TSAN, "WARNING: ThreadSanitizer: data race");
+    free(err);
+#endif
+}
+
+// What is no report: frost's own messages, and the sanitizers' notes that are no error.
+Test(sanitizer_reports, only_reports_count) {
+    cr_expect_null(tu_sanitizer_report(NULL));
+    cr_expect_null(tu_sanitizer_report(SAID));
+    cr_expect_null(tu_sanitizer_report("==7==WARNING: AddressSanitizer failed to allocate 0x17000000 bytes\n" SAID));
+    const char *ubsan = SAID "core/pickle.c:12:5: runtime error: load of misaligned address\n";
+    cr_expect_eq(tu_sanitizer_report(ubsan), ubsan + strlen(SAID), "the report's first line");
+    const char *leak = "\n==9==ERROR: LeakSanitizer: detected memory leaks\n";
+    cr_expect_eq(tu_sanitizer_report(leak), leak + 1);
+}
