@@ -32,7 +32,11 @@ Test(calibrate_job, polled_until_done_gives_the_kept_speed) {
     int measured = -1;
     cr_assert_eq(cost_calibrate("resnet18", 32, "cpu", &kept, &measured, err, sizeof err), 0, "%s", err);
     cr_expect_eq(measured, 0, "the job's measurement was kept");
-    cr_expect(got.forward == kept.forward && got.backward == kept.backward, "the job's speed is the one kept");
+    // kept to 6 significant digits
+    cr_expect(fabs(got.forward - kept.forward) <= 1e-5 * kept.forward &&
+                  fabs(got.backward - kept.backward) <= 1e-5 * kept.backward,
+              "the job's speed (%g, %g) is the one kept (%g, %g)", got.forward, got.backward, kept.forward,
+              kept.backward);
 }
 
 Test(calibrate_job, unknown_architecture_is_the_jobs_error) {
