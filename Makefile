@@ -107,7 +107,7 @@ ORT_VERSION ?= 1.30.0
 ORT_DIR ?= $(if $(SANITIZE),build,$(BUILD))/npm
 ORT := $(ORT_DIR)/node_modules/onnxruntime-node/package.json
 
-.PHONY: all run test deps clean fuzz leaks stress format format-check man completions install uninstall
+.PHONY: all run test deps clean fuzz leaks stress tsan format format-check man completions install uninstall
 all: $(BUILD)/frost
 
 $(DEPS_BUILD): scripts/install-deps.sh
@@ -302,7 +302,7 @@ fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 	done
 
 # The thread stress test (tests/stress/): a plain program, run under ThreadSanitizer by
-# `make stress SANITIZE=thread` (Criterion cannot start under TSan); it also runs without.
+# `make stress SANITIZE=thread` (and make tsan); it also runs without.
 $(BUILD)/stress_threads: $(BUILD)/obj/tests/stress/stress_threads.o $(CORE_OBJ) $(SHIM_OBJ) $(SAN_OBJ)
 	$(CXX) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_ALL)
 
@@ -313,6 +313,17 @@ $(BUILD)/obj/tests/stress/%.o: tests/stress/%.c | $(DEPS_BUILD)
 stress:
 	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/stress_threads
 	$(SAN_ENV) $(BUILD)/stress_threads
+
+# ThreadSanitizer over frost's threads (CI): the stress program, then the suites whose code runs on
+# threads of its own or shares buffers with libtorch's: the trainer, the loader, every job (doctor,
+# thumbnails, Grad-CAM, calibration, downloads, predictions), the feature cache, and the exit status
+# of a race. Criterion starts under TSan with tests/sanitizers/criterion_tsan.c.
+TSAN_SUITES := trainer loader job doctor_job thumb_job gradcam_core calibrate_job fetch fetch_job predict \
+               feature_store cli_cache sanitizer_reports
+space := $(subst ,, )
+tsan:
+	@$(MAKE) --no-print-directory SANITIZE=thread stress
+	@$(MAKE) --no-print-directory SANITIZE=thread test TEST_ARGS='--filter "@($(subst $(space),|,$(strip $(TSAN_SUITES))))/*"'
 
 # LeakSanitizer over every command (the SANITIZE=address,undefined build: LSan comes with ASan)
 leaks:

@@ -93,8 +93,10 @@ struct Kept {
 };
 std::mutex g_mu;
 // never destroyed: a tensor freed by another library's static destructor at exit may still come here
-std::vector<Kept> &g_kept = *new std::vector<Kept>;
-std::unordered_map<const void *, Mapped> &g_blocks = *new std::unordered_map<const void *, Mapped>;   // in use
+// (kept as variables where nothing uses them, under ASan, so that LeakSanitizer sees them held)
+[[gnu::used]] std::vector<Kept> &g_kept = *new std::vector<Kept>;
+[[gnu::used]] std::unordered_map<const void *, Mapped> &g_blocks =
+    *new std::unordered_map<const void *, Mapped>;   // in use
 size_t g_kept_bytes = 0;
 size_t g_live = 0;    // the mappings in use, bytes
 size_t g_asked = 0;   // what their users asked for (to the page), bytes: what mapping each afresh would use
