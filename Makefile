@@ -199,9 +199,16 @@ FORCE:
 # 82, ThreadSanitizer 83, LeakSanitizer 84 (tests/sanitizers/exit_status.h; they are built into every
 # sanitized program, so that a sanitized frost run by hand, by a script or in tmux has them too), and
 # the tests' helpers fail a test on any report in frost's stderr whatever its status.
+# Under ThreadSanitizer libtorch runs its operations on the calling thread (OMP_THREAD_LIMIT=1):
+# libgomp is not instrumented, so TSan cannot see how its team hands a tensor from the thread that
+# made it to the workers that fill it, and reported each one (memcpy in an OpenMP worker against the
+# allocation on the trainer's thread); on the calling thread every access libtorch makes through a
+# call TSan intercepts (memcpy, memset, malloc, free) is ordered by frost's own synchronisation, and
+# nothing it does to frost's buffers is hidden (tests/sanitizers/tsan.supp).
 SAN_ENV := $(if $(SANITIZE),ASAN_OPTIONS=halt_on_error=1:detect_leaks=0:abort_on_error=0 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/tests/sanitizers/ubsan.supp \
-           TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:print_suppressions=1:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp)
+           TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:print_suppressions=1:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp \
+           $(if $(findstring thread,$(SANITIZE)),OMP_THREAD_LIMIT=1))
 
 # run and test build in parallel (one job per core): GNU make 4.3 ignores a -j set inside a
 # Makefile, so they call make again with it.
@@ -317,13 +324,16 @@ stress:
 # ThreadSanitizer over frost's threads (CI): the stress program, then the suites whose code runs on
 # threads of its own or shares buffers with libtorch's: the trainer, the loader, every job (doctor,
 # thumbnails, Grad-CAM, calibration, downloads, predictions), the feature cache, and the exit status
-# of a race. Criterion starts under TSan with tests/sanitizers/criterion_tsan.c.
-TSAN_SUITES := trainer loader job doctor_job thumb_job gradcam_core calibrate_job fetch fetch_job predict \
-               feature_store cli_cache sanitizer_reports
+# of a race. Criterion starts under TSan with tests/sanitizers/criterion_tsan.c. Left out: the
+# trainer's cache on/off comparison, which also trains a VGG11 (every copy into its 500 MB of weights
+# is shadowed: over 5 minutes; the cache runs in cli_cache and feature_store).
+TSAN_TESTS := trainer/!(cache_on_and_off_give_the_same_losses) loader/* job/* doctor_job/* thumb_job/* \
+              gradcam_core/* calibrate_job/* fetch/* fetch_job/* predict/* feature_store/* cli_cache/* \
+              sanitizer_reports/*
 space := $(subst ,, )
 tsan:
 	@$(MAKE) --no-print-directory SANITIZE=thread stress
-	@$(MAKE) --no-print-directory SANITIZE=thread test TEST_ARGS='--filter "@($(subst $(space),|,$(strip $(TSAN_SUITES))))/*"'
+	@$(MAKE) --no-print-directory SANITIZE=thread test TEST_ARGS='--filter "@($(subst $(space),|,$(strip $(TSAN_TESTS))))"'
 
 # LeakSanitizer over every command (the SANITIZE=address,undefined build: LSan comes with ASan)
 leaks:

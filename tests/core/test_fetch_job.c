@@ -65,7 +65,7 @@ Test(fetch_job, polled_until_done_lands_the_file) {
 }
 
 Test(fetch_job, cancel_stops_and_keeps_the_part) {
-    const size_t n = 8u << 20;
+    const size_t n = 2u << 20;
     unsigned char *data = fx_random_bytes(n, 12);
     server s = {.nfiles = 1, .files = {{.path = "/models/k.pth", .data = data, .len = n, .trickle = 1}}};
     server_start(&s);
@@ -100,7 +100,7 @@ Test(fetch_job, cancel_stops_and_keeps_the_part) {
 
 // Freed while it downloads: the free cancels it and waits.
 Test(fetch_job, freed_while_downloading) {
-    const size_t n = 8u << 20;
+    const size_t n = 2u << 20;
     unsigned char *data = fx_random_bytes(n, 13);
     server s = {.nfiles = 1, .files = {{.path = "/models/f.pth", .data = data, .len = n, .trickle = 1}}};
     server_start(&s);

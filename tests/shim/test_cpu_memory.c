@@ -129,6 +129,7 @@ Test(cpu_memory, asan_large_blocks_are_asans) {
 #endif
 }
 
+#if defined(__SANITIZE_ADDRESS__)
 // In a child: a block from the tensors' allocator, filled, then defect(block). Its exit status, and
 // its stderr in *err (malloc'd).
 static int child_with_block(void (*defect)(char *, size_t), char **err) {
@@ -163,6 +164,7 @@ static void write_past_the_end(char *p, size_t n) {
     ((volatile char *)p)[n] = 1;
     ft_cpu_block_free(p);
 }
+#endif
 
 // A tensor block written after it was freed, and one written one byte past its end: ASan reports
 // each, and ends the child with its own status.

@@ -83,7 +83,7 @@ static void serve_one(server *s, int c) {
     }
     for (size_t at = 0, piece = 64 * 1024; at < n; at += piece) {
         if (send_all(c, f->data + start + at, n - at < piece ? n - at : piece) != 0) return;
-        usleep(2000);
+        usleep(10000);
     }
 }
 

@@ -1,8 +1,8 @@
 // test_sanitizer_reports.c — in a sanitized build a sanitizer's report cannot pass for one of frost's
 // own error exits: each sanitizer ends the process with an exit status of its own, never 1 or 2
 // (tests/sanitizers/exit_status.c), and the helpers that run frost find the report in its stderr
-// whatever the status (tu_sanitizer_report). Each case is a child that says "frost: ..." as a command
-// that fails does, then runs into the sanitizer, then would exit 1.
+// whatever the status (tu_sanitizer_report). Each case is a process that says "frost: ..." as a
+// command that fails does, then runs into the sanitizer, then would exit 1.
 #define _GNU_SOURCE   // RTLD_DEFAULT
 #include <criterion/criterion.h>
 #include <dlfcn.h>
@@ -19,9 +19,13 @@
 
 #define SAID "frost: weights.pth: refuses global os.system\n"
 
-// Runs defect() in a child after it said SAID on stderr; the child would then exit 1. Its exit status,
-// and its stderr in *err (malloc'd).
-static int child_exits_1_after(void (*defect)(void), char **err) {
+static void run_defect(const char *defect);
+
+// A child that says SAID on stderr, runs into the defect, then would exit 1. For a data race it is this
+// test program started afresh with FROST_TEST_DEFECT=thread (run_defect_when_asked): under
+// ThreadSanitizer a forked child of a threaded process may start no thread. Its exit status, and its
+// stderr in *err (malloc'd).
+static int child_exits_1_after(const char *defect, char **err) {
     char path[] = "/tmp/frost-test-san-XXXXXX";
     int fd = mkstemp(path);
     cr_assert_geq(fd, 0);
@@ -30,10 +34,10 @@ static int child_exits_1_after(void (*defect)(void), char **err) {
     cr_assert_geq(pid, 0);
     if (pid == 0) {
         dup2(fd, STDERR_FILENO);
-        fputs(SAID, stderr);
-        fflush(stderr);
-        defect();
-        _exit(1);
+        if (strcmp(defect, "thread") != 0) run_defect(defect);
+        setenv("FROST_TEST_DEFECT", defect, 1);
+        execl("/proc/self/exe", "frost_tests", "--list", (char *)NULL);
+        _exit(127);
     }
     int st = 0;
     waitpid(pid, &st, 0);
@@ -58,32 +62,11 @@ static void heap_use_after_free(void) {
     sink = (void *)(intptr_t)((volatile char *)p)[8];
 }
 
-Test(sanitizer_reports, address_sanitizer) {
-#if !defined(__SANITIZE_ADDRESS__)
-    cr_skip_test("built without AddressSanitizer");
-#else
-    char *err = NULL;
-    int status = child_exits_1_after(heap_use_after_free, &err);
-    expect_report(status, err, SAN_EXIT_ASAN, "ERROR: AddressSanitizer: heap-use-after-free");
-    free(err);
-#endif
-}
-
 static void signed_overflow(void) {
     volatile int big = INT_MAX;
     big += 1;
 }
 
-// UBSan halts at the first error (-fno-sanitize-recover=undefined) with its own status.
-Test(sanitizer_reports, undefined_behavior_sanitizer) {
-    if (!dlsym(RTLD_DEFAULT, "__ubsan_handle_add_overflow_abort")) cr_skip_test("built without UBSan");
-    char *err = NULL;
-    int status = child_exits_1_after(signed_overflow, &err);
-    expect_report(status, err, SAN_EXIT_UBSAN, ": runtime error: signed integer overflow");
-    free(err);
-}
-
-#if defined(__SANITIZE_THREAD__)
 static int shared;   // written by two threads without a lock: a data race
 
 static void *bump(void *arg) {
@@ -97,14 +80,49 @@ static void data_race(void) {
     shared++;
     pthread_join(t, NULL);
 }
+
+// What a failing command says, the defect, then exit 1.
+static void run_defect(const char *defect) {
+    fputs(SAID, stderr);
+    fflush(stderr);
+    if (strcmp(defect, "address") == 0) heap_use_after_free();
+    if (strcmp(defect, "undefined") == 0) signed_overflow();
+    if (strcmp(defect, "thread") == 0) data_race();
+    _exit(1);
+}
+
+// In the program child_exits_1_after starts afresh, before Criterion does anything.
+__attribute__((constructor)) static void run_defect_when_asked(void) {
+    const char *defect = getenv("FROST_TEST_DEFECT");
+    if (defect) run_defect(defect);
+}
+
+Test(sanitizer_reports, address_sanitizer) {
+#if !defined(__SANITIZE_ADDRESS__)
+    cr_skip_test("built without AddressSanitizer");
+#else
+    char *err = NULL;
+    int status = child_exits_1_after("address", &err);
+    expect_report(status, err, SAN_EXIT_ASAN, "ERROR: AddressSanitizer: heap-use-after-free");
+    free(err);
 #endif
+}
+
+// UBSan halts at the first error (-fno-sanitize-recover=undefined) with its own status.
+Test(sanitizer_reports, undefined_behavior_sanitizer) {
+    if (!dlsym(RTLD_DEFAULT, "__ubsan_handle_add_overflow_abort")) cr_skip_test("built without UBSan");
+    char *err = NULL;
+    int status = child_exits_1_after("undefined", &err);
+    expect_report(status, err, SAN_EXIT_UBSAN, ": runtime error: signed integer overflow");
+    free(err);
+}
 
 Test(sanitizer_reports, thread_sanitizer) {
 #if !defined(__SANITIZE_THREAD__)
     cr_skip_test("built without ThreadSanitizer");
 #else
     char *err = NULL;
-    int status = child_exits_1_after(data_race, &err);
+    int status = child_exits_1_after("thread", &err);
     expect_report(status, err, SAN_EXIT_TSAN, "WARNING: ThreadSanitizer: data race");
     free(err);
 #endif
