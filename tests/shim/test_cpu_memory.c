@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../sanitizers/exit_status.h"
@@ -130,29 +129,12 @@ Test(cpu_memory, asan_large_blocks_are_asans) {
 }
 
 #if defined(__SANITIZE_ADDRESS__)
-// In a child: a block from the tensors' allocator, filled, then defect(block). Its exit status, and
-// its stderr in *err (malloc'd).
-static int child_with_block(void (*defect)(char *, size_t), char **err) {
-    char path[] = "/tmp/frost-test-asan-XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert_geq(fd, 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        dup2(fd, STDERR_FILENO);
-        char *p = ft_cpu_block_new(BLOCK);
-        if (!p) _exit(3);
-        memset(p, 7, BLOCK);
-        defect(p, BLOCK);
-        _exit(0);
-    }
-    int st = 0;
-    waitpid(pid, &st, 0);
-    close(fd);
-    *err = tu_read_file(path, NULL);
-    unlink(path);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+// In a child: a block from the tensors' allocator, filled, then defect(block).
+static void fill_then(const void *defect) {
+    char *p = ft_cpu_block_new(BLOCK);
+    if (!p) _exit(3);
+    memset(p, 7, BLOCK);
+    (*(void (*const *)(char *, size_t))defect)(p, BLOCK);
 }
 
 static void use_after_free(char *p, size_t n) {
@@ -179,7 +161,7 @@ Test(cpu_memory, asan_reports_use_after_free_and_overflow_in_a_tensor_block, .ti
                  {write_past_the_end, "ERROR: AddressSanitizer: heap-buffer-overflow"}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         char *err = NULL;
-        int status = child_with_block(cases[k].defect, &err);
+        int status = tu_child_stderr(fill_then, &cases[k].defect, &err);
         cr_expect_eq(status, SAN_EXIT_ASAN, "exit %d (AddressSanitizer's is %d):\n%s", status, SAN_EXIT_ASAN,
                      err ? err : "");
         cr_expect(err && strstr(err, cases[k].report), "no '%s':\n%s", cases[k].report, err ? err : "");

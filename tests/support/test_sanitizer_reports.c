@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../sanitizers/exit_status.h"
@@ -21,30 +20,14 @@
 
 static void run_defect(const char *defect);
 
-// A child that says SAID on stderr, runs into the defect, then would exit 1. For a data race it is this
-// test program started afresh with FROST_TEST_DEFECT=thread (run_defect_when_asked): under
-// ThreadSanitizer a forked child of a threaded process may start no thread. Its exit status, and its
-// stderr in *err (malloc'd).
-static int child_exits_1_after(const char *defect, char **err) {
-    char path[] = "/tmp/frost-test-san-XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert_geq(fd, 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        dup2(fd, STDERR_FILENO);
-        if (strcmp(defect, "thread") != 0) run_defect(defect);
-        setenv("FROST_TEST_DEFECT", defect, 1);
-        execl("/proc/self/exe", "frost_tests", "--list", (char *)NULL);
-        _exit(127);
-    }
-    int st = 0;
-    waitpid(pid, &st, 0);
-    close(fd);
-    *err = tu_read_file(path, NULL);
-    unlink(path);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+// In a child: says SAID on stderr, runs into the defect, then would exit 1. For a data race the child
+// starts this test program afresh with FROST_TEST_DEFECT=thread (run_defect_when_asked): under
+// ThreadSanitizer a forked child of a threaded process may start no thread.
+static void child(const void *defect) {
+    if (strcmp(defect, "thread") != 0) run_defect(defect);
+    setenv("FROST_TEST_DEFECT", defect, 1);
+    execl("/proc/self/exe", "frost_tests", "--list", (char *)NULL);
+    _exit(127);
 }
 
 static void expect_report(int status, const char *err, int want, const char *report) {
@@ -91,7 +74,7 @@ static void run_defect(const char *defect) {
     _exit(1);
 }
 
-// In the program child_exits_1_after starts afresh, before Criterion does anything.
+// In the program child() starts afresh, before Criterion does anything.
 __attribute__((constructor)) static void run_defect_when_asked(void) {
     const char *defect = getenv("FROST_TEST_DEFECT");
     if (defect) run_defect(defect);
@@ -102,7 +85,7 @@ Test(sanitizer_reports, address_sanitizer) {
     cr_skip_test("built without AddressSanitizer");
 #else
     char *err = NULL;
-    int status = child_exits_1_after("address", &err);
+    int status = tu_child_stderr(child, "address", &err);
     expect_report(status, err, SAN_EXIT_ASAN, "ERROR: AddressSanitizer: heap-use-after-free");
     free(err);
 #endif
@@ -112,7 +95,7 @@ Test(sanitizer_reports, address_sanitizer) {
 Test(sanitizer_reports, undefined_behavior_sanitizer) {
     if (!dlsym(RTLD_DEFAULT, "__ubsan_handle_add_overflow_abort")) cr_skip_test("built without UBSan");
     char *err = NULL;
-    int status = child_exits_1_after("undefined", &err);
+    int status = tu_child_stderr(child, "undefined", &err);
     expect_report(status, err, SAN_EXIT_UBSAN, ": runtime error: signed integer overflow");
     free(err);
 }
@@ -122,7 +105,7 @@ Test(sanitizer_reports, thread_sanitizer) {
     cr_skip_test("built without ThreadSanitizer");
 #else
     char *err = NULL;
-    int status = child_exits_1_after("thread", &err);
+    int status = tu_child_stderr(child, "thread", &err);
     expect_report(status, err, SAN_EXIT_TSAN, "WARNING: ThreadSanitizer: data race");
     free(err);
 #endif

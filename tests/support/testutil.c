@@ -120,6 +120,26 @@ void tu_run_frost_with(tu_run_result *r, const char *const *args, const tu_run_o
     free(argv);
 }
 
+int tu_child_stderr(void (*body)(const void *arg), const void *arg, char **err) {
+    char path[] = "/tmp/frost-test-child-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(fd, STDERR_FILENO);
+        body(arg);
+        _exit(0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    close(fd);
+    *err = tu_read_file(path, NULL);
+    unlink(path);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 const char *tu_sanitizer_report(const char *text) {
     // the first line of every report; UBSan's is "FILE:LINE:COL: runtime error: WHAT"
     static const char *const starts[] = {

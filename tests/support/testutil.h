@@ -42,6 +42,10 @@ int tu_small_disk(const char *dir, long long bytes);
 void tu_small_disk_end(const char *dir);
 void tu_run_free(tu_run_result *r);
 
+// Runs body(arg) in a forked child whose stderr goes to a file; the child exits 0 when body returns.
+// Its exit status (128 + signal number when killed), and its stderr in *err (malloc'd, NUL-terminated).
+int tu_child_stderr(void (*body)(const void *arg), const void *arg, char **err);
+
 // Where a sanitizer's report starts in text (a process's stderr): AddressSanitizer's, LeakSanitizer's,
 // ThreadSanitizer's or UndefinedBehaviorSanitizer's; NULL when there is none (their notes that are no
 // error, such as ASan's "WARNING: ... failed to allocate" with allocator_may_return_null, do not count).
