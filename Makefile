@@ -95,6 +95,10 @@ TUI_OBJ := $(TUI_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/main.o
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+# a sanitized build's programs end with each sanitizer's own exit status (tests/sanitizers/exit_status.c);
+# its test program under ThreadSanitizer also gets what lets Criterion start there (criterion_tsan.c)
+SAN_OBJ := $(if $(SANITIZE),$(BUILD)/obj/tests/sanitizers/exit_status.o)
+SAN_TEST_OBJ := $(SAN_OBJ) $(if $(findstring thread,$(SANITIZE)),$(BUILD)/obj/tests/sanitizers/criterion_tsan.o)
 
 DEPS_BUILD := $(BUILD)/.deps-build
 DEPS_TEST := $(BUILD)/.deps-test
@@ -108,7 +112,7 @@ ORT_VERSION ?= 1.30.0
 ORT_DIR ?= $(if $(SANITIZE),build,$(BUILD))/npm
 ORT := $(ORT_DIR)/node_modules/onnxruntime-node/package.json
 
-.PHONY: all run test deps clean fuzz leaks stress format format-check man completions install uninstall \
+.PHONY: all run test deps clean fuzz leaks stress tsan format format-check man completions install uninstall \
         fresh-check
 
 # (the test packages include the build's: one apt-get run on a bare system, both steps done)
@@ -164,11 +168,15 @@ $(BUILD)/obj/tests/%.o: tests/%.c | $(DEPS_TEST)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests/support -c $< -o $@
 
-$(BUILD)/frost: $(MAIN_OBJ) $(CLI_OBJ) $(TUI_OBJ) $(CORE_OBJ) $(SHIM_OBJ)
+$(BUILD)/frost: $(MAIN_OBJ) $(CLI_OBJ) $(TUI_OBJ) $(CORE_OBJ) $(SHIM_OBJ) $(SAN_OBJ)
 	$(CXX) $(SAN_FLAGS) -o $@ $^ $(TUI_LIBS) $(LDLIBS_ALL)
 
-$(BUILD)/frost_tests: $(TEST_OBJ) $(CORE_OBJ) $(SHIM_OBJ)
+$(BUILD)/frost_tests: $(TEST_OBJ) $(CORE_OBJ) $(SHIM_OBJ) $(SAN_TEST_OBJ)
 	$(CXX) $(SAN_FLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS_ALL)
+
+$(BUILD)/obj/tests/sanitizers/%.o: tests/sanitizers/%.c | $(DEPS_BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 # What torchvision and PIL themselves print and compute, for the fidelity tests: each script in
 # tests/oracle/ writes into $(ORACLE_DIR)/ (the tests read it through $$FROST_ORACLE).
@@ -194,10 +202,21 @@ FORCE:
 
 # Under sanitizers: reports stop the process (halt_on_error) so a test fails; leaks are checked on
 # their own (make leaks) since Criterion's workers and libtorch's caches outlive a test; UBSan
-# suppressions (tests/sanitizers/) name only what is inside libtorch.
+# suppressions (tests/sanitizers/) name only what is inside libtorch. Each sanitizer ends the process
+# with an exit status of its own, never frost's 1 or 2: AddressSanitizer 81, UndefinedBehaviorSanitizer
+# 82, ThreadSanitizer 83, LeakSanitizer 84 (tests/sanitizers/exit_status.h; they are built into every
+# sanitized program, so that a sanitized frost run by hand, by a script or in tmux has them too), and
+# the tests' helpers fail a test on any report in frost's stderr whatever its status.
+# Under ThreadSanitizer libtorch runs its operations on the calling thread (OMP_THREAD_LIMIT=1):
+# libgomp is not instrumented, so TSan cannot see how its team hands a tensor from the thread that
+# made it to the workers that fill it, and reported each one (memcpy in an OpenMP worker against the
+# allocation on the trainer's thread); on the calling thread every access libtorch makes through a
+# call TSan intercepts (memcpy, memset, malloc, free) is ordered by frost's own synchronisation, and
+# nothing it does to frost's buffers is hidden (tests/sanitizers/tsan.supp).
 SAN_ENV := $(if $(SANITIZE),ASAN_OPTIONS=halt_on_error=1:detect_leaks=0:abort_on_error=0 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/tests/sanitizers/ubsan.supp \
-           TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:print_suppressions=1:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp)
+           TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:print_suppressions=1:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp \
+           $(if $(findstring thread,$(SANITIZE)),OMP_THREAD_LIMIT=1))
 
 # The entry points build in parallel (one job per core): GNU make 4.3 ignores a -j set inside a
 # Makefile, so they call make again with it, after the packages are installed.
@@ -333,8 +352,8 @@ fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 	done
 
 # The thread stress test (tests/stress/): a plain program, run under ThreadSanitizer by
-# `make stress SANITIZE=thread` (Criterion cannot start under TSan); it also runs without.
-$(BUILD)/stress_threads: $(BUILD)/obj/tests/stress/stress_threads.o $(CORE_OBJ) $(SHIM_OBJ)
+# `make stress SANITIZE=thread` (and make tsan); it also runs without.
+$(BUILD)/stress_threads: $(BUILD)/obj/tests/stress/stress_threads.o $(CORE_OBJ) $(SHIM_OBJ) $(SAN_OBJ)
 	$(CXX) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/obj/tests/stress/%.o: tests/stress/%.c | $(DEPS_BUILD)
@@ -344,6 +363,22 @@ $(BUILD)/obj/tests/stress/%.o: tests/stress/%.c | $(DEPS_BUILD)
 stress:
 	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/stress_threads
 	$(SAN_ENV) $(BUILD)/stress_threads
+
+# ThreadSanitizer over frost's threads (CI): the stress program, then the tests whose code runs on
+# threads: the trainer's (its thread, the loader's workers, the owner's controls), the loader's, every
+# job's (doctor, thumbnails, Grad-CAM, calibration, downloads, predictions), the feature cache on disk
+# through the frost binary's training runs (cli_cache), and the exit status of a race. Tests that run
+# on one thread only are left out: TSan has nothing to find there, and every test's process costs
+# seconds to start under it; so is the trainer's cache on/off comparison, which also trains a VGG11
+# (every copy into its 500 MB of weights is shadowed: over 5 minutes). Criterion starts under TSan
+# with tests/sanitizers/criterion_tsan.c.
+TSAN_TESTS := trainer/@(learns_two_classes|pause_resume_stop_at_batch_boundaries|trainable_modules_*) \
+              loader/* job/* doctor_job/* thumb_job/* calibrate_job/* fetch_job/* gradcam_core/job_* \
+              predict/@(job_*|cancel_stops_the_job) cli_cache/* sanitizer_reports/thread_sanitizer
+space := $(subst ,, )
+tsan:
+	@$(MAKE) --no-print-directory SANITIZE=thread stress
+	@$(MAKE) --no-print-directory SANITIZE=thread test TEST_ARGS="--filter '@($(subst $(space),|,$(strip $(TSAN_TESTS))))'"
 
 # LeakSanitizer over every command (the SANITIZE=address,undefined build: LSan comes with ASan)
 leaks:

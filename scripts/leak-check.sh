@@ -6,13 +6,15 @@
 #
 # Nothing is suppressed: libtorch's process-lifetime allocations (its operator registry, thread
 # pools) stay reachable from its globals, so LeakSanitizer does not report them; every report is one.
+# Each sanitizer ends frost with its own exit status (tests/sanitizers/exit_status.h, built in):
+# AddressSanitizer 81, UndefinedBehaviorSanitizer 82, LeakSanitizer 84.
 # Downloads come from a server on 127.0.0.1 (FROST_WEIGHTS_MIRROR); the caches are a scratch folder.
 #
 #   scripts/leak-check.sh FROST_BINARY
 set -euo pipefail
 FROST=$(realpath "${1:?usage: scripts/leak-check.sh FROST_BINARY}")
-export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:exitcode=86
-unset LSAN_OPTIONS
+export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1
+unset LSAN_OPTIONS UBSAN_OPTIONS
 TMP=$(mktemp -d)
 SOCK=frost-leaks-$$
 SERVER_PID=
@@ -31,9 +33,13 @@ count=0
 report() {
     local name=$1 out=$2 rc=$3 want=$4
     count=$((count + 1))
-    if [[ $rc -eq 86 ]] || grep -q "Sanitizer" "$out"; then
+    if [[ $rc -eq 84 ]] || grep -q "ERROR: LeakSanitizer" "$out"; then
         echo "LEAK  $name (exit $rc)"
         grep -A16 "Sanitizer" "$out" | head -60
+        fail=1
+    elif [[ $rc -eq 81 || $rc -eq 82 ]] || grep -q -e "Sanitizer" -e ": runtime error: " "$out"; then
+        echo "ERROR $name (exit $rc: a sanitizer's report)"
+        grep -B2 -A16 -e "Sanitizer" -e ": runtime error: " "$out" | head -60
         fail=1
     elif [[ $rc -ne $want ]]; then
         echo "FAIL  $name: exit $rc, expected $want"
@@ -86,8 +92,11 @@ EOF
 # evaluation, then q
 interface() {
     local rc_file=$TMP/ui.rc err=$TMP/ui.err
+    # a report while the interface draws would go to the stderr it holds back, and die with it: the
+    # sanitizers write theirs to files beside err instead
     tmux -L "$SOCK" new-session -d -s ui -x 140 -y 45 \
-        "ASAN_OPTIONS=$ASAN_OPTIONS XDG_CONFIG_HOME='$TMP/no-config' FROST_WEIGHTS_MIRROR=http://127.0.0.1:9 \
+        "ASAN_OPTIONS=$ASAN_OPTIONS:log_path='$err.asan' UBSAN_OPTIONS=log_path='$err.ubsan' \
+         XDG_CONFIG_HOME='$TMP/no-config' FROST_WEIGHTS_MIRROR=http://127.0.0.1:9 \
          '$FROST' sample_data --json '$TMP/ui.jsonl' 2>'$err'; echo \$? >'$rc_file'"
     wait_for() {
         for _ in $(seq $(($2 * 10))); do
@@ -119,6 +128,7 @@ interface() {
     local rc=99
     [[ -s $rc_file ]] && rc=$(cat "$rc_file")
     ((ok)) || rc=98
+    cat "$err".*san.* >>"$err" 2>/dev/null || true
     report "frost sample_data (the interface: every screen, a training run, an evaluation)" "$err" "$rc" 0
 }
 

@@ -33,6 +33,11 @@
 // kinds apart by the data's address alone. FROST_HUGEPAGES=0 turns it all off (libtorch's own
 // allocator stays); FROST_BLOCK_REUSE=0 keeps nothing for reuse (every large block mapped afresh, as
 // before: benchmarks).
+//
+// Under AddressSanitizer a large block comes from malloc instead, exactly as long as asked for: a
+// mapping of frost's own, kept for reuse, is memory ASan knows nothing of, so an overflow, a use after
+// free or a leak inside tensor data would pass the sanitized suite and `make leaks` unseen. ASan's
+// allocator puts a redzone after it, holds it in quarantine once freed and LeakSanitizer scans for it.
 #include <c10/core/Allocator.h>
 #include <c10/util/Exception.h>
 
@@ -56,6 +61,17 @@ constexpr size_t kLarge = 1u << 20;   // from here on: a mapping of its own
 constexpr size_t kHugePage = 2u << 20;
 constexpr uint64_t kHeap = 0x70616568736f7266ull;   // "frosheap"
 constexpr size_t kCacheCap = size_t{1} << 30;       // the most kept for reuse
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAsan = true;   // large blocks from malloc (see the top)
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kAsan = true;
+#else
+constexpr bool kAsan = false;
+#endif
+#else
+constexpr bool kAsan = false;
+#endif
 
 // Before a small block's data: where malloc's block starts.
 struct Header {
@@ -77,8 +93,10 @@ struct Kept {
 };
 std::mutex g_mu;
 // never destroyed: a tensor freed by another library's static destructor at exit may still come here
-std::vector<Kept> &g_kept = *new std::vector<Kept>;
-std::unordered_map<const void *, Mapped> &g_blocks = *new std::unordered_map<const void *, Mapped>;   // in use
+// (kept as variables where nothing uses them, under ASan, so that LeakSanitizer sees them held)
+[[gnu::used]] std::vector<Kept> &g_kept = *new std::vector<Kept>;
+[[gnu::used]] std::unordered_map<const void *, Mapped> &g_blocks =
+    *new std::unordered_map<const void *, Mapped>;   // in use
 size_t g_kept_bytes = 0;
 size_t g_live = 0;    // the mappings in use, bytes
 size_t g_asked = 0;   // what their users asked for (to the page), bytes: what mapping each afresh would use
@@ -200,7 +218,10 @@ void frost_free(void *data) {
     if (!data) return;
     auto *p = static_cast<char *>(data);
     if (reinterpret_cast<uintptr_t>(p) % kPage == 0) {
-        unmap_large(p);
+        if (kAsan)
+            std::free(p);
+        else
+            unmap_large(p);
         return;
     }
     Header h;
@@ -212,7 +233,10 @@ void frost_free(void *data) {
 struct HugePageAllocator final : c10::Allocator {
     c10::DataPtr allocate(size_t n) const override {
         void *data;
-        if (n >= kLarge) {
+        if (n >= kLarge && kAsan) {   // page-aligned like a mapping, so that frost_free knows it
+            TORCH_CHECK(posix_memalign(&data, kPage, n) == 0,
+                        "DefaultCPUAllocator: can't allocate memory: you tried to allocate ", n, " bytes.");
+        } else if (n >= kLarge) {
             data = map_large((n + kHugePage - 1) / kHugePage * kHugePage);
             // the words libtorch's own allocator uses, so that callers recognise an out-of-memory
             TORCH_CHECK(data, "DefaultCPUAllocator: can't allocate memory: you tried to allocate ", n, " bytes.");
@@ -253,6 +277,18 @@ void frost_cpu_cache_release() noexcept {
         g_kept_bytes = 0;
     }
     unmap_all(drop);
+}
+
+void *ft_cpu_block_new(size_t nbytes) noexcept {
+    try {
+        return c10::GetAllocator(c10::DeviceType::CPU)->raw_allocate(nbytes);
+    } catch (const std::exception &) {
+        return nullptr;
+    }
+}
+
+void ft_cpu_block_free(void *p) noexcept {
+    if (p) c10::GetAllocator(c10::DeviceType::CPU)->raw_deallocate(p);
 }
 
 void ft_cpu_memory_stats(ft_cpu_memory *out) noexcept {

@@ -129,6 +129,11 @@ typedef struct ft_cpu_memory {
     int active;          // 0 with FROST_HUGEPAGES=0 (libtorch's own allocator; the rest is 0)
 } ft_cpu_memory;
 void ft_cpu_memory_stats(ft_cpu_memory *out) FT_NOEXCEPT;
+// A block of nbytes from the allocator tensors get their data from (frost's, or libtorch's own with
+// FROST_HUGEPAGES=0), as a tensor of that size would get it: for the tests of what the sanitizers see
+// inside tensor data. NULL when out of memory. ft_cpu_block_free gives it back; accepts NULL.
+void *ft_cpu_block_new(size_t nbytes) FT_NOEXCEPT;
+void ft_cpu_block_free(void *p) FT_NOEXCEPT;
 
 // Moves parameters and buffers to "cpu", "cuda" or "cuda:N". Invalidates nothing.
 ft_status *ft_model_to_device(ft_model *m, const char *device) FT_NOEXCEPT;

@@ -119,6 +119,7 @@ Test(cli_train, ctrl_c_stops_saves_and_resume_continues, .timeout = 300) {
     cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 130, "Ctrl-C exits 130");
     free(log);
     log = tu_read_file(out, NULL);
+    tu_expect_no_sanitizer_report(log, "frost train, stopped by Ctrl-C");
     cr_expect(strstr(log, "stopping at the end of this batch") && strstr(log, "Stopped after"), "%s", log);
     cr_expect(strstr(log, "saved ") != NULL, "the checkpoint is saved when stopping:\n%s", log);
     cr_expect(strstr(log, "Epoch 2/20") == NULL, "stopped within the first epoch");

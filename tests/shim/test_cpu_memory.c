@@ -1,13 +1,22 @@
 // test_cpu_memory.c — frost's CPU allocator (shim/cpu_allocator.cpp): a forward pass's large blocks,
 // freed, are taken back by the next pass instead of being mapped afresh; the blocks in use and the
 // kept ones never add up to more than the most asked for at once; reused memory gives the same
-// features bit for bit; freeing the model gives the kept blocks back.
+// features bit for bit; freeing the model gives the kept blocks back. Under AddressSanitizer large
+// blocks are ASan's (an overflow or a use after free inside tensor data is reported: asan_* tests).
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "../sanitizers/exit_status.h"
 #include "frost_torch.h"
+#include "testutil.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
 
 #define N 8
 #define S 112   // conv1's output is 8 x 64 x 56 x 56 floats: 6.4 MB, a block of its own
@@ -27,6 +36,10 @@ static ft_model *resnet18_under_frosts_allocator(void) {
         cr_log_info("FROST_HUGEPAGES=0: libtorch's own allocator, nothing of frost's to check");
         return NULL;
     }
+#if defined(__SANITIZE_ADDRESS__)
+    cr_log_info("AddressSanitizer: large blocks are its own, not frost's mappings (checked by the asan_* tests)");
+    return NULL;
+#endif
     ft_model *m = NULL;
     ft_status *s = ft_model_create("resnet18", &m);
     cr_assert_null(s, "%s", ft_status_message(s));
@@ -87,4 +100,75 @@ Test(cpu_memory, a_block_of_whole_huge_pages_maps_no_more, .timeout = 60) {
     cr_expect_eq(after.in_use - before.in_use, (size_t)2 << 20, "the 2 MB weight takes %zu bytes of mappings",
                  after.in_use - before.in_use);
     ft_model_free(m);
+}
+
+// ---------------------------------------------------------------------------------------------
+// under AddressSanitizer
+
+#define BLOCK ((size_t)(3u << 20) + 12)   // a block of its own (1 MB and up), not a whole number of pages
+
+// A block as big as activations is ASan's: no mapping of frost's, a redzone right after its last byte,
+// poisoned once freed.
+Test(cpu_memory, asan_large_blocks_are_asans) {
+#if !defined(__SANITIZE_ADDRESS__)
+    cr_skip_test("built without AddressSanitizer: large blocks are frost's mappings (the tests above)");
+#else
+    ft_cpu_memory before, after;
+    ft_cpu_memory_stats(&before);
+    char *p = ft_cpu_block_new(BLOCK);
+    cr_assert_not_null(p);
+    ft_cpu_memory_stats(&after);
+    cr_expect_eq(after.mapped, before.mapped, "no mapping of frost's");
+    cr_expect_eq(after.in_use, before.in_use, "no mapping of frost's in use");
+    memset(p, 1, BLOCK);
+    cr_expect_eq(__asan_address_is_poisoned(p + BLOCK - 1), 0, "its last byte is the block's");
+    cr_expect_eq(__asan_address_is_poisoned(p + BLOCK), 1, "a redzone right after it");
+    ft_cpu_block_free(p);
+    cr_expect_eq(__asan_address_is_poisoned(p), 1, "freed, it is poisoned");
+#endif
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+// In a child: a block from the tensors' allocator, filled, then defect(block).
+static void fill_then(const void *defect) {
+    char *p = ft_cpu_block_new(BLOCK);
+    if (!p) _exit(3);
+    memset(p, 7, BLOCK);
+    (*(void (*const *)(char *, size_t))defect)(p, BLOCK);
+}
+
+static void use_after_free(char *p, size_t n) {
+    ft_cpu_block_free(p);
+    ((volatile char *)p)[n / 2] = 1;
+}
+
+static void write_past_the_end(char *p, size_t n) {
+    ((volatile char *)p)[n] = 1;
+    ft_cpu_block_free(p);
+}
+#endif
+
+// A tensor block written after it was freed, and one written one byte past its end: ASan reports
+// each, and ends the child with its own status.
+Test(cpu_memory, asan_reports_use_after_free_and_overflow_in_a_tensor_block, .timeout = 60) {
+#if !defined(__SANITIZE_ADDRESS__)
+    cr_skip_test("built without AddressSanitizer: nothing would report it");
+#else
+    static const struct {
+        void (*defect)(char *, size_t);
+        const char *report;
+    } cases[] = {{use_after_free, "ERROR: AddressSanitizer: heap-use-after-free"},
+                 {write_past_the_end, "ERROR: AddressSanitizer: heap-buffer-overflow"}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char *err = NULL;
+        int status = tu_child_stderr(fill_then, &cases[k].defect, &err);
+        cr_expect_eq(status, SAN_EXIT_ASAN, "exit %d (AddressSanitizer's is %d):\n%s", status, SAN_EXIT_ASAN,
+                     err ? err : "");
+        cr_expect(err && strstr(err, cases[k].report), "no '%s':\n%s", cases[k].report, err ? err : "");
+        cr_expect(err && strstr(err, "ft_cpu_block_new"), "the block was allocated through the shim:\n%s",
+                  err ? err : "");
+        cr_expect_not_null(tu_sanitizer_report(err), "the test helpers see it:\n%s", err ? err : "");
+        free(err);
+    }
+#endif
 }

@@ -10,14 +10,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static void send_all(int fd, const void *p, size_t n) {
+// 0, or -1 when the client went away
+static int send_all(int fd, const void *p, size_t n) {
     const char *c = p;
     while (n > 0) {
         ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
-        if (w <= 0) return;
+        if (w <= 0) return -1;
         c += w;
         n -= (size_t)w;
     }
+    return 0;
 }
 
 static void serve_one(server *s, int c) {
@@ -75,7 +77,14 @@ static void serve_one(server *s, int c) {
     send_all(c, head, strlen(head));
     size_t n = f->len - start;
     if (f->drop_once && atomic_fetch_add(&s->dropped, 1) == 0) n /= 2;
-    send_all(c, f->data + start, n);
+    if (!f->trickle) {
+        send_all(c, f->data + start, n);
+        return;
+    }
+    for (size_t at = 0, piece = 64 * 1024; at < n; at += piece) {
+        if (send_all(c, f->data + start + at, n - at < piece ? n - at : piece) != 0) return;
+        usleep(10000);
+    }
 }
 
 static void *server_main(void *arg) {

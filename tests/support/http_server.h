@@ -18,6 +18,7 @@ typedef struct {
     int drop_once;             // the first GET sends the headers and half the body, then closes
     int ignore_range;          // answers 200 with the whole file even to a Range request
     const char *linked_etag;   // sent as X-Linked-Etag when set
+    int trickle;               // the body in 64 KB pieces 10 ms apart (a download that lasts)
 } srv_file;
 
 typedef struct {

@@ -117,7 +117,50 @@ void tu_run_frost_with(tu_run_result *r, const char *const *args, const tu_run_o
     r->err = tu_read_file(err_path, NULL);
     unlink(out_path);
     unlink(err_path);
+    char what[256];
+    snprintf(what, sizeof what, "frost %s", args[0] ? args[0] : "");
+    tu_expect_no_sanitizer_report(r->err, what);
     free(argv);
+}
+
+int tu_child_stderr(void (*body)(const void *arg), const void *arg, char **err) {
+    char path[] = "/tmp/frost-test-child-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(fd, STDERR_FILENO);
+        body(arg);
+        _exit(0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    close(fd);
+    *err = tu_read_file(path, NULL);
+    unlink(path);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+const char *tu_sanitizer_report(const char *text) {
+    // the first line of every report; UBSan's is "FILE:LINE:COL: runtime error: WHAT"
+    static const char *const starts[] = {
+        "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",     "WARNING: ThreadSanitizer",
+        ": runtime error: ",       "Sanitizer CHECK failed",   "SUMMARY: AddressSanitizer",
+        "SUMMARY: LeakSanitizer",  "SUMMARY: ThreadSanitizer", "SUMMARY: UndefinedBehaviorSanitizer"};
+    const char *first = NULL;
+    for (size_t k = 0; text && k < sizeof starts / sizeof starts[0]; k++) {
+        const char *hit = strstr(text, starts[k]);
+        if (hit && (!first || hit < first)) first = hit;
+    }
+    while (first && first > text && first[-1] != '\n') first--;
+    return first;
+}
+
+void tu_expect_no_sanitizer_report(const char *text, const char *what) {
+    const char *report = tu_sanitizer_report(text);
+    cr_expect_null(report, "a sanitizer reported an error in %s:\n%.6000s", what, report);
 }
 
 void tu_run_free(tu_run_result *r) {

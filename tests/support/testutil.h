@@ -24,7 +24,8 @@ typedef struct {
     long max_rss_kb;   // the process's peak resident memory
 } tu_run_result;
 
-// Runs $FROST_BIN (default build/frost) with the given arguments (NULL-terminated).
+// Runs $FROST_BIN (default build/frost) with the given arguments (NULL-terminated). A sanitizer's
+// report in its stderr fails the test, whatever the exit status (tu_expect_no_sanitizer_report).
 void tu_run_frost(tu_run_result *r, const char *const *args);
 
 typedef struct {
@@ -41,6 +42,18 @@ void tu_run_frost_with(tu_run_result *r, const char *const *args, const tu_run_o
 int tu_small_disk(const char *dir, long long bytes);
 void tu_small_disk_end(const char *dir);
 void tu_run_free(tu_run_result *r);
+
+// Runs body(arg) in a forked child whose stderr goes to a file; the child exits 0 when body returns.
+// Its exit status (128 + signal number when killed), and its stderr in *err (malloc'd, NUL-terminated).
+int tu_child_stderr(void (*body)(const void *arg), const void *arg, char **err);
+
+// Where a sanitizer's report starts in text (a process's stderr): AddressSanitizer's, LeakSanitizer's,
+// ThreadSanitizer's or UndefinedBehaviorSanitizer's; NULL when there is none (their notes that are no
+// error, such as ASan's "WARNING: ... failed to allocate" with allocator_may_return_null, do not count).
+const char *tu_sanitizer_report(const char *text);
+
+// Fails the test (and goes on) when text holds a sanitizer's report; what names the process.
+void tu_expect_no_sanitizer_report(const char *text, const char *what);
 
 // Runs frost with args and expects it to fail as a command should: exit status `status`, one line on
 // stderr starting "frost: " and containing `word`, no C++ backtrace, nothing on stdout.

@@ -2,19 +2,50 @@
 #include "tmux_util.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "testutil.h"
+
+static void tmux_stop_session(void);
+
 static char sock[64];          // the session running now ("" none)
 static char config_home[64];   // the sessions' XDG_CONFIG_HOME ("" not made yet)
+static char report_dir[64];    // where a sanitized frost writes its sanitizers' reports ("" none)
+
+// The sanitizers that have options in this environment (a sanitized build's test run) and the prefix
+// of the files their reports go to.
+static const struct {
+    const char *var, *file;
+} sanitizers[] = {{"ASAN_OPTIONS", "asan"}, {"UBSAN_OPTIONS", "ubsan"}, {"TSAN_OPTIONS", "tsan"}};
+
+// Removes the session's report files; with check, a report among them fails the test. A sanitizer
+// writes its report to log_path (set by tmux_start), not to stderr: the interface sends its stderr to
+// a temporary file while curses draws, and a report there dies with the process.
+static void collect_reports(int check) {
+    DIR *d = report_dir[0] ? opendir(report_dir) : NULL;
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.') continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", report_dir, e->d_name);
+        char *text = tu_read_file(path, NULL);
+        if (check) tu_expect_no_sanitizer_report(text, "frost in tmux");
+        free(text);
+        unlink(path);
+    }
+    if (d) closedir(d);
+}
 
 // Whatever happens to a test (a failed assertion ends it early), its process leaves no session, and
 // no folder.
 static void stop_at_exit(void) {
-    tmux_stop();
+    tmux_stop_session();
+    collect_reports(0);
+    if (report_dir[0]) rmdir(report_dir);
     if (config_home[0]) {
         char path[128];
         snprintf(path, sizeof path, "%s/frost/config", config_home);
@@ -45,7 +76,7 @@ static const char *test_config_home(void) {
 }
 
 static void tmux_cmd(const char *inner) {
-    char cmd[4096];
+    char cmd[8448];
     snprintf(cmd, sizeof cmd, "tmux -L %s %s", sock, inner);
     cr_assert_eq(system(cmd), 0, "%s", cmd);
 }
@@ -56,22 +87,41 @@ void tmux_start(const char *args, int cols, int rows, const char *env) {
     tmux_stop();   // one app at a time: a second start ends the first session instead of orphaning it
     snprintf(sock, sizeof sock, "frost-test-%d-%d", (int)getpid(), serial++);
     const char *bin = getenv("FROST_BIN");
-    // env's own options (-u NAME) come first, so the default config goes after the test's env.
-    // The locale is the tests' own, not the caller's: UTF-8 (C.UTF-8 is in every glibc) unless the
-    // test's env says otherwise (LANG=C), whatever LANG or LC_ALL the suite was started with.
+    // env's own options (-u NAME) come first, so the default config and the reports' files go after
+    // the test's env. The locale is the tests' own, not the caller's: UTF-8 (C.UTF-8 is in every
+    // glibc) unless the test's env says otherwise (LANG=C), whatever LANG or LC_ALL the suite was
+    // started with.
     int own_config = env && strstr(env, "XDG_CONFIG_HOME=") != NULL;
-    char cmd[3072];
+    char report_env[4096] = "";
+    for (size_t k = 0, used = 0; k < sizeof sanitizers / sizeof sanitizers[0]; k++) {
+        const char *opts = getenv(sanitizers[k].var);
+        if (!opts) continue;
+        if (!report_dir[0]) {
+            snprintf(report_dir, sizeof report_dir, "/tmp/frost-test-reports-XXXXXX");
+            cr_assert_not_null(mkdtemp(report_dir));
+        }
+        used += (size_t)snprintf(report_env + used, sizeof report_env - used, " %s=%s:log_path=%s/%s",
+                                 sanitizers[k].var, opts, report_dir, sanitizers[k].file);
+        cr_assert_lt(used, sizeof report_env, "the sanitizers' options are too long");
+    }
+    char cmd[8192];
     snprintf(
         cmd, sizeof cmd,
-        "new-session -d -s ui -x %d -y %d 'env -u LC_ALL -u LC_CTYPE LANG=C.UTF-8 env %s %s%s %s %s; "
+        "new-session -d -s ui -x %d -y %d 'env -u LC_ALL -u LC_CTYPE LANG=C.UTF-8 env %s%s %s%s %s %s; "
         "echo \"EXITED $?\"; "
         "stty -a | grep -q -e -icanon -e \" -echo \" && echo \"TERMINAL raw\" || echo \"TERMINAL sane\"; sleep 120'",
-        cols, rows, env ? env : "", own_config ? "" : "XDG_CONFIG_HOME=", own_config ? "" : test_config_home(),
-        bin ? bin : "build/frost", args ? args : "");
+        cols, rows, env ? env : "", report_env,
+        own_config ? "" : "XDG_CONFIG_HOME=", own_config ? "" : test_config_home(), bin ? bin : "build/frost",
+        args ? args : "");
     tmux_cmd(cmd);
 }
 
 void tmux_stop(void) {
+    tmux_stop_session();
+    collect_reports(1);
+}
+
+static void tmux_stop_session(void) {
     if (!sock[0]) return;
     char cmd[128];
     snprintf(cmd, sizeof cmd, "tmux -L %s kill-server 2>/dev/null", sock);

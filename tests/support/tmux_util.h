@@ -14,7 +14,9 @@
 // and line editing on) or "TERMINAL raw" when frost left it broken. A session still running is
 // stopped first: one at a time, and every one is ended (tmux_stop, or at the process's exit).
 void tmux_start(const char *args, int cols, int rows, const char *env);
-// Ends the session (its tmux server, and frost in it); nothing when none runs.
+// Ends the session (its tmux server, and frost in it); nothing when none runs. In a sanitized build's
+// run, a report a sanitizer wrote for the session's frost fails the test (the sanitizers write them to
+// files of their own there: the interface holds its stderr back while it draws).
 void tmux_stop(void);
 // Sends tmux key names (send-keys syntax: "Down Down Enter", "q").
 void tmux_keys(const char *keys);
