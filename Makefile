@@ -71,7 +71,7 @@ CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g $(SAN_F
 CXX_DEBUG ?= -g1
 CXXFLAGS_ALL = -std=c++17 -O2 $(CXX_DEBUG) $(SAN_FLAGS) $(WARN) -MMD -MP -fPIC -D_GLIBCXX_USE_CXX11_ABI=$(TORCH_CXX11_ABI) \
                -Ishim $(TORCH_INC) $(CXXFLAGS)
-LDLIBS_ALL = $(PKG_LIBS) $(TORCH_LIBS) -lpthread -lm $(LDLIBS)
+LDLIBS_ALL = $(PKG_LIBS) -ldl -lpthread -lm $(LDLIBS)
 
 # ---------------------------------------------------------------------------------------------
 # sources
@@ -91,6 +91,11 @@ GEN_HDR := $(GEN)/onnx.pb-c.h
 GEN_OBJ := $(BUILD)/obj/gen/onnx.pb-c.o $(BUILD)/obj/gen/export_pytorch_train.o
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o) $(GEN_OBJ)
 SHIM_OBJ := $(SHIM_SRC:%.cpp=$(BUILD)/obj/%.o)
+# The shim and libtorch are one shared library, loaded on the first ft_* call (shim/torch_load.c says
+# why: linking libtorch cost every process 0.8 CPU-s before main); programs link the loader, and find
+# the library beside them or in PREFIX/lib/frost.
+SHIM_LIB := $(BUILD)/libfrost_torch.so
+SHIM_LOAD_OBJ := $(BUILD)/obj/shim/torch_load.o
 TUI_OBJ := $(TUI_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/main.o
@@ -168,11 +173,15 @@ $(BUILD)/obj/tests/%.o: tests/%.c | $(DEPS_TEST)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests/support -c $< -o $@
 
-$(BUILD)/frost: $(MAIN_OBJ) $(CLI_OBJ) $(TUI_OBJ) $(CORE_OBJ) $(SHIM_OBJ) $(SAN_OBJ)
-	$(CXX) $(SAN_FLAGS) -o $@ $^ $(TUI_LIBS) $(LDLIBS_ALL)
+# -Bsymbolic: the shim's calls to its own ft_* functions stay inside it, never a program's loader
+$(SHIM_LIB): $(SHIM_OBJ)
+	$(CXX) $(SAN_FLAGS) -shared -Wl,-soname,libfrost_torch.so -Wl,-Bsymbolic -o $@ $^ $(TORCH_LIBS) -lpthread -lm
 
-$(BUILD)/frost_tests: $(TEST_OBJ) $(CORE_OBJ) $(SHIM_OBJ) $(SAN_TEST_OBJ)
-	$(CXX) $(SAN_FLAGS) -o $@ $^ $(TEST_LIBS) $(LDLIBS_ALL)
+$(BUILD)/frost: $(MAIN_OBJ) $(CLI_OBJ) $(TUI_OBJ) $(CORE_OBJ) $(SHIM_LOAD_OBJ) $(SAN_OBJ) $(SHIM_LIB)
+	$(CXX) $(SAN_FLAGS) -o $@ $(filter-out $(SHIM_LIB),$^) $(TUI_LIBS) $(LDLIBS_ALL)
+
+$(BUILD)/frost_tests: $(TEST_OBJ) $(CORE_OBJ) $(SHIM_LOAD_OBJ) $(SAN_TEST_OBJ) $(SHIM_LIB)
+	$(CXX) $(SAN_FLAGS) -o $@ $(filter-out $(SHIM_LIB),$^) $(TEST_LIBS) $(LDLIBS_ALL)
 
 $(BUILD)/obj/tests/sanitizers/%.o: tests/sanitizers/%.c | $(DEPS_BUILD)
 	@mkdir -p $(@D)
@@ -261,23 +270,27 @@ $(BUILD)/_frost: $(BUILD)/frost
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share
+# the libtorch part (libfrost_torch.so): PREFIX/lib/frost, where PREFIX/bin/frost looks for it
+LIBDIR ?= $(PREFIX)/lib
 MANDIR ?= $(DATADIR)/man
 BASH_COMPDIR ?= $(DATADIR)/bash-completion/completions
 ZSH_COMPDIR ?= $(DATADIR)/zsh/site-functions
 THEME_FILES := $(wildcard themes/*.theme)
 install: | $(DEPS_BUILD)
 	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost $(BUILD)/frost.1 $(BUILD)/frost.bash $(BUILD)/_frost
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/frost/themes $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(BASH_COMPDIR) $(DESTDIR)$(ZSH_COMPDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/frost $(DESTDIR)$(DATADIR)/frost/themes \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASH_COMPDIR) $(DESTDIR)$(ZSH_COMPDIR)
 	install -m 755 $(BUILD)/frost $(DESTDIR)$(BINDIR)/frost
+	install -m 644 $(SHIM_LIB) $(DESTDIR)$(LIBDIR)/frost/libfrost_torch.so
 	install -m 644 $(THEME_FILES) $(DESTDIR)$(DATADIR)/frost/themes/
 	install -m 644 $(BUILD)/frost.1 $(DESTDIR)$(MANDIR)/man1/frost.1
 	install -m 644 $(BUILD)/frost.bash $(DESTDIR)$(BASH_COMPDIR)/frost
 	install -m 644 $(BUILD)/_frost $(DESTDIR)$(ZSH_COMPDIR)/_frost
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/frost $(DESTDIR)$(MANDIR)/man1/frost.1 $(DESTDIR)$(BASH_COMPDIR)/frost \
-	    $(DESTDIR)$(ZSH_COMPDIR)/_frost $(addprefix $(DESTDIR)$(DATADIR)/frost/,$(THEME_FILES))
-	-rmdir $(DESTDIR)$(DATADIR)/frost/themes $(DESTDIR)$(DATADIR)/frost 2>/dev/null
+	    $(DESTDIR)$(ZSH_COMPDIR)/_frost $(addprefix $(DESTDIR)$(DATADIR)/frost/,$(THEME_FILES)) \
+	    $(DESTDIR)$(LIBDIR)/frost/libfrost_torch.so
+	-rmdir $(DESTDIR)$(DATADIR)/frost/themes $(DESTDIR)$(DATADIR)/frost $(DESTDIR)$(LIBDIR)/frost 2>/dev/null
 
 # Everything the suite starts carries FROST_TEST_RUN; a process still carrying it afterwards is one the
 # suite failed to end, and fails the run (scripts/test-leftovers.sh names and ends it).
@@ -353,8 +366,8 @@ fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
 # The thread stress test (tests/stress/): a plain program, run under ThreadSanitizer by
 # `make stress SANITIZE=thread` (and make tsan); it also runs without.
-$(BUILD)/stress_threads: $(BUILD)/obj/tests/stress/stress_threads.o $(CORE_OBJ) $(SHIM_OBJ) $(SAN_OBJ)
-	$(CXX) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_ALL)
+$(BUILD)/stress_threads: $(BUILD)/obj/tests/stress/stress_threads.o $(CORE_OBJ) $(SHIM_LOAD_OBJ) $(SAN_OBJ) $(SHIM_LIB)
+	$(CXX) $(SAN_FLAGS) -o $@ $(filter-out $(SHIM_LIB),$^) $(LDLIBS_ALL)
 
 $(BUILD)/obj/tests/stress/%.o: tests/stress/%.c | $(DEPS_BUILD)
 	@mkdir -p $(@D)

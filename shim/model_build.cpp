@@ -7,6 +7,7 @@
 // N(0, 0.01) linears and zero biases; ResNet's kaiming-normal convs; BatchNorm weight 1, bias 0;
 // everything else (the ResNet fc, a replaced head) keeps PyTorch's default reset_parameters().
 // Limits: ResNet with groups=1 and width 64 only (no ResNeXt / wide variants), no dilation.
+#include "arch_list.h"
 #include "shim_internal.hpp"
 
 #include <cmath>
@@ -97,15 +98,9 @@ struct ArchSpec {
     bool batch_norm;   // VGG only
 };
 
-const ArchSpec kArchs[] = {
-    {"vgg11", FT_FAMILY_VGG, 0, false},          {"vgg11_bn", FT_FAMILY_VGG, 0, true},
-    {"vgg13", FT_FAMILY_VGG, 1, false},          {"vgg13_bn", FT_FAMILY_VGG, 1, true},
-    {"vgg16", FT_FAMILY_VGG, 2, false},          {"vgg16_bn", FT_FAMILY_VGG, 2, true},
-    {"vgg19", FT_FAMILY_VGG, 3, false},          {"vgg19_bn", FT_FAMILY_VGG, 3, true},
-    {"resnet18", FT_FAMILY_RESNET, 18, false},   {"resnet34", FT_FAMILY_RESNET, 34, false},
-    {"resnet50", FT_FAMILY_RESNET, 50, false},   {"resnet101", FT_FAMILY_RESNET, 101, false},
-    {"resnet152", FT_FAMILY_RESNET, 152, false},
-};
+#define FROST_ARCH_SPEC(name, family, config, batch_norm) {name, family, config, batch_norm != 0},
+const ArchSpec kArchs[] = {FROST_ARCHS(FROST_ARCH_SPEC)};
+#undef FROST_ARCH_SPEC
 
 const ArchSpec *find_arch(const std::string &name) {
     for (const auto &a : kArchs)

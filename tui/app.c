@@ -210,7 +210,8 @@ int app_run(const app_options *opts) {
     int rc = app_init(&a, opts);
     if (rc) return rc;
     // libtorch's threads as a training run on this machine sets them, so the cost line's measurements
-    // (the Model screen) are of the speed a run will have
+    // (the Model screen) are of the speed a run will have. It also loads the libtorch part
+    // (shim/torch_load.c) before the screen is taken: a missing library is said on a plain terminal.
     ft_set_num_threads(trainer_default_threads("auto"));
     char err[512];
     // the log is made before the screen takes over, so a path that cannot be written is said plainly

@@ -88,6 +88,7 @@ Test(install, install_run_complete_uninstall) {
     free(out);
 
     const char *files[] = {"/bin/frost",
+                           "/lib/frost/libfrost_torch.so",
                            "/share/frost/themes/dark.theme",
                            "/share/frost/themes/light.theme",
                            "/share/frost/themes/mono.theme",
@@ -181,4 +182,32 @@ Test(install, install_run_complete_uninstall) {
     }
     struct stat st;
     cr_expect_neq(stat(path_in("/share/frost"), &st), 0, "frost's own share folder goes too");
+}
+
+// The libtorch part (libfrost_torch.so) is loaded on the first call that needs it: a frost copied
+// without it still prints its help (the architectures' names come without libtorch), and a command
+// that builds a model stops with one line naming the files it tried, exit status 1, no crash.
+Test(install, without_its_libtorch_part) {
+    char cmd[4096];
+    int rc;
+    const char *bin = getenv("FROST_BIN");
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/alone && cp %s %s/alone/frost", dest, bin && *bin ? bin : "build/frost",
+             dest);
+    free(sh(cmd, &rc));
+    cr_assert_eq(rc, 0, "%s", cmd);
+
+    snprintf(cmd, sizeof cmd, "%s/alone/frost help 2>&1", dest);
+    char *out = sh(cmd, &rc);
+    cr_expect_eq(rc, 0, "frost help without libfrost_torch.so: %s", out);
+    cr_expect(strstr(out, "resnet50") != NULL, "help lists the architectures without libtorch:\n%s", out);
+    free(out);
+
+    snprintf(cmd, sizeof cmd, "%s/alone/frost print resnet18 2>&1 >/dev/null", dest);
+    out = sh(cmd, &rc);
+    cr_expect_eq(rc, 1, "exit status %d:\n%s", rc, out);
+    cr_expect_eq(tu_count_lines(out), 1, "one line, not:\n%s", out);
+    cr_expect(strstr(out, "frost: cannot load its libtorch part") && strstr(out, "/alone/libfrost_torch.so"),
+              "the message names what it tried:\n%s", out);
+    tu_expect_no_sanitizer_report(out, "frost without libfrost_torch.so");
+    free(out);
 }
