@@ -60,7 +60,10 @@ step() {   # step NAME LOG COMMAND...: runs COMMAND with its output in LOG
     shift 2
     printf '\n=== fresh-check %s: %s\n' "$DEBIAN" "$name"
     local t0=$SECONDS rc=0
-    "$@" > "$log" 2>&1 || rc=$?
+    # in the background and waited for: a function called as `f || ...` runs with set -e off, and
+    # a step's first failing command must end it
+    "$@" > "$log" 2>&1 &
+    wait $! || rc=$?
     local took=$((SECONDS - t0))
     summary+=("$(printf '%-34s %5d s' "$name" "$took")")
     if [[ $rc -ne 0 ]]; then
@@ -173,12 +176,12 @@ make_root() {
     if ! command -v mmdebstrap > /dev/null; then
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mmdebstrap
     fi
-    rm -f "$tar_file.tmp"
-    mmdebstrap --mode=root --variant=apt --include="$PACKAGES" "$DEBIAN" "$tar_file.tmp" "${sources[@]}"
+    rm -rf "$tar_file.tmp"
+    mmdebstrap --mode=root --variant=apt --format=tar --include="$PACKAGES" "$DEBIAN" "$tar_file.tmp" "${sources[@]}"
     mv "$tar_file.tmp" "$tar_file"
     echo "$key" > "$tar_file.key"
 }
-if [[ -n ${FRESH_REFRESH:-} || ! -f $tar_file || $(cat "$tar_file.key" 2> /dev/null) != "$key" ]]; then
+if [[ -n ${FRESH_REFRESH:-} || ! -f $tar_file || ! -s $tar_file || $(cat "$tar_file.key" 2> /dev/null) != "$key" ]]; then
     step "bare root (mmdebstrap)" "$work/$DEBIAN-mmdebstrap.log" make_root
 else
     echo "fresh-check $DEBIAN: the bare root from $tar_file (made $(date -r "$tar_file" +%F))"
