@@ -3,6 +3,7 @@
 // its offset, positional arguments, and the one line a mistake gets. test_options.c meets the same
 // parser through frost's commands; this one sees every case of the table without starting a process.
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,8 @@ static const cli_option OPTS[] = {
     CLI_OPT_END,
 };
 
+// (the tests that only count refusals keep the messages they print out of the suite's output)
+
 // argv of up to 15 words, NULL-terminated; argv[0] is the command's name
 static int parse(toy_args *a, const char **args, int *n, int max_args, const char *const *words) {
     char *argv[16];
@@ -75,7 +78,7 @@ static int parse(toy_args *a, const char **args, int *n, int max_args, const cha
 }
 #define PARSE(a, ...) parse((a), args, &n, 4, (const char *const[]){__VA_ARGS__, NULL})
 
-Test(option_parse, both_value_syntaxes_and_every_type) {
+Test(option_parse, both_value_syntaxes_and_every_type, .init = cr_redirect_stderr) {
     toy_args a;
     const char *args[4];
     int n;
@@ -95,7 +98,7 @@ Test(option_parse, both_value_syntaxes_and_every_type) {
     cr_expect_eq(n, 0);
 }
 
-Test(option_parse, ranges_hold_at_their_ends_and_refuse_past_them) {
+Test(option_parse, ranges_hold_at_their_ends_and_refuse_past_them, .init = cr_redirect_stderr) {
     toy_args a;
     const char *args[4];
     int n;
@@ -136,7 +139,7 @@ Test(option_parse, ranges_hold_at_their_ends_and_refuse_past_them) {
     }
 }
 
-Test(option_parse, names_match_whole_and_values_can_be_missing) {
+Test(option_parse, names_match_whole_and_values_can_be_missing, .init = cr_redirect_stderr) {
     toy_args a;
     const char *args[4];
     int n;
@@ -150,7 +153,7 @@ Test(option_parse, names_match_whole_and_values_can_be_missing) {
     cr_expect_eq(a.verbose, 0);
 }
 
-Test(option_parse, positional_arguments_up_to_the_most) {
+Test(option_parse, positional_arguments_up_to_the_most, .init = cr_redirect_stderr) {
     toy_args a;
     const char *args[4];
     int n;
