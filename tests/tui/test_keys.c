@@ -8,38 +8,36 @@
 #include "keys.h"
 
 Test(keys, every_screen_has_the_common_keys) {
-    for (int s = 0; s < N_SCREENS; s++) {
-        cr_expect_eq(keys_lookup(s, '1'), ACT_SCREEN_DATA, "screen %d", s);
-        cr_expect_eq(keys_lookup(s, '2'), ACT_SCREEN_MODEL);
-        cr_expect_eq(keys_lookup(s, '3'), ACT_SCREEN_TRAIN);
-        cr_expect_eq(keys_lookup(s, '4'), ACT_SCREEN_PREDICT);
-        cr_expect_eq(keys_lookup(s, 'q'), ACT_QUIT);
-        cr_expect_eq(keys_lookup(s, '?'), ACT_HELP);
-        cr_expect_eq(keys_lookup(s, 'c'), ACT_THEME);
-        cr_expect_eq(keys_lookup(s, KEY_UP), ACT_UP);
-        cr_expect_eq(keys_lookup(s, 'k'), ACT_UP);
-        cr_expect_eq(keys_lookup(s, KEY_DOWN), ACT_DOWN);
-        cr_expect_eq(keys_lookup(s, 'j'), ACT_DOWN);
-        cr_expect_eq(keys_lookup(s, KEY_NPAGE), ACT_PAGE_DOWN);
-        cr_expect_eq(keys_lookup(s, KEY_PPAGE), ACT_PAGE_UP);
-        cr_expect_eq(keys_lookup(s, KEY_HOME), ACT_HOME);
-        cr_expect_eq(keys_lookup(s, KEY_END), ACT_END);
-    }
+    const struct {
+        int ch;
+        app_action act;
+    } common[] = {
+        {'1', ACT_SCREEN_DATA},    {'2', ACT_SCREEN_MODEL}, {'3', ACT_SCREEN_TRAIN},
+        {'4', ACT_SCREEN_PREDICT}, {'q', ACT_QUIT},         {'?', ACT_HELP},
+        {'c', ACT_THEME},          {KEY_UP, ACT_UP},        {'k', ACT_UP},
+        {KEY_DOWN, ACT_DOWN},      {'j', ACT_DOWN},         {KEY_NPAGE, ACT_PAGE_DOWN},
+        {KEY_PPAGE, ACT_PAGE_UP},  {KEY_HOME, ACT_HOME},    {KEY_END, ACT_END},
+    };
+    for (int s = 0; s < N_SCREENS; s++)
+        for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
+            cr_expect_eq(keys_lookup(s, common[i].ch), common[i].act, "key %d on screen %d", common[i].ch, s);
 }
 
+// A key bound on some screens: what it does on each of Data, Model, Train, Predict (in that order).
 Test(keys, a_key_on_two_screens_does_each_screens_own_thing) {
-    cr_expect_eq(keys_lookup(SCREEN_MODEL, 'u'), ACT_UNFREEZE_ALL);
-    cr_expect_eq(keys_lookup(SCREEN_DATA, 'u'), ACT_UNDO);
-    cr_expect_eq(keys_lookup(SCREEN_PREDICT, 'u'), ACT_UNDO);
-    cr_expect_eq(keys_lookup(SCREEN_TRAIN, 'u'), ACT_NONE);
-    cr_expect_eq(keys_lookup(SCREEN_MODEL, '\n'), ACT_FOLD);
-    cr_expect_eq(keys_lookup(SCREEN_TRAIN, '\n'), ACT_START);
-    cr_expect_eq(keys_lookup(SCREEN_DATA, '\n'), ACT_NONE);
-    cr_expect_eq(keys_lookup(SCREEN_DATA, '\t'), ACT_SWITCH_PANE);
-    cr_expect_eq(keys_lookup(SCREEN_PREDICT, '\t'), ACT_SWITCH_PANE);
-    cr_expect_eq(keys_lookup(SCREEN_MODEL, '\t'), ACT_NONE);
-    cr_expect_eq(keys_lookup(SCREEN_DATA, 'm'), ACT_RELABEL);
-    cr_expect_eq(keys_lookup(SCREEN_PREDICT, 'z'), ACT_SET_ASIDE);
+    const struct {
+        int ch;
+        app_action on[N_SCREENS];
+    } shared[] = {
+        {'u', {ACT_UNDO, ACT_UNFREEZE_ALL, ACT_NONE, ACT_UNDO}},
+        {'\n', {ACT_NONE, ACT_FOLD, ACT_START, ACT_NONE}},
+        {'\t', {ACT_SWITCH_PANE, ACT_NONE, ACT_NONE, ACT_SWITCH_PANE}},
+        {'m', {ACT_RELABEL, ACT_NONE, ACT_NONE, ACT_RELABEL}},
+        {'z', {ACT_SET_ASIDE, ACT_NONE, ACT_NONE, ACT_SET_ASIDE}},
+    };
+    for (size_t i = 0; i < sizeof shared / sizeof shared[0]; i++)
+        for (int s = 0; s < N_SCREENS; s++)
+            cr_expect_eq(keys_lookup(s, shared[i].ch), shared[i].on[s], "key %d on screen %d", shared[i].ch, s);
 }
 
 Test(keys, a_screens_key_does_nothing_elsewhere) {

@@ -6,35 +6,27 @@
 
 #include "list_view.h"
 
+// One key on a list of 100 rows shown 10 at a time (screen rows 2..11), laid out again as the
+// screen does before it draws: the selected row and the first row shown after it.
+static void press(list_view *v, app_action act, int want_sel, int want_top, const char *what) {
+    cr_expect(list_view_act(v, act, 0, 0), "%s: not taken", what);
+    list_view_layout(v, 100, 2, 0, 10, 40);
+    cr_expect_eq(v->sel, want_sel, "%s: selected %d", what, v->sel);
+    cr_expect_eq(v->top, want_top, "%s: first shown %d", what, v->top);
+}
+
 Test(list_view, keys_move_the_selection_and_keep_it_on_the_page) {
     list_view v = {0};
-    list_view_layout(&v, 100, 2, 0, 10, 40);   // rows 2..11 of the screen, 10 rows shown
-    cr_expect_eq(v.sel, 0);
-    cr_expect_eq(v.top, 0);
-    cr_expect(list_view_act(&v, ACT_UP, 0, 0));
-    cr_expect_eq(v.sel, 0, "up at the first row stays there");
-    cr_expect(list_view_act(&v, ACT_PAGE_DOWN, 0, 0));
-    cr_expect_eq(v.sel, 9, "a page is the rows shown less one");
-    list_view_layout(&v, 100, 2, 0, 10, 40);
-    cr_expect_eq(v.top, 0, "row 9 is still on the first page");
-    cr_expect(list_view_act(&v, ACT_DOWN, 0, 0));
-    list_view_layout(&v, 100, 2, 0, 10, 40);
-    cr_expect_eq(v.sel, 10);
-    cr_expect_eq(v.top, 1, "one row down past the page scrolls by one");
-    cr_expect(list_view_act(&v, ACT_END, 0, 0));
-    list_view_layout(&v, 100, 2, 0, 10, 40);
-    cr_expect_eq(v.sel, 99);
-    cr_expect_eq(v.top, 90);
-    cr_expect(list_view_act(&v, ACT_PAGE_DOWN, 0, 0));
-    cr_expect_eq(v.sel, 99, "past the end stays at the last row");
-    cr_expect(list_view_act(&v, ACT_PAGE_UP, 0, 0));
-    list_view_layout(&v, 100, 2, 0, 10, 40);
-    cr_expect_eq(v.sel, 90);
-    cr_expect_eq(v.top, 90);
-    cr_expect(list_view_act(&v, ACT_HOME, 0, 0));
     list_view_layout(&v, 100, 2, 0, 10, 40);
     cr_expect_eq(v.sel, 0);
     cr_expect_eq(v.top, 0);
+    press(&v, ACT_UP, 0, 0, "up at the first row stays there");
+    press(&v, ACT_PAGE_DOWN, 9, 0, "a page is the rows shown less one: row 9 is still on the first page");
+    press(&v, ACT_DOWN, 10, 1, "one row down past the page scrolls by one");
+    press(&v, ACT_END, 99, 90, "end");
+    press(&v, ACT_PAGE_DOWN, 99, 90, "past the end stays at the last row");
+    press(&v, ACT_PAGE_UP, 90, 90, "page up");
+    press(&v, ACT_HOME, 0, 0, "home");
     cr_expect_not(list_view_act(&v, ACT_QUIT, 0, 0), "not a list's action");
 }
 
