@@ -64,8 +64,10 @@ TEST_CFLAGS = $(shell pkg-config --cflags criterion)
 TEST_LIBS = $(shell pkg-config --libs criterion)
 
 WARN := -Wall -Wextra -Wshadow $(if $(WERROR),-Werror)
-CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g $(SAN_FLAGS) $(WARN) -MMD -MP \
-             -Icore -Ishim -I$(GEN) $(PKG_CFLAGS) $(CFLAGS)
+# $(call c_flags,INCLUDES): each part of the tree names its own include paths (below), which is how the
+# layers are kept; ours come before the packages' so that none of theirs can stand in for one of ours
+c_flags = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g $(SAN_FLAGS) $(WARN) -MMD -MP \
+          $(1) $(PKG_CFLAGS) $(CFLAGS)
 # the shim's debug information: line tables (what backtraces and the sanitizers' reports use); full
 # -g (local variables too) takes a third longer to compile over libtorch's templates: CXX_DEBUG=-g
 CXX_DEBUG ?= -g1
@@ -76,7 +78,8 @@ LDLIBS_ALL = $(PKG_LIBS) -ldl -lpthread -lm $(LDLIBS)
 # ---------------------------------------------------------------------------------------------
 # sources
 
-CORE_SRC := $(wildcard core/*.c)
+# core/ is in rooms, one folder each (core/README.md); a new room's sources are picked up here
+CORE_SRC := $(wildcard core/*/*.c)
 SHIM_SRC := $(wildcard shim/*.cpp)
 TUI_SRC := $(wildcard tui/*.c)
 CLI_SRC := $(wildcard cli/*.c)
@@ -84,7 +87,7 @@ CLI_SRC := $(wildcard cli/*.c)
 TEST_SRC := $(wildcard tests/core/*.c tests/cli/*.c tests/tui/*.c tests/shim/*.c tests/support/*.c)
 
 # generated: ONNX's schema as C (protoc-c from Debian's libonnx-dev onnx.proto), and the PyTorch script
-# `frost export --pytorch` writes (core/export_pytorch_train.py) as a C string
+# `frost export --pytorch` writes (core/export/export_pytorch_train.py) as a C string
 GEN := $(BUILD)/gen
 ONNX_PROTO ?= /usr/include/onnx/onnx.proto
 GEN_HDR := $(GEN)/onnx.pb-c.h
@@ -100,6 +103,32 @@ TUI_OBJ := $(TUI_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/main.o
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+# the front ends' pure parts, unit-tested in the test binary beside core/: the option parser (and the
+# one line its mistakes get), the interface's list and key table (keys.c draws with curses: the test
+# binary links ncursesw, and never starts it)
+UI_UNIT_OBJ := $(BUILD)/obj/cli/options.o $(BUILD)/obj/cli/output.o $(BUILD)/obj/tui/list_view.o \
+               $(BUILD)/obj/tui/keys.o $(BUILD)/obj/tui/style.o
+
+# Which room of core/ may include which (core/README.md): the arrows run downwards, and a room's
+# objects are compiled with the include paths of itself and the rooms below it only, so that an
+# include running back up (or sideways) does not compile. The shim's header (libtorch behind it) for
+# the rooms that call it; the generated ONNX schema for export/. cli/, tui/, the tests and main.c
+# see every room.
+CORE_ROOMS := base data model settings train interpret export history jobs
+ROOM_USES_base :=
+ROOM_USES_data := base
+ROOM_USES_model := base
+ROOM_USES_settings := base
+ROOM_USES_train := base data model settings
+ROOM_USES_interpret := base data model settings train
+ROOM_USES_export := base data model settings train
+ROOM_USES_history := base data model train
+ROOM_USES_jobs := base data model settings train interpret export history
+ROOM_SHIM := model settings train interpret export history jobs
+ROOM_GEN := export
+room_inc = $(addprefix -Icore/,$(ROOM_USES_$(1)) $(1)) $(if $(filter $(1),$(ROOM_SHIM)),-Ishim) \
+           $(if $(filter $(1),$(ROOM_GEN)),-I$(GEN))
+CORE_INC = $(addprefix -Icore/,$(CORE_ROOMS)) -Ishim -I$(GEN)
 # a sanitized build's programs end with each sanitizer's own exit status (tests/sanitizers/exit_status.c);
 # its test program under ThreadSanitizer also gets what lets Criterion start there (criterion_tsan.c)
 SAN_OBJ := $(if $(SANITIZE),$(BUILD)/obj/tests/sanitizers/exit_status.o)
@@ -119,6 +148,8 @@ ORT := $(ORT_DIR)/node_modules/onnxruntime-node/package.json
 
 .PHONY: all run test deps clean fuzz leaks stress tsan format format-check man completions install uninstall \
         fresh-check
+# (`make` alone builds the program: the first rule below is the packages' step, not the goal)
+.DEFAULT_GOAL := all
 
 # (the test packages include the build's: one apt-get run on a bare system, both steps done)
 $(DEPS_BUILD): scripts/install-deps.sh
@@ -133,9 +164,15 @@ $(DEPS_TEST): scripts/install-deps.sh
 
 deps: $(DEPS_BUILD)
 
-$(BUILD)/obj/%.o: %.c | $(DEPS_BUILD) $(GEN_HDR)
+# (what is left for this rule: the shim's loader, which sees the shim only)
+$(BUILD)/obj/%.o: %.c | $(DEPS_BUILD)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	$(CC) $(call c_flags,-Ishim) -c $< -o $@
+
+# a room of core/: the stem's first folder names it
+$(BUILD)/obj/core/%.o: core/%.c | $(DEPS_BUILD) $(GEN_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(call c_flags,$(call room_inc,$(firstword $(subst /, ,$*)))) -c $< -o $@
 
 # (the schema is a prerequisite only once it is there: before install-deps has run, libonnx-dev's
 # file does not exist yet, and make would stop for want of a rule to make it)
@@ -143,14 +180,14 @@ $(GEN)/onnx.pb-c.c $(GEN_HDR) &: $(wildcard $(ONNX_PROTO)) | $(DEPS_BUILD)
 	@mkdir -p $(GEN)
 	protoc-c --c_out=$(GEN) -I$(dir $(ONNX_PROTO)) $(ONNX_PROTO)
 
-$(GEN)/export_pytorch_train.c: core/export_pytorch_train.py scripts/embed-text.sh
+$(GEN)/export_pytorch_train.c: core/export/export_pytorch_train.py scripts/embed-text.sh
 	@mkdir -p $(@D)
 	scripts/embed-text.sh export_pytorch_train_py $< > $@.tmp && mv $@.tmp $@
 
 # generated code is not ours to warn about
 $(BUILD)/obj/gen/%.o: $(GEN)/%.c | $(DEPS_BUILD)
 	@mkdir -p $(@D)
-	$(CC) $(filter-out -Wextra -Wshadow,$(CFLAGS_ALL)) -c $< -o $@
+	$(CC) $(filter-out -Wextra -Wshadow,$(call c_flags,-I$(GEN))) -c $< -o $@
 
 $(BUILD)/obj/%.o: %.cpp | $(DEPS_BUILD)
 	@mkdir -p $(@D)
@@ -158,20 +195,22 @@ $(BUILD)/obj/%.o: %.cpp | $(DEPS_BUILD)
 
 $(BUILD)/obj/tui/%.o: tui/%.c | $(DEPS_BUILD)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) $(TUI_CFLAGS) -c $< -o $@
+	$(CC) $(call c_flags,$(CORE_INC)) $(TUI_CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/cli/%.o: cli/%.c | $(DEPS_BUILD)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -Icli -c $< -o $@
+	$(CC) $(call c_flags,$(CORE_INC) -Icli) -c $< -o $@
 
 # the entry point: the one file that sees both front ends
 $(MAIN_OBJ): main.c | $(DEPS_BUILD)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -Icli -Itui -c $< -o $@
+	$(CC) $(call c_flags,$(CORE_INC) -Icli -Itui) -c $< -o $@
 
+# (tests/cli/ and tests/tui/ also see their front end's headers, for its unit tests)
 $(BUILD)/obj/tests/%.o: tests/%.c | $(DEPS_TEST)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests/support -c $< -o $@
+	$(CC) $(call c_flags,$(CORE_INC) $(addprefix -I,$(filter cli tui,$(firstword $(subst /, ,$*))))) $(TEST_CFLAGS) \
+	    -Itests/support -c $< -o $@
 
 # -Bsymbolic: the shim's calls to its own ft_* functions stay inside it, never a program's loader
 $(SHIM_LIB): $(SHIM_OBJ)
@@ -180,12 +219,12 @@ $(SHIM_LIB): $(SHIM_OBJ)
 $(BUILD)/frost: $(MAIN_OBJ) $(CLI_OBJ) $(TUI_OBJ) $(CORE_OBJ) $(SHIM_LOAD_OBJ) $(SAN_OBJ) $(SHIM_LIB)
 	$(CXX) $(SAN_FLAGS) -o $@ $(filter-out $(SHIM_LIB),$^) $(TUI_LIBS) $(LDLIBS_ALL)
 
-$(BUILD)/frost_tests: $(TEST_OBJ) $(CORE_OBJ) $(SHIM_LOAD_OBJ) $(SAN_TEST_OBJ) $(SHIM_LIB)
-	$(CXX) $(SAN_FLAGS) -o $@ $(filter-out $(SHIM_LIB),$^) $(TEST_LIBS) $(LDLIBS_ALL)
+$(BUILD)/frost_tests: $(TEST_OBJ) $(UI_UNIT_OBJ) $(CORE_OBJ) $(SHIM_LOAD_OBJ) $(SAN_TEST_OBJ) $(SHIM_LIB)
+	$(CXX) $(SAN_FLAGS) -o $@ $(filter-out $(SHIM_LIB),$^) $(TEST_LIBS) $(TUI_LIBS) $(LDLIBS_ALL)
 
 $(BUILD)/obj/tests/sanitizers/%.o: tests/sanitizers/%.c | $(DEPS_BUILD)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	$(CC) $(call c_flags,) -c $< -o $@
 
 # What torchvision and PIL themselves print and compute, for the fidelity tests: each script in
 # tests/oracle/ writes into $(ORACLE_DIR)/ (the tests read it through $$FROST_ORACLE).
@@ -247,7 +286,7 @@ $(SOURCE_DATE_H): FORCE
 	@if [ -n "$$SOURCE_DATE_EPOCH" ]; then d=$$(date -u -d "@$$SOURCE_DATE_EPOCH" +%F); \
 	elif [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ]; then \
 	    d=$$(TZ=UTC0 git log -1 --format=%cd --date=format-local:%F); \
-	else d=$$(date -u -d "@$$(stat -c %Y Makefile main.c core/* cli/* tui/* shim/* | sort -n | tail -1)" +%F); fi; \
+	else d=$$(date -u -d "@$$(stat -c %Y Makefile main.c core/*/* cli/* tui/* shim/* | sort -n | tail -1)" +%F); fi; \
 	line="#define FROST_SOURCE_DATE \"$$d\""; \
 	[ "$$(cat $@ 2>/dev/null)" = "$$line" ] || echo "$$line" > $@
 $(BUILD)/obj/cli/man.o: $(SOURCE_DATE_H)
@@ -333,13 +372,15 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_TARGETS := image safetensors pth theme dataset
 FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer \
-              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Icore $(PKG_CFLAGS)
-FUZZ_COMMON := core/errmsg.c core/text_escape.c core/regular_file.c
-FUZZ_SRC_image := core/image_decode.c core/image_resize.c core/image_transform.c $(FUZZ_COMMON)
-FUZZ_SRC_safetensors := core/safetensors.c $(FUZZ_COMMON)
-FUZZ_SRC_pth := core/pth_file.c core/pickle.c core/safetensors.c $(FUZZ_COMMON)
-FUZZ_SRC_theme := core/theme_file.c $(FUZZ_COMMON)
-FUZZ_SRC_dataset := core/dataset.c core/folder_walk.c core/path.c core/rng.c core/badfiles.c $(FUZZ_COMMON)
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(addprefix -Icore/,$(CORE_ROOMS)) \
+              $(PKG_CFLAGS)
+FUZZ_COMMON := core/base/errmsg.c core/base/text_escape.c core/base/regular_file.c
+FUZZ_SRC_image := core/data/image_decode.c core/data/image_resize.c core/data/image_transform.c $(FUZZ_COMMON)
+FUZZ_SRC_safetensors := core/model/safetensors.c $(FUZZ_COMMON)
+FUZZ_SRC_pth := core/model/pth_file.c core/model/pickle.c core/model/safetensors.c $(FUZZ_COMMON)
+FUZZ_SRC_theme := core/settings/theme_file.c $(FUZZ_COMMON)
+FUZZ_SRC_dataset := core/data/dataset.c core/data/folder_walk.c core/base/path.c core/base/rng.c core/data/badfiles.c \
+                    $(FUZZ_COMMON)
 DEPS_FUZZ := $(BUILD)/.deps-fuzz
 
 $(DEPS_FUZZ): scripts/install-deps.sh | $(DEPS_BUILD)
@@ -371,7 +412,7 @@ $(BUILD)/stress_threads: $(BUILD)/obj/tests/stress/stress_threads.o $(CORE_OBJ) 
 
 $(BUILD)/obj/tests/stress/%.o: tests/stress/%.c | $(DEPS_BUILD)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	$(CC) $(call c_flags,$(CORE_INC)) -c $< -o $@
 
 stress:
 	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/stress_threads

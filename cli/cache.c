@@ -1,4 +1,4 @@
-// cache.c — `frost cache list|clear`: the feature cache on disk (core/feature_store.h), its entries
+// cache.c — `frost cache list|clear`: the feature cache on disk (core/train/feature_store.h), its entries
 // listed with what they hold, or all removed. The group and its two commands live here: each is a few
 // lines over feature_store.
 #include <stdio.h>

@@ -1,5 +1,5 @@
 // clean.c — `frost clean DATASET --list | --undo | --relabel IMAGE CLASS | --set-aside IMAGE`: fixing a
-// dataset's labels through core/clean (journalled moves, never a deletion or an overwrite), one action
+// dataset's labels through core/data/clean (journalled moves, never a deletion or an overwrite), one action
 // per call. Exit 0, 1 when the action failed (one line), 2 for a bad command line.
 #include <stddef.h>
 #include <stdio.h>

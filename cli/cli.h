@@ -164,7 +164,7 @@ int cli_pipeline_norm(pipeline_opts *o, const char *value);
 #define CLI_NORM_ERROR "--norm is 0.5 (mean and std 0.5: pixels from -1 to 1) or imagenet"
 #define CLI_NORM_HELP "Normalize with mean and std 0.5 (pixels from -1 to 1) or with ImageNet's mean and std"
 
-// The user's config file (user_config.c, core/config.h), read on first use; its first mistake is said
+// The user's config file (user_config.c, core/settings/config.h), read on first use; its first mistake is said
 // on stderr once. Its settings are defaults: a command sets them before parsing its options.
 struct frost_config;
 const struct frost_config *cli_config(void);

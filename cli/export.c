@@ -1,7 +1,7 @@
 // export.c — `frost export CKPT --pytorch DIR | --onnx FILE [--opset N] [--force]`: a checkpoint taken
 // elsewhere. --pytorch writes a folder with train.py (the run as a PyTorch script that goes on from the
-// checkpoint, alone or under torchrun), the weights and a README (core/export_pytorch); --onnx writes
-// the trained network as an ONNX model with a dynamic batch (core/onnx_export). Both may be asked at
+// checkpoint, alone or under torchrun), the weights and a README (core/export/export_pytorch); --onnx writes
+// the trained network as an ONNX model with a dynamic batch (core/export/onnx_export). Both may be asked at
 // once. The checkpoint is loaded whole first, so a damaged one is refused before anything is written;
 // an existing output is refused unless --force; nothing is ever left half written.
 #include <stddef.h>

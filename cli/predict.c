@@ -1,11 +1,11 @@
 // predict.c — `frost predict CKPT IMAGE...|DIR`: a checkpoint's classes for images.
 //
-// The images go through core/predict (the loader's worker threads, the checkpoint's own exact
+// The images go through core/interpret/predict (the loader's worker threads, the checkpoint's own exact
 // preprocessing, unreadable files skipped and listed; the model in eval mode; softmax and ranking in
 // double precision); this file collects the inputs and prints. A DIR whose sub-folders are named after the checkpoint's classes
 // (or a dataset root whose valid/ split is) is scored instead: accuracy, per-class accuracy, a
 // confusion matrix and the most confidently wrong images. --cam OUT.png explains one image: Grad-CAM
-// (core/gradcam) at a layer, for the top class or one asked for, drawn over the photo into a PNG; with
+// (core/interpret/gradcam) at a layer, for the top class or one asked for, drawn over the photo into a PNG; with
 // --json the raw map rides on the image's line.
 #include <dirent.h>
 #include <errno.h>

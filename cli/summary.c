@@ -1,6 +1,6 @@
 // summary.c — `frost summary ARCH`: a table of every module (output shape, parameters, trainable or
 // frozen), then the parameter totals; with --cost, what training it with a freeze choice costs instead
-// (core/cost.h): memory, multiply-adds, and the time on this device for a dataset's images.
+// (core/model/cost.h): memory, multiply-adds, and the time on this device for a dataset's images.
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>

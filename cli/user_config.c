@@ -1,4 +1,4 @@
-// user_config.c — the user's config file (core/config.h) for the commands: read once, its first
+// user_config.c — the user's config file (core/settings/config.h) for the commands: read once, its first
 // mistake said once on stderr, its settings the defaults the command line then overrides.
 #include <stdio.h>
 

@@ -306,7 +306,7 @@ ft_status *ft_optimizer_state_set(ft_optimizer *o, const char *name, ft_dtype dt
                                   const void *src, size_t nbytes, int *used) FT_NOEXCEPT;
 
 // ---------------------------------------------------------------------------------------------
-// what a run changes (core/layer_stats.c sums these up the module tree)
+// what a run changes (core/train/layer_stats.c sums these up the module tree)
 
 typedef struct ft_snapshot ft_snapshot;
 
@@ -329,7 +329,7 @@ typedef struct {
 ft_status *ft_model_changes(ft_model *m, const ft_snapshot *s, ft_state_change *out, size_t n) FT_NOEXCEPT;
 
 // ---------------------------------------------------------------------------------------------
-// the calls of a forward pass (core/cost.c estimates a freeze choice's cost from them)
+// the calls of a forward pass (core/model/cost.c estimates a freeze choice's cost from them)
 
 typedef enum {
     FT_CALL_CONV,
@@ -362,7 +362,7 @@ typedef struct {
 ft_status *ft_model_calls(ft_model *m, int64_t size, const ft_call **calls, size_t *n) FT_NOEXCEPT;
 
 // ---------------------------------------------------------------------------------------------
-// a module's hyperparameters (core/onnx_export.c writes the graph from them)
+// a module's hyperparameters (core/export/onnx_export.c writes the graph from them)
 
 typedef enum {
     FT_MOD_OTHER = 0,   // a container (VGG, ResNet, Sequential, BasicBlock, Bottleneck): see ft_node.type
@@ -402,7 +402,7 @@ typedef struct {
 ft_status *ft_model_module_info(ft_model *m, size_t node, ft_module_info *out) FT_NOEXCEPT;
 
 // ---------------------------------------------------------------------------------------------
-// Grad-CAM: where in the picture a class's evidence lies (core/gradcam.c draws it)
+// Grad-CAM: where in the picture a class's evidence lies (core/interpret/gradcam.c draws it)
 
 // Grad-CAM (Selvaraju et al., 2017) for one image x (1 x 3 x size x size floats, host memory, read
 // only) at the module `layer` (a module path such as "layer4" or "features.18"; NULL or "": the

@@ -2,7 +2,7 @@
  * dataset_edit.h — cleaning the dataset from the interface (the Predict screen's image list and the
  * Data screen's file list): the selected image moved to another class of its split, set aside into
  * the dataset's hidden .frost-set-aside/ folder, or the last move undone. The moves themselves are
- * core/clean's (journalled, never deleting, never overwriting); here they are asked for, said on the
+ * core/data/clean's (journalled, never deleting, never overwriting); here they are asked for, said on the
  * status line, and followed by a new scan of the dataset that every screen takes (app_dataset_reload).
  */
 #ifndef FROST_DATASET_EDIT_H

@@ -1,7 +1,7 @@
 // screen_data.c — screen 1: the dataset. Left, the split/class tree with image counts and a bar
 // each; right, the files of the selected class (Tab moves the focus there) and a preview of the
 // selected file with its format, size, colour mode and bytes. frost doctor's check runs on a
-// background thread (core/doctor_job) from the first tick; data_poll reads its progress, and once
+// background thread (core/jobs/doctor_job) from the first tick; data_poll reads its progress, and once
 // it is done bad files are marked with their reason.
 #include <curses.h>
 #include <stdlib.h>

@@ -36,7 +36,7 @@ typedef struct {
     model_line *before;      // lines of the architecture as torchvision builds it (for the diff)
     size_t n_before;
     size_t before_arch;   // which architecture `before` was made for
-    // the cost of the freeze choice (core/cost.h), estimated again when what it depends on changes
+    // the cost of the freeze choice (core/model/cost.h), estimated again when what it depends on changes
     cost_report cost;
     char cost_key[128];   // what `cost` was estimated for ("" none)
     char cost_err[256];

@@ -4,7 +4,7 @@
 // or from 'o' (a path typed on the status line). Left: the valid split's images, then train's;
 // right: the selected image's preview and its top-k classes as bars. 'e' evaluates the whole valid
 // split; the results pane shows the accuracy, the confusion matrix and the most confidently wrong
-// images. Every prediction runs as a core/predict job on its own thread; this file only starts,
+// images. Every prediction runs as a core/interpret/predict job on its own thread; this file only starts,
 // polls and draws them, and keeps each image's result (the model does not change under it: a new
 // model clears the results). Only one job runs at a time, so the model is never used by two threads.
 #include <curses.h>

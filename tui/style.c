@@ -1,4 +1,4 @@
-// style.c — colour roles and glyphs (see style.h). The theme files are read by core/theme_file.c;
+// style.c — colour roles and glyphs (see style.h). The theme files are read by core/settings/theme_file.c;
 // here they are found, fitted to the terminal's colours (direct, 256, 16 or 8) and turned into
 // colour pairs 1..N_ROLES. Built-in copies of dark and mono keep frost usable without the themes
 // folder, and are what a malformed file falls back to. No colours (NO_COLOR, or a terminal without
@@ -18,7 +18,7 @@
 
 #include "theme_file.h"
 
-_Static_assert((int)THEME_N_ROLES == (int)N_ROLES, "core/theme_file.h's roles follow ui_role");
+_Static_assert((int)THEME_N_ROLES == (int)N_ROLES, "core/settings/theme_file.h's roles follow ui_role");
 _Static_assert(N_ROLES <= STYLE_LAST_PAIR, "one colour pair a role");
 
 // The same as themes/dark.theme and themes/mono.theme.

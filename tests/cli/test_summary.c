@@ -87,7 +87,7 @@ Test(cli_summary_cost, memory_estimate_matches_the_measured_difference) {
     }
 }
 
-// The rest of the report: the numbers core/cost.c is tested for, printed; the options that go with it.
+// The rest of the report: the numbers core/model/cost.c is tested for, printed; the options that go with it.
 Test(cli_summary_cost, report_and_options) {
     tu_run_result r;
     tu_run_frost(&r, (const char *[]){"summary", "resnet50", "--classes", "2", "--cost", "--size", "64", "--data",

@@ -1,4 +1,4 @@
-// test_calibrate_job.c — an architecture's speed measured on a thread of its own (core/calibrate_job.c):
+// test_calibrate_job.c — an architecture's speed measured on a thread of its own (core/jobs/calibrate_job.c):
 // the owner polls until done and reads the speed the calibration file then holds; an unknown
 // architecture is the job's error; a job freed while it measures waits for it. Part of the
 // ThreadSanitizer run (make tsan).

@@ -1,4 +1,4 @@
-// test_checkpoint.c — checkpoints (core/checkpoint.c), on models the test makes: exact round trips
+// test_checkpoint.c — checkpoints (core/train/checkpoint.c), on models the test makes: exact round trips
 // (weights, metadata, trainable flags, head), PyTorch loading the file strictly and computing the same
 // logits, optimizer state by parameter name, saves killed mid-write, one-line refusals. `frost
 // predict` on them: tests/cli/test_predict.c.

@@ -1,4 +1,4 @@
-// test_clean.c — relabelling and setting aside images (core/clean.c): every move undone gives back the
+// test_clean.c — relabelling and setting aside images (core/data/clean.c): every move undone gives back the
 // same bytes at the same path; a taken name gets a new one and the other file is untouched; the journal
 // on disk is the whole history (undo after a restart, repeated undos); one-line refusals that change
 // nothing (outside the dataset, unknown class, missing file, a dataset user nobody cannot write); a torn

@@ -1,4 +1,4 @@
-// test_doctor.c — real images through the pipeline, the loader and doctor's check (core/doctor.c), on
+// test_doctor.c — real images through the pipeline, the loader and doctor's check (core/data/doctor.c), on
 // datasets the test writes (JPEGs made with TurboJPEG, plus broken files): batches equal the
 // single-image transform, bad files are skipped and named, and the report says what is wrong.
 #include <criterion/criterion.h>

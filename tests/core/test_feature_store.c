@@ -1,4 +1,4 @@
-// test_feature_store.c — the feature cache on disk (core/feature_store.h): an entry written and read
+// test_feature_store.c — the feature cache on disk (core/train/feature_store.h): an entry written and read
 // back row for row; a flipped byte, a cut file or another model's key refused; the least recently used
 // entries evicted first under a cap; an image's identity changed by its size or mtime only (and kept
 // when it moves to another class folder); clear; the cap from the environment.

@@ -1,4 +1,4 @@
-// test_fetch.c — downloading pretrained weights (core/fetch.c) against a small HTTP/1.1 server that
+// test_fetch.c — downloading pretrained weights (core/model/fetch.c) against a small HTTP/1.1 server that
 // the test runs itself on 127.0.0.1 (support/http_server.c: Range -> 206, 404, a connection dropped
 // midway, wrong bytes, X-Linked-Etag as the Hugging Face hub sends it). FROST_WEIGHTS_MIRROR points
 // every download at it; nothing leaves the machine. `frost weights ...`: tests/cli/test_weights.c.

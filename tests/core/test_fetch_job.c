@@ -1,4 +1,4 @@
-// test_fetch_job.c — weights downloaded on a thread of its own (core/fetch_job.c) from the tests' own
+// test_fetch_job.c — weights downloaded on a thread of its own (core/jobs/fetch_job.c) from the tests' own
 // server on 127.0.0.1: the owner polls the bytes as they arrive (never more than the total, never
 // going back) until done, and the file is the served one; a cancel stops the download and keeps its
 // part. Part of the ThreadSanitizer run (make tsan). The download itself: test_fetch.c.

@@ -1,5 +1,5 @@
 // test_folder_walk.c — image files found the way torchvision's ImageFolder finds them
-// (core/folder_walk.c), with Python itself as the oracle for the order: sorted(os.walk(dir,
+// (core/data/folder_walk.c), with Python itself as the oracle for the order: sorted(os.walk(dir,
 // followlinks=True)), names sorted in each folder, torchvision's IMG_EXTENSIONS in any case. Where
 // frost differs on purpose (names starting with '.', link loops, broken links) the test says so.
 #include <criterion/criterion.h>

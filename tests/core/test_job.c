@@ -1,4 +1,4 @@
-// test_job.c — the one shape of background work (core/job.c): the work runs on its own thread, done
+// test_job.c — the one shape of background work (core/base/job.c): the work runs on its own thread, done
 // turns 1 only when it has finished (and everything it wrote is visible then), cancel reaches the
 // work, and stopping a job twice, or one that never started, is harmless.
 #include <criterion/criterion.h>

@@ -1,4 +1,4 @@
-// test_lr_schedule.c — core/lr_schedule.c against PyTorch 1.13's own schedulers (tests/oracle/live/
+// test_lr_schedule.c — core/train/lr_schedule.c against PyTorch 1.13's own schedulers (tests/oracle/live/
 // lr_schedule.py) on two parameter groups with different lrs and a run of 37 steps: every step's lr and
 // momentum to 1e-9. Then the text round trip, its one-line refusals, and the edges (past the end, no length).
 #include <criterion/criterion.h>

@@ -1,4 +1,4 @@
-// test_onnx_export.c — ONNX export (core/onnx_export.c) judged by the two programs that read ONNX:
+// test_onnx_export.c — ONNX export (core/export/onnx_export.c) judged by the two programs that read ONNX:
 // the onnx package's checker (tests/oracle/live/onnx_check.py: schema, shape inference, metadata, the
 // dynamic batch) and ONNX Runtime (tests/oracle/live/onnx_run.js, npm's onnxruntime-node, which make
 // test installs and names in $FROST_ORT), whose logits must equal ours in eval mode (within 1e-4,

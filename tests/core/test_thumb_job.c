@@ -1,4 +1,4 @@
-// test_thumb_job.c — a preview decoded on a thread of its own (core/thumb_job.c): the owner polls
+// test_thumb_job.c — a preview decoded on a thread of its own (core/jobs/thumb_job.c): the owner polls
 // until done and takes the same picture image_thumb_load gives; a file that cannot be read is the
 // job's error; a job freed while it decodes waits for it. Part of the ThreadSanitizer run (make tsan).
 #include <criterion/criterion.h>

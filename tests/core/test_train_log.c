@@ -1,4 +1,4 @@
-// test_train_log.c — the tutorial's log (core/train_log.c), line for line, from trainer events: the
+// test_train_log.c — the tutorial's log (core/train/train_log.c), line for line, from trainer events: the
 // shapes the seed's script prints (its text: ../shared/seed), with frost's fixed number formats.
 #include <criterion/criterion.h>
 #include <math.h>

@@ -1,4 +1,4 @@
-// test_transfer.c — the one home of "build for transfer" (core/transfer.c): the tutorial's model
+// test_transfer.c — the one home of "build for transfer" (core/model/transfer.c): the tutorial's model
 // (frozen, new head), weights loaded before or after the head, the trainable list both ways, blocks,
 // BatchNorm detection and class lists, on the real networks. The numbers the tree reports are
 // checked against torchvision in tests/shim/test_fidelity.c; here, what transfer makes of them.

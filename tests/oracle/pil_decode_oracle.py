@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# pil_decode_oracle.py -- the test oracle for core/image_decode.c.
+# pil_decode_oracle.py -- the test oracle for core/data/image_decode.c.
 #
 # frost must decode images to exactly the bytes of PIL.Image.open(f).convert('RGB') (what
 # torchvision's ImageFolder does). This script makes small fixture images in every mode that

@@ -2,7 +2,7 @@
 # pil_transform_oracle.py -- the test oracle for frost's image resize and transform.
 #
 # It records what Pillow 9.4 and torchvision 0.14 make of RGB images, so
-# core/image_resize.c and core/image_transform.c can be checked byte for byte:
+# core/data/image_resize.c and core/data/image_transform.c can be checked byte for byte:
 # Image.resize(size, BILINEAR) outputs and the float32 tensors of
 #   seed:     Compose([Resize([S,S]), ToTensor(), Normalize([.5]*3, [.5]*3)])
 #   imagenet: Compose([Resize([S,S]), ToTensor(), Normalize(IMAGENET)])

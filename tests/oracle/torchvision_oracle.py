@@ -298,7 +298,7 @@ def do_forward(outdir):
 
 
 def do_costs(outdir):
-    """What frost's cost estimate is checked against (core/cost.h, tests/core/test_cost.c):
+    """What frost's cost estimate is checked against (core/model/cost.h, tests/core/test_cost.c):
       macs.tsv   arch<TAB>multiply-adds of one 224x224 image<TAB>those of its first call: forward hooks
                  on every Conv2d (output elements x in_channels/groups x kh x kw) and Linear (output
                  elements x in_features)

@@ -16,7 +16,7 @@
 #include "frost_torch.h"
 #include "testutil.h"
 
-// The suite never reads or writes the user's feature cache on disk (core/feature_store.h): every run
+// The suite never reads or writes the user's feature cache on disk (core/train/feature_store.h): every run
 // it starts computes its features as the tests expect, and nothing is left in ~/.cache. The tests of
 // that cache turn it on for themselves (a private XDG_CACHE_HOME and a cap of their own).
 ReportHook(PRE_ALL)(struct criterion_test_set *set) {

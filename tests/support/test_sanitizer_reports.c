@@ -116,7 +116,7 @@ Test(sanitizer_reports, only_reports_count) {
     cr_expect_null(tu_sanitizer_report(NULL));
     cr_expect_null(tu_sanitizer_report(SAID));
     cr_expect_null(tu_sanitizer_report("==7==WARNING: AddressSanitizer failed to allocate 0x17000000 bytes\n" SAID));
-    const char *ubsan = SAID "core/pickle.c:12:5: runtime error: load of misaligned address\n";
+    const char *ubsan = SAID "core/model/pickle.c:12:5: runtime error: load of misaligned address\n";
     cr_expect_eq(tu_sanitizer_report(ubsan), ubsan + strlen(SAID), "the report's first line");
     const char *leak = "\n==9==ERROR: LeakSanitizer: detected memory leaks\n";
     cr_expect_eq(tu_sanitizer_report(leak), leak + 1);

@@ -6,11 +6,11 @@
                  [--div-factor D] [--final-div-factor D] [--no-cycle-momentum]
 
 Builds a real optimizer with one parameter group per lr and the real torch.optim.lr_scheduler objects
-core/lr_schedule.h describes (cosine with --warmup W > 0: SequentialLR of LinearLR then
+core/train/lr_schedule.h describes (cosine with --warmup W > 0: SequentialLR of LinearLR then
 CosineAnnealingLR, milestone W), then steps it N times the usual way: a loss, backward,
 optimizer.step(), scheduler.step(). Prints, as JSON on stdout, what each group holds before each
 step: {"lr": [[group0, group1, ...] per step], "momentum": [...]} - momentum is SGD's momentum or
-Adam's betas[0]. tests/core/test_lr_schedule.c compares core/lr_schedule.c with it.
+Adam's betas[0]. tests/core/test_lr_schedule.c compares core/train/lr_schedule.c with it.
 
 --min-factor F: eta_min is F times each group's lr, but CosineAnnealingLR takes one eta_min for all
 groups, so then every group gets an optimizer and scheduler of its own (the groups are independent).

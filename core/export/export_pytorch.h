@@ -3,7 +3,7 @@
  * --pytorch DIR`, and the Train screen's export before a run).
  *
  * DIR receives:
- *   train.py                    core/export_pytorch_train.py with the run's settings written in as
+ *   train.py                    core/export/export_pytorch_train.py with the run's settings written in as
  *                               constants at its top: architecture, classes in head order, transform,
  *                               trainable parameters, optimizer and its settings, plan, schedule,
  *                               per-block learning rates, class weights, seed, BatchNorm mode, the
