@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +76,13 @@ static void serve_one(server *s, int c) {
     send_all(c, head, strlen(head));
     size_t n = f->len - start;
     if (f->drop_once && atomic_fetch_add(&s->dropped, 1) == 0) n /= 2;
+    if (f->stall) n = n < 4096 ? n / 2 : 4096;
     send_all(c, f->data + start, n);
+    while (f->stall && !atomic_load(&s->stopping)) {   // until the client hangs up or the server stops
+        struct pollfd p = {.fd = c, .events = POLLIN};
+        char byte;
+        if (poll(&p, 1, 100) == 1 && recv(c, &byte, 1, MSG_DONTWAIT) <= 0) break;
+    }
 }
 
 static void *server_main(void *arg) {
@@ -108,6 +115,7 @@ void server_start(server *s) {
 }
 
 void server_stop(server *s) {
+    atomic_store(&s->stopping, 1);
     shutdown(s->fd, SHUT_RDWR);
     close(s->fd);
     pthread_join(s->th, NULL);
