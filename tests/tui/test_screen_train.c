@@ -209,7 +209,7 @@ Test(tui_train, json_log_that_cannot_be_made) {
 // a wrapper script): the log may not grow past 1 KB. (/dev/full itself is refused as a log before the
 // screen: frost writes only regular files.)
 Test(tui_train, json_log_on_a_full_disk) {
-    char wrapper[1200], args[1200], log[1200], cwd[1024];
+    char wrapper[1200], args[1300], log[1200], cwd[1024];
     cr_assert_not_null(getcwd(cwd, sizeof cwd));
     snprintf(wrapper, sizeof wrapper, "%s/frost-small-files", dir);
     const char *bin = getenv("FROST_BIN");
