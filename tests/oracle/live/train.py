@@ -72,7 +72,7 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
-def build(meta, state, trainable):
+def build(meta, state, trainable=None):
     """The network with the tutorial's new head, its parameters trainable as the command's --trainable
     says (None: the tutorial's choice, only the new head)."""
     arch, n = meta['frost.arch'], int(meta['frost.classes'])
