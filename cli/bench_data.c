@@ -17,12 +17,8 @@
 static int dump_resized(const dataset *d, const pipeline_opts *o, const char *path) {
     atomic_file af;
     char why[1024];
-    if (atomic_file_open(&af, path, why, sizeof why) != 0) return cli_fail(CLI_FAILED, "%s", why);
-    FILE *f = atomic_file_stream(&af);
-    if (!f) {
-        atomic_file_abort(&af);
-        return cli_fail(CLI_FAILED, "%s: cannot create", path);
-    }
+    FILE *f = atomic_file_open_stream(&af, path, why, sizeof why);
+    if (!f) return cli_fail(CLI_FAILED, "%s", why);
     image_decoder *dec = image_decoder_new();
     image_rgb8 img = {0};
     transform_scratch s;

@@ -134,8 +134,12 @@ int atomic_file_open(atomic_file *f, const char *path, char *err, size_t errlen)
     return 0;
 }
 
-FILE *atomic_file_stream(atomic_file *f) {
-    if (!f->stream && f->fd >= 0) f->stream = fdopen(f->fd, "wb");
+FILE *atomic_file_open_stream(atomic_file *f, const char *path, char *err, size_t errlen) {
+    if (atomic_file_open(f, path, err, errlen) != 0) return NULL;
+    if (!(f->stream = fdopen(f->fd, "wb"))) {
+        errmsg_set(err, errlen, "%s: %s", path, strerror(errno));
+        atomic_file_abort(f);
+    }
     return f->stream;
 }
 

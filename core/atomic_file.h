@@ -36,15 +36,16 @@ int atomic_file_check(const char *path, char *err, size_t errlen);
 typedef struct {
     char *path, *tmp;   // the target; the temporary beside it
     int fd;             // the temporary's descriptor (-1 once closed)
-    FILE *stream;       // set by atomic_file_stream: the descriptor is then the stream's
+    FILE *stream;       // set by atomic_file_open_stream: the descriptor is then the stream's
 } atomic_file;
 
 // Checks the target (atomic_file_check_kind) and creates the temporary beside it. 0, or -1 with err
 // and nothing created (f needs no abort then).
 int atomic_file_open(atomic_file *f, const char *path, char *err, size_t errlen);
 
-// The temporary as a buffered stdio stream (closed by close/commit/abort); NULL with errno set.
-FILE *atomic_file_stream(atomic_file *f);
+// atomic_file_open, then the temporary as a buffered stdio stream (closed by close/commit/abort): the
+// stream, or NULL with err and nothing created.
+FILE *atomic_file_open_stream(atomic_file *f, const char *path, char *err, size_t errlen);
 
 // Writes all of buf to fd, through short writes and EINTR; 0, or -1 with errno set.
 int atomic_file_write_all(int fd, const void *buf, size_t len);

@@ -165,12 +165,8 @@ static void calibration_store(const char *path, const char *key, const cost_spee
     free(dir);
     atomic_file af;
     char err[512];
-    if (atomic_file_open(&af, path, err, sizeof err) != 0) return;
-    FILE *out = atomic_file_stream(&af);
-    if (!out) {
-        atomic_file_abort(&af);
-        return;
-    }
+    FILE *out = atomic_file_open_stream(&af, path, err, sizeof err);
+    if (!out) return;
     FILE *in = fopen(path, "r");   // a regular file or none (atomic_file_open checked)
     char line[512];
     size_t klen = strlen(key);

@@ -244,13 +244,8 @@ int gradcam_write_png(const char *path, const uint8_t *rgb, int w, int h, char *
         return -1;
     }
     atomic_file af;
-    if (atomic_file_open(&af, path, err, errlen) != 0) return -1;
-    FILE *f = atomic_file_stream(&af);
-    if (!f) {
-        errmsg_set(err, errlen, "%s: %s", path, strerror(errno));
-        atomic_file_abort(&af);
-        return -1;
-    }
+    FILE *f = atomic_file_open_stream(&af, path, err, errlen);
+    if (!f) return -1;
     png_errors e = {{0}};
     errno = 0;
     if (encode_png(f, rgb, w, h, &e) != 0) {

@@ -630,13 +630,8 @@ static int check_target(const char *path, int overwrite, char *err, size_t errle
 // fails when path appeared meanwhile.
 static int write_model(const Onnx__ModelProto *model, const char *path, int overwrite, char *err, size_t errlen) {
     atomic_file af;
-    if (atomic_file_open(&af, path, err, errlen) != 0) return -1;
-    FILE *f = atomic_file_stream(&af);
-    if (!f) {
-        errmsg_set(err, errlen, "%s: %s", path, strerror(errno));
-        atomic_file_abort(&af);
-        return -1;
-    }
+    FILE *f = atomic_file_open_stream(&af, path, err, errlen);
+    if (!f) return -1;
     setvbuf(f, NULL, _IOFBF, 1 << 20);
     file_buffer fb = {{file_append}, f, 0};
     onnx__model_proto__pack_to_buffer(model, &fb.base);

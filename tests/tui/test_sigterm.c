@@ -123,14 +123,41 @@ static double term_and_expect_next_line(int k, long pid, const char *moment) {
     return took;
 }
 
-static void expect_all_done(const char *moment, double worst) {
-    cr_expect(tmux_wait_for("ALL TRIES DONE", 30), "%s:\n%s", moment, tmux_screen(0));
-    cr_log_info("SIGTERM %s: %d tries, the slowest next line after %.2f s", moment, TRIES, worst);
-}
-
 // Waits until text is on the screen for try k (fails the test after 60 s).
 static void wait_screen(int k, const char *text) {
     cr_assert(tmux_wait_for(text, 60), "try %d: waiting for '%s':\n%s", k, text, tmux_screen(0));
+}
+
+// A dataset at ds: `classes` folders of `per_class` files, the first `train` of each in train/, the
+// rest in valid/; class JPEGs (tu_write_class_jpeg), or with junk three bytes named .jpg (what a scan
+// lists, no more).
+static void make_dataset(const char *ds, int classes, int per_class, int train, int junk) {
+    for (int c = 0; c < classes; c++)
+        for (int k = 0; k < per_class; k++) {
+            char p[1300];
+            snprintf(p, sizeof p, "%s/%s/c%02d/%03d.jpg", ds, k < train ? "train" : "valid", c, k);
+            if (junk) {
+                if (k == 0) tu_mkdirs_for(p);
+                cr_assert_eq(tu_write_file(p, "\xff\xd8\xff", 3), 0);
+            } else {
+                cr_assert_eq(tu_write_class_jpeg(p, c, k), 0);
+            }
+        }
+}
+
+// Runs the script (env, args) and, for each try, waits for `moment` to bring its frost to the moment
+// (returning what it was), then sends SIGTERM and checks the way out; logs the slowest.
+typedef const char *(*moment_fn)(int k, long pid, void *user);
+static void run_tries(const char *what, const char *env, const char *args, moment_fn moment, void *user) {
+    start_script(env, args);
+    double worst = 0;
+    for (int k = 1; k <= TRIES; k++) {
+        long pid = frost_pid(k);
+        const char *at = moment(k, pid, user);
+        worst = fmax(worst, term_and_expect_next_line(k, pid, at));
+    }
+    cr_expect(tmux_wait_for("ALL TRIES DONE", 30), "%s:\n%s", what, tmux_screen(0));
+    cr_log_info("SIGTERM %s: %d tries, the slowest next line after %.2f s", what, TRIES, worst);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -138,38 +165,51 @@ static void wait_screen(int k, const char *text) {
 // Idle on each screen in turn: Data; Model with the head just replaced, while the cost line measures
 // this machine's speed in the background (resnet50 at 224: seconds of forward and backward passes
 // that cannot stop halfway; a fresh cache each time, so it is measured); Train; Predict.
+static const char *idle_on_a_screen(int k, long pid, void *user) {
+    (void)pid, (void)user;
+    wait_screen(k, "3 classes");
+    if (k % 4 == 1) {
+        tmux_keys("2");
+        wait_screen(k, "ResNet(");
+        tmux_keys("h");
+        wait_screen(k, "measuring this device");
+        return "idle on the Model screen, measuring";
+    }
+    if (k % 4 == 2) {
+        tmux_keys("3");
+        wait_screen(k, "learning rate  1e-05");
+        return "idle on the Train screen";
+    }
+    if (k % 4 == 3) {
+        tmux_keys("4");
+        wait_screen(k, "No model to predict with yet");
+        return "idle on the Predict screen";
+    }
+    return "idle on the Data screen";
+}
+
 Test(tui_sigterm, idle) {
     char env[1200];
     snprintf(env, sizeof env, "XDG_CACHE_HOME=%s/cache.$i", dir);
-    start_script(env, "sample_data --arch resnet50");
-    double worst = 0;
-    for (int k = 1; k <= TRIES; k++) {
-        long pid = frost_pid(k);
-        wait_screen(k, "3 classes");
-        const char *moment = "idle on the Data screen";
-        if (k % 4 == 1) {
-            tmux_keys("2");
-            wait_screen(k, "ResNet(");
-            tmux_keys("h");
-            wait_screen(k, "measuring this device");
-            moment = "idle on the Model screen, measuring";
-        } else if (k % 4 == 2) {
-            tmux_keys("3");
-            wait_screen(k, "learning rate  1e-05");
-            moment = "idle on the Train screen";
-        } else if (k % 4 == 3) {
-            tmux_keys("4");
-            wait_screen(k, "No model to predict with yet");
-            moment = "idle on the Predict screen";
-        }
-        worst = fmax(worst, term_and_expect_next_line(k, pid, moment));
-    }
-    expect_all_done("idle", worst);
+    run_tries("idle", env, "sample_data --arch resnet50", idle_on_a_screen, NULL);
 }
 
 // The Train screen's weights are ImageNet's (no config file says otherwise), in no cache, and the
 // mirror sends a little of the file, then nothing: Enter starts a download that is still going when
 // SIGTERM comes.
+static const char *downloading(int k, long pid, void *user) {
+    (void)pid;
+    server *s = user;
+    wait_screen(k, "3 classes");
+    int asked = atomic_load(&s->requests);
+    tmux_keys("3");
+    wait_screen(k, "weights        ImageNet");
+    tmux_keys("Enter");
+    for (int t = 0; t < 600 && atomic_load(&s->requests) == asked; t++) usleep(10000);
+    cr_assert_gt(atomic_load(&s->requests), asked, "try %d: no download started:\n%s", k, tmux_screen(0));
+    return "during a download";
+}
+
 Test(tui_sigterm, during_a_weights_download) {
     static unsigned char data[1 << 16];
     server s = {.nfiles = 1,
@@ -179,88 +219,67 @@ Test(tui_sigterm, during_a_weights_download) {
     snprintf(env, sizeof env,
              "XDG_CONFIG_HOME=%s/no-config XDG_CACHE_HOME=%s/cache TORCH_HOME=%s/torch no_proxy=127.0.0.1", dir, dir,
              dir);
-    start_script(env, "sample_data");
-    double worst = 0;
-    for (int k = 1; k <= TRIES; k++) {
-        long pid = frost_pid(k);
-        wait_screen(k, "3 classes");
-        int asked = atomic_load(&s.requests);
-        tmux_keys("3");
-        wait_screen(k, "weights        ImageNet");
-        tmux_keys("Enter");
-        for (int t = 0; t < 600 && atomic_load(&s.requests) == asked; t++) usleep(10000);
-        cr_assert_gt(atomic_load(&s.requests), asked, "try %d: no download started:\n%s", k, tmux_screen(0));
-        worst = fmax(worst, term_and_expect_next_line(k, pid, "during a download"));
-    }
-    expect_all_done("during a download", worst);
+    run_tries("during a download", env, "sample_data", downloading, &s);
     tmux_stop();
     server_stop(&s);
 }
 
 // A small dataset (48 training images) at 64x64, batches of 4, 20 epochs: SIGTERM once the second
 // batch shows (the run would take a minute).
+static const char *training(int k, long pid, void *user) {
+    (void)pid, (void)user;
+    wait_screen(k, "2 classes");
+    tmux_keys("3");
+    wait_screen(k, "learning rate  1e-05");
+    // 20 epochs, batch 4, 64x64, feature cache off
+    tmux_keys("Down Right Right Down Left Left Down Down Down Left Left Left Down Down Right");
+    wait_screen(k, "feature cache  off");
+    tmux_keys("Enter");
+    wait_screen(k, "train 2/12");
+    return "during training";
+}
+
 Test(tui_sigterm, during_training) {
     char ds[1100];
     snprintf(ds, sizeof ds, "%s/ds", dir);
-    for (int c = 0; c < 2; c++)
-        for (int k = 0; k < 26; k++) {
-            char p[1300];
-            snprintf(p, sizeof p, "%s/%s/%s/%d.jpg", ds, k < 24 ? "train" : "valid", c ? "warm" : "cold", k);
-            cr_assert_eq(tu_write_class_jpeg(p, c, k), 0);
-        }
-    start_script(NULL, ds);
-    double worst = 0;
-    for (int k = 1; k <= TRIES; k++) {
-        long pid = frost_pid(k);
-        wait_screen(k, "2 classes");
-        tmux_keys("3");
-        wait_screen(k, "learning rate  1e-05");
-        // 20 epochs, batch 4, 64x64, feature cache off
-        tmux_keys("Down Right Right Down Left Left Down Down Down Left Left Left Down Down Right");
-        wait_screen(k, "feature cache  off");
-        tmux_keys("Enter");
-        wait_screen(k, "train 2/12");
-        worst = fmax(worst, term_and_expect_next_line(k, pid, "during training"));
-    }
-    expect_all_done("during training", worst);
+    make_dataset(ds, 2, 26, 24, 0);
+    run_tries("during training", NULL, ds, training, NULL);
 }
 
 // The scan at start: a dataset of 40 folders of 100 files; SIGTERM as soon as frost holds one of its
 // folders open (read from /proc).
+typedef struct {
+    const char *ds;
+    int caught;   // tries whose SIGTERM came during the scan
+} scan_moment;
+
+static const char *scanning(int k, long pid, void *user) {
+    (void)k;
+    scan_moment *m = user;
+    int in_scan = 0;
+    for (double end = now() + 30; !in_scan && now() < end;) {
+        char fds[64];
+        snprintf(fds, sizeof fds, "/proc/%ld/fd", pid);
+        DIR *d = opendir(fds);
+        if (!d) break;   // (gone)
+        for (struct dirent *e; !in_scan && (e = readdir(d));) {
+            char link[1300], target[1400] = "";
+            snprintf(link, sizeof link, "%s/%s", fds, e->d_name);
+            ssize_t n = readlink(link, target, sizeof target - 1);
+            in_scan = n > 0 && strstr(target, m->ds) != NULL;
+        }
+        closedir(d);
+        if (!in_scan) usleep(1000);
+    }
+    m->caught += in_scan;
+    return "during the dataset scan";
+}
+
 Test(tui_sigterm, during_the_dataset_scan) {
     char ds[1100];
     snprintf(ds, sizeof ds, "%s/big", dir);
-    for (int c = 0; c < 40; c++)
-        for (int k = 0; k < 100; k++) {
-            char p[1300];
-            snprintf(p, sizeof p, "%s/train/c%02d/%03d.jpg", ds, c, k);
-            if (k == 0) tu_mkdirs_for(p);
-            cr_assert_eq(tu_write_file(p, "\xff\xd8\xff", 3), 0);
-        }
-    start_script(NULL, ds);
-    double worst = 0;
-    int caught = 0;
-    for (int k = 1; k <= TRIES; k++) {
-        long pid = frost_pid(k);
-        // the moment: one of frost's descriptors names a folder of the dataset
-        int in_scan = 0;
-        for (double end = now() + 30; !in_scan && now() < end;) {
-            char fds[64];
-            snprintf(fds, sizeof fds, "/proc/%ld/fd", pid);
-            DIR *d = opendir(fds);
-            if (!d) break;   // (gone)
-            for (struct dirent *e; !in_scan && (e = readdir(d));) {
-                char link[1300], target[1400] = "";
-                snprintf(link, sizeof link, "%s/%s", fds, e->d_name);
-                ssize_t n = readlink(link, target, sizeof target - 1);
-                in_scan = n > 0 && strstr(target, ds) != NULL;
-            }
-            closedir(d);
-            if (!in_scan) usleep(1000);
-        }
-        caught += in_scan;
-        worst = fmax(worst, term_and_expect_next_line(k, pid, "during the dataset scan"));
-    }
-    expect_all_done("during the dataset scan", worst);
-    cr_expect_gt(caught, TRIES / 2, "only %d of %d SIGTERMs came during the scan", caught, TRIES);
+    make_dataset(ds, 40, 100, 100, 1);
+    scan_moment m = {ds, 0};
+    run_tries("during the dataset scan", NULL, ds, scanning, &m);
+    cr_expect_gt(m.caught, TRIES / 2, "only %d of %d SIGTERMs came during the scan", m.caught, TRIES);
 }
