@@ -261,8 +261,8 @@ FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 -fno-o
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Icore $(PKG_CFLAGS)
 FUZZ_COMMON := core/errmsg.c core/text_escape.c core/regular_file.c
 FUZZ_SRC_image := core/image_decode.c core/image_resize.c core/image_transform.c $(FUZZ_COMMON)
-FUZZ_SRC_safetensors := core/safetensors.c $(FUZZ_COMMON)
-FUZZ_SRC_pth := core/pth_file.c core/pickle.c core/safetensors.c $(FUZZ_COMMON)
+FUZZ_SRC_safetensors := core/safetensors.c core/atomic_file.c core/path.c $(FUZZ_COMMON)
+FUZZ_SRC_pth := core/pth_file.c core/pickle.c core/safetensors.c core/atomic_file.c core/path.c $(FUZZ_COMMON)
 FUZZ_SRC_theme := core/theme_file.c $(FUZZ_COMMON)
 FUZZ_SRC_dataset := core/dataset.c core/folder_walk.c core/path.c core/rng.c core/badfiles.c $(FUZZ_COMMON)
 DEPS_FUZZ := $(BUILD)/.deps-fuzz
