@@ -224,8 +224,9 @@ Test(tui_sigterm, during_a_weights_download) {
     server_stop(&s);
 }
 
-// A small dataset (48 training images) at 64x64, batches of 4, 20 epochs: SIGTERM once the second
-// batch shows (the run would take a minute).
+// 400 small training images at 64x64, batches of 4, 20 epochs (a minute or more): SIGTERM a moment
+// after the screen shows the run going (any epoch but the last: a batch lasts milliseconds, too short
+// to be read off the screen, and one epoch can pass between two readings on a busy machine).
 static const char *training(int k, long pid, void *user) {
     (void)pid, (void)user;
     wait_screen(k, "2 classes");
@@ -235,14 +236,21 @@ static const char *training(int k, long pid, void *user) {
     tmux_keys("Down Right Right Down Left Left Down Down Down Left Left Left Down Down Right");
     wait_screen(k, "feature cache  off");
     tmux_keys("Enter");
-    wait_screen(k, "train 2/12");
+    int going = 0;
+    for (double end = now() + 60; !going && now() < end; usleep(20000)) {
+        const char *screen = tmux_screen(0);
+        going = strstr(screen, "/20 ") && !strstr(screen, "epoch 0/20") && !strstr(screen, "epoch 20/20") &&
+                !strstr(screen, "Training complete");
+    }
+    cr_assert(going, "try %d: the run never showed:\n%s", k, tmux_screen(0));
+    usleep((useconds_t)(k * 15000));   // 15 to 300 ms into it
     return "during training";
 }
 
 Test(tui_sigterm, during_training) {
     char ds[1100];
     snprintf(ds, sizeof ds, "%s/ds", dir);
-    make_dataset(ds, 2, 26, 24, 0);
+    make_dataset(ds, 2, 202, 200, 0);
     run_tries("during training", NULL, ds, training, NULL);
 }
 
