@@ -14,6 +14,7 @@
 #include "errmsg.h"
 #include "fetch.h"
 #include "path.h"
+#include "regular_file.h"
 #include "transfer.h"
 
 void cost_format_bytes(char *buf, size_t len, double bytes) {
@@ -142,10 +143,17 @@ static int calibration_path(char *path, size_t len, char *err, size_t errlen) {
     return 0;
 }
 
-// The file's speed for this key: 1 found, 0 not.
+// The file's speed for this key: 1 found, 0 not (also when the table is no regular file: a FIFO there
+// would otherwise hold the open forever).
 static int calibration_find(const char *path, const char *key, cost_speed *speed) {
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
+    struct stat st;
+    char why[256];
+    int fd = regular_file_open(path, &st, why, sizeof why);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        if (fd >= 0) close(fd);
+        return 0;
+    }
     char line[512];
     int found = 0;
     size_t klen = strlen(key);
