@@ -376,8 +376,9 @@ FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 -fno-o
               $(PKG_CFLAGS)
 FUZZ_COMMON := core/base/errmsg.c core/base/text_escape.c core/base/regular_file.c
 FUZZ_SRC_image := core/data/image_decode.c core/data/image_resize.c core/data/image_transform.c $(FUZZ_COMMON)
-FUZZ_SRC_safetensors := core/model/safetensors.c $(FUZZ_COMMON)
-FUZZ_SRC_pth := core/model/pth_file.c core/model/pickle.c core/model/safetensors.c $(FUZZ_COMMON)
+FUZZ_SRC_safetensors := core/model/safetensors.c core/base/atomic_file.c core/base/path.c $(FUZZ_COMMON)
+FUZZ_SRC_pth := core/model/pth_file.c core/model/pickle.c core/model/safetensors.c core/base/atomic_file.c core/base/path.c \
+                $(FUZZ_COMMON)
 FUZZ_SRC_theme := core/settings/theme_file.c $(FUZZ_COMMON)
 FUZZ_SRC_dataset := core/data/dataset.c core/data/folder_walk.c core/base/path.c core/base/rng.c core/data/badfiles.c \
                     $(FUZZ_COMMON)

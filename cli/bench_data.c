@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "cli.h"
 #include "clock.h"
 #include "config.h"
@@ -14,8 +15,10 @@
 
 // Every train then valid image, in dataset order, as the uint8 SxS image before ToTensor.
 static int dump_resized(const dataset *d, const pipeline_opts *o, const char *path) {
-    FILE *f = fopen(path, "wb");
-    if (!f) return cli_fail(CLI_FAILED, "%s: cannot create", path);
+    atomic_file af;
+    char why[1024];
+    FILE *f = atomic_file_open_stream(&af, path, why, sizeof why);
+    if (!f) return cli_fail(CLI_FAILED, "%s", why);
     image_decoder *dec = image_decoder_new();
     image_rgb8 img = {0};
     transform_scratch s;
@@ -33,7 +36,10 @@ static int dump_resized(const dataset *d, const pipeline_opts *o, const char *pa
             else if (fwrite(buf, 1, bytes, f) != bytes)
                 rc = cli_fail(CLI_FAILED, "%s: write failed", path);
         }
-    if (fclose(f) != 0 && rc == 0) rc = cli_fail(CLI_FAILED, "%s: write failed", path);
+    if (rc != 0)
+        atomic_file_abort(&af);
+    else if (atomic_file_commit(&af, 1, why, sizeof why) != 0)
+        rc = cli_fail(CLI_FAILED, "%s", why);
     free(buf);
     transform_scratch_free(&s);
     image_free(&img);

@@ -10,7 +10,7 @@
  *
  * Commands print their results to stdout and one line per error to stderr ("frost: ..."), and
  * return the exit status: 0 success, 1 the work failed (bad file, bad model), 2 the command line was
- * wrong.
+ * wrong, 3 some inputs failed and the rest were done.
  */
 #ifndef FROST_CLI_H
 #define FROST_CLI_H
@@ -29,6 +29,7 @@
 #define CLI_OK 0
 #define CLI_FAILED 1
 #define CLI_USAGE 2
+#define CLI_PARTIAL 3   // some of the inputs failed, the rest were done (frost predict)
 
 // ---------------------------------------------------------------------------------------------
 // options (options.c)

@@ -7,6 +7,11 @@
 // confusion matrix and the most confidently wrong images. --cam OUT.png explains one image: Grad-CAM
 // (core/interpret/gradcam) at a layer, for the top class or one asked for, drawn over the photo into a PNG; with
 // --json the raw map rides on the image's line.
+//
+// An image that cannot be predicted (missing, unreadable, not an image, a folder holding none) is
+// skipped: said on stderr and, with --json, given a line of its own ({"path":...,"error":...}), so a
+// program reading the lines loses no input without a word; the others are predicted, and the exit
+// status is then CLI_PARTIAL (all failed: CLI_FAILED).
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
@@ -15,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "atomic_file.h"
 #include "checkpoint.h"
 #include "cli.h"
 #include "dataset.h"
@@ -132,7 +138,7 @@ static int parse_args(int argc, char **argv, predict_args *a) {
     if (a->cam && path_is_dir(a->inputs[0]))
         return cli_fail(CLI_USAGE, "predict: --cam explains one image, not a folder (%s)", a->inputs[0]);
     char err[1024];
-    if (a->cam && gradcam_check_target(a->cam, err, sizeof err) != 0)
+    if (a->cam && atomic_file_check(a->cam, err, sizeof err) != 0)
         return cli_fail(CLI_FAILED, "predict: --cam: %s", err);   // before the model is read
     return 0;
 }
@@ -203,7 +209,8 @@ static size_t class_folders(const char *dir, const checkpoint_meta *meta) {
 
 // A labelled folder: class folders straight inside dir (as_root 0), or dir/train + dir/valid (as_root
 // 1, the valid split is scored). Labels are the checkpoint's indices; unknown folders are skipped.
-static int collect_labelled(input_list *in, const char *dir, int as_root, const checkpoint_meta *meta) {
+static int collect_labelled(input_list *in, const char *dir, int as_root, const checkpoint_meta *meta,
+                            badfile_list *skipped) {
     dataset d;
     dataset_opts o;
     dataset_opts_default(&o);
@@ -216,7 +223,7 @@ static int collect_labelled(input_list *in, const char *dir, int as_root, const 
     }
     const dataset_split *s = as_root ? &d.valid : &d.train;
     const char *from = s->dir ? s->dir : d.root;
-    cli_print_skipped(&d.skipped);
+    badfiles_add_all(skipped, &d.skipped);
     int *map = calloc(d.n_classes ? d.n_classes : 1, sizeof *map);
     int rc = map ? 0 : cli_fail(CLI_FAILED, "out of memory");
     for (size_t c = 0; rc == 0 && c < d.n_classes; c++) {
@@ -240,27 +247,27 @@ static int collect_inputs(const predict_args *a, const checkpoint_meta *meta, in
     in->split.name = "predict";
     if (a->n_inputs == 1 && path_is_dir(a->inputs[0])) {
         const char *dir = a->inputs[0];
-        if (class_folders(dir, meta) > 0) return collect_labelled(in, dir, 0, meta);
+        if (class_folders(dir, meta) > 0) return collect_labelled(in, dir, 0, meta, skipped);
         char *train = path_join(dir, "train"), *valid = path_join(dir, "valid"), *val = path_join(dir, "val");
         int root = train && path_is_dir(train) &&
                    ((valid && path_is_dir(valid) && class_folders(valid, meta) > 0) ||
                     (val && path_is_dir(val) && class_folders(val, meta) > 0));
         free(train), free(valid), free(val);
-        if (root) return collect_labelled(in, dir, 1, meta);
+        if (root) return collect_labelled(in, dir, 1, meta, skipped);
     }
     for (size_t i = 0; i < a->n_inputs; i++) {
         const char *p = a->inputs[i];
         struct stat st;
         size_t before = in->split.n_items;
         if (stat(p, &st) != 0) {
-            cli_fail(0, "skipped %s: %s", p, strerror(errno));
+            badfiles_add(skipped, p, strerror(errno));
             continue;
         }
         int rc = S_ISDIR(st.st_mode) ? walk_images(in, p, skipped) : add_item(in, strdup(p), -1);
         if (rc != 0) return cli_fail(CLI_FAILED, "out of memory");
         if (S_ISDIR(st.st_mode)) {
             if (in->split.n_items == before)
-                cli_fail(0, "skipped %s: no image in it (looked for %s)", p, FOLDER_WALK_EXTENSIONS);
+                badfiles_add(skipped, p, "no image in it (looked for " FOLDER_WALK_EXTENSIONS ")");
             qsort(in->split.items + before, in->split.n_items - before, sizeof *in->split.items, cmp_item_path);
         }
     }
@@ -329,6 +336,18 @@ static void print_prediction(const char *path, const predict_image *r, long top,
         put_text(stdout, png);
         fputc('\n', stdout);
     }
+}
+
+// A skipped image's line in --json: its path and why.
+static void print_failed_json(void *user, const char *path, const char *reason) {
+    (void)user;
+    json_t *o = json_object();
+    json_object_set_new(o, "path", json_text(path));
+    json_object_set_new(o, "error", json_text(reason));
+    char *s = json_dumps(o, JSON_COMPACT);
+    if (s) puts(s);
+    free(s);
+    json_decref(o);
 }
 
 static void print_score_json(const predict_score *s, const checkpoint_meta *meta, const char *dir) {
@@ -567,6 +586,8 @@ static int run(int argc, char **argv) {
             rc = cli_fail(CLI_FAILED, "%s", err);
     }
     cli_print_skipped(&r.bad);
+    size_t failed = badfiles_count(&r.bad);
+    if (a.json && rc == 0) badfiles_each(&r.bad, 0, print_failed_json, NULL);
     if (rc == 0 && r.in.label_dir && r.sc.images > 0) {
         if (a.json)
             print_score_json(&r.sc, &r.meta, r.in.label_dir);
@@ -574,6 +595,9 @@ static int run(int argc, char **argv) {
             print_score(&r.sc, &r.meta, &r.in);
     }
     if (rc == 0 && r.predicted == 0) rc = cli_fail(CLI_FAILED, "predict: no image could be predicted");
+    if (rc == 0 && failed > 0)
+        rc = cli_fail(CLI_PARTIAL, "predict: %zu of %zu images could not be predicted (skipped above)", failed,
+                      failed + r.predicted);
     run_free(&r);
     free(a.args);
     return rc;
@@ -586,7 +610,9 @@ const cli_command cli_predict = {
     .help = "classify images with a checkpoint (frost train --save), preprocessed as it was\n"
             "trained: top K classes per image (default 5); a DIR of class folders is scored\n"
             "instead (accuracy, per class, confusion matrix, most confident mistakes);\n"
-            "--cam shows where the network looked for a class (Grad-CAM) over the photo",
+            "--cam shows where the network looked for a class (Grad-CAM) over the photo.\n"
+            "An image that cannot be read is skipped (with --json: a line with its path and\n"
+            "error); the rest are predicted, and the exit status is then 3",
     .examples = "frost predict resnet18.safetensors photo.jpg\n"
                 "frost predict resnet18.safetensors sample_data/valid --json > scores.jsonl\n"
                 "frost predict resnet18.safetensors photo.jpg --cam where.png",

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "event_json.h"
 #include "fetch.h"
 #include "train_recipe.h"
 #include "weights_table.h"
@@ -147,11 +148,11 @@ int cli_run_start(const char *cmd, cli_run_args *a, const char *root, const char
         dataset_free(d);
         return rc;
     }
-    if (json_path && !(*json = fopen(json_path, "w"))) {
-        dataset_free(d);
-        return cli_fail(CLI_FAILED, "%s: cannot create it: %s", json_path, strerror(errno));
-    }
     char err[1024];
+    if (json_path && !(*json = event_json_open(json_path, err, sizeof err))) {
+        dataset_free(d);
+        return cli_fail(CLI_FAILED, "%s", err);
+    }
     if (!(*t = trainer_start(&a->cfg, d, err, sizeof err))) {
         if (*json) fclose(*json);
         *json = NULL;

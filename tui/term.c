@@ -1,7 +1,8 @@
 // term.c — curses start/stop with the terminal restored on every exit path (see term.h). The
 // signal handler only sets a flag for SIGINT/SIGTERM/SIGHUP (the main loop then stops cleanly); for crash
 // signals it calls endwin(), which is not async-signal-safe but is what leaves a usable terminal,
-// then re-raises the signal with the default action.
+// then re-raises the signal with the default action. Once the screen is given back the default
+// actions return: a second Ctrl-C or SIGTERM during a slow way out ends frost at once.
 // With COLORTERM=truecolor and a "-direct" terminfo entry for the terminal, curses runs on that entry
 // (24-bit colours); anything wrong with it falls back to TERM as it is.
 #include "term.h"
@@ -9,11 +10,13 @@
 #include <curses.h>
 #include <locale.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <term.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t g_quit;
@@ -91,15 +94,8 @@ int term_start(char *err, unsigned long errlen) {
         return -1;
     }
     g_active = 1;
-    cbreak();
-    noecho();
-    keypad(stdscr, TRUE);
-    curs_set(0);
-    timeout(100);
-    if (has_colors() && !getenv("NO_COLOR")) {
-        start_color();
-        use_default_colors();
-    }
+    // the handlers before the terminal's modes change: a SIGTERM from here on ends the main loop, which
+    // gives the terminal back, instead of killing frost with the terminal in curses' modes
     struct sigaction sa = {0};
     sa.sa_handler = on_quit;
     sigemptyset(&sa.sa_mask);
@@ -111,6 +107,15 @@ int term_start(char *err, unsigned long errlen) {
     sigaction(SIGABRT, &sa, NULL);
     sigaction(SIGBUS, &sa, NULL);
     sigaction(SIGFPE, &sa, NULL);
+    cbreak();
+    noecho();
+    keypad(stdscr, TRUE);
+    curs_set(0);
+    timeout(100);
+    if (has_colors() && !getenv("NO_COLOR")) {
+        start_color();
+        use_default_colors();
+    }
     return 0;
 }
 
@@ -118,6 +123,10 @@ void term_stop(void) {
     if (g_active) {
         endwin();
         g_active = 0;
+        // the screen is back: Ctrl-C, SIGTERM and SIGHUP end frost again as they end any program
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
     }
     if (g_saved_stderr >= 0) {
         fflush(stderr);
@@ -134,6 +143,34 @@ void term_stop(void) {
         fclose(g_captured);
         g_captured = NULL;
     }
+}
+
+int term_active(void) { return g_active; }
+
+typedef struct {
+    double seconds;
+    int status;
+} deadline;
+
+static void *deadline_thread(void *arg) {
+    deadline d = *(deadline *)arg;
+    free(arg);
+    struct timespec t = {(time_t)d.seconds, (long)((d.seconds - (double)(time_t)d.seconds) * 1e9)};
+    while (nanosleep(&t, &t) != 0) {   // (EINTR: the rest of the time)
+    }
+    _exit(d.status);   // no exit(): its destructors would meet the work still running
+}
+
+void term_exit_deadline(double seconds, int status) {
+    deadline *d = malloc(sizeof *d);
+    pthread_t th;
+    pthread_attr_t attr;
+    if (!d) return;
+    *d = (deadline){seconds, status};
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &attr, deadline_thread, d) != 0) free(d);   // then the way out is only slower
+    pthread_attr_destroy(&attr);
 }
 
 int term_quit_requested(void) {

@@ -29,6 +29,13 @@ const char *path_base(const char *path) {
     return slash ? slash + 1 : path;
 }
 
+char *path_folder(const char *path) {
+    const char *slash = strrchr(path, '/');
+    if (!slash) return strdup(".");
+    if (slash == path) return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
 int path_mkdirs(const char *dir) {
     char p[4096];
     int n = snprintf(p, sizeof p, "%s", dir);

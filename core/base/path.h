@@ -14,6 +14,10 @@ int path_is_dir(const char *path);
 // The part after the last '/' (the whole string when there is none); points into path.
 const char *path_base(const char *path);
 
+// The folder holding path: what comes before its last '/' ("." when there is none, "/" for "/x").
+// Allocated (free it); NULL when out of memory.
+char *path_folder(const char *path);
+
 // Makes the folder and those above it that are missing (mkdir -p, mode 0755): 0, or -1 with errno.
 int path_mkdirs(const char *dir);
 

@@ -8,8 +8,10 @@
 
 #include "errmsg.h"
 
-static const char *kind_of(mode_t m) {
-    return S_ISDIR(m)                 ? "a directory"
+const char *regular_file_kind(mode_t m) {
+    return S_ISREG(m)                 ? "a regular file"
+           : S_ISDIR(m)               ? "a folder"
+           : S_ISLNK(m)               ? "a symbolic link"
            : S_ISFIFO(m)              ? "a FIFO"
            : S_ISSOCK(m)              ? "a socket"
            : S_ISCHR(m) || S_ISBLK(m) ? "a device"
@@ -30,7 +32,7 @@ int regular_file_open(const char *path, struct stat *st, char *err, size_t errle
         else if (e == EACCES)
             errmsg_set(err, errlen, "unreadable file (permission denied)");
         else if (e == EISDIR)
-            errmsg_set(err, errlen, "not a regular file (a directory)");
+            errmsg_set(err, errlen, "not a regular file (a folder)");
         else
             errmsg_set(err, errlen, "cannot open it: %s", strerror(e));
         return -1;
@@ -41,7 +43,7 @@ int regular_file_open(const char *path, struct stat *st, char *err, size_t errle
         return -1;
     }
     if (!S_ISREG(st->st_mode)) {
-        errmsg_set(err, errlen, "not a regular file (%s)", kind_of(st->st_mode));
+        errmsg_set(err, errlen, "not a regular file (%s)", regular_file_kind(st->st_mode));
         close(fd);
         return -1;
     }

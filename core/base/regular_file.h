@@ -15,4 +15,7 @@
 // "dangling symbolic link (its target does not exist)", "unreadable file (permission denied)", ...
 int regular_file_open(const char *path, struct stat *st, char *err, size_t errlen);
 
+// What a file of mode m is, for messages: "a folder", "a FIFO", "a device", "a symbolic link", ...
+const char *regular_file_kind(mode_t m);
+
 #endif

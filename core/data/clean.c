@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "errmsg.h"
 #include "path.h"
 
@@ -54,34 +55,6 @@ typedef enum { J_READ, J_CREATE } open_mode;
 
 // ---------------------------------------------------------------------------------------------
 // small helpers
-
-// The folder part of path ("a/b/c" -> "a/b", "c" -> ".", "/c" -> "/"), allocated.
-static char *dir_of(const char *path) {
-    const char *slash = strrchr(path, '/');
-    if (!slash) return strdup(".");
-    if (slash == path) return strdup("/");
-    return strndup(path, (size_t)(slash - path));
-}
-
-// fsync of a folder, so a rename or unlink in it survives a crash. Some file systems cannot fsync a
-// folder at all (EINVAL): then there is nothing more to do.
-static void sync_dir(const char *dir) {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return;
-    (void)fsync(fd);
-    close(fd);
-}
-
-static int write_all(int fd, const char *p, size_t n) {
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 // Renames without ever replacing: renameat2(RENAME_NOREPLACE); where the file system lacks it, a
 // hard link and an unlink (a crash in between leaves both names on one inode, which recovery
@@ -370,10 +343,14 @@ static int journal_open(journal *j, const char *root, open_mode mode, char *err,
     }
     j->has_train = path_is_dir(train);
     free(train);
-    int flags = O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | (mode == J_CREATE ? O_CREAT : 0);
-    j->fd = open(j->path, flags, 0644);
+    // the journal is a file: anything else in its place (a link, a FIFO, a device) is refused unchanged
+    if (atomic_file_check_kind(j->path, err, errlen) != 0) return -1;
+    char why[1024];
+    j->fd =
+        atomic_file_open_in_place(j->path, O_RDWR | O_APPEND | (mode == J_CREATE ? O_CREAT : 0), 0644, why, sizeof why);
     j->writable = j->fd >= 0;
-    if (j->fd < 0 && mode == J_READ && cannot_write(errno)) j->fd = open(j->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (j->fd < 0 && mode == J_READ && cannot_write(errno))
+        j->fd = open(j->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (j->fd < 0) {
         if (errno == ENOENT && mode != J_CREATE) return 0;   // no journal yet: nothing was ever moved
         if (cannot_write(errno))
@@ -389,7 +366,8 @@ static int journal_open(journal *j, const char *root, open_mode mode, char *err,
         }
     }
     struct stat st;
-    if (mode == J_CREATE && fstat(j->fd, &st) == 0 && st.st_size == 0) sync_dir(j->root);   // a new journal stays
+    if (mode == J_CREATE && fstat(j->fd, &st) == 0 && st.st_size == 0)
+        (void)atomic_file_sync_dir(j->root);   // a new journal stays
     return journal_read(j, err, errlen);
 }
 
@@ -421,7 +399,7 @@ static int journal_append(journal *j, json_t *o, char *err, size_t errlen) {
     int rc = 0;
     if (j->tail_bad && ftruncate(j->fd, j->end) != 0) rc = -1;
     if (rc == 0) j->tail_bad = 0;
-    if (rc == 0 && write_all(j->fd, line, len) != 0) {
+    if (rc == 0 && atomic_file_write_all(j->fd, line, len) != 0) {
         rc = -1;
         j->tail_bad = 1;   // part of the line may be there: cut it off next time
     }
@@ -445,7 +423,7 @@ static jentry *journal_intent(journal *j, clean_kind kind, long long undoes, con
                 .size = size,
                 .time = (long long)time(NULL),
                 .state = ST_PENDING};
-    char *dir = dir_of(to), name[64];
+    char *dir = path_folder(to), name[64];
     snprintf(name, sizeof name, TMP_PREFIX "%lld.tmp", e.id);
     e.from = strdup(from);
     e.to = strdup(to);
@@ -515,8 +493,8 @@ static int move_paths_make(const journal *j, const jentry *e, move_paths *p) {
     p->src = path_join(j->root, e->from);
     p->dst = path_join(j->root, e->to);
     p->tmp = path_join(j->root, e->tmp);
-    p->src_dir = p->src ? dir_of(p->src) : NULL;
-    p->dst_dir = p->dst ? dir_of(p->dst) : NULL;
+    p->src_dir = p->src ? path_folder(p->src) : NULL;
+    p->dst_dir = p->dst ? path_folder(p->dst) : NULL;
     if (p->src && p->dst && p->tmp && p->src_dir && p->dst_dir) return 0;
     move_paths_free(p);
     return -1;
@@ -540,7 +518,7 @@ static int copy_to_tmp(const char *src, const char *tmp) {
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) goto fail;
         if (r == 0) break;
-        if (write_all(out, buf, (size_t)r) != 0) goto fail;
+        if (atomic_file_write_all(out, buf, (size_t)r) != 0) goto fail;
     }
     // the owner is kept where this process may give it (root); elsewhere the copy is the mover's
     if (fchown(out, st.st_uid, st.st_gid) != 0) errno = 0;
@@ -584,8 +562,8 @@ static int run_move(journal *j, const jentry *e, char *err, size_t errlen) {
         errno = saved;
     }
     if (moved) {
-        sync_dir(p.dst_dir);
-        if (strcmp(p.src_dir, p.dst_dir) != 0) sync_dir(p.src_dir);
+        (void)atomic_file_sync_dir(p.dst_dir);
+        if (strcmp(p.src_dir, p.dst_dir) != 0) (void)atomic_file_sync_dir(p.src_dir);
         rc = 0;
         goto out;
     }
@@ -606,14 +584,14 @@ static int run_move(journal *j, const jentry *e, char *err, size_t errlen) {
                    saved == EEXIST ? "that name was taken meanwhile" : strerror(saved));
         goto out;
     }
-    sync_dir(p.dst_dir);
+    (void)atomic_file_sync_dir(p.dst_dir);
     if (unlink(p.src) != 0) {
         errmsg_set(err, errlen, "copied %s to %s but cannot remove it: %s", e->from, e->to, strerror(errno));
         rc = unlink(p.dst) == 0 ? -1 : -2;   // our own copy goes: the file stays where it was
-        sync_dir(p.dst_dir);
+        (void)atomic_file_sync_dir(p.dst_dir);
         goto out;
     }
-    sync_dir(p.src_dir);
+    (void)atomic_file_sync_dir(p.src_dir);
     rc = 0;
 out:
     move_paths_free(&p);
@@ -636,14 +614,14 @@ static int settle_from_disk(journal *j, size_t i, int recovered, char *err, size
         // the source vanished (not by frost: it goes only after the copy is in place); a whole copy is
         // all that is left of it
         d = 1, t = 0;
-        sync_dir(p.dst_dir);
+        (void)atomic_file_sync_dir(p.dst_dir);
     }
     if (t) {
         if (unlink(p.tmp) != 0 && errno != ENOENT) {
             errmsg_set(err, errlen, "cannot remove the temporary %s: %s", e->tmp, strerror(errno));
             goto out;
         }
-        sync_dir(p.dst_dir);
+        (void)atomic_file_sync_dir(p.dst_dir);
     }
     const char *why = NULL;
     if (s && d) {
@@ -652,7 +630,7 @@ static int settle_from_disk(journal *j, size_t i, int recovered, char *err, size
                 errmsg_set(err, errlen, "cannot finish moving %s: %s", e->from, strerror(errno));
                 goto out;
             }
-            sync_dir(p.src_dir);
+            (void)atomic_file_sync_dir(p.src_dir);
             s = 0;
         } else {
             why = "the target is another file";
@@ -733,7 +711,7 @@ static int locate(const journal *j, const char *path, image_place *pl, char *err
         return -1;
     }
     const char *base = path_base(path);
-    char *dir = dir_of(path), *rdir = dir ? realpath(dir, NULL) : NULL, *full = NULL;
+    char *dir = path_folder(path), *rdir = dir ? realpath(dir, NULL) : NULL, *full = NULL;
     int rc = -1;
     struct stat st;
     if (!*base || !rdir) {
@@ -826,7 +804,7 @@ static char *free_name(const journal *j, const char *dir_rel, const char *name, 
 static int can_write_in(const char *dir) {
     char *d = strdup(dir);
     while (d && access(d, F_OK) != 0 && errno == ENOENT && strcmp(d, "/") != 0 && strcmp(d, ".") != 0) {
-        char *up = dir_of(d);
+        char *up = path_folder(d);
         free(d);
         d = up;
     }
@@ -839,7 +817,7 @@ static int can_write_in(const char *dir) {
 static int check_writable(const journal *j, const char *from, const char *to, char *err, size_t errlen) {
     const char *rels[2] = {from, to};
     for (int k = 0; k < 2; k++) {
-        char *abs = path_join(j->root, rels[k]), *dir = abs ? dir_of(abs) : NULL;
+        char *abs = path_join(j->root, rels[k]), *dir = abs ? path_folder(abs) : NULL;
         int ok = dir && can_write_in(dir);
         if (!ok)
             errmsg_set(err, errlen, "%s cannot be written (%s): nothing was changed", dir ? dir : rels[k],

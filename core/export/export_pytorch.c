@@ -13,8 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "errmsg.h"
 #include "path.h"
+#include "regular_file.h"
 #include "train_recipe.h"
 #include "transfer.h"
 
@@ -249,19 +251,20 @@ static int staging_open(staging *st, const char *dir, int overwrite, char *err, 
                           EXPORT_PYTORCH_README};
     struct stat sb;
     if (stat(dir, &sb) == 0) {
-        if (!S_ISDIR(sb.st_mode)) {
-            errmsg_set(err, errlen, "%s exists and is not a folder", dir);
+        if (!S_ISDIR(sb.st_mode)) {   // (a link to a folder is that folder)
+            if (lstat(dir, &sb) != 0) sb.st_mode = 0;
+            errmsg_set(err, errlen, "%s is %s, not a folder", dir, regular_file_kind(sb.st_mode));
             return -1;
         }
         for (size_t k = 0; k < 4; k++) {
             char *p = path_join(dir, ours[k]);
-            int exists = p && lstat(p, &sb) == 0;
-            int is_dir = exists && S_ISDIR(sb.st_mode);
-            free(p);
-            if (is_dir) {
-                errmsg_set(err, errlen, "%s/%s is a folder", dir, ours[k]);
+            if (!p) {
+                errmsg_set(err, errlen, "out of memory");
                 return -1;
             }
+            int exists = lstat(p, &sb) == 0, refused = atomic_file_check_kind(p, err, errlen) != 0;
+            free(p);
+            if (refused) return -1;   // only files are replaced (or removed: a stale sidecar)
             if (exists && !overwrite) {
                 errmsg_set(err, errlen, "%s already holds %s (use --force to replace the export)", dir, ours[k]);
                 return -1;
@@ -308,19 +311,6 @@ static char *staged(staging *st, const char *name) {
     return p;
 }
 
-static int write_all(int fd, const char *buf, size_t len) {
-    while (len) {
-        ssize_t w = write(fd, buf, len);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        buf += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 static int write_text(staging *st, const char *name, const char *body, char *err, size_t errlen) {
     char *p = staged(st, name);
     if (!p) {
@@ -328,7 +318,7 @@ static int write_text(staging *st, const char *name, const char *body, char *err
         return -1;
     }
     int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, name[strlen(name) - 1] == 'y' ? 0755 : 0644);
-    int rc = fd < 0 || write_all(fd, body, strlen(body)) != 0 || fsync(fd) != 0 ? -1 : 0;
+    int rc = fd < 0 || atomic_file_write_all(fd, body, strlen(body)) != 0 || fsync(fd) != 0 ? -1 : 0;
     if (rc != 0) errmsg_set(err, errlen, "writing %s/%s: %s", st->dir, name, strerror(errno));
     if (fd >= 0 && close(fd) != 0 && rc == 0) {
         errmsg_set(err, errlen, "writing %s/%s: %s", st->dir, name, strerror(errno));
@@ -355,7 +345,7 @@ static int copy_file(staging *st, const char *from, const char *name, char *err,
             rc = n < 0 ? -1 : 0;
             break;
         }
-        rc = write_all(out, buf, (size_t)n);
+        rc = atomic_file_write_all(out, buf, (size_t)n);
     }
     if (rc == 0) rc = fsync(out);
     if (rc != 0) errmsg_set(err, errlen, "copying %s to %s: %s", from, st->dir, strerror(errno));
@@ -368,12 +358,12 @@ static int copy_file(staging *st, const char *from, const char *name, char *err,
     return rc;
 }
 
-// Renames every staged file into DIR; the folder's entry is synced so the renames last.
+// Renames every staged file into DIR (each over a regular file only; the folder synced after each).
 static int staging_commit(staging *st, char *err, size_t errlen) {
     for (size_t i = 0; i < st->n; i++) {
         char *from = path_join(st->tmp, st->names[i]), *to = path_join(st->dir, st->names[i]);
-        int rc = from && to ? rename(from, to) : -1;
-        if (rc != 0) errmsg_set(err, errlen, "putting %s in place: %s", to ? to : st->names[i], strerror(errno));
+        int rc = from && to ? atomic_file_rename(from, to, err, errlen) : -1;
+        if (!from || !to) errmsg_set(err, errlen, "out of memory");
         free(from);
         free(to);
         if (rc != 0) return -1;   // what was renamed stays: each of those files is whole
@@ -381,11 +371,6 @@ static int staging_commit(staging *st, char *err, size_t errlen) {
         st->names[i] = NULL;
     }
     st->n = 0;
-    int fd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
     st->made_dir = 0;
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "errmsg.h"
 #include "onnx.pb-c.h"
 
@@ -609,133 +610,37 @@ static void file_append(ProtobufCBuffer *b, size_t len, const uint8_t *data) {
     if (fwrite(data, 1, len, fb->f) != len) fb->error = errno ? errno : EIO;
 }
 
-// The folder of path ("." when it has none), allocated.
-static char *folder_of(const char *path) {
-    const char *slash = strrchr(path, '/');
-    if (!slash) return strdup(".");
-    if (slash == path) return strdup("/");
-    return strndup(path, (size_t)(slash - path));
-}
-
-static int sync_folder(const char *path) {
-    char *dir = folder_of(path);
-    int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-    free(dir);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-// What can be known before any work: the folder exists and can be written, path is no folder, and
-// (overwrite 0) path does not exist.
+// What can be known before any work: the folder exists and can be written, path is nothing but a
+// regular file, and (overwrite 0) path does not exist.
 static int check_target(const char *path, int overwrite, char *err, size_t errlen) {
     if (!path || !*path) {
         errmsg_set(err, errlen, "no file name for the ONNX model");
         return -1;
     }
-    char *dir = folder_of(path);
-    if (!dir) {
-        errmsg_set(err, errlen, "out of memory");
-        return -1;
-    }
     struct stat st;
-    int rc = -1;
-    if (stat(dir, &st) != 0)
-        errmsg_set(err, errlen, "%s: its folder %s does not exist", path, dir);
-    else if (!S_ISDIR(st.st_mode))
-        errmsg_set(err, errlen, "%s: %s is not a folder", path, dir);
-    else if (access(dir, W_OK | X_OK) != 0)
-        errmsg_set(err, errlen, "%s: its folder %s cannot be written: %s", path, dir, strerror(errno));
-    else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        errmsg_set(err, errlen, "%s is a folder", path);
-    else if (!overwrite && lstat(path, &st) == 0)
-        errmsg_set(err, errlen, "%s already exists (it is replaced only when overwriting is asked for)", path);
-    else
-        rc = 0;
-    free(dir);
-    return rc;
-}
-
-// Puts the finished temporary in place: rename, or with overwrite 0 a link (which, unlike rename,
-// fails when path appeared meanwhile) and the temporary's removal. On a file system without hard
-// links, the existence check just made and a rename.
-static int put_in_place(const char *tmp, const char *path, int overwrite, char *err, size_t errlen) {
-    if (overwrite) {
-        if (rename(tmp, path) == 0) return 0;
-        errmsg_set(err, errlen, "%s: cannot rename the temporary file into place: %s", path, strerror(errno));
-        return -1;
-    }
-    if (link(tmp, path) == 0) {
-        unlink(tmp);
-        return 0;
-    }
-    int e = errno;
-    if (e == EEXIST) {
+    if (atomic_file_check(path, err, errlen) != 0) return -1;
+    if (!overwrite && lstat(path, &st) == 0) {
         errmsg_set(err, errlen, "%s already exists (it is replaced only when overwriting is asked for)", path);
         return -1;
     }
-    struct stat st;
-    if (e == EPERM || e == ENOTSUP || e == EOPNOTSUPP || e == EMLINK || e == ENOSYS) {
-        if (lstat(path, &st) == 0) {
-            errmsg_set(err, errlen, "%s already exists (it is replaced only when overwriting is asked for)", path);
-            return -1;
-        }
-        if (rename(tmp, path) == 0) return 0;
-        e = errno;
-    }
-    errmsg_set(err, errlen, "%s: cannot put the temporary file in place: %s", path, strerror(e));
-    return -1;
+    return 0;
 }
 
+// The model into path, atomically; with overwrite 0 put in place by a link, which unlike a rename
+// fails when path appeared meanwhile.
 static int write_model(const Onnx__ModelProto *model, const char *path, int overwrite, char *err, size_t errlen) {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + sizeof ".tmp.XXXXXX");
-    if (!tmp) {
-        errmsg_set(err, errlen, "out of memory");
+    atomic_file af;
+    FILE *f = atomic_file_open_stream(&af, path, err, errlen);
+    if (!f) return -1;
+    setvbuf(f, NULL, _IOFBF, 1 << 20);
+    file_buffer fb = {{file_append}, f, 0};
+    onnx__model_proto__pack_to_buffer(model, &fb.base);
+    if (fb.error) {
+        errmsg_set(err, errlen, "%s: write failed: %s", path, strerror(fb.error));
+        atomic_file_abort(&af);
         return -1;
     }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        errmsg_set(err, errlen, "%s: cannot create a temporary file next to it: %s", path, strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-    // mkstemp makes the file 0600: a replaced file keeps its mode, a new one gets 0644
-    struct stat st;
-    mode_t mode = 0644;
-    if (overwrite && stat(path, &st) == 0 && S_ISREG(st.st_mode)) mode = st.st_mode & 0777;
-    int rc = -1;
-    FILE *f = NULL;
-    if (fchmod(fd, mode) != 0) {
-        errmsg_set(err, errlen, "%s: cannot set the mode of the temporary file: %s", path, strerror(errno));
-    } else if (!(f = fdopen(fd, "wb"))) {
-        errmsg_set(err, errlen, "%s: %s", path, strerror(errno));
-    } else {
-        fd = -1;   // the FILE's now
-        setvbuf(f, NULL, _IOFBF, 1 << 20);
-        file_buffer fb = {{file_append}, f, 0};
-        onnx__model_proto__pack_to_buffer(model, &fb.base);
-        if (!fb.error && fflush(f) != 0) fb.error = errno;
-        if (!fb.error && fsync(fileno(f)) != 0) fb.error = errno;
-        int closed = fclose(f);
-        if (!fb.error && closed != 0) fb.error = errno;
-        if (fb.error)
-            errmsg_set(err, errlen, "%s: write failed: %s", path, strerror(fb.error));
-        else
-            rc = put_in_place(tmp, path, overwrite, err, errlen);
-    }
-    if (fd >= 0) close(fd);
-    if (rc != 0) unlink(tmp);
-    if (rc == 0 && sync_folder(path) != 0) {
-        errmsg_set(err, errlen, "%s: written, but syncing its folder failed: %s", path, strerror(errno));
-        rc = -1;
-    }
-    free(tmp);
-    return rc;
+    return atomic_file_commit(&af, overwrite, err, errlen);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "errmsg.h"
 #include "pipeline.h"
 
@@ -237,103 +238,23 @@ static int encode_png(FILE *f, const uint8_t *rgb, int w, int h, png_errors *e) 
     return 0;
 }
 
-// The folder of path ("." when it has none), allocated.
-static char *folder_of(const char *path) {
-    const char *slash = strrchr(path, '/');
-    if (!slash) return strdup(".");
-    if (slash == path) return strdup("/");
-    return strndup(path, (size_t)(slash - path));
-}
-
-int gradcam_check_target(const char *path, char *err, size_t errlen) {
-    if (!path || !*path) {
-        errmsg_set(err, errlen, "no file name for the Grad-CAM image");
-        return -1;
-    }
-    char *dir = folder_of(path);
-    if (!dir) {
-        errmsg_set(err, errlen, "out of memory");
-        return -1;
-    }
-    struct stat st;
-    int rc = -1;
-    if (stat(dir, &st) != 0)
-        errmsg_set(err, errlen, "%s: its folder %s does not exist", path, dir);
-    else if (!S_ISDIR(st.st_mode))
-        errmsg_set(err, errlen, "%s: %s is not a folder", path, dir);
-    else if (access(dir, W_OK | X_OK) != 0)
-        errmsg_set(err, errlen, "%s: its folder %s cannot be written: %s", path, dir, strerror(errno));
-    else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        errmsg_set(err, errlen, "%s is a folder", path);
-    else
-        rc = 0;
-    free(dir);
-    return rc;
-}
-
 int gradcam_write_png(const char *path, const uint8_t *rgb, int w, int h, char *err, size_t errlen) {
     if (!path || !*path || !rgb || w < 1 || h < 1) {
         errmsg_set(err, errlen, "no file name or no picture for the Grad-CAM image");
         return -1;
     }
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        errmsg_set(err, errlen, "%s is a folder", path);
-        return -1;
-    }
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + sizeof ".tmp.XXXXXX");
-    if (!tmp) {
-        errmsg_set(err, errlen, "out of memory");
-        return -1;
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        errmsg_set(err, errlen, "%s: cannot create a file there: %s", path, strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-    // mkstemp makes the file 0600: a replaced file keeps its mode, a new one gets 0644
-    mode_t mode = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? st.st_mode & 0777 : 0644;
-    int rc = -1;
-    FILE *f = NULL;
-    if (fchmod(fd, mode) != 0) {
-        errmsg_set(err, errlen, "%s: cannot set the mode of the temporary file: %s", path, strerror(errno));
-    } else if (!(f = fdopen(fd, "wb"))) {
-        errmsg_set(err, errlen, "%s: %s", path, strerror(errno));
-    } else {
-        fd = -1;   // the FILE's now
-        png_errors e = {{0}};
-        errno = 0;
-        int error = 0;   // an errno; -1: libpng's own complaint (e.msg)
-        if (encode_png(f, rgb, w, h, &e) != 0) error = errno ? errno : -1;
-        if (!error && fflush(f) != 0) error = errno;
-        if (!error && fsync(fileno(f)) != 0) error = errno;
-        if (fclose(f) != 0 && !error) error = errno;
-        if (error == -1)
-            errmsg_set(err, errlen, "%s: cannot write the PNG: %s", path, e.msg);
-        else if (error)
-            errmsg_set(err, errlen, "%s: write failed: %s", path, strerror(error));
-        else if (rename(tmp, path) != 0)
-            errmsg_set(err, errlen, "%s: cannot put the file in place: %s", path, strerror(errno));
+    atomic_file af;
+    FILE *f = atomic_file_open_stream(&af, path, err, errlen);
+    if (!f) return -1;
+    png_errors e = {{0}};
+    errno = 0;
+    if (encode_png(f, rgb, w, h, &e) != 0) {
+        if (errno)
+            errmsg_set(err, errlen, "%s: write failed: %s", path, strerror(errno));
         else
-            rc = 0;
+            errmsg_set(err, errlen, "%s: cannot write the PNG: %s", path, e.msg);
+        atomic_file_abort(&af);
+        return -1;
     }
-    if (fd >= 0) close(fd);
-    if (rc != 0) unlink(tmp);
-    free(tmp);
-    if (rc == 0) {
-        // the rename itself survives a crash once the folder is synced (some file systems cannot: no matter)
-        char *dir = folder_of(path);
-        int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-        if (dfd >= 0) {
-            (void)fsync(dfd);
-            close(dfd);
-        }
-        free(dir);
-    }
-    return rc;
+    return atomic_file_commit(&af, 1, err, errlen);
 }

@@ -80,12 +80,9 @@ void gradcam_colormap(float v, uint8_t rgb[3]);
 void gradcam_overlay(const float *map, int64_t mh, int64_t mw, const gradcam_rect *region, const uint8_t *rgb, int w,
                      int h, float alpha, uint8_t *out);
 
-// What can be known before any work: path names no folder, and its folder exists and can be written.
-// 0, or -1 with one line in err naming path.
-int gradcam_check_target(const char *path, char *err, size_t errlen);
-
-// Writes w x h RGB8 as an 8-bit RGB PNG, atomically: a temporary file in the same folder, fsync,
-// rename over path, the folder synced. 0, or -1 with one line in err naming path; then no file was
+// Writes w x h RGB8 as an 8-bit RGB PNG, atomically (core/base/atomic_file: a temporary file in the same
+// folder, fsync, rename over path, the folder synced; only over a regular file: atomic_file_check
+// says before any work whether path can be written). 0, or -1 with one line in err naming path; then no file was
 // made or changed (the temporary is removed).
 int gradcam_write_png(const char *path, const uint8_t *rgb, int w, int h, char *err, size_t errlen);
 

@@ -9,10 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "clock.h"
 #include "errmsg.h"
 #include "fetch.h"
 #include "path.h"
+#include "regular_file.h"
 #include "transfer.h"
 
 void cost_format_bytes(char *buf, size_t len, double bytes) {
@@ -141,10 +143,17 @@ static int calibration_path(char *path, size_t len, char *err, size_t errlen) {
     return 0;
 }
 
-// The file's speed for this key: 1 found, 0 not.
+// The file's speed for this key: 1 found, 0 not (also when the table is no regular file: a FIFO there
+// would otherwise hold the open forever).
 static int calibration_find(const char *path, const char *key, cost_speed *speed) {
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
+    struct stat st;
+    char why[256];
+    int fd = regular_file_open(path, &st, why, sizeof why);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        if (fd >= 0) close(fd);
+        return 0;
+    }
     char line[512];
     int found = 0;
     size_t klen = strlen(key);
@@ -156,19 +165,17 @@ static int calibration_find(const char *path, const char *key, cost_speed *speed
     return found;
 }
 
-// Adds (or replaces) the key's line: the file rewritten whole beside it, then renamed over it.
+// Adds (or replaces) the key's line: the file rewritten whole, atomically. A table that cannot be
+// written (or is no regular file) is left as it is: the measurement is then made again next time.
 static void calibration_store(const char *path, const char *key, const cost_speed *speed) {
-    char dir[4300], tmp[4300];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash) {
-        *slash = '\0';
-        path_mkdirs(dir);
-    }
-    if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof tmp) return;
-    FILE *out = fopen(tmp, "w");
+    char *dir = path_folder(path);
+    if (dir) path_mkdirs(dir);
+    free(dir);
+    atomic_file af;
+    char err[512];
+    FILE *out = atomic_file_open_stream(&af, path, err, sizeof err);
     if (!out) return;
-    FILE *in = fopen(path, "r");
+    FILE *in = fopen(path, "r");   // a regular file or none (atomic_file_open checked)
     char line[512];
     size_t klen = strlen(key);
     if (in) {
@@ -177,7 +184,7 @@ static void calibration_store(const char *path, const char *key, const cost_spee
         fclose(in);
     }
     fprintf(out, "%s\t%.6g\t%.6g\n", key, speed->forward, speed->backward);
-    if (fclose(out) != 0 || rename(tmp, path) != 0) unlink(tmp);
+    (void)atomic_file_commit(&af, 1, err, sizeof err);
 }
 
 int cost_calibrate(const char *arch, int size, const char *device, cost_speed *speed, int *measured, char *err,

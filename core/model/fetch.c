@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "errmsg.h"
 #include "path.h"
 #include "regular_file.h"
@@ -405,11 +406,11 @@ int fetch_download(const fetch_request *r, fetch_result *res, char *err, size_t 
     strcat(final, r->file);
     snprintf(part, sizeof part, "%s.part", final);
 
-    int fd = open(part, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        errmsg_set(err, errlen, "cannot create %s: %s", part, strerror(errno));
-        return -1;
-    }
+    // the file and its .part are frost's own names, but what is there may not be a file (checked
+    // before a byte is downloaded): the .part is appended to in place, then renamed over the file
+    if (atomic_file_check_kind(final, err, errlen) != 0) return -1;
+    int fd = atomic_file_open_in_place(part, O_WRONLY | O_CREAT | O_APPEND, 0644, err, errlen);
+    if (fd < 0) return -1;
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         close(fd);
         errmsg_set(err, errlen, "%s is being downloaded by another frost already", r->file);
@@ -463,19 +464,14 @@ int fetch_download(const fetch_request *r, fetch_result *res, char *err, size_t 
                    r->file, got, want);
         return -1;
     }
-    if (rename(part, final) != 0) {
-        int e = errno;
+    char why[1024];
+    if (atomic_file_rename(part, final, why, sizeof why) != 0) {
         unlink(part);
         close(fd);
-        errmsg_set(err, errlen, "cannot move %s into place: %s", part, strerror(e));
+        errmsg_set(err, errlen, "cannot move %s into place: %s", part, why);
         return -1;
     }
     close(fd);
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
     snprintf(res->path, sizeof res->path, "%s", final);
     memcpy(res->sha256, got, sizeof got);
     res->downloaded = 1;

@@ -5,8 +5,9 @@
 // the format's spec requires. Tensor data is not copied; it points into a
 // read-only private mapping, so a file truncated by another process while it
 // is open can still raise SIGBUS on access - nothing in user space stops that.
-// The writer goes through a temp file + fsync + rename + directory fsync, so
-// readers see either the old file or the complete new one, never a mix; the
+// The writer goes through core/base/atomic_file (a temp file + fsync + rename +
+// folder fsync, over a regular file only), so readers see either the old file
+// or the complete new one, never a mix; the
 // rename can be held back (safet_write_pending) to put several files in
 // place together. A digest of the data (SHA-256) can go into the metadata:
 // its value is a placeholder in the header until the data is written, then
@@ -15,6 +16,7 @@
 
 #include "safetensors.h"
 
+#include "atomic_file.h"
 #include "errmsg.h"
 #include "regular_file.h"
 
@@ -597,53 +599,8 @@ fail:
 // ---------------------------------------------------------------------------
 // Writing: file
 
-// Writes all of buf, retrying short writes and EINTR; -1 with errno set.
-static int write_all(int fd, const void *buf, size_t len) {
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        if (w == 0) {   // should not happen for a regular file; do not spin
-            errno = EIO;
-            return -1;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-// fsyncs the directory holding path so the rename itself survives a crash.
-static int sync_dir(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    if (!slash)
-        dir = strdup(".");
-    else if (slash == path)
-        dir = strdup("/");
-    else
-        dir = strndup(path, (size_t)(slash - path));
-    if (!dir) {
-        errno = ENOMEM;
-        return -1;
-    }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(dir);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    int e = errno;
-    close(fd);
-    // Some filesystems cannot fsync a directory at all; nothing more to do.
-    if (rc != 0 && (e == EINVAL || e == ENOTSUP)) rc = 0;
-    errno = e;
-    return rc;
-}
-
 struct safet_pending {
-    char *path, *tmp;
+    atomic_file f;   // written, fsynced and closed: the rename is what is pending
 };
 
 // The 64 '0's the digest's metadata value holds until the data is written; then overwritten in place.
@@ -673,9 +630,8 @@ int safet_write_pending(const char *path, const safet_entry *entries, size_t n, 
         return -1;
     }
 
-    int rc = -1;
-    int fd = -1;
-    char *tmp = NULL;
+    int rc = -1, opened = 0;
+    atomic_file af;
     unsigned char *hdr = NULL;
     EVP_MD_CTX *md = NULL;
     const char **keys = calloc(n_meta + 1, sizeof *keys), **values = calloc(n_meta + 1, sizeof *values);
@@ -707,34 +663,10 @@ int safet_write_pending(const char *path, const safet_entry *entries, size_t n, 
         goto out;
     }
 
-    size_t plen = strlen(path);
-    tmp = malloc(plen + sizeof ".tmp.XXXXXX");
-    if (!tmp) {
-        errmsg_set(err, errlen, "%s: out of memory", path);
-        goto out;
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        errmsg_set(err, errlen, "%s: cannot create a temporary file next to it: %s", path, strerror(errno));
-        free(tmp);
-        tmp = NULL;   // nothing was created, so nothing to unlink
-        goto out;
-    }
-    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);   // best effort: keep it out of child processes
-
-    // mkstemp makes the file 0600; a replaced file keeps its mode, a new one
-    // gets the usual 0644.
-    struct stat st;
-    mode_t mode = 0644;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) mode = st.st_mode & 0777;
-    if (fchmod(fd, mode) != 0) {
-        errmsg_set(err, errlen, "%s: cannot set mode of temporary file: %s", path, strerror(errno));
-        goto out;
-    }
-
-    if (write_all(fd, hdr, hdr_len) != 0) {
+    if (atomic_file_open(&af, path, err, errlen) != 0) goto out;
+    opened = 1;
+    int fd = af.fd;
+    if (atomic_file_write_all(fd, hdr, hdr_len) != 0) {
         errmsg_set(err, errlen, "%s: write failed: %s", path, strerror(errno));
         goto out;
     }
@@ -758,7 +690,7 @@ int safet_write_pending(const char *path, const safet_entry *entries, size_t n, 
             goto out;
         }
         if (md) EVP_DigestUpdate(md, buf, nb);
-        int w = write_all(fd, buf, nb);
+        int w = atomic_file_write_all(fd, buf, nb);
         int e = errno;
         free(buf);
         if (w != 0) {
@@ -777,33 +709,19 @@ int safet_write_pending(const char *path, const safet_entry *entries, size_t n, 
             goto out;
         }
     }
-    if (fsync(fd) != 0) {
-        errmsg_set(err, errlen, "%s: fsync failed: %s", path, strerror(errno));
-        goto out;
-    }
-    int c = close(fd);
-    fd = -1;
-    if (c != 0) {
-        errmsg_set(err, errlen, "%s: close failed: %s", path, strerror(errno));
-        goto out;
-    }
+    if (atomic_file_close(&af, err, errlen) != 0) goto out;
     safet_pending *p = calloc(1, sizeof *p);
-    if (!p || !(p->path = strdup(path))) {
-        free(p);
+    if (!p) {
         errmsg_set(err, errlen, "%s: out of memory", path);
         goto out;
     }
-    p->tmp = tmp;
-    tmp = NULL;   // the pending file's now: committed or aborted by the caller
+    p->f = af;
+    opened = 0;   // the pending file's now: committed or aborted by the caller
     *out = p;
     if (err && errlen) err[0] = '\0';
     rc = 0;
 out:
-    if (fd >= 0) close(fd);
-    if (tmp) {
-        unlink(tmp);
-        free(tmp);
-    }
+    if (opened) atomic_file_abort(&af);
     EVP_MD_CTX_free(md);
     free(hdr);
     free(sizes);
@@ -813,26 +731,14 @@ out:
 }
 
 int safet_commit(safet_pending *p, char *err, size_t errlen) {
-    int rc = 0;
-    if (rename(p->tmp, p->path) != 0) {
-        errmsg_set(err, errlen, "%s: cannot rename temporary file into place: %s", p->path, strerror(errno));
-        unlink(p->tmp);
-        rc = -1;
-    } else if (sync_dir(p->path) != 0) {
-        errmsg_set(err, errlen, "%s: written, but syncing its directory failed: %s", p->path, strerror(errno));
-        rc = -1;
-    }
-    free(p->tmp);
-    free(p->path);
+    int rc = atomic_file_commit(&p->f, 1, err, errlen);
     free(p);
     return rc;
 }
 
 void safet_abort(safet_pending *p) {
     if (!p) return;
-    unlink(p->tmp);
-    free(p->tmp);
-    free(p->path);
+    atomic_file_abort(&p->f);
     free(p);
 }
 

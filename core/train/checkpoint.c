@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "errmsg.h"
 #include "path.h"
 #include "safetensors.h"
@@ -252,6 +253,13 @@ static int commit_pair(const char *path, const char *spath, safet_pending *main_
         return -1;
     }
     int rc = 0, had_old = 0, side_in_place = 0;
+    // what is removed or renamed below is a file (checked before the save, and again now)
+    if (atomic_file_check_kind(spath, err, errlen) != 0 || atomic_file_check_kind(prev, err, errlen) != 0) {
+        safet_abort(main_p);
+        safet_abort(side);
+        free(prev);
+        return -1;
+    }
     if (side) {
         if (unlink(prev) != 0 && errno != ENOENT) rc = -1;   // a stale one from an interrupted save
         if (rc == 0) {
@@ -285,35 +293,15 @@ static int commit_pair(const char *path, const char *spath, safet_pending *main_
 }
 
 int checkpoint_check_target(const char *path, char *err, size_t errlen) {
-    if (!path || !*path) {
-        errmsg_set(err, errlen, "no file name");
-        return -1;
-    }
-    char *spath = sidecar_path(path), *dir = strdup(path);
-    if (!spath || !dir) {
-        free(spath);
-        free(dir);
-        errmsg_set(err, errlen, "out of memory");
-        return -1;
-    }
-    char *slash = strrchr(dir, '/');
-    const char *folder = !slash ? "." : slash == dir ? "/" : (*slash = '\0', dir);
-    struct stat st;
-    int rc = -1;
-    if (path_is_dir(path))
-        errmsg_set(err, errlen, "it is a folder, not a file");
-    else if (path_is_dir(spath))
-        errmsg_set(err, errlen, "%s (where its optimizer state goes) is a folder", spath);
-    else if (stat(folder, &st) != 0)
-        errmsg_set(err, errlen, "its folder %s does not exist", folder);
-    else if (!S_ISDIR(st.st_mode))
-        errmsg_set(err, errlen, "%s is not a folder", folder);
-    else if (access(folder, W_OK | X_OK) != 0)
-        errmsg_set(err, errlen, "its folder %s cannot be written: %s", folder, strerror(errno));
-    else
-        rc = 0;
+    if (atomic_file_check(path, err, errlen) != 0) return -1;
+    char *spath = sidecar_path(path), *prev = spath ? with_suffix(spath, CHECKPOINT_PREV_SUFFIX) : NULL;
+    int rc = spath && prev ? 0 : -1;
+    if (rc != 0) errmsg_set(err, errlen, "out of memory");
+    // the sidecar and the old one set aside during a save are replaced or removed: files only
+    if (rc == 0 && atomic_file_check_kind(spath, err, errlen) != 0) rc = -1;
+    if (rc == 0 && atomic_file_check_kind(prev, err, errlen) != 0) rc = -1;
     free(spath);
-    free(dir);
+    free(prev);
     return rc;
 }
 
@@ -324,11 +312,7 @@ int checkpoint_save(const char *path, ft_model *m, ft_optimizer *opt, const chec
         return -1;
     }
     if (checkpoint_meta_check(meta, err, errlen) != 0) return -1;
-    char why[512];
-    if (checkpoint_check_target(path, why, sizeof why) != 0) {
-        errmsg_set(err, errlen, "%s: %s", path, why);
-        return -1;
-    }
+    if (checkpoint_check_target(path, err, errlen) != 0) return -1;
     if (meta->num_classes != ft_model_num_classes(m)) {
         errmsg_set(err, errlen, "checkpoint: %lld class names for a model with %lld outputs",
                    (long long)meta->num_classes, (long long)ft_model_num_classes(m));

@@ -84,7 +84,8 @@ int checkpoint_save(const char *path, ft_model *m, ft_optimizer *opt, const chec
                     size_t errlen);
 
 // Whether a checkpoint could be saved at path, asked before any work is done: its folder exists and
-// can be written, and neither path nor its sidecar is a folder. 0, or -1 with the reason in err.
+// can be written, and path, its sidecar and the sidecar's ".prev" are regular files or missing
+// (core/base/atomic_file's rule). 0, or -1 with the reason in err, naming the path.
 int checkpoint_check_target(const char *path, char *err, size_t errlen);
 
 // Builds the recorded architecture on the CPU, replaces the head when recorded, restores the

@@ -1,10 +1,28 @@
 // event_json.c — see event_json.h.
 #include "event_json.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
+#include "errmsg.h"
+
+FILE *event_json_open(const char *path, char *err, size_t errlen) {
+    int fd = atomic_file_open_in_place(path, O_WRONLY | O_CREAT | O_TRUNC, 0644, err, errlen);
+    if (fd < 0) return NULL;
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        errmsg_set(err, errlen, "%s: cannot create it: %s", path, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
 
 static const char *event_name(event_kind k) {
     static const char *const names[] = {"info",    "phase_start", "batch",    "phase_end",    "epoch",

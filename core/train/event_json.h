@@ -21,6 +21,11 @@
 #include "layer_stats.h"
 #include "trainer.h"
 
+// Creates (or empties) the log at path for writing, under core/base/atomic_file's rule: a target that is
+// not a regular file (a device, FIFO, folder, symbolic link) is refused unchanged. The stream, or NULL
+// with err ("PATH: cannot create it: ...", "PATH is a device, not a regular file ...").
+FILE *event_json_open(const char *path, char *err, size_t errlen);
+
 // The event as one line of JSON (no newline), allocated; NULL when out of memory.
 char *event_json(const train_event *e);
 // A phase's order: items[0..n) are indices into the split's dataset items; torch_seed (< 0: none).

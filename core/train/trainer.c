@@ -934,9 +934,10 @@ static int build_model(trainer *t) {
         meta.class_names = t->d->classes;
         meta.head_replaced = 1;
         meta.tf = t->prep.tf;
-        if (checkpoint_meta_check(&meta, err, sizeof err) != 0 ||
-            checkpoint_check_target(t->cfg.save, err, sizeof err) != 0)
+        if (checkpoint_meta_check(&meta, err, sizeof err) != 0)
             return fail(t, FIX_NONE, "cannot save to %s: %s", t->cfg.save, err);
+        if (checkpoint_check_target(t->cfg.save, err, sizeof err) != 0)
+            return fail(t, FIX_NONE, "cannot save: %s", err);
     }
     const char *dev = t->cfg.device;
     if (strcmp(dev, "auto") == 0) dev = ft_cuda_available() ? "cuda" : "cpu";

@@ -412,7 +412,7 @@ Test(bad_inputs, unwritable_targets_are_refused_before_training) {
     } cases[] = {
         {"--save", "/nonexistent/x.safetensors", "does not exist"},
         {"--save", at("a_folder"), "folder"},
-        {"--json", at("a_folder"), "cannot create"},
+        {"--json", at("a_folder"), "a folder, not a regular file"},
         {"--json", "/nonexistent/log.json", "cannot create"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
@@ -477,15 +477,20 @@ Test(bad_inputs, a_full_disk_fails_the_run_and_keeps_the_old_checkpoint) {
     if (tmpfs) tu_small_disk_end(disk);
 }
 
-// Output into a full device: an error, not exit 0. A JSON log that cannot be written stops the run.
+// Output into a full device: an error, not exit 0. A JSON log that cannot be written (its file may
+// grow by 200 bytes: RLIMIT_FSIZE) stops the run. (A log at /dev/full itself is refused before the
+// run: frost writes only regular files, test_write_targets.c.)
 Test(bad_inputs, writes_to_a_full_device_are_errors) {
     good_dataset(root);
     tu_run_result r;
-    tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--epochs", "3", "--size", "32", "--json",
-                                      "/dev/full", NULL});
-    expect_clean_failure(&r, "--json /dev/full");
+    const char *log = at("log.jsonl");
+    tu_run_opts small = {.file_size_limit = 200};
+    tu_run_frost_with(
+        &r, (const char *[]){"train", root, "--arch", "resnet18", "--epochs", "3", "--size", "32", "--json", log, NULL},
+        &small);
+    expect_clean_failure(&r, "--json on a full disk");
     cr_expect_eq(r.status, 1, "%s", r.err);
-    cr_expect(strstr(r.err, "/dev/full: cannot write the JSON log"), "%s", r.err);
+    cr_expect(strstr(r.err, "log.jsonl: cannot write the JSON log") && strstr(r.err, "large"), "%s", r.err);
     cr_expect(!strstr(r.out, "Epoch 3/3"), "the run stopped:\n%s", r.out);
     tu_run_free(&r);
     const char *commands[][4] = {{"doctor", root, NULL}, {"print", "resnet18", NULL}, {"help", NULL}};

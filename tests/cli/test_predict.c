@@ -132,7 +132,7 @@ Test(cli_predict, predict_labelled_folder, .timeout = 60) {
     make_labelled(root);
     tu_run_result r;
     tu_run_frost(&r, (const char *[]){"predict", ckpt, root, NULL});
-    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    cr_assert_eq(r.status, 3, "broken.jpg could not be predicted; stderr: %s", r.err);
     long correct = -1, images = -1;
     const char *acc = strstr(r.out, "accuracy ");
     cr_assert_not_null(acc, "%s", r.out);
@@ -172,8 +172,8 @@ Test(cli_predict, predict_json_matches_the_model, .timeout = 60) {
     make_labelled(root);
     tu_run_result r;
     tu_run_frost(&r, (const char *[]){"predict", ckpt, root, "--json", "--batch", "4", NULL});
-    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
-    int per_image = 0, summaries = 0;
+    cr_assert_eq(r.status, 3, "broken.jpg could not be predicted; stderr: %s", r.err);
+    int per_image = 0, summaries = 0, failed = 0;
     char *save = NULL, *text = strdup(r.out);
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         json_error_t je;
@@ -189,6 +189,9 @@ Test(cli_predict, predict_json_matches_the_model, .timeout = 60) {
                     sum += (long)json_integer_value(json_array_get(json_array_get(cm, i), j));
             cr_expect_eq(sum, 9);
             summaries++;
+        } else if (json_object_get(o, "error")) {
+            cr_expect(strstr(json_string_value(json_object_get(o, "path")), "red/broken.jpg") != NULL, "%s", line);
+            failed++;
         } else {
             json_t *top = json_object_get(o, "top");
             cr_assert_eq(json_array_size(top), 3, "%s", line);
@@ -211,6 +214,7 @@ Test(cli_predict, predict_json_matches_the_model, .timeout = 60) {
     free(text);
     cr_expect_eq(per_image, 9);
     cr_expect_eq(summaries, 1);
+    cr_expect_eq(failed, 1, "broken.jpg's line");
     tu_run_free(&r);
 
     // one image: the probabilities are the softmax of the model's logits on the checkpoint's
@@ -282,17 +286,18 @@ Test(cli_predict, predict_plain_images, .timeout = 60) {
     cr_expect(strstr(r.out, "accuracy") == NULL);
     tu_run_free(&r);
 
-    // two files, one broken, --top 1: one line each, the broken one skipped on stderr
+    // two files, one broken, --top 1: the good one's line, the broken one skipped on stderr, exit 3
     char good[1024], bad[1024];
     snprintf(good, sizeof good, "%s/pics/a.jpg", dir);
     snprintf(bad, sizeof bad, "%s/pics/readme.txt", dir);
     tu_run_frost(&r, (const char *[]){"predict", ckpt, bad, good, "--top", "1", NULL});
-    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    cr_assert_eq(r.status, 3, "stderr: %s", r.err);
     cr_expect_eq(tu_count_lines(r.out), 1, "%s", r.out);
     cr_expect(strstr(r.out, "a.jpg: ") == r.out + strlen(good) - 5, "%s", r.out);
     cr_expect_eq(strchr(r.out, '%') - strrchr(r.out, '%'), 0, "one class: %s", r.out);
-    cr_expect_eq(tu_count_lines(r.err), 1, "%s", r.err);
+    cr_expect_eq(tu_count_lines(r.err), 2, "%s", r.err);
     cr_expect(strstr(r.err, "frost: skipped ") && strstr(r.err, "readme.txt"), "%s", r.err);
+    cr_expect(strstr(r.err, "1 of 2 images could not be predicted") != NULL, "%s", r.err);
     tu_run_free(&r);
 
     // nothing readable: exit 1
@@ -300,6 +305,56 @@ Test(cli_predict, predict_plain_images, .timeout = 60) {
     cr_expect_eq(r.status, 1);
     cr_expect_str_empty(r.out);
     cr_expect(strstr(r.err, "no image could be predicted") != NULL, "%s", r.err);
+    tu_run_free(&r);
+}
+
+// --json with good and bad inputs: every input has its line, in the order given for the good ones, a
+// bad one (not an image, missing, a folder without images) with its path and an error; exit 3 says
+// that some failed. All bad: exit 1, still a line each.
+Test(cli_predict, json_line_for_every_input, .timeout = 60) {
+    const char *ckpt = make_predict_checkpoint();
+    char good[1024], good2[1024], bad[1024], missing[1024], empty[1024];
+    snprintf(good, sizeof good, "%s/good.jpg", dir);
+    write_image(good, 0, 1);
+    snprintf(good2, sizeof good2, "%s/good2.jpg", dir);
+    write_image(good2, 2, 2);
+    snprintf(bad, sizeof bad, "%s/bad.jpg", dir);
+    cr_assert_eq(tu_write_file(bad, "\xff\xd8\xff\xe0 not really", 15), 0);
+    snprintf(missing, sizeof missing, "%s/missing.jpg", dir);
+    snprintf(empty, sizeof empty, "%s/empty", dir);
+    cr_assert_eq(mkdir(empty, 0755), 0);
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"predict", ckpt, good, bad, missing, empty, good2, "--json", NULL});
+    cr_expect_eq(r.status, 3, "some inputs failed: exit 3, not %d; stderr: %s", r.status, r.err);
+    const char *want_bad[] = {bad, missing, empty};
+    int seen_bad[3] = {0}, n_good = 0, lines = 0;
+    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+        json_t *o = json_loads(line, 0, NULL);
+        cr_assert_not_null(o, "not JSON: %s", line);
+        const char *path = json_string_value(json_object_get(o, "path"));
+        cr_assert_not_null(path, "a line without its path: %s", line);
+        if (json_object_get(o, "error")) {
+            cr_expect(json_string_length(json_object_get(o, "error")) > 0, "%s", line);
+            cr_expect(!json_object_get(o, "top"), "%s", line);
+            for (int k = 0; k < 3; k++) seen_bad[k] += strcmp(path, want_bad[k]) == 0;
+        } else {
+            cr_expect_str_eq(path, n_good == 0 ? good : good2, "the good ones in order: %s", line);
+            cr_expect_eq(json_array_size(json_object_get(o, "top")), 3, "%s", line);
+            n_good++;
+        }
+        json_decref(o);
+    }
+    cr_expect_eq(lines, 5, "one line per input:\n%s", r.out);
+    cr_expect_eq(n_good, 2);
+    for (int k = 0; k < 3; k++) cr_expect_eq(seen_bad[k], 1, "%s has one line with its error", want_bad[k]);
+    cr_expect(strstr(r.err, "3 of 5 images could not be predicted") != NULL, "%s", r.err);
+    tu_run_free(&r);
+
+    // none good: exit 1, and still a line for each
+    tu_run_frost(&r, (const char *[]){"predict", ckpt, bad, missing, "--json", NULL});
+    cr_expect_eq(r.status, 1, "stderr: %s", r.err);
+    cr_expect_eq(tu_count_lines(r.out), 2, "%s", r.out);
+    cr_expect(strstr(r.out, "\"error\"") && strstr(r.out, "missing.jpg"), "%s", r.out);
     tu_run_free(&r);
 }
 
@@ -312,7 +367,7 @@ Test(cli_predict, per_class_accuracy_and_most_confused_follow_the_images, .timeo
     make_labelled(root);
     tu_run_result r;
     tu_run_frost(&r, (const char *[]){"predict", ckpt, root, "--json", NULL});
-    cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+    cr_assert_eq(r.status, 3, "broken.jpg could not be predicted; stderr: %s", r.err);
     long cells[3][3] = {{0}};
     json_t *summary = NULL;
     for (char *line = r.out; line && *line;) {
@@ -322,7 +377,7 @@ Test(cli_predict, per_class_accuracy_and_most_confused_follow_the_images, .timeo
         cr_assert_not_null(e, "%s", line);
         if (json_object_get(e, "summary")) {
             summary = json_incref(json_object_get(e, "summary"));
-        } else {
+        } else if (!json_object_get(e, "error")) {   // (broken.jpg's line)
             int truth = (int)json_integer_value(json_object_get(e, "label_index"));
             int pred = (int)json_integer_value(json_object_get(json_array_get(json_object_get(e, "top"), 0), "index"));
             cells[truth][pred]++;

@@ -139,3 +139,23 @@ Test(cost_calibration, measured_once_then_kept) {
     cr_expect_eq(tu_count_lines(text), 2, "one line per key:\n%s", text);
     free(text);
 }
+
+// The table is frost's file, but what sits at its name may be anything: a device node, a FIFO or a
+// symbolic link there is neither read (a FIFO would hold the open forever) nor replaced (core/
+// atomic_file's rule); the speed is measured and the thing left as it was.
+Test(cost_calibration, a_table_that_is_no_file_is_left_as_it_is) {
+    char path[4300];
+    snprintf(path, sizeof path, "%s/calibration.tsv", fx_cache);
+    const fx_special kinds[] = {FX_DEVICE, FX_FIFO, FX_SYMLINK};
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+        if (fx_make_special(path, kinds[k]) != 0) continue;
+        cost_speed a;
+        int measured = -1;
+        char err[512];
+        cr_assert_eq(cost_calibrate("resnet18", 32, "cpu", &a, &measured, err, sizeof err), 0, "%s", err);
+        cr_expect_eq(measured, 1, "measured with a %s for a table", fx_special_name[kinds[k]]);
+        cr_expect(a.forward > 0 && a.backward > 0);
+        fx_expect_special(path, kinds[k], "cost_calibrate");
+        fx_remove_special(path, kinds[k]);
+    }
+}

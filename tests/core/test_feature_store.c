@@ -259,3 +259,24 @@ Test(feature_store, cap_from_the_environment) {
     cr_expect_eq(feature_store_cap(from, sizeof from, err, sizeof err), 7000000LL);
     cr_expect(strstr(from, "feature_cache_mb in ") != NULL, "%s", from);
 }
+
+// An entry's file is a cache frost names, but what sits at that name may be anything: a device node,
+// a FIFO or a symbolic link there is refused in one line and left as it was (core/base/atomic_file's rule).
+Test(feature_store, refuses_to_write_over_what_is_not_a_file) {
+    uint8_t one[FEATURE_ID_LEN] = {1};
+    float f[FEAT] = {1, 2, 3, 4, 5};
+    feature_row good = {one, f, NULL};
+    const fx_special kinds[] = {FX_DEVICE, FX_FIFO, FX_SYMLINK};
+    for (size_t k = 0; k < 3; k++) {
+        const char *path = entry("special.safetensors");
+        if (fx_make_special(path, kinds[k]) != 0) continue;
+        char err[1024] = "";
+        cr_expect_eq(feature_entry_write(path, &INFO, &good, 1, NULL, err, sizeof err), -1, "%s",
+                     fx_special_name[kinds[k]]);
+        cr_expect(strstr(err, path) && strstr(err, fx_special_name[kinds[k]]) && strstr(err, "not a regular file") &&
+                      !strchr(err, '\n'),
+                  "one line: %s", err);
+        fx_expect_special(path, kinds[k], "feature_entry_write");
+        fx_remove_special(path, kinds[k]);
+    }
+}

@@ -22,6 +22,7 @@
 #include "fixtures.h"
 #include "frost_torch.h"
 #include "http_server.h"
+#include "path.h"
 #include "testutil.h"
 #include "weights.h"
 #include "weights_table.h"
@@ -499,3 +500,34 @@ Test(fetch, hub_digest_header_verifies_timm_files) {
 
 // ---------------------------------------------------------------------------------------------
 // frost train --pretrained
+
+// The cached file and its .part are frost's names, but what sits there may be anything: a device node,
+// a FIFO or a symbolic link at either is refused in one line before a byte is downloaded, and left as
+// it was (core/base/atomic_file's rule). A FIFO .part was waited on forever before; a device was written to.
+Test(fetch, refuses_to_write_over_what_is_not_a_file) {
+    unsigned char *data = fx_random_bytes(N_BYTES, 5);
+    server s = {.nfiles = 1, .files = {{.path = "/models/x.pth", .data = data, .len = N_BYTES}}};
+    server_start(&s);
+    fetch_request r = {.url = "https://download.pytorch.org/models/x.pth", .file = "x.pth"};
+    char final[4096], part[4200];
+    snprintf(final, sizeof final, "%s/x.pth", fx_cache);
+    snprintf(part, sizeof part, "%s.part", final);
+    cr_assert_eq(path_mkdirs(fx_cache), 0);
+    const fx_special kinds[] = {FX_DEVICE, FX_FIFO, FX_SYMLINK};
+    for (int which = 0; which < 2; which++)
+        for (size_t k = 0; k < 3; k++) {
+            const char *path = which ? part : final;
+            if (fx_make_special(path, kinds[k]) != 0) continue;
+            fetch_result res;
+            char err[1024] = "";
+            cr_expect_eq(fetch_download(&r, &res, err, sizeof err), -1, "%s at %s", fx_special_name[kinds[k]], path);
+            cr_expect(strstr(err, path) && strstr(err, fx_special_name[kinds[k]]) && strstr(err, "not a regular file"),
+                      "one line: %s", err);
+            fx_expect_special(path, kinds[k], "fetch_download");
+            fx_remove_special(path, kinds[k]);
+            cr_expect(!fx_exists(which ? final : part), "nothing was downloaded beside it");
+        }
+    server_stop(&s);
+    cr_expect_eq(atomic_load(&s.requests), 0, "nothing was asked of the server");
+    free(data);
+}

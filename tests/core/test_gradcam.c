@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "cam_job.h"
 #include "fixtures.h"
 #include "gradcam.h"
@@ -197,12 +198,12 @@ Test(gradcam_core, png_round_trip_and_a_failed_write_leaves_nothing) {
     cr_expect_eq(st.st_mode & 0777, 0644);
 
     snprintf(path, sizeof path, "%s/none/o.png", dir);
-    cr_expect_eq(gradcam_check_target(path, err, sizeof err), -1);
+    cr_expect_eq(atomic_file_check(path, err, sizeof err), -1);
     cr_expect(strstr(err, "does not exist"), "%s", err);
     cr_expect_eq(gradcam_write_png(path, rgb, 5, 3, err, sizeof err), -1);
     cr_expect(strstr(err, "o.png") && !strchr(err, '\n'), "%s", err);
     cr_expect_neq(stat(path, &st), 0);
-    cr_expect_eq(gradcam_check_target(dir, err, sizeof err), -1);
+    cr_expect_eq(atomic_file_check(dir, err, sizeof err), -1);
     cr_expect(strstr(err, "is a folder"), "%s", err);
 }
 

@@ -4,16 +4,21 @@
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
 #include "frost_torch.h"
+#include "path.h"
 #include "testutil.h"
 
 // The suite never reads or writes the user's feature cache on disk (core/train/feature_store.h): every run
@@ -181,6 +186,73 @@ void fx_expect_file_is(const char *path, const unsigned char *data, size_t len) 
     free(b);
 }
 
+// ---------------------------------------------------------------------------------------------
+// what writers must not replace
+
+const char *const fx_special_name[FX_SPECIALS] = {"device", "FIFO", "symbolic link", "socket"};
+
+int fx_make_special(const char *path, fx_special kind) {
+    tu_mkdirs_for(path);
+    char target[4200];
+    snprintf(target, sizeof target, "%s.target", path);
+    switch (kind) {
+    case FX_DEVICE:
+        if (mknod(path, S_IFCHR | 0666, makedev(1, 3)) != 0) {
+            cr_log_info("mknod %s: %s: no device node here, the other kinds are tried", path, strerror(errno));
+            return -1;
+        }
+        return 0;
+    case FX_FIFO: cr_assert_eq(mkfifo(path, 0644), 0, "mkfifo %s: %s", path, strerror(errno)); return 0;
+    case FX_SYMLINK:
+        cr_assert_eq(tu_write_file(target, "keep\n", 5), 0);
+        cr_assert_eq(symlink(path_base(target), path), 0, "symlink %s: %s", path, strerror(errno));
+        return 0;
+    case FX_SOCKET: {
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        cr_assert_lt(strlen(path), sizeof a.sun_path, "%s is too long for a socket", path);
+        memcpy(a.sun_path, path, strlen(path) + 1);
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0, "socket %s: %s", path, strerror(errno));
+        close(fd);   // the socket file stays
+        return 0;
+    }
+    }
+    return -1;
+}
+
+void fx_expect_special(const char *path, fx_special kind, const char *what) {
+    struct stat st;
+    cr_assert_eq(lstat(path, &st), 0, "%s: the %s %s is gone", what, fx_special_name[kind], path);
+    int same = kind == FX_DEVICE    ? S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)
+               : kind == FX_FIFO    ? S_ISFIFO(st.st_mode)
+               : kind == FX_SYMLINK ? S_ISLNK(st.st_mode)
+                                    : S_ISSOCK(st.st_mode);
+    cr_expect(same, "%s: the %s %s was replaced (mode %o)", what, fx_special_name[kind], path, (unsigned)st.st_mode);
+    if (kind == FX_SYMLINK) {
+        char link[4200] = "", target[4200];
+        snprintf(target, sizeof target, "%s.target", path);
+        cr_expect(readlink(path, link, sizeof link - 1) > 0 && strcmp(link, path_base(target)) == 0,
+                  "%s: the link %s points elsewhere now: %s", what, path, link);
+        fx_expect_file_is(target, (const unsigned char *)"keep\n", 5);
+    }
+    char *dir = path_folder(path);
+    DIR *d = dir ? opendir(dir) : NULL;
+    cr_assert_not_null(d, "%s", dir);
+    for (struct dirent *e; (e = readdir(d));)
+        cr_expect(!strstr(e->d_name, ".tmp."), "%s: a temporary was left: %s/%s", what, dir, e->d_name);
+    closedir(d);
+    free(dir);
+}
+
+void fx_remove_special(const char *path, fx_special kind) {
+    unlink(path);
+    if (kind == FX_SYMLINK) {
+        char target[4200];
+        snprintf(target, sizeof target, "%s.target", path);
+        unlink(target);
+    }
+}
+
 void fx_meta_for(checkpoint_meta *meta, char **names, int64_t n) {
     checkpoint_meta_init(meta);
     meta->num_classes = n;
@@ -269,6 +341,8 @@ int fx_photos(const char *root, char paths[][2048], int n) {
         free(names[c]);
     }
     if (k == 0) {
+        cr_assert(!tu_in_ci(),
+                  "../shared/datasets/dvc-mini/valid holds no photos, and CI (FROST_CI=1) always has them");
         cr_log_info("../shared/datasets/dvc-mini is absent: pattern JPEGs stand in for the photos");
         for (; k < n; k++) {
             snprintf(paths[k], 2048, "%s/photo%d.jpg", root, k);

@@ -71,9 +71,24 @@ void fx_meta_for(checkpoint_meta *meta, char **names, int64_t n);
 void fx_save_checkpoint(const char *path, ft_model *m, ft_optimizer *opt, const checkpoint_meta *meta);
 ft_model *fx_load_checkpoint(const char *path, checkpoint_meta *meta);
 
+// What a writer must never replace (core/base/atomic_file's rule): a character device (mknod: a private
+// node with /dev/null's numbers, so a write into it would be harmless), a FIFO, a symbolic link (to
+// PATH.target, a regular file holding "keep\n"), a socket.
+typedef enum { FX_DEVICE, FX_FIFO, FX_SYMLINK, FX_SOCKET } fx_special;
+#define FX_SPECIALS 4
+extern const char *const fx_special_name[FX_SPECIALS];   // "device", "FIFO", ...
+// Makes one at path (its folders made): 0, or -1 when this machine forbids it (mknod without
+// CAP_MKNOD: said with cr_log_info, the caller goes on with the others).
+int fx_make_special(const char *path, fx_special kind);
+// Expects path to be what fx_make_special made, unchanged (kind, device numbers, the link and its
+// target's bytes), and its folder to hold no temporary file (".tmp."); what names the writer tried.
+void fx_expect_special(const char *path, fx_special kind, const char *what);
+// Removes what fx_make_special made at path.
+void fx_remove_special(const char *path, fx_special kind);
+
 // At most n photos (absolute paths), the same ones every run: ../shared's Dogs-vs-Cats validation
 // images (a cat, a dog, a cat, ... the first by name) when there, else pattern JPEGs made in root (said
-// with cr_log_info). Returns how many.
+// with cr_log_info; in CI, tu_in_ci, the test fails instead). Returns how many.
 int fx_photos(const char *root, char paths[][2048], int n);
 
 #endif

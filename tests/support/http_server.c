@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,13 +78,19 @@ static void serve_one(server *s, int c) {
     send_all(c, head, strlen(head));
     size_t n = f->len - start;
     if (f->drop_once && atomic_fetch_add(&s->dropped, 1) == 0) n /= 2;
+    if (f->stall) n = n < 4096 ? n / 2 : 4096;
     if (!f->trickle) {
         send_all(c, f->data + start, n);
-        return;
+    } else {
+        for (size_t at = 0, piece = 64 * 1024; at < n; at += piece) {
+            if (send_all(c, f->data + start + at, n - at < piece ? n - at : piece) != 0) return;
+            usleep(10000);
+        }
     }
-    for (size_t at = 0, piece = 64 * 1024; at < n; at += piece) {
-        if (send_all(c, f->data + start + at, n - at < piece ? n - at : piece) != 0) return;
-        usleep(10000);
+    while (f->stall && !atomic_load(&s->stopping)) {   // until the client hangs up or the server stops
+        struct pollfd p = {.fd = c, .events = POLLIN};
+        char byte;
+        if (poll(&p, 1, 100) == 1 && recv(c, &byte, 1, MSG_DONTWAIT) <= 0) break;
     }
 }
 
@@ -117,6 +124,7 @@ void server_start(server *s) {
 }
 
 void server_stop(server *s) {
+    atomic_store(&s->stopping, 1);
     shutdown(s->fd, SHUT_RDWR);
     close(s->fd);
     pthread_join(s->th, NULL);

@@ -19,6 +19,9 @@ typedef struct {
     int ignore_range;          // answers 200 with the whole file even to a Range request
     const char *linked_etag;   // sent as X-Linked-Etag when set
     int trickle;               // the body in 64 KB pieces 10 ms apart (a download that lasts)
+    int stall;                 // sends the headers and a first part of the body, then nothing more until the
+                               // client hangs up or the server stops: a download in progress for as long
+                               // as a test needs one
 } srv_file;
 
 typedef struct {
@@ -26,7 +29,7 @@ typedef struct {
     pthread_t th;
     srv_file files[4];
     int nfiles;
-    atomic_int requests, dropped;
+    atomic_int requests, dropped, stopping;
     pthread_mutex_t mu;
     char last_range[64];   // the last request's Range header value ("" without one)
 } server;

@@ -62,7 +62,12 @@ void tu_expect_one_line_error(const char *const *args, int status, const char *w
 // $FROST_ORACLE/<rel>, in a static buffer. The oracle's output must exist (make test makes it).
 const char *tu_oracle(const char *rel);
 
-// ../shared/<rel> when that folder exists, else NULL (the caller skips and says why).
+// 1 in frost's CI: .ci/run exports FROST_CI=1. CI always has ../shared, so there a test that would
+// skip or weaken without it fails instead (tu_shared).
+int tu_in_ci(void);
+
+// ../shared/<rel> when it exists, else NULL: the caller skips or weakens and says why; in CI
+// (tu_in_ci) the calling test fails here instead.
 const char *tu_shared(const char *rel);
 
 // Writes a w x h RGB image (3*w*h bytes) as a JPEG (quality 90, 4:2:0); 0 on success.

@@ -341,6 +341,9 @@ Test(tui_predict, topk_matrix_and_mistakes_equal_predict_json) {
     }
     size_t nw = json_array_size(wrong);
     cr_assert_eq((long long)nw, images - correct);
+    // the check below sees nothing without mistakes, and their order only with two or more
+    cr_assert_geq(nw, 2, "the fixture's model makes %zu mistakes on valid/: the list goes unchecked", nw);
+    cr_log_info("the fixture's model makes %zu mistakes in %lld valid images", nw, images);
     for (size_t i = 0; i < nw; i++)   // selection sort, highest first (a few dozen at most)
         for (size_t j = i + 1; j < nw; j++) {
             double pi = json_real_value(

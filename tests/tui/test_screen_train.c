@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "fixtures.h"
@@ -213,20 +215,38 @@ Test(tui_train, json_log_that_cannot_be_made) {
 }
 
 // The log's disk fills during the run: the run goes on, the screen says the log stopped, nothing else
-// breaks, and frost exits cleanly.
+// breaks, and frost exits cleanly. The full disk is a file-size limit (ulimit -f, SIGXFSZ ignored, in
+// a wrapper script): the log may not grow past 1 KB. (/dev/full itself is refused as a log before the
+// screen: frost writes only regular files.)
 Test(tui_train, json_log_on_a_full_disk) {
-    char args[1200];
-    snprintf(args, sizeof args, "sample_data --json /dev/full");
+    char wrapper[1200], args[1300], log[1200], cwd[1024];
+    cr_assert_not_null(getcwd(cwd, sizeof cwd));
+    snprintf(wrapper, sizeof wrapper, "%s/frost-small-files", dir);
+    const char *bin = getenv("FROST_BIN");
+    char script[4096];
+    snprintf(script, sizeof script, "#!/bin/sh\ntrap '' XFSZ\nulimit -f 2\nexec '%s%s%s' \"$@\"\n",
+             bin && bin[0] == '/' ? "" : cwd, bin && bin[0] == '/' ? "" : "/", bin ? bin : "build/frost");
+    cr_assert_eq(tu_write_file(wrapper, script, strlen(script)), 0);
+    cr_assert_eq(chmod(wrapper, 0755), 0);
+    snprintf(log, sizeof log, "%s/run.jsonl", dir);
+    snprintf(args, sizeof args, "sample_data --json %s", log);
+    char *saved = bin ? strdup(bin) : NULL;
+    setenv("FROST_BIN", wrapper, 1);
     tmux_start(args, 140, 50, NULL);
+    if (saved)
+        setenv("FROST_BIN", saved, 1);
+    else
+        unsetenv("FROST_BIN");
+    free(saved);
     cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
     tmux_keys("3");
     cr_assert(tmux_wait_for("learning rate  1e-05", 60), "%s", tmux_screen(0));
     tmux_keys("Down Left Left Down Down Down Down Left Left Left");   // 2 epochs, 64x64
     cr_assert(tmux_wait_for("input size     64x64", 60), "%s", tmux_screen(0));
     tmux_keys("Enter");
-    cr_assert(tmux_wait_for("/dev/full: cannot write the JSON log: No space left on device; training goes on", 60),
+    cr_assert(tmux_wait_for("run.jsonl: cannot write the JSON log: File too large; training goes on", 60),
               "the status line says so:\n%s", tmux_screen(0));
-    cr_expect(strstr(tmux_screen(0), "the JSON log stopped: /dev/full: No space left on device") != NULL,
+    cr_expect(strstr(tmux_screen(0), "the JSON log stopped: ") && strstr(tmux_screen(0), "run.jsonl: File too large"),
               "and the log pane:\n%s", tmux_screen(0));
     cr_assert(tmux_wait_for("Training complete in", 180), "the run goes on:\n%s", tmux_screen(0));
     tmux_keys("q");

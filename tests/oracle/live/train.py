@@ -1,15 +1,22 @@
 #!/usr/bin/env python3
 """train.py - the tutorial's training loop in PyTorch, replaying a frost run for the tests.
 
-The same starting weights (frost's checkpoint: its state_dict, classes, trainable parameters and
-preprocessing), the same sample order and dropout seed per epoch (the "order" lines of frost train
---json), the same optimizer settings. What it computes - each batch's mean loss and correct count, and
-the state_dict at the end - is written for tests/cli/test_train_oracle.c to compare with frost's own.
+The same starting weights (the checkpoint the test wrote: its state_dict, classes and preprocessing),
+the same sample order and dropout seed per epoch (the "order" lines of frost train --json), the same
+optimizer settings. What it computes - each batch's mean loss and correct count, and the state_dict at
+the end - is written for tests/cli/test_train_oracle.c to compare with frost's own.
+
+It takes from frost's log only what is frost's to choose, the shuffle and the dropout seed, and checks
+those against the command: every epoch's order is a permutation of the whole split, and the epochs and
+phases are the ones asked for (--epochs, train then valid each epoch), so a frost that skipped an epoch
+or dropped an image fails here instead of being replayed the same way. What trains comes from the
+command's own words (--trainable, --plan; without them the tutorial's: the new head), never from frost's
+checkpoint or output.
 
   train.py --dataset DS --init INIT.safetensors --log FROST.jsonl[,MORE.jsonl] --batch B --optimizer adam|sgd
-           --lr X [--momentum M] [--weight-decay W] [--bn eval|train] [--pixels FILE] [--plan STAGES]
-           [--schedule NAME[:N]] [--block-lr B=M,...|spread:R] [--class-weights auto|W,...] [--epochs N]
-           --out-json OUT.json --out-weights OUT.safetensors
+           --lr X --epochs N [--momentum M] [--weight-decay W] [--bn eval|train] [--pixels FILE]
+           [--trainable all|none|PATH,...] [--plan STAGES] [--schedule NAME[:N]] [--block-lr B=M,...|spread:R]
+           [--class-weights auto|W,...] --out-json OUT.json --out-weights OUT.safetensors
 
 Fine-tuning, as PyTorch users write it: --plan sets requires_grad per stage at each epoch's start
 (head, lastK blocks before the head, all, or A+B module paths) with one parameter group per block that
@@ -65,18 +72,26 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
-def build(meta, state):
+def build(meta, state, trainable=None):
+    """The network with the tutorial's new head, its parameters trainable as the command's --trainable
+    says (None: the tutorial's choice, only the new head)."""
     arch, n = meta['frost.arch'], int(meta['frost.classes'])
     m = getattr(torchvision.models, arch)(weights=None)
     if arch.startswith('vgg'):   # the tutorial's new head
         m.classifier = nn.Sequential(nn.Linear(25088, 4096), nn.ReLU(), nn.Dropout(p=0.5), nn.Linear(4096, 4096),
                                      nn.ReLU(), nn.Dropout(p=0.5), nn.Linear(4096, n))
+        head = 'classifier'
     else:
         m.fc = nn.Linear(m.fc.in_features, n)
+        head = 'fc'
     m.load_state_dict(state, strict=True)
-    trainable = set(json.loads(meta['frost.trainable']))
+    paths = [head] if trainable is None else [] if trainable == 'none' else trainable.split(',')
+    names = [name for name, _ in m.named_parameters()]
+    for p in paths:   # a path that names nothing would freeze silently
+        if trainable != 'all' and not any(under(name, [p]) for name in names):
+            raise SystemExit(f'train.py: --trainable names {p}, which holds no parameter')
     for name, p in m.named_parameters():
-        p.requires_grad = name in trainable
+        p.requires_grad = trainable == 'all' or under(name, paths)
     return m
 
 
@@ -134,6 +149,20 @@ def stage_at(stages, epoch):
     return len(stages) - 1
 
 
+def check_orders(orders, splits, epochs):
+    """frost's orders are what the command asked for: each of the epochs, train then valid, and each
+    phase's order a permutation of its whole split."""
+    want = [(e, p) for e in range(1, epochs + 1) for p in ('train', 'valid') if splits[p]]
+    got = [(o['epoch'], o['phase']) for o in orders]
+    if got != want:
+        raise SystemExit(f'train.py: frost ran the phases {got}, the command asked for {want}')
+    for o in orders:
+        n = len(splits[o['phase']])
+        if sorted(o['items']) != list(range(n)):
+            raise SystemExit(f"train.py: epoch {o['epoch']} {o['phase']}: frost's order is no permutation of the "
+                             f"split's {n} images: {o['items']}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     for a in ('--dataset', '--init', '--log', '--out-json', '--out-weights', '--optimizer'):
@@ -148,13 +177,14 @@ def main():
     ap.add_argument('--schedule', default='constant')
     ap.add_argument('--block-lr')
     ap.add_argument('--class-weights')
-    ap.add_argument('--epochs', type=int)
+    ap.add_argument('--epochs', type=int, required=True)
+    ap.add_argument('--trainable')
     args = ap.parse_args()
     torch.set_num_threads(1)
     warnings.filterwarnings('ignore', category=UserWarning)   # SequentialLR's step(0) is deprecated
 
     state, meta = read_safetensors_torch(args.init)
-    model = build(meta, state)
+    model = build(meta, state, args.trainable)
     size = int(meta['frost.input_size'])
     steps = [T.Resize([size, size])] if meta['frost.resize'] == 'square' else [T.Resize(size), T.CenterCrop(size)]
     tf = T.Compose(steps + [T.ToTensor(), T.Normalize(json.loads(meta['frost.mean']), json.loads(meta['frost.std']))])
@@ -201,7 +231,7 @@ def main():
     else:
         opt = torch.optim.SGD(groups, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
 
-    steps = (len(splits['train']) + args.batch - 1) // args.batch * (args.epochs or 1)
+    steps = (len(splits['train']) + args.batch - 1) // args.batch * args.epochs
     kind, _, warm = args.schedule.partition(':')
     S = torch.optim.lr_scheduler
     if kind == 'cosine' and warm:
@@ -230,6 +260,7 @@ def main():
     for log in args.log.split(','):
         with open(log) as f:
             orders += [e for e in map(json.loads, f) if e['event'] == 'order']
+    check_orders(orders, splits, args.epochs)
     for o in orders:   # each phase, in the order frost ran them
         phase, samples = o['phase'], splits[o['phase']]
         if phase == 'train' and stages:   # the epoch's stage decides what trains
