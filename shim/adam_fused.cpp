@@ -26,8 +26,6 @@
 #include <ATen/TensorIterator.h>
 #include <torch/optim/adam.h>
 
-#include <c10/util/string_utils.h>
-
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -121,8 +119,6 @@ bool plain_float(const torch::Tensor &t) {
            t.is_contiguous();
 }
 
-std::string state_key(const torch::Tensor &p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
-
 // Whether every parameter that will be stepped (those with a gradient) is one adam_values handles,
 // along with its gradient and whatever state it has already.
 bool fusable(torch::optim::Adam &opt) {
@@ -133,7 +129,7 @@ bool fusable(torch::optim::Adam &opt) {
             const auto &grad = p.grad();
             if (!grad.defined()) continue;
             if (options.amsgrad() || !plain_float(p) || !plain_float(grad) || grad.sizes() != p.sizes()) return false;
-            auto it = state.find(state_key(p));
+            auto it = state.find(frost::optim_state_key(p));
             if (it == state.end()) continue;
             auto &s = static_cast<torch::optim::AdamParamState &>(*it->second);
             if (!plain_float(s.exp_avg()) || !plain_float(s.exp_avg_sq()) || s.exp_avg().sizes() != p.sizes() ||
@@ -195,7 +191,7 @@ bool adam_fused_step(torch::optim::Adam &opt) {
         for (auto &p : group.params()) {
             const auto &grad = p.grad();
             if (!grad.defined()) continue;
-            std::string key = state_key(p);
+            auto key = optim_state_key(p);
             auto it = state.find(key);
             if (it == state.end()) {   // as Adam::step creates it
                 auto s = std::make_unique<torch::optim::AdamParamState>();

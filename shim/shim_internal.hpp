@@ -4,6 +4,7 @@
 #pragma once
 
 #include "frost_torch.h"
+#include "torch_compat.hpp"
 
 #include <torch/nn.h>
 
