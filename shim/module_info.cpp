@@ -21,7 +21,8 @@ std::string describe(const frost::ModuleInfo &inf, nn::Module &mod, ft_module_in
     switch (inf.kind) {
     case frost::Kind::Conv2d: {
         const auto &o = mod.as<nn::Conv2d>()->options;
-        if (!frost::option_if<torch::ExpandingArray<2>>(o.padding())) return "its padding is given by name (same/valid)";
+        if (!frost::option_if<torch::ExpandingArray<2>>(o.padding()))
+            return "its padding is given by name (same/valid)";
         if (!frost::option_if<torch::enumtype::kZeros>(o.padding_mode())) return "its padding mode is not zeros";
         if (o.transposed()) return "it is a transposed convolution";
         out->kind = FT_MOD_CONV2D;
