@@ -221,7 +221,7 @@ std::unique_ptr<Prepared, PreparedDelete> prepare(ft_model &m, ft_precision prec
 }
 
 torch::Tensor conv(const Conv &c, const torch::Tensor &x) {
-    return torch::conv2d(x, c.w, c.b, c.stride, c.padding, c.dilation, c.groups);
+    return frost::conv2d(x, c.w, c.b, c.stride, c.padding, c.dilation, c.groups);
 }
 
 torch::Tensor run_ops(const Prepared &p, torch::Tensor x) {
