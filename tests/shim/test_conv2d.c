@@ -63,26 +63,8 @@ static void expect_close(const char *what, const float *a, const float *ref, siz
     cr_expect_leq(d, tol * scale, "%s: %.3g apart, the reference's largest %.3g", what, d, scale);
 }
 
-// The model's state (every entry, as bytes), malloc'd.
-static char *state_of(ft_model *m) {
-    size_t total = 0;
-    for (size_t i = 0; i < ft_model_state_count(m); i++) {
-        ft_tensor_info info;
-        cr_assert_null(ft_model_state_info(m, i, &info));
-        total += info.nbytes;
-    }
-    char *state = malloc(total), *at = state;
-    for (size_t i = 0; i < ft_model_state_count(m); i++) {
-        ft_tensor_info info;
-        cr_assert_null(ft_model_state_info(m, i, &info));
-        cr_assert_null(ft_model_state_get(m, i, at, info.nbytes));
-        at += info.nbytes;
-    }
-    return state;
-}
-
 // The eval logits for the formula batch, then the state after one SGD step of every layer on it.
-static char *logits_and_step(int reference, float *logits) {
+static unsigned char *logits_and_step(int reference, float *logits) {
     as_reference(reference);
     ft_model *m = formula_resnet18();
     cr_assert_null(ft_model_set_trainable(m, "", 1));
@@ -103,7 +85,8 @@ static char *logits_and_step(int reference, float *logits) {
     ft_step_result r;
     s = ft_train_step(m, o, x, labels, N, 3, S, S, &r);
     cr_assert_null(s, "%s", ft_status_message(s));
-    char *state = state_of(m);
+    size_t len;
+    unsigned char *state = fx_state_bytes(m, &len);
     ft_optimizer_free(o);
     ft_model_free(m);
     free(x);
@@ -112,13 +95,14 @@ static char *logits_and_step(int reference, float *logits) {
 
 Test(conv2d, module_forward_and_training_step_nchw) {
     float frost[N * CLASSES], ref[N * CLASSES];
-    char *a = logits_and_step(0, frost), *b = logits_and_step(1, ref);
+    unsigned char *a = logits_and_step(0, frost), *b = logits_and_step(1, ref);
     expect_close("logits", frost, ref, N * CLASSES, 1e-5);
 
     // entry by entry, what the step changed (the gradient times the lr; the running statistics' move),
     // relative to the largest change in that entry
     ft_model *m = formula_resnet18();
-    char *before = state_of(m);
+    size_t len;
+    unsigned char *before = fx_state_bytes(m, &len);
     size_t off = 0, compared = 0;
     double worst_all = 0;
     for (size_t i = 0; i < ft_model_state_count(m); i++) {
