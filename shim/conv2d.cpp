@@ -4,16 +4,20 @@
 // Why: oneDNN 3.x (libtorch 2.x's CPU convolutions: Debian 13's 3.6) sizes its x64 kernels' blocking
 // from the caches CPUID describes, and on an AMD CPU it reads them from leaf 0x8000001D alone. Some
 // hypervisors leave that leaf empty (this project's 2-core AMD EPYC machines do), and every cache then
-// counts one byte: a 1x1 convolution with stride 2 (a ResNet's downsample) comes out wrong in
-// channels_last (ResNet-18's, 0.48 of its scale) and its backward pass for the input divides by zero
-// (SIGFPE: ResNet-50 training layer3 or deeper). PyTorch itself does the same there. Debian 12's
-// oneDNN 2.7 reads no such leaf and is right. On such a CPU, that convolution runs as what it is: a 1x1
-// convolution of stride 1 over every stride-th pixel, which oneDNN gets right; the subsampled copy is
-// a quarter of the input. Elsewhere nothing changes.
+// counts one byte. A 1x1 convolution with stride 2 (a ResNet's downsample) then comes out wrong in
+// channels_last (ResNet-18's layer4, 0.47 of its scale; SIGFPE from 512 channels up), and in NCHW its
+// backward pass for the input divides by zero (SIGFPE from 512 to 1024 channels: ResNet-50 training
+// layer3 or deeper); NCHW's forward pass and its gradient for the weight alone are right. PyTorch
+// itself does the same there. Debian 12's oneDNN 2.7 reads no such leaf and is right. On such a CPU,
+// where the result would be wrong (channels_last, or an input that wants its gradient) that
+// convolution runs as what it is: a 1x1 convolution of stride 1 over every stride-th pixel, which
+// oneDNN gets right; the subsampled copy is a quarter of the input. Elsewhere (NCHW inference: the
+// exact forward, the tutorial's frozen backbone) nothing changes, so frost's numbers stay bit for bit
+// PyTorch's there.
 //
-// FROST_CONV (tests, benchmarks) forces the choice: "subsample" (always), "onednn" (never: torch::conv2d
-// as it is), "reference" (never, and oneDNN off altogether: libtorch's own im2col and GEMM kernels,
-// forward and backward; tests/shim/test_conv2d.c's oracle, slow).
+// FROST_CONV (tests, benchmarks) forces the choice: "subsample" (wherever oneDNN 3.x would be wrong, on
+// any CPU), "onednn" (never: torch::conv2d as it is), "reference" (never, and oneDNN off altogether:
+// libtorch's own im2col and GEMM kernels, forward and backward; tests/shim/test_conv2d.c's oracle, slow).
 #include "shim_internal.hpp"
 
 #include <ATen/Context.h>
@@ -90,7 +94,11 @@ torch::Tensor conv2d(const torch::Tensor &x, const torch::Tensor &w, const torch
                      torch::IntArrayRef padding, torch::IntArrayRef dilation, int64_t groups) {
     bool strided_1x1 = w.dim() == 4 && w.size(2) == 1 && w.size(3) == 1 && stride.size() == 2 &&
                        (stride[0] > 1 || stride[1] > 1) && padding.size() == 2 && padding[0] == 0 && padding[1] == 0;
-    if (!subsample_strided_1x1() || !strided_1x1) return torch::conv2d(x, w, b, stride, padding, dilation, groups);
+    bool wrong_there = x.suggest_memory_format() == torch::MemoryFormat::ChannelsLast ||
+                       w.suggest_memory_format() == torch::MemoryFormat::ChannelsLast ||
+                       (x.requires_grad() && torch::GradMode::is_enabled());
+    if (!subsample_strided_1x1() || !strided_1x1 || !wrong_there)
+        return torch::conv2d(x, w, b, stride, padding, dilation, groups);
     using torch::indexing::Slice;
     torch::Tensor every = x.index(
         {Slice(), Slice(), Slice(0, torch::indexing::None, stride[0]), Slice(0, torch::indexing::None, stride[1])});
