@@ -6,14 +6,13 @@
 // hypervisors leave that leaf empty (this project's 2-core AMD EPYC machines do), and every cache then
 // counts one byte. A 1x1 convolution with stride 2 (a ResNet's downsample) then comes out wrong in
 // channels_last (ResNet-18's layer4, 0.47 of its scale; SIGFPE from 512 channels up), and in NCHW its
-// backward pass for the input divides by zero (SIGFPE from 512 to 1024 channels: ResNet-50 training
-// layer3 or deeper); NCHW's forward pass and its gradient for the weight alone are right. PyTorch
-// itself does the same there. Debian 12's oneDNN 2.7 reads no such leaf and is right. On such a CPU,
-// where the result would be wrong (channels_last, or an input that wants its gradient) that
-// convolution runs as what it is: a 1x1 convolution of stride 1 over every stride-th pixel, which
-// oneDNN gets right; the subsampled copy is a quarter of the input. Elsewhere (NCHW inference: the
-// exact forward, the tutorial's frozen backbone) nothing changes, so frost's numbers stay bit for bit
-// PyTorch's there.
+// backward pass for the input divides by zero from 512 input channels up (ResNet-50 training layer3 or
+// deeper; 448 and fewer, all of ResNet-18's and -34's, come out right); NCHW's forward pass and its
+// gradient for the weight alone are right. PyTorch itself does the same there. Debian 12's oneDNN 2.7
+// reads no such leaf and is right. On such a CPU, where the result would be wrong that convolution runs
+// as what it is: a 1x1 convolution of stride 1 over every stride-th pixel, which oneDNN gets right; the
+// subsampled copy is a quarter of the input. Elsewhere nothing changes, so frost's numbers stay bit for
+// bit PyTorch's there (the python oracles' training of a ResNet-18, every NCHW forward pass).
 //
 // FROST_CONV (tests, benchmarks) forces the choice: "subsample" (wherever oneDNN 3.x would be wrong, on
 // any CPU), "onednn" (never: torch::conv2d as it is), "reference" (never, and oneDNN off altogether:
@@ -96,7 +95,7 @@ torch::Tensor conv2d(const torch::Tensor &x, const torch::Tensor &w, const torch
                        (stride[0] > 1 || stride[1] > 1) && padding.size() == 2 && padding[0] == 0 && padding[1] == 0;
     bool wrong_there = x.suggest_memory_format() == torch::MemoryFormat::ChannelsLast ||
                        w.suggest_memory_format() == torch::MemoryFormat::ChannelsLast ||
-                       (x.requires_grad() && torch::GradMode::is_enabled());
+                       (x.requires_grad() && torch::GradMode::is_enabled() && x.size(1) > 448);
     if (!subsample_strided_1x1() || !strided_1x1 || !wrong_there)
         return torch::conv2d(x, w, b, stride, padding, dilation, groups);
     using torch::indexing::Slice;
