@@ -26,8 +26,6 @@
 #include <ATen/TensorIterator.h>
 #include <torch/optim/adam.h>
 
-#include <c10/util/string_utils.h>
-
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -121,8 +119,6 @@ bool plain_float(const torch::Tensor &t) {
            t.is_contiguous();
 }
 
-std::string state_key(const torch::Tensor &p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
-
 // Whether every parameter that will be stepped (those with a gradient) is one adam_values handles,
 // along with its gradient and whatever state it has already.
 bool fusable(torch::optim::Adam &opt) {
@@ -133,7 +129,7 @@ bool fusable(torch::optim::Adam &opt) {
             const auto &grad = p.grad();
             if (!grad.defined()) continue;
             if (options.amsgrad() || !plain_float(p) || !plain_float(grad) || grad.sizes() != p.sizes()) return false;
-            auto it = state.find(state_key(p));
+            auto it = state.find(frost::optim_state_key(p));
             if (it == state.end()) continue;
             auto &s = static_cast<torch::optim::AdamParamState &>(*it->second);
             if (!plain_float(s.exp_avg()) || !plain_float(s.exp_avg_sq()) || s.exp_avg().sizes() != p.sizes() ||
@@ -155,18 +151,26 @@ void step_param(torch::Tensor &p, const torch::Tensor &grad, torch::optim::AdamP
                     .resize_outputs(false)
                     .build();
     static const ValuesFn adam_values = pick_values();
-    iter.for_each([&c](char **data, const int64_t *strides, int64_t n) {
+    // The 2-d form of the loop (rows of n values; contiguous tensors coalesce to one row): the 1-d
+    // form's adapter in TensorIterator.h trips GCC 14's -Wmaybe-uninitialized.
+    constexpr int kTensors = 4;   // p, exp_avg, exp_avg_sq (outputs), grad
+    iter.for_each([&c](char **base, const int64_t *strides, int64_t n, int64_t rows) {
         const int64_t f = sizeof(float);
-        if (strides[0] == f && strides[1] == f && strides[2] == f && strides[3] == f) {
-            adam_values(reinterpret_cast<float *>(data[0]), reinterpret_cast<const float *>(data[3]),
-                        reinterpret_cast<float *>(data[1]), reinterpret_cast<float *>(data[2]), n, c);
-            return;
+        const bool unit = strides[0] == f && strides[1] == f && strides[2] == f && strides[3] == f;
+        for (int64_t r = 0; r < rows; r++) {
+            char *data[kTensors];
+            for (int k = 0; k < kTensors; k++) data[k] = base[k] + r * strides[kTensors + k];
+            if (unit) {
+                adam_values(reinterpret_cast<float *>(data[0]), reinterpret_cast<const float *>(data[3]),
+                            reinterpret_cast<float *>(data[1]), reinterpret_cast<float *>(data[2]), n, c);
+                continue;
+            }
+            for (int64_t i = 0; i < n; i++)   // (contiguous tensors coalesce to unit strides: not expected)
+                adam_values(reinterpret_cast<float *>(data[0] + i * strides[0]),
+                            reinterpret_cast<const float *>(data[3] + i * strides[3]),
+                            reinterpret_cast<float *>(data[1] + i * strides[1]),
+                            reinterpret_cast<float *>(data[2] + i * strides[2]), 1, c);
         }
-        for (int64_t i = 0; i < n; i++)   // (contiguous tensors coalesce to unit strides: not expected)
-            adam_values(reinterpret_cast<float *>(data[0] + i * strides[0]),
-                        reinterpret_cast<const float *>(data[3] + i * strides[3]),
-                        reinterpret_cast<float *>(data[1] + i * strides[1]),
-                        reinterpret_cast<float *>(data[2] + i * strides[2]), 1, c);
     });
     // in-place operations count as writes to autograd, as libtorch's would
     p.unsafeGetTensorImpl()->bump_version();
@@ -195,7 +199,7 @@ bool adam_fused_step(torch::optim::Adam &opt) {
         for (auto &p : group.params()) {
             const auto &grad = p.grad();
             if (!grad.defined()) continue;
-            std::string key = state_key(p);
+            auto key = optim_state_key(p);
             auto it = state.find(key);
             if (it == state.end()) {   // as Adam::step creates it
                 auto s = std::make_unique<torch::optim::AdamParamState>();

@@ -52,6 +52,7 @@
 
 #include "cpu_allocator.h"
 #include "frost_torch.h"
+#include "torch_compat.hpp"
 
 namespace {
 
@@ -230,8 +231,9 @@ void frost_free(void *data) {
     std::free(p - h.offset);
 }
 
-struct HugePageAllocator final : c10::Allocator {
-    c10::DataPtr allocate(size_t n) const override {
+// (allocate and the other members libtorch declares pure virtual come from CpuAllocatorBase)
+struct HugePageAllocator final : frost::CpuAllocatorBase<HugePageAllocator> {
+    c10::DataPtr allocate_block(size_t n) const {
         void *data;
         if (n >= kLarge && kAsan) {   // page-aligned like a mapping, so that frost_free knows it
             TORCH_CHECK(posix_memalign(&data, kPage, n) == 0,

@@ -92,8 +92,8 @@ void watch(Prepared &p, const torch::Tensor &t, bool by_value) {
 Conv fold(Prepared &p, const ModulePtr &conv_mod, const ModulePtr &bn_mod) {
     auto *c = conv_mod->as<nn::Conv2d>();
     const auto &o = c->options;
-    if (!c10::get_if<torch::ExpandingArray<2>>(&o.padding()) ||
-        !c10::get_if<torch::enumtype::kZeros>(&o.padding_mode()))
+    if (!frost::option_if<torch::ExpandingArray<2>>(o.padding()) ||
+        !frost::option_if<torch::enumtype::kZeros>(o.padding_mode()))
         throw std::invalid_argument("a convolution padded by name or not with zeros cannot be prepared");
     torch::Tensor w = c->weight.detach().to(torch::kDouble);
     torch::Tensor b = c->bias.defined() ? c->bias.detach().to(torch::kDouble) : torch::zeros({w.size(0)}, w.options());
@@ -119,7 +119,7 @@ Conv fold(Prepared &p, const ModulePtr &conv_mod, const ModulePtr &bn_mod) {
     out.b = b.to(p.device, p.dtype);
     auto pair = [](const torch::ExpandingArray<2> &a) { return std::vector<int64_t>{a->at(0), a->at(1)}; };
     out.stride = pair(o.stride());
-    out.padding = pair(c10::get<torch::ExpandingArray<2>>(o.padding()));
+    out.padding = pair(*frost::option_if<torch::ExpandingArray<2>>(o.padding()));
     out.dilation = pair(o.dilation());
     out.groups = o.groups();
     return out;
@@ -221,7 +221,7 @@ std::unique_ptr<Prepared, PreparedDelete> prepare(ft_model &m, ft_precision prec
 }
 
 torch::Tensor conv(const Conv &c, const torch::Tensor &x) {
-    return torch::conv2d(x, c.w, c.b, c.stride, c.padding, c.dilation, c.groups);
+    return frost::conv2d(x, c.w, c.b, c.stride, c.padding, c.dilation, c.groups);
 }
 
 torch::Tensor run_ops(const Prepared &p, torch::Tensor x) {

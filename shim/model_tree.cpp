@@ -89,7 +89,7 @@ torch::Tensor run(ft_model &m, nn::Module &mod, torch::Tensor x, bool trace) {
         break;
     case Kind::Bottleneck: x = run_block(m, mod, x, trace, true); break;
     case Kind::BasicBlock: x = run_block(m, mod, x, trace, false); break;
-    case Kind::Conv2d: x = mod.as<nn::Conv2d>()->forward(x); break;
+    case Kind::Conv2d: x = frost::conv2d(*mod.as<nn::Conv2d>(), x); break;
     case Kind::BatchNorm2d: x = mod.as<nn::BatchNorm2d>()->forward(x); break;
     case Kind::ReLU: x = mod.as<nn::ReLU>()->forward(x); break;
     case Kind::MaxPool2d: x = mod.as<nn::MaxPool2d>()->forward(x); break;

@@ -21,8 +21,9 @@ std::string describe(const frost::ModuleInfo &inf, nn::Module &mod, ft_module_in
     switch (inf.kind) {
     case frost::Kind::Conv2d: {
         const auto &o = mod.as<nn::Conv2d>()->options;
-        if (!c10::get_if<torch::ExpandingArray<2>>(&o.padding())) return "its padding is given by name (same/valid)";
-        if (!c10::get_if<torch::enumtype::kZeros>(&o.padding_mode())) return "its padding mode is not zeros";
+        if (!frost::option_if<torch::ExpandingArray<2>>(o.padding()))
+            return "its padding is given by name (same/valid)";
+        if (!frost::option_if<torch::enumtype::kZeros>(o.padding_mode())) return "its padding mode is not zeros";
         if (o.transposed()) return "it is a transposed convolution";
         out->kind = FT_MOD_CONV2D;
         out->in_channels = o.in_channels();
@@ -30,7 +31,7 @@ std::string describe(const frost::ModuleInfo &inf, nn::Module &mod, ft_module_in
         out->groups = o.groups();
         pair(out->kernel, o.kernel_size());
         pair(out->stride, o.stride());
-        pair(out->padding, c10::get<torch::ExpandingArray<2>>(o.padding()));
+        pair(out->padding, *frost::option_if<torch::ExpandingArray<2>>(o.padding()));
         pair(out->dilation, o.dilation());
         out->bias = o.bias() ? 1 : 0;
         return "";

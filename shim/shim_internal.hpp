@@ -4,6 +4,7 @@
 #pragma once
 
 #include "frost_torch.h"
+#include "torch_compat.hpp"
 
 #include <torch/nn.h>
 
@@ -129,6 +130,13 @@ void drop_prepared(ft_model &m) noexcept;
 // float, contiguous, on the model's device. Without one (or with a BatchNorm in training mode) it is
 // run_backbone itself.
 torch::Tensor run_backbone_prepared(ft_model &m, const torch::Tensor &x);
+
+// conv2d.cpp
+// torch::conv2d (the module's forward, for a Conv2d), with a strided 1x1 convolution run on the
+// subsampled input where oneDNN gets it wrong (see there): the same numbers.
+torch::Tensor conv2d(const torch::Tensor &x, const torch::Tensor &w, const torch::Tensor &b, torch::IntArrayRef stride,
+                     torch::IntArrayRef padding, torch::IntArrayRef dilation, int64_t groups);
+torch::Tensor conv2d(torch::nn::Conv2dImpl &conv, const torch::Tensor &x);
 
 // adam_fused.cpp
 // Adam::step as one parallel pass per parameter, with libtorch's state and arithmetic. False, with

@@ -5,7 +5,6 @@
 #include "shim_internal.hpp"
 #include <chrono>
 
-#include <c10/util/string_utils.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/optim.h>
 
@@ -87,7 +86,7 @@ torch::Tensor loss_of(ft_model &m, const torch::Tensor &logits, const torch::Ten
 torch::Tensor train_on(ft_optimizer &o, const torch::Tensor &logits, const torch::Tensor &labels, ft_step_result *r,
                        std::chrono::steady_clock::time_point *t) {
     auto loss = loss_of(*o.model, logits, labels);
-    o.opt->zero_grad();
+    frost::zero_grad(*o.opt);
     loss.backward();
     r->backward_s = lap(t);
     // Adam in one pass over memory (adam_fused.cpp), or libtorch's step where that cannot run
@@ -98,8 +97,6 @@ torch::Tensor train_on(ft_optimizer &o, const torch::Tensor &logits, const torch
     r->optimizer_s = lap(t);
     return loss;
 }
-
-std::string state_key(const torch::Tensor &p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
 
 }   // namespace
 
@@ -415,7 +412,7 @@ size_t ft_optimizer_state_count(ft_optimizer *o) noexcept {
         o->state_tensors.clear();
         auto &state = o->opt->state();
         for (size_t i = 0; i < o->params.size(); i++) {
-            auto it = state.find(state_key(o->params[i]));
+            auto it = state.find(frost::optim_state_key(o->params[i]));
             if (it == state.end()) continue;
             const std::string &name = o->names[i];
             if (o->kind == FT_OPT_ADAM) {
@@ -487,7 +484,7 @@ ft_status *ft_optimizer_state_set(ft_optimizer *o, const char *name, ft_dtype dt
         return bad_arg("optimizer state '" + full + "' has a wrong size");
     if (nbytes) std::memcpy(host.data_ptr(), src, nbytes);
     auto &state = o->opt->state();
-    std::string key = state_key(p);
+    auto key = frost::optim_state_key(p);
     bool tensor_field = field != "step";
     if (tensor_field && (dtype != FT_F32 || host.sizes() != p.sizes()))
         return bad_arg("optimizer state '" + full + "' does not match the parameter's shape");

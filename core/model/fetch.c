@@ -363,8 +363,10 @@ static int transfer_once(const fetch_request *r, const char *url, const char *pa
         return -1;
     }
     if (have == t->offset && is_no_network(rc)) {
-        errmsg_set(err, errlen, "cannot reach %s: %s; copy %s into %s by hand (it is served at %s)", host, cerr,
-                   r->file, dir, r->url);
+        // what to do before libcurl's own words, whose length varies (libcurl 8, Debian 13's, says more
+        // than 7.88): a one-line display that clips the message keeps the advice
+        errmsg_set(err, errlen, "cannot reach %s: copy %s into %s by hand (it is served at %s); %s", host, r->file, dir,
+                   r->url, cerr);
         return -1;
     }
     if (total)

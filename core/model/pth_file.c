@@ -17,6 +17,13 @@
 #include "pickle.h"
 #include "regular_file.h"
 
+// what libzip 1.10 and later say of an archive cut short (before that: ZIP_ER_NOZIP)
+#ifdef ZIP_ER_TRUNCATED_ZIP
+#define ZIP_ER_TRUNCATED ZIP_ER_TRUNCATED_ZIP
+#else
+#define ZIP_ER_TRUNCATED ZIP_ER_NOZIP
+#endif
+
 // Limits that keep a hostile file from asking for absurd amounts of memory up front.
 #define PTH_MAX_PICKLE ((zip_uint64_t)1 << 30)
 #define PTH_MAX_STORAGE ((uint64_t)1 << 36)
@@ -243,8 +250,10 @@ static int open_zip(pth_file *f, const void *buf, size_t len, const char *name, 
     zip_source_t *src = zip_source_buffer_create(buf, len, 0, &ze);
     zip_t *z = src ? zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &ze) : NULL;
     if (!z) {
-        // a file that starts as a zip but whose directory at the end is gone was cut short
-        if (zip_error_code_zip(&ze) == ZIP_ER_NOZIP && len >= 4 && memcmp(buf, "PK\3\4", 4) == 0)
+        // a file that starts as a zip but whose directory at the end is gone was cut short (libzip
+        // 1.7, Debian 12's, calls it not a zip; 1.11, Debian 13's, a truncated one)
+        int code = zip_error_code_zip(&ze);
+        if ((code == ZIP_ER_NOZIP || code == ZIP_ER_TRUNCATED) && len >= 4 && memcmp(buf, "PK\3\4", 4) == 0)
             errmsg_set(err, errlen, "%s: a torch.save zip cut short or damaged (its directory at the end is missing)",
                        name);
         else

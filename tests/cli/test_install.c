@@ -23,13 +23,15 @@ static void setup(void) {
     snprintf(copy, sizeof copy, "%s", bin && *bin ? bin : "build/frost");
     snprintf(build, sizeof build, "%s", dirname(copy));
     // the Makefile's sanitized folders are build-address-undefined, build-thread: the same SANITIZE
+    // (another build-* folder, such as build-trixie for a second Debian release, is a plain build)
+    static const char *sanitized[] = {"address-undefined", "thread", "address", "undefined"};
     char sanitize[64] = "";
     const char *base = strrchr(build, '/') ? strrchr(build, '/') + 1 : build;
-    if (strncmp(base, "build-", 6) == 0) {
-        snprintf(sanitize, sizeof sanitize, "%s", base + 6);
-        for (char *p = sanitize; *p; p++)
-            if (*p == '-') *p = ',';
-    }
+    for (size_t i = 0; i < sizeof sanitized / sizeof sanitized[0]; i++)
+        if (strncmp(base, "build-", 6) == 0 && strcmp(base + 6, sanitized[i]) == 0)
+            snprintf(sanitize, sizeof sanitize, "%s", sanitized[i]);
+    for (char *p = sanitize; *p; p++)
+        if (*p == '-') *p = ',';
     snprintf(make_vars, sizeof make_vars, "BUILD=%s%s%s", build, sanitize[0] ? " SANITIZE=" : "", sanitize);
 }
 

@@ -37,27 +37,9 @@ TestSuite(checkpoint, .init = setup, .fini = teardown);
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-static unsigned char *state_bytes(ft_model *m, size_t *len) {
-    size_t total = 0, n = ft_model_state_count(m);
-    for (size_t i = 0; i < n; i++) {
-        ft_tensor_info info;
-        cr_assert_null(ft_model_state_info(m, i, &info));
-        total += info.nbytes;
-    }
-    unsigned char *buf = malloc(total), *p = buf;
-    for (size_t i = 0; i < n; i++) {
-        ft_tensor_info info;
-        cr_assert_null(ft_model_state_info(m, i, &info));
-        cr_assert_null(ft_model_state_get(m, i, p, info.nbytes));
-        p += info.nbytes;
-    }
-    *len = total;
-    return buf;
-}
-
 static int same_state(ft_model *a, ft_model *b) {
     size_t la, lb;
-    unsigned char *x = state_bytes(a, &la), *y = state_bytes(b, &lb);
+    unsigned char *x = fx_state_bytes(a, &la), *y = fx_state_bytes(b, &lb);
     int same = la == lb && memcmp(x, y, la) == 0;
     free(x);
     free(y);
@@ -585,7 +567,7 @@ static int wait_for(const long *counter, long target) {
 Test(checkpoint, killed_save_leaves_a_whole_file, .timeout = 300) {
     ft_model *ver[2] = {fx_model("resnet18", 3), fx_model("resnet18", 3)};
     size_t ver_len[2];
-    unsigned char *ver_bytes[2] = {state_bytes(ver[0], &ver_len[0]), state_bytes(ver[1], &ver_len[1])};
+    unsigned char *ver_bytes[2] = {fx_state_bytes(ver[0], &ver_len[0]), fx_state_bytes(ver[1], &ver_len[1])};
     cr_assert(ver_len[0] == ver_len[1] && memcmp(ver_bytes[0], ver_bytes[1], ver_len[0]) != 0);
     checkpoint_meta meta[2];
     for (int v = 0; v < 2; v++) {
@@ -639,7 +621,7 @@ Test(checkpoint, killed_save_leaves_a_whole_file, .timeout = 300) {
         int v = got.epoch - 1;
         seen[v]++;
         size_t len;
-        unsigned char *bytes = state_bytes(m, &len);
+        unsigned char *bytes = fx_state_bytes(m, &len);
         cr_expect(len == ver_len[v] && memcmp(bytes, ver_bytes[v], len) == 0,
                   "kill %d: weights are not those of version %d", kill_no, v + 1);
         free(bytes);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "fixtures.h"
 #include "frost_torch.h"
 #include "safetensors.h"
 #include "testutil.h"
@@ -38,25 +39,6 @@ static const char *path_in(const char *name) {
     return p[k];
 }
 
-// All state bytes of a model, concatenated (caller frees).
-static unsigned char *state_bytes(ft_model *m, size_t *len) {
-    size_t total = 0;
-    for (size_t i = 0; i < ft_model_state_count(m); i++) {
-        ft_tensor_info info;
-        cr_assert_null(ft_model_state_info(m, i, &info));
-        total += info.nbytes;
-    }
-    unsigned char *buf = malloc(total), *p = buf;
-    for (size_t i = 0; i < ft_model_state_count(m); i++) {
-        ft_tensor_info info;
-        cr_assert_null(ft_model_state_info(m, i, &info));
-        cr_assert_null(ft_model_state_get(m, i, p, info.nbytes));
-        p += info.nbytes;
-    }
-    *len = total;
-    return buf;
-}
-
 static void save(ft_model *m, const char *path) {
     char err[1024];
     cr_assert_eq(weights_save(m, path, err, sizeof err), 0, "%s", err);
@@ -65,12 +47,12 @@ static void save(ft_model *m, const char *path) {
 // Loading `path` into m must fail with a message containing `word`, and change nothing.
 static void expect_refused(ft_model *m, const char *path, const char *word) {
     size_t before_len, after_len;
-    unsigned char *before = state_bytes(m, &before_len);
+    unsigned char *before = fx_state_bytes(m, &before_len);
     char err[1024] = "";
     cr_expect_eq(weights_load(m, path, err, sizeof err), -1);
     cr_expect(strstr(err, word) != NULL, "message lacks '%s': %s", word, err);
     cr_expect(strchr(err, '\n') == NULL, "one line: %s", err);
-    unsigned char *after = state_bytes(m, &after_len);
+    unsigned char *after = fx_state_bytes(m, &after_len);
     cr_expect(before_len == after_len && memcmp(before, after, before_len) == 0, "the model changed");
     free(before);
     free(after);
@@ -81,12 +63,12 @@ Test(weights, round_trip_is_exact) {
     ft_model_set_training(a, 1);
     save(a, path_in("a.safetensors"));
     size_t la, lb;
-    unsigned char *ba = state_bytes(a, &la), *bb = state_bytes(b, &lb);
+    unsigned char *ba = fx_state_bytes(a, &la), *bb = fx_state_bytes(b, &lb);
     cr_assert(la == lb && memcmp(ba, bb, la) != 0, "two fresh models differ");
     free(bb);
     char err[1024];
     cr_assert_eq(weights_load(b, path_in("a.safetensors"), err, sizeof err), 0, "%s", err);
-    bb = state_bytes(b, &lb);
+    bb = fx_state_bytes(b, &lb);
     cr_expect(la == lb && memcmp(ba, bb, la) == 0, "loaded state equals saved state");
     free(ba);
     free(bb);
@@ -199,7 +181,7 @@ Test(weights, failed_save_keeps_the_old_file) {
     ft_model *back = make("resnet18", 2);
     cr_expect_eq(weights_load(back, path_in("w.safetensors"), err, sizeof err), 0, "%s", err);
     size_t a_len, b_len;
-    unsigned char *a = state_bytes(old, &a_len), *b = state_bytes(back, &b_len);
+    unsigned char *a = fx_state_bytes(old, &a_len), *b = fx_state_bytes(back, &b_len);
     cr_expect(a_len == b_len && memcmp(a, b, a_len) == 0, "the old weights load back");
     DIR *d = opendir(dir);
     cr_assert_not_null(d);

@@ -3,8 +3,10 @@
 #
 # frost must decode images to exactly the bytes of PIL.Image.open(f).convert('RGB') (what
 # torchvision's ImageFolder does). This script makes small fixture images in every mode that
-# matters, asks Pillow 9.4 for its verdict on each, and writes it down for
-# tests/test_image_decode.c to compare against.
+# matters, asks Pillow for its verdict on each, and writes it down for
+# tests/test_image_decode.c to compare against. frost follows Debian 12's Pillow 9.4; where
+# Debian 13's 11.1 says otherwise (16-bit grey's mode name, indices past a short palette), the
+# test says so (pillow_version.txt tells it which Pillow spoke).
 #
 # It is only run by `make test`, as:
 #     /usr/bin/python3 tests/oracle/pil_decode_oracle.py OUTDIR
@@ -25,6 +27,7 @@
 #                       ../shared/datasets/dvc-mini/train/cat, name being the path relative to
 #                       ../shared; expected/photos/<file>.rgb. Absent when that folder is absent.
 #   tools_missing.txt   one line per missing optional tool (jpegtran, cjpeg), naming its package.
+#   pillow_version.txt  PIL.__version__, one line.
 
 import ctypes
 import io
@@ -38,6 +41,7 @@ import warnings
 import zlib
 
 import numpy as np
+import PIL
 from PIL import Image
 
 warnings.simplefilter("ignore")  # Pillow warns about palette transparency in bytes; irrelevant here
@@ -397,6 +401,8 @@ def main():
         fh.write("\n".join(rows) + "\n")
     with open(os.path.join(out, "tools_missing.txt"), "w") as fh:
         fh.write("".join(t + "\n" for t in tools_missing))
+    with open(os.path.join(out, "pillow_version.txt"), "w") as fh:
+        fh.write(PIL.__version__ + "\n")
 
     # Real photos, when the shared dataset is there.
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

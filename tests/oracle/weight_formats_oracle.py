@@ -2,7 +2,7 @@
 # weight_formats_oracle.py -- weight files in the formats people actually have, for frost's readers.
 #
 # Run by `make test` as  /usr/bin/python3 tests/oracle/weight_formats_oracle.py OUTDIR
-# (Debian's python3-torch 1.13 / torchvision 0.14). Nothing is downloaded: weights are random
+# (Debian's python3-torch and torchvision: 1.13 / 0.14 on Debian 12, 2.6 / 0.21 on Debian 13). Nothing is downloaded: weights are random
 # (torch.manual_seed) and the formats are written by torch.save itself, or byte by byte for
 # safetensors (the timm layout is made here from torchvision's keys).
 #
@@ -126,11 +126,15 @@ def do_evil(out):
 
 
 def do_big_endian(out):
+    # PyTorch 2.x (Debian 13) writes a "byteorder" entry of its own ("little"): it is replaced, not
+    # added a second time (a zip with two entries of one name is no file torch.save writes)
     buf = io.BytesIO()
     with zipfile.ZipFile(os.path.join(out, "tiny.pth")) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        byteorder = src.infolist()[0].filename.split("/")[0] + "/byteorder"
         for info in src.infolist():
-            z.writestr(info.filename, src.read(info.filename))
-        z.writestr(src.infolist()[0].filename.split("/")[0] + "/byteorder", "big")
+            if info.filename != byteorder:
+                z.writestr(info.filename, src.read(info.filename))
+        z.writestr(byteorder, "big")
     atomic_bytes(os.path.join(out, "tiny_big_endian.pth"), buf.getvalue())
 
 

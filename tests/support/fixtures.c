@@ -136,6 +136,24 @@ size_t fx_state_index(ft_model *m, const char *name) {
     return 0;
 }
 
+unsigned char *fx_state_bytes(ft_model *m, size_t *len) {
+    size_t total = 0, n = ft_model_state_count(m);
+    for (size_t i = 0; i < n; i++) {
+        ft_tensor_info info;
+        cr_assert_null(ft_model_state_info(m, i, &info));
+        total += info.nbytes;
+    }
+    unsigned char *buf = malloc(total), *p = buf;
+    for (size_t i = 0; i < n; i++) {
+        ft_tensor_info info;
+        cr_assert_null(ft_model_state_info(m, i, &info));
+        cr_assert_null(ft_model_state_get(m, i, p, info.nbytes));
+        p += info.nbytes;
+    }
+    *len = total;
+    return buf;
+}
+
 const char *fx_weight_file(const char *name) {
     static char p[4][512];
     static int k;

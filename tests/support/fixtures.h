@@ -51,6 +51,8 @@ void fx_private_caches(const char *dir, char *cache, size_t len);
 ft_model *fx_model(const char *arch, long classes);
 // The index of m's state_dict entry called name (fails the test when there is none).
 size_t fx_state_index(ft_model *m, const char *name);
+// Every state_dict entry of m, its bytes one after another in state order (asserts; caller frees).
+unsigned char *fx_state_bytes(ft_model *m, size_t *len);
 
 // Weights by formula, the same as the torchvision oracle's (tests/oracle/torchvision_oracle.py,
 // formula_values): for element i of state entry k, u = (((i * 2654435761 + (k + 1) * 97531) mod 2^32)
