@@ -54,7 +54,7 @@ TORCH_LIBS = -L$(TORCH_LIBDIR) -Wl,-rpath,$(TORCH_LIBDIR) -Wl,--no-as-needed \
 
 # Everything else through pkg-config. These are recursive (=) on purpose: they are expanded when a
 # recipe runs, after the install-deps step has put the .pc files in place.
-PKGS := jansson libturbojpeg libpng libcurl libcrypto libzip libprotobuf-c
+PKGS := jansson libturbojpeg libpng libcurl libcrypto libzip libprotobuf-c sqlite3
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 # curses only for tui/ (its cflags set _XOPEN_SOURCE, which core/ must not get)
@@ -76,7 +76,9 @@ LDLIBS_ALL = $(PKG_LIBS) $(TORCH_LIBS) -lpthread -lm $(LDLIBS)
 # ---------------------------------------------------------------------------------------------
 # sources
 
-CORE_SRC := $(wildcard core/*.c)
+# core/ is becoming folders by domain (core/history/: the run history); a front end includes a room's
+# header by its folder ("history/runs_db.h"), core/ below it by name as before
+CORE_SRC := $(wildcard core/*.c core/history/*.c)
 SHIM_SRC := $(wildcard shim/*.cpp)
 TUI_SRC := $(wildcard tui/*.c)
 CLI_SRC := $(wildcard cli/*.c)
@@ -238,7 +240,7 @@ $(SOURCE_DATE_H): FORCE
 	@if [ -n "$$SOURCE_DATE_EPOCH" ]; then d=$$(date -u -d "@$$SOURCE_DATE_EPOCH" +%F); \
 	elif [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ]; then \
 	    d=$$(TZ=UTC0 git log -1 --format=%cd --date=format-local:%F); \
-	else d=$$(date -u -d "@$$(stat -c %Y Makefile main.c core/* cli/* tui/* shim/* | sort -n | tail -1)" +%F); fi; \
+	else d=$$(date -u -d "@$$(stat -c %Y Makefile main.c core/* core/history/* cli/* tui/* shim/* | sort -n | tail -1)" +%F); fi; \
 	line="#define FROST_SOURCE_DATE \"$$d\""; \
 	[ "$$(cat $@ 2>/dev/null)" = "$$line" ] || echo "$$line" > $@
 $(BUILD)/obj/cli/man.o: $(SOURCE_DATE_H)

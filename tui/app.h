@@ -78,10 +78,11 @@ typedef struct {
     const char *arch;         // NULL: resnet18; the architecture the Model and Train screens start with
     const char *json;         // NULL: none; else the Train screen's runs are logged there (JSON lines)
     // the user's config file (core/config.h): the Train screen's defaults, and its first mistake
-    const char *device;   // NULL: auto; "cpu" makes the Train screen's device field cpu
-    int workers;          // 0: the trainer's own split
-    int weights;          // the Train screen's weights: 0 none; else ImageNet's (the tutorial's pretrained=True)
-    const char *notice;   // NULL, or a line for the status line when the screen opens
+    const char *device;    // NULL: auto; "cpu" makes the Train screen's device field cpu
+    int workers;           // 0: the trainer's own split
+    int weights;           // the Train screen's weights: 0 none; else ImageNet's (the tutorial's pretrained=True)
+    const char *notice;    // NULL, or a line for the status line when the screen opens
+    const char *version;   // frost's (the run history records it)
 } app_options;
 
 typedef struct app app;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app.h"
 #include "chart.h"
@@ -17,6 +18,7 @@
 #include "export_pytorch.h"
 #include "fetch.h"
 #include "fetch_job.h"
+#include "history/run_record.h"
 #include "list_view.h"
 #include "lr_finder_view.h"
 #include "paragraph.h"
@@ -44,6 +46,7 @@ typedef struct {
     char export_dir[1024];                   // where x writes the form's run as a PyTorch folder
     // the run
     trainer *tr;
+    run_record *rec;    // the run in the history (NULL: off for this run)
     fetch_job *fetch;   // getting the weights before a run
     int running, epochs_total;
     train_event last, phase_end[2];
@@ -319,6 +322,10 @@ static void launch(app *a, train_view *v, const char *weights) {
         return;
     }
     memset(v->log, 0, sizeof v->log);
+    run_origin origin = {.origin = "interface", .command = "frost (the Train screen)", .version = a->opts->version};
+    char note[1400];
+    v->rec = run_record_start(&c, &a->d, &origin, note, sizeof note);
+    if (note[0]) log_line(v, "%s", note);
     layer_report_free(&a->layers);   // the meters and alarms are the new run's from now on
     a->alarms[0][0] = a->alarms[1][0] = '\0';
     if (weights) log_line(v, "pretrained weights: %.130s", weights);
@@ -483,6 +490,8 @@ static void finish(app *a, train_view *v, const train_event *e) {
     trainer_result(v->tr, &m);
     trainer_free(v->tr);
     v->tr = NULL;
+    run_record_free(v->rec);
+    v->rec = NULL;
     v->running = 0;
     a->training = 0;
     if (m && e->status >= 0 && v->n_epoch_rows > 0) {
@@ -509,6 +518,11 @@ static void poll(app *a, void *state) {
     poll_finder(a, v);
     train_event e;
     while (v->tr && trainer_poll(v->tr, &e)) {
+        char note[1400];
+        if (run_record_event(v->rec, &e, note, sizeof note) != 0) {   // the run goes on without it
+            log_line(v, "%s", note);
+            app_status(a, "%.500s", note);
+        }
         train_log_lines(&e, 0, log_tutorial_line, v);
         write_json(a, v, &e);
         switch (e.kind) {
@@ -551,8 +565,19 @@ static void destroy(app *a, void *state) {
     if (v->tr) {   // stopped cleanly, at its next batch boundary
         app_status(a, "stopping the training run...");
         app_draw(a);
+        trainer_cancel(v->tr);
+        // its end goes into the history as stopped: the events up to EV_FINISHED are recorded
+        for (train_event e; v->rec;) {
+            if (!trainer_poll(v->tr, &e)) {
+                nanosleep(&(struct timespec){0, 20000000}, NULL);
+                continue;
+            }
+            (void)run_record_event(v->rec, &e, NULL, 0);
+            if (e.kind == EV_FINISHED) break;
+        }
         trainer_free(v->tr);
     }
+    run_record_free(v->rec);
     free(v);
 }
 
