@@ -13,7 +13,7 @@
 #include "fixtures.h"
 #include "testutil.h"
 
-static char *root, data_home[4096], db[4096];
+static char *root, data_home[2048], db[4096];
 
 static void setup(void) {
     root = tu_tmpdir();
@@ -201,8 +201,6 @@ Test(runs, a_killed_run_is_found_and_marked_interrupted, .timeout = 120) {
 
 Test(runs, a_corrupt_database_costs_one_line_and_is_left_as_it_was, .timeout = 120) {
     fx_two_class_dataset(root, 4, 2, 32);
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/frost", data_home);
     tu_mkdirs_for(db);
     unsigned char *junk = fx_random_bytes(8192, 7);
     cr_assert_eq(tu_write_file(db, junk, 8192), 0);
