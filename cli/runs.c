@@ -520,7 +520,7 @@ const cli_command cli_runs = {
     .help = "(every training run is recorded in $XDG_DATA_HOME/frost/runs.db, SQLite;\n"
             "FROST_RUNS=0 or \"runs = off\" in the config file turns it off; a database frost\n"
             "cannot read is never changed: move it aside, mv ~/.local/share/frost/runs.db runs.db.bad)",
-    .group = (const cli_command *const[]){&cli_runs_list, &cli_runs_show, &cli_runs_diff, &cli_runs_again,
-                                          &cli_runs_rm, &cli_runs_export, NULL},
+    .group = (const cli_command *const[]){&cli_runs_list, &cli_runs_show, &cli_runs_diff, &cli_runs_again, &cli_runs_rm,
+                                          &cli_runs_export, NULL},
     .run = list_run,
 };

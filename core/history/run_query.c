@@ -10,13 +10,16 @@
 #include "errmsg.h"
 #include "runs_db.h"
 
-// the columns every read of a run takes, in run_row's order (read_row)
-#define ROW_COLUMNS                                                                                              \
+// the columns every read of a run takes, in run_row's order (read_row); a list leaves out the long
+// texts (command, settings, classes: '' in their place)
+#define COLUMNS(TEXTS)                                                                                           \
     "id, coalesce(repeats, 0), datetime(started, 'localtime'), started, coalesce(finished, ''), status, arch,"   \
-    " dataset, trainable, coalesce(message, ''), command, settings, classes, origin, frost_version,"              \
-    " coalesce(checkpoint, ''), coalesce(checkpoint_digest, ''), coalesce(losses_digest, ''), dataset_digest,"  \
+    " dataset, trainable, coalesce(message, ''), " TEXTS ", origin, frost_version,"                              \
+    " coalesce(checkpoint, ''), coalesce(checkpoint_digest, ''), coalesce(losses_digest, ''), dataset_digest,"   \
     " lr, wall_s, final_train_loss, final_train_acc, final_valid_loss, final_valid_acc, best_valid_acc, epochs," \
     " epochs_done, coalesce(best_epoch, 0), batches, coalesce(peak_rss_kb, 0), coalesce(replay, '')"
+#define ROW_COLUMNS COLUMNS("command, settings, classes")
+#define LIST_COLUMNS COLUMNS("'', '', ''")
 
 static char *dup_col(sqlite3_stmt *st, int k) {
     const unsigned char *t = sqlite3_column_text(st, k);
@@ -34,10 +37,9 @@ static double real_col(sqlite3_stmt *st, int k) {
 
 void run_row_free(run_row *r) {
     if (!r) return;
-    char **texts[] = {&r->dataset,    &r->trainable,         &r->message,       &r->command,
-                      &r->settings,   &r->classes,           &r->origin,        &r->version,
-                      &r->checkpoint, &r->checkpoint_digest, &r->losses_digest, &r->dataset_digest,
-                      &r->replay};
+    char **texts[] = {&r->dataset,       &r->trainable,      &r->message, &r->command,    &r->settings,
+                      &r->classes,       &r->origin,         &r->version, &r->checkpoint, &r->checkpoint_digest,
+                      &r->losses_digest, &r->dataset_digest, &r->replay};
     for (size_t k = 0; k < sizeof texts / sizeof *texts; k++) {
         free(*texts[k]);
         *texts[k] = NULL;
@@ -89,7 +91,7 @@ long runs_list(sqlite3 *db, const run_filter *f, int (*each)(void *user, const r
                size_t errlen) {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db,
-                           "SELECT " ROW_COLUMNS " FROM runs"
+                           "SELECT " LIST_COLUMNS " FROM runs"
                            " WHERE (?1 IS NULL OR dataset = ?1 OR dataset = ?2 OR dataset LIKE '%/' || ?1)"
                            " AND (?3 IS NULL OR arch = ?3) AND (?4 IS NULL OR status = ?4)"
                            " ORDER BY id DESC",
@@ -182,6 +184,23 @@ int runs_get(sqlite3 *db, long long id, run_row *r, run_epoch **epochs, size_t *
         return -1;
     }
     return 1;
+}
+
+long long runs_previous(sqlite3 *db, const char *root, long long before) {
+    char real[PATH_MAX];
+    sqlite3_stmt *st;
+    if (!realpath(root, real) ||
+        sqlite3_prepare_v2(db,
+                           "SELECT id FROM runs WHERE dataset = ? AND epochs_done > 0 AND (? = 0 OR id < ?)"
+                           " ORDER BY id DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(st, 1, real, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, before);
+    sqlite3_bind_int64(st, 3, before);
+    long long id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return id;
 }
 
 int runs_remove(sqlite3 *db, long long id, char *err, size_t errlen) {

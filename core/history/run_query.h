@@ -40,12 +40,16 @@ void run_row_free(run_row *r);
 const char *run_row_dataset_name(const run_row *r);
 
 // Every run that passes f (NULL: all), newest first, each handed to each(user, row) (the row is
-// valid during the call; a non-zero return stops). The count, or -1 with err.
+// valid during the call; a non-zero return stops), without its long texts (command, settings and
+// classes are "": runs_get has them). The count, or -1 with err.
 long runs_list(sqlite3 *db, const run_filter *f, int (*each)(void *user, const run_row *r), void *user, char *err,
                size_t errlen);
 // One run; with epochs non-NULL, its epochs too (malloc'd, *n of them). 1 found, 0 no such run, -1
 // with err.
 int runs_get(sqlite3 *db, long long id, run_row *r, run_epoch **epochs, size_t *n, char *err, size_t errlen);
+// The newest run on the dataset at root (its real path) with an epoch done, older than run `before`
+// (0: any); 0 when there is none.
+long long runs_previous(sqlite3 *db, const char *root, long long before);
 // Removes the run and its epochs (runs repeating it keep their own). 1 removed, 0 no such run, -1.
 int runs_remove(sqlite3 *db, long long id, char *err, size_t errlen);
 

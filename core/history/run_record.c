@@ -121,7 +121,8 @@ static int insert_run(run_record *r, const trainer_config *c, const dataset *d, 
     char ddig[72], wdig[128] = "", why[256], started[32], host[256], root[PATH_MAX];
     dataset_digest(d, ddig);
     if (!realpath(d->root, root)) snprintf(root, sizeof root, "%s", d->root);
-    if (c->weights && feature_weights_digest(c->weights, c->seed, d->n_classes, wdig, sizeof wdig, why, sizeof why) != 0)
+    if (c->weights &&
+        feature_weights_digest(c->weights, c->seed, d->n_classes, wdig, sizeof wdig, why, sizeof why) != 0)
         snprintf(wdig, sizeof wdig, "?");
     char *settings = run_settings_json(c, d, root, ddig, c->weights ? wdig : NULL);
     char *classes = NULL;
@@ -164,8 +165,11 @@ static int insert_run(run_record *r, const trainer_config *c, const dataset *d, 
         sqlite3_bind_text(st, 10, ddig, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 11, classes, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 12, c->arch, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 13, c->trainable && *c->trainable ? c->trainable : c->plan ? c->plan : "head", -1,
-                          SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 13,
+                          c->trainable && *c->trainable ? c->trainable
+                          : c->plan                     ? c->plan
+                                                        : "head",
+                          -1, SQLITE_TRANSIENT);
         sqlite3_bind_double(st, 14, c->opt.lr);
         sqlite3_bind_int(st, 15, c->epochs > 0 ? c->epochs : 5);
         sqlite3_bind_text(st, 16, settings, -1, SQLITE_TRANSIENT);
@@ -177,8 +181,8 @@ static int insert_run(run_record *r, const trainer_config *c, const dataset *d, 
     return rc;
 }
 
-run_record *run_record_start_in(sqlite3 *db, const trainer_config *c, const dataset *d, const run_origin *o,
-                                char *note, size_t notelen) {
+run_record *run_record_start_in(sqlite3 *db, const trainer_config *c, const dataset *d, const run_origin *o, char *note,
+                                size_t notelen) {
     if (note && notelen) note[0] = '\0';
     if (c->lr_find) return NULL;
     run_record *r = calloc(1, sizeof *r);
@@ -249,12 +253,11 @@ static int write_epoch(run_record *r, const train_event *e) {
         r->best_acc = e->valid_acc;
         r->best_epoch = e->epoch;
     }
-    if (rc == 0 &&
-        sqlite3_prepare_v2(r->db,
-                           "UPDATE runs SET epochs_done = ?, final_train_loss = ?, final_train_acc = ?,"
-                           " final_valid_loss = ?, final_valid_acc = ?, best_valid_acc = ?, best_epoch = ?"
-                           " WHERE id = ?",
-                           -1, &st, NULL) == SQLITE_OK) {
+    if (rc == 0 && sqlite3_prepare_v2(r->db,
+                                      "UPDATE runs SET epochs_done = ?, final_train_loss = ?, final_train_acc = ?,"
+                                      " final_valid_loss = ?, final_valid_acc = ?, best_valid_acc = ?, best_epoch = ?"
+                                      " WHERE id = ?",
+                                      -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int(st, 1, e->epoch);
         bind_real_or_null(st, 2, e->train_loss);
         bind_real_or_null(st, 3, e->train_acc);
@@ -359,8 +362,7 @@ int run_record_event(run_record *r, const train_event *e, char *note, size_t not
     case EV_FINISHED:
         r->off = 1;   // nothing follows
         return write_end(r, e) == 0 ? 0 : turn_off(r, note, notelen, "cannot record the run's end");
-    default:
-        return 0;
+    default: return 0;
     }
 }
 

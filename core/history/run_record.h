@@ -36,8 +36,8 @@ typedef struct run_record run_record;
 run_record *run_record_start(const trainer_config *c, const dataset *d, const run_origin *o, char *note,
                              size_t notelen);
 // The same into an open database (tests, the benchmark); db stays the caller's.
-run_record *run_record_start_in(sqlite3 *db, const trainer_config *c, const dataset *d, const run_origin *o,
-                                char *note, size_t notelen);
+run_record *run_record_start_in(sqlite3 *db, const trainer_config *c, const dataset *d, const run_origin *o, char *note,
+                                size_t notelen);
 // Each of the run's events, in order. 0; or -1 when the history just turned off (note: one line to
 // show); the recorder then ignores what follows. Accepts NULL (0).
 int run_record_event(run_record *r, const train_event *e, char *note, size_t notelen);

@@ -34,7 +34,8 @@ char *run_settings_json(const trainer_config *c, const dataset *d, const char *r
     json_t *o = json_object();
     if (!o) return NULL;
     json_t *classes = json_array();
-    for (size_t k = 0; d && classes && k < d->n_classes; k++) json_array_append_new(classes, json_string(d->classes[k]));
+    for (size_t k = 0; d && classes && k < d->n_classes; k++)
+        json_array_append_new(classes, json_string(d->classes[k]));
     const pipeline_opts *p = &c->prep;
     json_object_set_new(o, "dataset", text_or_null(root));
     json_object_set_new(o, "dataset_digest", text_or_null(dataset_digest));
@@ -49,7 +50,8 @@ char *run_settings_json(const trainer_config *c, const dataset *d, const char *r
     json_object_set_new(o, "plan", text_or_null(c->plan));
     json_object_set_new(o, "schedule", json_string(c->schedule && *c->schedule ? c->schedule : "constant"));
     json_object_set_new(o, "block_lr", text_or_null(c->block_lr));
-    json_object_set_new(o, "class_weights", json_string(c->class_weights && *c->class_weights ? c->class_weights : "none"));
+    json_object_set_new(o, "class_weights",
+                        json_string(c->class_weights && *c->class_weights ? c->class_weights : "none"));
     json_object_set_new(o, "optimizer", json_string(c->opt.kind == FT_OPT_SGD ? "sgd" : "adam"));
     json_object_set_new(o, "lr", json_real(c->opt.lr));
     json_object_set_new(o, "momentum", json_real(c->opt.momentum));
@@ -119,9 +121,11 @@ int run_settings_parse(run_settings *s, const char *json, char *err, size_t errl
     if (json_is_string(arch)) snprintf(c->arch, sizeof c->arch, "%s", json_string_value(arch));
     copy_text(o, "weights", s->weights, sizeof s->weights, &c->weights);
     copy_text(o, "resume", s->resume, sizeof s->resume, &c->resume);
-    if (strcmp(word(o, "trainable"), "head") != 0) copy_text(o, "trainable", s->trainable, sizeof s->trainable, &c->trainable);
+    if (strcmp(word(o, "trainable"), "head") != 0)
+        copy_text(o, "trainable", s->trainable, sizeof s->trainable, &c->trainable);
     copy_text(o, "plan", s->plan, sizeof s->plan, &c->plan);
-    if (strcmp(word(o, "schedule"), "constant") != 0) copy_text(o, "schedule", s->schedule, sizeof s->schedule, &c->schedule);
+    if (strcmp(word(o, "schedule"), "constant") != 0)
+        copy_text(o, "schedule", s->schedule, sizeof s->schedule, &c->schedule);
     copy_text(o, "block_lr", s->block_lr, sizeof s->block_lr, &c->block_lr);
     if (strcmp(word(o, "class_weights"), "none") != 0)
         copy_text(o, "class_weights", s->class_weights, sizeof s->class_weights, &c->class_weights);
@@ -139,7 +143,8 @@ int run_settings_parse(run_settings *s, const char *json, char *err, size_t errl
     p->tf.fit = strcmp(word(o, "fit"), "crop") == 0 ? TRANSFORM_SHORT_CROP : TRANSFORM_SQUARE;
     pipeline_set_fast(p, strcmp(word(o, "resize"), "fast") == 0);
     for (int k = 0; k < 3; k++) {
-        json_t *m = json_array_get(json_object_get(o, "mean"), (size_t)k), *d = json_array_get(json_object_get(o, "std"), (size_t)k);
+        json_t *m = json_array_get(json_object_get(o, "mean"), (size_t)k),
+               *d = json_array_get(json_object_get(o, "std"), (size_t)k);
         if (json_is_number(m)) p->tf.mean[k] = (float)json_number_value(m);
         if (json_is_number(d)) p->tf.std[k] = (float)json_number_value(d);
     }

@@ -52,12 +52,22 @@ static long long record(int epochs, double (*loss)(int, int), int status) {
     cr_assert_not_null(r, "%s", note);
     for (int e = 1; e <= epochs; e++) {
         for (int b = 1; b <= 4; b++) {
-            train_event ev = {.kind = EV_BATCH, .epoch = e, .phase = b <= 3 ? PHASE_TRAIN : PHASE_VALID,
-                              .batch = (size_t)b, .loss = b <= 3 ? loss(e, b) : 0.5, .lr = 1e-3, .images_per_s = 10};
+            train_event ev = {.kind = EV_BATCH,
+                              .epoch = e,
+                              .phase = b <= 3 ? PHASE_TRAIN : PHASE_VALID,
+                              .batch = (size_t)b,
+                              .loss = b <= 3 ? loss(e, b) : 0.5,
+                              .lr = 1e-3,
+                              .images_per_s = 10};
             cr_assert_eq(run_record_event(r, &ev, note, sizeof note), 0, "%s", note);
         }
-        train_event ev = {.kind = EV_EPOCH, .epoch = e, .train_loss = 1.0 / e, .train_acc = 50, .valid_loss = 2.0 / e,
-                          .valid_acc = e == 2 ? 90 : 60 + e, .seconds = 1.5};
+        train_event ev = {.kind = EV_EPOCH,
+                          .epoch = e,
+                          .train_loss = 1.0 / e,
+                          .train_acc = 50,
+                          .valid_loss = 2.0 / e,
+                          .valid_acc = e == 2 ? 90 : 60 + e,
+                          .seconds = 1.5};
         cr_assert_eq(run_record_event(r, &ev, note, sizeof note), 0, "%s", note);
     }
     train_event end = {.kind = EV_FINISHED, .status = status, .seconds = 4.5};
