@@ -19,9 +19,21 @@
 #include "style.h"
 #include "text_escape.h"
 
-enum { COL_ID, COL_WHEN, COL_DATASET, COL_ARCH, COL_TRAINABLE, COL_LR, COL_EPOCHS, COL_BEST, COL_STATUS, COL_TIME, N_COLS };
-static const char *const COL_NAMES[N_COLS] = {"ID",     "WHEN",   "DATASET",  "ARCH",   "TRAINABLE",
-                                              "LR",     "EPOCHS", "BEST ACC", "STATUS", "TIME"};
+enum {
+    COL_ID,
+    COL_WHEN,
+    COL_DATASET,
+    COL_ARCH,
+    COL_TRAINABLE,
+    COL_LR,
+    COL_EPOCHS,
+    COL_BEST,
+    COL_STATUS,
+    COL_TIME,
+    N_COLS
+};
+static const char *const COL_NAMES[N_COLS] = {"ID", "WHEN",   "DATASET",  "ARCH",   "TRAINABLE",
+                                              "LR", "EPOCHS", "BEST ACC", "STATUS", "TIME"};
 static const int COL_WIDTHS[N_COLS] = {5, 16, 14, 10, 10, 8, 7, 8, 11, 8};
 
 typedef struct {
@@ -319,7 +331,8 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     for (int c = 0; c < N_COLS && x < cols; c++) {
         char h[32];
         snprintf(h, sizeof h, "%s%s", COL_NAMES[c], c == v->sort_col ? (v->sort_desc ? "v" : "^") : "");
-        cell(top, x, h, COL_WIDTHS[c] < cols - x ? COL_WIDTHS[c] : cols - x, style(ROLE_TITLE));
+        // (the column's gap takes the order's mark)
+        cell(top, x, h, COL_WIDTHS[c] + 1 < cols - x ? COL_WIDTHS[c] + 1 : cols - x, style(ROLE_TITLE));
         x += COL_WIDTHS[c] + 1;
     }
     if (v->filter[0]) mvprintw(top, cols - 30 > x ? x : cols - 30, " filter: %.20s", v->filter);
