@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "curve_plot.h"
@@ -235,6 +236,47 @@ static void draw_curves(const run_epoch *e, size_t n) {
     free(loss);
 }
 
+// Two runs' valid loss and valid accuracy, each quantity one chart with both runs in it: in two
+// colours on a terminal (the legend says which), the same dots without them elsewhere.
+static void draw_both(const long long id[2], run_epoch *const e[2], const size_t n[2]) {
+    int tty = isatty(STDOUT_FILENO);
+    static const char *const COLORS[2] = {"34", "33"}, *const NAMES[2] = {"blue", "yellow"};
+    const char *titles[2] = {"valid loss by epoch", "valid accuracy (%) by epoch"};
+    for (int q = 0; q < 2; q++) {
+        double *x[2] = {NULL, NULL}, *y[2] = {NULL, NULL};
+        curve_series s[2];
+        int ok = 1;
+        for (int k = 0; k < 2; k++) {
+            x[k] = malloc((n[k] ? n[k] : 1) * sizeof *x[k]);
+            y[k] = malloc((n[k] ? n[k] : 1) * sizeof *y[k]);
+            if (!x[k] || !y[k]) ok = 0;
+            for (size_t i = 0; ok && i < n[k]; i++) {
+                x[k][i] = e[k][i].epoch;
+                y[k][i] = q == 0 ? e[k][i].valid_loss : e[k][i].valid_acc;
+            }
+            s[k] = (curve_series){x[k], y[k], n[k], tty ? COLORS[k] : NULL};
+        }
+        char **lines = NULL;
+        int m = ok ? curve_plot_series(s, 2, &(curve_plot_opts){.width = 50, .height = 8}, &lines) : -1;
+        if (m > 0) {
+            printf("\n%s: ", titles[q]);
+            for (int k = 0; k < 2; k++) {
+                if (tty)
+                    printf("%s\033[%sm run %lld (%s)\033[0m", k ? "," : "", COLORS[k], id[k], NAMES[k]);
+                else
+                    printf("%s run %lld", k ? " and" : "", id[k]);
+            }
+            printf("%s\n", tty ? "" : " (in two colours on a terminal)");
+            for (int i = 0; i < m; i++) printf("%s\n", lines[i]);
+        }
+        curve_plot_free(lines, m);
+        for (int k = 0; k < 2; k++) {
+            free(x[k]);
+            free(y[k]);
+        }
+    }
+}
+
 static void epochs_table(const run_epoch *e, size_t n) {
     printf("\n%5s %10s %9s %10s %9s %9s %8s %8s\n", "epoch", "train loss", "train acc", "valid loss", "valid acc", "lr",
            "seconds", "img/s");
@@ -360,9 +402,8 @@ static int diff_run(int argc, char **argv) {
     duration(r[0].wall_s, wa, sizeof wa);
     duration(r[1].wall_s, wb, sizeof wb);
     printf("  %-16s %-28s %s\n", "time", wa, wb);
+    draw_both(id, e, n);
     for (int k = 0; k < 2; k++) {
-        printf("\n%s", k ? hb : ha);
-        draw_curves(e[k], n[k]);
         free(e[k]);
         run_row_free(&r[k]);
     }
@@ -372,7 +413,8 @@ static int diff_run(int argc, char **argv) {
 static const cli_command cli_runs_diff = {
     .name = "runs diff",
     .synopsis = "A B",
-    .help = "two runs: only the settings that differ, their results side by side, their curves",
+    .help = "two runs: only the settings that differ, their results side by side, their\n"
+            "valid loss and accuracy in one chart each",
     .examples = "frost runs diff 11 12",
     .run = diff_run,
 };

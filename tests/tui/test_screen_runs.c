@@ -48,8 +48,13 @@ static void record(sqlite3 *db, const char *arch, double lr, int epochs, double 
     for (int e = 1; e <= epochs; e++) {
         train_event b = {.kind = EV_BATCH, .epoch = e, .phase = PHASE_TRAIN, .loss = 1.0 / e, .lr = lr};
         cr_assert_eq(run_record_event(r, &b, note, sizeof note), 0);
-        train_event ev = {.kind = EV_EPOCH, .epoch = e, .train_loss = 1.0 / e, .train_acc = 50, .valid_loss = 1.2 / e,
-                          .valid_acc = best * e / epochs, .seconds = 2};
+        train_event ev = {.kind = EV_EPOCH,
+                          .epoch = e,
+                          .train_loss = 1.0 / e,
+                          .train_acc = 50,
+                          .valid_loss = 1.2 / e,
+                          .valid_acc = best * e / epochs,
+                          .seconds = 2};
         cr_assert_eq(run_record_event(r, &ev, note, sizeof note), 0);
     }
     train_event end = {.kind = EV_FINISHED, .status = 0, .seconds = 2.0 * epochs};
@@ -141,8 +146,7 @@ Test(tui_runs, the_table_is_the_history_and_its_keys_work) {
     tmux_keys("Home Space Down Space");
     cr_assert(tmux_wait_for("settings that differ", 30), "%s", tmux_screen(0));
     screen = tmux_screen_flat();
-    cr_expect(strstr(screen, "arch vgg11 resnet18") && strstr(screen, "lr 0.001 1e-05") &&
-                  strstr(screen, "epochs 5 3"),
+    cr_expect(strstr(screen, "arch vgg11 resnet18") && strstr(screen, "lr 0.001 1e-05") && strstr(screen, "epochs 5 3"),
               "%s", screen);
     // delete asks first; n keeps it
     tmux_keys("d");
