@@ -34,6 +34,14 @@ static int parse_id(const char *cmd, const char *s, long long *id) {
     return 0;
 }
 
+// The one argument of a command that takes a run's id: 0, or an exit code with the error printed.
+static int id_argument(const char *cmd, int argc, char **argv, long long *id) {
+    const char *arg = NULL;
+    int n_args = 0;
+    int rc = cli_parse(argv[0], (const cli_option[]){CLI_OPT_END}, argc, argv, NULL, 1, &arg, &n_args);
+    return rc ? rc : parse_id(cmd, arg, id);
+}
+
 // Prints s cut or padded to exactly width columns, then a space.
 static void cell(const char *s, int width) {
     s = cli_safe(s);
@@ -290,11 +298,9 @@ static void epochs_table(const run_epoch *e, size_t n) {
 }
 
 static int show_run(int argc, char **argv) {
-    const char *arg = NULL;
-    int n_args = 0;
-    int rc = cli_parse(argv[0], (const cli_option[]){CLI_OPT_END}, argc, argv, NULL, 1, &arg, &n_args);
     long long id;
-    if (rc || (rc = parse_id("runs show", arg, &id)) != 0) return rc;
+    int rc = id_argument("runs show", argc, argv, &id);
+    if (rc) return rc;
     sqlite3 *db;
     if ((rc = open_db("runs show", &db)) != 0) return rc;
     run_row r;
@@ -423,11 +429,9 @@ static const cli_command cli_runs_diff = {
 // runs again
 
 static int again_run(int argc, char **argv) {
-    const char *arg = NULL;
-    int n_args = 0;
-    int rc = cli_parse(argv[0], (const cli_option[]){CLI_OPT_END}, argc, argv, NULL, 1, &arg, &n_args);
     long long id;
-    if (rc || (rc = parse_id("runs again", arg, &id)) != 0) return rc;
+    int rc = id_argument("runs again", argc, argv, &id);
+    if (rc) return rc;
     sqlite3 *db;
     if ((rc = open_db("runs again", &db)) != 0) return rc;
     run_row r;

@@ -117,6 +117,14 @@ static void bind_real_or_null(sqlite3_stmt *st, int k, double v) {
         sqlite3_bind_null(st, k);
 }
 
+// An epoch's four numbers (train loss and accuracy, valid loss and accuracy) at k .. k + 3.
+static void bind_metrics(sqlite3_stmt *st, int k, const train_event *e) {
+    bind_real_or_null(st, k, e->train_loss);
+    bind_real_or_null(st, k + 1, e->train_acc);
+    bind_real_or_null(st, k + 2, e->valid_loss);
+    bind_real_or_null(st, k + 3, e->valid_acc);
+}
+
 static int insert_run(run_record *r, const trainer_config *c, const dataset *d, const run_origin *o) {
     char ddig[72], wdig[128] = "", why[256], started[32], host[256], root[PATH_MAX];
     dataset_digest(d, ddig);
@@ -234,10 +242,7 @@ static int write_epoch(run_record *r, const train_event *e) {
                            -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, r->id);
         sqlite3_bind_int(st, 2, e->epoch);
-        bind_real_or_null(st, 3, e->train_loss);
-        bind_real_or_null(st, 4, e->train_acc);
-        bind_real_or_null(st, 5, e->valid_loss);
-        bind_real_or_null(st, 6, e->valid_acc);
+        bind_metrics(st, 3, e);
         bind_real_or_null(st, 7, r->lr > 0 ? r->lr : NAN);
         bind_real_or_null(st, 8, e->seconds);
         bind_real_or_null(st, 9, r->images_per_s);
@@ -259,10 +264,7 @@ static int write_epoch(run_record *r, const train_event *e) {
                                       " WHERE id = ?",
                                       -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int(st, 1, e->epoch);
-        bind_real_or_null(st, 2, e->train_loss);
-        bind_real_or_null(st, 3, e->train_acc);
-        bind_real_or_null(st, 4, e->valid_loss);
-        bind_real_or_null(st, 5, e->valid_acc);
+        bind_metrics(st, 2, e);
         bind_real_or_null(st, 6, r->best_acc);
         if (r->best_epoch)
             sqlite3_bind_int(st, 7, r->best_epoch);

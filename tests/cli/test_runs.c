@@ -49,21 +49,6 @@ static char *sql(const char *query) {
 // A tiny run's arguments: resnet18 at 32x32 on the CPU, 2 epochs of batches of 4.
 #define TINY_RUN(DATA) "train", (DATA), "--arch", "resnet18", "--size", "32", "--batch", "4", "--device", "cpu"
 
-static pid_t spawn_frost(const char *out, const char *const *args) {
-    const char *bin = getenv("FROST_BIN");
-    if (!bin) bin = "build/frost";
-    pid_t pid = fork();
-    if (pid == 0) {
-        FILE *f = freopen(out, "w", stdout);
-        if (!f || dup2(fileno(stdout), 2) < 0) _exit(127);
-        const char *argv[32] = {bin};
-        for (int i = 0; args[i] && i < 30; i++) argv[i + 1] = args[i];
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
-}
-
 Test(runs, train_is_recorded_and_sqlite3_reads_it, .timeout = 120) {
     fx_two_class_dataset(root, 4, 2, 32);
     char json[4096], ckpt[4096];
@@ -150,7 +135,7 @@ Test(runs, two_processes_at_once_are_both_recorded, .timeout = 120) {
     pid_t pid[2];
     for (int k = 0; k < 2; k++) {
         snprintf(out[k], sizeof out[k], "%s/out%d.txt", root, k);
-        pid[k] = spawn_frost(out[k], (const char *[]){TINY_RUN(root), "--epochs", "3", NULL});
+        pid[k] = tu_spawn_frost(out[k], (const char *[]){TINY_RUN(root), "--epochs", "3", NULL});
         cr_assert_gt(pid[k], 0);
     }
     for (int k = 0; k < 2; k++) {
@@ -171,7 +156,7 @@ Test(runs, a_killed_run_is_found_and_marked_interrupted, .timeout = 120) {
     fx_two_class_dataset(root, 16, 2, 32);
     char out[4096];
     snprintf(out, sizeof out, "%s/out.txt", root);
-    pid_t pid = spawn_frost(out, (const char *[]){TINY_RUN(root), "--epochs", "10000", NULL});
+    pid_t pid = tu_spawn_frost(out, (const char *[]){TINY_RUN(root), "--epochs", "10000", NULL});
     cr_assert_gt(pid, 0);
     // until its first epoch is in the file
     int seen = 0;
