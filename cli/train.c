@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "dataset.h"
 #include "event_json.h"
 #include "events.h"
@@ -203,7 +204,9 @@ static int train(train_args *a, const run_origin *origin, long long *id) {
     trainer *t;
     if ((rc = cli_run_start("train", &a->run, a->root, a->json, &d, &json, &t)) != 0) return rc;
     char note[1400];
+    double t0 = clock_seconds(), run_start = t0;   // --profile: what recording the run cost it
     run_record *rec = run_record_start(&a->run.cfg, &d, origin, note, sizeof note);
+    double history_s = clock_seconds() - t0;
     if (note[0]) cli_fail(0, "%s", note);
     if (id) *id = run_record_id(rec);
     struct sigaction sa = {0}, old_int, old_term;
@@ -226,7 +229,10 @@ static int train(train_args *a, const run_origin *origin, long long *id) {
         }
         train_event e;
         if (!trainer_wait(t, &e, 100)) continue;
-        if (run_record_event(rec, &e, note, sizeof note) != 0) {   // the run goes on without it
+        t0 = clock_seconds();
+        int off = run_record_event(rec, &e, note, sizeof note) != 0;
+        history_s += clock_seconds() - t0;
+        if (off) {   // the run goes on without it
             clear_bar(&bar);
             fflush(stdout);
             cli_fail(0, "%s", note);
@@ -247,6 +253,9 @@ static int train(train_args *a, const run_origin *origin, long long *id) {
         status = print_event(&e, a->log_every, &bar);
     }
     trainer_free(t);
+    if (a->run.cfg.profile && rec)
+        printf("profile: recording the run in the history took %.4f s of its %.2f s (%.3f%%)\n", history_s,
+               clock_seconds() - run_start, 100.0 * history_s / (clock_seconds() - run_start));
     run_record_free(rec);
     if (a->layer_report) {
         if (last.n)
