@@ -1,12 +1,14 @@
 // test_run_history.c — core/history/ without training: a run recorded from events (as the front
 // ends hand them over) and read back, replay's comparison to the bit, runs whose process died marked
-// interrupted, the schema's version, the CSV export.
+// interrupted, the schema's version, the CSV export, a writer waiting for another's write.
 #include <criterion/criterion.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "history/run_query.h"
@@ -186,4 +188,37 @@ Test(run_history, csv_export_quotes_what_needs_it) {
     cr_expect(strncmp(text, "id,started_utc,", 15) == 0, "%s", text);
     cr_expect(strstr(text, ",\"frost train 'a, \"\"b\"\"'\"\n"), "%s", text);
     free(text);
+}
+
+// Another process writing the history (here a second connection holding its write lock for 300 ms):
+// the recorder waits for it (the busy timeout) and its epoch is written, not lost.
+static void *release_later(void *arg) {
+    struct timespec ts = {0, 300000000};
+    nanosleep(&ts, NULL);
+    sqlite3_exec(arg, "COMMIT", NULL, NULL, NULL);
+    return NULL;
+}
+
+Test(run_history, a_writer_waits_for_another_process_write) {
+    trainer_config c;
+    trainer_config_default(&c);
+    run_origin o = {.origin = "cli", .command = "frost train x", .version = "test"};
+    char note[512], err[512];
+    run_record *r = run_record_start_in(db, &c, &d, &o, note, sizeof note);
+    cr_assert_not_null(r, "%s", note);
+    sqlite3 *other;
+    cr_assert_eq(runs_db_open_at(&other, path, 0, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, release_later, other), 0);
+    train_event ev = {.kind = EV_EPOCH, .epoch = 1, .train_loss = 1, .valid_acc = 50};
+    int rc = run_record_event(r, &ev, note, sizeof note);
+    pthread_join(t, NULL);
+    runs_db_close(other);
+    cr_expect_eq(rc, 0, "the epoch waited for the other writer: %s", note);
+    run_row row;
+    cr_assert_eq(runs_get(db, run_record_id(r), &row, NULL, NULL, err, sizeof err), 1);
+    cr_expect_eq(row.epochs_done, 1);
+    run_row_free(&row);
+    run_record_free(r);
 }
