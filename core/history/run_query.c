@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "errmsg.h"
 #include "runs_db.h"
@@ -13,7 +14,7 @@
 // the columns every read of a run takes, in run_row's order (read_row); a list leaves out the long
 // texts (command, settings, classes: '' in their place)
 #define COLUMNS(TEXTS)                                                                                           \
-    "id, coalesce(repeats, 0), datetime(started, 'localtime'), started, coalesce(finished, ''), status, arch,"   \
+    "id, coalesce(repeats, 0), '', started, coalesce(finished, ''), status, arch,"                               \
     " dataset, trainable, coalesce(message, ''), " TEXTS ", origin, frost_version,"                              \
     " coalesce(checkpoint, ''), coalesce(checkpoint_digest, ''), coalesce(losses_digest, ''), dataset_digest,"   \
     " lr, wall_s, final_train_loss, final_train_acc, final_valid_loss, final_valid_acc, best_valid_acc, epochs," \
@@ -46,12 +47,31 @@ void run_row_free(run_row *r) {
     }
 }
 
+// "YYYY-MM-DD HH:MM:SS" in UTC as local time, in the same form (here, not in SQL: SQLite's
+// 'localtime' took a third of reading 10,000 runs).
+static void local_time(const char *utc, char out[24]) {
+    int v[6] = {0}, at[6] = {0, 5, 8, 11, 14, 17}, len[6] = {4, 2, 2, 2, 2, 2};
+    snprintf(out, 24, "%s", utc);
+    if (strlen(utc) < 19) return;
+    for (int k = 0; k < 6; k++)
+        for (int i = 0; i < len[k]; i++) {
+            char c = utc[at[k] + i];
+            if (c < '0' || c > '9') return;
+            v[k] = v[k] * 10 + (c - '0');
+        }
+    struct tm tm = {
+        .tm_year = v[0] - 1900, .tm_mon = v[1] - 1, .tm_mday = v[2], .tm_hour = v[3], .tm_min = v[4], .tm_sec = v[5]};
+    time_t t = timegm(&tm);
+    struct tm lt;
+    if (t != (time_t)-1 && localtime_r(&t, &lt)) strftime(out, 24, "%Y-%m-%d %H:%M:%S", &lt);
+}
+
 static int read_row(sqlite3_stmt *st, run_row *r) {
     memset(r, 0, sizeof *r);
     r->id = sqlite3_column_int64(st, 0);
     r->repeats = sqlite3_column_int64(st, 1);
-    copy_col(st, 2, r->started, sizeof r->started);
     copy_col(st, 3, r->started_utc, sizeof r->started_utc);
+    local_time(r->started_utc, r->started);
     copy_col(st, 4, r->finished_utc, sizeof r->finished_utc);
     copy_col(st, 5, r->status, sizeof r->status);
     copy_col(st, 6, r->arch, sizeof r->arch);

@@ -71,14 +71,16 @@ static const char *const MIGRATIONS[RUNS_DB_VERSION] = {
     " trainable TEXT NOT NULL,"
     " lr REAL NOT NULL,"
     " epochs INTEGER NOT NULL,"
-    " settings TEXT NOT NULL,"
     " epochs_done INTEGER NOT NULL DEFAULT 0,"
     " final_train_loss REAL, final_train_acc REAL, final_valid_loss REAL, final_valid_acc REAL,"
     " best_valid_acc REAL, best_epoch INTEGER,"
     " checkpoint TEXT, checkpoint_digest TEXT,"
     " peak_rss_kb INTEGER, wall_s REAL,"
     " batches INTEGER NOT NULL DEFAULT 0,"
-    " losses_digest TEXT);"
+    " losses_digest TEXT,"
+    // last: the long text, so that reading the columns before it (a list of 10,000 runs) does
+    // not walk its overflow pages
+    " settings TEXT NOT NULL);"
     "CREATE TABLE epochs ("
     " run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
     " epoch INTEGER NOT NULL,"

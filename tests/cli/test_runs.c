@@ -130,12 +130,12 @@ Test(runs, train_is_recorded_and_sqlite3_reads_it, .timeout = 120) {
 }
 
 Test(runs, two_processes_at_once_are_both_recorded, .timeout = 120) {
-    fx_two_class_dataset(root, 8, 2, 32);
+    fx_two_class_dataset(root, 4, 2, 32);
     char out[2][4096];
     pid_t pid[2];
     for (int k = 0; k < 2; k++) {
         snprintf(out[k], sizeof out[k], "%s/out%d.txt", root, k);
-        pid[k] = tu_spawn_frost(out[k], (const char *[]){TINY_RUN(root), "--epochs", "3", NULL});
+        pid[k] = tu_spawn_frost(out[k], (const char *[]){TINY_RUN(root), "--epochs", "2", NULL});
         cr_assert_gt(pid[k], 0);
     }
     for (int k = 0; k < 2; k++) {
@@ -147,8 +147,8 @@ Test(runs, two_processes_at_once_are_both_recorded, .timeout = 120) {
         free(text);
     }
     cr_expect_str_eq(sql("SELECT group_concat(status || ':' || epochs_done || ':' || batches, ' ') FROM runs"),
-                     "completed:3:15 completed:3:15");
-    cr_expect_str_eq(sql("SELECT count(*) FROM epochs"), "6");
+                     "completed:2:6 completed:2:6");
+    cr_expect_str_eq(sql("SELECT count(*) FROM epochs"), "4");
     cr_expect_str_eq(sql("SELECT count(DISTINCT pid) FROM runs"), "2");
 }
 
