@@ -46,13 +46,16 @@ static int id_argument(const char *cmd, int argc, char **argv, long long *id) {
 static void cell(const char *s, int width) {
     s = cli_safe(s);
     size_t n = 0, len = strlen(s);
+    int used = 0;
     while (n < len) {   // whole characters while they fit
         size_t next = n + 1;
         while (next < len && ((unsigned char)s[next] & 0xC0) == 0x80) next++;
-        if (text_columns(s, next) > width) break;
+        int w = text_columns(s + n, next - n);
+        if (used + w > width) break;
+        used += w;
         n = next;
     }
-    printf("%.*s%*s ", (int)n, s, width - text_columns(s, n), "");
+    printf("%.*s%*s ", (int)n, s, width - used, "");
 }
 
 static void duration(double s, char *out, size_t len) {
