@@ -54,7 +54,7 @@ TORCH_LIBS = -L$(TORCH_LIBDIR) -Wl,-rpath,$(TORCH_LIBDIR) -Wl,--no-as-needed \
 
 # Everything else through pkg-config. These are recursive (=) on purpose: they are expanded when a
 # recipe runs, after the install-deps step has put the .pc files in place.
-PKGS := jansson libturbojpeg libpng libcurl libcrypto libzip libprotobuf-c
+PKGS := jansson libturbojpeg libpng libcurl libcrypto libzip libprotobuf-c sqlite3
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 # curses only for tui/ (its cflags set _XOPEN_SOURCE, which core/ must not get)
@@ -122,7 +122,7 @@ ROOM_USES_settings := base
 ROOM_USES_train := base data model settings
 ROOM_USES_interpret := base data model settings train
 ROOM_USES_export := base data model settings train
-ROOM_USES_history := base data model train
+ROOM_USES_history := base data model settings train
 ROOM_USES_jobs := base data model settings train interpret export history
 ROOM_SHIM := model settings train interpret export history jobs
 ROOM_GEN := export

@@ -63,5 +63,6 @@ int main(int argc, char **argv) {
     o.device = cfg.device[0] ? cfg.device : NULL;
     o.workers = cfg.workers;
     o.weights = cfg.weights;
+    o.version = CLI_VERSION;
     return app_run(&o);
 }

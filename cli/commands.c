@@ -8,12 +8,11 @@
 #include "cli.h"
 
 extern const cli_command cli_print, cli_summary, cli_doctor, cli_bench_data, cli_train, cli_lr_find, cli_bench_forward,
-    cli_predict, cli_clean, cli_export, cli_weights, cli_cache, cli_help, cli_version;
+    cli_predict, cli_clean, cli_export, cli_weights, cli_cache, cli_runs, cli_help, cli_version;
 
 const cli_command *const cli_commands[] = {
-    &cli_print,   &cli_summary,       &cli_doctor,  &cli_bench_data, &cli_train,
-    &cli_lr_find, &cli_bench_forward, &cli_predict, &cli_clean,      &cli_export,
-    &cli_weights, &cli_cache,         &cli_help,    &cli_version,    NULL,
+    &cli_print, &cli_summary, &cli_doctor,  &cli_bench_data, &cli_train, &cli_lr_find, &cli_bench_forward, &cli_predict,
+    &cli_clean, &cli_export,  &cli_weights, &cli_cache,      &cli_runs,  &cli_help,    &cli_version,       NULL,
 };
 
 // The entry of the list named `name` (or one of its aliases), or NULL.
@@ -47,6 +46,9 @@ int cli_main(int argc, char **argv) {
             cli_command_help(stdout, c);
             return CLI_OK;
         }
+        // a group with a run of its own runs it when no word of the group follows ("frost runs
+        // --json" lists)
+        if (!sub && c->run && (argc < 2 || argv[1][0] == '-')) break;
         if (!sub) return cli_fail(CLI_USAGE, "%s: %s (see frost help)", c->name, c->synopsis);
         c = sub;
         argc--, argv++;

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "dataset.h"
+#include "run_record.h"
 #include "trainer.h"
 
 typedef struct {
@@ -36,5 +37,10 @@ int cli_run_pretrained(const char *cmd, cli_run_args *a);
 // trainer started. 0 with all three to free, or an exit code with nothing left open.
 int cli_run_start(const char *cmd, cli_run_args *a, const char *root, const char *json_path, dataset *d, FILE **json,
                   trainer **t);
+
+// frost train's run (train.c) for a command that has its arguments ready (frost runs again): the
+// dataset at root, the tutorial's log, the run recorded with origin; *id (may be NULL) gets the
+// run's id in the history (0: not recorded). The exit status, as frost train's.
+int cli_train_run(cli_run_args *run, const char *root, const run_origin *origin, long long *id);
 
 #endif

@@ -4,6 +4,7 @@
 // Ctrl-C stops at the next batch boundary (saving when --save was given) and exits 130.
 // --pretrained takes the architecture's default ImageNet weights from a cache or downloads them
 // (fetch.h), and makes ImageNet's mean/std the default normalisation.
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -15,10 +16,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "dataset.h"
 #include "event_json.h"
 #include "events.h"
 #include "run_options.h"
+#include "run_record.h"
 #include "train_log.h"
 #include "train_recipe.h"
 #include "trainer.h"
@@ -173,14 +176,39 @@ static void print_layer_report(const layer_report *r) {
     }
 }
 
-static int run(int argc, char **argv) {
-    train_args a;
-    int rc = parse_args(argc, argv, &a);
-    if (rc) return rc;
+// The command line as one line, each argument quoted when the shell would need it (the history's).
+static void command_line(int argc, char **argv, char *out, size_t len) {
+    size_t used = (size_t)snprintf(out, len, "frost");
+    for (int k = 0; k < argc && used < len; k++) {
+        const char *w = argv[k];
+        int plain = *w != '\0';
+        for (const char *p = w; *p; p++)
+            if (!(isalnum((unsigned char)*p) || strchr("-_./=:,+@%", *p))) plain = 0;
+        if (plain)
+            used += (size_t)snprintf(out + used, len - used, " %s", w);
+        else {
+            used += (size_t)snprintf(out + used, len - used, " '");
+            for (const char *p = w; *p && used < len; p++)
+                used += (size_t)(*p == '\'' ? snprintf(out + used, len - used, "'\\''")
+                                            : snprintf(out + used, len - used, "%c", *p));
+            if (used < len) used += (size_t)snprintf(out + used, len - used, "'");
+        }
+    }
+}
+
+// The run itself, its arguments parsed: trainer, log, history record.
+static int train(train_args *a, const run_origin *origin, long long *id) {
+    int rc;
     dataset d;
     FILE *json;
     trainer *t;
-    if ((rc = cli_run_start("train", &a.run, a.root, a.json, &d, &json, &t)) != 0) return rc;
+    if ((rc = cli_run_start("train", &a->run, a->root, a->json, &d, &json, &t)) != 0) return rc;
+    char note[1400];
+    double t0 = clock_seconds(), run_start = t0;   // --profile: what recording the run cost it
+    run_record *rec = run_record_start(&a->run.cfg, &d, origin, note, sizeof note);
+    double history_s = clock_seconds() - t0;
+    if (note[0]) cli_fail(0, "%s", note);
+    if (id) *id = run_record_id(rec);
     struct sigaction sa = {0}, old_int, old_term;
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
@@ -201,23 +229,35 @@ static int run(int argc, char **argv) {
         }
         train_event e;
         if (!trainer_wait(t, &e, 100)) continue;
+        t0 = clock_seconds();
+        int off = run_record_event(rec, &e, note, sizeof note) != 0;
+        history_s += clock_seconds() - t0;
+        if (off) {   // the run goes on without it
+            clear_bar(&bar);
+            fflush(stdout);
+            cli_fail(0, "%s", note);
+        }
         if (json && !json_failed) {
             const layer_report *layers = e.kind == EV_LAYERS ? trainer_layers(t, e.batch) : NULL;
-            if (event_json_write(json, &e, &a.run.cfg, &d, layers) !=
+            if (event_json_write(json, &e, &a->run.cfg, &d, layers) !=
                 0) {   // the log asked for cannot be written: stop
                 json_failed = 1;
-                cli_fail(CLI_FAILED, "%s: cannot write the JSON log: %s; stopping", a.json, strerror(errno));
+                cli_fail(CLI_FAILED, "%s: cannot write the JSON log: %s; stopping", a->json, strerror(errno));
                 trainer_cancel(t);
             }
         }
-        if (e.kind == EV_LAYERS && a.layer_report && trainer_layers(t, e.batch)) {
+        if (e.kind == EV_LAYERS && a->layer_report && trainer_layers(t, e.batch)) {
             layer_report_free(&last);
             if (layer_report_copy(&last, trainer_layers(t, e.batch)) != 0) layer_report_free(&last);
         }
-        status = print_event(&e, a.log_every, &bar);
+        status = print_event(&e, a->log_every, &bar);
     }
     trainer_free(t);
-    if (a.layer_report) {
+    if (a->run.cfg.profile && rec)
+        printf("profile: recording the run in the history took %.4f s of its %.2f s (%.3f%%)\n", history_s,
+               clock_seconds() - run_start, 100.0 * history_s / (clock_seconds() - run_start));
+    run_record_free(rec);
+    if (a->layer_report) {
         if (last.n)
             print_layer_report(&last);
         else if (status == 0)
@@ -227,10 +267,29 @@ static int run(int argc, char **argv) {
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (json && fclose(json) != 0 && !json_failed)
-        json_failed = cli_fail(CLI_FAILED, "%s: cannot write the JSON log: %s", a.json, strerror(errno));
+        json_failed = cli_fail(CLI_FAILED, "%s: cannot write the JSON log: %s", a->json, strerror(errno));
     if (json_failed) status = CLI_FAILED;
     dataset_free(&d);
     return status;
+}
+
+static int run(int argc, char **argv) {
+    train_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc) return rc;
+    char command[8192];
+    command_line(argc, argv, command, sizeof command);
+    run_origin origin = {.origin = "cli", .command = command, .version = CLI_VERSION};
+    return train(&a, &origin, NULL);
+}
+
+int cli_train_run(cli_run_args *run, const char *root, const run_origin *origin, long long *id) {
+    train_args a;
+    memset(&a, 0, sizeof a);
+    a.run = *run;
+    a.root = root;
+    a.log_every = 500;
+    return train(&a, origin, id);
 }
 
 const cli_command cli_train = {

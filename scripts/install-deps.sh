@@ -4,7 +4,8 @@
 #   scripts/install-deps.sh build   what `make` needs to build frost
 #   scripts/install-deps.sh test    that, plus what `make test` needs (Criterion, tmux,
 #                                   python3-torchvision as the test oracle, groff and mandoc for the
-#                                   manual, zsh for its completion script, procps: ps, pgrep, pkill)
+#                                   manual, zsh for its completion script, procps: ps, pgrep, pkill,
+#                                   sqlite3: the shell that reads the run history)
 #   scripts/install-deps.sh fuzz    what `make fuzz` needs (clang, for libFuzzer)
 #   scripts/install-deps.sh format  what `make format` and `make format-check` need (clang-format)
 #
@@ -18,12 +19,14 @@ set -euo pipefail
 # cores, 5 s with OpenBLAS (its OpenMP build shares libtorch's libgomp thread pool).
 BUILD_PKGS=(gcc g++ make pkg-config binutils libtorch-dev libjansson-dev libturbojpeg0-dev
             libpng-dev libncurses-dev libcurl4-openssl-dev libssl-dev libzip-dev libopenblas0-openmp
-            libonnx-dev protobuf-c-compiler libprotobuf-c-dev)
+            libonnx-dev protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev)
 TEST_PKGS=(libcriterion-dev tmux python3-torchvision libjpeg-turbo-progs ncurses-term groff-base mandoc zsh
-           python3-onnx nodejs procps)
+           python3-onnx nodejs procps sqlite3)
 FUZZ_PKGS=(clang)
 FORMAT_PKGS=(clang-format)
 
+# libsqlite3-dev: the run history (core/history/, $XDG_DATA_HOME/frost/runs.db); sqlite3, its shell,
+# is the tests' independent reader of what frost stored there.
 # libonnx-dev: ONNX's own schema (onnx.proto), compiled to C by protoc-c for `frost export --onnx`.
 # python3-onnx (its checker) and nodejs (npm's onnxruntime-node, installed by make test) check exports.
 case "${1:-build}" in

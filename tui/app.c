@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "event_json.h"
@@ -17,7 +18,8 @@
 #include "trainer.h"
 #include "transfer.h"
 
-static const screen *const SCREENS[N_SCREENS] = {&screen_data, &screen_model, &screen_train, &screen_predict};
+static const screen *const SCREENS[N_SCREENS] = {&screen_data, &screen_model, &screen_train, &screen_predict,
+                                                 &screen_runs};
 
 enum { MIN_COLS = 60, MIN_ROWS = 16 };
 
@@ -137,6 +139,27 @@ static void to_front(app *a, int which) {
     if (SCREENS[which]->enter) SCREENS[which]->enter(a, a->state[which]);
 }
 
+void app_show(app *a, int which) {
+    if (which >= 0 && which < N_SCREENS) to_front(a, which);
+}
+
+int app_load_settings(app *a, const char *settings, long long id) {
+    if (a->training) {
+        app_status(a, "a run is going on: its form stays as it is (s stops it)");
+        return -1;
+    }
+    char *copy = strdup(settings);
+    if (!copy) {
+        app_status(a, "out of memory");
+        return -1;
+    }
+    free(a->load_settings);
+    a->load_settings = copy;
+    a->load_run = id;
+    a->load_seq++;
+    return 0;
+}
+
 static void handle(app *a, int ch) {
     if (ch == ERR || ch == KEY_RESIZE) return;
     if (a->help) {   // any key closes the help
@@ -157,6 +180,7 @@ static void handle(app *a, int ch) {
     case ACT_SCREEN_MODEL: to_front(a, SCREEN_MODEL); break;
     case ACT_SCREEN_TRAIN: to_front(a, SCREEN_TRAIN); break;
     case ACT_SCREEN_PREDICT: to_front(a, SCREEN_PREDICT); break;
+    case ACT_SCREEN_RUNS: to_front(a, SCREEN_RUNS); break;
     case ACT_THEME:
         preview_reset();   // its colour pairs were made for the old theme
         if (style_cycle(a->status, sizeof a->status) == 0) app_status(a, "theme: %s", style_theme_name());
@@ -249,7 +273,7 @@ int app_run(const app_options *opts) {
                    !a.have_dataset ? a.dataset_error
                    : opts->notice  ? opts->notice
                    : theme_msg[0]  ? theme_msg
-                                   : "1-4: screens   ?: help   q: quit");
+                                   : "1-5: screens   ?: help   q: quit");
         while (!a.quit && !term_quit_requested()) handle(&a, app_tick(&a));
     }
     // A signal (SIGTERM, Ctrl-C, the terminal hanging up) asks frost to end now: the screen is given
@@ -270,6 +294,7 @@ int app_run(const app_options *opts) {
         rc = 1;
     }
     ft_model_free(a.offer.model);
+    free(a.load_settings);
     layer_report_free(&a.layers);
     dataset_free(&a.d);
     return rc;

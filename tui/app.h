@@ -64,10 +64,16 @@ typedef enum {
     ACT_UNDO,          // data, predict: undo the last move
     ACT_CAM,           // predict: the Grad-CAM overlay on the preview, on / off
     ACT_CAM_CLASS,     // predict: the overlay's class: the next one
-    ACT_CAM_LAYER      // predict: the overlay's layer (typed)
+    ACT_CAM_LAYER,     // predict: the overlay's layer (typed)
+    ACT_SCREEN_RUNS,
+    ACT_SORT,           // runs: sort by the next column
+    ACT_SORT_REVERSE,   // runs: the other order
+    ACT_FILTER,         // runs: the filter (typed)
+    ACT_MARK,           // runs: mark / unmark the selected run (two marked: overlaid)
+    ACT_DELETE          // runs: delete the selected run (asks first)
 } app_action;
 
-enum { SCREEN_DATA = 0, SCREEN_MODEL = 1, SCREEN_TRAIN = 2, SCREEN_PREDICT = 3, N_SCREENS = 4 };
+enum { SCREEN_DATA = 0, SCREEN_MODEL = 1, SCREEN_TRAIN = 2, SCREEN_PREDICT = 3, SCREEN_RUNS = 4, N_SCREENS = 5 };
 
 // What the command line gives the interface: `frost [DATASET] [--arch ARCH] [--theme NAME]
 // [--checkpoint FILE] [--json FILE]`.
@@ -78,10 +84,11 @@ typedef struct {
     const char *arch;         // NULL: resnet18; the architecture the Model and Train screens start with
     const char *json;         // NULL: none; else the Train screen's runs are logged there (JSON lines)
     // the user's config file (core/settings/config.h): the Train screen's defaults, and its first mistake
-    const char *device;   // NULL: auto; "cpu" makes the Train screen's device field cpu
-    int workers;          // 0: the trainer's own split
-    int weights;          // the Train screen's weights: 0 none; else ImageNet's (the tutorial's pretrained=True)
-    const char *notice;   // NULL, or a line for the status line when the screen opens
+    const char *device;    // NULL: auto; "cpu" makes the Train screen's device field cpu
+    int workers;           // 0: the trainer's own split
+    int weights;           // the Train screen's weights: 0 none; else ImageNet's (the tutorial's pretrained=True)
+    const char *notice;    // NULL, or a line for the status line when the screen opens
+    const char *version;   // frost's (the run history records it)
 } app_options;
 
 typedef struct app app;
@@ -102,7 +109,7 @@ typedef struct {
     void (*dataset_changed)(app *a, void *s, const dataset *old);
 } screen;
 
-extern const screen screen_data, screen_model, screen_train, screen_predict;
+extern const screen screen_data, screen_model, screen_train, screen_predict, screen_runs;
 
 struct app {
     const app_options *opts;
@@ -140,6 +147,11 @@ struct app {
     char stage_arch[32];
     int stage, stages;
     unsigned stage_seq;
+    // a recorded run's settings the Runs screen hands to the Train form (run_settings.h's JSON;
+    // NULL: none); load_seq counts the hand-overs, so the Train screen takes each once
+    char *load_settings;
+    long long load_run;
+    unsigned load_seq;
     // the loop
     int screen;   // the one in front
     void *state[N_SCREENS];
@@ -168,6 +180,12 @@ int app_prompt(app *a, const char *label, char *buf, size_t len);
 // Scans the dataset folder again and hands the new scan to every screen (dataset_changed), then frees
 // the old one. Refused (-1, err) while a training run reads the dataset. 0, or -1 with err.
 int app_dataset_reload(app *a, char *err, size_t errlen);
+
+// Brings screen `which` (SCREEN_DATA...) to the front, as its key does.
+void app_show(app *a, int which);
+// The Runs screen hands run id's settings (JSON) to the Train form, which takes them when it comes to
+// the front. Refused (-1, said on the status line) while a run is going.
+int app_load_settings(app *a, const char *settings, long long id);
 
 // The freeze choice for the selected architecture: a->trainable when it was made for it, else "".
 const char *app_trainable(const app *a);

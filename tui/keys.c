@@ -21,6 +21,7 @@ static const binding KEYS[] = {
     {'2', -1, "2", "Model: the network as PyTorch prints it", ACT_SCREEN_MODEL, "Model"},
     {'3', -1, "3", "Train: options, then live progress", ACT_SCREEN_TRAIN, "Train"},
     {'4', -1, "4", "Predict: top-k, confusion matrix, worst images", ACT_SCREEN_PREDICT, "Predict"},
+    {'5', -1, "5", "Runs: every recorded run, two side by side", ACT_SCREEN_RUNS, "Runs"},
     {'c', -1, "c", "colours: the next theme", ACT_THEME, "theme"},
     {'?', -1, "?", "help", ACT_HELP, "help"},
     {'q', -1, "q", "quit", ACT_QUIT, "quit"},
@@ -63,6 +64,12 @@ static const binding KEYS[] = {
     {'m', SCREEN_PREDICT, "m", "move the selected image to another class", ACT_RELABEL, "move"},
     {'z', SCREEN_PREDICT, "z", "set the selected image aside (.frost-set-aside/)", ACT_SET_ASIDE, "set aside"},
     {'u', SCREEN_PREDICT, "u", "undo the last move", ACT_UNDO, "undo"},
+    {'\n', SCREEN_RUNS, "Enter", "load the run's settings into the Train form", ACT_START, "to form"},
+    {' ', SCREEN_RUNS, "space", "mark / unmark the run (two marked: overlaid, settings diff)", ACT_MARK, "mark"},
+    {'s', SCREEN_RUNS, "s", "sort by the next column", ACT_SORT, "sort"},
+    {'r', SCREEN_RUNS, "r", "reverse the order", ACT_SORT_REVERSE, NULL},
+    {'/', SCREEN_RUNS, "/", "filter the runs (typed)", ACT_FILTER, "filter"},
+    {'d', SCREEN_RUNS, "d", "delete the run from the history (asks first)", ACT_DELETE, "delete"},
 };
 #define N_KEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -83,7 +90,8 @@ static int on_bar(size_t i, int which) { return KEYS[i].bar && (KEYS[i].screen <
 
 static int is_screen_key(size_t i) {
     app_action a = KEYS[i].act;
-    return a == ACT_SCREEN_DATA || a == ACT_SCREEN_MODEL || a == ACT_SCREEN_TRAIN || a == ACT_SCREEN_PREDICT;
+    return a == ACT_SCREEN_DATA || a == ACT_SCREEN_MODEL || a == ACT_SCREEN_TRAIN || a == ACT_SCREEN_PREDICT ||
+           a == ACT_SCREEN_RUNS;
 }
 
 // One item of the bar at x (key NOT_A_KEY: an item no click presses); the x after it, or -1 when it
@@ -113,7 +121,7 @@ void keys_draw_bar(int which, int row, int cols) {
     } else {
         // a narrow window: the screens as one item, help and quit, then the keys of the screen in front
         // (what the window is for), then the rest while they fit
-        x = bar_item(row, x, cols, "1-4", "screens", NOT_A_KEY);
+        x = bar_item(row, x, cols, "1-5", "screens", NOT_A_KEY);
         for (int pass = 0; pass < 3; pass++)
             for (size_t i = 0; i < N_KEYS && x >= 0; i++) {
                 if (!on_bar(i, which) || is_screen_key(i)) continue;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app.h"
 #include "chart.h"
@@ -20,6 +21,10 @@
 #include "list_view.h"
 #include "lr_finder_view.h"
 #include "paragraph.h"
+#include "run_query.h"
+#include "run_record.h"
+#include "run_settings.h"
+#include "runs_db.h"
 #include "style.h"
 #include "train_log.h"
 #include "train_plan.h"
@@ -44,6 +49,7 @@ typedef struct {
     char export_dir[1024];                   // where x writes the form's run as a PyTorch folder
     // the run
     trainer *tr;
+    run_record *rec;    // the run in the history (NULL: off for this run)
     fetch_job *fetch;   // getting the weights before a run
     int running, epochs_total;
     train_event last, phase_end[2];
@@ -57,6 +63,11 @@ typedef struct {
     char weights_path[4096];
     pipeline_opts prep;   // the run's preprocessing (for predicting with its model)
     trainer_config cfg;   // the run's settings (the JSON log's sample orders come from them)
+    // the previous run on this dataset (the history's), drawn faint behind the run's curves
+    long long prev_id;
+    int prev_n;
+    double prev_loss[MAX_EPOCH_ROWS], prev_acc[MAX_EPOCH_ROWS];
+    unsigned load_seen;   // the app's load_seq this form has taken (the Runs screen's Enter)
 } train_view;
 
 // ---------------------------------------------------------------------------------------------
@@ -305,6 +316,30 @@ static void form_config(app *a, train_view *v, const char *weights, trainer_conf
     *out = c;
 }
 
+// The newest earlier run on this dataset in the history, for its faint curves (none when the history
+// is off or has none).
+static void previous_run(app *a, train_view *v) {
+    v->prev_id = 0;
+    v->prev_n = 0;
+    sqlite3 *db;
+    if (!v->rec || runs_db_open(&db, 0, NULL, 0) != 0) return;
+    long long id = runs_previous(db, a->root, run_record_id(v->rec));
+    run_row r;
+    run_epoch *e = NULL;
+    size_t n = 0;
+    if (id && runs_get(db, id, &r, &e, &n, NULL, 0) == 1) {
+        for (size_t k = 0; k < n && k < MAX_EPOCH_ROWS; k++) {
+            v->prev_loss[k] = e[k].valid_loss;
+            v->prev_acc[k] = e[k].valid_acc;
+        }
+        v->prev_n = n < MAX_EPOCH_ROWS ? (int)n : MAX_EPOCH_ROWS;
+        v->prev_id = id;
+        run_row_free(&r);
+        free(e);
+    }
+    runs_db_close(db);
+}
+
 // Starts the trainer with weights (NULL: none).
 static void launch(app *a, train_view *v, const char *weights) {
     trainer_config c;
@@ -319,6 +354,11 @@ static void launch(app *a, train_view *v, const char *weights) {
         return;
     }
     memset(v->log, 0, sizeof v->log);
+    run_origin origin = {.origin = "interface", .command = "frost (the Train screen)", .version = a->opts->version};
+    char note[1400];
+    v->rec = run_record_start(&c, &a->d, &origin, note, sizeof note);
+    if (note[0]) log_line(v, "%s", note);
+    previous_run(a, v);
     layer_report_free(&a->layers);   // the meters and alarms are the new run's from now on
     a->alarms[0][0] = a->alarms[1][0] = '\0';
     if (weights) log_line(v, "pretrained weights: %.130s", weights);
@@ -483,6 +523,8 @@ static void finish(app *a, train_view *v, const train_event *e) {
     trainer_result(v->tr, &m);
     trainer_free(v->tr);
     v->tr = NULL;
+    run_record_free(v->rec);
+    v->rec = NULL;
     v->running = 0;
     a->training = 0;
     if (m && e->status >= 0 && v->n_epoch_rows > 0) {
@@ -509,6 +551,11 @@ static void poll(app *a, void *state) {
     poll_finder(a, v);
     train_event e;
     while (v->tr && trainer_poll(v->tr, &e)) {
+        char note[1400];
+        if (run_record_event(v->rec, &e, note, sizeof note) != 0) {   // the run goes on without it
+            log_line(v, "%s", note);
+            app_status(a, "%.500s", note);
+        }
         train_log_lines(&e, 0, log_tutorial_line, v);
         write_json(a, v, &e);
         switch (e.kind) {
@@ -551,8 +598,19 @@ static void destroy(app *a, void *state) {
     if (v->tr) {   // stopped cleanly, at its next batch boundary
         app_status(a, "stopping the training run...");
         app_draw(a);
+        trainer_cancel(v->tr);
+        // its end goes into the history as stopped: the events up to EV_FINISHED are recorded
+        for (train_event e; v->rec;) {
+            if (!trainer_poll(v->tr, &e)) {
+                nanosleep(&(struct timespec){0, 20000000}, NULL);
+                continue;
+            }
+            (void)run_record_event(v->rec, &e, NULL, 0);
+            if (e.kind == EV_FINISHED) break;
+        }
         trainer_free(v->tr);
     }
+    run_record_free(v->rec);
     free(v);
 }
 
@@ -589,12 +647,15 @@ static void draw_charts(train_view *v, int top, int rows, int cols) {
         if (isfinite(tl[i])) lo = fmin(lo, tl[i]), hi = fmax(hi, tl[i]);
         if (isfinite(vl[i])) lo = fmin(lo, vl[i]), hi = fmax(hi, vl[i]);
     }
+    for (int i = 0; i < v->prev_n; i++)
+        if (isfinite(v->prev_loss[i])) lo = fmin(lo, v->prev_loss[i]), hi = fmax(hi, v->prev_loss[i]);
     if (!(hi >= lo)) lo = 0, hi = 1;
     double margin = hi > lo ? 0.1 * (hi - lo) : 0.01 * fabs(hi) + 1e-3;
     lo = fmax(0, lo - margin);
     hi += margin;
     int half = cols / 2;
     int x_max = v->epochs_total > 1 ? v->epochs_total - 1 : 1;
+    if (v->prev_n - 1 > x_max) x_max = v->prev_n - 1;
     mvprintw(top, 0, "loss per epoch (");
     attron(style(ROLE_TRAIN));
     addstr(style_unicode() ? "train" : "train *");
@@ -603,12 +664,19 @@ static void draw_charts(train_view *v, int top, int rows, int cols) {
     attron(style(ROLE_VALID));
     addstr(style_unicode() ? "valid" : "valid o");
     attroff(style(ROLE_VALID));
+    if (v->prev_n) {   // the previous run's valid curves, faint, behind (drawn first: the run's own win a cell)
+        attron(style(ROLE_DIM));
+        printw(", run %lld's valid%s", v->prev_id, style_unicode() ? "" : " .");
+        attroff(style(ROLE_DIM));
+    }
     addstr(")");
     mvprintw(top, half, "accuracy %% per epoch");
-    chart_series loss[2] = {{tl, n, ROLE_TRAIN, '*'}, {vl, n, ROLE_VALID, 'o'}};
-    chart_series acc[2] = {{ta, n, ROLE_TRAIN, '*'}, {va, n, ROLE_VALID, 'o'}};
-    chart_draw(top + 1, 0, rows - 1, half - 2, 7, loss, 2, x_max, lo, hi);
-    chart_draw(top + 1, half, rows - 1, cols - half - 1, 7, acc, 2, x_max, 0, 100);
+    chart_series loss[3] = {
+        {v->prev_loss, v->prev_n, ROLE_DIM, '.'}, {tl, n, ROLE_TRAIN, '*'}, {vl, n, ROLE_VALID, 'o'}};
+    chart_series acc[3] = {{v->prev_acc, v->prev_n, ROLE_DIM, '.'}, {ta, n, ROLE_TRAIN, '*'}, {va, n, ROLE_VALID, 'o'}};
+    int first = v->prev_n ? 0 : 1;
+    chart_draw(top + 1, 0, rows - 1, half - 2, 7, loss + first, 3 - first, x_max, lo, hi);
+    chart_draw(top + 1, half, rows - 1, cols - half - 1, 7, acc + first, 3 - first, x_max, 0, 100);
 }
 
 // The plan as a timeline: each stage's share of the epochs, what it trains, and where the run is.
@@ -866,9 +934,76 @@ static void act(app *a, void *state, app_action action) {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// a recorded run's settings (the Runs screen's Enter)
+
+// The index of the choice nearest to want; what the form cannot hold exactly is added to missed.
+static int nearest(const int *choices, int n, int want, const char *name, char *missed, size_t len) {
+    int best = 0;
+    for (int k = 1; k < n; k++)
+        if (abs(choices[k] - want) < abs(choices[best] - want)) best = k;
+    if (choices[best] != want)
+        snprintf(missed + strlen(missed), len - strlen(missed), "%s%s %d", missed[0] ? ", " : "", name, want);
+    return best;
+}
+
+// The index of text among choices (NULL matches NULL or ""), else 0 with name added to missed.
+static int choice(const char *const *choices, int n, const char *text, const char *name, char *missed, size_t len) {
+    for (int k = 0; k < n; k++)
+        if ((!choices[k] && (!text || !*text)) || (choices[k] && text && strcmp(choices[k], text) == 0)) return k;
+    snprintf(missed + strlen(missed), len - strlen(missed), "%s%s %.60s", missed[0] ? ", " : "", name, text);
+    return 0;
+}
+
+static void take_settings(app *a, train_view *v) {
+    v->load_seen = a->load_seq;
+    static run_settings s;   // large
+    char err[256], missed[512] = "";
+    if (!a->load_settings || run_settings_parse(&s, a->load_settings, err, sizeof err) != 0) {
+        app_status(a, "run %lld: %.200s", a->load_run, a->load_settings ? err : "no settings");
+        return;
+    }
+    const trainer_config *c = &s.cfg;
+    for (size_t i = 0; i < ft_arch_count(); i++)
+        if (strcmp(ft_arch_name(i), c->arch) == 0) a->arch_index = i;
+    v->epochs = nearest(EPOCHS, COUNT(EPOCHS), c->epochs, "epochs", missed, sizeof missed);
+    v->batch = nearest(BATCHES, COUNT(BATCHES), c->batch_size, "batch", missed, sizeof missed);
+    v->size = nearest(SIZES, COUNT(SIZES), c->prep.tf.size, "size", missed, sizeof missed);
+    v->lr_found = c->opt.lr;   // the list's entry when it is one, else kept as the finder's would be
+    for (int k = 0; k < COUNT(LRS); k++)
+        if (LRS[k] == c->opt.lr) v->lr = k, v->lr_found = 0;
+    v->opt = c->opt.kind == FT_OPT_SGD;
+    a->bn_train = !c->bn_eval;
+    v->cache = c->cache == 0;
+    v->device = strcmp(c->device, "cpu") == 0;
+    v->weights = c->weights != NULL;
+    v->norm = fabsf(c->prep.tf.mean[0] - 0.485f) < 1e-3f ? 2 : 1;
+    snprintf(a->trainable, sizeof a->trainable, "%s", c->trainable ? c->trainable : "");
+    a->trainable_arch = a->arch_index;
+    // the form's plans are "head:HALF,WHAT": match WHAT
+    const char *what = c->plan ? strrchr(c->plan, ',') : NULL;
+    v->plan = choice(PLANS, COUNT(PLANS), what ? what + 1 : c->plan, "plan", missed, sizeof missed);
+    v->schedule = choice(SCHEDULES, COUNT(SCHEDULES), c->schedule, "schedule", missed, sizeof missed);
+    v->block_lr = choice(BLOCK_LRS, COUNT(BLOCK_LRS), c->block_lr, "block lrs", missed, sizeof missed);
+    v->class_w = choice(CLASS_WS, COUNT(CLASS_WS), c->class_weights, "class weights", missed, sizeof missed);
+    for (int k = 0; k < COUNT(PRECISIONS); k++)
+        if ((int)PRECISIONS[k] == c->precision) v->precision = k;
+    publish(a, v);
+    if (missed[0])
+        app_status(a, "run %lld's settings in the form; it has no %.300s (the nearest is set)", a->load_run, missed);
+    else
+        app_status(a, "run %lld's settings in the form: Enter runs it again", a->load_run);
+}
+
+static void enter(app *a, void *state) {
+    train_view *v = state;
+    if (a->load_seq != v->load_seen && !v->running) take_settings(a, v);
+}
+
 const screen screen_train = {
     .title = "3 Train",
     .wheel_lines = 1,
+    .enter = enter,
     .create = create,
     .poll = poll,
     .draw = draw,

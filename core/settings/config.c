@@ -38,6 +38,7 @@ static void unset(frost_config *c) {
     memcpy(c->path, path, sizeof path);
     c->weights = -1;
     c->feature_cache_mb = -1;
+    c->runs = -1;
 }
 
 static char *trim(char *s) {
@@ -108,10 +109,18 @@ static int apply(frost_config *c, const char *key, const char *v, char *why, siz
         if (errno || *end || n < 0 || n > (1LL << 30))
             return errmsg_set(why, whylen, "feature_cache_mb is a size in MB (0: off), not '%s'", v), -1;
         c->feature_cache_mb = n;
+    } else if (strcmp(key, "runs") == 0) {
+        if (strcmp(v, "on") == 0)
+            c->runs = 1;
+        else if (strcmp(v, "off") == 0)
+            c->runs = 0;
+        else
+            return errmsg_set(why, whylen, "runs is on or off, not '%s'", v), -1;
     } else {
-        return errmsg_set(why, whylen,
-                          "unknown setting '%s' (theme, arch, device, workers, weights, dataset, feature_cache_mb)",
-                          key),
+        return errmsg_set(
+                   why, whylen,
+                   "unknown setting '%s' (theme, arch, device, workers, weights, dataset, feature_cache_mb, runs)",
+                   key),
                -1;
     }
     return 0;

@@ -10,6 +10,7 @@
  *   dataset = ~/data/dogs      the folder the interface opens when given none
  *   feature_cache_mb = 4096    the feature cache's cap on disk in MB, 0 off (feature_store.h;
  *                              $FROST_FEATURE_CACHE_MB wins over it)
+ *   runs = off                 no run history (core/history/; $FROST_RUNS=0 turns it off too)
  *
  * The command line wins over the file, and the file over the built-in defaults (for the theme,
  * $FROST_THEME wins over the file too). A mistake in a line is said in one line, FILE:LINE: what,
@@ -29,6 +30,7 @@ typedef struct frost_config {
     int weights;                  // -1 unset, 0 none, 1 ImageNet's
     char dataset[4096];           // "~/" expanded
     long long feature_cache_mb;   // -1 unset
+    int runs;                     // the run history: -1 unset (on), 0 off, 1 on
 } frost_config;
 
 // The file's path: 0, or -1 with err when neither $XDG_CONFIG_HOME nor $HOME says where it is.

@@ -15,8 +15,10 @@
 // the dots
 
 typedef struct {
-    int w, h;              // cells
-    unsigned char *bits;   // w * h braille dot masks
+    int w, h;               // cells
+    unsigned char *bits;    // w * h braille dot masks
+    unsigned char *owner;   // w * h: 1 + the series that lit the cell last (0: none)
+    unsigned char series;   // 1 + the series being drawn
 } dot_grid;
 
 // Lights dot (px, py): px in [0, 2w), py in [0, 4h) from the top.
@@ -26,6 +28,7 @@ static void dot_set(dot_grid *g, int px, int py) {
     int dx = px % 2, dy = py % 4;
     unsigned char bit = dy < 3 ? (unsigned char)(1u << (dx * 3 + dy)) : (unsigned char)(dx ? 0x80 : 0x40);
     g->bits[(py / 4) * g->w + px / 2] |= bit;
+    g->owner[(py / 4) * g->w + px / 2] = g->series;
 }
 
 // Bresenham's line from (x0, y0) to (x1, y1), both ends lit.
@@ -94,41 +97,54 @@ void curve_plot_free(char **lines, int n) {
 }
 
 int curve_plot(const double *x, const double *y, size_t n, const curve_plot_opts *o, char ***lines) {
+    curve_series one = {x, y, n, NULL};
+    return curve_plot_series(&one, 1, o, lines);
+}
+
+int curve_plot_series(const curve_series *series, size_t ns, const curve_plot_opts *o, char ***lines) {
     *lines = NULL;
     int w = o->width < 1 ? 1 : o->width > CURVE_PLOT_MAX ? CURVE_PLOT_MAX : o->width;
     int h = o->height < 1 ? 1 : o->height > CURVE_PLOT_MAX ? CURVE_PLOT_MAX : o->height;
     int log_x = o->log_x;
+    if (ns > 254) ns = 254;   // (the owner of a cell is a byte)
 
-    // the ranges of the points drawn
+    // the ranges of the points drawn, over every series
     scale sx = {INFINITY, -INFINITY, 2 * w}, sy = {INFINITY, -INFINITY, 4 * h};
     size_t drawn = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!point_ok(x[i], y[i], log_x)) continue;
-        double xv = log_x ? log10(x[i]) : x[i];
-        if (xv < sx.lo) sx.lo = xv;
-        if (xv > sx.hi) sx.hi = xv;
-        if (y[i] < sy.lo) sy.lo = y[i];
-        if (y[i] > sy.hi) sy.hi = y[i];
-        drawn++;
+    for (size_t k = 0; k < ns; k++) {
+        const double *x = series[k].x, *y = series[k].y;
+        for (size_t i = 0; i < series[k].n; i++) {
+            if (!point_ok(x[i], y[i], log_x)) continue;
+            double xv = log_x ? log10(x[i]) : x[i];
+            if (xv < sx.lo) sx.lo = xv;
+            if (xv > sx.hi) sx.hi = xv;
+            if (y[i] < sy.lo) sy.lo = y[i];
+            if (y[i] > sy.hi) sy.hi = y[i];
+            drawn++;
+        }
     }
 
-    dot_grid g = {w, h, calloc((size_t)w * h, 1)};
+    dot_grid g = {w, h, calloc((size_t)w * h, 1), calloc((size_t)w * h, 1), 0};
     char **out = calloc((size_t)h + 1, sizeof *out);
-    if (!g.bits || !out) goto oom;
+    if (!g.bits || !g.owner || !out) goto oom;
 
-    int have_prev = 0, px0 = 0, py0 = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!point_ok(x[i], y[i], log_x)) {
-            have_prev = 0;
-            continue;
+    for (size_t k = 0; k < ns; k++) {
+        const double *x = series[k].x, *y = series[k].y;
+        int have_prev = 0, px0 = 0, py0 = 0;
+        g.series = (unsigned char)(k + 1);
+        for (size_t i = 0; i < series[k].n; i++) {
+            if (!point_ok(x[i], y[i], log_x)) {
+                have_prev = 0;
+                continue;
+            }
+            int px = scale_dot(&sx, log_x ? log10(x[i]) : x[i]);
+            int py = sy.dots - 1 - scale_dot(&sy, y[i]);   // from the top
+            if (have_prev)
+                dot_line(&g, px0, py0, px, py);
+            else
+                dot_set(&g, px, py);
+            have_prev = 1, px0 = px, py0 = py;
         }
-        int px = scale_dot(&sx, log_x ? log10(x[i]) : x[i]);
-        int py = sy.dots - 1 - scale_dot(&sy, y[i]);   // from the top
-        if (have_prev)
-            dot_line(&g, px0, py0, px, py);
-        else
-            dot_set(&g, px, py);
-        have_prev = 1, px0 = px, py0 = py;
     }
 
     // the mark's column (-1: none)
@@ -142,7 +158,8 @@ int curve_plot(const double *x, const double *y, size_t n, const curve_plot_opts
     // the plot rows
     char label[CURVE_PLOT_LABEL + 16];
     for (int r = 0; r < h; r++) {
-        char *line = malloc(CURVE_PLOT_LABEL + 3 + (size_t)w * 3 + 1), *p = line;
+        // a cell: 3 bytes, and a colour's escapes around it (at most 32 bytes of SGR)
+        char *line = malloc(CURVE_PLOT_LABEL + 3 + (size_t)w * (3 + 40) + 1), *p = line;
         if (!line) goto oom;
         out[r] = line;
         label[0] = 0;
@@ -151,6 +168,8 @@ int curve_plot(const double *x, const double *y, size_t n, const curve_plot_opts
         p += sprintf(p, "%*s%s", CURVE_PLOT_LABEL, label, labelled ? AXIS_LABEL : AXIS_PLAIN);
         for (int c = 0; c < w; c++) {
             unsigned b = g.bits[r * w + c];
+            const char *color = b ? series[g.owner[r * w + c] - 1].color : NULL;
+            if (color) p += sprintf(p, "\033[%.32sm", color);
             if (!b && c == mark_col) {
                 memcpy(p, MARK_CELL, 3);
             } else {   // U+2800 + b
@@ -159,6 +178,7 @@ int curve_plot(const double *x, const double *y, size_t n, const curve_plot_opts
                 p[2] = (char)(0x80 | (b & 0x3f));
             }
             p += 3;
+            if (color) p += sprintf(p, "\033[0m");
         }
         *p = 0;
     }
@@ -195,11 +215,13 @@ int curve_plot(const double *x, const double *y, size_t n, const curve_plot_opts
     out[h] = xl;
 
     free(g.bits);
+    free(g.owner);
     *lines = out;
     return h + 1;
 
 oom:
     free(g.bits);
+    free(g.owner);
     curve_plot_free(out, h + 1);
     return -1;
 }

@@ -48,6 +48,17 @@ typedef struct {
 // returned; -1 on out of memory (*lines NULL).
 int curve_plot(const double *x, const double *y, size_t n, const curve_plot_opts *o, char ***lines);
 
+// Several curves in one plot (frost runs diff: two runs' curves): the ranges are those of all their
+// points; a cell shows the dots of every series in it, in the colour of the last series drawn there.
+// color: an ANSI SGR parameter ("34", "38;5;208") put around that series' cells, or NULL (no escapes:
+// the lines are as curve_plot's).
+typedef struct {
+    const double *x, *y;
+    size_t n;
+    const char *color;
+} curve_series;
+int curve_plot_series(const curve_series *s, size_t ns, const curve_plot_opts *o, char ***lines);
+
 // Frees what curve_plot returned; NULL is fine.
 void curve_plot_free(char **lines, int n);
 

@@ -29,22 +29,6 @@ static void teardown(void) {
 
 TestSuite(cli_train, .init = setup, .fini = teardown);
 
-// Runs frost with stdout and stderr into `out`; returns the child's pid.
-static pid_t spawn_frost(const char *out, const char *const *args) {
-    const char *bin = getenv("FROST_BIN");
-    if (!bin) bin = "build/frost";
-    pid_t pid = fork();
-    if (pid == 0) {
-        FILE *f = freopen(out, "w", stdout);
-        if (!f || dup2(fileno(stdout), 2) < 0) _exit(127);
-        const char *argv[32] = {bin};
-        for (int i = 0; args[i] && i < 30; i++) argv[i + 1] = args[i];
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
-}
-
 Test(cli_train, cli_prints_the_seeds_log, .timeout = 300) {
     fx_two_class_dataset(root, 8, 4, 32);
     char json[1024];
@@ -101,9 +85,9 @@ Test(cli_train, ctrl_c_stops_saves_and_resume_continues, .timeout = 300) {
     char out[1024], ckpt[1024];
     snprintf(out, sizeof out, "%s/log.txt", root);
     snprintf(ckpt, sizeof ckpt, "%s/ckpt.safetensors", root);
-    pid_t pid = spawn_frost(out, (const char *[]){"train", root, "--arch", "resnet18", "--size", "32", "--batch", "2",
-                                                  "--cache", "off", "--epochs", "20", "--device", "cpu", "--save", ckpt,
-                                                  "--log-every", "1", NULL});
+    pid_t pid = tu_spawn_frost(out, (const char *[]){"train", root, "--arch", "resnet18", "--size", "32", "--batch",
+                                                     "2", "--cache", "off", "--epochs", "20", "--device", "cpu",
+                                                     "--save", ckpt, "--log-every", "1", NULL});
     // wait for the first batch line, then Ctrl-C
     char *log = NULL;
     for (int tries = 0; tries < 600; tries++) {

@@ -43,7 +43,8 @@ Test(user_config, defaults_for_train_and_the_command_line_wins) {
               "the config's architecture, device and workers:\n%s", r.out);
     char want[1200];
     snprintf(want, sizeof want,
-             "frost: %s:2: unknown setting 'colour' (theme, arch, device, workers, weights, dataset, feature_cache_mb) "
+             "frost: %s:2: unknown setting 'colour' (theme, arch, device, workers, weights, dataset, feature_cache_mb, "
+             "runs) "
              "(that setting "
              "keeps its default)\n",
              cfg);

@@ -44,9 +44,10 @@ Test(config, a_mistake_names_its_line_and_the_rest_counts) {
                        "device = gpu\n"
                        "workers = 6\n";
     cr_expect_eq(config_parse(&c, text, "/x/config", err, sizeof err), -1);
-    cr_expect_str_eq(
-        err, "/x/config:2: unknown setting 'colour' (theme, arch, device, workers, weights, dataset, feature_cache_mb)",
-        "the first mistake, in one line");
+    cr_expect_str_eq(err,
+                     "/x/config:2: unknown setting 'colour' (theme, arch, device, workers, weights, dataset, "
+                     "feature_cache_mb, runs)",
+                     "the first mistake, in one line");
     cr_expect_str_eq(c.arch, "resnet18");
     cr_expect_str_eq(c.device, "", "the bad device keeps the default");
     cr_expect_eq(c.workers, 6);

@@ -294,3 +294,31 @@ Test(curve_plot, long_labels_fit) {
     cr_assert_eq(strncmp(lines[1], " -1e-100", 8), 0, "%s", lines[1]);   // "%.2g" is -1.2e-100
     curve_plot_free(lines, n);
 }
+
+// Two series in one plot (frost runs diff): the ranges span both; without colours the lines are the
+// union of both curves' dots; with colours each series' cells are wrapped in its own escape.
+Test(curve_plot, two_series_share_the_plot_and_keep_their_colours) {
+    const double x[2] = {1, 2}, low[2] = {0, 0}, high[2] = {10, 10};
+    curve_plot_opts o = {.width = 4, .height = 2};
+    curve_series plain[2] = {{x, low, 2, NULL}, {x, high, 2, NULL}};
+    char **lines = NULL;
+    int n = curve_plot_series(plain, 2, &o, &lines);
+    cr_assert_eq(n, 3);
+    cr_expect(strstr(lines[0], "10") != NULL, "the top label is the higher series' max: %s", lines[0]);
+    cr_expect(strstr(lines[1], "0") != NULL, "the bottom label the lower's min: %s", lines[1]);
+    // the higher series fills the top row's upper dots, the lower the bottom row's lowest: every cell
+    uint32_t top[16], bottom[16];
+    cr_assert_eq(cp_decode(lines[0], top, 16), CURVE_PLOT_LEFT + 4);
+    cr_assert_eq(cp_decode(lines[1], bottom, 16), CURVE_PLOT_LEFT + 4);
+    for (int c = 0; c < 4; c++) {
+        cr_expect_eq(top[CURVE_PLOT_LEFT + c], 0x2800 + 0x09, "cell %d: %x", c, top[CURVE_PLOT_LEFT + c]);
+        cr_expect_eq(bottom[CURVE_PLOT_LEFT + c], 0x2800 + 0xc0, "cell %d: %x", c, bottom[CURVE_PLOT_LEFT + c]);
+    }
+    curve_plot_free(lines, n);
+    curve_series coloured[2] = {{x, low, 2, "34"}, {x, high, 2, "33"}};
+    n = curve_plot_series(coloured, 2, &o, &lines);
+    cr_assert_eq(n, 3);
+    cr_expect(strstr(lines[0], "\033[33m\xe2\xa0\x89\033[0m") && !strstr(lines[0], "\033[34m"), "%s", lines[0]);
+    cr_expect(strstr(lines[1], "\033[34m\xe2\xa3\x80\033[0m") && !strstr(lines[1], "\033[33m"), "%s", lines[1]);
+    curve_plot_free(lines, n);
+}

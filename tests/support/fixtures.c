@@ -23,10 +23,13 @@
 
 // The suite never reads or writes the user's feature cache on disk (core/train/feature_store.h): every run
 // it starts computes its features as the tests expect, and nothing is left in ~/.cache. The tests of
-// that cache turn it on for themselves (a private XDG_CACHE_HOME and a cap of their own).
+// that cache turn it on for themselves (a private XDG_CACHE_HOME and a cap of their own). Nor does it
+// record its runs in the user's run history (core/history/): the history's tests turn it on with a
+// private XDG_DATA_HOME.
 ReportHook(PRE_ALL)(struct criterion_test_set *set) {
     (void)set;
     setenv("FROST_FEATURE_CACHE_MB", "0", 1);
+    setenv("FROST_RUNS", "0", 1);
 }
 
 const char *fx_at(const char *root, const char *rel) {

@@ -296,3 +296,18 @@ int tu_small_disk(const char *dir, long long bytes) {
 }
 
 void tu_small_disk_end(const char *dir) { umount2(dir, MNT_DETACH); }
+
+int tu_spawn_frost(const char *out, const char *const *args) {
+    const char *bin = getenv("FROST_BIN");
+    if (!bin) bin = "build/frost";
+    pid_t pid = fork();
+    if (pid == 0) {
+        FILE *f = freopen(out, "w", stdout);
+        if (!f || dup2(fileno(stdout), 2) < 0) _exit(127);
+        const char *argv[32] = {bin};
+        for (int i = 0; args[i] && i < 30; i++) argv[i + 1] = args[i];
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    return (int)pid;
+}

@@ -28,6 +28,10 @@ typedef struct {
 // report in its stderr fails the test, whatever the exit status (tu_expect_no_sanitizer_report).
 void tu_run_frost(tu_run_result *r, const char *const *args);
 
+// Starts $FROST_BIN with args (NULL-terminated) in the background, its stdout and stderr into the file
+// out; the child's pid (the caller waits for it, or kills it).
+int tu_spawn_frost(const char *out, const char *const *args);
+
 typedef struct {
     const char *stdout_to;       // stdout into this file instead ("/dev/full"); r->out is then ""
     long long file_size_limit;   // bytes (RLIMIT_FSIZE, SIGXFSZ ignored: a write past it fails, EFBIG); 0 none
