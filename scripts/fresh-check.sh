@@ -253,7 +253,7 @@ wait_pane() {
 }
 make_run() {
     command -v tmux > /dev/null || apt-get install -y -q --no-install-recommends tmux
-    local conf=$work/tmux.conf
+    local conf=$work/tmux-$DEBIAN.conf
     echo "set -g history-limit 20000" > "$conf"
     tmux -L "$sock" -f "$conf" new-session -d -s fresh -x 120 -y 40 \
         "chroot '$root' /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
