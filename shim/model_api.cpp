@@ -1,5 +1,6 @@
 // model_api.cpp — the exported C functions for models: create, head, freeze, tree, devices,
-// forward, and state_dict access. Each body runs inside FT_GUARD so no exception crosses into C.
+// forward, and state_dict access. Each body runs inside FT_GUARD so no exception crosses into C. (The
+// architectures' names and families are answered by torch_load.c from arch_list.h, without libtorch.)
 #include "cpu_allocator.h"
 #include "shim_internal.hpp"
 
@@ -20,21 +21,6 @@ ft_status *bad_arg(const std::string &msg) { return make_status(FT_EINVAL, msg);
 }   // namespace
 
 extern "C" {
-
-// ---------------------------------------------------------------------------------------------
-// architectures
-
-size_t ft_arch_count(void) noexcept { return frost::arch_count(); }
-
-const char *ft_arch_name(size_t i) noexcept { return frost::arch_name(i); }
-
-ft_family ft_arch_family(const char *arch) noexcept {
-    try {
-        return arch ? frost::arch_family(arch) : FT_FAMILY_NONE;
-    } catch (...) {
-        return FT_FAMILY_NONE;
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // models

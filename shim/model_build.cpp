@@ -215,15 +215,6 @@ void build_resnet(ft_model &m, const ArchSpec &spec) {
 
 // ---------------------------------------------------------------------------------------------
 
-size_t arch_count() { return sizeof kArchs / sizeof kArchs[0]; }
-
-const char *arch_name(size_t i) { return i < arch_count() ? kArchs[i].name : nullptr; }
-
-ft_family arch_family(const std::string &arch) {
-    const ArchSpec *a = find_arch(arch);
-    return a ? a->family : FT_FAMILY_NONE;
-}
-
 void build_model(ft_model &m, const std::string &arch) {
     const ArchSpec *spec = find_arch(arch);
     if (!spec) throw std::invalid_argument("unknown architecture '" + arch + "'");

@@ -110,9 +110,6 @@ namespace frost {
 // model_build.cpp
 void build_model(ft_model &m, const std::string &arch);   // throws std::invalid_argument
 void replace_head(ft_model &m, int64_t n_classes);
-const char *arch_name(size_t i);
-size_t arch_count();
-ft_family arch_family(const std::string &arch);
 
 // model_tree.cpp
 void rebuild_tables(ft_model &m);
