@@ -1,13 +1,9 @@
 // run_export.c — the run history as CSV (runs_export_csv in run_query.h): one row per run, or one
 // per epoch, made in memory and written whole. Uses libsqlite3, core/ below it.
 #define _GNU_SOURCE   // open_memstream
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "atomic_file.h"
 #include "errmsg.h"
