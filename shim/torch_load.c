@@ -151,7 +151,7 @@ static void load_library(void) {
     char dir[PATH_MAX], path[PATH_MAX + 64], tried[2 * (PATH_MAX + 64)] = "";
     const char *const places[] = {"%s/libfrost_torch.so", "%s/../lib/frost/libfrost_torch.so"};
     void *lib = NULL;
-    const char *why = "";
+    char why[512] = "";   // a copy: dlerror's text is freed by the next dlopen
     program_dir(dir, sizeof dir);
     for (size_t i = 0; i < sizeof places / sizeof places[0] && !lib; i++) {
         snprintf(path, sizeof path, places[i], dir);
@@ -161,7 +161,7 @@ static void load_library(void) {
             size_t used = strlen(tried);
             snprintf(tried + used, sizeof tried - used, "%s%s", used ? ", " : "", path);
             // the first place's reason, unless it is only absent there
-            if (i == 0 || (why[0] == '\0' || strstr(why, "No such file"))) why = e ? e : "";
+            if (i == 0 || (why[0] == '\0' || strstr(why, "No such file"))) snprintf(why, sizeof why, "%s", e ? e : "");
         }
     }
     if (!lib) {

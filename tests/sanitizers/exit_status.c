@@ -19,7 +19,9 @@
 // called by the runtimes before they are set up: nothing here may be instrumented
 #define SAN_HOOK __attribute__((used, no_sanitize_address, no_sanitize_thread, no_sanitize_undefined))
 
-SAN_HOOK const char *__asan_default_options(void) { return SAN_STATUS(SAN_EXIT_ASAN); }
+// allocator_may_return_null: an allocation too large for the memory left fails as it does without
+// ASan (malloc returns NULL, libtorch throws, frost says so in a line) instead of ending the process.
+SAN_HOOK const char *__asan_default_options(void) { return SAN_STATUS(SAN_EXIT_ASAN) ":allocator_may_return_null=1"; }
 SAN_HOOK const char *__ubsan_default_options(void) { return SAN_STATUS(SAN_EXIT_UBSAN) ":halt_on_error=1"; }
 SAN_HOOK const char *__tsan_default_options(void) { return SAN_STATUS(SAN_EXIT_TSAN); }
 
