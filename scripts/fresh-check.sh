@@ -2,6 +2,9 @@
 # fresh-check.sh — the README's two commands on a bare Debian, run first, as a new user meets them.
 #
 #   scripts/fresh-check.sh        (make fresh-check; as root)   DEBIAN=bookworm (default) or trixie
+#   scripts/fresh-check.sh --bare-root     only makes the cached bare root (step 1) when it is missing:
+#                 .ci/run makes both releases' in the background while the suites use the cores (it
+#                 is network and disk work), so that the checks themselves start from the cache
 #
 # CI runs on a machine where every package is installed already, so it cannot see a broken first run;
 # this does. In a bare root made by mmdebstrap (--variant=apt, plus build-essential, git and
@@ -34,6 +37,15 @@ repo=$PWD
 DEBIAN=${DEBIAN:-bookworm}
 case $DEBIAN in bookworm | trixie) ;; *)
     echo "fresh-check: DEBIAN is bookworm or trixie, not '$DEBIAN'" >&2
+    exit 2
+    ;;
+esac
+ONLY_ROOT=
+case ${1:-} in
+"") ;;
+--bare-root) ONLY_ROOT=1 ;;
+*)
+    echo "fresh-check: unknown argument '$1' (--bare-root, or none)" >&2
     exit 2
     ;;
 esac
@@ -98,6 +110,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
+
+# mmdebstrap and tmux, on this machine
+scripts/install-deps.sh fresh
 
 # ---------------------------------------------------------------------------------------------
 # this machine's apt sources, for DEBIAN: one-line entries of its Debian suites
@@ -173,9 +188,6 @@ printf '  %s\n' "${sources[@]}"
 PACKAGES=build-essential,git,ca-certificates
 key=$(printf '%s\n' "$DEBIAN" "$PACKAGES" "${sources[@]}" | sha256sum | cut -c1-16)
 make_root() {
-    if ! command -v mmdebstrap > /dev/null; then
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mmdebstrap
-    fi
     rm -rf "$tar_file.tmp"
     mmdebstrap --mode=root --variant=apt --format=tar --include="$PACKAGES" "$DEBIAN" "$tar_file.tmp" "${sources[@]}"
     mv "$tar_file.tmp" "$tar_file"
@@ -186,6 +198,7 @@ if [[ -n ${FRESH_REFRESH:-} || ! -f $tar_file || ! -s $tar_file || $(cat "$tar_f
 else
     echo "fresh-check $DEBIAN: the bare root from $tar_file (made $(date -r "$tar_file" +%F))"
 fi
+[[ -z $ONLY_ROOT ]] || exit 0
 
 # ---------------------------------------------------------------------------------------------
 # 2. a fresh copy of it: this machine's certificate authorities, HEAD cloned, ../shared beside it
@@ -252,7 +265,6 @@ wait_pane() {
     echo "($waited s)"
 }
 make_run() {
-    command -v tmux > /dev/null || apt-get install -y -q --no-install-recommends tmux
     local conf=$work/tmux-$DEBIAN.conf
     echo "set -g history-limit 20000" > "$conf"
     tmux -L "$sock" -f "$conf" new-session -d -s fresh -x 120 -y 40 \

@@ -8,6 +8,7 @@
 #                                   sqlite3: the shell that reads the run history)
 #   scripts/install-deps.sh fuzz    what `make fuzz` needs (clang, for libFuzzer)
 #   scripts/install-deps.sh format  what `make format` and `make format-check` need (clang-format)
+#   scripts/install-deps.sh fresh   what `make fresh-check` needs on this machine (mmdebstrap, tmux)
 #
 # Installs what is missing with apt-get when run as root; otherwise prints the exact apt-get line
 # and exits 1. Checking is quick (one dpkg-query), so make may call it on every fresh build folder.
@@ -24,6 +25,7 @@ TEST_PKGS=(libcriterion-dev tmux python3-torchvision libjpeg-turbo-progs ncurses
            python3-onnx nodejs procps sqlite3)
 FUZZ_PKGS=(clang)
 FORMAT_PKGS=(clang-format)
+FRESH_PKGS=(mmdebstrap tmux)
 
 # libsqlite3-dev: the run history (core/history/, $XDG_DATA_HOME/frost/runs.db); sqlite3, its shell,
 # is the tests' independent reader of what frost stored there.
@@ -34,7 +36,8 @@ build) want=("${BUILD_PKGS[@]}") ;;
 test) want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}") ;;
 fuzz) want=("${BUILD_PKGS[@]}" "${FUZZ_PKGS[@]}") ;;
 format) want=("${FORMAT_PKGS[@]}") ;;
-*) echo "usage: $0 build|test|fuzz|format" >&2; exit 2 ;;
+fresh) want=("${FRESH_PKGS[@]}") ;;
+*) echo "usage: $0 build|test|fuzz|format|fresh" >&2; exit 2 ;;
 esac
 
 missing=()
