@@ -16,6 +16,7 @@
 #include "run_query.h"
 #include "run_settings.h"
 #include "runs_db.h"
+#include "runs_job.h"
 #include "style.h"
 #include "text_escape.h"
 
@@ -51,10 +52,23 @@ typedef struct {
     char *settings;
 } run_curves;
 
+// rows read from the history
+typedef struct {
+    run_brief *rows;
+    size_t n, cap;
+} run_table;
+
+// The first page's worth of runs is read on entering the screen, at once; a longer history is read
+// whole by a background job, which replaces the first rows when it is done (sorting and filtering
+// meanwhile apply to the rows read so far).
+enum { FIRST_ROWS = 200 };
+
 typedef struct {
     list_view list;
     run_brief *rows;
     size_t n, cap;
+    runs_job *job;   // reading the whole history into incoming, when it is longer than FIRST_ROWS
+    run_table incoming;
     size_t *shown;   // indices of rows that pass the filter, in the sort's order
     size_t n_shown;
     int sort_col, sort_desc;
@@ -92,16 +106,16 @@ static void curves_load(run_curves *c, long long id) {
 // ---------------------------------------------------------------------------------------------
 // the table: read, filtered, sorted
 
-static int keep_row(void *user, const run_row *r) {
-    runs_view *v = user;
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? 2 * v->cap : 256;
-        run_brief *grown = realloc(v->rows, cap * sizeof *grown);
+// one row into a table (on the job's thread for the whole history: only its own table)
+static int table_add(run_table *t, const run_row *r) {
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 256;
+        run_brief *grown = realloc(t->rows, cap * sizeof *grown);
         if (!grown) return 1;
-        v->rows = grown;
-        v->cap = cap;
+        t->rows = grown;
+        t->cap = cap;
     }
-    run_brief *b = &v->rows[v->n++];
+    run_brief *b = &t->rows[t->n++];
     b->id = r->id;
     snprintf(b->when, sizeof b->when, "%.16s", r->started);
     text_escape(b->dataset, sizeof b->dataset, run_row_dataset_name(r));
@@ -114,6 +128,14 @@ static int keep_row(void *user, const run_row *r) {
     b->epochs = r->epochs;
     b->epochs_done = r->epochs_done;
     return 0;
+}
+
+static int keep_row(void *user, const run_row *r) { return table_add(user, r); }
+
+// the first page: stops once FIRST_ROWS are in
+static int keep_first(void *user, const run_row *r) {
+    run_table *t = user;
+    return table_add(t, r) || t->n >= FIRST_ROWS;
 }
 
 static int g_sort_col, g_sort_desc;   // qsort's comparison reads them (the UI thread only)
@@ -171,18 +193,47 @@ static void arrange(runs_view *v) {
         if (v->rows[v->shown[k]].id == keep) v->list.sel = (int)k;
 }
 
+static void stop_reading(runs_view *v) {
+    runs_job_free(v->job);
+    v->job = NULL;
+    free(v->incoming.rows);
+    memset(&v->incoming, 0, sizeof v->incoming);
+}
+
+// The first page now; the rest, when there may be more, by the job (poll takes it in).
 static void reload(runs_view *v) {
-    v->n = 0;
+    stop_reading(v);
+    run_table t = {v->rows, 0, v->cap};
     v->error[0] = '\0';
     sqlite3 *db;
     char err[600];
     if (runs_db_open(&db, 0, err, sizeof err) != 0) {
         snprintf(v->error, sizeof v->error, "%s", err);
     } else {
-        if (runs_list(db, NULL, keep_row, v, err, sizeof err) < 0) snprintf(v->error, sizeof v->error, "%s", err);
+        if (runs_list(db, NULL, keep_first, &t, err, sizeof err) < 0) snprintf(v->error, sizeof v->error, "%s", err);
         runs_db_close(db);
     }
+    v->rows = t.rows, v->n = t.n, v->cap = t.cap;
+    if (!v->error[0] && v->n >= FIRST_ROWS) {
+        v->job = runs_job_start(keep_row, &v->incoming, err, sizeof err);
+        if (!v->job) snprintf(v->error, sizeof v->error, "%s", err);
+    }
     arrange(v);
+}
+
+// The whole history, once the job has read it, in place of the first page.
+static void take_incoming(app *a, runs_view *v) {
+    if (!v->job || !runs_job_done(v->job)) return;
+    char err[640];
+    if (runs_job_result(v->job, err, sizeof err) < 0) {
+        app_status(a, "the run history: %.500s", err);
+    } else {
+        free(v->rows);
+        v->rows = v->incoming.rows, v->n = v->incoming.n, v->cap = v->incoming.cap;
+        memset(&v->incoming, 0, sizeof v->incoming);
+        arrange(v);
+    }
+    stop_reading(v);
 }
 
 static long long selected_id(const runs_view *v) {
@@ -204,10 +255,7 @@ static void enter(app *a, void *state) {
     reload(state);
 }
 
-static void poll(app *a, void *state) {
-    (void)a;
-    (void)state;
-}
+static void poll(app *a, void *state) { take_incoming(a, state); }
 
 static void cell(int y, int x, const char *s, int width, attr_t at) {
     attron(at);
@@ -336,6 +384,7 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
         x += COL_WIDTHS[c] + 1;
     }
     if (v->filter[0]) mvprintw(top, cols - 30 > x ? x : cols - 30, " filter: %.20s", v->filter);
+    if (v->job && !v->filter[0]) mvprintw(top, cols - 22 > x ? x : cols - 22, " (reading the rest)");
     int two = v->n_marked == 2;
     int table_rows = rows / 2 - 1;
     if (table_rows < 3) table_rows = 3;
@@ -438,6 +487,7 @@ static void act(app *a, void *state, app_action action) {
 static void destroy(app *a, void *state) {
     (void)a;
     runs_view *v = state;
+    stop_reading(v);   // the job writes into v->incoming: stopped before v goes
     curves_free(&v->sel);
     for (int k = 0; k < 2; k++) curves_free(&v->mark[k]);
     free(v->rows);

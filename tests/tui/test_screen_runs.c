@@ -172,3 +172,54 @@ Test(tui_runs, the_table_is_the_history_and_its_keys_work) {
     tmux_keys("q");
     cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
 }
+
+// A history longer than the first page the screen reads at once (the rest comes from a background
+// job): the oldest run is there at the end of the table, and sorting takes in every run, as frost
+// runs --json lists them.
+Test(tui_runs, a_long_history_arrives_whole) {
+    char path[4200], err[512];
+    snprintf(path, sizeof path, "%s/frost/runs.db", data_home);
+    sqlite3 *db;
+    cr_assert_eq(runs_db_open_at(&db, path, 1, err, sizeof err), 0, "%s", err);
+    enum { RUNS = 420 };
+    for (int k = 1; k <= RUNS; k++) record(db, "resnet18", 1e-4, 1, k == 7 ? 99.5 : 10 + k % 50);
+    runs_db_close(db);
+    setenv("XDG_DATA_HOME", data_home, 1);
+    json_t *all = runs_json();
+    cr_assert_eq(json_array_size(all), RUNS);
+    long long oldest = 0, best_id = 0;
+    double best = -1;
+    for (size_t k = 0; k < json_array_size(all); k++) {
+        json_t *o = json_array_get(all, k);
+        long long id = json_integer_value(json_object_get(o, "id"));
+        double b = json_real_value(json_object_get(o, "best_valid_acc"));
+        if (!oldest || id < oldest) oldest = id;
+        if (b > best) best = b, best_id = id;
+    }
+    json_decref(all);
+
+    tmux_start(dir, 140, 45, env);
+    cr_assert(tmux_wait_for("1 Data", 60), "%s", tmux_screen(0));
+    tmux_keys("5");
+    cr_assert(tmux_wait_for("IDv", 30), "%s", tmux_screen(0));
+    cr_assert(tmux_wait_gone("(reading the rest)", 30), "%s", tmux_screen(0));
+    tmux_keys("End");
+    cr_assert(tmux_wait_for("\n  1 ", 30), "the oldest run at the table's end:\n%s", tmux_screen(0));
+    cr_expect_not_null(line_of(tmux_screen(0), oldest), "%s", tmux_screen(0));
+    // sorted by best accuracy, highest first: the old run with the best of all on top (the selection
+    // stays on the run it was on, so Home after the sort)
+    tmux_keys("s s s s s s s");
+    cr_assert(tmux_wait_for("BEST ACCv", 30), "%s", tmux_screen(0));
+    tmux_keys("Home");
+    char at_top[32];
+    snprintf(at_top, sizeof at_top, "run %lld: loss", best_id);
+    cr_assert(tmux_wait_for(at_top, 30), "%s", tmux_screen(0));
+    const char *screen = tmux_screen(0);
+    const char *top = strstr(screen, "BEST ACCv");
+    char want[32];
+    snprintf(want, sizeof want, "\n  %lld ", best_id);
+    const char *first = top ? strstr(top, "\n  ") : NULL;
+    cr_expect(first && strncmp(first, want, strlen(want)) == 0, "run %lld first:\n%s", best_id, screen);
+    tmux_keys("q");
+    cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
+}
