@@ -1,6 +1,7 @@
 // test_runs.c — the run history as users meet it: `frost train` recorded and read back by Debian's
 // sqlite3 shell (the independent reader of what is stored), two frost processes training at once, a
-// run killed with SIGKILL, a corrupt database, and `frost runs again` replaying a run to the bit.
+// run killed with SIGKILL, a corrupt database, one locked by another process past the busy timeout,
+// one on a full disk, and `frost runs again` replaying a run to the bit.
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@ static void setup(void) {
 }
 
 static void teardown(void) {
+    tu_small_disk_end(data_home);   // the full-disk test's tmpfs, also when that test failed midway
     setenv("FROST_RUNS", "0", 1);   // the suite's (fixtures.c)
     unsetenv("XDG_DATA_HOME");
     tu_rmtree(root);
@@ -229,4 +231,87 @@ Test(runs, again_replays_a_run_to_the_bit_on_the_cpu, .timeout = 120) {
     cr_expect_eq(r.status, 0, "%s", r.err);
     cr_expect(strstr(r.out, "repeats          run 1") && strstr(r.out, "  lr               0.01"), "%s", r.out);
     tu_run_free(&r);
+}
+
+// Another process holds the history's write lock past frost's busy timeout (RUNS_DB_BUSY_MS, 5 s):
+// the run goes on and completes, one line says the history is off for it, and the file keeps what it
+// had (read by the sqlite3 shell once the lock is let go).
+Test(runs, a_database_locked_past_the_timeout_costs_one_line, .timeout = 120) {
+    fx_two_class_dataset(root, 4, 2, 32);
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){TINY_RUN(root), "--epochs", "1", NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    tu_run_free(&r);
+    // the lock: a sqlite3 shell in a transaction that has written, told to end only after frost ran
+    char said[4200], cmd[12000];
+    snprintf(said, sizeof said, "%s/shell.out", root);
+    snprintf(cmd, sizeof cmd, "sqlite3 -batch '%s' > '%s' 2>&1", db, said);
+    FILE *shell = popen(cmd, "w");
+    cr_assert_not_null(shell);
+    fputs("BEGIN EXCLUSIVE;\nUPDATE runs SET message = message;\nSELECT 'holding';\n", shell);
+    fflush(shell);
+    int holding = 0;
+    for (int k = 0; k < 300 && !holding; k++) {   // up to 30 s for the shell to take the lock
+        char *out = tu_read_file(said, NULL);
+        holding = out && strstr(out, "holding");
+        free(out);
+        if (!holding) nanosleep(&(struct timespec){0, 100000000}, NULL);
+    }
+    if (holding) tu_run_frost(&r, (const char *[]){TINY_RUN(root), "--epochs", "1", NULL});
+    fputs("ROLLBACK;\n.quit\n", shell);
+    int shell_status = pclose(shell);   // the shell ends here, whatever the checks below say
+    cr_assert(holding, "the sqlite3 shell never took the lock");
+    cr_expect_eq(shell_status, 0);
+    cr_expect_eq(r.status, 0, "the run goes on: %s", r.err);
+    cr_expect(strstr(r.out, "Training complete in "), "%s", r.out);
+    cr_expect_eq(tu_count_lines(r.err), 1, "%s", r.err);
+    cr_expect(strstr(r.err, "frost: run history off for this run: ") == r.err && strstr(r.err, "locked"), "%s", r.err);
+    tu_run_free(&r);
+    cr_expect_str_eq(sql("PRAGMA integrity_check"), "ok");
+    cr_expect_str_eq(sql("SELECT count(*), status FROM runs"), "1|completed");
+}
+
+// The history's disk is full when a run starts (a small tmpfs, filled): the run goes on and
+// completes, one line says the history is off for it, and once there is room again the file is
+// valid with the earlier run whole.
+Test(runs, a_full_disk_costs_one_line_and_keeps_the_history, .timeout = 120) {
+    char data[4200];
+    snprintf(data, sizeof data, "%s/data", root);
+    fx_two_class_dataset(data, 4, 2, 32);
+    if (tu_small_disk(data_home, 4LL << 20) != 0) {
+        cr_assert(!tu_in_ci(), "no tmpfs can be mounted here, and CI needs this test");
+        cr_log_info("no tmpfs can be mounted here: this test did not run");
+        return;
+    }
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){TINY_RUN(data), "--epochs", "1", NULL});
+    int first = r.status;
+    tu_run_free(&r);
+    // fill what is left (the last pages too: a byte at a time at the end)
+    char filler[4200];
+    snprintf(filler, sizeof filler, "%s/filler", data_home);
+    FILE *f = fopen(filler, "w");
+    static char block[65536];
+    if (f) {
+        setvbuf(f, NULL, _IONBF, 0);
+        while (fwrite(block, 1, sizeof block, f) == sizeof block) {}
+        while (fwrite(block, 1, 1, f) == 1) {}
+        fclose(f);
+    }
+    tu_run_frost(&r, (const char *[]){TINY_RUN(data), "--epochs", "1", NULL});
+    unlink(filler);
+    char *shell = first == 0 ? strdup(sql("PRAGMA integrity_check")) : NULL;
+    char *rows = first == 0 ? strdup(sql("SELECT status FROM runs WHERE id = 1")) : NULL;
+    tu_small_disk_end(data_home);
+    cr_assert_eq(first, 0, "the first run");
+    cr_assert_not_null(f, "the filler could not be made");
+    cr_expect_eq(r.status, 0, "the run goes on: %s", r.err);
+    cr_expect(strstr(r.out, "Training complete in "), "%s", r.out);
+    cr_expect_eq(tu_count_lines(r.err), 1, "%s", r.err);
+    cr_expect(strstr(r.err, "frost: run history off for this run: ") == r.err && strstr(r.err, "full"), "%s", r.err);
+    tu_run_free(&r);
+    cr_expect_str_eq(shell, "ok");
+    cr_expect_str_eq(rows, "completed");
+    free(shell);
+    free(rows);
 }
