@@ -25,6 +25,9 @@ cleanup() {
 }
 trap cleanup EXIT
 export XDG_CACHE_HOME=$TMP/cache TORCH_HOME=$TMP/torch HF_HOME=$TMP/hf
+# the run history in the scratch folder too, on: the training runs below are recorded, and read back
+# by the runs commands
+export XDG_DATA_HOME=$TMP/share FROST_RUNS=1
 unset HF_HUB_CACHE
 fail=0
 count=0
@@ -162,6 +165,14 @@ run 0 train sample_data --arch resnet18 --epochs 2 --size 32 --resume "$TMP/ck.s
 run 0 train sample_data --arch resnet18 --size 32 --plan head:1,last1:2 --epochs 2 --schedule one-cycle \
     --block-lr spread:10 --class-weights auto --save "$TMP/plan.safetensors"
 run 0 train sample_data --arch resnet18 --size 32 --resume "$TMP/plan.safetensors"
+run 0 runs
+run 0 runs --json --arch resnet18 --status completed
+run 0 runs show 1
+run 0 runs diff 1 2
+run 0 runs again 2
+run 0 runs export --csv "$TMP/runs.csv" --epochs
+run 0 runs rm 2
+run 1 runs show 2
 run 1 lr-find sample_data --arch resnet18 --size 32 --steps 40 --trainable all --json "$TMP/find.jsonl"
 run 2 train sample_data --arch resnet18 --plan head:1,bogus!
 run 0 predict "$TMP/ck.safetensors" sample_data/valid --top 2
