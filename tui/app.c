@@ -37,7 +37,7 @@ void app_status(app *a, const char *fmt, ...) {
 
 int app_in_front(const app *a, const screen *s) { return SCREENS[a->screen] == s; }
 
-const char *app_trainable(const app *a) { return a->trainable_arch == a->arch_index ? a->trainable : ""; }
+const char *app_trainable(const app *a) { return a->run.trainable_arch == a->run.arch_index ? a->run.trainable : ""; }
 
 void app_offer_model(app *a, ft_model *m, const char *source, const transform_params *tf) {
     ft_model_free(a->offer.model);
@@ -144,7 +144,7 @@ void app_show(app *a, int which) {
 }
 
 int app_load_settings(app *a, const char *settings, long long id) {
-    if (a->training) {
+    if (a->run.training) {
         app_status(a, "a run is going on: its form stays as it is (s stops it)");
         return -1;
     }
@@ -203,7 +203,7 @@ static int app_init(app *a, const app_options *opts) {
     const char *arch = opts->arch ? opts->arch : "resnet18";
     for (size_t i = 0; i < ft_arch_count(); i++)
         if (strcmp(ft_arch_name(i), arch) == 0) {
-            a->arch_index = i;
+            a->run.arch_index = i;
             return 0;
         }
     char archs[512];
@@ -214,7 +214,7 @@ static int app_init(app *a, const app_options *opts) {
 }
 
 int app_dataset_reload(app *a, char *err, size_t errlen) {
-    if (a->training) {
+    if (a->run.training) {
         snprintf(err, errlen, "a training run is reading the dataset (s stops it)");
         return -1;
     }
@@ -295,7 +295,7 @@ int app_run(const app_options *opts) {
     }
     ft_model_free(a.offer.model);
     free(a.load_settings);
-    layer_report_free(&a.layers);
+    layer_report_free(&a.run.layers);
     dataset_free(&a.d);
     return rc;
 }

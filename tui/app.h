@@ -111,6 +111,34 @@ typedef struct {
 
 extern const screen screen_data, screen_model, screen_train, screen_predict, screen_runs;
 
+// What the Model and Train screens share, and nothing else does (dataset_edit reads `training`): the
+// choices the Model screen makes for the Train screen, the Train form's settings the Model screen's
+// cost line needs, and what a run reports back for the Model screen's marks and meters. Each field
+// has one writer, named beside it.
+typedef struct {
+    // the Model screen's choices, which the Train screen trains (both screens change them)
+    size_t arch_index;       // the architecture
+    int bn_train;            // frozen BatchNorm layers: 0 eval (frost's default), 1 train (the tutorial's)
+    char trainable[1024];    // the freeze choice as a trainable list ("": only the head, the tutorial's)
+    size_t trainable_arch;   // the architecture that list was made for
+    // the Train screen's: the form's settings the Model screen's cost line needs, and whether a run is going
+    int batch, size;
+    ft_opt_kind opt;
+    int training;
+    // the Train screen's: what the newest run did to each module (layer_stats.h), for the Model
+    // screen's meters; n == 0 until a run measured something
+    layer_report layers;
+    char layers_arch[32];          // the architecture it was measured on
+    char layers_trainable[1024];   // what that run trained, as a trainable list ("": the head)
+    char alarms[2][640];           // that run's alarms, with what to do: frozen but changing, not learning ("")
+    // the Train screen's: a run with a plan of stages: what trains in the stage it is in now (the
+    // Model screen's marks follow it), changed at each stage; stage_seq counts the changes
+    char stage_trainable[1024];
+    char stage_arch[32];
+    int stage, stages;
+    unsigned stage_seq;
+} run_state;
+
 struct app {
     const app_options *opts;
     // the dataset: every screen reads it
@@ -118,15 +146,7 @@ struct app {
     dataset d;
     int have_dataset;
     char dataset_error[512];
-    // the Model screen's choices, which the Train screen trains
-    size_t arch_index;       // the architecture (both screens change it)
-    int bn_train;            // frozen BatchNorm layers: 0 eval (frost's default), 1 train (the tutorial's)
-    char trainable[1024];    // the freeze choice as a trainable list ("": only the head, the tutorial's)
-    size_t trainable_arch;   // the architecture that list was made for
-    // the Train screen's settings the Model screen's cost line needs, and whether a run is going
-    int train_batch, train_size;
-    ft_opt_kind train_opt;
-    int training;
+    run_state run;   // the Model and Train screens' shared state
     // the model the Train screen hands to the Predict screen after a run (owned here until taken)
     struct {
         ft_model *model;
@@ -135,18 +155,6 @@ struct app {
     } offer;
     // --json: the log every run's events go to (NULL: none, or it failed and was closed)
     FILE *json_log;
-    // what the newest run did to each module (layer_stats.h), for the Model screen's meters: the
-    // Train screen keeps it here; n == 0 until a run measured something
-    layer_report layers;
-    char layers_arch[32];          // the architecture it was measured on
-    char layers_trainable[1024];   // what that run trained, as a trainable list ("": the head)
-    char alarms[2][640];           // that run's alarms, with what to do: frozen but changing, not learning ("")
-    // a run with a plan of stages: what trains in the stage it is in now (the Model screen's marks
-    // follow it), changed at each stage; stage_seq counts the changes
-    char stage_trainable[1024];
-    char stage_arch[32];
-    int stage, stages;
-    unsigned stage_seq;
     // a recorded run's settings the Runs screen hands to the Train form (run_settings.h's JSON;
     // NULL: none); load_seq counts the hand-overs, so the Train screen takes each once
     char *load_settings;

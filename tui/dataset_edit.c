@@ -22,7 +22,7 @@ static int can_edit(app *a) {
         app_status(a, "no dataset to clean");
         return 0;
     }
-    if (a->training) {
+    if (a->run.training) {
         app_status(a, "cleaning waits for the training run to end (s stops it): it reads these files");
         return 0;
     }

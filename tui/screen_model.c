@@ -97,15 +97,15 @@ static int64_t classes_of(const app *a) { return a->have_dataset && a->d.n_class
 // Tells the app the freeze choice as a trainable list, for the Train screen: "" unless the head is
 // replaced (the tutorial's choice needs no list either).
 static void publish(app *a, model_view *v) {
-    a->trainable[0] = '\0';
-    if (v->model && v->head_replaced) transfer_trainable_list(v->model, a->trainable, sizeof a->trainable);
+    a->run.trainable[0] = '\0';
+    if (v->model && v->head_replaced) transfer_trainable_list(v->model, a->run.trainable, sizeof a->run.trainable);
     for (size_t i = 0; v->model && i < ft_arch_count(); i++)
-        if (strcmp(ft_arch_name(i), ft_model_arch(v->model)) == 0) a->trainable_arch = i;
+        if (strcmp(ft_arch_name(i), ft_model_arch(v->model)) == 0) a->run.trainable_arch = i;
 }
 
 static void rebuild(app *a, model_view *v) {
     drop_model(v);
-    const char *arch = ft_arch_name(a->arch_index);
+    const char *arch = ft_arch_name(a->run.arch_index);
     transfer_spec spec = {.arch = arch, .classes = v->head_replaced ? classes_of(a) : 0};
     char err[512];
     if (transfer_build(&spec, &v->model, NULL, 0, err, sizeof err) != 0) {
@@ -129,12 +129,12 @@ static void rebuild(app *a, model_view *v) {
 // The lines of the architecture as torchvision builds it (no head replacement), for the side by side
 // view; kept while the architecture stays the same.
 static int ensure_before(app *a, model_view *v) {
-    if (v->before && v->before_arch == a->arch_index) return 0;
+    if (v->before && v->before_arch == a->run.arch_index) return 0;
     free_line_list(v->before, v->n_before);
     v->before = NULL;
     v->n_before = 0;
     ft_model *m = NULL;
-    ft_status *s = ft_model_create(ft_arch_name(a->arch_index), &m);
+    ft_status *s = ft_model_create(ft_arch_name(a->run.arch_index), &m);
     const ft_node *nodes = NULL;
     size_t n = 0;
     if (!s) s = ft_model_nodes(m, &nodes, &n);
@@ -149,7 +149,7 @@ static int ensure_before(app *a, model_view *v) {
     ft_model_free(m);
     v->before = l.lines;
     v->n_before = l.n;
-    v->before_arch = a->arch_index;
+    v->before_arch = a->run.arch_index;
     return 0;
 }
 
@@ -188,8 +188,8 @@ static int draw_cost(const app *a, const model_view *v, int y, int cols);
 
 // The newest run's report when it measured this model (same architecture, head replaced), else NULL.
 static const layer_report *meters_of(const app *a, const model_view *v) {
-    if (!v->model || !v->head_replaced || a->layers.n == 0) return NULL;
-    return strcmp(a->layers_arch, ft_model_arch(v->model)) == 0 ? &a->layers : NULL;
+    if (!v->model || !v->head_replaced || a->run.layers.n == 0) return NULL;
+    return strcmp(a->run.layers_arch, ft_model_arch(v->model)) == 0 ? &a->run.layers : NULL;
 }
 
 enum { METER_W = 26 };   // the meter column: an 8-cell bar and a number
@@ -229,8 +229,8 @@ static int draw_meter_lines(const app *a, const layer_report *r, int y, int cols
     int lines = paragraph_draw(y, 0, cols - 2, 4, text);
     attroff(style(ROLE_DIM));
     for (int k = 0; k < 2; k++) {
-        if (!a->alarms[k][0]) continue;
-        snprintf(text, sizeof text, "warning: %s", a->alarms[k]);
+        if (!a->run.alarms[k][0]) continue;
+        snprintf(text, sizeof text, "warning: %s", a->run.alarms[k]);
         attron(style(ROLE_WARNING));
         lines += paragraph_draw(y + lines, 0, cols - 2, 6, text);
         attroff(style(ROLE_WARNING));
@@ -315,8 +315,9 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     char bn[256];
     if (transfer_has_batchnorm(nodes, n))
         snprintf(bn, sizeof bn, "BatchNorm in frozen layers: %s",
-                 a->bn_train ? "train - batch statistics; the running statistics drift although frozen (the tutorial's)"
-                             : "eval - the running statistics stay as loaded (frost's default)");
+                 a->run.bn_train
+                     ? "train - batch statistics; the running statistics drift although frozen (the tutorial's)"
+                     : "eval - the running statistics stay as loaded (frost's default)");
     else
         snprintf(bn, sizeof bn, "BatchNorm: none in %s", ft_model_arch(v->model));
     y += paragraph_draw(y, 0, cols - 2, 3, bn);
@@ -390,7 +391,7 @@ static void act(app *a, void *state, app_action action) {
     switch (action) {
     case ACT_NEXT_ARCH:
     case ACT_PREV_ARCH:
-        a->arch_index = (a->arch_index + (action == ACT_NEXT_ARCH ? 1 : ft_arch_count() - 1)) % ft_arch_count();
+        a->run.arch_index = (a->run.arch_index + (action == ACT_NEXT_ARCH ? 1 : ft_arch_count() - 1)) % ft_arch_count();
         rebuild(a, v);
         break;
     case ACT_TOGGLE_HEAD:
@@ -430,9 +431,9 @@ static void act(app *a, void *state, app_action action) {
         if (nodes && n) block_step(a, v, nodes, n, action == ACT_BLOCK_FREEZE, &s);
         break;
     case ACT_BN_MODE:
-        a->bn_train = !a->bn_train;   // the Train screen's BatchNorm field too
+        a->run.bn_train = !a->run.bn_train;   // the Train screen's BatchNorm field too
         app_status(a, "BatchNorm in frozen layers: %s (the Train screen uses it)",
-                   a->bn_train ? "train, as the tutorial's" : "eval");
+                   a->run.bn_train ? "train, as the tutorial's" : "eval");
         break;
     case ACT_FREEZE_BACKBONE:
         if (v->model) {
@@ -472,15 +473,15 @@ static void enter(app *a, void *state) {
     model_view *v = state;
     // after a run, the model as it was trained, with its meters (unless the screen already shows a
     // head-replaced model, whose marks may be the user's own)
-    int trained = a->layers.n > 0 && strcmp(a->layers_arch, ft_arch_name(a->arch_index)) == 0;
+    int trained = a->run.layers.n > 0 && strcmp(a->run.layers_arch, ft_arch_name(a->run.arch_index)) == 0;
     if (v->model && (!trained || v->head_replaced)) return;
-    app_status(a, "building %s...", ft_arch_name(a->arch_index));
+    app_status(a, "building %s...", ft_arch_name(a->run.arch_index));
     app_draw(a);
     if (trained) v->head_replaced = 1;
     rebuild(a, v);
     char err[512];
-    if (trained && v->model && a->layers_trainable[0]) {
-        if (transfer_apply_trainable(v->model, a->layers_trainable, err, sizeof err) != 0) app_status(a, "%s", err);
+    if (trained && v->model && a->run.layers_trainable[0]) {
+        if (transfer_apply_trainable(v->model, a->run.layers_trainable, err, sizeof err) != 0) app_status(a, "%s", err);
         publish(a, v);
     }
     if (trained)
@@ -491,18 +492,18 @@ static void enter(app *a, void *state) {
 // freeze choice or the Train screen's settings changed (only while the screen is in front).
 // A run with a plan of stages entered a new one: the marks show what trains now.
 static void follow_stage(app *a, model_view *v) {
-    if (v->stage_seen == a->stage_seq || !a->stage_trainable[0] || !v->model || !v->head_replaced ||
-        strcmp(ft_model_arch(v->model), a->stage_arch) != 0)
+    if (v->stage_seen == a->run.stage_seq || !a->run.stage_trainable[0] || !v->model || !v->head_replaced ||
+        strcmp(ft_model_arch(v->model), a->run.stage_arch) != 0)
         return;
-    v->stage_seen = a->stage_seq;
+    v->stage_seen = a->run.stage_seq;
     char err[512];
-    if (transfer_apply_trainable(v->model, a->stage_trainable, err, sizeof err) != 0) {
+    if (transfer_apply_trainable(v->model, a->run.stage_trainable, err, sizeof err) != 0) {
         app_status(a, "%s", err);
         return;
     }
     publish(a, v);
     if (app_in_front(a, &screen_model))
-        app_status(a, "stage %d/%d of the plan: %s trains now", a->stage, a->stages, a->stage_trainable);
+        app_status(a, "stage %d/%d of the plan: %s trains now", a->run.stage, a->run.stages, a->run.stage_trainable);
 }
 
 static void poll(app *a, void *state) {
@@ -521,27 +522,27 @@ static void poll(app *a, void *state) {
     if (!v->model || !v->head_replaced || !app_in_front(a, &screen_model)) return;
     const char *arch = ft_model_arch(v->model);
     char skey[64];
-    snprintf(skey, sizeof skey, "%s@%d", arch, a->train_size);
-    if (strcmp(skey, v->speed_key) != 0 && !v->cal && !a->training) {   // a run would skew the measurement
+    snprintf(skey, sizeof skey, "%s@%d", arch, a->run.size);
+    if (strcmp(skey, v->speed_key) != 0 && !v->cal && !a->run.training) {   // a run would skew the measurement
         memset(&v->speed, 0, sizeof v->speed);
         v->speed_err[0] = '\0';
         snprintf(v->speed_key, sizeof v->speed_key, "%s", skey);
-        v->cal = calibrate_job_start(arch, a->train_size, "auto", err, sizeof err);
+        v->cal = calibrate_job_start(arch, a->run.size, "auto", err, sizeof err);
         if (!v->cal) snprintf(v->speed_err, sizeof v->speed_err, "%s", err);
     }
     size_t n;
     const ft_node *nodes = nodes_of(a, v, &n);
     if (n == 0) return;
     char key[128];
-    snprintf(key, sizeof key, "%s %lld %d %d %d %d %d", skey, (long long)nodes[0].trainable, a->train_batch,
-             (int)a->train_opt, a->bn_train, v->speed.forward > 0, a->have_dataset);
+    snprintf(key, sizeof key, "%s %lld %d %d %d %d %d", skey, (long long)nodes[0].trainable, a->run.batch,
+             (int)a->run.opt, a->run.bn_train, v->speed.forward > 0, a->have_dataset);
     if (strcmp(key, v->cost_key) == 0) return;
     snprintf(v->cost_key, sizeof v->cost_key, "%s", key);
-    cost_spec spec = {.size = a->train_size,
-                      .batch = a->train_batch,
-                      .opt = a->train_opt,
+    cost_spec spec = {.size = a->run.size,
+                      .batch = a->run.batch,
+                      .opt = a->run.opt,
                       .momentum = 0.9,
-                      .bn_eval = !a->bn_train,
+                      .bn_eval = !a->run.bn_train,
                       .n_train = a->have_dataset ? a->d.train.n_items : 0,
                       .n_valid = a->have_dataset ? a->d.valid.n_items : 0};
     v->cost_err[0] = '\0';
@@ -578,8 +579,8 @@ static int draw_cost(const app *a, const model_view *v, int y, int cols) {
     snprintf(line, sizeof line,
              "cost (%dx%d, batch %d, %s): %.2f+%.2f GMAC/image | memory %s (kept %s, state %s) | "
              "cache %s | %s",
-             a->train_size, a->train_size, a->train_batch, a->train_opt == FT_OPT_ADAM ? "Adam" : "SGD",
-             c->fwd_macs / 1e9, c->bwd_macs / 1e9, mem, kept, opt, c->cache ? "yes" : "no", time);
+             a->run.size, a->run.size, a->run.batch, a->run.opt == FT_OPT_ADAM ? "Adam" : "SGD", c->fwd_macs / 1e9,
+             c->bwd_macs / 1e9, mem, kept, opt, c->cache ? "yes" : "no", time);
     return paragraph_draw(y, 0, cols - 2, 4, line);
 }
 

@@ -100,26 +100,6 @@ static const char *const PRECISION_NAMES[] = {"fp32   (exact, the tutorial's)",
                                               "fast   (BatchNorm folded, channels_last: float32, last bits differ)",
                                               "bf16   (fast in bfloat16: faster only with CPU bfloat16, e.g. AMX)"};
 
-enum {
-    F_ARCH,
-    F_EPOCHS,
-    F_BATCH,
-    F_LR,
-    F_OPT,
-    F_SIZE,
-    F_BN,
-    F_CACHE,
-    F_DEVICE,
-    F_WEIGHTS,
-    F_NORM,
-    F_PLAN,
-    F_SCHEDULE,
-    F_BLOCK_LR,
-    F_CLASS_W,
-    F_PRECISION,
-    N_FIELDS
-};
-
 // The learning rate the form says: the lr finder's, or the list's.
 static double form_lr(const train_view *v) { return v->lr_found > 0 ? v->lr_found : LRS[v->lr]; }
 
@@ -134,9 +114,9 @@ static void plan_for(const train_view *v, char *buf, size_t len) {
 
 // Tells the app the settings the Model screen's cost line needs.
 static void publish(app *a, const train_view *v) {
-    a->train_batch = BATCHES[v->batch];
-    a->train_size = SIZES[v->size];
-    a->train_opt = v->opt ? FT_OPT_SGD : FT_OPT_ADAM;
+    a->run.batch = BATCHES[v->batch];
+    a->run.size = SIZES[v->size];
+    a->run.opt = v->opt ? FT_OPT_SGD : FT_OPT_ADAM;
 }
 
 static void *create(app *a) {
@@ -153,101 +133,170 @@ static void *create(app *a) {
     return v;
 }
 
-static void field_text(const app *a, const train_view *v, int f, char *buf, size_t len) {
-    switch (f) {
-    case F_ARCH: snprintf(buf, len, "%s", ft_arch_name(a->arch_index)); break;
-    case F_EPOCHS: snprintf(buf, len, "%d", EPOCHS[v->epochs]); break;
-    case F_BATCH: snprintf(buf, len, "%d", BATCHES[v->batch]); break;
-    case F_LR:
-        if (v->lr_found > 0)
-            snprintf(buf, len, "%.2g   (the lr finder's suggestion; Left/Right: the list)", v->lr_found);
-        else
-            snprintf(buf, len, "%g", LRS[v->lr]);
-        break;
-    case F_PLAN:
-        if (v->plan && EPOCHS[v->epochs] < 2)
-            snprintf(buf, len, "staged: needs 2 epochs or more (the epochs field above)");
-        else
-            snprintf(buf, len, "%s", PLAN_NAMES[v->plan]);
-        break;
-    case F_SCHEDULE: snprintf(buf, len, "%s", SCHEDULE_NAMES[v->schedule]); break;
-    case F_BLOCK_LR: snprintf(buf, len, "%s", BLOCK_LR_NAMES[v->block_lr]); break;
-    case F_CLASS_W:
-        snprintf(buf, len, "%s",
-                 v->class_w ? "auto   (inverse frequency: each class weighs as if balanced)"
-                            : "none   (the tutorial's)");
-        break;
-    case F_PRECISION:
-        // only the feature cache runs the backbone apart: say so before the run does
-        if (v->precision && (v->cache || a->bn_train || v->plan))
-            snprintf(buf, len, "%.4s   (needs the feature cache: cache auto, BatchNorm eval, no unfreezing)",
-                     PRECISION_NAMES[v->precision]);
-        else
-            snprintf(buf, len, "%s", PRECISION_NAMES[v->precision]);
-        break;
-    case F_OPT: snprintf(buf, len, "%s", v->opt ? "sgd (momentum 0.9)" : "adam"); break;
-    case F_SIZE: snprintf(buf, len, "%dx%d", SIZES[v->size], SIZES[v->size]); break;
-    case F_BN:
-        snprintf(buf, len, "%s",
-                 a->bn_train ? "train  (the tutorial's: batch statistics; running ones drift)"
-                             : "eval   (frozen BatchNorm keeps its running statistics)");
-        break;
-    case F_CACHE:
-        snprintf(buf, len, "%s", v->cache ? "off" : "auto   (backbone computed once per image when exact)");
-        break;
-    case F_WEIGHTS: {
-        const weights_entry *e = weights_table_find(ft_arch_name(a->arch_index), NULL);
-        char cached[4096];
-        if (!v->weights)
-            snprintf(buf, len, "none   (random, as torchvision builds it)");
-        else if (!e)
-            snprintf(buf, len, "ImageNet: none known for %s", ft_arch_name(a->arch_index));
-        else
-            snprintf(buf, len, "ImageNet  %s (%s)", e->file,
-                     fetch_find_cached(e, cached, sizeof cached) == 1 ? "cached" : "downloaded when training starts");
-        break;
+// The form: one row per field, in the order shown. Each field's index (into its choices) lives where
+// slot says (the architecture and BatchNorm are the app's, shared with the Model screen), text says
+// its value, and Left/Right cycle the index through its n choices (step, when set, does instead).
+typedef struct {
+    const char *name;
+    int n;
+    int *(*slot)(app *a, train_view *v);
+    void (*text)(const app *a, const train_view *v, char *buf, size_t len);
+    void (*step)(app *a, train_view *v, int dir);   // NULL: the index cycles
+} form_field;
+
+#define SLOT(member)                                   \
+    static int *slot_##member(app *a, train_view *v) { \
+        (void)a;                                       \
+        return &v->member;                             \
     }
-    case F_NORM:
-        snprintf(buf, len, "%s",
-                 v->norm == 1   ? "0.5    (the tutorial's mean and std)"
-                 : v->norm == 2 ? "ImageNet's mean and std"
-                                : "follows the weights: ImageNet's with ImageNet weights, else 0.5");
-        break;
-    default: snprintf(buf, len, "%s", v->device ? "cpu" : "auto (CUDA when there is a GPU)"); break;
-    }
+SLOT(epochs)
+SLOT(batch)
+SLOT(lr)
+SLOT(opt)
+SLOT(size)
+SLOT(cache)
+SLOT(device)
+SLOT(weights)
+SLOT(norm)
+SLOT(plan)
+SLOT(schedule)
+SLOT(block_lr)
+SLOT(class_w)
+SLOT(precision)
+#undef SLOT
+static int *slot_bn(app *a, train_view *v) {
+    (void)v;
+    return &a->run.bn_train;
 }
 
-static const char *const FIELD_NAMES[N_FIELDS] = {"architecture", "epochs",     "batch",         "learning rate",
-                                                  "optimizer",    "input size", "BatchNorm",     "feature cache",
-                                                  "device",       "weights",    "normalise",     "unfreezing",
-                                                  "schedule",     "block lrs",  "class weights", "precision"};
+static void text_arch(const app *a, const train_view *v, char *buf, size_t len) {
+    (void)v;
+    snprintf(buf, len, "%s", ft_arch_name(a->run.arch_index));
+}
+static void text_epochs(const app *a, const train_view *v, char *buf, size_t len) {
+    (void)a;
+    snprintf(buf, len, "%d", EPOCHS[v->epochs]);
+}
+static void text_batch(const app *a, const train_view *v, char *buf, size_t len) {
+    (void)a;
+    snprintf(buf, len, "%d", BATCHES[v->batch]);
+}
+static void text_lr(const app *a, const train_view *v, char *buf, size_t len) {
+    (void)a;
+    if (v->lr_found > 0)
+        snprintf(buf, len, "%.2g   (the lr finder's suggestion; Left/Right: the list)", v->lr_found);
+    else
+        snprintf(buf, len, "%g", LRS[v->lr]);
+}
+static void text_opt(const app *a, const train_view *v, char *buf, size_t len) {
+    (void)a;
+    snprintf(buf, len, "%s", v->opt ? "sgd (momentum 0.9)" : "adam");
+}
+static void text_size(const app *a, const train_view *v, char *buf, size_t len) {
+    (void)a;
+    snprintf(buf, len, "%dx%d", SIZES[v->size], SIZES[v->size]);
+}
+static void text_bn(const app *a, const train_view *v, char *buf, size_t len) {
+    (void)v;
+    snprintf(buf, len, "%s",
+             a->run.bn_train ? "train  (the tutorial's: batch statistics; running ones drift)"
+                             : "eval   (frozen BatchNorm keeps its running statistics)");
+}
+static void text_cache(const app *a, const train_view *v, char *buf, size_t len) {
+    (void)a;
+    snprintf(buf, len, "%s", v->cache ? "off" : "auto   (backbone computed once per image when exact)");
+}
+static void text_device(const app *a, const train_view *v, char *buf, size_t len) {
+    (void)a;
+    snprintf(buf, len, "%s", v->device ? "cpu" : "auto (CUDA when there is a GPU)");
+}
+static void text_weights(const app *a, const train_view *v, char *buf, size_t len) {
+    const weights_entry *e = weights_table_find(ft_arch_name(a->run.arch_index), NULL);
+    char cached[4096];
+    if (!v->weights)
+        snprintf(buf, len, "none   (random, as torchvision builds it)");
+    else if (!e)
+        snprintf(buf, len, "ImageNet: none known for %s", ft_arch_name(a->run.arch_index));
+    else
+        snprintf(buf, len, "ImageNet  %s (%s)", e->file,
+                 fetch_find_cached(e, cached, sizeof cached) == 1 ? "cached" : "downloaded when training starts");
+}
+static void text_norm(const app *a, const train_view *v, char *buf, size_t len) {
+    (void)a;
+    snprintf(buf, len, "%s",
+             v->norm == 1   ? "0.5    (the tutorial's mean and std)"
+             : v->norm == 2 ? "ImageNet's mean and std"
+                            : "follows the weights: ImageNet's with ImageNet weights, else 0.5");
+}
+static void text_plan(const app *a, const train_view *v, char *buf, size_t len) {
+    (void)a;
+    if (v->plan && EPOCHS[v->epochs] < 2)
+        snprintf(buf, len, "staged: needs 2 epochs or more (the epochs field above)");
+    else
+        snprintf(buf, len, "%s", PLAN_NAMES[v->plan]);
+}
+static void text_schedule(const app *a, const train_view *v, char *buf, size_t len) {
+    (void)a;
+    snprintf(buf, len, "%s", SCHEDULE_NAMES[v->schedule]);
+}
+static void text_block_lr(const app *a, const train_view *v, char *buf, size_t len) {
+    (void)a;
+    snprintf(buf, len, "%s", BLOCK_LR_NAMES[v->block_lr]);
+}
+static void text_class_w(const app *a, const train_view *v, char *buf, size_t len) {
+    (void)a;
+    snprintf(buf, len, "%s",
+             v->class_w ? "auto   (inverse frequency: each class weighs as if balanced)" : "none   (the tutorial's)");
+}
+static void text_precision(const app *a, const train_view *v, char *buf, size_t len) {
+    // only the feature cache runs the backbone apart: say so before the run does
+    if (v->precision && (v->cache || a->run.bn_train || v->plan))
+        snprintf(buf, len, "%.4s   (needs the feature cache: cache auto, BatchNorm eval, no unfreezing)",
+                 PRECISION_NAMES[v->precision]);
+    else
+        snprintf(buf, len, "%s", PRECISION_NAMES[v->precision]);
+}
+
+static void step_arch(app *a, train_view *v, int dir) {
+    (void)v;
+    a->run.arch_index = (a->run.arch_index + (size_t)(dir > 0 ? 1 : ft_arch_count() - 1)) % ft_arch_count();
+}
+static void step_lr(app *a, train_view *v, int dir) {
+    (void)a;
+    if (v->lr_found > 0)   // back to the list, at the entry nearest the suggestion
+        v->lr_found = 0;
+    else
+        v->lr = (v->lr + dir + COUNT(LRS)) % COUNT(LRS);
+}
+
+static const form_field FIELDS[] = {
+    {"architecture", 0, NULL, text_arch, step_arch},
+    {"epochs", COUNT(EPOCHS), slot_epochs, text_epochs, NULL},
+    {"batch", COUNT(BATCHES), slot_batch, text_batch, NULL},
+    {"learning rate", COUNT(LRS), slot_lr, text_lr, step_lr},
+    {"optimizer", 2, slot_opt, text_opt, NULL},
+    {"input size", COUNT(SIZES), slot_size, text_size, NULL},
+    {"BatchNorm", 2, slot_bn, text_bn, NULL},
+    {"feature cache", 2, slot_cache, text_cache, NULL},
+    {"device", 2, slot_device, text_device, NULL},
+    {"weights", 2, slot_weights, text_weights, NULL},
+    {"normalise", 3, slot_norm, text_norm, NULL},
+    {"unfreezing", COUNT(PLANS), slot_plan, text_plan, NULL},
+    {"schedule", COUNT(SCHEDULES), slot_schedule, text_schedule, NULL},
+    {"block lrs", COUNT(BLOCK_LRS), slot_block_lr, text_block_lr, NULL},
+    {"class weights", COUNT(CLASS_WS), slot_class_w, text_class_w, NULL},
+    {"precision", COUNT(PRECISIONS), slot_precision, text_precision, NULL},
+};
+#define N_FIELDS COUNT(FIELDS)
 
 static void change(app *a, train_view *v, int f, int dir) {
-#define CYCLE(x, n) (x) = ((x) + (dir) + (n)) % (n)
-    switch (f) {
-    case F_ARCH: a->arch_index = (a->arch_index + (size_t)(dir > 0 ? 1 : ft_arch_count() - 1)) % ft_arch_count(); break;
-    case F_EPOCHS: CYCLE(v->epochs, COUNT(EPOCHS)); break;
-    case F_BATCH: CYCLE(v->batch, COUNT(BATCHES)); break;
-    case F_LR:
-        if (v->lr_found > 0)   // back to the list, at the entry nearest the suggestion
-            v->lr_found = 0;
-        else
-            CYCLE(v->lr, COUNT(LRS));
-        break;
-    case F_PLAN: CYCLE(v->plan, COUNT(PLANS)); break;
-    case F_SCHEDULE: CYCLE(v->schedule, COUNT(SCHEDULES)); break;
-    case F_BLOCK_LR: CYCLE(v->block_lr, COUNT(BLOCK_LRS)); break;
-    case F_CLASS_W: CYCLE(v->class_w, COUNT(CLASS_WS)); break;
-    case F_PRECISION: CYCLE(v->precision, COUNT(PRECISIONS)); break;
-    case F_OPT: CYCLE(v->opt, 2); break;
-    case F_SIZE: CYCLE(v->size, COUNT(SIZES)); break;
-    case F_BN: CYCLE(a->bn_train, 2); break;
-    case F_CACHE: CYCLE(v->cache, 2); break;
-    case F_WEIGHTS: CYCLE(v->weights, 2); break;
-    case F_NORM: CYCLE(v->norm, 3); break;
-    default: CYCLE(v->device, 2); break;
+    const form_field *fd = &FIELDS[f];
+    if (fd->step) {
+        fd->step(a, v, dir);
+    } else {
+        int *x = fd->slot(a, v);
+        *x = (*x + dir + fd->n) % fd->n;
     }
-#undef CYCLE
     publish(a, v);
 }
 
@@ -288,13 +337,13 @@ static const char *fix_hint(frost_fix fix) {
 static void form_config(app *a, train_view *v, const char *weights, trainer_config *out) {
     trainer_config c;
     trainer_config_default(&c);
-    snprintf(c.arch, sizeof c.arch, "%s", ft_arch_name(a->arch_index));
+    snprintf(c.arch, sizeof c.arch, "%s", ft_arch_name(a->run.arch_index));
     c.epochs = EPOCHS[v->epochs];
     c.batch_size = BATCHES[v->batch];
     c.opt.lr = form_lr(v);
     c.opt.kind = v->opt ? FT_OPT_SGD : FT_OPT_ADAM;
     c.prep.tf.size = SIZES[v->size];
-    c.bn_eval = !a->bn_train;
+    c.bn_eval = !a->run.bn_train;
     c.cache = v->cache ? 0 : -1;
     snprintf(c.device, sizeof c.device, "%s", v->device ? "cpu" : "auto");
     if (a->opts->workers > 0) c.workers = a->opts->workers;
@@ -359,8 +408,8 @@ static void launch(app *a, train_view *v, const char *weights) {
     v->rec = run_record_start(&c, &a->d, &origin, note, sizeof note);
     if (note[0]) log_line(v, "%s", note);
     previous_run(a, v);
-    layer_report_free(&a->layers);   // the meters and alarms are the new run's from now on
-    a->alarms[0][0] = a->alarms[1][0] = '\0';
+    layer_report_free(&a->run.layers);   // the meters and alarms are the new run's from now on
+    a->run.alarms[0][0] = a->run.alarms[1][0] = '\0';
     if (weights) log_line(v, "pretrained weights: %.130s", weights);
     log_line(v, "normalisation: %s", imagenet_norm ? "ImageNet's mean and std" : "mean and std 0.5 (the tutorial's)");
     memset(v->epoch_rows, 0, sizeof v->epoch_rows);
@@ -369,10 +418,10 @@ static void launch(app *a, train_view *v, const char *weights) {
     v->phase_end[0] = v->phase_end[1] = (train_event){0};
     v->lr_now = c.opt.lr;
     v->stage = v->stages = 0;
-    a->stage_trainable[0] = '\0';
-    a->stage = a->stages = 0;
+    a->run.stage_trainable[0] = '\0';
+    a->run.stage = a->run.stages = 0;
     v->running = 1;
-    a->training = 1;
+    a->run.training = 1;
     v->epochs_total = c.epochs;
     v->prep = c.prep;
     v->cfg = c;
@@ -418,7 +467,7 @@ static void export_run(app *a, train_view *v, const char *weights) {
     char err[1024];
     app_status(a, "exporting to %.300s ...", v->export_dir);
     int rc = export_pytorch_config(&c, &a->d, v->export_dir, 0, err, sizeof err);
-    if (rc != 0 && strstr(err, "already holds")) {
+    if (rc == EXPORT_PYTORCH_EXISTS) {
         char answer[8] = "";
         char label[1200];
         snprintf(label, sizeof label, "%.1000s holds an export: replace it? (y/n) ", v->export_dir);
@@ -451,9 +500,9 @@ static void start_run(app *a, train_view *v) {
             launch(a, v, NULL);
         return;
     }
-    const weights_entry *e = weights_table_find(ft_arch_name(a->arch_index), NULL);
+    const weights_entry *e = weights_table_find(ft_arch_name(a->run.arch_index), NULL);
     if (!e) {
-        app_status(a, "no known ImageNet weights for %s", ft_arch_name(a->arch_index));
+        app_status(a, "no known ImageNet weights for %s", ft_arch_name(a->run.arch_index));
         return;
     }
     // found in a cache, or downloaded on a thread first (poll starts the run when it is done)
@@ -511,10 +560,10 @@ static void write_json(app *a, train_view *v, const train_event *e) {
 static void keep_layers(app *a, train_view *v, size_t k) {
     const layer_report *r = trainer_layers(v->tr, k);
     if (!r) return;
-    layer_report_free(&a->layers);
-    if (layer_report_copy(&a->layers, r) != 0) return;
-    snprintf(a->layers_arch, sizeof a->layers_arch, "%s", v->cfg.arch);
-    snprintf(a->layers_trainable, sizeof a->layers_trainable, "%s", v->trainable);
+    layer_report_free(&a->run.layers);
+    if (layer_report_copy(&a->run.layers, r) != 0) return;
+    snprintf(a->run.layers_arch, sizeof a->run.layers_arch, "%s", v->cfg.arch);
+    snprintf(a->run.layers_trainable, sizeof a->run.layers_trainable, "%s", v->trainable);
 }
 
 // The run has ended: its model goes to the Predict screen (through the app).
@@ -526,7 +575,7 @@ static void finish(app *a, train_view *v, const train_event *e) {
     run_record_free(v->rec);
     v->rec = NULL;
     v->running = 0;
-    a->training = 0;
+    a->run.training = 0;
     if (m && e->status >= 0 && v->n_epoch_rows > 0) {
         char source[256];
         snprintf(source, sizeof source, "%s trained here, %d epoch%s", ft_model_arch(m), v->n_epoch_rows,
@@ -536,7 +585,7 @@ static void finish(app *a, train_view *v, const train_event *e) {
     }
     ft_model_free(m);
     // an alarm said during the run may have scrolled away: the last word says there were some
-    int warnings = (a->alarms[0][0] != '\0') + (a->alarms[1][0] != '\0');
+    int warnings = (a->run.alarms[0][0] != '\0') + (a->run.alarms[1][0] != '\0');
     if (warnings > 0)
         app_status(a, "%s with %d warning%s (2 Model shows %s with what the run did to each module)%s",
                    e->status == 0 ? "training complete" : "training ended", warnings, warnings == 1 ? "" : "s",
@@ -566,11 +615,11 @@ static void poll(app *a, void *state) {
         case EV_STAGE:   // the plan's next stage: the Model screen's marks follow it
             v->stage = e.stage;
             v->stages = e.stages;
-            snprintf(a->stage_trainable, sizeof a->stage_trainable, "%s", e.text);
-            snprintf(a->stage_arch, sizeof a->stage_arch, "%s", v->cfg.arch);
-            a->stage = e.stage;
-            a->stages = e.stages;
-            a->stage_seq++;
+            snprintf(a->run.stage_trainable, sizeof a->run.stage_trainable, "%s", e.text);
+            snprintf(a->run.stage_arch, sizeof a->run.stage_arch, "%s", v->cfg.arch);
+            a->run.stage = e.stage;
+            a->run.stages = e.stages;
+            a->run.stage_seq++;
             break;
         case EV_PHASE_END: v->phase_end[e.phase] = e; break;
         case EV_EPOCH:
@@ -581,7 +630,7 @@ static void poll(app *a, void *state) {
         case EV_ALARM:
             log_line(v, "warning: %s%s", e.text, fix_hint(e.fix));
             app_status(a, "warning: %.400s%s", e.text, fix_hint(e.fix));
-            snprintf(a->alarms[e.fix == FIX_BN_FIXED ? 0 : 1], sizeof a->alarms[0], "%.500s%s", e.text,
+            snprintf(a->run.alarms[e.fix == FIX_BN_FIXED ? 0 : 1], sizeof a->run.alarms[0], "%.500s%s", e.text,
                      fix_hint(e.fix));
             break;
         case EV_ERROR: log_line(v, "error: %s%s", e.text, fix_hint(e.fix)); break;
@@ -764,7 +813,7 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     // advice is at their end), and the form scrolls when the window is short so that all of it stays
     char what[1200];
     if (plan[0])
-        snprintf(what, sizeof what, "%s", v->stage ? a->stage_trainable : "the plan's stages say (below)");
+        snprintf(what, sizeof what, "%s", v->stage ? a->run.stage_trainable : "the plan's stages say (below)");
     else if (spec[0])
         snprintf(what, sizeof what, "%s  (from the Model screen)", spec);
     else
@@ -783,8 +832,8 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     int r = top;
     for (int f = v->form.top; f < v->form.top + v->form.rows && f < N_FIELDS; f++, r++) {
         char value[160], line[180];
-        field_text(a, v, f, value, sizeof value);
-        snprintf(line, sizeof line, "%-14s %s", FIELD_NAMES[f], value);
+        FIELDS[f].text(a, v, value, sizeof value);
+        snprintf(line, sizeof line, "%-14s %s", FIELDS[f].name, value);
         attr_t at = v->running ? style(ROLE_DIM) : f == v->form.sel ? style(ROLE_SELECTED) : A_NORMAL;
         attron(at);
         mvaddnstr(r, 0, line, cols - 1);   // clipped: a wrapped value would spill onto the next field
@@ -965,7 +1014,7 @@ static void take_settings(app *a, train_view *v) {
     }
     const trainer_config *c = &s.cfg;
     for (size_t i = 0; i < ft_arch_count(); i++)
-        if (strcmp(ft_arch_name(i), c->arch) == 0) a->arch_index = i;
+        if (strcmp(ft_arch_name(i), c->arch) == 0) a->run.arch_index = i;
     v->epochs = nearest(EPOCHS, COUNT(EPOCHS), c->epochs, "epochs", missed, sizeof missed);
     v->batch = nearest(BATCHES, COUNT(BATCHES), c->batch_size, "batch", missed, sizeof missed);
     v->size = nearest(SIZES, COUNT(SIZES), c->prep.tf.size, "size", missed, sizeof missed);
@@ -973,13 +1022,13 @@ static void take_settings(app *a, train_view *v) {
     for (int k = 0; k < COUNT(LRS); k++)
         if (LRS[k] == c->opt.lr) v->lr = k, v->lr_found = 0;
     v->opt = c->opt.kind == FT_OPT_SGD;
-    a->bn_train = !c->bn_eval;
+    a->run.bn_train = !c->bn_eval;
     v->cache = c->cache == 0;
     v->device = strcmp(c->device, "cpu") == 0;
     v->weights = c->weights != NULL;
     v->norm = fabsf(c->prep.tf.mean[0] - 0.485f) < 1e-3f ? 2 : 1;
-    snprintf(a->trainable, sizeof a->trainable, "%s", c->trainable ? c->trainable : "");
-    a->trainable_arch = a->arch_index;
+    snprintf(a->run.trainable, sizeof a->run.trainable, "%s", c->trainable ? c->trainable : "");
+    a->run.trainable_arch = a->run.arch_index;
     // the form's plans are "head:HALF,WHAT": match WHAT
     const char *what = c->plan ? strrchr(c->plan, ',') : NULL;
     v->plan = choice(PLANS, COUNT(PLANS), what ? what + 1 : c->plan, "plan", missed, sizeof missed);

@@ -267,7 +267,7 @@ static int staging_open(staging *st, const char *dir, int overwrite, char *err, 
             if (refused) return -1;   // only files are replaced (or removed: a stale sidecar)
             if (exists && !overwrite) {
                 errmsg_set(err, errlen, "%s already holds %s (use --force to replace the export)", dir, ours[k]);
-                return -1;
+                return EXPORT_PYTORCH_EXISTS;
             }
         }
     } else if (errno != ENOENT) {
@@ -411,7 +411,8 @@ int export_pytorch_checkpoint(const char *ckpt, const char *dir, int overwrite, 
     char *side = NULL;
     rc = checkpoint_sidecar(ckpt, &side, err, errlen);
     staging st;
-    if (rc >= 0) rc = staging_open(&st, dir, overwrite, err, errlen);
+    int exists = 0;
+    if (rc >= 0) exists = (rc = staging_open(&st, dir, overwrite, err, errlen)) == EXPORT_PYTORCH_EXISTS;
     if (rc >= 0) {
         rc = copy_file(&st, ckpt, EXPORT_PYTORCH_WEIGHTS, err, errlen);
         if (rc == 0 && side) rc = copy_file(&st, side, EXPORT_PYTORCH_WEIGHTS CHECKPOINT_OPTIM_SUFFIX, err, errlen);
@@ -425,7 +426,7 @@ int export_pytorch_checkpoint(const char *ckpt, const char *dir, int overwrite, 
     }
     free(side);
     checkpoint_meta_free(&meta);
-    return rc < 0 ? -1 : 0;
+    return exists ? EXPORT_PYTORCH_EXISTS : rc < 0 ? -1 : 0;
 }
 
 int export_pytorch_config(const trainer_config *c, const dataset *d, const char *dir, int overwrite, char *err,

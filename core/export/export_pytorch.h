@@ -37,12 +37,17 @@ extern const char export_pytorch_train_py[];
 #define EXPORT_PYTORCH_WEIGHTS "weights.safetensors"
 #define EXPORT_PYTORCH_README "README.md"
 
+// What the writers return when DIR already holds an export and overwrite is not set (err says which
+// file): a caller that asks before replacing decides on this code, not on err's text.
+#define EXPORT_PYTORCH_EXISTS (-2)
+
 // From a checkpoint frost saved: checked by loading it whole (a damaged or truncated file is refused
-// before anything is written). 0, or -1 with err.
+// before anything is written). 0, EXPORT_PYTORCH_EXISTS, or -1 with err.
 int export_pytorch_checkpoint(const char *ckpt, const char *dir, int overwrite, char *err, size_t errlen);
 
 // Before any run: the model c and d describe, built as the trainer builds it (the network, its
-// weights, the new head for d's classes, c's trainable list), with c's settings. 0, or -1 with err.
+// weights, the new head for d's classes, c's trainable list), with c's settings. 0,
+// EXPORT_PYTORCH_EXISTS, or -1 with err.
 int export_pytorch_config(const trainer_config *c, const dataset *d, const char *dir, int overwrite, char *err,
                           size_t errlen);
 

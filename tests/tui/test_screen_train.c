@@ -349,6 +349,16 @@ Test(tui_train, the_lr_finder_offers_its_suggestion) {
     cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
 }
 
+// x again with the folder the prompt offers (the last one), and answer to "replace it?".
+static void export_again_answering(const char *answer) {
+    tmux_keys("x");
+    cr_assert(tmux_wait_for("export the run as a PyTorch folder: ", 30), "%s", tmux_screen(0));
+    tmux_keys("Enter");
+    cr_assert(tmux_wait_for("holds an export: replace it? (y/n)", 60), "%s", tmux_screen(0));
+    tmux_keys(answer);
+    tmux_keys("Enter");
+}
+
 // x writes the form's run as a PyTorch folder before any training: the script's settings are the
 // form's (read back from the screen), and its weights are a checkpoint frost reads, for the dataset's
 // classes at the form's input size.
@@ -396,6 +406,22 @@ Test(tui_train, x_exports_the_forms_run_as_a_pytorch_folder) {
     cr_expect_str_eq(meta.class_names[1], "warm");
     ft_model_free(m);
     checkpoint_meta_free(&meta);
+    // x again into the same folder: asked first (the writer's code for an existing export, not its
+    // text); n keeps the files as they are, y replaces them
+    snprintf(path, sizeof path, "%s/train.py", out);
+    struct stat before, after;
+    cr_assert_eq(stat(path, &before), 0);
+    export_again_answering("n");
+    cr_assert(tmux_wait_for("kept as it was", 30), "%s", tmux_screen(0));
+    cr_assert_eq(stat(path, &after), 0);
+    cr_expect(after.st_ino == before.st_ino && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec &&
+                  after.st_mtim.tv_sec == before.st_mtim.tv_sec,
+              "n replaced %s", path);
+    export_again_answering("y");
+    int replaced = 0;   // (renamed into place: a new file; the log already says "exported")
+    for (int k = 0; k < 600 && !replaced; k++, usleep(100000))
+        replaced = stat(path, &after) == 0 && after.st_ino != before.st_ino;
+    cr_expect(replaced, "y did not replace %s\n%s", path, tmux_screen(0));
     tmux_keys("q");
     cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
 }
