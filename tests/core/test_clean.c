@@ -820,9 +820,10 @@ Test(clean, kill_9_at_any_moment_loses_and_doubles_nothing, .timeout = 60) {
         rolled_back += strstr(line, "\"op\":\"abort\"") != NULL;
     }
     free(text);
-    cr_log_info("kill -9 test: at most %d moves journalled; %d interrupted moves settled: %d completed, %d rolled back; %d "
-                "temporaries found after a kill",
-                moves_seen, settled, completed, rolled_back, tmps);
+    cr_log_info(
+        "kill -9 test: at most %d moves journalled; %d interrupted moves settled: %d completed, %d rolled back; %d "
+        "temporaries found after a kill",
+        moves_seen, settled, completed, rolled_back, tmps);
     cr_expect_gt(moves_seen, 0, "the child never moved a file");
     for (int i = 0; i < KILL_FILES; i++) free(originals[i].data);
 }
