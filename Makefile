@@ -66,6 +66,9 @@ TEST_LIBS = $(shell pkg-config --libs criterion)
 WARN := -Wall -Wextra -Wshadow $(if $(WERROR),-Werror)
 # $(call c_flags,INCLUDES): each part of the tree names its own include paths (below), which is how the
 # layers are kept; ours come before the packages' so that none of theirs can stand in for one of ours
+# NDEBUG is never defined, here or by a SANITIZE build: the invariants written as assert() (the loader's
+# ring, the jobs, the list view, the shim's table) are checked in every build, the tests' included
+# (tests/core/test_job.c fails when they are off)
 c_flags = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g $(SAN_FLAGS) $(WARN) -MMD -MP \
           $(1) $(PKG_CFLAGS) $(CFLAGS)
 # the shim's debug information: line tables (what backtraces and the sanitizers' reports use); full

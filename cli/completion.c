@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "theme_file.h"
 #include "transfer.h"
 
 // What a value (an option's, or a command's first argument) completes to.
@@ -145,13 +146,18 @@ static void put_names(FILE *out, const cli_command *const *list) {
 }
 
 static void put_themes_function(FILE *out, const shell *sh) {
-    // the folder frost reads themes from, in its order (tui/style.c)
+    // the folders frost reads themes from, in its order (theme_dir_find, core/settings/theme_file.h)
+    fputs("_frost_themes() {\n"
+          "    local d bin\n"
+          "    bin=$(command -v frost 2>/dev/null)\n"
+          "    for d in \"${" THEME_DIR_ENV ":-}\"",
+          out);
+    for (size_t k = 0; theme_dirs_beside_program[k]; k++)
+        fprintf(out, " \"${bin%%/*}/%s\"", theme_dirs_beside_program[k]);
+    fputs(" \\\n       ", out);
+    for (size_t k = 0; theme_dirs_system[k]; k++) fprintf(out, " %s", theme_dirs_system[k]);
     fprintf(out,
-            "_frost_themes() {\n"
-            "    local d bin\n"
-            "    bin=$(command -v frost 2>/dev/null)\n"
-            "    for d in \"${FROST_THEMES_DIR:-}\" \"${bin%%/*}/../themes\" \"${bin%%/*}/../share/frost/themes\" \\\n"
-            "        /usr/local/share/frost/themes /usr/share/frost/themes; do\n"
+            "; do\n"
             "        if [[ -n $d && -d $d ]]; then\n"
             "            for f in \"$d\"/*.theme%s; do [[ -e $f ]] && f=${f##*/} && printf '%%s\\n' \"${f%%.theme}\"; "
             "done\n"

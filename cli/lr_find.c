@@ -4,7 +4,6 @@
 // (exit 0), or why there is none (exit 1). --json writes every point as a JSON line.
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,13 +41,6 @@ static const cli_option options[] = {
             .help = "every event (each point of the sweep too) as a JSON line", .def = "none"),
     CLI_OPT_END,
 };
-
-static volatile sig_atomic_t g_interrupted;   // written by the signal handler only
-
-static void on_signal(int sig) {
-    (void)sig;
-    g_interrupted = 1;
-}
 
 // The points of the sweep as they arrive.
 typedef struct {
@@ -106,19 +98,15 @@ static int run(int argc, char **argv) {
     FILE *json;
     trainer *t;
     if ((rc = cli_run_start("lr-find", &a.run, a.root, a.json, &d, &json, &t)) != 0) return rc;
-    struct sigaction sa = {0}, old_int;
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESETHAND;
-    sigaction(SIGINT, &sa, &old_int);
+    cli_run_loop loop;
+    cli_run_loop_begin(&loop, t, NULL, NULL);
     int tty = isatty(STDOUT_FILENO), status = -2, json_failed = 0;
     points p = {0};
     double suggestion = 0;
     char verdict[1024] = "";
     while (status == -2) {
-        if (g_interrupted) trainer_cancel(t);
         train_event e;
-        if (!trainer_wait(t, &e, 100)) continue;
+        if (!cli_run_loop_next(&loop, &e)) continue;
         if (json && !json_failed && event_json_write(json, &e, &a.run.cfg, &d, NULL) != 0) {
             json_failed = 1;
             cli_fail(CLI_FAILED, "%s: cannot write the JSON log: %s; stopping", a.json, strerror(errno));
@@ -149,7 +137,7 @@ static int run(int argc, char **argv) {
     }
     if (tty) fputs("\r\033[K", stdout);
     trainer_free(t);
-    sigaction(SIGINT, &old_int, NULL);
+    cli_run_loop_end(&loop);
     if (status == 0) {
         if (p.n) draw(&p, suggestion, a.width, a.height);
         if (suggestion > 0) {

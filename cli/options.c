@@ -1,12 +1,12 @@
 // options.c — the one option parser of the command line (see cli.h), table-driven like git's
 // parse-options: a command describes its options as data and gets the same value syntax
 // ("--name VALUE" or "--name=VALUE"), range checks and one-line messages as every other command.
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "number.h"
 
 // An option found by name, with where its value goes (offsets of enclosing groups added up).
 typedef struct {
@@ -28,25 +28,6 @@ static int find(const cli_option *opts, size_t base, const char *arg, found *out
             return 1;
         }
     }
-    return 0;
-}
-
-static int parse_long(const char *s, long lo, long hi, long *out) {
-    if (!s || !*s) return -1;
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_number(const char *s, double lo, double hi, double *out) {
-    if (!s || !*s) return -1;
-    char *end;
-    double v = strtod(s, &end);
-    if (*end || !(v >= lo && v <= hi)) return -1;
-    *out = v;
     return 0;
 }
 
@@ -85,19 +66,19 @@ static int store(const cli_option *o, void *field, const char *value) {
     }
     if (o->type == OPT_CALL && o->flag) return o->call(field, NULL);
     if (!value) return -1;
-    long l;
+    long long l;
     double d;
     switch (o->type) {
     case OPT_INT:
-        if (parse_long(value, o->lo, o->hi, &l) != 0) return -1;
+        if (number_parse_int(value, o->lo, o->hi, &l) != 0) return -1;
         *(int *)field = (int)l;
         return 0;
     case OPT_LONG:
-        if (parse_long(value, o->lo, o->hi, &l) != 0) return -1;
-        *(long *)field = l;
+        if (number_parse_int(value, o->lo, o->hi, &l) != 0) return -1;
+        *(long *)field = (long)l;
         return 0;
     case OPT_NUMBER:
-        if (parse_number(value, o->min, o->max, &d) != 0) return -1;
+        if (number_parse_double(value, o->min, o->max, &d) != 0) return -1;
         *(double *)field = d;
         return 0;
     case OPT_STRING:

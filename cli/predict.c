@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include "gradcam.h"
 #include "path.h"
 #include "predict.h"
+#include "text_wrap.h"
 
 #define DEFAULT_TOP 5
 #define DEFAULT_BATCH 16
@@ -57,25 +59,16 @@ typedef struct {
 } input_list;
 
 // ---------------------------------------------------------------------------------------------
-// printing names safely: escaped (cli_safe), padding counts characters, not bytes
+// printing names safely: escaped (cli_safe), padding counts columns, not bytes
 
-static size_t utf8_width(const char *s) {
-    size_t n = 0;
-    for (; *s; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80) n++;
-    return n;
-}
+static size_t utf8_width(const char *s) { return (size_t)text_columns(s, strlen(s)); }
 
-// Writes s (escaped) cut to at most max characters (max 0: whole), padded with spaces to width.
+// Writes s (escaped) cut to at most max columns (max 0: whole), padded with spaces to width.
 static void put_name(FILE *out, const char *s, size_t width, size_t max, int right) {
     const char *safe = cli_safe(s);
-    size_t used = 0, chars = 0;
-    for (const unsigned char *p = (const unsigned char *)safe; *p; p++, used++)
-        if ((*p & 0xC0) != 0x80) {
-            if (max && chars == max) break;
-            chars++;
-        }
-    size_t pad = width > chars ? width - chars : 0;
+    int cols;
+    size_t used = text_fit(safe, max ? (int)max : INT_MAX, &cols);
+    size_t pad = width > (size_t)cols ? width - (size_t)cols : 0;
     if (right) fprintf(out, "%*s", (int)pad, "");
     fprintf(out, "%.*s", (int)used, safe);
     if (!right) fprintf(out, "%*s", (int)pad, "");

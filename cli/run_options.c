@@ -12,6 +12,41 @@
 #include "train_recipe.h"
 #include "weights_table.h"
 
+// ---------------------------------------------------------------------------------------------
+// the run loop and its signals
+
+static volatile sig_atomic_t g_interrupted;   // written by the signal handler only
+
+static void on_signal(int sig) {
+    (void)sig;
+    g_interrupted = 1;
+}
+
+void cli_run_loop_begin(cli_run_loop *l, trainer *t, void (*on_stop)(void *user), void *user) {
+    *l = (cli_run_loop){.t = t, .on_stop = on_stop, .user = user};
+    g_interrupted = 0;
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;   // a second Ctrl-C ends the process at once
+    sigaction(SIGINT, &sa, &l->old_int);
+    sigaction(SIGTERM, &sa, &l->old_term);
+}
+
+int cli_run_loop_next(cli_run_loop *l, train_event *e) {
+    if (g_interrupted && !l->stopping) {
+        l->stopping = 1;
+        if (l->on_stop) l->on_stop(l->user);
+        trainer_cancel(l->t);
+    }
+    return trainer_wait(l->t, e, 100);
+}
+
+void cli_run_loop_end(cli_run_loop *l) {
+    sigaction(SIGINT, &l->old_int, NULL);
+    sigaction(SIGTERM, &l->old_term, NULL);
+}
+
 static int set_arch(void *field, const char *value) {
     if (!value || ft_arch_family(value) == FT_FAMILY_NONE) return -1;
     snprintf(((cli_run_args *)field)->cfg.arch, sizeof((cli_run_args *)field)->cfg.arch, "%s", value);
@@ -176,7 +211,7 @@ int cli_run_pretrained(const char *cmd, cli_run_args *a) {
     a->cfg.weights = a->weights_path;
     printf("pretrained weights: %s %s (%s)%s\n", e->source, e->tag, cli_safe(res.path),
            res.downloaded ? ", downloaded now" : "");
-    if (!a->norm_given) transform_params_set_norm(&a->cfg.prep.tf, TRANSFORM_NORM_IMAGENET);
+    if (!a->norm_given) transform_params_set_norm(&a->cfg.prep.tf, transform_norm_default(1));
     const float *m = a->cfg.prep.tf.mean, *s = a->cfg.prep.tf.std;
     printf("normalisation: mean %.3f,%.3f,%.3f std %.3f,%.3f,%.3f (%s)\n", m[0], m[1], m[2], s[0], s[1], s[2],
            a->norm_given ? "as --norm says" : "ImageNet's, which the pretrained weights expect; --norm 0.5 for 0.5");

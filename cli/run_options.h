@@ -7,6 +7,7 @@
 #ifndef FROST_CLI_RUN_OPTIONS_H
 #define FROST_CLI_RUN_OPTIONS_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "cli.h"
@@ -37,6 +38,23 @@ int cli_run_pretrained(const char *cmd, cli_run_args *a);
 // trainer started. 0 with all three to free, or an exit code with nothing left open.
 int cli_run_start(const char *cmd, cli_run_args *a, const char *root, const char *json_path, dataset *d, FILE **json,
                   trainer **t);
+
+// The loop of a running trainer, the same for train and lr-find: its events one by one, and Ctrl-C or
+// SIGTERM: the first asks the trainer to stop at the end of its batch (on_stop, may be NULL, says so
+// first), a second ends the process at once.
+typedef struct {
+    trainer *t;
+    void (*on_stop)(void *user);
+    void *user;
+    int stopping;
+    struct sigaction old_int, old_term;
+} cli_run_loop;
+// Catches the signals (until cli_run_loop_end).
+void cli_run_loop_begin(cli_run_loop *l, trainer *t, void (*on_stop)(void *user), void *user);
+// Waits up to 100 ms for the trainer's next event: 1 with *e, 0 when none came (call again).
+int cli_run_loop_next(cli_run_loop *l, train_event *e);
+// The signals back to what they were.
+void cli_run_loop_end(cli_run_loop *l);
 
 // frost train's run (train.c) for a command that has its arguments ready (frost runs again): the
 // dataset at root, the tutorial's log, the run recorded with origin; *id (may be NULL) gets the

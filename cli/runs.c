@@ -45,16 +45,8 @@ static int id_argument(const char *cmd, int argc, char **argv, long long *id) {
 // Prints s cut or padded to exactly width columns, then a space.
 static void cell(const char *s, int width) {
     s = cli_safe(s);
-    size_t n = 0, len = strlen(s);
-    int used = 0;
-    while (n < len) {   // whole characters while they fit
-        size_t next = n + 1;
-        while (next < len && ((unsigned char)s[next] & 0xC0) == 0x80) next++;
-        int w = text_columns(s + n, next - n);
-        if (used + w > width) break;
-        used += w;
-        n = next;
-    }
+    int used;
+    size_t n = text_fit(s, width, &used);   // whole characters while they fit
     printf("%.*s%*s ", (int)n, s, width - used, "");
 }
 

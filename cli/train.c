@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,13 +24,6 @@
 #include "train_log.h"
 #include "train_recipe.h"
 #include "trainer.h"
-
-static volatile sig_atomic_t g_interrupted;   // written by the signal handler only
-
-static void on_signal(int sig) {
-    (void)sig;
-    g_interrupted = 1;
-}
 
 // ---------------------------------------------------------------------------------------------
 // options
@@ -197,6 +189,13 @@ static void command_line(int argc, char **argv, char *out, size_t len) {
 }
 
 // The run itself, its arguments parsed: trainer, log, history record.
+// The first Ctrl-C (cli_run_loop): said below the progress bar.
+static void say_stopping(void *user) {
+    clear_bar(user);
+    printf("stopping at the end of this batch...\n");
+    fflush(stdout);
+}
+
 static int train(train_args *a, const run_origin *origin, long long *id) {
     int rc;
     dataset d;
@@ -211,26 +210,14 @@ static int train(train_args *a, const run_origin *origin, long long *id) {
     double history_s = clock_seconds() - t0, history_after_s = 0;
     if (note[0]) cli_fail(0, "%s", note);
     if (id) *id = run_record_id(rec);
-    struct sigaction sa = {0}, old_int, old_term;
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESETHAND;   // a second Ctrl-C ends the process at once
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-
     bar_state bar = {isatty(STDOUT_FILENO), 0};
-    int status = -2, stopping = 0, json_failed = 0;
+    cli_run_loop loop;
+    cli_run_loop_begin(&loop, t, say_stopping, &bar);
+    int status = -2, json_failed = 0;
     layer_report last = {0};   // --layer-report: the newest report
     while (status == -2) {
-        if (g_interrupted && !stopping) {
-            stopping = 1;
-            clear_bar(&bar);
-            printf("stopping at the end of this batch...\n");
-            fflush(stdout);
-            trainer_cancel(t);
-        }
         train_event e;
-        if (!trainer_wait(t, &e, 100)) continue;
+        if (!cli_run_loop_next(&loop, &e)) continue;
         t0 = clock_seconds();
         int off = run_record_event(rec, &e, note, sizeof note) != 0;
         history_s += clock_seconds() - t0;
@@ -275,8 +262,7 @@ static int train(train_args *a, const run_origin *origin, long long *id) {
             printf("\nno layer measurements were taken (--measure-every 0, or the run took no step)\n");
         layer_report_free(&last);
     }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    cli_run_loop_end(&loop);
     if (json && fclose(json) != 0 && !json_failed)
         json_failed = cli_fail(CLI_FAILED, "%s: cannot write the JSON log: %s", a->json, strerror(errno));
     if (json_failed) status = CLI_FAILED;

@@ -2,6 +2,7 @@
 // forward, and state_dict access. Each body runs inside FT_GUARD so no exception crosses into C. (The
 // architectures' names and families are answered by torch_load.c from arch_list.h, without libtorch.)
 #include "cpu_allocator.h"
+#include "head_name.hpp"
 #include "shim_internal.hpp"
 
 #include <torch/cuda.h>
@@ -49,7 +50,7 @@ int64_t ft_model_num_classes(const ft_model *m) noexcept { return m ? m->num_cla
 
 const char *ft_model_head_path(const ft_model *m) noexcept {
     if (!m) return "";
-    return m->family == FT_FAMILY_VGG ? "classifier" : "fc";
+    return frost::head_name(m->family);
 }
 
 ft_status *ft_model_replace_head(ft_model *m, int64_t n_classes) noexcept {

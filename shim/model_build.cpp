@@ -8,6 +8,7 @@
 // everything else (the ResNet fc, a replaced head) keeps PyTorch's default reset_parameters().
 // Limits: ResNet with groups=1 and width 64 only (no ResNeXt / wide variants), no dilation.
 #include "arch_list.h"
+#include "head_name.hpp"
 #include "shim_internal.hpp"
 
 #include <cmath>
@@ -232,8 +233,7 @@ void replace_head(ft_model &m, int64_t n_classes) {
     if (n_classes < 1) throw std::invalid_argument("the number of classes must be at least 1");
     torch::NoGradGuard no_grad;
     // Forget the descriptions of the modules that go away.
-    for (const auto &old : find_module(m, m.family == FT_FAMILY_VGG ? "classifier" : "fc")->modules())
-        m.info.erase(old.get());
+    for (const auto &old : find_module(m, head_name(m.family))->modules()) m.info.erase(old.get());
     // The new head is built on the CPU with PyTorch's default Linear init, then moved to the
     // model's device, as `model.classifier = nn.Sequential(...)` followed by `.to(device)`.
     if (m.family == FT_FAMILY_VGG) {
@@ -247,15 +247,15 @@ void replace_head(ft_model &m, int64_t n_classes) {
         linear(m, *head, "6", 4096, n_classes);
         head->to(m.device);
         head->train(m.root->is_training());
-        m.root->replace_module("classifier", std::static_pointer_cast<nn::Module>(head));
+        m.root->replace_module(head_name(m.family), std::static_pointer_cast<nn::Module>(head));
     } else {
-        auto old = m.root->named_children()["fc"];
+        auto old = m.root->named_children()[head_name(m.family)];
         int64_t in = old->as<nn::Linear>()->options.in_features();
         auto tmp = std::make_shared<BoxImpl>("tmp");
         auto fc = linear(m, *tmp, "fc", in, n_classes);
         fc->to(m.device);
         fc->train(m.root->is_training());
-        m.root->replace_module("fc", fc.ptr());
+        m.root->replace_module(head_name(m.family), fc.ptr());
     }
     m.num_classes = n_classes;
 }

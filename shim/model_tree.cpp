@@ -5,6 +5,7 @@
 // same code runs the model and, when asked, records every module's output shape (the summary's
 // forward hooks). Like a PyTorch hook, a module called more than once (a block's shared ReLU)
 // records its last call.
+#include "head_name.hpp"
 #include "shim_internal.hpp"
 
 #include <stdexcept>
@@ -156,7 +157,7 @@ torch::Tensor run_backbone(ft_model &m, torch::Tensor x) {
 }
 
 torch::Tensor run_head(ft_model &m, torch::Tensor features) {
-    return run_child(m, *m.root, m.family == FT_FAMILY_VGG ? "classifier" : "fc", std::move(features), false);
+    return run_child(m, *m.root, head_name(m.family), std::move(features), false);
 }
 
 std::shared_ptr<nn::Module> find_module(ft_model &m, const std::string &path) {

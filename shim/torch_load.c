@@ -20,6 +20,7 @@
 
 #include "arch_list.h"
 
+#include <assert.h>
 #include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
@@ -179,12 +180,14 @@ static void load_library(void) {
     __atomic_store_n(&loaded, 1, __ATOMIC_RELEASE);
 }
 
+static int is_loaded(void) { return __atomic_load_n(&loaded, __ATOMIC_ACQUIRE); }
+
 static void *slot(int i) {
     pthread_once(&load_once, load_library);
+    // load_library returns only with the table full (it ends the process otherwise)
+    assert(i >= 0 && i < SLOT_COUNT && slots[i] && is_loaded());
     return slots[i];
 }
-
-static int is_loaded(void) { return __atomic_load_n(&loaded, __ATOMIC_ACQUIRE); }
 
 /* The calls through the table (the pointer-to-function copy is POSIX's dlsym contract): public for
  * FT_FN and FT_VOID, a static name##_through for FT_OWN and FT_OWN_VOID. */

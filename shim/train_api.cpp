@@ -2,6 +2,7 @@
 // optimizers (libtorch's Adam, stepped by adam_fused.cpp where it can, and SGD), train and eval
 // steps with cross-entropy, the feature-cache steps that run the backbone or the head alone, and
 // optimizer state by parameter name.
+#include "head_name.hpp"
 #include "shim_internal.hpp"
 #include <chrono>
 
@@ -36,7 +37,7 @@ bool valid_model(const ft_model *m) { return m && m->root; }
 
 ft_status *bad_arg(const std::string &msg) { return make_status(FT_EINVAL, msg); }
 
-std::string head_path(const ft_model &m) { return m.family == FT_FAMILY_VGG ? "classifier" : "fc"; }
+std::string head_path(const ft_model &m) { return frost::head_name(m.family); }
 
 torch::Tensor wrap_input(ft_model &m, const float *x, int64_t n, int64_t c, int64_t h, int64_t w) {
     auto t = torch::from_blob(const_cast<float *>(x), {n, c, h, w}, torch::kFloat32);
@@ -132,7 +133,7 @@ int ft_model_backbone_frozen(const ft_model *m) noexcept {
 int64_t ft_model_feature_size(const ft_model *m) noexcept {
     if (!valid_model(m)) return 0;
     try {
-        auto head = frost::find_module(*const_cast<ft_model *>(m), m->family == FT_FAMILY_VGG ? "classifier.0" : "fc");
+        auto head = frost::find_module(*const_cast<ft_model *>(m), frost::head_first_linear(m->family));
         auto *lin = head ? head->as<nn::Linear>() : nullptr;
         return lin ? lin->options.in_features() : 0;
     } catch (...) {

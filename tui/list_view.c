@@ -1,6 +1,8 @@
 // list_view.c — see list_view.h.
 #include "list_view.h"
 
+#include <assert.h>
+
 static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 void list_view_layout(list_view *v, int n, int y, int x, int rows, int cols) {
@@ -11,6 +13,10 @@ void list_view_layout(list_view *v, int n, int y, int x, int rows, int cols) {
     if (v->sel < v->top) v->top = v->sel;
     if (v->sel >= v->top + v->rows) v->top = v->sel - v->rows + 1;
     if (v->top + v->rows > n) v->top = n > v->rows ? n - v->rows : 0;   // a taller window: fill it
+    // what the header promises: the selection inside the list and shown, the box filled
+    assert(v->top >= 0 && v->sel >= 0 && (n == 0 || v->sel < n));
+    assert(n == 0 || (v->sel >= v->top && v->sel < v->top + v->rows));
+    assert(v->top + v->rows <= n || v->top == 0);
 }
 
 int list_view_hit(const list_view *v, int y, int x) {
@@ -33,5 +39,6 @@ int list_view_act(list_view *v, app_action act, int mouse_y, int mouse_x) {
     default: return 0;
     }
     v->sel = clamp(sel, 0, v->n > 0 ? v->n - 1 : 0);
+    assert(v->sel >= 0 && (v->n == 0 || v->sel < v->n));
     return 1;
 }

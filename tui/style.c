@@ -44,45 +44,6 @@ static char g_dir[PATH_MAX];   // the themes folder, "" when there is none
 // ---------------------------------------------------------------------------------------------
 // finding the themes
 
-static int is_dir(const char *p) {
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static void find_dir(void) {
-    g_dir[0] = '\0';
-    const char *env = getenv("FROST_THEMES_DIR");
-    if (env && *env) {   // asked for: used even when missing (then only the built-ins exist)
-        if ((size_t)snprintf(g_dir, sizeof g_dir, "%s", env) >= sizeof g_dir) g_dir[0] = '\0';
-        return;
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            // the checkout's themes/ beside build/, then an installed PREFIX/share/frost/themes
-            static const char *const beside[] = {"%s/../themes", "%s/../share/frost/themes"};
-            for (size_t k = 0; k < sizeof beside / sizeof beside[0]; k++) {
-                char cand[PATH_MAX + 32];
-                snprintf(cand, sizeof cand, beside[k], exe);
-                if (strlen(cand) < sizeof g_dir && is_dir(cand)) {
-                    memcpy(g_dir, cand, strlen(cand) + 1);
-                    return;
-                }
-            }
-        }
-    }
-    static const char *const system_dirs[] = {"/usr/local/share/frost/themes", "/usr/share/frost/themes"};
-    for (size_t i = 0; i < sizeof system_dirs / sizeof system_dirs[0]; i++)
-        if (is_dir(system_dirs[i])) {
-            snprintf(g_dir, sizeof g_dir, "%s", system_dirs[i]);
-            return;
-        }
-}
-
 static int cmp_names(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
 
 // The themes to cycle through, sorted: the folder's *.theme, else the built-ins. Returns the count.
@@ -217,7 +178,7 @@ int style_start(const char *name, char *msg, size_t msglen) {
     if (has_colors() && !getenv("NO_COLOR") && COLORS >= 8)
         g_colors = COLORS >= 0x1000000 ? 0x1000000 : COLORS >= 256 ? 256 : COLORS >= 16 ? 16 : 8;
     g_default_ok = g_colors && use_default_colors() == OK;
-    find_dir();
+    theme_dir_find(g_dir, sizeof g_dir);
     if (!g_colors) return load("mono", msg, msglen);
     if (!name || !*name) name = getenv("FROST_THEME");
     if (!name || !*name) name = "dark";

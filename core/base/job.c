@@ -1,6 +1,7 @@
 // job.c — see job.h.
 #include "job.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "errmsg.h"
@@ -8,11 +9,15 @@
 static void *job_thread(void *arg) {
     job *j = arg;
     j->run(j);
+    // done is set by this thread only (job_join sets it too, but only after this thread ended)
+    assert(!atomic_load(&j->done));
     atomic_store_explicit(&j->done, 1, memory_order_release);
     return NULL;
 }
 
 int job_start(job *j, void (*run)(job *), const char *what, char *err, size_t errlen) {
+    // one thread per job at a time: a job that ran is joined before it starts again
+    assert(j && run && !j->started);
     atomic_init(&j->done, 0);
     atomic_init(&j->cancel, 0);
     j->run = run;

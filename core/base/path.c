@@ -7,16 +7,42 @@
 #include <string.h>
 #include <sys/stat.h>
 
-char *path_join(const char *dir, const char *name) {
-    size_t ld = strlen(dir), ln = strlen(name);
+// The bytes of dir kept (its trailing slashes dropped) and whether a '/' goes between it and the name.
+static size_t join_parts(const char *dir, int *slash) {
+    size_t ld = strlen(dir);
     while (ld > 1 && dir[ld - 1] == '/') ld--;
-    int slash = ld > 0 && !(ld == 1 && dir[0] == '/');
-    char *p = malloc(ld + (size_t)slash + ln + 1);
-    if (!p) return NULL;
+    *slash = ld > 0 && !(ld == 1 && dir[0] == '/');
+    return ld;
+}
+
+static void join_into(char *p, const char *dir, size_t ld, int slash, const char *name, size_t ln) {
     memcpy(p, dir, ld);
     if (slash) p[ld] = '/';
     memcpy(p + ld + (size_t)slash, name, ln + 1);
+}
+
+char *path_join(const char *dir, const char *name) {
+    int slash;
+    size_t ld = join_parts(dir, &slash), ln = strlen(name);
+    char *p = malloc(ld + (size_t)slash + ln + 1);
+    if (p) join_into(p, dir, ld, slash, name, ln);
     return p;
+}
+
+int path_join_to(char *out, size_t len, const char *dir, const char *name) {
+    int slash;
+    size_t ld = join_parts(dir, &slash), ln = strlen(name);
+    if (ld + (size_t)slash + ln >= len) {
+        if (len) out[0] = '\0';
+        return -1;
+    }
+    join_into(out, dir, ld, slash, name, ln);
+    return 0;
+}
+
+long long path_file_size(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
 }
 
 int path_is_dir(const char *path) {

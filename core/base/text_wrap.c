@@ -35,6 +35,20 @@ int text_columns(const char *s, size_t n) {
     return cols;
 }
 
+size_t text_fit(const char *s, int width, int *cols) {
+    size_t i = 0;
+    int used = 0;
+    while (s[i]) {
+        int w;
+        size_t n = char_at(s + i, &w);
+        if (used + w > width) break;
+        used += w;
+        i += n;
+    }
+    if (cols) *cols = used;
+    return i;
+}
+
 size_t text_wrap_line(const char *text, int width, size_t *next) {
     size_t i = 0, fits = 0, brk = 0;   // brk: the end of the last whole word that fits (0: none yet)
     int cols = 0;

@@ -23,4 +23,8 @@ int text_wrap_count(const char *text, int width);
 // The columns the first n bytes of s take.
 int text_columns(const char *s, size_t n);
 
+// The longest start of s made of whole characters that fits in width columns: its length in bytes,
+// and in *cols (may be NULL) the columns it takes.
+size_t text_fit(const char *s, int width, int *cols);
+
 #endif

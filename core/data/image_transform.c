@@ -43,6 +43,10 @@ void transform_params_seed(transform_params *p) {
     transform_params_set_norm(p, TRANSFORM_NORM_SEED);
 }
 
+transform_norm transform_norm_default(int pretrained) {
+    return pretrained ? TRANSFORM_NORM_IMAGENET : TRANSFORM_NORM_SEED;
+}
+
 void transform_params_imagenet(transform_params *p) {
     transform_params_seed(p);
     transform_params_set_norm(p, TRANSFORM_NORM_IMAGENET);

@@ -53,6 +53,9 @@ typedef enum { TRANSFORM_NORM_SEED, TRANSFORM_NORM_IMAGENET } transform_norm;
 // Sets mean and std only: the seed's 0.5 for every channel, or ImageNet's (what torchvision's
 // pretrained weights expect). The one place frost keeps these numbers.
 void transform_params_set_norm(transform_params *p, transform_norm norm);
+// The normalisation a run gets when the user chose none, decided here only: ImageNet's mean and std
+// for pretrained weights (what they were trained with), else the tutorial's 0.5.
+transform_norm transform_norm_default(int pretrained);
 // 0, or -1 with a line in err: size outside 1..TRANSFORM_MAX_SIZE, unknown
 // fit, a mean or std that is not finite, or a std of 0.
 int transform_params_check(const transform_params *p, char *err, size_t errlen);

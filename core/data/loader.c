@@ -18,6 +18,7 @@
 #define _GNU_SOURCE   // sched_getaffinity, CPU_COUNT
 #include "loader.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -103,6 +104,8 @@ static float *slot_data(const loader *l, size_t x) {
 
 // Queues final batch t with n samples.
 static void push_ready(loader *l, size_t t, int n) {
+    // batches come out in order, and the FIFO never holds more than the K windows of the ring
+    assert(t == l->batch_counter && l->ready_len < l->K && n >= 1 && (size_t)n <= l->B);
     loader_batch *b = &l->batches[t % l->K];
     b->n = n;
     b->index = l->batch_counter++;
@@ -118,6 +121,8 @@ static void commit_ready(loader *l) {
         size_t p = l->next_commit, tent = p - l->off, ts = tent % l->R;
         if (l->state[ts] != SLOT_OK && l->state[ts] != SLOT_BAD) break;
         size_t item = l->order[p];
+        // final indices never run ahead of positions: a sample only ever moves down the ring
+        assert(l->good <= tent);
         if (l->state[ts] == SLOT_BAD) {
             l->skipped++;
             badfiles_add(l->bad, l->split->items[item].path, l->reason[ts]);
@@ -178,6 +183,9 @@ static void *worker_main(void *arg) {
             continue;
         }
         size_t p = l->next_claim++, ts = (p - l->off) % l->R;
+        // the slots between the oldest batch not given back and the newest claim never overlap: the
+        // slot claimed holds nothing still being decoded or waiting to be committed
+        assert(l->released <= l->good && l->state[ts] == SLOT_FREE);
         float *dst = slot_data(l, p - l->off);
         l->state[ts] = SLOT_BUSY;
         const char *path = l->split->items[l->order[p]].path;
@@ -343,6 +351,8 @@ int loader_next(loader *l, loader_batch **out, char *err, size_t errlen) {
 void loader_release(loader *l, loader_batch *b) {
     if (!b) return;
     pthread_mutex_lock(&l->mu);
+    // one of the ring's K batches, given back once
+    assert(b >= l->batches && b < l->batches + l->K && !l->returned[(size_t)(b - l->batches)]);
     l->returned[(size_t)(b - l->batches)] = 1;
     if (l->held > 0) l->held--;
     // the slots free up in order: up to the oldest batch still out

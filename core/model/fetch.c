@@ -25,19 +25,14 @@
 // ---------------------------------------------------------------------------------------------
 // folders
 
-static int join(char *out, size_t len, const char *a, const char *b) {
-    int n = snprintf(out, len, "%s%s", a, b);
-    return n < 0 || (size_t)n >= len ? -1 : 0;
-}
-
 // $XDG_CACHE_HOME, else $HOME/.cache
 static int xdg_cache(char *out, size_t len, char *err, size_t errlen) {
     const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     int rc;
     if (x && x[0] == '/')
-        rc = join(out, len, x, "");
+        rc = (size_t)snprintf(out, len, "%s", x) >= len ? -1 : 0;
     else if (home && *home)
-        rc = join(out, len, home, "/.cache");
+        rc = path_join_to(out, len, home, ".cache");
     else {
         errmsg_set(err, errlen, "no cache folder: set XDG_CACHE_HOME or HOME");
         return -1;
@@ -49,7 +44,7 @@ static int xdg_cache(char *out, size_t len, char *err, size_t errlen) {
 int fetch_cache_dir(char *out, size_t len, char *err, size_t errlen) {
     char base[4096];
     if (xdg_cache(base, sizeof base, err, errlen)) return -1;
-    if (join(out, len, base, "/frost")) {
+    if (path_join_to(out, len, base, "frost")) {
         errmsg_set(err, errlen, "the cache folder's path is too long");
         return -1;
     }
@@ -57,25 +52,22 @@ int fetch_cache_dir(char *out, size_t len, char *err, size_t errlen) {
 }
 
 int fetch_torch_cache_dir(char *out, size_t len, char *err, size_t errlen) {
-    char base[4096];
+    char base[4096], cache[4096];
     const char *th = getenv("TORCH_HOME");
     if (th && *th)
         snprintf(base, sizeof base, "%s", th);
-    else {
-        if (xdg_cache(base, sizeof base - 8, err, errlen)) return -1;
-        strcat(base, "/torch");
-    }
-    if (join(out, len, base, "/hub/checkpoints")) {
+    else if (xdg_cache(cache, sizeof cache, err, errlen) || path_join_to(base, sizeof base, cache, "torch"))
+        return -1;
+    if (path_join_to(out, len, base, "hub/checkpoints")) {
         errmsg_set(err, errlen, "torchvision's cache folder's path is too long");
         return -1;
     }
     return 0;
 }
 
-static int is_file(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
-}
+// A weights file found in a cache: a regular file with something in it (an empty one is a download
+// that never started).
+static int is_file(const char *path) { return path_file_size(path) > 0; }
 
 // Hugging Face's cache: models--timm--<arch>.<tag>/snapshots/<any revision>/model.safetensors
 static int find_hf_cached(const weights_entry *e, char *out, size_t len) {
@@ -106,13 +98,11 @@ static int find_hf_cached(const weights_entry *e, char *out, size_t len) {
 
 int fetch_find_cached(const weights_entry *e, char *out, size_t len) {
     char dir[4096];
-    int n;
-    if (fetch_cache_dir(dir, sizeof dir, NULL, 0) == 0 && (n = snprintf(out, len, "%s/%s", dir, e->file)) > 0 &&
-        (size_t)n < len && is_file(out))
+    if (fetch_cache_dir(dir, sizeof dir, NULL, 0) == 0 && path_join_to(out, len, dir, e->file) == 0 && is_file(out))
         return 1;
     if (strcmp(e->source, "timm") != 0) {
-        if (fetch_torch_cache_dir(dir, sizeof dir, NULL, 0) == 0 &&
-            (n = snprintf(out, len, "%s/%s", dir, e->file)) > 0 && (size_t)n < len && is_file(out))
+        if (fetch_torch_cache_dir(dir, sizeof dir, NULL, 0) == 0 && path_join_to(out, len, dir, e->file) == 0 &&
+            is_file(out))
             return 1;
     } else if (find_hf_cached(e, out, len)) {
         return 1;
@@ -401,11 +391,10 @@ int fetch_download(const fetch_request *r, fetch_result *res, char *err, size_t 
         errmsg_set(err, errlen, "cannot create the cache folder %s: %s", dir, strerror(errno));
         return -1;
     }
-    if (join(final, sizeof final, dir, "/") || strlen(final) + strlen(r->file) >= sizeof final) {
+    if (path_join_to(final, sizeof final, dir, r->file)) {
         errmsg_set(err, errlen, "the cache path is too long");
         return -1;
     }
-    strcat(final, r->file);
     snprintf(part, sizeof part, "%s.part", final);
 
     // the file and its .part are frost's own names, but what is there may not be a file (checked

@@ -11,6 +11,7 @@
 
 #include "errmsg.h"
 #include "frost_torch.h"
+#include "number.h"
 #include "regular_file.h"
 
 int config_path(char *out, size_t len, char *err, size_t errlen) {
@@ -81,10 +82,8 @@ static int apply(frost_config *c, const char *key, const char *v, char *why, siz
         if (!known_device(v)) return errmsg_set(why, whylen, "device is auto, cpu, cuda or cuda:N, not '%s'", v), -1;
         set_text(c->device, sizeof c->device, v);
     } else if (strcmp(key, "workers") == 0) {
-        char *end;
-        errno = 0;
-        long n = strtol(v, &end, 10);
-        if (errno || *end || n < 1 || n > 256)
+        long long n;
+        if (number_parse_int(v, 1, 256, &n) != 0)
             return errmsg_set(why, whylen, "workers is a whole number from 1 to 256, not '%s'", v), -1;
         c->workers = (int)n;
     } else if (strcmp(key, "weights") == 0) {
@@ -103,10 +102,8 @@ static int apply(frost_config *c, const char *key, const char *v, char *why, siz
             return errmsg_set(why, whylen, "the dataset's path is too long"), -1;
         }
     } else if (strcmp(key, "feature_cache_mb") == 0) {
-        char *end;
-        errno = 0;
-        long long n = strtoll(v, &end, 10);
-        if (errno || *end || n < 0 || n > (1LL << 30))
+        long long n;
+        if (number_parse_int(v, 0, 1LL << 30, &n) != 0)
             return errmsg_set(why, whylen, "feature_cache_mb is a size in MB (0: off), not '%s'", v), -1;
         c->feature_cache_mb = n;
     } else if (strcmp(key, "runs") == 0) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "path.h"
 #include "regular_file.h"
 
 static const char *const ROLE_NAMES[THEME_N_ROLES] = {
@@ -278,4 +279,39 @@ void theme_fit_pair(theme_color fg, theme_color bg, int colors, int *fg_out, int
     int white = theme_color_fit((theme_color){THEME_COLOR_INDEX, 15}, colors);
     int bg_rgb = colors >= 0x1000000 && *bg_out >= 8 ? *bg_out : theme_index_rgb(*bg_out);
     *fg_out = dist2(bg_rgb, 0x000000) > dist2(bg_rgb, 0xffffff) ? black : white;
+}
+
+// ---------------------------------------------------------------------------------------------
+// where the themes are
+
+const char *const theme_dirs_beside_program[] = {"../themes", "../share/frost/themes", NULL};
+const char *const theme_dirs_system[] = {"/usr/local/share/frost/themes", "/usr/share/frost/themes", NULL};
+
+void theme_dir_find(char *out, size_t len) {
+    if (!len) return;
+    out[0] = '\0';
+    const char *env = getenv(THEME_DIR_ENV);
+    if (env && *env) {
+        if ((size_t)snprintf(out, len, "%s", env) >= len) out[0] = '\0';
+        return;
+    }
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
+    if (slash) {
+        *slash = '\0';
+        for (size_t k = 0; theme_dirs_beside_program[k]; k++) {
+            char cand[4096 + 32];
+            snprintf(cand, sizeof cand, "%s/%s", exe, theme_dirs_beside_program[k]);
+            if (strlen(cand) < len && path_is_dir(cand)) {
+                memcpy(out, cand, strlen(cand) + 1);
+                return;
+            }
+        }
+    }
+    for (size_t i = 0; theme_dirs_system[i]; i++)
+        if (strlen(theme_dirs_system[i]) < len && path_is_dir(theme_dirs_system[i])) {
+            memcpy(out, theme_dirs_system[i], strlen(theme_dirs_system[i]) + 1);
+            return;
+        }
 }

@@ -75,6 +75,20 @@ int theme_parse(theme *t, const char *text, const char *file, char *err, size_t 
 // Reads and parses the file at path. Returns 0, or -1 with err (unreadable, or as theme_parse).
 int theme_load(theme *t, const char *path, char *err, size_t errlen);
 
+// ---------------------------------------------------------------------------------------------
+// Where the themes are, decided here only (the interface reads them, `frost help --completion` writes
+// the same order as shell text). The first that is a folder wins: $FROST_THEMES_DIR (when set, used
+// even when missing: then only the built-ins exist), the folders beside the program (its checkout's
+// themes/ beside build/, an installed PREFIX/share/frost/themes), then the system's.
+#define THEME_DIR_ENV "FROST_THEMES_DIR"
+// relative to the folder holding the program; NULL-ended
+extern const char *const theme_dirs_beside_program[];
+// absolute; NULL-ended
+extern const char *const theme_dirs_system[];
+
+// The themes folder into out (len bytes): "" when there is none.
+void theme_dir_find(char *out, size_t len);
+
 // A colour as a curses colour number for a terminal with `colors` colours (0, 8, 16, 88, 256, or
 // 16777216 for direct colour): -1 for the default colour (and always when colors < 8); else
 // 0..colors-1: the nearest the terminal has (xterm's palette values are assumed for indices; in 16

@@ -15,6 +15,7 @@
 
 #include "atomic_file.h"
 #include "errmsg.h"
+#include "number.h"
 #include "path.h"
 #include "safetensors.h"
 #include "transfer.h"
@@ -394,17 +395,6 @@ int checkpoint_save(const char *path, ft_model *m, ft_optimizer *opt, const chec
 // ---------------------------------------------------------------------------------------------
 // load
 
-// Parses a whole decimal integer in [lo, hi].
-static int parse_int(const char *s, long long lo, long long hi, long long *out) {
-    if (!s || !*s) return -1;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || *end || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_float3(const char *text, float out[3]) {
     json_t *j = text ? json_loads(text, 0, NULL) : NULL;
     int ok = json_is_array(j) && json_array_size(j) == 3;
@@ -460,7 +450,7 @@ static int read_meta(const safet_file *f, const char *path, checkpoint_meta *met
         return CHECKPOINT_E_WEIGHTS;
     }
     long long v;
-    if (parse_int(version, 1, 1000000, &v) != 0) {
+    if (number_parse_int(version, 1, 1000000, &v) != 0) {
         errmsg_set(err, errlen, "%s: frost.checkpoint is '%.20s', not a version number", path, version);
         return -1;
     }
@@ -483,7 +473,7 @@ static int read_meta(const safet_file *f, const char *path, checkpoint_meta *met
     snprintf(meta->arch, sizeof meta->arch, "%s", arch);
 
     long long classes;
-    if (parse_int(safet_meta(f, "frost.classes"), 1, 1000000, &classes) != 0) {
+    if (number_parse_int(safet_meta(f, "frost.classes"), 1, 1000000, &classes) != 0) {
         errmsg_set(err, errlen, "%s: frost.classes is missing or not a number from 1 to 1000000", path);
         return -1;
     }
@@ -506,7 +496,7 @@ static int read_meta(const safet_file *f, const char *path, checkpoint_meta *met
 
     long long size;
     const char *resize = safet_meta(f, "frost.resize");
-    if (parse_int(safet_meta(f, "frost.input_size"), 1, TRANSFORM_MAX_SIZE, &size) != 0) {
+    if (number_parse_int(safet_meta(f, "frost.input_size"), 1, TRANSFORM_MAX_SIZE, &size) != 0) {
         errmsg_set(err, errlen, "%s: frost.input_size is missing or not a number from 1 to %d", path,
                    TRANSFORM_MAX_SIZE);
         return -1;
@@ -535,7 +525,7 @@ static int read_meta(const safet_file *f, const char *path, checkpoint_meta *met
     }
     long long epoch = 0;
     const char *epoch_text = safet_meta(f, "frost.epoch");
-    if (epoch_text && parse_int(epoch_text, 0, 1000000000, &epoch) != 0) {
+    if (epoch_text && number_parse_int(epoch_text, 0, 1000000000, &epoch) != 0) {
         errmsg_set(err, errlen, "%s: frost.epoch is not a number", path);
         return -1;
     }

@@ -14,15 +14,19 @@
 // ---------------------------------------------------------------------------------------------
 // the dots
 
-typedef struct {
-    int w, h;               // cells
-    unsigned char *bits;    // w * h braille dot masks
-    unsigned char *owner;   // w * h: 1 + the series that lit the cell last (0: none)
-    unsigned char series;   // 1 + the series being drawn
-} dot_grid;
+int curve_dots_init(curve_dots *g, int w, int h) {
+    *g = (curve_dots){w, h, calloc((size_t)w * (size_t)h, 1), calloc((size_t)w * (size_t)h, 1), 0};
+    return g->bits && g->owner ? 0 : -1;
+}
 
-// Lights dot (px, py): px in [0, 2w), py in [0, 4h) from the top.
-static void dot_set(dot_grid *g, int px, int py) {
+void curve_dots_free(curve_dots *g) {
+    free(g->bits);
+    free(g->owner);
+    g->bits = g->owner = NULL;
+}
+
+void curve_dots_set(curve_dots *g, int px, int py) {
+    if (px < 0 || py < 0 || px >= 2 * g->w || py >= 4 * g->h) return;
     // braille dots 1-2-3 run down the left column (bits 0-2), 4-5-6 down the right (bits 3-5), and
     // 7, 8 are the bottom row's left and right (bits 6, 7)
     int dx = px % 2, dy = py % 4;
@@ -31,17 +35,22 @@ static void dot_set(dot_grid *g, int px, int py) {
     g->owner[(py / 4) * g->w + px / 2] = g->series;
 }
 
-// Bresenham's line from (x0, y0) to (x1, y1), both ends lit.
-static void dot_line(dot_grid *g, int x0, int y0, int x1, int y1) {
+void curve_dots_line(curve_dots *g, int x0, int y0, int x1, int y1) {
     int dx = abs(x1 - x0), dy = -abs(y1 - y0);
     int sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1, err = dx + dy;
     for (;;) {
-        dot_set(g, x0, y0);
+        curve_dots_set(g, x0, y0);
         if (x0 == x1 && y0 == y1) break;
         int e2 = 2 * err;
         if (e2 >= dy) err += dy, x0 += sx;
         if (e2 <= dx) err += dx, y0 += sy;
     }
+}
+
+void curve_dots_glyph(unsigned b, char out[3]) {
+    out[0] = (char)0xe2;
+    out[1] = (char)(0xa0 | (b >> 6));
+    out[2] = (char)(0x80 | (b & 0x3f));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -124,9 +133,10 @@ int curve_plot_series(const curve_series *series, size_t ns, const curve_plot_op
         }
     }
 
-    dot_grid g = {w, h, calloc((size_t)w * h, 1), calloc((size_t)w * h, 1), 0};
+    curve_dots g;
+    int dots_ok = curve_dots_init(&g, w, h) == 0;
     char **out = calloc((size_t)h + 1, sizeof *out);
-    if (!g.bits || !g.owner || !out) goto oom;
+    if (!dots_ok || !out) goto oom;
 
     for (size_t k = 0; k < ns; k++) {
         const double *x = series[k].x, *y = series[k].y;
@@ -140,9 +150,9 @@ int curve_plot_series(const curve_series *series, size_t ns, const curve_plot_op
             int px = scale_dot(&sx, log_x ? log10(x[i]) : x[i]);
             int py = sy.dots - 1 - scale_dot(&sy, y[i]);   // from the top
             if (have_prev)
-                dot_line(&g, px0, py0, px, py);
+                curve_dots_line(&g, px0, py0, px, py);
             else
-                dot_set(&g, px, py);
+                curve_dots_set(&g, px, py);
             have_prev = 1, px0 = px, py0 = py;
         }
     }
@@ -172,10 +182,8 @@ int curve_plot_series(const curve_series *series, size_t ns, const curve_plot_op
             if (color) p += sprintf(p, "\033[%.32sm", color);
             if (!b && c == mark_col) {
                 memcpy(p, MARK_CELL, 3);
-            } else {   // U+2800 + b
-                p[0] = (char)0xe2;
-                p[1] = (char)(0xa0 | (b >> 6));
-                p[2] = (char)(0x80 | (b & 0x3f));
+            } else {
+                curve_dots_glyph(b, p);
             }
             p += 3;
             if (color) p += sprintf(p, "\033[0m");
@@ -214,14 +222,12 @@ int curve_plot_series(const curve_series *series, size_t ns, const curve_plot_op
     free(used);
     out[h] = xl;
 
-    free(g.bits);
-    free(g.owner);
+    curve_dots_free(&g);
     *lines = out;
     return h + 1;
 
 oom:
-    free(g.bits);
-    free(g.owner);
+    curve_dots_free(&g);
     curve_plot_free(out, h + 1);
     return -1;
 }

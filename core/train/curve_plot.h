@@ -62,4 +62,24 @@ int curve_plot_series(const curve_series *s, size_t ns, const curve_plot_opts *o
 // Frees what curve_plot returned; NULL is fine.
 void curve_plot_free(char **lines, int n);
 
+// ---------------------------------------------------------------------------------------------
+// The dots under every plot of frost (curve_plot above, the interface's chart): w x h braille cells of
+// 2 x 4 dots; each cell remembers the series that lit a dot in it last.
+typedef struct {
+    int w, h;               // cells
+    unsigned char *bits;    // w * h braille dot masks (bit k: dot k+1 of the braille cell)
+    unsigned char *owner;   // w * h: 1 + the series that lit the cell last (0: none)
+    unsigned char series;   // 1 + the series being drawn (set it before drawing one)
+} curve_dots;
+
+// All dots off. 0, or -1 when out of memory (curve_dots_free is fine either way).
+int curve_dots_init(curve_dots *g, int w, int h);
+void curve_dots_free(curve_dots *g);
+// Lights dot (px, py): px in [0, 2w), py in [0, 4h) from the top; a dot outside is left out.
+void curve_dots_set(curve_dots *g, int px, int py);
+// Bresenham's line from (x0, y0) to (x1, y1), both ends lit.
+void curve_dots_line(curve_dots *g, int x0, int y0, int x1, int y1);
+// The braille character of dot mask b (U+2800 + b) in UTF-8: 3 bytes, no NUL.
+void curve_dots_glyph(unsigned b, char out[3]);
+
 #endif

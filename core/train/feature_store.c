@@ -17,6 +17,7 @@
 #include "config.h"
 #include "errmsg.h"
 #include "fetch.h"
+#include "number.h"
 #include "path.h"
 #include "safetensors.h"
 #include "weights.h"
@@ -50,10 +51,8 @@ long long feature_store_cap(char *from, size_t fromlen, char *err, size_t errlen
     if (err && errlen) err[0] = '\0';
     const char *env = getenv(FEATURE_STORE_ENV);
     if (env && *env) {
-        char *end;
-        errno = 0;
-        long long mb = strtoll(env, &end, 10);
-        if (!errno && !*end && mb >= 0 && mb <= 1000000000LL) {
+        long long mb;
+        if (number_parse_int(env, 0, 1000000000LL, &mb) == 0) {
             if (from) snprintf(from, fromlen, "%s", FEATURE_STORE_ENV);
             return mb * 1000000;
         }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "errmsg.h"
+#include "number.h"
 #include "transfer.h"
 
 // 1 when what is a stage's set parse accepts: head, all, lastK (K >= 1), or paths joined with '+'.
@@ -16,9 +17,8 @@ static int valid_what(const char *what, char *err, size_t errlen) {
         return 0;
     }
     if (strncmp(what, "last", 4) == 0 && isdigit((unsigned char)what[4])) {
-        char *end;
-        long k = strtol(what + 4, &end, 10);
-        if (*end || k < 1 || k > TRANSFER_MAX_BLOCKS) {
+        long long k;
+        if (number_parse_int(what + 4, 1, TRANSFER_MAX_BLOCKS, &k) != 0) {
             errmsg_set(err, errlen, "'%s': lastK takes a K from 1 to %d", what, TRANSFER_MAX_BLOCKS);
             return 0;
         }
@@ -56,9 +56,8 @@ int train_plan_parse(const char *text, train_plan *p, char *err, size_t errlen) 
         char *colon = strrchr(item, ':');
         if (colon) {
             *colon = 0;
-            char *end;
-            long e = strtol(colon + 1, &end, 10);
-            if (!colon[1] || *end || e < 1 || e > 100000) {
+            long long e;
+            if (number_parse_int(colon + 1, 1, 100000, &e) != 0) {
                 errmsg_set(err, errlen, "'%s:%s': a stage's epochs are a whole number from 1", item, colon + 1);
                 return -1;
             }

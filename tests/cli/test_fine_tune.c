@@ -6,9 +6,12 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "fixtures.h"
 #include "testutil.h"
@@ -187,6 +190,36 @@ Test(cli_fine_tune, lr_find_sweeps_and_suggests_an_lr_that_trains) {
     }
     cr_expect_lt(final_loss[0], 0.9 * final_loss[1], "lr %s ends at loss %.4f, lr 1e-7 at %.4f", lr_text[0],
                  final_loss[0], final_loss[1]);
+}
+
+// SIGTERM stops lr-find as Ctrl-C does (the run loop train and lr-find share, cli/run_options.c): at
+// the end of a step, exit 130, no sweep drawn; before, SIGTERM killed it on the spot.
+Test(cli_fine_tune, lr_find_stops_on_sigterm) {
+    fx_two_class_dataset(root, 8, 4, 32);
+    char out[1024], log[1024];
+    snprintf(out, sizeof out, "%s/out.txt", root);
+    snprintf(log, sizeof log, "%s/find.jsonl", root);
+    pid_t pid = tu_spawn_frost(out, (const char *[]){"lr-find", root, "--arch", "resnet18", "--size", "32", "--batch",
+                                                     "2", "--steps", "100000", "--device", "cpu", "--json", log, NULL});
+    char *text = NULL;
+    for (int tries = 0; tries < 600 && !(text && strstr(text, "\"lr_point\"")); tries++) {
+        free(text);
+        usleep(100000);
+        text = tu_read_file(log, NULL);
+    }
+    int started = text && strstr(text, "\"lr_point\"");
+    free(text);
+    kill(pid, SIGTERM);
+    int st;
+    waitpid(pid, &st, 0);
+    cr_assert(started, "the sweep never started");
+    text = tu_read_file(out, NULL);
+    tu_expect_no_sanitizer_report(text, "frost lr-find, stopped by SIGTERM");
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 130, "SIGTERM exits 130 (%s %d):\n%s",
+              WIFSIGNALED(st) ? "killed by signal" : "exit", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st),
+              text ? text : "");
+    cr_expect(text && !strstr(text, "train with:"), "no suggestion from a stopped sweep:\n%s", text ? text : "");
+    free(text);
 }
 
 Test(cli_fine_tune, bad_fine_tuning_options_are_one_line_refusals) {

@@ -108,11 +108,21 @@ Test(folder_walk, paths_join_and_split) {
         cr_expect_str_eq(p, cases[i][2], "'%s' + '%s'", cases[i][0], cases[i][1]);
         free(p);
     }
+    char out[8];
+    cr_expect_eq(path_join_to(out, sizeof out, "ab//", "cd"), 0);
+    cr_expect_str_eq(out, "ab/cd");
+    cr_expect_eq(path_join_to(out, sizeof out, "abc", "defg"), -1, "8 bytes hold 7 characters");
+    cr_expect_str_eq(out, "", "what does not fit leaves nothing half-written");
+    cr_expect_eq(path_join_to(out, sizeof out, "abc", "def"), 0);
+    cr_expect_str_eq(out, "abc/def");
     cr_expect_str_eq(path_base("a/b/c.jpg"), "c.jpg");
     cr_expect_str_eq(path_base("c.jpg"), "c.jpg");
     cr_expect(path_is_dir(dir));
     touch("f.jpg");
     cr_expect(!path_is_dir(fx_at(dir, "f.jpg")));
     cr_expect(!path_is_dir(fx_at(dir, "nothing")));
+    cr_expect_eq(path_file_size(fx_at(dir, "f.jpg")), 1, "touch writes one byte");
+    cr_expect_eq(path_file_size(fx_at(dir, "nothing")), -1);
+    cr_expect_eq(path_file_size(dir), -1, "a folder is no file");
     cr_expect(folder_is_image_name("X.JpEg") && !folder_is_image_name("x.jpg.txt") && !folder_is_image_name("jpg"));
 }

@@ -53,3 +53,12 @@ Test(job, a_job_that_never_started) {
     job_stop(&s.base);   // no thread to join
     cr_expect(job_done(&s.base));
 }
+
+// The invariants written as assert() (the loader's ring, the jobs, the interface's list) hold only
+// where asserts are compiled in: the tests and the sanitized builds must never define NDEBUG.
+Test(job, asserts_are_compiled_in) {
+#ifdef NDEBUG
+    cr_assert_fail("NDEBUG is defined: the invariants' asserts are off");
+#endif
+    cr_expect(1);
+}

@@ -51,6 +51,14 @@ Test(text_wrap, widths_are_columns_not_bytes) {
     cr_expect_str_eq(wrapped("été été", 3), "été|été");
     cr_expect_str_eq(wrapped("狗狗 a", 4), "狗狗|a");
     cr_expect_str_eq(wrapped("狗狗狗", 5), "狗狗|狗");   // never half of a wide character
+    int cols;
+    cr_expect_eq(text_fit("狗狗狗", 5, &cols), strlen("狗狗"), "never half of a wide character");
+    cr_expect_eq(cols, 4);
+    cr_expect_eq(text_fit("été", 2, &cols), strlen("ét"));
+    cr_expect_eq(cols, 2);
+    cr_expect_eq(text_fit("ab", 9, NULL), 2);
     setlocale(LC_ALL, "C");
     cr_expect_eq(text_columns("été", strlen("été")), 3, "unknown to the locale: a column each");
+    cr_expect_eq(text_fit("狗狗狗", 2, &cols), strlen("狗狗"), "unknown to the locale: a column each");
+    cr_expect_eq(cols, 2);
 }

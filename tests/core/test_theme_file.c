@@ -1,10 +1,12 @@
 // test_theme.c — core/theme_file: theme files parsed into the role table, each kind of mistake
 // reported as FILE:LINE, colours fitted to 256 / 16 / 8 / direct-colour terminals, and the shipped
-// themes/*.theme (read from the repository, the tests' working folder) complete and valid.
+// themes/*.theme (read from the repository, the tests' working folder) complete and valid, and the
+// order the themes folder is looked for in.
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "theme_file.h"
@@ -242,4 +244,28 @@ Test(theme, role_names_round_trip) {
     cr_expect_str_eq(theme_role_name(THEME_ERROR), "error");
     cr_expect_null(theme_role_name(THEME_N_ROLES));
     cr_expect_null(theme_role_name(-1));
+}
+
+// The search order (theme_dir_find): $FROST_THEMES_DIR wins even when it is missing; without it, the
+// checkout's themes/ beside the program (this test binary is in build/) comes first.
+Test(theme, the_themes_folder_is_found_in_order) {
+    char got[4096], want[4096];
+    const char *saved = getenv(THEME_DIR_ENV);
+    char *keep = saved ? strdup(saved) : NULL;
+    setenv(THEME_DIR_ENV, "/nonexistent/themes", 1);
+    theme_dir_find(got, sizeof got);
+    cr_expect_str_eq(got, "/nonexistent/themes");
+    unsetenv(THEME_DIR_ENV);
+    theme_dir_find(got, sizeof got);
+    ssize_t n = readlink("/proc/self/exe", want, sizeof want - 1);
+    cr_assert_gt(n, 0);
+    want[n] = '\0';
+    *strrchr(want, '/') = '\0';
+    strcat(want, "/../themes");
+    cr_expect_str_eq(got, want);
+    char small[4];
+    theme_dir_find(small, sizeof small);
+    cr_expect_str_eq(small, "", "a folder whose name does not fit is none");
+    if (keep) setenv(THEME_DIR_ENV, keep, 1);
+    free(keep);
 }
