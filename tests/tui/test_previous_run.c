@@ -47,8 +47,13 @@ static void record(sqlite3 *db, const char *root) {
     run_record *r = run_record_start_in(db, &c, &d, &o, note, sizeof note);
     cr_assert_not_null(r, "%s", note);
     for (int e = 1; e <= 3; e++) {
-        train_event ev = {
-            .kind = EV_EPOCH, .epoch = e, .train_loss = 1.0 / e, .train_acc = 50, .valid_loss = 0.9 / e, .valid_acc = 30.0 * e, .seconds = 1};
+        train_event ev = {.kind = EV_EPOCH,
+                          .epoch = e,
+                          .train_loss = 1.0 / e,
+                          .train_acc = 50,
+                          .valid_loss = 0.9 / e,
+                          .valid_acc = 30.0 * e,
+                          .seconds = 1};
         cr_assert_eq(run_record_event(r, &ev, note, sizeof note), 0, "%s", note);
     }
     train_event end = {.kind = EV_FINISHED, .status = 0, .seconds = 3};
