@@ -5,10 +5,12 @@
 // first and is then gone from `frost runs --json` too.
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "run_record.h"
 #include "runs_db.h"
 #include "testutil.h"
@@ -31,11 +33,13 @@ static void teardown(void) {
 
 TestSuite(tui_runs, .init = setup, .fini = teardown, .timeout = 120);
 
-// A run of `epochs` epochs recorded as the front ends record one: arch, lr, its valid accuracy rising
-// to best.
-static void record(sqlite3 *db, const char *arch, double lr, int epochs, double best) {
+// A run of `epochs` epochs on the dataset at root recorded as the front ends record one: arch, lr,
+// its valid accuracy rising to best.
+static void record_on(sqlite3 *db, const char *root, const char *arch, double lr, int epochs, double best) {
     char *classes[2] = {"cold", "warm"};
-    dataset d = {.root = dir, .classes = classes, .n_classes = 2};
+    char real[PATH_MAX];
+    cr_assert_not_null(realpath(root, real));
+    dataset d = {.root = real, .classes = classes, .n_classes = 2};
     trainer_config c;
     trainer_config_default(&c);
     snprintf(c.arch, sizeof c.arch, "%s", arch);
@@ -60,6 +64,10 @@ static void record(sqlite3 *db, const char *arch, double lr, int epochs, double 
     train_event end = {.kind = EV_FINISHED, .status = 0, .seconds = 2.0 * epochs};
     cr_assert_eq(run_record_event(r, &end, note, sizeof note), 0);
     run_record_free(r);
+}
+
+static void record(sqlite3 *db, const char *arch, double lr, int epochs, double best) {
+    record_on(db, dir, arch, lr, epochs, best);
 }
 
 // The screen's line of run id (it starts with the id after the mark column), or NULL.
@@ -220,6 +228,75 @@ Test(tui_runs, a_long_history_arrives_whole) {
     snprintf(want, sizeof want, "\n  %lld ", best_id);
     const char *first = top ? strstr(top, "\n  ") : NULL;
     cr_expect(first && strncmp(first, want, strlen(want)) == 0, "run %lld first:\n%s", best_id, screen);
+    tmux_keys("q");
+    cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
+}
+
+// The Train screen draws the previous run on the same dataset faintly behind the live one: which run
+// that is comes from `frost runs --json`, never from the screen; a newer run on another dataset is
+// not it, and a dataset with no earlier run draws none.
+// The id of the newest run on dataset (frost runs --dataset D --json), 0 when none.
+static long long newest_on(const char *data) {
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"runs", "--dataset", data, "--json", NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    json_error_t je;
+    json_t *all = json_loads(r.out, 0, &je);
+    cr_assert(json_is_array(all), "%s: %s", je.text, r.out);
+    long long id = json_array_size(all) ? json_integer_value(json_object_get(json_array_get(all, 0), "id")) : 0;
+    json_decref(all);
+    tu_run_free(&r);
+    return id;
+}
+
+// frost on dataset, a run started from the Train screen with the form's values, until it is done.
+static const char *train_on(const char *data) {
+    char args[2400];
+    snprintf(args, sizeof args, "%s --arch resnet18", data);
+    tmux_start(args, 140, 50, env);
+    cr_assert(tmux_wait_for("2 classes", 60), "%s", tmux_screen(0));
+    tmux_keys("3");
+    cr_assert(tmux_wait_for("learning rate", 60), "%s", tmux_screen(0));
+    tmux_keys("Enter");
+    cr_assert(tmux_wait_for("Training complete in", 200), "the run finishes:\n%s", tmux_screen(0));
+    return tmux_screen(0);
+}
+
+Test(tui_runs, the_earlier_run_on_the_same_dataset_is_drawn_behind, .timeout = 240) {
+    char here[2100], other[2100], path[4200], err[512];
+    snprintf(here, sizeof here, "%s/here", dir);
+    snprintf(other, sizeof other, "%s/other", dir);
+    fx_two_class_dataset(here, 4, 2, 32);
+    fx_two_class_dataset(other, 4, 2, 32);
+    snprintf(path, sizeof path, "%s/frost/runs.db", data_home);
+    sqlite3 *db;
+    cr_assert_eq(runs_db_open_at(&db, path, 1, err, sizeof err), 0, "%s", err);
+    record_on(db, here, "resnet18", 1e-5, 3, 90);
+    record_on(db, other, "resnet18", 1e-5, 3, 90);   // newer, on another dataset: not the one to draw
+    runs_db_close(db);
+    setenv("XDG_DATA_HOME", data_home, 1);
+    long long before = newest_on(here);
+    cr_assert_gt(before, 0);
+    cr_assert_neq(before, newest_on(other));
+
+    const char *screen = train_on(here);
+    char legend[64];
+    snprintf(legend, sizeof legend, "run %lld's valid", before);
+    cr_expect(strstr(screen, legend), "'%s' in the chart's legend:\n%s", legend, screen);
+    // the run just made is in the history now, on this dataset, newer than the one drawn
+    tmux_keys("q");
+    cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
+    tmux_stop();
+    cr_expect_gt(newest_on(here), before);
+}
+
+Test(tui_runs, a_dataset_with_no_earlier_run_draws_none, .timeout = 240) {
+    char fresh[2100];
+    snprintf(fresh, sizeof fresh, "%s/fresh", dir);
+    fx_two_class_dataset(fresh, 4, 2, 32);
+    setenv("XDG_DATA_HOME", data_home, 1);
+    const char *screen = train_on(fresh);
+    cr_expect(strstr(screen, "valid)") && !strstr(screen, "'s valid"), "no earlier run in the legend:\n%s", screen);
     tmux_keys("q");
     cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
 }
