@@ -231,9 +231,11 @@ $(BUILD)/obj/tests/sanitizers/%.o: tests/sanitizers/%.c | $(DEPS_BUILD)
 
 # What torchvision and PIL themselves print and compute, for the fidelity tests: each script in
 # tests/oracle/ writes into $(ORACLE_DIR)/ (the tests read it through $$FROST_ORACLE).
+# npm trusts only the certificate authorities it was built with; the system's bundle too (a machine
+# behind a proxy of its own, as CI's, or a fresh root trusting this machine's), when the caller named none
 $(ORT): | $(DEPS_TEST)
 	@mkdir -p $(ORT_DIR)
-	npm install --prefix $(ORT_DIR) --ignore-scripts --no-audit --no-fund --loglevel=error onnxruntime-node@$(ORT_VERSION)
+	NODE_EXTRA_CA_CERTS=$${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt} npm install --prefix $(ORT_DIR) --ignore-scripts --no-audit --no-fund --loglevel=error onnxruntime-node@$(ORT_VERSION)
 	@test -f $@
 
 $(ORACLE_DIR)/%.done: tests/oracle/%.py | $(DEPS_TEST)
