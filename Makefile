@@ -384,7 +384,7 @@ FUZZ_SRC_image := core/data/image_decode.c core/data/image_resize.c core/data/im
 FUZZ_SRC_safetensors := core/model/safetensors.c core/base/atomic_file.c core/base/path.c $(FUZZ_COMMON)
 FUZZ_SRC_pth := core/model/pth_file.c core/model/pickle.c core/model/safetensors.c core/base/atomic_file.c core/base/path.c \
                 $(FUZZ_COMMON)
-FUZZ_SRC_theme := core/settings/theme_file.c $(FUZZ_COMMON)
+FUZZ_SRC_theme := core/settings/theme_file.c core/base/path.c $(FUZZ_COMMON)
 FUZZ_SRC_dataset := core/data/dataset.c core/data/folder_walk.c core/base/path.c core/base/rng.c core/data/badfiles.c \
                     $(FUZZ_COMMON)
 DEPS_FUZZ := $(BUILD)/.deps-fuzz
