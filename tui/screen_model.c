@@ -437,8 +437,7 @@ static void act(app *a, void *state, app_action action) {
         break;
     case ACT_FREEZE_BACKBONE:
         if (v->model) {
-            s = ft_model_set_trainable(v->model, "", 0);
-            if (!s) s = ft_model_set_trainable(v->model, ft_model_head_path(v->model), 1);
+            s = transfer_freeze_all_but_head(v->model);
             app_status(a, "everything frozen but %s", ft_model_head_path(v->model));
         }
         break;

@@ -22,6 +22,7 @@
 #include "preview.h"
 #include "style.h"
 #include "text_escape.h"
+#include "text_wrap.h"
 #include "transfer.h"
 
 #define TOP_K 5
@@ -390,16 +391,13 @@ static void destroy(app *a, void *state) {
 // ---------------------------------------------------------------------------------------------
 // drawing
 
-// Text with control bytes escaped (text_escape), cut to n characters (a UTF-8 sequence is never
-// split; every character is taken as one column wide).
+// Text with control bytes escaped (text_escape), cut to n columns (text_fit: a UTF-8 sequence is
+// never split).
 static void put_clean(int y, int x, const char *s, int n) {
     if (n <= 0 || x < 0) return;
     char buf[4096];
     text_escape(buf, sizeof buf, s);   // a hostile name shows as \x1b, as the command line prints it
-    int k = 0, chars = 0;
-    for (; buf[k]; k++)
-        if (((unsigned char)buf[k] & 0xC0) != 0x80 && chars++ == n) break;
-    buf[k] = '\0';
+    buf[text_fit(buf, n, NULL)] = '\0';
     mvaddstr(y, x, buf);
 }
 

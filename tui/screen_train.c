@@ -333,6 +333,13 @@ static const char *fix_hint(frost_fix fix) {
     }
 }
 
+// The normalisation the form asks for: the one chosen, or when it follows the weights, core's rule.
+static transform_norm form_norm(const train_view *v, int pretrained) {
+    return v->norm == 1   ? TRANSFORM_NORM_SEED
+           : v->norm == 2 ? TRANSFORM_NORM_IMAGENET
+                          : transform_norm_default(pretrained);
+}
+
 // The run the form describes, with weights (NULL: none).
 static void form_config(app *a, train_view *v, const char *weights, trainer_config *out) {
     trainer_config c;
@@ -351,8 +358,7 @@ static void form_config(app *a, train_view *v, const char *weights, trainer_conf
     c.trainable = v->trainable[0] ? v->trainable : NULL;
     c.keep_model = 1;   // offered to the Predict screen when the run ends
     c.weights = weights;
-    int imagenet_norm = v->norm == 2 || (v->norm == 0 && weights);
-    if (imagenet_norm) transform_params_set_norm(&c.prep.tf, TRANSFORM_NORM_IMAGENET);
+    transform_params_set_norm(&c.prep.tf, form_norm(v, weights != NULL));
     plan_for(v, v->plan_text, sizeof v->plan_text);
     if (v->plan_text[0]) {   // the plan says what trains in each stage
         c.plan = v->plan_text;
@@ -393,7 +399,7 @@ static void previous_run(app *a, train_view *v) {
 static void launch(app *a, train_view *v, const char *weights) {
     trainer_config c;
     form_config(a, v, weights, &c);
-    int imagenet_norm = v->norm == 2 || (v->norm == 0 && weights);
+    int imagenet_norm = form_norm(v, weights != NULL) == TRANSFORM_NORM_IMAGENET;
     char err[512];
     lr_finder_free(v->finder);   // its curve gives way to the run's charts
     v->finder = NULL;
