@@ -114,6 +114,9 @@ static void publish(app *a, model_view *v) {
         if (strcmp(ft_arch_name(i), ft_model_arch(v->model)) == 0) a->run.trainable_arch = i;
 }
 
+// 1 while a model is being built or is about to be (not stopped).
+static int building(const model_view *v) { return (v->build && !v->build_stopped) || v->build_wanted; }
+
 // Asks for the model of the app's architecture (the head replaced or not): the model shown goes now,
 // a build in flight gives way, and poll starts the new one.
 static void rebuild(app *a, model_view *v) {
@@ -323,7 +326,7 @@ static void draw_diff(app *a, model_view *v, int top, int rows, int cols) {
 static void draw(app *a, void *state, int top, int rows, int cols) {
     model_view *v = state;
     if (!v->model) {
-        if ((v->build && !v->build_stopped) || v->build_wanted)
+        if (building(v))
             mvprintw(top, 2, "building %.*s... (s stops)", cols - 20 > 0 ? cols - 20 : 0,
                      v->build_wanted ? ft_arch_name(a->run.arch_index) : v->build_arch);
         else
@@ -499,12 +502,18 @@ static void act(app *a, void *state, app_action action) {
         }
         break;
     case ACT_STOP:
-        if ((v->build && !v->build_stopped) || v->build_wanted) {
+        if (building(v)) {
             if (v->build) model_job_cancel(v->build);   // it ends on its own: poll frees it
             v->build_stopped = v->build != NULL;
             v->build_wanted = 0;
             v->then_trained = v->then_diff = 0;
             app_status(a, "building stopped: no model (a or h builds one)");
+        } else if (v->before_job) {   // the side by side view's left side: the view goes
+            model_job_cancel(v->before_job);
+            v->diff = 0;
+            v->then_diff = 0;
+            v->list.sel = v->list.top = 0;
+            app_status(a, "side by side stopped");
         } else {
             app_status(a, "nothing to stop");
         }
@@ -546,8 +555,7 @@ static void enter(app *a, void *state) {
     // after a run, the model as it was trained, with its meters (unless the screen already shows a
     // head-replaced model, whose marks may be the user's own)
     int trained = a->run.layers.n > 0 && strcmp(a->run.layers_arch, ft_arch_name(a->run.arch_index)) == 0;
-    int coming = (v->build && !v->build_stopped) || v->build_wanted;   // a build asked for already
-    if ((v->model || coming) && (!trained || v->head_replaced)) return;
+    if ((v->model || building(v)) && (!trained || v->head_replaced)) return;
     if (trained) v->head_replaced = 1;
     rebuild(a, v);
     v->then_trained = trained;

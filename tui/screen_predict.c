@@ -215,6 +215,7 @@ static void finish_open(app *a, predict_view *v) {
     if (r.rc != 0) {
         snprintf(v->notice, sizeof v->notice, "%.500s", r.err);
         app_status(a, "%.500s", r.err);
+        model_job_result_free(&r);
         return;
     }
     const checkpoint_meta *meta = &r.meta;
