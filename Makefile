@@ -225,6 +225,13 @@ $(BUILD)/frost: $(MAIN_OBJ) $(CLI_OBJ) $(TUI_OBJ) $(CORE_OBJ) $(SHIM_LOAD_OBJ) $
 $(BUILD)/frost_tests: $(TEST_OBJ) $(UI_UNIT_OBJ) $(CORE_OBJ) $(SHIM_LOAD_OBJ) $(SAN_TEST_OBJ) $(SHIM_LIB)
 	$(CXX) $(SAN_FLAGS) -o $@ $(filter-out $(SHIM_LIB),$^) $(TEST_LIBS) $(TUI_LIBS) $(LDLIBS_ALL)
 
+# the tests' gate on frost's file opens (tests/preload/gate_preload.c), preloaded into frost by the
+# interface's tests that hold a background job; never sanitized (it only waits, then calls libc)
+GATE_LIB := $(BUILD)/gate_preload.so
+$(GATE_LIB): tests/preload/gate_preload.c | $(DEPS_BUILD)
+	$(CC) -std=c11 -O2 $(WARN) -shared -fPIC -o $@ $< -ldl
+$(BUILD)/frost_tests: | $(GATE_LIB)
+
 $(BUILD)/obj/tests/sanitizers/%.o: tests/sanitizers/%.c | $(DEPS_BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(call c_flags,) -c $< -o $@
@@ -426,14 +433,15 @@ stress:
 
 # ThreadSanitizer over frost's threads (CI): the stress program, then the tests whose code runs on
 # threads: the trainer's (its thread, the loader's workers, the owner's controls), the loader's, every
-# job's (doctor, thumbnails, Grad-CAM, calibration, downloads, predictions), the feature cache on disk
-# through the frost binary's training runs (cli_cache), and the exit status of a race. Tests that run
+# job's (doctor, thumbnails, Grad-CAM, calibration, downloads, predictions, the interface's model
+# work), the feature cache on disk through the frost binary's training runs (cli_cache), and the exit
+# status of a race. Tests that run
 # on one thread only are left out: TSan has nothing to find there, and every test's process costs
 # seconds to start under it; so is the trainer's cache on/off comparison, which also trains a VGG11
 # (every copy into its 500 MB of weights is shadowed: over 5 minutes). Criterion starts under TSan
 # with tests/sanitizers/criterion_tsan.c.
 TSAN_TESTS := trainer/@(learns_two_classes|pause_resume_stop_at_batch_boundaries|trainable_modules_*) \
-              loader/* job/* doctor_job/* thumb_job/* calibrate_job/* fetch_job/* gradcam_core/job_* \
+              loader/* job/* doctor_job/* thumb_job/* calibrate_job/* fetch_job/* model_job/* gradcam_core/job_* \
               predict/@(job_*|cancel_stops_the_job) cli_cache/* sanitizer_reports/thread_sanitizer
 space := $(subst ,, )
 tsan:

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "event_json.h"
 #include "keys.h"
 #include "paragraph.h"
@@ -34,6 +35,8 @@ void app_status(app *a, const char *fmt, ...) {
     vsnprintf(a->status, sizeof a->status, fmt, ap);
     va_end(ap);
 }
+
+void app_busy(app *a) { a->busy = 1; }
 
 int app_in_front(const app *a, const screen *s) { return SCREENS[a->screen] == s; }
 
@@ -92,6 +95,13 @@ void app_draw(app *a) {
         if (room > 0) mvaddnstr(rows - 2, x, shown, room);
     } else {
         paragraph_draw(rows - 1 - status_rows, 0, cols - 2, status_rows, a->status);
+        if (a->busy) {   // a job a screen waits for: a spinner in the column the text leaves free
+            static const char *const ascii[] = {"|", "/", "-", "\\"}, *const braille[] = {"\u280b", "\u2819", "\u2838",
+                                                                                          "\u2834", "\u2826", "\u2807"};
+            int n = style_unicode() ? 6 : 4;
+            int frame = (int)((long long)(clock_seconds() * 8) % n);
+            mvaddstr(rows - 1 - status_rows, cols - 1, style_unicode() ? braille[frame] : ascii[frame]);
+        }
     }
     attroff(style(ROLE_STATUS));
     keys_draw_bar(a->screen, rows - 1, cols);
@@ -103,6 +113,7 @@ void app_draw(app *a) {
 }
 
 int app_tick(app *a) {
+    a->busy = 0;   // (each screen's poll says it again while its job runs)
     for (int i = 0; i < N_SCREENS; i++) SCREENS[i]->poll(a, a->state[i]);
     app_draw(a);
     return getch();

@@ -166,6 +166,7 @@ struct app {
     int help, quit;
     int mouse_y, mouse_x;   // the last click, for ACT_MOUSE (screen coordinates)
     char status[512];
+    int busy;             // a job runs that a screen waits for (app_busy): the status line spins
     const char *prompt;   // while a prompt waits: its label (the status line shows it and prompt_buf)
     const char *prompt_buf;
 };
@@ -179,6 +180,9 @@ int app_tick(app *a);
 void app_draw(app *a);
 // printf into the status line.
 void app_status(app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// Called by a screen's poll while a job it waits for runs (a model built, a checkpoint opened, an
+// export): the status line shows a spinner this tick.
+void app_busy(app *a);
 // 1 when s is the screen in front.
 int app_in_front(const app *a, const screen *s);
 // Edits a line of text on the status line (label, then buf) while every tick goes on: 1 when Enter

@@ -14,6 +14,7 @@
 #include "calibrate_job.h"
 #include "cost.h"
 #include "list_view.h"
+#include "model_job.h"
 #include "model_print.h"
 #include "paragraph.h"
 #include "style.h"
@@ -35,7 +36,9 @@ typedef struct {
     int diff;                // 1: side by side
     model_line *before;      // lines of the architecture as torchvision builds it (for the diff)
     size_t n_before;
-    size_t before_arch;   // which architecture `before` was made for
+    size_t before_arch;      // which architecture `before` was made for
+    model_job *before_job;   // building it (as torchvision does: no head replaced), for before_job_arch
+    size_t before_job_arch;
     // the cost of the freeze choice (core/model/cost.h), estimated again when what it depends on changes
     cost_report cost;
     char cost_key[128];   // what `cost` was estimated for ("" none)
@@ -45,6 +48,14 @@ typedef struct {
     cost_speed speed;
     char speed_err[256];
     unsigned stage_seen;   // the app's stage_seq the marks follow (a run's plan)
+    // the model is built on a thread (core/jobs/model_job): one build at a time; a newer wish (another
+    // architecture, the head) stops the one in flight and follows it
+    model_job *build;
+    char build_arch[32];   // what the build in flight makes
+    int build_wanted;      // a build for the app's architecture and head_replaced, once none is in flight
+    int build_stopped;     // s stopped the build in flight (its model is dropped)
+    int then_trained;      // once built: the last run's marks and meters (enter after a run)
+    int then_diff;         // once both sides are built: the side by side view's first changed line
 } model_view;
 
 // ---------------------------------------------------------------------------------------------
@@ -103,16 +114,47 @@ static void publish(app *a, model_view *v) {
         if (strcmp(ft_arch_name(i), ft_model_arch(v->model)) == 0) a->run.trainable_arch = i;
 }
 
+// 1 while a model is being built or is about to be (not stopped).
+static int building(const model_view *v) { return (v->build && !v->build_stopped) || v->build_wanted; }
+
+// Asks for the model of the app's architecture (the head replaced or not): the model shown goes now,
+// a build in flight gives way, and poll starts the new one.
 static void rebuild(app *a, model_view *v) {
     drop_model(v);
-    const char *arch = ft_arch_name(a->run.arch_index);
-    transfer_spec spec = {.arch = arch, .classes = v->head_replaced ? classes_of(a) : 0};
+    if (v->build) model_job_cancel(v->build);
+    v->build_wanted = 1;
+    app_status(a, "building %s... (s stops)", ft_arch_name(a->run.arch_index));
+    publish(a, v);
+}
+
+static void start_build(app *a, model_view *v) {
+    v->build_wanted = 0;
+    v->build_stopped = 0;
+    snprintf(v->build_arch, sizeof v->build_arch, "%s", ft_arch_name(a->run.arch_index));
+    transfer_spec spec = {.arch = v->build_arch, .classes = v->head_replaced ? classes_of(a) : 0};
     char err[512];
-    if (transfer_build(&spec, &v->model, NULL, 0, err, sizeof err) != 0) {
-        app_status(a, "%s", err);
+    v->build = model_job_build(&spec, err, sizeof err);
+    if (!v->build) app_status(a, "%s", err);
+}
+
+// Once the build has ended: the model, its lines, and what was asked to follow it.
+static void finish_build(app *a, model_view *v) {
+    model_job_result r;
+    if (!model_job_collect(&v->build, &r)) return;
+    if (v->build_wanted || v->build_stopped || r.rc == MODEL_JOB_CANCELLED) {   // given way, or stopped
+        model_job_result_free(&r);
+        if (!v->build_wanted) v->then_trained = v->then_diff = 0;
+        return;
+    }
+    if (r.rc != 0) {
+        app_status(a, "%s", r.err);
+        v->then_trained = v->then_diff = 0;
         publish(a, v);
         return;
     }
+    v->model = r.model;
+    r.model = NULL;
+    model_job_result_free(&r);
     size_t n;
     const ft_node *nodes = nodes_of(a, v, &n);
     line_list l = {0};
@@ -121,36 +163,49 @@ static void rebuild(app *a, model_view *v) {
     v->n_lines = l.n;
     v->folded = calloc(n ? n : 1, 1);
     v->list.sel = v->list.top = 0;
-    app_status(a, "%s, %s", arch,
+    app_status(a, "%s, %s", v->build_arch,
                v->head_replaced ? "head replaced as the tutorial does (the rest frozen)" : "as torchvision builds it");
     publish(a, v);
+    char err[512];
+    if (v->then_trained && a->run.layers_trainable[0]) {
+        if (transfer_apply_trainable(v->model, a->run.layers_trainable, err, sizeof err) != 0) app_status(a, "%s", err);
+        publish(a, v);
+    }
+    if (v->then_trained)
+        app_status(a, "%s as the last run trained it, with what the run did to each module", ft_model_arch(v->model));
+    v->then_trained = 0;
 }
 
 // The lines of the architecture as torchvision builds it (no head replacement), for the side by side
-// view; kept while the architecture stays the same.
-static int ensure_before(app *a, model_view *v) {
-    if (v->before && v->before_arch == a->run.arch_index) return 0;
-    free_line_list(v->before, v->n_before);
-    v->before = NULL;
-    v->n_before = 0;
-    ft_model *m = NULL;
-    ft_status *s = ft_model_create(ft_arch_name(a->run.arch_index), &m);
-    const ft_node *nodes = NULL;
-    size_t n = 0;
-    if (!s) s = ft_model_nodes(m, &nodes, &n);
-    if (s) {
-        app_status(a, "%s", ft_status_message(s));
-        ft_status_free(s);
-        ft_model_free(m);
-        return -1;
+// view; kept while the architecture stays the same. 1 when they are there for the app's architecture.
+static int before_ready(const app *a, const model_view *v) { return v->before && v->before_arch == a->run.arch_index; }
+
+// While the side by side view is on: its left side built on a thread (one at a time), then its lines.
+static void poll_before(app *a, model_view *v) {
+    model_job_result r;
+    if (model_job_collect(&v->before_job, &r)) {
+        const ft_node *nodes = NULL;
+        size_t n = 0;
+        ft_status *s = r.rc == 0 ? ft_model_nodes(r.model, &nodes, &n) : NULL;
+        if (r.rc != 0 && r.rc != MODEL_JOB_CANCELLED) app_status(a, "%s", r.err);
+        if (s) {
+            app_status(a, "%s", ft_status_message(s));
+            ft_status_free(s);
+        } else if (r.rc == 0) {
+            free_line_list(v->before, v->n_before);
+            line_list l = {0};
+            model_repr_lines(nodes, n, add_line, &l);
+            v->before = l.lines;
+            v->n_before = l.n;
+            v->before_arch = v->before_job_arch;
+        }
+        model_job_result_free(&r);
     }
-    line_list l = {0};
-    model_repr_lines(nodes, n, add_line, &l);
-    ft_model_free(m);
-    v->before = l.lines;
-    v->n_before = l.n;
-    v->before_arch = a->run.arch_index;
-    return 0;
+    if (!v->diff || v->before_job || before_ready(a, v)) return;
+    char err[512];
+    transfer_spec spec = {.arch = ft_arch_name(a->run.arch_index)};
+    v->before_job_arch = a->run.arch_index;
+    if (!(v->before_job = model_job_build(&spec, err, sizeof err))) app_status(a, "%s", err);
 }
 
 // Lines shown: those not inside a folded block (a folded block shows its first line only).
@@ -239,8 +294,11 @@ static int draw_meter_lines(const app *a, const layer_report *r, int y, int cols
 }
 
 static void draw_diff(app *a, model_view *v, int top, int rows, int cols) {
-    if (ensure_before(a, v) != 0) return;
     int half = (cols - 3) / 2;
+    if (!before_ready(a, v)) {
+        mvprintw(top, 0, "side by side: building %s as torchvision builds it...", ft_arch_name(a->run.arch_index));
+        return;
+    }
     size_t n = v->n_lines > v->n_before ? v->n_lines : v->n_before;
     attron(style(ROLE_TITLE));
     mvprintw(top, 0, "%-*.*s", half, half, "before: as torchvision builds it (ImageNet's 1000 classes)");
@@ -268,7 +326,11 @@ static void draw_diff(app *a, model_view *v, int top, int rows, int cols) {
 static void draw(app *a, void *state, int top, int rows, int cols) {
     model_view *v = state;
     if (!v->model) {
-        mvaddnstr(top, 2, "no model (press a to build one)", cols - 4);
+        if (building(v))
+            mvprintw(top, 2, "building %.*s... (s stops)", cols - 20 > 0 ? cols - 20 : 0,
+                     v->build_wanted ? ft_arch_name(a->run.arch_index) : v->build_arch);
+        else
+            mvaddnstr(top, 2, "no model (press a to build one)", cols - 4);
         return;
     }
     size_t n;
@@ -405,15 +467,7 @@ static void act(app *a, void *state, app_action action) {
                 v->head_replaced = 1;
                 rebuild(a, v);
             }
-            if (ensure_before(a, v) == 0) {   // show the first changed line
-                for (size_t i = 0; i < v->n_lines && i < v->n_before; i++)
-                    if (strcmp(v->lines[i].text, v->before[i].text) != 0) {
-                        v->list.sel = (int)i;
-                        v->list.top = i > 4 ? (int)i - 4 : 0;
-                        break;
-                    }
-                app_status(a, "side by side: changed lines highlighted (d: back to the tree)");
-            }
+            v->then_diff = 1;   // once both sides are built (poll)
         } else {
             v->list.sel = v->list.top = 0;
         }
@@ -437,8 +491,7 @@ static void act(app *a, void *state, app_action action) {
         break;
     case ACT_FREEZE_BACKBONE:
         if (v->model) {
-            s = ft_model_set_trainable(v->model, "", 0);
-            if (!s) s = ft_model_set_trainable(v->model, ft_model_head_path(v->model), 1);
+            s = transfer_freeze_all_but_head(v->model);
             app_status(a, "everything frozen but %s", ft_model_head_path(v->model));
         }
         break;
@@ -446,6 +499,23 @@ static void act(app *a, void *state, app_action action) {
         if (v->model) {
             s = ft_model_set_trainable(v->model, "", 1);
             app_status(a, "every parameter trainable");
+        }
+        break;
+    case ACT_STOP:
+        if (building(v)) {
+            if (v->build) model_job_cancel(v->build);   // it ends on its own: poll frees it
+            v->build_stopped = v->build != NULL;
+            v->build_wanted = 0;
+            v->then_trained = v->then_diff = 0;
+            app_status(a, "building stopped: no model (a or h builds one)");
+        } else if (v->before_job) {   // the side by side view's left side: the view goes
+            model_job_cancel(v->before_job);
+            v->diff = 0;
+            v->then_diff = 0;
+            v->list.sel = v->list.top = 0;
+            app_status(a, "side by side stopped");
+        } else {
+            app_status(a, "nothing to stop");
         }
         break;
     case ACT_FOLD:
@@ -461,6 +531,17 @@ static void act(app *a, void *state, app_action action) {
     free(vis);
 }
 
+// The side by side view shows the first changed line.
+static void first_changed_line(app *a, model_view *v) {
+    for (size_t i = 0; i < v->n_lines && i < v->n_before; i++)
+        if (strcmp(v->lines[i].text, v->before[i].text) != 0) {
+            v->list.sel = (int)i;
+            v->list.top = i > 4 ? (int)i - 4 : 0;
+            break;
+        }
+    app_status(a, "side by side: changed lines highlighted (d: back to the tree)");
+}
+
 // ---------------------------------------------------------------------------------------------
 
 static void *create(app *a) {
@@ -474,18 +555,10 @@ static void enter(app *a, void *state) {
     // after a run, the model as it was trained, with its meters (unless the screen already shows a
     // head-replaced model, whose marks may be the user's own)
     int trained = a->run.layers.n > 0 && strcmp(a->run.layers_arch, ft_arch_name(a->run.arch_index)) == 0;
-    if (v->model && (!trained || v->head_replaced)) return;
-    app_status(a, "building %s...", ft_arch_name(a->run.arch_index));
-    app_draw(a);
+    if ((v->model || building(v)) && (!trained || v->head_replaced)) return;
     if (trained) v->head_replaced = 1;
     rebuild(a, v);
-    char err[512];
-    if (trained && v->model && a->run.layers_trainable[0]) {
-        if (transfer_apply_trainable(v->model, a->run.layers_trainable, err, sizeof err) != 0) app_status(a, "%s", err);
-        publish(a, v);
-    }
-    if (trained)
-        app_status(a, "%s as the last run trained it, with what the run did to each module", ft_model_arch(v->model));
+    v->then_trained = trained;
 }
 
 // The cost line's numbers: the calibration started, collected; the estimate made again when the
@@ -509,6 +582,15 @@ static void follow_stage(app *a, model_view *v) {
 static void poll(app *a, void *state) {
     model_view *v = state;
     char err[256];
+    finish_build(a, v);
+    if (v->build_wanted && !v->build) start_build(a, v);
+    if (v->build && !v->build_stopped) app_busy(a);
+    poll_before(a, v);
+    if (v->before_job) app_busy(a);
+    if (v->then_diff && v->model && !v->build && !v->build_wanted && before_ready(a, v)) {
+        v->then_diff = 0;
+        if (v->diff) first_changed_line(a, v);
+    }
     follow_stage(a, v);
     if (v->cal && calibrate_job_done(v->cal)) {
         if (calibrate_job_result(v->cal, &v->speed, err, sizeof err) != 0) {
@@ -586,6 +668,8 @@ static int draw_cost(const app *a, const model_view *v, int y, int cols) {
 
 static void destroy(app *a, void *state) {
     calibrate_job_free(((model_view *)state)->cal);
+    model_job_free(((model_view *)state)->build);   // (waits for a build in flight: the way out)
+    model_job_free(((model_view *)state)->before_job);
     (void)a;
     model_view *v = state;
     drop_model(v);

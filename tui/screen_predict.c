@@ -7,6 +7,7 @@
 // images. Every prediction runs as a core/interpret/predict job on its own thread; this file only starts,
 // polls and draws them, and keeps each image's result (the model does not change under it: a new
 // model clears the results). Only one job runs at a time, so the model is never used by two threads.
+// A checkpoint is opened on a thread too (core/jobs/model_job), its own new model; s stops it.
 #include <curses.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,10 +19,12 @@
 #include "checkpoint.h"
 #include "dataset_edit.h"
 #include "list_view.h"
+#include "model_job.h"
 #include "predict.h"
 #include "preview.h"
 #include "style.h"
 #include "text_escape.h"
+#include "text_wrap.h"
 #include "transfer.h"
 
 #define TOP_K 5
@@ -36,8 +39,10 @@ enum { FOCUS_LIST, FOCUS_RESULTS };
 
 typedef struct {
     int checkpoint_tried;   // opts->checkpoint opened (or tried) once
-    char open_path[1024];   // a checkpoint to open ("" none): once "opening ..." has been drawn
-    int open_drawn;
+    char open_path[1024];   // a checkpoint to open ("" none): when no open is in flight
+    model_job *opening;     // the checkpoint being opened, on a thread (opening_path); NULL none
+    char opening_path[1024];
+    int open_stopped;    // s stopped it: what it loads is dropped when it ends
     char notice[600];    // why there is no model to use (a load error, classes that do not fit)
     ft_model *model;     // the model to predict with (owned)
     char source[1024];   // where it came from, as shown
@@ -183,34 +188,56 @@ static void take_offer(app *a, predict_view *v) {
     model_take(a, v, m, (const char *const *)a->d.classes, (int64_t)a->d.n_classes, &a->offer.tf, a->offer.source);
 }
 
-// Opens a checkpoint on the UI thread; its classes must be the dataset's, in the same order.
-static void open_checkpoint(app *a, predict_view *v, const char *path) {
-    ft_model *m = NULL;
-    checkpoint_meta meta;
+// Starts opening the checkpoint asked for (open_path) on a thread; the screen answers meanwhile.
+static void start_open(app *a, predict_view *v) {
+    snprintf(v->opening_path, sizeof v->opening_path, "%s", v->open_path);
+    v->open_path[0] = '\0';
+    v->open_stopped = 0;
     char err[512];
-    if (checkpoint_load(path, &m, &meta, err, sizeof err) != 0) {
+    v->opening = model_job_open(v->opening_path, err, sizeof err);
+    if (!v->opening) {
         snprintf(v->notice, sizeof v->notice, "%s", err);
         app_status(a, "%s", err);
         return;
     }
+    app_status(a, "opening %.400s ... (s stops)", v->opening_path);
+}
+
+// Once the checkpoint is loaded (or not): its classes must be the dataset's, in the same order.
+static void finish_open(app *a, predict_view *v) {
+    model_job_result r;
+    if (!model_job_collect(&v->opening, &r)) return;
+    const char *path = v->opening_path;
+    if (v->open_stopped || r.rc == MODEL_JOB_CANCELLED) {
+        model_job_result_free(&r);
+        return;   // said when s was pressed
+    }
+    if (r.rc != 0) {
+        snprintf(v->notice, sizeof v->notice, "%.500s", r.err);
+        app_status(a, "%.500s", r.err);
+        model_job_result_free(&r);
+        return;
+    }
+    const checkpoint_meta *meta = &r.meta;
     if (a->have_dataset) {
-        int fits = transfer_classes_match((const char *const *)meta.class_names, (size_t)meta.num_classes,
+        int fits = transfer_classes_match((const char *const *)meta->class_names, (size_t)meta->num_classes,
                                           (const char *const *)a->d.classes, a->d.n_classes);
         if (!fits) {
             snprintf(
                 v->notice, sizeof v->notice,
                 "%.300s does not fit this dataset: its %lld classes are not the dataset's %zu (same names, same order)",
-                path, (long long)meta.num_classes, a->d.n_classes);
+                path, (long long)meta->num_classes, a->d.n_classes);
             app_status(a, "%.500s", v->notice);
-            checkpoint_meta_free(&meta);
-            ft_model_free(m);
+            model_job_result_free(&r);
             return;
         }
     }
-    if (model_take(a, v, m, (const char *const *)meta.class_names, meta.num_classes, &meta.tf, path) == 0)
-        app_status(a, "opened %.400s (%s, %lld classes, %dx%d input)", path, meta.arch, (long long)meta.num_classes,
-                   meta.tf.size, meta.tf.size);
-    checkpoint_meta_free(&meta);
+    ft_model *m = r.model;
+    r.model = NULL;   // the screen's from here on
+    if (model_take(a, v, m, (const char *const *)meta->class_names, meta->num_classes, &meta->tf, path) == 0)
+        app_status(a, "opened %.400s (%s, %lld classes, %dx%d input)", path, meta->arch, (long long)meta->num_classes,
+                   meta->tf.size, meta->tf.size);
+    model_job_result_free(&r);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -337,8 +364,7 @@ static void cam_start(app *a, predict_view *v) {
     }
 }
 
-// The first time it comes to the front, --checkpoint is opened (at the next tick, so "opening ..." is
-// on the screen meanwhile).
+// The first time it comes to the front, --checkpoint is opened (on a thread, started at the next tick).
 static void enter(app *a, void *state) {
     predict_view *v = state;
     if (v->checkpoint_tried) return;
@@ -350,13 +376,9 @@ static void enter(app *a, void *state) {
 static void poll(app *a, void *state) {
     predict_view *v = state;
     if (a->offer.model) take_offer(a, v);
-    if (v->open_path[0] && v->open_drawn) {
-        char path[1024];
-        snprintf(path, sizeof path, "%s", v->open_path);
-        v->open_path[0] = '\0';
-        v->open_drawn = 0;
-        open_checkpoint(a, v, path);
-    }
+    finish_open(a, v);
+    if (v->open_path[0] && !v->opening) start_open(a, v);   // (one at a time: a stopped one ends first)
+    if (v->opening && !v->open_stopped) app_busy(a);
     if (v->job && predict_job_done(v->job)) finish_job(a, v);
     if (v->cam && cam_job_done(v->cam)) {
         cam_result_free(&v->cam_res);
@@ -380,6 +402,7 @@ static void poll(app *a, void *state) {
 static void destroy(app *a, void *state) {
     (void)a;
     predict_view *v = state;
+    model_job_free(v->opening);   // (waits for a load in flight: the way out)
     model_drop(v);
     v->cam_on = 0;
     free(v->cache);
@@ -390,16 +413,13 @@ static void destroy(app *a, void *state) {
 // ---------------------------------------------------------------------------------------------
 // drawing
 
-// Text with control bytes escaped (text_escape), cut to n characters (a UTF-8 sequence is never
-// split; every character is taken as one column wide).
+// Text with control bytes escaped (text_escape), cut to n columns (text_fit: a UTF-8 sequence is
+// never split).
 static void put_clean(int y, int x, const char *s, int n) {
     if (n <= 0 || x < 0) return;
     char buf[4096];
     text_escape(buf, sizeof buf, s);   // a hostile name shows as \x1b, as the command line prints it
-    int k = 0, chars = 0;
-    for (; buf[k]; k++)
-        if (((unsigned char)buf[k] & 0xC0) != 0x80 && chars++ == n) break;
-    buf[k] = '\0';
+    buf[text_fit(buf, n, NULL)] = '\0';
     mvaddstr(y, x, buf);
 }
 
@@ -637,9 +657,9 @@ static void draw_results(app *a, predict_view *v, int top, int rows, int width) 
 static void draw(app *a, void *state, int top, int rows, int cols) {
     predict_view *v = state;
     g_right = cols;
-    if (v->open_path[0]) {
-        put_fmt(top, 2, "opening %.*s ...", cols - 16 > 0 ? cols - 16 : 0, v->open_path);
-        v->open_drawn = 1;
+    if (v->open_path[0] || (v->opening && !v->open_stopped)) {
+        put_fmt(top, 2, "opening %.*s ... (s stops)", cols - 26 > 0 ? cols - 26 : 0,
+                v->open_path[0] ? v->open_path : v->opening_path);
         return;
     }
     if (!v->have_pred) {
@@ -705,10 +725,29 @@ static void act(app *a, void *state, app_action action) {
         char path[1024] = "";
         if (v->source[0]) snprintf(path, sizeof path, "%s", v->source);
         if (app_prompt(a, "open checkpoint: ", path, sizeof path)) {
-            snprintf(v->open_path, sizeof v->open_path, "%s", path);
+            snprintf(v->open_path, sizeof v->open_path, "%s", path);   // started at the next poll
+            if (v->opening && !v->open_stopped) {                      // the one in flight gives way (it ends first)
+                model_job_cancel(v->opening);
+                v->open_stopped = 1;
+            }
             app_status(a, "opening %s ...", path);
         } else {
             app_status(a, "open: cancelled");
+        }
+        return;
+    }
+    if (action == ACT_STOP) {   // the checkpoint being opened, or the evaluation
+        if (v->opening && !v->open_stopped) {
+            model_job_cancel(v->opening);   // it ends on its own: the next poll frees it
+            v->open_stopped = 1;
+            app_status(a, "open of %.400s stopped", v->opening_path);
+        } else if (v->open_path[0]) {
+            app_status(a, "open of %.400s stopped", v->open_path);
+            v->open_path[0] = '\0';
+        } else if (v->job_kind == JOB_EVAL) {
+            predict_job_cancel(v->job);   // finished (and reported) at the next poll
+        } else {
+            app_status(a, "nothing to stop");
         }
         return;
     }

@@ -20,6 +20,7 @@
 #include "fetch_job.h"
 #include "list_view.h"
 #include "lr_finder_view.h"
+#include "model_job.h"
 #include "paragraph.h"
 #include "run_query.h"
 #include "run_record.h"
@@ -47,6 +48,10 @@ typedef struct {
     int fetch_for_finder;                    // the weights being fetched are for the finder
     int fetch_for_export;                    // ... for an export (export_dir)
     char export_dir[1024];                   // where x writes the form's run as a PyTorch folder
+    model_job *export;                       // the export being written, on a thread (core/jobs/model_job)
+    trainer_config export_cfg;               // what it writes (asked again, overwriting, after "replace it?")
+    char export_weights[4096];
+    int export_ask;   // it found an earlier export there: "replace it?" is asked at the next chance
     // the run
     trainer *tr;
     run_record *rec;    // the run in the history (NULL: off for this run)
@@ -333,6 +338,13 @@ static const char *fix_hint(frost_fix fix) {
     }
 }
 
+// The normalisation the form asks for: the one chosen, or when it follows the weights, core's rule.
+static transform_norm form_norm(const train_view *v, int pretrained) {
+    return v->norm == 1   ? TRANSFORM_NORM_SEED
+           : v->norm == 2 ? TRANSFORM_NORM_IMAGENET
+                          : transform_norm_default(pretrained);
+}
+
 // The run the form describes, with weights (NULL: none).
 static void form_config(app *a, train_view *v, const char *weights, trainer_config *out) {
     trainer_config c;
@@ -351,8 +363,7 @@ static void form_config(app *a, train_view *v, const char *weights, trainer_conf
     c.trainable = v->trainable[0] ? v->trainable : NULL;
     c.keep_model = 1;   // offered to the Predict screen when the run ends
     c.weights = weights;
-    int imagenet_norm = v->norm == 2 || (v->norm == 0 && weights);
-    if (imagenet_norm) transform_params_set_norm(&c.prep.tf, TRANSFORM_NORM_IMAGENET);
+    transform_params_set_norm(&c.prep.tf, form_norm(v, weights != NULL));
     plan_for(v, v->plan_text, sizeof v->plan_text);
     if (v->plan_text[0]) {   // the plan says what trains in each stage
         c.plan = v->plan_text;
@@ -393,7 +404,7 @@ static void previous_run(app *a, train_view *v) {
 static void launch(app *a, train_view *v, const char *weights) {
     trainer_config c;
     form_config(a, v, weights, &c);
-    int imagenet_norm = v->norm == 2 || (v->norm == 0 && weights);
+    int imagenet_norm = form_norm(v, weights != NULL) == TRANSFORM_NORM_IMAGENET;
     char err[512];
     lr_finder_free(v->finder);   // its curve gives way to the run's charts
     v->finder = NULL;
@@ -459,31 +470,55 @@ static void poll_finder(app *a, train_view *v) {
     }
 }
 
-// The form's run, before any training, as a PyTorch folder (export_pytorch.h) in v->export_dir; an
-// earlier export there is replaced only when the user says so.
-static void export_run(app *a, train_view *v, const char *weights) {
-    trainer_config c;
-    form_config(a, v, weights, &c);
+// Starts writing the run of cfg as a PyTorch folder (export_pytorch.h) in v->export_dir, on a thread.
+static void export_start(app *a, train_view *v, int overwrite) {
     char err[1024];
-    app_status(a, "exporting to %.300s ...", v->export_dir);
-    int rc = export_pytorch_config(&c, &a->d, v->export_dir, 0, err, sizeof err);
-    if (rc == EXPORT_PYTORCH_EXISTS) {
-        char answer[8] = "";
-        char label[1200];
-        snprintf(label, sizeof label, "%.1000s holds an export: replace it? (y/n) ", v->export_dir);
-        if (!app_prompt(a, label, answer, sizeof answer) || (answer[0] != 'y' && answer[0] != 'Y')) {
-            app_status(a, "export: %.300s kept as it was", v->export_dir);
-            return;
-        }
-        rc = export_pytorch_config(&c, &a->d, v->export_dir, 1, err, sizeof err);
-    }
-    if (rc != 0) {
+    v->export =
+        model_job_export(&v->export_cfg, a->d.classes, a->d.n_classes, v->export_dir, overwrite, err, sizeof err);
+    if (!v->export) {
         app_status(a, "export: %.400s", err);
         return;
     }
-    log_line(v, "exported to %.120s: python3 %.120s/train.py --data %.120s (or torchrun --nproc_per_node N ...)",
-             v->export_dir, v->export_dir, a->d.root);
-    app_status(a, "exported %.300s/train.py, the weights and a README", v->export_dir);
+    app_status(a, "exporting to %.300s... (s stops)", v->export_dir);   // (no "exported " in it)
+}
+
+// The form's run, before any training, as a PyTorch folder in v->export_dir; an earlier export there
+// is replaced only when the user says so (asked when the first try finds it).
+static void export_run(app *a, train_view *v, const char *weights) {
+    snprintf(v->export_weights, sizeof v->export_weights, "%s", weights ? weights : "");
+    form_config(a, v, weights ? v->export_weights : NULL, &v->export_cfg);
+    export_start(a, v, 0);
+}
+
+// The export has ended: said, or "replace it?" asked (the writer's code for an existing export).
+static void poll_export(app *a, train_view *v) {
+    model_job_result r;
+    if (model_job_collect(&v->export, &r)) {
+        if (r.rc == EXPORT_PYTORCH_EXISTS) {
+            v->export_ask = 1;
+        } else if (r.rc == MODEL_JOB_CANCELLED) {
+            app_status(a, "export stopped: nothing written to %.300s", v->export_dir);
+        } else if (r.rc != 0) {
+            app_status(a, "export: %.400s", r.err);
+        } else {
+            log_line(v,
+                     "exported to %.120s: python3 %.120s/train.py --data %.120s (or torchrun --nproc_per_node N ...)",
+                     v->export_dir, v->export_dir, a->d.root);
+            app_status(a, "exported %.300s/train.py, the weights and a README", v->export_dir);
+        }
+        model_job_result_free(&r);
+    }
+    if (v->export) app_busy(a);
+    // asked when no other prompt is open and the screen that started it is in front
+    if (!v->export_ask || a->prompt || !app_in_front(a, &screen_train)) return;
+    v->export_ask = 0;
+    char answer[8] = "";
+    char label[1200];
+    snprintf(label, sizeof label, "%.1000s holds an export: replace it? (y/n) ", v->export_dir);
+    if (!app_prompt(a, label, answer, sizeof answer) || (answer[0] != 'y' && answer[0] != 'Y'))
+        app_status(a, "export: %.300s kept as it was", v->export_dir);
+    else
+        export_start(a, v, 1);
 }
 
 static void start_run(app *a, train_view *v) {
@@ -598,6 +633,7 @@ static void poll(app *a, void *state) {
     train_view *v = state;
     poll_fetch(a, v);
     poll_finder(a, v);
+    poll_export(a, v);
     train_event e;
     while (v->tr && trainer_poll(v->tr, &e)) {
         char note[1400];
@@ -644,7 +680,8 @@ static void destroy(app *a, void *state) {
     train_view *v = state;
     fetch_job_free(v->fetch);
     lr_finder_free(v->finder);
-    if (v->tr) {   // stopped cleanly, at its next batch boundary
+    model_job_free(v->export);   // (cancelled: waits for its current step, puts no file in place)
+    if (v->tr) {                 // stopped cleanly, at its next batch boundary
         app_status(a, "stopping the training run...");
         app_draw(a);
         trainer_cancel(v->tr);
@@ -930,12 +967,16 @@ static void act(app *a, void *state, app_action action) {
     case ACT_START:
         if (lr_finder_running(v->finder))
             app_status(a, "the lr finder is running (s stops it)");
+        else if (v->export || v->export_ask)
+            app_status(a, "an export is being written (s stops it)");
         else if (!v->running && !v->fetch)
             start_run(a, v);
         break;
     case ACT_LR_FIND:
         if (v->running || v->fetch || lr_finder_running(v->finder)) {
             app_status(a, "the lr finder runs before a training run, not during one");
+        } else if (v->export || v->export_ask) {
+            app_status(a, "an export is being written (s stops it)");
         } else {
             v->fetch_for_finder = 1;
             start_run(a, v);
@@ -945,6 +986,8 @@ static void act(app *a, void *state, app_action action) {
     case ACT_EXPORT:
         if (v->fetch || lr_finder_running(v->finder)) {
             app_status(a, "export: wait for the download or the lr finder (s stops them)");
+        } else if (v->export || v->export_ask) {
+            app_status(a, "an export is being written (s stops it)");
         } else if (!v->running) {   // what the form says now; a run's checkpoint: frost export CKPT --pytorch DIR
             if (!v->export_dir[0]) snprintf(v->export_dir, sizeof v->export_dir, "frost-export");
             if (!app_prompt(a, "export the run as a PyTorch folder: ", v->export_dir, sizeof v->export_dir)) {
@@ -978,6 +1021,10 @@ static void act(app *a, void *state, app_action action) {
             app_status(a, "stopping at the end of this batch...");
         }
         if (lr_finder_running(v->finder)) lr_finder_cancel(v->finder);
+        if (v->export) {
+            model_job_cancel(v->export);   // said when it has ended (poll)
+            app_status(a, "stopping the export...");
+        }
         break;
     default: break;
     }

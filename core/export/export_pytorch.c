@@ -429,8 +429,11 @@ int export_pytorch_checkpoint(const char *ckpt, const char *dir, int overwrite, 
     return exists ? EXPORT_PYTORCH_EXISTS : rc < 0 ? -1 : 0;
 }
 
-int export_pytorch_config(const trainer_config *c, const dataset *d, const char *dir, int overwrite, char *err,
-                          size_t errlen) {
+// 1 when cancel was asked (the export then returns EXPORT_PYTORCH_CANCELLED).
+static int stopped(const atomic_int *cancel) { return cancel && atomic_load(cancel); }
+
+int export_pytorch_config(const trainer_config *c, char *const *classes, size_t n, const char *dir, int overwrite,
+                          const atomic_int *cancel, char *err, size_t errlen) {
     train_recipe r;
     if (train_recipe_set(&r, c->plan, c->schedule, c->block_lr, c->class_weights, err, errlen) != 0) return -1;
     if (r.has_plan && c->trainable) {
@@ -443,7 +446,7 @@ int export_pytorch_config(const trainer_config *c, const dataset *d, const char 
     train_settings s;
     trainer_settings(&cc, named, &s);
     char *recipe = train_recipe_json_settings(&r, &s);
-    transfer_spec spec = {.arch = c->arch, .classes = (int64_t)d->n_classes, .weights = c->weights, .weights_whole = 1};
+    transfer_spec spec = {.arch = c->arch, .classes = (int64_t)n, .weights = c->weights, .weights_whole = 1};
     ft_model *m = NULL;
     int rc = recipe ? 0 : -1;
     if (!recipe) errmsg_set(err, errlen, "out of memory");
@@ -452,12 +455,13 @@ int export_pytorch_config(const trainer_config *c, const dataset *d, const char 
     checkpoint_meta meta;
     checkpoint_meta_init(&meta);
     snprintf(meta.arch, sizeof meta.arch, "%s", c->arch);
-    meta.num_classes = (int64_t)d->n_classes;
-    meta.class_names = d->classes;
+    meta.num_classes = (int64_t)n;
+    meta.class_names = (char **)classes;   // read only: this meta is not freed
     meta.head_replaced = 1;
     meta.tf = c->prep.tf;
     meta.train_config = recipe;
     staging st;
+    if (rc == 0 && stopped(cancel)) rc = EXPORT_PYTORCH_CANCELLED;
     if (rc == 0) rc = staging_open(&st, dir, overwrite, err, errlen);
     if (rc == 0) {
         char *p = staged(&st, EXPORT_PYTORCH_WEIGHTS);
@@ -479,8 +483,10 @@ int export_pytorch_config(const trainer_config *c, const dataset *d, const char 
             }
         }
         free(wpath);
+        if (rc == 0 && stopped(cancel)) rc = EXPORT_PYTORCH_CANCELLED;   // the staged files go, none is in place
         rc = finish(&st, rc, err, errlen);
     }
+    if (rc == EXPORT_PYTORCH_CANCELLED) errmsg_set(err, errlen, "cancelled");
     ft_model_free(m);
     free(recipe);
     return rc;

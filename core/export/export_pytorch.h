@@ -22,10 +22,10 @@
 #ifndef FROST_EXPORT_PYTORCH_H
 #define FROST_EXPORT_PYTORCH_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "checkpoint.h"
-#include "dataset.h"
 #include "frost_torch.h"
 #include "trainer.h"
 
@@ -45,11 +45,16 @@ extern const char export_pytorch_train_py[];
 // before anything is written). 0, EXPORT_PYTORCH_EXISTS, or -1 with err.
 int export_pytorch_checkpoint(const char *ckpt, const char *dir, int overwrite, char *err, size_t errlen);
 
-// Before any run: the model c and d describe, built as the trainer builds it (the network, its
-// weights, the new head for d's classes, c's trainable list), with c's settings. 0,
-// EXPORT_PYTORCH_EXISTS, or -1 with err.
-int export_pytorch_config(const trainer_config *c, const dataset *d, const char *dir, int overwrite, char *err,
-                          size_t errlen);
+// What export_pytorch_config returns when cancel was set before the files were put in place:
+// nothing was written.
+#define EXPORT_PYTORCH_CANCELLED (-3)
+
+// Before any run: the model c describes for a dataset of the n classes (their names, in the head's
+// order), built as the trainer builds it (the network, its weights, the new head, c's trainable
+// list), with c's settings. cancel (NULL: none) is read between the steps (a background job's stop).
+// 0, EXPORT_PYTORCH_EXISTS, EXPORT_PYTORCH_CANCELLED, or -1 with err.
+int export_pytorch_config(const trainer_config *c, char *const *classes, size_t n, const char *dir, int overwrite,
+                          const atomic_int *cancel, char *err, size_t errlen);
 
 // train.py's text for a checkpoint's metadata (its train_config holding the recipe and settings):
 // the template with the settings block filled in. malloc'd; NULL with err.

@@ -33,9 +33,9 @@ int transfer_build(const transfer_spec *spec, ft_model **out, char *note, size_t
     int whole_first = spec->weights && (spec->classes == 0 || spec->weights_whole);
     if (whole_first) rc = weights_load(m, spec->weights, err, errlen);
     if (rc == 0 && spec->classes > 0) {
-        // the tutorial: everything frozen, then a new head for our classes (trainable)
-        s = ft_model_set_trainable(m, "", 0);
-        if (!s) s = ft_model_replace_head(m, spec->classes);
+        // the tutorial: a new head for our classes, everything else frozen
+        s = ft_model_replace_head(m, spec->classes);
+        if (!s) s = transfer_freeze_all_but_head(m);
         if (s) rc = status_error(s, spec->arch, err, errlen);
         if (rc == 0 && spec->weights && !whole_first)
             rc = weights_load_backbone(m, spec->weights, note, notelen, err, errlen);
@@ -46,6 +46,11 @@ int transfer_build(const transfer_spec *spec, ft_model **out, char *note, size_t
     }
     *out = m;
     return 0;
+}
+
+ft_status *transfer_freeze_all_but_head(ft_model *m) {
+    ft_status *s = ft_model_set_trainable(m, "", 0);
+    return s ? s : ft_model_set_trainable(m, ft_model_head_path(m), 1);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -41,6 +41,11 @@ typedef struct {
 // NULL) gets a line worth telling the user ("" when none).
 int transfer_build(const transfer_spec *spec, ft_model **out, char *note, size_t notelen, char *err, size_t errlen);
 
+// The tutorial's freeze: every parameter frozen but the head's, all of which trains. The one place this
+// is decided: transfer_build does it, the Model screen's "freeze all but the head" asks for it again.
+// NULL, or a status (the caller frees it).
+ft_status *transfer_freeze_all_but_head(ft_model *m);
+
 // ---------------------------------------------------------------------------------------------
 // the trainable list: comma-separated module paths ("layer4,fc"), "all" (every parameter) or "none"
 

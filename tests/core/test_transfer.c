@@ -73,6 +73,13 @@ Test(transfer, the_tutorials_model_trains_only_its_new_head) {
     char list[256];
     transfer_trainable_list(m, list, sizeof list);
     cr_expect_str_eq(list, "", "the tutorial's own choice needs no list");
+    // every parameter thawed, then the tutorial's freeze again (the Model screen's f): fc alone trains
+    cr_assert_null(ft_model_set_trainable(m, "", 1));
+    cr_assert_null(transfer_freeze_all_but_head(m));
+    root = node(m, "");
+    cr_expect_eq(root->trainable, 512 * 3 + 3, "only fc trains again: %lld trainable", (long long)root->trainable);
+    cr_expect_eq(node(m, "fc")->trainable, 512 * 3 + 3);
+    cr_expect_eq(node(m, "layer4")->trainable, 0);
     ft_model_free(m);
     // no classes: torchvision's network as it is, all trainable
     spec.classes = 0;

@@ -100,8 +100,10 @@ void tmux_start(const char *args, int cols, int rows, const char *env) {
             snprintf(report_dir, sizeof report_dir, "/tmp/frost-test-reports-XXXXXX");
             cr_assert_not_null(mkdtemp(report_dir));
         }
-        used += (size_t)snprintf(report_env + used, sizeof report_env - used, " %s=%s:log_path=%s/%s",
-                                 sanitizers[k].var, opts, report_dir, sanitizers[k].file);
+        // (ASan's check that its runtime comes first is off: tmux_gate_env preloads a library before it)
+        used +=
+            (size_t)snprintf(report_env + used, sizeof report_env - used, " %s=%s:log_path=%s/%s%s", sanitizers[k].var,
+                             opts, report_dir, sanitizers[k].file, k == 0 ? ":verify_asan_link_order=0" : "");
         cr_assert_lt(used, sizeof report_env, "the sanitizers' options are too long");
     }
     char cmd[8192];
@@ -114,6 +116,25 @@ void tmux_start(const char *args, int cols, int rows, const char *env) {
         own_config ? "" : "XDG_CONFIG_HOME=", own_config ? "" : test_config_home(), bin ? bin : "build/frost",
         args ? args : "");
     tmux_cmd(cmd);
+}
+
+void tmux_gate_env(char *buf, size_t len, const char *gate) {
+    const char *bin = getenv("FROST_BIN");
+    char lib[4096], *abs;
+    snprintf(lib, sizeof lib, "%s", bin ? bin : "build/frost");
+    char *slash = strrchr(lib, '/');
+    snprintf(slash ? slash + 1 : lib, sizeof lib - (size_t)(slash ? slash + 1 - lib : 0), "gate_preload.so");
+    abs = realpath(lib, NULL);
+    cr_assert_not_null(abs, "no %s (make builds it with the tests)", lib);
+    snprintf(buf, len, "LD_PRELOAD=%s FROST_TEST_GATE=%s", abs, gate);
+    free(abs);
+}
+
+int tmux_answers_at_gate(const char *key, const char *text, const char *gate) {
+    tmux_keys(key);
+    int answered = tmux_wait_for(text, 30);
+    if (!answered) unlink(gate);
+    return answered;
 }
 
 void tmux_stop(void) {

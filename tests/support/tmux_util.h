@@ -6,6 +6,8 @@
 #ifndef FROST_TESTS_TMUX_UTIL_H
 #define FROST_TESTS_TMUX_UTIL_H
 
+#include <stddef.h>
+
 // Starts `frost ARGS` (FROST_BIN, else build/frost) in a detached session of cols x rows with the
 // extra environment `env` ("NAME=value NAME2=value", may be NULL or ""). Unless env sets another
 // XDG_CONFIG_HOME, frost reads a config file that sets the Train screen's weights to none (a test
@@ -14,6 +16,14 @@
 // and line editing on) or "TERMINAL raw" when frost left it broken. A session still running is
 // stopped first: one at a time, and every one is ended (tmux_stop, or at the process's exit).
 void tmux_start(const char *args, int cols, int rows, const char *env);
+// The env (for tmux_start) that preloads the tests' gate (tests/preload/gate_preload.c, built beside
+// FROST_BIN): frost's opens of a path holding "frost-gate" wait while the file gate exists, so a test
+// holds a background job there for as long as it likes.
+void tmux_gate_env(char *buf, size_t len, const char *gate);
+// While a job of frost's waits at that gate: sends key and waits up to 30 s for text (the screen
+// answered). When it does not come, the gate is opened (removed), so that a blocked frost can end with
+// its session. 1, else 0.
+int tmux_answers_at_gate(const char *key, const char *text, const char *gate);
 // Ends the session (its tmux server, and frost in it); nothing when none runs. In a sanitized build's
 // run, a report a sanitizer wrote for the session's frost fails the test (the sanitizers write them to
 // files of their own there: the interface holds its stderr back while it draws).

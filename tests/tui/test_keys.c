@@ -47,7 +47,7 @@ Test(keys, a_key_on_two_screens_does_each_screens_own_thing) {
         {'z', {ACT_SET_ASIDE, ACT_NONE, ACT_NONE, ACT_SET_ASIDE, ACT_NONE}},
         {' ', {ACT_NONE, ACT_TOGGLE_FREEZE, ACT_NONE, ACT_NONE, ACT_MARK}},
         {'d', {ACT_NONE, ACT_DIFF, ACT_NONE, ACT_NONE, ACT_DELETE}},
-        {'s', {ACT_NONE, ACT_NONE, ACT_STOP, ACT_NONE, ACT_SORT}},
+        {'s', {ACT_NONE, ACT_STOP, ACT_STOP, ACT_STOP, ACT_SORT}},   // stop: a build, a run, an open
     };
     for (size_t i = 0; i < sizeof shared / sizeof shared[0]; i++)
         for (int s = 0; s < N_SCREENS; s++)

@@ -477,3 +477,56 @@ Test(tui_predict, grad_cam_and_cleaning_from_the_screen) {
     tmux_keys("q");
     cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
 }
+
+// ---------------------------------------------------------------------------------------------
+// the checkpoint opens on a thread: the screen answers while it loads, s stops it
+
+// 'o', a path, Enter.
+static void open_path(const char *path) {
+    tmux_keys("o");
+    cr_assert(tmux_wait_for("open checkpoint:", 30), "%s", tmux_screen(0));
+    tmux_keys("C-u");
+    tmux_text(path);
+    tmux_keys("Enter");
+}
+
+// The checkpoint's open is held at the gate (tests/preload: its file cannot be opened while the gate
+// file exists), so it cannot have ended whatever the machine's speed: meanwhile the keys work (another
+// screen comes and goes), s stops it (the screen is back to no model while the load still waits), and a
+// second open queued behind it ends with the checkpoint's own architecture, classes and size.
+Test(tui_predict, the_screen_answers_while_a_checkpoint_opens) {
+    make_checkpoint();
+    char gated[1100], gate[1100], env[8192];
+    snprintf(gated, sizeof gated, "%s/frost-gate.safetensors", dir);
+    cr_assert_eq(link(ckpt, gated), 0);
+    snprintf(gate, sizeof gate, "%s/gate", dir);
+    cr_assert_eq(tu_write_file(gate, "", 0), 0);
+    tmux_gate_env(env, sizeof env, gate);
+    tmux_start("sample_data", 140, 45, env);
+    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
+    tmux_keys("4");
+    cr_assert(tmux_wait_for("No model to predict with yet", 30), "%s", tmux_screen(0));
+    open_path(gated);
+    cr_assert(tmux_wait_for("(s stops)", 30), "%s", tmux_screen(0));
+    // the load waits at the gate: the UI thread must not
+    cr_assert(tmux_answers_at_gate("1", "[1 Data]", gate), "the Data screen while it loads:\n%s", tmux_screen(0));
+    cr_assert(tmux_answers_at_gate("4", "[4 Predict]", gate), "%s", tmux_screen(0));
+    cr_expect(strstr(tmux_screen(0), "opening ") != NULL, "still opening:\n%s", tmux_screen(0));
+    tmux_keys("s");
+    cr_assert(tmux_wait_for("stopped", 30), "%s", tmux_screen(0));
+    cr_expect(tmux_wait_for("No model to predict with yet", 30), "%s", tmux_screen(0));
+    open_path(gated);   // queued behind the stopped one, which still waits
+    cr_assert(tmux_wait_for("(s stops)", 30), "%s", tmux_screen(0));
+    cr_assert_eq(unlink(gate), 0);
+    checkpoint_meta meta;
+    ft_model *m = fx_load_checkpoint(ckpt, &meta);
+    char want[1400];
+    snprintf(want, sizeof want, "opened %s (%s, %lld classes, %dx%d input)", gated, meta.arch,
+             (long long)meta.num_classes, meta.tf.size, meta.tf.size);
+    ft_model_free(m);
+    checkpoint_meta_free(&meta);
+    cr_assert(tmux_wait_for(want, 120), "'%s':\n%s", want, tmux_screen(0));
+    expect_topk();
+    tmux_keys("q");
+    cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
+}

@@ -349,6 +349,33 @@ Test(tui_train, the_lr_finder_offers_its_suggestion) {
     cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
 }
 
+// frost on a two-class dataset made in ds (env: tmux_start's), the Train screen in front with the
+// input size at 64x64.
+static void train_form_at_64(const char *ds, const char *env) {
+    char args[1200];
+    fx_two_class_dataset(ds, 4, 2, 40);
+    snprintf(args, sizeof args, "'%s'", ds);
+    tmux_start(args, 120, 50, env);
+    cr_assert(tmux_wait_for("2 classes", 60), "%s", tmux_screen(0));
+    tmux_keys("3");
+    cr_assert(tmux_wait_for("learning rate  1e-05", 60), "%s", tmux_screen(0));
+    tmux_keys("Down Down Down Down Down Left Left Left");
+    cr_assert(tmux_wait_for("input size     64x64", 30), "%s", tmux_screen(0));
+}
+
+// The export's weights: a checkpoint frost reads, for the dataset's classes at the form's size.
+static void expect_export_weights(const char *out) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/weights.safetensors", out);
+    checkpoint_meta meta;
+    ft_model *m = fx_load_checkpoint(path, &meta);
+    cr_expect_eq(meta.tf.size, 64);
+    cr_expect_eq(meta.num_classes, 2);
+    cr_expect_str_eq(meta.class_names[1], "warm");
+    ft_model_free(m);
+    checkpoint_meta_free(&meta);
+}
+
 // x again with the folder the prompt offers (the last one), and answer to "replace it?".
 static void export_again_answering(const char *answer) {
     tmux_keys("x");
@@ -363,17 +390,10 @@ static void export_again_answering(const char *answer) {
 // form's (read back from the screen), and its weights are a checkpoint frost reads, for the dataset's
 // classes at the form's input size.
 Test(tui_train, x_exports_the_forms_run_as_a_pytorch_folder) {
-    char ds[1100], args[2400], out[1100];
+    char ds[1100], out[1100];
     snprintf(ds, sizeof ds, "%s/ds", dir);
     snprintf(out, sizeof out, "%s/exported", dir);
-    fx_two_class_dataset(ds, 4, 2, 40);
-    snprintf(args, sizeof args, "'%s'", ds);
-    tmux_start(args, 120, 50, NULL);
-    cr_assert(tmux_wait_for("2 classes", 60), "%s", tmux_screen(0));
-    tmux_keys("3");
-    cr_assert(tmux_wait_for("learning rate  1e-05", 60), "%s", tmux_screen(0));
-    tmux_keys("Down Down Down Down Down Left Left Left");
-    cr_assert(tmux_wait_for("input size     64x64", 30), "%s", tmux_screen(0));
+    train_form_at_64(ds, NULL);
     for (int attempt = 0; attempt < 2; attempt++) {   // a first x may try to fetch ImageNet weights and fail
         tmux_keys("x");
         cr_assert(tmux_wait_for("export the run as a PyTorch folder: frost-export", 30), "%s", tmux_screen(0));
@@ -398,14 +418,7 @@ Test(tui_train, x_exports_the_forms_run_as_a_pytorch_folder) {
                   strstr(script, "CLASSES = [\"cold\", \"warm\"]") && strstr(script, "START_EPOCH = 0"),
               "the form's settings in the script");
     free(script);
-    snprintf(path, sizeof path, "%s/weights.safetensors", out);
-    checkpoint_meta meta;
-    ft_model *m = fx_load_checkpoint(path, &meta);
-    cr_expect_eq(meta.tf.size, 64);
-    cr_expect_eq(meta.num_classes, 2);
-    cr_expect_str_eq(meta.class_names[1], "warm");
-    ft_model_free(m);
-    checkpoint_meta_free(&meta);
+    expect_export_weights(out);
     // x again into the same folder: asked first (the writer's code for an existing export, not its
     // text); n keeps the files as they are, y replaces them
     snprintf(path, sizeof path, "%s/train.py", out);
@@ -422,6 +435,45 @@ Test(tui_train, x_exports_the_forms_run_as_a_pytorch_folder) {
     for (int k = 0; k < 600 && !replaced; k++, usleep(100000))
         replaced = stat(path, &after) == 0 && after.st_ino != before.st_ino;
     cr_expect(replaced, "y did not replace %s\n%s", path, tmux_screen(0));
+    tmux_keys("q");
+    cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
+}
+
+// The export is written on a thread. Held at the gate (tests/preload: its folder's staging cannot be
+// made while the gate file exists), it cannot have ended whatever the machine's speed: meanwhile the
+// keys work (another screen comes and goes), and s stops it: nothing is written, not even the folder.
+// Then x writes it whole, a checkpoint for the dataset's classes at the form's size.
+Test(tui_train, the_screen_answers_while_an_export_is_written) {
+    char ds[1100], out[1100], gate[1100], env[8192];
+    snprintf(ds, sizeof ds, "%s/ds", dir);
+    snprintf(out, sizeof out, "%s/frost-gate-export", dir);
+    snprintf(gate, sizeof gate, "%s/gate", dir);
+    cr_assert_eq(tu_write_file(gate, "", 0), 0);
+    tmux_gate_env(env, sizeof env, gate);
+    train_form_at_64(ds, env);
+    tmux_keys("x");
+    cr_assert(tmux_wait_for("export the run as a PyTorch folder: frost-export", 30), "%s", tmux_screen(0));
+    tmux_keys("C-u");
+    tmux_text(out);
+    tmux_keys("Enter");
+    cr_assert(tmux_wait_for("(s stops)", 30), "%s", tmux_screen(0));
+    // the export waits at the gate: the UI thread must not
+    cr_assert(tmux_answers_at_gate("1", "[1 Data]", gate), "the Data screen meanwhile:\n%s", tmux_screen(0));
+    cr_assert(tmux_answers_at_gate("3", "[3 Train]", gate), "%s", tmux_screen(0));
+    tmux_keys("s");
+    cr_assert(tmux_wait_for("stopping the export", 30), "%s", tmux_screen(0));
+    cr_assert_eq(unlink(gate), 0);
+    cr_assert(tmux_wait_for("export stopped: nothing written", 120), "%s", tmux_screen(0));
+    struct stat st;
+    cr_expect_neq(stat(out, &st), 0, "a stopped export left %s", out);
+    tmux_keys("x");
+    cr_assert(tmux_wait_for("export the run as a PyTorch folder: ", 30), "%s", tmux_screen(0));
+    tmux_keys("Enter");   // the folder the prompt offers: the last one
+    cr_assert(tmux_wait_for("/train.py, the weights and a README", 120), "%s", tmux_screen(0));
+    expect_export_weights(out);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/train.py", out);
+    cr_expect_eq(stat(path, &st), 0, "no %s", path);
     tmux_keys("q");
     cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
 }
