@@ -107,10 +107,10 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/main.o
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 # the front ends' pure parts, unit-tested in the test binary beside core/: the option parser (and the
-# one line its mistakes get), the interface's list and key table (keys.c draws with curses: the test
-# binary links ncursesw, and never starts it)
+# one line its mistakes get), the interface's list, key table and Train form (keys.c draws with
+# curses: the test binary links ncursesw, and never starts it)
 UI_UNIT_OBJ := $(BUILD)/obj/cli/options.o $(BUILD)/obj/cli/output.o $(BUILD)/obj/tui/list_view.o \
-               $(BUILD)/obj/tui/keys.o $(BUILD)/obj/tui/style.o
+               $(BUILD)/obj/tui/keys.o $(BUILD)/obj/tui/style.o $(BUILD)/obj/tui/train_form.o
 
 # Which room of core/ may include which (core/README.md): the arrows run downwards, and a room's
 # objects are compiled with the include paths of itself and the rooms below it only, so that an

@@ -27,6 +27,7 @@
 #include "run_settings.h"
 #include "runs_db.h"
 #include "style.h"
+#include "train_form.h"
 #include "train_log.h"
 #include "train_plan.h"
 #include "trainer.h"
@@ -36,20 +37,16 @@
 #define MAX_EPOCH_ROWS 64
 
 typedef struct {
-    // the form: indices into each field's choices (the architecture and BatchNorm are the app's)
-    list_view form;   // the selected field
-    int epochs, batch, lr, opt, size, cache, device;
-    int weights, norm;   // weights: 0 none, 1 ImageNet; normalise: 0 follows the weights, 1 0.5, 2 ImageNet
-    int plan, schedule, block_lr, class_w;   // fine-tuning (indices into PLANS, SCHEDULES, ...)
-    int precision;                           // the frozen backbone's: an index into PRECISIONS
-    double lr_found;                         // the lr finder's suggestion, taken as the learning rate (0: none)
-    char plan_text[64];                      // the run's plan, as the trainer reads it ("" none)
-    lr_finder_view *finder;                  // the lr finder (its curve stays after it ends)
-    int fetch_for_finder;                    // the weights being fetched are for the finder
-    int fetch_for_export;                    // ... for an export (export_dir)
-    char export_dir[1024];                   // where x writes the form's run as a PyTorch folder
-    model_job *export;                       // the export being written, on a thread (core/jobs/model_job)
-    trainer_config export_cfg;               // what it writes (asked again, overwriting, after "replace it?")
+    // the form (train_form.h; the architecture and BatchNorm are the app's run_state)
+    train_form f;
+    list_view form;              // the selected field
+    char plan_text[64];          // the run's plan, as the trainer reads it ("" none)
+    lr_finder_view *finder;      // the lr finder (its curve stays after it ends)
+    int fetch_for_finder;        // the weights being fetched are for the finder
+    int fetch_for_export;        // ... for an export (export_dir)
+    char export_dir[1024];       // where x writes the form's run as a PyTorch folder
+    model_job *export;           // the export being written, on a thread (core/jobs/model_job)
+    trainer_config export_cfg;   // what it writes (asked again, overwriting, after "replace it?")
     char export_weights[4096];
     int export_ask;   // it found an earlier export there: "replace it?" is asked at the next chance
     // the run
@@ -78,231 +75,13 @@ typedef struct {
 // ---------------------------------------------------------------------------------------------
 // the form
 
-static const int EPOCHS[] = {1, 2, 3, 5, 10, 20};
-static const int BATCHES[] = {4, 8, 16, 32, 64};
-static const double LRS[] = {1e-5, 1e-4, 1e-3, 1e-2};
-static const int SIZES[] = {64, 112, 160, 224};
-#define COUNT(a) (int)(sizeof a / sizeof a[0])
-
-// fine-tuning: staged unfreezing (the head alone for the first half of the epochs, then more), the
-// lr schedule, per-block learning rates, class weights (train_recipe.h)
-static const char *const PLANS[] = {NULL, "last1", "last2", "all"};
-static const char *const PLAN_NAMES[] = {
-    "none   (what the Model screen marks trains, all epochs)", "the head for half the epochs, then the last block too",
-    "the head for half the epochs, then the last 2 blocks too", "the head for half the epochs, then every layer"};
-static const char *const SCHEDULES[] = {NULL, "cosine", "one-cycle", "warmup:epoch", "cosine:epoch"};
-static const char *const SCHEDULE_NAMES[] = {"constant (the tutorial's)", "cosine", "one-cycle",
-                                             "linear warm-up for one epoch, then constant",
-                                             "linear warm-up for one epoch, then cosine"};
-static const char *const BLOCK_LRS[] = {NULL, "spread:10", "spread:100"};
-static const char *const BLOCK_LR_NAMES[] = {"one lr for every block",
-                                             "spread: the head's lr down to lr/10 at the first trained block",
-                                             "spread: the head's lr down to lr/100 at the first trained block"};
-static const char *const CLASS_WS[] = {NULL, "auto"};
-// what the frozen backbone runs in when the feature cache computes it (trainer_config.precision)
-static const ft_precision PRECISIONS[] = {FT_PRECISION_FP32, FT_PRECISION_FAST, FT_PRECISION_BF16};
-static const char *const PRECISION_NAMES[] = {"fp32   (exact, the tutorial's)",
-                                              "fast   (BatchNorm folded, channels_last: float32, last bits differ)",
-                                              "bf16   (fast in bfloat16: faster only with CPU bfloat16, e.g. AMX)"};
-
-// The learning rate the form says: the lr finder's, or the list's.
-static double form_lr(const train_view *v) { return v->lr_found > 0 ? v->lr_found : LRS[v->lr]; }
-
-// The plan for the form's epochs: the head alone for half of them (at least one), then its set.
-static void plan_for(const train_view *v, char *buf, size_t len) {
-    int head = EPOCHS[v->epochs] / 2 > 0 ? EPOCHS[v->epochs] / 2 : 1;
-    if (v->plan)
-        snprintf(buf, len, "head:%d,%s", head, PLANS[v->plan]);
-    else if (len)
-        buf[0] = '\0';
-}
-
-// Tells the app the settings the Model screen's cost line needs.
-static void publish(app *a, const train_view *v) {
-    a->run.batch = BATCHES[v->batch];
-    a->run.size = SIZES[v->size];
-    a->run.opt = v->opt ? FT_OPT_SGD : FT_OPT_ADAM;
-}
-
 static void *create(app *a) {
     train_view *v = calloc(1, sizeof *v);
     if (!v) return NULL;
-    v->epochs = 3;   // the tutorial's 5 is long on a CPU; 5 is one key press away
-    v->batch = 2;    // 16
-    v->lr = 0;       // 1e-5, the tutorial's
-    v->size = 3;     // 224
-    // the user's config file
-    v->device = a->opts->device && strcmp(a->opts->device, "cpu") == 0;
-    v->weights = a->opts->weights != 0;   // ImageNet's, as the tutorial (pretrained=True), unless set to none
-    publish(a, v);
+    // the user's config file says the weights and the device
+    train_form_init(&v->f, a->opts->weights, a->opts->device && strcmp(a->opts->device, "cpu") == 0);
+    train_form_publish(&v->f, &a->run);
     return v;
-}
-
-// The form: one row per field, in the order shown. Each field's index (into its choices) lives where
-// slot says (the architecture and BatchNorm are the app's, shared with the Model screen), text says
-// its value, and Left/Right cycle the index through its n choices (step, when set, does instead).
-typedef struct {
-    const char *name;
-    int n;
-    int *(*slot)(app *a, train_view *v);
-    void (*text)(const app *a, const train_view *v, char *buf, size_t len);
-    void (*step)(app *a, train_view *v, int dir);   // NULL: the index cycles
-} form_field;
-
-#define SLOT(member)                                   \
-    static int *slot_##member(app *a, train_view *v) { \
-        (void)a;                                       \
-        return &v->member;                             \
-    }
-SLOT(epochs)
-SLOT(batch)
-SLOT(lr)
-SLOT(opt)
-SLOT(size)
-SLOT(cache)
-SLOT(device)
-SLOT(weights)
-SLOT(norm)
-SLOT(plan)
-SLOT(schedule)
-SLOT(block_lr)
-SLOT(class_w)
-SLOT(precision)
-#undef SLOT
-static int *slot_bn(app *a, train_view *v) {
-    (void)v;
-    return &a->run.bn_train;
-}
-
-static void text_arch(const app *a, const train_view *v, char *buf, size_t len) {
-    (void)v;
-    snprintf(buf, len, "%s", ft_arch_name(a->run.arch_index));
-}
-static void text_epochs(const app *a, const train_view *v, char *buf, size_t len) {
-    (void)a;
-    snprintf(buf, len, "%d", EPOCHS[v->epochs]);
-}
-static void text_batch(const app *a, const train_view *v, char *buf, size_t len) {
-    (void)a;
-    snprintf(buf, len, "%d", BATCHES[v->batch]);
-}
-static void text_lr(const app *a, const train_view *v, char *buf, size_t len) {
-    (void)a;
-    if (v->lr_found > 0)
-        snprintf(buf, len, "%.2g   (the lr finder's suggestion; Left/Right: the list)", v->lr_found);
-    else
-        snprintf(buf, len, "%g", LRS[v->lr]);
-}
-static void text_opt(const app *a, const train_view *v, char *buf, size_t len) {
-    (void)a;
-    snprintf(buf, len, "%s", v->opt ? "sgd (momentum 0.9)" : "adam");
-}
-static void text_size(const app *a, const train_view *v, char *buf, size_t len) {
-    (void)a;
-    snprintf(buf, len, "%dx%d", SIZES[v->size], SIZES[v->size]);
-}
-static void text_bn(const app *a, const train_view *v, char *buf, size_t len) {
-    (void)v;
-    snprintf(buf, len, "%s",
-             a->run.bn_train ? "train  (the tutorial's: batch statistics; running ones drift)"
-                             : "eval   (frozen BatchNorm keeps its running statistics)");
-}
-static void text_cache(const app *a, const train_view *v, char *buf, size_t len) {
-    (void)a;
-    snprintf(buf, len, "%s", v->cache ? "off" : "auto   (backbone computed once per image when exact)");
-}
-static void text_device(const app *a, const train_view *v, char *buf, size_t len) {
-    (void)a;
-    snprintf(buf, len, "%s", v->device ? "cpu" : "auto (CUDA when there is a GPU)");
-}
-static void text_weights(const app *a, const train_view *v, char *buf, size_t len) {
-    const weights_entry *e = weights_table_find(ft_arch_name(a->run.arch_index), NULL);
-    char cached[4096];
-    if (!v->weights)
-        snprintf(buf, len, "none   (random, as torchvision builds it)");
-    else if (!e)
-        snprintf(buf, len, "ImageNet: none known for %s", ft_arch_name(a->run.arch_index));
-    else
-        snprintf(buf, len, "ImageNet  %s (%s)", e->file,
-                 fetch_find_cached(e, cached, sizeof cached) == 1 ? "cached" : "downloaded when training starts");
-}
-static void text_norm(const app *a, const train_view *v, char *buf, size_t len) {
-    (void)a;
-    snprintf(buf, len, "%s",
-             v->norm == 1   ? "0.5    (the tutorial's mean and std)"
-             : v->norm == 2 ? "ImageNet's mean and std"
-                            : "follows the weights: ImageNet's with ImageNet weights, else 0.5");
-}
-static void text_plan(const app *a, const train_view *v, char *buf, size_t len) {
-    (void)a;
-    if (v->plan && EPOCHS[v->epochs] < 2)
-        snprintf(buf, len, "staged: needs 2 epochs or more (the epochs field above)");
-    else
-        snprintf(buf, len, "%s", PLAN_NAMES[v->plan]);
-}
-static void text_schedule(const app *a, const train_view *v, char *buf, size_t len) {
-    (void)a;
-    snprintf(buf, len, "%s", SCHEDULE_NAMES[v->schedule]);
-}
-static void text_block_lr(const app *a, const train_view *v, char *buf, size_t len) {
-    (void)a;
-    snprintf(buf, len, "%s", BLOCK_LR_NAMES[v->block_lr]);
-}
-static void text_class_w(const app *a, const train_view *v, char *buf, size_t len) {
-    (void)a;
-    snprintf(buf, len, "%s",
-             v->class_w ? "auto   (inverse frequency: each class weighs as if balanced)" : "none   (the tutorial's)");
-}
-static void text_precision(const app *a, const train_view *v, char *buf, size_t len) {
-    // only the feature cache runs the backbone apart: say so before the run does
-    if (v->precision && (v->cache || a->run.bn_train || v->plan))
-        snprintf(buf, len, "%.4s   (needs the feature cache: cache auto, BatchNorm eval, no unfreezing)",
-                 PRECISION_NAMES[v->precision]);
-    else
-        snprintf(buf, len, "%s", PRECISION_NAMES[v->precision]);
-}
-
-static void step_arch(app *a, train_view *v, int dir) {
-    (void)v;
-    a->run.arch_index = (a->run.arch_index + (size_t)(dir > 0 ? 1 : ft_arch_count() - 1)) % ft_arch_count();
-}
-static void step_lr(app *a, train_view *v, int dir) {
-    (void)a;
-    if (v->lr_found > 0)   // back to the list, at the entry nearest the suggestion
-        v->lr_found = 0;
-    else
-        v->lr = (v->lr + dir + COUNT(LRS)) % COUNT(LRS);
-}
-
-static const form_field FIELDS[] = {
-    {"architecture", 0, NULL, text_arch, step_arch},
-    {"epochs", COUNT(EPOCHS), slot_epochs, text_epochs, NULL},
-    {"batch", COUNT(BATCHES), slot_batch, text_batch, NULL},
-    {"learning rate", COUNT(LRS), slot_lr, text_lr, step_lr},
-    {"optimizer", 2, slot_opt, text_opt, NULL},
-    {"input size", COUNT(SIZES), slot_size, text_size, NULL},
-    {"BatchNorm", 2, slot_bn, text_bn, NULL},
-    {"feature cache", 2, slot_cache, text_cache, NULL},
-    {"device", 2, slot_device, text_device, NULL},
-    {"weights", 2, slot_weights, text_weights, NULL},
-    {"normalise", 3, slot_norm, text_norm, NULL},
-    {"unfreezing", COUNT(PLANS), slot_plan, text_plan, NULL},
-    {"schedule", COUNT(SCHEDULES), slot_schedule, text_schedule, NULL},
-    {"block lrs", COUNT(BLOCK_LRS), slot_block_lr, text_block_lr, NULL},
-    {"class weights", COUNT(CLASS_WS), slot_class_w, text_class_w, NULL},
-    {"precision", COUNT(PRECISIONS), slot_precision, text_precision, NULL},
-};
-#define N_FIELDS COUNT(FIELDS)
-
-static void change(app *a, train_view *v, int f, int dir) {
-    const form_field *fd = &FIELDS[f];
-    if (fd->step) {
-        fd->step(a, v, dir);
-    } else {
-        int *x = fd->slot(a, v);
-        *x = (*x + dir + fd->n) % fd->n;
-    }
-    publish(a, v);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -338,42 +117,12 @@ static const char *fix_hint(frost_fix fix) {
     }
 }
 
-// The normalisation the form asks for: the one chosen, or when it follows the weights, core's rule.
-static transform_norm form_norm(const train_view *v, int pretrained) {
-    return v->norm == 1   ? TRANSFORM_NORM_SEED
-           : v->norm == 2 ? TRANSFORM_NORM_IMAGENET
-                          : transform_norm_default(pretrained);
-}
-
-// The run the form describes, with weights (NULL: none).
+// The run the form describes, with weights (NULL: none); the Model screen's marks say what trains.
 static void form_config(app *a, train_view *v, const char *weights, trainer_config *out) {
-    trainer_config c;
-    trainer_config_default(&c);
-    snprintf(c.arch, sizeof c.arch, "%s", ft_arch_name(a->run.arch_index));
-    c.epochs = EPOCHS[v->epochs];
-    c.batch_size = BATCHES[v->batch];
-    c.opt.lr = form_lr(v);
-    c.opt.kind = v->opt ? FT_OPT_SGD : FT_OPT_ADAM;
-    c.prep.tf.size = SIZES[v->size];
-    c.bn_eval = !a->run.bn_train;
-    c.cache = v->cache ? 0 : -1;
-    snprintf(c.device, sizeof c.device, "%s", v->device ? "cpu" : "auto");
-    if (a->opts->workers > 0) c.workers = a->opts->workers;
     snprintf(v->trainable, sizeof v->trainable, "%s", app_trainable(a));
-    c.trainable = v->trainable[0] ? v->trainable : NULL;
-    c.keep_model = 1;   // offered to the Predict screen when the run ends
-    c.weights = weights;
-    transform_params_set_norm(&c.prep.tf, form_norm(v, weights != NULL));
-    plan_for(v, v->plan_text, sizeof v->plan_text);
-    if (v->plan_text[0]) {   // the plan says what trains in each stage
-        c.plan = v->plan_text;
-        c.trainable = NULL;
-    }
-    c.schedule = SCHEDULES[v->schedule];
-    c.block_lr = BLOCK_LRS[v->block_lr];
-    c.class_weights = CLASS_WS[v->class_w];
-    c.precision = PRECISIONS[v->precision];
-    *out = c;
+    train_form_config(&v->f, &a->run, v->trainable, weights, v->plan_text, sizeof v->plan_text, out);
+    if (a->opts->workers > 0) out->workers = a->opts->workers;
+    out->keep_model = 1;   // offered to the Predict screen when the run ends
 }
 
 // The newest earlier run on this dataset in the history, for its faint curves (none when the history
@@ -404,7 +153,7 @@ static void previous_run(app *a, train_view *v) {
 static void launch(app *a, train_view *v, const char *weights) {
     trainer_config c;
     form_config(a, v, weights, &c);
-    int imagenet_norm = form_norm(v, weights != NULL) == TRANSFORM_NORM_IMAGENET;
+    int imagenet_norm = train_form_norm(&v->f, weights != NULL) == TRANSFORM_NORM_IMAGENET;
     char err[512];
     lr_finder_free(v->finder);   // its curve gives way to the run's charts
     v->finder = NULL;
@@ -463,7 +212,7 @@ static void poll_finder(app *a, train_view *v) {
     char msg[600];
     if (!v->finder || !lr_finder_poll(v->finder, &lr, msg, sizeof msg)) return;
     if (lr > 0) {
-        v->lr_found = lr;
+        v->f.lr_found = lr;
         app_status(a, "lr finder: %.300s; now the learning rate (Left/Right on it: the list)", msg);
     } else {
         app_status(a, "lr finder: %.400s", msg);
@@ -526,7 +275,7 @@ static void start_run(app *a, train_view *v) {
         app_status(a, "no usable dataset: %.400s", a->have_dataset ? a->d.problems[0] : a->dataset_error);
         return;
     }
-    if (!v->weights) {
+    if (!v->f.weights) {
         if (v->fetch_for_export)
             export_run(a, v, NULL);
         else if (v->fetch_for_finder)
@@ -565,7 +314,7 @@ static void poll_fetch(app *a, train_view *v) {
         log_line(v, "weights set to none: Enter trains from random weights (expect near-chance accuracy)");
         app_status(a, "no ImageNet weights (%s from random ones instead): %.400s",
                    for_export ? "x exports a run" : "Enter trains", err);
-        v->weights = 0;
+        v->f.weights = 0;
         return;
     }
     snprintf(v->weights_path, sizeof v->weights_path, "%s", res.path);
@@ -774,7 +523,7 @@ static void draw_timeline(const train_view *v, const char *text, int row, int co
         printw("%s", err);
         return;
     }
-    int epochs = v->running ? v->epochs_total : EPOCHS[v->epochs];
+    int epochs = v->running ? v->epochs_total : train_form_epochs(&v->f);
     int width = cols - 16 - 2, x = 16;
     if (width < 10 || epochs < 1) return;
     int now = v->running ? v->last.epoch : 0;
@@ -844,7 +593,7 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     if (v->running)
         snprintf(plan, sizeof plan, "%s", v->plan_text);
     else
-        plan_for(v, plan, sizeof plan);
+        train_form_plan(&v->f, plan, sizeof plan);
     // below the form: what trains, the note on random weights, the plan's timeline, 2 progress bars, 4
     // accuracy and loss bars, the rate line and what it counts. The texts are wrapped, not cut (their
     // advice is at their end), and the form scrolls when the window is short so that all of it stays
@@ -856,7 +605,7 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     else
         snprintf(what, sizeof what,
                  "the new head only, the rest frozen (the tutorial's; change it on the Model screen)");
-    const char *note = !v->running && !v->weights && strcmp(spec, "all") != 0 ? NOTE_RANDOM : NULL;
+    const char *note = !v->running && !v->f.weights && strcmp(spec, "all") != 0 ? NOTE_RANDOM : NULL;
     char rate_note[256];
     rate_text(v, rate_note, sizeof rate_note);
     // (wrapped text stops short of the last column: a row that reaches it was cut)
@@ -864,13 +613,14 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     int what_rows = paragraph_rows(what, what_w), note_rows = note ? paragraph_rows(note, text_w) : 0;
     if (what_rows > 3) what_rows = 3;   // a long list of module paths: its first lines
     int below = what_rows + note_rows + (plan[0] != '\0') + 2 + 4 + 1 + paragraph_rows(rate_note, text_w);
-    int form_rows = rows - below < N_FIELDS ? rows - below : N_FIELDS;
-    list_view_layout(&v->form, N_FIELDS, top, 0, form_rows > 3 ? form_rows : 3, cols);
+    int n_fields = train_form_count();
+    int form_rows = rows - below < n_fields ? rows - below : n_fields;
+    list_view_layout(&v->form, n_fields, top, 0, form_rows > 3 ? form_rows : 3, cols);
     int r = top;
-    for (int f = v->form.top; f < v->form.top + v->form.rows && f < N_FIELDS; f++, r++) {
+    for (int f = v->form.top; f < v->form.top + v->form.rows && f < n_fields; f++, r++) {
         char value[160], line[180];
-        FIELDS[f].text(a, v, value, sizeof value);
-        snprintf(line, sizeof line, "%-14s %s", FIELDS[f].name, value);
+        train_form_text(&v->f, &a->run, f, value, sizeof value);
+        snprintf(line, sizeof line, "%-14s %s", train_form_name(f), value);
         attr_t at = v->running ? style(ROLE_DIM) : f == v->form.sel ? style(ROLE_SELECTED) : A_NORMAL;
         attron(at);
         mvaddnstr(r, 0, line, cols - 1);   // clipped: a wrapped value would spill onto the next field
@@ -962,7 +712,7 @@ static void act(app *a, void *state, app_action action) {
         break;
     case ACT_LEFT:
     case ACT_RIGHT:
-        if (!v->running) change(a, v, v->form.sel, action == ACT_RIGHT ? 1 : -1);
+        if (!v->running) train_form_change(&v->f, &a->run, v->form.sel, action == ACT_RIGHT ? 1 : -1);
         break;
     case ACT_START:
         if (lr_finder_running(v->finder))
@@ -1033,24 +783,6 @@ static void act(app *a, void *state, app_action action) {
 // ---------------------------------------------------------------------------------------------
 // a recorded run's settings (the Runs screen's Enter)
 
-// The index of the choice nearest to want; what the form cannot hold exactly is added to missed.
-static int nearest(const int *choices, int n, int want, const char *name, char *missed, size_t len) {
-    int best = 0;
-    for (int k = 1; k < n; k++)
-        if (abs(choices[k] - want) < abs(choices[best] - want)) best = k;
-    if (choices[best] != want)
-        snprintf(missed + strlen(missed), len - strlen(missed), "%s%s %d", missed[0] ? ", " : "", name, want);
-    return best;
-}
-
-// The index of text among choices (NULL matches NULL or ""), else 0 with name added to missed.
-static int choice(const char *const *choices, int n, const char *text, const char *name, char *missed, size_t len) {
-    for (int k = 0; k < n; k++)
-        if ((!choices[k] && (!text || !*text)) || (choices[k] && text && strcmp(choices[k], text) == 0)) return k;
-    snprintf(missed + strlen(missed), len - strlen(missed), "%s%s %.60s", missed[0] ? ", " : "", name, text);
-    return 0;
-}
-
 static void take_settings(app *a, train_view *v) {
     v->load_seen = a->load_seq;
     static run_settings s;   // large
@@ -1059,32 +791,7 @@ static void take_settings(app *a, train_view *v) {
         app_status(a, "run %lld: %.200s", a->load_run, a->load_settings ? err : "no settings");
         return;
     }
-    const trainer_config *c = &s.cfg;
-    for (size_t i = 0; i < ft_arch_count(); i++)
-        if (strcmp(ft_arch_name(i), c->arch) == 0) a->run.arch_index = i;
-    v->epochs = nearest(EPOCHS, COUNT(EPOCHS), c->epochs, "epochs", missed, sizeof missed);
-    v->batch = nearest(BATCHES, COUNT(BATCHES), c->batch_size, "batch", missed, sizeof missed);
-    v->size = nearest(SIZES, COUNT(SIZES), c->prep.tf.size, "size", missed, sizeof missed);
-    v->lr_found = c->opt.lr;   // the list's entry when it is one, else kept as the finder's would be
-    for (int k = 0; k < COUNT(LRS); k++)
-        if (LRS[k] == c->opt.lr) v->lr = k, v->lr_found = 0;
-    v->opt = c->opt.kind == FT_OPT_SGD;
-    a->run.bn_train = !c->bn_eval;
-    v->cache = c->cache == 0;
-    v->device = strcmp(c->device, "cpu") == 0;
-    v->weights = c->weights != NULL;
-    v->norm = fabsf(c->prep.tf.mean[0] - 0.485f) < 1e-3f ? 2 : 1;
-    snprintf(a->run.trainable, sizeof a->run.trainable, "%s", c->trainable ? c->trainable : "");
-    a->run.trainable_arch = a->run.arch_index;
-    // the form's plans are "head:HALF,WHAT": match WHAT
-    const char *what = c->plan ? strrchr(c->plan, ',') : NULL;
-    v->plan = choice(PLANS, COUNT(PLANS), what ? what + 1 : c->plan, "plan", missed, sizeof missed);
-    v->schedule = choice(SCHEDULES, COUNT(SCHEDULES), c->schedule, "schedule", missed, sizeof missed);
-    v->block_lr = choice(BLOCK_LRS, COUNT(BLOCK_LRS), c->block_lr, "block lrs", missed, sizeof missed);
-    v->class_w = choice(CLASS_WS, COUNT(CLASS_WS), c->class_weights, "class weights", missed, sizeof missed);
-    for (int k = 0; k < COUNT(PRECISIONS); k++)
-        if ((int)PRECISIONS[k] == c->precision) v->precision = k;
-    publish(a, v);
+    train_form_take(&v->f, &a->run, &s.cfg, missed, sizeof missed);
     if (missed[0])
         app_status(a, "run %lld's settings in the form; it has no %.300s (the nearest is set)", a->load_run, missed);
     else
