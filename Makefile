@@ -150,7 +150,7 @@ ORT_DIR ?= $(if $(SANITIZE),build,$(BUILD))/npm
 ORT := $(ORT_DIR)/node_modules/onnxruntime-node/package.json
 
 .PHONY: all run test deps clean fuzz leaks stress tsan format format-check man completions install uninstall \
-        fresh-check
+        fresh-check po-update
 # (`make` alone builds the program: the first rule below is the packages' step, not the goal)
 .DEFAULT_GOAL := all
 
@@ -224,6 +224,30 @@ $(BUILD)/frost: $(MAIN_OBJ) $(CLI_OBJ) $(TUI_OBJ) $(CORE_OBJ) $(SHIM_LOAD_OBJ) $
 
 $(BUILD)/frost_tests: $(TEST_OBJ) $(UI_UNIT_OBJ) $(CORE_OBJ) $(SHIM_LOAD_OBJ) $(SAN_TEST_OBJ) $(SHIM_LIB)
 	$(CXX) $(SAN_FLAGS) -o $@ $(filter-out $(SHIM_LIB),$^) $(TEST_LIBS) $(TUI_LIBS) $(LDLIBS_ALL)
+
+# Translations (GNU gettext): po/LANG.po becomes $(BUILD)/locale/LANG/LC_MESSAGES/frost.mo, where the
+# program in $(BUILD) finds it (core/base/i18n.c). The template, $(BUILD)/po/frost.pot, is made from
+# every source's marked texts (_ and N_); a catalogue that misses one of them, or has it fuzzy, fails
+# the build (msgcmp), and so does a translation whose printf arguments differ from the English text's
+# (msgfmt --check). make po-update merges new texts into the catalogues, for translating.
+PO_FILES := $(wildcard po/*.po)
+PO_LANGS := $(basename $(notdir $(PO_FILES)))
+POT := $(BUILD)/po/frost.pot
+MO_FILES := $(PO_LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/frost.mo)
+PO_SOURCES := main.c $(sort $(CLI_SRC) $(TUI_SRC) $(CORE_SRC))
+$(POT): $(PO_SOURCES) | $(DEPS_BUILD)
+	@mkdir -p $(@D)
+	xgettext --language=C --from-code=UTF-8 --keyword=_ --keyword=N_ --add-comments=TRANSLATORS: \
+	    --package-name=frost --msgid-bugs-address="the project's issues" --sort-by-file -o $@.tmp $(PO_SOURCES)
+	@touch $@.tmp && mv $@.tmp $@
+$(BUILD)/locale/%/LC_MESSAGES/frost.mo: po/%.po $(POT)
+	@mkdir -p $(@D)
+	@msgcmp $< $(POT) || { echo "po/$*.po: the texts above are not translated (or are fuzzy): translate them" \
+	    "(make po-update merges new texts into it)" >&2; exit 1; }
+	msgfmt --check --statistics -o $@.tmp $< && mv $@.tmp $@
+$(BUILD)/frost: | $(MO_FILES)
+po-update: $(POT)
+	for po in $(PO_FILES); do msgmerge --quiet --update --backup=none --no-fuzzy-matching $$po $(POT); done
 
 # the tests' gate on frost's file opens (tests/preload/gate_preload.c), preloaded into frost by the
 # interface's tests that hold a background job; never sanitized (it only waits, then calls libc)
@@ -316,7 +340,8 @@ $(BUILD)/_frost: $(BUILD)/frost
 	$(BUILD)/frost help --completion zsh > $@.tmp && mv $@.tmp $@
 
 # make install [PREFIX=/usr/local] [DESTDIR=staging]: the program, its themes (the installed program
-# finds PREFIX/share/frost/themes beside its own folder), the manual page and the completions.
+# finds PREFIX/share/frost/themes beside its own folder), the manual page, the completions and the
+# translations (PREFIX/share/locale/LANG/LC_MESSAGES/frost.mo).
 # make uninstall removes exactly those (with the same PREFIX and DESTDIR).
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -337,10 +362,12 @@ install: | $(DEPS_BUILD)
 	install -m 644 $(BUILD)/frost.1 $(DESTDIR)$(MANDIR)/man1/frost.1
 	install -m 644 $(BUILD)/frost.bash $(DESTDIR)$(BASH_COMPDIR)/frost
 	install -m 644 $(BUILD)/_frost $(DESTDIR)$(ZSH_COMPDIR)/_frost
+	for l in $(PO_LANGS); do install -D -m 644 $(BUILD)/locale/$$l/LC_MESSAGES/frost.mo \
+	    $(DESTDIR)$(DATADIR)/locale/$$l/LC_MESSAGES/frost.mo; done
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/frost $(DESTDIR)$(MANDIR)/man1/frost.1 $(DESTDIR)$(BASH_COMPDIR)/frost \
 	    $(DESTDIR)$(ZSH_COMPDIR)/_frost $(addprefix $(DESTDIR)$(DATADIR)/frost/,$(THEME_FILES)) \
-	    $(DESTDIR)$(LIBDIR)/frost/libfrost_torch.so
+	    $(DESTDIR)$(LIBDIR)/frost/libfrost_torch.so $(PO_LANGS:%=$(DESTDIR)$(DATADIR)/locale/%/LC_MESSAGES/frost.mo)
 	-rmdir $(DESTDIR)$(DATADIR)/frost/themes $(DESTDIR)$(DATADIR)/frost $(DESTDIR)$(LIBDIR)/frost 2>/dev/null
 
 # Everything the suite starts carries FROST_TEST_RUN; a process still carrying it afterwards is one the

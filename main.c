@@ -10,6 +10,7 @@
 #include "app.h"
 #include "cli.h"
 #include "config.h"
+#include "i18n.h"
 #include "path.h"
 
 const cli_option cli_interface_options[] = {
@@ -39,6 +40,7 @@ static int wants_interface(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+    i18n_init();
     if (!wants_interface(argc, argv)) return cli_main(argc, argv);
     app_options o = {0};
     const char *args[1];

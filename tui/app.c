@@ -11,11 +11,13 @@
 
 #include "clock.h"
 #include "event_json.h"
+#include "i18n.h"
 #include "keys.h"
 #include "paragraph.h"
 #include "preview.h"
 #include "style.h"
 #include "term.h"
+#include "text_wrap.h"
 #include "trainer.h"
 #include "transfer.h"
 
@@ -59,16 +61,20 @@ void app_draw(app *a) {
     erase();
     if (rows < MIN_ROWS || cols < MIN_COLS) {
         char msg[160];
-        snprintf(msg, sizeof msg, "The window is %dx%d; frost needs %dx%d at least. Enlarge it, or press q to quit.",
+        snprintf(msg, sizeof msg, _("The window is %dx%d; frost needs %dx%d at least. Enlarge it, or press q to quit."),
                  cols, rows, MIN_COLS, MIN_ROWS);
         // wrapped over as many lines as it takes
-        int len = (int)strlen(msg);
-        for (int r = 0, off = 0; off < len && r < rows; r++, off += cols) mvaddnstr(r, 0, msg + off, cols);
+        size_t off = 0, next;
+        for (int r = 0; msg[off] && r < rows; r++, off = next) {
+            size_t n = text_wrap_line(msg + off, cols, &next);
+            next += off;
+            mvaddnstr(r, 0, msg + off, (int)n);
+        }
         refresh();
         return;
     }
     attron(style(ROLE_TITLE));
-    mvprintw(0, 0, "frost  %s  [%s]", a->root, SCREENS[a->screen]->title);
+    mvprintw(0, 0, "frost  %s  [%s]", a->root, _(SCREENS[a->screen]->title));
     attroff(style(ROLE_TITLE));
     // a rule under the title (box-drawing, or '-' in ASCII)
     attron(style(ROLE_DIM));
@@ -156,12 +162,12 @@ void app_show(app *a, int which) {
 
 int app_load_settings(app *a, const char *settings, long long id) {
     if (a->run.training) {
-        app_status(a, "a run is going on: its form stays as it is (s stops it)");
+        app_status(a, "%s", _("a run is going on: its form stays as it is (s stops it)"));
         return -1;
     }
     char *copy = strdup(settings);
     if (!copy) {
-        app_status(a, "out of memory");
+        app_status(a, "%s", _("out of memory"));
         return -1;
     }
     free(a->load_settings);
@@ -194,7 +200,7 @@ static void handle(app *a, int ch) {
     case ACT_SCREEN_RUNS: to_front(a, SCREEN_RUNS); break;
     case ACT_THEME:
         preview_reset();   // its colour pairs were made for the old theme
-        if (style_cycle(a->status, sizeof a->status) == 0) app_status(a, "theme: %s", style_theme_name());
+        if (style_cycle(a->status, sizeof a->status) == 0) app_status(a, _("theme: %s"), style_theme_name());
         break;
     case ACT_NONE: break;
     default:

@@ -10,10 +10,12 @@
 #include "app.h"
 #include "dataset_edit.h"
 #include "doctor_job.h"
+#include "i18n.h"
 #include "list_view.h"
 #include "path.h"
 #include "preview.h"
 #include "style.h"
+#include "text_wrap.h"
 
 typedef struct {
     int focus;            // 0: the class tree, 1: the file list
@@ -180,7 +182,8 @@ static void draw_tree(app *a, data_view *v, int top, int rows, int width) {
         int row = s * nc + c;
         attr_t at = k == v->tree.sel ? (v->focus == 0 ? style(ROLE_SELECTED) : A_BOLD) : A_NORMAL;
         attron(at);
-        mvprintw(y, 2, "%-14.14s %6zu ", d->classes[c], sp->class_counts[c]);
+        char name[128];
+        mvprintw(y, 2, "%s %6zu ", text_pad(name, sizeof name, d->classes[c], 14), sp->class_counts[c]);
         attroff(at);
         style_bar(y, 2 + 14 + 1 + 6 + 1, bar_w, (double)sp->class_counts[c] / (double)max,
                   s == 0 ? ROLE_TRAIN : ROLE_VALID);
@@ -217,7 +220,8 @@ static void draw_files(app *a, data_view *v, int top, int x, int rows, int width
         attron(at);
         mvaddstr(y, x, why ? glyph(GL_BAD) : " ");
         addstr(" ");
-        addnstr(path_base(sp->items[item].path), width - 3);
+        const char *base = path_base(sp->items[item].path);
+        addnstr(base, (int)text_fit(base, width - 3, NULL));
         attroff(at);
     }
 }
@@ -233,13 +237,9 @@ static void draw_reason(app *a, data_view *v, int top, int x, int rows, int widt
     char line[700];
     snprintf(line, sizeof line, "%s %s: %s", glyph(GL_BAD), path_base(split_of(a, s)->items[item].path), why);
     attron(style(ROLE_WARNING));
-    int len = (int)strlen(line), cut = len;
-    if (len > width) {   // break at the last space that fits
-        for (cut = width; cut > width / 2 && line[cut] != ' '; cut--) {}
-        if (line[cut] != ' ') cut = width;
-    }
-    mvaddnstr(top + rows - 2, x, line, cut);
-    if (cut < len) mvaddnstr(top + rows - 1, x, line + cut + (line[cut] == ' '), width);
+    size_t next, n = text_wrap_line(line, width, &next);   // two rows, broken at a space that fits
+    mvaddnstr(top + rows - 2, x, line, (int)n);
+    if (line[next]) mvaddnstr(top + rows - 1, x, line + next, (int)text_fit(line + next, width, NULL));
     attroff(style(ROLE_WARNING));
 }
 
@@ -283,10 +283,12 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     int s, c, fw = 16;
     sel_split_class(a, v, &s, &c);
     for (size_t i = 0; i < v->n_files; i++) {
-        int w = (int)strlen(path_base(split_of(a, s)->items[v->file_items[i]].path)) + 3;
+        const char *base = path_base(split_of(a, s)->items[v->file_items[i]].path);
+        int w = text_columns(base, strlen(base)) + 3;
         if (w > fw) fw = w;
     }
-    if (fw < (int)strlen(a->d.classes[c]) + 20) fw = (int)strlen(a->d.classes[c]) + 20;   // its heading
+    int class_w = text_columns(a->d.classes[c], strlen(a->d.classes[c]));
+    if (fw < class_w + 20) fw = class_w + 20;   // its heading
     if (fw > 40) fw = 40;
     if (rw - fw - 2 >= 16) {   // files and picture side by side
         draw_files(a, v, body, rx, body_rows, fw);
@@ -367,7 +369,7 @@ static void dataset_changed(app *a, void *state, const dataset *old) {
 }
 
 const screen screen_data = {
-    .title = "1 Data",
+    .title = N_("1 Data"),
     .wheel_lines = 3,
     .create = create,
     .poll = poll,

@@ -13,6 +13,7 @@
 #include "app.h"
 #include "calibrate_job.h"
 #include "cost.h"
+#include "i18n.h"
 #include "list_view.h"
 #include "model_job.h"
 #include "model_print.h"
@@ -678,7 +679,7 @@ static void destroy(app *a, void *state) {
 }
 
 const screen screen_model = {
-    .title = "2 Model",
+    .title = N_("2 Model"),
     .wheel_lines = 3,
     .create = create,
     .enter = enter,

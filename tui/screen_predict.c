@@ -18,6 +18,7 @@
 #include "cam_job.h"
 #include "checkpoint.h"
 #include "dataset_edit.h"
+#include "i18n.h"
 #include "list_view.h"
 #include "model_job.h"
 #include "predict.h"
@@ -449,6 +450,19 @@ static const char *class_name(const predict_view *v, int c) {
     return c >= 0 && c < v->pred.n_classes ? v->pred.class_names[c] : "?";
 }
 
+// The columns class c's name takes on the screen.
+static int name_columns(const predict_view *v, int c) {
+    const char *name = class_name(v, c);
+    return text_columns(name, strlen(name));
+}
+
+// A class name right-aligned in width columns at (y, x), cut to CELL_NAME columns.
+static void put_right(int y, int x, int width, const char *name) {
+    int cols;
+    size_t n = text_fit(name, width < CELL_NAME ? width : CELL_NAME, &cols);
+    put_fmt(y, x, "%*s%.*s", width - cols, "", (int)n, name);
+}
+
 static void draw_list(app *a, predict_view *v, int top, int rows, int width) {
     g_right = width;
     attron(style(ROLE_TITLE));
@@ -486,7 +500,7 @@ static int draw_topk(predict_view *v, const predict_outcome *o, int truth, int y
     int k_max = v->pred.n_classes < TOP_K ? (int)v->pred.n_classes : TOP_K;
     int name_w = 4;
     for (int k = 0; k < k_max; k++) {
-        int w = (int)strlen(class_name(v, o->order[k]));
+        int w = name_columns(v, o->order[k]);
         if (w > name_w) name_w = w;
     }
     if (name_w > 20) name_w = 20;
@@ -500,7 +514,8 @@ static int draw_topk(predict_view *v, const predict_outcome *o, int truth, int y
         double p = o->probs[c];
         attr_t at = c == truth ? style(ROLE_GOOD) | A_BOLD : 0;
         attron(at);
-        put_fmt(y, x, "%-*.*s", name_w, name_w, class_name(v, c));
+        char name[128];
+        put_fmt(y, x, "%s", text_pad(name, sizeof name, class_name(v, c), name_w));
         attroff(at);
         if (bar_w >= 4) style_bar(y, x + name_w + 1, bar_w, p, k == 0 ? ROLE_BAR : ROLE_DIM);
         put_fmt(y, x + name_w + 2 + (bar_w >= 4 ? bar_w : 0), "%6.2f%%", 100.0 * p);
@@ -580,7 +595,7 @@ static void draw_results(app *a, predict_view *v, int top, int rows, int width) 
     int64_t C = s->classes;
     int name_w = 5;
     for (int64_t c = 0; c < C; c++) {
-        int w = (int)strlen(class_name(v, (int)c));
+        int w = name_columns(v, (int)c);
         if (w > name_w) name_w = w;
     }
     if (name_w > CELL_NAME) name_w = CELL_NAME;
@@ -594,12 +609,13 @@ static void draw_results(app *a, predict_view *v, int top, int rows, int width) 
             cols_shown < C ? "; wider window for every column" : "");
     if (y > last) return;
     for (int64_t p = 0; p < cols_shown; p++)
-        put_fmt(y, name_w + 2 + (int)p * (cell + 1), "%*.*s", cell, CELL_NAME, class_name(v, (int)p));
+        put_right(y, name_w + 2 + (int)p * (cell + 1), cell, class_name(v, (int)p));
     int acc_x = name_w + 2 + (int)cols_shown * (cell + 1);
     put_fmt(y, acc_x, "%*s", ACC_W, "accuracy");
     y++;
     for (int64_t t = 0; t < C && y <= last - 2; t++, y++) {
-        put_fmt(y, 0, "%-*.*s", name_w, name_w, class_name(v, (int)t));
+        char name[128];
+        put_fmt(y, 0, "%s", text_pad(name, sizeof name, class_name(v, (int)t), name_w));
         for (int64_t p = 0; p < cols_shown; p++) {
             long long n = s->confusion[t * C + p];
             attr_t at = t == p ? style(ROLE_GOOD) | A_BOLD : n ? style(ROLE_WARNING) : style(ROLE_DIM);
@@ -898,7 +914,7 @@ static void dataset_changed(app *a, void *state, const dataset *old) {
 }
 
 const screen screen_predict = {
-    .title = "4 Predict",
+    .title = N_("4 Predict"),
     .wheel_lines = 3,
     .create = create,
     .enter = enter,

@@ -12,6 +12,7 @@
 
 #include "app.h"
 #include "chart.h"
+#include "i18n.h"
 #include "list_view.h"
 #include "run_query.h"
 #include "run_settings.h"
@@ -19,6 +20,7 @@
 #include "runs_job.h"
 #include "style.h"
 #include "text_escape.h"
+#include "text_wrap.h"
 
 enum {
     COL_ID,
@@ -258,8 +260,9 @@ static void enter(app *a, void *state) {
 static void poll(app *a, void *state) { take_incoming(a, state); }
 
 static void cell(int y, int x, const char *s, int width, attr_t at) {
+    char text[512];
     attron(at);
-    mvprintw(y, x, "%-*.*s", width, width, s);
+    mvaddstr(y, x, text_pad(text, sizeof text, s, width));
     attroff(at);
 }
 
@@ -357,12 +360,13 @@ typedef struct {
 static void diff_line(void *user, const char *key, const char *va, const char *vb) {
     diff_draw *d = user;
     if (d->y > d->last) return;
-    mvprintw(d->y, 2, "%-16.16s ", key);
+    char text[512];
+    mvprintw(d->y, 2, "%s ", text_pad(text, sizeof text, key, 16));
     attron(style(ROLE_TRAIN));
-    printw("%-30.30s ", va);
+    printw("%s ", text_pad(text, sizeof text, va, 30));
     attroff(style(ROLE_TRAIN));
     attron(style(ROLE_VALID));
-    printw("%.*s", d->cols > 52 ? d->cols - 52 : 0, vb);
+    addnstr(vb, (int)text_fit(vb, d->cols > 52 ? d->cols - 52 : 0, NULL));
     attroff(style(ROLE_VALID));
     d->y++;
 }
@@ -496,7 +500,7 @@ static void destroy(app *a, void *state) {
 }
 
 const screen screen_runs = {
-    .title = "5 Runs",
+    .title = N_("5 Runs"),
     .wheel_lines = 3,
     .create = create,
     .enter = enter,

@@ -18,6 +18,7 @@
 #include "export_pytorch.h"
 #include "fetch.h"
 #include "fetch_job.h"
+#include "i18n.h"
 #include "list_view.h"
 #include "lr_finder_view.h"
 #include "model_job.h"
@@ -27,6 +28,7 @@
 #include "run_settings.h"
 #include "runs_db.h"
 #include "style.h"
+#include "text_wrap.h"
 #include "train_form.h"
 #include "train_log.h"
 #include "train_plan.h"
@@ -618,12 +620,13 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     list_view_layout(&v->form, n_fields, top, 0, form_rows > 3 ? form_rows : 3, cols);
     int r = top;
     for (int f = v->form.top; f < v->form.top + v->form.rows && f < n_fields; f++, r++) {
-        char value[160], line[180];
+        char value[300], name[64], line[400];
         train_form_text(&v->f, &a->run, f, value, sizeof value);
-        snprintf(line, sizeof line, "%-14s %s", train_form_name(f), value);
+        snprintf(line, sizeof line, "%s %s", text_pad(name, sizeof name, train_form_name(f), 14), value);
         attr_t at = v->running ? style(ROLE_DIM) : f == v->form.sel ? style(ROLE_SELECTED) : A_NORMAL;
         attron(at);
-        mvaddnstr(r, 0, line, cols - 1);   // clipped: a wrapped value would spill onto the next field
+        mvaddnstr(r, 0, line,
+                  (int)text_fit(line, cols - 1, NULL));   // clipped: wrapped, it would spill onto the next field
         attroff(at);
     }
     mvprintw(r, 0, "%-14s ", "trainable");
@@ -804,7 +807,7 @@ static void enter(app *a, void *state) {
 }
 
 const screen screen_train = {
-    .title = "3 Train",
+    .title = N_("3 Train"),
     .wheel_lines = 1,
     .enter = enter,
     .create = create,

@@ -80,7 +80,7 @@ int term_start(char *err, unsigned long errlen) {
         return -1;
     }
     del_curterm(cur_term);
-    setlocale(LC_ALL, "");
+    setlocale(LC_CTYPE, "");   // (main's i18n_init did; never LC_NUMERIC: the JSON log writes numbers)
     // stderr to a temporary file while curses draws: nothing may write over the screen
     fflush(stderr);
     g_captured = tmpfile();

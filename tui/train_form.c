@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fetch.h"
+#include "i18n.h"
 #include "weights_table.h"
 
 static const int EPOCHS[] = {1, 2, 3, 5, 10, 20};
@@ -19,23 +20,24 @@ static const int SIZES[] = {64, 112, 160, 224};
 // fine-tuning: staged unfreezing (the head alone for the first half of the epochs, then more), the
 // lr schedule, per-block learning rates, class weights (train_recipe.h)
 static const char *const PLANS[] = {NULL, "last1", "last2", "all"};
-static const char *const PLAN_NAMES[] = {
-    "none   (what the Model screen marks trains, all epochs)", "the head for half the epochs, then the last block too",
-    "the head for half the epochs, then the last 2 blocks too", "the head for half the epochs, then every layer"};
+static const char *const PLAN_NAMES[] = {N_("none   (what the Model screen marks trains, all epochs)"),
+                                         N_("the head for half the epochs, then the last block too"),
+                                         N_("the head for half the epochs, then the last 2 blocks too"),
+                                         N_("the head for half the epochs, then every layer")};
 static const char *const SCHEDULES[] = {NULL, "cosine", "one-cycle", "warmup:epoch", "cosine:epoch"};
-static const char *const SCHEDULE_NAMES[] = {"constant (the tutorial's)", "cosine", "one-cycle",
-                                             "linear warm-up for one epoch, then constant",
-                                             "linear warm-up for one epoch, then cosine"};
+static const char *const SCHEDULE_NAMES[] = {N_("constant (the tutorial's)"), N_("cosine"), N_("one-cycle"),
+                                             N_("linear warm-up for one epoch, then constant"),
+                                             N_("linear warm-up for one epoch, then cosine")};
 static const char *const BLOCK_LRS[] = {NULL, "spread:10", "spread:100"};
-static const char *const BLOCK_LR_NAMES[] = {"one lr for every block",
-                                             "spread: the head's lr down to lr/10 at the first trained block",
-                                             "spread: the head's lr down to lr/100 at the first trained block"};
+static const char *const BLOCK_LR_NAMES[] = {N_("one lr for every block"),
+                                             N_("spread: the head's lr down to lr/10 at the first trained block"),
+                                             N_("spread: the head's lr down to lr/100 at the first trained block")};
 static const char *const CLASS_WS[] = {NULL, "auto"};
 // what the frozen backbone runs in when the feature cache computes it (trainer_config.precision)
 static const ft_precision PRECISIONS[] = {FT_PRECISION_FP32, FT_PRECISION_FAST, FT_PRECISION_BF16};
-static const char *const PRECISION_NAMES[] = {"fp32   (exact, the tutorial's)",
-                                              "fast   (BatchNorm folded, channels_last: float32, last bits differ)",
-                                              "bf16   (fast in bfloat16: faster only with CPU bfloat16, e.g. AMX)"};
+static const char *const PRECISION_NAMES[] = {N_("fp32   (exact, the tutorial's)"),
+                                              N_("fast   (BatchNorm folded, channels_last: float32, last bits differ)"),
+                                              N_("bf16   (fast in bfloat16: faster only with CPU bfloat16, e.g. AMX)")};
 
 double train_form_lr(const train_form *t) { return t->lr_found > 0 ? t->lr_found : LRS[t->lr]; }
 int train_form_epochs(const train_form *t) { return EPOCHS[t->epochs]; }
@@ -77,7 +79,7 @@ typedef struct {
 
 #define SLOT(member)                                          \
     static int *slot_##member(train_form *t, run_state *rs) { \
-        (void)rs;                                              \
+        (void)rs;                                             \
         return &t->member;                                    \
     }
 SLOT(epochs)
@@ -115,13 +117,13 @@ static void text_batch(const train_form *t, const run_state *rs, char *buf, size
 static void text_lr(const train_form *t, const run_state *rs, char *buf, size_t len) {
     (void)rs;
     if (t->lr_found > 0)
-        snprintf(buf, len, "%.2g   (the lr finder's suggestion; Left/Right: the list)", t->lr_found);
+        snprintf(buf, len, _("%.2g   (the lr finder's suggestion; Left/Right: the list)"), t->lr_found);
     else
         snprintf(buf, len, "%g", LRS[t->lr]);
 }
 static void text_opt(const train_form *t, const run_state *rs, char *buf, size_t len) {
     (void)rs;
-    snprintf(buf, len, "%s", t->opt ? "sgd (momentum 0.9)" : "adam");
+    snprintf(buf, len, "%s", t->opt ? _("sgd (momentum 0.9)") : "adam");
 }
 static void text_size(const train_form *t, const run_state *rs, char *buf, size_t len) {
     (void)rs;
@@ -130,62 +132,63 @@ static void text_size(const train_form *t, const run_state *rs, char *buf, size_
 static void text_bn(const train_form *t, const run_state *rs, char *buf, size_t len) {
     (void)t;
     snprintf(buf, len, "%s",
-             rs->bn_train ? "train  (the tutorial's: batch statistics; running ones drift)"
-                             : "eval   (frozen BatchNorm keeps its running statistics)");
+             rs->bn_train ? _("train  (the tutorial's: batch statistics; running ones drift)")
+                          : _("eval   (frozen BatchNorm keeps its running statistics)"));
 }
 static void text_cache(const train_form *t, const run_state *rs, char *buf, size_t len) {
     (void)rs;
-    snprintf(buf, len, "%s", t->cache ? "off" : "auto   (backbone computed once per image when exact)");
+    snprintf(buf, len, "%s", t->cache ? _("off") : _("auto   (backbone computed once per image when exact)"));
 }
 static void text_device(const train_form *t, const run_state *rs, char *buf, size_t len) {
     (void)rs;
-    snprintf(buf, len, "%s", t->device ? "cpu" : "auto (CUDA when there is a GPU)");
+    snprintf(buf, len, "%s", t->device ? "cpu" : _("auto (CUDA when there is a GPU)"));
 }
 static void text_weights(const train_form *t, const run_state *rs, char *buf, size_t len) {
     const weights_entry *e = weights_table_find(ft_arch_name(rs->arch_index), NULL);
     char cached[4096];
     if (!t->weights)
-        snprintf(buf, len, "none   (random, as torchvision builds it)");
+        snprintf(buf, len, "%s", _("none   (random, as torchvision builds it)"));
     else if (!e)
-        snprintf(buf, len, "ImageNet: none known for %s", ft_arch_name(rs->arch_index));
+        snprintf(buf, len, _("ImageNet: none known for %s"), ft_arch_name(rs->arch_index));
     else
-        snprintf(buf, len, "ImageNet  %s (%s)", e->file,
-                 fetch_find_cached(e, cached, sizeof cached) == 1 ? "cached" : "downloaded when training starts");
+        snprintf(buf, len, _("ImageNet  %s (%s)"), e->file,
+                 fetch_find_cached(e, cached, sizeof cached) == 1 ? _("cached") : _("downloaded when training starts"));
 }
 static void text_norm(const train_form *t, const run_state *rs, char *buf, size_t len) {
     (void)rs;
     snprintf(buf, len, "%s",
-             t->norm == 1   ? "0.5    (the tutorial's mean and std)"
-             : t->norm == 2 ? "ImageNet's mean and std"
-                            : "follows the weights: ImageNet's with ImageNet weights, else 0.5");
+             t->norm == 1   ? _("0.5    (the tutorial's mean and std)")
+             : t->norm == 2 ? _("ImageNet's mean and std")
+                            : _("follows the weights: ImageNet's with ImageNet weights, else 0.5"));
 }
 static void text_plan(const train_form *t, const run_state *rs, char *buf, size_t len) {
     (void)rs;
     if (t->plan && EPOCHS[t->epochs] < 2)
-        snprintf(buf, len, "staged: needs 2 epochs or more (the epochs field above)");
+        snprintf(buf, len, "%s", _("staged: needs 2 epochs or more (the epochs field above)"));
     else
-        snprintf(buf, len, "%s", PLAN_NAMES[t->plan]);
+        snprintf(buf, len, "%s", _(PLAN_NAMES[t->plan]));
 }
 static void text_schedule(const train_form *t, const run_state *rs, char *buf, size_t len) {
     (void)rs;
-    snprintf(buf, len, "%s", SCHEDULE_NAMES[t->schedule]);
+    snprintf(buf, len, "%s", _(SCHEDULE_NAMES[t->schedule]));
 }
 static void text_block_lr(const train_form *t, const run_state *rs, char *buf, size_t len) {
     (void)rs;
-    snprintf(buf, len, "%s", BLOCK_LR_NAMES[t->block_lr]);
+    snprintf(buf, len, "%s", _(BLOCK_LR_NAMES[t->block_lr]));
 }
 static void text_class_w(const train_form *t, const run_state *rs, char *buf, size_t len) {
     (void)rs;
     snprintf(buf, len, "%s",
-             t->class_w ? "auto   (inverse frequency: each class weighs as if balanced)" : "none   (the tutorial's)");
+             t->class_w ? _("auto   (inverse frequency: each class weighs as if balanced)")
+                        : _("none   (the tutorial's)"));
 }
 static void text_precision(const train_form *t, const run_state *rs, char *buf, size_t len) {
     // only the feature cache runs the backbone apart: say so before the run does
     if (t->precision && (t->cache || rs->bn_train || t->plan))
-        snprintf(buf, len, "%.4s   (needs the feature cache: cache auto, BatchNorm eval, no unfreezing)",
-                 PRECISION_NAMES[t->precision]);
+        snprintf(buf, len, _("%.4s   (needs the feature cache: cache auto, BatchNorm eval, no unfreezing)"),
+                 PRECISION_NAMES[t->precision]);   // (its English code: fp32, fast, bf16)
     else
-        snprintf(buf, len, "%s", PRECISION_NAMES[t->precision]);
+        snprintf(buf, len, "%s", _(PRECISION_NAMES[t->precision]));
 }
 
 static void step_arch(train_form *t, run_state *rs, int dir) {
@@ -201,27 +204,27 @@ static void step_lr(train_form *t, run_state *rs, int dir) {
 }
 
 static const form_field FIELDS[] = {
-    {"architecture", 0, NULL, text_arch, step_arch},
-    {"epochs", COUNT(EPOCHS), slot_epochs, text_epochs, NULL},
-    {"batch", COUNT(BATCHES), slot_batch, text_batch, NULL},
-    {"learning rate", COUNT(LRS), slot_lr, text_lr, step_lr},
-    {"optimizer", 2, slot_opt, text_opt, NULL},
-    {"input size", COUNT(SIZES), slot_size, text_size, NULL},
-    {"BatchNorm", 2, slot_bn, text_bn, NULL},
-    {"feature cache", 2, slot_cache, text_cache, NULL},
-    {"device", 2, slot_device, text_device, NULL},
-    {"weights", 2, slot_weights, text_weights, NULL},
-    {"normalise", 3, slot_norm, text_norm, NULL},
-    {"unfreezing", COUNT(PLANS), slot_plan, text_plan, NULL},
-    {"schedule", COUNT(SCHEDULES), slot_schedule, text_schedule, NULL},
-    {"block lrs", COUNT(BLOCK_LRS), slot_block_lr, text_block_lr, NULL},
-    {"class weights", COUNT(CLASS_WS), slot_class_w, text_class_w, NULL},
-    {"precision", COUNT(PRECISIONS), slot_precision, text_precision, NULL},
+    {N_("architecture"), 0, NULL, text_arch, step_arch},
+    {N_("epochs"), COUNT(EPOCHS), slot_epochs, text_epochs, NULL},
+    {N_("batch"), COUNT(BATCHES), slot_batch, text_batch, NULL},
+    {N_("learning rate"), COUNT(LRS), slot_lr, text_lr, step_lr},
+    {N_("optimizer"), 2, slot_opt, text_opt, NULL},
+    {N_("input size"), COUNT(SIZES), slot_size, text_size, NULL},
+    {N_("BatchNorm"), 2, slot_bn, text_bn, NULL},
+    {N_("feature cache"), 2, slot_cache, text_cache, NULL},
+    {N_("device"), 2, slot_device, text_device, NULL},
+    {N_("weights"), 2, slot_weights, text_weights, NULL},
+    {N_("normalise"), 3, slot_norm, text_norm, NULL},
+    {N_("unfreezing"), COUNT(PLANS), slot_plan, text_plan, NULL},
+    {N_("schedule"), COUNT(SCHEDULES), slot_schedule, text_schedule, NULL},
+    {N_("block lrs"), COUNT(BLOCK_LRS), slot_block_lr, text_block_lr, NULL},
+    {N_("class weights"), COUNT(CLASS_WS), slot_class_w, text_class_w, NULL},
+    {N_("precision"), COUNT(PRECISIONS), slot_precision, text_precision, NULL},
 };
 #define N_FIELDS COUNT(FIELDS)
 
 int train_form_count(void) { return N_FIELDS; }
-const char *train_form_name(int f) { return f >= 0 && f < N_FIELDS ? FIELDS[f].name : ""; }
+const char *train_form_name(int f) { return f >= 0 && f < N_FIELDS ? _(FIELDS[f].name) : ""; }
 
 void train_form_text(const train_form *t, const run_state *rs, int f, char *buf, size_t len) {
     if (f >= 0 && f < N_FIELDS)
@@ -248,8 +251,8 @@ transform_norm train_form_norm(const train_form *t, int pretrained) {
                           : transform_norm_default(pretrained);
 }
 
-void train_form_config(const train_form *t, const run_state *rs, const char *trainable, const char *weights,
-                       char *plan, size_t plan_len, trainer_config *out) {
+void train_form_config(const train_form *t, const run_state *rs, const char *trainable, const char *weights, char *plan,
+                       size_t plan_len, trainer_config *out) {
     trainer_config c;
     trainer_config_default(&c);
     snprintf(c.arch, sizeof c.arch, "%s", ft_arch_name(rs->arch_index));

@@ -46,8 +46,8 @@ transform_norm train_form_norm(const train_form *t, int pretrained);
 // tutorial's), weights the weights file (NULL: none); the plan is written into plan (the config
 // points to it, and to trainable and weights: they must outlive it). Workers and keep_model are the
 // caller's to set.
-void train_form_config(const train_form *t, const run_state *rs, const char *trainable, const char *weights,
-                       char *plan, size_t plan_len, trainer_config *out);
+void train_form_config(const train_form *t, const run_state *rs, const char *trainable, const char *weights, char *plan,
+                       size_t plan_len, trainer_config *out);
 
 // A recorded run's settings into the form (and the run_state's architecture, BatchNorm and trainable
 // list): each value its field's nearest choice; what the form cannot hold exactly is listed in missed

@@ -27,4 +27,9 @@ int text_columns(const char *s, size_t n);
 // and in *cols (may be NULL) the columns it takes.
 size_t text_fit(const char *s, int width, int *cols);
 
+// s in exactly width columns, as printf's "%-*.*s" does in bytes: cut at a whole character that fits,
+// then spaces (a wide character that would straddle the edge leaves a space instead). Into out (len
+// bytes); returns out.
+char *text_pad(char *out, size_t len, const char *s, int width);
+
 #endif
