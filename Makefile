@@ -230,7 +230,8 @@ $(BUILD)/frost_tests: $(TEST_OBJ) $(UI_UNIT_OBJ) $(CORE_OBJ) $(SHIM_LOAD_OBJ) $(
 # every source's marked texts (_ and N_); a catalogue that misses one of them, or has it fuzzy, fails
 # the build (msgcmp), and so does a translation whose printf arguments differ from the English text's
 # (msgfmt --check). make po-update merges new texts into the catalogues, for translating.
-PO_FILES := $(wildcard po/*.po)
+PO_DIR ?= po
+PO_FILES := $(wildcard $(PO_DIR)/*.po)
 PO_LANGS := $(basename $(notdir $(PO_FILES)))
 POT := $(BUILD)/po/frost.pot
 MO_FILES := $(PO_LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/frost.mo)
@@ -240,12 +241,20 @@ $(POT): $(PO_SOURCES) | $(DEPS_BUILD)
 	xgettext --language=C --from-code=UTF-8 --keyword=_ --keyword=N_ --add-comments=TRANSLATORS: \
 	    --package-name=frost --msgid-bugs-address="the project's issues" --sort-by-file -o $@.tmp $(PO_SOURCES)
 	@touch $@.tmp && mv $@.tmp $@
-$(BUILD)/locale/%/LC_MESSAGES/frost.mo: po/%.po $(POT)
+$(BUILD)/locale/%/LC_MESSAGES/frost.mo: $(PO_DIR)/%.po $(POT)
 	@mkdir -p $(@D)
-	@msgcmp $< $(POT) || { echo "po/$*.po: the texts above are not translated (or are fuzzy): translate them" \
-	    "(make po-update merges new texts into it)" >&2; exit 1; }
+	@msgcmp $< $(POT) 2>/dev/null || { \
+	    echo "$<: these texts are not translated, or are fuzzy (make po-update merges new texts into it):" >&2; \
+	    { msgattrib --untranslated --no-obsolete $<; msgattrib --only-fuzzy --no-obsolete $<; \
+	      msgcomm --less-than=2 $(POT) $<; } 2>/dev/null | grep '^msgid "..' | sort -u >&2; exit 1; }
 	msgfmt --check --statistics -o $@.tmp $< && mv $@.tmp $@
 $(BUILD)/frost: | $(MO_FILES)
+# The tests see the interface in Chinese in a zh_CN.UTF-8 locale of their own (the system may have
+# none generated): localedef from Debian's locales package, into build/ (LOCPATH names it).
+TEST_LOCALES := $(if $(SANITIZE),build,$(BUILD))/locales
+$(TEST_LOCALES)/zh_CN.UTF-8: | $(DEPS_TEST)
+	@mkdir -p $(@D)
+	rm -rf $@.tmp && localedef -i zh_CN -f UTF-8 $@.tmp && rm -rf $@ && mv $@.tmp $@
 po-update: $(POT)
 	for po in $(PO_FILES); do msgmerge --quiet --update --backup=none --no-fuzzy-matching $$po $(POT); done
 
@@ -375,19 +384,20 @@ uninstall:
 # OMP_WAIT_POLICY=passive: the suite runs tests side by side, each with libtorch's OpenMP threads on
 # every core, and threads spinning at a barrier take the cores from the other test's (trainer/* on
 # 2 cores: 30.7 s spinning, 20.2 s passive). Only the waiting changes, not a number.
-TEST_ENV := OMP_WAIT_POLICY=passive
+TEST_ENV := OMP_WAIT_POLICY=passive FROST_LOCALES=$(TEST_LOCALES)
 # TEST_SET=fresh: the subset a freshly installed system runs (make fresh-check; README, Tests): a test
 # or a few from each folder (tests/core, cli, tui, shim), and one of every outside program the suite
 # uses: tmux, procps, the python3 oracles (torchvision, PIL, onnx; of the scripts run before, PIL's),
 # ONNX Runtime from npm, jpegtran, zsh and bash completion, groff and mandoc, torchrun. Criterion's
 # extended glob; TEST_ARGS still adds options of its own.
-FRESH_TESTS := @(text_wrap/*|decode/restart_marker_jpegs_match_pil|onnx_export/resnet18_matches_torch_and_describes_its_input|class_weights/auto_weights_match_pytorch|cli_help/*|install/*|export/pytorch_script_under_torchrun_with_two_processes|tui/signals_restore_the_terminal|tui/vgg16_before_and_after_side_by_side|tui_train/screen_values_equal_the_json_log)
+FRESH_TESTS := @(text_wrap/*|decode/restart_marker_jpegs_match_pil|onnx_export/resnet18_matches_torch_and_describes_its_input|class_weights/auto_weights_match_pytorch|cli_help/*|install/*|export/pytorch_script_under_torchrun_with_two_processes|tui/signals_restore_the_terminal|tui/vgg16_before_and_after_side_by_side|tui_train/screen_values_equal_the_json_log|tui_language/the_interface_in_chinese_lines_up)
 # (of the oracles run before the suite, the subset needs Pillow's decoding only)
 TEST_SET ?= all
 TEST_FILTER = $(if $(filter fresh,$(TEST_SET)),--filter '$(FRESH_TESTS)')
 TEST_ORACLE = $(if $(filter fresh,$(TEST_SET)),$(ORACLE_DIR)/pil_decode_oracle.done,$(ORACLE))
 test: | $(DEPS_TEST)
-	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost $(BUILD)/frost_tests $(TEST_ORACLE) $(ORT)
+	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost $(BUILD)/frost_tests $(TEST_ORACLE) $(ORT) \
+	    $(TEST_LOCALES)/zh_CN.UTF-8
 	@run=frost-test-$$$$-$$RANDOM; rc=0; \
 	echo "$(TEST_ENV) $(SAN_ENV) FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(ORACLE_DIR) FROST_ORT=$(ORT_DIR)/node_modules $(BUILD)/frost_tests $(TEST_FILTER) $(TEST_ARGS)"; \
 	FROST_TEST_RUN=$$run $(TEST_ENV) $(SAN_ENV) FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(ORACLE_DIR) FROST_ORT=$(ORT_DIR)/node_modules $(BUILD)/frost_tests $(TEST_FILTER) $(TEST_ARGS) || rc=$$?; \

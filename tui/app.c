@@ -290,7 +290,7 @@ int app_run(const app_options *opts) {
                    !a.have_dataset ? a.dataset_error
                    : opts->notice  ? opts->notice
                    : theme_msg[0]  ? theme_msg
-                                   : "1-5: screens   ?: help   q: quit");
+                                   : _("1-5: screens   ?: help   q: quit"));
         while (!a.quit && !term_quit_requested()) handle(&a, app_tick(&a));
     }
     // A signal (SIGTERM, Ctrl-C, the terminal hanging up) asks frost to end now: the screen is given

@@ -89,7 +89,7 @@ static void poll(app *a, void *state) {
     if (!a->have_dataset) return;
     if (!v->job && !v->job_err[0]) {
         v->job = doctor_job_start(&a->d, 0, v->job_err, sizeof v->job_err);
-        if (!v->job && !v->job_err[0]) snprintf(v->job_err, sizeof v->job_err, "the check could not start");
+        if (!v->job && !v->job_err[0]) snprintf(v->job_err, sizeof v->job_err, "%s", _("the check could not start"));
     }
     if (!v->job || v->summarised || !doctor_job_done(v->job)) return;
     v->summarised = 1;
@@ -119,26 +119,27 @@ static void draw_check_line(app *a, data_view *v, int y, int cols) {
     char line[512];
     ui_role role = ROLE_DIM;
     if (v->job_err[0]) {
-        snprintf(line, sizeof line, "frost doctor: %s", v->job_err);
+        snprintf(line, sizeof line, _("frost doctor: %s"), v->job_err);
         role = ROLE_ERROR;
     } else if (!v->job || !v->summarised) {
         size_t checked = 0, total = 0;
         if (v->job) doctor_job_poll(v->job, &checked, &total);
-        snprintf(line, sizeof line, "frost doctor: checking the files... %zu/%zu", checked, total);
+        snprintf(line, sizeof line, _("frost doctor: checking the files... %zu/%zu"), checked, total);
     } else {
         const doctor_report *r = doctor_job_report(v->job, NULL, 0);
-        int n = snprintf(line, sizeof line, "frost doctor: %zu files checked, ", r->checked);
+        int n = snprintf(line, sizeof line, _("frost doctor: %zu files checked, "), r->checked);
         if (v->n_bad == 0) {
-            snprintf(line + n, sizeof line - (size_t)n, "no bad files");
+            snprintf(line + n, sizeof line - (size_t)n, "%s", _("no bad files"));
             role = ROLE_GOOD;
         } else {
-            snprintf(line + n, sizeof line - (size_t)n, "%zu bad file%s (skipped in training)", v->n_bad,
-                     v->n_bad == 1 ? "" : "s");
+            snprintf(line + n, sizeof line - (size_t)n,
+                     ngettext("%zu bad file (skipped in training)", "%zu bad files (skipped in training)", v->n_bad),
+                     v->n_bad);
             role = ROLE_WARNING;
         }
         if (r->imbalance && r->n_problems == 0) {   // what to do about it, in the Train screen's terms
             size_t len = strlen(line);
-            snprintf(line + len, sizeof line - len, "; %s (class weights: auto on the Train screen balances it)",
+            snprintf(line + len, sizeof line - len, _("; %s (class weights: auto on the Train screen balances it)"),
                      r->warnings[r->imbalance - 1]);
             role = ROLE_WARNING;
         }
@@ -202,11 +203,12 @@ static void draw_files(app *a, data_view *v, int top, int x, int rows, int width
     sel_split_class(a, v, &s, &c);
     const dataset_split *sp = split_of(a, s);
     size_t nbad = v->bad ? v->bad[class_row(a, v)] : 0;
+    int name_len = (int)text_fit(a->d.classes[c], 40, NULL);   // (40 columns of it, whole characters)
     attron(style(ROLE_TITLE));
     if (nbad)
-        mvprintw(top, x, "%s/%.40s: %zu files, %zu bad", sp->name, a->d.classes[c], v->n_files, nbad);
+        mvprintw(top, x, _("%s/%.*s: %zu files, %zu bad"), sp->name, name_len, a->d.classes[c], v->n_files, nbad);
     else
-        mvprintw(top, x, "%s/%.40s: %zu files", sp->name, a->d.classes[c], v->n_files);
+        mvprintw(top, x, _("%s/%.*s: %zu files"), sp->name, name_len, a->d.classes[c], v->n_files);
     attroff(style(ROLE_TITLE));
     int list_rows = rows - 3;
     if (list_rows < 1) list_rows = 1;
@@ -262,12 +264,12 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     data_view *v = state;
     build_files(a, v);
     const dataset *d = &a->d;
-    mvprintw(top, 0, "%zu classes, %zu training and %zu validation images", d->n_classes, d->train.n_items,
+    mvprintw(top, 0, _("%zu classes, %zu training and %zu validation images"), d->n_classes, d->train.n_items,
              d->valid.n_items);
     draw_check_line(a, v, top + 1, cols);
     if (d->n_classes == 0) {
         attron(style(ROLE_ERROR));
-        mvaddnstr(top + 3, 2, d->n_problems ? d->problems[0] : "no class folders here", cols - 4);
+        mvaddnstr(top + 3, 2, d->n_problems ? d->problems[0] : _("no class folders here"), cols - 4);
         attroff(style(ROLE_ERROR));
         return;
     }
@@ -327,7 +329,7 @@ static void act(app *a, void *state, app_action action) {
     }
     if (action == ACT_RELABEL || action == ACT_SET_ASIDE) {   // the selected file
         if (v->focus != 1 || v->n_files == 0) {
-            app_status(a, "choose a file first (Tab: the file list)");
+            app_status(a, "%s", _("choose a file first (Tab: the file list)"));
         } else {
             char path[4096];
             snprintf(path, sizeof path, "%s", selected_path(a, v));   // the scan it points into is replaced

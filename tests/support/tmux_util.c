@@ -109,7 +109,8 @@ void tmux_start(const char *args, int cols, int rows, const char *env) {
     char cmd[8192];
     snprintf(
         cmd, sizeof cmd,
-        "new-session -d -s ui -x %d -y %d 'env -u LC_ALL -u LC_CTYPE LANG=C.UTF-8 env %s%s %s%s %s %s; "
+        "new-session -d -s ui -x %d -y %d 'env -u LC_ALL -u LC_CTYPE -u LC_MESSAGES -u LANGUAGE LANG=C.UTF-8 env %s%s "
+        "%s%s %s %s; "
         "echo \"EXITED $?\"; "
         "stty -a | grep -q -e -icanon -e \" -echo \" && echo \"TERMINAL raw\" || echo \"TERMINAL sane\"; sleep 120'",
         cols, rows, env ? env : "", report_env,
