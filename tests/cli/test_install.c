@@ -96,7 +96,8 @@ Test(install, install_run_complete_uninstall) {
                            "/share/frost/themes/mono.theme",
                            "/share/man/man1/frost.1",
                            "/share/bash-completion/completions/frost",
-                           "/share/zsh/site-functions/_frost"};
+                           "/share/zsh/site-functions/_frost",
+                           "/share/locale/zh_CN/LC_MESSAGES/frost.mo"};
     for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
         struct stat st;
         cr_assert_eq(stat(path_in(files[k]), &st), 0, "%s not installed", path_in(files[k]));
@@ -122,6 +123,16 @@ Test(install, install_run_complete_uninstall) {
     tmux_start("sample_data --theme light", 160, 30, "TERM=screen-256color");
     cr_expect(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
     cr_expect(strstr(tmux_screen(0), "no theme") == NULL, "%s", tmux_screen(0));
+    // and its Chinese catalogue (in the tests' own zh_CN locale)
+    const char *locales = getenv("FROST_LOCALES") ? getenv("FROST_LOCALES") : "build/locales";
+    char abs[4096], env[4200];
+    if (realpath(locales, abs)) {
+        snprintf(env, sizeof env, "TERM=screen-256color LANG=zh_CN.UTF-8 LANGUAGE= LOCPATH=%s", abs);
+        tmux_start("sample_data", 160, 30, env);
+        cr_expect(tmux_wait_for("3 个类别", 60), "the installed catalogue: %s", tmux_screen(0));
+    } else {
+        cr_expect(0, "the tests' zh_CN locale (%s): make test makes it", locales);
+    }
     tmux_stop();
     if (saved)
         setenv("FROST_BIN", saved, 1);

@@ -62,3 +62,21 @@ Test(text_wrap, widths_are_columns_not_bytes) {
     cr_expect_eq(text_fit("狗狗狗", 2, &cols), strlen("狗狗"), "unknown to the locale: a column each");
     cr_expect_eq(cols, 2);
 }
+
+// text_pad: printf's "%-*.*s" in columns. The widths here are the terminal's: Chinese characters two
+// columns each, as wcwidth says in a UTF-8 locale (and as tmux draws them: tests/tui/test_language.c).
+Test(text_wrap, padded_to_columns_not_bytes) {
+    cr_assert_not_null(setlocale(LC_CTYPE, "C.UTF-8"));
+    char out[64];
+    cr_expect_str_eq(text_pad(out, sizeof out, "cat", 6), "cat   ");
+    cr_expect_str_eq(text_pad(out, sizeof out, "猫咪", 6), "猫咪  ", "two characters of two columns, then 2 blanks");
+    cr_expect_str_eq(text_pad(out, sizeof out, "小猫第1张照片", 6), "小猫第", "cut at a whole character");
+    cr_expect_str_eq(text_pad(out, sizeof out, "小猫第1张照片", 5), "小猫 ",
+                     "a character that would straddle the edge leaves a blank");
+    cr_expect_str_eq(text_pad(out, sizeof out, "", 3), "   ");
+    cr_expect_str_eq(text_pad(out, sizeof out, "anything", 0), "");
+    // a buffer too small for the width: cut at a character boundary, never inside one
+    char small[5];
+    text_pad(small, sizeof small, "猫咪猫咪", 8);
+    cr_expect_str_eq(small, "猫 ", "4 bytes hold one 3-byte character, no half of the next, and a blank");
+}

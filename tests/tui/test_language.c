@@ -23,7 +23,8 @@ static const char *const CLASSES[] = {"cat", "狗狗", "猫咪"};   // (in the o
 static void setup(void) {
     setlocale(LC_CTYPE, "C.UTF-8");
     root = tu_tmpdir();
-    const char *const files[][2] = {{"c1.jpg", "c2.jpg"}, {"小狗1.jpg", "小狗2.jpg"}, {"小猫第1张照片.jpg", "小猫第2张.jpg"}};
+    const char *const files[][2] = {
+        {"c1.jpg", "c2.jpg"}, {"小狗1.jpg", "小狗2.jpg"}, {"小猫第1张照片.jpg", "小猫第2张.jpg"}};
     for (int c = 0; c < 3; c++)
         for (int k = 0; k < 2; k++)
             for (int s = 0; s < 2; s++) {
