@@ -249,12 +249,14 @@ $(BUILD)/locale/%/LC_MESSAGES/frost.mo: $(PO_DIR)/%.po $(POT)
 	      msgcomm --less-than=2 $(POT) $<; } 2>/dev/null | grep '^msgid "..' | sort -u >&2; exit 1; }
 	msgfmt --check --statistics -o $@.tmp $< && mv $@.tmp $@
 $(BUILD)/frost: | $(MO_FILES)
-# The tests see the interface in Chinese in a zh_CN.UTF-8 locale of their own (the system may have
-# none generated): localedef from Debian's locales package, into build/ (LOCPATH names it).
+# The tests see the interface in Chinese, and numbers in a language that writes a decimal comma, in
+# locales of their own (the system may have none generated): localedef from Debian's locales
+# package, into build/ (LOCPATH names it).
 TEST_LOCALES := $(if $(SANITIZE),build,$(BUILD))/locales
-$(TEST_LOCALES)/zh_CN.UTF-8: | $(DEPS_TEST)
+TEST_LOCALE_DIRS := $(TEST_LOCALES)/zh_CN.UTF-8 $(TEST_LOCALES)/de_DE.UTF-8
+$(TEST_LOCALES)/%.UTF-8: | $(DEPS_TEST)
 	@mkdir -p $(@D)
-	rm -rf $@.tmp && localedef -i zh_CN -f UTF-8 $@.tmp && rm -rf $@ && mv $@.tmp $@
+	rm -rf $@.tmp && localedef -i $* -f UTF-8 $@.tmp && rm -rf $@ && mv $@.tmp $@
 po-update: $(POT)
 	for po in $(PO_FILES); do msgmerge --quiet --update --backup=none --no-fuzzy-matching $$po $(POT); done
 
@@ -397,7 +399,7 @@ TEST_FILTER = $(if $(filter fresh,$(TEST_SET)),--filter '$(FRESH_TESTS)')
 TEST_ORACLE = $(if $(filter fresh,$(TEST_SET)),$(ORACLE_DIR)/pil_decode_oracle.done,$(ORACLE))
 test: | $(DEPS_TEST)
 	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost $(BUILD)/frost_tests $(TEST_ORACLE) $(ORT) \
-	    $(TEST_LOCALES)/zh_CN.UTF-8
+	    $(TEST_LOCALE_DIRS)
 	@run=frost-test-$$$$-$$RANDOM; rc=0; \
 	echo "$(TEST_ENV) $(SAN_ENV) FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(ORACLE_DIR) FROST_ORT=$(ORT_DIR)/node_modules $(BUILD)/frost_tests $(TEST_FILTER) $(TEST_ARGS)"; \
 	FROST_TEST_RUN=$$run $(TEST_ENV) $(SAN_ENV) FROST_BIN=$(BUILD)/frost FROST_ORACLE=$(ORACLE_DIR) FROST_ORT=$(ORT_DIR)/node_modules $(BUILD)/frost_tests $(TEST_FILTER) $(TEST_ARGS) || rc=$$?; \

@@ -85,10 +85,15 @@ static const char *last_word(const char *line) {
     return sp ? sp + 1 : line;
 }
 
+// (in German, a language that writes numbers with a decimal comma: frost writes them with a '.', in
+// the JSON log and on the screen, whatever the language; the locale is the tests' own, FROST_LOCALES)
 Test(tui_train, screen_values_equal_the_json_log) {
-    char args[1200];
+    char args[1200], env[4200], locales[4096];
     snprintf(args, sizeof args, "sample_data --json %s", log_path);
-    tmux_start(args, 140, 50, NULL);
+    const char *dir = getenv("FROST_LOCALES") ? getenv("FROST_LOCALES") : "build/locales";
+    cr_assert_not_null(realpath(dir, locales), "the tests' locales (%s): make test makes them", dir);
+    snprintf(env, sizeof env, "LANG=de_DE.UTF-8 LOCPATH=%s", locales);
+    tmux_start(args, 140, 50, env);
     cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
     tmux_keys("3");
     cr_assert(tmux_wait_for("learning rate  1e-05", 60), "the tutorial's values prefilled:\n%s", tmux_screen(0));
