@@ -90,8 +90,8 @@ static const char *last_word(const char *line) {
 Test(tui_train, screen_values_equal_the_json_log) {
     char args[1200], env[4200], locales[4096];
     snprintf(args, sizeof args, "sample_data --json %s", log_path);
-    const char *dir = getenv("FROST_LOCALES") ? getenv("FROST_LOCALES") : "build/locales";
-    cr_assert_not_null(realpath(dir, locales), "the tests' locales (%s): make test makes them", dir);
+    const char *made = getenv("FROST_LOCALES") ? getenv("FROST_LOCALES") : "build/locales";
+    cr_assert_not_null(realpath(made, locales), "the tests' locales (%s): make test makes them", made);
     snprintf(env, sizeof env, "LANG=de_DE.UTF-8 LOCPATH=%s", locales);
     tmux_start(args, 140, 50, env);
     cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
