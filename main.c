@@ -15,14 +15,16 @@
 
 const cli_option cli_interface_options[] = {
     CLI_OPT("--arch", OPT_STRING, .offset = offsetof(app_options, arch), .arg = "ARCH",
-            .help = "the architecture the Model and Train screens start with", .def = "resnet18, or the config file's"),
-    CLI_OPT("--theme", OPT_STRING, .offset = offsetof(app_options, theme), .arg = "NAME", .help = "the colours",
-            .def = "$FROST_THEME, else the config file's, else dark"),
+            .help = N_("the architecture the Model and Train screens start with"),
+            .def = N_("resnet18, or the config file's")),
+    CLI_OPT("--theme", OPT_STRING, .offset = offsetof(app_options, theme), .arg = "NAME", .help = N_("the colours"),
+            .def = N_("$FROST_THEME, else the config file's, else dark")),
     CLI_OPT("--checkpoint", OPT_STRING, .offset = offsetof(app_options, checkpoint), .arg = "FILE",
-            .help = "a checkpoint opened in the Predict screen", .def = "the model trained on the Train screen"),
+            .help = N_("a checkpoint opened in the Predict screen"),
+            .def = N_("the model trained on the Train screen")),
     CLI_OPT("--json", OPT_STRING, .offset = offsetof(app_options, json), .nonempty = 1, .arg = "FILE",
-            .error = "--json needs a file", .help = "every training run's events as JSON lines (as frost train --json)",
-            .def = "none"),
+            .error = "--json needs a file",
+            .help = N_("every training run's events as JSON lines (as frost train --json)"), .def = "none"),
     CLI_OPT_END,
 };
 

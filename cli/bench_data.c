@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "config.h"
 #include "dataset.h"
+#include "i18n.h"
 #include "loader.h"
 #include "pipeline.h"
 
@@ -56,12 +57,12 @@ typedef struct {
 static const cli_option options[] = {
     CLI_OPT(NULL, OPT_GROUP, .offset = offsetof(bench_data_args, po), .group = cli_pipeline_options),
     CLI_OPT("--workers", OPT_INT, .offset = offsetof(bench_data_args, lo.workers), .lo = 1, .hi = 256, .arg = "N",
-            .help = "decoding threads", .def = "the cores, or the config file's"),
+            .help = N_("decoding threads"), .def = N_("the cores, or the config file's")),
     CLI_OPT("--batch", OPT_INT, .offset = offsetof(bench_data_args, lo.batch_size), .lo = 1, .hi = 4096, .arg = "N",
-            .help = "images per batch", .def = "16"),
+            .help = N_("images per batch"), .def = "16"),
     CLI_OPT("--dump-resized", OPT_STRING, .offset = offsetof(bench_data_args, dump),
             .error = "--dump-resized needs a file", .arg = "FILE",
-            .help = "write every image as the uint8 SxS picture before ToTensor, train then valid (for tests)",
+            .help = N_("write every image as the uint8 SxS picture before ToTensor, train then valid (for tests)"),
             .def = "none"),
     CLI_OPT_END,
 };
@@ -135,8 +136,8 @@ const cli_command cli_bench_data = {
     .name = "bench-data",
     .synopsis = "DATASET [--workers N] [--batch N] [--size S] [--crop] [--resize exact|fast]\n"
                 "[--norm " CLI_NORM_ARG "]",
-    .help = "read every image of the dataset through the loader, as training does, and\n"
-            "report images per second",
+    .help = N_("read every image of the dataset through the loader, as training does, and\n"
+               "report images per second"),
     .examples = "frost bench-data sample_data\n"
                 "frost bench-data DATASET --resize fast --workers 2",
     .options = options,

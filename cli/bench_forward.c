@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "dataset.h"
 #include "frost_torch.h"
+#include "i18n.h"
 #include "loader.h"
 #include "pipeline.h"
 #include "rng.h"
@@ -93,29 +94,30 @@ static const int PRECISION_VALUES[] = {FT_PRECISION_FP32, FT_PRECISION_FAST, FT_
 
 static const cli_option options[] = {
     CLI_OPT("--batch", OPT_LONG, .offset = offsetof(bench_forward_args, batch), .lo = 1, .hi = 1 << 20, .arg = "N",
-            .help = "images per forward pass", .def = "16"),
+            .help = N_("images per forward pass"), .def = "16"),
     CLI_OPT("--size", OPT_LONG, .offset = offsetof(bench_forward_args, size), .lo = 1, .hi = 4096, .arg = "S",
-            .help = "input size SxS", .def = "224"),
+            .help = N_("input size SxS"), .def = "224"),
     CLI_OPT("--images", OPT_LONG, .offset = offsetof(bench_forward_args, images), .lo = 1, .hi = 1 << 20, .arg = "N",
-            .help = "images timed (with --data at most the dataset's)", .def = "600"),
+            .help = N_("images timed (with --data at most the dataset's)"), .def = "600"),
     CLI_OPT("--threads", OPT_LONG, .offset = offsetof(bench_forward_args, threads), .lo = 1, .hi = 1024, .arg = "N",
-            .help = "libtorch threads", .def = "the cores"),
+            .help = N_("libtorch threads"), .def = N_("the cores")),
     CLI_OPT("--data", OPT_STRING, .offset = offsetof(bench_forward_args, data),
             .error = "--data needs a dataset folder", .arg = "DATASET",
-            .help = "the dataset's images decoded before the clock starts, instead of random inputs",
-            .def = "random inputs"),
+            .help = N_("the dataset's images decoded before the clock starts, instead of random inputs"),
+            .def = N_("random inputs")),
     CLI_OPT("--device", OPT_STRING, .offset = offsetof(bench_forward_args, device), .error = "--device needs a value",
-            .arg = "auto|cpu|cuda", .help = "where it runs", .def = "auto"),
+            .arg = "auto|cpu|cuda", .help = N_("where it runs"), .def = "auto"),
     CLI_OPT("--precision", OPT_CHOICE, .offset = offsetof(bench_forward_args, precision), .choices = PRECISIONS,
             .values = PRECISION_VALUES, .arg = "fp32|fast|bf16",
-            .help = "the backbone as built (fp32), BatchNorm folded + channels_last (fast), or that in bfloat16 (bf16)",
+            .help =
+                N_("the backbone as built (fp32), BatchNorm folded + channels_last (fast), or that in bfloat16 (bf16)"),
             .def = "fp32"),
     CLI_OPT("--compare", OPT_FLAG, .offset = offsetof(bench_forward_args, compare),
-            .help = "also run fp32 on the same images: feature difference and top-1 agreement"),
+            .help = N_("also run fp32 on the same images: feature difference and top-1 agreement")),
     CLI_OPT("--weights", OPT_STRING, .offset = offsetof(bench_forward_args, weights), .nonempty = 1,
             .error = "--weights needs a file", .arg = "FILE",
-            .help = "the network's weights (a state_dict file) instead of random initialisation",
-            .def = "random weights"),
+            .help = N_("the network's weights (a state_dict file) instead of random initialisation"),
+            .def = N_("random weights")),
     CLI_OPT_END,
 };
 
@@ -297,8 +299,8 @@ const cli_command cli_bench_forward = {
     .name = "bench-forward",
     .synopsis = "ARCH [--images N] [--batch N] [--size S] [--threads N] [--data DATASET] [--precision P] [--compare]\n"
                 "[--weights FILE]",
-    .help = "the floor for an epoch: the backbone's forward pass alone on tensors in memory\n"
-            "(random ones, or DATASET's images decoded before the clock starts)",
+    .help = N_("the floor for an epoch: the backbone's forward pass alone on tensors in memory\n"
+               "(random ones, or DATASET's images decoded before the clock starts)"),
     .examples = "frost bench-forward resnet18 --images 64\n"
                 "frost bench-forward vgg16 --data sample_data --precision fast --compare",
     .options = options,

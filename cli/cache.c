@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "feature_store.h"
+#include "i18n.h"
 
 static double mb(long long bytes) { return (double)bytes / 1e6; }
 
@@ -84,15 +85,15 @@ static int clear(int argc, char **argv) {
 
 static const cli_command cli_cache_list = {
     .name = "cache list",
-    .help = "the feature cache's entries (a frozen backbone's outputs kept on disk by train): architecture,\n"
-            "split, images, known bad files, size, last use and dataset, newest first; the total and the cap",
+    .help = N_("the feature cache's entries (a frozen backbone's outputs kept on disk by train): architecture,\n"
+               "split, images, known bad files, size, last use and dataset, newest first; the total and the cap"),
     .examples = "frost cache list",
     .run = list,
 };
 
 static const cli_command cli_cache_clear = {
     .name = "cache clear",
-    .help = "remove every entry of the feature cache, saying how much it freed",
+    .help = N_("remove every entry of the feature cache, saying how much it freed"),
     .examples = "frost cache clear",
     .run = clear,
 };
@@ -100,7 +101,7 @@ static const cli_command cli_cache_clear = {
 const cli_command cli_cache = {
     .name = "cache",
     .synopsis = "list or clear",
-    .help = "(entries live in $XDG_CACHE_HOME/frost/features; the cap, 2048 MB by default, is\n"
-            "FROST_FEATURE_CACHE_MB or feature_cache_mb in the config file, 0 for none)",
+    .help = N_("(entries live in $XDG_CACHE_HOME/frost/features; the cap, 2048 MB by default, is\n"
+               "FROST_FEATURE_CACHE_MB or feature_cache_mb in the config file, 0 for none)"),
     .group = (const cli_command *const[]){&cli_cache_list, &cli_cache_clear, NULL},
 };

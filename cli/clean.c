@@ -9,6 +9,7 @@
 
 #include "clean.h"
 #include "cli.h"
+#include "i18n.h"
 
 typedef struct {
     int list, undo;
@@ -17,15 +18,15 @@ typedef struct {
 
 static const cli_option options[] = {
     CLI_OPT("--list", OPT_FLAG, .offset = offsetof(clean_args, list),
-            .help = "every move, oldest first: time, kind, from -> to, and (undone)"),
+            .help = N_("every move, oldest first: time, kind, from -> to, and (undone)")),
     CLI_OPT("--undo", OPT_FLAG, .offset = offsetof(clean_args, undo),
-            .help = "move the file of the last move not yet undone back to where it was"),
+            .help = N_("move the file of the last move not yet undone back to where it was")),
     CLI_OPT("--relabel", OPT_STRING, .offset = offsetof(clean_args, relabel), .nonempty = 1,
             .error = "--relabel needs an image and a class (--relabel IMAGE CLASS)", .arg = "IMAGE CLASS",
-            .help = "move IMAGE into the folder of CLASS in its split (a taken name gets \" (2)\")"),
+            .help = N_("move IMAGE into the folder of CLASS in its split (a taken name gets \" (2)\")")),
     CLI_OPT("--set-aside", OPT_STRING, .offset = offsetof(clean_args, set_aside), .nonempty = 1,
             .error = "--set-aside needs an image", .arg = "IMAGE",
-            .help = "move IMAGE out of the dataset, into DATASET/" CLEAN_SET_ASIDE_DIR "/SPLIT/CLASS/"),
+            .help = N_("move IMAGE out of the dataset, into DATASET/") CLEAN_SET_ASIDE_DIR "/SPLIT/CLASS/"),
     CLI_OPT_END,
 };
 
@@ -105,9 +106,10 @@ static int run(int argc, char **argv) {
 const cli_command cli_clean = {
     .name = "clean",
     .synopsis = "DATASET --list | --undo | --relabel IMAGE CLASS | --set-aside IMAGE",
-    .help = "fix a dataset's labels without losing a file: move an image to another class, or set it\n"
-            "aside (out of training, kept under DATASET/" CLEAN_SET_ASIDE_DIR "/); every move is journalled\n"
-            "in DATASET/" CLEAN_JOURNAL ", listed by --list and walked back by --undo",
+    .help = N_("fix a dataset's labels without losing a file: move an image to another class, or set it\n"
+               "aside (out of training, kept under DATASET/") CLEAN_SET_ASIDE_DIR
+    "/); every move is journalled\n"
+    "in DATASET/" CLEAN_JOURNAL ", listed by --list and walked back by --undo",
     .examples = "frost clean DATASET --relabel DATASET/train/cat/dog1.jpg dog\n"
                 "frost clean DATASET --undo",
     .options = options,

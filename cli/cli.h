@@ -22,6 +22,7 @@
 #include "badfiles.h"
 #include "dataset.h"
 #include "fix.h"
+#include "i18n.h"
 #include "pipeline.h"
 
 #define CLI_VERSION "0.1.0"
@@ -163,7 +164,7 @@ int cli_pipeline_norm(pipeline_opts *o, const char *value);
 // --norm's words, as every command that has it says them
 #define CLI_NORM_ARG "0.5|imagenet"
 #define CLI_NORM_ERROR "--norm is 0.5 (mean and std 0.5: pixels from -1 to 1) or imagenet"
-#define CLI_NORM_HELP "Normalize with mean and std 0.5 (pixels from -1 to 1) or with ImageNet's mean and std"
+#define CLI_NORM_HELP N_("Normalize with mean and std 0.5 (pixels from -1 to 1) or with ImageNet's mean and std")
 
 // The user's config file (user_config.c, core/settings/config.h), read on first use; its first mistake is said
 // on stderr once. Its settings are defaults: a command sets them before parsing its options.

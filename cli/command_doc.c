@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "text_wrap.h"
 
 static int takes_value(const cli_option *o) { return o->type != OPT_FLAG && !(o->type == OPT_CALL && o->flag); }
@@ -39,15 +40,18 @@ static void doc_options(const cli_option *opts, const cli_doc_writer *w, void *u
             for (size_t k = 0; o->choices[k] && used < sizeof value; k++)
                 used += (size_t)snprintf(value + used, sizeof value - used, "%s%s", k ? "|" : "", o->choices[k]);
         }
-        snprintf(meaning, sizeof meaning, "%s%s%s%s", o->help ? o->help : "", o->def ? " (default: " : "",
-                 o->def ? o->def : "", o->def ? ")" : "");
+        if (o->def)
+            snprintf(meaning, sizeof meaning, _("%s (default: %s)"), o->help ? i18n_text(o->help) : "",
+                     i18n_text(o->def));
+        else
+            snprintf(meaning, sizeof meaning, "%s", o->help ? i18n_text(o->help) : "");
         w->option(user, o->name, takes_value(o) ? value : NULL, meaning);
     }
 }
 
 void cli_doc_command(const cli_command *c, const cli_doc_writer *w, void *user) {
     w->synopsis(user, c);
-    if (c->help) w->text(user, c->help);
+    if (c->help) w->text(user, i18n_text(c->help));
     cli_doc_options(c->options, w, user);
     for (const char *p = c->examples; p && *p;) {
         size_t n = strcspn(p, "\n");
@@ -95,7 +99,10 @@ static void text_synopsis(void *user, const cli_command *c) {
     // the synopsis: its continuation lines under its first argument
     const char *syn = c->synopsis ? c->synopsis : "";
     size_t n = strcspn(syn, "\n");
-    int indent = fprintf(d->out, "usage: frost %s%s", c->name, syn[0] == ',' || !n ? "" : " ");
+    char head[256];
+    snprintf(head, sizeof head, _("usage: frost %s%s"), c->name, syn[0] == ',' || !n ? "" : " ");
+    fputs(head, d->out);
+    int indent = text_columns(head, strlen(head));   // (columns: "usage" may be a word of wide characters)
     fprintf(d->out, "%.*s\n", (int)n, syn);
     for (const char *p = syn + n; *p;) {
         p++;
@@ -118,7 +125,7 @@ static void text_text(void *user, const char *text) {
 
 static void text_option(void *user, const char *name, const char *value, const char *meaning) {
     text_doc *d = user;
-    if (!d->options++) fputs("\noptions:\n", d->out);
+    if (!d->options++) fprintf(d->out, "\n%s\n", _("options:"));
     int col = fprintf(d->out, "  %s%s%s", name, value ? " " : "", value ? value : "");
     if (col > OPTION_COL - 2) {   // a long name and value: the meaning on the next line
         fputc('\n', d->out);
@@ -130,7 +137,7 @@ static void text_option(void *user, const char *name, const char *value, const c
 
 static void text_example(void *user, const char *line) {
     text_doc *d = user;
-    if (!d->examples++) fputs("\nexamples:\n", d->out);
+    if (!d->examples++) fprintf(d->out, "\n%s\n", _("examples:"));
     fprintf(d->out, "  %s\n", line);
 }
 
@@ -142,7 +149,7 @@ void cli_command_help(FILE *out, const cli_command *c) {
             if (k) fputc('\n', out);
             cli_command_help(out, c->group[k]);
         }
-        if (c->help) text_text(&(text_doc){.out = out}, c->help);
+        if (c->help) text_text(&(text_doc){.out = out}, i18n_text(c->help));
         return;
     }
     text_doc d = {.out = out};

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "dataset.h"
 #include "doctor.h"
+#include "i18n.h"
 
 #define BAR_WIDTH 40
 
@@ -32,7 +33,7 @@ typedef struct {
 
 static const cli_option options[] = {
     CLI_OPT("--workers", OPT_LONG, .offset = offsetof(doctor_args, workers), .lo = 1, .hi = 256, .arg = "N",
-            .help = "decoding threads", .def = "the cores, or the config file's"),
+            .help = N_("decoding threads"), .def = N_("the cores, or the config file's")),
     CLI_OPT_END,
 };
 
@@ -110,9 +111,9 @@ static int run(int argc, char **argv) {
 const cli_command cli_doctor = {
     .name = "doctor",
     .synopsis = "DATASET [--workers N]",
-    .help = "check a dataset before training: classes and images per split, sizes, formats,\n"
-            "colour modes, every unreadable file and why, classes missing from a split,\n"
-            "imbalance; exits 1 when training could not run",
+    .help = N_("check a dataset before training: classes and images per split, sizes, formats,\n"
+               "colour modes, every unreadable file and why, classes missing from a split,\n"
+               "imbalance; exits 1 when training could not run"),
     .examples = "frost doctor sample_data\n"
                 "frost doctor DATASET --workers 4",
     .options = options,

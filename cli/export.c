@@ -12,6 +12,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "export_pytorch.h"
+#include "i18n.h"
 #include "onnx_export.h"
 
 typedef struct {
@@ -23,15 +24,15 @@ typedef struct {
 
 static const cli_option options[] = {
     CLI_OPT("--pytorch", OPT_STRING, .offset = offsetof(export_args, pytorch), .nonempty = 1, .arg = "DIR",
-            .help = "write DIR/train.py (the run as a PyTorch script, torchrun-ready), the weights and a README"),
+            .help = N_("write DIR/train.py (the run as a PyTorch script, torchrun-ready), the weights and a README")),
     CLI_OPT("--onnx", OPT_STRING, .offset = offsetof(export_args, onnx), .nonempty = 1, .arg = "FILE",
-            .help = "write the trained network as an ONNX model (dynamic batch; preprocessing and classes as "
-                    "metadata)"),
+            .help = N_("write the trained network as an ONNX model (dynamic batch; preprocessing and classes as "
+                       "metadata)")),
     CLI_OPT("--opset", OPT_INT, .offset = offsetof(export_args, opset), .lo = ONNX_MIN_OPSET, .hi = ONNX_MAX_OPSET,
-            .error = "--opset needs an ONNX opset from 9 to 17", .arg = "N", .help = "the ONNX opset",
-            .def = "14, PyTorch 1.13's"),
+            .error = "--opset needs an ONNX opset from 9 to 17", .arg = "N", .help = N_("the ONNX opset"),
+            .def = N_("14, PyTorch 1.13's")),
     CLI_OPT("--force", OPT_FLAG, .offset = offsetof(export_args, force),
-            .help = "replace what an earlier export wrote there"),
+            .help = N_("replace what an earlier export wrote there")),
     CLI_OPT_END,
 };
 
@@ -79,8 +80,8 @@ static int run(int argc, char **argv) {
 const cli_command cli_export = {
     .name = "export",
     .synopsis = "CKPT --pytorch DIR | --onnx FILE [--opset N] [--force]",
-    .help = "take a checkpoint elsewhere: a PyTorch script that goes on with the run (under torchrun too),\n"
-            "or the trained network as ONNX for deployment",
+    .help = N_("take a checkpoint elsewhere: a PyTorch script that goes on with the run (under torchrun too),\n"
+               "or the trained network as ONNX for deployment"),
     .examples = "frost export resnet18.safetensors --pytorch resnet18-run\n"
                 "frost export resnet18.safetensors --onnx resnet18.onnx",
     .options = options,

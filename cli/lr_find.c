@@ -14,6 +14,7 @@
 #include "curve_plot.h"
 #include "dataset.h"
 #include "event_json.h"
+#include "i18n.h"
 #include "run_options.h"
 #include "trainer.h"
 
@@ -28,17 +29,18 @@ typedef struct {
 static const cli_option options[] = {
     CLI_OPT(NULL, OPT_GROUP, AT(run), .group = cli_run_options),
     CLI_OPT("--start", OPT_NUMBER, AT(run.cfg.find.start_lr), .min = 1e-12, .max = 100, .arg = "X",
-            .help = "the sweep's first lr", .def = "1e-7"),
+            .help = N_("the sweep's first lr"), .def = "1e-7"),
     CLI_OPT("--end", OPT_NUMBER, AT(run.cfg.find.end_lr), .min = 1e-12, .max = 1000, .arg = "X",
-            .help = "the sweep's last lr", .def = "10"),
+            .help = N_("the sweep's last lr"), .def = "10"),
     CLI_OPT("--steps", OPT_INT, AT(run.cfg.find.steps), .lo = 2, .hi = 100000, .arg = "N",
-            .help = "training steps in the sweep, one per lr (it stops early when the loss diverges)", .def = "100"),
-    CLI_OPT("--width", OPT_INT, AT(width), .lo = 10, .hi = 1000, .arg = "N", .help = "the plot's width in characters",
-            .def = "the terminal's, else 60"),
-    CLI_OPT("--height", OPT_INT, AT(height), .lo = 3, .hi = 200, .arg = "N", .help = "the plot's height in lines",
+            .help = N_("training steps in the sweep, one per lr (it stops early when the loss diverges)"),
+            .def = "100"),
+    CLI_OPT("--width", OPT_INT, AT(width), .lo = 10, .hi = 1000, .arg = "N",
+            .help = N_("the plot's width in characters"), .def = N_("the terminal's, else 60")),
+    CLI_OPT("--height", OPT_INT, AT(height), .lo = 3, .hi = 200, .arg = "N", .help = N_("the plot's height in lines"),
             .def = "12"),
     CLI_OPT("--json", OPT_STRING, AT(json), .nonempty = 1, .error = "--json needs a file", .arg = "FILE",
-            .help = "every event (each point of the sweep too) as a JSON line", .def = "none"),
+            .help = N_("every event (each point of the sweep too) as a JSON line"), .def = "none"),
     CLI_OPT_END,
 };
 
@@ -161,8 +163,8 @@ const cli_command cli_lr_find = {
     .name = "lr-find",
     .synopsis = "DATASET --arch ARCH [--pretrained | --weights FILE] [--start X] [--end X] [--steps N]\n"
                 "[--trainable LIST] [--block-lr ...] [--batch N] [--json FILE] ...",
-    .help = "the learning-rate finder: one training step per lr of an exponential sweep,\n"
-            "the smoothed loss drawn against the lr, and a suggested lr",
+    .help = N_("the learning-rate finder: one training step per lr of an exponential sweep,\n"
+               "the smoothed loss drawn against the lr, and a suggested lr"),
     .examples = "frost lr-find sample_data --arch resnet18\n"
                 "frost lr-find DATASET --arch vgg16 --pretrained --steps 60 --json sweep.jsonl",
     .options = options,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "pipeline.h"
 
 static int set_size(void *field, const char *value) {
@@ -49,12 +50,13 @@ static int set_norm(void *field, const char *value) { return cli_pipeline_norm(f
 
 const cli_option cli_pipeline_options[] = {
     CLI_OPT("--size", OPT_CALL, .call = set_size, .error = "--size needs a whole number from 16 to 1024", .arg = "S",
-            .help = "resize to SxS, as Resize([S,S])", .def = "224, the tutorial's"),
+            .help = N_("resize to SxS, as Resize([S,S])"), .def = N_("224, the tutorial's")),
     CLI_OPT("--crop", OPT_CALL, .flag = 1, .call = set_crop,
-            .help = "resize the short side to S, then take the centre SxS (Resize(S) + CenterCrop(S))"),
+            .help = N_("resize the short side to S, then take the centre SxS (Resize(S) + CenterCrop(S))")),
     CLI_OPT("--resize", OPT_CALL, .call = set_resize, .error = "--resize is exact or fast", .arg = "exact|fast",
-            .help = "exact: torchvision's pixels on PIL; fast: libjpeg-turbo shrinks while decoding", .def = "exact"),
+            .help = N_("exact: torchvision's pixels on PIL; fast: libjpeg-turbo shrinks while decoding"),
+            .def = "exact"),
     CLI_OPT("--norm", OPT_CALL, .call = set_norm, .error = CLI_NORM_ERROR, .arg = CLI_NORM_ARG, .help = CLI_NORM_HELP,
-            .def = "0.5, the tutorial's"),
+            .def = N_("0.5, the tutorial's")),
     CLI_OPT_END,
 };

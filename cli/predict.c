@@ -27,6 +27,7 @@
 #include "dataset.h"
 #include "folder_walk.h"
 #include "gradcam.h"
+#include "i18n.h"
 #include "path.h"
 #include "predict.h"
 #include "text_wrap.h"
@@ -95,19 +96,20 @@ static json_t *json_text(const char *s) {
 static const cli_option options[] = {
     CLI_OPT("--top", OPT_LONG, .offset = offsetof(predict_args, top), .lo = 1, .hi = 1000000,
             .error = "--top needs a whole number from 1 to 1000000, not '%s'", .arg = "K",
-            .help = "the K most probable classes per image", .def = "5"),
+            .help = N_("the K most probable classes per image"), .def = "5"),
     CLI_OPT("--batch", OPT_LONG, .offset = offsetof(predict_args, batch), .lo = 1, .hi = 4096,
             .error = "--batch needs a whole number from 1 to 4096, not '%s'", .arg = "N",
-            .help = "images per forward pass", .def = "16"),
+            .help = N_("images per forward pass"), .def = "16"),
     CLI_OPT("--json", OPT_FLAG, .offset = offsetof(predict_args, json),
-            .help = "one JSON line per image (and a summary)"),
+            .help = N_("one JSON line per image (and a summary)")),
     CLI_OPT("--cam", OPT_STRING, .offset = offsetof(predict_args, cam), .nonempty = 1, .arg = "OUT.png", .def = "none",
-            .help = "for one image: where it looked (Grad-CAM) drawn over the photo into OUT.png; with --json the raw "
-                    "map too"),
+            .help =
+                N_("for one image: where it looked (Grad-CAM) drawn over the photo into OUT.png; with --json the raw "
+                   "map too")),
     CLI_OPT("--cam-class", OPT_STRING, .offset = offsetof(predict_args, cam_class), .nonempty = 1, .arg = "NAME|INDEX",
-            .help = "the class --cam explains", .def = "the top class"),
+            .help = N_("the class --cam explains"), .def = N_("the top class")),
     CLI_OPT("--cam-layer", OPT_STRING, .offset = offsetof(predict_args, cam_layer), .nonempty = 1, .arg = "PATH",
-            .help = "the module --cam looks at", .def = "ResNet's layer4, VGG's last convolution"),
+            .help = N_("the module --cam looks at"), .def = N_("ResNet's layer4, VGG's last convolution")),
     CLI_OPT_END,
 };
 
@@ -600,12 +602,12 @@ const cli_command cli_predict = {
     .name = "predict",
     .synopsis = "CKPT IMAGE...|DIR [--top K] [--json] [--batch N]\n"
                 "[--cam OUT.png [--cam-class NAME|INDEX] [--cam-layer PATH]]",
-    .help = "classify images with a checkpoint (frost train --save), preprocessed as it was\n"
-            "trained: top K classes per image (default 5); a DIR of class folders is scored\n"
-            "instead (accuracy, per class, confusion matrix, most confident mistakes);\n"
-            "--cam shows where the network looked for a class (Grad-CAM) over the photo.\n"
-            "An image that cannot be read is skipped (with --json: a line with its path and\n"
-            "error); the rest are predicted, and the exit status is then 3",
+    .help = N_("classify images with a checkpoint (frost train --save), preprocessed as it was\n"
+               "trained: top K classes per image (default 5); a DIR of class folders is scored\n"
+               "instead (accuracy, per class, confusion matrix, most confident mistakes);\n"
+               "--cam shows where the network looked for a class (Grad-CAM) over the photo.\n"
+               "An image that cannot be read is skipped (with --json: a line with its path and\n"
+               "error); the rest are predicted, and the exit status is then 3"),
     .examples = "frost predict resnet18.safetensors photo.jpg\n"
                 "frost predict resnet18.safetensors sample_data/valid --json > scores.jsonl\n"
                 "frost predict resnet18.safetensors photo.jpg --cam where.png",

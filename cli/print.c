@@ -1,5 +1,6 @@
 // print.c — `frost print ARCH`: the network exactly as PyTorch's print(model) writes it.
 #include "frost_torch.h"
+#include "i18n.h"
 #include "model_options.h"
 #include "model_print.h"
 
@@ -26,8 +27,8 @@ static int run(int argc, char **argv) {
 const cli_command cli_print = {
     .name = "print",
     .synopsis = "ARCH [--classes N] [--weights FILE]",
-    .help = "print the network exactly as PyTorch's print(model) does; with --classes N the\n"
-            "rest is frozen and the head replaced for N classes first, as the tutorial does",
+    .help = N_("print the network exactly as PyTorch's print(model) does; with --classes N the\n"
+               "rest is frozen and the head replaced for N classes first, as the tutorial does"),
     .examples = "frost print vgg16\n"
                 "frost print resnet18 --classes 2 --weights resnet18.safetensors",
     .options = model_options,

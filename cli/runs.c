@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "curve_plot.h"
+#include "i18n.h"
 #include "run_options.h"
 #include "run_query.h"
 #include "run_settings.h"
@@ -89,13 +90,14 @@ typedef struct {
 
 static const cli_option list_options[] = {
     CLI_OPT("--dataset", OPT_STRING, .offset = offsetof(list_opts, a.dataset), .nonempty = 1, .arg = "DIR|NAME",
-            .error = "--dataset needs a folder or its name", .help = "only the runs on this dataset", .def = "every"),
-    CLI_OPT("--arch", OPT_STRING, .offset = offsetof(list_opts, a.arch), .nonempty = 1, .arg = "ARCH",
-            .error = "--arch needs an architecture", .help = "only the runs of this network", .def = "every"),
-    CLI_OPT("--status", OPT_CHOICE, .offset = offsetof(list_opts, status), .choices = STATUSES, .values = STATUS_INDEX,
-            .arg = "running|completed|stopped|failed|interrupted", .help = "only the runs that ended so",
+            .error = "--dataset needs a folder or its name", .help = N_("only the runs on this dataset"),
             .def = "every"),
-    CLI_OPT("--json", OPT_FLAG, .offset = offsetof(list_opts, a.json), .help = "a JSON array, one object per run"),
+    CLI_OPT("--arch", OPT_STRING, .offset = offsetof(list_opts, a.arch), .nonempty = 1, .arg = "ARCH",
+            .error = "--arch needs an architecture", .help = N_("only the runs of this network"), .def = "every"),
+    CLI_OPT("--status", OPT_CHOICE, .offset = offsetof(list_opts, status), .choices = STATUSES, .values = STATUS_INDEX,
+            .arg = "running|completed|stopped|failed|interrupted", .help = N_("only the runs that ended so"),
+            .def = "every"),
+    CLI_OPT("--json", OPT_FLAG, .offset = offsetof(list_opts, a.json), .help = N_("a JSON array, one object per run")),
     CLI_OPT_END,
 };
 
@@ -197,8 +199,8 @@ static int list_run(int argc, char **argv) {
 static const cli_command cli_runs_list = {
     .name = "runs list",
     .synopsis = "[--dataset DIR|NAME] [--arch ARCH] [--status STATUS] [--json]",
-    .help = "every recorded run, newest first: id, when, dataset, network, what trained,\n"
-            "lr, epochs, best valid accuracy, status, time (frost runs alone lists too)",
+    .help = N_("every recorded run, newest first: id, when, dataset, network, what trained,\n"
+               "lr, epochs, best valid accuracy, status, time (frost runs alone lists too)"),
     .examples = "frost runs --dataset sample_data --status completed\nfrost runs list --json",
     .options = list_options,
     .run = list_run,
@@ -333,7 +335,7 @@ static int show_run(int argc, char **argv) {
 static const cli_command cli_runs_show = {
     .name = "runs show",
     .synopsis = "ID",
-    .help = "one run: every setting, its epochs, its curves",
+    .help = N_("one run: every setting, its epochs, its curves"),
     .examples = "frost runs show 12",
     .run = show_run,
 };
@@ -414,8 +416,8 @@ static int diff_run(int argc, char **argv) {
 static const cli_command cli_runs_diff = {
     .name = "runs diff",
     .synopsis = "A B",
-    .help = "two runs: only the settings that differ, their results side by side, their\n"
-            "valid loss and accuracy in one chart each",
+    .help = N_("two runs: only the settings that differ, their results side by side, their\n"
+               "valid loss and accuracy in one chart each"),
     .examples = "frost runs diff 11 12",
     .run = diff_run,
 };
@@ -469,8 +471,8 @@ static int again_run(int argc, char **argv) {
 static const cli_command cli_runs_again = {
     .name = "runs again",
     .synopsis = "ID",
-    .help = "the run's settings as a new run (recorded as repeating it; its checkpoint is not\n"
-            "written over); on the CPU, says whether every batch's loss is identical to the bit",
+    .help = N_("the run's settings as a new run (recorded as repeating it; its checkpoint is not\n"
+               "written over); on the CPU, says whether every batch's loss is identical to the bit"),
     .examples = "frost runs again 12",
     .run = again_run,
 };
@@ -508,7 +510,7 @@ static int rm_run(int argc, char **argv) {
 static const cli_command cli_runs_rm = {
     .name = "runs rm",
     .synopsis = "ID...",
-    .help = "removes runs from the history (their checkpoints stay where they are)",
+    .help = N_("removes runs from the history (their checkpoints stay where they are)"),
     .examples = "frost runs rm 3 4",
     .run = rm_run,
 };
@@ -523,8 +525,9 @@ typedef struct {
 
 static const cli_option export_options[] = {
     CLI_OPT("--csv", OPT_STRING, .offset = offsetof(export_args, csv), .nonempty = 1, .arg = "FILE",
-            .error = "--csv needs a file", .help = "the CSV file to write (replaced whole)"),
-    CLI_OPT("--epochs", OPT_FLAG, .offset = offsetof(export_args, epochs), .help = "one row per epoch, not per run"),
+            .error = "--csv needs a file", .help = N_("the CSV file to write (replaced whole)")),
+    CLI_OPT("--epochs", OPT_FLAG, .offset = offsetof(export_args, epochs),
+            .help = N_("one row per epoch, not per run")),
     CLI_OPT_END,
 };
 
@@ -547,7 +550,7 @@ static int export_run(int argc, char **argv) {
 static const cli_command cli_runs_export = {
     .name = "runs export",
     .synopsis = "--csv FILE [--epochs]",
-    .help = "the history as CSV: one row per run, or per epoch with --epochs",
+    .help = N_("the history as CSV: one row per run, or per epoch with --epochs"),
     .examples = "frost runs export --csv runs.csv\nfrost runs export --csv epochs.csv --epochs",
     .options = export_options,
     .run = export_run,
@@ -558,9 +561,9 @@ static const cli_command cli_runs_export = {
 const cli_command cli_runs = {
     .name = "runs",
     .synopsis = "list, show ID, diff A B, again ID, rm ID... or export --csv FILE",
-    .help = "(every training run is recorded in $XDG_DATA_HOME/frost/runs.db, SQLite;\n"
-            "FROST_RUNS=0 or \"runs = off\" in the config file turns it off; a database frost\n"
-            "cannot read is never changed: move it aside, mv ~/.local/share/frost/runs.db runs.db.bad)",
+    .help = N_("(every training run is recorded in $XDG_DATA_HOME/frost/runs.db, SQLite;\n"
+               "FROST_RUNS=0 or \"runs = off\" in the config file turns it off; a database frost\n"
+               "cannot read is never changed: move it aside, mv ~/.local/share/frost/runs.db runs.db.bad)"),
     .group = (const cli_command *const[]){&cli_runs_list, &cli_runs_show, &cli_runs_diff, &cli_runs_again, &cli_runs_rm,
                                           &cli_runs_export, NULL},
     .run = list_run,

@@ -10,6 +10,7 @@
 #include "cost.h"
 #include "dataset.h"
 #include "frost_torch.h"
+#include "i18n.h"
 #include "model_options.h"
 #include "model_print.h"
 #include "trainer.h"
@@ -31,21 +32,21 @@ static const int BN_EVAL[] = {1, 0};
 static const cli_option options[] = {
     CLI_OPT(NULL, OPT_GROUP, AT(m), .group = model_size_option),
     CLI_OPT("--cost", OPT_FLAG, AT(cost),
-            .help = "what training costs instead: memory, multiply-adds, seconds per epoch on this device"),
+            .help = N_("what training costs instead: memory, multiply-adds, seconds per epoch on this device")),
     CLI_OPT("--trainable", OPT_STRING, AT(trainable), .nonempty = 1,
             .error = "--trainable needs module paths (e.g. layer4,fc)", .arg = "LIST",
-            .help = "with --cost: the modules that train", .def = "the head, with --classes"),
-    CLI_OPT("--batch", OPT_INT, AT(batch), .lo = 1, .hi = 65536, .arg = "N", .help = "with --cost: images per step",
+            .help = N_("with --cost: the modules that train"), .def = N_("the head, with --classes")),
+    CLI_OPT("--batch", OPT_INT, AT(batch), .lo = 1, .hi = 65536, .arg = "N", .help = N_("with --cost: images per step"),
             .def = "16"),
     CLI_OPT("--optimizer", OPT_CHOICE, AT(opt_kind), .choices = OPTIMIZERS, .values = OPTIMIZER_KINDS,
-            .arg = "adam|sgd", .help = "with --cost: Adam or SGD with momentum", .def = "adam"),
+            .arg = "adam|sgd", .help = N_("with --cost: Adam or SGD with momentum"), .def = "adam"),
     CLI_OPT("--bn", OPT_CHOICE, AT(bn_eval), .choices = BN_MODES, .values = BN_EVAL, .arg = "eval|train",
-            .help = "with --cost: frozen BatchNorm in eval mode or train mode", .def = "eval"),
+            .help = N_("with --cost: frozen BatchNorm in eval mode or train mode"), .def = "eval"),
     CLI_OPT("--data", OPT_STRING, AT(data), .nonempty = 1, .error = "--data needs a dataset folder", .arg = "DATASET",
-            .help = "with --cost: the seconds of an epoch over this dataset's images",
-            .def = "the time per image alone"),
+            .help = N_("with --cost: the seconds of an epoch over this dataset's images"),
+            .def = N_("the time per image alone")),
     CLI_OPT("--device", OPT_STRING, AT(device), .nonempty = 1, .error = "--device is auto, cpu, cuda or cuda:N",
-            .arg = "auto|cpu|cuda[:N]", .help = "with --cost: the device to time", .def = "auto"),
+            .arg = "auto|cpu|cuda[:N]", .help = N_("with --cost: the device to time"), .def = "auto"),
     CLI_OPT_END,
 };
 
@@ -166,10 +167,10 @@ const cli_command cli_summary = {
     .synopsis = "ARCH [--classes N] [--size S] [--weights FILE]\n"
                 "[--cost [--trainable LIST] [--batch N] [--optimizer adam|sgd] [--bn eval|train] [--data DATASET]\n"
                 "[--device D]]",
-    .help = "a table of every module: output shape for a 1x3xSxS input (default 224),\n"
-            "parameters, trainable or frozen; then total / trainable / non-trainable counts;\n"
-            "with --cost, what training with that freeze choice costs: memory, multiply-adds,\n"
-            "and the seconds of an epoch on this device",
+    .help = N_("a table of every module: output shape for a 1x3xSxS input (default 224),\n"
+               "parameters, trainable or frozen; then total / trainable / non-trainable counts;\n"
+               "with --cost, what training with that freeze choice costs: memory, multiply-adds,\n"
+               "and the seconds of an epoch on this device"),
     .examples = "frost summary resnet18 --classes 2\n"
                 "frost summary vgg16 --classes 2 --cost --trainable classifier --data sample_data",
     .options = options,

@@ -19,6 +19,7 @@
 #include "dataset.h"
 #include "event_json.h"
 #include "events.h"
+#include "i18n.h"
 #include "run_options.h"
 #include "run_record.h"
 #include "train_log.h"
@@ -41,29 +42,30 @@ static const cli_option options[] = {
     CLI_OPT(NULL, OPT_GROUP, AT(run), .group = cli_run_options),
     CLI_OPT("--epochs", OPT_INT, AT(run.cfg.epochs), .lo = 1, .hi = 100000,
             .error = "--epochs needs a whole number from 1", .arg = "N",
-            .help = "epochs (fewer than the plan's: stop there, resume later)", .def = "5, or the --plan's"),
+            .help = N_("epochs (fewer than the plan's: stop there, resume later)"), .def = N_("5, or the --plan's")),
     CLI_OPT("--plan", OPT_STRING, AT(run.cfg.plan), .nonempty = 1, .error = "--plan needs stages (e.g. head:2,last1:3)",
             .arg = "STAGES",
-            .help = "staged unfreezing: \"head:2,last1:3\" (head, lastK blocks, all, or A+B paths; epochs each)",
-            .def = "what --trainable says trains, every epoch"),
+            .help = N_("staged unfreezing: \"head:2,last1:3\" (head, lastK blocks, all, or A+B paths; epochs each)"),
+            .def = N_("what --trainable says trains, every epoch")),
     CLI_OPT("--schedule", OPT_STRING, AT(run.cfg.schedule), .nonempty = 1,
             .error = "--schedule is constant, cosine, one-cycle or warmup", .arg = "NAME[:N]",
-            .help = "lr per step: constant, cosine[:N warm-up steps], one-cycle, warmup[:N]", .def = "constant"),
+            .help = N_("lr per step: constant, cosine[:N warm-up steps], one-cycle, warmup[:N]"), .def = "constant"),
     CLI_OPT("--log-every", OPT_LONG, AT(log_every), .lo = 1, .hi = 100000000,
             .error = "--log-every needs a whole number from 1", .arg = "N",
-            .help = "the tutorial's Batch line every N batches", .def = "500"),
+            .help = N_("the tutorial's Batch line every N batches"), .def = "500"),
     CLI_OPT("--json", OPT_STRING, AT(json), .nonempty = 1, .error = "--json needs a file", .arg = "FILE",
-            .help = "every event as a JSON line", .def = "none"),
+            .help = N_("every event as a JSON line"), .def = "none"),
     CLI_OPT("--save", OPT_STRING, AT(run.cfg.save), .nonempty = 1, .error = "--save needs a file", .arg = "FILE",
-            .help = "a checkpoint after every epoch (and its optimizer state beside it)", .def = "nothing saved"),
+            .help = N_("a checkpoint after every epoch (and its optimizer state beside it)"),
+            .def = N_("nothing saved")),
     CLI_OPT("--resume", OPT_STRING, AT(run.cfg.resume), .nonempty = 1, .error = "--resume needs a checkpoint",
-            .arg = "FILE", .help = "continue a run from its checkpoint (its plan, schedule and groups too)",
-            .def = "a new run"),
-    CLI_OPT("--profile", OPT_FLAG, AT(run.cfg.profile), .help = "at the end, where the time went"),
+            .arg = "FILE", .help = N_("continue a run from its checkpoint (its plan, schedule and groups too)"),
+            .def = N_("a new run")),
+    CLI_OPT("--profile", OPT_FLAG, AT(run.cfg.profile), .help = N_("at the end, where the time went")),
     CLI_OPT("--layer-report", OPT_FLAG, AT(layer_report),
-            .help = "at the end, what training did to each module: change, gradient, BatchNorm drift"),
+            .help = N_("at the end, what training did to each module: change, gradient, BatchNorm drift")),
     CLI_OPT("--measure-every", OPT_INT, AT(run.cfg.measure_every), .lo = 0, .hi = 1000000, .arg = "N",
-            .help = "measure what training does to each module every N batches (0: never)", .def = "10"),
+            .help = N_("measure what training does to each module every N batches (0: never)"), .def = "10"),
     CLI_OPT_END,
 };
 
@@ -296,8 +298,8 @@ const cli_command cli_train = {
                 "[--precision fp32|fast|bf16] [--trainable LIST] [--save FILE] [--resume FILE]\n"
                 "[--json FILE] [--profile] [--plan STAGES] [--schedule NAME]\n"
                 "[--block-lr B=M,...|spread:R] [--class-weights auto|W,...] ...",
-    .help = "the tutorial's transfer learning: everything frozen, a new head for the\n"
-            "dataset's classes, a train and a valid phase per epoch (README: every option)",
+    .help = N_("the tutorial's transfer learning: everything frozen, a new head for the\n"
+               "dataset's classes, a train and a valid phase per epoch (README: every option)"),
     .examples =
         "frost train sample_data --arch resnet18 --epochs 3 --save resnet18.safetensors\n"
         "frost train DATASET --arch vgg16 --pretrained --plan head:2,last1:3 --schedule cosine --json run.jsonl",

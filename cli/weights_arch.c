@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "frost_torch.h"
+#include "i18n.h"
 #include "weights_arch.h"
 #include "weights_table.h"
 
@@ -17,8 +18,8 @@ static int set_source(void *field, const char *value) {
 }
 
 const cli_option weights_arch_options[] = {
-    CLI_OPT("--source", OPT_CALL, .call = set_source, .arg = "torchvision|torchvision-v2|timm", .help = "whose weights",
-            .def = "the architecture's first, marked * in frost weights list"),
+    CLI_OPT("--source", OPT_CALL, .call = set_source, .arg = "torchvision|torchvision-v2|timm",
+            .help = N_("whose weights"), .def = N_("the architecture's first, marked * in frost weights list")),
     CLI_OPT_END,
 };
 

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "frost_torch.h"
+#include "i18n.h"
 #include "transfer.h"
 #include "weights.h"
 
@@ -33,8 +34,8 @@ static int set_arch(void *field, const char *value) {
 }
 
 static const cli_option options[] = {
-    CLI_OPT("--arch", OPT_CALL, .call = set_arch, .arg = "ARCH", .help = "the architecture to check the file against",
-            .def = "the one its key names suggest"),
+    CLI_OPT("--arch", OPT_CALL, .call = set_arch, .arg = "ARCH",
+            .help = N_("the architecture to check the file against"), .def = N_("the one its key names suggest")),
     CLI_OPT_END,
 };
 
@@ -104,8 +105,8 @@ static int run(int argc, char **argv) {
 const cli_command cli_weights_check = {
     .name = "weights check",
     .synopsis = "FILE [--arch ARCH]",
-    .help = "what a weight file is (safetensors, torch.save zip or legacy .pth; torchvision's\n"
-            "or timm's key names), which architecture it fits, and every key that does not",
+    .help = N_("what a weight file is (safetensors, torch.save zip or legacy .pth; torchvision's\n"
+               "or timm's key names), which architecture it fits, and every key that does not"),
     .examples = "frost weights check vgg16-397923af.pth\n"
                 "frost weights check model.safetensors --arch resnet50",
     .options = options,

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "fetch.h"
+#include "i18n.h"
 #include "weights_arch.h"
 #include "weights_table.h"
 
@@ -33,8 +34,8 @@ static int run(int argc, char **argv) {
 const cli_command cli_weights_fetch = {
     .name = "weights fetch",
     .synopsis = "ARCH [--source torchvision|torchvision-v2|timm]",
-    .help = "download them into $XDG_CACHE_HOME/frost (resumable, sha256 checked); a file in\n"
-            "torchvision's cache ($TORCH_HOME/hub/checkpoints) is used as it is",
+    .help = N_("download them into $XDG_CACHE_HOME/frost (resumable, sha256 checked); a file in\n"
+               "torchvision's cache ($TORCH_HOME/hub/checkpoints) is used as it is"),
     .examples = "frost weights fetch resnet18\n"
                 "frost weights fetch vgg16 --source timm",
     .options = weights_arch_options,

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "fetch.h"
+#include "i18n.h"
 #include "weights_table.h"
 
 static int run(int argc, char **argv) {
@@ -31,8 +32,8 @@ static int run(int argc, char **argv) {
 
 const cli_command cli_weights_list = {
     .name = "weights list",
-    .help = "the known pretrained weights of every architecture (torchvision's ImageNet files,\n"
-            "timm's tv_in1k safetensors), and where each is cached",
+    .help = N_("the known pretrained weights of every architecture (torchvision's ImageNet files,\n"
+               "timm's tv_in1k safetensors), and where each is cached"),
     .examples = "frost weights list",
     .run = run,
 };

@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "fetch.h"
+#include "i18n.h"
 #include "weights_arch.h"
 #include "weights_table.h"
 
@@ -24,7 +25,7 @@ static int run(int argc, char **argv) {
 const cli_command cli_weights_path = {
     .name = "weights path",
     .synopsis = "ARCH [--source S]",
-    .help = "print the cached file's path; exit 1 (with how to get it) when there is none",
+    .help = N_("print the cached file's path; exit 1 (with how to get it) when there is none"),
     .examples = "frost weights path resnet18",
     .options = weights_arch_options,
     .run = run,

@@ -13,7 +13,11 @@
 #include <libintl.h>
 
 #define _(text) gettext(text)
-#define N_(text) (text)
+#define N_(text) text
+
+// gettext for a text that may be NULL or "" (a table's empty field: gettext("") would be the
+// catalogue's header): those stay as they are.
+static inline const char *i18n_text(const char *text) { return text && *text ? gettext(text) : text; }
 
 #define I18N_DOMAIN "frost"
 #define I18N_DIR_ENV "FROST_LOCALEDIR"

@@ -5,12 +5,13 @@
 #include <string.h>
 #include <wchar.h>
 
-// The character at s (UTF-8): its length in bytes (1 for a byte that starts no valid character) and
-// its columns.
-static size_t char_at(const char *s, int *cols) {
+// The character at s (UTF-8): its length in bytes (1 for a byte that starts no valid character), its
+// columns, and in *wc_out (may be NULL) the character (0 when the locale cannot read it).
+static size_t char_at_wc(const char *s, int *cols, wchar_t *wc_out) {
     mbstate_t st;
     memset(&st, 0, sizeof st);
-    wchar_t wc;
+    wchar_t wc = (unsigned char)s[0] < 0x80 ? (wchar_t)s[0] : 0;
+    if (wc_out) *wc_out = wc;
     unsigned char c = (unsigned char)s[0];
     size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
     for (size_t k = 1; k < n; k++)
@@ -21,9 +22,19 @@ static size_t char_at(const char *s, int *cols) {
     if (got == n) {   // the locale reads it: its own width (0 for a combining mark, 2 for CJK)
         int w = wcwidth(wc);
         if (w >= 0) *cols = w;
+        if (wc_out) *wc_out = wc;
     }
     return n;
 }
+
+static size_t char_at(const char *s, int *cols) { return char_at_wc(s, cols, NULL); }
+
+// Chinese and Japanese text has no spaces: a line may break between any two wide characters, except
+// before closing punctuation and after opening punctuation (the commonest of the rules, kinsoku).
+static int no_line_start(wchar_t c) {
+    return c && wcschr(L"\uff0c\u3002\u3001\uff1b\uff1a\uff09\u300d\u300f\uff01\uff1f\u3011\u300b", c);
+}
+static int no_line_end(wchar_t c) { return c && wcschr(L"\uff08\u300c\u300e\u3010\u300a", c); }
 
 int text_columns(const char *s, size_t n) {
     int cols = 0;
@@ -53,9 +64,15 @@ size_t text_wrap_line(const char *text, int width, size_t *next) {
     size_t i = 0, fits = 0, brk = 0;   // brk: the end of the last whole word that fits (0: none yet)
     int cols = 0;
     if (width < 1) width = 1;
+    int prev_w = 0;
+    wchar_t prev = 0;
     while (text[i] && text[i] != '\n') {
         int w;
-        size_t n = char_at(text + i, &w);
+        wchar_t c;
+        size_t n = char_at_wc(text + i, &w, &c);
+        if (i > 0 && text[i] != ' ' && text[i - 1] != ' ' && (w == 2 || prev_w == 2) && !no_line_start(c) &&
+            !no_line_end(prev))
+            brk = i;   // between wide characters: a line may end here
         if (text[i] == ' ') brk = i;
         if (cols + w > width) {
             if (text[i] == ' ' || brk == 0) brk = text[i] == ' ' ? i : fits;   // cut here
@@ -64,6 +81,7 @@ size_t text_wrap_line(const char *text, int width, size_t *next) {
         cols += w;
         i += n;
         fits = i;
+        prev_w = w, prev = c;
     }
     size_t end;
     if (!text[i] || text[i] == '\n') {   // the rest fits

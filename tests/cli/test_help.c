@@ -321,3 +321,41 @@ Test(cli_help, a_command_wins_over_a_folder_of_its_name, .timeout = 240) {
     tu_rmtree(root);
     free(root);
 }
+
+// In Chinese (LANG=zh_CN.UTF-8, the tests' own locale): `frost train --help` is the catalogue's text
+// (gettext on the build's catalogue), laid out by display width as the English is: every option's
+// line within 80 columns, its meaning from column 28, its continuation lines too.
+Test(cli_help, help_in_chinese_lines_up_and_is_the_catalogues) {
+    char locales[4096];
+    tu_locales(locales, sizeof locales);
+    const char *options = tu_zh("options:"), *adam = tu_zh("Adam or SGD");
+    setenv("LANG", "zh_CN.UTF-8", 1);
+    setenv("LOCPATH", locales, 1);
+    unsetenv("LC_ALL");
+    unsetenv("LC_MESSAGES");
+    unsetenv("LANGUAGE");
+    tu_run_result r;
+    tu_run_frost(&r, (const char *const[]){"train", "--help", NULL});
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, options) != NULL, "the headings are Chinese:\n%s", r.out);
+    cr_expect(strstr(r.out, adam) != NULL, "the options' texts are Chinese:\n%s", r.out);
+    int option_lines = 0;
+    for (const char *line = r.out; *line; line += strcspn(line, "\n") + (line[strcspn(line, "\n")] == '\n')) {
+        size_t n = strcspn(line, "\n");
+        if (strncmp(line, "  --", 4) != 0 && strncmp(line, "                            ", 28) != 0) continue;
+        // (the synopsis and the examples are command lines, never broken: the options' texts are)
+        cr_expect_leq(tu_columns(line, n), 80, "within 80 columns: %.*s", (int)n, line);
+        // the meaning: the first text after the option and its value, or the continuation's
+        const char *p = line + 2;
+        if (*p == '-') {
+            p += strcspn(p, " \n");                                         // the option
+            if (*p == ' ' && p[1] != ' ') p += 1 + strcspn(p + 1, " \n");   // its value
+        }
+        while (*p == ' ') p++;
+        if (p >= line + n) continue;   // a long option alone on its line: the meaning is on the next
+        cr_expect_eq(tu_columns(line, (size_t)(p - line)), 28, "the meaning starts in column 28: %.*s", (int)n, line);
+        option_lines++;
+    }
+    cr_expect_gt(option_lines, 20, "train has many options:\n%s", r.out);
+    tu_run_free(&r);
+}

@@ -80,3 +80,22 @@ Test(text_wrap, padded_to_columns_not_bytes) {
     text_pad(small, sizeof small, "猫咪猫咪", 8);
     cr_expect_str_eq(small, "猫 ", "4 bytes hold one 3-byte character, no half of the next, and a blank");
 }
+
+// Chinese has no spaces: lines break between its characters, never before a closing mark (，。）)
+// nor after an opening one (（); English in it still breaks at its spaces only.
+Test(text_wrap, chinese_breaks_between_characters) {
+    cr_assert_not_null(setlocale(LC_CTYPE, "C.UTF-8"));
+    const char *text = "从该架构的 ImageNet 权重开始（已缓存则直接使用，否则下载）；使用 ImageNet 的均值";
+    char lines[1024];
+    snprintf(lines, sizeof lines, "%s", wrapped(text, 20));
+    cr_expect_str_eq(lines, "从该架构的 ImageNet|权重开始（已缓存则直|接使用，否则下载）；|使用 ImageNet 的均值", "%s",
+                     lines);
+    // every line but the last fills its width but for a character: no early break at a space
+    for (const char *p = lines; strchr(p, '|'); p = strchr(p, '|') + 1) {
+        int cols = text_columns(p, (size_t)(strchr(p, '|') - p));
+        cr_expect_geq(cols, 18, "'%.*s' is %d columns of 20", (int)(strchr(p, '|') - p), p, cols);
+    }
+    cr_expect_str_eq(wrapped("一二三四，五六", 8), "一二三|四，五六", "no line starts with a comma: 四 goes with it");
+    cr_expect_str_eq(wrapped("一二三（四五", 8), "一二三|（四五", "no line ends with an opening bracket");
+    cr_expect_str_eq(wrapped("the lr finder", 8), "the lr|finder", "English as before");
+}

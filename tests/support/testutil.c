@@ -5,6 +5,9 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <libintl.h>
+#include <limits.h>
+#include <locale.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +19,7 @@
 #include <sys/wait.h>
 #include <turbojpeg.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "frost_torch.h"
 #include "safetensors.h"
@@ -310,4 +314,47 @@ int tu_spawn_frost(const char *out, const char *const *args) {
         _exit(127);
     }
     return (int)pid;
+}
+
+void tu_locales(char *out, size_t len) {
+    const char *dir = getenv("FROST_LOCALES") && *getenv("FROST_LOCALES") ? getenv("FROST_LOCALES") : "build/locales";
+    char abs[PATH_MAX];
+    cr_assert_not_null(realpath(dir, abs), "the tests' locales (%s): make test makes them", dir);
+    cr_assert_lt(strlen(abs), len);
+    memcpy(out, abs, strlen(abs) + 1);
+}
+
+const char *tu_zh(const char *text) {
+    static int ready;
+    if (!ready) {
+        char locales[PATH_MAX], dir[PATH_MAX + 16];
+        tu_locales(locales, sizeof locales);
+        setenv("LOCPATH", locales, 1);
+        unsetenv("LANGUAGE");
+        cr_assert_not_null(setlocale(LC_MESSAGES, "zh_CN.UTF-8"), "the locale zh_CN.UTF-8 in %s", locales);
+        const char *bin = getenv("FROST_BIN") && *getenv("FROST_BIN") ? getenv("FROST_BIN") : "build/frost";
+        snprintf(dir, sizeof dir, "%s", bin);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            strcpy(slash + 1, "locale");
+        else
+            strcpy(dir, "locale");
+        cr_assert_not_null(bindtextdomain("frost", dir));
+        bind_textdomain_codeset("frost", "UTF-8");
+        ready = 1;
+    }
+    const char *t = dgettext("frost", text);
+    cr_assert_str_neq(t, text, "the catalogue translates \"%s\"", text);
+    return t;
+}
+
+int tu_columns(const char *s, size_t n) {
+    if (!setlocale(LC_CTYPE, NULL) || !strstr(setlocale(LC_CTYPE, NULL), "UTF-8"))
+        cr_assert_not_null(setlocale(LC_CTYPE, "C.UTF-8"));
+    wchar_t w[4096];
+    char buf[4 * 4096];
+    snprintf(buf, sizeof buf, "%.*s", (int)n, s);
+    size_t k = mbstowcs(w, buf, sizeof w / sizeof w[0]);
+    cr_assert_neq(k, (size_t)-1, "valid UTF-8: %s", buf);
+    return wcswidth(w, k);
 }

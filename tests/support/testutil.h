@@ -96,4 +96,13 @@ size_t tu_count_lines(const char *s);
 struct ft_model;
 double tu_logits_rel_error(struct ft_model *m, const char *io_path, char *err, size_t errlen);
 
+// The tests' own locales (make test makes them with localedef: $FROST_LOCALES, else build/locales),
+// as an absolute path into out. Fails the test when they are not there.
+void tu_locales(char *out, size_t len);
+// What the build's catalogue says text is in Chinese: gettext itself on the catalogue beside
+// $FROST_BIN (the oracle for a translated screen or help). Fails the test when it has no translation.
+const char *tu_zh(const char *text);
+// The display columns of the first n bytes of s (wcswidth in C.UTF-8: what a terminal gives them).
+int tu_columns(const char *s, size_t n);
+
 #endif

@@ -5,14 +5,11 @@
 // Chinese), and every list lines up by display width (wcswidth in a UTF-8 locale: what the terminal
 // gives each character) — the class counts end in one column, the Train form's values start in one,
 // the key bar fits the width. Anything without a catalogue stays English.
-#define _XOPEN_SOURCE 700   // wcswidth
 #include <criterion/criterion.h>
-#include <libintl.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <wchar.h>
 
 #include "testutil.h"
 #include "tmux_util.h"
@@ -43,51 +40,13 @@ static void teardown(void) {
 
 TestSuite(tui_language, .init = setup, .fini = teardown, .timeout = 120);
 
-// The locales the build made, and the catalogues beside the program.
-static const char *locales(void) {
-    const char *dir = getenv("FROST_LOCALES");
-    return dir && *dir ? dir : "build/locales";
-}
-
 // frost on the dataset in LANG=lang (with LOCPATH for the build's zh_CN locale), at 80x24.
 static void start(const char *lang, const char *extra) {
-    char env[6000], args[1100], abs[4096];
-    cr_assert_not_null(realpath(locales(), abs), "the build's locales (%s): make test makes them", locales());
-    snprintf(env, sizeof env, "LANG=%s LOCPATH=%s LANGUAGE= %s", lang, abs, extra ? extra : "");
+    char env[6000], args[1100], locales[4096];
+    tu_locales(locales, sizeof locales);
+    snprintf(env, sizeof env, "LANG=%s LOCPATH=%s LANGUAGE= %s", lang, locales, extra ? extra : "");
     snprintf(args, sizeof args, "'\"'\"'%s'\"'\"'", root);
     tmux_start(args, 80, 24, env);
-}
-
-// What the catalogue says text is in Chinese (gettext itself, on the build's catalogue).
-static const char *zh(const char *text) {
-    static int ready;
-    if (!ready) {
-        char abs[4096], dir[4200];
-        cr_assert_not_null(realpath(locales(), abs));
-        setenv("LOCPATH", abs, 1);
-        setenv("LANGUAGE", "", 1);
-        cr_assert_not_null(setlocale(LC_MESSAGES, "zh_CN.UTF-8"), "the locale zh_CN.UTF-8 in %s", abs);
-        const char *bin = getenv("FROST_BIN") ? getenv("FROST_BIN") : "build/frost";
-        snprintf(dir, sizeof dir, "%s", bin);
-        char *slash = strrchr(dir, '/');
-        snprintf(slash ? slash + 1 : dir, sizeof dir - (size_t)(slash ? slash + 1 - dir : 0), "locale");
-        cr_assert_not_null(bindtextdomain("frost", dir));
-        bind_textdomain_codeset("frost", "UTF-8");
-        ready = 1;
-    }
-    const char *t = dgettext("frost", text);
-    cr_assert_str_neq(t, text, "the catalogue translates \"%s\"", text);
-    return t;
-}
-
-// The display columns of the first n bytes of s.
-static int columns(const char *s, size_t n) {
-    wchar_t w[1024];
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%.*s", (int)n, s);
-    size_t k = mbstowcs(w, buf, 1024);
-    cr_assert_neq(k, (size_t)-1, "valid UTF-8 on the screen");
-    return wcswidth(w, k);
 }
 
 // The screen's row that starts (after blanks) with text, or NULL; its length in *len.
@@ -115,7 +74,7 @@ static int count_column(const char *screen) {
             const char *p = line + 2 + n;
             while (*p == ' ') p++;
             cr_assert(*p == '2', "class %s shows its 2 images: %.60s", CLASSES[c], line);
-            int here = columns(line, (size_t)(p + 1 - line));
+            int here = tu_columns(line, (size_t)(p + 1 - line));
             if (col < 0) col = here;
             cr_expect_eq(here, col, "the count of %s ends in column %d, the others' in %d", CLASSES[c], here, col);
             rows++;
@@ -133,7 +92,7 @@ static void expect_field(const char *screen, const char *name, const char *value
     cr_assert_not_null(row, "the form has the field %s:\n%s", name, screen);
     const char *v = strstr(row, value);
     cr_assert(v && v < row + len, "%s shows %s: %.*s", name, value, (int)len, row);
-    cr_expect_eq(columns(row, (size_t)(v - row)), 15, "%s's value starts in column 15: %.*s", name, (int)len, row);
+    cr_expect_eq(tu_columns(row, (size_t)(v - row)), 15, "%s's value starts in column 15: %.*s", name, (int)len, row);
 }
 
 // The last row (the key bar) takes at most the window's 80 columns, and holds text.
@@ -141,7 +100,7 @@ static void expect_key_bar(const char *screen, const char *text) {
     const char *last = screen, *p;
     while ((p = strchr(last, '\n')) && p[1]) last = p + 1;
     size_t n = strcspn(last, "\n");
-    cr_expect_leq(columns(last, n), 80, "the key bar fits 80 columns: %.*s", (int)n, last);
+    cr_expect_leq(tu_columns(last, n), 80, "the key bar fits 80 columns: %.*s", (int)n, last);
     cr_expect(strstr(last, text) != NULL && strstr(last, text) < last + n, "the key bar says %s: %.*s", text, (int)n,
               last);
 }
@@ -168,29 +127,29 @@ Test(tui_language, chinese_names_line_up_in_english) {
 Test(tui_language, the_interface_in_chinese_lines_up) {
     start("zh_CN.UTF-8", NULL);
     char title[64];
-    snprintf(title, sizeof title, "[%s]", zh("1 Data"));
+    snprintf(title, sizeof title, "[%s]", tu_zh("1 Data"));
     cr_assert(tmux_wait_for(title, 30), "the title says %s: %s", title, tmux_screen(0));
     cr_assert(tmux_wait_for("猫咪", 10), "%s", tmux_screen(0));
     char *screen = strdup(tmux_screen(0));
     count_column(screen);
-    expect_key_bar(screen, zh("help"));
+    expect_key_bar(screen, tu_zh("help"));
     cr_expect(strstr(screen, "[1 Data]") == NULL);
     free(screen);
     tmux_keys("Down Down");
     cr_assert(tmux_wait_for("小猫第1张照片.jpg", 10), "the Chinese file name whole: %s", tmux_screen(0));
     tmux_keys("3");
-    cr_assert(tmux_wait_for(zh("epochs"), 10), "%s", tmux_screen(0));
+    cr_assert(tmux_wait_for(tu_zh("epochs"), 10), "%s", tmux_screen(0));
     screen = strdup(tmux_screen(0));
-    expect_field(screen, zh("epochs"), "5");
-    expect_field(screen, zh("batch"), "16");
-    expect_field(screen, zh("learning rate"), "1e-05");
-    expect_field(screen, zh("optimizer"), "adam");
-    expect_key_bar(screen, zh("start"));
+    expect_field(screen, tu_zh("epochs"), "5");
+    expect_field(screen, tu_zh("batch"), "16");
+    expect_field(screen, tu_zh("learning rate"), "1e-05");
+    expect_field(screen, tu_zh("optimizer"), "adam");
+    expect_key_bar(screen, tu_zh("start"));
     free(screen);
     tmux_keys("?");
-    cr_assert(tmux_wait_for(zh("Keys (any key closes this help)"), 10), "%s", tmux_screen(0));
-    cr_expect(tmux_wait_for(zh("[Model] "), 5), "the screens' labels too: %s", tmux_screen(0));
-    cr_expect(tmux_wait_for(zh("page down"), 5), "%s", tmux_screen(0));
+    cr_assert(tmux_wait_for(tu_zh("Keys (any key closes this help)"), 10), "%s", tmux_screen(0));
+    cr_expect(tmux_wait_for(tu_zh("[Model] "), 5), "the screens' labels too: %s", tmux_screen(0));
+    cr_expect(tmux_wait_for(tu_zh("page down"), 5), "%s", tmux_screen(0));
 }
 
 Test(tui_language, without_a_catalogue_it_stays_english) {
