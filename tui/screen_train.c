@@ -22,6 +22,7 @@
 #include "lr_finder_view.h"
 #include "model_job.h"
 #include "paragraph.h"
+#include "precision_job.h"
 #include "run_query.h"
 #include "run_record.h"
 #include "run_settings.h"
@@ -42,14 +43,19 @@ typedef struct {
     int weights, norm;   // weights: 0 none, 1 ImageNet; normalise: 0 follows the weights, 1 0.5, 2 ImageNet
     int plan, schedule, block_lr, class_w;   // fine-tuning (indices into PLANS, SCHEDULES, ...)
     int precision;                           // the frozen backbone's: an index into PRECISIONS
-    double lr_found;                         // the lr finder's suggestion, taken as the learning rate (0: none)
-    char plan_text[64];                      // the run's plan, as the trainer reads it ("" none)
-    lr_finder_view *finder;                  // the lr finder (its curve stays after it ends)
-    int fetch_for_finder;                    // the weights being fetched are for the finder
-    int fetch_for_export;                    // ... for an export (export_dir)
-    char export_dir[1024];                   // where x writes the form's run as a PyTorch folder
-    model_job *export;                       // the export being written, on a thread (core/jobs/model_job)
-    trainer_config export_cfg;               // what it writes (asked again, overwriting, after "replace it?")
+    // --precision auto's suggestion for the form's network, size and images, measured in the background
+    precision_job *pjob;
+    char pkey[4400];             // what it was measured for ("" nothing yet)
+    char psaid[256];             // the suggestion ("bf16: 2.4x faster here, ..."), or why there is none
+    int ppick;                   // what auto picks here (an ft_precision; -1 not known)
+    double lr_found;             // the lr finder's suggestion, taken as the learning rate (0: none)
+    char plan_text[64];          // the run's plan, as the trainer reads it ("" none)
+    lr_finder_view *finder;      // the lr finder (its curve stays after it ends)
+    int fetch_for_finder;        // the weights being fetched are for the finder
+    int fetch_for_export;        // ... for an export (export_dir)
+    char export_dir[1024];       // where x writes the form's run as a PyTorch folder
+    model_job *export;           // the export being written, on a thread (core/jobs/model_job)
+    trainer_config export_cfg;   // what it writes (asked again, overwriting, after "replace it?")
     char export_weights[4096];
     int export_ask;   // it found an earlier export there: "replace it?" is asked at the next chance
     // the run
@@ -100,10 +106,11 @@ static const char *const BLOCK_LR_NAMES[] = {"one lr for every block",
                                              "spread: the head's lr down to lr/100 at the first trained block"};
 static const char *const CLASS_WS[] = {NULL, "auto"};
 // what the frozen backbone runs in when the feature cache computes it (trainer_config.precision)
-static const ft_precision PRECISIONS[] = {FT_PRECISION_FP32, FT_PRECISION_FAST, FT_PRECISION_BF16};
+static const int PRECISIONS[] = {FT_PRECISION_FP32, FT_PRECISION_FAST, FT_PRECISION_BF16, TRAINER_PRECISION_AUTO};
 static const char *const PRECISION_NAMES[] = {"fp32   (exact, the tutorial's)",
                                               "fast   (BatchNorm folded, channels_last: float32, last bits differ)",
-                                              "bf16   (fast in bfloat16: faster only with CPU bfloat16, e.g. AMX)"};
+                                              "bf16   (fast in bfloat16: faster only with CPU bfloat16, e.g. AMX)",
+                                              "auto   (the fastest here that keeps top-1 on 99% of your images)"};
 
 // The learning rate the form says: the lr finder's, or the list's.
 static double form_lr(const train_view *v) { return v->lr_found > 0 ? v->lr_found : LRS[v->lr]; }
@@ -122,6 +129,9 @@ static void publish(app *a, const train_view *v) {
     a->run.batch = BATCHES[v->batch];
     a->run.size = SIZES[v->size];
     a->run.opt = v->opt ? FT_OPT_SGD : FT_OPT_ADAM;
+    int p = PRECISIONS[v->precision];
+    a->run.precision =
+        p == TRAINER_PRECISION_AUTO ? (v->ppick >= 0 ? (ft_precision)v->ppick : FT_PRECISION_FP32) : (ft_precision)p;
 }
 
 static void *create(app *a) {
@@ -131,6 +141,7 @@ static void *create(app *a) {
     v->batch = 2;    // 16
     v->lr = 0;       // 1e-5, the tutorial's
     v->size = 3;     // 224
+    v->ppick = -1;
     // the user's config file
     v->device = a->opts->device && strcmp(a->opts->device, "cpu") == 0;
     v->weights = a->opts->weights != 0;   // ImageNet's, as the tutorial (pretrained=True), unless set to none
@@ -255,9 +266,12 @@ static void text_class_w(const app *a, const train_view *v, char *buf, size_t le
 }
 static void text_precision(const app *a, const train_view *v, char *buf, size_t len) {
     // only the feature cache runs the backbone apart: say so before the run does
-    if (v->precision && (v->cache || a->run.bn_train || v->plan))
+    int uncached = v->cache || a->run.bn_train || v->plan;
+    if (v->precision && uncached)
         snprintf(buf, len, "%.4s   (needs the feature cache: cache auto, BatchNorm eval, no unfreezing)",
                  PRECISION_NAMES[v->precision]);
+    else if (v->psaid[0])   // auto's suggestion beside the field, whatever it is set to
+        snprintf(buf, len, "%.4s   auto here: %s", PRECISION_NAMES[v->precision], v->psaid);
     else
         snprintf(buf, len, "%s", PRECISION_NAMES[v->precision]);
 }
@@ -629,8 +643,51 @@ static void finish(app *a, train_view *v, const train_event *e) {
         app_status(a, "%s", e->status == 0 ? "training complete: 4 shows predictions" : "training ended");
 }
 
+// auto's suggestion for the form as it stands (network, size, weights when cached, normalisation,
+// device, images), measured in the background while no run is going (a run would skew the speeds),
+// again when any of those change.
+static void poll_precision(app *a, train_view *v) {
+    char err[1024];
+    if (v->pjob && precision_job_done(v->pjob)) {
+        precision_auto_result r;
+        if (precision_job_result(v->pjob, &r, err, sizeof err) == 0) {
+            precision_auto_summary(&r, v->psaid, sizeof v->psaid);
+            v->ppick = (int)r.pick;
+        } else {
+            snprintf(v->psaid, sizeof v->psaid, "not measured: %.200s", err);
+            v->ppick = -1;
+        }
+        precision_job_free(v->pjob);
+        v->pjob = NULL;
+        publish(a, v);
+    }
+    if (v->pjob) app_busy(a);
+    if (v->pjob || v->running || a->run.training || !a->have_dataset || !app_in_front(a, &screen_train)) return;
+    const weights_entry *e = v->weights ? weights_table_find(ft_arch_name(a->run.arch_index), NULL) : NULL;
+    char cached[4096] = "";
+    if (!e || fetch_find_cached(e, cached, sizeof cached) != 1) cached[0] = '\0';
+    trainer_config c;
+    form_config(a, v, cached[0] ? cached : NULL, &c);
+    char key[sizeof v->pkey];
+    snprintf(key, sizeof key, "%s %d %d %s %s %.3f %zu %s", c.arch, c.prep.tf.size, c.batch_size, c.device, cached,
+             c.prep.tf.mean[0], a->d.train.n_items, a->root);
+    if (strcmp(key, v->pkey) == 0) return;
+    snprintf(v->pkey, sizeof v->pkey, "%s", key);
+    precision_auto_spec spec = {.arch = c.arch,
+                                .weights = c.weights,
+                                .device = c.device,
+                                .batch = c.batch_size,
+                                .prep = &c.prep,
+                                .split = a->d.train.n_items ? &a->d.train : &a->d.valid};
+    v->ppick = -1;
+    publish(a, v);
+    v->pjob = precision_job_start(&spec, err, sizeof err);
+    snprintf(v->psaid, sizeof v->psaid, "%.200s", v->pjob ? "measuring..." : err);
+}
+
 static void poll(app *a, void *state) {
     train_view *v = state;
+    poll_precision(a, v);
     poll_fetch(a, v);
     poll_finder(a, v);
     poll_export(a, v);
@@ -678,6 +735,7 @@ static void poll(app *a, void *state) {
 
 static void destroy(app *a, void *state) {
     train_view *v = state;
+    precision_job_free(v->pjob);   // (waits for a measurement in flight: the way out)
     fetch_job_free(v->fetch);
     lr_finder_free(v->finder);
     model_job_free(v->export);   // (cancelled: waits for its current step, puts no file in place)
