@@ -48,6 +48,8 @@ typedef struct {
     char pkey[4400];             // what it was measured for ("" nothing yet)
     char psaid[256];             // the suggestion ("bf16: 2.4x faster here, ..."), or why there is none
     int ppick;                   // what auto picks here (an ft_precision; -1 not known)
+    int start_after;             // Enter came while it measured: the run starts when it ends (its models and a
+                                 // run's would otherwise draw from libtorch's one generator in turn, by chance)
     double lr_found;             // the lr finder's suggestion, taken as the learning rate (0: none)
     char plan_text[64];          // the run's plan, as the trainer reads it ("" none)
     lr_finder_view *finder;      // the lr finder (its curve stays after it ends)
@@ -270,8 +272,10 @@ static void text_precision(const app *a, const train_view *v, char *buf, size_t 
     if (v->precision && uncached)
         snprintf(buf, len, "%.4s   (needs the feature cache: cache auto, BatchNorm eval, no unfreezing)",
                  PRECISION_NAMES[v->precision]);
+    else if (v->psaid[0] && PRECISIONS[v->precision] == TRAINER_PRECISION_AUTO)
+        snprintf(buf, len, "auto   picks here %s", v->psaid);
     else if (v->psaid[0])   // auto's suggestion beside the field, whatever it is set to
-        snprintf(buf, len, "%.4s   auto here: %s", PRECISION_NAMES[v->precision], v->psaid);
+        snprintf(buf, len, "%s   auto here: %s", PRECISION_NAMES[v->precision], v->psaid);
     else
         snprintf(buf, len, "%s", PRECISION_NAMES[v->precision]);
 }
@@ -536,6 +540,11 @@ static void poll_export(app *a, train_view *v) {
 }
 
 static void start_run(app *a, train_view *v) {
+    if (v->pjob) {
+        v->start_after = 1;
+        app_status(a, "starting when the precision measurement ends (seconds)");
+        return;
+    }
     if (!a->have_dataset || a->d.n_problems > 0) {
         app_status(a, "no usable dataset: %.400s", a->have_dataset ? a->d.problems[0] : a->dataset_error);
         return;
@@ -644,8 +653,8 @@ static void finish(app *a, train_view *v, const train_event *e) {
 }
 
 // auto's suggestion for the form as it stands (network, size, weights when cached, normalisation,
-// device, images), measured in the background while no run is going (a run would skew the speeds),
-// again when any of those change.
+// device, images), measured in the background while the precision field is selected or set to auto
+// and no run is going (a run would skew the speeds), again when any of those change.
 static void poll_precision(app *a, train_view *v) {
     char err[1024];
     if (v->pjob && precision_job_done(v->pjob)) {
@@ -660,17 +669,23 @@ static void poll_precision(app *a, train_view *v) {
         precision_job_free(v->pjob);
         v->pjob = NULL;
         publish(a, v);
+        if (v->start_after) {
+            v->start_after = 0;
+            start_run(a, v);
+        }
     }
     if (v->pjob) app_busy(a);
-    if (v->pjob || v->running || a->run.training || !a->have_dataset || !app_in_front(a, &screen_train)) return;
+    int wanted = v->form.sel == N_FIELDS - 1 || PRECISIONS[v->precision] == TRAINER_PRECISION_AUTO;
+    if (v->pjob || !wanted || v->running || a->run.training || !a->have_dataset || !app_in_front(a, &screen_train))
+        return;
     const weights_entry *e = v->weights ? weights_table_find(ft_arch_name(a->run.arch_index), NULL) : NULL;
     char cached[4096] = "";
     if (!e || fetch_find_cached(e, cached, sizeof cached) != 1) cached[0] = '\0';
     trainer_config c;
     form_config(a, v, cached[0] ? cached : NULL, &c);
     char key[sizeof v->pkey];
-    snprintf(key, sizeof key, "%s %d %d %s %s %.3f %zu %s", c.arch, c.prep.tf.size, c.batch_size, c.device, cached,
-             c.prep.tf.mean[0], a->d.train.n_items, a->root);
+    snprintf(key, sizeof key, "%s %d %s %s %.3f %zu %s", c.arch, c.prep.tf.size, c.device, cached, c.prep.tf.mean[0],
+             a->d.train.n_items, a->root);
     if (strcmp(key, v->pkey) == 0) return;
     snprintf(v->pkey, sizeof v->pkey, "%s", key);
     precision_auto_spec spec = {.arch = c.arch,

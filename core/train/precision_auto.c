@@ -58,8 +58,8 @@ static ft_status *features_of(ft_model *m, const float *x, size_t n, int batch, 
     return s;
 }
 
-int precision_agreement(ft_model *m, const float *x, size_t n, int batch, int size, ft_precision p,
-                        precision_figure *f, char *err, size_t errlen) {
+int precision_agreement(ft_model *m, const float *x, size_t n, int batch, int size, ft_precision p, precision_figure *f,
+                        char *err, size_t errlen) {
     f->precision = p;
     f->images = f->top1_agree = f->features_agree = 0;
     f->max_rel_diff = 0;
@@ -127,9 +127,6 @@ int precision_agreement(ft_model *m, const float *x, size_t n, int batch, int si
 static ft_model *reference_model(const precision_auto_spec *s, const char *dev, char *err, size_t errlen) {
     ft_model *m = NULL;
     transfer_spec ts = {.arch = s->arch, .classes = 0, .weights = s->weights};
-    // without weights, torchvision's initialisation from libtorch's generator seeded here: the same
-    // reference each time (a run reseeds it as each epoch starts, so nothing the run draws depends on it)
-    ft_manual_seed(0);
     if (transfer_build(&ts, &m, NULL, 0, err, errlen) != 0) return NULL;
     ft_status *st = ft_model_set_trainable(m, "", 0);
     if (!st) st = ft_model_to_device(m, dev);
@@ -211,8 +208,8 @@ void precision_auto_summary(const precision_auto_result *r, char *buf, size_t le
         snprintf(buf, len, "%s: %.1fx faster here, top-1 unchanged on %.1f%%", precision_name(r->pick), f->speedup,
                  100.0 * top1_share(f));
     else if (o && o->speedup > 1.0)
-        snprintf(buf, len, "fp32: %s %.1fx faster here but top-1 unchanged on only %.1f%%", precision_name(o->precision),
-                 o->speedup, 100.0 * top1_share(o));
+        snprintf(buf, len, "fp32: %s %.1fx faster here but top-1 unchanged on only %.1f%%",
+                 precision_name(o->precision), o->speedup, 100.0 * top1_share(o));
     else
         snprintf(buf, len, "fp32: nothing faster here");
 }
@@ -220,8 +217,9 @@ void precision_auto_summary(const precision_auto_result *r, char *buf, size_t le
 void precision_auto_line(const precision_auto_result *r, char *buf, size_t len) {
     char sum[256];
     precision_auto_summary(r, sum, sizeof sum);
-    size_t used = (size_t)snprintf(buf, len, "--precision auto: %s (the fastest keeping top-1 on %.0f%% of %zu images; "
-                                             "measured here:",
+    size_t used = (size_t)snprintf(buf, len,
+                                   "--precision auto: %s (the fastest keeping top-1 on %.0f%% of %zu images; "
+                                   "measured here:",
                                    sum, 100.0 * PRECISION_MIN_TOP1, r->n ? r->fig[0].images : 0);
     for (size_t i = 0; i < r->n && used < len; i++) {
         const precision_figure *f = &r->fig[i];

@@ -25,11 +25,11 @@
 
 typedef struct {
     ft_precision precision;
-    double speedup;                  // fp32's forward seconds over this one's (1 for fp32)
-    size_t images;                   // images compared (0: none)
-    size_t top1_agree;               // of them, those whose top-1 class is fp32's
-    size_t features_agree;           // of them, those whose features are within PRECISION_FEATURE_TOL
-    double max_rel_diff;             // the largest ||f - f32|| / ||f32|| seen
+    double speedup;          // fp32's forward seconds over this one's (1 for fp32)
+    size_t images;           // images compared (0: none)
+    size_t top1_agree;       // of them, those whose top-1 class is fp32's
+    size_t features_agree;   // of them, those whose features are within PRECISION_FEATURE_TOL
+    double max_rel_diff;     // the largest ||f - f32|| / ||f32|| seen
 } precision_figure;
 
 // The rule: the fastest figure whose top-1 agreement is at least PRECISION_MIN_TOP1 (fp32 always
@@ -40,24 +40,24 @@ ft_precision precision_choose(const precision_figure *f, size_t n);
 // On m (every parameter frozen, eval mode, any head), the n images x (n * 3*S*S floats) at fp32 and
 // at p, a batch at a time: top-1 and feature agreement into f (its speedup left alone). Leaves m at
 // fp32. 0, or -1 with err.
-int precision_agreement(ft_model *m, const float *x, size_t n, int batch, int size, ft_precision p,
-                        precision_figure *f, char *err, size_t errlen);
+int precision_agreement(ft_model *m, const float *x, size_t n, int batch, int size, ft_precision p, precision_figure *f,
+                        char *err, size_t errlen);
 
 typedef struct {
     const char *arch;
-    const char *weights;           // the run's (NULL: torchvision's initialisation)
-    const char *device;            // "auto", "cpu", ...
-    int batch;                     // the run's batch
-    const pipeline_opts *prep;     // the run's preprocessing (its size is the calibration's)
-    const dataset_split *split;    // the user's images (the first PRECISION_AUTO_IMAGES of it)
+    const char *weights;          // the run's (NULL: torchvision's initialisation)
+    const char *device;           // "auto", "cpu", ...
+    int batch;                    // the run's batch
+    const pipeline_opts *prep;    // the run's preprocessing (its size is the calibration's)
+    const dataset_split *split;   // the user's images (the first PRECISION_AUTO_IMAGES of it)
 } precision_auto_spec;
 
 typedef struct {
     precision_figure fig[3];   // fp32 first, then the others this machine offers
     size_t n;
     ft_precision pick;
-    int measured;                        // 1: a speed was measured now; 0: all read from the calibration file
-    double speed_seconds, agree_seconds; // what finding each cost
+    int measured;                          // 1: a speed was measured now; 0: all read from the calibration file
+    double speed_seconds, agree_seconds;   // what finding each cost
 } precision_auto_result;
 
 // Measures (speeds from the calibration file when it has them) and picks. 0, or -1 with err.
