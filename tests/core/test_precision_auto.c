@@ -92,7 +92,8 @@ Test(precision_calibration, measured_once_then_kept_beside_fp32s) {
     cr_expect(a.forward > 0 && isfinite(a.forward) && a.backward > 0);
     char *text = calibration_text();
     cr_assert_not_null(text);
-    cr_expect(strstr(text, "resnet18\t32\tcpu\t") == text || strstr(text, "\nresnet18\t32\tcpu\t"), "fp32's:\n%s", text);
+    cr_expect(strstr(text, "resnet18\t32\tcpu\t") == text || strstr(text, "\nresnet18\t32\tcpu\t"), "fp32's:\n%s",
+              text);
     cr_expect(strstr(text, "resnet18/fast\t32\tcpu\t"), "fast's:\n%s", text);
     free(text);
     cr_assert_eq(cost_calibrate_precision("resnet18", 32, "cpu", FT_PRECISION_FAST, &b, &measured, err, sizeof err), 0,
@@ -129,9 +130,8 @@ Test(precision_calibration, a_damaged_table_is_measured_again) {
         cost_speed a;
         int measured = -1;
         char err[512];
-        cr_assert_eq(
-            cost_calibrate_precision("resnet18", 32, "cpu", FT_PRECISION_FAST, &a, &measured, err, sizeof err), 0,
-            "case %zu: %s", k, err);
+        cr_assert_eq(cost_calibrate_precision("resnet18", 32, "cpu", FT_PRECISION_FAST, &a, &measured, err, sizeof err),
+                     0, "case %zu: %s", k, err);
         cr_expect_eq(measured, 1, "case %zu: measured again", k);
         cr_expect(a.forward > 0 && isfinite(a.forward), "case %zu: %g", k, a.forward);
     }
