@@ -7,6 +7,7 @@
 
 #include "errmsg.h"
 #include "job.h"
+#include "trainer.h"
 
 struct precision_job {
     job base;   // first: run() casts back
@@ -22,6 +23,8 @@ struct precision_job {
 
 static void run(job *base) {
     precision_job *j = (precision_job *)base;
+    // on the threads a run starts with (the calibration is kept per thread count)
+    ft_set_num_threads(trainer_default_threads(j->device));
     j->rc = precision_auto_decide(&j->spec, &j->r, j->err, sizeof j->err);
 }
 

@@ -2,7 +2,8 @@
  * precision_job.h — precision_auto_decide on a thread of its own, for the interface: measuring each
  * precision's speed (once per machine: the calibration file keeps it) and its agreement with fp32 on
  * the user's images takes seconds, so the Train screen starts it and polls (the shape of every
- * background job: job.h). It works on a copy of what it is given: the images' paths, the strings.
+ * background job: job.h). It works on a copy of what it is given: the images' paths, the strings; and
+ * on libtorch's threads as a run starts with (trainer_default_threads), which it sets.
  */
 #ifndef FROST_PRECISION_JOB_H
 #define FROST_PRECISION_JOB_H

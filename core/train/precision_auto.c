@@ -127,6 +127,10 @@ int precision_agreement(ft_model *m, const float *x, size_t n, int batch, int si
 static ft_model *reference_model(const precision_auto_spec *s, const char *dev, char *err, size_t errlen) {
     ft_model *m = NULL;
     transfer_spec ts = {.arch = s->arch, .classes = 0, .weights = s->weights};
+    // without weights, torchvision's initialisation from libtorch's generator seeded here: the same
+    // reference each time, so the interface's suggestion and a run's pick agree (a run reseeds the
+    // generator as each epoch starts: nothing it draws depends on this)
+    ft_manual_seed(0);
     if (transfer_build(&ts, &m, NULL, 0, err, errlen) != 0) return NULL;
     ft_status *st = ft_model_set_trainable(m, "", 0);
     if (!st) st = ft_model_to_device(m, dev);

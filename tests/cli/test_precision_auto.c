@@ -38,8 +38,7 @@ static json_t *events(const char *path, const char *kind) {
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
         json_t *e = json_loads(line, 0, NULL);
         cr_assert_not_null(e, "not JSON: %.200s", line);
-        if (strcmp(json_string_value(json_object_get(e, "event")), kind) == 0)
-            json_array_append(all, e);
+        if (strcmp(json_string_value(json_object_get(e, "event")), kind) == 0) json_array_append(all, e);
         json_decref(e);
     }
     free(text);
@@ -47,9 +46,9 @@ static json_t *events(const char *path, const char *kind) {
 }
 
 static void train(tu_run_result *r, const char *precision, const char *json, const char *cache_mode) {
-    tu_run_frost(r, (const char *[]){"train", data, "--arch", "resnet18", "--epochs", "2", "--size", "32", "--batch",
-                                     "4", "--device", "cpu", "--precision", precision, "--json", json, "--profile",
-                                     "--cache", cache_mode, NULL});
+    tu_run_frost(r, (const char *[]){"train",  data,      "--arch",    "resnet18", "--epochs", "2",           "--size",
+                                     "32",     "--batch", "4",         "--device", "cpu",      "--precision", precision,
+                                     "--json", json,      "--profile", "--cache",  cache_mode, NULL});
     cr_assert_eq(r->status, 0, "--precision %s: exit %d\n%s", precision, r->status, r->err);
 }
 
