@@ -93,10 +93,11 @@ static int compare_fp32(ft_model *m, const float *x, long n, long batch, long si
         snprintf(err, errlen, "--compare: %s", why);
         return -1;
     }
-    printf("compared with fp32 on the same %ld images: largest relative feature difference %.3g (||f - f32|| / "
-           "||f32|| per image); features within %g on %.1f%%; top-1 unchanged on %.1f%% (%zu of %ld; %s%s)\n",
-           n, f.max_rel_diff, PRECISION_FEATURE_TOL, 100.0 * (double)f.features_agree / (double)n,
-           100.0 * (double)f.top1_agree / (double)n, f.top1_agree, n,
+    printf("compared with fp32 on the same %ld images: max abs feature difference %.3g, relative %.3g (to the "
+           "largest feature); features within %g (relative, per image) on %.1f%%; top-1 unchanged on %.1f%% (%zu of "
+           "%ld; %s%s)\n",
+           n, f.max_abs_diff, f.max_abs_f32 > 0 ? f.max_abs_diff / f.max_abs_f32 : 0.0, PRECISION_FEATURE_TOL,
+           100.0 * (double)f.features_agree / (double)n, 100.0 * (double)f.top1_agree / (double)n, f.top1_agree, n,
            weights ? "the 1000-class head of " : "random initialisation, no --weights: the 1000-class head's ",
            weights ? weights : "classes mean nothing, near-ties are common");
     return 0;

@@ -62,7 +62,7 @@ int precision_agreement(ft_model *m, const float *x, size_t n, int batch, int si
                         char *err, size_t errlen) {
     f->precision = p;
     f->images = f->top1_agree = f->features_agree = 0;
-    f->max_rel_diff = 0;
+    f->max_rel_diff = f->max_abs_diff = f->max_abs_f32 = 0;
     if (batch < 1) batch = 16;
     size_t feat = (size_t)ft_model_feature_size(m), classes = (size_t)ft_model_num_classes(m);
     size_t sample = 3 * (size_t)size * (size_t)size;
@@ -106,6 +106,8 @@ int precision_agreement(ft_model *m, const float *x, size_t n, int batch, int si
             double a = f32[i * feat + j], d = (double)fp[i * feat + j] - a;
             d2 += d * d;
             v2 += a * a;
+            if (fabs(d) > f->max_abs_diff) f->max_abs_diff = fabs(d);
+            if (fabs(a) > f->max_abs_f32) f->max_abs_f32 = fabs(a);
         }
         double rel = v2 > 0 ? sqrt(d2 / v2) : sqrt(d2);
         if (rel > f->max_rel_diff) f->max_rel_diff = rel;

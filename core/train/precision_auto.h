@@ -25,11 +25,12 @@
 
 typedef struct {
     ft_precision precision;
-    double speedup;          // fp32's forward seconds over this one's (1 for fp32)
-    size_t images;           // images compared (0: none)
-    size_t top1_agree;       // of them, those whose top-1 class is fp32's
-    size_t features_agree;   // of them, those whose features are within PRECISION_FEATURE_TOL
-    double max_rel_diff;     // the largest ||f - f32|| / ||f32|| seen
+    double speedup;                     // fp32's forward seconds over this one's (1 for fp32)
+    size_t images;                      // images compared (0: none)
+    size_t top1_agree;                  // of them, those whose top-1 class is fp32's
+    size_t features_agree;              // of them, those whose features are within PRECISION_FEATURE_TOL
+    double max_rel_diff;                // the largest ||f - f32|| / ||f32|| seen
+    double max_abs_diff, max_abs_f32;   // the largest |f - f32| of any feature, and the largest |f32|
 } precision_figure;
 
 // The rule: the fastest figure whose top-1 agreement is at least PRECISION_MIN_TOP1 (fp32 always
