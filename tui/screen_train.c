@@ -43,13 +43,14 @@ typedef struct {
     int weights, norm;   // weights: 0 none, 1 ImageNet; normalise: 0 follows the weights, 1 0.5, 2 ImageNet
     int plan, schedule, block_lr, class_w;   // fine-tuning (indices into PLANS, SCHEDULES, ...)
     int precision;                           // the frozen backbone's: an index into PRECISIONS
-    // --precision auto's suggestion for the form's network, size and images, measured in the background
+    // --precision auto's suggestion for the form's network, size and images, measured in the background;
+    // Enter while it measures starts the run when it ends (the two would draw from libtorch's one
+    // random generator in turn, by chance)
     precision_job *pjob;
     char pkey[4400];             // what it was measured for ("" nothing yet)
     char psaid[256];             // the suggestion ("bf16: 2.4x faster here, ..."), or why there is none
     int ppick;                   // what auto picks here (an ft_precision; -1 not known)
-    int start_after;             // Enter came while it measured: the run starts when it ends (its models and a
-                                 // run's would otherwise draw from libtorch's one generator in turn, by chance)
+    int start_after;             // Enter came while it measured
     double lr_found;             // the lr finder's suggestion, taken as the learning rate (0: none)
     char plan_text[64];          // the run's plan, as the trainer reads it ("" none)
     lr_finder_view *finder;      // the lr finder (its curve stays after it ends)
