@@ -98,23 +98,25 @@ static void after_step(trainer *t, size_t batch, const ft_step_result *r) {
     trainer_measure_due(t, batch);
 }
 
-// The first batch's one-time set-up (oneDNN creates and compiles its kernels for each shape: about
-// 1.5 s for ResNet50 at 224) made while the loader decodes that batch, instead of after: the backbone
-// once on a batch of zeros of the batch's shape, at the run's precision, into the gather buffer (the
-// batch's own features overwrite it). Only where the feature cache computes the backbone: that pass has
-// no gradients and, in eval mode, changes nothing (no weight, optimizer state, BatchNorm statistic, or
-// draw from libtorch's generator; the loader's shuffle has its own). FROST_WARMUP=0 leaves it out (the
-// run is the same, bit for bit: a test checks).
+// The first batch's one-time set-up (oneDNN creates its kernels and lays out the weights: about 1.5 s
+// for ResNet50 at 224) made while the loader decodes that batch, instead of after it: the backbone once
+// on one image of zeros at the run's size and precision. One image is enough: most of the set-up does
+// not depend on the batch (on dvc-mini the first batch of 16 then ran as fast as after a warm-up on 16
+// zeros, at a sixth of the warm-up's cost). Only where the feature cache computes the backbone: that
+// pass has no gradients and, in eval mode, changes nothing (no weight, optimizer state, BatchNorm
+// statistic, or draw from libtorch's generator; the loader's shuffle has its own). FROST_WARMUP=0
+// leaves it out (the run is the same, bit for bit: a test checks).
 static void warm_up(trainer *t) {
     t->warmed = 1;
     const char *env = getenv("FROST_WARMUP");
     if ((env && strcmp(env, "0") == 0) || !t->cache.on || t->cache.feat <= 0) return;
-    const int64_t B = t->cfg.batch_size, S = t->prep.tf.size;
-    float *x = calloc((size_t)B * 3 * (size_t)S * (size_t)S, sizeof *x);
+    const int64_t S = t->prep.tf.size;
+    float *x = calloc(3 * (size_t)S * (size_t)S, sizeof *x);
     if (!x) return;   // only time is lost
     double t0 = clock_seconds();
     ft_model_set_mode(t->m, 0, t->cfg.bn_eval);
-    ft_status *s = ft_model_features(t->m, x, B, 3, S, S, t->gather, (size_t)B * (size_t)t->cache.feat);
+    // into the gather buffer (B rows): the first batch's own features overwrite it
+    ft_status *s = ft_model_features(t->m, x, 1, 3, S, S, t->gather, (size_t)t->cache.feat);
     ft_status_free(s);   // a failure here shows again, with its message, on the batch itself
     t->prof.warmup += clock_seconds() - t0;
     free(x);
