@@ -98,18 +98,19 @@ static void after_step(trainer *t, size_t batch, const ft_step_result *r) {
     trainer_measure_due(t, batch);
 }
 
-// The first batch's one-time set-up (oneDNN creates its kernels and lays out the weights: about 1.5 s
-// for ResNet50 at 224) made while the loader decodes that batch, instead of after it: the backbone once
-// on one image of zeros at the run's size and precision. One image is enough: most of the set-up does
-// not depend on the batch (on dvc-mini the first batch of 16 then ran as fast as after a warm-up on 16
-// zeros, at a sixth of the warm-up's cost). Only where the feature cache computes the backbone: that
-// pass has no gradients and, in eval mode, changes nothing (no weight, optimizer state, BatchNorm
-// statistic, or draw from libtorch's generator; the loader's shuffle has its own). FROST_WARMUP=0
-// leaves it out (the run is the same, bit for bit: a test checks).
+// FROST_WARMUP=1: the first batch's one-time set-up (oneDNN creates its kernels and lays out the
+// weights) made while the loader decodes that batch, instead of after it: the backbone once on one
+// image of zeros at the run's size and precision. Off by default: measured on a loaded 2-core machine
+// it did not pay. The most it can save is the first batch's decoding (0.2-0.3 s on dvc-mini), since the
+// thread split's probe (trainer_setup.c) has already run the backbone, set-up and all, before the
+// loaders start; and the warm-up's own shape pays a set-up of its own. Kept for measuring it on other
+// machines. Only where the feature cache computes the backbone: that pass has no gradients and, in eval
+// mode, changes nothing (no weight, optimizer state, BatchNorm statistic, or draw from libtorch's
+// generator; the loader's shuffle has its own): the run is the same, bit for bit (a test checks).
 static void warm_up(trainer *t) {
     t->warmed = 1;
     const char *env = getenv("FROST_WARMUP");
-    if ((env && strcmp(env, "0") == 0) || !t->cache.on || t->cache.feat <= 0) return;
+    if (!env || strcmp(env, "1") != 0 || !t->cache.on || t->cache.feat <= 0) return;
     const int64_t S = t->prep.tf.size;
     float *x = calloc(3 * (size_t)S * (size_t)S, sizeof *x);
     if (!x) return;   // only time is lost
@@ -314,7 +315,7 @@ static void post_profile(trainer *t) {
                       "profile:     first batch: waited %.2f s for it, its backbone %.2f s; warm-up beside the "
                       "decoding %.2f s%s",
                       t->prof.first_wait, t->prof.first_features, t->prof.warmup,
-                      t->warmed && t->prof.warmup == 0 ? " (none)" : "");
+                      t->prof.warmup == 0 ? " (none: FROST_WARMUP=1 makes one)" : "");
     trainer_post_text(t, EV_INFO, "profile:   forward                  %8.2f s", t->prof.forward);
     trainer_post_text(t, EV_INFO, "profile:   backward                 %8.2f s", t->prof.backward);
     trainer_post_text(t, EV_INFO, "profile:   optimizer                %8.2f s", t->prof.optimizer);

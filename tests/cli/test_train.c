@@ -237,15 +237,15 @@ static char *numbers_of(const char *path) {
     return out;
 }
 
-// The warm-up (the first batch's kernels made while the loader decodes it) changes nothing a run
-// computes: with and without it (FROST_WARMUP=0) every batch's loss and every epoch's figures are the
+// The warm-up (FROST_WARMUP=1: the first batch's kernels made while the loader decodes it) changes
+// nothing a run computes: with and without it every batch's loss and every epoch's figures are the
 // same, bit for bit; --profile says it ran in one and not the other.
 Test(cli_train, the_warm_up_changes_no_number, .timeout = 300) {
     fx_two_class_dataset(root, 8, 4, 40);
     char json[2][1024];
     for (int k = 0; k < 2; k++) {
         snprintf(json[k], sizeof json[k], "%s/run%d.jsonl", root, k);
-        if (k) setenv("FROST_WARMUP", "0", 1);
+        if (k == 0) setenv("FROST_WARMUP", "1", 1);
         tu_run_result r;
         tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--epochs", "2", "--size", "32",
                                           "--batch", "4", "--log-every", "1", "--json", json[k], "--device", "cpu",
