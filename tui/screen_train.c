@@ -48,8 +48,6 @@ typedef struct {
     // random generator in turn, by chance)
     precision_job *pjob;
     char pkey[4400];             // what it was measured for ("" nothing yet)
-    char psaid[256];             // the suggestion ("bf16: 2.4x faster here, ..."), or why there is none
-    int ppick;                   // what auto picks here (an ft_precision; -1 not known)
     int start_after;             // Enter came while it measured
     double lr_found;             // the lr finder's suggestion, taken as the learning rate (0: none)
     char plan_text[64];          // the run's plan, as the trainer reads it ("" none)
@@ -133,8 +131,9 @@ static void publish(app *a, const train_view *v) {
     a->run.size = SIZES[v->size];
     a->run.opt = v->opt ? FT_OPT_SGD : FT_OPT_ADAM;
     int p = PRECISIONS[v->precision];
-    a->run.precision =
-        p == TRAINER_PRECISION_AUTO ? (v->ppick >= 0 ? (ft_precision)v->ppick : FT_PRECISION_FP32) : (ft_precision)p;
+    a->run.precision = p == TRAINER_PRECISION_AUTO
+                           ? (a->run.precision_pick >= 0 ? (ft_precision)a->run.precision_pick : FT_PRECISION_FP32)
+                           : (ft_precision)p;
 }
 
 static void *create(app *a) {
@@ -144,7 +143,7 @@ static void *create(app *a) {
     v->batch = 2;    // 16
     v->lr = 0;       // 1e-5, the tutorial's
     v->size = 3;     // 224
-    v->ppick = -1;
+    a->run.precision_pick = -1;
     // the user's config file
     v->device = a->opts->device && strcmp(a->opts->device, "cpu") == 0;
     v->weights = a->opts->weights != 0;   // ImageNet's, as the tutorial (pretrained=True), unless set to none
@@ -273,10 +272,10 @@ static void text_precision(const app *a, const train_view *v, char *buf, size_t 
     if (v->precision && uncached)
         snprintf(buf, len, "%.4s   (needs the feature cache: cache auto, BatchNorm eval, no unfreezing)",
                  PRECISION_NAMES[v->precision]);
-    else if (v->psaid[0] && PRECISIONS[v->precision] == TRAINER_PRECISION_AUTO)
-        snprintf(buf, len, "auto   picks here %s", v->psaid);
-    else if (v->psaid[0])   // auto's suggestion beside the field, whatever it is set to
-        snprintf(buf, len, "%s   auto here: %s", PRECISION_NAMES[v->precision], v->psaid);
+    else if (a->run.precision_said[0] && PRECISIONS[v->precision] == TRAINER_PRECISION_AUTO)
+        snprintf(buf, len, "auto   picks here %s", a->run.precision_said);
+    else if (a->run.precision_said[0])   // auto's suggestion beside the field, whatever it is set to
+        snprintf(buf, len, "%s   auto here: %s", PRECISION_NAMES[v->precision], a->run.precision_said);
     else
         snprintf(buf, len, "%s", PRECISION_NAMES[v->precision]);
 }
@@ -661,11 +660,11 @@ static void poll_precision(app *a, train_view *v) {
     if (v->pjob && precision_job_done(v->pjob)) {
         precision_auto_result r;
         if (precision_job_result(v->pjob, &r, err, sizeof err) == 0) {
-            precision_auto_summary(&r, v->psaid, sizeof v->psaid);
-            v->ppick = (int)r.pick;
+            precision_auto_summary(&r, a->run.precision_said, sizeof a->run.precision_said);
+            a->run.precision_pick = (int)r.pick;
         } else {
-            snprintf(v->psaid, sizeof v->psaid, "not measured: %.200s", err);
-            v->ppick = -1;
+            snprintf(a->run.precision_said, sizeof a->run.precision_said, "not measured: %.200s", err);
+            a->run.precision_pick = -1;
         }
         precision_job_free(v->pjob);
         v->pjob = NULL;
@@ -695,10 +694,10 @@ static void poll_precision(app *a, train_view *v) {
                                 .batch = c.batch_size,
                                 .prep = &c.prep,
                                 .split = a->d.train.n_items ? &a->d.train : &a->d.valid};
-    v->ppick = -1;
+    a->run.precision_pick = -1;
     publish(a, v);
     v->pjob = precision_job_start(&spec, err, sizeof err);
-    snprintf(v->psaid, sizeof v->psaid, "%.200s", v->pjob ? "measuring..." : err);
+    snprintf(a->run.precision_said, sizeof a->run.precision_said, "%.200s", v->pjob ? "measuring..." : err);
 }
 
 static void poll(app *a, void *state) {
