@@ -119,6 +119,12 @@ static void print_line(void *user, const char *line) {
 // Prints one event: the tutorial's log lines (train_log), errors and skipped files on stderr, the bar.
 // Returns the run's exit status once finished, else -2.
 static int print_event(const train_event *e, long log_every, bar_state *bar) {
+    if (e->kind == EV_PRECISION) {   // --precision auto's pick: said apart from the log
+        clear_bar(bar);
+        fflush(stdout);
+        fprintf(stderr, "frost: %s\n", cli_safe(e->text));
+        return -2;
+    }
     train_log_lines(e, log_every, print_line, bar);
     if (e->kind == EV_BATCH && bar->tty) draw_bar(bar, e);
     if (e->kind == EV_SKIPPED || e->kind == EV_ERROR) {
@@ -293,7 +299,7 @@ const cli_command cli_train = {
     .name = "train",
     .synopsis = "DATASET --arch ARCH [--pretrained | --weights FILE] [--epochs N] [--batch N]\n"
                 "[--lr X] [--optimizer adam|sgd] [--bn eval|train] [--cache on|off|auto|memory]\n"
-                "[--precision fp32|fast|bf16] [--trainable LIST] [--save FILE] [--resume FILE]\n"
+                "[--precision fp32|fast|bf16|auto] [--trainable LIST] [--save FILE] [--resume FILE]\n"
                 "[--json FILE] [--profile] [--plan STAGES] [--schedule NAME]\n"
                 "[--block-lr B=M,...|spread:R] [--class-weights auto|W,...] ...",
     .help = "the tutorial's transfer learning: everything frozen, a new head for the\n"
