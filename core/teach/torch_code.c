@@ -54,7 +54,7 @@ static void put_weights_enum(text_buf *t, const char *arch, const char *tag) {
 // ---------------------------------------------------------------------------------------------
 // the parts of the program
 
-static void put_header(text_buf *t, const torch_code_input *in, const train_recipe *r) {
+static void put_header(text_buf *t, const torch_code_input *in, const train_recipe *r, int epochs) {
     const trainer_config *c = in->cfg;
     text_buf_put(t,
                  "# The PyTorch code of what frost holds now: %s for %zu classes%s%s.\n"
@@ -63,7 +63,8 @@ static void put_header(text_buf *t, const torch_code_input *in, const train_reci
                  "transforms\n\n",
                  c->arch, in->n_classes, r->has_plan ? ", unfrozen in stages" : "",
                  train_recipe_groups(r) ? ", a learning rate per block" : "");
-    text_buf_put(t, "DATA = \"%s\"\nNUM_CLASSES = %zu\n", in->data ? in->data : "DATASET", in->n_classes);
+    text_buf_put(t, "DATA = \"%s\"\nNUM_CLASSES = %zu\nEPOCHS = %d\n", in->data ? in->data : "DATASET", in->n_classes,
+                 epochs);
     const weights_entry *e = in->pretrained ? weights_table_find(c->arch, NULL) : NULL;
     if (e && strncmp(e->source, "torchvision", 11) == 0) {
         text_buf_put(t, "WEIGHTS = ");
@@ -228,11 +229,10 @@ static void put_optimizer(text_buf *t, const trainer_config *c, ft_optimizer *o)
     text_buf_put(t, ")\n");
 }
 
-static void put_scheduler(text_buf *t, const lr_schedule *sc, int epochs) {
+static void put_scheduler(text_buf *t, const lr_schedule *sc) {
     text_buf_put(t, "\n\ndef make_scheduler(optimizer, steps_per_epoch):\n"
                     "    \"\"\"Stepped after every optimizer step; None: the lr stays (the tutorial's).\"\"\"\n"
-                    "    total = steps_per_epoch * %d   # the run's %d epochs\n",
-                 epochs, epochs);
+                    "    total = steps_per_epoch * EPOCHS\n");
     char warm[48];
     if (sc->warmup_steps < 0)
         snprintf(warm, sizeof warm, "steps_per_epoch");
@@ -275,7 +275,7 @@ static void put_train_mode(text_buf *t, int bn_eval) {
         text_buf_put(t, "    # the tutorial's: every BatchNorm in train mode, frozen ones too (their running statistics move)\n");
 }
 
-static void put_loop(text_buf *t, const trainer_config *c, const train_recipe *r, int epochs) {
+static void put_loop(text_buf *t, const trainer_config *c, const train_recipe *r) {
     text_buf_put(t, "\n\ndef main():\n    torch.manual_seed(%llu)\n"
                     "    device = torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\")\n"
                     "    data = {split: datasets.ImageFolder(os.path.join(DATA, split), transform) for split in (\"train\", "
@@ -297,7 +297,7 @@ static void put_loop(text_buf *t, const trainer_config *c, const train_recipe *r
                         "    criterion = nn.CrossEntropyLoss(weight=weight.to(device))\n");
     else
         text_buf_put(t, "    criterion = nn.CrossEntropyLoss()\n");
-    text_buf_put(t, "    for epoch in range(1, %d + 1):\n", epochs);
+    text_buf_put(t, "    for epoch in range(1, EPOCHS + 1):\n");
     if (r->has_plan) text_buf_put(t, "        set_stage(model, stage_at(epoch))\n");
     text_buf_put(t, "        for phase in (\"train\", \"valid\"):\n"
                     "            if phase == \"train\":\n                train_mode(model)\n"
@@ -353,15 +353,15 @@ char *torch_code(const torch_code_input *in, ft_model *m, char *err, size_t errl
     if (named > epochs) epochs = named;
 
     text_buf t = {0};
-    put_header(&t, in, &r);
+    put_header(&t, in, &r, epochs);
     put_transforms(&t, &c->prep.tf);
     put_build(&t, in, m, now);
     int rc = r.has_plan ? put_stages(&t, &r, m, err, errlen) : 0;
     put_optimizer(&t, c, o);
     ft_optimizer_free(o);
-    put_scheduler(&t, &r.schedule, epochs);
+    put_scheduler(&t, &r.schedule);
     put_train_mode(&t, c->bn_eval);
-    put_loop(&t, c, &r, epochs);
+    put_loop(&t, c, &r);
     char *code = text_buf_take(&t);
     if (rc != 0) {
         free(code);
