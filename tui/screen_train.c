@@ -117,11 +117,17 @@ static void plan_for(const train_view *v, char *buf, size_t len) {
         buf[0] = '\0';
 }
 
-// Tells the app the settings the Model screen's cost line needs.
-static void publish(app *a, const train_view *v) {
+static void form_config(app *a, train_view *v, const char *weights, trainer_config *out);
+static transform_norm form_norm(const train_view *v, int pretrained);
+
+// Tells the app the settings the Model screen's cost line needs, and the form's run (the code pane's).
+static void publish(app *a, train_view *v) {
     a->run.batch = BATCHES[v->batch];
     a->run.size = SIZES[v->size];
     a->run.opt = v->opt ? FT_OPT_SGD : FT_OPT_ADAM;
+    form_config(a, v, NULL, &a->run.form);
+    transform_params_set_norm(&a->run.form.prep.tf, form_norm(v, v->weights));   // the weights are named, not loaded
+    a->run.form_pretrained = v->weights;
 }
 
 static void *create(app *a) {
@@ -464,6 +470,7 @@ static void poll_finder(app *a, train_view *v) {
     if (!v->finder || !lr_finder_poll(v->finder, &lr, msg, sizeof msg)) return;
     if (lr > 0) {
         v->lr_found = lr;
+        publish(a, v);
         app_status(a, "lr finder: %.300s; now the learning rate (Left/Right on it: the list)", msg);
     } else {
         app_status(a, "lr finder: %.400s", msg);
