@@ -27,6 +27,17 @@ static void put_module(text_buf *t, const char *path) {
     }
 }
 
+// x as the shortest decimal that reads back as the same float32 (torch normalises in float32: 0.485
+// there is frost's 0.485f).
+static void put_float32(text_buf *t, float x) {
+    char s[40];
+    for (int p = 1; p <= 9; p++) {
+        snprintf(s, sizeof s, "%.*g", p, (double)x);
+        if (strtof(s, NULL) == x) break;
+    }
+    text_buf_put(t, "%s%s", s, strpbrk(s, ".eninf") ? "" : ".0");
+}
+
 // A Python list of strings (module paths and names are plain ASCII: no escaping needed).
 static void put_names(text_buf *t, const char *list) {
     text_buf_put(t, "[");
@@ -58,18 +69,18 @@ static void put_header(text_buf *t, const torch_code_input *in, const train_reci
     const trainer_config *c = in->cfg;
     text_buf_put(t,
                  "# The PyTorch code of what frost holds now: %s for %zu classes%s%s.\n"
-                 "# python3 this.py trains it on DATA (DATA/train/<class>/*, DATA/valid/<class>/*).\n"
-                 "import os\n\nimport torch\nimport torch.nn as nn\nfrom torchvision import datasets, models, "
-                 "transforms\n\n",
-                 c->arch, in->n_classes, r->has_plan ? ", unfrozen in stages" : "",
-                 train_recipe_groups(r) ? ", a learning rate per block" : "");
+                 "# python3 this.py trains on DATA/train/<class>/*, validates on DATA/valid/.\n"
+                 "import os\n\nimport torch\nimport torch.nn as nn\nfrom torch.optim import lr_scheduler\n"
+                 "from torchvision import datasets, models, transforms\n\n",
+                 c->arch, in->n_classes, r->has_plan ? ",\n# unfrozen in stages" : "",
+                 train_recipe_groups(r) ? (r->has_plan ? ", an lr per block" : ",\n# an lr per block") : "");
     text_buf_put(t, "DATA = \"%s\"\nNUM_CLASSES = %zu\nEPOCHS = %d\n", in->data ? in->data : "DATASET", in->n_classes,
                  epochs);
     const weights_entry *e = in->pretrained ? weights_table_find(c->arch, NULL) : NULL;
     if (e && strncmp(e->source, "torchvision", 11) == 0) {
-        text_buf_put(t, "WEIGHTS = ");
+        text_buf_put(t, "# ImageNet's weights, as the tutorial's pretrained=True\nWEIGHTS = ");
         put_weights_enum(t, c->arch, e->tag);
-        text_buf_put(t, "   # ImageNet's, as the tutorial's pretrained=True\n");
+        text_buf_put(t, "\n");
     } else if (c->weights) {
         text_buf_put(t, "WEIGHTS = None   # the file's weights are loaded in build_model\n");
     } else {
@@ -86,10 +97,10 @@ static void put_transforms(text_buf *t, const transform_params *tf) {
     text_buf_put(t, "    transforms.ToTensor(),\n    transforms.Normalize(");
     for (int k = 0; k < 2; k++) {
         const float *v = k ? tf->std : tf->mean;
-        text_buf_put(t, "%s[", k ? ", " : "");
+        text_buf_put(t, k ? ",\n                         std=[" : "mean=[");
         for (int i = 0; i < 3; i++) {
             if (i) text_buf_put(t, ", ");
-            text_buf_float(t, (double)v[i]);
+            put_float32(t, v[i]);
         }
         text_buf_put(t, "]");
     }
@@ -185,8 +196,8 @@ static void put_optimizer(text_buf *t, const trainer_config *c, ft_optimizer *o)
     if (ng == 1 && !g[0].modules[0]) {   // the tutorial's: what trains now, one lr
         text_buf_put(t, "    params = [p for p in model.parameters() if p.requires_grad]\n");
     } else {
-        text_buf_put(t, "    # a group per block, each with its lr: frozen parameters wait in their group (no gradient,\n"
-                        "    # no step) until a stage thaws them\n    params = [\n");
+        text_buf_put(t, "    # a group per block, each with its lr: frozen parameters wait in their\n"
+                        "    # group (no gradient, no step) until a stage thaws them\n    params = [\n");
         for (size_t i = 0; i < ng; i++) {
             text_buf_put(t, "        {\"params\": ");
             if (!g[i].modules[0]) {
@@ -195,15 +206,23 @@ static void put_optimizer(text_buf *t, const trainer_config *c, ft_optimizer *o)
                 put_names(t, held);
                 text_buf_put(t, ")]");
             } else if (!strchr(g[i].modules, ',')) {
-                text_buf_put(t, "list(");
                 put_module(t, g[i].modules);
-                text_buf_put(t, ".parameters())");
-            } else {
-                text_buf_put(t, "[p for m in ");
-                put_names(t, g[i].modules);
-                text_buf_put(t, " for p in model.get_submodule(m).parameters()]");
+                text_buf_put(t, ".parameters()");
+            } else {   // a VGG stage: its layers with parameters
+                int first = 1;
+                for (const char *q = g[i].modules; *q;) {
+                    size_t n = strcspn(q, ",");
+                    char path[256];
+                    snprintf(path, sizeof path, "%.*s", (int)(n < sizeof path ? n : sizeof path - 1), q);
+                    q += n + (q[n] == ',');
+                    text_buf_put(t, first ? "[*" : ",\n                    *");
+                    put_module(t, path);
+                    text_buf_put(t, ".parameters()");
+                    first = 0;
+                }
+                text_buf_put(t, "]");
             }
-            text_buf_put(t, ", \"lr\": ");
+            text_buf_put(t, ",\n         \"lr\": ");
             text_buf_float(t, g[i].lr);
             text_buf_put(t, "},\n");
         }
@@ -221,24 +240,24 @@ static void put_optimizer(text_buf *t, const trainer_config *c, ft_optimizer *o)
         text_buf_float(t, p->beta1);
         text_buf_put(t, ", ");
         text_buf_float(t, p->beta2);
-        text_buf_put(t, "), eps=");
+        text_buf_put(t, "),\n                            eps=");
         text_buf_float(t, p->eps);
     }
-    text_buf_put(t, ", weight_decay=");
+    text_buf_put(t, ",%sweight_decay=", p->kind == FT_OPT_SGD ? "\n                           " : " ");
     text_buf_float(t, p->weight_decay);
     text_buf_put(t, ")\n");
 }
 
 static void put_scheduler(text_buf *t, const lr_schedule *sc) {
     text_buf_put(t, "\n\ndef make_scheduler(optimizer, steps_per_epoch):\n"
-                    "    \"\"\"Stepped after every optimizer step; None: the lr stays (the tutorial's).\"\"\"\n"
+                    "    \"\"\"Stepped after every optimizer step (None: the lr stays).\"\"\"\n"
                     "    total = steps_per_epoch * EPOCHS\n");
     char warm[48];
     if (sc->warmup_steps < 0)
         snprintf(warm, sizeof warm, "steps_per_epoch");
     else
         snprintf(warm, sizeof warm, "%ld", sc->warmup_steps);
-    const char *S = "torch.optim.lr_scheduler";
+    const char *S = "lr_scheduler";
     switch (sc->kind) {
     case LR_COSINE:
         if (sc->warmup_steps == 0) {
@@ -247,18 +266,19 @@ static void put_scheduler(text_buf *t, const lr_schedule *sc) {
             text_buf_put(t, "    warm = %s   # linear warm-up steps, then cosine\n    return %s.SequentialLR(optimizer, [\n"
                             "        %s.LinearLR(optimizer, start_factor=", warm, S, S);
             text_buf_float(t, sc->warmup_start);
-            text_buf_put(t, ", end_factor=1.0, total_iters=warm),\n"
+            text_buf_put(t, ",\n                        end_factor=1.0, total_iters=warm),\n"
                             "        %s.CosineAnnealingLR(optimizer, T_max=total - warm),\n    ], milestones=[warm])\n", S);
         }
         break;
     case LR_ONE_CYCLE:
-        text_buf_put(t, "    return %s.OneCycleLR(optimizer, max_lr=[g[\"lr\"] for g in optimizer.param_groups], "
-                        "total_steps=total)\n", S);
+        text_buf_put(t, "    max_lr = [group[\"lr\"] for group in optimizer.param_groups]\n"
+                        "    return %s.OneCycleLR(optimizer, max_lr=max_lr, total_steps=total)\n", S);
         break;
     case LR_WARMUP:
+        text_buf_put(t, "    warm = %s   # linear warm-up steps, then constant\n", warm);
         text_buf_put(t, "    return %s.LinearLR(optimizer, start_factor=", S);
         text_buf_float(t, sc->warmup_start);
-        text_buf_put(t, ", end_factor=1.0, total_iters=%s)\n", warm);
+        text_buf_put(t, ",\n                                 end_factor=1.0, total_iters=warm)\n");
         break;
     default: text_buf_put(t, "    return None\n"); break;
     }
@@ -267,21 +287,23 @@ static void put_scheduler(text_buf *t, const lr_schedule *sc) {
 static void put_train_mode(text_buf *t, int bn_eval) {
     text_buf_put(t, "\n\ndef train_mode(model):\n    model.train()\n");
     if (bn_eval)
-        text_buf_put(t, "    # frost's rule: a BatchNorm whose parameters are all frozen keeps its running statistics\n"
-                        "    for module in model.modules():\n"
-                        "        if isinstance(module, nn.BatchNorm2d) and not any(p.requires_grad for p in "
-                        "module.parameters()):\n            module.eval()\n");
+        text_buf_put(t, "    # frost's rule: a BatchNorm whose parameters are all frozen keeps its\n"
+                        "    # running statistics (eval mode)\n    for module in model.modules():\n"
+                        "        frozen = not any(p.requires_grad for p in module.parameters())\n"
+                        "        if isinstance(module, nn.BatchNorm2d) and frozen:\n            module.eval()\n");
     else
-        text_buf_put(t, "    # the tutorial's: every BatchNorm in train mode, frozen ones too (their running statistics move)\n");
+        text_buf_put(t, "    # the tutorial's: every BatchNorm in train mode, frozen ones too (their\n"
+                        "    # running statistics move)\n");
 }
 
 static void put_loop(text_buf *t, const trainer_config *c, const train_recipe *r) {
     text_buf_put(t, "\n\ndef main():\n    torch.manual_seed(%llu)\n"
                     "    device = torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\")\n"
-                    "    data = {split: datasets.ImageFolder(os.path.join(DATA, split), transform) for split in (\"train\", "
-                    "\"valid\")}\n"
-                    "    loaders = {split: torch.utils.data.DataLoader(data[split], batch_size=%d, shuffle=True) for "
-                    "split in data}\n"
+                    "    data = {split: datasets.ImageFolder(os.path.join(DATA, split), transform)\n"
+                    "            for split in (\"train\", \"valid\")}\n"
+                    "    loaders = {split: torch.utils.data.DataLoader(data[split], batch_size=%d,\n"
+                    "                                                  shuffle=True)\n"
+                    "               for split in data}\n"
                     "    model = build_model()\n",
                  (unsigned long long)c->seed, c->batch_size);
     if (c->weights)
@@ -292,8 +314,10 @@ static void put_loop(text_buf *t, const trainer_config *c, const train_recipe *r
     if (cw[0] && strcmp(cw, "none") != 0 && strcmp(cw, "auto") != 0)
         text_buf_put(t, "    criterion = nn.CrossEntropyLoss(weight=torch.tensor([%s]).to(device))\n", cw);
     else if (strcmp(cw, "auto") == 0)
-        text_buf_put(t, "    counts = torch.bincount(torch.tensor(data[\"train\"].targets), minlength=NUM_CLASSES)\n"
-                        "    weight = len(data[\"train\"]) / (NUM_CLASSES * counts.clamp(min=1).float())   # N / (C n_c)\n"
+        text_buf_put(t, "    # N / (C n_c): each class weighs as if the classes were balanced\n"
+                        "    counts = torch.bincount(torch.tensor(data[\"train\"].targets),\n"
+                        "                            minlength=NUM_CLASSES)\n"
+                        "    weight = len(data[\"train\"]) / (NUM_CLASSES * counts.clamp(min=1).float())\n"
                         "    criterion = nn.CrossEntropyLoss(weight=weight.to(device))\n");
     else
         text_buf_put(t, "    criterion = nn.CrossEntropyLoss()\n");
@@ -313,7 +337,8 @@ static void put_loop(text_buf *t, const trainer_config *c, const train_recipe *r
                     "                    if scheduler is not None:\n                        scheduler.step()\n"
                     "                total_loss += loss.item() * len(y)\n"
                     "                correct += (out.argmax(1) == y).sum().item()\n                seen += len(y)\n"
-                    "            print(f\"epoch {epoch} {phase} Loss: {total_loss / seen:.4f} ACC: {correct / seen:.4f}\")\n"
+                    "            print(f\"epoch {epoch} {phase} Loss: {total_loss / seen:.4f} \"\n"
+                    "                  f\"ACC: {correct / seen:.4f}\")\n"
                     "\n\nif __name__ == \"__main__\":\n    main()\n");
 }
 
@@ -348,9 +373,8 @@ char *torch_code(const torch_code_input *in, ft_model *m, char *err, size_t errl
     transfer_trainable_list(m, now, sizeof now);
     ft_optimizer *o = NULL;
     if (train_recipe_optimizer(&r, m, &c->opt, trains, &o, err, errlen) != 0) return NULL;
-    int named = r.has_plan ? train_plan_epochs(&r.plan) : 0;
-    int epochs = c->epochs > 0 ? c->epochs : named > 0 ? named : 5;
-    if (named > epochs) epochs = named;
+    int epochs;   // the schedule spans the course; the loop stops there
+    trainer_run_epochs(c, &r, &epochs);
 
     text_buf t = {0};
     put_header(&t, in, &r, epochs);

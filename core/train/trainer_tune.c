@@ -48,12 +48,13 @@ int trainer_plan_setup(trainer *t, unsigned char *trains) {
     const train_plan *p = &t->tune.recipe.plan;
     int named = train_plan_epochs(p);
     // the plan is the whole course; --epochs says how far this run goes (by default, to its end)
-    if (!t->tune.epochs_given && !train_plan_open_ended(p)) t->cfg.epochs = named;
+    trainer_config asked = t->cfg;
+    if (!t->tune.epochs_given) asked.epochs = 0;
+    t->cfg.epochs = trainer_run_epochs(&asked, &t->tune.recipe, &t->tune.course_epochs);
     if (train_plan_open_ended(p) && named >= t->cfg.epochs)
         return trainer_fail(t, FIX_NONE,
                             "the plan's stages before its last take %d epochs: the run has %d, none left for '%s'",
                             named, t->cfg.epochs, p->stages[p->n - 1].what);
-    t->tune.course_epochs = named > t->cfg.epochs ? named : t->cfg.epochs;
     char list[4096], err[1024];
     if (train_recipe_plan_blocks(&t->tune.recipe, t->m, trains, err, sizeof err) != 0)
         return trainer_fail(t, FIX_TRAINABLE, "%s", err);
