@@ -66,7 +66,8 @@ static const cli_option options[] = {
     CLI_OPT("--layer-report", OPT_FLAG, AT(layer_report),
             .help = "at the end, what training did to each module: change, gradient, BatchNorm drift"),
     CLI_OPT("--show-code", OPT_FLAG, AT(show_code),
-            .help = "print the PyTorch code of this run (model, freeze, head, transforms, optimizer, loop); no training"),
+            .help =
+                "print the PyTorch code of this run (model, freeze, head, transforms, optimizer, loop); no training"),
     CLI_OPT("--measure-every", OPT_INT, AT(run.cfg.measure_every), .lo = 0, .hi = 1000000, .arg = "N",
             .help = "measure what training does to each module every N batches (0: never)", .def = "10"),
     CLI_OPT_END,

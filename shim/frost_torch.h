@@ -160,8 +160,8 @@ typedef struct {
     int ndim;   // 0 for a scalar (num_batches_tracked)
     int64_t shape[FT_MAX_DIMS];
     size_t nbytes;
-    int is_parameter;   // 0 for buffers (running_mean, running_var, num_batches_tracked)
-    int requires_grad;  // a parameter that trains now (PyTorch's requires_grad); 0 for buffers
+    int is_parameter;    // 0 for buffers (running_mean, running_var, num_batches_tracked)
+    int requires_grad;   // a parameter that trains now (PyTorch's requires_grad); 0 for buffers
 } ft_tensor_info;
 
 // The table is rebuilt after ft_model_replace_head; indices are valid until then.

@@ -11,16 +11,16 @@
 #include "torch_code.h"
 
 struct code_pane {
-    model_job *build;       // the network being built (NULL: none)
-    ft_model *model;        // the network the code is made for
-    char model_arch[32];    // ... its architecture and classes
+    model_job *build;      // the network being built (NULL: none)
+    ft_model *model;       // the network the code is made for
+    char model_arch[32];   // ... its architecture and classes
     size_t model_classes;
-    char key[8192];         // everything the code shows, as text: made again when it changes
-    char *text;             // the code (NULL: none yet)
-    char **lines;           // into text
+    char key[8192];   // everything the code shows, as text: made again when it changes
+    char *text;       // the code (NULL: none yet)
+    char **lines;     // into text
     size_t n_lines;
-    char msg[1100];         // what shows instead of the code (a build going on, an error)
-    int scroll, page;       // the first line shown; the last drawn height
+    char msg[1100];     // what shows instead of the code (a build going on, an error)
+    int scroll, page;   // the first line shown; the last drawn height
 };
 
 code_pane *code_pane_new(void) { return calloc(1, sizeof(code_pane)); }
@@ -72,7 +72,8 @@ static void take_text(code_pane *p, char *text) {
     }
     p->n_lines = p->lines ? k : 0;
     int page = p->page > 2 ? p->page - 1 : 1;
-    if (differs && ((int)line < p->scroll || (int)line >= p->scroll + page)) p->scroll = (int)line > 2 ? (int)line - 2 : 0;
+    if (differs && ((int)line < p->scroll || (int)line >= p->scroll + page))
+        p->scroll = (int)line > 2 ? (int)line - 2 : 0;
 }
 
 void code_pane_poll(code_pane *p, app *a) {
@@ -102,8 +103,7 @@ void code_pane_poll(code_pane *p, app *a) {
         ft_model_free(p->model);
         p->model = NULL;
         p->build = model_job_build(&spec, err, sizeof err);
-        snprintf(p->msg, sizeof p->msg, p->build ? "building %s to read its blocks..." : "%s",
-                 p->build ? c.arch : err);
+        snprintf(p->msg, sizeof p->msg, p->build ? "building %s to read its blocks..." : "%s", p->build ? c.arch : err);
         return;
     }
     const transform_params *tf = &c.prep.tf;
@@ -138,8 +138,8 @@ void code_pane_draw(code_pane *p, int top, int rows, int cols) {
     clrtoeol();
     char title[160];
     snprintf(title, sizeof title, "PyTorch code of this choice  lines %d-%d of %zu  (PgUp/PgDn scroll, P closes)",
-             p->n_lines ? p->scroll + 1 : 0, p->scroll + p->page < (int)p->n_lines ? p->scroll + p->page : (int)p->n_lines,
-             p->n_lines);
+             p->n_lines ? p->scroll + 1 : 0,
+             p->scroll + p->page < (int)p->n_lines ? p->scroll + p->page : (int)p->n_lines, p->n_lines);
     mvaddnstr(top, 0, title, cols);
     attroff(style(ROLE_TITLE));
     if (p->msg[0] || !p->lines) {

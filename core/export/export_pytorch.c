@@ -61,7 +61,8 @@ static void put_floats(text_buf *t, const float *v, size_t n) {
 
 static void settings_block(text_buf *t, const checkpoint_meta *meta, const train_recipe *r, const train_settings *s) {
     text_buf_put(t, "# written by frost export from a %s checkpoint%s\n", meta->arch,
-        s->known ? "" : " without its run's settings (older than frost's export): the defaults below are frost's");
+                 s->known ? ""
+                          : " without its run's settings (older than frost's export): the defaults below are frost's");
     text_buf_put(t, "ARCH = ");
     put_json(t, json_string(meta->arch));
     text_buf_put(t, "\nCLASSES = ");
@@ -76,7 +77,8 @@ static void settings_block(text_buf *t, const checkpoint_meta *meta, const train
     text_buf_put(t, "\nTRAINABLE = ");
     put_string_list(t, meta->trainable, meta->n_trainable);
     text_buf_put(t, "   # parameters with requires_grad (a plan sets them per stage)\n");
-    text_buf_put(t, "START_EPOCH = %d   # epochs frost had completed: this script goes on with the next\n", meta->epoch);
+    text_buf_put(t, "START_EPOCH = %d   # epochs frost had completed: this script goes on with the next\n",
+                 meta->epoch);
     text_buf_put(t, "EPOCHS = %d   # the run's course (the schedule spans it)\n", s->epochs);
     text_buf_put(t, "OPTIMIZER = ");
     put_json(t, json_string(s->optimizer));
@@ -141,16 +143,18 @@ static char *readme(const checkpoint_meta *meta, int from_checkpoint) {
     text_buf_put(&t, "# %s, fine-tuned by frost, as a PyTorch script\n\n", meta->arch);
     if (from_checkpoint)
         text_buf_put(&t,
-            "Exported from a checkpoint after epoch %d. `train.py` goes on from there with the same network, "
-            "frozen layers, preprocessing, optimizer (its state included when frost saved it), schedule and "
-            "seed.\n\n",
-            meta->epoch);
+                     "Exported from a checkpoint after epoch %d. `train.py` goes on from there with the same network, "
+                     "frozen layers, preprocessing, optimizer (its state included when frost saved it), schedule and "
+                     "seed.\n\n",
+                     meta->epoch);
     else
-        text_buf_put(&t, "Exported before any training: `train.py` runs the recipe chosen in frost from the weights it would "
+        text_buf_put(
+            &t, "Exported before any training: `train.py` runs the recipe chosen in frost from the weights it would "
                 "have started with.\n\n");
     text_buf_put(&t, "Classes, in the order of the model's outputs:");
     for (int64_t i = 0; i < meta->num_classes; i++) text_buf_put(&t, "%s `%s`", i ? "," : "", meta->class_names[i]);
-    text_buf_put(&t, ".\n\nNeeds Python 3 with PyTorch and torchvision (1.13 / 0.14 or later); nothing else.\n\n"
+    text_buf_put(
+        &t, ".\n\nNeeds Python 3 with PyTorch and torchvision (1.13 / 0.14 or later); nothing else.\n\n"
             "```sh\n"
             "python3 train.py --data DATASET                         # one process; a GPU when there is one\n"
             "torchrun --nproc_per_node 4 train.py --data DATASET     # 4 processes (DistributedDataParallel)\n"

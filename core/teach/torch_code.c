@@ -89,7 +89,8 @@ static void put_header(text_buf *t, const torch_code_input *in, const train_reci
 }
 
 static void put_transforms(text_buf *t, const transform_params *tf) {
-    text_buf_put(t, "\n# what frost does to every image (training and validation alike)\ntransform = transforms.Compose([\n");
+    text_buf_put(
+        t, "\n# what frost does to every image (training and validation alike)\ntransform = transforms.Compose([\n");
     if (tf->fit == TRANSFORM_SHORT_CROP)
         text_buf_put(t, "    transforms.Resize(%d),\n    transforms.CenterCrop(%d),\n", tf->size, tf->size);
     else
@@ -130,7 +131,8 @@ static void put_build(text_buf *t, const torch_code_input *in, ft_model *m, cons
     const char *head = ft_model_head_path(m);
     text_buf_put(t, "\n\ndef build_model(weights=WEIGHTS):\n    model = models.%s(weights=weights)\n", c->arch);
     if (c->weights)
-        text_buf_put(t, "    # frost loaded %s into the 1000-class network (strict), before the new head\n", c->weights);
+        text_buf_put(t, "    # frost loaded %s into the 1000-class network (strict), before the new head\n",
+                     c->weights);
     text_buf_put(t, "    # the tutorial's freeze: every parameter frozen...\n"
                     "    for param in model.parameters():\n        param.requires_grad = False\n"
                     "    # ...and a new head for the dataset's classes (new layers train)\n");
@@ -142,7 +144,8 @@ static void put_build(text_buf *t, const torch_code_input *in, ft_model *m, cons
     else
         text_buf_put(t, "    model.fc = nn.Linear(model.fc.in_features, NUM_CLASSES)\n");
     if (now[0]) {   // not the tutorial's choice: exactly this trains (freeze all, thaw the named)
-        text_buf_put(t, "    # what trains: %s%s\n    model.requires_grad_(False)\n", strcmp(now, "none") == 0 ? "nothing" : now,
+        text_buf_put(t, "    # what trains: %s%s\n    model.requires_grad_(False)\n",
+                     strcmp(now, "none") == 0 ? "nothing" : now,
                      strcmp(now, "all") == 0 || strstr(now, head) ? "" : " (the head stays frozen)");
         put_thaw(t, now, "    ");
     }
@@ -151,7 +154,8 @@ static void put_build(text_buf *t, const torch_code_input *in, ft_model *m, cons
 
 // The plan's stages: what each trains, for how many epochs, and set_stage.
 static int put_stages(text_buf *t, const train_recipe *r, ft_model *m, char *err, size_t errlen) {
-    text_buf_put(t, "\n\n# staged unfreezing: (what trains, for how many epochs; 0: the rest of the run)\nSTAGES = [\n");
+    text_buf_put(t,
+                 "\n\n# staged unfreezing: (what trains, for how many epochs; 0: the rest of the run)\nSTAGES = [\n");
     for (int s = 0; s < r->plan.n; s++) {
         char list[4096], why[1024];
         if (train_plan_trainable(&r->plan, s, m, list, sizeof list, why, sizeof why) != 0) {
@@ -263,16 +267,23 @@ static void put_scheduler(text_buf *t, const lr_schedule *sc) {
         if (sc->warmup_steps == 0) {
             text_buf_put(t, "    return %s.CosineAnnealingLR(optimizer, T_max=total)\n", S);
         } else {
-            text_buf_put(t, "    warm = %s   # linear warm-up steps, then cosine\n    return %s.SequentialLR(optimizer, [\n"
-                            "        %s.LinearLR(optimizer, start_factor=", warm, S, S);
+            text_buf_put(
+                t,
+                "    warm = %s   # linear warm-up steps, then cosine\n    return %s.SequentialLR(optimizer, [\n"
+                "        %s.LinearLR(optimizer, start_factor=",
+                warm, S, S);
             text_buf_float(t, sc->warmup_start);
-            text_buf_put(t, ",\n                        end_factor=1.0, total_iters=warm),\n"
-                            "        %s.CosineAnnealingLR(optimizer, T_max=total - warm),\n    ], milestones=[warm])\n", S);
+            text_buf_put(t,
+                         ",\n                        end_factor=1.0, total_iters=warm),\n"
+                         "        %s.CosineAnnealingLR(optimizer, T_max=total - warm),\n    ], milestones=[warm])\n",
+                         S);
         }
         break;
     case LR_ONE_CYCLE:
-        text_buf_put(t, "    max_lr = [group[\"lr\"] for group in optimizer.param_groups]\n"
-                        "    return %s.OneCycleLR(optimizer, max_lr=max_lr, total_steps=total)\n", S);
+        text_buf_put(t,
+                     "    max_lr = [group[\"lr\"] for group in optimizer.param_groups]\n"
+                     "    return %s.OneCycleLR(optimizer, max_lr=max_lr, total_steps=total)\n",
+                     S);
         break;
     case LR_WARMUP:
         text_buf_put(t, "    warm = %s   # linear warm-up steps, then constant\n", warm);
@@ -297,17 +308,19 @@ static void put_train_mode(text_buf *t, int bn_eval) {
 }
 
 static void put_loop(text_buf *t, const trainer_config *c, const train_recipe *r) {
-    text_buf_put(t, "\n\ndef main():\n    torch.manual_seed(%llu)\n"
-                    "    device = torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\")\n"
-                    "    data = {split: datasets.ImageFolder(os.path.join(DATA, split), transform)\n"
-                    "            for split in (\"train\", \"valid\")}\n"
-                    "    loaders = {split: torch.utils.data.DataLoader(data[split], batch_size=%d,\n"
-                    "                                                  shuffle=True)\n"
-                    "               for split in data}\n"
-                    "    model = build_model()\n",
+    text_buf_put(t,
+                 "\n\ndef main():\n    torch.manual_seed(%llu)\n"
+                 "    device = torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\")\n"
+                 "    data = {split: datasets.ImageFolder(os.path.join(DATA, split), transform)\n"
+                 "            for split in (\"train\", \"valid\")}\n"
+                 "    loaders = {split: torch.utils.data.DataLoader(data[split], batch_size=%d,\n"
+                 "                                                  shuffle=True)\n"
+                 "               for split in data}\n"
+                 "    model = build_model()\n",
                  (unsigned long long)c->seed, c->batch_size);
     if (c->weights)
-        text_buf_put(t, "    # frost started from %s (load it with model.load_state_dict before the head)\n", c->weights);
+        text_buf_put(t, "    # frost started from %s (load it with model.load_state_dict before the head)\n",
+                     c->weights);
     text_buf_put(t, "    model = model.to(device)\n    optimizer = make_optimizer(model)\n"
                     "    scheduler = make_scheduler(optimizer, len(loaders[\"train\"]))\n");
     const char *cw = r->class_weights_text;

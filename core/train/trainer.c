@@ -98,9 +98,7 @@ void trainer_settings(const trainer_config *c, int course_epochs, train_settings
 
 int trainer_run_epochs(const trainer_config *c, const train_recipe *r, int *course) {
     int named = r->has_plan ? train_plan_epochs(&r->plan) : 0;
-    int epochs = c->epochs > 0                                      ? c->epochs
-                 : r->has_plan && !train_plan_open_ended(&r->plan) ? named
-                                                                    : 5;
+    int epochs = c->epochs > 0 ? c->epochs : r->has_plan && !train_plan_open_ended(&r->plan) ? named : 5;
     if (course) *course = named > epochs ? named : epochs;
     return epochs;
 }

@@ -145,8 +145,8 @@ static void expect_close(double got, double want, const char *what, size_t k) {
 static void check(const state *states, size_t n) {
     json_t *truth[16];
     char cmd[16384];
-    size_t used = (size_t)snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/oracle/live/torch_code_check.py '%s/out.json'",
-                                   dir);
+    size_t used =
+        (size_t)snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/oracle/live/torch_code_check.py '%s/out.json'", dir);
     for (size_t k = 0; k < n; k++) {
         trainer_config c = config_of(&states[k]);
         ft_model *m = NULL;
@@ -189,14 +189,15 @@ static void check(const state *states, size_t n) {
         expect_same_names(json_object_get(w, "trainable"), json_object_get(g, "trainable"), "trainable", k);
         expect_same_names(json_object_get(w, "bn_eval"), json_object_get(g, "bn_eval"), "BatchNorm in eval mode", k);
         json_t *wg = json_object_get(w, "groups"), *gg = json_object_get(g, "groups");
-        cr_expect_eq(json_array_size(gg), json_array_size(wg), "state %zu: %zu groups in the code's optimizer, frost %zu",
-                     k, json_array_size(gg), json_array_size(wg));
+        cr_expect_eq(json_array_size(gg), json_array_size(wg),
+                     "state %zu: %zu groups in the code's optimizer, frost %zu", k, json_array_size(gg),
+                     json_array_size(wg));
         for (size_t i = 0; i < json_array_size(wg) && i < json_array_size(gg); i++) {
             json_t *a = json_array_get(gg, i), *b = json_array_get(wg, i);
             const char *keys[] = {"lr", "weight_decay", "momentum"};
             for (size_t q = 0; q < 3; q++)
-                expect_close(json_number_value(json_object_get(a, keys[q])), json_number_value(json_object_get(b, keys[q])),
-                             keys[q], k);
+                expect_close(json_number_value(json_object_get(a, keys[q])),
+                             json_number_value(json_object_get(b, keys[q])), keys[q], k);
             expect_same_names(json_object_get(b, "params"), json_object_get(a, "params"), "group's parameters", k);
         }
         json_t *wl = json_object_get(w, "lrs"), *gl = json_object_get(g, "lrs");
@@ -239,9 +240,17 @@ Test(torch_code, thawed_blocks_plans_block_lrs_sgd_and_batchnorm) {
         {.arch = "resnet18", .trainable = "layer4,fc"},
         {.arch = "resnet18", .plan = "head:1,last2:2", .schedule = "warmup:epoch", .stage = 0},
         {.arch = "resnet18", .plan = "head:1,last2:2", .schedule = "warmup:epoch", .stage = 1},
-        {.arch = "resnet18", .trainable = "layer3,layer4,fc", .block_lr = "layer3=0.01,layer4=0.1",
-         .schedule = "one-cycle", .lr = 1e-3},
-        {.arch = "resnet18", .trainable = "layer4.1,fc", .sgd = 1, .lr = 0.01, .weight_decay = 1e-4, .momentum = 0.8,
+        {.arch = "resnet18",
+         .trainable = "layer3,layer4,fc",
+         .block_lr = "layer3=0.01,layer4=0.1",
+         .schedule = "one-cycle",
+         .lr = 1e-3},
+        {.arch = "resnet18",
+         .trainable = "layer4.1,fc",
+         .sgd = 1,
+         .lr = 0.01,
+         .weight_decay = 1e-4,
+         .momentum = 0.8,
          .schedule = "cosine:3"},
         {.arch = "resnet18", .trainable = "layer4,fc", .bn_train = 1, .sgd = 1, .crop = 1, .pretrained = 1},
         {.arch = "vgg11", .plan = "head:1,all", .block_lr = "spread:100", .sgd = 1, .weight_decay = 0.05},
