@@ -32,14 +32,19 @@ void text_buf_put(text_buf *t, const char *fmt, ...) {
     }
 }
 
-void text_buf_float(text_buf *t, double x) {
+const char *text_float(char *buf, size_t len, double x) {
     char s[40];
     for (int p = 1; p <= 17; p++) {
         snprintf(s, sizeof s, "%.*g", p, x);
         if (strtod(s, NULL) == x) break;
     }
-    if (!strpbrk(s, ".eninf")) strcat(s, ".0");
-    text_buf_put(t, "%s", s);
+    snprintf(buf, len, "%s%s", s, strpbrk(s, ".eninf") ? "" : ".0");
+    return buf;
+}
+
+void text_buf_float(text_buf *t, double x) {
+    char s[48];
+    text_buf_put(t, "%s", text_float(s, sizeof s, x));
 }
 
 char *text_buf_take(text_buf *t) {

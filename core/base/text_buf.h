@@ -16,8 +16,10 @@ typedef struct {
 
 // Appends the formatted text (nothing once failed).
 void text_buf_put(text_buf *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-// Appends x as Python writes a float: the shortest decimal that reads back as x ("0.001", "1e-05",
-// "2.0").
+// x as Python writes a float: the shortest decimal that reads back as x ("0.001", "1e-05", "2.0"),
+// into buf (32 bytes are enough); returns buf.
+const char *text_float(char *buf, size_t len, double x);
+// Appends text_float(x).
 void text_buf_float(text_buf *t, double x);
 // The text (malloc'd, the caller frees it; "" when nothing was written), or NULL when a write failed.
 // t is empty afterwards.

@@ -232,24 +232,16 @@ static void put_optimizer(text_buf *t, const trainer_config *c, ft_optimizer *o)
         }
         text_buf_put(t, "    ]\n");
     }
-    if (p->kind == FT_OPT_SGD) {
-        text_buf_put(t, "    return torch.optim.SGD(params, lr=");
-        text_buf_float(t, p->lr);
-        text_buf_put(t, ", momentum=");
-        text_buf_float(t, p->momentum);
-    } else {
-        text_buf_put(t, "    return torch.optim.Adam(params, lr=");
-        text_buf_float(t, p->lr);
-        text_buf_put(t, ", betas=(");
-        text_buf_float(t, p->beta1);
-        text_buf_put(t, ", ");
-        text_buf_float(t, p->beta2);
-        text_buf_put(t, "),\n                            eps=");
-        text_buf_float(t, p->eps);
-    }
-    text_buf_put(t, ",%sweight_decay=", p->kind == FT_OPT_SGD ? "\n                           " : " ");
-    text_buf_float(t, p->weight_decay);
-    text_buf_put(t, ")\n");
+    char lr[48], wd[48], m[48], b2[48], eps[48];
+    text_float(lr, sizeof lr, p->lr);
+    text_float(wd, sizeof wd, p->weight_decay);
+    if (p->kind == FT_OPT_SGD)
+        text_buf_put(t, "    return torch.optim.SGD(params, lr=%s, momentum=%s,\n%27sweight_decay=%s)\n", lr,
+                     text_float(m, sizeof m, p->momentum), "", wd);
+    else
+        text_buf_put(t, "    return torch.optim.Adam(params, lr=%s, betas=(%s, %s),\n%28seps=%s, weight_decay=%s)\n",
+                     lr, text_float(m, sizeof m, p->beta1), text_float(b2, sizeof b2, p->beta2), "",
+                     text_float(eps, sizeof eps, p->eps), wd);
 }
 
 static void put_scheduler(text_buf *t, const lr_schedule *sc) {

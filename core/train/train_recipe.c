@@ -157,16 +157,10 @@ int train_recipe_groups(const train_recipe *r) { return r->has_plan || r->has_bl
 static int mark_trained_blocks(ft_model *m, unsigned char *trains, char *err, size_t errlen) {
     const ft_node *nodes;
     size_t n;
-    ft_status *s = ft_model_nodes(m, &nodes, &n);
-    if (s) {
-        errmsg_set(err, errlen, "%s", ft_status_message(s));
-        ft_status_free(s);
-        return -1;
-    }
     transfer_block blocks[TRANSFER_MAX_BLOCKS];
-    size_t nb = transfer_blocks(nodes, n, blocks);
-    for (size_t k = 0; k < nb; k++) trains[k] |= blocks[k].trainable > 0;
-    return 0;
+    int nb = transfer_model_blocks(m, &nodes, &n, blocks, err, errlen);
+    for (int k = 0; k < nb; k++) trains[k] |= blocks[k].trainable > 0;
+    return nb < 0 ? -1 : 0;
 }
 
 int train_recipe_plan_blocks(const train_recipe *r, ft_model *m, unsigned char *trains, char *err, size_t errlen) {
