@@ -34,6 +34,7 @@ typedef struct {
     int sgd;
     double lr, weight_decay, momentum;
     int bn_train, stage, crop;
+    const char *const *cli;   // the code from `frost train sample_data --show-code CLI...` (its 3 classes)
 } state;
 
 #define STEPS 4   // steps per epoch the schedule is stepped with
@@ -154,7 +155,20 @@ static void check(const state *states, size_t n) {
         transfer_spec spec = {.arch = c.arch, .classes = 3};
         cr_assert_eq(transfer_build(&spec, &m, NULL, 0, err, sizeof err), 0, "%s", err);
         torch_code_input in = {.cfg = &c, .pretrained = states[k].pretrained, .n_classes = 3};
-        char *code = torch_code(&in, m, err, sizeof err);
+        char *code = NULL;
+        if (states[k].cli) {   // the command line's way to it: what frost train --show-code prints
+            const char *args[32] = {"train", "sample_data", "--show-code"};
+            size_t a = 3;
+            for (size_t i = 0; states[k].cli[i] && a < 31; i++) args[a++] = states[k].cli[i];
+            args[a] = NULL;
+            tu_run_result r;
+            tu_run_frost(&r, args);
+            cr_assert_eq(r.status, 0, "frost train --show-code: %s", r.err);
+            code = strdup(r.out);
+            tu_run_free(&r);
+        } else {
+            code = torch_code(&in, m, err, sizeof err);
+        }
         cr_assert_not_null(code, "state %zu: %s", k, err);
         char path[2048];
         snprintf(path, sizeof path, "%s/code%zu.py", dir, k);
@@ -254,6 +268,29 @@ Test(torch_code, thawed_blocks_plans_block_lrs_sgd_and_batchnorm) {
          .schedule = "cosine:3"},
         {.arch = "resnet18", .trainable = "layer4,fc", .bn_train = 1, .sgd = 1, .crop = 1, .pretrained = 1},
         {.arch = "vgg11", .plan = "head:1,all", .block_lr = "spread:100", .sgd = 1, .weight_decay = 0.05},
+    };
+    check(s, sizeof s / sizeof *s);
+}
+
+// The command line's way: `frost train sample_data --show-code` with --pretrained (nothing downloaded;
+// ImageNet's normalisation follows, as it does for a run), a thawed block, SGD with weight decay, a plan.
+Test(torch_code, frost_train_show_code) {
+    state s[] = {
+        {.arch = "resnet18",
+         .pretrained = 1,
+         .trainable = "layer4,fc",
+         .sgd = 1,
+         .lr = 1e-3,
+         .weight_decay = 1e-4,
+         .cli = (const char *[]){"--arch", "resnet18", "--pretrained", "--trainable", "layer4,fc", "--optimizer", "sgd",
+                                 "--lr", "1e-3", "--weight-decay", "1e-4", NULL}},
+        {.arch = "resnet18",
+         .plan = "head:1,last1:1",
+         .schedule = "cosine",
+         .stage = 1,
+         .bn_train = 1,
+         .cli = (const char *[]){"--arch", "resnet18", "--plan", "head:1,last1:1", "--schedule", "cosine", "--bn",
+                                 "train", "--epochs", "5", NULL}},
     };
     check(s, sizeof s / sizeof *s);
 }
