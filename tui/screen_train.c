@@ -84,13 +84,24 @@ typedef struct {
 // ---------------------------------------------------------------------------------------------
 // the form
 
+static void form_config(app *a, train_view *v, const char *weights, trainer_config *out);
+
+// Tells the app what the Model screen's cost line needs (train_form_publish), and the form's run as it
+// stands (the code pane's; its weights are named, not loaded).
+static void publish(app *a, train_view *v) {
+    train_form_publish(&v->f, &a->run);
+    form_config(a, v, NULL, &a->run.form);
+    transform_params_set_norm(&a->run.form.prep.tf, train_form_norm(&v->f, v->f.weights));
+    a->run.form_pretrained = v->f.weights;
+}
+
 static void *create(app *a) {
     train_view *v = calloc(1, sizeof *v);
     if (!v) return NULL;
     a->run.precision_pick = -1;
     // the user's config file says the weights and the device
     train_form_init(&v->f, a->opts->weights, a->opts->device && strcmp(a->opts->device, "cpu") == 0);
-    train_form_publish(&v->f, &a->run);
+    publish(a, v);
     return v;
 }
 
@@ -223,6 +234,7 @@ static void poll_finder(app *a, train_view *v) {
     if (!v->finder || !lr_finder_poll(v->finder, &lr, msg, sizeof msg)) return;
     if (lr > 0) {
         v->f.lr_found = lr;
+        publish(a, v);
         app_status(a, "lr finder: %.300s; now the learning rate (Left/Right on it: the list)", msg);
     } else {
         app_status(a, "lr finder: %.400s", msg);
@@ -330,6 +342,7 @@ static void poll_fetch(app *a, train_view *v) {
         app_status(a, "no ImageNet weights (%s from random ones instead): %.400s",
                    for_export ? "x exports a run" : "Enter trains", err);
         v->f.weights = 0;
+        publish(a, v);
         return;
     }
     snprintf(v->weights_path, sizeof v->weights_path, "%s", res.path);
@@ -409,7 +422,7 @@ static void poll_precision(app *a, train_view *v) {
         }
         precision_job_free(v->pjob);
         v->pjob = NULL;
-        train_form_publish(&v->f, &a->run);
+        publish(a, v);
         if (v->start_after) {
             v->start_after = 0;
             start_run(a, v);
@@ -436,7 +449,7 @@ static void poll_precision(app *a, train_view *v) {
                                 .prep = &c.prep,
                                 .split = a->d.train.n_items ? &a->d.train : &a->d.valid};
     a->run.precision_pick = -1;
-    train_form_publish(&v->f, &a->run);
+    publish(a, v);
     v->pjob = precision_job_start(&spec, err, sizeof err);
     snprintf(a->run.precision_said, sizeof a->run.precision_said, "%.200s", v->pjob ? "measuring..." : err);
 }
@@ -778,7 +791,10 @@ static void act(app *a, void *state, app_action action) {
         break;
     case ACT_LEFT:
     case ACT_RIGHT:
-        if (!v->running) train_form_change(&v->f, &a->run, v->form.sel, action == ACT_RIGHT ? 1 : -1);
+        if (!v->running) {
+            train_form_change(&v->f, &a->run, v->form.sel, action == ACT_RIGHT ? 1 : -1);
+            publish(a, v);
+        }
         break;
     case ACT_START:
         if (lr_finder_running(v->finder))
@@ -858,6 +874,7 @@ static void take_settings(app *a, train_view *v) {
         return;
     }
     train_form_take(&v->f, &a->run, &s.cfg, missed, sizeof missed);
+    publish(a, v);
     if (missed[0])
         app_status(a, "run %lld's settings in the form; it has no %.300s (the nearest is set)", a->load_run, missed);
     else

@@ -116,6 +116,10 @@ void trainer_epoch_order(const trainer_config *c, int phase, int epoch, size_t *
 // The seed of libtorch's generator as epoch's train phase starts (its dropout masks come from it):
 // seed * 1000003 + epoch. torch.manual_seed(it) there gives a PyTorch script the same masks.
 uint64_t trainer_epoch_seed(const trainer_config *c, int epoch);
+// The epochs a new run with config c and recipe r trains (c->epochs, or when not given (0) the plan's
+// when it names them all, else 5), and into *course (may be NULL) its whole course, which the schedule
+// spans (more when the plan names more: the run then stops earlier).
+int trainer_run_epochs(const trainer_config *c, const train_recipe *r, int *course);
 // The settings a checkpoint of c's run records (train_recipe.h), the course being course_epochs
 // when it is more than c's epochs.
 void trainer_settings(const trainer_config *c, int course_epochs, train_settings *s);
