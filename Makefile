@@ -117,7 +117,7 @@ UI_UNIT_OBJ := $(BUILD)/obj/cli/options.o $(BUILD)/obj/cli/output.o $(BUILD)/obj
 # include running back up (or sideways) does not compile. The shim's header (libtorch behind it) for
 # the rooms that call it; the generated ONNX schema for export/. cli/, tui/, the tests and main.c
 # see every room.
-CORE_ROOMS := base data model settings train interpret export history jobs
+CORE_ROOMS := base data model settings train interpret export history teach jobs
 ROOM_USES_base :=
 ROOM_USES_data := base
 ROOM_USES_model := base
@@ -126,8 +126,9 @@ ROOM_USES_train := base data model settings
 ROOM_USES_interpret := base data model settings train
 ROOM_USES_export := base data model settings train
 ROOM_USES_history := base data model settings train
-ROOM_USES_jobs := base data model settings train interpret export history
-ROOM_SHIM := model settings train interpret export history jobs
+ROOM_USES_teach := base data model settings train
+ROOM_USES_jobs := base data model settings train interpret export history teach
+ROOM_SHIM := model settings train interpret export history teach jobs
 ROOM_GEN := export
 room_inc = $(addprefix -Icore/,$(ROOM_USES_$(1)) $(1)) $(if $(filter $(1),$(ROOM_SHIM)),-Ishim) \
            $(if $(filter $(1),$(ROOM_GEN)),-I$(GEN))

@@ -20,6 +20,7 @@
 #include "i18n.h"
 #include "loader.h"
 #include "pipeline.h"
+#include "precision_auto.h"
 #include "rng.h"
 #include "transfer.h"
 
@@ -35,52 +36,14 @@ static int load_images(const char *root, long size, long batch, long limit, floa
     pipeline_opts po;
     pipeline_opts_default(&po);
     po.tf.size = (int)size;
-    loader_opts lo;
-    loader_opts_default(&lo);
-    lo.batch_size = (int)batch;
-    lo.shuffle = 0;
-    lo.sample_floats = pipeline_sample_floats(&po);
-    loader_source src = pipeline_source(&po);
-    badfile_list bad;
-    badfiles_init(&bad);
-    size_t total = d.train.n_items + d.valid.n_items;
-    if ((size_t)limit < total) total = (size_t)limit;
-    float *x = malloc((total ? total : 1) * lo.sample_floats * sizeof *x);
-    int rc = x ? 0 : -1;
-    if (!x) snprintf(err, errlen, "out of memory for %zu images", total);
-    size_t got_n = 0;
     const dataset_split *splits[2] = {&d.train, &d.valid};
-    for (int k = 0; rc == 0 && k < 2 && got_n < total; k++) {
-        loader *l = loader_new(splits[k], &lo, &src, &bad, err, errlen);
-        if (!l || loader_start_epoch(l, 0, err, errlen) != 0) {
-            rc = -1;
-        } else {
-            loader_batch *b;
-            int got;
-            while ((got = loader_next(l, &b, err, errlen)) == 1) {
-                size_t take = (size_t)b->n < total - got_n ? (size_t)b->n : total - got_n;
-                memcpy(x + got_n * lo.sample_floats, b->data, take * lo.sample_floats * sizeof *x);
-                got_n += take;
-                loader_release(l, b);
-                if (got_n == total) break;
-            }
-            if (got < 0) rc = -1;
-        }
-        loader_free(l);
-    }
-    badfiles_free(&bad);
+    size_t got = 0;
+    char why[768];
+    int rc = pipeline_read_images(splits, 2, &po, (int)batch, (size_t)limit, out, &got, why, sizeof why);
+    if (rc != 0) snprintf(err, errlen, "%s: %s", root, why);
     dataset_free(&d);
-    if (rc == 0 && got_n == 0) {
-        snprintf(err, errlen, "%s: no readable image", root);
-        rc = -1;
-    }
-    if (rc != 0) {
-        free(x);
-        return -1;
-    }
-    *out = x;
-    *n = (long)got_n;
-    return 0;
+    *n = (long)got;
+    return rc;
 }
 
 typedef struct {
@@ -121,73 +84,25 @@ static const cli_option options[] = {
     CLI_OPT_END,
 };
 
-// The features of n images (x: n * 3*S*S floats), a batch at a time, into f (n * feat floats).
-static ft_status *features_of(ft_model *m, const float *x, long n, long batch, long size, size_t feat, float *f) {
-    size_t sample = 3 * (size_t)size * (size_t)size;
-    ft_status *s = NULL;
-    for (long done = 0; !s && done < n; done += batch) {
-        long k = n - done < batch ? n - done : batch;
-        s = ft_model_features(m, x + (size_t)done * sample, k, 3, size, size, f + (size_t)done * feat,
-                              (size_t)k * feat);
-    }
-    return s;
-}
-
 // --compare: the features at the model's precision against fp32's on the same n images, and how many
-// images keep their top-1 class: the whole model's fp32 logits (ft_model_forward) give each image's
-// class, the head on the other precision's features (ft_head_eval_step) counts the images that agree.
+// images keep their top-1 class (precision_agreement: the one comparison --precision auto makes too).
 // Leaves the model at fp32. 0, or -1 with err.
 static int compare_fp32(ft_model *m, const float *x, long n, long batch, long size, const char *weights, char *err,
                         size_t errlen) {
-    size_t feat = (size_t)ft_model_feature_size(m), classes = (size_t)ft_model_num_classes(m);
-    size_t sample = 3 * (size_t)size * (size_t)size;
-    float *fa = malloc((size_t)n * feat * sizeof *fa), *fb = malloc((size_t)n * feat * sizeof *fb);
-    float *logits = malloc((size_t)batch * classes * sizeof *logits);
-    int64_t *top1 = malloc((size_t)n * sizeof *top1);
-    ft_status *s = NULL;
-    if (!fa || !fb || !logits || !top1) snprintf(err, errlen, "out of memory for --compare");
-    int rc = fa && fb && logits && top1 ? 0 : -1;
-    if (rc == 0) s = features_of(m, x, n, batch, size, feat, fa);
-    if (rc == 0 && !s) s = ft_model_set_precision(m, FT_PRECISION_FP32);
-    if (rc == 0 && !s) s = features_of(m, x, n, batch, size, feat, fb);
-    long agree = 0;
-    for (long done = 0; rc == 0 && !s && done < n; done += batch) {
-        long k = n - done < batch ? n - done : batch;
-        s = ft_model_forward(m, x + (size_t)done * sample, k, 3, size, size, logits, (size_t)k * classes);
-        for (long i = 0; !s && i < k; i++) {
-            const float *row = logits + (size_t)i * classes;
-            size_t best = 0;
-            for (size_t c = 1; c < classes; c++)
-                if (row[c] > row[best]) best = c;
-            top1[done + i] = (int64_t)best;
-        }
-        ft_step_result r;
-        if (!s) s = ft_head_eval_step(m, fa + (size_t)done * feat, top1 + done, k, &r);
-        if (!s) agree += (long)r.correct;
+    precision_figure f;
+    char why[768];
+    if (precision_agreement(m, x, (size_t)n, (int)batch, (int)size, ft_model_precision(m), &f, why, sizeof why) != 0) {
+        snprintf(err, errlen, "--compare: %s", why);
+        return -1;
     }
-    if (s) {
-        snprintf(err, errlen, "--compare: %s", ft_status_message(s));
-        ft_status_free(s);
-        rc = -1;
-    }
-    if (rc == 0) {
-        double diff = 0, scale = 0;
-        for (size_t i = 0; i < (size_t)n * feat; i++) {
-            double d = fabs((double)fa[i] - fb[i]), v = fabs((double)fb[i]);
-            diff = d > diff ? d : diff;
-            scale = v > scale ? v : scale;
-        }
-        printf("compared with fp32 on the same %ld images: max abs feature difference %.3g, relative %.3g (to the "
-               "largest feature); top-1 unchanged on %.1f%% (%ld of %ld; %s%s)\n",
-               n, diff, scale > 0 ? diff / scale : 0.0, 100.0 * (double)agree / (double)n, agree, n,
-               weights ? "the 1000-class head of " : "random initialisation, no --weights: the 1000-class head's ",
-               weights ? weights : "classes mean nothing, near-ties are common");
-    }
-    free(fa);
-    free(fb);
-    free(logits);
-    free(top1);
-    return rc;
+    printf("compared with fp32 on the same %ld images: max abs feature difference %.3g, relative %.3g (to the "
+           "largest feature); features within %g (relative, per image) on %.1f%%; top-1 unchanged on %.1f%% (%zu of "
+           "%ld; %s%s)\n",
+           n, f.max_abs_diff, f.max_abs_f32 > 0 ? f.max_abs_diff / f.max_abs_f32 : 0.0, PRECISION_FEATURE_TOL,
+           100.0 * (double)f.features_agree / (double)n, 100.0 * (double)f.top1_agree / (double)n, f.top1_agree, n,
+           weights ? "the 1000-class head of " : "random initialisation, no --weights: the 1000-class head's ",
+           weights ? weights : "classes mean nothing, near-ties are common");
+    return 0;
 }
 
 // The network as torchvision builds it (or with --weights loaded), every parameter frozen: nothing

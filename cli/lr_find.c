@@ -116,6 +116,10 @@ static int run(int argc, char **argv) {
         }
         switch (e.kind) {
         case EV_INFO: printf("%s\n", cli_safe(e.text)); break;
+        case EV_PRECISION:
+            fflush(stdout);
+            fprintf(stderr, "frost: %s\n", cli_safe(e.text));
+            break;
         case EV_SKIPPED: cli_fail(0, "skipped %s", e.text); break;
         case EV_ERROR:
             if (tty) fputs("\r\033[K", stdout);

@@ -22,9 +22,11 @@
 #include "i18n.h"
 #include "run_options.h"
 #include "run_record.h"
+#include "torch_code.h"
 #include "train_log.h"
 #include "train_recipe.h"
 #include "trainer.h"
+#include "transfer.h"
 
 // ---------------------------------------------------------------------------------------------
 // options
@@ -34,6 +36,7 @@ typedef struct {
     const char *root, *json;
     long log_every;
     int layer_report;
+    int show_code;
 } train_args;
 
 #define AT(field) .offset = offsetof(train_args, field)
@@ -64,6 +67,9 @@ static const cli_option options[] = {
     CLI_OPT("--profile", OPT_FLAG, AT(run.cfg.profile), .help = N_("at the end, where the time went")),
     CLI_OPT("--layer-report", OPT_FLAG, AT(layer_report),
             .help = N_("at the end, what training did to each module: change, gradient, BatchNorm drift")),
+    CLI_OPT("--show-code", OPT_FLAG, AT(show_code),
+            .help = N_("print the PyTorch code of this run (model, freeze, head, transforms, optimizer, loop); no "
+                       "training")),
     CLI_OPT("--measure-every", OPT_INT, AT(run.cfg.measure_every), .lo = 0, .hi = 1000000, .arg = "N",
             .help = N_("measure what training does to each module every N batches (0: never)"), .def = "10"),
     CLI_OPT_END,
@@ -80,6 +86,8 @@ static int parse_args(int argc, char **argv, train_args *a) {
     if (!a->root) return cli_fail(CLI_USAGE, "train: which dataset? (frost train DATASET --arch ARCH)");
     if (a->run.pretrained && a->run.cfg.resume)
         return cli_fail(CLI_USAGE, "train: --resume continues a checkpoint; --pretrained is for a new run");
+    if (a->show_code && a->run.cfg.resume)
+        return cli_fail(CLI_USAGE, "train: --show-code shows a new run; leave out --resume");
     return cli_run_args_finish("train", &a->run);
 }
 
@@ -121,6 +129,12 @@ static void print_line(void *user, const char *line) {
 // Prints one event: the tutorial's log lines (train_log), errors and skipped files on stderr, the bar.
 // Returns the run's exit status once finished, else -2.
 static int print_event(const train_event *e, long log_every, bar_state *bar) {
+    if (e->kind == EV_PRECISION) {   // --precision auto's pick: said apart from the log
+        clear_bar(bar);
+        fflush(stdout);
+        fprintf(stderr, "frost: %s\n", cli_safe(e->text));
+        return -2;
+    }
     train_log_lines(e, log_every, print_line, bar);
     if (e->kind == EV_BATCH && bar->tty) draw_bar(bar, e);
     if (e->kind == EV_SKIPPED || e->kind == EV_ERROR) {
@@ -272,10 +286,32 @@ static int train(train_args *a, const run_origin *origin, long long *id) {
     return status;
 }
 
+// --show-code: the run's PyTorch code (core/teach/torch_code.h) on stdout, for the dataset's classes.
+// Nothing is downloaded or loaded: the code names the weights, the model's structure is all it needs.
+static int show_code(train_args *a) {
+    dataset d;
+    int rc = cli_scan_dataset(a->root, NULL, &d);
+    if (rc) return rc;
+    trainer_config *c = &a->run.cfg;
+    if (a->run.pretrained && !a->run.norm_given) transform_params_set_norm(&c->prep.tf, transform_norm_default(1));
+    transfer_spec spec = {.arch = c->arch, .classes = (int64_t)d.n_classes};
+    ft_model *m = NULL;
+    char err[1024];
+    torch_code_input in = {.cfg = c, .pretrained = a->run.pretrained, .n_classes = d.n_classes, .data = a->root};
+    char *code = transfer_build(&spec, &m, NULL, 0, err, sizeof err) == 0 ? torch_code(&in, m, err, sizeof err) : NULL;
+    ft_model_free(m);
+    dataset_free(&d);
+    if (!code) return cli_fail(CLI_FAILED, "train: %s", err);
+    fputs(code, stdout);
+    free(code);
+    return CLI_OK;
+}
+
 static int run(int argc, char **argv) {
     train_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc;
+    if (a.show_code) return show_code(&a);
     char command[8192];
     command_line(argc, argv, command, sizeof command);
     run_origin origin = {.origin = "cli", .command = command, .version = CLI_VERSION};
@@ -295,14 +331,15 @@ const cli_command cli_train = {
     .name = "train",
     .synopsis = "DATASET --arch ARCH [--pretrained | --weights FILE] [--epochs N] [--batch N]\n"
                 "[--lr X] [--optimizer adam|sgd] [--bn eval|train] [--cache on|off|auto|memory]\n"
-                "[--precision fp32|fast|bf16] [--trainable LIST] [--save FILE] [--resume FILE]\n"
+                "[--precision fp32|fast|bf16|auto] [--trainable LIST] [--save FILE] [--resume FILE]\n"
                 "[--json FILE] [--profile] [--plan STAGES] [--schedule NAME]\n"
-                "[--block-lr B=M,...|spread:R] [--class-weights auto|W,...] ...",
+                "[--block-lr B=M,...|spread:R] [--class-weights auto|W,...] [--show-code] ...",
     .help = N_("the tutorial's transfer learning: everything frozen, a new head for the\n"
                "dataset's classes, a train and a valid phase per epoch (README: every option)"),
     .examples =
         "frost train sample_data --arch resnet18 --epochs 3 --save resnet18.safetensors\n"
-        "frost train DATASET --arch vgg16 --pretrained --plan head:2,last1:3 --schedule cosine --json run.jsonl",
+        "frost train DATASET --arch vgg16 --pretrained --plan head:2,last1:3 --schedule cosine --json run.jsonl\n"
+        "frost train DATASET --arch resnet50 --pretrained --trainable layer4,fc --show-code > run.py",
     .options = options,
     .run = run,
 };

@@ -160,7 +160,8 @@ typedef struct {
     int ndim;   // 0 for a scalar (num_batches_tracked)
     int64_t shape[FT_MAX_DIMS];
     size_t nbytes;
-    int is_parameter;   // 0 for buffers (running_mean, running_var, num_batches_tracked)
+    int is_parameter;    // 0 for buffers (running_mean, running_var, num_batches_tracked)
+    int requires_grad;   // a parameter that trains now (PyTorch's requires_grad); 0 for buffers
 } ft_tensor_info;
 
 // The table is rebuilt after ft_model_replace_head; indices are valid until then.
@@ -227,9 +228,13 @@ typedef struct {
     double momentum;                 // SGD's momentum, or Adam's beta1
     size_t n_params;                 // parameter tensors in the group
     int64_t n_values, n_trainable;   // numbers in them, and of those the trainable ones
+    double weight_decay;
 } ft_group_info;
 size_t ft_optimizer_group_count(const ft_optimizer *o) FT_NOEXCEPT;
 ft_status *ft_optimizer_group_get(const ft_optimizer *o, size_t i, ft_group_info *out) FT_NOEXCEPT;
+// The name of the optimizer's parameter i ("layer4.0.conv1.weight"), counting through the groups in
+// their order (group 0's n_params first); NULL past the end. Owned by the optimizer.
+const char *ft_optimizer_param_name(const ft_optimizer *o, size_t i) FT_NOEXCEPT;
 // Sets group i's learning rate, and its momentum (Adam: beta1) when momentum >= 0.
 ft_status *ft_optimizer_group_set(ft_optimizer *o, size_t i, double lr, double momentum) FT_NOEXCEPT;
 void ft_optimizer_free(ft_optimizer *o) FT_NOEXCEPT;

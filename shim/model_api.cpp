@@ -241,6 +241,7 @@ ft_status *ft_model_state_info(const ft_model *m, size_t i, ft_tensor_info *out)
     for (int d = 0; d < out->ndim; d++) out->shape[d] = t.size(d);
     out->nbytes = static_cast<size_t>(t.numel()) * t.element_size();
     out->is_parameter = m->state_is_param[i];
+    out->requires_grad = m->state_is_param[i] && t.requires_grad();
     return nullptr;
     FT_GUARD_END
 }

@@ -75,6 +75,7 @@
           (m, p, groups, n_groups, out))                                                                              \
     FT_FN(size_t, ft_optimizer_group_count, (const ft_optimizer *o), (o))                                             \
     FT_FN(ft_status *, ft_optimizer_group_get, (const ft_optimizer *o, size_t i, ft_group_info *out), (o, i, out))    \
+    FT_FN(const char *, ft_optimizer_param_name, (const ft_optimizer *o, size_t i), (o, i))                           \
     FT_FN(ft_status *, ft_optimizer_group_set, (ft_optimizer * o, size_t i, double lr, double momentum),              \
           (o, i, lr, momentum))                                                                                       \
     FT_OWN_VOID(ft_optimizer_free, (ft_optimizer * o), (o))                                                           \

@@ -281,13 +281,19 @@ ft_status *ft_optimizer_group_get(const ft_optimizer *o, size_t i, ft_group_info
         auto &opt = static_cast<torch::optim::SGDOptions &>(g.options());
         out->lr = opt.lr();
         out->momentum = opt.momentum();
+        out->weight_decay = opt.weight_decay();
     } else {
         auto &opt = static_cast<torch::optim::AdamOptions &>(g.options());
         out->lr = opt.lr();
         out->momentum = std::get<0>(opt.betas());
+        out->weight_decay = opt.weight_decay();
     }
     return nullptr;
     FT_GUARD_END
+}
+
+const char *ft_optimizer_param_name(const ft_optimizer *o, size_t i) noexcept {
+    return o && i < o->names.size() ? o->names[i].c_str() : nullptr;
 }
 
 ft_status *ft_optimizer_group_set(ft_optimizer *o, size_t i, double lr, double momentum) noexcept {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "code_pane.h"
 #include "event_json.h"
 #include "i18n.h"
 #include "keys.h"
@@ -51,6 +52,11 @@ void app_offer_model(app *a, ft_model *m, const char *source, const transform_pa
     a->offer.tf = *tf;
 }
 
+// 1 when the code pane is under the screen in front (it has one on the Model and Train screens).
+static int code_shown(const app *a) {
+    return a->code && a->code_open && (a->screen == SCREEN_MODEL || a->screen == SCREEN_TRAIN);
+}
+
 // ---------------------------------------------------------------------------------------------
 // the frame
 
@@ -86,10 +92,15 @@ void app_draw(app *a) {
     if (status_rows < 1) status_rows = 1;
     if (status_rows > 4) status_rows = 4;
     int top = 2, body = rows - 3 - status_rows;
-    if (a->help)
+    if (a->help) {
         keys_draw_help(top, body, cols);
-    else
+    } else if (code_shown(a)) {   // the screen above, the code under it (half each)
+        int above = body / 2;
+        SCREENS[a->screen]->draw(a, a->state[a->screen], top, above, cols);
+        code_pane_draw(a->code, top + above, body - above, cols);
+    } else {
         SCREENS[a->screen]->draw(a, a->state[a->screen], top, body, cols);
+    }
     attron(style(ROLE_STATUS));
     if (a->prompt) {
         move(rows - 2, 0);
@@ -121,6 +132,7 @@ void app_draw(app *a) {
 int app_tick(app *a) {
     a->busy = 0;   // (each screen's poll says it again while its job runs)
     for (int i = 0; i < N_SCREENS; i++) SCREENS[i]->poll(a, a->state[i]);
+    if (code_shown(a)) code_pane_poll(a->code, a);
     app_draw(a);
     return getch();
 }
@@ -201,6 +213,21 @@ static void handle(app *a, int ch) {
     case ACT_THEME:
         preview_reset();   // its colour pairs were made for the old theme
         if (style_cycle(a->status, sizeof a->status) == 0) app_status(a, _("theme: %s"), style_theme_name());
+        break;
+    case ACT_CODE:
+        if (!a->code) a->code = code_pane_new();
+        a->code_open = a->code && !a->code_open;
+        if (!a->code) app_status(a, "out of memory");
+        break;
+    case ACT_PAGE_UP:
+    case ACT_PAGE_DOWN:
+    case ACT_HOME:
+    case ACT_END:
+        if (code_shown(a)) {   // the pane scrolls; Up/Down still move the screen's selection
+            code_pane_scroll(a->code, act);
+            break;
+        }
+        for (int k = 0; k < repeat; k++) SCREENS[a->screen]->act(a, a->state[a->screen], act);
         break;
     case ACT_NONE: break;
     default:
@@ -310,6 +337,7 @@ int app_run(const app_options *opts) {
         fprintf(stderr, "frost: %s: cannot write the JSON log: %s\n", opts->json, strerror(errno));
         rc = 1;
     }
+    code_pane_free(a.code);
     ft_model_free(a.offer.model);
     free(a.load_settings);
     layer_report_free(&a.run.layers);

@@ -21,6 +21,7 @@
 #include "frost_torch.h"
 #include "image_transform.h"
 #include "layer_stats.h"
+#include "trainer.h"
 
 typedef enum {
     ACT_NONE,
@@ -70,7 +71,8 @@ typedef enum {
     ACT_SORT_REVERSE,   // runs: the other order
     ACT_FILTER,         // runs: the filter (typed)
     ACT_MARK,           // runs: mark / unmark the selected run (two marked: overlaid)
-    ACT_DELETE          // runs: delete the selected run (asks first)
+    ACT_DELETE,         // runs: delete the selected run (asks first)
+    ACT_CODE            // model, train: the code pane (the PyTorch code of what they hold), on / off
 } app_action;
 
 enum { SCREEN_DATA = 0, SCREEN_MODEL = 1, SCREEN_TRAIN = 2, SCREEN_PREDICT = 3, SCREEN_RUNS = 4, N_SCREENS = 5 };
@@ -124,6 +126,11 @@ typedef struct {
     // the Train screen's: the form's settings the Model screen's cost line needs, and whether a run is going
     int batch, size;
     ft_opt_kind opt;
+    ft_precision precision;   // the frozen backbone's: the form's, or what auto picks here (fp32 until known)
+    // the Train screen's: what --precision auto picks here for the form (an ft_precision; -1 not known)
+    // and the suggestion shown beside the precision field ("bf16: 2.4x faster here, ..."; "" none yet)
+    int precision_pick;
+    char precision_said[256];
     int training;
     // the Train screen's: what the newest run did to each module (layer_stats.h), for the Model
     // screen's meters; n == 0 until a run measured something
@@ -137,6 +144,10 @@ typedef struct {
     char stage_arch[32];
     int stage, stages;
     unsigned stage_seq;
+    // the Train screen's: the form's run as it would start now (form_config's, without weights), and
+    // whether it starts from ImageNet's weights: what the code pane shows beside the Model screen's choices
+    trainer_config form;
+    int form_pretrained;
 } run_state;
 
 struct app {
@@ -164,6 +175,8 @@ struct app {
     int screen;   // the one in front
     void *state[N_SCREENS];
     int help, quit;
+    struct code_pane *code;   // the code pane (code_pane.h), shown under the Model and Train screens when code_open
+    int code_open;
     int mouse_y, mouse_x;   // the last click, for ACT_MOUSE (screen coordinates)
     char status[512];
     int busy;             // a job runs that a screen waits for (app_busy): the status line spins

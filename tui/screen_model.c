@@ -18,6 +18,7 @@
 #include "model_job.h"
 #include "model_print.h"
 #include "paragraph.h"
+#include "precision_auto.h"
 #include "style.h"
 #include "transfer.h"
 
@@ -605,12 +606,12 @@ static void poll(app *a, void *state) {
     if (!v->model || !v->head_replaced || !app_in_front(a, &screen_model)) return;
     const char *arch = ft_model_arch(v->model);
     char skey[64];
-    snprintf(skey, sizeof skey, "%s@%d", arch, a->run.size);
+    snprintf(skey, sizeof skey, "%s@%d/%d", arch, a->run.size, (int)a->run.precision);
     if (strcmp(skey, v->speed_key) != 0 && !v->cal && !a->run.training) {   // a run would skew the measurement
         memset(&v->speed, 0, sizeof v->speed);
         v->speed_err[0] = '\0';
         snprintf(v->speed_key, sizeof v->speed_key, "%s", skey);
-        v->cal = calibrate_job_start(arch, a->run.size, "auto", err, sizeof err);
+        v->cal = calibrate_job_start(arch, a->run.size, "auto", a->run.precision, err, sizeof err);
         if (!v->cal) snprintf(v->speed_err, sizeof v->speed_err, "%s", err);
     }
     size_t n;
@@ -660,9 +661,11 @@ static int draw_cost(const app *a, const model_view *v, int y, int cols) {
     else
         snprintf(time, sizeof time, "epoch: measured when no run is going");
     snprintf(line, sizeof line,
-             "cost (%dx%d, batch %d, %s): %.2f+%.2f GMAC/image | memory %s (kept %s, state %s) | "
+             "cost (%dx%d, batch %d, %s%s%s): %.2f+%.2f GMAC/image | memory %s (kept %s, state %s) | "
              "cache %s | %s",
-             a->run.size, a->run.size, a->run.batch, a->run.opt == FT_OPT_ADAM ? "Adam" : "SGD", c->fwd_macs / 1e9,
+             a->run.size, a->run.size, a->run.batch, a->run.opt == FT_OPT_ADAM ? "Adam" : "SGD",
+             a->run.precision != FT_PRECISION_FP32 ? ", backbone " : "",
+             a->run.precision != FT_PRECISION_FP32 ? precision_name(a->run.precision) : "", c->fwd_macs / 1e9,
              c->bwd_macs / 1e9, mem, kept, opt, c->cache ? "yes" : "no", time);
     return paragraph_draw(y, 0, cols - 2, 4, line);
 }

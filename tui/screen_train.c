@@ -23,6 +23,7 @@
 #include "lr_finder_view.h"
 #include "model_job.h"
 #include "paragraph.h"
+#include "precision_job.h"
 #include "run_query.h"
 #include "run_record.h"
 #include "run_settings.h"
@@ -41,7 +42,13 @@
 typedef struct {
     // the form (train_form.h; the architecture and BatchNorm are the app's run_state)
     train_form f;
-    list_view form;              // the selected field
+    list_view form;   // the selected field
+    // --precision auto's suggestion for the form's network, size and images, measured in the background;
+    // Enter while it measures starts the run when it ends (the two would draw from libtorch's one
+    // random generator in turn, by chance)
+    precision_job *pjob;
+    char pkey[4400];             // what it was measured for ("" nothing yet)
+    int start_after;             // Enter came while it measured
     char plan_text[64];          // the run's plan, as the trainer reads it ("" none)
     lr_finder_view *finder;      // the lr finder (its curve stays after it ends)
     int fetch_for_finder;        // the weights being fetched are for the finder
@@ -77,12 +84,24 @@ typedef struct {
 // ---------------------------------------------------------------------------------------------
 // the form
 
+static void form_config(app *a, train_view *v, const char *weights, trainer_config *out);
+
+// Tells the app what the Model screen's cost line needs (train_form_publish), and the form's run as it
+// stands (the code pane's; its weights are named, not loaded).
+static void publish(app *a, train_view *v) {
+    train_form_publish(&v->f, &a->run);
+    form_config(a, v, NULL, &a->run.form);
+    transform_params_set_norm(&a->run.form.prep.tf, train_form_norm(&v->f, v->f.weights));
+    a->run.form_pretrained = v->f.weights;
+}
+
 static void *create(app *a) {
     train_view *v = calloc(1, sizeof *v);
     if (!v) return NULL;
+    a->run.precision_pick = -1;
     // the user's config file says the weights and the device
     train_form_init(&v->f, a->opts->weights, a->opts->device && strcmp(a->opts->device, "cpu") == 0);
-    train_form_publish(&v->f, &a->run);
+    publish(a, v);
     return v;
 }
 
@@ -215,6 +234,7 @@ static void poll_finder(app *a, train_view *v) {
     if (!v->finder || !lr_finder_poll(v->finder, &lr, msg, sizeof msg)) return;
     if (lr > 0) {
         v->f.lr_found = lr;
+        publish(a, v);
         app_status(a, "lr finder: %.300s; now the learning rate (Left/Right on it: the list)", msg);
     } else {
         app_status(a, "lr finder: %.400s", msg);
@@ -273,6 +293,11 @@ static void poll_export(app *a, train_view *v) {
 }
 
 static void start_run(app *a, train_view *v) {
+    if (v->pjob) {
+        v->start_after = 1;
+        app_status(a, "starting when the precision measurement ends (seconds)");
+        return;
+    }
     if (!a->have_dataset || a->d.n_problems > 0) {
         app_status(a, "no usable dataset: %.400s", a->have_dataset ? a->d.problems[0] : a->dataset_error);
         return;
@@ -317,6 +342,7 @@ static void poll_fetch(app *a, train_view *v) {
         app_status(a, "no ImageNet weights (%s from random ones instead): %.400s",
                    for_export ? "x exports a run" : "Enter trains", err);
         v->f.weights = 0;
+        publish(a, v);
         return;
     }
     snprintf(v->weights_path, sizeof v->weights_path, "%s", res.path);
@@ -380,8 +406,57 @@ static void finish(app *a, train_view *v, const train_event *e) {
         app_status(a, "%s", e->status == 0 ? "training complete: 4 shows predictions" : "training ended");
 }
 
+// auto's suggestion for the form as it stands (network, size, weights when cached, normalisation,
+// device, images), measured in the background while the precision field is selected or set to auto
+// and no run is going (a run would skew the speeds), again when any of those change.
+static void poll_precision(app *a, train_view *v) {
+    char err[1024];
+    if (v->pjob && precision_job_done(v->pjob)) {
+        precision_auto_result r;
+        if (precision_job_result(v->pjob, &r, err, sizeof err) == 0) {
+            precision_auto_summary(&r, a->run.precision_said, sizeof a->run.precision_said);
+            a->run.precision_pick = (int)r.pick;
+        } else {
+            snprintf(a->run.precision_said, sizeof a->run.precision_said, "not measured: %.200s", err);
+            a->run.precision_pick = -1;
+        }
+        precision_job_free(v->pjob);
+        v->pjob = NULL;
+        publish(a, v);
+        if (v->start_after) {
+            v->start_after = 0;
+            start_run(a, v);
+        }
+    }
+    if (v->pjob) app_busy(a);
+    int wanted = v->form.sel == train_form_count() - 1 || train_form_precision(&v->f) == TRAINER_PRECISION_AUTO;
+    if (v->pjob || !wanted || v->running || a->run.training || !a->have_dataset || !app_in_front(a, &screen_train))
+        return;
+    const weights_entry *e = v->f.weights ? weights_table_find(ft_arch_name(a->run.arch_index), NULL) : NULL;
+    char cached[4096] = "";
+    if (!e || fetch_find_cached(e, cached, sizeof cached) != 1) cached[0] = '\0';
+    trainer_config c;
+    form_config(a, v, cached[0] ? cached : NULL, &c);
+    char key[sizeof v->pkey];
+    snprintf(key, sizeof key, "%s %d %s %s %.3f %zu %s", c.arch, c.prep.tf.size, c.device, cached, c.prep.tf.mean[0],
+             a->d.train.n_items, a->root);
+    if (strcmp(key, v->pkey) == 0) return;
+    snprintf(v->pkey, sizeof v->pkey, "%s", key);
+    precision_auto_spec spec = {.arch = c.arch,
+                                .weights = c.weights,
+                                .device = c.device,
+                                .batch = c.batch_size,
+                                .prep = &c.prep,
+                                .split = a->d.train.n_items ? &a->d.train : &a->d.valid};
+    a->run.precision_pick = -1;
+    publish(a, v);
+    v->pjob = precision_job_start(&spec, err, sizeof err);
+    snprintf(a->run.precision_said, sizeof a->run.precision_said, "%.200s", v->pjob ? "measuring..." : err);
+}
+
 static void poll(app *a, void *state) {
     train_view *v = state;
+    poll_precision(a, v);
     poll_fetch(a, v);
     poll_finder(a, v);
     poll_export(a, v);
@@ -429,6 +504,7 @@ static void poll(app *a, void *state) {
 
 static void destroy(app *a, void *state) {
     train_view *v = state;
+    precision_job_free(v->pjob);   // (waits for a measurement in flight: the way out)
     fetch_job_free(v->fetch);
     lr_finder_free(v->finder);
     model_job_free(v->export);   // (cancelled: waits for its current step, puts no file in place)
@@ -715,7 +791,10 @@ static void act(app *a, void *state, app_action action) {
         break;
     case ACT_LEFT:
     case ACT_RIGHT:
-        if (!v->running) train_form_change(&v->f, &a->run, v->form.sel, action == ACT_RIGHT ? 1 : -1);
+        if (!v->running) {
+            train_form_change(&v->f, &a->run, v->form.sel, action == ACT_RIGHT ? 1 : -1);
+            publish(a, v);
+        }
         break;
     case ACT_START:
         if (lr_finder_running(v->finder))
@@ -795,6 +874,7 @@ static void take_settings(app *a, train_view *v) {
         return;
     }
     train_form_take(&v->f, &a->run, &s.cfg, missed, sizeof missed);
+    publish(a, v);
     if (missed[0])
         app_status(a, "run %lld's settings in the form; it has no %.300s (the nearest is set)", a->load_run, missed);
     else

@@ -34,11 +34,13 @@ static const char *const BLOCK_LR_NAMES[] = {N_("one lr for every block"),
                                              N_("spread: the head's lr down to lr/100 at the first trained block")};
 static const char *const CLASS_WS[] = {NULL, "auto"};
 // what the frozen backbone runs in when the feature cache computes it (trainer_config.precision)
-static const ft_precision PRECISIONS[] = {FT_PRECISION_FP32, FT_PRECISION_FAST, FT_PRECISION_BF16};
-static const char *const PRECISION_NAMES[] = {N_("fp32   (exact, the tutorial's)"),
-                                              N_("fast   (BatchNorm folded, channels_last: float32, last bits differ)"),
-                                              N_("bf16   (fast in bfloat16: faster only with CPU bfloat16, e.g. AMX)")};
+static const int PRECISIONS[] = {FT_PRECISION_FP32, FT_PRECISION_FAST, FT_PRECISION_BF16, TRAINER_PRECISION_AUTO};
+static const char *const PRECISION_NAMES[] = {
+    N_("fp32   (exact, the tutorial's)"), N_("fast   (BatchNorm folded, channels_last: float32, last bits differ)"),
+    N_("bf16   (fast in bfloat16: faster only with CPU bfloat16, e.g. AMX)"),
+    /* xgettext:no-c-format */ N_("auto   (the fastest here that keeps top-1 on 99% of your images)")};
 
+int train_form_precision(const train_form *t) { return PRECISIONS[t->precision]; }
 double train_form_lr(const train_form *t) { return t->lr_found > 0 ? t->lr_found : LRS[t->lr]; }
 int train_form_epochs(const train_form *t) { return EPOCHS[t->epochs]; }
 
@@ -54,6 +56,11 @@ void train_form_publish(const train_form *t, run_state *rs) {
     rs->batch = BATCHES[t->batch];
     rs->size = SIZES[t->size];
     rs->opt = t->opt ? FT_OPT_SGD : FT_OPT_ADAM;
+    // auto: what it picks here, fp32 until that is known
+    int p = PRECISIONS[t->precision];
+    rs->precision = p != TRAINER_PRECISION_AUTO ? (ft_precision)p
+                    : rs->precision_pick >= 0   ? (ft_precision)rs->precision_pick
+                                                : FT_PRECISION_FP32;
 }
 
 void train_form_init(train_form *t, int weights, int cpu) {
@@ -184,9 +191,14 @@ static void text_class_w(const train_form *t, const run_state *rs, char *buf, si
 }
 static void text_precision(const train_form *t, const run_state *rs, char *buf, size_t len) {
     // only the feature cache runs the backbone apart: say so before the run does
-    if (t->precision && (t->cache || rs->bn_train || t->plan))
+    int uncached = t->cache || rs->bn_train || t->plan;
+    if (t->precision && uncached)
         snprintf(buf, len, _("%.4s   (needs the feature cache: cache auto, BatchNorm eval, no unfreezing)"),
-                 PRECISION_NAMES[t->precision]);   // (its English code: fp32, fast, bf16)
+                 PRECISION_NAMES[t->precision]);   // (its English code: fp32, fast, bf16, auto)
+    else if (rs->precision_said[0] && PRECISIONS[t->precision] == TRAINER_PRECISION_AUTO)
+        snprintf(buf, len, _("auto   picks here %s"), rs->precision_said);
+    else if (rs->precision_said[0])   // auto's suggestion beside the field, whatever it is set to
+        snprintf(buf, len, _("%s   auto here: %s"), _(PRECISION_NAMES[t->precision]), rs->precision_said);
     else
         snprintf(buf, len, "%s", _(PRECISION_NAMES[t->precision]));
 }

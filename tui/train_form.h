@@ -31,10 +31,13 @@ const char *train_form_name(int f);
 void train_form_text(const train_form *t, const run_state *rs, int f, char *buf, size_t len);
 // Left (dir -1) or Right (dir 1) on field f: the next choice, cycling; then train_form_publish.
 void train_form_change(train_form *t, run_state *rs, int f, int dir);
-// Tells the run_state what the Model screen's cost line needs (batch, size, optimizer).
+// Tells the run_state what the Model screen's cost line needs (batch, size, optimizer, and the
+// precision: auto's pick when it is known, else fp32).
 void train_form_publish(const train_form *t, run_state *rs);
 
 int train_form_epochs(const train_form *t);
+// The precision the form asks for: an ft_precision, or TRAINER_PRECISION_AUTO.
+int train_form_precision(const train_form *t);
 // The learning rate the form says: the lr finder's, or the list's.
 double train_form_lr(const train_form *t);
 // The plan for the form's epochs as the trainer reads it ("head:HALF,WHAT"; "" when none).

@@ -2,6 +2,7 @@
 #include "job.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "errmsg.h"
@@ -46,4 +47,16 @@ void job_join(job *j) {
 void job_stop(job *j) {
     job_cancel(j);
     job_join(j);
+}
+
+int job_outcome(job *j, int work_rc, const char *work_err, char *err, size_t errlen) {
+    if (!job_done(j)) {
+        snprintf(err, errlen, "still working");
+        return -1;
+    }
+    if (work_rc != 0) {
+        snprintf(err, errlen, "%s", work_err);
+        return -1;
+    }
+    return 0;
 }

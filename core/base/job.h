@@ -40,5 +40,8 @@ int job_cancelled(job *j);   // for the work: 1 once cancel was asked
 void job_join(job *j);
 // job_cancel, then job_join.
 void job_stop(job *j);
+// For X_result: -1 with "still working" in err while it runs; once done, -1 with the work's own
+// message (work_err) when it failed (work_rc != 0), else 0.
+int job_outcome(job *j, int work_rc, const char *work_err, char *err, size_t errlen);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct {
     const pipeline_opts *o;
@@ -58,4 +59,54 @@ static int load(void *state, const char *path, float *dst, char *err, size_t err
 
 loader_source pipeline_source(const pipeline_opts *o) {
     return (loader_source){.worker_new = worker_new, .worker_free = worker_free, .load = load, .user = (void *)o};
+}
+
+int pipeline_read_images(const dataset_split *const *splits, int n_splits, const pipeline_opts *o, int batch,
+                         size_t limit, float **out, size_t *n, char *err, size_t errlen) {
+    loader_opts lo;
+    loader_opts_default(&lo);
+    lo.batch_size = batch > 0 ? batch : 16;
+    lo.shuffle = 0;
+    lo.sample_floats = pipeline_sample_floats(o);
+    loader_source src = pipeline_source(o);
+    badfile_list bad;
+    badfiles_init(&bad);
+    size_t total = 0;
+    for (int k = 0; k < n_splits; k++) total += splits[k]->n_items;
+    if (limit < total) total = limit;
+    float *x = malloc((total ? total : 1) * lo.sample_floats * sizeof *x);
+    int rc = x ? 0 : -1;
+    if (!x) snprintf(err, errlen, "out of memory for %zu images", total);
+    size_t got_n = 0;
+    for (int k = 0; rc == 0 && k < n_splits && got_n < total; k++) {
+        if (splits[k]->n_items == 0) continue;
+        loader *l = loader_new(splits[k], &lo, &src, &bad, err, errlen);
+        if (!l || loader_start_epoch(l, 0, err, errlen) != 0) {
+            rc = -1;
+        } else {
+            loader_batch *b;
+            int got;
+            while ((got = loader_next(l, &b, err, errlen)) == 1) {
+                size_t take = (size_t)b->n < total - got_n ? (size_t)b->n : total - got_n;
+                memcpy(x + got_n * lo.sample_floats, b->data, take * lo.sample_floats * sizeof *x);
+                got_n += take;
+                loader_release(l, b);
+                if (got_n == total) break;
+            }
+            if (got < 0) rc = -1;
+        }
+        loader_free(l);
+    }
+    badfiles_free(&bad);
+    if (rc == 0 && got_n == 0) {
+        snprintf(err, errlen, "no readable image");
+        rc = -1;
+    }
+    if (rc != 0) {
+        free(x);
+        return -1;
+    }
+    *out = x;
+    *n = got_n;
+    return 0;
 }

@@ -31,4 +31,11 @@ int pipeline_opts_check(const pipeline_opts *o, char *err, size_t errlen);
 loader_source pipeline_source(const pipeline_opts *o);
 size_t pipeline_sample_floats(const pipeline_opts *o);
 
+// The first `limit` images of the splits (in their order, unshuffled, one after the other), as training
+// sees them with *o, into one new array (*out, n * sample_floats floats; the caller frees it): what a
+// measurement on the user's own images runs on. Files that do not decode are passed over. 0 with *n > 0,
+// or -1 with err (also when no image could be read).
+int pipeline_read_images(const dataset_split *const *splits, int n_splits, const pipeline_opts *o, int batch,
+                         size_t limit, float **out, size_t *n, char *err, size_t errlen);
+
 #endif

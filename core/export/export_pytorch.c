@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "errmsg.h"
 #include "path.h"
 #include "regular_file.h"
+#include "text_buf.h"
 #include "train_recipe.h"
 #include "transfer.h"
 
@@ -26,130 +26,88 @@
 // train.py's settings block: Python constants, strings and lists written as JSON (which Python
 // reads as the same literals)
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-    int failed;
-} text;
-
-static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(text *t, const char *fmt, ...) {
-    if (t->failed) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(t->buf ? t->buf + t->len : NULL, t->buf ? t->cap - t->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            t->failed = 1;
-            return;
-        }
-        if (t->buf && t->len + (size_t)n < t->cap) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t cap = (t->cap ? t->cap * 2 : 4096) + (size_t)n;
-        char *b = realloc(t->buf, cap);
-        if (!b) {
-            t->failed = 1;
-            return;
-        }
-        t->buf = b;
-        t->cap = cap;
-    }
-}
-
-// The shortest decimal that reads back as x, as Python would write it.
-static void put_float(text *t, double x) {
-    char s[40];
-    for (int p = 1; p <= 17; p++) {
-        snprintf(s, sizeof s, "%.*g", p, x);
-        if (strtod(s, NULL) == x) break;
-    }
-    if (!strpbrk(s, ".eninf")) strcat(s, ".0");
-    put(t, "%s", s);
-}
-
-static void put_json(text *t, json_t *j) {
+static void put_json(text_buf *t, json_t *j) {
     char *s = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
     json_decref(j);
     if (!s) {
         t->failed = 1;
         return;
     }
-    put(t, "%s", s);
+    text_buf_put(t, "%s", s);
     free(s);
 }
 
-static void put_string_or_none(text *t, const char *s) {
+static void put_string_or_none(text_buf *t, const char *s) {
     if (s && s[0])
         put_json(t, json_string(s));
     else
-        put(t, "None");
+        text_buf_put(t, "None");
 }
 
-static void put_string_list(text *t, char *const *items, size_t n) {
+static void put_string_list(text_buf *t, char *const *items, size_t n) {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) json_array_append_new(a, json_string(items[i]));
     put_json(t, a);
 }
 
-static void put_floats(text *t, const float *v, size_t n) {
-    put(t, "[");
+static void put_floats(text_buf *t, const float *v, size_t n) {
+    text_buf_put(t, "[");
     for (size_t i = 0; i < n; i++) {
-        if (i) put(t, ", ");
-        put_float(t, (double)v[i]);
+        if (i) text_buf_put(t, ", ");
+        text_buf_float(t, (double)v[i]);
     }
-    put(t, "]");
+    text_buf_put(t, "]");
 }
 
-static void settings_block(text *t, const checkpoint_meta *meta, const train_recipe *r, const train_settings *s) {
-    put(t, "# written by frost export from a %s checkpoint%s\n", meta->arch,
-        s->known ? "" : " without its run's settings (older than frost's export): the defaults below are frost's");
-    put(t, "ARCH = ");
+static void settings_block(text_buf *t, const checkpoint_meta *meta, const train_recipe *r, const train_settings *s) {
+    text_buf_put(t, "# written by frost export from a %s checkpoint%s\n", meta->arch,
+                 s->known ? ""
+                          : " without its run's settings (older than frost's export): the defaults below are frost's");
+    text_buf_put(t, "ARCH = ");
     put_json(t, json_string(meta->arch));
-    put(t, "\nCLASSES = ");
+    text_buf_put(t, "\nCLASSES = ");
     put_string_list(t, meta->class_names, (size_t)meta->num_classes);
-    put(t, "   # the head's outputs, in order\nHEAD_REPLACED = %s\n", meta->head_replaced ? "True" : "False");
-    put(t, "INPUT_SIZE = %d\nRESIZE = ", meta->tf.size);
+    text_buf_put(t, "   # the head's outputs, in order\nHEAD_REPLACED = %s\n", meta->head_replaced ? "True" : "False");
+    text_buf_put(t, "INPUT_SIZE = %d\nRESIZE = ", meta->tf.size);
     put_json(t, json_string(meta->tf.fit == TRANSFORM_SHORT_CROP ? "crop" : "square"));
-    put(t, "   # 'square': Resize([S, S]); 'crop': Resize(S) then CenterCrop(S)\nMEAN = ");
+    text_buf_put(t, "   # 'square': Resize([S, S]); 'crop': Resize(S) then CenterCrop(S)\nMEAN = ");
     put_floats(t, meta->tf.mean, 3);
-    put(t, "\nSTD = ");
+    text_buf_put(t, "\nSTD = ");
     put_floats(t, meta->tf.std, 3);
-    put(t, "\nTRAINABLE = ");
+    text_buf_put(t, "\nTRAINABLE = ");
     put_string_list(t, meta->trainable, meta->n_trainable);
-    put(t, "   # parameters with requires_grad (a plan sets them per stage)\n");
-    put(t, "START_EPOCH = %d   # epochs frost had completed: this script goes on with the next\n", meta->epoch);
-    put(t, "EPOCHS = %d   # the run's course (the schedule spans it)\n", s->epochs);
-    put(t, "OPTIMIZER = ");
+    text_buf_put(t, "   # parameters with requires_grad (a plan sets them per stage)\n");
+    text_buf_put(t, "START_EPOCH = %d   # epochs frost had completed: this script goes on with the next\n",
+                 meta->epoch);
+    text_buf_put(t, "EPOCHS = %d   # the run's course (the schedule spans it)\n", s->epochs);
+    text_buf_put(t, "OPTIMIZER = ");
     put_json(t, json_string(s->optimizer));
-    put(t, "\nLR = ");
-    put_float(t, s->lr);
-    put(t, "\nBETAS = (");
-    put_float(t, s->beta1);
-    put(t, ", ");
-    put_float(t, s->beta2);
-    put(t, ")   # Adam's\nEPS = ");
-    put_float(t, s->eps);
-    put(t, "\nMOMENTUM = ");
-    put_float(t, s->momentum);
-    put(t, "   # SGD's\nWEIGHT_DECAY = ");
-    put_float(t, s->weight_decay);
-    put(t, "\nBATCH = %d\nSEED = %llu\nBN = ", s->batch, s->seed);
+    text_buf_put(t, "\nLR = ");
+    text_buf_float(t, s->lr);
+    text_buf_put(t, "\nBETAS = (");
+    text_buf_float(t, s->beta1);
+    text_buf_put(t, ", ");
+    text_buf_float(t, s->beta2);
+    text_buf_put(t, ")   # Adam's\nEPS = ");
+    text_buf_float(t, s->eps);
+    text_buf_put(t, "\nMOMENTUM = ");
+    text_buf_float(t, s->momentum);
+    text_buf_put(t, "   # SGD's\nWEIGHT_DECAY = ");
+    text_buf_float(t, s->weight_decay);
+    text_buf_put(t, "\nBATCH = %d\nSEED = %llu\nBN = ", s->batch, s->seed);
     put_json(t, json_string(s->bn_eval ? "eval" : "train"));
-    put(t, "   # 'eval': BatchNorm layers whose parameters are all frozen keep their running statistics\n");
-    put(t, "PLAN = ");
+    text_buf_put(t, "   # 'eval': BatchNorm layers whose parameters are all frozen keep their running statistics\n");
+    text_buf_put(t, "PLAN = ");
     put_string_or_none(t, r->plan_text);
-    put(t, "   # staged unfreezing: 'head:2,last1:3' (what trains : for how many epochs)\nSCHEDULE = ");
+    text_buf_put(t, "   # staged unfreezing: 'head:2,last1:3' (what trains : for how many epochs)\nSCHEDULE = ");
     put_string_or_none(t, r->schedule_text);
-    put(t, "   # constant, cosine[:warm-up steps], one-cycle, warmup[:steps]\nBLOCK_LR = ");
+    text_buf_put(t, "   # constant, cosine[:warm-up steps], one-cycle, warmup[:steps]\nBLOCK_LR = ");
     put_string_or_none(t, r->block_lr_text);
-    put(t, "   # learning-rate multipliers by block, or spread:R\nCLASS_WEIGHTS = ");
+    text_buf_put(t, "   # learning-rate multipliers by block, or spread:R\nCLASS_WEIGHTS = ");
     put_string_or_none(t, r->class_weights_text);
-    put(t, "   # CrossEntropyLoss's weight: auto or one per class\nWEIGHTS = ");
+    text_buf_put(t, "   # CrossEntropyLoss's weight: auto or one per class\nWEIGHTS = ");
     put_json(t, json_string(EXPORT_PYTORCH_WEIGHTS));
-    put(t, "\n");
+    text_buf_put(t, "\n");
 }
 
 char *export_pytorch_script(const checkpoint_meta *meta, char *err, size_t errlen) {
@@ -165,10 +123,10 @@ char *export_pytorch_script(const checkpoint_meta *meta, char *err, size_t errle
         errmsg_set(err, errlen, "the embedded train.py has no settings mark (a broken build)");
         return NULL;
     }
-    text t = {0};
-    put(&t, "%.*s", (int)(mark - export_pytorch_train_py), export_pytorch_train_py);
+    text_buf t = {0};
+    text_buf_put(&t, "%.*s", (int)(mark - export_pytorch_train_py), export_pytorch_train_py);
     settings_block(&t, meta, &r, &s);
-    put(&t, "%s", mark + strlen(SETTINGS_MARK));
+    text_buf_put(&t, "%s", mark + strlen(SETTINGS_MARK));
     if (t.failed) {
         free(t.buf);
         errmsg_set(err, errlen, "out of memory");
@@ -181,20 +139,22 @@ char *export_pytorch_script(const checkpoint_meta *meta, char *err, size_t errle
 // the README
 
 static char *readme(const checkpoint_meta *meta, int from_checkpoint) {
-    text t = {0};
-    put(&t, "# %s, fine-tuned by frost, as a PyTorch script\n\n", meta->arch);
+    text_buf t = {0};
+    text_buf_put(&t, "# %s, fine-tuned by frost, as a PyTorch script\n\n", meta->arch);
     if (from_checkpoint)
-        put(&t,
-            "Exported from a checkpoint after epoch %d. `train.py` goes on from there with the same network, "
-            "frozen layers, preprocessing, optimizer (its state included when frost saved it), schedule and "
-            "seed.\n\n",
-            meta->epoch);
+        text_buf_put(&t,
+                     "Exported from a checkpoint after epoch %d. `train.py` goes on from there with the same network, "
+                     "frozen layers, preprocessing, optimizer (its state included when frost saved it), schedule and "
+                     "seed.\n\n",
+                     meta->epoch);
     else
-        put(&t, "Exported before any training: `train.py` runs the recipe chosen in frost from the weights it would "
+        text_buf_put(
+            &t, "Exported before any training: `train.py` runs the recipe chosen in frost from the weights it would "
                 "have started with.\n\n");
-    put(&t, "Classes, in the order of the model's outputs:");
-    for (int64_t i = 0; i < meta->num_classes; i++) put(&t, "%s `%s`", i ? "," : "", meta->class_names[i]);
-    put(&t, ".\n\nNeeds Python 3 with PyTorch and torchvision (1.13 / 0.14 or later); nothing else.\n\n"
+    text_buf_put(&t, "Classes, in the order of the model's outputs:");
+    for (int64_t i = 0; i < meta->num_classes; i++) text_buf_put(&t, "%s `%s`", i ? "," : "", meta->class_names[i]);
+    text_buf_put(
+        &t, ".\n\nNeeds Python 3 with PyTorch and torchvision (1.13 / 0.14 or later); nothing else.\n\n"
             "```sh\n"
             "python3 train.py --data DATASET                         # one process; a GPU when there is one\n"
             "torchrun --nproc_per_node 4 train.py --data DATASET     # 4 processes (DistributedDataParallel)\n"

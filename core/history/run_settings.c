@@ -69,7 +69,9 @@ char *run_settings_json(const trainer_config *c, const dataset *d, const char *r
     json_object_set_new(o, "bn", json_string(c->bn_eval ? "eval" : "train"));
     json_object_set_new(o, "cache", json_string(cache_word(c)));
     json_object_set_new(o, "precision",
-                        json_string(c->precision >= 0 && c->precision < 3 ? PRECISION_WORDS[c->precision] : "fp32"));
+                        json_string(c->precision == TRAINER_PRECISION_AUTO  ? "auto"
+                                    : c->precision >= 0 && c->precision < 3 ? PRECISION_WORDS[c->precision]
+                                                                            : "fp32"));
     json_object_set_new(o, "seed", json_integer((json_int_t)c->seed));
     json_object_set_new(o, "threads", json_integer(c->threads));
     json_object_set_new(o, "workers", json_integer(c->workers));
@@ -157,6 +159,7 @@ int run_settings_parse(run_settings *s, const char *json, char *err, size_t errl
         }
     for (int k = 0; k < 3; k++)
         if (strcmp(word(o, "precision"), PRECISION_WORDS[k]) == 0) c->precision = k;
+    if (strcmp(word(o, "precision"), "auto") == 0) c->precision = TRAINER_PRECISION_AUTO;
     json_t *seed = json_object_get(o, "seed");
     if (json_is_integer(seed)) c->seed = (uint64_t)json_integer_value(seed);
     get_int(o, "threads", &c->threads);

@@ -11,16 +11,18 @@ struct calibrate_job {
     job base;   // first: run() casts back
     char arch[32], device[16];
     int size, rc;
+    ft_precision precision;
     cost_speed speed;
     char err[512];
 };
 
 static void run(job *base) {
     calibrate_job *j = (calibrate_job *)base;
-    j->rc = cost_calibrate(j->arch, j->size, j->device, &j->speed, NULL, j->err, sizeof j->err);
+    j->rc = cost_calibrate_precision(j->arch, j->size, j->device, j->precision, &j->speed, NULL, j->err, sizeof j->err);
 }
 
-calibrate_job *calibrate_job_start(const char *arch, int size, const char *device, char *err, size_t errlen) {
+calibrate_job *calibrate_job_start(const char *arch, int size, const char *device, ft_precision p, char *err,
+                                   size_t errlen) {
     calibrate_job *j = calloc(1, sizeof *j);
     if (!j) {
         errmsg_set(err, errlen, "out of memory");
@@ -29,6 +31,7 @@ calibrate_job *calibrate_job_start(const char *arch, int size, const char *devic
     snprintf(j->arch, sizeof j->arch, "%s", arch);
     snprintf(j->device, sizeof j->device, "%s", device ? device : "auto");
     j->size = size;
+    j->precision = p;
     if (job_start(&j->base, run, "a calibration", err, errlen) != 0) {
         free(j);
         return NULL;
@@ -41,14 +44,7 @@ int calibrate_job_done(calibrate_job *j) { return job_done(&j->base); }
 void calibrate_job_cancel(calibrate_job *j) { job_cancel(&j->base); }
 
 int calibrate_job_result(calibrate_job *j, cost_speed *speed, char *err, size_t errlen) {
-    if (!calibrate_job_done(j)) {
-        errmsg_set(err, errlen, "still measuring");
-        return -1;
-    }
-    if (j->rc != 0) {
-        errmsg_set(err, errlen, "%s", j->err);
-        return -1;
-    }
+    if (job_outcome(&j->base, j->rc, j->err, err, errlen) != 0) return -1;
     *speed = j->speed;
     return 0;
 }

@@ -12,9 +12,10 @@
 
 typedef struct calibrate_job calibrate_job;
 
-// Starts calibrating arch (copied) at size on device ("auto", "cpu", ...). NULL with err when no
-// thread could start.
-calibrate_job *calibrate_job_start(const char *arch, int size, const char *device, char *err, size_t errlen);
+// Starts calibrating arch (copied) at size on device ("auto", "cpu", ...), the frozen backbone at
+// precision p (cost_calibrate_precision). NULL with err when no thread could start.
+calibrate_job *calibrate_job_start(const char *arch, int size, const char *device, ft_precision p, char *err,
+                                   size_t errlen);
 int calibrate_job_done(calibrate_job *j);
 // A measurement is not interrupted: cancelling only tells the owner's later free not to care.
 void calibrate_job_cancel(calibrate_job *j);

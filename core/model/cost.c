@@ -187,11 +187,15 @@ static void calibration_store(const char *path, const char *key, const cost_spee
     (void)atomic_file_commit(&af, 1, err, sizeof err);
 }
 
+static const char *calibration_device(const char *device) {
+    return device && strcmp(device, "auto") != 0 ? device : ft_cuda_available() ? "cuda" : "cpu";
+}
+
 int cost_calibrate(const char *arch, int size, const char *device, cost_speed *speed, int *measured, char *err,
                    size_t errlen) {
     if (measured) *measured = 0;
     char path[4200], key[256];
-    const char *dev = device && strcmp(device, "auto") != 0 ? device : ft_cuda_available() ? "cuda" : "cpu";
+    const char *dev = calibration_device(device);
     snprintf(key, sizeof key, "%s\t%d\t%s\t%d", arch, size, dev, ft_get_num_threads());
     int have_file = calibration_path(path, sizeof path, err, errlen) == 0;
     if (have_file && calibration_find(path, key, speed)) return 0;
@@ -247,6 +251,66 @@ int cost_calibrate(const char *arch, int size, const char *device, cost_speed *s
     free(x);
     free(logits);
     ft_optimizer_free(opt);
+    ft_model_free(m);
+    return rc;
+}
+
+int cost_calibrate_precision(const char *arch, int size, const char *device, ft_precision p, cost_speed *speed,
+                             int *measured, char *err, size_t errlen) {
+    if (p == FT_PRECISION_FP32) return cost_calibrate(arch, size, device, speed, measured, err, errlen);
+    if (measured) *measured = 0;
+    const char *dev = calibration_device(device);
+    if (p == FT_PRECISION_BF16 && strcmp(dev, "cpu") == 0 && !ft_cpu_has_bf16()) {
+        errmsg_set(err, errlen, "this CPU has no bfloat16 instructions");
+        return -1;
+    }
+    cost_speed fp32;
+    int fp32_measured = 0;
+    if (cost_calibrate(arch, size, device, &fp32, &fp32_measured, err, errlen) != 0) return -1;
+    char path[4200], key[256];
+    snprintf(key, sizeof key, "%s/%s\t%d\t%s\t%d", arch, p == FT_PRECISION_BF16 ? "bf16" : "fast", size, dev,
+             ft_get_num_threads());
+    int have_file = calibration_path(path, sizeof path, err, errlen) == 0;
+    if (have_file && calibration_find(path, key, speed)) {
+        speed->backward = fp32.backward;
+        if (measured) *measured = fp32_measured;
+        return 0;
+    }
+    // the backbone as the feature cache runs it (every parameter frozen, eval mode), at fp32 and at p
+    // in turns, the better of CAL_RUNS + 1 each after a warm-up of each: the ratio of the two, measured
+    // side by side, scales the calibration's forward speed (load from elsewhere falls on both alike)
+    ft_model *m = NULL;
+    transfer_spec ts = {.arch = arch, .classes = 2};
+    if (transfer_build(&ts, &m, NULL, 0, err, errlen) != 0) return -1;
+    ft_status *s = ft_model_to_device(m, dev);
+    if (!s) s = ft_model_set_trainable(m, "", 0);
+    if (!s) ft_model_set_mode(m, 0, 1);
+    size_t n = (size_t)CAL_IMAGES * 3 * (size_t)size * (size_t)size, feat = (size_t)ft_model_feature_size(m);
+    float *x = calloc(n, sizeof *x), *out = calloc((size_t)CAL_IMAGES * (feat ? feat : 1), sizeof *out);
+    int rc = 0;
+    if (!s && (!x || !out)) {
+        errmsg_set(err, errlen, "out of memory");
+        rc = -1;
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) x[i] = (float)((i * 2654435761u >> 8) % 1000) / 1000.0f - 0.5f;
+    double t_best[2] = {INFINITY, INFINITY};
+    for (int k = 0; !s && rc == 0 && k < 2 * (2 + CAL_RUNS); k++) {
+        int at_p = k % 2;
+        s = ft_model_set_precision(m, at_p ? p : FT_PRECISION_FP32);
+        double t0 = clock_seconds();
+        if (!s) s = ft_model_features(m, x, CAL_IMAGES, 3, size, size, out, (size_t)CAL_IMAGES * feat);
+        double t = clock_seconds() - t0;
+        if (k >= 2 && t < t_best[at_p]) t_best[at_p] = t;
+    }
+    if (s) rc = status_fail(s, err, errlen);
+    if (rc == 0) {
+        speed->forward = fp32.forward * t_best[1] / t_best[0];
+        speed->backward = fp32.backward;
+        if (measured) *measured = 1;
+        if (have_file) calibration_store(path, key, speed);
+    }
+    free(x);
+    free(out);
     ft_model_free(m);
     return rc;
 }

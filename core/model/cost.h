@@ -73,6 +73,14 @@ int cost_estimate(ft_model *m, const cost_spec *spec, const cost_speed *speed, c
 int cost_calibrate(const char *arch, int size, const char *device, cost_speed *speed, int *measured, char *err,
                    size_t errlen);
 
+// The same at a precision of the frozen backbone (ft_model_set_precision): FP32 is cost_calibrate; FAST
+// and BF16 measure the folded backbone's forward pass (every parameter frozen, as the feature cache runs
+// it; its figure replaces the forward speed, the backward one is fp32's: training runs in float32), kept
+// in the same file under the architecture's name and the precision's ("resnet18/bf16"). -1 with err on a
+// CPU without bf16 instructions for BF16.
+int cost_calibrate_precision(const char *arch, int size, const char *device, ft_precision p, cost_speed *speed,
+                             int *measured, char *err, size_t errlen);
+
 // "12.3 MB", "1.20 GB" (decimal units).
 void cost_format_bytes(char *buf, size_t len, double bytes);
 

@@ -164,6 +164,17 @@ size_t transfer_blocks(const ft_node *nodes, size_t n, transfer_block *b) {
     return nb;
 }
 
+int transfer_model_blocks(ft_model *m, const ft_node **nodes, size_t *n, transfer_block *out, char *err,
+                          size_t errlen) {
+    ft_status *s = ft_model_nodes(m, nodes, n);
+    if (s) {
+        errmsg_set(err, errlen, "%s", ft_status_message(s));
+        ft_status_free(s);
+        return -1;
+    }
+    return (int)transfer_blocks(*nodes, *n, out);
+}
+
 void transfer_block_paths(const ft_node *nodes, size_t n, const transfer_block *b, char *buf, size_t len) {
     if (!len) return;
     buf[0] = 0;

@@ -77,6 +77,8 @@ typedef struct {
 
 // Fills out (TRANSFER_MAX_BLOCKS at most) in the model's order; returns how many.
 size_t transfer_blocks(const ft_node *nodes, size_t n, transfer_block *out);
+// The same for model m, with its tree in *nodes, *n: the count, or -1 with err (the tree not readable).
+int transfer_model_blocks(ft_model *m, const ft_node **nodes, size_t *n, transfer_block *out, char *err, size_t errlen);
 // The module paths that make up a block, comma separated, in the trainable list's form ("layer4";
 // "features.0,features.2" for a VGG stage: its layers that hold parameters). Truncated to len.
 void transfer_block_paths(const ft_node *nodes, size_t n, const transfer_block *b, char *buf, size_t len);

@@ -52,14 +52,10 @@ int block_lr_groups(const block_lr *b, ft_model *m, const unsigned char *trains,
                     block_lr_paths *paths, char *err, size_t errlen) {
     const ft_node *nodes;
     size_t n;
-    ft_status *s = ft_model_nodes(m, &nodes, &n);
-    if (s) {
-        errmsg_set(err, errlen, "%s", ft_status_message(s));
-        ft_status_free(s);
-        return -1;
-    }
     transfer_block blocks[TRANSFER_MAX_BLOCKS];
-    size_t nb = transfer_blocks(nodes, n, blocks);
+    int got = transfer_model_blocks(m, &nodes, &n, blocks, err, errlen);
+    if (got < 0) return -1;
+    size_t nb = (size_t)got;
     // every name given must be a block of this model
     for (size_t i = 0; b && !b->spread && i < b->n; i++) {
         int found = strcmp(b->names[i], "head") == 0;

@@ -25,9 +25,9 @@ FILE *event_json_open(const char *path, char *err, size_t errlen) {
 }
 
 static const char *event_name(event_kind k) {
-    static const char *const names[] = {"info",    "phase_start", "batch",    "phase_end",    "epoch",
-                                        "skipped", "saved",       "error",    "finished",     "layers",
-                                        "alarm",   "stage",       "lr_point", "lr_suggestion"};
+    static const char *const names[] = {"info",    "phase_start", "batch",    "phase_end",     "epoch",
+                                        "skipped", "saved",       "error",    "finished",      "layers",
+                                        "alarm",   "stage",       "lr_point", "lr_suggestion", "precision"};
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
@@ -39,6 +39,27 @@ static char *dump(json_t *o) {
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     return s;
+}
+
+// --precision auto: the pick and every precision's figures.
+static void precision_json(json_t *o, const precision_auto_result *r, const char *text) {
+    json_t *list = json_array();
+    json_object_set_new(o, "pick", json_string(precision_name(r->pick)));
+    num(o, "min_top1", PRECISION_MIN_TOP1);
+    json_object_set_new(o, "measured", json_boolean(r->measured));
+    for (size_t i = 0; list && i < r->n; i++) {
+        const precision_figure *g = &r->fig[i];
+        json_t *e = json_object();
+        json_object_set_new(e, "precision", json_string(precision_name(g->precision)));
+        num(e, "speedup", g->speedup);
+        json_object_set_new(e, "images", json_integer((json_int_t)g->images));
+        json_object_set_new(e, "top1_agree", json_integer((json_int_t)g->top1_agree));
+        json_object_set_new(e, "features_agree", json_integer((json_int_t)g->features_agree));
+        num(e, "max_rel_diff", g->max_rel_diff);
+        json_array_append_new(list, e);
+    }
+    json_object_set_new(o, "precisions", list);
+    json_object_set_new(o, "text", json_string(text));
 }
 
 char *event_json(const train_event *e) {
@@ -95,6 +116,7 @@ char *event_json(const train_event *e) {
         if (e->lr > 0) num(o, "lr", e->lr), json_object_set_new(o, "step", json_integer((json_int_t)e->batch));
         json_object_set_new(o, "text", json_string(e->text));
         break;
+    case EV_PRECISION: precision_json(o, &e->precision, e->text); break;
     default: json_object_set_new(o, "text", json_string(e->text));
     }
     return dump(o);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "fix.h"
+#include "precision_auto.h"
 
 typedef enum {
     EV_INFO,          // text: a line worth showing (device, threads, cache decision)
@@ -27,7 +28,9 @@ typedef enum {
     EV_ALARM,         // text: something the run does that its user most likely does not want; fix
     EV_STAGE,         // epoch (the stage's first), stage, stages; text: the trainable list now ("all", "layer4,fc")
     EV_LR_POINT,      // the lr finder's step: batch (1-based step), lr, loss, running_loss (the smoothed loss)
-    EV_LR_SUGGEST     // the lr finder's end: lr (0: no suggestion), batch (the point's step); text: why, or what
+    EV_LR_SUGGEST,    // the lr finder's end: lr (0: no suggestion), batch (the point's step); text: why, or what
+    EV_PRECISION      // --precision auto's decision (precision_auto.h): text: the pick, why and the figures on one
+                      // line; precision: every figure
 } event_kind;
 
 enum { PHASE_TRAIN = 0, PHASE_VALID = 1 };
@@ -53,6 +56,7 @@ typedef struct {
     int status;
     frost_fix fix;   // EV_ERROR: what would get past it (FIX_NONE: nothing to change)
     char text[1024];
+    precision_auto_result precision;   // EV_PRECISION
 } train_event;
 
 typedef struct event_queue event_queue;

@@ -7,7 +7,8 @@
 void train_log_lines(const train_event *e, long log_every, train_log_fn fn, void *user) {
     char line[1200];
     switch (e->kind) {
-    case EV_INFO: fn(user, e->text); break;
+    case EV_INFO:
+    case EV_PRECISION: fn(user, e->text); break;
     case EV_PHASE_START:
         if (e->phase == PHASE_TRAIN) {
             snprintf(line, sizeof line, "Epoch %d/%d", e->epoch, e->epochs);

@@ -134,14 +134,10 @@ int train_plan_trainable(const train_plan *p, int s, ft_model *m, char *buf, siz
         size_t k = (size_t)strtol(what + 4, NULL, 10);
         const ft_node *nodes;
         size_t n;
-        ft_status *st = ft_model_nodes(m, &nodes, &n);
-        if (st) {
-            errmsg_set(err, errlen, "%s", ft_status_message(st));
-            ft_status_free(st);
-            return -1;
-        }
         transfer_block blocks[TRANSFER_MAX_BLOCKS];
-        size_t nb = transfer_blocks(nodes, n, blocks);
+        int got = transfer_model_blocks(m, &nodes, &n, blocks, err, errlen);
+        if (got < 0) return -1;
+        size_t nb = (size_t)got;
         size_t before_head = nb > 0 ? nb - 1 : 0;   // the head is the last block
         if (k > before_head) {
             errmsg_set(err, errlen, "'%s': %s has %zu blocks before its head", what, ft_model_arch(m), before_head);

@@ -8,6 +8,7 @@
 
 #include "class_weights.h"
 #include "errmsg.h"
+#include "transfer.h"
 
 // Parses the texts r holds.
 static int parse(train_recipe *r, char *err, size_t errlen) {
@@ -148,3 +149,55 @@ int train_recipe_merge_json(train_recipe *r, const char *json, char *err, size_t
 }
 
 int train_recipe_groups(const train_recipe *r) { return r->has_plan || r->has_blocks; }
+
+// ---------------------------------------------------------------------------------------------
+// the optimizer
+
+// Marks in trains[] the blocks of m with a trainable parameter now. 0, or -1 with err.
+static int mark_trained_blocks(ft_model *m, unsigned char *trains, char *err, size_t errlen) {
+    const ft_node *nodes;
+    size_t n;
+    transfer_block blocks[TRANSFER_MAX_BLOCKS];
+    int nb = transfer_model_blocks(m, &nodes, &n, blocks, err, errlen);
+    for (int k = 0; k < nb; k++) trains[k] |= blocks[k].trainable > 0;
+    return nb < 0 ? -1 : 0;
+}
+
+int train_recipe_plan_blocks(const train_recipe *r, ft_model *m, unsigned char *trains, char *err, size_t errlen) {
+    char list[4096], why[1024];
+    for (int s = 0; s < r->plan.n; s++) {
+        if (train_plan_trainable(&r->plan, s, m, list, sizeof list, why, sizeof why) != 0 ||
+            transfer_apply_trainable(m, list, why, sizeof why) != 0) {
+            errmsg_set(err, errlen, "plan stage %d (%s): %s", s + 1, r->plan.stages[s].what, why);
+            return -1;
+        }
+        if (mark_trained_blocks(m, trains, err, errlen) != 0) return -1;
+    }
+    return 0;
+}
+
+int train_recipe_optimizer(const train_recipe *r, ft_model *m, const ft_opt_params *p, unsigned char *trains,
+                           ft_optimizer **out, char *err, size_t errlen) {
+    ft_status *s = NULL;
+    if (!train_recipe_groups(r)) {
+        s = ft_optimizer_create(m, p, out);
+    } else {
+        if (!r->has_plan && mark_trained_blocks(m, trains, err, errlen) != 0) return -1;
+        ft_param_group groups[TRANSFER_MAX_BLOCKS];
+        block_lr_paths *paths = malloc(TRANSFER_MAX_BLOCKS * sizeof *paths);   // the optimizer copies them
+        if (!paths) {
+            errmsg_set(err, errlen, "out of memory");
+            return -1;
+        }
+        int n = block_lr_groups(r->has_blocks ? &r->blocks : NULL, m, trains, p->lr, groups, paths, err, errlen);
+        s = n < 0 ? NULL : ft_optimizer_create_groups(m, p, groups, (size_t)n, out);
+        free(paths);
+        if (n < 0) return -1;
+    }
+    if (s) {
+        errmsg_set(err, errlen, "optimizer: %s", ft_status_message(s));
+        ft_status_free(s);
+        return -1;
+    }
+    return 0;
+}

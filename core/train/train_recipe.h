@@ -56,4 +56,17 @@ int train_recipe_merge_json(train_recipe *r, const char *json, char *err, size_t
 // 1 when the optimizer needs parameter groups (a plan or per-block lrs).
 int train_recipe_groups(const train_recipe *r);
 
+// The blocks (transfer_blocks' entries of m) that train in some stage of r's plan, marked in
+// trains[] (TRANSFER_MAX_BLOCKS): each stage is applied to m in turn, so m is left in the last one.
+// 0, or -1 with err ("plan stage 2 (last9): ...").
+int train_recipe_plan_blocks(const train_recipe *r, ft_model *m, unsigned char *trains, char *err, size_t errlen);
+
+// The optimizer a run with recipe r makes for m (the trainer's, and the code the interface shows):
+// the tutorial's one group of what trains now, or (train_recipe_groups) a group per block that
+// trains in some stage, with its lr (block_lr.h). trains[] holds the plan's blocks
+// (train_recipe_plan_blocks); without a plan the blocks that train now are marked in it here.
+// 0 with *out, or -1 with err.
+int train_recipe_optimizer(const train_recipe *r, ft_model *m, const ft_opt_params *p, unsigned char *trains,
+                           ft_optimizer **out, char *err, size_t errlen);
+
 #endif

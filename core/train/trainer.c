@@ -96,6 +96,13 @@ void trainer_settings(const trainer_config *c, int course_epochs, train_settings
     s->epochs = course_epochs > c->epochs ? course_epochs : c->epochs;
 }
 
+int trainer_run_epochs(const trainer_config *c, const train_recipe *r, int *course) {
+    int named = r->has_plan ? train_plan_epochs(&r->plan) : 0;
+    int epochs = c->epochs > 0 ? c->epochs : r->has_plan && !train_plan_open_ended(&r->plan) ? named : 5;
+    if (course) *course = named > epochs ? named : epochs;
+    return epochs;
+}
+
 uint64_t trainer_epoch_seed(const trainer_config *c, int epoch) {
     return (c->seed * 1000003u + (uint64_t)epoch) & 0x7fffffffffffffffULL;
 }

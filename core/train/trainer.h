@@ -34,21 +34,21 @@
 
 typedef struct {
     char arch[32];
-    const char *weights;     // safetensors state_dict loaded before the head is replaced; NULL: none
-    int epochs;              // 5; 0: the plan's epochs (when its stages name them all), else 5
-    int batch_size;          // 16
-    ft_opt_params opt;       // Adam, lr 1e-5
-    uint64_t seed;           // 0
-    char device[16];         // "auto", "cpu", "cuda", "cuda:N"
-    int bn_eval;             // 1
-    int cache;               // -1: on when exact; 0 off; 1 on (an error when it cannot be exact)
-    int cache_disk;          // 1: the cache is kept on disk too (default; its cap 0 turns it off); 0 memory only
-    int precision;           // 0 fp32
-    int workers;             // loader threads; 0: a quarter of the cores, at least 1
-    int threads;             // libtorch intra-op threads; 0: the cores available
-    pipeline_opts prep;      // the seed's: 224x224, exact, mean/std 0.5
-    const char *save;        // checkpoint written after every epoch, and when stopped; NULL: none
-    const char *resume;      // checkpoint (and its .optim) to continue from, with its architecture; NULL: none
+    const char *weights;   // safetensors state_dict loaded before the head is replaced; NULL: none
+    int epochs;            // 5; 0: the plan's epochs (when its stages name them all), else 5
+    int batch_size;        // 16
+    ft_opt_params opt;     // Adam, lr 1e-5
+    uint64_t seed;         // 0
+    char device[16];       // "auto", "cpu", "cuda", "cuda:N"
+    int bn_eval;           // 1
+    int cache;             // -1: on when exact; 0 off; 1 on (an error when it cannot be exact)
+    int cache_disk;        // 1: the cache is kept on disk too (default; its cap 0 turns it off); 0 memory only
+    int precision;         // 0 fp32 (ft_precision); TRAINER_PRECISION_AUTO: precision_auto.h decides as the run starts
+    int workers;           // loader threads; 0: a quarter of the cores, at least 1
+    int threads;           // libtorch intra-op threads; 0: the cores available
+    pipeline_opts prep;    // the seed's: 224x224, exact, mean/std 0.5
+    const char *save;      // checkpoint written after every epoch, and when stopped; NULL: none
+    const char *resume;    // checkpoint (and its .optim) to continue from, with its architecture; NULL: none
     const char *trainable;   // NULL: the seed (only the new head trains); else comma-separated module paths
                              // ("layer4,fc"; "all": every parameter) that train, everything else frozen
     int keep_model;          // 1: trainer_result hands the trained model over instead of freeing it
@@ -67,6 +67,9 @@ typedef struct {
                          // training did to each module is measured (layer_stats.h) and posted as
                          // EV_LAYERS; 0: never
 } trainer_config;
+
+// trainer_config.precision: measured and picked (precision_auto.h)
+#define TRAINER_PRECISION_AUTO (-1)
 
 void trainer_config_default(trainer_config *c);
 
@@ -113,6 +116,10 @@ void trainer_epoch_order(const trainer_config *c, int phase, int epoch, size_t *
 // The seed of libtorch's generator as epoch's train phase starts (its dropout masks come from it):
 // seed * 1000003 + epoch. torch.manual_seed(it) there gives a PyTorch script the same masks.
 uint64_t trainer_epoch_seed(const trainer_config *c, int epoch);
+// The epochs a new run with config c and recipe r trains (c->epochs, or when not given (0) the plan's
+// when it names them all, else 5), and into *course (may be NULL) its whole course, which the schedule
+// spans (more when the plan names more: the run then stops earlier).
+int trainer_run_epochs(const trainer_config *c, const train_recipe *r, int *course);
 // The settings a checkpoint of c's run records (train_recipe.h), the course being course_epochs
 // when it is more than c's epochs.
 void trainer_settings(const trainer_config *c, int course_epochs, train_settings *s);

@@ -13,6 +13,7 @@
 #include "errmsg.h"
 #include "feature_store.h"
 #include "path.h"
+#include "precision_auto.h"
 #include "trainer_parts.h"
 
 // ---------------------------------------------------------------------------------------------
@@ -254,12 +255,45 @@ void trainer_drop_cache(trainer *t) {
 // ---------------------------------------------------------------------------------------------
 // deciding: on when exact and it fits, with what the disk already holds
 
+// --precision auto (precision_auto.h): measured and picked now, on the run's weights, images and threads;
+// without the feature cache there is no frozen backbone to run at another precision: fp32.
+static int decide_precision(trainer *t) {
+    train_event e = {.kind = EV_PRECISION};
+    if (!t->cache.on) {
+        t->cfg.precision = FT_PRECISION_FP32;
+        e.precision.pick = FT_PRECISION_FP32;
+        errmsg_set(e.text, sizeof e.text,
+                   "--precision auto: fp32 (this run has no feature cache: the precision is the frozen backbone's)");
+        trainer_post(t, &e);
+        return RUN_DONE;
+    }
+    precision_auto_spec spec = {.arch = t->cfg.arch,
+                                .weights = t->cfg.weights,
+                                .device = t->cfg.device,
+                                .batch = t->cfg.batch_size,
+                                .prep = &t->prep,
+                                .split = t->d->train.n_items ? &t->d->train : &t->d->valid};
+    char err[1024];
+    if (precision_auto_decide(&spec, &e.precision, err, sizeof err) != 0)
+        return trainer_fail(t, FIX_NONE, "--precision auto: %s", err);
+    t->cfg.precision = (int)e.precision.pick;
+    precision_auto_line(&e.precision, e.text, sizeof e.text);
+    trainer_post(t, &e);
+    if (t->cfg.profile)
+        trainer_post_text(t, EV_INFO,
+                          "profile: --precision auto: the speeds %s in %.2f s; agreement on %zu images in %.2f s",
+                          e.precision.measured ? "measured now" : "read from the calibration file",
+                          e.precision.speed_seconds, e.precision.fig[0].images, e.precision.agree_seconds);
+    return RUN_DONE;
+}
+
 int trainer_decide_cache(trainer *t) {
     int exact = trainer_cache_exact(t);
     if (t->cfg.cache == 1 && !exact) {
         return trainer_fail(t, FIX_BN_EVAL, "the feature cache needs a frozen backbone with BatchNorm in eval mode");
     }
     t->cache.on = t->cfg.cache != 0 && exact;
+    if (t->cfg.precision == TRAINER_PRECISION_AUTO && decide_precision(t) != RUN_DONE) return RUN_FAILED;
     if (!t->cache.on) {
         if (t->cfg.precision != FT_PRECISION_FP32)
             return trainer_fail(

@@ -98,6 +98,31 @@ static void after_step(trainer *t, size_t batch, const ft_step_result *r) {
     trainer_measure_due(t, batch);
 }
 
+// FROST_WARMUP=1: the first batch's one-time set-up (oneDNN creates its kernels and lays out the
+// weights) made while the loader decodes that batch, instead of after it: the backbone once on one
+// image of zeros at the run's size and precision. Off by default: measured on a loaded 2-core machine
+// it did not pay. The most it can save is the first batch's decoding (0.2-0.3 s on dvc-mini), since the
+// thread split's probe (trainer_setup.c) has already run the backbone, set-up and all, before the
+// loaders start; and the warm-up's own shape pays a set-up of its own. Kept for measuring it on other
+// machines. Only where the feature cache computes the backbone: that pass has no gradients and, in eval
+// mode, changes nothing (no weight, optimizer state, BatchNorm statistic, or draw from libtorch's
+// generator; the loader's shuffle has its own): the run is the same, bit for bit (a test checks).
+static void warm_up(trainer *t) {
+    t->warmed = 1;
+    const char *env = getenv("FROST_WARMUP");
+    if (!env || strcmp(env, "1") != 0 || !t->cache.on || t->cache.feat <= 0) return;
+    const int64_t S = t->prep.tf.size;
+    float *x = calloc(3 * (size_t)S * (size_t)S, sizeof *x);
+    if (!x) return;   // only time is lost
+    double t0 = clock_seconds();
+    ft_model_set_mode(t->m, 0, t->cfg.bn_eval);
+    // into the gather buffer (B rows): the first batch's own features overwrite it
+    ft_status *s = ft_model_features(t->m, x, 1, 3, S, S, t->gather, (size_t)t->cache.feat);
+    ft_status_free(s);   // a failure here shows again, with its message, on the batch itself
+    t->prof.warmup += clock_seconds() - t0;
+    free(x);
+}
+
 static int run_phase(trainer *t, int phase, phase_stats *st) {
     const dataset_split *split = phase == PHASE_TRAIN ? &t->d->train : &t->d->valid;
     const int B = t->cfg.batch_size;
@@ -152,12 +177,17 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
     } else {
         loader *l = t->loaders[phase];
         if (loader_start_epoch(l, t->epoch - 1, err, sizeof err) != 0) return trainer_fail(t, FIX_NONE, "%s", err);
+        if (!t->warmed) {   // the workers decode the first batch meanwhile
+            warm_up(t);
+            ft_model_set_mode(t->m, phase == PHASE_TRAIN, t->cfg.bn_eval);
+        }
         loader_batch *lb;
         int got;
         size_t b = 0;
         double w0 = clock_seconds();
         while ((got = loader_next(l, &lb, err, sizeof err)) == 1) {
-            t->prof.wait += clock_seconds() - w0;
+            double waited = clock_seconds() - w0;
+            t->prof.wait += waited;
             t->prof.loaded += (size_t)lb->n;
             assert(lb->n >= 1 && lb->n <= B);   // gather holds B rows
             ft_status *s = NULL;
@@ -180,6 +210,11 @@ static int run_phase(trainer *t, int phase, phase_stats *st) {
                     s = ft_model_features(t->m, lb->data, lb->n, 3, S, S, dst, (size_t)B * width);
                 }
                 double f1 = clock_seconds();
+                if (!known && !t->prof.firsts) {
+                    t->prof.firsts = 1;
+                    t->prof.first_wait = waited;
+                    t->prof.first_features = f1 - f0;
+                }
                 t->prof.features += known ? 0 : f1 - f0;
                 for (int k = 0; !s && !known && k < lb->n; k++) {
                     memcpy(t->cache.rows[phase] + lb->items[k] * width, dst + (size_t)k * width, width * sizeof(float));
@@ -268,7 +303,7 @@ static void post_profile(trainer *t) {
         if (t->loaders[p]) busy += loader_busy_seconds(t->loaders[p]);
     double wall = clock_seconds() - t->run_start;
     double known = t->prof.wait + t->prof.features + t->prof.forward + t->prof.backward + t->prof.optimizer +
-                   t->prof.copy + t->prof.events + t->prof.measure;
+                   t->prof.copy + t->prof.events + t->prof.measure + t->prof.warmup;
     trainer_post_text(t, EV_INFO, "profile: where the %.2f s of the run went (trainer thread)", wall);
     trainer_post_text(t, EV_INFO,
                       "profile:   waiting for batches      %8.2f s  (decode + resize ran on %d worker%s: %.2f s of "
@@ -276,6 +311,11 @@ static void post_profile(trainer *t) {
                       t->prof.wait, t->cfg.workers, t->cfg.workers == 1 ? "" : "s", busy,
                       t->prof.loaded ? 1e3 * busy / (double)t->prof.loaded : 0.0);
     trainer_post_text(t, EV_INFO, "profile:   backbone (cache fill)    %8.2f s", t->prof.features);
+    trainer_post_text(t, EV_INFO,
+                      "profile:     first batch: waited %.2f s for it, its backbone %.2f s; warm-up beside the "
+                      "decoding %.2f s%s",
+                      t->prof.first_wait, t->prof.first_features, t->prof.warmup,
+                      t->prof.warmup == 0 ? " (none: FROST_WARMUP=1 makes one)" : "");
     trainer_post_text(t, EV_INFO, "profile:   forward                  %8.2f s", t->prof.forward);
     trainer_post_text(t, EV_INFO, "profile:   backward                 %8.2f s", t->prof.backward);
     trainer_post_text(t, EV_INFO, "profile:   optimizer                %8.2f s", t->prof.optimizer);

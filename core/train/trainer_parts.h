@@ -49,6 +49,10 @@ typedef struct {
 typedef struct {
     double wait, features, forward, backward, optimizer, copy, events, measure;
     size_t loaded;   // images that came through the loaders
+    // the first batch that ran the backbone: the wait for it, and its backbone's seconds (the one-time
+    // set-up of the kernels for its shape, unless the warm-up made them); the warm-up's own seconds
+    double first_wait, first_features, warmup;
+    int firsts;   // 1 once the first batch is counted
 } trainer_profile;
 
 // What training does to each module (layer_stats.h, trainer_layers.c): the snapshot it is measured
@@ -104,7 +108,8 @@ struct trainer {
     size_t steps;
     double run_start, last_epoch_seconds;
     int epoch, start_epoch;
-    int turns;   // the loader decodes only while the trainer waits (thread_split.h)
+    int turns;    // the loader decodes only while the trainer waits (thread_split.h)
+    int warmed;   // the warm-up has run (or is not wanted): see warm_up in trainer_loop.c
     // the phases that ran the backbone (not from the feature cache) so far: images and seconds
     double backbone_images, backbone_seconds;
 

@@ -33,18 +33,6 @@ ft_status *trainer_schedule_step(trainer *t, size_t b) {
     return s;
 }
 
-// Marks in trains[] (per transfer_blocks entry) the blocks with a trainable parameter now.
-static int mark_trained_blocks(trainer *t, unsigned char *trains) {
-    const ft_node *nodes;
-    size_t n;
-    ft_status *s = ft_model_nodes(t->m, &nodes, &n);
-    if (s) return trainer_fail_status(t, "model", s);
-    transfer_block blocks[TRANSFER_MAX_BLOCKS];
-    size_t nb = transfer_blocks(nodes, n, blocks);
-    for (size_t k = 0; k < nb; k++) trains[k] |= blocks[k].trainable > 0;
-    return RUN_DONE;
-}
-
 // Applies stage s of the plan to the model. Its trainable list goes into list.
 static int apply_stage(trainer *t, int s, char *list, size_t len) {
     char err[1024];
@@ -60,16 +48,16 @@ int trainer_plan_setup(trainer *t, unsigned char *trains) {
     const train_plan *p = &t->tune.recipe.plan;
     int named = train_plan_epochs(p);
     // the plan is the whole course; --epochs says how far this run goes (by default, to its end)
-    if (!t->tune.epochs_given && !train_plan_open_ended(p)) t->cfg.epochs = named;
+    trainer_config asked = t->cfg;
+    if (!t->tune.epochs_given) asked.epochs = 0;
+    t->cfg.epochs = trainer_run_epochs(&asked, &t->tune.recipe, &t->tune.course_epochs);
     if (train_plan_open_ended(p) && named >= t->cfg.epochs)
         return trainer_fail(t, FIX_NONE,
                             "the plan's stages before its last take %d epochs: the run has %d, none left for '%s'",
                             named, t->cfg.epochs, p->stages[p->n - 1].what);
-    t->tune.course_epochs = named > t->cfg.epochs ? named : t->cfg.epochs;
-    char list[4096];
-    for (int s = 0; s < p->n; s++)
-        if (apply_stage(t, s, list, sizeof list) != RUN_DONE || mark_trained_blocks(t, trains) != RUN_DONE)
-            return RUN_FAILED;
+    char list[4096], err[1024];
+    if (train_recipe_plan_blocks(&t->tune.recipe, t->m, trains, err, sizeof err) != 0)
+        return trainer_fail(t, FIX_TRAINABLE, "%s", err);
     t->tune.stage = train_plan_stage_at(p, t->start_epoch + 1);
     if (apply_stage(t, t->tune.stage, list, sizeof list) != RUN_DONE) return RUN_FAILED;
     char text[600];
@@ -130,20 +118,8 @@ int trainer_class_weights_setup(trainer *t) {
 int trainer_make_optimizer(trainer *t, unsigned char *trains) {
     ft_status *s;
     char err[1024];
-    if (!train_recipe_groups(&t->tune.recipe)) {
-        if ((s = ft_optimizer_create(t->m, &t->cfg.opt, &t->opt))) return trainer_fail_status(t, "optimizer", s);
-    } else {
-        if (!t->tune.recipe.has_plan && mark_trained_blocks(t, trains) != RUN_DONE) return RUN_FAILED;
-        ft_param_group groups[TRANSFER_MAX_BLOCKS];
-        block_lr_paths *paths = malloc(TRANSFER_MAX_BLOCKS * sizeof *paths);   // the optimizer copies them
-        if (!paths) return trainer_fail(t, FIX_NONE, "out of memory");
-        int n = block_lr_groups(t->tune.recipe.has_blocks ? &t->tune.recipe.blocks : NULL, t->m, trains, t->cfg.opt.lr,
-                                groups, paths, err, sizeof err);
-        s = n < 0 ? NULL : ft_optimizer_create_groups(t->m, &t->cfg.opt, groups, (size_t)n, &t->opt);
-        free(paths);
-        if (n < 0) return trainer_fail(t, FIX_NONE, "%s", err);
-        if (s) return trainer_fail_status(t, "optimizer", s);
-    }
+    if (train_recipe_optimizer(&t->tune.recipe, t->m, &t->cfg.opt, trains, &t->opt, err, sizeof err) != 0)
+        return trainer_fail(t, FIX_NONE, "%s", err);
     t->tune.n_groups = ft_optimizer_group_count(t->opt);
     if (t->tune.n_groups > TRANSFER_MAX_BLOCKS + 1) t->tune.n_groups = TRANSFER_MAX_BLOCKS + 1;
     char text[900] = "";

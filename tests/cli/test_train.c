@@ -206,3 +206,68 @@ Test(cli_train, precision_without_the_feature_cache_is_refused, .timeout = 120) 
         tu_run_free(&r);
     }
 }
+
+// The lines of a JSON log that carry the run's numbers (batches, phase ends, epochs), each without its
+// timings: what two runs doing the same arithmetic write alike, byte for byte.
+static char *numbers_of(const char *path) {
+    char *text = tu_read_file(path, NULL);
+    cr_assert_not_null(text, "no log at %s", path);
+    size_t cap = strlen(text) + 1, used = 0;
+    char *out = calloc(cap, 1);
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (!strstr(line, "\"event\":\"batch\"") && !strstr(line, "\"event\":\"phase_end\"") &&
+            !strstr(line, "\"event\":\"epoch\""))
+            continue;
+        // the keys that hold times: images_per_s, backbone_images_per_s, eta_s, seconds (to the next comma)
+        for (const char *p = line; *p;) {
+            const char *k = NULL;
+            const char *timed[] = {"\"images_per_s\":", "\"backbone_images_per_s\":", "\"eta_s\":", "\"seconds\":"};
+            for (int j = 0; j < 4 && !k; j++)
+                if (strncmp(p, timed[j], strlen(timed[j])) == 0) k = timed[j];
+            if (k) {
+                p += strlen(k);
+                while (*p && *p != ',' && *p != '}') p++;
+                continue;
+            }
+            out[used++] = *p++;
+        }
+        out[used++] = '\n';
+    }
+    free(text);
+    return out;
+}
+
+// The warm-up (FROST_WARMUP=1: the first batch's kernels made while the loader decodes it) changes
+// nothing a run computes: with and without it every batch's loss and every epoch's figures are the
+// same, bit for bit; --profile says it ran in one and not the other.
+Test(cli_train, the_warm_up_changes_no_number, .timeout = 300) {
+    fx_two_class_dataset(root, 8, 4, 40);
+    char json[2][1024];
+    for (int k = 0; k < 2; k++) {
+        snprintf(json[k], sizeof json[k], "%s/run%d.jsonl", root, k);
+        if (k == 0) setenv("FROST_WARMUP", "1", 1);
+        tu_run_result r;
+        tu_run_frost(&r, (const char *[]){"train", root, "--arch", "resnet18", "--epochs", "2", "--size", "32",
+                                          "--batch", "4", "--log-every", "1", "--json", json[k], "--device", "cpu",
+                                          "--profile", NULL});
+        unsetenv("FROST_WARMUP");
+        cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+        const char *line = strstr(r.out, "first batch: waited ");
+        cr_assert_not_null(line, "the profile's first-batch line:\n%s", r.out);
+        const char *w = strstr(line, "warm-up beside the decoding ");
+        cr_assert_not_null(w, "%s", line);
+        double warm = atof(w + strlen("warm-up beside the decoding "));
+        if (k == 0)
+            cr_expect(warm > 0, "the warm-up ran: %.80s", line);
+        else {
+            const char *none = strstr(line, "(none");
+            cr_expect(warm == 0 && none && none < strchr(line, '\n'), "none: %.120s", line);
+        }
+        tu_run_free(&r);
+    }
+    char *a = numbers_of(json[0]), *b = numbers_of(json[1]);
+    cr_expect(strlen(a) > 100, "the log has batches:\n%s", a);
+    cr_expect_str_eq(a, b, "with the warm-up:\n%s\nwithout:\n%s", a, b);
+    free(a);
+    free(b);
+}

@@ -19,7 +19,7 @@ static void wait_done(calibrate_job *j) {
 
 Test(calibrate_job, polled_until_done_gives_the_kept_speed) {
     char err[512];
-    calibrate_job *j = calibrate_job_start("resnet18", 32, "cpu", err, sizeof err);
+    calibrate_job *j = calibrate_job_start("resnet18", 32, "cpu", FT_PRECISION_FP32, err, sizeof err);
     cr_assert_not_null(j, "%s", err);
     cost_speed none;
     cr_expect_eq(calibrate_job_result(j, &none, err, sizeof err), calibrate_job_done(j) ? 0 : -1);
@@ -41,7 +41,7 @@ Test(calibrate_job, polled_until_done_gives_the_kept_speed) {
 
 Test(calibrate_job, unknown_architecture_is_the_jobs_error) {
     char err[512] = "";
-    calibrate_job *j = calibrate_job_start("resnet17", 32, "cpu", err, sizeof err);
+    calibrate_job *j = calibrate_job_start("resnet17", 32, "cpu", FT_PRECISION_FP32, err, sizeof err);
     cr_assert_not_null(j, "%s", err);
     wait_done(j);
     cost_speed s;
@@ -52,7 +52,7 @@ Test(calibrate_job, unknown_architecture_is_the_jobs_error) {
 
 Test(calibrate_job, freed_while_measuring) {
     char err[512];
-    calibrate_job *j = calibrate_job_start("resnet18", 32, "cpu", err, sizeof err);
+    calibrate_job *j = calibrate_job_start("resnet18", 32, "cpu", FT_PRECISION_FP32, err, sizeof err);
     cr_assert_not_null(j, "%s", err);
     calibrate_job_cancel(j);
     calibrate_job_free(j);   // waits for the measurement

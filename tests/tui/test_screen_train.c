@@ -482,3 +482,56 @@ Test(tui_train, the_screen_answers_while_an_export_is_written) {
     tmux_keys("q");
     cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
 }
+
+// --precision auto's suggestion beside the precision field, measured in the background once the field
+// is selected; what it says is what `frost train --precision auto` decides on the same images, size
+// and calibration (its --json log is the oracle).
+Test(tui_train, the_precision_field_shows_autos_suggestion) {
+    char env[1200], cache[1100];
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    snprintf(env, sizeof env, "XDG_CACHE_HOME=%s", cache);
+    tmux_start("sample_data --arch resnet18", 200, 50, env);
+    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
+    tmux_keys("3");
+    cr_assert(tmux_wait_for("learning rate  1e-05", 60), "%s", tmux_screen(0));
+    tmux_keys("Down Down Down Down Down Left Left Left");   // input size 64x64
+    cr_assert(tmux_wait_for("input size     64x64", 60), "%s", tmux_screen(0));
+    cr_expect(!strstr(tmux_screen(0), "auto here:"), "nothing measured before the field is visited");
+    tmux_keys("Down Down Down Down Down Down Down Down Down Down");   // the precision field
+    cr_assert(tmux_wait_for("auto here: ", 60), "the suggestion's place:\n%s", tmux_screen(0));
+    cr_assert(tmux_wait_gone("auto here: measuring...", 180), "measured:\n%s", tmux_screen(0));
+    const char *line = line_starting(tmux_screen(0), "precision");
+    cr_assert_not_null(line, "%s", tmux_screen(0));
+    char shown[512];
+    snprintf(shown, sizeof shown, "%s", strstr(line, "auto here: ") + strlen("auto here: "));
+    tmux_stop();
+
+    // the command line's decision on the same images and calibration
+    setenv("XDG_CACHE_HOME", cache, 1);
+    char json[1200];
+    snprintf(json, sizeof json, "%s/auto.jsonl", dir);
+    tu_run_result r;
+    tu_run_frost(&r, (const char *[]){"train", "sample_data", "--arch", "resnet18", "--size", "64", "--epochs", "1",
+                                      "--precision", "auto", "--json", json, NULL});
+    unsetenv("XDG_CACHE_HOME");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    tu_run_free(&r);
+    json_t *log = read_log(json);
+    json_t *p = last_event(log, "precision", NULL);
+    const char *pick = json_string_value(json_object_get(p, "pick"));
+    json_t *figs = json_object_get(p, "precisions");
+    char want[512] = "";
+    for (size_t i = 0; i < json_array_size(figs); i++) {
+        json_t *f = json_array_get(figs, i);
+        if (strcmp(json_string_value(json_object_get(f, "precision")), pick) != 0) continue;
+        double top1 = (double)json_integer_value(json_object_get(f, "top1_agree")) /
+                      (double)json_integer_value(json_object_get(f, "images"));
+        snprintf(want, sizeof want, "%s: %.1fx faster here, top-1 unchanged on %.1f%%", pick, num(f, "speedup"),
+                 100.0 * top1);
+    }
+    if (strcmp(pick, "fp32") == 0)   // the line then says why nothing faster was taken
+        cr_expect(strncmp(shown, "fp32: ", 6) == 0, "the screen says '%s', the run picked fp32", shown);
+    else
+        cr_expect_str_eq(shown, want, "the screen says '%s', the run '%s'", shown, want);
+    json_decref(log);
+}
