@@ -35,8 +35,8 @@ enum {
     COL_TIME,
     N_COLS
 };
-static const char *const COL_NAMES[N_COLS] = {"ID", "WHEN",   "DATASET",  "ARCH",   "TRAINABLE",
-                                              "LR", "EPOCHS", "BEST ACC", "STATUS", "TIME"};
+static const char *const COL_NAMES[N_COLS] = {N_("ID"), N_("WHEN"),   N_("DATASET"),  N_("ARCH"),   N_("TRAINABLE"),
+                                              N_("LR"), N_("EPOCHS"), N_("BEST ACC"), N_("STATUS"), N_("TIME")};
 static const int COL_WIDTHS[N_COLS] = {5, 16, 14, 10, 10, 8, 7, 8, 11, 8};
 
 typedef struct {
@@ -228,7 +228,7 @@ static void take_incoming(app *a, runs_view *v) {
     if (!v->job || !runs_job_done(v->job)) return;
     char err[640];
     if (runs_job_result(v->job, err, sizeof err) < 0) {
-        app_status(a, "the run history: %.500s", err);
+        app_status(a, _("the run history: %.500s"), err);
     } else {
         free(v->rows);
         v->rows = v->incoming.rows, v->n = v->incoming.n, v->cap = v->incoming.cap;
@@ -330,21 +330,21 @@ static void draw_curves(runs_view *v, int top, int rows, int cols) {
     // the legend: which colour is which
     move(top, 0);
     if (two) {
-        addstr("valid loss and accuracy: ");
+        addstr(_("valid loss and accuracy: "));
         for (int k = 0; k < 2; k++) {
             attron(style(k == 0 ? ROLE_TRAIN : ROLE_VALID));
-            printw("run %lld%s", v->marked[k], style_unicode() ? "" : (k == 0 ? " *" : " o"));
+            printw(_("run %lld%s"), v->marked[k], style_unicode() ? "" : (k == 0 ? " *" : " o"));
             attroff(style(k == 0 ? ROLE_TRAIN : ROLE_VALID));
             if (k == 0) addstr("  ");
         }
     } else {
-        printw("run %lld: loss and accuracy per epoch (", v->sel.id);
+        printw(_("run %lld: loss and accuracy per epoch ("), v->sel.id);
         attron(style(ROLE_TRAIN));
-        addstr(style_unicode() ? "train" : "train *");
+        addstr(style_unicode() ? _("train") : _("train *"));
         attroff(style(ROLE_TRAIN));
         addstr(", ");
         attron(style(ROLE_VALID));
-        addstr(style_unicode() ? "valid" : "valid o");
+        addstr(style_unicode() ? _("valid") : _("valid o"));
         attroff(style(ROLE_VALID));
         addstr(")");
     }
@@ -382,13 +382,13 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     int x = 2;
     for (int c = 0; c < N_COLS && x < cols; c++) {
         char h[32];
-        snprintf(h, sizeof h, "%s%s", COL_NAMES[c], c == v->sort_col ? (v->sort_desc ? "v" : "^") : "");
+        snprintf(h, sizeof h, "%s%s", _(COL_NAMES[c]), c == v->sort_col ? (v->sort_desc ? "v" : "^") : "");
         // (the column's gap takes the order's mark)
         cell(top, x, h, COL_WIDTHS[c] + 1 < cols - x ? COL_WIDTHS[c] + 1 : cols - x, style(ROLE_TITLE));
         x += COL_WIDTHS[c] + 1;
     }
-    if (v->filter[0]) mvprintw(top, cols - 30 > x ? x : cols - 30, " filter: %.20s", v->filter);
-    if (v->job && !v->filter[0]) mvprintw(top, cols - 22 > x ? x : cols - 22, " (reading the rest)");
+    if (v->filter[0]) mvprintw(top, cols - 30 > x ? x : cols - 30, _(" filter: %.20s"), v->filter);
+    if (v->job && !v->filter[0]) mvaddstr(top, cols - 22 > x ? x : cols - 22, _(" (reading the rest)"));
     int two = v->n_marked == 2;
     int table_rows = rows / 2 - 1;
     if (table_rows < 3) table_rows = 3;
@@ -399,7 +399,7 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
         if (is_marked(v, b->id)) mvaddstr(y, 0, "*");
         draw_row(b, y, cols, i == v->list.sel ? style(ROLE_SELECTED) : A_NORMAL);
     }
-    if (!v->n_shown) mvprintw(top + 2, 2, v->n ? "no run matches the filter" : "no runs recorded yet");
+    if (!v->n_shown) mvaddstr(top + 2, 2, v->n ? _("no run matches the filter") : _("no runs recorded yet"));
     // below: the curves (and with two marked, what differs in their settings)
     curves_load(&v->sel, selected_id(v));
     for (int k = 0; k < 2; k++) curves_load(&v->mark[k], k < v->n_marked ? v->marked[k] : 0);
@@ -408,7 +408,7 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     draw_curves(v, below, left - diff_rows, cols);
     if (diff_rows > 1 && v->mark[0].settings && v->mark[1].settings) {
         int y = below + left - diff_rows;
-        mvprintw(y, 0, "settings that differ: run %lld, run %lld", v->marked[0], v->marked[1]);
+        mvprintw(y, 0, _("settings that differ: run %lld, run %lld"), v->marked[0], v->marked[1]);
         diff_draw d = {y + 1, top + rows - 1, cols};
         if (run_settings_diff(v->mark[0].settings, v->mark[1].settings, diff_line, &d) == 0)
             mvprintw(y + 1, 2, "(none)");
@@ -419,9 +419,9 @@ static void delete_selected(app *a, runs_view *v) {
     long long id = selected_id(v);
     if (!id) return;
     char label[96], answer[8] = "";
-    snprintf(label, sizeof label, "delete run %lld from the history? (y to delete): ", id);
+    snprintf(label, sizeof label, _("delete run %lld from the history? (y to delete): "), id);
     if (!app_prompt(a, label, answer, sizeof answer) || strcmp(answer, "y") != 0) {
-        app_status(a, "run %lld kept", id);
+        app_status(a, _("run %lld kept"), id);
         return;
     }
     sqlite3 *db;
@@ -432,13 +432,13 @@ static void delete_selected(app *a, runs_view *v) {
         runs_db_close(db);
     }
     if (rc != 0) {
-        app_status(a, "run %lld not deleted: %.400s", id, err);
+        app_status(a, _("run %lld not deleted: %.400s"), id, err);
         return;
     }
     for (int k = 0; k < v->n_marked; k++)
         if (v->marked[k] == id) v->marked[k] = v->marked[--v->n_marked];
     reload(v);
-    app_status(a, "run %lld deleted", id);
+    app_status(a, _("run %lld deleted"), id);
 }
 
 static void act(app *a, void *state, app_action action) {
@@ -449,7 +449,7 @@ static void act(app *a, void *state, app_action action) {
     case ACT_SORT:
         v->sort_col = (v->sort_col + 1) % N_COLS;
         arrange(v);
-        app_status(a, "sorted by %s", COL_NAMES[v->sort_col]);
+        app_status(a, _("sorted by %s"), _(COL_NAMES[v->sort_col]));
         break;
     case ACT_SORT_REVERSE:
         v->sort_desc = !v->sort_desc;
@@ -459,7 +459,7 @@ static void act(app *a, void *state, app_action action) {
         char text[128];
         snprintf(text, sizeof text, "%s", v->filter);
         v->filter[0] = '\0';
-        if (app_prompt(a, "filter runs (id, date, dataset, arch, trainable, status): ", text, sizeof text))
+        if (app_prompt(a, _("filter runs (id, date, dataset, arch, trainable, status): "), text, sizeof text))
             snprintf(v->filter, sizeof v->filter, "%s", text);
         arrange(v);
         break;
@@ -474,7 +474,7 @@ static void act(app *a, void *state, app_action action) {
             v->marked[v->n_marked++] = id;
         }
         if (v->n_marked == 2)
-            app_status(a, "runs %lld and %lld overlaid", v->marked[0], v->marked[1]);
+            app_status(a, _("runs %lld and %lld overlaid"), v->marked[0], v->marked[1]);
         else
             app_status(a, "%d run marked (mark two to compare)", v->n_marked);
         break;
