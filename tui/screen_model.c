@@ -20,6 +20,7 @@
 #include "paragraph.h"
 #include "precision_auto.h"
 #include "style.h"
+#include "text_wrap.h"
 #include "transfer.h"
 
 typedef struct {
@@ -125,7 +126,7 @@ static void rebuild(app *a, model_view *v) {
     drop_model(v);
     if (v->build) model_job_cancel(v->build);
     v->build_wanted = 1;
-    app_status(a, "building %s... (s stops)", ft_arch_name(a->run.arch_index));
+    app_status(a, _("building %s... (s stops)"), ft_arch_name(a->run.arch_index));
     publish(a, v);
 }
 
@@ -166,7 +167,8 @@ static void finish_build(app *a, model_view *v) {
     v->folded = calloc(n ? n : 1, 1);
     v->list.sel = v->list.top = 0;
     app_status(a, "%s, %s", v->build_arch,
-               v->head_replaced ? "head replaced as the tutorial does (the rest frozen)" : "as torchvision builds it");
+               v->head_replaced ? _("head replaced as the tutorial does (the rest frozen)")
+                                : _("as torchvision builds it"));
     publish(a, v);
     char err[512];
     if (v->then_trained && a->run.layers_trainable[0]) {
@@ -237,7 +239,13 @@ static void draw_mark(const ft_node *node, const model_line *l) {
     ui_role r = node->trainable == node->params ? ROLE_TRAINABLE : node->trainable == 0 ? ROLE_FROZEN : ROLE_PARTIAL;
     glyph_id g = r == ROLE_TRAINABLE ? GL_TRAINABLE : r == ROLE_FROZEN ? GL_FROZEN : GL_PARTIAL;
     attron(style(r));
-    printw("%s %-9s", glyph(g), r == ROLE_TRAINABLE ? "trainable" : r == ROLE_FROZEN ? "frozen" : "partly");
+    char state[64];
+    printw("%s %s", glyph(g),
+           text_pad(state, sizeof state,
+                    r == ROLE_TRAINABLE ? _("trainable")
+                    : r == ROLE_FROZEN  ? _("frozen")
+                                        : _("partly"),
+                    9));
     attroff(style(r));
 }
 
@@ -279,15 +287,15 @@ static void draw_meter(const layer_report *r, const char *path, int y, int x) {
 static int draw_meter_lines(const app *a, const layer_report *r, int y, int cols) {
     char text[1200];
     snprintf(text, sizeof text,
-             "meters: what the last run did (epoch %d, %zu steps): how far each module's trainable weights moved, "
-             "||W - W0|| / ||W0||; how far frozen BatchNorm statistics drifted",
+             _("meters: what the last run did (epoch %d, %zu steps): how far each module's trainable weights moved, "
+               "||W - W0|| / ||W0||; how far frozen BatchNorm statistics drifted"),
              r->epoch, r->step);
     attron(style(ROLE_DIM));
     int lines = paragraph_draw(y, 0, cols - 2, 4, text);
     attroff(style(ROLE_DIM));
     for (int k = 0; k < 2; k++) {
         if (!a->run.alarms[k][0]) continue;
-        snprintf(text, sizeof text, "warning: %s", a->run.alarms[k]);
+        snprintf(text, sizeof text, _("warning: %s"), a->run.alarms[k]);
         attron(style(ROLE_WARNING));
         lines += paragraph_draw(y + lines, 0, cols - 2, 6, text);
         attroff(style(ROLE_WARNING));
@@ -298,13 +306,15 @@ static int draw_meter_lines(const app *a, const layer_report *r, int y, int cols
 static void draw_diff(app *a, model_view *v, int top, int rows, int cols) {
     int half = (cols - 3) / 2;
     if (!before_ready(a, v)) {
-        mvprintw(top, 0, "side by side: building %s as torchvision builds it...", ft_arch_name(a->run.arch_index));
+        mvprintw(top, 0, _("side by side: building %s as torchvision builds it..."), ft_arch_name(a->run.arch_index));
         return;
     }
     size_t n = v->n_lines > v->n_before ? v->n_lines : v->n_before;
     attron(style(ROLE_TITLE));
-    mvprintw(top, 0, "%-*.*s", half, half, "before: as torchvision builds it (ImageNet's 1000 classes)");
-    mvprintw(top, half + 3, "after: the head replaced for %lld classes", (long long)classes_of(a));
+    char before[400];
+    mvaddstr(top, 0,
+             text_pad(before, sizeof before, _("before: as torchvision builds it (ImageNet's 1000 classes)"), half));
+    mvprintw(top, half + 3, _("after: the head replaced for %lld classes"), (long long)classes_of(a));
     attroff(style(ROLE_TITLE));
     list_view *l = &v->list;
     list_view_layout(l, (int)n, top + 2, 0, rows - 2, cols);
@@ -329,10 +339,10 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     model_view *v = state;
     if (!v->model) {
         if (building(v))
-            mvprintw(top, 2, "building %.*s... (s stops)", cols - 20 > 0 ? cols - 20 : 0,
+            mvprintw(top, 2, _("building %.*s... (s stops)"), cols - 20 > 0 ? cols - 20 : 0,
                      v->build_wanted ? ft_arch_name(a->run.arch_index) : v->build_arch);
         else
-            mvaddnstr(top, 2, "no model (press a to build one)", cols - 4);
+            mvaddnstr(top, 2, _("no model (press a to build one)"), cols - 4);
         return;
     }
     size_t n;
@@ -346,24 +356,28 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     attron(style(ROLE_TITLE));
     printw("%s", ft_model_arch(v->model));
     attroff(style(ROLE_TITLE));
-    printw("  total %s  ", total);
+    printw(_("  total %s  "), total);
     attron(style(ROLE_TRAINABLE));
-    printw("trainable %s", train);
+    printw(_("trainable %s"), train);
     attroff(style(ROLE_TRAINABLE));
     printw("  ");
     attron(style(ROLE_FROZEN));
-    printw("frozen %s", frozen);
+    printw(_("frozen %s"), frozen);
     attroff(style(ROLE_FROZEN));
     // blocks, each coloured by its state (on as many rows as they take), then the head's state
     transfer_block b[TRANSFER_MAX_BLOCKS];
     size_t nb = transfer_blocks(nodes, n, b);
     int y = top + 1, x = 0;
-    mvaddstr(y, 0, "blocks:");
-    x = 7;
+    const char *blocks = _("blocks:");
+    int blocks_w = text_columns(blocks, strlen(blocks));
+    mvaddstr(y, 0, blocks);
+    x = blocks_w;
     for (size_t k = 0; k <= nb; k++) {
-        const char *name = k < nb ? b[k].name : v->head_replaced ? "(head replaced)" : "(as torchvision builds it)";
-        int len = (int)strlen(name) + 1;
-        if (x + len > cols - 2) y++, x = 7;
+        const char *name = k < nb             ? b[k].name
+                           : v->head_replaced ? _("(head replaced)")
+                                              : _("(as torchvision builds it)");
+        int len = text_columns(name, strlen(name)) + 1;
+        if (x + len > cols - 2) y++, x = blocks_w;
         ui_role r = k == nb                         ? ROLE_DIM
                     : b[k].trainable == b[k].params ? ROLE_TRAINABLE
                     : b[k].trainable == 0           ? ROLE_FROZEN
@@ -378,12 +392,12 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     // the last column was cut)
     char bn[256];
     if (transfer_has_batchnorm(nodes, n))
-        snprintf(bn, sizeof bn, "BatchNorm in frozen layers: %s",
+        snprintf(bn, sizeof bn, _("BatchNorm in frozen layers: %s"),
                  a->run.bn_train
-                     ? "train - batch statistics; the running statistics drift although frozen (the tutorial's)"
-                     : "eval - the running statistics stay as loaded (frost's default)");
+                     ? _("train - batch statistics; the running statistics drift although frozen (the tutorial's)")
+                     : _("eval - the running statistics stay as loaded (frost's default)"));
     else
-        snprintf(bn, sizeof bn, "BatchNorm: none in %s", ft_model_arch(v->model));
+        snprintf(bn, sizeof bn, _("BatchNorm: none in %s"), ft_model_arch(v->model));
     y += paragraph_draw(y, 0, cols - 2, 3, bn);
     if (v->diff) {
         draw_diff(a, v, y + 1, top + rows - y - 1, cols);
@@ -424,18 +438,18 @@ static void block_step(app *a, model_view *v, const ft_node *nodes, size_t n, in
         for (size_t k = 0; k < nb; k++)
             if (b[k].trainable > 0) {
                 *s = transfer_block_set(v->model, nodes, &b[k], 0);
-                app_status(a, "froze %s", b[k].name);
+                app_status(a, _("froze %s"), b[k].name);
                 return;
             }
-        app_status(a, "every block is frozen");
+        app_status(a, "%s", _("every block is frozen"));
     } else {   // the last block from the head that is not all trainable
         for (size_t k = nb; k-- > 0;)
             if (b[k].trainable < b[k].params) {
                 *s = transfer_block_set(v->model, nodes, &b[k], 1);
-                app_status(a, "thawed %s", b[k].name);
+                app_status(a, _("thawed %s"), b[k].name);
                 return;
             }
-        app_status(a, "every block is trainable");
+        app_status(a, "%s", _("every block is trainable"));
     }
 }
 
@@ -479,7 +493,7 @@ static void act(app *a, void *state, app_action action) {
             const ft_node *node = &nodes[sel->node];
             int thaw = node->trainable < node->params;
             s = ft_model_set_trainable(v->model, node->path, thaw);
-            app_status(a, "%s %s", thaw ? "thawed" : "froze", node->path[0] ? node->path : "the whole model");
+            app_status(a, thaw ? _("thawed %s") : _("froze %s"), node->path[0] ? node->path : _("the whole model"));
         }
         break;
     case ACT_BLOCK_FREEZE:
@@ -488,19 +502,19 @@ static void act(app *a, void *state, app_action action) {
         break;
     case ACT_BN_MODE:
         a->run.bn_train = !a->run.bn_train;   // the Train screen's BatchNorm field too
-        app_status(a, "BatchNorm in frozen layers: %s (the Train screen uses it)",
-                   a->run.bn_train ? "train, as the tutorial's" : "eval");
+        app_status(a, _("BatchNorm in frozen layers: %s (the Train screen uses it)"),
+                   a->run.bn_train ? _("train, as the tutorial's") : "eval");
         break;
     case ACT_FREEZE_BACKBONE:
         if (v->model) {
             s = transfer_freeze_all_but_head(v->model);
-            app_status(a, "everything frozen but %s", ft_model_head_path(v->model));
+            app_status(a, _("everything frozen but %s"), ft_model_head_path(v->model));
         }
         break;
     case ACT_UNFREEZE_ALL:
         if (v->model) {
             s = ft_model_set_trainable(v->model, "", 1);
-            app_status(a, "every parameter trainable");
+            app_status(a, "%s", _("every parameter trainable"));
         }
         break;
     case ACT_STOP:
@@ -509,15 +523,15 @@ static void act(app *a, void *state, app_action action) {
             v->build_stopped = v->build != NULL;
             v->build_wanted = 0;
             v->then_trained = v->then_diff = 0;
-            app_status(a, "building stopped: no model (a or h builds one)");
+            app_status(a, "%s", _("building stopped: no model (a or h builds one)"));
         } else if (v->before_job) {   // the side by side view's left side: the view goes
             model_job_cancel(v->before_job);
             v->diff = 0;
             v->then_diff = 0;
             v->list.sel = v->list.top = 0;
-            app_status(a, "side by side stopped");
+            app_status(a, "%s", _("side by side stopped"));
         } else {
-            app_status(a, "nothing to stop");
+            app_status(a, "%s", _("nothing to stop"));
         }
         break;
     case ACT_FOLD:
@@ -541,7 +555,7 @@ static void first_changed_line(app *a, model_view *v) {
             v->list.top = i > 4 ? (int)i - 4 : 0;
             break;
         }
-    app_status(a, "side by side: changed lines highlighted (d: back to the tree)");
+    app_status(a, "%s", _("side by side: changed lines highlighted (d: back to the tree)"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -578,7 +592,7 @@ static void follow_stage(app *a, model_view *v) {
     }
     publish(a, v);
     if (app_in_front(a, &screen_model))
-        app_status(a, "stage %d/%d of the plan: %s trains now", a->run.stage, a->run.stages, a->run.stage_trainable);
+        app_status(a, _("stage %d/%d of the plan: %s trains now"), a->run.stage, a->run.stages, a->run.stage_trainable);
 }
 
 static void poll(app *a, void *state) {
@@ -639,34 +653,34 @@ static void poll(app *a, void *state) {
 static int draw_cost(const app *a, const model_view *v, int y, int cols) {
     if (!v->head_replaced) {
         attron(style(ROLE_DIM));
-        int n = paragraph_draw(y, 0, cols - 2, 2, "cost: replace the head (h) to see what training costs");
+        int n = paragraph_draw(y, 0, cols - 2, 2, _("cost: replace the head (h) to see what training costs"));
         attroff(style(ROLE_DIM));
         return n;
     }
     if (!v->cost_key[0] || v->cost_err[0])
-        return paragraph_draw(y, 0, cols - 2, 3, v->cost_err[0] ? v->cost_err : "cost: estimating...");
+        return paragraph_draw(y, 0, cols - 2, 3, v->cost_err[0] ? v->cost_err : _("cost: estimating..."));
     const cost_report *c = &v->cost;
     char mem[32], kept[32], opt[32], line[600], time[160];
     cost_format_bytes(mem, sizeof mem, (double)c->peak_bytes);
     cost_format_bytes(kept, sizeof kept, (double)c->kept_bytes);
     cost_format_bytes(opt, sizeof opt, (double)c->optimizer_bytes);
     if (isfinite(c->epoch1_seconds) && c->cache)
-        snprintf(time, sizeof time, "epoch ~%.0f s, then ~%.1f s", c->epoch1_seconds, c->later_epoch_seconds);
+        snprintf(time, sizeof time, _("epoch ~%.0f s, then ~%.1f s"), c->epoch1_seconds, c->later_epoch_seconds);
     else if (isfinite(c->epoch1_seconds))
-        snprintf(time, sizeof time, "epoch ~%.0f s", c->epoch1_seconds);
+        snprintf(time, sizeof time, _("epoch ~%.0f s"), c->epoch1_seconds);
     else if (v->cal)
-        snprintf(time, sizeof time, "epoch: measuring this device...");
+        snprintf(time, sizeof time, "%s", _("epoch: measuring this device..."));
     else if (v->speed_err[0])
-        snprintf(time, sizeof time, "epoch: %.120s", v->speed_err);
+        snprintf(time, sizeof time, _("epoch: %.120s"), v->speed_err);
     else
-        snprintf(time, sizeof time, "epoch: measured when no run is going");
+        snprintf(time, sizeof time, "%s", _("epoch: measured when no run is going"));
     snprintf(line, sizeof line,
-             "cost (%dx%d, batch %d, %s%s%s): %.2f+%.2f GMAC/image | memory %s (kept %s, state %s) | "
-             "cache %s | %s",
+             _("cost (%dx%d, batch %d, %s%s%s): %.2f+%.2f GMAC/image | memory %s (kept %s, state %s) | "
+               "cache %s | %s"),
              a->run.size, a->run.size, a->run.batch, a->run.opt == FT_OPT_ADAM ? "Adam" : "SGD",
-             a->run.precision != FT_PRECISION_FP32 ? ", backbone " : "",
+             a->run.precision != FT_PRECISION_FP32 ? _(", backbone ") : "",
              a->run.precision != FT_PRECISION_FP32 ? precision_name(a->run.precision) : "", c->fwd_macs / 1e9,
-             c->bwd_macs / 1e9, mem, kept, opt, c->cache ? "yes" : "no", time);
+             c->bwd_macs / 1e9, mem, kept, opt, c->cache ? _("yes") : _("no"), time);
     return paragraph_draw(y, 0, cols - 2, 4, line);
 }
 
