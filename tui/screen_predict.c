@@ -183,7 +183,7 @@ static void take_offer(app *a, predict_view *v) {
     if (!a->have_dataset) {   // no class names to give it
         model_drop(v);
         ft_model_free(m);
-        snprintf(v->notice, sizeof v->notice, "no dataset, so no class names for the trained model");
+        snprintf(v->notice, sizeof v->notice, "%s", _("no dataset, so no class names for the trained model"));
         return;
     }
     model_take(a, v, m, (const char *const *)a->d.classes, (int64_t)a->d.n_classes, &a->offer.tf, a->offer.source);
@@ -201,7 +201,7 @@ static void start_open(app *a, predict_view *v) {
         app_status(a, "%s", err);
         return;
     }
-    app_status(a, "opening %.400s ... (s stops)", v->opening_path);
+    app_status(a, _("opening %.400s ... (s stops)"), v->opening_path);
 }
 
 // Once the checkpoint is loaded (or not): its classes must be the dataset's, in the same order.
@@ -224,10 +224,10 @@ static void finish_open(app *a, predict_view *v) {
         int fits = transfer_classes_match((const char *const *)meta->class_names, (size_t)meta->num_classes,
                                           (const char *const *)a->d.classes, a->d.n_classes);
         if (!fits) {
-            snprintf(
-                v->notice, sizeof v->notice,
-                "%.300s does not fit this dataset: its %lld classes are not the dataset's %zu (same names, same order)",
-                path, (long long)meta->num_classes, a->d.n_classes);
+            snprintf(v->notice, sizeof v->notice,
+                     _("%.300s does not fit this dataset: its %lld classes are not the dataset's %zu (same names, same "
+                       "order)"),
+                     path, (long long)meta->num_classes, a->d.n_classes);
             app_status(a, "%.500s", v->notice);
             model_job_result_free(&r);
             return;
@@ -236,8 +236,8 @@ static void finish_open(app *a, predict_view *v) {
     ft_model *m = r.model;
     r.model = NULL;   // the screen's from here on
     if (model_take(a, v, m, (const char *const *)meta->class_names, meta->num_classes, &meta->tf, path) == 0)
-        app_status(a, "opened %.400s (%s, %lld classes, %dx%d input)", path, meta->arch, (long long)meta->num_classes,
-                   meta->tf.size, meta->tf.size);
+        app_status(a, _("opened %.400s (%s, %lld classes, %dx%d input)"), path, meta->arch,
+                   (long long)meta->num_classes, meta->tf.size, meta->tf.size);
     model_job_result_free(&r);
 }
 
@@ -249,7 +249,7 @@ static void start_job(app *a, predict_view *v, int kind, const size_t *images, s
     int *labels = calloc(n, sizeof *labels);
     size_t *map = calloc(n, sizeof *map);
     if (!paths || !labels || !map) {
-        app_status(a, "predict: out of memory");
+        app_status(a, "%s", _("predict: out of memory"));
         free(paths), free(labels), free(map);
         return;
     }
@@ -274,7 +274,7 @@ static void start_job(app *a, predict_view *v, int kind, const size_t *images, s
 static void start_eval(app *a, predict_view *v) {
     v->eval_wanted = 0;
     if (v->n_valid == 0) {
-        app_status(a, "no valid split to evaluate");
+        app_status(a, "%s", _("no valid split to evaluate"));
         return;
     }
     size_t *all = malloc(v->n_valid * sizeof *all);
@@ -282,7 +282,7 @@ static void start_eval(app *a, predict_view *v) {
     for (size_t i = 0; i < v->n_valid; i++) all[i] = i;
     start_job(a, v, JOB_EVAL, all, v->n_valid);
     free(all);
-    if (v->job) app_status(a, "evaluating the valid split (e again: stop)");
+    if (v->job) app_status(a, "%s", _("evaluating the valid split (e again: stop)"));
 }
 
 // The selected image and the next few without a result.
@@ -317,7 +317,7 @@ static void finish_job(app *a, predict_view *v) {
     if (rc < 0) {
         app_status(a, "%s", res.error);
     } else if (kind == JOB_EVAL && rc == 1) {
-        app_status(a, "evaluation stopped");
+        app_status(a, "%s", _("evaluation stopped"));
     } else if (kind == JOB_EVAL) {
         predict_score_free(&v->score);
         free(v->wrong_image);
@@ -329,7 +329,7 @@ static void finish_job(app *a, predict_view *v) {
         v->have_eval = v->wrong_image != NULL;
         v->wrongs.sel = v->wrongs.top = 0;
         v->focus = FOCUS_RESULTS;
-        app_status(a, "valid split: accuracy %.2f%% (%zu of %zu images)",
+        app_status(a, _("valid split: accuracy %.2f%% (%zu of %zu images)"),
                    v->score.images ? 100.0 * (double)v->score.correct / (double)v->score.images : 0.0, v->score.correct,
                    v->score.images);
     }
@@ -361,7 +361,7 @@ static void cam_start(app *a, predict_view *v) {
     if (!v->cam) {
         snprintf(v->cam_err, sizeof v->cam_err, "%s", err);
         v->have_cam = 1;
-        app_status(a, "Grad-CAM: %.400s", err);
+        app_status(a, _("Grad-CAM: %.400s"), err);
     }
 }
 
@@ -385,7 +385,7 @@ static void poll(app *a, void *state) {
         cam_result_free(&v->cam_res);
         v->cam_err[0] = '\0';
         if (cam_job_result(v->cam, &v->cam_res, v->cam_err, sizeof v->cam_err) != 0 && !v->cam_err[0])
-            snprintf(v->cam_err, sizeof v->cam_err, "Grad-CAM failed");
+            snprintf(v->cam_err, sizeof v->cam_err, "%s", _("Grad-CAM failed"));
         cam_job_free(v->cam);
         v->cam = NULL;
         v->have_cam = 1;
@@ -456,7 +456,7 @@ static int name_columns(const predict_view *v, int c) {
     return text_columns(name, strlen(name));
 }
 
-// A class name right-aligned in width columns at (y, x), cut to CELL_NAME columns.
+// A name (a class's, a column's) right-aligned in width columns at (y, x), cut to CELL_NAME columns.
 static void put_right(int y, int x, int width, const char *name) {
     int cols;
     size_t n = text_fit(name, width < CELL_NAME ? width : CELL_NAME, &cols);
@@ -466,7 +466,7 @@ static void put_right(int y, int x, int width, const char *name) {
 static void draw_list(app *a, predict_view *v, int top, int rows, int width) {
     g_right = width;
     attron(style(ROLE_TITLE));
-    put_fmt(top, 0, "images: valid %zu, train %zu", v->n_valid, v->n_images - v->n_valid);
+    put_fmt(top, 0, _("images: valid %zu, train %zu"), v->n_valid, v->n_images - v->n_valid);
     attroff(style(ROLE_TITLE));
     int shown = rows - 1;
     if (shown < 1) return;
@@ -507,7 +507,7 @@ static int draw_topk(predict_view *v, const predict_outcome *o, int truth, int y
     int bar_w = width - name_w - 14;
     if (bar_w > 40) bar_w = 40;
     attron(style(ROLE_TITLE));
-    put_fmt(y++, x, "top %d", k_max);
+    put_fmt(y++, x, _("top %d"), k_max);
     attroff(style(ROLE_TITLE));
     for (int k = 0; k < k_max && y <= last; k++, y++) {
         int c = o->order[k];
@@ -549,12 +549,12 @@ static void draw_image(app *a, predict_view *v, size_t i, int top, int left, int
     if (cam_line) {   // what the overlay shows, or why it is not there yet
         char line[700];
         if (cam_ready)
-            snprintf(line, sizeof line, "Grad-CAM: %.60s%s from %.100s (G class, L layer)",
-                     class_name(v, (int)v->cam_res.map.cls), v->cam_class < 0 ? " (top)" : "", v->cam_res.map.layer);
+            snprintf(line, sizeof line, _("Grad-CAM: %.60s%s from %.100s (G class, L layer)"),
+                     class_name(v, (int)v->cam_res.map.cls), v->cam_class < 0 ? _(" (top)") : "", v->cam_res.map.layer);
         else if (v->have_cam && v->cam_err[0] && v->cam_asked.image == (long)i)
-            snprintf(line, sizeof line, "Grad-CAM: %.500s", v->cam_err);
+            snprintf(line, sizeof line, _("Grad-CAM: %.500s"), v->cam_err);
         else
-            snprintf(line, sizeof line, "Grad-CAM: computing...");
+            snprintf(line, sizeof line, "%s", _("Grad-CAM: computing..."));
         attron(style(cam_ready ? ROLE_TITLE : ROLE_DIM));
         put_clean(y++, left, line, width);
         attroff(style(cam_ready ? ROLE_TITLE : ROLE_DIM));
@@ -564,7 +564,7 @@ static void draw_image(app *a, predict_view *v, size_t i, int top, int left, int
     put_clean(y++, left, shown_path(a, it->path), width);
     if (it->label >= 0) {
         attron(style(ROLE_DIM));
-        put_fmt(y++, left, "true class: %.*s", width - 12 > 0 ? width - 12 : 0, class_name(v, it->label));
+        put_fmt(y++, left, _("true class: %.*s"), width - 12 > 0 ? width - 12 : 0, class_name(v, it->label));
         attroff(style(ROLE_DIM));
     }
     const predict_outcome *o = &v->cache[i];
@@ -572,12 +572,12 @@ static void draw_image(app *a, predict_view *v, size_t i, int top, int left, int
         draw_topk(v, o, it->label, y, left, width, top + rows - 1);
     } else if (o->error) {
         attron(style(ROLE_WARNING));
-        put_fmt(y, left, "cannot predict: ");
+        put_fmt(y, left, "%s", _("cannot predict: "));
         put_clean(y, left + 16, o->error, width - 16);
         attroff(style(ROLE_WARNING));
     } else {
         attron(style(ROLE_DIM));
-        mvaddnstr(y, left, v->job_kind == JOB_EVAL ? "waiting for the evaluation..." : "predicting...", width);
+        mvaddnstr(y, left, v->job_kind == JOB_EVAL ? _("waiting for the evaluation...") : _("predicting..."), width);
         attroff(style(ROLE_DIM));
     }
 }
@@ -587,7 +587,7 @@ static void draw_results(app *a, predict_view *v, int top, int rows, int width) 
     int y = top, last = top + rows - 1;
     g_right = width;
     attron(style(ROLE_TITLE));
-    put_fmt(y++, 0, "valid split: accuracy %.2f%% (%zu of %zu images)",
+    put_fmt(y++, 0, _("valid split: accuracy %.2f%% (%zu of %zu images)"),
             s->images ? 100.0 * (double)s->correct / (double)s->images : 0.0, s->correct, s->images);
     attroff(style(ROLE_TITLE));
     y++;
@@ -605,13 +605,13 @@ static void draw_results(app *a, predict_view *v, int top, int rows, int width) 
     int fit = (width - name_w - 2 - ACC_W) / (cell + 1);
     if (fit < 1) fit = 1;
     int64_t cols_shown = C < fit ? C : fit;
-    put_fmt(y++, 0, "confusion matrix (rows: true class, columns: predicted)%s",
-            cols_shown < C ? "; wider window for every column" : "");
+    put_fmt(y++, 0, _("confusion matrix (rows: true class, columns: predicted)%s"),
+            cols_shown < C ? _("; wider window for every column") : "");
     if (y > last) return;
     for (int64_t p = 0; p < cols_shown; p++)
         put_right(y, name_w + 2 + (int)p * (cell + 1), cell, class_name(v, (int)p));
     int acc_x = name_w + 2 + (int)cols_shown * (cell + 1);
-    put_fmt(y, acc_x, "%*s", ACC_W, "accuracy");
+    put_right(y, acc_x, ACC_W, _("accuracy"));
     y++;
     for (int64_t t = 0; t < C && y <= last - 2; t++, y++) {
         char name[128];
@@ -634,7 +634,7 @@ static void draw_results(app *a, predict_view *v, int top, int rows, int width) 
     size_t n_pairs = predict_most_confused(s, 1, pairs, MOST_CONFUSED);
     if (y <= last) {
         char line[1024];
-        int used = snprintf(line, sizeof line, "most confused: %s", n_pairs ? "" : "none");
+        int used = snprintf(line, sizeof line, _("most confused: %s"), n_pairs ? "" : _("none"));
         for (size_t k = 0; k < n_pairs && used > 0 && (size_t)used < sizeof line; k++) {
             char item[160];
             int w = snprintf(item, sizeof item, "%s%.30s -> %.30s (%lld)", k ? ", " : "", class_name(v, pairs[k].truth),
@@ -648,10 +648,10 @@ static void draw_results(app *a, predict_view *v, int top, int rows, int width) 
     y++;
     if (y > last) return;
     attron(style(ROLE_TITLE));
-    put_fmt(y++, 0, "most confidently wrong: confidence, true -> predicted, image (%zu)", s->n_wrong);
+    put_fmt(y++, 0, _("most confidently wrong: confidence, true -> predicted, image (%zu)"), s->n_wrong);
     attroff(style(ROLE_TITLE));
     if (s->n_wrong == 0) {
-        if (y <= last) mvaddstr(y, 2, "none: every image is right");
+        if (y <= last) mvaddstr(y, 2, _("none: every image is right"));
         return;
     }
     int shown = last - y + 1;
@@ -674,7 +674,7 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     predict_view *v = state;
     g_right = cols;
     if (v->open_path[0] || (v->opening && !v->open_stopped)) {
-        put_fmt(top, 2, "opening %.*s ... (s stops)", cols - 26 > 0 ? cols - 26 : 0,
+        put_fmt(top, 2, _("opening %.*s ... (s stops)"), cols - 26 > 0 ? cols - 26 : 0,
                 v->open_path[0] ? v->open_path : v->opening_path);
         return;
     }
@@ -686,30 +686,30 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
             attroff(style(ROLE_ERROR));
             y++;
         }
-        mvaddnstr(y++, 2, "No model to predict with yet.", cols - 4);
-        mvaddnstr(y++, 2, "Train one on screen 3 (it comes here when the run ends),", cols - 4);
-        mvaddnstr(y++, 2, "or press o to open a checkpoint (frost train ... --save FILE makes one).", cols - 4);
+        mvaddnstr(y++, 2, _("No model to predict with yet."), cols - 4);
+        mvaddnstr(y++, 2, _("Train one on screen 3 (it comes here when the run ends),"), cols - 4);
+        mvaddnstr(y++, 2, _("or press o to open a checkpoint (frost train ... --save FILE makes one)."), cols - 4);
         return;
     }
     // the header: the model, and the evaluation's progress
     attron(style(ROLE_DIM));
-    put_fmt(top, 0, "model: ");
+    put_fmt(top, 0, "%s", _("model: "));
     attroff(style(ROLE_DIM));
     put_clean(top, 7, v->source, cols / 2 - 8);
     if (v->job_kind == JOB_EVAL) {
         size_t done, total;
         predict_job_poll(v->job, &done, &total);
         int x = cols / 2;
-        put_fmt(top, x, "evaluating %zu/%zu ", done, total);
+        put_fmt(top, x, _("evaluating %zu/%zu "), done, total);
         style_bar(top, x + 22, cols - x - 24, total ? (double)done / (double)total : 0, ROLE_BAR);
     } else if (v->have_eval) {
-        put_fmt(top, cols / 2, "valid accuracy %.2f%%   Tab: %s",
+        put_fmt(top, cols / 2, _("valid accuracy %.2f%%   Tab: %s"),
                 v->score.images ? 100.0 * (double)v->score.correct / (double)v->score.images : 0.0,
-                v->focus == FOCUS_LIST ? "results" : "images");
+                v->focus == FOCUS_LIST ? _("results") : _("images"));
     }
     int body = top + 2, brows = rows - 2;
     if (!v->cache) {
-        mvaddnstr(body, 2, a->have_dataset ? "The dataset has no images." : a->dataset_error, cols - 4);
+        mvaddnstr(body, 2, a->have_dataset ? _("The dataset has no images.") : a->dataset_error, cols - 4);
         return;
     }
     int left_w = cols * 2 / 5;
@@ -740,15 +740,15 @@ static void act(app *a, void *state, app_action action) {
     if (action == ACT_OPEN) {
         char path[1024] = "";
         if (v->source[0]) snprintf(path, sizeof path, "%s", v->source);
-        if (app_prompt(a, "open checkpoint: ", path, sizeof path)) {
+        if (app_prompt(a, _("open checkpoint: "), path, sizeof path)) {
             snprintf(v->open_path, sizeof v->open_path, "%s", path);   // started at the next poll
             if (v->opening && !v->open_stopped) {                      // the one in flight gives way (it ends first)
                 model_job_cancel(v->opening);
                 v->open_stopped = 1;
             }
-            app_status(a, "opening %s ...", path);
+            app_status(a, _("opening %s ..."), path);
         } else {
-            app_status(a, "open: cancelled");
+            app_status(a, "%s", _("open: cancelled"));
         }
         return;
     }
@@ -756,14 +756,14 @@ static void act(app *a, void *state, app_action action) {
         if (v->opening && !v->open_stopped) {
             model_job_cancel(v->opening);   // it ends on its own: the next poll frees it
             v->open_stopped = 1;
-            app_status(a, "open of %.400s stopped", v->opening_path);
+            app_status(a, _("open of %.400s stopped"), v->opening_path);
         } else if (v->open_path[0]) {
-            app_status(a, "open of %.400s stopped", v->open_path);
+            app_status(a, _("open of %.400s stopped"), v->open_path);
             v->open_path[0] = '\0';
         } else if (v->job_kind == JOB_EVAL) {
             predict_job_cancel(v->job);   // finished (and reported) at the next poll
         } else {
-            app_status(a, "nothing to stop");
+            app_status(a, "%s", _("nothing to stop"));
         }
         return;
     }
@@ -774,7 +774,7 @@ static void act(app *a, void *state, app_action action) {
     if (action == ACT_RELABEL || action == ACT_SET_ASIDE) {   // the image selected in the pane in front
         long sel = selected_image(v);
         if (sel < 0) {
-            app_status(a, "no image selected");
+            app_status(a, "%s", _("no image selected"));
             return;
         }
         char path[4096];
@@ -786,7 +786,7 @@ static void act(app *a, void *state, app_action action) {
         return;
     }
     if (!v->have_pred) {
-        if (action == ACT_EVALUATE) app_status(a, "no model yet: train one (3) or open a checkpoint (o)");
+        if (action == ACT_EVALUATE) app_status(a, "%s", _("no model yet: train one (3) or open a checkpoint (o)"));
         return;
     }
     if (action == ACT_EVALUATE) {
@@ -794,7 +794,7 @@ static void act(app *a, void *state, app_action action) {
             predict_job_cancel(v->job);   // finished (and reported) at the next poll
         } else if (v->job || v->cam) {
             v->eval_wanted = 1;
-            app_status(a, "evaluating the valid split next");
+            app_status(a, "%s", _("evaluating the valid split next"));
         } else {
             start_eval(a, v);
         }
@@ -803,20 +803,21 @@ static void act(app *a, void *state, app_action action) {
     if (action == ACT_CAM) {
         v->cam_on = !v->cam_on;
         app_status(a, "%s",
-                   v->cam_on ? "Grad-CAM on: where the model looked for the class (G: next class, L: layer)"
-                             : "Grad-CAM off");
+                   v->cam_on ? _("Grad-CAM on: where the model looked for the class (G: next class, L: layer)")
+                             : _("Grad-CAM off"));
         return;
     }
     if (action == ACT_CAM_CLASS) {
         v->cam_class = v->cam_class + 1 >= v->pred.n_classes ? -1 : v->cam_class + 1;
         v->cam_on = 1;
-        app_status(a, "Grad-CAM for %.300s", v->cam_class < 0 ? "the top class" : class_name(v, (int)v->cam_class));
+        app_status(a, _("Grad-CAM for %.300s"),
+                   v->cam_class < 0 ? _("the top class") : class_name(v, (int)v->cam_class));
         return;
     }
     if (action == ACT_CAM_LAYER) {
         char layer[256];
         snprintf(layer, sizeof layer, "%s", v->cam_layer[0] ? v->cam_layer : ft_model_gradcam_default_layer(v->model));
-        if (app_prompt(a, "Grad-CAM layer (a module path, as the Model screen shows it): ", layer, sizeof layer)) {
+        if (app_prompt(a, _("Grad-CAM layer (a module path, as the Model screen shows it): "), layer, sizeof layer)) {
             snprintf(v->cam_layer, sizeof v->cam_layer, "%s",
                      strcmp(layer, ft_model_gradcam_default_layer(v->model)) == 0 ? "" : layer);
             v->cam_on = 1;
@@ -827,7 +828,7 @@ static void act(app *a, void *state, app_action action) {
         if (v->have_eval)
             v->focus = v->focus == FOCUS_LIST ? FOCUS_RESULTS : FOCUS_LIST;
         else
-            app_status(a, "no results yet: e evaluates the valid split");
+            app_status(a, "%s", _("no results yet: e evaluates the valid split"));
         return;
     }
     list_view_act(v->focus == FOCUS_RESULTS ? &v->wrongs : &v->images, action, a->mouse_y, a->mouse_x);
@@ -868,7 +869,7 @@ static void dataset_changed(app *a, void *state, const dataset *old) {
     if (!v->items || !v->cache || !by_path) {
         free(v->items), free(v->cache);
         v->items = NULL, v->cache = NULL;
-        app_status(a, "out of memory");
+        app_status(a, "%s", _("out of memory"));
     } else {
         for (size_t i = 0; i < a->d.valid.n_items; i++) v->items[i] = &a->d.valid.items[i];
         for (size_t i = 0; i < a->d.train.n_items; i++) v->items[a->d.valid.n_items + i] = &a->d.train.items[i];
@@ -905,7 +906,7 @@ static void dataset_changed(app *a, void *state, const dataset *old) {
     free(old_cache);
     free(old_items);
     free(by_path);
-    if (v->have_eval) app_status(a, "the dataset changed: e evaluates it again");
+    if (v->have_eval) app_status(a, "%s", _("the dataset changed: e evaluates it again"));
     predict_score_free(&v->score);
     free(v->wrong_image);
     v->wrong_image = NULL;
