@@ -217,7 +217,7 @@ static void handle(app *a, int ch) {
     case ACT_CODE:
         if (!a->code) a->code = code_pane_new();
         a->code_open = a->code && !a->code_open;
-        if (!a->code) app_status(a, "out of memory");
+        if (!a->code) app_status(a, "%s", _("out of memory"));
         break;
     case ACT_PAGE_UP:
     case ACT_PAGE_DOWN:
@@ -259,7 +259,7 @@ static int app_init(app *a, const app_options *opts) {
 
 int app_dataset_reload(app *a, char *err, size_t errlen) {
     if (a->run.training) {
-        snprintf(err, errlen, "a training run is reading the dataset (s stops it)");
+        snprintf(err, errlen, "%s", _("a training run is reading the dataset (s stops it)"));
         return -1;
     }
     dataset_opts o;
@@ -268,7 +268,7 @@ int app_dataset_reload(app *a, char *err, size_t errlen) {
     dataset old = a->d, now;
     char why[512];
     if (dataset_scan(&now, a->root, &o, why, sizeof why) != 0) {
-        snprintf(err, errlen, "scanning %.300s again: %.200s", a->root, why);
+        snprintf(err, errlen, _("scanning %.300s again: %.200s"), a->root, why);
         return -1;
     }
     a->d = now;

@@ -86,7 +86,7 @@ void code_pane_poll(code_pane *p, app *a) {
             p->model = r.model;
             r.model = NULL;
         } else {
-            snprintf(p->msg, sizeof p->msg, "cannot build %s: %.1000s", p->model_arch, r.err);
+            snprintf(p->msg, sizeof p->msg, _("cannot build %s: %.1000s"), p->model_arch, r.err);
         }
         p->key[0] = '\0';
         model_job_result_free(&r);
@@ -120,7 +120,7 @@ void code_pane_poll(code_pane *p, app *a) {
     torch_code_input in = {.cfg = &c, .pretrained = a->run.form_pretrained, .n_classes = classes, .data = a->root};
     char *text = torch_code(&in, p->model, err, sizeof err);
     if (!text) {
-        snprintf(p->msg, sizeof p->msg, "no code for this choice: %.1000s", err);
+        snprintf(p->msg, sizeof p->msg, _("no code for this choice: %.1000s"), err);
         return;
     }
     p->msg[0] = '\0';
@@ -137,7 +137,7 @@ void code_pane_draw(code_pane *p, int top, int rows, int cols) {
     move(top, 0);
     clrtoeol();
     char title[160];
-    snprintf(title, sizeof title, "PyTorch code of this choice  lines %d-%d of %zu  (PgUp/PgDn scroll, P closes)",
+    snprintf(title, sizeof title, _("PyTorch code of this choice  lines %d-%d of %zu  (PgUp/PgDn scroll, P closes)"),
              p->n_lines ? p->scroll + 1 : 0,
              p->scroll + p->page < (int)p->n_lines ? p->scroll + p->page : (int)p->n_lines, p->n_lines);
     mvaddnstr(top, 0, title, cols);

@@ -93,7 +93,7 @@ void lr_finder_cancel(lr_finder_view *f) {
 void lr_finder_draw(const lr_finder_view *f, int top, int rows, int cols) {
     if (rows < 3 || cols < 30) return;
     attron(style(ROLE_TITLE));
-    mvprintw(top, 0, "lr finder: smoothed loss against the learning rate (log scale), %zu of %d steps%s", f->n,
+    mvprintw(top, 0, _("lr finder: smoothed loss against the learning rate (log scale), %zu of %d steps%s"), f->n,
              f->steps, f->t ? "..." : "");
     attroff(style(ROLE_TITLE));
     if (f->n < 2) return;
@@ -115,7 +115,7 @@ void lr_finder_draw(const lr_finder_view *f, int top, int rows, int cols) {
     if (!(hi > lo)) hi = lo + 1;
     chart_series s = {f->smooth, (int)f->n, ROLE_TRAIN, '*'};
     chart_draw(top + 1, 0, rows - 2, cols - 1, 8, &s, 1, f->steps > 1 ? f->steps - 1 : 1, lo, hi);
-    mvprintw(top + rows - 1, 0, "lr %.0e .. %.0e%s", f->lr[0], f->lr[f->n - 1], f->suggestion > 0 ? "" : "");
+    mvprintw(top + rows - 1, 0, _("lr %.0e .. %.0e%s"), f->lr[0], f->lr[f->n - 1], f->suggestion > 0 ? "" : "");
     if (f->suggestion > 0) printw("   suggested %.2g", f->suggestion);
 }
 

@@ -183,11 +183,11 @@ int preview_draw(const char *path, int top, int left, int rows, int cols, char *
     }
     const decoded *pic = picture(path, cols, 2 * rows);
     if (!pic) {
-        snprintf(info, infolen, "reading %s...", path_base(path));
+        snprintf(info, infolen, _("reading %s..."), path_base(path));
         return 0;
     }
     if (!pic->ok) {
-        snprintf(info, infolen, "cannot show it: %s", pic->err);
+        snprintf(info, infolen, _("cannot show it: %s"), pic->err);
         return 0;
     }
     image_thumb_describe(&pic->info, info, infolen);

@@ -180,7 +180,7 @@ static void launch(app *a, train_view *v, const char *weights) {
     v->finder = NULL;
     v->tr = trainer_start(&c, &a->d, err, sizeof err);
     if (!v->tr) {
-        app_status(a, "cannot start: %.400s", err);
+        app_status(a, _("cannot start: %.400s"), err);
         return;
     }
     memset(v->log, 0, sizeof v->log);
@@ -208,7 +208,7 @@ static void launch(app *a, train_view *v, const char *weights) {
     v->cfg = c;
     snprintf(v->device_name, sizeof v->device_name, "%s",
              strcmp(c.device, "auto") == 0 ? (ft_cuda_available() ? "cuda" : "cpu") : c.device);
-    app_status(a, "training %s: p pauses, s stops", c.arch);
+    app_status(a, _("training %s: p pauses, s stops"), c.arch);
 }
 
 // Starts the lr finder on the form's run with weights (NULL: none).
@@ -221,10 +221,10 @@ static void launch_finder(app *a, train_view *v, const char *weights) {
     lr_finder_free(v->finder);
     v->finder = lr_finder_start(&c, &a->d, a->json_log, err, sizeof err);
     if (!v->finder) {
-        app_status(a, "cannot start the lr finder: %.400s", err);
+        app_status(a, _("cannot start the lr finder: %.400s"), err);
         return;
     }
-    app_status(a, "lr finder: %d steps from %.0e to %.0e (s stops)", c.find.steps, c.find.start_lr, c.find.end_lr);
+    app_status(a, _("lr finder: %d steps from %.0e to %.0e (s stops)"), c.find.steps, c.find.start_lr, c.find.end_lr);
 }
 
 // The lr finder's end: its suggestion becomes the form's learning rate.
@@ -235,9 +235,9 @@ static void poll_finder(app *a, train_view *v) {
     if (lr > 0) {
         v->f.lr_found = lr;
         publish(a, v);
-        app_status(a, "lr finder: %.300s; now the learning rate (Left/Right on it: the list)", msg);
+        app_status(a, _("lr finder: %.300s; now the learning rate (Left/Right on it: the list)"), msg);
     } else {
-        app_status(a, "lr finder: %.400s", msg);
+        app_status(a, _("lr finder: %.400s"), msg);
     }
 }
 
@@ -247,10 +247,10 @@ static void export_start(app *a, train_view *v, int overwrite) {
     v->export =
         model_job_export(&v->export_cfg, a->d.classes, a->d.n_classes, v->export_dir, overwrite, err, sizeof err);
     if (!v->export) {
-        app_status(a, "export: %.400s", err);
+        app_status(a, _("export: %.400s"), err);
         return;
     }
-    app_status(a, "exporting to %.300s... (s stops)", v->export_dir);   // (no "exported " in it)
+    app_status(a, _("exporting to %.300s... (s stops)"), v->export_dir);   // (no "exported " in it)
 }
 
 // The form's run, before any training, as a PyTorch folder in v->export_dir; an earlier export there
@@ -268,14 +268,14 @@ static void poll_export(app *a, train_view *v) {
         if (r.rc == EXPORT_PYTORCH_EXISTS) {
             v->export_ask = 1;
         } else if (r.rc == MODEL_JOB_CANCELLED) {
-            app_status(a, "export stopped: nothing written to %.300s", v->export_dir);
+            app_status(a, _("export stopped: nothing written to %.300s"), v->export_dir);
         } else if (r.rc != 0) {
-            app_status(a, "export: %.400s", r.err);
+            app_status(a, _("export: %.400s"), r.err);
         } else {
             log_line(v,
                      "exported to %.120s: python3 %.120s/train.py --data %.120s (or torchrun --nproc_per_node N ...)",
                      v->export_dir, v->export_dir, a->d.root);
-            app_status(a, "exported %.300s/train.py, the weights and a README", v->export_dir);
+            app_status(a, _("exported %.300s/train.py, the weights and a README"), v->export_dir);
         }
         model_job_result_free(&r);
     }
@@ -285,9 +285,9 @@ static void poll_export(app *a, train_view *v) {
     v->export_ask = 0;
     char answer[8] = "";
     char label[1200];
-    snprintf(label, sizeof label, "%.1000s holds an export: replace it? (y/n) ", v->export_dir);
+    snprintf(label, sizeof label, _("%.1000s holds an export: replace it? (y/n) "), v->export_dir);
     if (!app_prompt(a, label, answer, sizeof answer) || (answer[0] != 'y' && answer[0] != 'Y'))
-        app_status(a, "export: %.300s kept as it was", v->export_dir);
+        app_status(a, _("export: %.300s kept as it was"), v->export_dir);
     else
         export_start(a, v, 1);
 }
@@ -295,11 +295,11 @@ static void poll_export(app *a, train_view *v) {
 static void start_run(app *a, train_view *v) {
     if (v->pjob) {
         v->start_after = 1;
-        app_status(a, "starting when the precision measurement ends (seconds)");
+        app_status(a, "%s", _("starting when the precision measurement ends (seconds)"));
         return;
     }
     if (!a->have_dataset || a->d.n_problems > 0) {
-        app_status(a, "no usable dataset: %.400s", a->have_dataset ? a->d.problems[0] : a->dataset_error);
+        app_status(a, _("no usable dataset: %.400s"), a->have_dataset ? a->d.problems[0] : a->dataset_error);
         return;
     }
     if (!v->f.weights) {
@@ -313,7 +313,7 @@ static void start_run(app *a, train_view *v) {
     }
     const weights_entry *e = weights_table_find(ft_arch_name(a->run.arch_index), NULL);
     if (!e) {
-        app_status(a, "no known ImageNet weights for %s", ft_arch_name(a->run.arch_index));
+        app_status(a, _("no known ImageNet weights for %s"), ft_arch_name(a->run.arch_index));
         return;
     }
     // found in a cache, or downloaded on a thread first (poll starts the run when it is done)
@@ -323,7 +323,7 @@ static void start_run(app *a, train_view *v) {
         app_status(a, "%s", err);
         return;
     }
-    app_status(a, "getting %s (s cancels)", e->file);
+    app_status(a, _("getting %s (s cancels)"), e->file);
 }
 
 // The download (or cache lookup) of the weights, once it is done: start the run, or say why not.
@@ -339,7 +339,7 @@ static void poll_fetch(app *a, train_view *v) {
     if (rc != 0) {   // said, and the choice left to the user: the field falls back to random weights
         log_line(v, "weights: %.300s", err);
         log_line(v, "weights set to none: Enter trains from random weights (expect near-chance accuracy)");
-        app_status(a, "no ImageNet weights (%s from random ones instead): %.400s",
+        app_status(a, _("no ImageNet weights (%s from random ones instead): %.400s"),
                    for_export ? "x exports a run" : "Enter trains", err);
         v->f.weights = 0;
         publish(a, v);
@@ -365,7 +365,7 @@ static void write_json(app *a, train_view *v, const train_event *e) {
     fclose(a->json_log);
     a->json_log = NULL;
     log_line(v, "the JSON log stopped: %.120s: %s", a->opts->json, why);
-    app_status(a, "%.300s: cannot write the JSON log: %s; training goes on", a->opts->json, why);
+    app_status(a, _("%.300s: cannot write the JSON log: %s; training goes on"), a->opts->json, why);
 }
 
 // A layer report of the run, kept in the app for the Model screen's meters.
@@ -390,8 +390,9 @@ static void finish(app *a, train_view *v, const train_event *e) {
     a->run.training = 0;
     if (m && e->status >= 0 && v->n_epoch_rows > 0) {
         char source[256];
-        snprintf(source, sizeof source, "%s trained here, %d epoch%s", ft_model_arch(m), v->n_epoch_rows,
-                 v->n_epoch_rows == 1 ? "" : "s");
+        snprintf(source, sizeof source,
+                 ngettext("%s trained here, %d epoch", "%s trained here, %d epochs", (unsigned long)v->n_epoch_rows),
+                 ft_model_arch(m), v->n_epoch_rows);
         app_offer_model(a, m, source, &v->prep.tf);
         m = NULL;
     }
@@ -399,11 +400,14 @@ static void finish(app *a, train_view *v, const train_event *e) {
     // an alarm said during the run may have scrolled away: the last word says there were some
     int warnings = (a->run.alarms[0][0] != '\0') + (a->run.alarms[1][0] != '\0');
     if (warnings > 0)
-        app_status(a, "%s with %d warning%s (2 Model shows %s with what the run did to each module)%s",
-                   e->status == 0 ? "training complete" : "training ended", warnings, warnings == 1 ? "" : "s",
-                   warnings == 1 ? "it" : "them", e->status == 0 ? "; 4 shows predictions" : "");
+        app_status(a,
+                   ngettext("%s with %d warning (2 Model shows it with what the run did to each module)%s",
+                            "%s with %d warnings (2 Model shows them with what the run did to each module)%s",
+                            (unsigned long)warnings),
+                   e->status == 0 ? _("training complete") : _("training ended"), warnings,
+                   e->status == 0 ? _("; 4 shows predictions") : "");
     else
-        app_status(a, "%s", e->status == 0 ? "training complete: 4 shows predictions" : "training ended");
+        app_status(a, "%s", e->status == 0 ? _("training complete: 4 shows predictions") : _("training ended"));
 }
 
 // auto's suggestion for the form as it stands (network, size, weights when cached, normalisation,
@@ -417,7 +421,7 @@ static void poll_precision(app *a, train_view *v) {
             precision_auto_summary(&r, a->run.precision_said, sizeof a->run.precision_said);
             a->run.precision_pick = (int)r.pick;
         } else {
-            snprintf(a->run.precision_said, sizeof a->run.precision_said, "not measured: %.200s", err);
+            snprintf(a->run.precision_said, sizeof a->run.precision_said, _("not measured: %.200s"), err);
             a->run.precision_pick = -1;
         }
         precision_job_free(v->pjob);
@@ -491,7 +495,7 @@ static void poll(app *a, void *state) {
         case EV_LAYERS: keep_layers(a, v, e.batch); break;
         case EV_ALARM:
             log_line(v, "warning: %s%s", e.text, fix_hint(e.fix));
-            app_status(a, "warning: %.400s%s", e.text, fix_hint(e.fix));
+            app_status(a, _("warning: %.400s%s"), e.text, fix_hint(e.fix));
             snprintf(a->run.alarms[e.fix == FIX_BN_FIXED ? 0 : 1], sizeof a->run.alarms[0], "%.500s%s", e.text,
                      fix_hint(e.fix));
             break;
@@ -509,7 +513,7 @@ static void destroy(app *a, void *state) {
     lr_finder_free(v->finder);
     model_job_free(v->export);   // (cancelled: waits for its current step, puts no file in place)
     if (v->tr) {                 // stopped cleanly, at its next batch boundary
-        app_status(a, "stopping the training run...");
+        app_status(a, "%s", _("stopping the training run..."));
         app_draw(a);
         trainer_cancel(v->tr);
         // its end goes into the history as stopped: the events up to EV_FINISHED are recorded
@@ -532,7 +536,8 @@ static void destroy(app *a, void *state) {
 
 static void bar(int row, int col, int width, double fraction, const char *label, ui_role role) {
     if (fraction < 0 || !isfinite(fraction)) fraction = 0;
-    mvprintw(row, col, "%-14s ", label);
+    char padded[128];
+    mvprintw(row, col, "%s ", text_pad(padded, sizeof padded, label, 14));
     style_bar(row, col + 15, width, fraction, role);
 }
 
@@ -569,7 +574,7 @@ static void draw_charts(train_view *v, int top, int rows, int cols) {
     int half = cols / 2;
     int x_max = v->epochs_total > 1 ? v->epochs_total - 1 : 1;
     if (v->prev_n - 1 > x_max) x_max = v->prev_n - 1;
-    mvprintw(top, 0, "loss per epoch (");
+    mvprintw(top, 0, "%s", _("loss per epoch ("));
     attron(style(ROLE_TRAIN));
     addstr(style_unicode() ? "train" : "train *");
     attroff(style(ROLE_TRAIN));
@@ -583,7 +588,7 @@ static void draw_charts(train_view *v, int top, int rows, int cols) {
         attroff(style(ROLE_DIM));
     }
     addstr(")");
-    mvprintw(top, half, "accuracy %% per epoch");
+    mvprintw(top, half, _("accuracy %% per epoch"));
     chart_series loss[3] = {
         {v->prev_loss, v->prev_n, ROLE_DIM, '.'}, {tl, n, ROLE_TRAIN, '*'}, {vl, n, ROLE_VALID, 'o'}};
     chart_series acc[3] = {{v->prev_acc, v->prev_n, ROLE_DIM, '.'}, {ta, n, ROLE_TRAIN, '*'}, {va, n, ROLE_VALID, 'o'}};
@@ -596,7 +601,8 @@ static void draw_charts(train_view *v, int top, int rows, int cols) {
 static void draw_timeline(const train_view *v, const char *text, int row, int cols) {
     train_plan p;
     char err[256];
-    mvprintw(row, 0, "%-14s ", "plan");
+    char name[64];
+    mvprintw(row, 0, "%s ", text_pad(name, sizeof name, _("plan"), 14));
     if (train_plan_parse(text, &p, err, sizeof err) != 0) {
         printw("%s", err);
         return;
@@ -615,17 +621,20 @@ static void draw_timeline(const train_view *v, const char *text, int row, int co
         char label[128], what[64];
         const char *w = p.stages[s].what;
         if (strcmp(w, "head") == 0)
-            snprintf(what, sizeof what, "head only");
+            snprintf(what, sizeof what, "%s", _("head only"));
         else if (strcmp(w, "all") == 0)
-            snprintf(what, sizeof what, "every layer");
+            snprintf(what, sizeof what, "%s", _("every layer"));
         else if (strncmp(w, "last", 4) == 0)
-            snprintf(what, sizeof what, "head + last %s block%s", w + 4, strcmp(w + 4, "1") == 0 ? "" : "s");
+            snprintf(what, sizeof what,
+                     ngettext("head + last %d block", "head + last %d blocks", strtoul(w + 4, NULL, 10)),
+                     (int)strtol(w + 4, NULL, 10));
         else
             snprintf(what, sizeof what, "%.60s", w);
-        int n = first == last ? snprintf(label, sizeof label, "%s: epoch %d", what, first)
-                              : snprintf(label, sizeof label, "%s: epochs %d-%d", what, first, last);
+        int n = first == last ? snprintf(label, sizeof label, _("%s: epoch %d"), what, first)
+                              : snprintf(label, sizeof label, _("%s: epochs %d-%d"), what, first, last);
         // (the stage comes before its epoch's first batch: until then the epoch is the stage's first)
-        if (current && now > 0) snprintf(label + n, sizeof label - (size_t)n, " (now %d)", now < first ? first : now);
+        if (current && now > 0)
+            snprintf(label + n, sizeof label - (size_t)n, _(" (now %d)"), now < first ? first : now);
         // the stage: its label, then a rule to where it ends, in its colour (the current one bold)
         attr_t at = style(s % 2 ? ROLE_VALID : ROLE_TRAIN) | (current ? A_BOLD : 0);
         attron(at);
@@ -652,16 +661,16 @@ static void rate_text(const train_view *v, char *buf, size_t len) {
         snprintf(buf, len, "%s", "");
     else if (b->from_cache && !(b->backbone_images_per_s > 0))   // every phase from the cache on disk
         snprintf(buf, len,
-                 "(images/s: the backbone has not run in this run, its features came from the cache on disk; this "
-                 "phase runs the head alone, %.0f images/s)",
+                 _("(images/s: the backbone has not run in this run, its features came from the cache on disk; this "
+                   "phase runs the head alone, %.0f images/s)"),
                  b->images_per_s);
     else if (b->from_cache)
         snprintf(buf, len,
-                 "(images/s: with the backbone, over the run; this phase runs the head alone on cached features, "
-                 "%.0f images/s)",
+                 _("(images/s: with the backbone, over the run; this phase runs the head alone on cached features, "
+                   "%.0f images/s)"),
                  b->images_per_s);
     else
-        snprintf(buf, len, "(images/s: with the backbone, over the run, wall clock)");
+        snprintf(buf, len, "%s", _("(images/s: with the backbone, over the run, wall clock)"));
 }
 
 static void draw(app *a, void *state, int top, int rows, int cols) {
@@ -679,10 +688,10 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     if (plan[0])
         snprintf(what, sizeof what, "%s", v->stage ? a->run.stage_trainable : "the plan's stages say (below)");
     else if (spec[0])
-        snprintf(what, sizeof what, "%s  (from the Model screen)", spec);
+        snprintf(what, sizeof what, _("%s  (from the Model screen)"), spec);
     else
-        snprintf(what, sizeof what,
-                 "the new head only, the rest frozen (the tutorial's; change it on the Model screen)");
+        snprintf(what, sizeof what, "%s",
+                 _("the new head only, the rest frozen (the tutorial's; change it on the Model screen)"));
     const char *note = !v->running && !v->f.weights && strcmp(spec, "all") != 0 ? NOTE_RANDOM : NULL;
     char rate_note[256];
     rate_text(v, rate_note, sizeof rate_note);
@@ -705,7 +714,8 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
                   (int)text_fit(line, cols - 1, NULL));   // clipped: wrapped, it would spill onto the next field
         attroff(at);
     }
-    mvprintw(r, 0, "%-14s ", "trainable");
+    char name[64];
+    mvprintw(r, 0, "%s ", text_pad(name, sizeof name, _("trainable"), 14));
     r += paragraph_draw(r, 15, what_w, what_rows, what);
     // before a run: what a frozen random backbone means for it (the trainer says it again in the log)
     if (note) {
@@ -725,10 +735,11 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
         mvprintw(r + 1, 0, "%-14s %s", "", fetch_job_entry(v->fetch)->url);
         return;
     }
-    snprintf(label, sizeof label, "epoch %d/%d", b->epoch, v->epochs_total);
+    snprintf(label, sizeof label, _("epoch %d/%d"), b->epoch, v->epochs_total);
     bar(r++, 0, width, v->epochs_total ? (double)(b->epoch - (b->batch < b->batches)) / v->epochs_total : 0, label,
         ROLE_BAR);
-    snprintf(label, sizeof label, "%s %zu/%zu", b->phase == PHASE_TRAIN ? "train" : "valid", b->batch, b->batches);
+    snprintf(label, sizeof label, "%s %zu/%zu", b->phase == PHASE_TRAIN ? _("train") : _("valid"), b->batch,
+             b->batches);
     bar(r++, 0, width, b->batches ? (double)b->batch / (double)b->batches : 0, label, ROLE_BAR);
     // a loss bar is full at twice the loss of a uniform guess, ln(classes)
     double loss_scale = 2 * log((double)(a->have_dataset && a->d.n_classes > 1 ? a->d.n_classes : 2));
@@ -736,11 +747,11 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
         const train_event *live = b->phase == p && b->batch ? b : &v->phase_end[p];
         double acc = live->running_acc, loss = live->running_loss;
         ui_role role = p ? ROLE_VALID : ROLE_TRAIN;
-        snprintf(label, sizeof label, "%s acc", p ? "valid" : "train");
+        snprintf(label, sizeof label, "%s", p ? _("valid acc") : _("train acc"));
         bar(r, 0, width, acc / 100.0, label, role);
         printw(" %6.2f%%", isfinite(acc) ? acc : 0.0);
         r++;
-        snprintf(label, sizeof label, "%s loss", p ? "valid" : "train");
+        snprintf(label, sizeof label, "%s", p ? _("valid loss") : _("train loss"));
         bar(r, 0, width, isfinite(loss) ? loss / loss_scale : 0, label, role);
         printw(" %.4f", isfinite(loss) ? loss : 0.0);
         r++;
@@ -749,7 +760,7 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     int paused = v->running && v->tr && trainer_paused(v->tr);
     char figure[32] = "-";   // (no backbone pass yet: no figure)
     if (b->backbone_images_per_s > 0 || !b->batches) snprintf(figure, sizeof figure, "%.1f", b->backbone_images_per_s);
-    mvprintw(r++, 0, "%s images/s   ETA %d:%02d   device %s   ", figure, eta / 60, eta % 60,
+    mvprintw(r++, 0, _("%s images/s   ETA %d:%02d   device %s   "), figure, eta / 60, eta % 60,
              v->device_name[0] ? v->device_name : "-");
     if (b->batches) printw("lr %.3g   ", v->lr_now);
     attron(style(paused ? ROLE_WARNING : ROLE_TEXT));
@@ -798,17 +809,17 @@ static void act(app *a, void *state, app_action action) {
         break;
     case ACT_START:
         if (lr_finder_running(v->finder))
-            app_status(a, "the lr finder is running (s stops it)");
+            app_status(a, "%s", _("the lr finder is running (s stops it)"));
         else if (v->export || v->export_ask)
-            app_status(a, "an export is being written (s stops it)");
+            app_status(a, "%s", _("an export is being written (s stops it)"));
         else if (!v->running && !v->fetch)
             start_run(a, v);
         break;
     case ACT_LR_FIND:
         if (v->running || v->fetch || lr_finder_running(v->finder)) {
-            app_status(a, "the lr finder runs before a training run, not during one");
+            app_status(a, "%s", _("the lr finder runs before a training run, not during one"));
         } else if (v->export || v->export_ask) {
-            app_status(a, "an export is being written (s stops it)");
+            app_status(a, "%s", _("an export is being written (s stops it)"));
         } else {
             v->fetch_for_finder = 1;
             start_run(a, v);
@@ -817,13 +828,13 @@ static void act(app *a, void *state, app_action action) {
         break;
     case ACT_EXPORT:
         if (v->fetch || lr_finder_running(v->finder)) {
-            app_status(a, "export: wait for the download or the lr finder (s stops them)");
+            app_status(a, "%s", _("export: wait for the download or the lr finder (s stops them)"));
         } else if (v->export || v->export_ask) {
-            app_status(a, "an export is being written (s stops it)");
+            app_status(a, "%s", _("an export is being written (s stops it)"));
         } else if (!v->running) {   // what the form says now; a run's checkpoint: frost export CKPT --pytorch DIR
             if (!v->export_dir[0]) snprintf(v->export_dir, sizeof v->export_dir, "frost-export");
-            if (!app_prompt(a, "export the run as a PyTorch folder: ", v->export_dir, sizeof v->export_dir)) {
-                app_status(a, "export: cancelled");
+            if (!app_prompt(a, _("export the run as a PyTorch folder: "), v->export_dir, sizeof v->export_dir)) {
+                app_status(a, "%s", _("export: cancelled"));
                 break;
             }
             v->fetch_for_export = 1;
@@ -846,16 +857,16 @@ static void act(app *a, void *state, app_action action) {
     case ACT_STOP:
         if (v->fetch) {
             fetch_job_cancel(v->fetch);
-            app_status(a, "download cancelled (its .part is kept: it resumes next time)");
+            app_status(a, "%s", _("download cancelled (its .part is kept: it resumes next time)"));
         }
         if (v->tr) {
             trainer_cancel(v->tr);
-            app_status(a, "stopping at the end of this batch...");
+            app_status(a, "%s", _("stopping at the end of this batch..."));
         }
         if (lr_finder_running(v->finder)) lr_finder_cancel(v->finder);
         if (v->export) {
             model_job_cancel(v->export);   // said when it has ended (poll)
-            app_status(a, "stopping the export...");
+            app_status(a, "%s", _("stopping the export..."));
         }
         break;
     default: break;
@@ -870,15 +881,15 @@ static void take_settings(app *a, train_view *v) {
     static run_settings s;   // large
     char err[256], missed[512] = "";
     if (!a->load_settings || run_settings_parse(&s, a->load_settings, err, sizeof err) != 0) {
-        app_status(a, "run %lld: %.200s", a->load_run, a->load_settings ? err : "no settings");
+        app_status(a, _("run %lld: %.200s"), a->load_run, a->load_settings ? err : _("no settings"));
         return;
     }
     train_form_take(&v->f, &a->run, &s.cfg, missed, sizeof missed);
     publish(a, v);
     if (missed[0])
-        app_status(a, "run %lld's settings in the form; it has no %.300s (the nearest is set)", a->load_run, missed);
+        app_status(a, _("run %lld's settings in the form; it has no %.300s (the nearest is set)"), a->load_run, missed);
     else
-        app_status(a, "run %lld's settings in the form: Enter runs it again", a->load_run);
+        app_status(a, _("run %lld's settings in the form: Enter runs it again"), a->load_run);
 }
 
 static void enter(app *a, void *state) {
