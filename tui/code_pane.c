@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "model_job.h"
 #include "style.h"
 #include "torch_code.h"

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clean.h"
+#include "i18n.h"
 
 // After a move: the dataset scanned again, or why not (the move itself stands: it is journalled).
 static void reload(app *a, const char *done) {

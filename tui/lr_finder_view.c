@@ -11,6 +11,7 @@
 #include "curve_plot.h"
 #include "errmsg.h"
 #include "event_json.h"
+#include "i18n.h"
 #include "style.h"
 
 struct lr_finder_view {

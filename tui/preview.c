@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "image_thumb.h"
 #include "path.h"
 #include "style.h"
