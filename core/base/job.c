@@ -49,12 +49,12 @@ void job_stop(job *j) {
     job_join(j);
 }
 
-int job_outcome(job *j, int work_rc, const char *work_err, char *err, size_t errlen) {
+int job_outcome(job *j, const int *work_rc, const char *work_err, char *err, size_t errlen) {
     if (!job_done(j)) {
         snprintf(err, errlen, "still working");
         return -1;
     }
-    if (work_rc != 0) {
+    if (*work_rc != 0) {
         snprintf(err, errlen, "%s", work_err);
         return -1;
     }

@@ -41,7 +41,8 @@ void job_join(job *j);
 // job_cancel, then job_join.
 void job_stop(job *j);
 // For X_result: -1 with "still working" in err while it runs; once done, -1 with the work's own
-// message (work_err) when it failed (work_rc != 0), else 0.
-int job_outcome(job *j, int work_rc, const char *work_err, char *err, size_t errlen);
+// message (work_err) when it failed (*work_rc != 0), else 0. The work's fields are passed by address
+// and read only once the job is done: the thread writes them until then.
+int job_outcome(job *j, const int *work_rc, const char *work_err, char *err, size_t errlen);
 
 #endif

@@ -44,7 +44,7 @@ int calibrate_job_done(calibrate_job *j) { return job_done(&j->base); }
 void calibrate_job_cancel(calibrate_job *j) { job_cancel(&j->base); }
 
 int calibrate_job_result(calibrate_job *j, cost_speed *speed, char *err, size_t errlen) {
-    if (job_outcome(&j->base, j->rc, j->err, err, errlen) != 0) return -1;
+    if (job_outcome(&j->base, &j->rc, j->err, err, errlen) != 0) return -1;
     *speed = j->speed;
     return 0;
 }

@@ -78,7 +78,7 @@ int precision_job_done(precision_job *j) { return job_done(&j->base); }
 void precision_job_cancel(precision_job *j) { job_cancel(&j->base); }
 
 int precision_job_result(precision_job *j, precision_auto_result *r, char *err, size_t errlen) {
-    if (job_outcome(&j->base, j->rc, j->err, err, errlen) != 0) return -1;
+    if (job_outcome(&j->base, &j->rc, j->err, err, errlen) != 0) return -1;
     *r = j->r;
     return 0;
 }
