@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "path.h"
 
 // relative to the folder holding the program, then absolute; each holds LANG/LC_MESSAGES/frost.mo
 static const char *const BESIDE_PROGRAM[] = {"locale", "../share/locale", NULL};
@@ -32,20 +33,7 @@ static void find_dir(void) {
         snprintf(g_dir, sizeof g_dir, "%s", env);
         return;
     }
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
-    if (slash) {
-        *slash = '\0';
-        for (size_t k = 0; BESIDE_PROGRAM[k]; k++) {
-            char cand[4096 + 32];
-            snprintf(cand, sizeof cand, "%s/%s", exe, BESIDE_PROGRAM[k]);
-            if (strlen(cand) < sizeof g_dir && has_catalogue(cand)) {
-                memcpy(g_dir, cand, strlen(cand) + 1);
-                return;
-            }
-        }
-    }
+    if (path_beside_program(g_dir, sizeof g_dir, BESIDE_PROGRAM, has_catalogue) == 0) return;
     for (size_t i = 0; SYSTEM[i]; i++)
         if (has_catalogue(SYSTEM[i])) {
             snprintf(g_dir, sizeof g_dir, "%s", SYSTEM[i]);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 // The bytes of dir kept (its trailing slashes dropped) and whether a '/' goes between it and the name.
 static size_t join_parts(const char *dir, int *slash) {
@@ -76,4 +77,23 @@ int path_mkdirs(const char *dir) {
         *s = '/';
     }
     return mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int path_beside_program(char *out, size_t len, const char *const *candidates, int (*accept)(const char *path)) {
+    if (!len) return -1;
+    out[0] = '\0';
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
+    if (!slash) return -1;
+    *slash = '\0';
+    for (size_t k = 0; candidates[k]; k++) {
+        char cand[4096 + 256];
+        snprintf(cand, sizeof cand, "%s/%s", exe, candidates[k]);
+        if (strlen(cand) < len && accept(cand)) {
+            memcpy(out, cand, strlen(cand) + 1);
+            return 0;
+        }
+    }
+    return -1;
 }

@@ -26,6 +26,11 @@ const char *path_base(const char *path);
 // Allocated (free it); NULL when out of memory.
 char *path_folder(const char *path);
 
+// The first of the candidates (paths relative to the folder holding the running program, NULL-ended)
+// for which accept(path) is 1, into out (len bytes): 0; -1 when none is (out then holds ""). How frost
+// finds what is installed beside it: the themes, the translations.
+int path_beside_program(char *out, size_t len, const char *const *candidates, int (*accept)(const char *path));
+
 // Makes the folder and those above it that are missing (mkdir -p, mode 0755): 0, or -1 with errno.
 int path_mkdirs(const char *dir);
 

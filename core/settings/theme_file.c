@@ -295,20 +295,7 @@ void theme_dir_find(char *out, size_t len) {
         if ((size_t)snprintf(out, len, "%s", env) >= len) out[0] = '\0';
         return;
     }
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
-    if (slash) {
-        *slash = '\0';
-        for (size_t k = 0; theme_dirs_beside_program[k]; k++) {
-            char cand[4096 + 32];
-            snprintf(cand, sizeof cand, "%s/%s", exe, theme_dirs_beside_program[k]);
-            if (strlen(cand) < len && path_is_dir(cand)) {
-                memcpy(out, cand, strlen(cand) + 1);
-                return;
-            }
-        }
-    }
+    if (path_beside_program(out, len, theme_dirs_beside_program, path_is_dir) == 0) return;
     for (size_t i = 0; theme_dirs_system[i]; i++)
         if (strlen(theme_dirs_system[i]) < len && path_is_dir(theme_dirs_system[i])) {
             memcpy(out, theme_dirs_system[i], strlen(theme_dirs_system[i]) + 1);
