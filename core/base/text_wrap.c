@@ -112,12 +112,11 @@ int text_wrap_count(const char *text, int width) {
 
 char *text_pad(char *out, size_t len, const char *s, int width) {
     if (!len) return out;
-    int cols;
-    size_t n = text_fit(s, width, &cols);
+    size_t n = text_fit(s, width, NULL);
     if (n >= len) n = len - 1;   // (a buffer too small for the text: cut at a character that fits it)
     while (n > 0 && (s[n] & 0xC0) == 0x80) n--;
     memcpy(out, s, n);
-    cols = text_columns(s, n);
+    int cols = text_columns(s, n);
     while (cols < width && n + 1 < len) out[n++] = ' ', cols++;
     out[n] = '\0';
     return out;
