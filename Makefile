@@ -364,13 +364,15 @@ MANDIR ?= $(DATADIR)/man
 BASH_COMPDIR ?= $(DATADIR)/bash-completion/completions
 ZSH_COMPDIR ?= $(DATADIR)/zsh/site-functions
 THEME_FILES := $(wildcard themes/*.theme)
+LESSON_FILES := $(wildcard lessons/*.lesson)
 install: | $(DEPS_BUILD)
 	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost $(BUILD)/frost.1 $(BUILD)/frost.bash $(BUILD)/_frost
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/frost $(DESTDIR)$(DATADIR)/frost/themes \
-	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASH_COMPDIR) $(DESTDIR)$(ZSH_COMPDIR)
+	    $(DESTDIR)$(DATADIR)/frost/lessons $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASH_COMPDIR) $(DESTDIR)$(ZSH_COMPDIR)
 	install -m 755 $(BUILD)/frost $(DESTDIR)$(BINDIR)/frost
 	install -m 644 $(SHIM_LIB) $(DESTDIR)$(LIBDIR)/frost/libfrost_torch.so
 	install -m 644 $(THEME_FILES) $(DESTDIR)$(DATADIR)/frost/themes/
+	install -m 644 $(LESSON_FILES) $(DESTDIR)$(DATADIR)/frost/lessons/
 	install -m 644 $(BUILD)/frost.1 $(DESTDIR)$(MANDIR)/man1/frost.1
 	install -m 644 $(BUILD)/frost.bash $(DESTDIR)$(BASH_COMPDIR)/frost
 	install -m 644 $(BUILD)/_frost $(DESTDIR)$(ZSH_COMPDIR)/_frost
@@ -379,8 +381,8 @@ install: | $(DEPS_BUILD)
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/frost $(DESTDIR)$(MANDIR)/man1/frost.1 $(DESTDIR)$(BASH_COMPDIR)/frost \
 	    $(DESTDIR)$(ZSH_COMPDIR)/_frost $(addprefix $(DESTDIR)$(DATADIR)/frost/,$(THEME_FILES)) \
-	    $(DESTDIR)$(LIBDIR)/frost/libfrost_torch.so $(PO_LANGS:%=$(DESTDIR)$(DATADIR)/locale/%/LC_MESSAGES/frost.mo)
-	-rmdir $(DESTDIR)$(DATADIR)/frost/themes $(DESTDIR)$(DATADIR)/frost $(DESTDIR)$(LIBDIR)/frost 2>/dev/null
+	    $(addprefix $(DESTDIR)$(DATADIR)/frost/,$(LESSON_FILES)) $(DESTDIR)$(LIBDIR)/frost/libfrost_torch.so $(PO_LANGS:%=$(DESTDIR)$(DATADIR)/locale/%/LC_MESSAGES/frost.mo)
+	-rmdir $(DESTDIR)$(DATADIR)/frost/themes $(DESTDIR)$(DATADIR)/frost/lessons $(DESTDIR)$(DATADIR)/frost $(DESTDIR)$(LIBDIR)/frost 2>/dev/null
 
 # Everything the suite starts carries FROST_TEST_RUN; a process still carrying it afterwards is one the
 # suite failed to end, and fails the run (scripts/test-leftovers.sh names and ends it).

@@ -41,8 +41,32 @@ static int wants_interface(int argc, char **argv) {
     return 0;   // --help, --version, ...: the command line's
 }
 
+// The interface on o's dataset, with the user's config file under the command line (and $FROST_THEME):
+// its defaults; its first mistake goes to the status line.
+static int open_interface(app_options *o) {
+    static frost_config cfg;
+    static char notice[1200];
+    if (config_load(&cfg, notice, sizeof notice) != 0) o->notice = notice;
+    const char *env_theme = getenv("FROST_THEME");
+    if (!o->theme && !(env_theme && *env_theme) && cfg.theme[0]) o->theme = cfg.theme;
+    if (!o->arch && cfg.arch[0]) o->arch = cfg.arch;
+    if (!o->dataset && cfg.dataset[0]) o->dataset = cfg.dataset;
+    o->device = cfg.device[0] ? cfg.device : NULL;
+    o->workers = cfg.workers;
+    o->weights = cfg.weights;
+    o->version = CLI_VERSION;
+    return app_run(o);
+}
+
+// `frost lesson`'s way in (cli.h).
+static int open_lesson(const char *data_dir, const char *lesson_file) {
+    app_options o = {.dataset = data_dir, .lesson = lesson_file};
+    return open_interface(&o);
+}
+
 int main(int argc, char **argv) {
     i18n_init();
+    cli_open_interface = open_lesson;
     if (!wants_interface(argc, argv)) return cli_main(argc, argv);
     app_options o = {0};
     const char *args[1];
@@ -55,18 +79,5 @@ int main(int argc, char **argv) {
                             args[0]);
         o.dataset = args[0];
     }
-    // the user's config file: defaults the command line (and $FROST_THEME) override; its first
-    // mistake goes to the status line
-    static frost_config cfg;
-    static char notice[1200];
-    if (config_load(&cfg, notice, sizeof notice) != 0) o.notice = notice;
-    const char *env_theme = getenv("FROST_THEME");
-    if (!o.theme && !(env_theme && *env_theme) && cfg.theme[0]) o.theme = cfg.theme;
-    if (!o.arch && cfg.arch[0]) o.arch = cfg.arch;
-    if (!o.dataset && cfg.dataset[0]) o.dataset = cfg.dataset;
-    o.device = cfg.device[0] ? cfg.device : NULL;
-    o.workers = cfg.workers;
-    o.weights = cfg.weights;
-    o.version = CLI_VERSION;
-    return app_run(&o);
+    return open_interface(&o);
 }

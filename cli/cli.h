@@ -139,6 +139,9 @@ int cli_completion_write(FILE *out, const char *shell);
 // The interface's options (`frost [DATASET] --arch ...`): defined by main.c, which knows the
 // interface's option struct; help and the manual list them.
 extern const cli_option cli_interface_options[];
+// Opens the interface on data_dir (NULL: the default dataset) with lesson_file open in its lesson pane, and
+// returns the exit status: `frost lesson`'s way in. Set by main.c (NULL: no interface).
+extern int (*cli_open_interface)(const char *data_dir, const char *lesson_file);
 
 // ---------------------------------------------------------------------------------------------
 // shared by the command files

@@ -8,11 +8,12 @@
 #include "cli.h"
 
 extern const cli_command cli_print, cli_summary, cli_doctor, cli_bench_data, cli_train, cli_lr_find, cli_bench_forward,
-    cli_predict, cli_clean, cli_export, cli_weights, cli_cache, cli_runs, cli_help, cli_version;
+    cli_predict, cli_clean, cli_export, cli_weights, cli_cache, cli_runs, cli_lesson, cli_help, cli_version;
 
 const cli_command *const cli_commands[] = {
-    &cli_print, &cli_summary, &cli_doctor,  &cli_bench_data, &cli_train, &cli_lr_find, &cli_bench_forward, &cli_predict,
-    &cli_clean, &cli_export,  &cli_weights, &cli_cache,      &cli_runs,  &cli_help,    &cli_version,       NULL,
+    &cli_print,         &cli_summary, &cli_doctor, &cli_bench_data, &cli_train,   &cli_lr_find,
+    &cli_bench_forward, &cli_predict, &cli_clean,  &cli_export,     &cli_weights, &cli_cache,
+    &cli_runs,          &cli_lesson,  &cli_help,   &cli_version,    NULL,
 };
 
 // The entry of the list named `name` (or one of its aliases), or NULL.

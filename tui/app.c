@@ -14,6 +14,8 @@
 #include "event_json.h"
 #include "i18n.h"
 #include "keys.h"
+#include "lesson.h"
+#include "lesson_pane.h"
 #include "paragraph.h"
 #include "preview.h"
 #include "style.h"
@@ -92,6 +94,12 @@ void app_draw(app *a) {
     if (status_rows < 1) status_rows = 1;
     if (status_rows > 4) status_rows = 4;
     int top = 2, body = rows - 3 - status_rows;
+    // the lesson pane takes the body's last rows; the screen it talks about keeps the rest
+    if (a->lesson_open && a->lesson && !a->help) {
+        int lrows = lesson_pane_rows(a->lesson, body, cols);
+        lesson_pane_draw(a->lesson, top + body - lrows, lrows, cols);
+        body -= lrows;
+    }
     if (a->help) {
         keys_draw_help(top, body, cols);
     } else if (code_shown(a)) {   // the screen above, the code under it (half each)
@@ -133,6 +141,7 @@ int app_tick(app *a) {
     a->busy = 0;   // (each screen's poll says it again while its job runs)
     for (int i = 0; i < N_SCREENS; i++) SCREENS[i]->poll(a, a->state[i]);
     if (code_shown(a)) code_pane_poll(a->code, a);
+    if (a->lesson_open && a->lesson) lesson_pane_poll(a->lesson, a);
     app_draw(a);
     return getch();
 }
@@ -189,6 +198,27 @@ int app_load_settings(app *a, const char *settings, long long id) {
     return 0;
 }
 
+// L: the lesson pane on or off; the first time, the lesson is read (the one frost lesson named, else
+// the tutorial's).
+static void toggle_lesson(app *a) {
+    if (a->lesson) {
+        a->lesson_open = !a->lesson_open;
+        return;
+    }
+    char path[1024], err[1200];
+    if (a->opts->lesson)
+        snprintf(path, sizeof path, "%s", a->opts->lesson);
+    else if (lesson_find("tutorial", path, sizeof path, err, sizeof err) != 0) {
+        app_status(a, "%s", err);
+        return;
+    }
+    if (!(a->lesson = lesson_pane_open(path, err, sizeof err))) {
+        app_status(a, "%s", err);
+        return;
+    }
+    a->lesson_open = 1;
+}
+
 static void handle(app *a, int ch) {
     if (ch == ERR || ch == KEY_RESIZE) return;
     if (a->help) {   // any key closes the help
@@ -196,8 +226,10 @@ static void handle(app *a, int ch) {
         return;
     }
     int repeat = 1;
-    app_action act =
-        ch == KEY_MOUSE ? mouse_action(a, &repeat) : keys_lookup(a->screen, ch == KEY_ENTER || ch == '\r' ? '\n' : ch);
+    app_action act = a->lesson_open ? keys_lookup_lesson(ch) : ACT_NONE;   // a lesson's keys come first
+    if (act == ACT_NONE)
+        act = ch == KEY_MOUSE ? mouse_action(a, &repeat)
+                              : keys_lookup(a->screen, ch == KEY_ENTER || ch == '\r' ? '\n' : ch);
     if (LINES < MIN_ROWS || COLS < MIN_COLS) {   // only quitting works in a window too small to draw
         if (act == ACT_QUIT) a->quit = 1;
         return;
@@ -219,6 +251,9 @@ static void handle(app *a, int ch) {
         a->code_open = a->code && !a->code_open;
         if (!a->code) app_status(a, "%s", _("out of memory"));
         break;
+    case ACT_LESSON: toggle_lesson(a); break;
+    case ACT_LESSON_NEXT:
+    case ACT_LESSON_BACK: lesson_pane_step(a->lesson, a, act == ACT_LESSON_NEXT ? 1 : -1); break;
     case ACT_PAGE_UP:
     case ACT_PAGE_DOWN:
     case ACT_HOME:
@@ -318,6 +353,7 @@ int app_run(const app_options *opts) {
                    : opts->notice  ? opts->notice
                    : theme_msg[0]  ? theme_msg
                                    : _("1-5: screens   ?: help   q: quit"));
+        if (opts->lesson) toggle_lesson(&a);
         while (!a.quit && !term_quit_requested()) handle(&a, app_tick(&a));
     }
     // A signal (SIGTERM, Ctrl-C, the terminal hanging up) asks frost to end now: the screen is given
@@ -338,6 +374,7 @@ int app_run(const app_options *opts) {
         rc = 1;
     }
     code_pane_free(a.code);
+    lesson_pane_free(a.lesson);
     ft_model_free(a.offer.model);
     free(a.load_settings);
     layer_report_free(&a.run.layers);

@@ -72,7 +72,10 @@ typedef enum {
     ACT_FILTER,         // runs: the filter (typed)
     ACT_MARK,           // runs: mark / unmark the selected run (two marked: overlaid)
     ACT_DELETE,         // runs: delete the selected run (asks first)
-    ACT_CODE            // model, train: the code pane (the PyTorch code of what they hold), on / off
+    ACT_CODE,           // model, train: the code pane (the PyTorch code of what they hold), on / off
+    ACT_LESSON,         // every screen: the lesson pane (lesson_pane.h), on / off
+    ACT_LESSON_NEXT,    // while a lesson is open: its next step
+    ACT_LESSON_BACK     // while a lesson is open: the step before
 } app_action;
 
 enum { SCREEN_DATA = 0, SCREEN_MODEL = 1, SCREEN_TRAIN = 2, SCREEN_PREDICT = 3, SCREEN_RUNS = 4, N_SCREENS = 5 };
@@ -91,6 +94,7 @@ typedef struct {
     int weights;           // the Train screen's weights: 0 none; else ImageNet's (the tutorial's pretrained=True)
     const char *notice;    // NULL, or a line for the status line when the screen opens
     const char *version;   // frost's (the run history records it)
+    const char *lesson;    // NULL: none; else a lesson file (frost lesson), open in the lesson pane from the start
 } app_options;
 
 typedef struct app app;
@@ -150,6 +154,18 @@ typedef struct {
     int form_pretrained;
 } run_state;
 
+// What the screens show now that a lesson's checks read (lesson_pane.c; core/teach/lesson.h's facts)
+// and app.h's run_state does not already say. Each field has one writer, named beside it.
+typedef struct {
+    int head_replaced;   // the Model screen's: it shows the network with the new head (built, not building)
+    int layers_shown;    // the Model screen's: it is in front with the newest run's meters
+    int epochs_done;     // the Train screen's: epochs the newest run has finished (0 before one)
+    int lr_found;        // the Train screen's: the lr finder's suggestion is the form's learning rate
+    int evaluated;       // the Predict screen's: the valid split is evaluated
+    int mistake_shown;   // the Predict screen's: it shows one of the evaluation's mistakes
+    int cam_shown;       // the Predict screen's: the Grad-CAM overlay is on
+} screens_shown;
+
 struct app {
     const app_options *opts;
     // the dataset: every screen reads it
@@ -175,6 +191,9 @@ struct app {
     int screen;   // the one in front
     void *state[N_SCREENS];
     int help, quit;
+    screens_shown shown;
+    struct lesson_pane *lesson;   // the lesson pane (lesson_pane.h), under the screen in front when lesson_open
+    int lesson_open;
     struct code_pane *code;   // the code pane (code_pane.h), shown under the Model and Train screens when code_open
     int code_open;
     int mouse_y, mouse_x;   // the last click, for ACT_MOUSE (screen coordinates)

@@ -27,6 +27,11 @@ static const binding KEYS[] = {
     {'c', -1, "c", N_("colours: the next theme"), ACT_THEME, N_("theme")},
     {'?', -1, "?", N_("help"), ACT_HELP, N_("help")},
     {'q', -1, "q", N_("quit"), ACT_QUIT, N_("quit")},
+    {'L', -1, "L", N_("lesson: a guided walk through the screens, on / off (frost lesson NAME picks one)"), ACT_LESSON,
+     N_("lesson")},
+    {'n', KEYS_LESSON, "n", N_("the lesson's next step"), ACT_LESSON_NEXT, NULL},
+    {'b', KEYS_LESSON, "b", N_("the lesson's step before (the Model screen's BatchNorm is then B)"), ACT_LESSON_BACK,
+     NULL},
     {KEY_UP, -1, "Up", N_("move up"), ACT_UP, NULL},
     {'k', -1, "k", N_("move up"), ACT_UP, NULL},
     {KEY_DOWN, -1, "Down", N_("move down"), ACT_DOWN, NULL},
@@ -45,7 +50,8 @@ static const binding KEYS[] = {
     {'d', SCREEN_MODEL, "d", N_("side by side: before and after head replacement"), ACT_DIFF, N_("side by side")},
     {'[', SCREEN_MODEL, "[ ]", N_("freeze one more block (from the input)"), ACT_BLOCK_FREEZE, N_("freeze/thaw block")},
     {']', SCREEN_MODEL, "]", N_("thaw one more block (from the head)"), ACT_BLOCK_THAW, NULL},
-    {'b', SCREEN_MODEL, "b", N_("BatchNorm of frozen layers: eval / train"), ACT_BN_MODE, N_("BatchNorm")},
+    {'b', SCREEN_MODEL, "b/B", N_("BatchNorm of frozen layers: eval / train"), ACT_BN_MODE, N_("BatchNorm")},
+    {'B', SCREEN_MODEL, "B", N_("BatchNorm of frozen layers: eval / train"), ACT_BN_MODE, NULL},
     {'s', SCREEN_MODEL, "s", N_("stop building the model"), ACT_STOP, NULL},
     {'P', SCREEN_MODEL, "P", N_("the PyTorch code of this choice, live (PgUp/PgDn scroll it)"), ACT_CODE, N_("code")},
     {'\t', SCREEN_DATA, "Tab", N_("classes / files"), ACT_SWITCH_PANE, N_("classes/files")},
@@ -69,7 +75,7 @@ static const binding KEYS[] = {
     {'g', SCREEN_PREDICT, "g", N_("Grad-CAM: where the model looked, over the preview (on / off)"), ACT_CAM,
      N_("grad-cam")},
     {'G', SCREEN_PREDICT, "G", N_("Grad-CAM for the next class"), ACT_CAM_CLASS, NULL},
-    {'L', SCREEN_PREDICT, "L", N_("Grad-CAM from another layer (typed)"), ACT_CAM_LAYER, NULL},
+    {'l', SCREEN_PREDICT, "l", N_("Grad-CAM from another layer (typed)"), ACT_CAM_LAYER, NULL},
     {'m', SCREEN_PREDICT, "m", N_("move the selected image to another class"), ACT_RELABEL, N_("move")},
     {'z', SCREEN_PREDICT, "z", N_("set the selected image aside (.frost-set-aside/)"), ACT_SET_ASIDE, N_("set aside")},
     {'u', SCREEN_PREDICT, "u", N_("undo the last move"), ACT_UNDO, N_("undo")},
@@ -85,7 +91,13 @@ static const binding KEYS[] = {
 
 app_action keys_lookup(int which, int ch) {
     for (size_t i = 0; i < N_KEYS; i++)
-        if (KEYS[i].ch == ch && (KEYS[i].screen < 0 || KEYS[i].screen == which)) return KEYS[i].act;
+        if (KEYS[i].ch == ch && (KEYS[i].screen == -1 || KEYS[i].screen == which)) return KEYS[i].act;
+    return ACT_NONE;
+}
+
+app_action keys_lookup_lesson(int ch) {
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (KEYS[i].ch == ch && KEYS[i].screen == KEYS_LESSON) return KEYS[i].act;
     return ACT_NONE;
 }
 
@@ -96,7 +108,7 @@ static struct {
 } g_bar[64];
 static int g_n_bar;
 
-static int on_bar(size_t i, int which) { return KEYS[i].bar && (KEYS[i].screen < 0 || KEYS[i].screen == which); }
+static int on_bar(size_t i, int which) { return KEYS[i].bar && (KEYS[i].screen == -1 || KEYS[i].screen == which); }
 
 // The columns key i's name takes on the bar, in the user's language.
 static int bar_columns(size_t i) {
@@ -144,7 +156,7 @@ void keys_draw_bar(int which, int row, int cols) {
                 if (!on_bar(i, which) || is_screen_key(i)) continue;
                 int want = pass == 0   ? KEYS[i].act == ACT_HELP || KEYS[i].act == ACT_QUIT
                            : pass == 1 ? KEYS[i].screen == which
-                                       : KEYS[i].screen < 0 && KEYS[i].act != ACT_HELP && KEYS[i].act != ACT_QUIT;
+                                       : KEYS[i].screen == -1 && KEYS[i].act != ACT_HELP && KEYS[i].act != ACT_QUIT;
                 if (want) {
                     int nx = bar_item(row, x, cols, KEYS[i].key, _(KEYS[i].bar), (int)i);
                     if (nx > 0) x = nx;
@@ -168,6 +180,7 @@ void keys_draw_help(int top, int rows, int cols) {
                             : KEYS[i].screen == SCREEN_TRAIN   ? _("[Train] ")
                             : KEYS[i].screen == SCREEN_PREDICT ? _("[Predict] ")
                             : KEYS[i].screen == SCREEN_RUNS    ? _("[Runs] ")
+                            : KEYS[i].screen == KEYS_LESSON    ? _("[Lesson] ")
                                                                : "";
         attron(style(ROLE_TITLE));
         mvprintw(r, 2, "%-7s ", KEYS[i].key);

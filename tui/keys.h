@@ -9,6 +9,9 @@
 
 // The action of key ch on screen `which` (SCREEN_DATA...; ACT_NONE when it has none).
 app_action keys_lookup(int which, int ch);
+// The keys a lesson takes while its pane is open, on every screen before the screen's own (n, b).
+enum { KEYS_LESSON = -2 };
+app_action keys_lookup_lesson(int ch);
 // The help screen: every key with its screen and what it does.
 void keys_draw_help(int top, int rows, int cols);
 // The key bar of screen `which` on row `row`; remembers where each item went, for mouse clicks.

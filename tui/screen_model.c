@@ -608,6 +608,8 @@ static void poll(app *a, void *state) {
         if (v->diff) first_changed_line(a, v);
     }
     follow_stage(a, v);
+    a->shown.head_replaced = v->model && v->head_replaced && !building(v);
+    a->shown.layers_shown = app_in_front(a, &screen_model) && !building(v) && meters_of(a, v) != NULL;
     if (v->cal && calibrate_job_done(v->cal)) {
         if (calibrate_job_result(v->cal, &v->speed, err, sizeof err) != 0) {
             snprintf(v->speed_err, sizeof v->speed_err, "%s", err);

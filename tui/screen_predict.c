@@ -381,6 +381,10 @@ static void poll(app *a, void *state) {
     if (v->open_path[0] && !v->opening) start_open(a, v);   // (one at a time: a stopped one ends first)
     if (v->opening && !v->open_stopped) app_busy(a);
     if (v->job && predict_job_done(v->job)) finish_job(a, v);
+    a->shown.evaluated = v->have_eval;
+    a->shown.mistake_shown =
+        app_in_front(a, &screen_predict) && v->focus == FOCUS_RESULTS && v->have_eval && v->score.n_wrong > 0;
+    a->shown.cam_shown = app_in_front(a, &screen_predict) && v->cam_on;
     if (v->cam && cam_job_done(v->cam)) {
         cam_result_free(&v->cam_res);
         v->cam_err[0] = '\0';

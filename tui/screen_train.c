@@ -203,6 +203,7 @@ static void launch(app *a, train_view *v, const char *weights) {
     a->run.stage = a->run.stages = 0;
     v->running = 1;
     a->run.training = 1;
+    a->shown.epochs_done = 0;
     v->epochs_total = c.epochs;
     v->prep = c.prep;
     v->cfg = c;
@@ -464,6 +465,7 @@ static void poll(app *a, void *state) {
     poll_fetch(a, v);
     poll_finder(a, v);
     poll_export(a, v);
+    a->shown.lr_found = v->f.lr_found > 0;
     train_event e;
     while (v->tr && trainer_poll(v->tr, &e)) {
         char note[1400];
@@ -490,6 +492,7 @@ static void poll(app *a, void *state) {
         case EV_PHASE_END: v->phase_end[e.phase] = e; break;
         case EV_EPOCH:
             if (v->n_epoch_rows < MAX_EPOCH_ROWS) v->epoch_rows[v->n_epoch_rows++] = e;
+            a->shown.epochs_done = e.epoch;
             break;
         case EV_SKIPPED: log_line(v, "skipped %s", e.text); break;
         case EV_LAYERS: keep_layers(a, v, e.batch); break;

@@ -48,6 +48,8 @@ Test(keys, a_key_on_two_screens_does_each_screens_own_thing) {
         {' ', {ACT_NONE, ACT_TOGGLE_FREEZE, ACT_NONE, ACT_NONE, ACT_MARK}},
         {'d', {ACT_NONE, ACT_DIFF, ACT_NONE, ACT_NONE, ACT_DELETE}},
         {'s', {ACT_NONE, ACT_STOP, ACT_STOP, ACT_STOP, ACT_SORT}},   // stop: a build, a run, an open
+        {'l', {ACT_NONE, ACT_NONE, ACT_LR_FIND, ACT_CAM_LAYER, ACT_NONE}},
+        {'L', {ACT_LESSON, ACT_LESSON, ACT_LESSON, ACT_LESSON, ACT_LESSON}},
     };
     for (size_t i = 0; i < sizeof shared / sizeof shared[0]; i++)
         for (int s = 0; s < N_SCREENS; s++)
@@ -64,11 +66,10 @@ Test(keys, a_screens_key_does_nothing_elsewhere) {
         {SCREEN_MODEL, '[', ACT_BLOCK_FREEZE}, {SCREEN_MODEL, ']', ACT_BLOCK_THAW},
         {SCREEN_MODEL, 'b', ACT_BN_MODE},      {SCREEN_TRAIN, KEY_LEFT, ACT_LEFT},
         {SCREEN_TRAIN, KEY_RIGHT, ACT_RIGHT},  {SCREEN_TRAIN, 'p', ACT_PAUSE},
-        {SCREEN_TRAIN, 'l', ACT_LR_FIND},      {SCREEN_TRAIN, 'x', ACT_EXPORT},
+        {SCREEN_MODEL, 'B', ACT_BN_MODE},      {SCREEN_TRAIN, 'x', ACT_EXPORT},
         {SCREEN_PREDICT, 'o', ACT_OPEN},       {SCREEN_PREDICT, 'e', ACT_EVALUATE},
         {SCREEN_PREDICT, 'g', ACT_CAM},        {SCREEN_PREDICT, 'G', ACT_CAM_CLASS},
-        {SCREEN_PREDICT, 'L', ACT_CAM_LAYER},  {SCREEN_RUNS, 'r', ACT_SORT_REVERSE},
-        {SCREEN_RUNS, '/', ACT_FILTER},
+        {SCREEN_RUNS, 'r', ACT_SORT_REVERSE},  {SCREEN_RUNS, '/', ACT_FILTER},
     };
     for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
         for (int s = 0; s < N_SCREENS; s++)
@@ -76,4 +77,15 @@ Test(keys, a_screens_key_does_nothing_elsewhere) {
                          own[i].ch, s);
     cr_expect_eq(keys_lookup(SCREEN_DATA, 'Q'), ACT_NONE, "keys are case-sensitive");
     cr_expect_eq(keys_bar_click(0), ACT_NONE, "no bar drawn: a click presses nothing");
+}
+
+// While a lesson is open, n and b are its own on every screen (before the screen's: b is the Model
+// screen's BatchNorm otherwise, which B always is); nothing else is.
+Test(keys, a_lesson_takes_n_and_b) {
+    cr_expect_eq(keys_lookup_lesson('n'), ACT_LESSON_NEXT);
+    cr_expect_eq(keys_lookup_lesson('b'), ACT_LESSON_BACK);
+    for (int ch = 1; ch < 128; ch++)
+        if (ch != 'n' && ch != 'b') cr_expect_eq(keys_lookup_lesson(ch), ACT_NONE, "key %d", ch);
+    cr_expect_eq(keys_lookup(SCREEN_MODEL, 'b'), ACT_BN_MODE, "no lesson: b is BatchNorm's");
+    for (int s = 0; s < N_SCREENS; s++) cr_expect_eq(keys_lookup(s, 'n'), ACT_NONE, "n is only a lesson's");
 }
