@@ -14,7 +14,7 @@
 struct lesson_pane {
     lesson l;
     size_t step;
-    int done;        // the step in front is done (the screens show what it asks)
+    int done;        // the step in front is done (the screens showed what it asks)
     int skip_asked;  // n was pressed on it while not done: the next n skips it
 };
 
@@ -61,15 +61,16 @@ static lesson_facts facts_of(const app *a) {
 }
 
 void lesson_pane_poll(lesson_pane *p, app *a) {
+    if (p->done) return;   // once the screens showed it, the step stays done (closing the code pane after
+                           // opening it, as a learner will, does not undo the step)
     lesson_facts f = facts_of(a);
-    int done = lesson_step_done(&p->l.steps[p->step], &f);
-    if (done && !p->done && p->l.steps[p->step].action != LESSON_READ) {
-        if (p->step + 1 < p->l.n)
-            app_status(a, _("step %zu done: n for the next one"), p->step + 1);
-        else
-            app_status(a, "%s", _("the lesson's last step is done: L closes the lesson"));
-    }
-    p->done = done;
+    if (!lesson_step_done(&p->l.steps[p->step], &f)) return;
+    p->done = 1;
+    if (p->l.steps[p->step].action == LESSON_READ) return;
+    if (p->step + 1 < p->l.n)
+        app_status(a, _("step %zu done: n for the next one"), p->step + 1);
+    else
+        app_status(a, "%s", _("the lesson's last step is done: L closes the lesson"));
 }
 
 void lesson_pane_step(lesson_pane *p, app *a, int dir) {

@@ -490,7 +490,7 @@ void lesson_instruction(const lesson_step *s, char *out, size_t len) {
     case LESSON_ARCH: snprintf(out, len, _("choose %s on the Model screen: press a (or A) until it shows"), s->arch); break;
     case LESSON_HEAD:
         snprintf(out, len, "%s",
-                 s->arg ? _("show the new head on the Model screen: press h until it says \"head replaced\"")
+                 s->arg ? _("show the new head: press h on the Model screen")
                         : _("show the network as torchvision builds it: press h on the Model screen"));
         break;
     case LESSON_TRAINABLE:
@@ -508,7 +508,7 @@ void lesson_instruction(const lesson_step *s, char *out, size_t len) {
         break;
     case LESSON_EVALUATE: snprintf(out, len, "%s", _("evaluate the valid split: press e on the Predict screen")); break;
     case LESSON_MISTAKE:
-        snprintf(out, len, "%s", _("open a mistake: press Tab on the Predict screen, after its evaluation"));
+        snprintf(out, len, "%s", _("open a mistake: the evaluation's results on the Predict screen (Tab goes to them)"));
         break;
     case LESSON_GRADCAM: snprintf(out, len, "%s", _("show where the model looked: press g on the Predict screen")); break;
     case LESSON_LR_FINDER:
