@@ -37,7 +37,8 @@ static int list_lessons(void) {
         char path[1200], file[128], err[600];
         snprintf(file, sizeof file, "%s.lesson", name);
         lesson l;
-        if (path_join_to(path, sizeof path, dir, file) != 0 || lesson_load(path, lesson_language(), &l, err, sizeof err) != 0) {
+        if (path_join_to(path, sizeof path, dir, file) != 0 ||
+            lesson_load(path, lesson_language(), &l, err, sizeof err) != 0) {
             printf("%-14s %s\n", cli_safe(name), cli_safe(err));
             continue;
         }

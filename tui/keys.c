@@ -29,9 +29,6 @@ static const binding KEYS[] = {
     {'q', -1, "q", N_("quit"), ACT_QUIT, N_("quit")},
     {'L', -1, "L", N_("lesson: a guided walk through the screens, on / off (frost lesson NAME picks one)"), ACT_LESSON,
      N_("lesson")},
-    {'n', KEYS_LESSON, "n", N_("the lesson's next step"), ACT_LESSON_NEXT, NULL},
-    {'b', KEYS_LESSON, "b", N_("the lesson's step before (the Model screen's BatchNorm is then B)"), ACT_LESSON_BACK,
-     NULL},
     {KEY_UP, -1, "Up", N_("move up"), ACT_UP, NULL},
     {'k', -1, "k", N_("move up"), ACT_UP, NULL},
     {KEY_DOWN, -1, "Down", N_("move down"), ACT_DOWN, NULL},
@@ -86,6 +83,9 @@ static const binding KEYS[] = {
     {'r', SCREEN_RUNS, "r", N_("reverse the order"), ACT_SORT_REVERSE, NULL},
     {'/', SCREEN_RUNS, "/", N_("filter the runs (typed)"), ACT_FILTER, N_("filter")},
     {'d', SCREEN_RUNS, "d", N_("delete the run from the history (asks first)"), ACT_DELETE, N_("delete")},
+    {'n', KEYS_LESSON, "n", N_("the lesson's next step"), ACT_LESSON_NEXT, NULL},
+    {'b', KEYS_LESSON, "b", N_("the lesson's step before (the Model screen's BatchNorm is then B)"), ACT_LESSON_BACK,
+     NULL},
 };
 #define N_KEYS (sizeof KEYS / sizeof KEYS[0])
 

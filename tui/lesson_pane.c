@@ -14,8 +14,8 @@
 struct lesson_pane {
     lesson l;
     size_t step;
-    int done;        // the step in front is done (the screens showed what it asks)
-    int skip_asked;  // n was pressed on it while not done: the next n skips it
+    int done;         // the step in front is done (the screens showed what it asks)
+    int skip_asked;   // n was pressed on it while not done: the next n skips it
 };
 
 // lesson_facts's screens are the interface's, in its order
@@ -61,8 +61,9 @@ static lesson_facts facts_of(const app *a) {
 }
 
 void lesson_pane_poll(lesson_pane *p, app *a) {
-    if (p->done) return;   // once the screens showed it, the step stays done (closing the code pane after
-                           // opening it, as a learner will, does not undo the step)
+    if (p->done)
+        return;   // once the screens showed it, the step stays done (closing the code pane after
+                  // opening it, as a learner will, does not undo the step)
     lesson_facts f = facts_of(a);
     if (!lesson_step_done(&p->l.steps[p->step], &f)) return;
     p->done = 1;
@@ -104,7 +105,7 @@ static void task_line(const lesson_pane *p, char *out, size_t len) {
     const lesson_step *s = &p->l.steps[p->step];
     char task[400];
     lesson_instruction(s, task, sizeof task);
-    const char *state = !p->done                ? _("waiting")
+    const char *state = !p->done               ? _("waiting")
                         : p->step + 1 < p->l.n ? _("done: n for the next step")
                                                : _("done: the end of the lesson (L closes it)");
     snprintf(out, len, "%s %s  [%s]", style_unicode() ? "\u25b6" : ">", task, state);

@@ -213,7 +213,7 @@ static int end_step(reader *r, int line, char *err, size_t errlen) {
     }
     // a trailing paragraph break says nothing
     for (size_t n = strlen(s.text); n && s.text[n - 1] == '\n';) s.text[--n] = '\0';
-    const char *missing = !has_do ? "no 'do:' line (what the learner does; 'do: read' when there is nothing to do)"
+    const char *missing = !has_do     ? "no 'do:' line (what the learner does; 'do: read' when there is nothing to do)"
                           : !has_text ? "no 'text:' (in English: the other languages fall back to it)"
                                       : NULL;
     if (missing) {
@@ -245,7 +245,8 @@ static int read_line(reader *r, char *line, int at, char *err, size_t errlen) {
         size_t k = text_plain_char((const unsigned char *)line + i);
         if (!k)
             return fail(err, errlen, r->file, at, "column %zu: %s", i + 1,
-                        line[i] == '\t' ? "a tab (indent with spaces)" : "a control character or a byte that is not UTF-8");
+                        line[i] == '\t' ? "a tab (indent with spaces)"
+                                        : "a control character or a byte that is not UTF-8");
         i += k;
     }
     const char *p = line;
@@ -285,7 +286,8 @@ static int read_line(reader *r, char *line, int at, char *err, size_t errlen) {
         if (r->in_step || r->l->n)
             return fail(err, errlen, r->file, at, "the lesson's 'title:' comes before its first 'step:'");
         text_buf *b = own ? &r->lesson_title.own : english ? &r->lesson_title.en : NULL;
-        if (b && b->len) return fail(err, errlen, r->file, at, "a second 'title%s%s%s:'", tag[0] ? "[" : "", tag, tag[0] ? "]" : "");
+        if (b && b->len)
+            return fail(err, errlen, r->file, at, "a second 'title%s%s%s:'", tag[0] ? "[" : "", tag, tag[0] ? "]" : "");
         if (b) text_buf_put(b, "%s", value);
         return 0;
     }
@@ -358,8 +360,10 @@ int lesson_parse(const char *text, const char *file, const char *lang, lesson *o
         p = nl ? nl + 1 : p + n;
     }
     if (rc == 0) rc = end_step(&r, at, err, errlen);
-    if (rc == 0 && !r.lesson_title.en.len) rc = fail(err, errlen, file, 1, "no 'title:' (the lesson's, before its steps)");
-    if (rc == 0 && out->n == 0) rc = fail(err, errlen, file, at, "no steps ('step: TITLE', then its text, code and do)");
+    if (rc == 0 && !r.lesson_title.en.len)
+        rc = fail(err, errlen, file, 1, "no 'title:' (the lesson's, before its steps)");
+    if (rc == 0 && out->n == 0)
+        rc = fail(err, errlen, file, at, "no steps ('step: TITLE', then its text, code and do)");
     if (rc == 0 && !(out->title = two_take(&r.lesson_title))) rc = fail(err, errlen, file, 0, "out of memory");
     two_free(&r.title), two_free(&r.text), two_free(&r.code), two_free(&r.lesson_title);
     if (rc != 0) lesson_free(out);
@@ -380,7 +384,8 @@ int lesson_load(const char *path, const char *lang, lesson *out, char *err, size
     char *text = malloc((size_t)st.st_size + 1);
     size_t got = 0;
     ssize_t k = 0;
-    while (text && got < (size_t)st.st_size && (k = read(fd, text + got, (size_t)st.st_size - got)) > 0) got += (size_t)k;
+    while (text && got < (size_t)st.st_size && (k = read(fd, text + got, (size_t)st.st_size - got)) > 0)
+        got += (size_t)k;
     int read_errno = k < 0 ? errno : 0;
     close(fd);
     if (!text) return fail(err, errlen, path, 0, "out of memory");
@@ -458,7 +463,8 @@ void lesson_names(char *out, size_t len) {
 int lesson_find(const char *name, char *out, size_t len, char *err, size_t errlen) {
     char dir[1024];
     if (lesson_dir(dir, sizeof dir) != 0)
-        return fail(err, errlen, name, 0, "no lessons folder found (set " LESSON_DIR_ENV ", or give --lesson-file FILE)");
+        return fail(err, errlen, name, 0,
+                    "no lessons folder found (set " LESSON_DIR_ENV ", or give --lesson-file FILE)");
     int plain = *name && strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_") == strlen(name);
     char file[128];
     if (plain && (size_t)snprintf(file, sizeof file, "%s.lesson", name) < sizeof file &&
@@ -487,7 +493,9 @@ void lesson_instruction(const lesson_step *s, char *out, size_t len) {
     switch (s->action) {
     case LESSON_READ: snprintf(out, len, "%s", _("read, then press n")); break;
     case LESSON_SCREEN: snprintf(out, len, "%s", screen_name(s->arg)); break;
-    case LESSON_ARCH: snprintf(out, len, _("choose %s on the Model screen: press a (or A) until it shows"), s->arch); break;
+    case LESSON_ARCH:
+        snprintf(out, len, _("choose %s on the Model screen: press a (or A) until it shows"), s->arch);
+        break;
     case LESSON_HEAD:
         snprintf(out, len, "%s",
                  s->arg ? _("show the new head: press h on the Model screen")
@@ -508,9 +516,12 @@ void lesson_instruction(const lesson_step *s, char *out, size_t len) {
         break;
     case LESSON_EVALUATE: snprintf(out, len, "%s", _("evaluate the valid split: press e on the Predict screen")); break;
     case LESSON_MISTAKE:
-        snprintf(out, len, "%s", _("open a mistake: the evaluation's results on the Predict screen (Tab goes to them)"));
+        snprintf(out, len, "%s",
+                 _("open a mistake: the evaluation's results on the Predict screen (Tab goes to them)"));
         break;
-    case LESSON_GRADCAM: snprintf(out, len, "%s", _("show where the model looked: press g on the Predict screen")); break;
+    case LESSON_GRADCAM:
+        snprintf(out, len, "%s", _("show where the model looked: press g on the Predict screen"));
+        break;
     case LESSON_LR_FINDER:
         snprintf(out, len, "%s", _("run the lr finder: press l on the Train screen, and wait for its suggestion"));
         break;
@@ -518,7 +529,8 @@ void lesson_instruction(const lesson_step *s, char *out, size_t len) {
         snprintf(out, len, "%s", _("choose a plan of stages: select \"unfreezing\" on the Train form, then Right"));
         break;
     case LESSON_BLOCK_LR:
-        snprintf(out, len, "%s", _("give the blocks learning rates: select \"block lrs\" on the Train form, then Right"));
+        snprintf(out, len, "%s",
+                 _("give the blocks learning rates: select \"block lrs\" on the Train form, then Right"));
         break;
     }
 }
@@ -532,7 +544,7 @@ int lesson_step_done(const lesson_step *s, const lesson_facts *f) {
     case LESSON_HEAD: return f->head_replaced == s->arg;
     case LESSON_TRAINABLE:
         if (!f->head_replaced) return 0;   // the freeze choice is the new head's
-        return s->arg == LESSON_TRAIN_HEAD ? !*t
+        return s->arg == LESSON_TRAIN_HEAD  ? !*t
                : s->arg == LESSON_TRAIN_ALL ? strcmp(t, "all") == 0
                                             : *t && strcmp(t, "all") != 0 && strcmp(t, "none") != 0;
     case LESSON_CODE: return f->code_open;

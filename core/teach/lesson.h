@@ -43,9 +43,9 @@ typedef struct {
     char *text;    // paragraphs, separated by a blank line ("\n\n")
     char *code;    // the step's PyTorch code, lines separated by '\n' ("" when none)
     lesson_action action;
-    int arg;        // the screen, head, trainable kind or epoch
-    char arch[32];  // LESSON_ARCH's architecture
-    int line;       // the line of its `step:` in the file
+    int arg;         // the screen, head, trainable kind or epoch
+    char arch[32];   // LESSON_ARCH's architecture
+    int line;        // the line of its `step:` in the file
 } lesson_step;
 
 typedef struct {

@@ -109,11 +109,19 @@ Test(cli_help, help_refuses_an_unknown_option) {
 // each command's own help: `frost CMD --help`, `-h` and `frost help CMD`
 
 // Every command of the table, as a user types it (a group's commands with their group's word).
-static const char *const COMMANDS[] = {"print",        "summary",       "doctor",       "bench-data",    "train",
-                                       "lr-find",      "bench-forward", "predict",      "clean",         "export",
-                                       "weights list", "weights fetch", "weights path", "weights check", "cache list",
-                                       "cache clear",  "runs list",     "runs show",    "runs diff",     "runs again",
-                                       "runs rm",      "runs export",   "help",         "--version",     NULL};
+static const char *const COMMANDS[] = {"print",         "summary",
+                                       "doctor",        "bench-data",
+                                       "train",         "lr-find",
+                                       "bench-forward", "predict",
+                                       "clean",         "export",
+                                       "weights list",  "weights fetch",
+                                       "weights path",  "weights check",
+                                       "cache list",    "cache clear",
+                                       "runs list",     "runs show",
+                                       "runs diff",     "runs again",
+                                       "runs rm",       "runs export",
+                                       "lesson",        "help",
+                                       "--version",     NULL};
 
 // argv for `frost WORDS... EXTRA` (WORDS split at spaces), in a static buffer.
 static const char **words_then(const char *words, const char *extra, const char *before) {

@@ -198,7 +198,8 @@ Test(lesson, every_mistake_is_refused_at_its_line) {
 Test(lesson, what_a_lesson_lacks_is_named) {
     char err[512];
     lesson l;
-    cr_expect_eq(lesson_parse("title: T\nstep: S\ntext: t\n\nstep: U\ndo: read\n", "x.lesson", "", &l, err, sizeof err), -1);
+    cr_expect_eq(lesson_parse("title: T\nstep: S\ntext: t\n\nstep: U\ndo: read\n", "x.lesson", "", &l, err, sizeof err),
+                 -1);
     cr_expect_str_eq(err, "x.lesson:2: step 'S' has no 'do:' line (what the learner does; 'do: read' when there is "
                           "nothing to do)");
     cr_expect_eq(lesson_parse("title: T\nstep: S\ndo: read\n", "x.lesson", "", &l, err, sizeof err), -1);
@@ -271,9 +272,10 @@ Test(lesson, each_check_says_done_exactly_when_the_screens_show_it) {
     const struct {
         lesson_action a;
         int *fact;
-    } flags[] = {{LESSON_CODE, &f.code_open},       {LESSON_LAYERS, &f.layers_shown}, {LESSON_EVALUATE, &f.evaluated},
-                 {LESSON_MISTAKE, &f.mistake_shown}, {LESSON_GRADCAM, &f.cam_shown},   {LESSON_LR_FINDER, &f.lr_found},
-                 {LESSON_PLAN, &f.plan},             {LESSON_BLOCK_LR, &f.block_lr}};
+    } flags[] = {{LESSON_CODE, &f.code_open},     {LESSON_LAYERS, &f.layers_shown},
+                 {LESSON_EVALUATE, &f.evaluated}, {LESSON_MISTAKE, &f.mistake_shown},
+                 {LESSON_GRADCAM, &f.cam_shown},  {LESSON_LR_FINDER, &f.lr_found},
+                 {LESSON_PLAN, &f.plan},          {LESSON_BLOCK_LR, &f.block_lr}};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
         s.action = flags[i].a;
         *flags[i].fact = 0;

@@ -60,7 +60,8 @@ static size_t file_steps(const char *name, const char *lang, char titles[][128],
     cr_assert_not_null(text, "%s", path);
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
         if (strncmp(line, "step: ", 6) == 0 && n < most) snprintf(titles[n++], 128, "%s", line + 6);
-        if (*lang && strncmp(line, tag, strlen(tag)) == 0 && n > 0) snprintf(titles[n - 1], 128, "%s", line + strlen(tag));
+        if (*lang && strncmp(line, tag, strlen(tag)) == 0 && n > 0)
+            snprintf(titles[n - 1], 128, "%s", line + strlen(tag));
     }
     free(text);
     return n;
