@@ -163,3 +163,88 @@ Test(tui_language, without_a_catalogue_it_stays_english) {
     tu_rmtree(empty);
     free(empty);
 }
+
+// The display column where needle starts in row (of len bytes), or -1.
+static int column_of(const char *row, size_t len, const char *needle) {
+    const char *at = strstr(row, needle);
+    return at && at < row + len ? tu_columns(row, (size_t)(at - row)) : -1;
+}
+
+// The Predict and Runs screens with the Chinese class names, in language lang: a short run, then the
+// evaluation. The confusion matrix's rows start with the class names and end each count under its
+// column's name (the header's class names end in the columns the counts end in); the Runs table's
+// ARCH column starts in one column in its header and in the run's row. At 80x24, like the rest.
+static void predict_and_runs_line_up(const char *lang) {
+    char *data_home = tu_tmpdir(), extra[1200];
+    snprintf(extra, sizeof extra, "XDG_DATA_HOME=%s FROST_RUNS=1", data_home);
+    start(lang, extra);
+    int zh = strncmp(lang, "zh", 2) == 0;
+    const char *T = zh ? tu_zh("3 Train") : "3 Train";
+    tmux_keys("3");
+    cr_assert(tmux_wait_for(T, 30), "%s", tmux_screen(0));
+    // 2 epochs (Left from 5 is 3, then 2), 64x64 (Left from 224: 160, 112, 64): a short run
+    tmux_keys("Down Left Left Down Down Down Down Left Left Left Enter");
+    cr_assert(tmux_wait_for(zh ? tu_zh("training complete") : "training complete", 180), "%s",
+              tmux_screen(0));
+    tmux_keys("4");
+    tmux_keys("e");
+    const char *acc = zh ? tu_zh("accuracy") : "accuracy";
+    cr_assert(tmux_wait_for(zh ? "混淆矩阵" : "confusion matrix", 120), "%s", tmux_screen(0));
+    char *screen = strdup(tmux_screen(0));
+    // the header: the class names right-aligned over their columns, then the accuracy
+    size_t hlen;
+    const char *header = NULL;
+    for (const char *line = screen; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        size_t n = strcspn(line, "\n");
+        if (column_of(line, n, acc) > 0 && column_of(line, n, CLASSES[1]) > 0) {
+            header = line, hlen = n;
+            break;
+        }
+    }
+    cr_assert_not_null(header, "the confusion matrix's header:\n%s", screen);
+    int rows = 0;
+    for (int c = 0; c < 3; c++) {
+        size_t len;
+        const char *row = row_with(screen, CLASSES[c], &len);
+        // the header row itself starts with blanks: a row is the one that starts with the name
+        for (const char *line = screen; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+            if (strncmp(line, CLASSES[c], strlen(CLASSES[c])) == 0 && line != header) row = line, len = strcspn(line, "\n");
+        cr_assert_not_null(row, "the row of %s:\n%s", CLASSES[c], screen);
+        // each count ends where its column's class name ends in the header
+        const char *p = row + strlen(CLASSES[c]);
+        for (int k = 0; k < 3; k++) {
+            while (*p == ' ') p++;
+            const char *end = p;
+            while (*end >= '0' && *end <= '9') end++;
+            cr_assert(end > p, "a count in: %.*s", (int)len, row);
+            int name_end = column_of(header, hlen, CLASSES[k]) + tu_columns(CLASSES[k], strlen(CLASSES[k]));
+            cr_expect_eq(tu_columns(row, (size_t)(end - row)), name_end, "%s's count of %s ends under its name:\n%.*s\n%.*s",
+                         CLASSES[c], CLASSES[k], (int)hlen, header, (int)len, row);
+            p = end;
+        }
+        rows++;
+    }
+    cr_expect_eq(rows, 3);
+    free(screen);
+    expect_key_bar(tmux_screen(0), zh ? tu_zh("evaluate") : "evaluate");
+    tmux_keys("5");
+    const char *arch = zh ? tu_zh("ARCH") : "ARCH";
+    cr_assert(tmux_wait_for("resnet18", 30), "%s", tmux_screen(0));
+    screen = strdup(tmux_screen(0));
+    size_t len;
+    const char *head = NULL, *run = NULL;
+    for (const char *line = screen; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        size_t n = strcspn(line, "\n");
+        if (!head && column_of(line, n, arch) >= 0) head = line, hlen = n;
+        if (!run && column_of(line, n, "resnet18") >= 0) run = line, len = n;
+    }
+    cr_assert(head && run, "the Runs table:\n%s", screen);
+    cr_expect_eq(column_of(run, len, "resnet18"), column_of(head, hlen, arch), "ARCH in one column:\n%.*s\n%.*s",
+                 (int)hlen, head, (int)len, run);
+    free(screen);
+    tu_rmtree(data_home);
+    free(data_home);
+}
+
+Test(tui_language, predict_and_runs_line_up_in_english, .timeout = 300) { predict_and_runs_line_up("C.UTF-8"); }
+Test(tui_language, predict_and_runs_line_up_in_chinese, .timeout = 300) { predict_and_runs_line_up("zh_CN.UTF-8"); }
