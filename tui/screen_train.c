@@ -652,9 +652,9 @@ static void draw_timeline(const train_view *v, const char *text, int row, int co
 }
 
 // What a frozen random backbone means for a run, and what helps.
-#define NOTE_RANDOM                                                                                             \
-    "note: the frozen layers are random: expect near-chance accuracy; ImageNet weights, thawing blocks (Model " \
-    "screen) or a larger learning rate help"
+#define NOTE_RANDOM                                                                                                \
+    N_("note: the frozen layers are random: expect near-chance accuracy; ImageNet weights, thawing blocks (Model " \
+       "screen) or a larger learning rate help")
 
 // What the rate line's figure counts (images/s with the backbone, over the run) and, on cached
 // features, the head's own rate apart: a rate no network reaches, so never the figure.
@@ -695,7 +695,7 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
     else
         snprintf(what, sizeof what, "%s",
                  _("the new head only, the rest frozen (the tutorial's; change it on the Model screen)"));
-    const char *note = !v->running && !v->f.weights && strcmp(spec, "all") != 0 ? NOTE_RANDOM : NULL;
+    const char *note = !v->running && !v->f.weights && strcmp(spec, "all") != 0 ? _(NOTE_RANDOM) : NULL;
     char rate_note[256];
     rate_text(v, rate_note, sizeof rate_note);
     // (wrapped text stops short of the last column: a row that reaches it was cut)
@@ -767,7 +767,7 @@ static void draw(app *a, void *state, int top, int rows, int cols) {
              v->device_name[0] ? v->device_name : "-");
     if (b->batches) printw("lr %.3g   ", v->lr_now);
     attron(style(paused ? ROLE_WARNING : ROLE_TEXT));
-    addstr(v->running ? (paused ? "PAUSED" : "running") : "idle");
+    addstr(v->running ? (paused ? _("PAUSED") : _("running")) : _("idle"));
     attroff(style(paused ? ROLE_WARNING : ROLE_TEXT));
     attron(style(ROLE_DIM));
     r += paragraph_draw(r, 0, text_w, top + rows - r, rate_note);

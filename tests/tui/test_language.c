@@ -184,8 +184,7 @@ static void predict_and_runs_line_up(const char *lang) {
     cr_assert(tmux_wait_for(T, 30), "%s", tmux_screen(0));
     // 2 epochs (Left from 5 is 3, then 2), 64x64 (Left from 224: 160, 112, 64): a short run
     tmux_keys("Down Left Left Down Down Down Down Left Left Left Enter");
-    cr_assert(tmux_wait_for(zh ? tu_zh("training complete") : "training complete", 180), "%s",
-              tmux_screen(0));
+    cr_assert(tmux_wait_for(zh ? tu_zh("training complete") : "training complete", 180), "%s", tmux_screen(0));
     tmux_keys("4");
     tmux_keys("e");
     const char *acc = zh ? tu_zh("accuracy") : "accuracy";
@@ -208,7 +207,8 @@ static void predict_and_runs_line_up(const char *lang) {
         const char *row = row_with(screen, CLASSES[c], &len);
         // the header row itself starts with blanks: a row is the one that starts with the name
         for (const char *line = screen; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
-            if (strncmp(line, CLASSES[c], strlen(CLASSES[c])) == 0 && line != header) row = line, len = strcspn(line, "\n");
+            if (strncmp(line, CLASSES[c], strlen(CLASSES[c])) == 0 && line != header)
+                row = line, len = strcspn(line, "\n");
         cr_assert_not_null(row, "the row of %s:\n%s", CLASSES[c], screen);
         // each count ends where its column's class name ends in the header
         const char *p = row + strlen(CLASSES[c]);
@@ -218,8 +218,9 @@ static void predict_and_runs_line_up(const char *lang) {
             while (*end >= '0' && *end <= '9') end++;
             cr_assert(end > p, "a count in: %.*s", (int)len, row);
             int name_end = column_of(header, hlen, CLASSES[k]) + tu_columns(CLASSES[k], strlen(CLASSES[k]));
-            cr_expect_eq(tu_columns(row, (size_t)(end - row)), name_end, "%s's count of %s ends under its name:\n%.*s\n%.*s",
-                         CLASSES[c], CLASSES[k], (int)hlen, header, (int)len, row);
+            cr_expect_eq(tu_columns(row, (size_t)(end - row)), name_end,
+                         "%s's count of %s ends under its name:\n%.*s\n%.*s", CLASSES[c], CLASSES[k], (int)hlen, header,
+                         (int)len, row);
             p = end;
         }
         rows++;
