@@ -94,6 +94,8 @@ Test(install, install_run_complete_uninstall) {
                            "/share/frost/themes/dark.theme",
                            "/share/frost/themes/light.theme",
                            "/share/frost/themes/mono.theme",
+                           "/share/frost/lessons/tutorial.lesson",
+                           "/share/frost/lessons/fine-tuning.lesson",
                            "/share/man/man1/frost.1",
                            "/share/bash-completion/completions/frost",
                            "/share/zsh/site-functions/_frost",
@@ -111,6 +113,11 @@ Test(install, install_run_complete_uninstall) {
     snprintf(cmd, sizeof cmd, "cd / && %s --version", path_in("/bin/frost"));
     out = sh(cmd, &rc);
     cr_expect(rc == 0 && strncmp(out, "frost ", 6) == 0, "%d %s", rc, out);
+    free(out);
+    // ... and the installed lessons
+    snprintf(cmd, sizeof cmd, "cd / && %s lesson --list", path_in("/bin/frost"));
+    out = sh(cmd, &rc);
+    cr_expect(rc == 0 && strstr(out, "fine-tuning ") && strstr(out, "tutorial "), "%d %s", rc, out);
     free(out);
     char *saved = getenv("FROST_BIN") ? strdup(getenv("FROST_BIN")) : NULL;
     setenv("FROST_BIN", path_in("/bin/frost"), 1);
