@@ -101,7 +101,7 @@ void app_draw(app *a) {
         body -= lrows;
     }
     if (a->help) {
-        keys_draw_help(top, body, cols);
+        keys_draw_help(top, body, cols, &a->help_scroll);
     } else if (code_shown(a)) {   // the screen above, the code under it (half each)
         int above = body / 2;
         SCREENS[a->screen]->draw(a, a->state[a->screen], top, above, cols);
@@ -221,8 +221,19 @@ static void toggle_lesson(app *a) {
 
 static void handle(app *a, int ch) {
     if (ch == ERR || ch == KEY_RESIZE) return;
-    if (a->help) {   // any key closes the help
-        a->help = 0;
+    if (a->help) {   // the moving keys scroll the help, any other key closes it
+        app_action move = keys_lookup(a->screen, ch);
+        int page = LINES - 8 > 1 ? LINES - 8 : 1;
+        if (move == ACT_UP || move == ACT_DOWN)
+            a->help_scroll += move == ACT_UP ? -1 : 1;
+        else if (move == ACT_PAGE_UP || move == ACT_PAGE_DOWN)
+            a->help_scroll += move == ACT_PAGE_UP ? -page : page;
+        else if (move == ACT_HOME)
+            a->help_scroll = 0;
+        else if (move == ACT_END)
+            a->help_scroll = 1 << 20;   // (clamped when drawn)
+        else
+            a->help = 0;
         return;
     }
     int repeat = 1;
@@ -236,7 +247,10 @@ static void handle(app *a, int ch) {
     }
     switch (act) {
     case ACT_QUIT: a->quit = 1; break;
-    case ACT_HELP: a->help = 1; break;
+    case ACT_HELP:
+        a->help = 1;
+        a->help_scroll = 0;
+        break;
     case ACT_SCREEN_DATA: to_front(a, SCREEN_DATA); break;
     case ACT_SCREEN_MODEL: to_front(a, SCREEN_MODEL); break;
     case ACT_SCREEN_TRAIN: to_front(a, SCREEN_TRAIN); break;

@@ -190,7 +190,7 @@ struct app {
     // the loop
     int screen;   // the one in front
     void *state[N_SCREENS];
-    int help, quit;
+    int help, help_scroll, quit;   // help_scroll: the help's first key shown
     screens_shown shown;
     struct lesson_pane *lesson;   // the lesson pane (lesson_pane.h), under the screen in front when lesson_open
     int lesson_open;

@@ -168,13 +168,22 @@ void keys_draw_bar(int which, int row, int cols) {
     attroff(style(ROLE_KEYBAR));
 }
 
-void keys_draw_help(int top, int rows, int cols) {
-    int r = top;
+void keys_draw_help(int top, int rows, int cols, int *scroll) {
+    int r = top, shown = rows - 2 > 1 ? rows - 2 : 1;   // the title and a blank row above the keys
+    int most = (int)N_KEYS > shown ? (int)N_KEYS - shown : 0;
+    if (*scroll > most) *scroll = most;
+    if (*scroll < 0) *scroll = 0;
+    char title[300];
+    if (most > 0)   // a window too short for every key: say which are shown, and how to see the rest
+        snprintf(title, sizeof title, _("Keys %d-%d of %d (Up/Down, PgUp/PgDn scroll; any other key closes this help)"),
+                 *scroll + 1, *scroll + shown, (int)N_KEYS);
+    else
+        snprintf(title, sizeof title, "%s", _("Keys (any key closes this help)"));
     attron(style(ROLE_TITLE));
-    mvaddnstr(r++, 2, _("Keys (any key closes this help)"), cols - 2);
+    mvaddnstr(r++, 2, title, (int)text_fit(title, cols - 2, NULL));
     attroff(style(ROLE_TITLE));
     r++;
-    for (size_t i = 0; i < N_KEYS && r < top + rows; i++) {
+    for (size_t i = (size_t)*scroll; i < N_KEYS && r < top + rows; i++) {
         const char *where = KEYS[i].screen == SCREEN_MODEL     ? _("[Model] ")
                             : KEYS[i].screen == SCREEN_DATA    ? _("[Data] ")
                             : KEYS[i].screen == SCREEN_TRAIN   ? _("[Train] ")

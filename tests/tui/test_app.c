@@ -341,3 +341,24 @@ Test(tui, config_file_gives_the_defaults, .init = no_start) {
     tu_rmtree(home);
     free(home);
 }
+
+// At 80x24 the help cannot show every key at once: its title says which it shows and how to see the
+// rest, the moving keys scroll it down to the last key of the table, and any other key closes it.
+Test(tui, the_help_scrolls_to_every_key) {
+    tmux_start("sample_data", 80, 24, NULL);
+    cr_assert(tmux_wait_for("3 classes", 60), "%s", tmux_screen(0));
+    tmux_keys("?");
+    cr_assert(tmux_wait_for("Keys 1-18 of ", 10), "%s", tmux_screen(0));
+    cr_expect(strstr(tmux_screen(0), "any other key closes this help"), "%s", tmux_screen(0));
+    cr_expect(strstr(tmux_screen(0), "[Runs]") == NULL, "the Runs screen's keys are further down:\n%s", tmux_screen(0));
+    tmux_keys("PgDn");
+    cr_assert(tmux_wait_gone("Keys 1-18 of ", 10), "%s", tmux_screen(0));
+    tmux_keys("End");
+    cr_assert(tmux_wait_for("the lesson's step before", 10), "the table's last key:\n%s", tmux_screen(0));
+    cr_expect(strstr(tmux_screen(0), "[Runs]"), "%s", tmux_screen(0));
+    tmux_keys("Home");
+    cr_assert(tmux_wait_for("Keys 1-18 of ", 10), "%s", tmux_screen(0));
+    tmux_keys("x");
+    cr_expect(tmux_wait_gone("closes this help", 10), "any other key closes it:\n%s", tmux_screen(0));
+    cr_expect(tmux_wait_for("3 classes", 10), "%s", tmux_screen(0));
+}
