@@ -102,71 +102,65 @@ static void done_with(size_t k, int seconds, const char *sight) {
               tmux_screen(0));
 }
 
-Test(tui_lesson, the_tutorial_walks_to_its_end) {
-    make_dataset(CLASSES);
-    n_steps = file_steps("tutorial", "", titles, 32);
-    cr_assert_eq(n_steps, 12, "the walk below knows 12 steps");
+// One step of a walk: n to it (from the step before), the keys a learner presses there, what the step
+// talks about (in sight above the pane once it is done), and what comes after.
+typedef struct {
+    const char *keys;    // NULL: nothing to press (the step is done on arrival)
+    int seconds;         // how long its work may take
+    const char *sight;   // NULL: not checked
+    const char *then;    // NULL, or text to wait for once it is done (a run's end)
+    const char *after;   // NULL, or keys pressed once it is done (the step stays done)
+} walk_step;
+
+// Starts `frost lesson NAME DATASET` at 80x24 and walks the steps to the lesson's end.
+static void walk(const char *name, const walk_step *steps, size_t n) {
+    n_steps = file_steps(name, "", titles, 32);
+    cr_assert_eq(n_steps, n, "the walk knows %zu steps, the lesson has %zu", n, n_steps);
     char args[1200];
-    snprintf(args, sizeof args, "lesson tutorial %s", root);
+    snprintf(args, sizeof args, "lesson %s %s", name, root);
     tmux_start(args, 80, 24, NULL);
-    at_step(1, 1);   // the data: the Data screen is in front already
-    done_with(1, 30, "dogs");
-    tmux_keys("n");
-    at_step(2, 0);
-    tmux_keys("n");   // not done: n asks once more
-    cr_assert(wait_flat("(n again skips it)", 10), "%s", tmux_screen(0));
-    tmux_keys("2");
-    done_with(2, 60, "ResNet(");
-    tmux_keys("n");
-    at_step(3, 0);
-    tmux_keys("A A A A");   // resnet18 back to vgg16
-    done_with(3, 120, "VGG(");
-    tmux_keys("n");
-    at_step(4, 0);
-    tmux_keys("h");
-    done_with(4, 120, "VGG(");
-    tmux_keys("n");
-    at_step(5, 0);
-    tmux_keys("u");
-    done_with(5, 60, "VGG(");
-    tmux_keys("n");
-    at_step(6, 0);
-    tmux_keys("f");
-    done_with(6, 60, "VGG(");
-    tmux_keys("n");
-    at_step(7, 0);
-    tmux_keys("P");
-    done_with(7, 60, "PyTorch code of this choice");
-    tmux_keys("P n");   // the code pane closed again, for the rows
-    at_step(8, 0);
-    // the Train screen: 3 epochs, 64x64, lr 1e-3 (a short run), then Enter
-    tmux_keys("3");
-    cr_assert(wait_flat("[3 Train]", 30), "%s", tmux_screen(0));
-    tmux_keys("Down Left Down Down Right Right Down Down Left Left Left Enter");
-    done_with(8, 300, NULL);
-    cr_assert(wait_flat("training complete", 300), "the run ends:\n%s", tmux_screen(0));
-    tmux_keys("n");
-    at_step(9, 0);
-    tmux_keys("2");
-    done_with(9, 120, "VGG(");
-    tmux_keys("n");
-    at_step(10, 0);
-    tmux_keys("4");
-    cr_assert(wait_flat("[4 Predict]", 30), "%s", tmux_screen(0));
-    tmux_keys("e");
-    done_with(10, 120, "valid accuracy");
-    tmux_keys("n");
-    at_step(11, 1);   // the evaluation opened its results, the mistakes it was surest of first
-    done_with(11, 60, "most confidently wrong");
-    tmux_keys("Tab");   // back to the images: the step, once done, stays done
-    cr_assert(wait_flat("[done", 10), "%s", tmux_screen(0));
-    tmux_keys("n");
-    at_step(12, 0);
-    tmux_keys("g");
-    done_with(12, 120, "valid accuracy");
+    for (size_t k = 1; k <= n; k++) {
+        const walk_step *w = &steps[k - 1];
+        if (k > 1) tmux_keys("n");
+        at_step(k, w->keys == NULL);
+        if (k == 2) {   // not done: n asks once more before it skips
+            tmux_keys("n");
+            cr_assert(wait_flat("(n again skips it)", 10), "%s", tmux_screen(0));
+        }
+        if (w->keys) tmux_keys(w->keys);
+        done_with(k, w->seconds, w->sight);
+        if (w->then) cr_assert(wait_flat(w->then, 300), "'%s':\n%s", w->then, tmux_screen(0));
+        if (w->after) {
+            tmux_keys(w->after);
+            cr_assert(wait_flat("[done", 10), "step %zu stays done:\n%s", k, tmux_screen(0));
+        }
+    }
     cr_expect(wait_flat("done: the end of the lesson (L closes it)", 10), "%s", tmux_screen(0));
     tmux_keys("n");
     cr_expect(wait_flat("this is the lesson's last step", 10), "%s", tmux_screen(0));
+}
+
+// The Train form at 3 epochs, 64x64 and lr 1e-3 (a short run), from its first field; "input size"
+// is selected after it.
+#define SHORT_RUN "Down Left Down Down Right Right Down Down Left Left Left"
+
+Test(tui_lesson, the_tutorial_walks_to_its_end) {
+    make_dataset(CLASSES);
+    const walk_step steps[] = {
+        {NULL, 30, "dogs", NULL, NULL},                        // the data: the Data screen is in front already
+        {"2", 60, "ResNet(", NULL, NULL},                      // print the model
+        {"A A A A", 120, "VGG(", NULL, NULL},                  // resnet18 back to vgg16
+        {"h", 120, "VGG(", NULL, NULL},                        // the new head
+        {"u", 60, "VGG(", NULL, NULL},                         // everything trainable
+        {"f", 60, "VGG(", NULL, NULL},                         // frozen again but the head
+        {"P", 60, "PyTorch code of this choice", NULL, "P"},   // the code pane (closed again, for the rows)
+        {"3 " SHORT_RUN " Enter", 300, NULL, "training complete", NULL},
+        {"2", 120, "VGG(", NULL, NULL},                      // what training did to each layer
+        {"4 e", 120, "valid accuracy", NULL, NULL},          // the evaluation
+        {NULL, 60, "most confidently wrong", NULL, "Tab"},   // it opened its mistakes, surest first
+        {"g", 120, "valid accuracy", NULL, NULL},            // Grad-CAM
+    };
+    walk("tutorial", steps, sizeof steps / sizeof steps[0]);
     // L closes the pane, and opens it again where it was
     tmux_keys("L");
     cr_expect(tmux_wait_gone("step 12 of 12", 10), "%s", tmux_screen(0));
@@ -180,51 +174,19 @@ Test(tui_lesson, the_tutorial_walks_to_its_end) {
 
 Test(tui_lesson, fine_tuning_walks_to_its_end) {
     make_dataset(CLASSES);
-    n_steps = file_steps("fine-tuning", "", titles, 32);
-    cr_assert_eq(n_steps, 9, "the walk below knows 9 steps");
-    char args[1200];
-    snprintf(args, sizeof args, "lesson fine-tuning %s", root);
-    tmux_start(args, 80, 24, NULL);
-    at_step(1, 1);   // read: nothing to do
-    done_with(1, 30, NULL);
-    tmux_keys("n");
-    at_step(2, 0);
-    tmux_keys("2");
-    done_with(2, 60, "ResNet(");
-    tmux_keys("n");
-    at_step(3, 0);
-    tmux_keys("h");
-    done_with(3, 120, "ResNet(");
-    tmux_keys("n");
-    at_step(4, 0);
-    tmux_keys("]");
-    done_with(4, 60, "ResNet(");
-    tmux_keys("n");
-    at_step(5, 0);
-    // the Train screen at 64x64 (the finder's steps are short), then the lr finder
-    tmux_keys("3");
-    cr_assert(wait_flat("[3 Train]", 30), "%s", tmux_screen(0));
-    tmux_keys("Down Left Down Down Right Right Down Down Left Left Left l");
-    done_with(5, 300, NULL);
-    tmux_keys("n");
-    at_step(6, 0);
-    // "block lrs" is 8 fields below "input size", "unfreezing" 2 above it
-    tmux_keys("Down Down Down Down Down Down Down Down Right");
-    done_with(6, 30, NULL);
-    tmux_keys("n");
-    at_step(7, 0);
-    tmux_keys("Up Up Right");
-    done_with(7, 30, NULL);
-    tmux_keys("n");
-    at_step(8, 0);
-    tmux_keys("Enter");
-    done_with(8, 300, NULL);
-    cr_assert(wait_flat("training complete", 300), "the run ends:\n%s", tmux_screen(0));
-    tmux_keys("n");
-    at_step(9, 0);
-    tmux_keys("2");
-    done_with(9, 120, "ResNet(");
-    cr_expect(wait_flat("done: the end of the lesson (L closes it)", 10), "%s", tmux_screen(0));
+    const walk_step steps[] = {
+        {NULL, 30, NULL, NULL, NULL},                   // read: nothing to do
+        {"2", 60, "ResNet(", NULL, NULL},               // the network
+        {"h", 120, "ResNet(", NULL, NULL},              // the new head
+        {"]", 60, "ResNet(", NULL, NULL},               // thaw the last block
+        {"3 " SHORT_RUN " l", 300, NULL, NULL, NULL},   // the lr finder, at 64x64 (its steps are short)
+        // "block lrs" is 8 fields below "input size", "unfreezing" 2 above it
+        {"Down Down Down Down Down Down Down Down Right", 30, NULL, NULL, NULL},
+        {"Up Up Right", 30, NULL, NULL, NULL},
+        {"Enter", 300, NULL, "training complete", NULL},
+        {"2", 120, "ResNet(", NULL, NULL},   // what fine-tuning moved
+    };
+    walk("fine-tuning", steps, sizeof steps / sizeof steps[0]);
     tmux_keys("q");
     cr_expect(tmux_wait_for("EXITED 0", 60), "%s", tmux_screen(0));
 }
