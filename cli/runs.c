@@ -165,9 +165,10 @@ static int list_run(int argc, char **argv) {
     o.a.status = o.status >= 0 ? STATUSES[o.status] : NULL;
     sqlite3 *db;
     char err[1024];
-    if (runs_db_open(&db, 0, err, sizeof err) != 0) {
+    int opened = runs_db_open(&db, 0, err, sizeof err);
+    if (opened != 0) {
         // no history yet is an empty list, not an error
-        if (strstr(err, "no runs recorded yet")) {
+        if (opened == RUNS_DB_NONE) {
             if (o.a.json)
                 printf("[]\n");
             else

@@ -13,6 +13,7 @@
 #include "checkpoint.h"
 #include "clock.h"
 #include "errmsg.h"
+#include "i18n.h"
 #include "loader.h"
 #include "trainer_parts.h"
 
@@ -345,7 +346,7 @@ static int run_lr_find(trainer *t) {
         e.lr = lr;
         e.batch = at + 1;
         errmsg_set(e.text, sizeof e.text, "suggested lr %.3g (step %zu of %zu%s)", lr, at + 1, t->finder.curve.n,
-                   t->finder.curve.state == LR_FIND_DIVERGED ? "; the loss diverged after" : "");
+                   t->finder.curve.state == LR_FIND_DIVERGED ? _("; the loss diverged after") : "");
     } else {
         errmsg_set(e.text, sizeof e.text, "no suggestion: %s", why);
     }
