@@ -228,8 +228,8 @@ $(BUILD)/frost_tests: $(TEST_OBJ) $(UI_UNIT_OBJ) $(CORE_OBJ) $(SHIM_LOAD_OBJ) $(
 
 # Translations (GNU gettext): po/LANG.po becomes $(BUILD)/locale/LANG/LC_MESSAGES/frost.mo, where the
 # program in $(BUILD) finds it (core/base/i18n.c). The template, $(BUILD)/po/frost.pot, is made from
-# every source's marked texts (_ and N_) and error formats (cli_fail's and errmsg_set's, translated
-# where they format); a catalogue that misses one of them, or has it fuzzy, fails
+# every source's marked texts (_ and N_) and error formats (cli_fail's, errmsg_set's and the
+# wrappers' over errmsg_vset, translated where they format); a catalogue that misses one of them, or has it fuzzy, fails
 # the build (msgcmp), and so does a translation whose printf arguments differ from the English text's
 # (msgfmt --check). make po-update merges new texts into the catalogues, for translating.
 PO_DIR ?= po
@@ -242,6 +242,8 @@ $(POT): $(PO_SOURCES) | $(DEPS_BUILD)
 	@mkdir -p $(@D)
 	xgettext --language=C --from-code=UTF-8 --keyword=_ --keyword=N_ --add-comments=TRANSLATORS: \
 	    --keyword=cli_fail:2 --keyword=errmsg_set:3 --flag=cli_fail:2:c-format --flag=errmsg_set:3:c-format \
+	    --keyword=trainer_fail:3 --keyword=trainer_post_text:3 --keyword=lesson_fail:5 \
+	    --flag=trainer_fail:3:c-format --flag=trainer_post_text:3:c-format --flag=lesson_fail:5:c-format \
 	    --package-name=frost --msgid-bugs-address="the project's issues" --sort-by-file -o $@.tmp $(PO_SOURCES)
 	@touch $@.tmp && mv $@.tmp $@
 $(BUILD)/locale/%/LC_MESSAGES/frost.mo: $(PO_DIR)/%.po $(POT)

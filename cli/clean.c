@@ -22,10 +22,10 @@ static const cli_option options[] = {
     CLI_OPT("--undo", OPT_FLAG, .offset = offsetof(clean_args, undo),
             .help = N_("move the file of the last move not yet undone back to where it was")),
     CLI_OPT("--relabel", OPT_STRING, .offset = offsetof(clean_args, relabel), .nonempty = 1,
-            .error = "--relabel needs an image and a class (--relabel IMAGE CLASS)", .arg = "IMAGE CLASS",
+            .error = N_("--relabel needs an image and a class (--relabel IMAGE CLASS)"), .arg = "IMAGE CLASS",
             .help = N_("move IMAGE into the folder of CLASS in its split (a taken name gets \" (2)\")")),
     CLI_OPT("--set-aside", OPT_STRING, .offset = offsetof(clean_args, set_aside), .nonempty = 1,
-            .error = "--set-aside needs an image", .arg = "IMAGE",
+            .error = N_("--set-aside needs an image"), .arg = "IMAGE",
             .help = N_("move IMAGE out of the dataset, into DATASET/") CLEAN_SET_ASIDE_DIR "/SPLIT/CLASS/"),
     CLI_OPT_END,
 };

@@ -181,13 +181,13 @@ typedef struct {
     size_t cap;
 } reader;
 
-static int fail(char *err, size_t errlen, const char *file, int line, const char *fmt, ...)
+static int lesson_fail(char *err, size_t errlen, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-static int fail(char *err, size_t errlen, const char *file, int line, const char *fmt, ...) {
+static int lesson_fail(char *err, size_t errlen, const char *file, int line, const char *fmt, ...) {
     char what[400];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    vsnprintf(what, sizeof what, i18n_text(fmt), ap);
     va_end(ap);
     char shown[300];
     text_escape(shown, sizeof shown, file);
@@ -209,26 +209,26 @@ static int end_step(reader *r, int line, char *err, size_t errlen) {
     s.code = two_take(&r->code);
     if (!s.title || !s.text || !s.code) {
         free(s.title), free(s.text), free(s.code);
-        return fail(err, errlen, r->file, line, "out of memory");
+        return lesson_fail(err, errlen, r->file, line, "out of memory");
     }
     // a trailing paragraph break says nothing
     for (size_t n = strlen(s.text); n && s.text[n - 1] == '\n';) s.text[--n] = '\0';
-    const char *missing = !has_do ? "no 'do:' line (what the learner does; 'do: read' when there is nothing to do)"
-                          : !has_text ? "no 'text:' (in English: the other languages fall back to it)"
+    const char *missing = !has_do ? _("no 'do:' line (what the learner does; 'do: read' when there is nothing to do)")
+                          : !has_text ? _("no 'text:' (in English: the other languages fall back to it)")
                                       : NULL;
     if (missing) {
         int at = s.line;
         char t[80];
         text_escape(t, sizeof t, s.title);
         free(s.title), free(s.text), free(s.code);
-        return fail(err, errlen, r->file, at, "step '%s' has %s", t, missing);
+        return lesson_fail(err, errlen, r->file, at, "step '%s' has %s", t, missing);
     }
     if (r->l->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 16;
         lesson_step *grown = realloc(r->l->steps, cap * sizeof *grown);
         if (!grown) {
             free(s.title), free(s.text), free(s.code);
-            return fail(err, errlen, r->file, line, "out of memory");
+            return lesson_fail(err, errlen, r->file, line, "out of memory");
         }
         r->l->steps = grown;
         r->cap = cap;
@@ -244,7 +244,7 @@ static int read_line(reader *r, char *line, int at, char *err, size_t errlen) {
     for (size_t i = 0; i < n;) {
         size_t k = text_plain_char((const unsigned char *)line + i);
         if (!k)
-            return fail(err, errlen, r->file, at, "column %zu: %s", i + 1,
+            return lesson_fail(err, errlen, r->file, at, "column %zu: %s", i + 1,
                         line[i] == '\t' ? "a tab (indent with spaces)" : "a control character or a byte that is not UTF-8");
         i += k;
     }
@@ -263,13 +263,13 @@ static int read_line(reader *r, char *line, int at, char *err, size_t errlen) {
         q++;
         while ((isalpha((unsigned char)q[t]) || q[t] == '_') && t < sizeof tag - 1) t++;
         if (q[t] != ']' || t == 0)
-            return fail(err, errlen, r->file, at, "a language tag is letters and '_' in brackets (text[zh_CN]:)");
+            return lesson_fail(err, errlen, r->file, at, "a language tag is letters and '_' in brackets (text[zh_CN]:)");
         memcpy(tag, q, t);
         tag[t] = '\0';
         q += t + 1;
     }
     if (!k || *q != ':')
-        return fail(err, errlen, r->file, at, "a line is 'field: value' (title, step, text, code, do) or a # comment");
+        return lesson_fail(err, errlen, r->file, at, "a line is 'field: value' (title, step, text, code, do) or a # comment");
     q++;
     if (*q == ' ') q++;   // one space after the colon; a code line keeps the rest (its indentation)
     const char *value = q;
@@ -278,14 +278,14 @@ static int read_line(reader *r, char *line, int at, char *err, size_t errlen) {
     int is_title = strcmp(name, "title") == 0, is_step = strcmp(name, "step") == 0, is_text = strcmp(name, "text") == 0,
         is_code = strcmp(name, "code") == 0, is_do = strcmp(name, "do") == 0;
     if (!is_title && !is_step && !is_text && !is_code && !is_do)
-        return fail(err, errlen, r->file, at, "'%s' is not a field of a lesson (title, step, text, code, do)", name);
-    if (is_do && tag[0]) return fail(err, errlen, r->file, at, "'do:' is the same in every language: no [%s]", tag);
-    if ((is_title || is_step) && !*value) return fail(err, errlen, r->file, at, "'%s:' needs a title", name);
+        return lesson_fail(err, errlen, r->file, at, "'%s' is not a field of a lesson (title, step, text, code, do)", name);
+    if (is_do && tag[0]) return lesson_fail(err, errlen, r->file, at, "'do:' is the same in every language: no [%s]", tag);
+    if ((is_title || is_step) && !*value) return lesson_fail(err, errlen, r->file, at, "'%s:' needs a title", name);
     if (is_title) {
         if (r->in_step || r->l->n)
-            return fail(err, errlen, r->file, at, "the lesson's 'title:' comes before its first 'step:'");
+            return lesson_fail(err, errlen, r->file, at, "the lesson's 'title:' comes before its first 'step:'");
         text_buf *b = own ? &r->lesson_title.own : english ? &r->lesson_title.en : NULL;
-        if (b && b->len) return fail(err, errlen, r->file, at, "a second 'title%s%s%s:'", tag[0] ? "[" : "", tag, tag[0] ? "]" : "");
+        if (b && b->len) return lesson_fail(err, errlen, r->file, at, "a second 'title%s%s%s:'", tag[0] ? "[" : "", tag, tag[0] ? "]" : "");
         if (b) text_buf_put(b, "%s", value);
         return 0;
     }
@@ -298,18 +298,18 @@ static int read_line(reader *r, char *line, int at, char *err, size_t errlen) {
         text_buf_put(&r->title.en, "%s", value);
         return 0;
     }
-    if (!r->in_step) return fail(err, errlen, r->file, at, "'%s' before the first 'step:'", name);
+    if (!r->in_step) return lesson_fail(err, errlen, r->file, at, "'%s' before the first 'step:'", name);
     if (is_step) {   // the step's title in another language: after its English `step:`
         if (own) {
-            if (r->title.own.len) return fail(err, errlen, r->file, at, "a second 'step[%s]:' in one step", tag);
+            if (r->title.own.len) return lesson_fail(err, errlen, r->file, at, "a second 'step[%s]:' in one step", tag);
             text_buf_put(&r->title.own, "%s", value);
         }
         return 0;
     }
     if (is_do) {
-        if (r->cur_has_do) return fail(err, errlen, r->file, at, "a second 'do:' in one step");
+        if (r->cur_has_do) return lesson_fail(err, errlen, r->file, at, "a second 'do:' in one step");
         char why[400];
-        if (parse_action(value, &r->cur, why, sizeof why) != 0) return fail(err, errlen, r->file, at, "%s", why);
+        if (parse_action(value, &r->cur, why, sizeof why) != 0) return lesson_fail(err, errlen, r->file, at, "%s", why);
         r->cur_has_do = 1;
         return 0;
     }
@@ -348,7 +348,7 @@ int lesson_parse(const char *text, const char *file, const char *lang, lesson *o
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         char *line = malloc(n + 1);
         if (!line) {
-            rc = fail(err, errlen, file, 0, "out of memory");
+            rc = lesson_fail(err, errlen, file, 0, "out of memory");
             break;
         }
         memcpy(line, p, n);
@@ -358,9 +358,9 @@ int lesson_parse(const char *text, const char *file, const char *lang, lesson *o
         p = nl ? nl + 1 : p + n;
     }
     if (rc == 0) rc = end_step(&r, at, err, errlen);
-    if (rc == 0 && !r.lesson_title.en.len) rc = fail(err, errlen, file, 1, "no 'title:' (the lesson's, before its steps)");
-    if (rc == 0 && out->n == 0) rc = fail(err, errlen, file, at, "no steps ('step: TITLE', then its text, code and do)");
-    if (rc == 0 && !(out->title = two_take(&r.lesson_title))) rc = fail(err, errlen, file, 0, "out of memory");
+    if (rc == 0 && !r.lesson_title.en.len) rc = lesson_fail(err, errlen, file, 1, "no 'title:' (the lesson's, before its steps)");
+    if (rc == 0 && out->n == 0) rc = lesson_fail(err, errlen, file, at, "no steps ('step: TITLE', then its text, code and do)");
+    if (rc == 0 && !(out->title = two_take(&r.lesson_title))) rc = lesson_fail(err, errlen, file, 0, "out of memory");
     two_free(&r.title), two_free(&r.text), two_free(&r.code), two_free(&r.lesson_title);
     if (rc != 0) lesson_free(out);
     return rc;
@@ -371,10 +371,10 @@ int lesson_load(const char *path, const char *lang, lesson *out, char *err, size
     struct stat st;
     char why[256];
     int fd = regular_file_open(path, &st, why, sizeof why);
-    if (fd < 0) return fail(err, errlen, path, 0, "%s", why);
+    if (fd < 0) return lesson_fail(err, errlen, path, 0, "%s", why);
     if (st.st_size > LESSON_MAX_BYTES) {
         close(fd);
-        return fail(err, errlen, path, 0, "%lld bytes: too big for a lesson (at most %d)", (long long)st.st_size,
+        return lesson_fail(err, errlen, path, 0, "%lld bytes: too big for a lesson (at most %d)", (long long)st.st_size,
                     LESSON_MAX_BYTES);
     }
     char *text = malloc((size_t)st.st_size + 1);
@@ -383,15 +383,15 @@ int lesson_load(const char *path, const char *lang, lesson *out, char *err, size
     while (text && got < (size_t)st.st_size && (k = read(fd, text + got, (size_t)st.st_size - got)) > 0) got += (size_t)k;
     int read_errno = k < 0 ? errno : 0;
     close(fd);
-    if (!text) return fail(err, errlen, path, 0, "out of memory");
+    if (!text) return lesson_fail(err, errlen, path, 0, "out of memory");
     if (read_errno) {
         free(text);
-        return fail(err, errlen, path, 0, "cannot read it: %s", strerror(read_errno));
+        return lesson_fail(err, errlen, path, 0, "cannot read it: %s", strerror(read_errno));
     }
     text[got] = '\0';
     if (strlen(text) != got) {
         free(text);
-        return fail(err, errlen, path, 0, "a NUL byte: not a text file");
+        return lesson_fail(err, errlen, path, 0, "a NUL byte: not a text file");
     }
     int rc = lesson_parse(text, path, lang, out, err, errlen);
     free(text);
@@ -458,7 +458,7 @@ void lesson_names(char *out, size_t len) {
 int lesson_find(const char *name, char *out, size_t len, char *err, size_t errlen) {
     char dir[1024];
     if (lesson_dir(dir, sizeof dir) != 0)
-        return fail(err, errlen, name, 0, "no lessons folder found (set " LESSON_DIR_ENV ", or give --lesson-file FILE)");
+        return lesson_fail(err, errlen, name, 0, "no lessons folder found (set %s, or give --lesson-file FILE)", LESSON_DIR_ENV);
     int plain = *name && strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_") == strlen(name);
     char file[128];
     if (plain && (size_t)snprintf(file, sizeof file, "%s.lesson", name) < sizeof file &&
@@ -466,7 +466,7 @@ int lesson_find(const char *name, char *out, size_t len, char *err, size_t errle
         return 0;
     char names[512];
     lesson_names(names, sizeof names);
-    return fail(err, errlen, name, 0, "no such lesson (the lessons: %s; a file of your own: --lesson-file FILE)",
+    return lesson_fail(err, errlen, name, 0, "no such lesson (the lessons: %s; a file of your own: --lesson-file FILE)",
                 names[0] ? names : "none");
 }
 

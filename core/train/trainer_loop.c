@@ -307,16 +307,18 @@ static void post_profile(trainer *t) {
                    t->prof.copy + t->prof.events + t->prof.measure + t->prof.warmup;
     trainer_post_text(t, EV_INFO, "profile: where the %.2f s of the run went (trainer thread)", wall);
     trainer_post_text(t, EV_INFO,
-                      "profile:   waiting for batches      %8.2f s  (decode + resize ran on %d worker%s: %.2f s of "
-                      "their time, %.1f ms per image)",
-                      t->prof.wait, t->cfg.workers, t->cfg.workers == 1 ? "" : "s", busy,
-                      t->prof.loaded ? 1e3 * busy / (double)t->prof.loaded : 0.0);
+                      ngettext("profile:   waiting for batches      %8.2f s  (decode + resize ran on %d worker: "
+                               "%.2f s of its time, %.1f ms per image)",
+                               "profile:   waiting for batches      %8.2f s  (decode + resize ran on %d workers: "
+                               "%.2f s of their time, %.1f ms per image)",
+                               (unsigned long)t->cfg.workers),
+                      t->prof.wait, t->cfg.workers, busy, t->prof.loaded ? 1e3 * busy / (double)t->prof.loaded : 0.0);
     trainer_post_text(t, EV_INFO, "profile:   backbone (cache fill)    %8.2f s", t->prof.features);
     trainer_post_text(t, EV_INFO,
                       "profile:     first batch: waited %.2f s for it, its backbone %.2f s; warm-up beside the "
                       "decoding %.2f s%s",
                       t->prof.first_wait, t->prof.first_features, t->prof.warmup,
-                      t->prof.warmup == 0 ? " (none: FROST_WARMUP=1 makes one)" : "");
+                      t->prof.warmup == 0 ? _(" (none: FROST_WARMUP=1 makes one)") : "");
     trainer_post_text(t, EV_INFO, "profile:   forward                  %8.2f s", t->prof.forward);
     trainer_post_text(t, EV_INFO, "profile:   backward                 %8.2f s", t->prof.backward);
     trainer_post_text(t, EV_INFO, "profile:   optimizer                %8.2f s", t->prof.optimizer);
