@@ -68,8 +68,8 @@ static const cli_option options[] = {
             .error = N_("--data needs a dataset folder"), .arg = "DATASET",
             .help = N_("the dataset's images decoded before the clock starts, instead of random inputs"),
             .def = N_("random inputs")),
-    CLI_OPT("--device", OPT_STRING, .offset = offsetof(bench_forward_args, device), .error = N_("--device needs a value"),
-            .arg = "auto|cpu|cuda", .help = N_("where it runs"), .def = "auto"),
+    CLI_OPT("--device", OPT_STRING, .offset = offsetof(bench_forward_args, device),
+            .error = N_("--device needs a value"), .arg = "auto|cpu|cuda", .help = N_("where it runs"), .def = "auto"),
     CLI_OPT("--precision", OPT_CHOICE, .offset = offsetof(bench_forward_args, precision), .choices = PRECISIONS,
             .values = PRECISION_VALUES, .arg = "fp32|fast|bf16",
             .help =

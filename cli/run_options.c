@@ -92,19 +92,20 @@ static int set_cache(void *field, const char *value) {
 #define AT(field) .offset = offsetof(cli_run_args, field)
 
 const cli_option cli_run_options[] = {
-    CLI_OPT("--arch", OPT_CALL, .call = set_arch, .error = N_("unknown architecture '%s' (see frost help)"), .arg = "ARCH",
-            .help = N_("the network (frost help lists them)"),
+    CLI_OPT("--arch", OPT_CALL, .call = set_arch, .error = N_("unknown architecture '%s' (see frost help)"),
+            .arg = "ARCH", .help = N_("the network (frost help lists them)"),
             .def = N_("vgg16, the tutorial's, or the config file's")),
     CLI_OPT("--pretrained", OPT_FLAG, AT(pretrained),
             .help =
                 N_("start from the architecture's ImageNet weights (cached, else downloaded); ImageNet's mean/std")),
-    CLI_OPT("--weights", OPT_STRING, AT(cfg.weights), .nonempty = 1, .error = N_("--weights needs a file"), .arg = "FILE",
-            .help = N_("start from a state_dict file (1000-class head), loaded strictly"),
+    CLI_OPT("--weights", OPT_STRING, AT(cfg.weights), .nonempty = 1, .error = N_("--weights needs a file"),
+            .arg = "FILE", .help = N_("start from a state_dict file (1000-class head), loaded strictly"),
             .def = N_("random weights, as torchvision builds the network")),
     CLI_OPT("--batch", OPT_INT, AT(cfg.batch_size), .lo = 1, .hi = 65536, .arg = "N", .help = N_("images per batch"),
             .def = "16"),
     CLI_OPT("--lr", OPT_NUMBER, AT(cfg.opt.lr), .min = 1e-12, .max = 10,
-            .error = N_("--lr needs a number above 0 (like 1e-5)"), .arg = "X", .help = N_("learning rate"), .def = "1e-5"),
+            .error = N_("--lr needs a number above 0 (like 1e-5)"), .arg = "X", .help = N_("learning rate"),
+            .def = "1e-5"),
     CLI_OPT("--optimizer", OPT_CHOICE, AT(opt_kind), .choices = OPTIMIZERS, .values = OPTIMIZER_KINDS,
             .arg = "adam|sgd", .help = N_("Adam or SGD"), .def = "adam"),
     CLI_OPT("--momentum", OPT_NUMBER, AT(cfg.opt.momentum), .min = 0, .max = 1, .arg = "X",

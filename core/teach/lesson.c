@@ -245,7 +245,8 @@ static int read_line(reader *r, char *line, int at, char *err, size_t errlen) {
         size_t k = text_plain_char((const unsigned char *)line + i);
         if (!k)
             return lesson_fail(err, errlen, r->file, at, "column %zu: %s", i + 1,
-                        line[i] == '\t' ? "a tab (indent with spaces)" : "a control character or a byte that is not UTF-8");
+                               line[i] == '\t' ? "a tab (indent with spaces)"
+                                               : "a control character or a byte that is not UTF-8");
         i += k;
     }
     const char *p = line;
@@ -263,13 +264,15 @@ static int read_line(reader *r, char *line, int at, char *err, size_t errlen) {
         q++;
         while ((isalpha((unsigned char)q[t]) || q[t] == '_') && t < sizeof tag - 1) t++;
         if (q[t] != ']' || t == 0)
-            return lesson_fail(err, errlen, r->file, at, "a language tag is letters and '_' in brackets (text[zh_CN]:)");
+            return lesson_fail(err, errlen, r->file, at,
+                               "a language tag is letters and '_' in brackets (text[zh_CN]:)");
         memcpy(tag, q, t);
         tag[t] = '\0';
         q += t + 1;
     }
     if (!k || *q != ':')
-        return lesson_fail(err, errlen, r->file, at, "a line is 'field: value' (title, step, text, code, do) or a # comment");
+        return lesson_fail(err, errlen, r->file, at,
+                           "a line is 'field: value' (title, step, text, code, do) or a # comment");
     q++;
     if (*q == ' ') q++;   // one space after the colon; a code line keeps the rest (its indentation)
     const char *value = q;
@@ -278,14 +281,18 @@ static int read_line(reader *r, char *line, int at, char *err, size_t errlen) {
     int is_title = strcmp(name, "title") == 0, is_step = strcmp(name, "step") == 0, is_text = strcmp(name, "text") == 0,
         is_code = strcmp(name, "code") == 0, is_do = strcmp(name, "do") == 0;
     if (!is_title && !is_step && !is_text && !is_code && !is_do)
-        return lesson_fail(err, errlen, r->file, at, "'%s' is not a field of a lesson (title, step, text, code, do)", name);
-    if (is_do && tag[0]) return lesson_fail(err, errlen, r->file, at, "'do:' is the same in every language: no [%s]", tag);
+        return lesson_fail(err, errlen, r->file, at, "'%s' is not a field of a lesson (title, step, text, code, do)",
+                           name);
+    if (is_do && tag[0])
+        return lesson_fail(err, errlen, r->file, at, "'do:' is the same in every language: no [%s]", tag);
     if ((is_title || is_step) && !*value) return lesson_fail(err, errlen, r->file, at, "'%s:' needs a title", name);
     if (is_title) {
         if (r->in_step || r->l->n)
             return lesson_fail(err, errlen, r->file, at, "the lesson's 'title:' comes before its first 'step:'");
         text_buf *b = own ? &r->lesson_title.own : english ? &r->lesson_title.en : NULL;
-        if (b && b->len) return lesson_fail(err, errlen, r->file, at, "a second 'title%s%s%s:'", tag[0] ? "[" : "", tag, tag[0] ? "]" : "");
+        if (b && b->len)
+            return lesson_fail(err, errlen, r->file, at, "a second 'title%s%s%s:'", tag[0] ? "[" : "", tag,
+                               tag[0] ? "]" : "");
         if (b) text_buf_put(b, "%s", value);
         return 0;
     }
@@ -358,8 +365,10 @@ int lesson_parse(const char *text, const char *file, const char *lang, lesson *o
         p = nl ? nl + 1 : p + n;
     }
     if (rc == 0) rc = end_step(&r, at, err, errlen);
-    if (rc == 0 && !r.lesson_title.en.len) rc = lesson_fail(err, errlen, file, 1, "no 'title:' (the lesson's, before its steps)");
-    if (rc == 0 && out->n == 0) rc = lesson_fail(err, errlen, file, at, "no steps ('step: TITLE', then its text, code and do)");
+    if (rc == 0 && !r.lesson_title.en.len)
+        rc = lesson_fail(err, errlen, file, 1, "no 'title:' (the lesson's, before its steps)");
+    if (rc == 0 && out->n == 0)
+        rc = lesson_fail(err, errlen, file, at, "no steps ('step: TITLE', then its text, code and do)");
     if (rc == 0 && !(out->title = two_take(&r.lesson_title))) rc = lesson_fail(err, errlen, file, 0, "out of memory");
     two_free(&r.title), two_free(&r.text), two_free(&r.code), two_free(&r.lesson_title);
     if (rc != 0) lesson_free(out);
@@ -375,12 +384,13 @@ int lesson_load(const char *path, const char *lang, lesson *out, char *err, size
     if (st.st_size > LESSON_MAX_BYTES) {
         close(fd);
         return lesson_fail(err, errlen, path, 0, "%lld bytes: too big for a lesson (at most %d)", (long long)st.st_size,
-                    LESSON_MAX_BYTES);
+                           LESSON_MAX_BYTES);
     }
     char *text = malloc((size_t)st.st_size + 1);
     size_t got = 0;
     ssize_t k = 0;
-    while (text && got < (size_t)st.st_size && (k = read(fd, text + got, (size_t)st.st_size - got)) > 0) got += (size_t)k;
+    while (text && got < (size_t)st.st_size && (k = read(fd, text + got, (size_t)st.st_size - got)) > 0)
+        got += (size_t)k;
     int read_errno = k < 0 ? errno : 0;
     close(fd);
     if (!text) return lesson_fail(err, errlen, path, 0, "out of memory");
@@ -458,7 +468,8 @@ void lesson_names(char *out, size_t len) {
 int lesson_find(const char *name, char *out, size_t len, char *err, size_t errlen) {
     char dir[1024];
     if (lesson_dir(dir, sizeof dir) != 0)
-        return lesson_fail(err, errlen, name, 0, "no lessons folder found (set %s, or give --lesson-file FILE)", LESSON_DIR_ENV);
+        return lesson_fail(err, errlen, name, 0, "no lessons folder found (set %s, or give --lesson-file FILE)",
+                           LESSON_DIR_ENV);
     int plain = *name && strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_") == strlen(name);
     char file[128];
     if (plain && (size_t)snprintf(file, sizeof file, "%s.lesson", name) < sizeof file &&
@@ -467,7 +478,7 @@ int lesson_find(const char *name, char *out, size_t len, char *err, size_t errle
     char names[512];
     lesson_names(names, sizeof names);
     return lesson_fail(err, errlen, name, 0, "no such lesson (the lessons: %s; a file of your own: --lesson-file FILE)",
-                names[0] ? names : "none");
+                       names[0] ? names : "none");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -487,7 +498,9 @@ void lesson_instruction(const lesson_step *s, char *out, size_t len) {
     switch (s->action) {
     case LESSON_READ: snprintf(out, len, "%s", _("read, then press n")); break;
     case LESSON_SCREEN: snprintf(out, len, "%s", screen_name(s->arg)); break;
-    case LESSON_ARCH: snprintf(out, len, _("choose %s on the Model screen: press a (or A) until it shows"), s->arch); break;
+    case LESSON_ARCH:
+        snprintf(out, len, _("choose %s on the Model screen: press a (or A) until it shows"), s->arch);
+        break;
     case LESSON_HEAD:
         snprintf(out, len, "%s",
                  s->arg ? _("show the new head: press h on the Model screen")
@@ -508,9 +521,12 @@ void lesson_instruction(const lesson_step *s, char *out, size_t len) {
         break;
     case LESSON_EVALUATE: snprintf(out, len, "%s", _("evaluate the valid split: press e on the Predict screen")); break;
     case LESSON_MISTAKE:
-        snprintf(out, len, "%s", _("open a mistake: the evaluation's results on the Predict screen (Tab goes to them)"));
+        snprintf(out, len, "%s",
+                 _("open a mistake: the evaluation's results on the Predict screen (Tab goes to them)"));
         break;
-    case LESSON_GRADCAM: snprintf(out, len, "%s", _("show where the model looked: press g on the Predict screen")); break;
+    case LESSON_GRADCAM:
+        snprintf(out, len, "%s", _("show where the model looked: press g on the Predict screen"));
+        break;
     case LESSON_LR_FINDER:
         snprintf(out, len, "%s", _("run the lr finder: press l on the Train screen, and wait for its suggestion"));
         break;
@@ -518,7 +534,8 @@ void lesson_instruction(const lesson_step *s, char *out, size_t len) {
         snprintf(out, len, "%s", _("choose a plan of stages: select \"unfreezing\" on the Train form, then Right"));
         break;
     case LESSON_BLOCK_LR:
-        snprintf(out, len, "%s", _("give the blocks learning rates: select \"block lrs\" on the Train form, then Right"));
+        snprintf(out, len, "%s",
+                 _("give the blocks learning rates: select \"block lrs\" on the Train form, then Right"));
         break;
     }
 }
@@ -532,7 +549,7 @@ int lesson_step_done(const lesson_step *s, const lesson_facts *f) {
     case LESSON_HEAD: return f->head_replaced == s->arg;
     case LESSON_TRAINABLE:
         if (!f->head_replaced) return 0;   // the freeze choice is the new head's
-        return s->arg == LESSON_TRAIN_HEAD ? !*t
+        return s->arg == LESSON_TRAIN_HEAD  ? !*t
                : s->arg == LESSON_TRAIN_ALL ? strcmp(t, "all") == 0
                                             : *t && strcmp(t, "all") != 0 && strcmp(t, "none") != 0;
     case LESSON_CODE: return f->code_open;

@@ -37,7 +37,8 @@ int train_recipe_set(train_recipe *r, const char *plan, const char *schedule, co
     memset(r, 0, sizeof *r);
     if (copy(r->plan_text, sizeof r->plan_text, plan, N_("plan"), err, errlen) != 0 ||
         copy(r->schedule_text, sizeof r->schedule_text, schedule, N_("schedule"), err, errlen) != 0 ||
-        copy(r->block_lr_text, sizeof r->block_lr_text, block_lrs, N_("list of block learning rates"), err, errlen) != 0 ||
+        copy(r->block_lr_text, sizeof r->block_lr_text, block_lrs, N_("list of block learning rates"), err, errlen) !=
+            0 ||
         copy(r->class_weights_text, sizeof r->class_weights_text, class_weights, N_("list of class weights"), err,
              errlen) != 0)
         return -1;

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "errmsg.h"
-#include "i18n.h"
 #include "feature_store.h"
+#include "i18n.h"
 #include "path.h"
 #include "precision_auto.h"
 #include "trainer_parts.h"

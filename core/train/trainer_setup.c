@@ -156,7 +156,8 @@ void trainer_choose_split(trainer *t, int gpu) {
     ft_set_num_threads(sp.threads);
     trainer_post_text(t, EV_INFO,
                       ngettext("threads: %d for libtorch, %d loader worker%s: %s (%d cores)",
-                               "threads: %d for libtorch, %d loader workers%s: %s (%d cores)", (unsigned long)sp.workers),
+                               "threads: %d for libtorch, %d loader workers%s: %s (%d cores)",
+                               (unsigned long)sp.workers),
                       sp.threads, sp.workers, sp.turns ? _(", taking turns") : "", sp.why, cores);
     trainer_post_text(t, EV_INFO, "%s on %s, %d libtorch threads, %d loader workers; BatchNorm %s", t->cfg.arch,
                       ft_model_device(t->m), ft_get_num_threads(), t->cfg.workers,

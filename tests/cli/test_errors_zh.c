@@ -68,9 +68,7 @@ static void no_checkpoint(translate_fn tr, char *out, size_t len) {
     snprintf(out, len, "%s", tr("predict: which checkpoint? (frost predict CKPT IMAGE...|DIR)"));
 }
 
-Test(errors_zh, a_missing_argument) {
-    check((const char *const[]){"predict", NULL}, no_checkpoint);
-}
+Test(errors_zh, a_missing_argument) { check((const char *const[]){"predict", NULL}, no_checkpoint); }
 
 // an option's bad value: the option table's message (cli/options.c), inside cli_fail's "%s: %s"
 static void bad_batch(translate_fn tr, char *out, size_t len) {
@@ -93,8 +91,8 @@ static void no_such_lesson(translate_fn tr, char *out, size_t len) {
     for (int i = 0; i < n; i++) {
         size_t k = strlen(list[i]->d_name);
         if (k > 7 && strcmp(list[i]->d_name + k - 7, ".lesson") == 0)
-            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%.*s", names[0] ? ", " : "",
-                     (int)(k - 7), list[i]->d_name);
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%.*s", names[0] ? ", " : "", (int)(k - 7),
+                     list[i]->d_name);
         free(list[i]);
     }
     free(list);
@@ -104,15 +102,11 @@ static void no_such_lesson(translate_fn tr, char *out, size_t len) {
     snprintf(out, len, tr("lesson: %s"), err);
 }
 
-Test(errors_zh, an_unknown_lesson) {
-    check((const char *const[]){"lesson", "no-such", NULL}, no_such_lesson);
-}
+Test(errors_zh, an_unknown_lesson) { check((const char *const[]){"lesson", "no-such", NULL}, no_such_lesson); }
 
 // an unknown option, named with its command
 static void unknown_option(translate_fn tr, char *out, size_t len) {
     snprintf(out, len, tr("%s: unknown option '%s' (see frost help)"), "doctor", "--no-such-option");
 }
 
-Test(errors_zh, an_unknown_option) {
-    check((const char *const[]){"doctor", "--no-such-option", NULL}, unknown_option);
-}
+Test(errors_zh, an_unknown_option) { check((const char *const[]){"doctor", "--no-such-option", NULL}, unknown_option); }
