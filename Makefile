@@ -242,8 +242,9 @@ $(POT): $(PO_SOURCES) | $(DEPS_BUILD)
 	@mkdir -p $(@D)
 	xgettext --language=C --from-code=UTF-8 --keyword=_ --keyword=N_ --add-comments=TRANSLATORS: \
 	    --keyword=cli_fail:2 --keyword=errmsg_set:3 --flag=cli_fail:2:c-format --flag=errmsg_set:3:c-format \
-	    --keyword=trainer_fail:3 --keyword=trainer_post_text:3 --keyword=lesson_fail:5 \
+	    --keyword=trainer_fail:3 --keyword=trainer_post_text:3 --keyword=lesson_fail:5 --keyword=onnx_fail:2 \
 	    --flag=trainer_fail:3:c-format --flag=trainer_post_text:3:c-format --flag=lesson_fail:5:c-format \
+	    --flag=onnx_fail:2:c-format \
 	    --package-name=frost --msgid-bugs-address="the project's issues" --sort-by-file -o $@.tmp $(PO_SOURCES)
 	@touch $@.tmp && mv $@.tmp $@
 $(BUILD)/locale/%/LC_MESSAGES/frost.mo: $(PO_DIR)/%.po $(POT)

@@ -73,7 +73,7 @@ static int parse_action(const char *value, lesson_step *s, char *why, size_t len
     char verb[32] = "", arg[64] = "", extra[8] = "";
     int n = sscanf(value, "%31s %63s %7s", verb, arg, extra);
     if (n < 1) {
-        snprintf(why, len, "'do:' needs an action (read, when there is nothing to do)");
+        errmsg_set(why, len, "'do:' needs an action (read, when there is nothing to do)");
         return -1;
     }
     const action_spec *spec = NULL;
@@ -85,31 +85,36 @@ static int parse_action(const char *value, lesson_step *s, char *why, size_t len
             size_t k = strlen(names);
             snprintf(names + k, sizeof names - k, "%s%s", i ? ", " : "", ACTIONS[i].name);
         }
-        snprintf(why, len, "'do: %.60s': no such action (one of %s)", verb, names);
+        errmsg_set(why, len, "'do: %.60s': no such action (one of %s)", verb, names);
         return -1;
     }
     s->action = spec->action;
     s->arg = 0;
     int wants_arg = spec->args || spec->action == LESSON_ARCH || spec->action == LESSON_TRAIN;
     if (n == 3 || (n == 2 && !wants_arg)) {
-        snprintf(why, len, "'do: %s' takes %s", verb, wants_arg ? "one word" : "nothing after it");
+        if (wants_arg)
+            errmsg_set(why, len, "'do: %s' takes one word", verb);
+        else
+            errmsg_set(why, len, "'do: %s' takes nothing after it", verb);
         return -1;
     }
     if (!wants_arg) return 0;
     char words[160];
     if (n < 2) {
-        if (spec->args) join_words(spec->args, words, sizeof words);
-        snprintf(why, len, "'do: %s' needs %s", verb,
-                 spec->action == LESSON_ARCH    ? "an architecture"
-                 : spec->action == LESSON_TRAIN ? "the epoch to wait for (do: train 1)"
-                                                : "a word");
-        if (spec->args) snprintf(why + strlen(why), len - strlen(why), " (one of %s)", words);
+        if (spec->args) {   // (each a whole sentence, so that each translates as one)
+            join_words(spec->args, words, sizeof words);
+            errmsg_set(why, len, "'do: %s' needs a word (one of %s)", verb, words);
+        } else if (spec->action == LESSON_ARCH) {
+            errmsg_set(why, len, "'do: %s' needs an architecture", verb);
+        } else {
+            errmsg_set(why, len, "'do: %s' needs the epoch to wait for (do: train 1)", verb);
+        }
         return -1;
     }
     if (spec->args) {
         if ((s->arg = word_index(spec->args, arg)) < 0) {
             join_words(spec->args, words, sizeof words);
-            snprintf(why, len, "'do: %s %.60s': not one of %s", verb, arg, words);
+            errmsg_set(why, len, "'do: %s %.60s': not one of %s", verb, arg, words);
             return -1;
         }
         return 0;
@@ -118,7 +123,7 @@ static int parse_action(const char *value, lesson_step *s, char *why, size_t len
         char *end;
         long e = strtol(arg, &end, 10);
         if (*end || e < 1 || e > 1000) {
-            snprintf(why, len, "'do: train %.60s': the epoch is a whole number from 1 to 1000", arg);
+            errmsg_set(why, len, "'do: train %.60s': the epoch is a whole number from 1 to 1000", arg);
             return -1;
         }
         s->arg = (int)e;
@@ -134,7 +139,7 @@ static int parse_action(const char *value, lesson_step *s, char *why, size_t len
         size_t k = strlen(archs);
         snprintf(archs + k, sizeof archs - k, "%s%s", i ? ", " : "", ft_arch_name(i));
     }
-    snprintf(why, len, "'do: arch %.60s': no such architecture (one of %s)", arg, archs);
+    errmsg_set(why, len, "'do: arch %.60s': no such architecture (one of %s)", arg, archs);
     return -1;
 }
 
