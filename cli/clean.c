@@ -30,7 +30,7 @@ static const cli_option options[] = {
     CLI_OPT_END,
 };
 
-#define ACTIONS "--list, --undo, --relabel IMAGE CLASS or --set-aside IMAGE"
+static const char ACTIONS[] = N_("--list, --undo, --relabel IMAGE CLASS or --set-aside IMAGE");
 
 // The index in argv of the argument that holds --relabel's IMAGE (pointer or "--relabel=IMAGE"), or -1.
 static int image_index(int argc, char **argv, const char *image) {
@@ -63,7 +63,7 @@ static int run(int argc, char **argv) {
     int rc = cli_parse("clean", options, argc, argv, &a, 2, pos, &n);
     if (rc) return rc;
     int actions = a.list + a.undo + (a.relabel != NULL) + (a.set_aside != NULL);
-    if (actions > 1) return cli_fail(CLI_USAGE, "clean: one action at a time (%s)", ACTIONS);
+    if (actions > 1) return cli_fail(CLI_USAGE, "clean: one action at a time (%s)", _(ACTIONS));
     // --relabel IMAGE CLASS: CLASS is the argument right after IMAGE; the other one is DATASET
     const char *root = NULL, *cls = NULL;
     int at = a.relabel ? image_index(argc, argv, a.relabel) : -1;
@@ -75,8 +75,8 @@ static int run(int argc, char **argv) {
         else
             return cli_fail(CLI_USAGE, "clean: unexpected argument '%s'", pos[k]);
     }
-    if (!root) return cli_fail(CLI_USAGE, "clean: which dataset? (frost clean DATASET %s)", ACTIONS);
-    if (actions == 0) return cli_fail(CLI_USAGE, "clean: what to do? (%s)", ACTIONS);
+    if (!root) return cli_fail(CLI_USAGE, "clean: which dataset? (frost clean DATASET %s)", _(ACTIONS));
+    if (actions == 0) return cli_fail(CLI_USAGE, "clean: what to do? (%s)", _(ACTIONS));
     if (a.relabel && !cls)
         return cli_fail(CLI_USAGE, "clean: --relabel needs an image and a class (--relabel IMAGE CLASS)");
 

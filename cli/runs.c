@@ -172,7 +172,7 @@ static int list_run(int argc, char **argv) {
             if (o.a.json)
                 printf("[]\n");
             else
-                printf("no runs recorded yet\n");
+                printf("%s\n", _("no runs recorded yet"));
             return CLI_OK;
         }
         return cli_fail(CLI_FAILED, "runs: %s", err);
