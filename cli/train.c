@@ -147,7 +147,7 @@ static int print_event(const train_event *e, long log_every, bar_state *bar) {
     }
     if (e->kind == EV_ALARM) {
         clear_bar(bar);
-        printf("warning: %s%s\n", cli_safe(e->text), cli_fix_hint(e->fix));
+        printf(_("warning: %s%s\n"), cli_safe(e->text), cli_fix_hint(e->fix));
     }
     if (e->kind == EV_FINISHED) clear_bar(bar);
     fflush(stdout);
