@@ -228,7 +228,8 @@ $(BUILD)/frost_tests: $(TEST_OBJ) $(UI_UNIT_OBJ) $(CORE_OBJ) $(SHIM_LOAD_OBJ) $(
 
 # Translations (GNU gettext): po/LANG.po becomes $(BUILD)/locale/LANG/LC_MESSAGES/frost.mo, where the
 # program in $(BUILD) finds it (core/base/i18n.c). The template, $(BUILD)/po/frost.pot, is made from
-# every source's marked texts (_ and N_); a catalogue that misses one of them, or has it fuzzy, fails
+# every source's marked texts (_ and N_) and error formats (cli_fail's, errmsg_set's and the
+# wrappers' over errmsg_vset, translated where they format); a catalogue that misses one of them, or has it fuzzy, fails
 # the build (msgcmp), and so does a translation whose printf arguments differ from the English text's
 # (msgfmt --check). make po-update merges new texts into the catalogues, for translating.
 PO_DIR ?= po
@@ -240,6 +241,10 @@ PO_SOURCES := main.c $(sort $(CLI_SRC) $(TUI_SRC) $(CORE_SRC))
 $(POT): $(PO_SOURCES) | $(DEPS_BUILD)
 	@mkdir -p $(@D)
 	xgettext --language=C --from-code=UTF-8 --keyword=_ --keyword=N_ --add-comments=TRANSLATORS: \
+	    --keyword=cli_fail:2 --keyword=errmsg_set:3 --flag=cli_fail:2:c-format --flag=errmsg_set:3:c-format \
+	    --keyword=trainer_fail:3 --keyword=trainer_post_text:3 --keyword=lesson_fail:5 --keyword=onnx_fail:2 \
+	    --flag=trainer_fail:3:c-format --flag=trainer_post_text:3:c-format --flag=lesson_fail:5:c-format \
+	    --flag=onnx_fail:2:c-format \
 	    --package-name=frost --msgid-bugs-address="the project's issues" --sort-by-file -o $@.tmp $(PO_SOURCES)
 	@touch $@.tmp && mv $@.tmp $@
 $(BUILD)/locale/%/LC_MESSAGES/frost.mo: $(PO_DIR)/%.po $(POT)
@@ -339,10 +344,16 @@ $(SOURCE_DATE_H): FORCE
 	[ "$$(cat $@ 2>/dev/null)" = "$$line" ] || echo "$$line" > $@
 $(BUILD)/obj/cli/man.o: $(SOURCE_DATE_H)
 
-# The manual page, from the command tables (frost help --man); man -l build/frost.1 reads it.
-man: $(BUILD)/frost.1
+# The manual page, from the command tables (frost help --man); man -l build/frost.1 reads it. Each
+# catalogue's language has its own, $(BUILD)/LANG/frost.1: LANGUAGE picks the catalogue, and C.UTF-8
+# (on every system) lets gettext write UTF-8.
+MAN_L10N := $(PO_LANGS:%=$(BUILD)/%/frost.1)
+man: $(BUILD)/frost.1 $(MAN_L10N)
 $(BUILD)/frost.1: $(BUILD)/frost
 	$(BUILD)/frost help --man > $@.tmp && mv $@.tmp $@
+$(MAN_L10N): $(BUILD)/%/frost.1: $(BUILD)/frost $(BUILD)/locale/%/LC_MESSAGES/frost.mo
+	@mkdir -p $(@D)
+	LANGUAGE=$* LC_ALL=C.UTF-8 FROST_LOCALEDIR=$(BUILD)/locale $(BUILD)/frost help --man > $@.tmp && mv $@.tmp $@
 
 # Shell completion scripts, from the same tables (frost help --completion bash|zsh).
 completions: $(BUILD)/frost.bash $(BUILD)/_frost
@@ -353,7 +364,8 @@ $(BUILD)/_frost: $(BUILD)/frost
 
 # make install [PREFIX=/usr/local] [DESTDIR=staging]: the program, its themes (the installed program
 # finds PREFIX/share/frost/themes beside its own folder), the manual page, the completions and the
-# translations (PREFIX/share/locale/LANG/LC_MESSAGES/frost.mo).
+# translations (PREFIX/share/locale/LANG/LC_MESSAGES/frost.mo) with their manual pages
+# (PREFIX/share/man/LANG/man1/frost.1).
 # make uninstall removes exactly those (with the same PREFIX and DESTDIR).
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -366,7 +378,7 @@ ZSH_COMPDIR ?= $(DATADIR)/zsh/site-functions
 THEME_FILES := $(wildcard themes/*.theme)
 LESSON_FILES := $(wildcard lessons/*.lesson)
 install: | $(DEPS_BUILD)
-	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost $(BUILD)/frost.1 $(BUILD)/frost.bash $(BUILD)/_frost
+	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost $(BUILD)/frost.1 $(MAN_L10N) $(BUILD)/frost.bash $(BUILD)/_frost
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/frost $(DESTDIR)$(DATADIR)/frost/themes \
 	    $(DESTDIR)$(DATADIR)/frost/lessons $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASH_COMPDIR) $(DESTDIR)$(ZSH_COMPDIR)
 	install -m 755 $(BUILD)/frost $(DESTDIR)$(BINDIR)/frost
@@ -374,6 +386,7 @@ install: | $(DEPS_BUILD)
 	install -m 644 $(THEME_FILES) $(DESTDIR)$(DATADIR)/frost/themes/
 	install -m 644 $(LESSON_FILES) $(DESTDIR)$(DATADIR)/frost/lessons/
 	install -m 644 $(BUILD)/frost.1 $(DESTDIR)$(MANDIR)/man1/frost.1
+	for l in $(PO_LANGS); do install -D -m 644 $(BUILD)/$$l/frost.1 $(DESTDIR)$(MANDIR)/$$l/man1/frost.1; done
 	install -m 644 $(BUILD)/frost.bash $(DESTDIR)$(BASH_COMPDIR)/frost
 	install -m 644 $(BUILD)/_frost $(DESTDIR)$(ZSH_COMPDIR)/_frost
 	for l in $(PO_LANGS); do install -D -m 644 $(BUILD)/locale/$$l/LC_MESSAGES/frost.mo \
@@ -381,7 +394,8 @@ install: | $(DEPS_BUILD)
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/frost $(DESTDIR)$(MANDIR)/man1/frost.1 $(DESTDIR)$(BASH_COMPDIR)/frost \
 	    $(DESTDIR)$(ZSH_COMPDIR)/_frost $(addprefix $(DESTDIR)$(DATADIR)/frost/,$(THEME_FILES)) \
-	    $(addprefix $(DESTDIR)$(DATADIR)/frost/,$(LESSON_FILES)) $(DESTDIR)$(LIBDIR)/frost/libfrost_torch.so $(PO_LANGS:%=$(DESTDIR)$(DATADIR)/locale/%/LC_MESSAGES/frost.mo)
+	    $(addprefix $(DESTDIR)$(DATADIR)/frost/,$(LESSON_FILES)) $(DESTDIR)$(LIBDIR)/frost/libfrost_torch.so $(PO_LANGS:%=$(DESTDIR)$(DATADIR)/locale/%/LC_MESSAGES/frost.mo) \
+	    $(PO_LANGS:%=$(DESTDIR)$(MANDIR)/%/man1/frost.1)
 	-rmdir $(DESTDIR)$(DATADIR)/frost/themes $(DESTDIR)$(DATADIR)/frost/lessons $(DESTDIR)$(DATADIR)/frost $(DESTDIR)$(LIBDIR)/frost 2>/dev/null
 
 # Everything the suite starts carries FROST_TEST_RUN; a process still carrying it afterwards is one the

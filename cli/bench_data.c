@@ -61,7 +61,7 @@ static const cli_option options[] = {
     CLI_OPT("--batch", OPT_INT, .offset = offsetof(bench_data_args, lo.batch_size), .lo = 1, .hi = 4096, .arg = "N",
             .help = N_("images per batch"), .def = "16"),
     CLI_OPT("--dump-resized", OPT_STRING, .offset = offsetof(bench_data_args, dump),
-            .error = "--dump-resized needs a file", .arg = "FILE",
+            .error = N_("--dump-resized needs a file"), .arg = "FILE",
             .help = N_("write every image as the uint8 SxS picture before ToTensor, train then valid (for tests)"),
             .def = "none"),
     CLI_OPT_END,

@@ -22,15 +22,15 @@ static const cli_option options[] = {
     CLI_OPT("--undo", OPT_FLAG, .offset = offsetof(clean_args, undo),
             .help = N_("move the file of the last move not yet undone back to where it was")),
     CLI_OPT("--relabel", OPT_STRING, .offset = offsetof(clean_args, relabel), .nonempty = 1,
-            .error = "--relabel needs an image and a class (--relabel IMAGE CLASS)", .arg = "IMAGE CLASS",
+            .error = N_("--relabel needs an image and a class (--relabel IMAGE CLASS)"), .arg = "IMAGE CLASS",
             .help = N_("move IMAGE into the folder of CLASS in its split (a taken name gets \" (2)\")")),
     CLI_OPT("--set-aside", OPT_STRING, .offset = offsetof(clean_args, set_aside), .nonempty = 1,
-            .error = "--set-aside needs an image", .arg = "IMAGE",
+            .error = N_("--set-aside needs an image"), .arg = "IMAGE",
             .help = N_("move IMAGE out of the dataset, into DATASET/") CLEAN_SET_ASIDE_DIR "/SPLIT/CLASS/"),
     CLI_OPT_END,
 };
 
-#define ACTIONS "--list, --undo, --relabel IMAGE CLASS or --set-aside IMAGE"
+static const char ACTIONS[] = N_("--list, --undo, --relabel IMAGE CLASS or --set-aside IMAGE");
 
 // The index in argv of the argument that holds --relabel's IMAGE (pointer or "--relabel=IMAGE"), or -1.
 static int image_index(int argc, char **argv, const char *image) {
@@ -63,7 +63,7 @@ static int run(int argc, char **argv) {
     int rc = cli_parse("clean", options, argc, argv, &a, 2, pos, &n);
     if (rc) return rc;
     int actions = a.list + a.undo + (a.relabel != NULL) + (a.set_aside != NULL);
-    if (actions > 1) return cli_fail(CLI_USAGE, "clean: one action at a time (" ACTIONS ")");
+    if (actions > 1) return cli_fail(CLI_USAGE, "clean: one action at a time (%s)", _(ACTIONS));
     // --relabel IMAGE CLASS: CLASS is the argument right after IMAGE; the other one is DATASET
     const char *root = NULL, *cls = NULL;
     int at = a.relabel ? image_index(argc, argv, a.relabel) : -1;
@@ -75,8 +75,8 @@ static int run(int argc, char **argv) {
         else
             return cli_fail(CLI_USAGE, "clean: unexpected argument '%s'", pos[k]);
     }
-    if (!root) return cli_fail(CLI_USAGE, "clean: which dataset? (frost clean DATASET " ACTIONS ")");
-    if (actions == 0) return cli_fail(CLI_USAGE, "clean: what to do? (" ACTIONS ")");
+    if (!root) return cli_fail(CLI_USAGE, "clean: which dataset? (frost clean DATASET %s)", _(ACTIONS));
+    if (actions == 0) return cli_fail(CLI_USAGE, "clean: what to do? (%s)", _(ACTIONS));
     if (a.relabel && !cls)
         return cli_fail(CLI_USAGE, "clean: --relabel needs an image and a class (--relabel IMAGE CLASS)");
 

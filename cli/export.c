@@ -29,7 +29,7 @@ static const cli_option options[] = {
             .help = N_("write the trained network as an ONNX model (dynamic batch; preprocessing and classes as "
                        "metadata)")),
     CLI_OPT("--opset", OPT_INT, .offset = offsetof(export_args, opset), .lo = ONNX_MIN_OPSET, .hi = ONNX_MAX_OPSET,
-            .error = "--opset needs an ONNX opset from 9 to 17", .arg = "N", .help = N_("the ONNX opset"),
+            .error = N_("--opset needs an ONNX opset from 9 to 17"), .arg = "N", .help = N_("the ONNX opset"),
             .def = N_("14, PyTorch 1.13's")),
     CLI_OPT("--force", OPT_FLAG, .offset = offsetof(export_args, force),
             .help = N_("replace what an earlier export wrote there")),

@@ -93,7 +93,7 @@ static const cli_option options[] = {
     CLI_OPT("--man", OPT_FLAG, .offset = offsetof(help_args, man),
             .help = N_("the manual page instead (roff: man -l FILE shows it)")),
     CLI_OPT("--completion", OPT_CHOICE, .offset = offsetof(help_args, completion), .choices = SHELLS,
-            .values = SHELL_VALUES, .arg = "bash|zsh", .error = "--completion is bash or zsh",
+            .values = SHELL_VALUES, .arg = "bash|zsh", .error = N_("--completion is bash or zsh"),
             .help = N_("a completion script for the shell instead (make install puts both in place)"), .def = "none"),
     CLI_OPT_END,
 };

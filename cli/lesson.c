@@ -20,7 +20,7 @@ typedef struct {
 #define AT(field) .offset = offsetof(lesson_args, field)
 
 static const cli_option options[] = {
-    CLI_OPT("--lesson-file", OPT_STRING, AT(file), .nonempty = 1, .error = "--lesson-file needs a lesson file",
+    CLI_OPT("--lesson-file", OPT_STRING, AT(file), .nonempty = 1, .error = N_("--lesson-file needs a lesson file"),
             .arg = "FILE", .help = N_("a lesson of your own (the format: lessons/README.md) instead of NAME"),
             .def = N_("NAME's, the tutorial when none is named")),
     CLI_OPT("--list", OPT_FLAG, AT(list), .help = N_("the lessons frost has, with their steps, and nothing else")),

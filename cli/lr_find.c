@@ -39,7 +39,7 @@ static const cli_option options[] = {
             .help = N_("the plot's width in characters"), .def = N_("the terminal's, else 60")),
     CLI_OPT("--height", OPT_INT, AT(height), .lo = 3, .hi = 200, .arg = "N", .help = N_("the plot's height in lines"),
             .def = "12"),
-    CLI_OPT("--json", OPT_STRING, AT(json), .nonempty = 1, .error = "--json needs a file", .arg = "FILE",
+    CLI_OPT("--json", OPT_STRING, AT(json), .nonempty = 1, .error = N_("--json needs a file"), .arg = "FILE",
             .help = N_("every event (each point of the sweep too) as a JSON line"), .def = "none"),
     CLI_OPT_END,
 };

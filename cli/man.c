@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "source_date.h"   // FROST_SOURCE_DATE: the source's date (the Makefile writes it)
 #include "transfer.h"
 
@@ -94,7 +95,7 @@ static void man_option(void *user, const char *name, const char *value, const ch
 
 static void man_example(void *user, const char *line) {
     man_doc *d = user;
-    if (!d->examples++) fputs(".PP\nExamples:\n", d->out);
+    if (!d->examples++) fprintf(d->out, ".PP\n%s\n", _("Examples:"));
     fputs(".RS 4\n.nf\n", d->out);
     put_line(d->out, line);
     fputs(".fi\n.RE\n", d->out);
@@ -116,13 +117,11 @@ static void put_command(FILE *out, const cli_command *c) {
 }
 
 void cli_man_write(FILE *out) {
-    fputs(".TH FROST 1 \"" FROST_SOURCE_DATE "\" \"frost " CLI_VERSION "\" \"User Commands\"\n"
-          ".SH NAME\n"
-          "frost \\- transfer learning of convolutional networks, in the terminal\n"
-          ".SH SYNOPSIS\n"
-          ".B frost\n"
-          "[\\fIDATASET\\fR]",
-          out);
+    // (in the user's language: the build writes the Chinese page with LANGUAGE=zh_CN)
+    fprintf(out, ".TH FROST 1 \"" FROST_SOURCE_DATE "\" \"frost " CLI_VERSION "\" \"%s\"\n", _("User Commands"));
+    fprintf(out, ".SH %s\nfrost \\- ", _("NAME"));
+    put_line(out, _("transfer learning of convolutional networks, in the terminal"));
+    fprintf(out, ".SH %s\n.B frost\n[\\fIDATASET\\fR]", _("SYNOPSIS"));
     for (const cli_option *o = cli_interface_options; o->type != OPT_END; o++) {
         fputs(" [\\fB", out);
         put_text(out, o->name, 0);
@@ -132,25 +131,25 @@ void cli_man_write(FILE *out) {
     }
     fputs("\n.br\n.B frost\n\\fICOMMAND\\fR [\\fIARGS\\fR]\n", out);
 
-    fputs(".SH DESCRIPTION\n", out);
-    put_line(out, "frost transfers VGG and ResNet networks trained on ImageNet to a folder of images in "
-                  "torchvision's ImageFolder layout (DATASET/train/CLASS/*.jpg, DATASET/valid/CLASS/*.jpg): it "
-                  "prints the network exactly as PyTorch does, freezes and thaws layers, replaces the classifier "
-                  "head and trains it, on the GPU when there is one.");
+    fprintf(out, ".SH %s\n", _("DESCRIPTION"));
+    put_line(out, _("frost transfers VGG and ResNet networks trained on ImageNet to a folder of images in "
+                    "torchvision's ImageFolder layout (DATASET/train/CLASS/*.jpg, DATASET/valid/CLASS/*.jpg): it "
+                    "prints the network exactly as PyTorch does, freezes and thaws layers, replaces the classifier "
+                    "head and trains it, on the GPU when there is one."));
     fputs(".PP\n", out);
-    put_line(out, "With no command, or a dataset folder first, frost opens its full-screen interface on DATASET "
-                  "(default sample_data): the data, the model with its frozen and trainable layers, a training "
-                  "run with live loss and accuracy, and predictions. Press ? in it for its keys.");
+    put_line(out, _("With no command, or a dataset folder first, frost opens its full-screen interface on DATASET "
+                    "(default sample_data): the data, the model with its frozen and trainable layers, a training "
+                    "run with live loss and accuracy, and predictions. Press ? in it for its keys."));
     man_doc d = {.out = out};
     cli_doc_options(cli_interface_options, &MAN, &d);
 
-    fputs(".SH COMMANDS\n", out);
+    fprintf(out, ".SH %s\n", _("COMMANDS"));
     for (size_t i = 0; cli_commands[i]; i++) put_command(out, cli_commands[i]);
 
-    fputs(".SH INPUT PIPELINE AND WEIGHTS\n", out);
+    fprintf(out, ".SH %s\n", _("INPUT PIPELINE AND WEIGHTS"));
     // the notes of `frost help`, paragraph by paragraph (the first needs no .PP after the heading)
     int first = 1;
-    for (const char *p = cli_help_notes; *p;) {
+    for (const char *p = _(cli_help_notes); *p;) {
         const char *end = strstr(p, "\n\n");
         size_t n = end ? (size_t)(end - p) : strlen(p);
         char para[2048];
@@ -164,37 +163,38 @@ void cli_man_write(FILE *out) {
         p += strspn(p, "\n");
     }
 
-    fputs(".SH ARCHITECTURES\n", out);
+    fprintf(out, ".SH %s\n", _("ARCHITECTURES"));
     char archs[512];
     transfer_arch_list(archs, sizeof archs);
     put_line(out, archs);
 
-    fputs(".SH ENVIRONMENT\n", out);
+    fprintf(out, ".SH %s\n", _("ENVIRONMENT"));
     static const char *const ENV[][2] = {
-        {"FROST_THEME", "the interface's colours when --theme is not given (default dark)"},
-        {"FROST_THEMES_DIR", "where themes are looked up by name (default: the themes folder)"},
-        {"FROST_ASCII", "1: the interface draws with plain ASCII instead of Unicode"},
-        {"NO_COLOR", "set: the interface draws with attributes only"},
-        {"XDG_CACHE_HOME", "frost's weights go to $XDG_CACHE_HOME/frost (default ~/.cache/frost)"},
-        {"TORCH_HOME", "torchvision's cache ($TORCH_HOME/hub/checkpoints), whose files are used as they are"},
-        {"HF_HOME, HF_HUB_CACHE", "the Hugging Face cache, for timm's weights"},
-        {"FROST_WEIGHTS_MIRROR", "http://host:port: downloads come from this mirror instead"},
-        {"FROST_HUGEPAGES", "0: libtorch's CPU memory without transparent huge pages"},
-        {"FROST_BLOCK_REUSE", "0: libtorch's large CPU blocks mapped afresh each time, none kept for reuse"},
+        {"FROST_THEME", N_("the interface's colours when --theme is not given (default dark)")},
+        {"FROST_THEMES_DIR", N_("where themes are looked up by name (default: the themes folder)")},
+        {"FROST_ASCII", N_("1: the interface draws with plain ASCII instead of Unicode")},
+        {"NO_COLOR", N_("set: the interface draws with attributes only")},
+        {"XDG_CACHE_HOME", N_("frost's weights go to $XDG_CACHE_HOME/frost (default ~/.cache/frost)")},
+        {"TORCH_HOME", N_("torchvision's cache ($TORCH_HOME/hub/checkpoints), whose files are used as they are")},
+        {"HF_HOME, HF_HUB_CACHE", N_("the Hugging Face cache, for timm's weights")},
+        {"FROST_WEIGHTS_MIRROR", N_("http://host:port: downloads come from this mirror instead")},
+        {"FROST_HUGEPAGES", N_("0: libtorch's CPU memory without transparent huge pages")},
+        {"FROST_BLOCK_REUSE", N_("0: libtorch's large CPU blocks mapped afresh each time, none kept for reuse")},
     };
     for (size_t i = 0; i < sizeof ENV / sizeof ENV[0]; i++) {
         fputs(".TP\n\\fB", out);
         put_text(out, ENV[i][0], 0);
         fputs("\\fR\n", out);
-        put_line(out, ENV[i][1]);
+        put_line(out, _(ENV[i][1]));
     }
 
-    fputs(".SH EXIT STATUS\n"
-          ".TP\n0\nsuccess\n"
-          ".TP\n1\nthe work failed (an unreadable file, a model that does not fit, a full disk), with one line "
-          "on standard error saying why\n"
-          ".TP\n2\nthe command line was wrong\n"
-          ".SH SEE ALSO\n"
-          "The README.md of frost: the interface's keys, every option of train, the benchmarks.\n",
-          out);
+    fprintf(out, ".SH %s\n.TP\n0\n", _("EXIT STATUS"));
+    put_line(out, _("success"));
+    fputs(".TP\n1\n", out);
+    put_line(out, _("the work failed (an unreadable file, a model that does not fit, a full disk), with one line on "
+                    "standard error saying why"));
+    fputs(".TP\n2\n", out);
+    put_line(out, _("the command line was wrong"));
+    fprintf(out, ".SH %s\n", _("SEE ALSO"));
+    put_line(out, _("The README.md of frost: the interface's keys, every option of train, the benchmarks."));
 }

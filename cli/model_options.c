@@ -9,18 +9,18 @@
 
 const cli_option model_options[] = {
     CLI_OPT("--classes", OPT_LONG, .offset = offsetof(model_args, classes), .lo = 1, .hi = 1000000,
-            .error = "--classes needs a whole number from 1 to 1000000, not '%s'", .arg = "N",
+            .error = N_("--classes needs a whole number from 1 to 1000000, not '%s'"), .arg = "N",
             .help = N_("freeze everything and replace the head for N classes first, as the tutorial does"),
             .def = N_("ImageNet's 1000 classes, nothing frozen")),
     CLI_OPT("--weights", OPT_STRING, .offset = offsetof(model_args, weights), .nonempty = 1,
-            .error = "--weights needs a file", .arg = "FILE",
+            .error = N_("--weights needs a file"), .arg = "FILE",
             .help = N_("load a state_dict (safetensors or .pth) strictly"), .def = N_("random weights")),
     CLI_OPT_END,
 };
 
 const cli_option model_size_option[] = {
     CLI_OPT("--size", OPT_LONG, .offset = offsetof(model_args, size), .lo = 32, .hi = 4096,
-            .error = "--size needs a whole number from 32 to 4096, not '%s'", .arg = "S",
+            .error = N_("--size needs a whole number from 32 to 4096, not '%s'"), .arg = "S",
             .help = N_("the input is 1x3xSxS"), .def = "224"),
     CLI_OPT(NULL, OPT_GROUP, .group = model_options),
     CLI_OPT_END,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "number.h"
 
 // An option found by name, with where its value goes (offsets of enclosing groups added up).
@@ -34,26 +35,30 @@ static int find(const cli_option *opts, size_t base, const char *arg, found *out
 // "frost: CMD: " + the option's message (its "%s" replaced by the value), or a message made from its type.
 static int bad_value(const char *cmd, const cli_option *o, const char *value) {
     char msg[1024];
-    if (o->error) {
-        const char *at = strstr(o->error, "%s");
+    const char *error = i18n_text(o->error);   // the tables mark theirs with N_
+    if (error) {
+        const char *at = strstr(error, "%s");
         if (at)
-            snprintf(msg, sizeof msg, "%.*s%s%s", (int)(at - o->error), o->error, value ? value : "", at + 2);
+            snprintf(msg, sizeof msg, "%.*s%s%s", (int)(at - error), error, value ? value : "", at + 2);
         else
-            snprintf(msg, sizeof msg, "%s", o->error);
+            snprintf(msg, sizeof msg, "%s", error);
     } else if (o->type == OPT_INT || o->type == OPT_LONG) {
-        snprintf(msg, sizeof msg, "%s needs a whole number from %ld to %ld", o->name, o->lo, o->hi);
+        snprintf(msg, sizeof msg, _("%s needs a whole number from %ld to %ld"), o->name, o->lo, o->hi);
     } else if (o->type == OPT_NUMBER) {
-        snprintf(msg, sizeof msg, "%s needs a number from %g to %g", o->name, o->min, o->max);
+        snprintf(msg, sizeof msg, _("%s needs a number from %g to %g"), o->name, o->min, o->max);
     } else if (o->type == OPT_CHOICE) {
-        size_t used = (size_t)snprintf(msg, sizeof msg, "%s is", o->name);
+        // TRANSLATORS: an option's choices: "%s is" a, b or c (the option's name, then its choices)
+        size_t used = (size_t)snprintf(msg, sizeof msg, _("%s is"), o->name);
         for (size_t k = 0; o->choices[k] && used < sizeof msg; k++)
             used += (size_t)snprintf(msg + used, sizeof msg - used, "%s%s",
-                                     k == 0              ? " "
-                                     : o->choices[k + 1] ? ", "
-                                                         : " or ",
+                                     k == 0 ? " "
+                                     // TRANSLATORS: between two of an option's choices
+                                     : o->choices[k + 1] ? _(", ")
+                                                         // TRANSLATORS: before the last of an option's choices
+                                                         : _(" or "),
                                      o->choices[k]);
     } else {
-        snprintf(msg, sizeof msg, "%s needs a value", o->name);
+        snprintf(msg, sizeof msg, _("%s needs a value"), o->name);
     }
     return cmd ? cli_fail(CLI_USAGE, "%s: %s", cmd, msg) : cli_fail(CLI_USAGE, "%s", msg);
 }

@@ -3,13 +3,15 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "i18n.h"
 #include "text_escape.h"
 
+// fmt is translated here (the build's xgettext takes cli_fail's literal formats into the catalogue).
 int cli_fail(int code, const char *fmt, ...) {
     char text[8192];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    vsnprintf(text, sizeof text, i18n_text(fmt), ap);
     va_end(ap);
     fprintf(stderr, "frost: %s\n", cli_safe(text));
     return code;
@@ -23,16 +25,17 @@ const char *cli_safe(const char *s) {
     return buf[k];
 }
 
+// in the user's language, like the message it ends
 const char *cli_fix_hint(frost_fix fix) {
     switch (fix) {
-    case FIX_SMALLER_BATCH: return " (try a smaller --batch)";
-    case FIX_BN_EVAL: return " (--bn eval, or --cache auto)";
-    case FIX_TRAINABLE: return " (--trainable takes module paths as frost print ARCH names them)";
-    case FIX_AS_WEIGHTS: return " (load it with --weights)";
-    case FIX_DOCTOR: return " (frost doctor DATASET lists them all)";
-    case FIX_BN_FIXED: return " (--bn eval keeps them fixed)";
-    case FIX_HIGHER_LR: return " (try a higher --lr, or more epochs)";
-    case FIX_CLASS_WEIGHTS: return " (train with --class-weights auto to weigh each class as if balanced)";
+    case FIX_SMALLER_BATCH: return _(" (try a smaller --batch)");
+    case FIX_BN_EVAL: return _(" (--bn eval, or --cache auto)");
+    case FIX_TRAINABLE: return _(" (--trainable takes module paths as frost print ARCH names them)");
+    case FIX_AS_WEIGHTS: return _(" (load it with --weights)");
+    case FIX_DOCTOR: return _(" (frost doctor DATASET lists them all)");
+    case FIX_BN_FIXED: return _(" (--bn eval keeps them fixed)");
+    case FIX_HIGHER_LR: return _(" (try a higher --lr, or more epochs)");
+    case FIX_CLASS_WEIGHTS: return _(" (train with --class-weights auto to weigh each class as if balanced)");
     case FIX_NONE: break;
     }
     return "";

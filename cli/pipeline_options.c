@@ -49,11 +49,11 @@ int cli_pipeline_norm(pipeline_opts *o, const char *value) {
 static int set_norm(void *field, const char *value) { return cli_pipeline_norm(field, value); }
 
 const cli_option cli_pipeline_options[] = {
-    CLI_OPT("--size", OPT_CALL, .call = set_size, .error = "--size needs a whole number from 16 to 1024", .arg = "S",
-            .help = N_("resize to SxS, as Resize([S,S])"), .def = N_("224, the tutorial's")),
+    CLI_OPT("--size", OPT_CALL, .call = set_size, .error = N_("--size needs a whole number from 16 to 1024"),
+            .arg = "S", .help = N_("resize to SxS, as Resize([S,S])"), .def = N_("224, the tutorial's")),
     CLI_OPT("--crop", OPT_CALL, .flag = 1, .call = set_crop,
             .help = N_("resize the short side to S, then take the centre SxS (Resize(S) + CenterCrop(S))")),
-    CLI_OPT("--resize", OPT_CALL, .call = set_resize, .error = "--resize is exact or fast", .arg = "exact|fast",
+    CLI_OPT("--resize", OPT_CALL, .call = set_resize, .error = N_("--resize is exact or fast"), .arg = "exact|fast",
             .help = N_("exact: torchvision's pixels on PIL; fast: libjpeg-turbo shrinks while decoding"),
             .def = "exact"),
     CLI_OPT("--norm", OPT_CALL, .call = set_norm, .error = CLI_NORM_ERROR, .arg = CLI_NORM_ARG, .help = CLI_NORM_HELP,

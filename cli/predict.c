@@ -95,10 +95,10 @@ static json_t *json_text(const char *s) {
 
 static const cli_option options[] = {
     CLI_OPT("--top", OPT_LONG, .offset = offsetof(predict_args, top), .lo = 1, .hi = 1000000,
-            .error = "--top needs a whole number from 1 to 1000000, not '%s'", .arg = "K",
+            .error = N_("--top needs a whole number from 1 to 1000000, not '%s'"), .arg = "K",
             .help = N_("the K most probable classes per image"), .def = "5"),
     CLI_OPT("--batch", OPT_LONG, .offset = offsetof(predict_args, batch), .lo = 1, .hi = 4096,
-            .error = "--batch needs a whole number from 1 to 4096, not '%s'", .arg = "N",
+            .error = N_("--batch needs a whole number from 1 to 4096, not '%s'"), .arg = "N",
             .help = N_("images per forward pass"), .def = "16"),
     CLI_OPT("--json", OPT_FLAG, .offset = offsetof(predict_args, json),
             .help = N_("one JSON line per image (and a summary)")),

@@ -90,10 +90,10 @@ typedef struct {
 
 static const cli_option list_options[] = {
     CLI_OPT("--dataset", OPT_STRING, .offset = offsetof(list_opts, a.dataset), .nonempty = 1, .arg = "DIR|NAME",
-            .error = "--dataset needs a folder or its name", .help = N_("only the runs on this dataset"),
+            .error = N_("--dataset needs a folder or its name"), .help = N_("only the runs on this dataset"),
             .def = "every"),
     CLI_OPT("--arch", OPT_STRING, .offset = offsetof(list_opts, a.arch), .nonempty = 1, .arg = "ARCH",
-            .error = "--arch needs an architecture", .help = N_("only the runs of this network"), .def = "every"),
+            .error = N_("--arch needs an architecture"), .help = N_("only the runs of this network"), .def = "every"),
     CLI_OPT("--status", OPT_CHOICE, .offset = offsetof(list_opts, status), .choices = STATUSES, .values = STATUS_INDEX,
             .arg = "running|completed|stopped|failed|interrupted", .help = N_("only the runs that ended so"),
             .def = "every"),
@@ -165,13 +165,14 @@ static int list_run(int argc, char **argv) {
     o.a.status = o.status >= 0 ? STATUSES[o.status] : NULL;
     sqlite3 *db;
     char err[1024];
-    if (runs_db_open(&db, 0, err, sizeof err) != 0) {
+    int opened = runs_db_open(&db, 0, err, sizeof err);
+    if (opened != 0) {
         // no history yet is an empty list, not an error
-        if (strstr(err, "no runs recorded yet")) {
+        if (opened == RUNS_DB_NONE) {
             if (o.a.json)
                 printf("[]\n");
             else
-                printf("no runs recorded yet\n");
+                printf("%s\n", _("no runs recorded yet"));
             return CLI_OK;
         }
         return cli_fail(CLI_FAILED, "runs: %s", err);
@@ -525,7 +526,7 @@ typedef struct {
 
 static const cli_option export_options[] = {
     CLI_OPT("--csv", OPT_STRING, .offset = offsetof(export_args, csv), .nonempty = 1, .arg = "FILE",
-            .error = "--csv needs a file", .help = N_("the CSV file to write (replaced whole)")),
+            .error = N_("--csv needs a file"), .help = N_("the CSV file to write (replaced whole)")),
     CLI_OPT("--epochs", OPT_FLAG, .offset = offsetof(export_args, epochs),
             .help = N_("one row per epoch, not per run")),
     CLI_OPT_END,

@@ -44,24 +44,24 @@ typedef struct {
 static const cli_option options[] = {
     CLI_OPT(NULL, OPT_GROUP, AT(run), .group = cli_run_options),
     CLI_OPT("--epochs", OPT_INT, AT(run.cfg.epochs), .lo = 1, .hi = 100000,
-            .error = "--epochs needs a whole number from 1", .arg = "N",
+            .error = N_("--epochs needs a whole number from 1"), .arg = "N",
             .help = N_("epochs (fewer than the plan's: stop there, resume later)"), .def = N_("5, or the --plan's")),
-    CLI_OPT("--plan", OPT_STRING, AT(run.cfg.plan), .nonempty = 1, .error = "--plan needs stages (e.g. head:2,last1:3)",
-            .arg = "STAGES",
+    CLI_OPT("--plan", OPT_STRING, AT(run.cfg.plan), .nonempty = 1,
+            .error = N_("--plan needs stages (e.g. head:2,last1:3)"), .arg = "STAGES",
             .help = N_("staged unfreezing: \"head:2,last1:3\" (head, lastK blocks, all, or A+B paths; epochs each)"),
             .def = N_("what --trainable says trains, every epoch")),
     CLI_OPT("--schedule", OPT_STRING, AT(run.cfg.schedule), .nonempty = 1,
-            .error = "--schedule is constant, cosine, one-cycle or warmup", .arg = "NAME[:N]",
+            .error = N_("--schedule is constant, cosine, one-cycle or warmup"), .arg = "NAME[:N]",
             .help = N_("lr per step: constant, cosine[:N warm-up steps], one-cycle, warmup[:N]"), .def = "constant"),
     CLI_OPT("--log-every", OPT_LONG, AT(log_every), .lo = 1, .hi = 100000000,
-            .error = "--log-every needs a whole number from 1", .arg = "N",
+            .error = N_("--log-every needs a whole number from 1"), .arg = "N",
             .help = N_("the tutorial's Batch line every N batches"), .def = "500"),
-    CLI_OPT("--json", OPT_STRING, AT(json), .nonempty = 1, .error = "--json needs a file", .arg = "FILE",
+    CLI_OPT("--json", OPT_STRING, AT(json), .nonempty = 1, .error = N_("--json needs a file"), .arg = "FILE",
             .help = N_("every event as a JSON line"), .def = "none"),
-    CLI_OPT("--save", OPT_STRING, AT(run.cfg.save), .nonempty = 1, .error = "--save needs a file", .arg = "FILE",
+    CLI_OPT("--save", OPT_STRING, AT(run.cfg.save), .nonempty = 1, .error = N_("--save needs a file"), .arg = "FILE",
             .help = N_("a checkpoint after every epoch (and its optimizer state beside it)"),
             .def = N_("nothing saved")),
-    CLI_OPT("--resume", OPT_STRING, AT(run.cfg.resume), .nonempty = 1, .error = "--resume needs a checkpoint",
+    CLI_OPT("--resume", OPT_STRING, AT(run.cfg.resume), .nonempty = 1, .error = N_("--resume needs a checkpoint"),
             .arg = "FILE", .help = N_("continue a run from its checkpoint (its plan, schedule and groups too)"),
             .def = N_("a new run")),
     CLI_OPT("--profile", OPT_FLAG, AT(run.cfg.profile), .help = N_("at the end, where the time went")),
@@ -147,7 +147,7 @@ static int print_event(const train_event *e, long log_every, bar_state *bar) {
     }
     if (e->kind == EV_ALARM) {
         clear_bar(bar);
-        printf("warning: %s%s\n", cli_safe(e->text), cli_fix_hint(e->fix));
+        printf(_("warning: %s%s\n"), cli_safe(e->text), cli_fix_hint(e->fix));
     }
     if (e->kind == EV_FINISHED) clear_bar(bar);
     fflush(stdout);

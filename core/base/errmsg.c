@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "text_escape.h"
 
 void errmsg_vset(char *err, size_t errlen, const char *fmt, va_list ap) {
     if (!err || errlen == 0) return;
+    fmt = i18n_text(fmt);   // the user's language (the build's xgettext takes errmsg_set's formats)
     char small[1024], *text = small;
     va_list again;
     va_copy(again, ap);

@@ -7,15 +7,16 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "i18n.h"
 
 const char *regular_file_kind(mode_t m) {
-    return S_ISREG(m)                 ? "a regular file"
-           : S_ISDIR(m)               ? "a folder"
-           : S_ISLNK(m)               ? "a symbolic link"
-           : S_ISFIFO(m)              ? "a FIFO"
-           : S_ISSOCK(m)              ? "a socket"
-           : S_ISCHR(m) || S_ISBLK(m) ? "a device"
-                                      : "a special file";
+    return S_ISREG(m)                 ? _("a regular file")
+           : S_ISDIR(m)               ? _("a folder")
+           : S_ISLNK(m)               ? _("a symbolic link")
+           : S_ISFIFO(m)              ? _("a FIFO")
+           : S_ISSOCK(m)              ? _("a socket")
+           : S_ISCHR(m) || S_ISBLK(m) ? _("a device")
+                                      : _("a special file");
 }
 
 int regular_file_open(const char *path, struct stat *st, char *err, size_t errlen) {

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
+
 typedef struct {
     const pipeline_opts *o;
     image_decoder *dec;
@@ -76,7 +78,7 @@ int pipeline_read_images(const dataset_split *const *splits, int n_splits, const
     if (limit < total) total = limit;
     float *x = malloc((total ? total : 1) * lo.sample_floats * sizeof *x);
     int rc = x ? 0 : -1;
-    if (!x) snprintf(err, errlen, "out of memory for %zu images", total);
+    if (!x) errmsg_set(err, errlen, "out of memory for %zu images", total);
     size_t got_n = 0;
     for (int k = 0; rc == 0 && k < n_splits && got_n < total; k++) {
         if (splits[k]->n_items == 0) continue;
@@ -99,7 +101,7 @@ int pipeline_read_images(const dataset_split *const *splits, int n_splits, const
     }
     badfiles_free(&bad);
     if (rc == 0 && got_n == 0) {
-        snprintf(err, errlen, "no readable image");
+        errmsg_set(err, errlen, "no readable image");
         rc = -1;
     }
     if (rc != 0) {

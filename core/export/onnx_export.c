@@ -49,8 +49,8 @@ typedef struct {
     size_t errlen;
 } exporter;
 
-static void fail(exporter *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void fail(exporter *e, const char *fmt, ...) {
+static void onnx_fail(exporter *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void onnx_fail(exporter *e, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     errmsg_vset(e->err, e->errlen, fmt, ap);
@@ -73,7 +73,7 @@ static void *alloc(exporter *e, size_t n) {
     void *p = blocks ? calloc(1, n ? n : 1) : NULL;
     if (blocks) e->blocks = blocks;
     if (!p) {
-        fail(e, "out of memory (%zu bytes) while building the ONNX graph", n);
+        onnx_fail(e, "out of memory (%zu bytes) while building the ONNX graph", n);
         return NULL;
     }
     e->blocks[e->n_blocks++] = p;
@@ -126,14 +126,14 @@ static int children_are(exporter *e, size_t i, const char *const *keys, size_t n
         size_t k = 0;
         while (k < n_keys && strcmp(keys[k], e->nodes[j].key) != 0) k++;
         if (k == n_keys) {
-            fail(e, "cannot export module '%s' (%s): its child '%s' (%s) is not in torchvision's %s", shown(nd->path),
-                 nd->type, e->nodes[j].key, e->nodes[j].type, nd->type);
+            onnx_fail(e, "cannot export module '%s' (%s): its child '%s' (%s) is not in torchvision's %s",
+                      shown(nd->path), nd->type, e->nodes[j].key, e->nodes[j].type, nd->type);
             return 0;
         }
     }
     for (size_t k = 0; k + n_optional < n_keys; k++)
         if (child(e, i, keys[k]) == (size_t)-1) {
-            fail(e, "cannot export module '%s' (%s): it has no '%s'", shown(nd->path), nd->type, keys[k]);
+            onnx_fail(e, "cannot export module '%s' (%s): it has no '%s'", shown(nd->path), nd->type, keys[k]);
             return 0;
         }
     return 1;
@@ -188,7 +188,7 @@ static const char *add_node(exporter *e, const char *op, const char *path, const
     if (!nd || !in || !out || !at || !name) return NULL;
     Onnx__NodeProto **nodes = grow(e->graph_nodes, &e->cap_graph_nodes, e->n_graph_nodes, sizeof *nodes);
     if (!nodes) {
-        fail(e, "out of memory while building the ONNX graph");
+        onnx_fail(e, "out of memory while building the ONNX graph");
         return NULL;
     }
     e->graph_nodes = nodes;
@@ -225,21 +225,21 @@ static const char *initializer(exporter *e, const ft_node *nd, const char *field
     for (; i < e->n_state; i++) {
         ft_status *s = ft_model_state_info(e->m, i, &info);
         if (s) {
-            fail(e, "%s", ft_status_message(s));
+            onnx_fail(e, "%s", ft_status_message(s));
             ft_status_free(s);
             return NULL;
         }
         if (strcmp(info.name, name) == 0) break;
     }
     if (i == e->n_state) {
-        fail(e, "cannot export module '%s' (%s): it has no tensor '%s'", nd->path, nd->type, name);
+        onnx_fail(e, "cannot export module '%s' (%s): it has no tensor '%s'", nd->path, nd->type, name);
         return NULL;
     }
     int same = info.dtype == FT_F32 && info.ndim == ndim;
     for (int d = 0; same && d < ndim; d++) same = info.shape[d] == want[d];
     if (!same) {
-        fail(e, "cannot export module '%s' (%s): '%s' does not have the shape its options give", nd->path, nd->type,
-             name);
+        onnx_fail(e, "cannot export module '%s' (%s): '%s' does not have the shape its options give", nd->path,
+                  nd->type, name);
         return NULL;
     }
     if (e->state_used[i]) return name;
@@ -249,7 +249,7 @@ static const char *initializer(exporter *e, const ft_node *nd, const char *field
     if (!t || !dims || !data) return NULL;
     ft_status *s = ft_model_state_get(e->m, i, data, info.nbytes);
     if (s) {
-        fail(e, "reading '%s': %s", name, ft_status_message(s));
+        onnx_fail(e, "reading '%s': %s", name, ft_status_message(s));
         ft_status_free(s);
         return NULL;
     }
@@ -273,7 +273,7 @@ static const char *initializer(exporter *e, const ft_node *nd, const char *field
     t->raw_data.data = data;
     Onnx__TensorProto **inits = grow(e->inits, &e->cap_inits, e->n_inits, sizeof *inits);
     if (!inits) {
-        fail(e, "out of memory while building the ONNX graph");
+        onnx_fail(e, "out of memory while building the ONNX graph");
         return NULL;
     }
     e->inits = inits;
@@ -284,8 +284,8 @@ static const char *initializer(exporter *e, const ft_node *nd, const char *field
 
 static int need_rank(exporter *e, const ft_node *nd, value x, int rank) {
     if (x.rank == rank) return 1;
-    fail(e, "cannot export module '%s' (%s): it gets a %dD input where ONNX needs %dD", nd->path, nd->type, x.rank,
-         rank);
+    onnx_fail(e, "cannot export module '%s' (%s): it gets a %dD input where ONNX needs %dD", nd->path, nd->type, x.rank,
+              rank);
     return 0;
 }
 
@@ -297,8 +297,8 @@ static value none = {NULL, 0};
 static value conv(exporter *e, const ft_node *nd, const ft_module_info *mi, value x) {
     if (!need_rank(e, nd, x, 4)) return none;
     if (mi->groups < 1 || mi->in_channels % mi->groups != 0) {
-        fail(e, "cannot export module '%s' (Conv2d): %lld groups for %lld channels", nd->path, (long long)mi->groups,
-             (long long)mi->in_channels);
+        onnx_fail(e, "cannot export module '%s' (Conv2d): %lld groups for %lld channels", nd->path,
+                  (long long)mi->groups, (long long)mi->in_channels);
         return none;
     }
     int64_t wshape[4] = {mi->out_channels, mi->in_channels / mi->groups, mi->kernel[0], mi->kernel[1]};
@@ -315,8 +315,8 @@ static value conv(exporter *e, const ft_node *nd, const ft_module_info *mi, valu
 static value batchnorm(exporter *e, const ft_node *nd, const ft_module_info *mi, value x) {
     if (!need_rank(e, nd, x, 4)) return none;
     if (!mi->affine || !mi->track_running_stats) {
-        fail(e, "cannot export module '%s' (BatchNorm2d): it has no %s", nd->path,
-             mi->affine ? "running statistics" : "weight and bias (affine=False)");
+        onnx_fail(e, "cannot export module '%s' (BatchNorm2d): it has no %s", nd->path,
+                  mi->affine ? "running statistics" : "weight and bias (affine=False)");
         return none;
     }
     const int64_t *c = &mi->num_features;
@@ -332,8 +332,8 @@ static value maxpool(exporter *e, const ft_node *nd, const ft_module_info *mi, v
     if (!need_rank(e, nd, x, 4)) return none;
     int dilated = mi->dilation[0] != 1 || mi->dilation[1] != 1;
     if ((mi->ceil_mode || dilated) && e->opset < 10) {
-        fail(e, "cannot export module '%s' (MaxPool2d) at opset %d: its %s needs opset 10 or later", nd->path, e->opset,
-             mi->ceil_mode ? "ceil_mode" : "dilation");
+        onnx_fail(e, "cannot export module '%s' (MaxPool2d) at opset %d: its %s needs opset 10 or later", nd->path,
+                  e->opset, mi->ceil_mode ? "ceil_mode" : "dilation");
         return none;
     }
     int64_t pads[4] = {mi->padding[0], mi->padding[1], mi->padding[0], mi->padding[1]};
@@ -355,19 +355,20 @@ static value adaptive_avgpool(exporter *e, const ft_node *nd, const ft_module_in
     if (mi->output_size[0] == 1 && mi->output_size[1] == 1)
         return (value){add_node(e, "GlobalAveragePool", nd->path, in, 1, NULL, 0), 4};
     if (e->shape_ndim != 4) {
-        fail(e, "cannot export module '%s' (AdaptiveAvgPool2d): the size of its input is not known", nd->path);
+        onnx_fail(e, "cannot export module '%s' (AdaptiveAvgPool2d): the size of its input is not known", nd->path);
         return none;
     }
     int64_t h = e->shape[2], w = e->shape[3];
     int64_t oh = mi->output_size[0] < 0 ? h : mi->output_size[0], ow = mi->output_size[1] < 0 ? w : mi->output_size[1];
     if (oh == h && ow == w) return x;
     if (oh < 1 || ow < 1 || h % oh != 0 || w % ow != 0) {
-        fail(e,
-             "cannot export module '%s' (AdaptiveAvgPool2d to %lldx%lld) at input size %lld: its input is %lldx%lld, "
-             "which ONNX pooling cannot turn into %lldx%lld (use an input size whose feature map is a multiple of "
-             "it, e.g. 224)",
-             nd->path, (long long)oh, (long long)ow, (long long)e->size, (long long)h, (long long)w, (long long)oh,
-             (long long)ow);
+        onnx_fail(
+            e,
+            "cannot export module '%s' (AdaptiveAvgPool2d to %lldx%lld) at input size %lld: its input is %lldx%lld, "
+            "which ONNX pooling cannot turn into %lldx%lld (use an input size whose feature map is a multiple of "
+            "it, e.g. 224)",
+            nd->path, (long long)oh, (long long)ow, (long long)e->size, (long long)h, (long long)w, (long long)oh,
+            (long long)ow);
         return none;
     }
     int64_t kernel[2] = {h / oh, w / ow};
@@ -378,8 +379,8 @@ static value adaptive_avgpool(exporter *e, const ft_node *nd, const ft_module_in
 static value linear(exporter *e, const ft_node *nd, const ft_module_info *mi, value x) {
     if (!need_rank(e, nd, x, 2)) return none;
     if (!mi->bias && e->opset < 11) {
-        fail(e, "cannot export module '%s' (Linear without bias) at opset %d: Gemm needs opset 11 or later", nd->path,
-             e->opset);
+        onnx_fail(e, "cannot export module '%s' (Linear without bias) at opset %d: Gemm needs opset 11 or later",
+                  nd->path, e->opset);
         return none;
     }
     int64_t wshape[2] = {mi->out_features, mi->in_features};
@@ -461,14 +462,14 @@ static value block(exporter *e, size_t i, value x, int bottleneck) {
 static value emit(exporter *e, size_t i, value x) {
     if (!x.name) return none;
     if (i >= e->n_nodes) {
-        fail(e, "cannot export: a module the forward pass needs is missing");
+        onnx_fail(e, "cannot export: a module the forward pass needs is missing");
         return none;
     }
     const ft_node *nd = node_at(e, i);
     ft_module_info mi;
     ft_status *s = ft_model_module_info(e->m, i, &mi);
     if (s) {
-        fail(e, "cannot export: %s", ft_status_message(s));
+        onnx_fail(e, "cannot export: %s", ft_status_message(s));
         ft_status_free(s);
         return none;
     }
@@ -491,7 +492,7 @@ static value emit(exporter *e, size_t i, value x) {
         else if (strcmp(nd->type, "BasicBlock") == 0 || strcmp(nd->type, "Bottleneck") == 0)
             y = block(e, i, x, nd->type[0] == 'B' && nd->type[1] == 'o');
         else
-            fail(e, "cannot export module '%s' (%s): frost has no ONNX form for it", shown(nd->path), nd->type);
+            onnx_fail(e, "cannot export module '%s' (%s): frost has no ONNX form for it", shown(nd->path), nd->type);
         break;
     }
     if (y.name && nd->out_ndim == 4) {   // what the next module gets (adaptive pooling reads it)
@@ -557,7 +558,7 @@ static char *class_names_json(exporter *e, const checkpoint_meta *meta) {
     json_decref(names);
     char *copy = text ? str(e, "%s", text) : NULL;
     free(text);
-    if (!copy) fail(e, "out of memory");
+    if (!copy) onnx_fail(e, "out of memory");
     return copy;
 }
 
@@ -653,13 +654,13 @@ static int all_weights_used(exporter *e) {
         ft_tensor_info info;
         ft_status *s = ft_model_state_info(e->m, i, &info);
         if (s) {
-            fail(e, "%s", ft_status_message(s));
+            onnx_fail(e, "%s", ft_status_message(s));
             ft_status_free(s);
             return 0;
         }
         const char *dot = strrchr(info.name, '.');
         if (dot && strcmp(dot + 1, "num_batches_tracked") == 0) continue;
-        fail(e, "cannot export: the graph would not use '%s'", info.name);
+        onnx_fail(e, "cannot export: the graph would not use '%s'", info.name);
         return 0;
     }
     return 1;
@@ -695,12 +696,12 @@ int onnx_export(ft_model *m, const checkpoint_meta *meta, int opset, const char 
     ft_status *s = ft_model_trace(m, e.size);   // the feature maps' sizes, for adaptive pooling
     if (!s) s = ft_model_nodes(m, &e.nodes, &e.n_nodes);
     if (s) {
-        fail(&e, "the model cannot run on a %dx%d input: %s", meta->tf.size, meta->tf.size, ft_status_message(s));
+        onnx_fail(&e, "the model cannot run on a %dx%d input: %s", meta->tf.size, meta->tf.size, ft_status_message(s));
         ft_status_free(s);
         return -1;
     }
     if (!(e.state_used = calloc(e.n_state ? e.n_state : 1, 1))) {
-        fail(&e, "out of memory");
+        onnx_fail(&e, "out of memory");
         return -1;
     }
 
@@ -714,7 +715,7 @@ int onnx_export(ft_model *m, const checkpoint_meta *meta, int opset, const char 
     if (input && output && e.n_nodes > 0) y = emit(&e, 0, (value){"input", 4});
     if (!y.name || !all_weights_used(&e)) goto out;
     if (y.rank != 2) {
-        fail(&e, "cannot export: the model's output is %dD, not [batch, classes]", y.rank);
+        onnx_fail(&e, "cannot export: the model's output is %dD, not [batch, classes]", y.rank);
         goto out;
     }
     // the last node's output is the graph's: name it "logits" (through an Identity when the model ends
@@ -748,7 +749,7 @@ int onnx_export(ft_model *m, const checkpoint_meta *meta, int opset, const char 
     if (describe_model(&e, meta, &model) != 0) goto out;
     size_t bytes = onnx__model_proto__get_packed_size(&model);
     if (bytes > INT32_MAX) {   // protobuf's limit for one message (and protobuf-c's 32-bit lengths)
-        fail(&e, "the model is %.2f GB, over protobuf's 2 GB limit for one ONNX file", (double)bytes / 1e9);
+        onnx_fail(&e, "the model is %.2f GB, over protobuf's 2 GB limit for one ONNX file", (double)bytes / 1e9);
         goto out;
     }
     rc = write_model(&model, path, overwrite, err, errlen);

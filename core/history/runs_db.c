@@ -150,7 +150,7 @@ int runs_db_open_at(sqlite3 **db, const char *path, int create, char *err, size_
     if (stat(path, &st) != 0) {
         if (!create) {
             errmsg_set(err, errlen, "no runs recorded yet (%s does not exist)", path);
-            return -1;
+            return RUNS_DB_NONE;
         }
         char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
         if (slash && slash != dir) *slash = '\0';

@@ -29,7 +29,9 @@ int runs_db_path(char *out, size_t len, char *err, size_t errlen);
 
 // Opens (creating it and its folder when missing, when create is 1) and brings the schema up to
 // date; marks the runs of dead processes interrupted. *db, or -1 with a one-line err ("PATH: file is
-// not a database") and *db NULL. With create 0, a missing file is err "no runs recorded yet".
+// not a database") and *db NULL. With create 0, a missing file is RUNS_DB_NONE with err "no runs
+// recorded yet" (in the user's language: callers test the code, not the text).
+#define RUNS_DB_NONE (-2)
 int runs_db_open(sqlite3 **db, int create, char *err, size_t errlen);
 // The same at an explicit path (tests, the benchmark).
 int runs_db_open_at(sqlite3 **db, const char *path, int create, char *err, size_t errlen);

@@ -19,6 +19,7 @@
 
 #include "atomic_file.h"
 #include "errmsg.h"
+#include "i18n.h"
 #include "path.h"
 #include "regular_file.h"
 
@@ -344,7 +345,7 @@ static int transfer_once(const fetch_request *r, const char *url, const char *pa
         errmsg_set(
             err, errlen,
             "%s writing %s after %.1f MB (%s); the partial download was removed, free some space and fetch again",
-            full ? "disk full or over a size limit" : "cannot write", part, mb(have), strerror(e));
+            full ? _("disk full or over a size limit") : _("cannot write"), part, mb(have), strerror(e));
         return -1;
     }
     if (rc == CURLE_ABORTED_BY_CALLBACK) {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "errmsg.h"
+#include "i18n.h"
 #include "regular_file.h"
 #include "safetensors.h"
 
@@ -324,12 +325,12 @@ static void collect(void *user, weights_problem kind, const char *key, const cha
 }
 
 static void fit_error(const ft_model *m, problem_lists *p, const char *path, char *err, size_t errlen) {
-    static const char *const WHAT[3] = {"missing", "unexpected", "mismatched"};
+    static const char *const WHAT[3] = {N_("missing"), N_("unexpected"), N_("mismatched")};
     char parts[3][600];
     for (int k = 0; k < 3; k++) {
         list_finish(&p->lists[k]);
         if (p->lists[k].count)
-            snprintf(parts[k], sizeof parts[k], "; %zu %s: %s", p->lists[k].count, WHAT[k], p->lists[k].text);
+            snprintf(parts[k], sizeof parts[k], _("; %zu %s: %s"), p->lists[k].count, _(WHAT[k]), p->lists[k].text);
         else
             parts[k][0] = '\0';
     }

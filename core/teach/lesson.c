@@ -73,7 +73,7 @@ static int parse_action(const char *value, lesson_step *s, char *why, size_t len
     char verb[32] = "", arg[64] = "", extra[8] = "";
     int n = sscanf(value, "%31s %63s %7s", verb, arg, extra);
     if (n < 1) {
-        snprintf(why, len, "'do:' needs an action (read, when there is nothing to do)");
+        errmsg_set(why, len, "'do:' needs an action (read, when there is nothing to do)");
         return -1;
     }
     const action_spec *spec = NULL;
@@ -85,31 +85,36 @@ static int parse_action(const char *value, lesson_step *s, char *why, size_t len
             size_t k = strlen(names);
             snprintf(names + k, sizeof names - k, "%s%s", i ? ", " : "", ACTIONS[i].name);
         }
-        snprintf(why, len, "'do: %.60s': no such action (one of %s)", verb, names);
+        errmsg_set(why, len, "'do: %.60s': no such action (one of %s)", verb, names);
         return -1;
     }
     s->action = spec->action;
     s->arg = 0;
     int wants_arg = spec->args || spec->action == LESSON_ARCH || spec->action == LESSON_TRAIN;
     if (n == 3 || (n == 2 && !wants_arg)) {
-        snprintf(why, len, "'do: %s' takes %s", verb, wants_arg ? "one word" : "nothing after it");
+        if (wants_arg)
+            errmsg_set(why, len, "'do: %s' takes one word", verb);
+        else
+            errmsg_set(why, len, "'do: %s' takes nothing after it", verb);
         return -1;
     }
     if (!wants_arg) return 0;
     char words[160];
     if (n < 2) {
-        if (spec->args) join_words(spec->args, words, sizeof words);
-        snprintf(why, len, "'do: %s' needs %s", verb,
-                 spec->action == LESSON_ARCH    ? "an architecture"
-                 : spec->action == LESSON_TRAIN ? "the epoch to wait for (do: train 1)"
-                                                : "a word");
-        if (spec->args) snprintf(why + strlen(why), len - strlen(why), " (one of %s)", words);
+        if (spec->args) {   // (each a whole sentence, so that each translates as one)
+            join_words(spec->args, words, sizeof words);
+            errmsg_set(why, len, "'do: %s' needs a word (one of %s)", verb, words);
+        } else if (spec->action == LESSON_ARCH) {
+            errmsg_set(why, len, "'do: %s' needs an architecture", verb);
+        } else {
+            errmsg_set(why, len, "'do: %s' needs the epoch to wait for (do: train 1)", verb);
+        }
         return -1;
     }
     if (spec->args) {
         if ((s->arg = word_index(spec->args, arg)) < 0) {
             join_words(spec->args, words, sizeof words);
-            snprintf(why, len, "'do: %s %.60s': not one of %s", verb, arg, words);
+            errmsg_set(why, len, "'do: %s %.60s': not one of %s", verb, arg, words);
             return -1;
         }
         return 0;
@@ -118,7 +123,7 @@ static int parse_action(const char *value, lesson_step *s, char *why, size_t len
         char *end;
         long e = strtol(arg, &end, 10);
         if (*end || e < 1 || e > 1000) {
-            snprintf(why, len, "'do: train %.60s': the epoch is a whole number from 1 to 1000", arg);
+            errmsg_set(why, len, "'do: train %.60s': the epoch is a whole number from 1 to 1000", arg);
             return -1;
         }
         s->arg = (int)e;
@@ -134,7 +139,7 @@ static int parse_action(const char *value, lesson_step *s, char *why, size_t len
         size_t k = strlen(archs);
         snprintf(archs + k, sizeof archs - k, "%s%s", i ? ", " : "", ft_arch_name(i));
     }
-    snprintf(why, len, "'do: arch %.60s': no such architecture (one of %s)", arg, archs);
+    errmsg_set(why, len, "'do: arch %.60s': no such architecture (one of %s)", arg, archs);
     return -1;
 }
 
@@ -181,13 +186,13 @@ typedef struct {
     size_t cap;
 } reader;
 
-static int fail(char *err, size_t errlen, const char *file, int line, const char *fmt, ...)
+static int lesson_fail(char *err, size_t errlen, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-static int fail(char *err, size_t errlen, const char *file, int line, const char *fmt, ...) {
+static int lesson_fail(char *err, size_t errlen, const char *file, int line, const char *fmt, ...) {
     char what[400];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    vsnprintf(what, sizeof what, i18n_text(fmt), ap);
     va_end(ap);
     char shown[300];
     text_escape(shown, sizeof shown, file);
@@ -209,26 +214,26 @@ static int end_step(reader *r, int line, char *err, size_t errlen) {
     s.code = two_take(&r->code);
     if (!s.title || !s.text || !s.code) {
         free(s.title), free(s.text), free(s.code);
-        return fail(err, errlen, r->file, line, "out of memory");
+        return lesson_fail(err, errlen, r->file, line, "out of memory");
     }
     // a trailing paragraph break says nothing
     for (size_t n = strlen(s.text); n && s.text[n - 1] == '\n';) s.text[--n] = '\0';
-    const char *missing = !has_do     ? "no 'do:' line (what the learner does; 'do: read' when there is nothing to do)"
-                          : !has_text ? "no 'text:' (in English: the other languages fall back to it)"
+    const char *missing = !has_do ? _("no 'do:' line (what the learner does; 'do: read' when there is nothing to do)")
+                          : !has_text ? _("no 'text:' (in English: the other languages fall back to it)")
                                       : NULL;
     if (missing) {
         int at = s.line;
         char t[80];
         text_escape(t, sizeof t, s.title);
         free(s.title), free(s.text), free(s.code);
-        return fail(err, errlen, r->file, at, "step '%s' has %s", t, missing);
+        return lesson_fail(err, errlen, r->file, at, "step '%s' has %s", t, missing);
     }
     if (r->l->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 16;
         lesson_step *grown = realloc(r->l->steps, cap * sizeof *grown);
         if (!grown) {
             free(s.title), free(s.text), free(s.code);
-            return fail(err, errlen, r->file, line, "out of memory");
+            return lesson_fail(err, errlen, r->file, line, "out of memory");
         }
         r->l->steps = grown;
         r->cap = cap;
@@ -244,9 +249,9 @@ static int read_line(reader *r, char *line, int at, char *err, size_t errlen) {
     for (size_t i = 0; i < n;) {
         size_t k = text_plain_char((const unsigned char *)line + i);
         if (!k)
-            return fail(err, errlen, r->file, at, "column %zu: %s", i + 1,
-                        line[i] == '\t' ? "a tab (indent with spaces)"
-                                        : "a control character or a byte that is not UTF-8");
+            return lesson_fail(err, errlen, r->file, at, "column %zu: %s", i + 1,
+                               line[i] == '\t' ? "a tab (indent with spaces)"
+                                               : "a control character or a byte that is not UTF-8");
         i += k;
     }
     const char *p = line;
@@ -264,13 +269,15 @@ static int read_line(reader *r, char *line, int at, char *err, size_t errlen) {
         q++;
         while ((isalpha((unsigned char)q[t]) || q[t] == '_') && t < sizeof tag - 1) t++;
         if (q[t] != ']' || t == 0)
-            return fail(err, errlen, r->file, at, "a language tag is letters and '_' in brackets (text[zh_CN]:)");
+            return lesson_fail(err, errlen, r->file, at,
+                               "a language tag is letters and '_' in brackets (text[zh_CN]:)");
         memcpy(tag, q, t);
         tag[t] = '\0';
         q += t + 1;
     }
     if (!k || *q != ':')
-        return fail(err, errlen, r->file, at, "a line is 'field: value' (title, step, text, code, do) or a # comment");
+        return lesson_fail(err, errlen, r->file, at,
+                           "a line is 'field: value' (title, step, text, code, do) or a # comment");
     q++;
     if (*q == ' ') q++;   // one space after the colon; a code line keeps the rest (its indentation)
     const char *value = q;
@@ -279,15 +286,18 @@ static int read_line(reader *r, char *line, int at, char *err, size_t errlen) {
     int is_title = strcmp(name, "title") == 0, is_step = strcmp(name, "step") == 0, is_text = strcmp(name, "text") == 0,
         is_code = strcmp(name, "code") == 0, is_do = strcmp(name, "do") == 0;
     if (!is_title && !is_step && !is_text && !is_code && !is_do)
-        return fail(err, errlen, r->file, at, "'%s' is not a field of a lesson (title, step, text, code, do)", name);
-    if (is_do && tag[0]) return fail(err, errlen, r->file, at, "'do:' is the same in every language: no [%s]", tag);
-    if ((is_title || is_step) && !*value) return fail(err, errlen, r->file, at, "'%s:' needs a title", name);
+        return lesson_fail(err, errlen, r->file, at, "'%s' is not a field of a lesson (title, step, text, code, do)",
+                           name);
+    if (is_do && tag[0])
+        return lesson_fail(err, errlen, r->file, at, "'do:' is the same in every language: no [%s]", tag);
+    if ((is_title || is_step) && !*value) return lesson_fail(err, errlen, r->file, at, "'%s:' needs a title", name);
     if (is_title) {
         if (r->in_step || r->l->n)
-            return fail(err, errlen, r->file, at, "the lesson's 'title:' comes before its first 'step:'");
+            return lesson_fail(err, errlen, r->file, at, "the lesson's 'title:' comes before its first 'step:'");
         text_buf *b = own ? &r->lesson_title.own : english ? &r->lesson_title.en : NULL;
         if (b && b->len)
-            return fail(err, errlen, r->file, at, "a second 'title%s%s%s:'", tag[0] ? "[" : "", tag, tag[0] ? "]" : "");
+            return lesson_fail(err, errlen, r->file, at, "a second 'title%s%s%s:'", tag[0] ? "[" : "", tag,
+                               tag[0] ? "]" : "");
         if (b) text_buf_put(b, "%s", value);
         return 0;
     }
@@ -300,18 +310,18 @@ static int read_line(reader *r, char *line, int at, char *err, size_t errlen) {
         text_buf_put(&r->title.en, "%s", value);
         return 0;
     }
-    if (!r->in_step) return fail(err, errlen, r->file, at, "'%s' before the first 'step:'", name);
+    if (!r->in_step) return lesson_fail(err, errlen, r->file, at, "'%s' before the first 'step:'", name);
     if (is_step) {   // the step's title in another language: after its English `step:`
         if (own) {
-            if (r->title.own.len) return fail(err, errlen, r->file, at, "a second 'step[%s]:' in one step", tag);
+            if (r->title.own.len) return lesson_fail(err, errlen, r->file, at, "a second 'step[%s]:' in one step", tag);
             text_buf_put(&r->title.own, "%s", value);
         }
         return 0;
     }
     if (is_do) {
-        if (r->cur_has_do) return fail(err, errlen, r->file, at, "a second 'do:' in one step");
+        if (r->cur_has_do) return lesson_fail(err, errlen, r->file, at, "a second 'do:' in one step");
         char why[400];
-        if (parse_action(value, &r->cur, why, sizeof why) != 0) return fail(err, errlen, r->file, at, "%s", why);
+        if (parse_action(value, &r->cur, why, sizeof why) != 0) return lesson_fail(err, errlen, r->file, at, "%s", why);
         r->cur_has_do = 1;
         return 0;
     }
@@ -350,7 +360,7 @@ int lesson_parse(const char *text, const char *file, const char *lang, lesson *o
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         char *line = malloc(n + 1);
         if (!line) {
-            rc = fail(err, errlen, file, 0, "out of memory");
+            rc = lesson_fail(err, errlen, file, 0, "out of memory");
             break;
         }
         memcpy(line, p, n);
@@ -361,10 +371,10 @@ int lesson_parse(const char *text, const char *file, const char *lang, lesson *o
     }
     if (rc == 0) rc = end_step(&r, at, err, errlen);
     if (rc == 0 && !r.lesson_title.en.len)
-        rc = fail(err, errlen, file, 1, "no 'title:' (the lesson's, before its steps)");
+        rc = lesson_fail(err, errlen, file, 1, "no 'title:' (the lesson's, before its steps)");
     if (rc == 0 && out->n == 0)
-        rc = fail(err, errlen, file, at, "no steps ('step: TITLE', then its text, code and do)");
-    if (rc == 0 && !(out->title = two_take(&r.lesson_title))) rc = fail(err, errlen, file, 0, "out of memory");
+        rc = lesson_fail(err, errlen, file, at, "no steps ('step: TITLE', then its text, code and do)");
+    if (rc == 0 && !(out->title = two_take(&r.lesson_title))) rc = lesson_fail(err, errlen, file, 0, "out of memory");
     two_free(&r.title), two_free(&r.text), two_free(&r.code), two_free(&r.lesson_title);
     if (rc != 0) lesson_free(out);
     return rc;
@@ -375,11 +385,11 @@ int lesson_load(const char *path, const char *lang, lesson *out, char *err, size
     struct stat st;
     char why[256];
     int fd = regular_file_open(path, &st, why, sizeof why);
-    if (fd < 0) return fail(err, errlen, path, 0, "%s", why);
+    if (fd < 0) return lesson_fail(err, errlen, path, 0, "%s", why);
     if (st.st_size > LESSON_MAX_BYTES) {
         close(fd);
-        return fail(err, errlen, path, 0, "%lld bytes: too big for a lesson (at most %d)", (long long)st.st_size,
-                    LESSON_MAX_BYTES);
+        return lesson_fail(err, errlen, path, 0, "%lld bytes: too big for a lesson (at most %d)", (long long)st.st_size,
+                           LESSON_MAX_BYTES);
     }
     char *text = malloc((size_t)st.st_size + 1);
     size_t got = 0;
@@ -388,15 +398,15 @@ int lesson_load(const char *path, const char *lang, lesson *out, char *err, size
         got += (size_t)k;
     int read_errno = k < 0 ? errno : 0;
     close(fd);
-    if (!text) return fail(err, errlen, path, 0, "out of memory");
+    if (!text) return lesson_fail(err, errlen, path, 0, "out of memory");
     if (read_errno) {
         free(text);
-        return fail(err, errlen, path, 0, "cannot read it: %s", strerror(read_errno));
+        return lesson_fail(err, errlen, path, 0, "cannot read it: %s", strerror(read_errno));
     }
     text[got] = '\0';
     if (strlen(text) != got) {
         free(text);
-        return fail(err, errlen, path, 0, "a NUL byte: not a text file");
+        return lesson_fail(err, errlen, path, 0, "a NUL byte: not a text file");
     }
     int rc = lesson_parse(text, path, lang, out, err, errlen);
     free(text);
@@ -463,8 +473,8 @@ void lesson_names(char *out, size_t len) {
 int lesson_find(const char *name, char *out, size_t len, char *err, size_t errlen) {
     char dir[1024];
     if (lesson_dir(dir, sizeof dir) != 0)
-        return fail(err, errlen, name, 0,
-                    "no lessons folder found (set " LESSON_DIR_ENV ", or give --lesson-file FILE)");
+        return lesson_fail(err, errlen, name, 0, "no lessons folder found (set %s, or give --lesson-file FILE)",
+                           LESSON_DIR_ENV);
     int plain = *name && strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_") == strlen(name);
     char file[128];
     if (plain && (size_t)snprintf(file, sizeof file, "%s.lesson", name) < sizeof file &&
@@ -472,8 +482,8 @@ int lesson_find(const char *name, char *out, size_t len, char *err, size_t errle
         return 0;
     char names[512];
     lesson_names(names, sizeof names);
-    return fail(err, errlen, name, 0, "no such lesson (the lessons: %s; a file of your own: --lesson-file FILE)",
-                names[0] ? names : "none");
+    return lesson_fail(err, errlen, name, 0, "no such lesson (the lessons: %s; a file of your own: --lesson-file FILE)",
+                       names[0] ? names : "none");
 }
 
 // ---------------------------------------------------------------------------------------------

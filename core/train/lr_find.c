@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
+
 void lr_find_opts_default(lr_find_opts *o) {
     *o = (lr_find_opts){.start_lr = 1e-7, .end_lr = 10, .steps = 100, .beta = 0.98, .diverge = 4, .min_steps = 10};
 }
@@ -129,15 +131,16 @@ int lr_find_suggest(const lr_find_curve *c, double *lr, size_t *index, char *why
     if (c->state == LR_FIND_DIVERGED && m > 0) m--;   // 1. cut: the point that stopped the sweep
     if (m < LR_FIND_MIN_POINTS) {
         if (c->n > 0)
-            snprintf(why, whylen, "the sweep stopped after %zu steps (at lr %.1e): too few to suggest a learning rate",
-                     c->n, c->lr[c->n - 1]);
+            errmsg_set(why, whylen,
+                       "the sweep stopped after %zu steps (at lr %.1e): too few to suggest a learning rate", c->n,
+                       c->lr[c->n - 1]);
         else
-            snprintf(why, whylen, "no losses recorded: nothing to suggest");
+            errmsg_set(why, whylen, "no losses recorded: nothing to suggest");
         return -1;
     }
     double *clean = malloc(2 * m * sizeof *clean);
     if (!clean) {
-        snprintf(why, whylen, "out of memory");
+        errmsg_set(why, whylen, "out of memory");
         return -1;
     }
     running_median(c->loss, m, clean);   // 2. clean
@@ -146,10 +149,10 @@ int lr_find_suggest(const lr_find_curve *c, double *lr, size_t *index, char *why
     find_valley(clean, m, &vs, &ve);   // 3. valley
     double drop = clean[vs] - clean[ve];
     if (!(drop > 0 && drop >= LR_FIND_MIN_DROP * clean[vs] && drop >= LR_FIND_MIN_NOISE * noise)) {
-        snprintf(why, whylen,
-                 "the loss never fell (by %.0f%%, above its noise) between lr %.1e and %.1e: no learning "
-                 "rate to suggest",
-                 100 * LR_FIND_MIN_DROP, c->lr[0], c->lr[m - 1]);
+        errmsg_set(why, whylen,
+                   "the loss never fell (by %.0f%%, above its noise) between lr %.1e and %.1e: no learning "
+                   "rate to suggest",
+                   100 * LR_FIND_MIN_DROP, c->lr[0], c->lr[m - 1]);
         free(clean);
         return -1;
     }

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "errmsg.h"
+
 // Python's math.pi, to the last bit.
 static const double lr_schedule_pi = 3.141592653589793;
 
@@ -66,20 +68,20 @@ int lr_schedule_parse(const char *text, lr_schedule *s, char *err, size_t errlen
     while (i < count && !(strlen(lr_schedule_names[i].name) == len && !strncmp(text, lr_schedule_names[i].name, len)))
         i++;
     if (i == count) {
-        snprintf(err, errlen, "unknown schedule '%.*s' (constant, cosine, one-cycle, warmup)",
-                 (int)(len > 40 ? 40 : len), text);
+        errmsg_set(err, errlen, "unknown schedule '%.*s' (constant, cosine, one-cycle, warmup)",
+                   (int)(len > 40 ? 40 : len), text);
         return -1;
     }
     lr_schedule_kind kind = lr_schedule_names[i].kind;
     long steps = kind == LR_WARMUP ? -1 : 0;
     if (colon && kind != LR_COSINE && kind != LR_WARMUP) {
-        snprintf(err, errlen, "schedule '%s' takes no warm-up steps (cosine:N and warmup:N do)",
-                 lr_schedule_name(kind));
+        errmsg_set(err, errlen, "schedule '%s' takes no warm-up steps (cosine:N and warmup:N do)",
+                   lr_schedule_name(kind));
         return -1;
     }
     if (colon && lr_schedule_steps(colon + 1, &steps)) {
-        snprintf(err, errlen, "warm-up steps '%.40s' are not a whole number (e.g. %s:100, or %s:epoch)", colon + 1,
-                 lr_schedule_name(kind), lr_schedule_name(kind));
+        errmsg_set(err, errlen, "warm-up steps '%.40s' are not a whole number (e.g. %s:100, or %s:epoch)", colon + 1,
+                   lr_schedule_name(kind), lr_schedule_name(kind));
         return -1;
     }
     s->kind = kind;

@@ -8,6 +8,7 @@
 
 #include "class_weights.h"
 #include "errmsg.h"
+#include "i18n.h"
 #include "transfer.h"
 
 // Parses the texts r holds.
@@ -24,7 +25,7 @@ static int parse(train_recipe *r, char *err, size_t errlen) {
 static int copy(char *dst, size_t len, const char *src, const char *what, char *err, size_t errlen) {
     if (!src) return 0;
     if (strlen(src) >= len) {
-        errmsg_set(err, errlen, "the %s is too long", what);
+        errmsg_set(err, errlen, "the %s is too long", _(what));
         return -1;
     }
     snprintf(dst, len, "%s", src);
@@ -34,10 +35,11 @@ static int copy(char *dst, size_t len, const char *src, const char *what, char *
 int train_recipe_set(train_recipe *r, const char *plan, const char *schedule, const char *block_lrs,
                      const char *class_weights, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
-    if (copy(r->plan_text, sizeof r->plan_text, plan, "plan", err, errlen) != 0 ||
-        copy(r->schedule_text, sizeof r->schedule_text, schedule, "schedule", err, errlen) != 0 ||
-        copy(r->block_lr_text, sizeof r->block_lr_text, block_lrs, "list of block learning rates", err, errlen) != 0 ||
-        copy(r->class_weights_text, sizeof r->class_weights_text, class_weights, "list of class weights", err,
+    if (copy(r->plan_text, sizeof r->plan_text, plan, N_("plan"), err, errlen) != 0 ||
+        copy(r->schedule_text, sizeof r->schedule_text, schedule, N_("schedule"), err, errlen) != 0 ||
+        copy(r->block_lr_text, sizeof r->block_lr_text, block_lrs, N_("list of block learning rates"), err, errlen) !=
+            0 ||
+        copy(r->class_weights_text, sizeof r->class_weights_text, class_weights, N_("list of class weights"), err,
              errlen) != 0)
         return -1;
     return parse(r, err, errlen);

@@ -12,6 +12,7 @@
 
 #include "errmsg.h"
 #include "feature_store.h"
+#include "i18n.h"
 #include "path.h"
 #include "precision_auto.h"
 #include "trainer_parts.h"
@@ -137,7 +138,7 @@ static void disk_load(trainer *t, int phase) {
     }
     feature_entry_close(e);
     char known_bad[64] = "";
-    if (bad) snprintf(known_bad, sizeof known_bad, " and %zu known not to decode", bad);
+    if (bad) snprintf(known_bad, sizeof known_bad, _(" and %zu known not to decode"), bad);
     if (served + bad == split->n_items) {
         t->cache.filled[phase] = 1;
         trainer_post_text(t, EV_INFO, "feature cache: %zu of %zu %s images from disk%s (%s)", served, split->n_items,
@@ -211,9 +212,13 @@ void trainer_disk_save(trainer *t, int phase) {
             if (feature_store_evict(t->disk.dir, t->disk.cap, &freed, &removed, err, sizeof err) != 0)
                 trainer_post_text(t, EV_INFO, "feature cache: %s", err);
             else if (removed)
-                trainer_post_text(
-                    t, EV_INFO, "feature cache: %zu least recently used entr%s removed (%.1f MB) to stay under %.0f MB",
-                    removed, removed == 1 ? "y" : "ies", mbytes(freed), mbytes(t->disk.cap));
+                trainer_post_text(t, EV_INFO,
+                                  ngettext("feature cache: %zu least recently used entry removed (%.1f MB) to stay "
+                                           "under %.0f MB",
+                                           "feature cache: %zu least recently used entries removed (%.1f MB) to stay "
+                                           "under %.0f MB",
+                                           removed),
+                                  removed, mbytes(freed), mbytes(t->disk.cap));
         }
     }
     for (size_t i = 0; i < split->n_items; i++) free(reasons[i]);
@@ -282,7 +287,7 @@ static int decide_precision(trainer *t) {
     if (t->cfg.profile)
         trainer_post_text(t, EV_INFO,
                           "profile: --precision auto: the speeds %s in %.2f s; agreement on %zu images in %.2f s",
-                          e.precision.measured ? "measured now" : "read from the calibration file",
+                          e.precision.measured ? _("measured now") : _("read from the calibration file"),
                           e.precision.speed_seconds, e.precision.fig[0].images, e.precision.agree_seconds);
     return RUN_DONE;
 }

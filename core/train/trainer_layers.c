@@ -29,10 +29,16 @@ static void alarms(trainer *t, const layer_report *r, int phase_end) {
     if (!t->layers.alarmed_frozen && (n = layer_report_frozen_moving(r, names, sizeof names)) > 0) {
         t->layers.alarmed_frozen = 1;
         train_event e = {.kind = EV_ALARM, .epoch = t->epoch, .fix = FIX_BN_FIXED};
-        errmsg_set(e.text, sizeof e.text,
-                   "frozen but changing: %zu BatchNorm layer%s (%s) %s running statistics in train mode, although "
-                   "no parameter of %s trains",
-                   n, n == 1 ? "" : "s", names, n == 1 ? "updates its" : "update their", n == 1 ? "it" : "theirs");
+        if (n == 1)   // two whole sentences, so that each translates as one
+            errmsg_set(e.text, sizeof e.text,
+                       "frozen but changing: %zu BatchNorm layer (%s) updates its running statistics in train mode, "
+                       "although no parameter of it trains",
+                       n, names);
+        else
+            errmsg_set(e.text, sizeof e.text,
+                       "frozen but changing: %zu BatchNorm layers (%s) update their running statistics in train mode, "
+                       "although no parameter of theirs trains",
+                       n, names);
         trainer_post(t, &e);
     }
     if (phase_end && t->epoch == t->start_epoch + 1 && (n = layer_report_not_learning(r, names, sizeof names)) > 0) {
@@ -42,9 +48,14 @@ static void alarms(trainer *t, const layer_report *r, int phase_end) {
                 r->rows[i].change < LAYER_LEARNING_MIN && r->rows[i].change > largest)
                 largest = r->rows[i].change;
         train_event e = {.kind = EV_ALARM, .epoch = t->epoch, .fix = FIX_HIGHER_LR};
-        errmsg_set(e.text, sizeof e.text,
-                   "trainable but not learning: %s moved %.2g%% of %s size in the first epoch (under %g%%)", names,
-                   100.0 * largest, n == 1 ? "its" : "their", 100.0 * LAYER_LEARNING_MIN);
+        if (n == 1)
+            errmsg_set(e.text, sizeof e.text,
+                       "trainable but not learning: %s moved %.2g%% of its size in the first epoch (under %g%%)", names,
+                       100.0 * largest, 100.0 * LAYER_LEARNING_MIN);
+        else
+            errmsg_set(e.text, sizeof e.text,
+                       "trainable but not learning: %s moved %.2g%% of their size in the first epoch (under %g%%)",
+                       names, 100.0 * largest, 100.0 * LAYER_LEARNING_MIN);
         trainer_post(t, &e);
     }
 }

@@ -13,6 +13,7 @@
 #include "checkpoint.h"
 #include "clock.h"
 #include "errmsg.h"
+#include "i18n.h"
 #include "loader.h"
 #include "trainer_parts.h"
 
@@ -306,16 +307,18 @@ static void post_profile(trainer *t) {
                    t->prof.copy + t->prof.events + t->prof.measure + t->prof.warmup;
     trainer_post_text(t, EV_INFO, "profile: where the %.2f s of the run went (trainer thread)", wall);
     trainer_post_text(t, EV_INFO,
-                      "profile:   waiting for batches      %8.2f s  (decode + resize ran on %d worker%s: %.2f s of "
-                      "their time, %.1f ms per image)",
-                      t->prof.wait, t->cfg.workers, t->cfg.workers == 1 ? "" : "s", busy,
-                      t->prof.loaded ? 1e3 * busy / (double)t->prof.loaded : 0.0);
+                      ngettext("profile:   waiting for batches      %8.2f s  (decode + resize ran on %d worker: "
+                               "%.2f s of its time, %.1f ms per image)",
+                               "profile:   waiting for batches      %8.2f s  (decode + resize ran on %d workers: "
+                               "%.2f s of their time, %.1f ms per image)",
+                               (unsigned long)t->cfg.workers),
+                      t->prof.wait, t->cfg.workers, busy, t->prof.loaded ? 1e3 * busy / (double)t->prof.loaded : 0.0);
     trainer_post_text(t, EV_INFO, "profile:   backbone (cache fill)    %8.2f s", t->prof.features);
     trainer_post_text(t, EV_INFO,
                       "profile:     first batch: waited %.2f s for it, its backbone %.2f s; warm-up beside the "
                       "decoding %.2f s%s",
                       t->prof.first_wait, t->prof.first_features, t->prof.warmup,
-                      t->prof.warmup == 0 ? " (none: FROST_WARMUP=1 makes one)" : "");
+                      t->prof.warmup == 0 ? _(" (none: FROST_WARMUP=1 makes one)") : "");
     trainer_post_text(t, EV_INFO, "profile:   forward                  %8.2f s", t->prof.forward);
     trainer_post_text(t, EV_INFO, "profile:   backward                 %8.2f s", t->prof.backward);
     trainer_post_text(t, EV_INFO, "profile:   optimizer                %8.2f s", t->prof.optimizer);
@@ -345,7 +348,7 @@ static int run_lr_find(trainer *t) {
         e.lr = lr;
         e.batch = at + 1;
         errmsg_set(e.text, sizeof e.text, "suggested lr %.3g (step %zu of %zu%s)", lr, at + 1, t->finder.curve.n,
-                   t->finder.curve.state == LR_FIND_DIVERGED ? "; the loss diverged after" : "");
+                   t->finder.curve.state == LR_FIND_DIVERGED ? _("; the loss diverged after") : "");
     } else {
         errmsg_set(e.text, sizeof e.text, "no suggestion: %s", why);
     }

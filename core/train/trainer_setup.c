@@ -9,6 +9,7 @@
 
 #include "checkpoint.h"
 #include "clock.h"
+#include "i18n.h"
 #include "loader.h"
 #include "thread_split.h"
 #include "trainer_parts.h"
@@ -153,13 +154,16 @@ void trainer_choose_split(trainer *t, int gpu) {
     t->cfg.workers = sp.workers;
     t->turns = sp.turns;
     ft_set_num_threads(sp.threads);
-    trainer_post_text(t, EV_INFO, "threads: %d for libtorch, %d loader worker%s%s: %s (%d cores)", sp.threads,
-                      sp.workers, sp.workers == 1 ? "" : "s", sp.turns ? ", taking turns" : "", sp.why, cores);
+    trainer_post_text(t, EV_INFO,
+                      ngettext("threads: %d for libtorch, %d loader worker%s: %s (%d cores)",
+                               "threads: %d for libtorch, %d loader workers%s: %s (%d cores)",
+                               (unsigned long)sp.workers),
+                      sp.threads, sp.workers, sp.turns ? _(", taking turns") : "", sp.why, cores);
     trainer_post_text(t, EV_INFO, "%s on %s, %d libtorch threads, %d loader workers; BatchNorm %s", t->cfg.arch,
                       ft_model_device(t->m), ft_get_num_threads(), t->cfg.workers,
                       t->cfg.bn_eval
-                          ? "in eval mode where frozen (running statistics fixed)"
-                          : "in train mode (batch statistics; running statistics updated, as the tutorial's)");
+                          ? _("in eval mode where frozen (running statistics fixed)")
+                          : _("in train mode (batch statistics; running statistics updated, as the tutorial's)"));
 }
 
 int trainer_make_loaders(trainer *t) {

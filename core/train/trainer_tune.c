@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "class_weights.h"
+#include "i18n.h"
 #include "trainer_parts.h"
 
 // Before training step b (0-based) of the epoch: each group's lr (and momentum) where the schedule
@@ -63,8 +64,8 @@ int trainer_plan_setup(trainer *t, unsigned char *trains) {
     char text[600];
     train_plan_format(p, text, sizeof text);
     trainer_post_text(t, EV_INFO, "plan: %s (%d stages, %d epochs%s)%s", text, p->n, t->tune.course_epochs,
-                      t->tune.course_epochs > t->cfg.epochs ? "; this run stops earlier" : "",
-                      t->start_epoch > 0 ? "; resumed in the stage its epoch belongs to" : "");
+                      t->tune.course_epochs > t->cfg.epochs ? _("; this run stops earlier") : "",
+                      t->start_epoch > 0 ? _("; resumed in the stage its epoch belongs to") : "");
     t->tune.stage = -1 - t->tune.stage;   // not announced yet: enter_stage announces it
     return RUN_DONE;
 }

@@ -295,6 +295,48 @@ Test(cli_help, man_page_lints_clean_and_is_dated_by_the_source) {
     tu_run_free(&m);
 }
 
+// The manual in Chinese, as the build makes build/zh_CN/frost.1 (LANGUAGE=zh_CN in C.UTF-8): its
+// headings, paragraphs and tables are the catalogue's, it has every command's section as the English
+// one does, and it lints as clean.
+Test(cli_help, the_chinese_manual_is_the_catalogues_and_lints_clean) {
+    tu_run_result en;
+    tu_run_frost(&en, (const char *[]){"help", "--man", NULL});
+    cr_assert_eq(en.status, 0, "%s", en.err);
+    const char *const texts[] = {"DESCRIPTION",
+                                 "COMMANDS",
+                                 "ENVIRONMENT",
+                                 "EXIT STATUS",
+                                 "SEE ALSO",
+                                 "the command line was wrong",
+                                 "1: the interface draws with plain ASCII instead of Unicode"};
+    const size_t n = sizeof texts / sizeof texts[0];
+    const char *zh[sizeof texts / sizeof texts[0]];
+    for (size_t k = 0; k < n; k++) zh[k] = tu_zh(texts[k]);
+    setenv("LANGUAGE", "zh_CN", 1);
+    setenv("LC_ALL", "C.UTF-8", 1);
+    tu_run_result m;
+    tu_run_frost(&m, (const char *[]){"help", "--man", NULL});
+    cr_assert_eq(m.status, 0, "%s", m.err);
+    for (size_t k = 0; k < n; k++) {
+        char line[512];
+        snprintf(line, sizeof line, k < 5 ? "\n.SH %s\n" : "\n%s\n", zh[k]);
+        cr_expect(strstr(m.out, line) != NULL, "the manual has '%s' in Chinese: %s", texts[k], zh[k]);
+        snprintf(line, sizeof line, k < 5 ? "\n.SH %s\n" : "\n%s\n", texts[k]);
+        cr_expect(strstr(m.out, line) == NULL, "no '%s' left in English", texts[k]);
+    }
+    int sections[2] = {0, 0};
+    for (int k = 0; k < 2; k++)
+        for (const char *p = strstr(k ? m.out : en.out, "\n.SS \""); p; p = strstr(p + 1, "\n.SS \"")) sections[k]++;
+    cr_expect(sections[0] > 20 && sections[1] == sections[0], "every command's section: %d in English, %d in Chinese",
+              sections[0], sections[1]);
+    int status;
+    char *lint = check_page(m.out, "mandoc -T lint -W warning '%s' 2>&1", &status);
+    cr_expect(status == 0 && !lint[0], "mandoc: %s", lint);
+    free(lint);
+    tu_run_free(&m);
+    tu_run_free(&en);
+}
+
 // ---------------------------------------------------------------------------------------------
 // commands come first, as in git: a dataset folder holds train/, and `frost train .` there trains
 

@@ -99,13 +99,29 @@ Test(install, install_run_complete_uninstall) {
                            "/share/man/man1/frost.1",
                            "/share/bash-completion/completions/frost",
                            "/share/zsh/site-functions/_frost",
-                           "/share/locale/zh_CN/LC_MESSAGES/frost.mo"};
+                           "/share/locale/zh_CN/LC_MESSAGES/frost.mo",
+                           "/share/man/zh_CN/man1/frost.1"};
     for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
         struct stat st;
         cr_assert_eq(stat(path_in(files[k]), &st), 0, "%s not installed", path_in(files[k]));
         cr_expect_eq(st.st_mode & 0777, k == 0 ? 0755 : 0644, "%s: mode %o", files[k], st.st_mode & 0777);
     }
     expect_made_by_help(path_in("/share/man/man1/frost.1"), "--man");
+    // the Chinese page is the installed frost's manual in Chinese (its installed catalogue)
+    char *language = getenv("LANGUAGE") ? strdup(getenv("LANGUAGE")) : NULL;
+    char *lc_all = getenv("LC_ALL") ? strdup(getenv("LC_ALL")) : NULL;
+    setenv("LANGUAGE", "zh_CN", 1);
+    setenv("LC_ALL", "C.UTF-8", 1);
+    expect_made_by_help(path_in("/share/man/zh_CN/man1/frost.1"), "--man");
+    language ? setenv("LANGUAGE", language, 1) : unsetenv("LANGUAGE");
+    lc_all ? setenv("LC_ALL", lc_all, 1) : unsetenv("LC_ALL");
+    free(language);
+    free(lc_all);
+    char *zh_page = tu_read_file(path_in("/share/man/zh_CN/man1/frost.1"), NULL);
+    char heading[256];
+    snprintf(heading, sizeof heading, "\n.SH %s\n", tu_zh("DESCRIPTION"));
+    cr_expect(zh_page && strstr(zh_page, heading), "the Chinese page is in Chinese: %.300s", zh_page ? zh_page : "");
+    free(zh_page);
     expect_made_by_help(path_in("/share/bash-completion/completions/frost"), "--completion bash");
     expect_made_by_help(path_in("/share/zsh/site-functions/_frost"), "--completion zsh");
 
