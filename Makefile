@@ -438,10 +438,10 @@ fresh-check:
 
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
-FUZZ_TARGETS := image safetensors pth theme dataset
+FUZZ_TARGETS := image safetensors pth theme dataset lesson
 FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(addprefix -Icore/,$(CORE_ROOMS)) \
-              $(PKG_CFLAGS)
+              -Ishim $(PKG_CFLAGS)
 FUZZ_COMMON := core/base/errmsg.c core/base/text_escape.c core/base/regular_file.c
 FUZZ_SRC_image := core/data/image_decode.c core/data/image_resize.c core/data/image_transform.c $(FUZZ_COMMON)
 FUZZ_SRC_safetensors := core/model/safetensors.c core/base/atomic_file.c core/base/path.c $(FUZZ_COMMON)
@@ -450,6 +450,8 @@ FUZZ_SRC_pth := core/model/pth_file.c core/model/pickle.c core/model/safetensors
 FUZZ_SRC_theme := core/settings/theme_file.c core/base/path.c $(FUZZ_COMMON)
 FUZZ_SRC_dataset := core/data/dataset.c core/data/folder_walk.c core/base/path.c core/base/rng.c core/data/badfiles.c \
                     $(FUZZ_COMMON)
+# (the lesson reader asks the shim's loader for the architectures' names: it answers without libtorch)
+FUZZ_SRC_lesson := core/teach/lesson.c core/base/text_buf.c core/base/path.c shim/torch_load.c $(FUZZ_COMMON)
 DEPS_FUZZ := $(BUILD)/.deps-fuzz
 
 $(DEPS_FUZZ): scripts/install-deps.sh | $(DEPS_BUILD)
@@ -460,7 +462,7 @@ $(DEPS_FUZZ): scripts/install-deps.sh | $(DEPS_BUILD)
 .SECONDEXPANSION:
 $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) | $(DEPS_FUZZ)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $^ -o $@ $(PKG_LIBS) -lpthread -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $^ -o $@ $(PKG_LIBS) -ldl -lpthread -lm
 
 fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 	@set -e; for t in $(FUZZ_TARGETS); do \
