@@ -376,7 +376,7 @@ MANDIR ?= $(DATADIR)/man
 BASH_COMPDIR ?= $(DATADIR)/bash-completion/completions
 ZSH_COMPDIR ?= $(DATADIR)/zsh/site-functions
 THEME_FILES := $(wildcard themes/*.theme)
-LESSON_FILES := $(wildcard lessons/*.lesson)
+LESSON_FILES := $(wildcard lessons/*.lesson) lessons/README.md
 install: | $(DEPS_BUILD)
 	@$(MAKE) --no-print-directory -j$(JOBS) $(BUILD)/frost $(BUILD)/frost.1 $(MAN_L10N) $(BUILD)/frost.bash $(BUILD)/_frost
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/frost $(DESTDIR)$(DATADIR)/frost/themes \

@@ -20,10 +20,14 @@ typedef struct {
 #define AT(field) .offset = offsetof(lesson_args, field)
 
 static const cli_option options[] = {
-    CLI_OPT("--lesson-file", OPT_STRING, AT(file), .nonempty = 1, .error = N_("--lesson-file needs a lesson file"),
-            .arg = "FILE", .help = N_("a lesson of your own (the format: lessons/README.md) instead of NAME"),
-            .def = N_("NAME's, the tutorial when none is named")),
-    CLI_OPT("--list", OPT_FLAG, AT(list), .help = N_("the lessons frost has, with their steps, and nothing else")),
+    CLI_OPT(
+        "--lesson-file", OPT_STRING, AT(file), .nonempty = 1, .error = N_("--lesson-file needs a lesson file"),
+        .arg = "FILE",
+        .help = N_(
+            "a lesson of your own instead of NAME (its format: README.md in the lessons folder, which --list names)"),
+        .def = N_("NAME's, the tutorial when none is named")),
+    CLI_OPT("--list", OPT_FLAG, AT(list),
+            .help = N_("the lessons frost has, with their steps, and the folder they are in, and nothing else")),
     CLI_OPT("--check", OPT_FLAG, AT(check),
             .help = N_("read the lesson through and say what is wrong with it (FILE:LINE), without opening it")),
     CLI_OPT_END,
@@ -47,6 +51,7 @@ static int list_lessons(void) {
         printf(")\n");
         lesson_free(&l);
     }
+    printf(_("\nthe lessons folder: %s (its README.md: how to write a lesson of your own)\n"), cli_safe(dir));
     return CLI_OK;
 }
 

@@ -96,6 +96,7 @@ Test(install, install_run_complete_uninstall) {
                            "/share/frost/themes/mono.theme",
                            "/share/frost/lessons/tutorial.lesson",
                            "/share/frost/lessons/fine-tuning.lesson",
+                           "/share/frost/lessons/README.md",
                            "/share/man/man1/frost.1",
                            "/share/bash-completion/completions/frost",
                            "/share/zsh/site-functions/_frost",
@@ -134,6 +135,9 @@ Test(install, install_run_complete_uninstall) {
     snprintf(cmd, sizeof cmd, "cd / && %s lesson --list", path_in("/bin/frost"));
     out = sh(cmd, &rc);
     cr_expect(rc == 0 && strstr(out, "fine-tuning ") && strstr(out, "tutorial "), "%d %s", rc, out);
+    char folder[2400];
+    snprintf(folder, sizeof folder, "the lessons folder: %s (its README.md", path_in("/bin/../share/frost/lessons"));
+    cr_expect(strstr(out, folder), "'%s' in: %s", folder, out);
     free(out);
     char *saved = getenv("FROST_BIN") ? strdup(getenv("FROST_BIN")) : NULL;
     setenv("FROST_BIN", path_in("/bin/frost"), 1);

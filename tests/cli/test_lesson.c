@@ -43,6 +43,16 @@ Test(cli_lesson, list_names_each_lesson_with_its_steps) {
                   "%s ends its line with %s:\n%s", names[k], want, r.out);
     }
     cr_expect_lt(strstr(r.out, "fine-tuning"), strstr(r.out, "tutorial"), "in the order of their names");
+    // the folder they are in, named as found (build/../lessons: the checkout's lessons/)
+    const char *said = strstr(r.out, "\nthe lessons folder: ");
+    cr_assert_not_null(said, "%s", r.out);
+    char folder[4096], *here = realpath("lessons", NULL), *named;
+    snprintf(folder, sizeof folder, "%.*s", (int)strcspn(said + 21, " "), said + 21);
+    named = realpath(folder, NULL);
+    cr_expect(here && named && strcmp(here, named) == 0, "the lessons folder is lessons/: %s", r.out);
+    cr_expect(strstr(said, "(its README.md: how to write a lesson of your own)"), "%s", r.out);
+    free(here);
+    free(named);
     tu_run_free(&r);
 }
 
