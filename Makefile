@@ -257,10 +257,11 @@ $(BUILD)/locale/%/LC_MESSAGES/frost.mo: $(PO_DIR)/%.po $(POT)
 $(BUILD)/frost: | $(MO_FILES)
 # The tests see the interface in Chinese, and numbers in a language that writes a decimal comma, in
 # locales of their own (the system may have none generated): localedef from Debian's locales
-# package, into build/ (LOCPATH names it).
+# package, into build/ (LOCPATH names it). The translated manual pages are written in them too, so
+# the locales package is a build dependency.
 TEST_LOCALES := $(if $(SANITIZE),build,$(BUILD))/locales
 TEST_LOCALE_DIRS := $(TEST_LOCALES)/zh_CN.UTF-8 $(TEST_LOCALES)/de_DE.UTF-8
-$(TEST_LOCALES)/%.UTF-8: | $(DEPS_TEST)
+$(TEST_LOCALES)/%.UTF-8: | $(DEPS_BUILD)
 	@mkdir -p $(@D)
 	rm -rf $@.tmp && localedef -i $* -f UTF-8 $@.tmp && rm -rf $@ && mv $@.tmp $@
 po-update: $(POT)
@@ -345,15 +346,17 @@ $(SOURCE_DATE_H): FORCE
 $(BUILD)/obj/cli/man.o: $(SOURCE_DATE_H)
 
 # The manual page, from the command tables (frost help --man); man -l build/frost.1 reads it. Each
-# catalogue's language has its own, $(BUILD)/LANG/frost.1: LANGUAGE picks the catalogue, and C.UTF-8
-# (on every system) lets gettext write UTF-8.
+# catalogue's language has its own, $(BUILD)/LANG/frost.1, written by frost in that language's UTF-8
+# locale (made with localedef into build/locales, as for the tests: a bare system has none). Not
+# LANGUAGE=LANG in C.UTF-8: Debian 13's gettext takes C.UTF-8 for the C locale and ignores LANGUAGE.
 MAN_L10N := $(PO_LANGS:%=$(BUILD)/%/frost.1)
 man: $(BUILD)/frost.1 $(MAN_L10N)
 $(BUILD)/frost.1: $(BUILD)/frost
 	$(BUILD)/frost help --man > $@.tmp && mv $@.tmp $@
-$(MAN_L10N): $(BUILD)/%/frost.1: $(BUILD)/frost $(BUILD)/locale/%/LC_MESSAGES/frost.mo
+$(MAN_L10N): $(BUILD)/%/frost.1: $(BUILD)/frost $(BUILD)/locale/%/LC_MESSAGES/frost.mo | $(TEST_LOCALES)/%.UTF-8
 	@mkdir -p $(@D)
-	LANGUAGE=$* LC_ALL=C.UTF-8 FROST_LOCALEDIR=$(BUILD)/locale $(BUILD)/frost help --man > $@.tmp && mv $@.tmp $@
+	LOCPATH=$(TEST_LOCALES) LC_ALL=$*.UTF-8 LANGUAGE= FROST_LOCALEDIR=$(BUILD)/locale $(BUILD)/frost help --man \
+	    > $@.tmp && mv $@.tmp $@
 
 # Shell completion scripts, from the same tables (frost help --completion bash|zsh).
 completions: $(BUILD)/frost.bash $(BUILD)/_frost

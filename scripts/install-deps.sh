@@ -20,17 +20,18 @@ set -euo pipefail
 # cores, 5 s with OpenBLAS (its OpenMP build shares libtorch's libgomp thread pool).
 BUILD_PKGS=(gcc g++ make pkg-config binutils libtorch-dev libjansson-dev libturbojpeg0-dev
             libpng-dev libncurses-dev libcurl4-openssl-dev libssl-dev libzip-dev libopenblas0-openmp
-            libonnx-dev protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev gettext)
+            libonnx-dev protobuf-c-compiler libprotobuf-c-dev libsqlite3-dev gettext locales)
 TEST_PKGS=(libcriterion-dev tmux python3-torchvision libjpeg-turbo-progs ncurses-term groff-base mandoc zsh
-           python3-onnx nodejs procps sqlite3 locales)
+           python3-onnx nodejs procps sqlite3)
 FUZZ_PKGS=(clang)
 FORMAT_PKGS=(clang-format)
 FRESH_PKGS=(mmdebstrap tmux)
 
 # libsqlite3-dev: the run history (core/history/, $XDG_DATA_HOME/frost/runs.db); sqlite3, its shell,
 # is the tests' independent reader of what frost stored there.
-# gettext: msgfmt and xgettext make the translations (po/) at build time; locales: the tests build a
-# zh_CN.UTF-8 locale of their own (localedef into build/) to see the interface in Chinese.
+# gettext: msgfmt and xgettext make the translations (po/) at build time; locales: the build makes a
+# zh_CN.UTF-8 locale of its own (localedef into build/) to write the Chinese manual page in, and the
+# tests use it to see the interface in Chinese.
 # libonnx-dev: ONNX's own schema (onnx.proto), compiled to C by protoc-c for `frost export --onnx`.
 # python3-onnx (its checker) and nodejs (npm's onnxruntime-node, installed by make test) check exports.
 case "${1:-build}" in

@@ -295,7 +295,7 @@ Test(cli_help, man_page_lints_clean_and_is_dated_by_the_source) {
     tu_run_free(&m);
 }
 
-// The manual in Chinese, as the build makes build/zh_CN/frost.1 (LANGUAGE=zh_CN in C.UTF-8): its
+// The manual in Chinese, as the build makes build/zh_CN/frost.1 (in the zh_CN.UTF-8 locale): its
 // headings, paragraphs and tables are the catalogue's, it has every command's section as the English
 // one does, and it lints as clean.
 Test(cli_help, the_chinese_manual_is_the_catalogues_and_lints_clean) {
@@ -312,8 +312,11 @@ Test(cli_help, the_chinese_manual_is_the_catalogues_and_lints_clean) {
     const size_t n = sizeof texts / sizeof texts[0];
     const char *zh[sizeof texts / sizeof texts[0]];
     for (size_t k = 0; k < n; k++) zh[k] = tu_zh(texts[k]);
-    setenv("LANGUAGE", "zh_CN", 1);
-    setenv("LC_ALL", "C.UTF-8", 1);
+    char locales[4096];
+    tu_locales(locales, sizeof locales);
+    setenv("LOCPATH", locales, 1);
+    setenv("LC_ALL", "zh_CN.UTF-8", 1);
+    unsetenv("LANGUAGE");
     tu_run_result m;
     tu_run_frost(&m, (const char *[]){"help", "--man", NULL});
     cr_assert_eq(m.status, 0, "%s", m.err);

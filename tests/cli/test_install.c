@@ -111,13 +111,18 @@ Test(install, install_run_complete_uninstall) {
     // the Chinese page is the installed frost's manual in Chinese (its installed catalogue)
     char *language = getenv("LANGUAGE") ? strdup(getenv("LANGUAGE")) : NULL;
     char *lc_all = getenv("LC_ALL") ? strdup(getenv("LC_ALL")) : NULL;
-    setenv("LANGUAGE", "zh_CN", 1);
-    setenv("LC_ALL", "C.UTF-8", 1);
+    char *locpath = getenv("LOCPATH") ? strdup(getenv("LOCPATH")) : NULL, zh_locales[4096];
+    tu_locales(zh_locales, sizeof zh_locales);
+    setenv("LOCPATH", zh_locales, 1);
+    setenv("LC_ALL", "zh_CN.UTF-8", 1);
+    unsetenv("LANGUAGE");
     expect_made_by_help(path_in("/share/man/zh_CN/man1/frost.1"), "--man");
     language ? setenv("LANGUAGE", language, 1) : unsetenv("LANGUAGE");
     lc_all ? setenv("LC_ALL", lc_all, 1) : unsetenv("LC_ALL");
+    locpath ? setenv("LOCPATH", locpath, 1) : unsetenv("LOCPATH");
     free(language);
     free(lc_all);
+    free(locpath);
     char *zh_page = tu_read_file(path_in("/share/man/zh_CN/man1/frost.1"), NULL);
     char heading[256];
     snprintf(heading, sizeof heading, "\n.SH %s\n", tu_zh("DESCRIPTION"));
