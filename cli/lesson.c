@@ -38,10 +38,9 @@ static int list_lessons(void) {
     lesson_names(names, sizeof names);
     if (!names[0] || lesson_dir(dir, sizeof dir) != 0) return cli_fail(CLI_FAILED, "lesson: no lessons found");
     for (char *name = strtok(names, ", "); name; name = strtok(NULL, ", ")) {
-        char path[1200], file[128], err[600];
-        snprintf(file, sizeof file, "%s.lesson", name);
+        char path[1200], err[600];
         lesson l;
-        if (path_join_to(path, sizeof path, dir, file) != 0 ||
+        if (lesson_find(name, path, sizeof path, err, sizeof err) != 0 ||
             lesson_load(path, lesson_language(), &l, err, sizeof err) != 0) {
             printf("%-14s %s\n", cli_safe(name), cli_safe(err));
             continue;
